@@ -1,0 +1,42 @@
+# Thin driver over meson: `make demo` and `make check` are the two commands
+# a new user needs (see README.md).
+BUILD     ?= build
+SANBUILD  ?= build-san
+MESON     ?= meson
+
+.PHONY: all bootstrap build check check-plain check-san demo samples bench clean install
+
+all: build
+
+bootstrap:
+	@./.ci/bootstrap build
+
+$(BUILD)/build.ninja:
+	$(MESON) setup $(BUILD) --buildtype=debugoptimized
+
+build: bootstrap $(BUILD)/build.ninja
+	$(MESON) compile -C $(BUILD)
+
+$(SANBUILD)/build.ninja:
+	$(MESON) setup $(SANBUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+check-plain: build
+	$(MESON) test -C $(BUILD) --print-errorlogs --num-processes 2
+
+# The same suite under ASan and UBSan: any report fails the test.
+check-san: bootstrap $(SANBUILD)/build.ninja
+	$(MESON) compile -C $(SANBUILD)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  $(MESON) test -C $(SANBUILD) --print-errorlogs --num-processes 2
+
+check: check-plain check-san
+	@./.ci/summary $(BUILD) $(SANBUILD)
+
+demo: build
+	@./samples/demo.sh $(BUILD)
+
+install: build
+	$(MESON) install -C $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(SANBUILD)

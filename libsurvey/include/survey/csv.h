@@ -1,0 +1,38 @@
+/* libsurvey: RFC 4180 output, field by field.
+ *
+ * For tools that print tables rather than data rows.  Fields are quoted only
+ * when they must be; numbers use svy_dtoa() so they read back exactly.
+ * Output is buffered; write errors surface at svy_csv_out_flush().
+ */
+#ifndef SURVEY_CSV_H
+#define SURVEY_CSV_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <survey/common.h>
+#include <survey/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct svy_csv_out svy_csv_out;
+
+/* Write to f (not closed by the library) with this delimiter (',' or '\t'). */
+SVY_API svy_csv_out *svy_csv_out_new(FILE *f, char delim);
+SVY_API void svy_csv_out_free(svy_csv_out *o);
+
+SVY_API void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len);
+SVY_API void svy_csv_out_cstr(svy_csv_out *o, const char *s);
+SVY_API void svy_csv_out_num(svy_csv_out *o, double d);
+SVY_API void svy_csv_out_int(svy_csv_out *o, long long n);
+SVY_API void svy_csv_out_empty(svy_csv_out *o);
+SVY_API void svy_csv_out_end_row(svy_csv_out *o);
+/* Push buffered bytes to the stream and fflush it; SVY_E_IO on failure. */
+SVY_API svy_status svy_csv_out_flush(svy_csv_out *o, const char *name, svy_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,67 @@
+/* libsurvey: one cell and one row of data as they flow through a stream.
+ *
+ * Values are small plain structs handed to callbacks by pointer; strings in
+ * them are borrowed (see the ownership rules in survey.h).
+ */
+#ifndef SURVEY_VALUE_H
+#define SURVEY_VALUE_H
+
+#include <stddef.h>
+#include <survey/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum svy_vtype {
+    SVY_VAL_NUM = 0, /* num holds the number */
+    SVY_VAL_STR = 1  /* str/len hold UTF-8 text (NUL-terminated as well) */
+} svy_vtype;
+
+/* Missing values stay distinct, so nothing is lost on the way through. */
+typedef enum svy_missing {
+    SVY_MISS_NONE = 0,
+    SVY_MISS_SYSTEM,  /* Stata "." , SPSS sysmis, an empty CSV field */
+    SVY_MISS_TAGGED,  /* Stata extended missing .a-.z, SAS .A-.Z ._ : tag holds the letter */
+    SVY_MISS_USER     /* SPSS user-missing: the value is kept in num/str */
+} svy_missing;
+
+typedef struct svy_value {
+    double num;
+    const char *str;
+    size_t len;
+    unsigned char type;    /* svy_vtype */
+    unsigned char missing; /* svy_missing */
+    char tag;              /* 'a'..'z' for SVY_MISS_TAGGED, else 0 */
+} svy_value;
+
+typedef struct svy_row {
+    long long index;       /* 1-based data row in the input */
+    size_t nvals;
+    const svy_value *vals; /* one per variable of the schema, in order */
+} svy_row;
+
+/* True for any kind of missing. */
+static inline int svy_value_is_missing(const svy_value *v) { return v->missing != SVY_MISS_NONE; }
+
+/* The number in a value: a numeric value as is; a text value parsed as a
+ * whole (leading and trailing blanks allowed, nothing else) as a decimal
+ * number.  Returns 1 and sets *out when it is one, 0 when it is missing or not
+ * a number.  This is how untyped (CSV) columns are read as numbers: lazily,
+ * by whoever needs the number, so no type is guessed from the first rows. */
+SVY_API int svy_value_number(const svy_value *v, double *out);
+
+/* Parse text as a number the same way; len may be (size_t)-1 for NUL-terminated. */
+SVY_API int svy_parse_number(const char *s, size_t len, double *out);
+
+/* Shortest decimal text that reads back (strtod) to the same double; "inf",
+ * "-inf" and "nan" for the special values.  buf needs SVY_DTOA_MAX bytes.
+ * Returns the length written (without the NUL). */
+#define SVY_DTOA_MAX 32
+SVY_API size_t svy_dtoa(double d, char *buf);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,81 @@
+#include <criterion/criterion.h>
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <survey/value.h>
+
+static void roundtrip(double d)
+{
+    char buf[SVY_DTOA_MAX];
+    size_t n = svy_dtoa(d, buf);
+    cr_assert_eq(n, strlen(buf));
+    double back = strtod(buf, NULL);
+    cr_assert(memcmp(&back, &d, sizeof d) == 0, "%.17g printed as %s reads back as %.17g", d, buf, back);
+}
+
+Test(value, dtoa_round_trips_extremes)
+{
+    double cases[] = {0.0, -0.0, 1.0, -1.0, 0.1, 1.0 / 3.0, 2.0 / 3.0, 1e15, 1e16, 123456789012345678.0,
+                      DBL_MAX, -DBL_MAX, DBL_MIN, 5e-324, 1e-300, 9007199254740993.0, 0.30000000000000004,
+                      27.4, 1e22, 1e23, 4.35, 123.456, -7.0e-10};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        roundtrip(cases[i]);
+    srand(42);
+    for (int i = 0; i < 100000; i++) {
+        uint64_t bits = ((uint64_t)rand() << 42) ^ ((uint64_t)rand() << 21) ^ (uint64_t)rand();
+        double d;
+        memcpy(&d, &bits, sizeof d);
+        if (isfinite(d))
+            roundtrip(d);
+    }
+}
+
+Test(value, dtoa_is_shortest_for_common_values)
+{
+    char buf[SVY_DTOA_MAX];
+    svy_dtoa(0.1, buf);
+    cr_assert_str_eq(buf, "0.1");
+    svy_dtoa(5000, buf);
+    cr_assert_str_eq(buf, "5000");
+    svy_dtoa(-42, buf);
+    cr_assert_str_eq(buf, "-42");
+    svy_dtoa(0.274, buf);
+    cr_assert_str_eq(buf, "0.274");
+    svy_dtoa(-0.0, buf);
+    cr_assert_str_eq(buf, "-0");
+    svy_dtoa(NAN, buf);
+    cr_assert_str_eq(buf, "nan");
+}
+
+Test(value, parse_number_accepts_decimal_forms)
+{
+    double d;
+    cr_assert(svy_parse_number("42", (size_t)-1, &d) && d == 42);
+    cr_assert(svy_parse_number(" -3.25 ", (size_t)-1, &d) && d == -3.25, "blanks around a number are allowed");
+    cr_assert(svy_parse_number("1e5", (size_t)-1, &d) && d == 1e5);
+    cr_assert(svy_parse_number("0.1", (size_t)-1, &d) && d == 0.1, "fast path must round like strtod");
+    cr_assert(svy_parse_number("12345678901234567890", (size_t)-1, &d) && d == 12345678901234567890.0);
+    cr_assert(svy_parse_number("0.30000000000000004", (size_t)-1, &d) && d == 0.30000000000000004);
+    cr_assert(svy_parse_number("5000xyz", 4, &d) && d == 5000, "length bounds the text");
+}
+
+Test(value, parse_number_rejects_non_numbers)
+{
+    double d;
+    const char *bad[] = {"", " ", "abc", "5,000", "5k", "0x1A", "inf", "nan", "1.2.3", "35岁", "-", ".", "1e"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_not(svy_parse_number(bad[i], (size_t)-1, &d), "'%s' must not parse as a number", bad[i]);
+}
+
+Test(value, value_number_reads_text_lazily)
+{
+    svy_value v = {.type = SVY_VAL_STR, .str = "17", .len = 2};
+    double d = 0;
+    cr_assert(svy_value_number(&v, &d) && d == 17);
+    v.missing = SVY_MISS_SYSTEM;
+    cr_assert_not(svy_value_number(&v, &d), "a missing value has no number");
+    svy_value n = {.type = SVY_VAL_NUM, .num = 2.5};
+    cr_assert(svy_value_number(&n, &d) && d == 2.5);
+}

@@ -1,0 +1,130 @@
+/* Shared front end: messages, exit codes and small option helpers. */
+#include "tool.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *progname = "svy";
+
+void svy_tool_init(const char *argv0)
+{
+    if (argv0 && *argv0) {
+        const char *slash = strrchr(argv0, '/');
+        progname = slash ? slash + 1 : argv0;
+    }
+}
+
+const char *svy_tool_name(void)
+{
+    return progname;
+}
+
+static void vwarn(const char *fmt, va_list ap)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void svy_tool_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(fmt, ap);
+    va_end(ap);
+}
+
+void svy_tool_die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(fmt, ap);
+    va_end(ap);
+    exit(code);
+}
+
+void svy_tool_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+    exit(SVY_EXIT_USAGE);
+}
+
+int svy_tool_exit_code(svy_status st)
+{
+    switch (st) {
+    case SVY_OK:
+        return SVY_EXIT_OK;
+    case SVY_E_USAGE:
+        return SVY_EXIT_USAGE;
+    case SVY_E_IO:
+    case SVY_E_NOMEM:
+        return SVY_EXIT_IO;
+    default:
+        return SVY_EXIT_DATA;
+    }
+}
+
+int svy_tool_report(const svy_err *err)
+{
+    char buf[1200];
+    svy_err_format(err, buf, sizeof buf);
+    if (err->sys_errno && !strstr(buf, strerror(err->sys_errno)))
+        svy_tool_warn("%s: %s", buf, strerror(err->sys_errno));
+    else
+        svy_tool_warn("%s", buf);
+    if (err->code == SVY_E_USAGE)
+        fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+    return svy_tool_exit_code(err->code ? err->code : SVY_E_DATA);
+}
+
+void svy_tool_version(void)
+{
+    printf("%s (svy) %s\nlibsurvey %s\n", progname, SVY_VERSION_STRING, svy_version());
+}
+
+int svy_tool_finish_stdout(int code)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        fprintf(stderr, "%s: error writing standard output: %s\n", progname, strerror(e));
+        return SVY_EXIT_IO;
+    }
+    return code;
+}
+
+char **svy_tool_split_list(const char *s, size_t *n)
+{
+    size_t count = 1;
+    for (const char *p = s; *p; p++)
+        count += *p == ',';
+    size_t len = strlen(s);
+    char **out = malloc((count + 1) * sizeof *out + len + 1);
+    if (!out)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    char *buf = (char *)(out + count + 1);
+    memcpy(buf, s, len + 1);
+    size_t k = 0;
+    for (char *tok = buf;;) {
+        char *comma = strchr(tok, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*tok) {
+            free(out);
+            svy_tool_usage_error("empty name in list '%s'", s);
+        }
+        out[k++] = tok;
+        if (!comma)
+            break;
+        tok = comma + 1;
+    }
+    out[k] = NULL;
+    *n = k;
+    return out;
+}

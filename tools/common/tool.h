@@ -1,0 +1,53 @@
+/* Shared front end for the svy-* tools: program name, messages, exit codes.
+ * Tools are thin: parse options, call libsurvey, print, map status to exit. */
+#ifndef SVY_TOOL_H
+#define SVY_TOOL_H
+
+#include <stdio.h>
+#include <survey/survey.h>
+
+/* Exit codes, the same for every tool and listed in every man page. */
+enum svy_exit {
+    SVY_EXIT_OK = 0,
+    SVY_EXIT_DATA = 1,  /* bad data, failed check, unsupported file */
+    SVY_EXIT_USAGE = 2, /* bad options */
+    SVY_EXIT_IO = 3     /* I/O or system error, out of memory */
+};
+
+#if defined(__GNUC__)
+#define SVY_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define SVY_NORETURN __attribute__((noreturn))
+#else
+#define SVY_PRINTF(a, b)
+#define SVY_NORETURN
+#endif
+
+/* Set the program name from argv[0]; call first in main(). */
+void svy_tool_init(const char *argv0);
+const char *svy_tool_name(void);
+
+/* "prog: message" on stderr. */
+void svy_tool_warn(const char *fmt, ...) SVY_PRINTF(1, 2);
+/* "prog: message", then exit with code. */
+SVY_NORETURN void svy_tool_die(int code, const char *fmt, ...) SVY_PRINTF(2, 3);
+/* Usage error: "prog: message" and "Try 'prog --help'.", exit 2. */
+SVY_NORETURN void svy_tool_usage_error(const char *fmt, ...) SVY_PRINTF(1, 2);
+
+/* Exit code for a library status. */
+int svy_tool_exit_code(svy_status st);
+/* Print a library error record ("prog: FILE:ROW:COL: message") and return
+ * its exit code. */
+int svy_tool_report(const svy_err *err);
+
+/* --version text, same layout for every tool. */
+void svy_tool_version(void);
+
+/* Flush stdout and turn a write error (full disk, closed pipe) into exit 3
+ * with a message; call before returning 0. */
+int svy_tool_finish_stdout(int code);
+
+/* Parse "a,b,c" into a NULL-terminated array of strings (one allocation,
+ * free with free()); *n gets the count.  Empty items are a usage error. */
+char **svy_tool_split_list(const char *s, size_t *n);
+
+#endif
