@@ -34,6 +34,8 @@ typedef struct csvctx {
     /* the row being assembled: field bytes in one arena, offsets per slot */
     char *arena;
     size_t arena_len, arena_cap;
+    const char **direct; /* fast path: the field in the line buffer, or NULL (then off[] into arena) */
+    int zero_copy;       /* the fast path owns a writable line: point into it */
     size_t *off;
     size_t *len;
     unsigned char *miss;
@@ -119,6 +121,16 @@ static void on_field(void *s, size_t len, void *data)
         } else {
             if (!check_utf8(c, s, len, NULL))
                 return;
+            if (c->zero_copy) {
+                /* The delimiter after the field becomes its NUL. */
+                ((char *)s)[len] = '\0';
+                c->direct[slot] = s;
+                c->len[slot] = len;
+                c->miss[slot] = 0;
+                c->col++;
+                return;
+            }
+            c->direct[slot] = NULL;
             if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
                 fail(c, SVY_E_LIMIT, (long long)c->col + 1, NULL, "row too large");
                 return;
@@ -179,7 +191,8 @@ static void start_rows(csvctx *c)
     c->off = svy_calloc(n, sizeof *c->off);
     c->len = svy_calloc(n, sizeof *c->len);
     c->miss = svy_calloc(n, 1);
-    if (!c->off || !c->len || !c->miss)
+    c->direct = svy_calloc(n, sizeof *c->direct);
+    if (!c->off || !c->len || !c->miss || !c->direct)
         fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
 }
 
@@ -213,7 +226,7 @@ static void on_row(int term, void *data)
             v->len = 0;
         } else {
             v->missing = SVY_MISS_NONE;
-            v->str = c->arena + c->off[i];
+            v->str = c->direct[i] ? c->direct[i] : c->arena + c->off[i];
             v->len = c->len[i];
         }
     }
@@ -350,6 +363,7 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         }
     }
     c->ascii_line = acc < 0x80;
+    c->zero_copy = c->header_done;
     size_t from = 0;
     for (size_t k = 0; k <= nb; k++) {
         size_t to;
@@ -369,6 +383,7 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         from = to + 1;
     }
     c->ascii_line = 0;
+    c->zero_copy = 0;
     on_row('\n', c);
     return 1;
 }
@@ -402,7 +417,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             goto out;
         }
     }
-    buf = svy_malloc(cap);
+    buf = svy_malloc(cap + 1); /* +1: the NUL after a last field at the very end */
     if (!buf) {
         st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
         goto out;
@@ -437,7 +452,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                                        "line longer than 64 MiB (a line without end?)");
                     break;
                 }
-                char *nb = svy_reallocarray(buf, cap * 2, 1);
+                char *nb = svy_reallocarray(buf, cap * 2 + 1, 1);
                 if (!nb) {
                     c.st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
                     break;
@@ -517,5 +532,6 @@ out:
     free(c.off);
     free(c.len);
     free(c.miss);
+    free(c.direct);
     return st;
 }
