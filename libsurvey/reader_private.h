@@ -34,6 +34,7 @@ struct svy_reader {
 
     /* Run state, set up by svy_reader_begin(). */
     long long rows;
+    int limit_hit;     /* the run stopped at the row limit */
     svy_schema *full;  /* every variable of the file */
     svy_schema *out;   /* the delivered ones */
     long *map;         /* full index -> output slot, or -1 */

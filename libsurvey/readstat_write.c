@@ -222,7 +222,7 @@ static readstat_label_set_t *label_set_for(svy_writer *w, size_t i, svy_err *err
     return ls;
 }
 
-static svy_status rs_open(svy_writer *w, svy_err *err)
+static svy_status rs_open_impl(svy_writer *w, svy_err *err)
 {
     int dta = w->fmt == SVY_FMT_DTA;
     if (w->row_count < 0)
@@ -338,6 +338,17 @@ static svy_status rs_open(svy_writer *w, svy_err *err)
     if (e != READSTAT_OK)
         return fail(w, err, e, 0, 0, NULL, "the file metadata");
     return SVY_OK;
+}
+
+static void rs_release(svy_writer *w);
+
+/* writer.c releases only what opened: undo a failed open here. */
+static svy_status rs_open(svy_writer *w, svy_err *err)
+{
+    svy_status st = rs_open_impl(w, err);
+    if (st != SVY_OK)
+        rs_release(w);
+    return st;
 }
 
 static svy_status rs_write(svy_writer *w, const svy_row *row, svy_err *err)
