@@ -177,6 +177,15 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     return SVY_OK;
 }
 
+/* An empty text is an empty field, not a quoted "". */
+static void out_text(svy_csv_out *o, const char *s)
+{
+    if (*s)
+        svy_csv_out_cstr(o, s);
+    else
+        svy_csv_out_empty(o);
+}
+
 /* Text builders for the list-valued fields. */
 typedef struct sbuf {
     char *p;
@@ -326,7 +335,7 @@ static svy_status print_csv(const struct cb_run *run, FILE *f, const char *name,
         char *fl[NCOLS], num[5][64];
         fields(run, i, fl, &vl, &mv, num);
         for (size_t c = 0; c < NCOLS; c++)
-            svy_csv_out_cstr(o, fl[c]);
+            out_text(o, fl[c]);
         svy_csv_out_end_row(o);
     }
     free(vl.p);
@@ -403,12 +412,12 @@ static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *
         missing_text(v, &mv);
         svy_csv_out_cstr(o, svy_var_name(v));
         svy_csv_out_cstr(o, type_name(v, &run->st[i]));
-        svy_csv_out_cstr(o, svy_var_format(v));
-        svy_csv_out_cstr(o, svy_var_label(v));
-        svy_csv_out_cstr(o, svy_var_nlabels(v) ? (*svy_var_labelset_name(v) ? svy_var_labelset_name(v)
-                                                                              : svy_var_name(v))
-                                               : "");
-        svy_csv_out_cstr(o, mv.p);
+        out_text(o, svy_var_format(v));
+        out_text(o, svy_var_label(v));
+        out_text(o, svy_var_nlabels(v) ? (*svy_var_labelset_name(v) ? svy_var_labelset_name(v)
+                                                                      : svy_var_name(v))
+                                       : "");
+        out_text(o, mv.p);
         if (svy_var_type_of(v) == SVY_VAR_STRING && svy_var_width(v))
             svy_csv_out_int(o, (long long)svy_var_width(v));
         else
