@@ -19,6 +19,8 @@
 #include <fcntl.h>
 #include <iconv.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <readstat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,6 +548,46 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     }
 }
 
+static const unsigned char *find_bytes(const unsigned char *h, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (h[i] == (unsigned char)needle[0] && !memcmp(h + i, needle, k))
+            return h + i;
+    return NULL;
+}
+
+/* ReadStat stops quietly at a short read in the value labels of a .dta, so
+ * a file cut there would lose its labels unnoticed.  Formats 117 and later
+ * carry a map whose last entry is the end of the file: check it. */
+static svy_status check_dta_length(const char *path, const char *name, svy_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return SVY_OK; /* the parser reports it */
+    unsigned char head[1024];
+    ssize_t n = pread(fd, head, sizeof head, 0);
+    struct stat st;
+    int have_size = fstat(fd, &st) == 0;
+    close(fd);
+    if (n < 20 || !have_size || memcmp(head, "<stata_dta>", 11) != 0)
+        return SVY_OK;
+    const unsigned char *bo = find_bytes(head, (size_t)n, "<byteorder>");
+    const unsigned char *map = find_bytes(head, (size_t)n, "<map>");
+    if (!bo || !map || map + 5 + 14 * 8 > head + n)
+        return SVY_OK;
+    int msf = bo + 14 <= head + n && !memcmp(bo + 11, "MSF", 3);
+    const unsigned char *p = map + 5 + 13 * 8;
+    uint64_t end = 0;
+    for (int i = 0; i < 8; i++)
+        end |= (uint64_t)p[msf ? i : 7 - i] << (8 * (7 - i));
+    if (end > (uint64_t)st.st_size)
+        return svy_err_set(err, SVY_E_FORMAT, name, 0, 0, NULL,
+                           "dta file is truncated: %lld bytes of the %llu its map announces",
+                           (long long)st.st_size, (unsigned long long)end);
+    return SVY_OK;
+}
+
 static void ctx_free(rs_ctx *c)
 {
     svy_schema_free(c->full);
@@ -612,6 +654,9 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
         readstat_parser_free(p);
         p = NULL;
     }
+
+    if (!strcmp(r->format, "dta") && (st = check_dta_length(path, r->name, err)) != SVY_OK)
+        goto out;
 
     /* Pass 1: variables and label sets, no values. */
     if (!(p = new_parser(&c, &io, &st)))

@@ -18,14 +18,20 @@
 #include "writer_private.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <readstat.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DTA_STR_MAX 2045
 #define SAV_STR_MAX 32767
+/* Above this Stata doubles are missing codes. */
+#define STATA_DBL_MAX 8.988465674311579e307
+/* SPSS's LOWEST: -SAV_LOWEST and below are LOWEST or system missing. */
+#define SAV_LOWEST 1.7976931348623155e308
 /* Days from the SPSS origin 1582-10-14 to 1960-01-01. */
 #define SPSS_1960_DAYS 137775.0
 
@@ -54,6 +60,11 @@ typedef struct rs_wimpl {
     int began;
     long long rows;
     int sys_errno;
+    /* ReadStat 1.1.8 leaves the strL section out of the last three .dta map
+     * offsets; where the tags really land is tracked here to fix the map. */
+    long long written, map_at, vl_at, end_at, base;
+    uint64_t map[14];
+    int map_next;
     char rs_msg[256];
     char numbuf[SVY_DTOA_MAX];
 } rs_wimpl;
@@ -62,10 +73,24 @@ static ssize_t data_writer(const void *data, size_t len, void *ctx)
 {
     svy_writer *w = ctx;
     rs_wimpl *m = w->impl;
+    if (m->dta) {
+        if (m->map_next && len == sizeof m->map) {
+            memcpy(m->map, data, len);
+            m->map_next = 0;
+        } else if (len == 5 && !memcmp(data, "<map>", 5) && m->map_at < 0) {
+            m->map_at = m->written + 5;
+            m->map_next = 1;
+        } else if (len == 14 && !memcmp(data, "<value_labels>", 14)) {
+            m->vl_at = m->written;
+        } else if (len == 12 && !memcmp(data, "</stata_dta>", 12)) {
+            m->end_at = m->written;
+        }
+    }
     if (len && fwrite(data, 1, len, w->f) != len) {
         m->sys_errno = errno ? errno : EIO;
         return -1;
     }
+    m->written += (long long)len;
     return (ssize_t)len;
 }
 
@@ -235,6 +260,8 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
         return svy_err_set(err, SVY_E_NOMEM, w->name, 0, 0, NULL, "out of memory");
     w->impl = m;
     m->dta = dta;
+    m->map_at = m->vl_at = m->end_at = -1;
+    m->base = (long long)ftello(w->f);
     m->ncols = svy_schema_nvars(w->schema);
     m->cols = svy_calloc(m->ncols ? m->ncols : 1, sizeof *m->cols);
     m->rw = readstat_writer_init();
@@ -388,7 +415,18 @@ static svy_status rs_write(svy_writer *w, const svy_row *row, svy_err *err)
                     return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1, name,
                                        "'%.*s' is not a number", (int)(v->len > 60 ? 60 : v->len), v->str);
                 }
-                e = readstat_insert_double_value(m->rw, c->rv, convert(d, c->conv));
+                d = convert(d, c->conv);
+                if (m->dta && (d > STATA_DBL_MAX || isnan(d) || isinf(d)))
+                    return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1,
+                                       svy_var_name(svy_schema_var(w->schema, i)),
+                                       "%.17g cannot be stored in Stata, whose largest double is %.17g "
+                                       "(the values above it are its missing codes)", d, STATA_DBL_MAX);
+                if (!m->dta && (d == DBL_MAX || d <= -SAV_LOWEST))
+                    return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1,
+                                       svy_var_name(svy_schema_var(w->schema, i)),
+                                       "%.17g cannot be stored in SPSS, which keeps the extreme doubles "
+                                       "for system missing, LO and HI", d);
+                e = readstat_insert_double_value(m->rw, c->rv, d);
             }
         } else {
             const char *s;
@@ -440,6 +478,20 @@ static svy_status rs_close(svy_writer *w, svy_err *err)
     readstat_error_t e = readstat_end_writing(m->rw);
     if (e != READSTAT_OK)
         return fail(w, err, e, 0, 0, NULL, "the end of the file");
+    if (m->dta && m->map_at > 0 && m->vl_at > 0 && m->end_at > 0) {
+        uint64_t fix[3] = {(uint64_t)m->vl_at, (uint64_t)m->end_at, (uint64_t)m->written};
+        if (memcmp(&m->map[11], fix, sizeof fix) != 0) {
+            if (m->base < 0 || fflush(w->f) != 0 || fseeko(w->f, (off_t)(m->base + m->map_at + 11 * 8), SEEK_SET) != 0 ||
+                fwrite(fix, 1, sizeof fix, w->f) != sizeof fix || fseeko(w->f, 0, SEEK_END) != 0) {
+                int en = errno;
+                svy_err_set(err, SVY_E_IO, w->name, 0, 0, NULL,
+                            "cannot complete the .dta map (strL columns need an output file that can seek): %s",
+                            strerror(en));
+                err->sys_errno = en;
+                return SVY_E_IO;
+            }
+        }
+    }
     return SVY_OK;
 }
 
