@@ -472,3 +472,166 @@ Test(readstat, projection_and_limit)
     got_free(&g);
     remove_tmpdir();
 }
+
+/* ---- The real-world corpus against R haven (tests/ref/realworld-haven.R) ---- */
+
+#define RW_MAXCOLS 128
+
+typedef struct rw_col {
+    long long n_missing;
+    long double sum;
+    long long bytes;
+} rw_col;
+
+typedef struct rw_read {
+    size_t ncols;
+    long long rows;
+    char names[RW_MAXCOLS][130];
+    int is_str[RW_MAXCOLS];
+    rw_col cols[RW_MAXCOLS];
+} rw_read;
+
+static svy_status rw_schema(void *ctx, const svy_schema *s, svy_err *err)
+{
+    rw_read *x = ctx;
+    x->ncols = svy_schema_nvars(s);
+    for (size_t i = 0; i < x->ncols && i < RW_MAXCOLS; i++) {
+        snprintf(x->names[i], sizeof x->names[i], "%s", svy_var_name(svy_schema_var(s, i)));
+        x->is_str[i] = svy_var_type_of(svy_schema_var(s, i)) == SVY_VAR_STRING;
+    }
+    return SVY_OK;
+}
+
+static svy_status rw_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    rw_read *x = ctx;
+    x->rows++;
+    for (size_t i = 0; i < row->nvals && i < RW_MAXCOLS; i++) {
+        const svy_value *v = &row->vals[i];
+        rw_col *c = &x->cols[i];
+        if (v->type == SVY_VAL_STR)
+            c->bytes += (long long)v->len;
+        else if (v->missing == SVY_MISS_SYSTEM || v->missing == SVY_MISS_TAGGED)
+            c->n_missing++;
+        else
+            c->sum += v->num;
+    }
+    return SVY_OK;
+}
+
+/* Split one CSV line (as R's write.csv makes them: quoted text, "" inside). */
+static size_t split_csv(char *line, char **f, size_t max)
+{
+    size_t n = 0;
+    char *p = line, *out = line;
+    while (n < max) {
+        f[n++] = out;
+        if (*p == '"') {
+            p++;
+            for (;;) {
+                if (*p == '"' && p[1] == '"') {
+                    *out++ = '"';
+                    p += 2;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else if (!*p) {
+                    break;
+                } else {
+                    *out++ = *p++;
+                }
+            }
+        }
+        while (*p && *p != ',' && *p != '\n' && *p != '\r')
+            *out++ = *p++;
+        int more = *p == ',';
+        *out++ = '\0';
+        if (!more)
+            break;
+        p++;
+    }
+    return n;
+}
+
+Test(readstat, realworld_matches_haven)
+{
+    char dir[1024], path[1400], line[4096];
+    snprintf(dir, sizeof dir, "%s/../shared/testdata/realworld", SVY_SRCDIR);
+    snprintf(path, sizeof path, "%s/MANIFEST.csv", dir);
+    if (access(path, R_OK) != 0)
+        cr_skip_test("no ../shared/testdata/realworld");
+    snprintf(path, sizeof path, "%s/tests/ref/realworld-files.csv", SVY_SRCDIR);
+    FILE *ff = fopen(path, "r");
+    cr_assert_not_null(ff, "the expectations written by tests/ref/realworld-haven.R");
+    snprintf(path, sizeof path, "%s/tests/ref/realworld-columns.csv", SVY_SRCDIR);
+    FILE *fc = fopen(path, "r");
+    cr_assert_not_null(fc, "the column expectations");
+    cr_assert_not_null(fgets(line, sizeof line, ff), "header");
+    cr_assert_not_null(fgets(line, sizeof line, fc), "header");
+    char cline[4096];
+    int have_cline = fgets(cline, sizeof cline, fc) != NULL;
+    int files = 0, checked_cols = 0;
+    while (fgets(line, sizeof line, ff)) {
+        char *f[8];
+        size_t nf = split_csv(line, f, 8);
+        cr_assert_geq(nf, 4, "file row: %s", line);
+        char file[256];
+        snprintf(file, sizeof file, "%s", f[0]);
+        int ok = !strcmp(f[1], "ok");
+        long long want_rows = ok ? atoll(f[2]) : -1;
+        size_t want_cols = ok ? (size_t)atoll(f[3]) : 0;
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        rw_read *x = calloc(1, sizeof *x);
+        svy_reader *r = svy_reader_new();
+        svy_err err;
+        svy_err_clear(&err);
+        svy_handler h = {.schema = rw_schema, .row = rw_row};
+        svy_status st = svy_reader_open(r, path, &err);
+        if (st == SVY_OK)
+            st = svy_reader_run(r, &h, x, &err);
+        svy_reader_free(r);
+        files++;
+        if (!ok) {
+            cr_assert(st == SVY_E_FORMAT || st == SVY_E_DATA || st == SVY_E_ENCODING,
+                      "%s: haven fails (%s), svy must fail as a data error, got %d", file, f[4], st);
+            cr_assert(err.msg[0], "%s: the failure says why", file);
+        } else {
+            cr_assert_eq(st, SVY_OK, "%s: %s", file, err.msg);
+            cr_assert_eq(x->rows, want_rows, "%s: %lld rows, haven %lld", file, x->rows, want_rows);
+            cr_assert_eq(x->ncols, want_cols, "%s: %zu columns, haven %zu", file, x->ncols, want_cols);
+        }
+        /* The column rows of this file. */
+        while (have_cline) {
+            char tmp[4096];
+            memcpy(tmp, cline, sizeof tmp);
+            char *c[8];
+            size_t nc = split_csv(tmp, c, 8);
+            cr_assert_geq(nc, 7, "column row: %s", cline);
+            if (strcmp(c[0], file))
+                break;
+            size_t j = (size_t)atoll(c[1]) - 1;
+            cr_assert_lt(j, x->ncols, "%s: column %zu exists", file, j + 1);
+            cr_assert_str_eq(x->names[j], c[2], "%s: name of column %zu", file, j + 1);
+            if (!strcmp(c[3], "string")) {
+                cr_assert(x->is_str[j], "%s: %s is text", file, c[2]);
+                cr_assert_eq(x->cols[j].bytes, atoll(c[6]), "%s: %s holds %lld bytes, haven %s", file, c[2],
+                             x->cols[j].bytes, c[6]);
+                checked_cols++;
+            } else if (!strcmp(c[3], "numeric")) {
+                cr_assert(!x->is_str[j], "%s: %s is numeric", file, c[2]);
+                cr_assert_eq(x->cols[j].n_missing, atoll(c[4]), "%s: %s has %lld missing, haven %s", file, c[2],
+                             x->cols[j].n_missing, c[4]);
+                double want = strtod(c[5], NULL), have = (double)x->cols[j].sum;
+                double tol = 1e-12 * (fabs(want) > 1 ? fabs(want) : 1);
+                cr_assert(have == want || fabs(have - want) <= tol, "%s: %s sums to %.17g, haven %.17g", file, c[2], have, want);
+                checked_cols++;
+            }
+            have_cline = fgets(cline, sizeof cline, fc) != NULL;
+        }
+        free(x);
+    }
+    fclose(ff);
+    fclose(fc);
+    cr_assert_geq(files, 80, "the whole corpus was checked (%d files)", files);
+    cr_assert_geq(checked_cols, 500, "most columns were compared (%d)", checked_cols);
+}
