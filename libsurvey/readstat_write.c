@@ -235,11 +235,12 @@ static readstat_label_set_t *label_set_for(svy_writer *w, size_t i, svy_err *err
         } else if (lv->type == SVY_VAL_NUM) {
             if (!m->dta) {
                 readstat_label_double_value(ls, lv->num, text);
-            } else if (lv->num == floor(lv->num) && fabs(lv->num) <= 2147483620.0) {
+            } else if (lv->num == floor(lv->num) && lv->num >= -2147483647.0 && lv->num <= 2147483620.0) {
                 readstat_label_int32_value(ls, (int32_t)lv->num, text);
             } else {
-                *st = svy_err_set(err, SVY_E_DATA, w->name, 0, (long long)i + 1, svy_var_name(v),
-                                  "Stata value labels must be integers; %.17g cannot be labelled", lv->num);
+                *st = svy_err_set(err, SVY_E_DATA, w->name, 0, 0, svy_var_name(v),
+                                  "Stata labels only integers from -2147483647 to 2147483620; "
+                                  "the label of %.17g cannot be written", lv->num);
                 return NULL;
             }
         }
@@ -303,10 +304,10 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
                 t = READSTAT_TYPE_STRING_REF;
                 c->is_strl = 1;
             } else if (!dta && width > SAV_STR_MAX) {
-                return svy_err_set(err, SVY_E_DATA, w->name, 0, (long long)i + 1, svy_var_name(v),
+                return svy_err_set(err, SVY_E_DATA, w->name, 0, 0, svy_var_name(v),
                                    "strings of %zu bytes exceed SPSS's limit of %d", width, SAV_STR_MAX);
             } else if (!dta && width == 0) {
-                return svy_err_set(err, SVY_E_USAGE, w->name, 0, (long long)i + 1, svy_var_name(v),
+                return svy_err_set(err, SVY_E_USAGE, w->name, 0, 0, svy_var_name(v),
                                    "string width unknown: the .sav writer needs it before the first row");
             } else {
                 t = READSTAT_TYPE_STRING;
@@ -346,7 +347,7 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
                 else
                     continue;
                 if (e != READSTAT_OK)
-                    return fail(w, err, e, 0, (long long)i + 1, svy_var_name(v), "the missing-value definitions");
+                    return fail(w, err, e, 0, 0, svy_var_name(v), "the missing-value definitions");
             }
         }
     }
@@ -358,8 +359,10 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
     for (size_t i = 0; i < m->ncols; i++) {
         e = readstat_validate_variable(m->rw, m->cols[i].rv);
         if (e != READSTAT_OK)
-            return fail(w, err, e, 0, (long long)i + 1, svy_var_name(svy_schema_var(w->schema, i)),
-                        "this variable");
+            return svy_err_set(err, SVY_E_DATA, w->name, 0, 0, svy_var_name(svy_schema_var(w->schema, i)),
+                               "%s cannot take the variable name '%s': %s; rename it",
+                               dta ? "Stata .dta" : "SPSS .sav", svy_var_name(svy_schema_var(w->schema, i)),
+                               readstat_error_message(e));
     }
     e = readstat_validate_metadata(m->rw);
     if (e != READSTAT_OK)
@@ -416,15 +419,15 @@ static svy_status rs_write(svy_writer *w, const svy_row *row, svy_err *err)
                                        "'%.*s' is not a number", (int)(v->len > 60 ? 60 : v->len), v->str);
                 }
                 d = convert(d, c->conv);
-                if (m->dta && (d > STATA_DBL_MAX || isnan(d) || isinf(d)))
+                if (m->dta && (d > STATA_DBL_MAX || d < -DBL_MAX || isnan(d)))
                     return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1,
                                        svy_var_name(svy_schema_var(w->schema, i)),
-                                       "%.17g cannot be stored in Stata, whose largest double is %.17g "
-                                       "(the values above it are its missing codes)", d, STATA_DBL_MAX);
+                                       "%g cannot be stored in Stata, whose doubles stop at %g "
+                                       "(above are its missing codes)", d, STATA_DBL_MAX);
                 if (!m->dta && (d == DBL_MAX || d <= -SAV_LOWEST))
                     return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1,
                                        svy_var_name(svy_schema_var(w->schema, i)),
-                                       "%.17g cannot be stored in SPSS, which keeps the extreme doubles "
+                                       "%g cannot be stored in SPSS, which keeps the extreme doubles "
                                        "for system missing, LO and HI", d);
                 e = readstat_insert_double_value(m->rw, c->rv, d);
             }
