@@ -40,7 +40,7 @@ datasets <- list(apistrat = rd("tests/data/apistrat.csv"), apiclus1 = rd("tests/
 # One case = one design and one set of outcomes, as svy-tab would be asked.
 cases <- list(
   list(id = "strat_dom", data = "apistrat", strata = "stype", psu = "", weight = "pw", fpc = "fpc",
-       by = "comp_imp", rates = "sch_wide,hi_acs", means = "api00,acs_k3", totals = "enroll",
+       by = "comp_imp", rates = "sch_wide,hi_acs", means = "api00,acs_k3", totals = "enroll", shares = "stype",
        lonely = "fail", df = "domain", level = 95),
   list(id = "strat_frac", data = "apistrat", strata = "stype", psu = "", weight = "pw", fpc = "fpcfrac",
        by = "stype", rates = "sch_wide,awards=Yes", means = "api00", totals = "enroll",
@@ -58,7 +58,7 @@ cases <- list(
        by = "stype", rates = "sch_wide", means = "api00", totals = "",
        lonely = "fail", df = "full", level = 95),
   list(id = "clus2", data = "apiclus2", strata = "", psu = "dnum", weight = "pw", fpc = "fpc1",
-       by = "stype", rates = "sch_wide,awards=Yes", means = "api00", totals = "enroll",
+       by = "stype", rates = "sch_wide,awards=Yes", means = "api00", totals = "enroll", shares = "yr_rnd",
        lonely = "fail", df = "domain", level = 90),
   list(id = "clus2_inf", data = "apiclus2", strata = "", psu = "dnum", weight = "pw", fpc = "",
        by = "stype", rates = "sch_wide", means = "api00", totals = "",
@@ -70,12 +70,13 @@ cases <- list(
 for (rule in c("remove", "certainty", "adjust", "average")) {
   cases[[length(cases) + 1]] <- list(id = paste0("lonely_", rule), data = "apiclus1", strata = "lstr",
        psu = "dnum", weight = "pw", fpc = "", by = "stype", rates = "sch_wide,awards=Yes",
-       means = "api00", totals = "enroll", lonely = rule, df = "domain", level = 95)
+       means = "api00", totals = "enroll", shares = "yr_rnd", lonely = rule, df = "domain", level = 95)
   cases[[length(cases) + 1]] <- list(id = paste0("lonely_all_", rule), data = "apiclus1", strata = "lstr",
        psu = "dnum", weight = "pw", fpc = "", by = "", rates = "sch_wide",
        means = "api00", totals = "enroll", lonely = rule, df = "domain", level = 95)
 }
 
+for (i in seq_along(cases)) if (is.null(cases[[i]]$shares)) cases[[i]]$shares <- ""
 split1 <- function(s) if (s == "") character(0) else strsplit(s, ",")[[1]]
 f17 <- function(x) ifelse(is.na(x) | is.nan(x), "", sprintf("%.17g", x))
 
@@ -97,6 +98,13 @@ outcomes <- function(cs, d) {
       v <- ifelse(is.na(d[[kv[1]]]) | d[[kv[1]]] == "", NA, as.numeric(d[[kv[1]]] == kv[2]))
     } else v <- d[[r]]
     out[[length(out) + 1]] <- list(name = r, kind = "rate", v = v)
+  }
+  # a share: every level of the column, as the rate of COL=level
+  for (sh in split1(cs$shares)) {
+    for (lev in sort(unique(na.omit(d[[sh]])))) {
+      v <- ifelse(is.na(d[[sh]]), NA, as.numeric(d[[sh]] == lev))
+      out[[length(out) + 1]] <- list(name = paste0(sh, "=", lev), kind = "rate", v = v)
+    }
   }
   for (m in split1(cs$means)) out[[length(out) + 1]] <- list(name = m, kind = "mean", v = d[[m]])
   for (t in split1(cs$totals)) out[[length(out) + 1]] <- list(name = t, kind = "total", v = d[[t]])

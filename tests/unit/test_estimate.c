@@ -183,6 +183,7 @@ static svy_est *run_case(const table *cases, size_t ci, svy_ci_method method, in
     add_list(e, SVY_STAT_RATE, cases->cell[ci][col(cases, "rates")]);
     add_list(e, SVY_STAT_MEAN, cases->cell[ci][col(cases, "means")]);
     add_list(e, SVY_STAT_TOTAL, cases->cell[ci][col(cases, "totals")]);
+    add_list(e, SVY_STAT_SHARE, cases->cell[ci][col(cases, "shares")]);
     svy_schema *s = schema_of(&d);
     cr_assert_eq(svy_est_bind(e, s, err), SVY_OK, "bind: %s", err->msg);
     svy_value *vals = calloc(d.ncol, sizeof *vals);
