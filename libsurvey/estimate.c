@@ -1676,6 +1676,7 @@ svy_status svy_est_finish(svy_est *e, svy_err *err)
                 r->column = oc->column;
                 r->stat = oc->stat == SVY_STAT_SHARE ? SVY_STAT_RATE : oc->stat;
                 r->variable = oc->name;
+                r->level = oc->value;
                 if (q.level >= 0) {
                     const char *k = strtab_str(&e->lvl_tab, (size_t)q.level);
                     const char *text = k + strlen(k) + 1;
@@ -1689,6 +1690,7 @@ svy_status svy_est_finish(svy_est *e, svy_err *err)
                     snprintf(nm, nl, "%s=%s", oc->column, text);
                     e->names[e->nnames++] = nm;
                     r->variable = nm;
+                    r->level = text;
                 }
                 double shift = oc->stat == SVY_STAT_MEAN ? oc->shift : 0;
                 r->estimate = total ? Ysum : shift + Rs;

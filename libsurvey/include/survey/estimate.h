@@ -99,6 +99,7 @@ typedef struct svy_est_result {
     size_t domain;         /* svy_est_domain_value(e, domain, k) */
     const char *variable;  /* "covered", "scheme=2", "api00" */
     const char *column;    /* the input column */
+    const char *level;     /* COL=VALUE rates and shares: the value, as text; else NULL */
     svy_stat stat;
     double estimate, se, ci_low, ci_high, df, deff, cv;
     long long n;           /* rows of the domain with a valid value */

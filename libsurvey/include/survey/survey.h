@@ -27,5 +27,6 @@
 #include <survey/csv.h>
 #include <survey/outfile.h>
 #include <survey/estimate.h>
+#include <survey/table.h>
 
 #endif
