@@ -348,6 +348,8 @@ typedef struct dstrat {
 typedef struct cell {
     uint32_t domain, psu;
     size_t block;     /* NC doubles per outcome in pool */
+    uint32_t ds;      /* its dstrat */
+    long long rows;
 } cell;
 
 /* Per domain. */
@@ -828,6 +830,8 @@ static long cell_get(svy_est *e, uint32_t dom, uint32_t psu, uint32_t st, svy_er
         if (ds < 0)
             return -1;
         e->ds[ds].npsu++;
+        e->cells[i].ds = (uint32_t)ds;
+        e->cells[i].rows = 0;
     }
     return i;
 }
@@ -883,6 +887,17 @@ static double *dlvl_acc(svy_est *e, size_t dom, long level, svy_err *err)
     return &e->dlacc[i];
 }
 
+/* Most survey cells are one digit (0/1 outcomes, codes): read those without
+ * the general parser. */
+static inline int number_of(const svy_value *v, double *out)
+{
+    if (v->type == SVY_VAL_STR && v->len == 1 && v->str[0] >= '0' && v->str[0] <= '9') {
+        *out = v->str[0] - '0';
+        return 1;
+    }
+    return svy_value_number(v, out);
+}
+
 /* The value of an outcome in a row: 1 valid (y set), 0 missing, -1 error. */
 static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, svy_err *err)
 {
@@ -895,7 +910,7 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
     case SVY_STAT_RATE:
         if (oc->value) {
             double num;
-            if (oc->match_num && svy_value_number(v, &num))
+            if (oc->match_num && number_of(v, &num))
                 *y = num == oc->match;
             else {
                 size_t len;
@@ -904,7 +919,7 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
             }
             return 1;
         }
-        if (!svy_value_number(v, y) || (*y != 0 && *y != 1)) {
+        if (!number_of(v, y) || (*y != 0 && *y != 1)) {
             fail_row(e, row, oc->col, err, "column %s holds '%s', but a rate needs 0 or 1 (use --rate COL=VALUE for a code)",
                      oc->column, value_text(v, nb));
             return -1;
@@ -912,7 +927,7 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
         return 1;
     case SVY_STAT_MEAN:
     case SVY_STAT_TOTAL:
-        if (!svy_value_number(v, y) || !isfinite(*y)) {
+        if (!number_of(v, y) || !isfinite(*y)) {
             fail_row(e, row, oc->col, err, "column %s holds '%s', which is not a number", oc->column, value_text(v, nb));
             return -1;
         }
@@ -931,10 +946,6 @@ static svy_status add_to_domain(svy_est *e, long dom, uint32_t st, long psu, dou
     dominfo *d = &e->doms[dom];
     d->rows++;
     double *dp = e->dpool + d->block;
-    long dsi = dstrat_get(e, (uint32_t)dom, st, err);
-    if (dsi < 0)
-        return SVY_E_NOMEM;
-    e->ds[dsi].rows++;
     double *acc;
     size_t owner;
     if (psu >= 0) {
@@ -942,8 +953,13 @@ static svy_status add_to_domain(svy_est *e, long dom, uint32_t st, long psu, dou
         if (ci < 0)
             return SVY_E_NOMEM;
         owner = (size_t)ci;
+        e->cells[ci].rows++;
         acc = e->pool + e->cells[ci].block;
     } else {
+        long dsi = dstrat_get(e, (uint32_t)dom, st, err);
+        if (dsi < 0)
+            return SVY_E_NOMEM;
+        e->ds[dsi].rows++;
         e->ds[dsi].npsu++; /* every row is a PSU */
         owner = (size_t)dsi;
         acc = e->pool + e->ds[dsi].block;
@@ -996,7 +1012,7 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
         const svy_value *v = &row->vals[e->weight_idx];
         if (svy_value_is_missing(v))
             return fail_row(e, row, e->weight_idx, err, "weight %s is missing", e->weight_col);
-        if (!svy_value_number(v, &w) || !isfinite(w))
+        if (!number_of(v, &w) || !isfinite(w))
             return fail_row(e, row, e->weight_idx, err, "weight %s holds '%s', which is not a number",
                             e->weight_col, value_text(v, nb));
         if (!(w > 0))
