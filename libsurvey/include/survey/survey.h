@@ -26,5 +26,7 @@
 #include <survey/writer.h>
 #include <survey/csv.h>
 #include <survey/outfile.h>
+#include <survey/estimate.h>
+#include <survey/table.h>
 
 #endif
