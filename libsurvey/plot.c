@@ -839,11 +839,13 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
     if (hi - lo < 0.01)
         lo = hi - 0.01;
     double plot_w = L->panel_w - L->value_room;
-    int max_ticks = (int)(plot_w / 50);
-    if (max_ticks < 2)
-        max_ticks = 2;
-    if (max_ticks > 10)
-        max_ticks = 10;
+    /* About one tick per 60 px, but never so few that a panel shows only
+     * its ends, nor so many that the labels crowd. */
+    int max_ticks = (int)(plot_w / 60);
+    if (max_ticks < 4)
+        max_ticks = 4;
+    if (max_ticks > 8)
+        max_ticks = 8;
     nice_scale(&s, lo, hi, max_ticks, p->percent);
     s.x0 = px + 6;
     s.x1 = px + plot_w;
@@ -884,7 +886,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
             double w = svy_plot_text_width(lab, FS_LABEL);
             out(f, "<text x=\"%n\" y=\"%n\" font-size=\"%n\" fill=\"#222\" text-anchor=\"end\">",
                 px - 12, cy + FS_LABEL * 0.35, FS_LABEL);
-            if (w <= maxw) {
+            if (w <= maxw + 0.01) { /* (x + 12) - 12 need not be x */
                 out(f, "%e</text>\n", lab);
             } else {
                 /* Too long for the column: cut with an ellipsis, and keep the
