@@ -9,6 +9,7 @@
 #include "svy_private.h"
 
 #include <survey/plot.h>
+#include <survey/value.h>
 
 #include <math.h>
 #include <stdarg.h>
@@ -188,20 +189,23 @@ svy_status svy_plot_add(svy_plot *p, const char *x, const char *color, const cha
         (st = check_label("facet", facet, err)))
         return st;
     SVY_FAIL_IF(!isfinite(est), err, SVY_E_DATA, "estimate is not a finite number");
+    char a[SVY_DTOA_MAX], b[SVY_DTOA_MAX], cc[SVY_DTOA_MAX];
+    svy_dtoa(est, a);
+    svy_dtoa(ci_low, b);
+    svy_dtoa(ci_high, cc);
     SVY_FAIL_IF(est < 0 || est > 1, err, SVY_E_DATA,
-                "estimate %.17g is outside [0, 1]: a rate chart shows proportions", est);
+                "estimate %s is outside [0, 1]: a rate chart shows proportions", a);
     int has_lo = !isnan(ci_low), has_hi = !isnan(ci_high);
     SVY_FAIL_IF(has_lo != has_hi, err, SVY_E_DATA, "confidence interval has only one end");
     if (has_lo) {
         SVY_FAIL_IF(!isfinite(ci_low) || !isfinite(ci_high), err, SVY_E_DATA,
                     "confidence interval is not finite");
         SVY_FAIL_IF(ci_low < 0 || ci_high > 1, err, SVY_E_DATA,
-                    "confidence interval [%.17g, %.17g] is outside [0, 1]", ci_low, ci_high);
+                    "confidence interval [%s, %s] is outside [0, 1]", b, cc);
         /* A rounding slack: svy-tab's interval ends are printed shortest
          * round-trip, but an interval of width zero may sit a hair off. */
         SVY_FAIL_IF(ci_low > est + 1e-12 || ci_high < est - 1e-12, err, SVY_E_DATA,
-                    "confidence interval [%.17g, %.17g] does not contain the estimate %.17g",
-                    ci_low, ci_high, est);
+                    "confidence interval [%s, %s] does not contain the estimate %s", b, cc, a);
     }
 
     long ci = find(&p->cs, color ? color : "");
