@@ -537,6 +537,7 @@ typedef struct layout {
     double mark;          /* dot diameter or bar thickness */
     double mark_step;     /* distance between colour groups within a row */
     size_t ncol, nrow;
+    size_t label_lines;   /* most lines a category label may take */
     double facet_h, axis_h;
     size_t *xorder;       /* display order of categories */
     span *title, *sub, *src, *foot;
@@ -637,6 +638,17 @@ static int do_layout(const svy_plot *p, layout *L)
         L->mark_step = L->mark + 1;
         L->band = (double)nc * L->mark_step + 10;
     }
+    /* Long labels wrap rather than vanish behind an ellipsis: rows grow
+     * to take up to three lines. */
+    L->label_lines = 1;
+    for (size_t i = 0; i < p->xs.n; i++) {
+        span *v;
+        size_t n = wrap(p->xs.v[i], FS_LABEL, L->label_w - 12 + 0.01, &v);
+        free(v);
+        if (n > L->label_lines)
+            L->label_lines = n > 3 ? 3 : n;
+    }
+    L->band = fmax(L->band, (double)L->label_lines * FS_LABEL * 1.15 + 8);
     L->facet_h = p->has_facet ? 28 : 4;
     L->axis_h = 26;
 
@@ -822,6 +834,57 @@ static void write_desc(const svy_plot *p, const layout *L, FILE *f)
     out(f, "</desc>\n");
 }
 
+/* Bytes of s that fit in maxw with an ellipsis after them. */
+static size_t fit_with_ellipsis(const char *s, size_t len, double fs, double maxw)
+{
+    const char *q = s, *cut = s, *end = s + len;
+    double acc = cp_em(0x2026) * fs;
+    while (q < end && *q) {
+        acc += cp_em(next_cp(&q)) * fs;
+        if (acc > maxw)
+            break;
+        cut = q;
+    }
+    return (size_t)(cut - s);
+}
+
+/* A category label, right-aligned at x and centred on cy: wrapped onto at
+ * most max_lines lines; what still does not fit is cut with an ellipsis,
+ * and then the whole label is kept as a tooltip (it is in the description
+ * too, so nothing is lost to a screen reader). */
+static void draw_label(FILE *f, const char *lab, double x, double cy, double maxw, size_t max_lines)
+{
+    span *v;
+    size_t n = wrap(lab, FS_LABEL, maxw + 0.01, &v); /* (w + 12) - 12 need not be w */
+    if (!v) {
+        n = 1;
+        v = malloc(sizeof *v);
+        if (!v)
+            return;
+        v[0] = (span){0, strlen(lab)};
+    }
+    size_t shown = n < max_lines ? n : max_lines;
+    int cut = shown < n;
+    for (size_t i = 0; i < shown; i++)
+        if (text_width_n(lab + v[i].off, v[i].len, FS_LABEL) > maxw + 0.01)
+            cut = 1;
+    double lh = FS_LABEL * 1.15;
+    double y = cy + FS_LABEL * 0.35 - (double)(shown - 1) * lh / 2;
+    for (size_t i = 0; i < shown; i++, y += lh) {
+        const char *t = lab + v[i].off;
+        size_t len = v[i].len;
+        int ell = text_width_n(t, len, FS_LABEL) > maxw + 0.01 || (i + 1 == shown && shown < n);
+        if (ell)
+            len = fit_with_ellipsis(t, len, FS_LABEL, maxw);
+        out(f, "<text x=\"%n\" y=\"%n\" font-size=\"%n\" fill=\"#222\" text-anchor=\"end\">", x, y,
+            FS_LABEL);
+        if (cut && i == 0)
+            out(f, "<title>%e</title>", lab);
+        out(f, "%E%s</text>\n", len, t, ell ? "\xE2\x80\xA6" : "");
+    }
+    free(v);
+}
+
 static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, double px,
                        double py, int labels)
 {
@@ -884,30 +947,8 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
     for (size_t k = 0; k < p->xs.n; k++) {
         size_t xi = L->xorder[k];
         double cy = top + ((double)k + 0.5) * L->band;
-        if (labels) {
-            const char *lab = p->xs.v[xi];
-            double maxw = L->label_w - 12;
-            double w = svy_plot_text_width(lab, FS_LABEL);
-            out(f, "<text x=\"%n\" y=\"%n\" font-size=\"%n\" fill=\"#222\" text-anchor=\"end\">",
-                px - 12, cy + FS_LABEL * 0.35, FS_LABEL);
-            if (w <= maxw + 0.01) { /* (x + 12) - 12 need not be x */
-                out(f, "%e</text>\n", lab);
-            } else {
-                /* Too long for the column: cut with an ellipsis, and keep the
-                 * whole label as a tooltip (and in the description). */
-                const char *q = lab, *cut = lab;
-                double acc = svy_plot_text_width("\xE2\x80\xA6", FS_LABEL);
-                while (*q) {
-                    const char *at = q;
-                    acc += cp_em(next_cp(&q)) * FS_LABEL;
-                    if (acc > maxw)
-                        break;
-                    cut = q;
-                    (void)at;
-                }
-                out(f, "<title>%e</title>%E\xE2\x80\xA6</text>\n", lab, (size_t)(cut - lab), lab);
-            }
-        }
+        if (labels)
+            draw_label(f, p->xs.v[xi], px - 12, cy, L->label_w - 12, L->label_lines);
         if (dot)
             out(f, "<line x1=\"%n\" y1=\"%n\" x2=\"%n\" y2=\"%n\" stroke=\"#D0D0D0\" stroke-width=\"1\" "
                    "stroke-dasharray=\"1 3\"/>\n",
@@ -928,7 +969,6 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
                         sx(&s, e->lo), y, right, y, col,
                         e->flagged ? " stroke-dasharray=\"3 3\"" : "");
                 draw_dot(f, ex, y, L->mark / 2, col, e->flagged);
-                right = fmax(right, ex + L->mark / 2);
             } else {
                 double x0 = sx(&s, 0);
                 draw_bar_swatch(f, x0, y - L->mark / 2, ex - x0, L->mark, ci, col, e->flagged);
@@ -940,13 +980,32 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
                         xl, y - cap, y + cap, xl, y, right, right, y - cap, y + cap);
                 }
             }
-            char buf[32];
-            fmt_estimate(p, e->est, buf, sizeof buf);
-            out(f, "<text x=\"%n\" y=\"%n\" font-size=\"%n\" fill=\"%s\"%s>%s</text>\n", right + 5,
-                y + FS_VALUE * 0.35, FS_VALUE, e->flagged ? "#777" : "#333",
-                e->flagged ? " font-style=\"italic\"" : "", buf);
         }
     }
+
+    /* Value labels last, over every mark, with a white halo so that a
+     * neighbour's interval line never runs through the digits. */
+    out(f, "<g font-size=\"%n\" stroke=\"#fff\" stroke-width=\"3\" stroke-linejoin=\"round\" "
+           "paint-order=\"stroke\">\n",
+        FS_VALUE);
+    for (size_t k = 0; k < p->xs.n; k++) {
+        size_t xi = L->xorder[k];
+        double cy = top + ((double)k + 0.5) * L->band;
+        for (size_t ci = 0; ci < nc; ci++) {
+            const cell *e = cell_at(p, xi, ci, fi);
+            if (!e)
+                continue;
+            double y = cy + ((double)ci - (double)(nc - 1) / 2) * L->mark_step;
+            double right = isnan(e->hi) ? sx(&s, e->est) : sx(&s, e->hi);
+            if (dot)
+                right = fmax(right, sx(&s, e->est) + L->mark / 2);
+            char buf[32];
+            fmt_estimate(p, e->est, buf, sizeof buf);
+            out(f, "<text x=\"%n\" y=\"%n\" fill=\"%s\"%s>%s</text>\n", right + 5, y + FS_VALUE * 0.35,
+                e->flagged ? "#777" : "#333", e->flagged ? " font-style=\"italic\"" : "", buf);
+        }
+    }
+    out(f, "</g>\n");
 }
 
 svy_status svy_plot_write_svg(const svy_plot *p, FILE *f, const char *name, svy_err *err)
@@ -991,6 +1050,8 @@ svy_status svy_plot_write_svg(const svy_plot *p, FILE *f, const char *name, svy_
         double band = room / ((double)L.nrow * (double)p->xs.n);
         double min_band = L.mark + (p->cs.n > 1 ? ((double)p->cs.n - 1) * L.mark_step : 0) + 4;
         L.band = fmax(band, min_band);
+        while (L.label_lines > 1 && (double)L.label_lines * FS_LABEL * 1.15 + 4 > L.band)
+            L.label_lines--;
         panel_h = L.facet_h + (double)p->xs.n * L.band + L.axis_h;
     }
     y += (double)L.nrow * panel_h + (double)(L.nrow - 1) * PANEL_GAP;
