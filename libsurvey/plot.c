@@ -17,9 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Labels in order of first appearance, with a hash index: a chart of
+ * thousands of estimates must not take quadratic time to build. */
 typedef struct strlist {
     char **v;
     size_t n, cap;
+    size_t *ht; /* open addressing: index + 1, 0 = empty */
+    size_t htcap;
 } strlist;
 
 typedef struct cell {
@@ -38,6 +42,8 @@ struct svy_plot {
     int has_color, has_facet;
     cell *cells;
     size_t ncells, cap;
+    size_t *cht; /* cells by place (x, c, f): index + 1, 0 = empty */
+    size_t chtcap;
 };
 
 /* Okabe & Ito (2008), ordered so that the first two (the usual gender
@@ -82,6 +88,7 @@ static void strlist_free(strlist *l)
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i]);
     free(l->v);
+    free(l->ht);
 }
 
 void svy_plot_free(svy_plot *p)
@@ -99,6 +106,7 @@ void svy_plot_free(svy_plot *p)
     strlist_free(&p->cs);
     strlist_free(&p->fs);
     free(p->cells);
+    free(p->cht);
     free(p);
 }
 
@@ -148,26 +156,100 @@ svy_status svy_plot_set_color_title(svy_plot *p, const char *s) { return set_tex
 svy_status svy_plot_set_x_title(svy_plot *p, const char *s) { return set_text(&p->x_title, s); }
 svy_status svy_plot_set_facet_title(svy_plot *p, const char *s) { return set_text(&p->facet_title, s); }
 
+static size_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)h;
+}
+
+static size_t hash_place(size_t x, size_t c, size_t f)
+{
+    uint64_t h = (uint64_t)x * 0x9E3779B97F4A7C15u;
+    h ^= ((uint64_t)c + 0x632BE59BD9B4E019u) * 0xC2B2AE3D27D4EB4Fu;
+    h ^= ((uint64_t)f + 0x8CB92BA72F3D8DD7u) * 0x165667B19E3779F9u;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* Rehash into a table twice the size needed for n entries; 0 on failure. */
+static int rehash(size_t **ht, size_t *htcap, size_t n, size_t (*key)(const void *, size_t),
+                  const void *owner)
+{
+    size_t cap = 16;
+    while (cap < 2 * (n + 1))
+        cap *= 2;
+    size_t *t = svy_calloc(cap, sizeof *t);
+    if (!t)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = key(owner, i) & (cap - 1);
+        while (t[j])
+            j = (j + 1) & (cap - 1);
+        t[j] = i + 1;
+    }
+    free(*ht);
+    *ht = t;
+    *htcap = cap;
+    return 1;
+}
+
+static size_t strlist_key(const void *owner, size_t i)
+{
+    return hash_str(((const strlist *)owner)->v[i]);
+}
+
+static size_t cell_key(const void *owner, size_t i)
+{
+    const cell *c = &((const svy_plot *)owner)->cells[i];
+    return hash_place(c->x, c->c, c->f);
+}
+
+static long find(const strlist *l, const char *s)
+{
+    if (!l->htcap)
+        return -1;
+    for (size_t j = hash_str(s) & (l->htcap - 1); l->ht[j]; j = (j + 1) & (l->htcap - 1))
+        if (strcmp(l->v[l->ht[j] - 1], s) == 0)
+            return (long)(l->ht[j] - 1);
+    return -1;
+}
+
 /* Index of s in l, appending it when new; (size_t)-1 when out of memory. */
 static size_t intern(strlist *l, const char *s)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], s) == 0)
-            return i;
+    long i = find(l, s);
+    if (i >= 0)
+        return (size_t)i;
     if (!svy_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))
         return (size_t)-1;
     char *copy = svy_strdup(s);
     if (!copy)
         return (size_t)-1;
-    l->v[l->n] = copy;
-    return l->n++;
+    l->v[l->n++] = copy;
+    if (2 * l->n >= l->htcap) {
+        if (!rehash(&l->ht, &l->htcap, l->n, strlist_key, l)) {
+            free(l->v[--l->n]);
+            return (size_t)-1;
+        }
+    } else {
+        size_t j = hash_str(copy) & (l->htcap - 1);
+        while (l->ht[j])
+            j = (j + 1) & (l->htcap - 1);
+        l->ht[j] = l->n;
+    }
+    return l->n - 1;
 }
 
-static long find(const strlist *l, const char *s)
+static long cell_find(const svy_plot *p, size_t x, size_t c, size_t f)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], s) == 0)
-            return (long)i;
+    if (!p->chtcap)
+        return -1;
+    for (size_t j = hash_place(x, c, f) & (p->chtcap - 1); p->cht[j]; j = (j + 1) & (p->chtcap - 1)) {
+        const cell *e = &p->cells[p->cht[j] - 1];
+        if (e->x == x && e->c == c && e->f == f)
+            return (long)(p->cht[j] - 1);
+    }
     return -1;
 }
 
@@ -219,18 +301,26 @@ svy_status svy_plot_add(svy_plot *p, const char *x, const char *color, const cha
     size_t fi = intern(&p->fs, facet ? facet : "");
     SVY_FAIL_IF(xi == (size_t)-1 || cix == (size_t)-1 || fi == (size_t)-1, err, SVY_E_NOMEM,
                 "out of memory");
-    for (size_t i = 0; i < p->ncells; i++) {
-        const cell *c = &p->cells[i];
-        SVY_FAIL_IF(c->x == xi && c->c == cix && c->f == fi, err, SVY_E_DATA,
-                    "a second estimate for the same place (category '%s'%s%s%s%s%s%s): "
-                    "pick one with a filter, or map the column that differs to colour or facet",
-                    x, color ? ", colour '" : "", color ? color : "", color ? "'" : "",
-                    facet ? ", facet '" : "", facet ? facet : "", facet ? "'" : "");
-    }
+    SVY_FAIL_IF(cell_find(p, xi, cix, fi) >= 0, err, SVY_E_DATA,
+                "a second estimate for the same place (category '%s'%s%s%s%s%s%s): "
+                "pick one with a filter, or map the column that differs to colour or facet",
+                x, color ? ", colour '" : "", color ? color : "", color ? "'" : "",
+                facet ? ", facet '" : "", facet ? facet : "", facet ? "'" : "");
     SVY_FAIL_IF(!svy_grow((void **)&p->cells, &p->cap, p->ncells + 1, sizeof *p->cells), err,
                 SVY_E_NOMEM, "out of memory");
     p->cells[p->ncells++] = (cell){xi, cix, fi, est, has_lo ? ci_low : NAN, has_lo ? ci_high : NAN,
                                    flagged != 0};
+    if (2 * p->ncells >= p->chtcap) {
+        if (!rehash(&p->cht, &p->chtcap, p->ncells, cell_key, p)) {
+            p->ncells--;
+            return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        }
+    } else {
+        size_t j = hash_place(xi, cix, fi) & (p->chtcap - 1);
+        while (p->cht[j])
+            j = (j + 1) & (p->chtcap - 1);
+        p->cht[j] = p->ncells;
+    }
     if (color)
         p->has_color = 1;
     if (facet)
@@ -575,16 +665,13 @@ static int order_categories(const svy_plot *p, layout *L)
         free(k);
         return 0;
     }
-    for (size_t i = 0; i < nx; i++) {
-        double sum = 0;
-        size_t cnt = 0;
-        for (size_t j = 0; j < p->ncells; j++)
-            if (p->cells[j].x == i) {
-                sum += p->cells[j].est;
-                cnt++;
-            }
-        k[i] = (keyed){p->sort == SVY_PLOT_SORT_VALUE && cnt ? sum / (double)cnt : 0, i};
+    /* key holds the sum, idx the count, until the means are taken. */
+    for (size_t j = 0; j < p->ncells; j++) {
+        k[p->cells[j].x].key += p->cells[j].est;
+        k[p->cells[j].x].idx++;
     }
+    for (size_t i = 0; i < nx; i++)
+        k[i] = (keyed){p->sort == SVY_PLOT_SORT_VALUE && k[i].idx ? k[i].key / (double)k[i].idx : 0, i};
     if (p->sort == SVY_PLOT_SORT_VALUE)
         qsort(k, nx, sizeof *k, cmp_keyed);
     for (size_t i = 0; i < nx; i++)
@@ -788,10 +875,8 @@ static double do_legend(const svy_plot *p, legend *g, int any_flag, int any_ci)
 
 static const cell *cell_at(const svy_plot *p, size_t x, size_t c, size_t f)
 {
-    for (size_t i = 0; i < p->ncells; i++)
-        if (p->cells[i].x == x && p->cells[i].c == c && p->cells[i].f == f)
-            return &p->cells[i];
-    return NULL;
+    long i = cell_find(p, x, c, f);
+    return i < 0 ? NULL : &p->cells[i];
 }
 
 static void write_desc(const svy_plot *p, const layout *L, FILE *f)

@@ -424,3 +424,29 @@ Test(plot, every_kind_renders_to_a_nonblank_png)
     rmdir(dir);
 #endif
 }
+
+Test(plot, many_places_are_kept_apart)
+{
+    /* Past several rehashes of the label and place indexes. */
+    svy_plot *p = svy_plot_new();
+    svy_err err;
+    char x[32], c[32];
+    for (int i = 0; i < 600; i++)
+        for (int g = 0; g < 3; g++) {
+            snprintf(x, sizeof x, "row %d", i);
+            snprintf(c, sizeof c, "g%d", g);
+            cr_assert_eq(svy_plot_add(p, x, c, NULL, (i % 100) / 100.0, NAN, NAN, 0, &err), SVY_OK,
+                         "%s/%s: %s", x, c, err.msg);
+        }
+    cr_assert_eq(svy_plot_count(p), 1800, "every estimate kept");
+    cr_assert_eq(svy_plot_add(p, "row 599", "g1", NULL, 0.5, NAN, NAN, 0, &err), SVY_E_DATA,
+                 "a duplicate is found among many");
+    cr_assert_eq(svy_plot_add(p, "row 0", "g2", NULL, 0.5, NAN, NAN, 0, &err), SVY_E_DATA,
+                 "the first place is still found");
+    char *s = render(p);
+    cr_assert(strstr(s, ">row 0</text>") && strstr(s, ">row 599</text>"), "all rows drawn");
+    cr_assert(strstr(s, "\nrow 599, g2: 99.0%;"), "the last estimate is in the description");
+    cr_assert(strstr(s, "\nrow 123, g0: 23.0%;"), "estimates keep their own values");
+    free(s);
+    svy_plot_free(p);
+}
