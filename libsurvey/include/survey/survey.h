@@ -27,6 +27,7 @@
 #include <survey/csv.h>
 #include <survey/outfile.h>
 #include <survey/estimate.h>
+#include <survey/plot.h>
 #include <survey/table.h>
 
 #endif
