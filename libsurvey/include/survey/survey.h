@@ -26,5 +26,7 @@
 #include <survey/writer.h>
 #include <survey/csv.h>
 #include <survey/outfile.h>
+#include <survey/codebook.h>
+#include <survey/clean.h>
 
 #endif
