@@ -4,6 +4,10 @@
 
 #ifndef SVY_BUILDING_LIB
 #error svy_private.h is only for building libsurvey and its unit tests.
+/* A new schema with copies of the variables idx[0..n-1] of s (schema.c). */
+struct svy_schema;
+struct svy_schema *svy_schema_project(const struct svy_schema *s, const long *idx, size_t n);
+
 #endif
 
 #include <stddef.h>
@@ -39,5 +43,9 @@ const char *svy_tmpdir(void);
 /* UTF-8: 1 when the bytes are valid UTF-8; on failure *bad is the offset of
  * the first bad byte. */
 int svy_utf8_valid(const char *s, size_t len, size_t *bad);
+
+/* A new schema with copies of the variables idx[0..n-1] of s (schema.c). */
+struct svy_schema;
+struct svy_schema *svy_schema_project(const struct svy_schema *s, const long *idx, size_t n);
 
 #endif
