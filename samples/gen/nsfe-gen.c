@@ -641,56 +641,6 @@ typedef struct emit_row {
     cell c[NV];
 } emit_row;
 
-/* Interim CSV path until libsurvey's writer lands (RFC 4180, svy_dtoa). */
-static void csv_field(FILE *f, const char *s)
-{
-    if (strpbrk(s, ",\"\r\n") || (*s == ' ')) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
-}
-
-static int write_raw_csv_own(const char *dir, const emit_row *rows, int nrows)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/nsfe-2021-raw.csv", dir);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return 1;
-    for (int i = 0; i < NV; i++) {
-        if (i)
-            fputc(',', f);
-        csv_field(f, rawcols[i].name);
-    }
-    fputc('\n', f);
-    for (int r = 0; r < nrows; r++) {
-        for (int i = 0; i < NV; i++) {
-            const cell *c = &rows[r].c[i];
-            if (i)
-                fputc(',', f);
-            if (c->missing)
-                continue;
-            if (c->is_num) {
-                char b[SVY_DTOA_MAX];
-                svy_dtoa(c->num, b);
-                fputs(b, f);
-            } else {
-                csv_field(f, c->str);
-            }
-        }
-        fputc('\n', f);
-    }
-    return fclose(f) != 0;
-}
-
-#ifdef NSFE_USE_WRITER
 static int write_raw(const char *dir, const emit_row *rows, int nrows, const svy_schema *schema)
 {
     static const char *const ext[] = {"csv", "dta", "sav"};
@@ -701,8 +651,9 @@ static int write_raw(const char *dir, const emit_row *rows, int nrows, const svy
         svy_err_clear(&err);
         svy_writer *w = svy_writer_new(svy_format_from_name(ext[f]));
         if (!w) {
-            fprintf(stderr, "nsfe-gen: out of memory\n");
-            return 1;
+            /* A libsurvey built without this format's writer. */
+            fprintf(stderr, "nsfe-gen: no %s writer in this libsurvey: %s not written\n", ext[f], path);
+            continue;
         }
         svy_writer_set_row_count(w, nrows);
         svy_status st = svy_writer_open(w, path, schema, &err);
@@ -738,8 +689,6 @@ static int write_raw(const char *dir, const emit_row *rows, int nrows, const svy
     }
     return 0;
 }
-
-#endif
 
 static int write_text(const char *path, const char *text)
 {
@@ -867,11 +816,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "nsfe-gen: out of memory\n");
         return 3;
     }
-#ifdef NSFE_USE_WRITER
     int rc = write_raw(dir, rows, nrows, schema);
-#else
-    int rc = write_raw_csv_own(dir, rows, nrows);
-#endif
     svy_schema_free(schema);
     if (!rc)
         rc = write_margins(dir);
