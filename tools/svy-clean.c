@@ -58,8 +58,15 @@ static svy_status on_change(void *ctx, const svy_clean_change *ch, svy_err *err)
     svy_csv_out_int(r->log, ch->row);
     svy_csv_out_cstr(r->log, ch->id);
     svy_csv_out_cstr(r->log, ch->var);
-    svy_csv_out_cstr(r->log, ch->old_value);
-    svy_csv_out_cstr(r->log, ch->new_value);
+    /* Missing is an empty field, not an empty string. */
+    if (*ch->old_value)
+        svy_csv_out_cstr(r->log, ch->old_value);
+    else
+        svy_csv_out_empty(r->log);
+    if (*ch->new_value)
+        svy_csv_out_cstr(r->log, ch->new_value);
+    else
+        svy_csv_out_empty(r->log);
     svy_csv_out_cstr(r->log, svy_clean_rule_name(ch->rule));
     svy_csv_out_cstr(r->log, ch->detail);
     svy_csv_out_end_row(r->log);

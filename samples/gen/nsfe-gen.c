@@ -291,7 +291,7 @@ static void generate(void)
     for (int i = 0; i < NRESP; i++) {
         person *p = &P[i];
         base[i] = 0.9 * (p->labour == 1) - 0.3 * (p->labour == 3) - 0.55 * (p->job < 5) -
-                  0.35 * p->female + provs[p->prov].effect - 0.45 * (p->hukou >= 3) + 0.12 * (p->edu - 2) +
+                  0.6 * p->female + provs[p->prov].effect - 0.45 * (p->hukou >= 3) + 0.12 * (p->edu - 2) +
                   0.015 * (p->age - 33);
     }
 #define SCHEME_ELIG(s)                                    \
