@@ -68,7 +68,10 @@ static svy_status on_change(void *ctx, const svy_clean_change *ch, svy_err *err)
     else
         svy_csv_out_empty(r->log);
     svy_csv_out_cstr(r->log, svy_clean_rule_name(ch->rule));
-    svy_csv_out_cstr(r->log, ch->detail);
+    if (*ch->detail)
+        svy_csv_out_cstr(r->log, ch->detail);
+    else
+        svy_csv_out_empty(r->log);
     svy_csv_out_end_row(r->log);
     return SVY_OK;
 }
