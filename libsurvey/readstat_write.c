@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DTA_STR_MAX 2045
 #define SAV_STR_MAX 32767
@@ -269,6 +270,16 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
     if (!m->cols || !m->rw)
         return svy_err_set(err, SVY_E_NOMEM, w->name, 0, 0, NULL, "out of memory");
     readstat_set_data_writer(m->rw, data_writer);
+    /* Both formats stamp the time of writing into the header; the
+     * reproducible-builds convention pins it, so that a generator's output
+     * can be compared byte for byte. */
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end;
+        long long t = strtoll(sde, &end, 10);
+        if (!*end && t >= 0)
+            readstat_writer_set_file_timestamp(m->rw, (time_t)t);
+    }
     readstat_writer_set_error_handler(m->rw, on_error);
     readstat_error_t e;
     if (dta) {
