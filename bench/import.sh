@@ -44,6 +44,8 @@ measure() {
   best="" wall="" mem=""
   r=0
   while [ $r -lt "$reps" ]; do
+    # readstat will not overwrite an existing output (and exits 0)
+    rm -f "$tmp/rs.csv" "$tmp/svy.csv" "$tmp/svy2.csv"
     /usr/bin/time -v "$@" > /dev/null 2> "$tmp/time" || { cat "$tmp/time" >&2; exit 1; }
     w=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); t = 0; for (k = 1; k <= n; k++) t = t * 60 + p[k]; print t}' "$tmp/time")
     c=$(awk -F': ' '/User time|System time/ {t += $2} END {printf "%.2f", t}' "$tmp/time")
