@@ -38,7 +38,11 @@ svy_writer *svy_writer_new(svy_format fmt)
     case SVY_FMT_TSV:
         ops = &svy_csv_writer_ops;
         break;
-    /* SVY_FMT_DTA, SAV, ZSAV: svy_rs_writer_ops (readstat_write.c), being merged. */
+    case SVY_FMT_DTA:
+    case SVY_FMT_SAV:
+    case SVY_FMT_ZSAV:
+        ops = &svy_rs_writer_ops;
+        break;
     default:
         return NULL;
     }
