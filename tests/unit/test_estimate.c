@@ -322,6 +322,7 @@ static svy_status push_text(const char *const *head, size_t ncol, const char *co
     for (size_t r = 0; r < nrow && st == SVY_OK; r++) {
         for (size_t c = 0; c < ncol; c++) {
             memset(&v[c], 0, sizeof v[c]);
+            v[c].type = SVY_VAL_STR;
             v[c].str = cells[r * ncol + c];
             v[c].len = strlen(v[c].str);
             v[c].missing = v[c].len ? SVY_MISS_NONE : SVY_MISS_SYSTEM;

@@ -71,7 +71,8 @@ Test(table, csv_long_has_the_documented_column_order)
     svy_schema *s;
     svy_est *e = estimate(&s, 0, 0);
     char *out = render(e, SVY_TABLE_CSV, SVY_TABLE_LONG, 0);
-    cr_assert(strncmp(out, "g_1,variable,estimate,se,ci_low,ci_high,df,deff,n,weighted_n\n", 62) == 0,
+    const char *head = "g_1,variable,estimate,se,ci_low,ci_high,df,deff,n,weighted_n\n";
+    cr_assert(strncmp(out, head, strlen(head)) == 0,
               "header order is fixed by the issue: %s", out);
     cr_assert(strstr(out, "a&b,y,"), "csv needs no escaping for &: %s", out);
     cr_assert(strstr(out, "\nc,x,"), "domains sorted, outcomes in order: %s", out);
