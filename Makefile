@@ -35,6 +35,10 @@ check: check-plain check-san
 demo: build
 	@./samples/demo.sh $(BUILD)
 
+# Regenerate the sample study (byte for byte what is committed).
+samples: build
+	$(BUILD)/samples/gen/nsfe-gen samples
+
 install: build
 	$(MESON) install -C $(BUILD)
 

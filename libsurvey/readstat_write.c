@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DTA_STR_MAX 2045
 #define SAV_STR_MAX 32767
@@ -269,6 +270,13 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
     if (!m->cols || !m->rw)
         return svy_err_set(err, SVY_E_NOMEM, w->name, 0, 0, NULL, "out of memory");
     readstat_set_data_writer(m->rw, data_writer);
+    /* A fixed time makes the same data give the same bytes. */
+    long long ts = w->timestamp;
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (ts < 0 && sde && *sde)
+        ts = strtoll(sde, NULL, 10);
+    if (ts >= 0)
+        readstat_writer_set_file_timestamp(m->rw, (time_t)ts);
     readstat_writer_set_error_handler(m->rw, on_error);
     readstat_error_t e;
     if (dta) {
