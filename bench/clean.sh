@@ -43,11 +43,13 @@ measure() { # label, command...
   label=$1; shift
   /usr/bin/time -v "$@" > /dev/null 2> "$out/time.txt" || { cat "$out/time.txt" >&2; exit 1; }
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$out/time.txt")
+  cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$out/time.txt")
   kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out/time.txt")
-  printf '%-44s %9s rows %8.2f s %10.0f rows/s %8.1f MiB\n' "$label" "$n" "$secs" "$(echo "$n / $secs" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
+  printf '%-42s %8s rows %7.2f s wall %7.2f s cpu %9.0f rows/cpu-s %7.1f MiB\n' "$label" "$n" "$secs" "$cpu" \
+    "$(echo "$n / $cpu" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
 }
 
-echo "svy-clean benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -m)"
+echo "svy-clean benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -m), load $(cut -d' ' -f1 /proc/loadavg)"
 for n in $((rows / 10)) "$rows"; do
   raw="$out/raw-$n.csv"
   make_raw "$n" "$raw"
