@@ -139,11 +139,12 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
      * reached here is binary, and not ours. */
     int has_nul = memchr(b, 0, len) != NULL;
     /* SPSS portable: a 200-byte splash, a 256-byte translation table, then
-     * "SPSSPORT"; lines may be broken every 80 characters. */
+     * "SPSSPORT"; lines are broken every 80 characters, by LF or CRLF, so the
+     * tag starts at byte 456 plus at most 6 line breaks.  Anywhere else it is
+     * text that happens to contain the word (fuzzing found a CSV read as .por). */
     if (!has_nul) {
-        size_t lim = len < 1024 ? len : 1024;
-        for (size_t i = 0; i + 8 <= lim; i++)
-            if (b[i] == 'S' && memcmp(b + i, "SPSSPORT", 8) == 0 && i >= 200)
+        for (size_t i = 456; i <= 456 + 12 && i + 8 <= len; i++)
+            if (memcmp(b + i, "SPSSPORT", 8) == 0)
                 return "por";
     }
     if (has_nul)
