@@ -131,8 +131,14 @@ static void on_field(void *s, size_t len, void *data)
                 return;
             }
             c->direct[slot] = NULL;
-            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+            /* Past the cap the row is too large; below it, memory ran out
+             * (fault injection found both reported as a size limit). */
+            if (c->arena_len + len + 1 > SVY_ALLOC_MAX / 2) {
                 fail(c, SVY_E_LIMIT, (long long)c->col + 1, NULL, "row too large");
+                return;
+            }
+            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+                fail(c, SVY_E_NOMEM, (long long)c->col + 1, NULL, "out of memory");
                 return;
             }
             memcpy(c->arena + c->arena_len, s, len);
@@ -408,7 +414,14 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     if (r->encoding && !is_utf8_name(r->encoding)) {
         src.cd = iconv_open("UTF-8", r->encoding);
         if (src.cd == (iconv_t)-1) {
-            st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            /* Only EINVAL means the name is unknown; ENOMEM and EMFILE are
+             * system failures, not the user's mistake. */
+            int e = errno;
+            if (e == EINVAL)
+                st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            else
+                st = svy_err_set(err, e == ENOMEM ? SVY_E_NOMEM : SVY_E_IO, r->name, 0, 0, NULL,
+                                 "cannot convert from %s: %s", r->encoding, strerror(e));
             goto out;
         }
         src.raw = svy_malloc(CHUNK / 4 * 2);

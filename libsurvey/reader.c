@@ -113,6 +113,26 @@ static int has_prefix(const unsigned char *b, size_t len, const char *magic, siz
     return len >= mlen && memcmp(b, magic, mlen) == 0;
 }
 
+/* The bytes before the "SPSSPORT" tag of a portable file are 456 bytes in
+ * lines of exactly 80, or in one unbroken run. */
+static int por_lines(const unsigned char *b, size_t tag)
+{
+    size_t run = 0, data = 0;
+    for (size_t i = 0; i < tag; i++) {
+        if (b[i] == '\r' && i + 1 < tag && b[i + 1] == '\n')
+            continue;
+        if (b[i] == '\n') {
+            if (run != 80)
+                return 0;
+            run = 0;
+            continue;
+        }
+        run++;
+        data++;
+    }
+    return data == 456;
+}
+
 const char *svy_detect_format(const unsigned char *b, size_t len)
 {
     static const unsigned char sas7bdat_magic[32] = {
@@ -144,7 +164,7 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
      * text that happens to contain the word (fuzzing found a CSV read as .por). */
     if (!has_nul) {
         for (size_t i = 456; i <= 456 + 12 && i + 8 <= len; i++)
-            if (memcmp(b + i, "SPSSPORT", 8) == 0)
+            if (memcmp(b + i, "SPSSPORT", 8) == 0 && por_lines(b, i))
                 return "por";
     }
     if (has_nul)
