@@ -402,6 +402,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     svy_status st = SVY_OK;
     char *buf = NULL;
     size_t cap = CHUNK, start = 0, end = 0;
+    int own_fd = 0; /* src.fd is ours to close (a spool), not the reader's */
     int in_csv = 0; /* libcsv holds an unfinished row (a quoted field spans lines) */
 
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
@@ -435,19 +436,25 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
         goto out;
     }
-    const char *path = svy_reader_input_path(r);
-    if (path) {
-        src.fd = open(path, O_RDONLY);
-        if (src.fd < 0) {
-            int e = errno;
-            st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
-            if (err)
-                err->sys_errno = e;
-            goto out;
-        }
+    if (r->spool_path) {
+        src.fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
+        own_fd = 1;
+    } else if (!r->stream) {
+        /* The file detected at open, even if its path now names another. */
+        src.fd = r->in_fd;
+        if (lseek(src.fd, 0, SEEK_SET) != 0)
+            src.fd = -1;
     } else {
-        src.fd = 0;
-        src.head_pending = 1; /* stdin: the bytes read for detection come first */
+        src.fd = r->in_fd;
+        src.head_pending = 1; /* a stream: the bytes read for detection come first */
+    }
+    if (src.fd < 0) {
+        int e = errno;
+        own_fd = 0;
+        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
+        if (err)
+            err->sys_errno = e;
+        goto out;
     }
 
     int first = 1, at_eof = 0;
@@ -505,6 +512,20 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             if (!nl && !at_eof)
                 break;
             size_t n = nl ? (size_t)(nl - line) + 1 : end - start;
+            /* 0xFF is never UTF-8: the abort mark of a failed upstream tool,
+             * or a wrong encoding.  Checked on the whole line, because the
+             * field checks skip columns that are not delivered. */
+            if (src.cd == (iconv_t)-1 && memchr(line, 0xFF, n)) {
+                const char *ff = memchr(line, 0xFF, n);
+                size_t rest = n - (size_t)(ff - line);
+                int mark = rest >= 10 && memcmp(ff, SVY_ABORT_MARK, 10) == 0;
+                c.st = svy_err_set(err, mark ? SVY_E_IO : SVY_E_ENCODING, r->name, c.header_done ? r->rows + 1 : 0,
+                                   0, NULL, "%s",
+                                   mark ? "the input is incomplete: the program writing it failed"
+                                        : "text is not valid UTF-8 (byte 0xFF); give the file's encoding with "
+                                          "--encoding, for example CP1252");
+                break;
+            }
             if (in_csv || !fast_line(&c, line, nl ? n - 1 : n, delim)) {
                 c.row_done = 0;
                 if (csv_parse(&p, line, n, on_field, on_row, &c) != n && !c.st) {
@@ -532,7 +553,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     st = c.st;
 out:
     csv_free(&p);
-    if (src.fd > 0)
+    if (own_fd)
         close(src.fd);
     if (src.cd != (iconv_t)-1)
         iconv_close(src.cd);

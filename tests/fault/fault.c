@@ -49,26 +49,32 @@ void *__real_calloc(size_t n, size_t s);
 void *__real_realloc(void *p, size_t n);
 FILE *__real_fdopen(int fd, const char *mode);
 iconv_t __real_iconv_open(const char *to, const char *from);
-int __real_open(const char *path, int flags, ...);
+int __real_open64(const char *path, int flags, ...);
 ssize_t __real_read(int fd, void *buf, size_t n);
 ssize_t __real_write(int fd, const void *buf, size_t n);
 int __real_fsync(int fd);
 int __real_close(int fd);
 int __real_rename(const char *from, const char *to);
-int __real_mkstemp(char *tmpl);
+int __real_mkstemp64(char *tmpl);
+size_t __real_fwrite(const void *p, size_t size, size_t n, FILE *f);
+int __real_fflush(FILE *f);
+int __real_fclose(FILE *f);
 
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t s);
 void *__wrap_realloc(void *p, size_t n);
 FILE *__wrap_fdopen(int fd, const char *mode);
 iconv_t __wrap_iconv_open(const char *to, const char *from);
-int __wrap_open(const char *path, int flags, ...);
+int __wrap_open64(const char *path, int flags, ...);
 ssize_t __wrap_read(int fd, void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 int __wrap_fsync(int fd);
 int __wrap_close(int fd);
 int __wrap_rename(const char *from, const char *to);
-int __wrap_mkstemp(char *tmpl);
+int __wrap_mkstemp64(char *tmpl);
+size_t __wrap_fwrite(const void *p, size_t size, size_t n, FILE *f);
+int __wrap_fflush(FILE *f);
+int __wrap_fclose(FILE *f);
 
 void *__wrap_malloc(size_t n)
 {
@@ -115,7 +121,7 @@ iconv_t __wrap_iconv_open(const char *to, const char *from)
     return __real_iconv_open(to, from);
 }
 
-int __wrap_open(const char *path, int flags, ...)
+int __wrap_open64(const char *path, int flags, ...)
 {
     mode_t mode = 0;
     if (flags & (O_CREAT | O_TMPFILE)) {
@@ -128,7 +134,7 @@ int __wrap_open(const char *path, int flags, ...)
         errno = EMFILE;
         return -1;
     }
-    return __real_open(path, flags, mode);
+    return __real_open64(path, flags, mode);
 }
 
 ssize_t __wrap_read(int fd, void *buf, size_t n)
@@ -178,11 +184,40 @@ int __wrap_rename(const char *from, const char *to)
     return __real_rename(from, to);
 }
 
-int __wrap_mkstemp(char *tmpl)
+int __wrap_mkstemp64(char *tmpl)
 {
     if (fault_now(FAULT_IO)) {
         errno = ENOSPC;
         return -1;
     }
-    return __real_mkstemp(tmpl);
+    return __real_mkstemp64(tmpl);
+}
+
+size_t __wrap_fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+    if (fault_now(FAULT_IO)) {
+        errno = ENOSPC;
+        return 0;
+    }
+    return __real_fwrite(p, size, n, f);
+}
+
+int __wrap_fflush(FILE *f)
+{
+    if (fault_now(FAULT_IO)) {
+        errno = EIO;
+        return EOF;
+    }
+    return __real_fflush(f);
+}
+
+int __wrap_fclose(FILE *f)
+{
+    /* Like close: the stream is gone either way. */
+    int rc = __real_fclose(f);
+    if (fault_now(FAULT_IO)) {
+        errno = EIO;
+        return EOF;
+    }
+    return rc;
 }

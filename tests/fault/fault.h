@@ -5,7 +5,7 @@
 typedef enum fault_class {
     FAULT_NONE = 0,
     FAULT_ALLOC, /* malloc, calloc, realloc, fdopen, iconv_open */
-    FAULT_IO     /* open, read, write, fsync, close, rename, mkstemp */
+    FAULT_IO     /* open, read, write, fsync, close, rename, mkstemp, fwrite, fflush, fclose */
 } fault_class;
 
 /* Make the nth call (1-based) of class c fail from now on. */
