@@ -44,9 +44,21 @@ typedef struct csvctx {
     int row_done;        /* on_row ran since the flag was cleared */
 } csvctx;
 
+/* libcsv grows a field's buffer by a fixed block (128 bytes): a 64 MiB
+ * quoted field took half a million reallocs, each copying the field, which
+ * under ASan (or any allocator without mremap) ran for many minutes.  The
+ * parser being fed is noted here so each growth sets the next block to the
+ * size so far: geometric growth, a few dozen reallocs at most. */
+static _Thread_local struct csv_parser *growing;
+
 static void *capped_realloc(void *p, size_t n)
 {
-    return n > FIELD_MAX ? NULL : realloc(p, n);
+    if (n > FIELD_MAX)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && growing && n > 128)
+        csv_set_blk_size(growing, n);
+    return q;
 }
 
 /* libcsv trims blanks around unquoted fields unless told not to: keep the
@@ -528,7 +540,10 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             }
             if (in_csv || !fast_line(&c, line, nl ? n - 1 : n, delim)) {
                 c.row_done = 0;
-                if (csv_parse(&p, line, n, on_field, on_row, &c) != n && !c.st) {
+                growing = &p;
+                size_t used = csv_parse(&p, line, n, on_field, on_row, &c);
+                growing = NULL;
+                if (used != n && !c.st) {
                     int e = csv_error(&p);
                     c.st = svy_err_set(err, e == CSV_EPARSE ? SVY_E_DATA : SVY_E_LIMIT, r->name,
                                        c.header_done ? r->rows + 1 : 0, (long long)c.col + 1, NULL, "%s",
