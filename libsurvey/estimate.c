@@ -1741,7 +1741,7 @@ svy_status svy_est_finish(svy_est *e, svy_err *err)
                 if (r->stat == SVY_STAT_RATE) {
                     rate_ci(e, r, D->rows);
                     if (e->d.nchs)
-                        nchs_flags(r, e->d.level, D->rows);
+                        nchs_flags(r, 0.95, D->rows); /* the standard is written for 95% intervals */
                 } else {
                     double t = svy_qt(1 - (1 - e->d.level) / 2, df);
                     r->ci_low = r->estimate - t * r->se;
