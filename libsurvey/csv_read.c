@@ -44,9 +44,21 @@ typedef struct csvctx {
     int row_done;        /* on_row ran since the flag was cleared */
 } csvctx;
 
+/* libcsv grows a field's buffer by a fixed block (128 bytes): a 64 MiB
+ * quoted field took half a million reallocs, each copying the field, which
+ * under ASan (or any allocator without mremap) ran for many minutes.  The
+ * parser being fed is noted here so each growth sets the next block to the
+ * size so far: geometric growth, a few dozen reallocs at most. */
+static _Thread_local struct csv_parser *growing;
+
 static void *capped_realloc(void *p, size_t n)
 {
-    return n > FIELD_MAX ? NULL : realloc(p, n);
+    if (n > FIELD_MAX)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && growing && n > 128)
+        csv_set_blk_size(growing, n);
+    return q;
 }
 
 /* libcsv trims blanks around unquoted fields unless told not to: keep the
@@ -131,8 +143,14 @@ static void on_field(void *s, size_t len, void *data)
                 return;
             }
             c->direct[slot] = NULL;
-            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+            /* Past the cap the row is too large; below it, memory ran out
+             * (fault injection found both reported as a size limit). */
+            if (c->arena_len + len + 1 > SVY_ALLOC_MAX / 2) {
                 fail(c, SVY_E_LIMIT, (long long)c->col + 1, NULL, "row too large");
+                return;
+            }
+            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+                fail(c, SVY_E_NOMEM, (long long)c->col + 1, NULL, "out of memory");
                 return;
             }
             memcpy(c->arena + c->arena_len, s, len);
@@ -396,6 +414,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     svy_status st = SVY_OK;
     char *buf = NULL;
     size_t cap = CHUNK, start = 0, end = 0;
+    int own_fd = 0; /* src.fd is ours to close (a spool), not the reader's */
     int in_csv = 0; /* libcsv holds an unfinished row (a quoted field spans lines) */
 
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
@@ -408,7 +427,14 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     if (r->encoding && !is_utf8_name(r->encoding)) {
         src.cd = iconv_open("UTF-8", r->encoding);
         if (src.cd == (iconv_t)-1) {
-            st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            /* Only EINVAL means the name is unknown; ENOMEM and EMFILE are
+             * system failures, not the user's mistake. */
+            int e = errno;
+            if (e == EINVAL)
+                st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            else
+                st = svy_err_set(err, e == ENOMEM ? SVY_E_NOMEM : SVY_E_IO, r->name, 0, 0, NULL,
+                                 "cannot convert from %s: %s", r->encoding, strerror(e));
             goto out;
         }
         src.raw = svy_malloc(CHUNK / 4 * 2);
@@ -422,19 +448,25 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
         goto out;
     }
-    const char *path = svy_reader_input_path(r);
-    if (path) {
-        src.fd = open(path, O_RDONLY);
-        if (src.fd < 0) {
-            int e = errno;
-            st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
-            if (err)
-                err->sys_errno = e;
-            goto out;
-        }
+    if (r->spool_path) {
+        src.fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
+        own_fd = 1;
+    } else if (!r->stream) {
+        /* The file detected at open, even if its path now names another. */
+        src.fd = r->in_fd;
+        if (lseek(src.fd, 0, SEEK_SET) != 0)
+            src.fd = -1;
     } else {
-        src.fd = 0;
-        src.head_pending = 1; /* stdin: the bytes read for detection come first */
+        src.fd = r->in_fd;
+        src.head_pending = 1; /* a stream: the bytes read for detection come first */
+    }
+    if (src.fd < 0) {
+        int e = errno;
+        own_fd = 0;
+        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
+        if (err)
+            err->sys_errno = e;
+        goto out;
     }
 
     int first = 1, at_eof = 0;
@@ -492,9 +524,26 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             if (!nl && !at_eof)
                 break;
             size_t n = nl ? (size_t)(nl - line) + 1 : end - start;
+            /* 0xFF is never UTF-8: the abort mark of a failed upstream tool,
+             * or a wrong encoding.  Checked on the whole line, because the
+             * field checks skip columns that are not delivered. */
+            if (src.cd == (iconv_t)-1 && memchr(line, 0xFF, n)) {
+                const char *ff = memchr(line, 0xFF, n);
+                size_t rest = n - (size_t)(ff - line);
+                int mark = rest >= 10 && memcmp(ff, SVY_ABORT_MARK, 10) == 0;
+                c.st = svy_err_set(err, mark ? SVY_E_IO : SVY_E_ENCODING, r->name, c.header_done ? r->rows + 1 : 0,
+                                   0, NULL, "%s",
+                                   mark ? "the input is incomplete: the program writing it failed"
+                                        : "text is not valid UTF-8 (byte 0xFF); give the file's encoding with "
+                                          "--encoding, for example CP1252");
+                break;
+            }
             if (in_csv || !fast_line(&c, line, nl ? n - 1 : n, delim)) {
                 c.row_done = 0;
-                if (csv_parse(&p, line, n, on_field, on_row, &c) != n && !c.st) {
+                growing = &p;
+                size_t used = csv_parse(&p, line, n, on_field, on_row, &c);
+                growing = NULL;
+                if (used != n && !c.st) {
                     int e = csv_error(&p);
                     c.st = svy_err_set(err, e == CSV_EPARSE ? SVY_E_DATA : SVY_E_LIMIT, r->name,
                                        c.header_done ? r->rows + 1 : 0, (long long)c.col + 1, NULL, "%s",
@@ -519,7 +568,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     st = c.st;
 out:
     csv_free(&p);
-    if (src.fd > 0)
+    if (own_fd)
         close(src.fd);
     if (src.cd != (iconv_t)-1)
         iconv_close(src.cd);

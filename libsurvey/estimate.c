@@ -1145,6 +1145,16 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     }
     svy_status rc = SVY_OK;
     for (size_t o = 0; o < e->nout && rc == SVY_OK; o++) {
+        const outcome *oc = &e->out[o];
+        const svy_value *v = &row->vals[oc->col];
+        /* the common case, a 0/1 rate cell of one character, without branches on the value */
+        if (oc->stat == SVY_STAT_RATE && !oc->value && v->type == SVY_VAL_STR && v->len == 1 &&
+            v->missing == SVY_MISS_NONE && (unsigned char)(v->str[0] - '0') <= 1) {
+            ys[o] = v->str[0] - '0';
+            valid[o] = 1;
+            levels[o] = -1;
+            continue;
+        }
         int r = outcome_value(e, o, row, &ys[o], err);
         if (r < 0) {
             rc = SVY_E_DATA;

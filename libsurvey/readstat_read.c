@@ -165,6 +165,7 @@ typedef struct rs_ctx {
     long long row;         /* 0-based row being read */
     int last_index;        /* last variable seen in the row, -1 at row start */
 
+    char encoding[64];     /* the text encoding in force, for messages */
     char rs_msg[256];      /* last message from ReadStat's error handler */
 } rs_ctx;
 
@@ -194,9 +195,8 @@ static int check_text(rs_ctx *c, const char *s, const char *what, const char *va
     if (!s || svy_utf8_valid(s, strlen(s), &bad))
         return 0;
     svy_err_set(c->err, SVY_E_ENCODING, c->file, 0, 0, var,
-                "%s is not valid text in the file's encoding (%s) at byte %zu; "
-                "name the right one with --encoding",
-                what, c->r->encoding ? c->r->encoding : "as declared", bad + 1);
+                "%s is not valid %s text (byte %zu); name the file's real encoding with --encoding",
+                what, c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
     c->st = SVY_E_ENCODING;
     return 1;
 }
@@ -214,6 +214,13 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
             return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
     }
     const char *enc = c->r->encoding ? c->r->encoding : readstat_get_file_encoding(md);
+    /* dta 118+ is UTF-8 by definition; older Stata files are read as
+     * Windows-1252 unless told otherwise. */
+    const char *shown = enc && *enc ? enc
+                        : !strcmp(c->r->format, "dta") ? (readstat_get_file_format_version(md) >= 118 ? "UTF-8"
+                                                                                                    : "WINDOWS-1252")
+                        : "the declared encoding";
+    snprintf(c->encoding, sizeof c->encoding, "%s", shown);
     if (enc && *enc && svy_schema_set_encoding(c->full, enc) != SVY_OK)
         return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
     return READSTAT_HANDLER_OK;
@@ -385,9 +392,8 @@ static int on_value(int obs, readstat_variable_t *rv, readstat_value_t v, void *
             if (len && !svy_utf8_valid(s, len, &bad)) {
                 svy_err_set(c->err, SVY_E_ENCODING, c->file, (long long)obs + 1, (long long)idx + 1,
                             readstat_variable_get_name(rv),
-                            "text is not valid in the file's encoding (%s) at byte %zu; "
-                            "name the right one with --encoding",
-                            c->r->encoding ? c->r->encoding : "as declared", bad + 1);
+                            "text is not valid %s (byte %zu); name the file's real encoding with --encoding",
+                            c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
                 return stop(c, SVY_E_ENCODING);
             }
             if (len + 1 > col->scap) {
@@ -522,8 +528,8 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     case READSTAT_ERROR_CONVERT_SHORT_STRING:
     case READSTAT_ERROR_CONVERT_LONG_STRING:
         return svy_err_set(c->err, SVY_E_ENCODING, c->file, row, col, var,
-                           "text cannot be converted from %s to UTF-8; name the right encoding with --encoding",
-                           c->r->encoding ? c->r->encoding : "the file's declared encoding");
+                           "text cannot be converted from %s to UTF-8; name the file's real encoding with --encoding",
+                           c->encoding[0] ? c->encoding : "the declared encoding");
     case READSTAT_ERROR_UNSUPPORTED_CHARSET:
         if (c->r->encoding)
             return svy_err_set(c->err, SVY_E_USAGE, c->file, 0, 0, NULL, "unknown encoding '%s'", c->r->encoding);

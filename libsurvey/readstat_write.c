@@ -270,11 +270,17 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
     if (!m->cols || !m->rw)
         return svy_err_set(err, SVY_E_NOMEM, w->name, 0, 0, NULL, "out of memory");
     readstat_set_data_writer(m->rw, data_writer);
-    /* A fixed time makes the same data give the same bytes. */
+    /* Both formats stamp the time of writing into the header; a fixed time
+     * (svy_writer_set_timestamp, or the reproducible-builds convention
+     * SOURCE_DATE_EPOCH) makes the same data give the same bytes. */
     long long ts = w->timestamp;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (ts < 0 && sde && *sde)
-        ts = strtoll(sde, NULL, 10);
+    if (ts < 0 && sde && *sde) {
+        char *end;
+        long long t = strtoll(sde, &end, 10);
+        if (!*end && t >= 0)
+            ts = t;
+    }
     if (ts >= 0)
         readstat_writer_set_file_timestamp(m->rw, (time_t)ts);
     readstat_writer_set_error_handler(m->rw, on_error);

@@ -86,6 +86,8 @@ static svy_status start(svy_writer *w, const char *name, const svy_schema *schem
     svy_status st = w->ops->open(w, err);
     if (st == SVY_OK)
         w->opened = 1;
+    else
+        w->ops->release(w); /* what open allocated before it failed (fault injection found it leaked) */
     return st;
 }
 

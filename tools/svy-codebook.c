@@ -33,6 +33,8 @@ typedef struct var_stats {
     long long valid, missing;
     double min, max;
     int all_numeric;   /* every valid value is a number */
+    int all_integer;   /* ... and a whole one */
+    int unlabelled;    /* a valid number without a value label */
     dset distinct;
 } var_stats;
 
@@ -54,12 +56,17 @@ static void usage(void)
            "  -d, --max-distinct N    count distinct values up to N (default 1000)\n"
            "  -e, --encoding ENC      text encoding of the file, overriding what it declares\n"
            "  -f, --format csv|md     output as CSV (default) or a Markdown table\n"
-           "  -w, --write DIR         write the codebook as codebook-format CSV files in DIR\n"
+           "  -w, --write DIR         write a codebook folder (variables.csv, values.csv) in DIR\n"
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
            "\n"
            "Exit status: 0 success, 1 data error, 2 usage error, 3 I/O error.\n",
            svy_tool_name());
+}
+
+static int is_whole(double d)
+{
+    return d == floor(d) && fabs(d) < 9007199254740992.0;
 }
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -134,6 +141,7 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
         run->st[i].min = INFINITY;
         run->st[i].max = -INFINITY;
         run->st[i].all_numeric = 1;
+        run->st[i].all_integer = 1;
     }
     return SVY_OK;
 }
@@ -160,6 +168,14 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
                 s->min = d;
             if (d > s->max)
                 s->max = d;
+            if (s->all_integer && !is_whole(d))
+                s->all_integer = 0;
+            if (!s->unlabelled) {
+                const svy_var *var = svy_schema_var(run->schema, i);
+                svy_value nv = {.type = SVY_VAL_NUM, .num = d};
+                if (svy_var_nlabels(var) && !svy_var_label_for(var, &nv))
+                    s->unlabelled = 1;
+            }
             ok = s->all_numeric ? dset_add(&s->distinct, bound, NULL, 0, d)
                                 : dset_add(&s->distinct, bound, v->str, v->len, 0);
         } else {
@@ -382,8 +398,26 @@ static void print_md(const struct cb_run *run)
     free(mv.p);
 }
 
-/* The codebook directory: variables.csv (one row per variable) and
- * value_labels.csv (one row per labelled value), written atomically. */
+/* Text with CJK characters (U+2E80 and above in three-byte UTF-8) goes in
+ * the codebook's label_zh column, other text in label_en. */
+static int looks_chinese(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p >= 0xE2 && *p <= 0xE9 && (p[0] > 0xE2 || p[1] >= 0xBA))
+            return 1;
+    return 0;
+}
+
+/* A codebook range or value list: "8;9", "7-9", "-9--1". */
+static void append_num(sbuf *b, double d)
+{
+    sb_num(b, d);
+}
+
+/* The codebook folder (codebooks/README.md): variables.csv and values.csv,
+ * each written atomically.  What the format cannot say (open-ended SPSS
+ * missing ranges, labels of tagged missings, labels on text) is named in the
+ * note column instead of being dropped silently. */
 static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *err)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -402,29 +436,100 @@ static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *
         svy_outfile_abort(of);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    static const char *const vcols[] = {"name", "type", "format", "label", "value_labels", "missing", "width"};
+    static const char *const vcols[] = {"name", "source", "label_zh", "label_en", "type", "valid",
+                                        "missing", "labels", "role", "note"};
     for (size_t c = 0; c < sizeof vcols / sizeof vcols[0]; c++)
         svy_csv_out_cstr(o, vcols[c]);
     svy_csv_out_end_row(o);
-    sbuf mv = {0};
+    sbuf valid = {0}, miss = {0}, note = {0};
     for (size_t i = 0; i < run->nvars; i++) {
         const svy_var *v = svy_schema_var(run->schema, i);
-        missing_text(v, &mv);
+        const var_stats *s = &run->st[i];
+        const char *label = svy_var_label(v);
+        int numeric = svy_var_type_of(v) == SVY_VAR_NUMERIC ||
+                      (svy_var_type_of(v) == SVY_VAR_UNTYPED && s->all_numeric);
+        size_t nnum = 0, nother = 0;
+        for (size_t j = 0; j < svy_var_nlabels(v); j++) {
+            const svy_value *lv = svy_var_label_value(v, j);
+            if (lv->type == SVY_VAL_NUM && lv->missing == SVY_MISS_NONE && is_whole(lv->num))
+                nnum++;
+            else
+                nother++;
+        }
+        valid.len = miss.len = note.len = 0;
+        sb_add(&valid, "", 0);
+        sb_add(&miss, "", 0);
+        sb_add(&note, "", 0);
+        const char *type = "text";
+        if (numeric) {
+            type = nnum ? "code" : s->all_integer ? "integer" : "number";
+            /* Codes the data hold without a label must stay valid. */
+            if (nnum && s->unlabelled && s->valid) {
+                append_num(&valid, s->min);
+                sb_str(&valid, "-");
+                append_num(&valid, s->max);
+            }
+        }
+        for (size_t j = 0; j < svy_var_nmissing(v); j++) {
+            const char *ms = svy_var_missing_str(v, j);
+            double lo, hi;
+            svy_var_missing_range(v, j, &lo, &hi);
+            if (ms || lo <= -1.7e308 || hi >= 1.7e308) {
+                sb_str(&note, note.len ? "; " : "");
+                sb_str(&note, "missing-value definition not expressible here: ");
+                if (ms) {
+                    sb_str(&note, "\"");
+                    sb_str(&note, ms);
+                    sb_str(&note, "\"");
+                } else {
+                    sb_str(&note, lo <= -1.7e308 ? "LO" : "");
+                    if (lo > -1.7e308)
+                        append_num(&note, lo);
+                    sb_str(&note, " thru ");
+                    if (hi >= 1.7e308)
+                        sb_str(&note, "HI");
+                    else
+                        append_num(&note, hi);
+                }
+                continue;
+            }
+            if (miss.len)
+                sb_str(&miss, ";");
+            append_num(&miss, lo);
+            if (hi != lo) {
+                sb_str(&miss, "-");
+                append_num(&miss, hi);
+            }
+        }
+        if (nother) {
+            sb_str(&note, note.len ? "; " : "");
+            sb_str(&note, "labels not expressible here (tagged missing, text or fractional values) left out");
+        }
+        if (*svy_var_format(v)) {
+            sb_str(&note, note.len ? "; " : "");
+            sb_str(&note, "format ");
+            sb_str(&note, svy_var_format(v));
+        }
+        if (svy_var_type_of(v) == SVY_VAR_STRING && svy_var_width(v)) {
+            char wbuf[64];
+            snprintf(wbuf, sizeof wbuf, "%swidth %zu", note.len ? "; " : "", svy_var_width(v));
+            sb_str(&note, wbuf);
+        }
         svy_csv_out_cstr(o, svy_var_name(v));
-        svy_csv_out_cstr(o, type_name(v, &run->st[i]));
-        out_text(o, svy_var_format(v));
-        out_text(o, svy_var_label(v));
-        out_text(o, svy_var_nlabels(v) ? (*svy_var_labelset_name(v) ? svy_var_labelset_name(v)
-                                                                      : svy_var_name(v))
-                                       : "");
-        out_text(o, mv.p);
-        if (svy_var_type_of(v) == SVY_VAR_STRING && svy_var_width(v))
-            svy_csv_out_int(o, (long long)svy_var_width(v));
-        else
-            svy_csv_out_empty(o);
+        svy_csv_out_cstr(o, svy_var_name(v));
+        out_text(o, looks_chinese(label) ? label : "");
+        out_text(o, looks_chinese(label) ? "" : label);
+        svy_csv_out_cstr(o, type);
+        out_text(o, valid.p);
+        out_text(o, miss.p);
+        out_text(o, numeric && nnum ? (*svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v)) : "");
+        svy_csv_out_empty(o);
+        out_text(o, note.p);
         svy_csv_out_end_row(o);
     }
-    free(mv.p);
+    free(valid.p);
+    free(miss.p);
+    free(note.p);
     st = svy_csv_out_flush(o, path, err);
     svy_csv_out_free(o);
     if (st != SVY_OK) {
@@ -434,41 +539,40 @@ static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *
     if ((st = svy_outfile_commit(of, err)) != SVY_OK)
         return st;
 
-    snprintf(path, sizeof path, "%s/value_labels.csv", dir);
+    snprintf(path, sizeof path, "%s/values.csv", dir);
     if ((st = svy_outfile_open(path, &of, err)) != SVY_OK)
         return st;
     if (!(o = svy_csv_out_new(svy_outfile_stream(of), ','))) {
         svy_outfile_abort(of);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    svy_csv_out_cstr(o, "set");
-    svy_csv_out_cstr(o, "value");
-    svy_csv_out_cstr(o, "label");
+    static const char *const lcols[] = {"labels", "value", "label_zh", "label_en"};
+    for (size_t c = 0; c < sizeof lcols / sizeof lcols[0]; c++)
+        svy_csv_out_cstr(o, lcols[c]);
     svy_csv_out_end_row(o);
     for (size_t i = 0; i < run->nvars; i++) {
         const svy_var *v = svy_schema_var(run->schema, i);
+        if (svy_var_type_of(v) == SVY_VAR_STRING)
+            continue;
         const char *set = *svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v);
         /* A set shared by several variables is written once. */
         int seen = 0;
         for (size_t j = 0; j < i && !seen; j++) {
             const svy_var *u = svy_schema_var(run->schema, j);
-            seen = svy_var_nlabels(u) && !strcmp(*svy_var_labelset_name(u) ? svy_var_labelset_name(u)
-                                                                           : svy_var_name(u), set);
+            seen = svy_var_type_of(u) != SVY_VAR_STRING && svy_var_nlabels(u) &&
+                   !strcmp(*svy_var_labelset_name(u) ? svy_var_labelset_name(u) : svy_var_name(u), set);
         }
         if (seen)
             continue;
         for (size_t j = 0; j < svy_var_nlabels(v); j++) {
             const svy_value *lv = svy_var_label_value(v, j);
+            if (lv->type != SVY_VAL_NUM || lv->missing != SVY_MISS_NONE || !is_whole(lv->num))
+                continue;
+            const char *text = svy_var_label_text(v, j);
             svy_csv_out_cstr(o, set);
-            if (lv->missing == SVY_MISS_TAGGED) {
-                char t[3] = {'.', lv->tag, 0};
-                svy_csv_out_cstr(o, t);
-            } else if (lv->type == SVY_VAL_STR) {
-                svy_csv_out_str(o, lv->str, lv->len);
-            } else {
-                svy_csv_out_num(o, lv->num);
-            }
-            svy_csv_out_cstr(o, svy_var_label_text(v, j));
+            svy_csv_out_num(o, lv->num);
+            out_text(o, looks_chinese(text) ? text : "");
+            out_text(o, looks_chinese(text) ? "" : text);
             svy_csv_out_end_row(o);
         }
     }

@@ -18,6 +18,7 @@ struct svy_export_opts {
     const char *encoding;
     const char *catalog;
     const char *codebook;
+    svy_lang lang;
     svy_format format;
 };
 
@@ -50,7 +51,8 @@ static void usage(void)
            "\n"
            "  -o, --output FILE       output file; its extension chooses the format\n"
            "  -F, --format FMT        dta, sav or zsav, whatever the extension\n"
-           "  -c, --codebook DIR      take labels from a codebook directory (svy-codebook --write)\n"
+           "  -c, --codebook DIR      variable and value labels from a codebook folder (codebooks/README.md)\n"
+           "  -L, --lang zh|en        language of the codebook labels (default zh)\n"
            "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
            "  -e, --encoding ENC      text encoding of the input, overriding what it declares\n"
            "  -h, --help              show this help and exit\n"
@@ -123,112 +125,16 @@ static svy_status settle_types(struct scan_run *run, svy_err *err)
     return SVY_OK;
 }
 
-/* Labels from a codebook directory as svy-codebook --write makes it:
- * variables.csv (name,label,value_labels...) and value_labels.csv
- * (set,value,label).  Read through the library's own CSV reader. */
-struct cb_load {
-    svy_schema *target;
-    long icol[8];
-    int is_labels;
-    const char *file;
-    char *assigned; /* per variable: takes its value labels from the codebook */
-};
-
-static svy_status cb_schema(void *ctx, const svy_schema *s, svy_err *err)
+/* Variable and value labels of the variables a codebook names (the data's
+ * own value labels win where both label a code). */
+static svy_status apply_codebook(const char *dir, svy_lang lang, svy_schema *target, svy_err *err)
 {
-    struct cb_load *l = ctx;
-    static const char *const want_vars[] = {"name", "label", "value_labels"};
-    static const char *const want_sets[] = {"set", "value", "label"};
-    const char *const *want = l->is_labels ? want_sets : want_vars;
-    for (size_t k = 0; k < 3; k++) {
-        l->icol[k] = svy_schema_find(s, want[k]);
-        if (l->icol[k] < 0 && !(k == 2 && !l->is_labels))
-            return svy_err_set(err, SVY_E_DATA, l->file, 0, 0, NULL, "no column '%s'", want[k]);
-    }
-    return SVY_OK;
-}
-
-static void cell(const svy_row *row, long k, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    if (k < 0 || (size_t)k >= row->nvals)
-        return;
-    const svy_value *v = &row->vals[k];
-    if (v->type == SVY_VAL_STR && v->str)
-        snprintf(buf, size, "%.*s", (int)v->len, v->str);
-    else if (v->type == SVY_VAL_NUM && !svy_value_is_missing(v))
-        svy_dtoa(v->num, buf);
-}
-
-static svy_status cb_row(void *ctx, const svy_row *row, svy_err *err)
-{
-    struct cb_load *l = ctx;
-    char a[1024], b[1024], c[4096];
-    cell(row, l->icol[0], a, sizeof a);
-    cell(row, l->icol[1], b, sizeof b);
-    cell(row, l->icol[2], c, sizeof c);
-    size_t n = svy_schema_nvars(l->target);
-    if (!l->is_labels) {
-        long i = svy_schema_find(l->target, a);
-        if (i < 0)
-            return SVY_OK; /* a variable this file lacks */
-        svy_var *v = svy_schema_var_mut(l->target, (size_t)i);
-        if (*b && svy_var_set_label(v, b) != SVY_OK)
-            return svy_err_set(err, SVY_E_NOMEM, l->file, row->index, 0, NULL, "out of memory");
-        /* Labels the file already carries win over the codebook's. */
-        if (*c && !svy_var_nlabels(v)) {
-            if (svy_var_set_labelset_name(v, c) != SVY_OK)
-                return svy_err_set(err, SVY_E_NOMEM, l->file, row->index, 0, NULL, "out of memory");
-            l->assigned[i] = 1;
-        }
-        return SVY_OK;
-    }
-    /* a = set, b = value, c = label: attach to every variable of the set. */
-    for (size_t i = 0; i < n; i++) {
-        svy_var *v = svy_schema_var_mut(l->target, i);
-        if (!l->assigned[i] || strcmp(svy_var_labelset_name(v), a))
-            continue;
-        svy_status st;
-        double d;
-        if (b[0] == '.' && b[1] >= 'a' && b[1] <= 'z' && !b[2])
-            st = svy_var_add_label_tagged(v, b[1], c);
-        else if (svy_var_type_of(v) == SVY_VAR_STRING)
-            st = svy_var_add_label_str(v, b, c);
-        else if (svy_parse_number(b, (size_t)-1, &d))
-            st = svy_var_add_label_num(v, d, c);
-        else
-            return svy_err_set(err, SVY_E_DATA, l->file, row->index, 2, svy_var_name(v),
-                               "'%s' is not a number, but variable %s is numeric", b, svy_var_name(v));
-        if (st != SVY_OK)
-            return svy_err_set(err, SVY_E_NOMEM, l->file, row->index, 0, NULL, "out of memory");
-    }
-    return SVY_OK;
-}
-
-static svy_status load_codebook(const char *dir, svy_schema *target, svy_err *err)
-{
-    char path[4096];
-    svy_handler h = {.schema = cb_schema, .row = cb_row};
-    char *assigned = calloc(svy_schema_nvars(target) + 1, 1);
-    if (!assigned)
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (int pass = 0; pass < 2; pass++) {
-        snprintf(path, sizeof path, "%s/%s", dir, pass ? "value_labels.csv" : "variables.csv");
-        struct cb_load l = {.target = target, .is_labels = pass, .file = path, .assigned = assigned};
-        svy_reader *r = svy_reader_new();
-        if (!r)
-            return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        svy_status st = svy_reader_open(r, path, err);
-        if (st == SVY_OK)
-            st = svy_reader_run(r, &h, &l, err);
-        svy_reader_free(r);
-        if (st != SVY_OK) {
-            free(assigned);
-            return st;
-        }
-    }
-    free(assigned);
-    return SVY_OK;
+    svy_codebook *cb = NULL;
+    svy_status st = svy_codebook_load(dir, &cb, err);
+    if (st == SVY_OK)
+        st = svy_codebook_apply_labels(cb, target, lang, err);
+    svy_codebook_free(cb);
+    return st;
 }
 
 int main(int argc, char **argv)
@@ -242,12 +148,13 @@ int main(int argc, char **argv)
         {"encoding", required_argument, NULL, 'e'},
         {"format", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},
+        {"lang", required_argument, NULL, 'L'},
         {"output", required_argument, NULL, 'o'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "C:c:e:F:ho:V", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "C:c:e:F:hL:o:V", longopts, NULL)) != -1) {
         switch (ch) {
         case 'C': o.catalog = optarg; break;
         case 'c': o.codebook = optarg; break;
@@ -258,6 +165,14 @@ int main(int argc, char **argv)
                 svy_tool_usage_error("--format must be dta, sav or zsav, not '%s'", optarg);
             break;
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
+        case 'L':
+            if (!strcmp(optarg, "zh"))
+                o.lang = SVY_LANG_ZH;
+            else if (!strcmp(optarg, "en"))
+                o.lang = SVY_LANG_EN;
+            else
+                svy_tool_usage_error("--lang must be zh or en, not '%s'", optarg);
+            break;
         case 'o': o.output = optarg; break;
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         default: svy_tool_usage_error("unknown option");
@@ -301,7 +216,7 @@ int main(int argc, char **argv)
         goto report;
     if ((st = settle_types(&scan, &err)) != SVY_OK)
         goto report;
-    if (o.codebook && (st = load_codebook(o.codebook, scan.schema, &err)) != SVY_OK)
+    if (o.codebook && (st = apply_codebook(o.codebook, o.lang, scan.schema, &err)) != SVY_OK)
         goto report;
 
     svy_writer_set_row_count(w, scan.rows);

@@ -284,3 +284,99 @@ Test(estimate, agrees_with_r_survey_on_api_data)
     table_free(&cases);
     table_free(&ref);
 }
+
+Test(estimate, quantiles_match_r_where_gsl_beta_inverse_gives_up)
+{
+    /* R: qbeta(0.005, 2000.5, 3000.7), qbeta(0.025, 45000.3, 1e5),
+     * qbeta(0.975, 3.2, 1e6), qt(0.975, 13), qt(0.975, Inf) */
+    struct {
+        double got, want;
+    } c[] = {
+        {svy_qbeta(0.005, 2000.5, 3000.7), 0.38224037038418257},
+        {svy_qbeta(0.025, 45000.3, 1e5), 0.30796750872997952},
+        {svy_qbeta(0.975, 3.2, 1e6), 7.5401495138149511e-06},
+        {svy_qbeta(0.025, 30.5, 40.2), 0.31896303929527553},
+        {svy_qt(0.975, 13), 2.1603686564627922},
+        {svy_qt(0.975, INFINITY), 1.959963984540054},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+        cr_assert(fabs(c[i].got - c[i].want) <= 1e-11 * fabs(c[i].want), "quantile %zu: %.17g, R %.17g", i,
+                  c[i].got, c[i].want);
+    cr_assert(isnan(svy_qt(0.975, 0)), "no t quantile on 0 df: intervals are left empty");
+}
+
+/* Push rows of text through a fresh estimator; returns the status of the
+ * first failing call. */
+static svy_status push_text(const char *const *head, size_t ncol, const char *const *cells, size_t nrow,
+                            svy_design *d, svy_stat stat, svy_err *err)
+{
+    svy_schema *s = svy_schema_new();
+    for (size_t i = 0; i < ncol; i++)
+        cr_assert(svy_schema_add(s, head[i], SVY_VAR_UNTYPED, err), "schema");
+    svy_est *e = svy_est_new(d, NULL, 0, err);
+    cr_assert(e, "new");
+    svy_status st = svy_est_add_outcome(e, stat, "y", NULL, err);
+    if (st == SVY_OK)
+        st = svy_est_bind(e, s, err);
+    svy_value *v = calloc(ncol, sizeof *v);
+    for (size_t r = 0; r < nrow && st == SVY_OK; r++) {
+        for (size_t c = 0; c < ncol; c++) {
+            memset(&v[c], 0, sizeof v[c]);
+            v[c].type = SVY_VAL_STR;
+            v[c].str = cells[r * ncol + c];
+            v[c].len = strlen(v[c].str);
+            v[c].missing = v[c].len ? SVY_MISS_NONE : SVY_MISS_SYSTEM;
+        }
+        svy_row row = {.index = (long long)r + 1, .nvals = ncol, .vals = v};
+        st = svy_est_push(e, &row, err);
+    }
+    if (st == SVY_OK)
+        st = svy_est_finish(e, err);
+    free(v);
+    svy_est_free(e);
+    svy_schema_free(s);
+    return st;
+}
+
+Test(estimate, bad_rows_name_the_column_and_row)
+{
+    const char *head[] = {"st", "psu", "w", "y"};
+    svy_design d;
+    svy_design_init(&d);
+    d.strata = "st";
+    d.psu = "psu";
+    d.weight = "w";
+    svy_err err;
+    const char *neg[] = {"1", "1", "2", "0", "1", "2", "-1", "1"};
+    cr_assert_eq(push_text(head, 4, neg, 2, &d, SVY_STAT_RATE, &err), SVY_E_DATA, "negative weight fails");
+    cr_assert(err.row == 2 && strcmp(err.var, "w") == 0, "row 2, column w: row %lld var %s", err.row, err.var);
+    const char *two[] = {"1", "1", "2", "0", "1", "2", "1", "2"};
+    cr_assert_eq(push_text(head, 4, two, 2, &d, SVY_STAT_RATE, &err), SVY_E_DATA, "rate of 2 fails");
+    cr_assert(err.row == 2 && strcmp(err.var, "y") == 0 && strstr(err.msg, "0 or 1"), "says why: %s", err.msg);
+    const char *nost[] = {"", "1", "2", "0"};
+    cr_assert_eq(push_text(head, 4, nost, 1, &d, SVY_STAT_RATE, &err), SVY_E_DATA, "missing stratum fails");
+    cr_assert(strcmp(err.var, "st") == 0, "names the strata column: %s", err.var);
+    const char *lonely[] = {"1", "1", "2", "0", "1", "2", "2", "1", "2", "3", "1", "1"};
+    cr_assert_eq(push_text(head, 4, lonely, 3, &d, SVY_STAT_RATE, &err), SVY_E_DATA, "lonely PSU fails");
+    cr_assert(strstr(err.msg, "stratum '2'") && strstr(err.msg, "--lonely"), "names stratum and option: %s",
+              err.msg);
+    d.lonely = SVY_LONELY_REMOVE;
+    cr_assert_eq(push_text(head, 4, lonely, 3, &d, SVY_STAT_RATE, &err), SVY_OK, "remove accepts it: %s", err.msg);
+    d.strata = "nope";
+    cr_assert_eq(push_text(head, 4, lonely, 3, &d, SVY_STAT_RATE, &err), SVY_E_USAGE, "unknown column");
+    cr_assert(strstr(err.msg, "nope"), "names it: %s", err.msg);
+}
+
+Test(estimate, new_rejects_impossible_designs)
+{
+    svy_design d;
+    svy_design_init(&d);
+    svy_err err;
+    d.level = 95; /* a percentage where a fraction belongs */
+    cr_assert_null(svy_est_new(&d, NULL, 0, &err), "level must be a fraction");
+    cr_assert_eq(err.code, SVY_E_USAGE, "usage error");
+    svy_design_init(&d);
+    d.df_rule = SVY_DF_FIXED;
+    d.df = 0;
+    cr_assert_null(svy_est_new(&d, NULL, 0, &err), "fixed df must be positive");
+}

@@ -635,3 +635,101 @@ Test(readstat, realworld_matches_haven)
     cr_assert_geq(files, 80, "the whole corpus was checked (%d files)", files);
     cr_assert_geq(checked_cols, 500, "most columns were compared (%d)", checked_cols);
 }
+
+/* ---- SAS: no real-world files in the corpus, so ReadStat's own writer
+ * makes a .sas7bdat, its .sas7bcat catalog and an .xpt here. ---- */
+#include <readstat.h>
+
+static ssize_t to_file(const void *data, size_t len, void *ctx)
+{
+    return (ssize_t)fwrite(data, 1, len, (FILE *)ctx);
+}
+
+static void write_sas(const char *path, int xpt)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    readstat_writer_t *w = readstat_writer_init();
+    readstat_set_data_writer(w, to_file);
+    readstat_variable_t *v1 = readstat_add_variable(w, "REGION", READSTAT_TYPE_DOUBLE, 8);
+    readstat_variable_set_label(v1, "Region of residence");
+    readstat_variable_set_format(v1, "REGFMT");
+    readstat_variable_t *v2 = readstat_add_variable(w, "VISIT", READSTAT_TYPE_DOUBLE, 8);
+    readstat_variable_set_format(v2, "DATE9");
+    readstat_variable_t *v3 = readstat_add_variable(w, "NAME", READSTAT_TYPE_STRING, 8);
+    cr_assert_eq(xpt ? readstat_begin_writing_xport(w, f, 3) : readstat_begin_writing_sas7bdat(w, f, 3), READSTAT_OK,
+                 "begin writing");
+    for (int r = 0; r < 3; r++) {
+        readstat_begin_row(w);
+        readstat_insert_double_value(w, v1, r + 1);
+        if (r == 2)
+            readstat_insert_tagged_missing_value(w, v2, 'B');
+        else
+            readstat_insert_double_value(w, v2, 22000 + r);
+        readstat_insert_string_value(w, v3, r ? "bob" : "alice");
+        cr_assert_eq(readstat_end_row(w), READSTAT_OK, "row %d", r);
+    }
+    cr_assert_eq(readstat_end_writing(w), READSTAT_OK, "end writing");
+    readstat_writer_free(w);
+    fclose(f);
+}
+
+static void write_catalog(const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    readstat_writer_t *w = readstat_writer_init();
+    readstat_set_data_writer(w, to_file);
+    readstat_label_set_t *ls = readstat_add_label_set(w, READSTAT_TYPE_DOUBLE, "REGFMT");
+    readstat_label_double_value(ls, 1, "North");
+    readstat_label_double_value(ls, 2, "South");
+    cr_assert_eq(readstat_begin_writing_sas7bcat(w, f), READSTAT_OK, "begin catalog");
+    cr_assert_eq(readstat_end_writing(w), READSTAT_OK, "end catalog");
+    readstat_writer_free(w);
+    fclose(f);
+}
+
+static void check_sas(const char *path, const char *catalog, const char *format)
+{
+    svy_reader *r = svy_reader_new();
+    if (catalog)
+        svy_reader_set_catalog(r, catalog);
+    got g;
+    memset(&g, 0, sizeof g);
+    svy_err err;
+    svy_handler h = {.schema = got_schema, .row = got_row};
+    cr_assert_eq(svy_reader_open(r, path, &err), SVY_OK, "%s", err.msg);
+    cr_assert_str_eq(svy_reader_format(r), format, "detected by content");
+    cr_assert_eq(svy_reader_run(r, &h, &g, &err), SVY_OK, "%s: %s", format, err.msg);
+    svy_reader_free(r);
+    cr_assert_eq(g.nrows, 3, "%s: rows", format);
+    cr_assert_eq(g.nvars, 3, "%s: variables", format);
+    cr_assert_eq(svy_schema_date_origin(g.schema), SVY_ORIGIN_SAS, "SAS dates count from 1960");
+    const svy_var *region = svy_schema_var(g.schema, 0);
+    cr_assert_str_eq(svy_var_label(region), "Region of residence", "%s: variable label", format);
+    cr_assert_eq(svy_var_date_kind(svy_schema_var(g.schema, 1)), SVY_DATE_DAY, "%s: DATE9 is a date", format);
+    cr_assert_eq(g.rows[1][1].num, 22001, "%s: a date value", format);
+    cr_assert_eq(g.rows[2][1].missing, SVY_MISS_TAGGED, "%s: .B is a tagged missing", format);
+    cr_assert_eq(g.rows[2][1].tag, 'b', "%s: tag in lower case", format);
+    cr_assert_str_eq(g.rows[0][2].str, "alice", "%s: text", format);
+    if (catalog) {
+        svy_value two = {.type = SVY_VAL_NUM, .num = 2};
+        cr_assert_str_eq(svy_var_label_for(region, &two), "South", "value labels from the catalog");
+    }
+    got_free(&g);
+}
+
+Test(readstat, sas7bdat_with_catalog_and_xpt)
+{
+    make_tmpdir();
+    char data[128], cat[128], xpt[128];
+    snprintf(data, sizeof data, "%s/t.sas7bdat", tmpdir);
+    snprintf(cat, sizeof cat, "%s/formats.sas7bcat", tmpdir);
+    snprintf(xpt, sizeof xpt, "%s/t.xpt", tmpdir);
+    write_sas(data, 0);
+    write_catalog(cat);
+    write_sas(xpt, 1);
+    check_sas(data, cat, "sas7bdat");
+    check_sas(data, NULL, "sas7bdat");
+    check_sas(xpt, NULL, "xpt");
+    remove_tmpdir();
+}
