@@ -364,8 +364,19 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
 {
     if (n && p[n - 1] == '\r')
         n--;
-    if (n == 0)
-        return 1; /* blank line: libcsv skips them too */
+    if (n == 0) {
+        /* Blank lines are skipped, as libcsv does, except in a one-column
+         * file: there a blank line is a row whose value is missing, which is
+         * exactly what the writer writes for it (found by round-tripping). */
+        if (!c->header_done || c->ncols != 1)
+            return 1;
+        if (svy_reader_slot(c->r, 0) < 0)
+            c->col++;
+        else
+            on_field(NULL, 0, c);
+        on_row('\n', c);
+        return 1;
+    }
     size_t bounds[64];
     size_t nb = 0;
     unsigned char acc = 0;
@@ -536,6 +547,13 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                                    mark ? "the input is incomplete: the program writing it failed"
                                         : "text is not valid UTF-8 (byte 0xFF); give the file's encoding with "
                                           "--encoding, for example CP1252");
+                break;
+            }
+            /* A NUL would cut the value short for every C-string consumer,
+             * and detection already calls a head with NUL bytes binary. */
+            if (memchr(line, 0, n)) {
+                c.st = svy_err_set(err, SVY_E_ENCODING, r->name, c.header_done ? r->rows + 1 : 0, 0, NULL,
+                                   "NUL byte in the text: a binary file, or UTF-16 without --encoding?");
                 break;
             }
             if (in_csv || !fast_line(&c, line, nl ? n - 1 : n, delim)) {
