@@ -18,6 +18,12 @@ static const struct {
 } backends[] = {
     {"csv", svy_csv_read_run},
     {"tsv", svy_csv_read_run},
+    {"dta", svy_rs_read_run},
+    {"por", svy_rs_read_run},
+    {"sas7bdat", svy_rs_read_run},
+    {"sav", svy_rs_read_run},
+    {"xpt", svy_rs_read_run},
+    {"zsav", svy_rs_read_run},
 };
 
 svy_reader *svy_reader_new(void)
@@ -156,9 +162,11 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
     if (has_prefix(b, len, "HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!", 48) ||
         has_prefix(b, len, "HEADER RECORD*******LIBV8   HEADER RECORD!!!!!!!", 48))
         return "xpt";
-    /* Old binary .dta: release byte, byte order (1 = big, 2 = little), file
-     * type 1, and a zero pad byte. */
-    if (len >= 4 && b[0] >= 0x66 && b[0] <= 0x73 && (b[1] == 1 || b[1] == 2) && b[2] == 1 && b[3] == 0)
+    /* Old binary .dta: release byte, byte order (1 = big, 2 = little; none
+     * in 102), file type 1.  The fourth byte is not always zero (Stata 6 and
+     * 8 on Sun and Mac wrote 0x01 and 0x1c). */
+    if (len >= 4 && b[0] >= 0x66 && b[0] <= 0x73 && (b[1] == 1 || b[1] == 2 || (b[0] == 0x66 && b[1] == 0)) &&
+        b[2] == 1)
         return "dta";
     /* Old dta 102-105 start 0x66..0x69 too; anything with NUL bytes that
      * reached here is binary, and not ours. */
