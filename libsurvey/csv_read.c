@@ -34,6 +34,8 @@ typedef struct csvctx {
     /* the row being assembled: field bytes in one arena, offsets per slot */
     char *arena;
     size_t arena_len, arena_cap;
+    const char **direct; /* fast path: the field in the line buffer, or NULL (then off[] into arena) */
+    int zero_copy;       /* the fast path owns a writable line: point into it */
     size_t *off;
     size_t *len;
     unsigned char *miss;
@@ -42,9 +44,21 @@ typedef struct csvctx {
     int row_done;        /* on_row ran since the flag was cleared */
 } csvctx;
 
+/* libcsv grows a field's buffer by a fixed block (128 bytes): a 64 MiB
+ * quoted field took half a million reallocs, each copying the field, which
+ * under ASan (or any allocator without mremap) ran for many minutes.  The
+ * parser being fed is noted here so each growth sets the next block to the
+ * size so far: geometric growth, a few dozen reallocs at most. */
+static _Thread_local struct csv_parser *growing;
+
 static void *capped_realloc(void *p, size_t n)
 {
-    return n > FIELD_MAX ? NULL : realloc(p, n);
+    if (n > FIELD_MAX)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && growing && n > 128)
+        csv_set_blk_size(growing, n);
+    return q;
 }
 
 /* libcsv trims blanks around unquoted fields unless told not to: keep the
@@ -119,8 +133,24 @@ static void on_field(void *s, size_t len, void *data)
         } else {
             if (!check_utf8(c, s, len, NULL))
                 return;
-            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+            if (c->zero_copy) {
+                /* The delimiter after the field becomes its NUL. */
+                ((char *)s)[len] = '\0';
+                c->direct[slot] = s;
+                c->len[slot] = len;
+                c->miss[slot] = 0;
+                c->col++;
+                return;
+            }
+            c->direct[slot] = NULL;
+            /* Past the cap the row is too large; below it, memory ran out
+             * (fault injection found both reported as a size limit). */
+            if (c->arena_len + len + 1 > SVY_ALLOC_MAX / 2) {
                 fail(c, SVY_E_LIMIT, (long long)c->col + 1, NULL, "row too large");
+                return;
+            }
+            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+                fail(c, SVY_E_NOMEM, (long long)c->col + 1, NULL, "out of memory");
                 return;
             }
             memcpy(c->arena + c->arena_len, s, len);
@@ -179,7 +209,8 @@ static void start_rows(csvctx *c)
     c->off = svy_calloc(n, sizeof *c->off);
     c->len = svy_calloc(n, sizeof *c->len);
     c->miss = svy_calloc(n, 1);
-    if (!c->off || !c->len || !c->miss)
+    c->direct = svy_calloc(n, sizeof *c->direct);
+    if (!c->off || !c->len || !c->miss || !c->direct)
         fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
 }
 
@@ -213,7 +244,7 @@ static void on_row(int term, void *data)
             v->len = 0;
         } else {
             v->missing = SVY_MISS_NONE;
-            v->str = c->arena + c->off[i];
+            v->str = c->direct[i] ? c->direct[i] : c->arena + c->off[i];
             v->len = c->len[i];
         }
     }
@@ -350,6 +381,7 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         }
     }
     c->ascii_line = acc < 0x80;
+    c->zero_copy = c->header_done;
     size_t from = 0;
     for (size_t k = 0; k <= nb; k++) {
         size_t to;
@@ -369,6 +401,7 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         from = to + 1;
     }
     c->ascii_line = 0;
+    c->zero_copy = 0;
     on_row('\n', c);
     return 1;
 }
@@ -381,6 +414,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     svy_status st = SVY_OK;
     char *buf = NULL;
     size_t cap = CHUNK, start = 0, end = 0;
+    int own_fd = 0; /* src.fd is ours to close (a spool), not the reader's */
     int in_csv = 0; /* libcsv holds an unfinished row (a quoted field spans lines) */
 
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
@@ -393,7 +427,14 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     if (r->encoding && !is_utf8_name(r->encoding)) {
         src.cd = iconv_open("UTF-8", r->encoding);
         if (src.cd == (iconv_t)-1) {
-            st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            /* Only EINVAL means the name is unknown; ENOMEM and EMFILE are
+             * system failures, not the user's mistake. */
+            int e = errno;
+            if (e == EINVAL)
+                st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            else
+                st = svy_err_set(err, e == ENOMEM ? SVY_E_NOMEM : SVY_E_IO, r->name, 0, 0, NULL,
+                                 "cannot convert from %s: %s", r->encoding, strerror(e));
             goto out;
         }
         src.raw = svy_malloc(CHUNK / 4 * 2);
@@ -402,24 +443,30 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             goto out;
         }
     }
-    buf = svy_malloc(cap);
+    buf = svy_malloc(cap + 1); /* +1: the NUL after a last field at the very end */
     if (!buf) {
         st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
         goto out;
     }
-    const char *path = svy_reader_input_path(r);
-    if (path) {
-        src.fd = open(path, O_RDONLY);
-        if (src.fd < 0) {
-            int e = errno;
-            st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
-            if (err)
-                err->sys_errno = e;
-            goto out;
-        }
+    if (r->spool_path) {
+        src.fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
+        own_fd = 1;
+    } else if (!r->stream) {
+        /* The file detected at open, even if its path now names another. */
+        src.fd = r->in_fd;
+        if (lseek(src.fd, 0, SEEK_SET) != 0)
+            src.fd = -1;
     } else {
-        src.fd = 0;
-        src.head_pending = 1; /* stdin: the bytes read for detection come first */
+        src.fd = r->in_fd;
+        src.head_pending = 1; /* a stream: the bytes read for detection come first */
+    }
+    if (src.fd < 0) {
+        int e = errno;
+        own_fd = 0;
+        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
+        if (err)
+            err->sys_errno = e;
+        goto out;
     }
 
     int first = 1, at_eof = 0;
@@ -437,7 +484,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                                        "line longer than 64 MiB (a line without end?)");
                     break;
                 }
-                char *nb = svy_reallocarray(buf, cap * 2, 1);
+                char *nb = svy_reallocarray(buf, cap * 2 + 1, 1);
                 if (!nb) {
                     c.st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
                     break;
@@ -477,9 +524,26 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             if (!nl && !at_eof)
                 break;
             size_t n = nl ? (size_t)(nl - line) + 1 : end - start;
+            /* 0xFF is never UTF-8: the abort mark of a failed upstream tool,
+             * or a wrong encoding.  Checked on the whole line, because the
+             * field checks skip columns that are not delivered. */
+            if (src.cd == (iconv_t)-1 && memchr(line, 0xFF, n)) {
+                const char *ff = memchr(line, 0xFF, n);
+                size_t rest = n - (size_t)(ff - line);
+                int mark = rest >= 10 && memcmp(ff, SVY_ABORT_MARK, 10) == 0;
+                c.st = svy_err_set(err, mark ? SVY_E_IO : SVY_E_ENCODING, r->name, c.header_done ? r->rows + 1 : 0,
+                                   0, NULL, "%s",
+                                   mark ? "the input is incomplete: the program writing it failed"
+                                        : "text is not valid UTF-8 (byte 0xFF); give the file's encoding with "
+                                          "--encoding, for example CP1252");
+                break;
+            }
             if (in_csv || !fast_line(&c, line, nl ? n - 1 : n, delim)) {
                 c.row_done = 0;
-                if (csv_parse(&p, line, n, on_field, on_row, &c) != n && !c.st) {
+                growing = &p;
+                size_t used = csv_parse(&p, line, n, on_field, on_row, &c);
+                growing = NULL;
+                if (used != n && !c.st) {
                     int e = csv_error(&p);
                     c.st = svy_err_set(err, e == CSV_EPARSE ? SVY_E_DATA : SVY_E_LIMIT, r->name,
                                        c.header_done ? r->rows + 1 : 0, (long long)c.col + 1, NULL, "%s",
@@ -504,7 +568,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     st = c.st;
 out:
     csv_free(&p);
-    if (src.fd > 0)
+    if (own_fd)
         close(src.fd);
     if (src.cd != (iconv_t)-1)
         iconv_close(src.cd);
@@ -517,5 +581,6 @@ out:
     free(c.off);
     free(c.len);
     free(c.miss);
+    free(c.direct);
     return st;
 }

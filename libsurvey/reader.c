@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HEAD_MAX (64u * 1024u)
@@ -17,13 +18,21 @@ static const struct {
 } backends[] = {
     {"csv", svy_csv_read_run},
     {"tsv", svy_csv_read_run},
+    {"dta", svy_rs_read_run},
+    {"por", svy_rs_read_run},
+    {"sas7bdat", svy_rs_read_run},
+    {"sav", svy_rs_read_run},
+    {"xpt", svy_rs_read_run},
+    {"zsav", svy_rs_read_run},
 };
 
 svy_reader *svy_reader_new(void)
 {
     svy_reader *r = calloc(1, sizeof *r);
-    if (r)
+    if (r) {
         r->limit = -1;
+        r->in_fd = -1;
+    }
     return r;
 }
 
@@ -44,6 +53,8 @@ void svy_reader_free(svy_reader *r)
     if (!r)
         return;
     run_state_free(r);
+    if (r->owns_fd)
+        close(r->in_fd);
     if (r->spool_path) {
         unlink(r->spool_path);
         free(r->spool_path);
@@ -103,7 +114,7 @@ const char *svy_reader_input_path(const svy_reader *r)
 {
     if (r->spool_path)
         return r->spool_path;
-    return r->use_stdin ? NULL : r->path;
+    return r->stream ? NULL : r->path;
 }
 
 /* ---- detection ---- */
@@ -111,6 +122,26 @@ const char *svy_reader_input_path(const svy_reader *r)
 static int has_prefix(const unsigned char *b, size_t len, const char *magic, size_t mlen)
 {
     return len >= mlen && memcmp(b, magic, mlen) == 0;
+}
+
+/* The bytes before the "SPSSPORT" tag of a portable file are 456 bytes in
+ * lines of exactly 80, or in one unbroken run. */
+static int por_lines(const unsigned char *b, size_t tag)
+{
+    size_t run = 0, data = 0;
+    for (size_t i = 0; i < tag; i++) {
+        if (b[i] == '\r' && i + 1 < tag && b[i + 1] == '\n')
+            continue;
+        if (b[i] == '\n') {
+            if (run != 80)
+                return 0;
+            run = 0;
+            continue;
+        }
+        run++;
+        data++;
+    }
+    return data == 456;
 }
 
 const char *svy_detect_format(const unsigned char *b, size_t len)
@@ -131,19 +162,22 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
     if (has_prefix(b, len, "HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!", 48) ||
         has_prefix(b, len, "HEADER RECORD*******LIBV8   HEADER RECORD!!!!!!!", 48))
         return "xpt";
-    /* Old binary .dta: release byte, byte order (1 = big, 2 = little), file
-     * type 1, and a zero pad byte. */
-    if (len >= 4 && b[0] >= 0x66 && b[0] <= 0x73 && (b[1] == 1 || b[1] == 2) && b[2] == 1 && b[3] == 0)
+    /* Old binary .dta: release byte, byte order (1 = big, 2 = little; none
+     * in 102), file type 1.  The fourth byte is not always zero (Stata 6 and
+     * 8 on Sun and Mac wrote 0x01 and 0x1c). */
+    if (len >= 4 && b[0] >= 0x66 && b[0] <= 0x73 && (b[1] == 1 || b[1] == 2 || (b[0] == 0x66 && b[1] == 0)) &&
+        b[2] == 1)
         return "dta";
     /* Old dta 102-105 start 0x66..0x69 too; anything with NUL bytes that
      * reached here is binary, and not ours. */
     int has_nul = memchr(b, 0, len) != NULL;
     /* SPSS portable: a 200-byte splash, a 256-byte translation table, then
-     * "SPSSPORT"; lines may be broken every 80 characters. */
+     * "SPSSPORT"; lines are broken every 80 characters, by LF or CRLF, so the
+     * tag starts at byte 456 plus at most 6 line breaks.  Anywhere else it is
+     * text that happens to contain the word (fuzzing found a CSV read as .por). */
     if (!has_nul) {
-        size_t lim = len < 1024 ? len : 1024;
-        for (size_t i = 0; i + 8 <= lim; i++)
-            if (b[i] == 'S' && memcmp(b + i, "SPSSPORT", 8) == 0 && i >= 200)
+        for (size_t i = 456; i <= 456 + 12 && i + 8 <= len; i++)
+            if (memcmp(b + i, "SPSSPORT", 8) == 0 && por_lines(b, i))
                 return "por";
     }
     if (has_nul)
@@ -184,7 +218,7 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n)
     return (ssize_t)got;
 }
 
-/* Copy what was read for detection and the rest of stdin to a named
+/* Copy what was read for detection and the rest of a stream to a named
  * temporary file: ReadStat opens inputs by path and seeks. */
 static svy_status spool_stdin(svy_reader *r, svy_err *err)
 {
@@ -219,7 +253,7 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
             }
             off += (size_t)k;
         }
-        ssize_t k = read_full(0, buf, 1u << 20);
+        ssize_t k = read_full(r->in_fd, buf, 1u << 20);
         if (k < 0) {
             st = sys_fail(err, SVY_E_IO, r->name, errno, "read error");
             goto out;
@@ -246,15 +280,22 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
     r->head = svy_malloc(HEAD_MAX);
     if (!r->head)
         return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
-    int fd = r->use_stdin ? 0 : open(path, O_RDONLY);
+    int fd = r->use_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return sys_fail(err, SVY_E_IO, r->name, errno, "cannot open");
+    r->in_fd = fd;
+    r->owns_fd = !r->use_stdin;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return sys_fail(err, SVY_E_IO, r->name, errno, "cannot open");
+    if (S_ISDIR(sb.st_mode))
+        return sys_fail(err, SVY_E_IO, r->name, EISDIR, "cannot read");
+    /* A pipe or FIFO given by path (`svy-x <(zcat f.csv.gz)`) cannot be
+     * opened twice: it is read like standard input. */
+    r->stream = r->use_stdin || !S_ISREG(sb.st_mode);
     ssize_t k = read_full(fd, r->head, HEAD_MAX);
-    int e = errno;
-    if (!r->use_stdin)
-        close(fd);
     if (k < 0)
-        return sys_fail(err, SVY_E_IO, r->name, e, e == EISDIR ? "cannot read" : "read error");
+        return sys_fail(err, SVY_E_IO, r->name, errno, errno == EISDIR ? "cannot read" : "read error");
     r->head_len = (size_t)k;
     if (r->head_len == 0)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "empty file: no header and no data");
@@ -270,7 +311,7 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "format '%s' is not supported by this build", fmt);
     r->format = fmt;
     int textual = strcmp(fmt, "csv") == 0 || strcmp(fmt, "tsv") == 0;
-    if (r->use_stdin && (!textual || r->rewindable))
+    if (r->stream && (!textual || r->rewindable))
         return spool_stdin(r, err);
     return SVY_OK;
 }
@@ -335,9 +376,9 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
 {
     if (!r->format)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL, "reader is not open");
-    if (r->ran && r->use_stdin && !r->spool_path)
+    if (r->ran && r->stream && !r->spool_path)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL,
-                           "standard input can be read only once (set the reader rewindable)");
+                           "a stream (standard input, a pipe) can be read only once (set the reader rewindable)");
     run_state_free(r);
     r->rows = 0;
     r->limit_hit = 0;

@@ -192,3 +192,40 @@ Test(reader, detect_by_content)
     cr_assert_str_eq(svy_detect_format((const unsigned char *)"a,b\tc\n", 6), "csv");
     cr_assert_null(svy_detect_format((const unsigned char *)"\x00\x01", 2));
 }
+
+/* Fuzzing found text with "SPSSPORT" in it detected as SPSS portable: the
+ * tag counts only at its fixed offset after 456 bytes in 80-byte lines. */
+Test(reader, por_detected_only_by_its_header_layout)
+{
+    char text[1024];
+    memset(text, 'x', sizeof text);
+    memcpy(text, "a,b\n", 4);
+    memcpy(text + 460, "SPSSPORT", 8);
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)text, sizeof text), "csv",
+                     "a CSV that mentions SPSSPORT at byte 460 is still CSV");
+    memcpy(text + 300, "SPSSPORT", 8);
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)text, sizeof text), "csv",
+                     "SPSSPORT before byte 456 is text");
+    /* A portable header: 456 bytes in lines of 80 (CRLF), then the tag. */
+    char por[1024];
+    size_t n = 0;
+    for (int i = 0; i < 456; i++) {
+        if (i && i % 80 == 0) {
+            por[n++] = '\r';
+            por[n++] = '\n';
+        }
+        por[n++] = 'A';
+    }
+    memcpy(por + n, "SPSSPORT", 8);
+    n += 8;
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)por, n), "por",
+                     "456 bytes in 80-byte CRLF lines, then SPSSPORT, is a portable file");
+    const char *shared = SVY_SRCDIR "/../shared/testdata/realworld/foreign-electric.por";
+    FILE *f = fopen(shared, "rb");
+    if (f) {
+        unsigned char head[2048];
+        size_t k = fread(head, 1, sizeof head, f);
+        fclose(f);
+        cr_assert_str_eq(svy_detect_format(head, k), "por", "a real portable file is detected");
+    }
+}
