@@ -26,5 +26,6 @@
 #include <survey/writer.h>
 #include <survey/csv.h>
 #include <survey/outfile.h>
+#include <survey/weight.h>
 
 #endif
