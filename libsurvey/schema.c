@@ -448,3 +448,28 @@ int svy_var_is_user_missing(const svy_var *v, const svy_value *val)
     }
     return 0;
 }
+
+svy_schema *svy_schema_project(const svy_schema *s, const long *idx, size_t n)
+{
+    svy_schema *c = svy_schema_new();
+    if (!c)
+        return NULL;
+    c->nrows = s->nrows;
+    c->origin = s->origin;
+    if (set_str(&c->format, s->format) || set_str(&c->label, s->label) ||
+        set_str(&c->encoding, s->encoding))
+        goto fail;
+    c->vars = svy_calloc(n, sizeof *c->vars);
+    if (!c->vars)
+        goto fail;
+    c->cap = n;
+    for (size_t i = 0; i < n; i++) {
+        if (!(c->vars[i] = var_clone(s->vars[idx[i]])))
+            goto fail;
+        c->nvars++;
+    }
+    return c;
+fail:
+    svy_schema_free(c);
+    return NULL;
+}

@@ -26,6 +26,11 @@
 #include <survey/writer.h>
 #include <survey/csv.h>
 #include <survey/outfile.h>
+#include <survey/clean.h>
+#include <survey/codebook.h>
+#include <survey/estimate.h>
+#include <survey/plot.h>
+#include <survey/table.h>
 #include <survey/weight.h>
 
 #endif

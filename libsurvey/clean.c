@@ -1,0 +1,773 @@
+/* The clean engine: codebook rules applied row by row, every change recorded.
+ * A row's changes are buffered until the row is known to be kept, so the log
+ * never lists cells of a row that the rejects file lists as dropped. */
+#include "svy_private.h"
+#include "codebook_private.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <survey/clean.h>
+
+static const char *const rule_names[SVY_RULE_COUNT_] = {"trim",  "missing", "recode", "number", "range",
+                                                        "invalid", "check", "duplicate", "derive"};
+
+const char *svy_clean_rule_name(svy_clean_rule rule)
+{
+    return (unsigned)rule < SVY_RULE_COUNT_ ? rule_names[rule] : "?";
+}
+
+typedef struct outcell {
+    double num;
+    int missing;
+    char *s; /* text of the cleaned value (text variables, and numbers as printed) */
+    size_t len, cap;
+} outcell;
+
+typedef struct event {
+    size_t var;
+    size_t old_off, new_off, det_off;
+    svy_clean_rule rule;
+} event;
+
+typedef struct idslot {
+    char *key;
+    long long row;
+} idslot;
+
+struct svy_clean {
+    const svy_codebook *cb;
+    int strict, validating;
+    svy_clean_hooks hooks;
+    void *ctx;
+    char *input;
+    svy_schema *schema;
+    long *col; /* raw (or cleaned, when validating) column of each codebook variable */
+    outcell *cell;
+    svy_value *vals;
+    svy_row row;
+    event *ev;
+    size_t nev, evcap;
+    char *arena;
+    size_t alen, acap;
+    idslot *ids;
+    size_t nids, idcap;
+    svy_clean_stats st;
+    long long cur_row;
+    int rejected;
+    svy_clean_rule reject_rule;
+    char reason[512];
+};
+
+svy_clean *svy_clean_new(const svy_codebook *cb)
+{
+    svy_clean *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->cb = cb;
+    size_t n = cb->nvars;
+    c->col = svy_calloc(n, sizeof *c->col);
+    c->cell = svy_calloc(n, sizeof *c->cell);
+    c->vals = svy_calloc(n, sizeof *c->vals);
+    if (!c->col || !c->cell || !c->vals) {
+        svy_clean_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void svy_clean_free(svy_clean *c)
+{
+    if (!c)
+        return;
+    if (c->cell)
+        for (size_t i = 0; i < c->cb->nvars; i++)
+            free(c->cell[i].s);
+    free(c->cell);
+    free(c->col);
+    free(c->vals);
+    free(c->ev);
+    free(c->arena);
+    for (size_t i = 0; i < c->idcap; i++)
+        free(c->ids[i].key);
+    free(c->ids);
+    free(c->input);
+    svy_schema_free(c->schema);
+    free(c);
+}
+
+void svy_clean_set_strict(svy_clean *c, int on) { c->strict = on; }
+
+void svy_clean_set_hooks(svy_clean *c, const svy_clean_hooks *hooks, void *ctx)
+{
+    if (hooks)
+        c->hooks = *hooks;
+    else
+        memset(&c->hooks, 0, sizeof c->hooks);
+    c->ctx = ctx;
+}
+
+svy_status svy_clean_set_input_name(svy_clean *c, const char *name)
+{
+    char *d = svy_strdup(name);
+    if (!d)
+        return SVY_E_NOMEM;
+    free(c->input);
+    c->input = d;
+    return SVY_OK;
+}
+
+const svy_schema *svy_clean_schema(const svy_clean *c) { return c->schema; }
+const svy_clean_stats *svy_clean_get_stats(const svy_clean *c) { return &c->st; }
+
+static const char *input_name(const svy_clean *c) { return c->input ? c->input : "<input>"; }
+
+/* ------------------------------------------------------------ binding */
+
+static svy_status build_schema(svy_clean *c, svy_err *err)
+{
+    const svy_codebook *cb = c->cb;
+    svy_schema_free(c->schema);
+    if (!(c->schema = svy_schema_new()))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    svy_schema_set_format(c->schema, "csv");
+    if (*cb->title)
+        svy_schema_set_label(c->schema, cb->title);
+    for (size_t i = 0; i < cb->nvars; i++) {
+        const svy_cb_var *v = &cb->vars[i];
+        svy_var *sv = svy_schema_add(c->schema, v->name, v->type == SVY_CB_TEXT ? SVY_VAR_STRING : SVY_VAR_NUMERIC,
+                                     err);
+        if (!sv)
+            return err->code;
+    }
+    return svy_codebook_apply_labels(cb, c->schema, SVY_LANG_ZH, err);
+}
+
+svy_status svy_clean_begin(svy_clean *c, const svy_schema *raw, svy_err *err)
+{
+    svy_status st = svy_codebook_check_schema(c->cb, raw, err);
+    if (st)
+        return st;
+    for (size_t i = 0; i < c->cb->nvars; i++)
+        c->col[i] = i < c->cb->nsource ? svy_schema_find(raw, c->cb->vars[i].source) : -1;
+    c->validating = 0;
+    return build_schema(c, err);
+}
+
+svy_status svy_clean_begin_validate(svy_clean *c, const svy_schema *cleaned, svy_err *err)
+{
+    for (size_t i = 0; i < c->cb->nvars; i++) {
+        const svy_cb_var *v = &c->cb->vars[i];
+        c->col[i] = svy_schema_find(cleaned, v->name);
+        if (c->col[i] < 0)
+            return svy_err_set(err, SVY_E_DATA, input_name(c), 0, 0, v->name,
+                               "the cleaned data have no column '%s' (%s line %d)", v->name,
+                               v->file == CB_F_DERIVED ? "derived.csv" : "variables.csv", v->line);
+    }
+    c->validating = 1;
+    return build_schema(c, err);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static int set_text(outcell *o, const char *s, size_t len)
+{
+    if (!svy_grow((void **)&o->s, &o->cap, len + 1, 1))
+        return 0;
+    memcpy(o->s, s, len);
+    o->s[len] = '\0';
+    o->len = len;
+    return 1;
+}
+
+/* Most cleaned values are small whole numbers (codes, ages): print those
+ * directly, since svy_dtoa's general path goes through printf. */
+static size_t format_number(double x, char *buf)
+{
+    if (x == floor(x) && fabs(x) < 1e15 && !(x == 0 && signbit(x))) {
+        long long v = (long long)x;
+        char tmp[24];
+        size_t n = 0, k = 0;
+        unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
+        do
+            tmp[n++] = (char)('0' + u % 10);
+        while (u /= 10);
+        if (v < 0)
+            buf[k++] = '-';
+        while (n)
+            buf[k++] = tmp[--n];
+        buf[k] = '\0';
+        return k;
+    }
+    return svy_dtoa(x, buf);
+}
+
+static int set_number(outcell *o, double x)
+{
+    char buf[SVY_DTOA_MAX];
+    size_t n = format_number(x, buf);
+    o->num = x;
+    o->missing = 0;
+    return set_text(o, buf, n);
+}
+
+static void set_missing(outcell *o)
+{
+    o->missing = 1;
+    o->num = NAN;
+    o->len = 0;
+    if (o->s)
+        o->s[0] = '\0';
+}
+
+/* Raw cell as text; 0 when it is missing. */
+static int raw_text(const svy_value *v, char *buf, const char **s, size_t *len)
+{
+    if (v->missing == SVY_MISS_SYSTEM || v->missing == SVY_MISS_TAGGED)
+        return 0;
+    if (v->type == SVY_VAL_NUM) {
+        if (isnan(v->num))
+            return 0;
+        *len = format_number(v->num, buf);
+        *s = buf;
+    } else {
+        *s = v->str ? v->str : "";
+        *len = v->str ? v->len : 0;
+        if (!*len)
+            return 0; /* an empty text cell is missing, as in CSV */
+    }
+    return 1;
+}
+
+/* Blanks, including the ideographic space U+3000 typed by Chinese IMEs. */
+static void trim(const char **s, size_t *len)
+{
+    for (;;) {
+        if (*len && ((*s)[0] == ' ' || (*s)[0] == '\t' || (*s)[0] == '\r' || (*s)[0] == '\n'))
+            (*s)++, (*len)--;
+        else if (*len >= 3 && !memcmp(*s, "\xE3\x80\x80", 3))
+            *s += 3, *len -= 3;
+        else
+            break;
+    }
+    for (;;) {
+        const char *e = *s + *len;
+        if (*len && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+            (*len)--;
+        else if (*len >= 3 && !memcmp(e - 3, "\xE3\x80\x80", 3))
+            *len -= 3;
+        else
+            break;
+    }
+}
+
+static size_t arena_put(svy_clean *c, const char *s, size_t len, int *ok)
+{
+    size_t off = c->alen;
+    if (!svy_grow((void **)&c->arena, &c->acap, c->alen + len + 1, 1)) {
+        *ok = 0;
+        return 0;
+    }
+    memcpy(c->arena + off, s, len);
+    c->arena[off + len] = '\0';
+    c->alen += len + 1;
+    return off;
+}
+
+static svy_status record(svy_clean *c, size_t var, const char *old, size_t oldlen, svy_clean_rule rule,
+                         const char *detail, svy_err *err)
+{
+    if (!svy_grow((void **)&c->ev, &c->evcap, c->nev + 1, sizeof *c->ev))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    int ok = 1;
+    event *e = &c->ev[c->nev];
+    e->var = var;
+    e->rule = rule;
+    e->old_off = arena_put(c, old, oldlen, &ok);
+    e->new_off = arena_put(c, c->cell[var].missing ? "" : c->cell[var].s, c->cell[var].missing ? 0 : c->cell[var].len,
+                           &ok);
+    e->det_off = arena_put(c, detail ? detail : "", detail ? strlen(detail) : 0, &ok);
+    if (!ok)
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    c->nev++;
+    return SVY_OK;
+}
+
+static const char *row_id(const svy_clean *c)
+{
+    if (c->cb->id < 0 || c->cell[c->cb->id].missing || !c->cell[c->cb->id].s)
+        return "";
+    return c->cell[c->cb->id].s;
+}
+
+/* A problem: reported, counted, and in strict mode the end of the run. */
+static svy_status problem(svy_clean *c, size_t var, long long col, svy_err *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static svy_status problem(svy_clean *c, size_t var, long long col, svy_err *err, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    c->st.problems++;
+    const char *name = var < c->cb->nvars ? c->cb->vars[var].name : NULL;
+    if (c->strict)
+        return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, col, name, "%s", msg);
+    if (c->hooks.problem)
+        return c->hooks.problem(c->ctx, c->cur_row, row_id(c), name ? name : "", msg, err);
+    return SVY_OK;
+}
+
+static void reject(svy_clean *c, svy_clean_rule rule, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void reject(svy_clean *c, svy_clean_rule rule, const char *fmt, ...)
+{
+    if (c->rejected)
+        return; /* the first reason is the one reported */
+    c->rejected = 1;
+    c->reject_rule = rule;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->reason, sizeof c->reason, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------ one source cell */
+
+static int is_missing_code(const svy_cb_var *v, const char *s, size_t len)
+{
+    double x;
+    int isnum = svy_parse_number(s, len, &x);
+    for (size_t i = 0; i < v->nmissing; i++) {
+        if (strlen(v->missing[i]) == len && !memcmp(v->missing[i], s, len))
+            return 1;
+        if (isnum && !isnan(v->missing_num[i]) && v->missing_num[i] == x)
+            return 1;
+    }
+    return 0;
+}
+
+static void format_ranges(const svy_cb_var *v, char *buf, size_t size)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < v->nvalid && off + 1 < size; i++) {
+        int k;
+        if (v->valid[i].lo == v->valid[i].hi)
+            k = snprintf(buf + off, size - off, "%s%g", i ? ";" : "", v->valid[i].lo);
+        else
+            k = snprintf(buf + off, size - off, "%s%g-%g", i ? ";" : "", v->valid[i].lo, v->valid[i].hi);
+        if (k < 0)
+            break;
+        off += (size_t)k < size - off ? (size_t)k : size - off - 1;
+    }
+    if (!v->nvalid && v->labels)
+        snprintf(buf, size, "codes of label set %s", v->labels->name);
+}
+
+/* A value that cannot stay: made missing, or its row rejected. */
+static svy_status invalid(svy_clean *c, size_t i, svy_clean_rule rule, const char *raw, size_t rawlen,
+                          const char *why, svy_err *err, svy_clean_rule *out_rule, char *detail, size_t dsize)
+{
+    const svy_cb_var *v = &c->cb->vars[i];
+    svy_status st = problem(c, i, c->col[i] + 1, err, "%s: '%.*s' %s", v->name, (int)(rawlen > 200 ? 200 : rawlen),
+                            raw, why);
+    if (st)
+        return st;
+    set_missing(&c->cell[i]);
+    *out_rule = rule;
+    snprintf(detail, dsize, "%s", why);
+    if (v->reject_invalid)
+        reject(c, rule, "%s: '%.*s' %s", v->name, (int)(rawlen > 200 ? 200 : rawlen), raw, why);
+    return SVY_OK;
+}
+
+static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_err *err)
+{
+    const svy_cb_var *v = &c->cb->vars[i];
+    outcell *o = &c->cell[i];
+    char numbuf[SVY_DTOA_MAX];
+    const char *raw;
+    size_t rawlen;
+    if (!raw_text(rawv, numbuf, &raw, &rawlen)) {
+        set_missing(o);
+        if (v->reject_invalid)
+            reject(c, SVY_RULE_INVALID, "%s: missing", v->name);
+        return SVY_OK;
+    }
+    const char *s = raw;
+    size_t len = rawlen;
+    trim(&s, &len);
+    svy_clean_rule rule = v->type == SVY_CB_TEXT ? SVY_RULE_TRIM : SVY_RULE_NUMBER;
+    char detail[256] = "";
+    svy_status st = SVY_OK;
+
+    if (!len || is_missing_code(v, s, len)) {
+        set_missing(o);
+        rule = SVY_RULE_MISSING;
+        snprintf(detail, sizeof detail, "%.*s", (int)len, s);
+        if (v->reject_invalid)
+            reject(c, SVY_RULE_MISSING, "%s: missing code '%.*s'", v->name, (int)len, s);
+        goto changed;
+    }
+    if (v->recode) {
+        const cb_recode *rc = v->recode;
+        size_t k = 0;
+        for (; k < rc->n; k++) {
+            int m = pcre2_match(rc->r[k].re, (PCRE2_SPTR)s, len, 0, 0, rc->md, NULL);
+            if (m >= 0)
+                break;
+            if (m != PCRE2_ERROR_NOMATCH) {
+                PCRE2_UCHAR msg[256];
+                pcre2_get_error_message(m, msg, sizeof msg);
+                return svy_err_set(err, SVY_E_DATA, c->cb->path[CB_F_RECODES], rc->r[k].line, 2, v->name,
+                                   "matching '%.*s' failed: %s", (int)len, s, (const char *)msg);
+            }
+        }
+        if (k == rc->n) {
+            char why[160];
+            snprintf(why, sizeof why, "matches no pattern of recode set %s", rc->name);
+            st = invalid(c, i, SVY_RULE_INVALID, s, len, why, err, &rule, detail, sizeof detail);
+            goto changed;
+        }
+        rule = SVY_RULE_RECODE;
+        snprintf(detail, sizeof detail, "%s@recodes.csv:%d", rc->name, rc->r[k].line);
+        if (!rc->r[k].value) {
+            set_missing(o);
+            goto changed;
+        }
+        s = rc->r[k].value;
+        len = strlen(s);
+    }
+    if (v->type == SVY_CB_TEXT) {
+        if (!set_text(o, s, len))
+            return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
+        o->missing = 0;
+        o->num = NAN;
+        goto changed;
+    }
+    double x;
+    if (!svy_parse_number(s, len, &x) && !svy_cb_parse_quantity(s, len, &x)) {
+        st = invalid(c, i, SVY_RULE_INVALID, s, len, "is not a number", err, &rule, detail, sizeof detail);
+        goto changed;
+    }
+    if (!svy_cb_var_valid_num(v, x)) {
+        char rg[200], why[240];
+        format_ranges(v, rg, sizeof rg);
+        snprintf(why, sizeof why, "is outside the valid values (%s)", rg);
+        st = invalid(c, i, SVY_RULE_RANGE, s, len, why, err, &rule, detail, sizeof detail);
+        snprintf(detail, sizeof detail, "%s", rg);
+        goto changed;
+    }
+    if (!set_number(o, x))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
+
+changed:
+    if (st)
+        return st;
+    if (o->missing || o->len != rawlen || memcmp(o->s, raw, rawlen))
+        return record(c, i, raw, rawlen, rule, detail, err);
+    return SVY_OK;
+}
+
+/* ------------------------------------------------------------ derived */
+
+static svy_status derive(svy_clean *c, size_t i, svy_err *err)
+{
+    const svy_cb_var *v = &c->cb->vars[i];
+    outcell *o = &c->cell[i];
+    const outcell *a = &c->cell[v->src[0]];
+    int anymiss = 0, hit = 0, miss_all = 0;
+    double x = NAN;
+    switch (v->kind) {
+    case CB_K_COPY:
+        if (a->missing) {
+            set_missing(o);
+        } else if (!set_text(o, a->s, a->len)) {
+            return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
+        } else {
+            o->num = a->num;
+            o->missing = 0;
+        }
+        return SVY_OK;
+    case CB_K_ANY_OF:
+    case CB_K_ALL_OF:
+        for (size_t k = 0; k < v->nsrc; k++) {
+            const outcell *s = &c->cell[v->src[k]];
+            if (s->missing)
+                anymiss = 1;
+            else if (s->num == v->arg)
+                hit++;
+            else
+                miss_all = 1; /* a present value that does not count */
+        }
+        if (v->kind == CB_K_ANY_OF)
+            x = hit ? 1 : anymiss ? NAN : 0;
+        else
+            x = miss_all ? 0 : anymiss ? NAN : 1;
+        break;
+    case CB_K_THRESHOLD:
+        if (!a->missing)
+            x = svy_cb_cond_holds(v->op, v->arg, 0, a->num) ? 1 : 0;
+        break;
+    case CB_K_MAP:
+        if (!a->missing) {
+            for (size_t k = 0; k < v->nmap && isnan(x); k++)
+                if (a->num >= v->map[k].lo && a->num <= v->map[k].hi)
+                    x = v->map[k].to;
+            if (isnan(x)) {
+                svy_status st = problem(c, i, 0, err, "%s: no map case for %s = %s", v->name, c->cb->vars[v->src[0]].name,
+                                        a->s);
+                if (st)
+                    return st;
+            }
+        }
+        break;
+    default: break;
+    }
+    if (isnan(x))
+        set_missing(o);
+    else if (!set_number(o, x))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
+    return SVY_OK;
+}
+
+/* A missing value neither triggers a check nor contradicts it, unless the
+ * condition is about being missing. */
+static int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
+{
+    const outcell *o = &c->cell[k->var];
+    if (o->missing && k->op != CB_OP_MISSING && k->op != CB_OP_PRESENT)
+        return missing_means;
+    return svy_cb_cond_holds(k->op, k->value, o->missing, o->num);
+}
+
+static svy_status run_checks(svy_clean *c, svy_err *err)
+{
+    const svy_codebook *cb = c->cb;
+    for (size_t k = 0; k < cb->nchecks; k++) {
+        const cb_check *ch = &cb->checks[k];
+        if (!cond_true(c, &ch->when, 0) || cond_true(c, &ch->then, 1))
+            continue;
+        outcell *o = &c->cell[ch->then.var];
+        const char *var = cb->vars[ch->then.var].name;
+        svy_status st = problem(c, ch->then.var, 0, err, "check %s (checks.csv:%d): %s%s%s = %s", ch->name, ch->line,
+                                ch->message, *ch->message ? "; " : "", var, o->missing ? "" : o->s);
+        if (st)
+            return st;
+        char detail[200];
+        snprintf(detail, sizeof detail, "%s@checks.csv:%d", ch->name, ch->line);
+        if (ch->action == CB_ACT_REJECT) {
+            reject(c, SVY_RULE_CHECK, "check %s: %s", ch->name, *ch->message ? ch->message : "failed");
+        } else if (ch->action == CB_ACT_SET_MISSING) {
+            /* The log's old value is the value before the check. */
+            char old[256];
+            size_t ol = o->len < sizeof old ? o->len : sizeof old - 1;
+            memcpy(old, o->s ? o->s : "", ol);
+            set_missing(o);
+            if ((st = record(c, ch->then.var, old, ol, SVY_RULE_CHECK, detail, err)))
+                return st;
+        }
+    }
+    return SVY_OK;
+}
+
+/* ------------------------------------------------------------ ids */
+
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* Returns the slot for key: found (key set) or where it would go. */
+static idslot *id_slot(svy_clean *c, const char *key)
+{
+    size_t mask = c->idcap - 1, i = (size_t)hash_str(key) & mask;
+    while (c->ids[i].key && strcmp(c->ids[i].key, key))
+        i = (i + 1) & mask;
+    return &c->ids[i];
+}
+
+static int id_grow(svy_clean *c)
+{
+    size_t ncap = c->idcap ? c->idcap * 2 : 1024;
+    idslot *old = c->ids;
+    size_t ocap = c->idcap;
+    c->ids = svy_calloc(ncap, sizeof *c->ids);
+    if (!c->ids) {
+        c->ids = old;
+        return 0;
+    }
+    c->idcap = ncap;
+    for (size_t i = 0; i < ocap; i++)
+        if (old[i].key)
+            *id_slot(c, old[i].key) = old[i];
+    free(old);
+    return 1;
+}
+
+static svy_status dedup(svy_clean *c, svy_err *err)
+{
+    const char *id = row_id(c);
+    if (!*id) {
+        reject(c, SVY_RULE_INVALID, "no %s", c->cb->vars[c->cb->id].name);
+        return SVY_OK;
+    }
+    if ((c->nids + 1) * 2 > c->idcap && !id_grow(c))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
+    idslot *s = id_slot(c, id);
+    if (s->key) {
+        const char *name = c->cb->vars[c->cb->id].name;
+        if (c->cb->dup == CB_DUP_ERROR)
+            return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, c->col[c->cb->id] + 1, name,
+                               "duplicate %s %s (first at row %lld)", name, id, s->row);
+        svy_status st = problem(c, (size_t)c->cb->id, c->col[c->cb->id] + 1, err,
+                                "duplicate %s %s: first kept at row %lld", name, id, s->row);
+        if (st)
+            return st;
+        reject(c, SVY_RULE_DUPLICATE, "duplicate %s %s: first kept at row %lld", name, id, s->row);
+        return SVY_OK;
+    }
+    if (!(s->key = svy_strdup(id)))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
+    s->row = c->cur_row;
+    c->nids++;
+    return SVY_OK;
+}
+
+/* ------------------------------------------------------------ rows */
+
+static void fill_row(svy_clean *c)
+{
+    for (size_t i = 0; i < c->cb->nvars; i++) {
+        const outcell *o = &c->cell[i];
+        svy_value *v = &c->vals[i];
+        memset(v, 0, sizeof *v);
+        int text = c->cb->vars[i].type == SVY_CB_TEXT;
+        v->type = text ? SVY_VAL_STR : SVY_VAL_NUM;
+        if (o->missing) {
+            v->missing = SVY_MISS_SYSTEM;
+            v->num = NAN;
+            v->str = "";
+        } else if (text) {
+            v->str = o->s;
+            v->len = o->len;
+        } else {
+            v->num = o->num;
+        }
+    }
+    c->row.index = c->st.rows_out;
+    c->row.nvals = c->cb->nvars;
+    c->row.vals = c->vals;
+}
+
+svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, svy_err *err)
+{
+    const svy_codebook *cb = c->cb;
+    *out = NULL;
+    c->cur_row = in->index;
+    c->rejected = 0;
+    c->nev = 0;
+    c->alen = 0;
+    c->st.rows_in++;
+    svy_status st = SVY_OK;
+    /* The id first, so every message about the row can name it. */
+    if (cb->id >= 0)
+        st = clean_source(c, (size_t)cb->id, &in->vals[c->col[cb->id]], err);
+    for (size_t i = 0; i < cb->nsource && st == SVY_OK; i++)
+        if ((long)i != cb->id)
+            st = clean_source(c, i, &in->vals[c->col[i]], err);
+    for (size_t i = cb->nsource; i < cb->nvars && st == SVY_OK; i++)
+        st = derive(c, i, err);
+    if (st == SVY_OK)
+        st = run_checks(c, err);
+    if (st == SVY_OK && cb->id >= 0 && !c->rejected)
+        st = dedup(c, err);
+    if (st)
+        return st;
+    if (c->rejected) {
+        c->st.rows_rejected++;
+        c->st.rejected_by[c->reject_rule]++;
+        if (c->hooks.reject)
+            return c->hooks.reject(c->ctx, in->index, row_id(c), c->reject_rule, c->reason, err);
+        return SVY_OK;
+    }
+    for (size_t k = 0; k < c->nev; k++) {
+        const event *e = &c->ev[k];
+        c->st.cells_changed++;
+        c->st.changed_by[e->rule]++;
+        if (c->hooks.change) {
+            svy_clean_change ch = {in->index, row_id(c), cb->vars[e->var].name, c->arena + e->old_off,
+                                   c->arena + e->new_off, e->rule, c->arena + e->det_off};
+            if ((st = c->hooks.change(c->ctx, &ch, err)))
+                return st;
+        }
+    }
+    c->st.rows_out++;
+    fill_row(c);
+    *out = &c->row;
+    return SVY_OK;
+}
+
+/* ------------------------------------------------------------ validation */
+
+svy_status svy_clean_validate_row(svy_clean *c, const svy_row *row, svy_err *err)
+{
+    const svy_codebook *cb = c->cb;
+    c->cur_row = row->index;
+    c->st.rows_in++;
+    svy_status st = SVY_OK;
+    for (size_t i = 0; i < cb->nvars; i++) {
+        const svy_cb_var *v = &cb->vars[i];
+        const svy_value *val = &row->vals[c->col[i]];
+        outcell *o = &c->cell[i];
+        char numbuf[SVY_DTOA_MAX];
+        const char *s;
+        size_t len;
+        if (!raw_text(val, numbuf, &s, &len)) {
+            set_missing(o);
+            continue;
+        }
+        if (!set_text(o, s, len))
+            return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
+        o->missing = 0;
+        if (v->type == SVY_CB_TEXT)
+            continue;
+        double x;
+        if (!svy_parse_number(s, len, &x)) {
+            if ((st = problem(c, i, c->col[i] + 1, err, "%s: '%.*s' is not a number", v->name, (int)len, s)))
+                return st;
+            set_missing(o);
+        } else if (!svy_cb_var_valid_num(v, x)) {
+            if ((st = problem(c, i, c->col[i] + 1, err, "%s: %s is not a valid value", v->name, o->s)))
+                return st;
+            o->num = x;
+        } else {
+            o->num = x;
+        }
+    }
+    for (size_t k = 0; k < cb->nchecks; k++) {
+        const cb_check *ch = &cb->checks[k];
+        if (ch->action == CB_ACT_WARN || !cond_true(c, &ch->when, 0) || cond_true(c, &ch->then, 1))
+            continue;
+        if ((st = problem(c, ch->then.var, 0, err, "check %s (checks.csv:%d) fails", ch->name, ch->line)))
+            return st;
+    }
+    c->st.rows_out++;
+    return SVY_OK;
+}

@@ -1,0 +1,1230 @@
+/* Codebooks: a folder of small CSV files a researcher edits in a spreadsheet.
+ * Everything is checked at load, so cleaning never meets a bad rule halfway
+ * through a file; every complaint carries file, line and column. */
+#include "svy_private.h"
+#include "codebook_private.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *const file_names[CB_F_COUNT] = {"study.csv",  "variables.csv", "values.csv",
+                                                   "recodes.csv", "derived.csv",   "checks.csv"};
+
+/* ------------------------------------------------------------ CSV tables */
+
+typedef struct cbrow {
+    char **f;
+    size_t n;
+    int line;
+} cbrow;
+
+typedef struct cbtab {
+    const char *path;
+    char **head;
+    size_t nhead;
+    cbrow *rows;
+    size_t nrows, cap;
+} cbtab;
+
+static void cbtab_free(cbtab *t)
+{
+    for (size_t i = 0; i < t->nhead; i++)
+        free(t->head[i]);
+    free(t->head);
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t i = 0; i < t->rows[r].n; i++)
+            free(t->rows[r].f[i]);
+        free(t->rows[r].f);
+    }
+    free(t->rows);
+    memset(t, 0, sizeof *t);
+}
+
+static char *read_file(const char *path, size_t *len, svy_err *err, int *absent)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT && absent) {
+            *absent = 1;
+            return NULL;
+        }
+        svy_err_set(err, SVY_E_IO, path, 0, 0, NULL, "cannot open codebook file: %s", strerror(errno));
+        err->sys_errno = errno;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = svy_malloc(cap);
+    while (buf) {
+        size_t k = fread(buf + n, 1, cap - n - 1, f);
+        n += k;
+        if (n + 1 < cap)
+            break;
+        char *nb = cap > SVY_ALLOC_MAX / 2 ? NULL : realloc(buf, cap * 2);
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf) {
+        svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "codebook file too large");
+        return NULL;
+    }
+    if (bad) {
+        free(buf);
+        svy_err_set(err, SVY_E_IO, path, 0, 0, NULL, "read error");
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+static int push_field(char ***f, size_t *n, size_t *cap, const char *s, size_t len)
+{
+    if (!svy_grow((void **)f, cap, *n + 1, sizeof **f))
+        return 0;
+    char *d = svy_strndup(s, len);
+    if (!d)
+        return 0;
+    (*f)[(*n)++] = d;
+    return 1;
+}
+
+/* RFC 4180 with the spreadsheet habits: BOM, CRLF, a trailing empty line,
+ * fields trimmed of blanks outside quotes.  Fully empty rows are skipped. */
+static svy_status cbtab_load(cbtab *t, const char *path, int *absent, svy_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->path = path;
+    size_t len;
+    char *buf = read_file(path, &len, err, absent);
+    if (!buf)
+        return absent && *absent ? SVY_OK : err->code;
+    size_t bad;
+    if (!svy_utf8_valid(buf, len, &bad)) {
+        int line = 1;
+        for (size_t i = 0; i < bad; i++)
+            line += buf[i] == '\n';
+        free(buf);
+        return svy_err_set(err, SVY_E_ENCODING, path, line, 0, NULL, "codebook files must be UTF-8");
+    }
+    size_t i = 0;
+    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
+        i = 3;
+    int line = 1;
+    char *fld = NULL;
+    size_t flen = 0, fcap = 0;
+    int first = 1;
+    svy_status st = SVY_OK;
+    while (i < len && st == SVY_OK) {
+        char **f = NULL;
+        size_t n = 0, cap = 0;
+        int rec_line = line, nonempty = 0;
+        for (;;) {
+            flen = 0;
+            while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+                i++;
+            if (i < len && buf[i] == '"') {
+                i++;
+                for (;;) {
+                    if (i >= len) {
+                        st = svy_err_set(err, SVY_E_FORMAT, path, rec_line, (long long)n + 1, NULL,
+                                         "quoted field not closed");
+                        break;
+                    }
+                    if (buf[i] == '"') {
+                        if (i + 1 < len && buf[i + 1] == '"') {
+                            i++;
+                        } else {
+                            i++;
+                            break;
+                        }
+                    }
+                    if (buf[i] == '\n')
+                        line++;
+                    if (!svy_grow((void **)&fld, &fcap, flen + 1, 1)) {
+                        st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
+                        break;
+                    }
+                    fld[flen++] = buf[i++];
+                }
+                while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+                    i++;
+            } else {
+                while (i < len && buf[i] != ',' && buf[i] != '\n' && buf[i] != '\r') {
+                    if (!svy_grow((void **)&fld, &fcap, flen + 1, 1)) {
+                        st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
+                        break;
+                    }
+                    fld[flen++] = buf[i++];
+                }
+                while (flen && (fld[flen - 1] == ' ' || fld[flen - 1] == '\t'))
+                    flen--;
+            }
+            if (st != SVY_OK)
+                break;
+            if (flen)
+                nonempty = 1;
+            if (!push_field(&f, &n, &cap, fld ? fld : "", flen)) {
+                st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
+                break;
+            }
+            if (i < len && buf[i] == ',') {
+                i++;
+                continue;
+            }
+            if (i < len && buf[i] == '\r')
+                i++;
+            if (i < len && buf[i] == '\n') {
+                i++;
+                line++;
+            } else if (i < len) {
+                st = svy_err_set(err, SVY_E_FORMAT, path, rec_line, (long long)n, NULL,
+                                 "text after a closing quote");
+            }
+            break;
+        }
+        if (st == SVY_OK && nonempty) {
+            if (first) {
+                t->head = f;
+                t->nhead = n;
+                f = NULL;
+                first = 0;
+            } else if (!svy_grow((void **)&t->rows, &t->cap, t->nrows + 1, sizeof *t->rows)) {
+                st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
+            } else {
+                t->rows[t->nrows].f = f;
+                t->rows[t->nrows].n = n;
+                t->rows[t->nrows++].line = rec_line;
+                f = NULL;
+            }
+        }
+        if (f) {
+            for (size_t k = 0; k < n; k++)
+                free(f[k]);
+            free(f);
+        }
+    }
+    free(fld);
+    free(buf);
+    if (st == SVY_OK && first)
+        st = svy_err_set(err, SVY_E_FORMAT, path, 1, 0, NULL, "no header line");
+    if (st != SVY_OK)
+        cbtab_free(t);
+    return st;
+}
+
+/* Column index by header name; -1 when absent. */
+static long cbtab_col(const cbtab *t, const char *name)
+{
+    for (size_t i = 0; i < t->nhead; i++)
+        if (!strcmp(t->head[i], name))
+            return (long)i;
+    return -1;
+}
+
+static const char *cell(const cbtab *t, size_t r, long c)
+{
+    if (c < 0 || (size_t)c >= t->rows[r].n)
+        return "";
+    return t->rows[r].f[c];
+}
+
+/* Every header must be known and the required ones present. */
+static svy_status check_header(const cbtab *t, const char *const *known, size_t nknown, const char *const *req,
+                               size_t nreq, svy_err *err)
+{
+    for (size_t i = 0; i < t->nhead; i++) {
+        size_t k = 0;
+        while (k < nknown && strcmp(known[k], t->head[i]))
+            k++;
+        if (k == nknown)
+            return svy_err_set(err, SVY_E_DATA, t->path, 1, (long long)i + 1, NULL, "unknown column '%s'",
+                               t->head[i]);
+    }
+    for (size_t k = 0; k < nreq; k++)
+        if (cbtab_col(t, req[k]) < 0)
+            return svy_err_set(err, SVY_E_DATA, t->path, 1, 0, NULL, "required column '%s' missing", req[k]);
+    return SVY_OK;
+}
+
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+#define LOC(t, r, c) (t)->path, (t)->rows[r].line, (long long)(c) + 1
+
+/* ------------------------------------------------------------ small parsers */
+
+static int parse_num(const char *s, double *out)
+{
+    return svy_parse_number(s, (size_t)-1, out);
+}
+
+static const char *const role_names[SVY_ROLE_COUNT_] = {"", "id", "weight", "strata", "psu", "fpc", "outcome", "group"};
+
+const char *svy_role_name(svy_role role)
+{
+    return (unsigned)role < SVY_ROLE_COUNT_ ? role_names[role] : "";
+}
+
+int svy_role_from_name(const char *name, svy_role *out)
+{
+    for (int i = 0; i < SVY_ROLE_COUNT_; i++)
+        if (!strcasecmp(name, role_names[i])) {
+            *out = (svy_role)i;
+            return 1;
+        }
+    return 0;
+}
+
+/* "16-75", "1;2;3", "1-5;99", "-9--1": values and ranges separated by ';'. */
+static int parse_ranges(const char *s, cb_range **out, size_t *n)
+{
+    size_t cap = 0;
+    *out = NULL;
+    *n = 0;
+    if (!*s)
+        return 1;
+    char *copy = svy_strdup(s);
+    if (!copy)
+        return 0;
+    int ok = 1;
+    for (char *save = NULL, *tok = strtok_r(copy, ";", &save); tok && ok; tok = strtok_r(NULL, ";", &save)) {
+        char *e;
+        while (*tok == ' ')
+            tok++;
+        errno = 0;
+        double lo = strtod(tok, &e), hi = lo;
+        if (e == tok) {
+            ok = 0;
+            break;
+        }
+        while (*e == ' ')
+            e++;
+        if (*e == '-') {
+            char *e2;
+            hi = strtod(e + 1, &e2);
+            if (e2 == e + 1) {
+                ok = 0;
+                break;
+            }
+            e = e2;
+        }
+        while (*e == ' ')
+            e++;
+        if (*e || isnan(lo) || isnan(hi) || hi < lo || !svy_grow((void **)out, &cap, *n + 1, sizeof **out)) {
+            ok = 0;
+            break;
+        }
+        (*out)[(*n)++] = (cb_range){lo, hi};
+    }
+    free(copy);
+    if (!ok) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return ok;
+}
+
+static int parse_op(const char **s, cb_op *op)
+{
+    static const struct {
+        const char *t;
+        cb_op op;
+    } ops[] = {{"==", CB_OP_EQ}, {"!=", CB_OP_NE}, {"<=", CB_OP_LE}, {">=", CB_OP_GE},
+               {"<", CB_OP_LT},  {">", CB_OP_GT},  {"=", CB_OP_EQ}};
+    for (size_t i = 0; i < COUNT(ops); i++) {
+        size_t l = strlen(ops[i].t);
+        if (!strncmp(*s, ops[i].t, l)) {
+            *op = ops[i].op;
+            *s += l;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int svy_cb_cond_holds(cb_op op, double ref, int is_missing, double x)
+{
+    switch (op) {
+    case CB_OP_MISSING: return is_missing;
+    case CB_OP_PRESENT: return !is_missing;
+    default: break;
+    }
+    if (is_missing)
+        return 0;
+    switch (op) {
+    case CB_OP_EQ: return x == ref;
+    case CB_OP_NE: return x != ref;
+    case CB_OP_LT: return x < ref;
+    case CB_OP_LE: return x <= ref;
+    case CB_OP_GT: return x > ref;
+    case CB_OP_GE: return x >= ref;
+    default: return 0;
+    }
+}
+
+/* ------------------------------------------------------------ quantities */
+
+static int utf8_prefix(const char *s, size_t len, const char *word)
+{
+    size_t l = strlen(word);
+    return len >= l && !strncasecmp(s, word, l);
+}
+
+/* Words and marks that may surround a number; matched caselessly. */
+static const char *const unit_words[] = {"RMB", "CNY", "yuan", "years old", "years", "year", "yrs", "yr",
+                                         "hours", "hrs", "元", "块", "岁", "周岁", "小时", "人民币",
+                                         "¥", "￥", "/月", "每月", "per month"};
+
+int svy_cb_parse_quantity(const char *s, size_t len, double *out)
+{
+    char buf[128];
+    size_t n = 0;
+    double scale = 1;
+    int scaled = 0;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= '0' && c <= '9') || c == '.' || ((c == '-' || c == '+') && n == 0)) {
+            if (scaled || n + 1 >= sizeof buf)
+                return 0; /* digits after "k" or "万": not one number */
+            buf[n++] = (char)c;
+            i++;
+            continue;
+        }
+        if (c == ' ' || c == '\t') {
+            i++;
+            continue;
+        }
+        /* Thousands separators only between digits: "5,000" but not "5,". */
+        if ((c == ',' || !strncmp(s + i, "，", 3)) && n && buf[n - 1] >= '0' && buf[n - 1] <= '9') {
+            size_t w = c == ',' ? 1 : 3;
+            if (i + w < len && s[i + w] >= '0' && s[i + w] <= '9') {
+                i += w;
+                continue;
+            }
+            return 0;
+        }
+        if (n && !scaled && (c == 'k' || c == 'K') &&
+            (i + 1 == len || !((s[i + 1] | 32) >= 'a' && (s[i + 1] | 32) <= 'z'))) {
+            scale = 1000, scaled = 1, i++;
+            continue;
+        }
+        if (n && !scaled && utf8_prefix(s + i, len - i, "千")) {
+            scale = 1000, scaled = 1, i += 3;
+            continue;
+        }
+        if (n && !scaled && utf8_prefix(s + i, len - i, "万")) {
+            scale = 10000, scaled = 1, i += 3;
+            continue;
+        }
+        size_t k = 0;
+        while (k < COUNT(unit_words) && !utf8_prefix(s + i, len - i, unit_words[k]))
+            k++;
+        if (k == COUNT(unit_words))
+            return 0;
+        i += strlen(unit_words[k]);
+    }
+    if (!n)
+        return 0;
+    double d;
+    if (!svy_parse_number(buf, n, &d))
+        return 0;
+    *out = d * scale;
+    return 1;
+}
+
+/* ------------------------------------------------------------ the codebook */
+
+static void recode_free(cb_recode *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        pcre2_code_free(r->r[i].re);
+        free(r->r[i].pattern);
+        free(r->r[i].value);
+    }
+    free(r->r);
+    pcre2_match_data_free(r->md);
+    free(r->name);
+}
+
+static void var_free(svy_cb_var *v)
+{
+    free(v->name);
+    free(v->source);
+    free(v->label_zh);
+    free(v->label_en);
+    free(v->valid);
+    for (size_t i = 0; i < v->nmissing; i++)
+        free(v->missing[i]);
+    free(v->missing);
+    free(v->missing_num);
+    free(v->src);
+    free(v->map);
+}
+
+void svy_codebook_free(svy_codebook *cb)
+{
+    if (!cb)
+        return;
+    for (size_t i = 0; i < cb->nvars; i++)
+        var_free(&cb->vars[i]);
+    free(cb->vars);
+    for (size_t i = 0; i < cb->nsets; i++) {
+        for (size_t k = 0; k < cb->sets[i].n; k++) {
+            free(cb->sets[i].v[k].zh);
+            free(cb->sets[i].v[k].en);
+        }
+        free(cb->sets[i].v);
+        free(cb->sets[i].name);
+    }
+    free(cb->sets);
+    for (size_t i = 0; i < cb->nrecodes; i++)
+        recode_free(&cb->recodes[i]);
+    free(cb->recodes);
+    for (size_t i = 0; i < cb->nchecks; i++) {
+        free(cb->checks[i].name);
+        free(cb->checks[i].message);
+    }
+    free(cb->checks);
+    for (int f = 0; f < CB_F_COUNT; f++)
+        free(cb->path[f]);
+    free(cb->dir);
+    free(cb->name);
+    free(cb->title);
+    free(cb);
+}
+
+#define NOMEM(t, r) svy_err_set(err, SVY_E_NOMEM, (t)->path, (t)->rows[r].line, 0, NULL, "out of memory")
+
+static cb_labelset *find_set(svy_codebook *cb, const char *name)
+{
+    for (size_t i = 0; i < cb->nsets; i++)
+        if (!strcmp(cb->sets[i].name, name))
+            return &cb->sets[i];
+    return NULL;
+}
+
+static cb_recode *find_recode(svy_codebook *cb, const char *name)
+{
+    for (size_t i = 0; i < cb->nrecodes; i++)
+        if (!strcmp(cb->recodes[i].name, name))
+            return &cb->recodes[i];
+    return NULL;
+}
+
+long svy_codebook_find(const svy_codebook *cb, const char *name)
+{
+    for (size_t i = 0; i < cb->nvars; i++)
+        if (!strcmp(cb->vars[i].name, name))
+            return (long)i;
+    return -1;
+}
+
+static int valid_name(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static svy_status load_study(svy_codebook *cb, const cbtab *t, svy_err *err)
+{
+    static const char *const known[] = {"key", "value", "note"};
+    static const char *const req[] = {"key", "value"};
+    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    if (st)
+        return st;
+    long ck = cbtab_col(t, "key"), cv = cbtab_col(t, "value");
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *k = cell(t, r, ck), *v = cell(t, r, cv);
+        if (!strcmp(k, "name") || !strcmp(k, "title")) {
+            char **dst = !strcmp(k, "name") ? &cb->name : &cb->title;
+            free(*dst);
+            if (!(*dst = svy_strdup(v)))
+                return NOMEM(t, r);
+        } else if (!strcmp(k, "duplicates")) {
+            if (!strcmp(v, "keep_first"))
+                cb->dup = CB_DUP_KEEP_FIRST;
+            else if (!strcmp(v, "error"))
+                cb->dup = CB_DUP_ERROR;
+            else
+                return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL,
+                                   "duplicates must be keep_first or error, not '%s'", v);
+        } else {
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ck), NULL,
+                               "unknown key '%s' (name, title, duplicates)", k);
+        }
+    }
+    return SVY_OK;
+}
+
+static svy_status load_values(svy_codebook *cb, const cbtab *t, svy_err *err)
+{
+    static const char *const known[] = {"labels", "value", "label_zh", "label_en", "note"};
+    static const char *const req[] = {"labels", "value"};
+    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    if (st)
+        return st;
+    long cs = cbtab_col(t, "labels"), cv = cbtab_col(t, "value"), cz = cbtab_col(t, "label_zh"),
+         ce = cbtab_col(t, "label_en");
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *name = cell(t, r, cs);
+        if (!*name)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "label set name is empty");
+        double code;
+        if (!parse_num(cell(t, r, cv), &code) || code != floor(code))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL, "value '%s' is not a whole number",
+                               cell(t, r, cv));
+        if (!*cell(t, r, cz) && !*cell(t, r, ce))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cz), NULL, "value %s has neither label_zh nor label_en",
+                               cell(t, r, cv));
+        cb_labelset *set = find_set(cb, name);
+        if (!set) {
+            if (!svy_grow((void **)&cb->sets, &cb->sets_cap, cb->nsets + 1, sizeof *cb->sets))
+                return NOMEM(t, r);
+            set = &cb->sets[cb->nsets++];
+            memset(set, 0, sizeof *set);
+            if (!(set->name = svy_strdup(name)))
+                return NOMEM(t, r);
+        }
+        for (size_t k = 0; k < set->n; k++)
+            if (set->v[k].code == code)
+                return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL,
+                                   "value %s of label set '%s' already labelled on line %d", cell(t, r, cv), name,
+                                   set->v[k].line);
+        if (!svy_grow((void **)&set->v, &set->cap, set->n + 1, sizeof *set->v))
+            return NOMEM(t, r);
+        cb_label *l = &set->v[set->n++];
+        l->code = code;
+        l->line = t->rows[r].line;
+        l->zh = svy_strdup(*cell(t, r, cz) ? cell(t, r, cz) : cell(t, r, ce));
+        l->en = svy_strdup(*cell(t, r, ce) ? cell(t, r, ce) : cell(t, r, cz));
+        if (!l->zh || !l->en)
+            return NOMEM(t, r);
+    }
+    return SVY_OK;
+}
+
+static svy_status load_recodes(svy_codebook *cb, const cbtab *t, svy_err *err)
+{
+    static const char *const known[] = {"set", "pattern", "value", "note"};
+    static const char *const req[] = {"set", "pattern", "value"};
+    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    if (st)
+        return st;
+    long cs = cbtab_col(t, "set"), cp = cbtab_col(t, "pattern"), cv = cbtab_col(t, "value");
+    for (size_t r = 0; r < t->nrows; r++) {
+        const char *name = cell(t, r, cs), *pat = cell(t, r, cp);
+        if (!*name)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "recode set name is empty");
+        if (!*pat)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cp), NULL, "pattern is empty");
+        cb_recode *rc = find_recode(cb, name);
+        if (!rc) {
+            if (!svy_grow((void **)&cb->recodes, &cb->recodes_cap, cb->nrecodes + 1, sizeof *cb->recodes))
+                return NOMEM(t, r);
+            rc = &cb->recodes[cb->nrecodes++];
+            memset(rc, 0, sizeof *rc);
+            if (!(rc->name = svy_strdup(name)))
+                return NOMEM(t, r);
+        }
+        if (!svy_grow((void **)&rc->r, &rc->cap, rc->n + 1, sizeof *rc->r))
+            return NOMEM(t, r);
+        cb_rule *rule = &rc->r[rc->n];
+        memset(rule, 0, sizeof *rule);
+        int ec;
+        PCRE2_SIZE eo;
+        rule->re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP | PCRE2_CASELESS, &ec,
+                                 &eo, NULL);
+        if (!rule->re) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(ec, msg, sizeof msg);
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cp), NULL, "pattern does not compile at offset %zu: %s",
+                               (size_t)eo, (const char *)msg);
+        }
+        rc->n++;
+        /* JIT is an optimisation: where it is unavailable, matching still works. */
+        (void)pcre2_jit_compile(rule->re, PCRE2_JIT_COMPLETE);
+        rule->line = t->rows[r].line;
+        if (!(rule->pattern = svy_strdup(pat)))
+            return NOMEM(t, r);
+        const char *val = cell(t, r, cv);
+        if (*val && !(rule->value = svy_strdup(val)))
+            return NOMEM(t, r);
+    }
+    for (size_t i = 0; i < cb->nrecodes; i++) {
+        cb_recode *rc = &cb->recodes[i];
+        uint32_t most = 0;
+        for (size_t k = 0; k < rc->n; k++) {
+            uint32_t c = 0;
+            pcre2_pattern_info(rc->r[k].re, PCRE2_INFO_CAPTURECOUNT, &c);
+            most = c > most ? c : most;
+        }
+        if (!(rc->md = pcre2_match_data_create(most + 1, NULL)))
+            return svy_err_set(err, SVY_E_NOMEM, t->path, 0, 0, NULL, "out of memory");
+    }
+    return SVY_OK;
+}
+
+static svy_cb_var *new_var(svy_codebook *cb)
+{
+    if (!svy_grow((void **)&cb->vars, &cb->cap, cb->nvars + 1, sizeof *cb->vars))
+        return NULL;
+    svy_cb_var *v = &cb->vars[cb->nvars++];
+    memset(v, 0, sizeof *v);
+    return v;
+}
+
+/* Name, labels, label set and role: the columns variables.csv and
+ * derived.csv share. */
+static svy_status common_columns(svy_codebook *cb, const cbtab *t, size_t r, svy_cb_var *v, int file,
+                                 svy_err *err)
+{
+    long cn = cbtab_col(t, "name"), cz = cbtab_col(t, "label_zh"), ce = cbtab_col(t, "label_en"),
+         cl = cbtab_col(t, "labels"), cr = cbtab_col(t, "role");
+    const char *name = cell(t, r, cn);
+    v->line = t->rows[r].line;
+    v->file = file;
+    if (!valid_name(name))
+        return svy_err_set(err, SVY_E_DATA, LOC(t, r, cn), NULL,
+                           "'%s' is not a variable name (letters, digits, _; not starting with a digit)", name);
+    if (svy_codebook_find(cb, name) != (long)(v - cb->vars) && svy_codebook_find(cb, name) >= 0)
+        return svy_err_set(err, SVY_E_DATA, LOC(t, r, cn), NULL, "variable '%s' defined twice", name);
+    if (!(v->label_zh = svy_strdup(*cell(t, r, cz) ? cell(t, r, cz) : cell(t, r, ce))) ||
+        !(v->label_en = svy_strdup(*cell(t, r, ce) ? cell(t, r, ce) : cell(t, r, cz))))
+        return NOMEM(t, r);
+    const char *ls = cell(t, r, cl);
+    v->labels_col = (int)cl + 1;
+    if (*ls && !(v->labels = find_set(cb, ls)))
+        return svy_err_set(err, SVY_E_DATA, LOC(t, r, cl), NULL, "label set '%s' is not in values.csv", ls);
+    const char *role = cell(t, r, cr);
+    if (!svy_role_from_name(role, &v->role))
+        return svy_err_set(err, SVY_E_DATA, LOC(t, r, cr), NULL,
+                           "unknown role '%s' (id, weight, strata, psu, fpc, outcome, group)", role);
+    return SVY_OK;
+}
+
+static svy_status load_variables(svy_codebook *cb, const cbtab *t, svy_err *err)
+{
+    static const char *const known[] = {"name",    "source", "label_zh", "label_en", "type",    "valid",
+                                        "missing", "recode", "labels",   "role",     "invalid", "note"};
+    static const char *const req[] = {"name", "source", "type"};
+    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    if (st)
+        return st;
+    long cn = cbtab_col(t, "name"), cs = cbtab_col(t, "source"), ct = cbtab_col(t, "type"),
+         cv = cbtab_col(t, "valid"), cm = cbtab_col(t, "missing"), crc = cbtab_col(t, "recode"),
+         ci = cbtab_col(t, "invalid");
+    for (size_t r = 0; r < t->nrows; r++) {
+        svy_cb_var *v = new_var(cb);
+        if (!v)
+            return NOMEM(t, r);
+        if (!(v->name = svy_strdup(cell(t, r, cn))))
+            return NOMEM(t, r);
+        if ((st = common_columns(cb, t, r, v, CB_F_VARIABLES, err)))
+            return st;
+        v->kind = CB_K_SOURCE;
+        v->source_col = (int)cs + 1;
+        const char *src = cell(t, r, cs);
+        if (!*src)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "source column is empty");
+        if (!(v->source = svy_strdup(src)))
+            return NOMEM(t, r);
+        const char *type = cell(t, r, ct);
+        static const char *const types[] = {"number", "integer", "code", "text"};
+        size_t k = 0;
+        while (k < COUNT(types) && strcmp(type, types[k]))
+            k++;
+        if (k == COUNT(types))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ct), NULL,
+                               "unknown type '%s' (number, integer, code, text)", type);
+        v->type = (svy_cb_type)k;
+        if (!parse_ranges(cell(t, r, cv), &v->valid, &v->nvalid))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL,
+                               "valid must be values or ranges like 16-75;99, not '%s'", cell(t, r, cv));
+        if (v->nvalid && v->type == SVY_CB_TEXT)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL, "a text variable has no valid range");
+        if (v->type == SVY_CB_CODE && !v->labels && !v->nvalid)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ct), NULL,
+                               "a code variable needs a label set (labels) or valid codes");
+        const char *miss = cell(t, r, cm);
+        if (*miss) {
+            char *copy = svy_strdup(miss);
+            if (!copy)
+                return NOMEM(t, r);
+            size_t cap = 0, cap2 = 0;
+            for (char *save = NULL, *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+                if (!svy_grow((void **)&v->missing, &cap, v->nmissing + 1, sizeof *v->missing) ||
+                    !svy_grow((void **)&v->missing_num, &cap2, v->nmissing + 1, sizeof *v->missing_num) ||
+                    !(v->missing[v->nmissing] = svy_strdup(tok))) {
+                    free(copy);
+                    return NOMEM(t, r);
+                }
+                double d;
+                v->missing_num[v->nmissing++] = parse_num(tok, &d) ? d : NAN;
+            }
+            free(copy);
+        }
+        const char *rc = cell(t, r, crc);
+        if (*rc && !(v->recode = find_recode(cb, rc)))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, crc), NULL, "recode set '%s' is not in recodes.csv", rc);
+        const char *inv = cell(t, r, ci);
+        if (!strcmp(inv, "reject"))
+            v->reject_invalid = 1;
+        else if (*inv && strcmp(inv, "missing"))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ci), NULL, "invalid must be missing or reject, not '%s'",
+                               inv);
+        /* A label on a code the variable can never take contradicts the
+         * codebook itself. */
+        if (v->labels && v->nvalid) {
+            for (size_t k2 = 0; k2 < v->labels->n; k2++) {
+                double c = v->labels->v[k2].code;
+                size_t j = 0;
+                while (j < v->nvalid && !(c >= v->valid[j].lo && c <= v->valid[j].hi))
+                    j++;
+                if (j == v->nvalid)
+                    return svy_err_set(err, SVY_E_DATA, cb->path[CB_F_VALUES], v->labels->v[k2].line, 2, NULL,
+                                       "label set '%s' labels %g, outside the valid values of '%s' (%s line %d)",
+                                       v->labels->name, c, v->name, file_names[CB_F_VARIABLES], v->line);
+            }
+        }
+        if (v->role == SVY_ROLE_ID) {
+            if (cb->id >= 0)
+                return svy_err_set(err, SVY_E_DATA, LOC(t, r, cbtab_col(t, "role")), NULL,
+                                   "a second id variable ('%s' is the first)", cb->vars[cb->id].name);
+            cb->id = (long)(v - cb->vars);
+        }
+    }
+    return SVY_OK;
+}
+
+static svy_status find_source_var(svy_codebook *cb, const cbtab *t, size_t r, long c, const char *name, size_t self,
+                                  size_t *out, svy_err *err)
+{
+    long k = svy_codebook_find(cb, name);
+    if (k < 0 || (size_t)k >= self)
+        return svy_err_set(err, SVY_E_DATA, LOC(t, r, c), NULL,
+                           "'%s' is not a variable defined before this line", name);
+    *out = (size_t)k;
+    return SVY_OK;
+}
+
+static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
+{
+    static const char *const known[] = {"name", "kind", "sources", "args", "label_zh", "label_en", "labels", "role",
+                                        "note"};
+    static const char *const req[] = {"name", "kind", "sources"};
+    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    if (st)
+        return st;
+    long cn = cbtab_col(t, "name"), ck = cbtab_col(t, "kind"), cs = cbtab_col(t, "sources"),
+         ca = cbtab_col(t, "args");
+    for (size_t r = 0; r < t->nrows; r++) {
+        svy_cb_var *v = new_var(cb);
+        if (!v)
+            return NOMEM(t, r);
+        size_t self = (size_t)(v - cb->vars);
+        if (!(v->name = svy_strdup(cell(t, r, cn))) || !(v->source = svy_strdup("")))
+            return NOMEM(t, r);
+        if ((st = common_columns(cb, t, r, v, CB_F_DERIVED, err)))
+            return st;
+        static const struct {
+            const char *name;
+            cb_kind kind;
+        } kinds[] = {{"copy", CB_K_COPY}, {"any_of", CB_K_ANY_OF}, {"all_of", CB_K_ALL_OF},
+                     {"threshold", CB_K_THRESHOLD}, {"map", CB_K_MAP}};
+        const char *kind = cell(t, r, ck);
+        size_t k = 0;
+        while (k < COUNT(kinds) && strcmp(kinds[k].name, kind))
+            k++;
+        if (k == COUNT(kinds))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ck), NULL,
+                               "unknown kind '%s' (copy, any_of, all_of, threshold, map)", kind);
+        v->kind = kinds[k].kind;
+        v->type = SVY_CB_CODE;
+        char *copy = svy_strdup(cell(t, r, cs));
+        if (!copy)
+            return NOMEM(t, r);
+        size_t cap = 0;
+        for (char *save = NULL, *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+            while (*tok == ' ')
+                tok++;
+            if (!svy_grow((void **)&v->src, &cap, v->nsrc + 1, sizeof *v->src)) {
+                free(copy);
+                return NOMEM(t, r);
+            }
+            st = find_source_var(cb, t, r, cs, tok, self, &v->src[v->nsrc], err);
+            if (st) {
+                free(copy);
+                return st;
+            }
+            v->nsrc++;
+        }
+        free(copy);
+        v = &cb->vars[self]; /* find_source_var does not move vars, but be plain about it */
+        if (!v->nsrc)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "no source variables");
+        if ((v->kind == CB_K_COPY || v->kind == CB_K_THRESHOLD || v->kind == CB_K_MAP) && v->nsrc != 1)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "%s takes exactly one source variable", kind);
+        const char *args = cell(t, r, ca);
+        v->arg = 1;
+        switch (v->kind) {
+        case CB_K_COPY:
+            v->type = cb->vars[v->src[0]].type;
+            if (!v->labels)
+                v->labels = cb->vars[v->src[0]].labels;
+            break;
+        case CB_K_ANY_OF:
+        case CB_K_ALL_OF:
+            if (*args && !parse_num(args, &v->arg))
+                return svy_err_set(err, SVY_E_DATA, LOC(t, r, ca), NULL, "args must be the value that counts, not '%s'",
+                                   args);
+            break;
+        case CB_K_THRESHOLD: {
+            const char *p = args;
+            while (*p == ' ')
+                p++;
+            if (!parse_op(&p, &v->op) || !parse_num(p, &v->arg))
+                return svy_err_set(err, SVY_E_DATA, LOC(t, r, ca), NULL,
+                                   "threshold args are an operator and a number like >=4, not '%s'", args);
+            break;
+        }
+        case CB_K_MAP: {
+            char *c2 = svy_strdup(args);
+            if (!c2)
+                return NOMEM(t, r);
+            size_t mcap = 0;
+            int ok = *args != 0;
+            for (char *save = NULL, *tok = strtok_r(c2, ";", &save); tok && ok; tok = strtok_r(NULL, ";", &save)) {
+                char *eq = strchr(tok, '=');
+                cb_range *rg = NULL;
+                size_t nrg = 0;
+                double to;
+                if (!eq) {
+                    ok = 0;
+                    break;
+                }
+                *eq = '\0';
+                if (!parse_ranges(tok, &rg, &nrg) || nrg != 1 || !parse_num(eq + 1, &to) ||
+                    !svy_grow((void **)&v->map, &mcap, v->nmap + 1, sizeof *v->map)) {
+                    free(rg);
+                    ok = 0;
+                    break;
+                }
+                v->map[v->nmap++] = (cb_map){rg[0].lo, rg[0].hi, to};
+                free(rg);
+            }
+            free(c2);
+            if (!ok)
+                return svy_err_set(err, SVY_E_DATA, LOC(t, r, ca), NULL,
+                                   "map args are cases like 1-5=1;6=2, not '%s'", args);
+            break;
+        }
+        default: break;
+        }
+        if (v->role == SVY_ROLE_ID)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cbtab_col(t, "role")), NULL,
+                               "the id must come from the data, not be derived");
+    }
+    return SVY_OK;
+}
+
+/* "VAR OP NUMBER" or "VAR is missing" / "VAR is present". */
+static int parse_cond(svy_codebook *cb, const char *s, cb_cond *c)
+{
+    char name[128];
+    size_t n = 0;
+    while (*s == ' ')
+        s++;
+    while (*s && *s != ' ' && !strchr("=!<>", *s) && n + 1 < sizeof name)
+        name[n++] = *s++;
+    name[n] = '\0';
+    long k = svy_codebook_find(cb, name);
+    if (k < 0)
+        return 0;
+    c->var = (size_t)k;
+    while (*s == ' ')
+        s++;
+    if (!strcmp(s, "is missing")) {
+        c->op = CB_OP_MISSING;
+        return 1;
+    }
+    if (!strcmp(s, "is present")) {
+        c->op = CB_OP_PRESENT;
+        return 1;
+    }
+    if (!parse_op(&s, &c->op))
+        return 0;
+    return parse_num(s, &c->value);
+}
+
+static svy_status load_checks(svy_codebook *cb, const cbtab *t, svy_err *err)
+{
+    static const char *const known[] = {"name", "if", "then", "action", "message", "note"};
+    static const char *const req[] = {"name", "if", "then", "action"};
+    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    if (st)
+        return st;
+    long cn = cbtab_col(t, "name"), ci = cbtab_col(t, "if"), ct = cbtab_col(t, "then"),
+         ca = cbtab_col(t, "action"), cm = cbtab_col(t, "message");
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (!svy_grow((void **)&cb->checks, &cb->checks_cap, cb->nchecks + 1, sizeof *cb->checks))
+            return NOMEM(t, r);
+        cb_check *c = &cb->checks[cb->nchecks++];
+        memset(c, 0, sizeof *c);
+        c->line = t->rows[r].line;
+        if (!(c->name = svy_strdup(cell(t, r, cn))) || !(c->message = svy_strdup(cell(t, r, cm))))
+            return NOMEM(t, r);
+        if (!*c->name)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cn), NULL, "check name is empty");
+        if (!parse_cond(cb, cell(t, r, ci), &c->when))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ci), NULL,
+                               "'%s' is not a condition like 'any_scheme == 1' on a codebook variable",
+                               cell(t, r, ci));
+        if (!parse_cond(cb, cell(t, r, ct), &c->then))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ct), NULL,
+                               "'%s' is not a condition like 'ever_insured == 1' on a codebook variable",
+                               cell(t, r, ct));
+        const char *a = cell(t, r, ca);
+        if (!strcmp(a, "set_missing"))
+            c->action = CB_ACT_SET_MISSING;
+        else if (!strcmp(a, "reject"))
+            c->action = CB_ACT_REJECT;
+        else if (!strcmp(a, "warn"))
+            c->action = CB_ACT_WARN;
+        else
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ca), NULL,
+                               "action must be set_missing, reject or warn, not '%s'", a);
+        if (c->action == CB_ACT_SET_MISSING && (long)c->then.var == cb->id)
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, ct), NULL, "a check cannot make the id missing");
+    }
+    return SVY_OK;
+}
+
+svy_status svy_codebook_load(const char *dir, svy_codebook **out, svy_err *err)
+{
+    *out = NULL;
+    svy_codebook *cb = calloc(1, sizeof *cb);
+    if (!cb)
+        return svy_err_set(err, SVY_E_NOMEM, dir, 0, 0, NULL, "out of memory");
+    cb->id = -1;
+    if (!(cb->dir = svy_strdup(dir)) || !(cb->name = svy_strdup("")) || !(cb->title = svy_strdup(""))) {
+        svy_codebook_free(cb);
+        return svy_err_set(err, SVY_E_NOMEM, dir, 0, 0, NULL, "out of memory");
+    }
+    for (int f = 0; f < CB_F_COUNT; f++) {
+        size_t n = strlen(dir) + strlen(file_names[f]) + 2;
+        if (!(cb->path[f] = malloc(n))) {
+            svy_codebook_free(cb);
+            return svy_err_set(err, SVY_E_NOMEM, dir, 0, 0, NULL, "out of memory");
+        }
+        snprintf(cb->path[f], n, "%s/%s", dir, file_names[f]);
+    }
+    /* Order matters: label sets and recode sets are named by variables,
+     * variables by derived rules, all of them by checks. */
+    static const int order[] = {CB_F_STUDY, CB_F_VALUES, CB_F_RECODES, CB_F_VARIABLES, CB_F_DERIVED, CB_F_CHECKS};
+    svy_status st = SVY_OK;
+    for (size_t i = 0; i < COUNT(order) && st == SVY_OK; i++) {
+        int f = order[i], absent = 0;
+        cbtab t;
+        st = cbtab_load(&t, cb->path[f], f == CB_F_VARIABLES ? NULL : &absent, err);
+        if (st || absent)
+            continue;
+        switch (f) {
+        case CB_F_STUDY: st = load_study(cb, &t, err); break;
+        case CB_F_VALUES: st = load_values(cb, &t, err); break;
+        case CB_F_RECODES: st = load_recodes(cb, &t, err); break;
+        case CB_F_VARIABLES:
+            st = load_variables(cb, &t, err);
+            cb->nsource = cb->nvars;
+            break;
+        case CB_F_DERIVED: st = load_derived(cb, &t, err); break;
+        case CB_F_CHECKS: st = load_checks(cb, &t, err); break;
+        default: break;
+        }
+        cbtab_free(&t);
+    }
+    if (st == SVY_OK && cb->nvars == 0)
+        st = svy_err_set(err, SVY_E_DATA, cb->path[CB_F_VARIABLES], 1, 0, NULL, "the codebook defines no variables");
+    if (st != SVY_OK) {
+        svy_codebook_free(cb);
+        return st;
+    }
+    *out = cb;
+    return SVY_OK;
+}
+
+/* ------------------------------------------------------------ accessors */
+
+const char *svy_codebook_dir(const svy_codebook *cb) { return cb->dir; }
+const char *svy_codebook_name(const svy_codebook *cb) { return cb->name; }
+const char *svy_codebook_title(const svy_codebook *cb) { return cb->title; }
+size_t svy_codebook_nvars(const svy_codebook *cb) { return cb->nvars; }
+
+const svy_cb_var *svy_codebook_var(const svy_codebook *cb, size_t i)
+{
+    return i < cb->nvars ? &cb->vars[i] : NULL;
+}
+
+const char *svy_codebook_role(const svy_codebook *cb, svy_role role)
+{
+    for (size_t i = 0; i < cb->nvars; i++)
+        if (cb->vars[i].role == role)
+            return cb->vars[i].name;
+    return NULL;
+}
+
+size_t svy_codebook_roles(const svy_codebook *cb, svy_role role, const char **names, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < cb->nvars; i++)
+        if (cb->vars[i].role == role) {
+            if (n < max)
+                names[n] = cb->vars[i].name;
+            n++;
+        }
+    return n;
+}
+
+const char *svy_cb_var_name(const svy_cb_var *v) { return v->name; }
+const char *svy_cb_var_source(const svy_cb_var *v) { return v->source; }
+const char *svy_cb_var_label(const svy_cb_var *v, svy_lang lang) { return lang == SVY_LANG_EN ? v->label_en : v->label_zh; }
+svy_cb_type svy_cb_var_type(const svy_cb_var *v) { return v->type; }
+svy_role svy_cb_var_role(const svy_cb_var *v) { return v->role; }
+int svy_cb_var_is_derived(const svy_cb_var *v) { return v->kind != CB_K_SOURCE; }
+size_t svy_cb_var_nlabels(const svy_cb_var *v) { return v->labels ? v->labels->n : 0; }
+
+double svy_cb_var_label_code(const svy_cb_var *v, size_t i)
+{
+    return v->labels && i < v->labels->n ? v->labels->v[i].code : NAN;
+}
+
+const char *svy_cb_var_label_text(const svy_cb_var *v, size_t i, svy_lang lang)
+{
+    if (!v->labels || i >= v->labels->n)
+        return NULL;
+    return lang == SVY_LANG_EN ? v->labels->v[i].en : v->labels->v[i].zh;
+}
+
+int svy_cb_var_valid_num(const svy_cb_var *v, double x)
+{
+    if (isnan(x) || isinf(x))
+        return 0;
+    switch (v->kind) {
+    case CB_K_ANY_OF:
+    case CB_K_ALL_OF:
+    case CB_K_THRESHOLD:
+        return x == 0 || x == 1;
+    case CB_K_MAP:
+        for (size_t i = 0; i < v->nmap; i++)
+            if (v->map[i].to == x)
+                return 1;
+        return 0;
+    default: break;
+    }
+    if (v->type == SVY_CB_TEXT)
+        return 1;
+    if ((v->type == SVY_CB_INTEGER || v->type == SVY_CB_CODE) && x != floor(x))
+        return 0;
+    if (v->nvalid) {
+        for (size_t i = 0; i < v->nvalid; i++)
+            if (x >= v->valid[i].lo && x <= v->valid[i].hi)
+                return 1;
+        return 0;
+    }
+    if (v->type == SVY_CB_CODE && v->labels) {
+        for (size_t i = 0; i < v->labels->n; i++)
+            if (v->labels->v[i].code == x)
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------ against data */
+
+/* Caseless (ASCII) comparison after trimming blanks: how a person reads two
+ * labels as "the same". */
+static int same_label(const char *a, const char *b)
+{
+    while (*a == ' ')
+        a++;
+    while (*b == ' ')
+        b++;
+    size_t la = strlen(a), lb = strlen(b);
+    while (la && a[la - 1] == ' ')
+        la--;
+    while (lb && b[lb - 1] == ' ')
+        lb--;
+    return la == lb && !strncasecmp(a, b, la);
+}
+
+svy_status svy_codebook_check_schema(const svy_codebook *cb, const svy_schema *raw, svy_err *err)
+{
+    for (size_t i = 0; i < cb->nsource; i++) {
+        const svy_cb_var *v = &cb->vars[i];
+        long k = svy_schema_find(raw, v->source);
+        if (k < 0)
+            return svy_err_set(err, SVY_E_DATA, cb->path[CB_F_VARIABLES], v->line, v->source_col, v->name,
+                               "the data have no column '%s'", v->source);
+        /* The data's labels can only be compared where codes pass through
+         * unchanged. */
+        if (!v->labels || v->recode)
+            continue;
+        const svy_var *rv = svy_schema_var(raw, (size_t)k);
+        for (size_t j = 0; j < svy_var_nlabels(rv); j++) {
+            const svy_value *val = svy_var_label_value(rv, j);
+            if (val->type != SVY_VAL_NUM || val->missing)
+                continue;
+            const char *text = svy_var_label_text(rv, j);
+            for (size_t m = 0; m < v->labels->n; m++) {
+                const cb_label *l = &v->labels->v[m];
+                if (l->code != val->num && (same_label(text, l->zh) || same_label(text, l->en)))
+                    return svy_err_set(err, SVY_E_DATA, cb->path[CB_F_VALUES], l->line, 2, v->name,
+                                       "label '%s' is code %g here but code %g in the data's column '%s'", text,
+                                       l->code, val->num, v->source);
+            }
+        }
+    }
+    return SVY_OK;
+}
+
+svy_status svy_codebook_apply_labels(const svy_codebook *cb, svy_schema *schema, svy_lang lang, svy_err *err)
+{
+    for (size_t i = 0; i < svy_schema_nvars(schema); i++) {
+        svy_var *sv = svy_schema_var_mut(schema, i);
+        long k = svy_codebook_find(cb, svy_var_name(sv));
+        if (k < 0)
+            continue;
+        const svy_cb_var *v = &cb->vars[k];
+        const char *label = svy_cb_var_label(v, lang);
+        if (*label && svy_var_set_label(sv, label) != SVY_OK)
+            return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, v->name, "out of memory");
+        if (!v->labels || svy_var_type_of(sv) == SVY_VAR_STRING)
+            continue;
+        if (svy_var_set_labelset_name(sv, v->labels->name) != SVY_OK)
+            return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, v->name, "out of memory");
+        for (size_t m = 0; m < v->labels->n; m++) {
+            const cb_label *l = &v->labels->v[m];
+            svy_value val = {.num = l->code, .type = SVY_VAL_NUM};
+            if (svy_var_label_for(sv, &val))
+                continue; /* the data's own label stays: the codebook only fills gaps */
+            if (svy_var_add_label_num(sv, l->code, lang == SVY_LANG_EN ? l->en : l->zh) != SVY_OK)
+                return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, v->name, "out of memory");
+        }
+    }
+    return SVY_OK;
+}

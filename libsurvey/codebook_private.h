@@ -1,0 +1,117 @@
+/* Codebook internals shared by codebook.c and clean.c.  Not installed. */
+#ifndef SVY_CODEBOOK_PRIVATE_H
+#define SVY_CODEBOOK_PRIVATE_H
+
+#ifndef SVY_BUILDING_LIB
+#error codebook_private.h is only for building libsurvey and its unit tests.
+#endif
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <survey/codebook.h>
+
+enum { CB_F_STUDY, CB_F_VARIABLES, CB_F_VALUES, CB_F_RECODES, CB_F_DERIVED, CB_F_CHECKS, CB_F_COUNT };
+
+typedef struct cb_range {
+    double lo, hi;
+} cb_range;
+
+typedef struct cb_label {
+    double code;
+    char *zh, *en;
+    int line;
+} cb_label;
+
+typedef struct cb_labelset {
+    char *name;
+    cb_label *v;
+    size_t n, cap;
+} cb_labelset;
+
+typedef struct cb_rule {
+    pcre2_code *re;
+    char *pattern;
+    char *value; /* NULL: the value becomes missing */
+    int line;
+} cb_rule;
+
+typedef struct cb_recode {
+    char *name;
+    cb_rule *r;
+    size_t n, cap;
+    pcre2_match_data *md; /* one per set: match data is reused across rows */
+} cb_recode;
+
+typedef enum cb_kind { CB_K_SOURCE = 0, CB_K_COPY, CB_K_ANY_OF, CB_K_ALL_OF, CB_K_THRESHOLD, CB_K_MAP } cb_kind;
+
+typedef enum cb_op { CB_OP_EQ, CB_OP_NE, CB_OP_LT, CB_OP_LE, CB_OP_GT, CB_OP_GE, CB_OP_MISSING, CB_OP_PRESENT } cb_op;
+
+typedef struct cb_map {
+    double lo, hi, to;
+} cb_map;
+
+struct svy_cb_var {
+    char *name, *source, *label_zh, *label_en;
+    svy_cb_type type;
+    svy_role role;
+    cb_kind kind;
+    int reject_invalid; /* invalid value: drop the row instead of making it missing */
+    cb_range *valid;
+    size_t nvalid;
+    char **missing; /* missing codes as written */
+    double *missing_num; /* NAN when the code is not a number */
+    size_t nmissing;
+    cb_recode *recode;
+    cb_labelset *labels;
+    /* derived */
+    size_t *src;
+    size_t nsrc;
+    cb_op op;
+    double arg;
+    cb_map *map;
+    size_t nmap;
+    int line, file, source_col, labels_col;
+};
+
+typedef struct cb_cond {
+    size_t var;
+    cb_op op;
+    double value;
+} cb_cond;
+
+typedef enum cb_action { CB_ACT_SET_MISSING, CB_ACT_REJECT, CB_ACT_WARN } cb_action;
+
+typedef struct cb_check {
+    char *name, *message;
+    cb_cond when, then;
+    cb_action action;
+    int line;
+} cb_check;
+
+typedef enum cb_dup { CB_DUP_KEEP_FIRST, CB_DUP_ERROR } cb_dup;
+
+struct svy_codebook {
+    char *dir, *name, *title;
+    char *path[CB_F_COUNT];
+    svy_cb_var *vars;
+    size_t nvars, cap;
+    size_t nsource; /* vars[0..nsource) come from variables.csv */
+    cb_labelset *sets;
+    size_t nsets, sets_cap;
+    cb_recode *recodes;
+    size_t nrecodes, recodes_cap;
+    cb_check *checks;
+    size_t nchecks, checks_cap;
+    long id; /* index of the id variable or -1 */
+    cb_dup dup;
+};
+
+/* Read a number out of text the way type `number` does: blanks, thousands
+ * separators, currency marks and unit words are dropped, "k"/"千" multiply by
+ * 1000 and "万" by 10000.  1 when a number was found, 0 otherwise. */
+int svy_cb_parse_quantity(const char *s, size_t len, double *out);
+
+/* Condition test on a cleaned value (missing: is_missing set). */
+int svy_cb_cond_holds(cb_op op, double ref, int is_missing, double x);
+
+#endif

@@ -1,0 +1,149 @@
+/* RFC 4180 output with its own buffer: quoting only where needed. */
+#include "svy_private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <survey/csv.h>
+#include <survey/value.h>
+
+#define OUTBUF (1u << 16)
+
+struct svy_csv_out {
+    FILE *f;
+    char delim;
+    int at_row_start;
+    int failed;
+    int err_no;
+    size_t len;
+    char buf[OUTBUF];
+};
+
+svy_csv_out *svy_csv_out_new(FILE *f, char delim)
+{
+    svy_csv_out *o = malloc(sizeof *o);
+    if (!o)
+        return NULL;
+    o->f = f;
+    o->delim = delim;
+    o->at_row_start = 1;
+    o->failed = 0;
+    o->err_no = 0;
+    o->len = 0;
+    return o;
+}
+
+void svy_csv_out_free(svy_csv_out *o)
+{
+    free(o);
+}
+
+static void drain(svy_csv_out *o)
+{
+    if (o->len && !o->failed) {
+        if (fwrite(o->buf, 1, o->len, o->f) != o->len) {
+            o->failed = 1;
+            o->err_no = errno;
+        }
+    }
+    o->len = 0;
+}
+
+static void put(svy_csv_out *o, const char *s, size_t n)
+{
+    while (n) {
+        if (o->len == OUTBUF)
+            drain(o);
+        size_t k = OUTBUF - o->len;
+        if (k > n)
+            k = n;
+        memcpy(o->buf + o->len, s, k);
+        o->len += k;
+        s += k;
+        n -= k;
+    }
+}
+
+static void sep(svy_csv_out *o)
+{
+    if (!o->at_row_start) {
+        if (o->len == OUTBUF)
+            drain(o);
+        o->buf[o->len++] = o->delim;
+    }
+    o->at_row_start = 0;
+}
+
+void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len)
+{
+    sep(o);
+    int quote = len == 0; /* "" keeps an empty string apart from a missing value */
+    for (size_t i = 0; i < len && !quote; i++) {
+        char c = s[i];
+        quote = c == '"' || c == '\n' || c == '\r' || c == o->delim;
+    }
+    if (!quote) {
+        put(o, s, len);
+        return;
+    }
+    put(o, "\"", 1);
+    const char *p = s, *end = s + len;
+    while (p < end) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (!q) {
+            put(o, p, (size_t)(end - p));
+            break;
+        }
+        put(o, p, (size_t)(q - p) + 1);
+        put(o, "\"", 1);
+        p = q + 1;
+    }
+    put(o, "\"", 1);
+}
+
+void svy_csv_out_cstr(svy_csv_out *o, const char *s)
+{
+    svy_csv_out_str(o, s, strlen(s));
+}
+
+void svy_csv_out_num(svy_csv_out *o, double d)
+{
+    char tmp[SVY_DTOA_MAX];
+    size_t n = svy_dtoa(d, tmp);
+    sep(o);
+    put(o, tmp, n);
+}
+
+void svy_csv_out_int(svy_csv_out *o, long long v)
+{
+    svy_csv_out_num(o, (double)v);
+}
+
+void svy_csv_out_empty(svy_csv_out *o)
+{
+    sep(o);
+}
+
+void svy_csv_out_end_row(svy_csv_out *o)
+{
+    /* RFC 4180 says CRLF; every consumer in a Unix pipeline wants LF, and
+     * every RFC 4180 reader accepts it. */
+    put(o, "\n", 1);
+    o->at_row_start = 1;
+}
+
+svy_status svy_csv_out_flush(svy_csv_out *o, const char *name, svy_err *err)
+{
+    drain(o);
+    if (!o->failed && fflush(o->f) != 0) {
+        o->failed = 1;
+        o->err_no = errno;
+    }
+    if (o->failed) {
+        svy_status st = svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "write error: %s", strerror(o->err_no));
+        if (err)
+            err->sys_errno = o->err_no;
+        return st;
+    }
+    return SVY_OK;
+}

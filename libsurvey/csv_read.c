@@ -1,0 +1,586 @@
+/* CSV and TSV input through libcsv.  Every column is untyped text: a number
+ * is parsed by whoever needs it (svy_value_number), so no column's type is
+ * ever guessed from its first rows.  An unquoted empty field is missing; a
+ * quoted empty field ("") is an empty string. */
+#include "reader_private.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define CHUNK (1u << 20)
+#define LINE_MAX_BYTES FIELD_MAX
+/* One field may not exceed this; a "line without end" fails here. */
+#define FIELD_MAX ((size_t)64 << 20)
+#define COLS_MAX 100000
+
+typedef struct csvctx {
+    svy_reader *r;
+    const svy_handler *h;
+    void *ctx;
+    svy_err *err;
+    svy_status st;       /* first failure; parsing stops reporting then */
+    int header_done;
+    size_t ncols;        /* header width */
+    size_t col;          /* current field index in the row */
+    /* header */
+    char **names;
+    size_t nnames, names_cap;
+    /* the row being assembled: field bytes in one arena, offsets per slot */
+    char *arena;
+    size_t arena_len, arena_cap;
+    const char **direct; /* fast path: the field in the line buffer, or NULL (then off[] into arena) */
+    int zero_copy;       /* the fast path owns a writable line: point into it */
+    size_t *off;
+    size_t *len;
+    unsigned char *miss;
+    size_t nslots;
+    int ascii_line;      /* the fast path saw only ASCII: no UTF-8 check needed */
+    int row_done;        /* on_row ran since the flag was cleared */
+} csvctx;
+
+/* libcsv grows a field's buffer by a fixed block (128 bytes): a 64 MiB
+ * quoted field took half a million reallocs, each copying the field, which
+ * under ASan (or any allocator without mremap) ran for many minutes.  The
+ * parser being fed is noted here so each growth sets the next block to the
+ * size so far: geometric growth, a few dozen reallocs at most. */
+static _Thread_local struct csv_parser *growing;
+
+static void *capped_realloc(void *p, size_t n)
+{
+    if (n > FIELD_MAX)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && growing && n > 128)
+        csv_set_blk_size(growing, n);
+    return q;
+}
+
+/* libcsv trims blanks around unquoted fields unless told not to: keep the
+ * data as it is. */
+static int no_space(unsigned char c)
+{
+    (void)c;
+    return 0;
+}
+
+static void fail(csvctx *c, svy_status code, long long col, const char *var, const char *msg)
+{
+    if (c->st)
+        return;
+    c->st = svy_err_set(c->err, code, c->r->name, c->header_done ? c->r->rows + 1 : 0, col, var, "%s", msg);
+}
+
+static int check_utf8(csvctx *c, const char *s, size_t len, const char *var)
+{
+    size_t bad;
+    if (c->ascii_line || svy_utf8_valid(s, len, &bad))
+        return 1;
+    if (!var && c->header_done && c->col < c->ncols)
+        var = svy_var_name(svy_schema_var(c->r->full, c->col));
+    if (!c->st) {
+        c->st = svy_err_set(c->err, SVY_E_ENCODING, c->r->name, c->header_done ? c->r->rows + 1 : 0,
+                            (long long)c->col + 1, var,
+                            "text is not valid UTF-8 (byte %zu of the field); give the file's encoding with "
+                            "--encoding, for example GB18030 or CP1252",
+                            bad + 1);
+    }
+    return 0;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    csvctx *c = data;
+    if (c->st)
+        return;
+    if (!c->header_done) {
+        if (c->nnames >= COLS_MAX) {
+            fail(c, SVY_E_LIMIT, (long long)c->nnames + 1, NULL, "more than 100000 columns");
+            return;
+        }
+        if (s && !check_utf8(c, s, len, NULL))
+            return;
+        if (!svy_grow((void **)&c->names, &c->names_cap, c->nnames + 1, sizeof *c->names)) {
+            fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+            return;
+        }
+        c->names[c->nnames] = s ? svy_strndup(s, len) : svy_strdup("");
+        if (!c->names[c->nnames]) {
+            fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+            return;
+        }
+        c->nnames++;
+        c->col++;
+        return;
+    }
+    if (c->col >= c->ncols) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "row has more fields than the %zu of the header", c->ncols);
+        fail(c, SVY_E_DATA, (long long)c->col + 1, NULL, msg);
+        c->col++;
+        return;
+    }
+    long slot = svy_reader_slot(c->r, c->col);
+    if (slot >= 0) {
+        if (!s) {
+            c->miss[slot] = 1;
+            c->len[slot] = 0;
+        } else {
+            if (!check_utf8(c, s, len, NULL))
+                return;
+            if (c->zero_copy) {
+                /* The delimiter after the field becomes its NUL. */
+                ((char *)s)[len] = '\0';
+                c->direct[slot] = s;
+                c->len[slot] = len;
+                c->miss[slot] = 0;
+                c->col++;
+                return;
+            }
+            c->direct[slot] = NULL;
+            /* Past the cap the row is too large; below it, memory ran out
+             * (fault injection found both reported as a size limit). */
+            if (c->arena_len + len + 1 > SVY_ALLOC_MAX / 2) {
+                fail(c, SVY_E_LIMIT, (long long)c->col + 1, NULL, "row too large");
+                return;
+            }
+            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+                fail(c, SVY_E_NOMEM, (long long)c->col + 1, NULL, "out of memory");
+                return;
+            }
+            memcpy(c->arena + c->arena_len, s, len);
+            c->arena[c->arena_len + len] = '\0';
+            c->off[slot] = c->arena_len;
+            c->len[slot] = len;
+            c->miss[slot] = 0;
+            c->arena_len += len + 1;
+        }
+    }
+    c->col++;
+}
+
+static void start_rows(csvctx *c)
+{
+    svy_reader *r = c->r;
+    svy_err *err = c->err;
+    svy_schema *full = svy_schema_new();
+    if (!full || svy_schema_set_format(full, r->format)) {
+        svy_schema_free(full);
+        fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < c->nnames; i++) {
+        const char *name = c->names[i];
+        char gen[32];
+        if (!*name) {
+            /* A blank header cell still names a column the data can use. */
+            snprintf(gen, sizeof gen, "V%zu", i + 1);
+            name = gen;
+        }
+        if (!svy_schema_add(full, name, SVY_VAR_UNTYPED, err)) {
+            svy_schema_free(full);
+            if (err) {
+                err->row = 0;
+                err->col = (long long)i + 1;
+                snprintf(err->file, sizeof err->file, "%s", r->name);
+                if (err->code == SVY_E_USAGE) {
+                    err->code = SVY_E_DATA;
+                    snprintf(err->msg, sizeof err->msg, "header names column '%s' twice", name);
+                }
+            }
+            c->st = err ? err->code : SVY_E_DATA;
+            return;
+        }
+    }
+    c->ncols = c->nnames;
+    c->header_done = 1;
+    svy_status st = svy_reader_begin(r, full, c->h, c->ctx, err);
+    if (st) {
+        c->st = st;
+        return;
+    }
+    c->nslots = svy_schema_nvars(r->out);
+    size_t n = c->nslots ? c->nslots : 1;
+    c->off = svy_calloc(n, sizeof *c->off);
+    c->len = svy_calloc(n, sizeof *c->len);
+    c->miss = svy_calloc(n, 1);
+    c->direct = svy_calloc(n, sizeof *c->direct);
+    if (!c->off || !c->len || !c->miss || !c->direct)
+        fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+}
+
+static void on_row(int term, void *data)
+{
+    (void)term;
+    csvctx *c = data;
+    c->row_done = 1;
+    if (c->st)
+        return;
+    if (!c->header_done) {
+        start_rows(c);
+        c->col = 0;
+        return;
+    }
+    if (c->col != c->ncols) {
+        if (!c->st)
+            c->st = svy_err_set(c->err, SVY_E_DATA, c->r->name, c->r->rows + 1, (long long)c->col, NULL,
+                                "row has %zu fields, the header has %zu", c->col, c->ncols);
+        return;
+    }
+    svy_value *vals = c->r->vals;
+    for (size_t i = 0; i < c->nslots; i++) {
+        svy_value *v = &vals[i];
+        v->type = SVY_VAL_STR;
+        v->tag = 0;
+        v->num = 0;
+        if (c->miss[i]) {
+            v->missing = SVY_MISS_SYSTEM;
+            v->str = "";
+            v->len = 0;
+        } else {
+            v->missing = SVY_MISS_NONE;
+            v->str = c->direct[i] ? c->direct[i] : c->arena + c->off[i];
+            v->len = c->len[i];
+        }
+    }
+    svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
+    if (st)
+        c->st = st;
+    c->col = 0;
+    c->arena_len = 0;
+}
+
+static char detect_delim(const svy_reader *r)
+{
+    if (r->delim)
+        return r->delim;
+    if (strcmp(r->format, "tsv") == 0)
+        return '\t';
+    /* Most frequent of , ; | outside quotes on the first line. */
+    size_t counts[3] = {0, 0, 0};
+    const char cands[3] = {',', ';', '|'};
+    int inq = 0;
+    for (size_t i = 0; i < r->head_len; i++) {
+        char ch = (char)r->head[i];
+        if (ch == '"')
+            inq = !inq;
+        else if (!inq && (ch == '\n' || ch == '\r'))
+            break;
+        else if (!inq)
+            for (int k = 0; k < 3; k++)
+                counts[k] += ch == cands[k];
+    }
+    int best = 0;
+    for (int k = 1; k < 3; k++)
+        if (counts[k] > counts[best])
+            best = k;
+    return cands[best];
+}
+
+static int is_utf8_name(const char *enc)
+{
+    return strcasecmp(enc, "UTF-8") == 0 || strcasecmp(enc, "UTF8") == 0;
+}
+
+/* The byte source: the file or stdin (after the bytes read for detection),
+ * converted to UTF-8 when the user named another encoding. */
+typedef struct source {
+    svy_reader *r;
+    int fd;
+    int head_pending;
+    iconv_t cd;
+    char *raw;
+    size_t raw_len;   /* unconverted bytes carried over (incomplete sequence) */
+    int bad;          /* iconv hit bytes that are not valid in the encoding */
+    int eof;
+} source;
+
+static ssize_t raw_read(source *s, char *dst, size_t cap)
+{
+    if (s->head_pending) {
+        s->head_pending = 0;
+        size_t n = s->r->head_len < cap ? s->r->head_len : cap;
+        memcpy(dst, s->r->head, n);
+        return (ssize_t)n;
+    }
+    ssize_t k;
+    do
+        k = read(s->fd, dst, cap);
+    while (k < 0 && errno == EINTR);
+    return k;
+}
+
+/* Up to cap bytes of UTF-8 into dst; 0 at the end; -1 on a read error
+ * (errno set); -2 when the input has bytes invalid in its encoding. */
+static ssize_t src_read(source *s, char *dst, size_t cap)
+{
+    if (s->cd == (iconv_t)-1)
+        return raw_read(s, dst, cap);
+    if (s->bad)
+        return -2;
+    for (;;) {
+        if (!s->eof && s->raw_len < CHUNK / 4) {
+            ssize_t k = raw_read(s, s->raw + s->raw_len, CHUNK / 4 * 2 - s->raw_len);
+            if (k < 0)
+                return -1;
+            if (k == 0)
+                s->eof = 1;
+            s->raw_len += (size_t)k;
+        }
+        if (!s->raw_len)
+            return 0;
+        char *in = s->raw, *out = dst;
+        size_t inleft = s->raw_len, outleft = cap;
+        size_t rc = iconv(s->cd, &in, &inleft, &out, &outleft);
+        int e = errno;
+        memmove(s->raw, in, inleft);
+        s->raw_len = inleft;
+        size_t got = (size_t)(out - dst);
+        if (rc == (size_t)-1 && e == EILSEQ)
+            s->bad = 1;
+        if (rc == (size_t)-1 && e == EINVAL && s->eof)
+            s->bad = 1; /* the file ends inside a character */
+        if (got)
+            return (ssize_t)got;
+        if (s->bad)
+            return -2;
+        if (s->eof && !s->raw_len)
+            return 0;
+        if (rc == (size_t)-1 && e == E2BIG)
+            return -2; /* cannot happen with cap >= 4 bytes; refuse rather than loop */
+    }
+}
+
+/* A line without a quote character is split here, in one pass, and its
+ * fields go to the same callbacks libcsv uses.  Lines with quotes go to
+ * libcsv, which owns RFC 4180's quoting rules.  Returns 0 when the line has
+ * a quote and must go to libcsv instead. */
+static int fast_line(csvctx *c, char *p, size_t n, char delim)
+{
+    if (n && p[n - 1] == '\r')
+        n--;
+    if (n == 0)
+        return 1; /* blank line: libcsv skips them too */
+    size_t bounds[64];
+    size_t nb = 0;
+    unsigned char acc = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)p[i];
+        acc |= b;
+        if (b == (unsigned char)delim) {
+            if (nb < 64)
+                bounds[nb] = i;
+            nb++;
+        } else if (b == '"') {
+            return 0;
+        }
+    }
+    c->ascii_line = acc < 0x80;
+    c->zero_copy = c->header_done;
+    size_t from = 0;
+    for (size_t k = 0; k <= nb; k++) {
+        size_t to;
+        if (k == nb) {
+            to = n;
+        } else if (k < 64) {
+            to = bounds[k];
+        } else {
+            const char *q = memchr(p + from, delim, n - from);
+            to = (size_t)(q - p);
+        }
+        size_t len = to - from;
+        if (c->header_done && c->col < c->ncols && svy_reader_slot(c->r, c->col) < 0)
+            c->col++; /* not delivered: skip without copying */
+        else
+            on_field(len ? p + from : NULL, len, c);
+        from = to + 1;
+    }
+    c->ascii_line = 0;
+    c->zero_copy = 0;
+    on_row('\n', c);
+    return 1;
+}
+
+svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
+{
+    csvctx c = {.r = r, .h = h, .ctx = ctx, .err = err};
+    source src = {.r = r, .fd = -1, .cd = (iconv_t)-1};
+    struct csv_parser p;
+    svy_status st = SVY_OK;
+    char *buf = NULL;
+    size_t cap = CHUNK, start = 0, end = 0;
+    int own_fd = 0; /* src.fd is ours to close (a spool), not the reader's */
+    int in_csv = 0; /* libcsv holds an unfinished row (a quoted field spans lines) */
+
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
+        return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+    char delim = detect_delim(r);
+    csv_set_delim(&p, (unsigned char)delim);
+    csv_set_space_func(&p, no_space);
+    csv_set_realloc_func(&p, capped_realloc);
+
+    if (r->encoding && !is_utf8_name(r->encoding)) {
+        src.cd = iconv_open("UTF-8", r->encoding);
+        if (src.cd == (iconv_t)-1) {
+            /* Only EINVAL means the name is unknown; ENOMEM and EMFILE are
+             * system failures, not the user's mistake. */
+            int e = errno;
+            if (e == EINVAL)
+                st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            else
+                st = svy_err_set(err, e == ENOMEM ? SVY_E_NOMEM : SVY_E_IO, r->name, 0, 0, NULL,
+                                 "cannot convert from %s: %s", r->encoding, strerror(e));
+            goto out;
+        }
+        src.raw = svy_malloc(CHUNK / 4 * 2);
+        if (!src.raw) {
+            st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+            goto out;
+        }
+    }
+    buf = svy_malloc(cap + 1); /* +1: the NUL after a last field at the very end */
+    if (!buf) {
+        st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+        goto out;
+    }
+    if (r->spool_path) {
+        src.fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
+        own_fd = 1;
+    } else if (!r->stream) {
+        /* The file detected at open, even if its path now names another. */
+        src.fd = r->in_fd;
+        if (lseek(src.fd, 0, SEEK_SET) != 0)
+            src.fd = -1;
+    } else {
+        src.fd = r->in_fd;
+        src.head_pending = 1; /* a stream: the bytes read for detection come first */
+    }
+    if (src.fd < 0) {
+        int e = errno;
+        own_fd = 0;
+        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
+        if (err)
+            err->sys_errno = e;
+        goto out;
+    }
+
+    int first = 1, at_eof = 0;
+    while (!c.st) {
+        /* Refill: keep the unfinished line, read after it. */
+        if (!at_eof) {
+            if (start > 0) {
+                memmove(buf, buf + start, end - start);
+                end -= start;
+                start = 0;
+            }
+            if (end == cap) {
+                if (cap >= LINE_MAX_BYTES) {
+                    c.st = svy_err_set(err, SVY_E_LIMIT, r->name, c.header_done ? r->rows + 1 : 0, 0, NULL,
+                                       "line longer than 64 MiB (a line without end?)");
+                    break;
+                }
+                char *nb = svy_reallocarray(buf, cap * 2 + 1, 1);
+                if (!nb) {
+                    c.st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+                    break;
+                }
+                buf = nb;
+                cap *= 2;
+            }
+            ssize_t k = src_read(&src, buf + end, cap - end);
+            if (k == -1) {
+                int e = errno;
+                c.st = svy_err_set(err, SVY_E_IO, r->name, c.header_done ? r->rows + 1 : 0, 0, NULL,
+                                   "read error: %s", strerror(e));
+                if (err)
+                    err->sys_errno = e;
+                break;
+            }
+            if (k == -2) {
+                c.st = svy_err_set(err, SVY_E_ENCODING, r->name, c.header_done ? r->rows + 1 : 0, 0, NULL,
+                                   "bytes that are not valid %s text", r->encoding);
+                break;
+            }
+            if (k == 0)
+                at_eof = 1;
+            end += (size_t)k;
+            if (first && end - start >= 3) {
+                first = 0;
+                if (memcmp(buf + start, "\xEF\xBB\xBF", 3) == 0)
+                    start += 3;
+            } else if (first && at_eof) {
+                first = 0;
+            }
+        }
+        /* Whole lines; at the end, the last line even without a newline. */
+        while (!c.st && start < end) {
+            char *line = buf + start;
+            char *nl = memchr(line, '\n', end - start);
+            if (!nl && !at_eof)
+                break;
+            size_t n = nl ? (size_t)(nl - line) + 1 : end - start;
+            /* 0xFF is never UTF-8: the abort mark of a failed upstream tool,
+             * or a wrong encoding.  Checked on the whole line, because the
+             * field checks skip columns that are not delivered. */
+            if (src.cd == (iconv_t)-1 && memchr(line, 0xFF, n)) {
+                const char *ff = memchr(line, 0xFF, n);
+                size_t rest = n - (size_t)(ff - line);
+                int mark = rest >= 10 && memcmp(ff, SVY_ABORT_MARK, 10) == 0;
+                c.st = svy_err_set(err, mark ? SVY_E_IO : SVY_E_ENCODING, r->name, c.header_done ? r->rows + 1 : 0,
+                                   0, NULL, "%s",
+                                   mark ? "the input is incomplete: the program writing it failed"
+                                        : "text is not valid UTF-8 (byte 0xFF); give the file's encoding with "
+                                          "--encoding, for example CP1252");
+                break;
+            }
+            if (in_csv || !fast_line(&c, line, nl ? n - 1 : n, delim)) {
+                c.row_done = 0;
+                growing = &p;
+                size_t used = csv_parse(&p, line, n, on_field, on_row, &c);
+                growing = NULL;
+                if (used != n && !c.st) {
+                    int e = csv_error(&p);
+                    c.st = svy_err_set(err, e == CSV_EPARSE ? SVY_E_DATA : SVY_E_LIMIT, r->name,
+                                       c.header_done ? r->rows + 1 : 0, (long long)c.col + 1, NULL, "%s",
+                                       e == CSV_EPARSE ? "broken quoting: a quote inside an unquoted field, or "
+                                                         "text after a closing quote"
+                                                       : "field longer than 64 MiB");
+                }
+                /* A row ends only at a newline outside quotes: libcsv says so by
+                 * calling on_row.  Otherwise the quoted field goes on. */
+                in_csv = !(c.row_done && nl);
+            }
+            start += n;
+        }
+        if (at_eof && start >= end)
+            break;
+    }
+    if (!c.st && in_csv && csv_fini(&p, on_field, on_row, &c) != 0 && !c.st)
+        c.st = svy_err_set(err, SVY_E_DATA, r->name, c.header_done ? r->rows + 1 : 0, (long long)c.col + 1, NULL,
+                           "file ends inside a quoted field");
+    if (!c.st && !c.header_done)
+        c.st = svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "no header line");
+    st = c.st;
+out:
+    csv_free(&p);
+    if (own_fd)
+        close(src.fd);
+    if (src.cd != (iconv_t)-1)
+        iconv_close(src.cd);
+    free(src.raw);
+    free(buf);
+    for (size_t i = 0; i < c.nnames; i++)
+        free(c.names[i]);
+    free(c.names);
+    free(c.arena);
+    free(c.off);
+    free(c.len);
+    free(c.miss);
+    free(c.direct);
+    return st;
+}

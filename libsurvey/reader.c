@@ -1,0 +1,395 @@
+/* The reader front: open, detect the format by content, spool stdin when a
+ * format must seek, project columns, and hand rows from a backend to the
+ * caller. */
+#include "reader_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HEAD_MAX (64u * 1024u)
+
+static const struct {
+    const char *format;
+    svy_backend_run run;
+} backends[] = {
+    {"csv", svy_csv_read_run},
+    {"tsv", svy_csv_read_run},
+    {"dta", svy_rs_read_run},
+    {"por", svy_rs_read_run},
+    {"sas7bdat", svy_rs_read_run},
+    {"sav", svy_rs_read_run},
+    {"xpt", svy_rs_read_run},
+    {"zsav", svy_rs_read_run},
+};
+
+svy_reader *svy_reader_new(void)
+{
+    svy_reader *r = calloc(1, sizeof *r);
+    if (r) {
+        r->limit = -1;
+        r->in_fd = -1;
+    }
+    return r;
+}
+
+static void run_state_free(svy_reader *r)
+{
+    if (r->out != r->full)
+        svy_schema_free(r->out);
+    svy_schema_free(r->full);
+    free(r->map);
+    free(r->vals);
+    r->out = r->full = NULL;
+    r->map = NULL;
+    r->vals = NULL;
+}
+
+void svy_reader_free(svy_reader *r)
+{
+    if (!r)
+        return;
+    run_state_free(r);
+    if (r->owns_fd)
+        close(r->in_fd);
+    if (r->spool_path) {
+        unlink(r->spool_path);
+        free(r->spool_path);
+    }
+    for (size_t i = 0; i < r->ncolumns; i++)
+        free(r->columns[i]);
+    free(r->columns);
+    free(r->path);
+    free(r->name);
+    free(r->encoding);
+    free(r->catalog);
+    free(r->head);
+    free(r);
+}
+
+static svy_status replace_str(char **dst, const char *src)
+{
+    char *c = src ? svy_strdup(src) : NULL;
+    if (src && !c)
+        return SVY_E_NOMEM;
+    free(*dst);
+    *dst = c;
+    return SVY_OK;
+}
+
+svy_status svy_reader_set_encoding(svy_reader *r, const char *enc) { return replace_str(&r->encoding, enc); }
+svy_status svy_reader_set_catalog(svy_reader *r, const char *path) { return replace_str(&r->catalog, path); }
+void svy_reader_set_limit(svy_reader *r, long long n) { r->limit = n < 0 ? -1 : n; }
+void svy_reader_set_delimiter(svy_reader *r, char delim) { r->delim = delim; }
+void svy_reader_set_rewindable(svy_reader *r, int on) { r->rewindable = on; }
+
+svy_status svy_reader_set_columns(svy_reader *r, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < r->ncolumns; i++)
+        free(r->columns[i]);
+    free(r->columns);
+    r->columns = NULL;
+    r->ncolumns = 0;
+    if (!names)
+        return SVY_OK;
+    r->columns = svy_calloc(n, sizeof *r->columns);
+    if (!r->columns)
+        return SVY_E_NOMEM;
+    for (size_t i = 0; i < n; i++) {
+        if (!(r->columns[i] = svy_strdup(names[i])))
+            return SVY_E_NOMEM;
+        r->ncolumns++;
+    }
+    return SVY_OK;
+}
+
+const char *svy_reader_format(const svy_reader *r) { return r->format; }
+const char *svy_reader_name(const svy_reader *r) { return r->name ? r->name : "<stdin>"; }
+long long svy_reader_rows(const svy_reader *r) { return r->rows; }
+
+const char *svy_reader_input_path(const svy_reader *r)
+{
+    if (r->spool_path)
+        return r->spool_path;
+    return r->stream ? NULL : r->path;
+}
+
+/* ---- detection ---- */
+
+static int has_prefix(const unsigned char *b, size_t len, const char *magic, size_t mlen)
+{
+    return len >= mlen && memcmp(b, magic, mlen) == 0;
+}
+
+/* The bytes before the "SPSSPORT" tag of a portable file are 456 bytes in
+ * lines of exactly 80, or in one unbroken run. */
+static int por_lines(const unsigned char *b, size_t tag)
+{
+    size_t run = 0, data = 0;
+    for (size_t i = 0; i < tag; i++) {
+        if (b[i] == '\r' && i + 1 < tag && b[i + 1] == '\n')
+            continue;
+        if (b[i] == '\n') {
+            if (run != 80)
+                return 0;
+            run = 0;
+            continue;
+        }
+        run++;
+        data++;
+    }
+    return data == 456;
+}
+
+const char *svy_detect_format(const unsigned char *b, size_t len)
+{
+    static const unsigned char sas7bdat_magic[32] = {
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc2, 0xea, 0x81, 0x60,
+        0xb3, 0x14, 0x11, 0xcf, 0xbd, 0x92, 0x08, 0x00, 0x09, 0xc7, 0x31, 0x8c, 0x18, 0x1f, 0x10, 0x11};
+    if (!len)
+        return NULL;
+    if (has_prefix(b, len, "$FL2", 4))
+        return "sav";
+    if (has_prefix(b, len, "$FL3", 4))
+        return "zsav";
+    if (has_prefix(b, len, "<stata_dta>", 11))
+        return "dta";
+    if (has_prefix(b, len, (const char *)sas7bdat_magic, sizeof sas7bdat_magic))
+        return "sas7bdat";
+    if (has_prefix(b, len, "HEADER RECORD*******LIBRARY HEADER RECORD!!!!!!!", 48) ||
+        has_prefix(b, len, "HEADER RECORD*******LIBV8   HEADER RECORD!!!!!!!", 48))
+        return "xpt";
+    /* Old binary .dta: release byte, byte order (1 = big, 2 = little; none
+     * in 102), file type 1.  The fourth byte is not always zero (Stata 6 and
+     * 8 on Sun and Mac wrote 0x01 and 0x1c). */
+    if (len >= 4 && b[0] >= 0x66 && b[0] <= 0x73 && (b[1] == 1 || b[1] == 2 || (b[0] == 0x66 && b[1] == 0)) &&
+        b[2] == 1)
+        return "dta";
+    /* Old dta 102-105 start 0x66..0x69 too; anything with NUL bytes that
+     * reached here is binary, and not ours. */
+    int has_nul = memchr(b, 0, len) != NULL;
+    /* SPSS portable: a 200-byte splash, a 256-byte translation table, then
+     * "SPSSPORT"; lines are broken every 80 characters, by LF or CRLF, so the
+     * tag starts at byte 456 plus at most 6 line breaks.  Anywhere else it is
+     * text that happens to contain the word (fuzzing found a CSV read as .por). */
+    if (!has_nul) {
+        for (size_t i = 456; i <= 456 + 12 && i + 8 <= len; i++)
+            if (memcmp(b + i, "SPSSPORT", 8) == 0 && por_lines(b, i))
+                return "por";
+    }
+    if (has_nul)
+        return NULL;
+    /* Text: CSV unless the first line has more tabs than commas. */
+    size_t tabs = 0, commas = 0;
+    for (size_t i = 0; i < len && b[i] != '\n'; i++) {
+        tabs += b[i] == '\t';
+        commas += b[i] == ',';
+    }
+    return tabs > commas ? "tsv" : "csv";
+}
+
+/* ---- open ---- */
+
+static svy_status sys_fail(svy_err *err, svy_status code, const char *file, int e, const char *what)
+{
+    svy_status st = svy_err_set(err, code, file, 0, 0, NULL, "%s: %s", what, strerror(e));
+    if (err)
+        err->sys_errno = e;
+    return st;
+}
+
+static ssize_t read_full(int fd, unsigned char *buf, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, buf + got, n - got);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (k == 0)
+            break;
+        got += (size_t)k;
+    }
+    return (ssize_t)got;
+}
+
+/* Copy what was read for detection and the rest of a stream to a named
+ * temporary file: ReadStat opens inputs by path and seeks. */
+static svy_status spool_stdin(svy_reader *r, svy_err *err)
+{
+    size_t n = strlen(svy_tmpdir()) + 32;
+    char *path = svy_malloc(n);
+    if (!path)
+        return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+    snprintf(path, n, "%s/svy-stdin.XXXXXX", svy_tmpdir());
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        int e = errno;
+        free(path);
+        return sys_fail(err, SVY_E_IO, r->name, e, "cannot create a temporary file to spool standard input");
+    }
+    r->spool_path = path;
+    unsigned char *buf = svy_malloc(1u << 20);
+    if (!buf) {
+        close(fd);
+        return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+    }
+    svy_status st = SVY_OK;
+    size_t len = r->head_len;
+    memcpy(buf, r->head, len);
+    for (;;) {
+        for (size_t off = 0; off < len;) {
+            ssize_t k = write(fd, buf + off, len - off);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0) {
+                st = sys_fail(err, SVY_E_IO, path, errno, "cannot spool standard input");
+                goto out;
+            }
+            off += (size_t)k;
+        }
+        ssize_t k = read_full(r->in_fd, buf, 1u << 20);
+        if (k < 0) {
+            st = sys_fail(err, SVY_E_IO, r->name, errno, "read error");
+            goto out;
+        }
+        if (k == 0)
+            break;
+        len = (size_t)k;
+    }
+out:
+    free(buf);
+    if (close(fd) != 0 && !st)
+        st = sys_fail(err, SVY_E_IO, path, errno, "cannot spool standard input");
+    return st;
+}
+
+svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
+{
+    if (r->format)
+        return svy_err_set(err, SVY_E_USAGE, path, 0, 0, NULL, "reader is already open");
+    r->use_stdin = strcmp(path, "-") == 0;
+    if (replace_str(&r->path, r->use_stdin ? NULL : path) ||
+        replace_str(&r->name, r->use_stdin ? "<stdin>" : path))
+        return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
+    r->head = svy_malloc(HEAD_MAX);
+    if (!r->head)
+        return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
+    int fd = r->use_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sys_fail(err, SVY_E_IO, r->name, errno, "cannot open");
+    r->in_fd = fd;
+    r->owns_fd = !r->use_stdin;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return sys_fail(err, SVY_E_IO, r->name, errno, "cannot open");
+    if (S_ISDIR(sb.st_mode))
+        return sys_fail(err, SVY_E_IO, r->name, EISDIR, "cannot read");
+    /* A pipe or FIFO given by path (`svy-x <(zcat f.csv.gz)`) cannot be
+     * opened twice: it is read like standard input. */
+    r->stream = r->use_stdin || !S_ISREG(sb.st_mode);
+    ssize_t k = read_full(fd, r->head, HEAD_MAX);
+    if (k < 0)
+        return sys_fail(err, SVY_E_IO, r->name, errno, errno == EISDIR ? "cannot read" : "read error");
+    r->head_len = (size_t)k;
+    if (r->head_len == 0)
+        return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "empty file: no header and no data");
+    const char *fmt = svy_detect_format(r->head, r->head_len);
+    if (!fmt)
+        return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL,
+                           "not a survey file of any supported format (Stata .dta, SPSS .sav/.zsav/.por, "
+                           "SAS .sas7bdat/.xpt, CSV, TSV)");
+    int known = 0;
+    for (size_t i = 0; i < sizeof backends / sizeof *backends; i++)
+        known |= strcmp(backends[i].format, fmt) == 0;
+    if (!known)
+        return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "format '%s' is not supported by this build", fmt);
+    r->format = fmt;
+    int textual = strcmp(fmt, "csv") == 0 || strcmp(fmt, "tsv") == 0;
+    if (r->stream && (!textual || r->rewindable))
+        return spool_stdin(r, err);
+    return SVY_OK;
+}
+
+/* ---- run ---- */
+
+svy_status svy_reader_begin(svy_reader *r, svy_schema *full, const svy_handler *h, void *ctx, svy_err *err)
+{
+    size_t n = svy_schema_nvars(full);
+    r->full = full;
+    r->map = svy_calloc(n ? n : 1, sizeof *r->map);
+    if (!r->map)
+        return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+    if (r->columns) {
+        long *idx = svy_calloc(r->ncolumns, sizeof *idx);
+        if (!idx)
+            return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+        for (size_t i = 0; i < n; i++)
+            r->map[i] = -1;
+        for (size_t k = 0; k < r->ncolumns; k++) {
+            long j = svy_schema_find(full, r->columns[k]);
+            if (j < 0) {
+                free(idx);
+                return svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, r->columns[k], "no column '%s' in the input",
+                                   r->columns[k]);
+            }
+            if (r->map[j] >= 0) {
+                free(idx);
+                return svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, r->columns[k], "column '%s' asked for twice",
+                                   r->columns[k]);
+            }
+            r->map[j] = (long)k;
+            idx[k] = j;
+        }
+        r->out = svy_schema_project(full, idx, r->ncolumns);
+        free(idx);
+        if (!r->out)
+            return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+    } else {
+        for (size_t i = 0; i < n; i++)
+            r->map[i] = (long)i;
+        r->out = full;
+    }
+    size_t nout = svy_schema_nvars(r->out);
+    r->vals = svy_calloc(nout ? nout : 1, sizeof *r->vals);
+    if (!r->vals)
+        return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+    return h->schema ? h->schema(ctx, r->out, err) : SVY_OK;
+}
+
+svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
+{
+    if (r->limit >= 0 && r->rows >= r->limit) {
+        r->limit_hit = 1;
+        return SVY_E_ABORT;
+    }
+    svy_row row = {.index = ++r->rows, .nvals = svy_schema_nvars(r->out), .vals = r->vals};
+    return h->row ? h->row(ctx, &row, err) : SVY_OK;
+}
+
+svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
+{
+    if (!r->format)
+        return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL, "reader is not open");
+    if (r->ran && r->stream && !r->spool_path)
+        return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL,
+                           "a stream (standard input, a pipe) can be read only once (set the reader rewindable)");
+    run_state_free(r);
+    r->rows = 0;
+    r->limit_hit = 0;
+    r->ran = 1;
+    for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
+        if (strcmp(backends[i].format, r->format) == 0) {
+            svy_status st = backends[i].run(r, h, ctx, err);
+            if (st == SVY_E_ABORT && r->limit_hit)
+                st = SVY_OK;
+            return st;
+        }
+    }
+    return svy_err_set(err, SVY_E_FORMAT, svy_reader_name(r), 0, 0, NULL, "no reader for format '%s'", r->format);
+}

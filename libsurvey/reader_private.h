@@ -1,0 +1,78 @@
+/* Reader internals shared by reader.c and the format backends. */
+#ifndef SVY_READER_PRIVATE_H
+#define SVY_READER_PRIVATE_H
+
+#ifndef SVY_BUILDING_LIB
+#error reader_private.h is only for building libsurvey.
+#endif
+
+#include <stdio.h>
+#include <survey/reader.h>
+
+#include "svy_private.h"
+
+struct svy_reader {
+    char *path;        /* as given; NULL for standard input */
+    char *name;        /* for messages: the path or "<stdin>" */
+    char *encoding;    /* override, or NULL */
+    char *catalog;     /* .sas7bcat, or NULL */
+    long long limit;   /* < 0: no limit */
+    char delim;        /* CSV delimiter, 0 = detect */
+    char **columns;    /* projection, or NULL */
+    size_t ncolumns;
+    int rewindable;
+    const char *format;
+
+    /* Input source.  A path is opened by the backend; standard input is
+     * either streamed (CSV: head holds the bytes read for detection) or
+     * spooled to spool_path. */
+    int use_stdin;
+    /* The input stays open from detection to the end, so a file replaced or
+     * removed meanwhile cannot be read in place of the one detected.
+     * stream: not a regular file (stdin, a pipe, a FIFO, `<(cmd)`): read
+     * once, front to back, after the head bytes; owns_fd: in_fd is ours. */
+    int in_fd;
+    int stream;
+    int owns_fd;
+    unsigned char *head;
+    size_t head_len;
+    char *spool_path;
+    int ran;
+
+    /* Run state, set up by svy_reader_begin(). */
+    long long rows;
+    int limit_hit;     /* the run stopped at the row limit */
+    svy_schema *full;  /* every variable of the file */
+    svy_schema *out;   /* the delivered ones */
+    long *map;         /* full index -> output slot, or -1 */
+    svy_value *vals;   /* output row buffer, svy_schema_nvars(out) long */
+};
+
+/* A format backend reads r's input and drives the handler through
+ * svy_reader_begin() and svy_reader_emit(). */
+typedef svy_status (*svy_backend_run)(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
+svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
+svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
+
+/* The path a backend should open: the file, or the spool of a stream.
+ * NULL when the input is a stream read in place (CSV only): read r->in_fd
+ * after the r->head bytes. */
+const char *svy_reader_input_path(const svy_reader *r);
+
+/* Called once the backend knows every variable: takes ownership of full,
+ * builds the projection and calls h->schema. */
+svy_status svy_reader_begin(svy_reader *r, svy_schema *full, const svy_handler *h, void *ctx,
+                            svy_err *err);
+
+/* Deliver r->vals as the next row.  Returns SVY_OK to go on, SVY_E_ABORT
+ * (with err untouched) when the row limit is reached, or the handler's
+ * status. */
+svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
+
+/* Output slot of full-schema variable i, or -1 when it is not delivered. */
+static inline long svy_reader_slot(const svy_reader *r, size_t i)
+{
+    return r->map[i];
+}
+
+#endif

@@ -1,0 +1,467 @@
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <survey/clean.h>
+#include <survey/codebook.h>
+
+/* A scratch codebook with a small study: id, province (recoded), age
+ * (number from text), job (recode order matters), four yes/no items,
+ * derived variables and checks. */
+static char tmpdir[256];
+
+static void write_file(const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f, "cannot create %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void scratch(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/svy-clean-XXXXXX");
+    cr_assert(mkdtemp(tmpdir), "mkdtemp");
+    write_file("study.csv", "key,value\nname,test\nduplicates,keep_first\n");
+    write_file("variables.csv",
+               "name,source,label_zh,label_en,type,valid,missing,recode,labels,role,invalid\n"
+               "resp_id,id,编号,id,integer,1-999999,,,,id,reject\n"
+               "province,prov,省份,province,code,,,province,province,strata,\n"
+               "age,age_raw,年龄,age,integer,16-75,-9;-8,,,,\n"
+               "job,job_raw,工作,job,code,,,job,job,,\n"
+               "pe,B1,职工养老,employee pension,code,,-9;3,yn,yesno,outcome,\n"
+               "pr,B2,居民养老,resident pension,code,,-9;3,yn,yesno,outcome,\n"
+               "ever,B3,曾参保,ever insured,code,,-9,yn,yesno,,\n"
+               "burden,B5,负担,burden,code,1-5,-8;99,,,,\n");
+    write_file("values.csv", "labels,value,label_zh,label_en\n"
+                             "province,33,浙江,Zhejiang\nprovince,44,广东,Guangdong\n"
+                             "job,1,外卖骑手,food delivery\njob,2,网约车司机,ride-hailing\njob,5,网络自由职业,online\n"
+                             "yesno,0,否,no\nyesno,1,是,yes\n");
+    write_file("recodes.csv", "set,pattern,value\n"
+                              "province,^(浙江|zhejiang|zj)(省|\\s*prov(ince|\\.)?)?$,33\n"
+                              "province,^(广东|廣東|guangdong|gd)(省)?$,44\n"
+                              "province,^(不详|unknown)$,\n"
+                              "job,外卖|骑手|food,1\n"
+                              "job,网约车|滴滴|(ride|car)[\\s-]*hailing,2\n"
+                              "job,网络|online,5\n"
+                              "yn,^1$,1\nyn,^2$,0\n");
+    write_file("derived.csv", "name,kind,sources,args,label_zh,label_en,labels,role\n"
+                              "any_pension,any_of,pe;pr,1,任一养老,any pension,yesno,outcome\n"
+                              "both_pension,all_of,pe;pr,1,两种养老,both,yesno,\n"
+                              "burden_heavy,threshold,burden,>=4,负担重,burden heavy,yesno,outcome\n"
+                              "platform,map,job,1-5=1;6=2,平台,platform,,\n"
+                              "age_copy,copy,age,,年龄,age,,\n");
+    write_file("checks.csv", "name,if,then,action,message\n"
+                             "insured_never,any_pension == 1,ever == 1,set_missing,在参保却答从未参保\n"
+                             "burden_uninsured,any_pension == 0,burden is missing,warn,负担只问参保者\n"
+                             "too_young_heavy,age < 18,burden_heavy != 1,reject,未成年负担重\n");
+}
+
+static void cleanup(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+TestSuite(clean, .init = scratch, .fini = cleanup);
+
+enum { C_ID, C_PROV, C_AGE, C_JOB, C_B1, C_B2, C_B3, C_B5, NC };
+static const char *const raw_names[NC] = {"id", "prov", "age_raw", "job_raw", "B1", "B2", "B3", "B5"};
+
+typedef struct logged {
+    char var[32], old[64], new_[64], detail[96];
+    svy_clean_rule rule;
+    long long row;
+} logged;
+
+static struct {
+    logged log[64];
+    int nlog;
+    char reject_reason[256];
+    svy_clean_rule reject_rule;
+    int nreject, nproblem;
+} seen;
+
+static svy_status on_change(void *ctx, const svy_clean_change *ch, svy_err *err)
+{
+    if (seen.nlog < 64) {
+        logged *l = &seen.log[seen.nlog++];
+        snprintf(l->var, sizeof l->var, "%s", ch->var);
+        snprintf(l->old, sizeof l->old, "%s", ch->old_value);
+        snprintf(l->new_, sizeof l->new_, "%s", ch->new_value);
+        snprintf(l->detail, sizeof l->detail, "%s", ch->detail);
+        l->rule = ch->rule;
+        l->row = ch->row;
+    }
+    return SVY_OK;
+}
+
+static svy_status on_reject(void *ctx, long long row, const char *id, svy_clean_rule rule, const char *reason,
+                            svy_err *err)
+{
+    seen.nreject++;
+    seen.reject_rule = rule;
+    snprintf(seen.reject_reason, sizeof seen.reject_reason, "%s", reason);
+    return SVY_OK;
+}
+
+static svy_status on_problem(void *ctx, long long row, const char *id, const char *var, const char *reason,
+                             svy_err *err)
+{
+    seen.nproblem++;
+    return SVY_OK;
+}
+
+typedef struct fixture {
+    svy_codebook *cb;
+    svy_clean *c;
+    svy_schema *raw;
+    long long row;
+} fixture;
+
+static void setup(fixture *f, int strict)
+{
+    memset(&seen, 0, sizeof seen);
+    svy_err err;
+    svy_err_clear(&err);
+    cr_assert_eq(svy_codebook_load(tmpdir, &f->cb, &err), SVY_OK, "test codebook loads: %s:%lld:%lld: %s", err.file,
+                 err.row, err.col, err.msg);
+    f->raw = svy_schema_new();
+    for (int i = 0; i < NC; i++)
+        cr_assert(svy_schema_add(f->raw, raw_names[i], SVY_VAR_UNTYPED, &err), "schema");
+    f->c = svy_clean_new(f->cb);
+    cr_assert(f->c, "engine");
+    svy_clean_hooks h = {on_change, on_reject, on_problem};
+    svy_clean_set_hooks(f->c, &h, NULL);
+    svy_clean_set_strict(f->c, strict);
+    svy_clean_set_input_name(f->c, "raw.csv");
+    cr_assert_eq(svy_clean_begin(f->c, f->raw, &err), SVY_OK, "bind: %s", err.msg);
+    f->row = 0;
+}
+
+static void teardown(fixture *f)
+{
+    svy_clean_free(f->c);
+    svy_schema_free(f->raw);
+    svy_codebook_free(f->cb);
+}
+
+/* Clean one row given as text cells (NULL = missing). */
+static svy_status feed(fixture *f, const char *const cells[NC], const svy_row **out, svy_err *err)
+{
+    svy_value v[NC];
+    for (int i = 0; i < NC; i++) {
+        memset(&v[i], 0, sizeof v[i]);
+        v[i].type = SVY_VAL_STR;
+        v[i].str = cells[i] ? cells[i] : "";
+        v[i].len = cells[i] ? strlen(cells[i]) : 0;
+        if (!cells[i])
+            v[i].missing = SVY_MISS_SYSTEM;
+    }
+    svy_row r = {.index = ++f->row, .nvals = NC, .vals = v};
+    svy_err_clear(err);
+    seen.nlog = 0;
+    return svy_clean_row(f->c, &r, out, err);
+}
+
+static long col(fixture *f, const char *name)
+{
+    long k = svy_schema_find(svy_clean_schema(f->c), name);
+    cr_assert_geq(k, 0, "cleaned schema has %s", name);
+    return k;
+}
+
+static double num(fixture *f, const svy_row *r, const char *name)
+{
+    const svy_value *v = &r->vals[col(f, name)];
+    return svy_value_is_missing(v) ? NAN : v->num;
+}
+
+static const logged *log_for(const char *var)
+{
+    for (int i = 0; i < seen.nlog; i++)
+        if (!strcmp(seen.log[i].var, var))
+            return &seen.log[i];
+    return NULL;
+}
+
+Test(clean, recode_spellings_and_scripts_first_match_wins)
+{
+    fixture f;
+    setup(&f, 0);
+    static const struct {
+        const char *prov, *job;
+        double want_prov, want_job;
+    } cases[] = {{"浙江省", "美团骑手", 33, 1},        {" zhejiang prov. ", "Food-delivery rider", 33, 1},
+                 {"ZJ", "online car-hailing", 33, 2}, {"廣東", "网络主播", 44, 5},
+                 {"GUANGDONG", "滴滴司机", 44, 2}};
+    const svy_row *out;
+    svy_err err;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%zu", i + 1);
+        const char *cells[NC] = {id, cases[i].prov, "30", cases[i].job, "2", "1", "1", "3"};
+        cr_assert_eq(feed(&f, cells, &out, &err), SVY_OK, "row cleans: %s", err.msg);
+        cr_assert_not_null(out, "row kept");
+        cr_expect_eq(num(&f, out, "province"), cases[i].want_prov, "'%s' is province %g", cases[i].prov,
+                     cases[i].want_prov);
+        cr_expect_eq(num(&f, out, "job"), cases[i].want_job, "'%s' is job %g (order of patterns decides)",
+                     cases[i].job, cases[i].want_job);
+        const logged *l = log_for("province");
+        cr_assert_not_null(l, "the recode of '%s' is logged", cases[i].prov);
+        cr_expect_eq(l->rule, SVY_RULE_RECODE, "rule is recode");
+        cr_expect_str_eq(l->old, cases[i].prov, "old value is the raw text, blanks and all");
+        cr_expect(strstr(l->detail, "recodes.csv:") != NULL, "detail names the pattern's line: %s", l->detail);
+    }
+    /* "online car-hailing" would match the online rule too: the earlier one wins. */
+    const char *nomatch[NC] = {"9", "火星", "30", "外卖", "1", "2", "1", "3"};
+    cr_assert_eq(feed(&f, nomatch, &out, &err), SVY_OK, "an unknown province is handled, not fatal");
+    cr_expect(isnan(num(&f, out, "province")), "no pattern matches: missing");
+    cr_expect_eq(log_for("province")->rule, SVY_RULE_INVALID, "logged as invalid");
+    cr_expect_eq(seen.nproblem, 1, "and counted as a problem");
+    const char *tomissing[NC] = {"10", "不详", "30", "外卖", "1", "2", "1", "3"};
+    cr_assert_eq(feed(&f, tomissing, &out, &err), SVY_OK, "recode to missing");
+    cr_expect(isnan(num(&f, out, "province")), "a rule with an empty value makes the cell missing");
+    cr_expect_eq(seen.nproblem, 1, "a deliberate missing is not a problem");
+    teardown(&f);
+}
+
+Test(clean, missing_codes_become_missing)
+{
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    const char *cells[NC] = {"1", "浙江", " -9 ", "外卖", "3", "-9", "1", "99"};
+    cr_assert_eq(feed(&f, cells, &out, &err), SVY_OK, "cleans: %s", err.msg);
+    cr_expect(isnan(num(&f, out, "age")), "-9 refused is missing");
+    cr_expect(isnan(num(&f, out, "pe")), "3 don't know is missing");
+    cr_expect(isnan(num(&f, out, "pr")), "-9 is missing");
+    cr_expect(isnan(num(&f, out, "burden")), "99 not applicable is missing");
+    const logged *l = log_for("age");
+    cr_assert_not_null(l, "logged");
+    cr_expect_eq(l->rule, SVY_RULE_MISSING, "rule missing");
+    cr_expect_str_eq(l->new_, "", "new value is empty (missing)");
+    cr_expect_str_eq(l->detail, "-9", "detail is the code");
+    cr_expect_eq(seen.nproblem, 0, "missing codes are expected, not problems");
+    /* A numeric -9 (from .sav/.dta) is the same code. */
+    svy_value v[NC];
+    const char *txt[NC] = {"2", "浙江", NULL, "外卖", "1", "2", "1", "4"};
+    for (int i = 0; i < NC; i++) {
+        memset(&v[i], 0, sizeof v[i]);
+        v[i].type = SVY_VAL_STR;
+        v[i].str = txt[i] ? txt[i] : "";
+        v[i].len = txt[i] ? strlen(txt[i]) : 0;
+    }
+    v[C_AGE].type = SVY_VAL_NUM;
+    v[C_AGE].num = -8;
+    svy_row r = {.index = 2, .nvals = NC, .vals = v};
+    cr_assert_eq(svy_clean_row(f.c, &r, &out, &err), SVY_OK, "numeric cell");
+    cr_expect(isnan(num(&f, out, "age")), "numeric -8 is the missing code -8");
+    teardown(&f);
+}
+
+Test(clean, numbers_out_of_text_and_range)
+{
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    static const struct {
+        const char *age;
+        double want;
+        svy_clean_rule rule;
+    } cases[] = {{"35岁", 35, SVY_RULE_NUMBER},    {"35 years", 35, SVY_RULE_NUMBER},
+                 {"35周岁", 35, SVY_RULE_NUMBER},  {"150", NAN, SVY_RULE_RANGE},
+                 {"230岁", NAN, SVY_RULE_RANGE},   {"35.5", NAN, SVY_RULE_RANGE},
+                 {"三十五", NAN, SVY_RULE_INVALID}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%zu", i + 1);
+        const char *cells[NC] = {id, "浙江", cases[i].age, "外卖", "1", "2", "1", "3"};
+        cr_assert_eq(feed(&f, cells, &out, &err), SVY_OK, "cleans: %s", err.msg);
+        double got = num(&f, out, "age");
+        if (isnan(cases[i].want))
+            cr_expect(isnan(got), "'%s' is not a valid age: missing, got %g", cases[i].age, got);
+        else
+            cr_expect_eq(got, cases[i].want, "'%s' reads as %g", cases[i].age, cases[i].want);
+        const logged *l = log_for("age");
+        cr_assert_not_null(l, "'%s' is a changed cell", cases[i].age);
+        cr_expect_eq(l->rule, cases[i].rule, "'%s': rule %s, got %s", cases[i].age,
+                     svy_clean_rule_name(cases[i].rule), svy_clean_rule_name(l->rule));
+    }
+    const char *plain[NC] = {"99", "浙江", "35", "外卖", "1", "2", "1", "3"};
+    cr_assert_eq(feed(&f, plain, &out, &err), SVY_OK, "cleans");
+    cr_expect_null(log_for("age"), "35 stays 35: nothing to log");
+    teardown(&f);
+}
+
+Test(clean, strict_stops_at_first_problem_with_location)
+{
+    fixture f;
+    setup(&f, 1);
+    const svy_row *out;
+    svy_err err;
+    const char *ok[NC] = {"1", "浙江", "35", "外卖", "1", "2", "1", "3"};
+    cr_assert_eq(feed(&f, ok, &out, &err), SVY_OK, "a clean row passes in strict mode");
+    const char *bad[NC] = {"2", "浙江", "150", "外卖", "1", "2", "1", "3"};
+    cr_assert_eq(feed(&f, bad, &out, &err), SVY_E_DATA, "an out-of-range age stops a strict run");
+    cr_expect_eq(err.row, 2, "error names the row (got %lld)", err.row);
+    cr_expect_eq(err.col, C_AGE + 1, "and the raw column (got %lld)", err.col);
+    cr_expect_str_eq(err.var, "age", "and the variable");
+    cr_expect_str_eq(err.file, "raw.csv", "and the input");
+    teardown(&f);
+}
+
+Test(clean, derived_any_all_threshold_map_copy)
+{
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    static const struct {
+        const char *b1, *b2, *b5;
+        double any, both, heavy;
+    } cases[] = {
+        {"1", "2", "4", 1, 0, 1},     {"2", "2", "3", 0, 0, 0},       {"1", "1", "5", 1, 1, 1},
+        {"3", "2", "2", NAN, 0, 0},   {"3", "1", "99", 1, NAN, NAN}, {"-9", "3", "-8", NAN, NAN, NAN},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%zu", i + 1);
+        const char *cells[NC] = {id, "浙江", "40", "网约车", cases[i].b1, cases[i].b2, "1", cases[i].b5};
+        cr_assert_eq(feed(&f, cells, &out, &err), SVY_OK, "cleans: %s", err.msg);
+        double any = num(&f, out, "any_pension"), both = num(&f, out, "both_pension"),
+               heavy = num(&f, out, "burden_heavy");
+        cr_expect(isnan(cases[i].any) ? isnan(any) : any == cases[i].any,
+                  "any_of(%s,%s) = %g, got %g (missing only when no yes and some unknown)", cases[i].b1, cases[i].b2,
+                  cases[i].any, any);
+        cr_expect(isnan(cases[i].both) ? isnan(both) : both == cases[i].both, "all_of(%s,%s) = %g, got %g",
+                  cases[i].b1, cases[i].b2, cases[i].both, both);
+        cr_expect(isnan(cases[i].heavy) ? isnan(heavy) : heavy == cases[i].heavy, "threshold(%s >= 4) = %g, got %g",
+                  cases[i].b5, cases[i].heavy, heavy);
+        cr_expect_eq(num(&f, out, "platform"), 1, "map 1-5=1: ride-hailing is platform work");
+        cr_expect_eq(num(&f, out, "age_copy"), 40, "copy");
+    }
+    teardown(&f);
+}
+
+Test(clean, duplicate_ids_keep_first_and_reconcile)
+{
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    const char *a[NC] = {"330001", "浙江", "35岁", "外卖", "1", "2", "1", "3"};
+    const char *b[NC] = {"330002", "广东", "40", "外卖", "1", "2", "1", "3"};
+    const char *dup[NC] = {"330001", "ZJ", "35", "外卖", "1", "2", "1", "3"};
+    const char *noid[NC] = {NULL, "ZJ", "35", "外卖", "1", "2", "1", "3"};
+    cr_assert_eq(feed(&f, a, &out, &err), SVY_OK, "first");
+    cr_assert_not_null(out, "first record of 330001 is kept");
+    cr_assert_eq(feed(&f, b, &out, &err), SVY_OK, "second");
+    cr_assert_eq(feed(&f, dup, &out, &err), SVY_OK, "a duplicate is not fatal under keep_first");
+    cr_expect_null(out, "the later record of 330001 is dropped");
+    cr_expect_eq(seen.reject_rule, SVY_RULE_DUPLICATE, "rejected as a duplicate");
+    cr_expect(strstr(seen.reject_reason, "first kept at row 1") != NULL, "reason names the kept row: %s",
+              seen.reject_reason);
+    cr_expect_eq(seen.nlog, 0, "a dropped row has no log lines");
+    cr_assert_eq(feed(&f, noid, &out, &err), SVY_OK, "a row without id");
+    cr_expect_null(out, "is dropped (invalid=reject on the id)");
+    const svy_clean_stats *s = svy_clean_get_stats(f.c);
+    cr_expect_eq(s->rows_in, 4, "4 rows in");
+    cr_expect_eq(s->rows_out, 2, "2 rows out");
+    cr_expect_eq(s->rows_rejected, 2, "2 rejected");
+    cr_expect_eq(s->rows_in, s->rows_out + s->rows_rejected, "rows in = out + rejected");
+    cr_expect_eq(s->rejected_by[SVY_RULE_DUPLICATE], 1, "one by the duplicate rule");
+    teardown(&f);
+}
+
+Test(clean, duplicate_rule_error_stops)
+{
+    write_file("study.csv", "key,value\nduplicates,error\n");
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    const char *a[NC] = {"7", "浙江", "35", "外卖", "1", "2", "1", "3"};
+    cr_assert_eq(feed(&f, a, &out, &err), SVY_OK, "first");
+    cr_assert_eq(feed(&f, a, &out, &err), SVY_E_DATA, "the rule 'error' makes a duplicate fatal");
+    cr_expect(strstr(err.msg, "duplicate") != NULL, "says so: %s", err.msg);
+    teardown(&f);
+}
+
+Test(clean, consistency_checks_set_missing_warn_reject)
+{
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    /* In a pension scheme, yet "never insured" (B3 = 2 -> ever = 0). */
+    const char *never[NC] = {"1", "浙江", "35", "外卖", "1", "2", "2", "3"};
+    cr_assert_eq(feed(&f, never, &out, &err), SVY_OK, "cleans: %s", err.msg);
+    cr_assert_not_null(out, "set_missing keeps the row");
+    cr_expect(isnan(num(&f, out, "ever")), "the contradicted answer is made missing");
+    const logged *l = NULL;
+    for (int i = 0; i < seen.nlog; i++)
+        if (!strcmp(seen.log[i].var, "ever") && seen.log[i].rule == SVY_RULE_CHECK)
+            l = &seen.log[i];
+    cr_assert_not_null(l, "the check's change is logged");
+    cr_expect_str_eq(l->old, "0", "old value is the value before the check");
+    cr_expect(strstr(l->detail, "insured_never") != NULL, "detail names the check: %s", l->detail);
+    cr_expect_eq(seen.nproblem, 1, "a failed check is a problem");
+
+    /* Not insured, yet a burden: warn keeps the value. */
+    const char *warn[NC] = {"2", "浙江", "35", "外卖", "2", "2", "2", "4"};
+    cr_assert_eq(feed(&f, warn, &out, &err), SVY_OK, "cleans");
+    cr_assert_not_null(out, "warn keeps the row");
+    cr_expect_eq(num(&f, out, "burden"), 4, "warn keeps the value");
+    cr_expect_eq(seen.nproblem, 2, "but counts the problem");
+
+    /* 16 is valid but the check on age < 18 with a heavy burden rejects. */
+    const char *rej[NC] = {"3", "浙江", "16", "外卖", "1", "2", "1", "5"};
+    cr_assert_eq(feed(&f, rej, &out, &err), SVY_OK, "cleans");
+    cr_expect_null(out, "reject drops the row");
+    cr_expect_eq(seen.reject_rule, SVY_RULE_CHECK, "rejected by a check");
+    cr_expect(strstr(seen.reject_reason, "未成年负担重") != NULL, "reason carries the message: %s", seen.reject_reason);
+    teardown(&f);
+}
+
+Test(clean, validate_cleaned_rows)
+{
+    fixture f;
+    setup(&f, 0);
+    svy_err err;
+    svy_schema *s = svy_schema_new();
+    const svy_schema *cs = svy_clean_schema(f.c);
+    for (size_t i = 0; i < svy_schema_nvars(cs); i++)
+        svy_schema_add(s, svy_var_name(svy_schema_var(cs, i)), SVY_VAR_UNTYPED, &err);
+    cr_assert_eq(svy_clean_begin_validate(f.c, s, &err), SVY_OK, "bind cleaned names: %s", err.msg);
+    size_t n = svy_schema_nvars(s);
+    svy_value v[32];
+    cr_assert_leq(n, 32, "fits");
+    /* resp_id province age job pe pr ever burden any both heavy platform age_copy */
+    const char *good[] = {"1", "33", "35", "1", "1", "0", "1", "4", "1", "0", "1", "1", "35"};
+    const char *bad[] = {"2", "34", "35", "1", "1", "0", "1", "4", "1", "0", "1", "1", "35"};
+    cr_assert_eq(n, sizeof good / sizeof *good, "13 cleaned variables");
+    for (int pass = 0; pass < 2; pass++) {
+        const char **cells = pass ? bad : good;
+        for (size_t i = 0; i < n; i++) {
+            memset(&v[i], 0, sizeof v[i]);
+            v[i].type = SVY_VAL_STR;
+            v[i].str = cells[i];
+            v[i].len = strlen(cells[i]);
+        }
+        svy_row r = {.index = pass + 1, .nvals = n, .vals = v};
+        cr_assert_eq(svy_clean_validate_row(f.c, &r, &err), SVY_OK, "validation reports, does not stop");
+    }
+    cr_expect_eq(svy_clean_get_stats(f.c)->problems, 1, "province 34 is not a labelled code");
+    svy_schema_free(s);
+    teardown(&f);
+}

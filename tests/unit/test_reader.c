@@ -1,0 +1,231 @@
+/* The reader front and the CSV backend. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <survey/survey.h>
+
+typedef struct collect {
+    char out[8192];
+    size_t len;
+    long long rows;
+    size_t nvars;
+} collect;
+
+static svy_status on_schema(void *ctx, const svy_schema *s, svy_err *err)
+{
+    collect *c = ctx;
+    c->nvars = svy_schema_nvars(s);
+    for (size_t i = 0; i < c->nvars; i++)
+        c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "%s%s", i ? "|" : "",
+                                   svy_var_name(svy_schema_var(s, i)));
+    c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "\n");
+    return SVY_OK;
+}
+
+static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    collect *c = ctx;
+    c->rows++;
+    for (size_t i = 0; i < row->nvals; i++) {
+        const svy_value *v = &row->vals[i];
+        const char *sep = i ? "|" : "";
+        if (v->missing)
+            c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "%s<NA>", sep);
+        else
+            c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "%s[%.*s]", sep, (int)v->len, v->str);
+    }
+    c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "\n");
+    return SVY_OK;
+}
+
+static const svy_handler handler = {on_schema, on_row};
+
+static char *write_temp(const char *content, size_t len)
+{
+    static char path[64];
+    strcpy(path, "/tmp/svy-test-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0, "cannot create a temp file");
+    cr_assert_eq(write(fd, content, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+static svy_status read_string(const char *content, collect *c, svy_err *err, const char *enc,
+                              const char *const *cols, size_t ncols)
+{
+    char *path = write_temp(content, strlen(content));
+    svy_reader *r = svy_reader_new();
+    if (enc)
+        svy_reader_set_encoding(r, enc);
+    if (cols)
+        svy_reader_set_columns(r, cols, ncols);
+    memset(c, 0, sizeof *c);
+    svy_status st = svy_reader_open(r, path, err);
+    if (!st)
+        st = svy_reader_run(r, &handler, c, err);
+    svy_reader_free(r);
+    unlink(path);
+    return st;
+}
+
+Test(reader, csv_quoting_missing_and_empty_strings)
+{
+    collect c;
+    svy_err err;
+    svy_status st = read_string("a,b,c\n1,,\"\"\n\"x,\"\"y\"\"\nz\",2,3\r\n", &c, &err, NULL, NULL, 0);
+    cr_assert_eq(st, SVY_OK, "%s", err.msg);
+    cr_assert_str_eq(c.out, "a|b|c\n[1]|<NA>|[]\n[x,\"y\"\nz]|[2]|[3]\n",
+                     "an unquoted empty field is missing, a quoted one an empty string; quotes span lines");
+}
+
+Test(reader, csv_last_line_without_newline_and_bom)
+{
+    collect c;
+    svy_err err;
+    cr_assert_eq(read_string("\xEF\xBB\xBFid;name\n1;王芳\n2;李\xE5\xA8\x9C", &c, &err, NULL, NULL, 0), SVY_OK);
+    cr_assert_str_eq(c.out, "id|name\n[1]|[王芳]\n[2]|[李娜]\n", "BOM dropped, ';' detected, last line kept");
+}
+
+Test(reader, csv_projection_delivers_asked_columns_in_order)
+{
+    collect c;
+    svy_err err;
+    const char *cols[] = {"c", "a"};
+    cr_assert_eq(read_string("a,b,c\n1,2,3\n4,5,6\n", &c, &err, NULL, cols, 2), SVY_OK);
+    cr_assert_str_eq(c.out, "c|a\n[3]|[1]\n[6]|[4]\n");
+    const char *bad[] = {"nope"};
+    cr_assert_eq(read_string("a,b\n1,2\n", &c, &err, NULL, bad, 1), SVY_E_USAGE);
+    cr_assert_str_eq(err.var, "nope", "the unknown column is named");
+}
+
+Test(reader, csv_ragged_rows_name_the_row)
+{
+    collect c;
+    svy_err err;
+    cr_assert_eq(read_string("a,b\n1,2\n3\n", &c, &err, NULL, NULL, 0), SVY_E_DATA);
+    cr_assert_eq(err.row, 2, "second data row is short");
+    cr_assert(strstr(err.msg, "1 fields") != NULL, "%s", err.msg);
+    cr_assert_eq(read_string("a,b\n1,2,3\n", &c, &err, NULL, NULL, 0), SVY_E_DATA);
+    cr_assert_eq(err.row, 1);
+    cr_assert_eq(err.col, 3);
+}
+
+Test(reader, csv_broken_quoting_is_an_error)
+{
+    collect c;
+    svy_err err;
+    cr_assert_eq(read_string("a,b\n1,x\"y\n", &c, &err, NULL, NULL, 0), SVY_E_DATA);
+    cr_assert_eq(err.row, 1);
+    cr_assert_eq(read_string("a,b\n1,\"open\n2,3\n", &c, &err, NULL, NULL, 0), SVY_E_DATA);
+    cr_assert(strstr(err.msg, "quoted field") != NULL, "%s", err.msg);
+}
+
+Test(reader, csv_invalid_utf8_names_row_and_column)
+{
+    collect c;
+    svy_err err;
+    /* "浙江" in GB18030 */
+    cr_assert_eq(read_string("id,province\n1,\xD5\xE3\xBD\xAD\n", &c, &err, NULL, NULL, 0), SVY_E_ENCODING);
+    cr_assert_eq(err.row, 1);
+    cr_assert_eq(err.col, 2);
+    cr_assert_str_eq(err.var, "province");
+    cr_assert_eq(read_string("id,province\n1,\xD5\xE3\xBD\xAD\n", &c, &err, "GB18030", NULL, 0), SVY_OK, "%s", err.msg);
+    cr_assert_str_eq(c.out, "id|province\n[1]|[浙江]\n", "GB18030 converted to UTF-8");
+    cr_assert_eq(read_string("a\n1\n", &c, &err, "NO-SUCH-ENCODING", NULL, 0), SVY_E_USAGE);
+}
+
+Test(reader, csv_duplicate_header_is_an_error)
+{
+    collect c;
+    svy_err err;
+    cr_assert_eq(read_string("a,b,a\n1,2,3\n", &c, &err, NULL, NULL, 0), SVY_E_DATA);
+    cr_assert_eq(err.col, 3);
+}
+
+Test(reader, limit_stops_early)
+{
+    char *path = write_temp("x\n1\n2\n3\n", 8);
+    svy_reader *r = svy_reader_new();
+    svy_reader_set_limit(r, 2);
+    collect c = {0};
+    svy_err err;
+    cr_assert_eq(svy_reader_open(r, path, &err), SVY_OK);
+    cr_assert_eq(svy_reader_run(r, &handler, &c, &err), SVY_OK);
+    cr_assert_eq(c.rows, 2);
+    cr_assert_eq(svy_reader_rows(r), 2);
+    cr_assert_eq(svy_reader_run(r, &handler, &c, &err), SVY_OK, "a path can be read twice");
+    svy_reader_free(r);
+    unlink(path);
+}
+
+Test(reader, open_errors)
+{
+    svy_reader *r = svy_reader_new();
+    svy_err err;
+    cr_assert_eq(svy_reader_open(r, "/nonexistent/file.dta", &err), SVY_E_IO);
+    cr_assert(strstr(err.msg, "No such file") != NULL, "%s", err.msg);
+    svy_reader_free(r);
+    char *path = write_temp("", 0);
+    r = svy_reader_new();
+    cr_assert_eq(svy_reader_open(r, path, &err), SVY_E_FORMAT);
+    cr_assert(strstr(err.msg, "empty") != NULL);
+    svy_reader_free(r);
+    unlink(path);
+    path = write_temp("\x01\x02\x00\x04garbage", 11);
+    r = svy_reader_new();
+    cr_assert_eq(svy_reader_open(r, path, &err), SVY_E_FORMAT);
+    cr_assert(strstr(err.msg, "not a survey file") != NULL);
+    svy_reader_free(r);
+    unlink(path);
+}
+
+Test(reader, detect_by_content)
+{
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)"$FL2@(#)", 8), "sav");
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)"$FL3@(#)", 8), "zsav");
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)"<stata_dta><header>", 19), "dta");
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)"\x72\x02\x01\x00", 4), "dta");
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)"a\tb\n", 4), "tsv");
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)"a,b\tc\n", 6), "csv");
+    cr_assert_null(svy_detect_format((const unsigned char *)"\x00\x01", 2));
+}
+
+/* Fuzzing found text with "SPSSPORT" in it detected as SPSS portable: the
+ * tag counts only at its fixed offset after 456 bytes in 80-byte lines. */
+Test(reader, por_detected_only_by_its_header_layout)
+{
+    char text[1024];
+    memset(text, 'x', sizeof text);
+    memcpy(text, "a,b\n", 4);
+    memcpy(text + 460, "SPSSPORT", 8);
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)text, sizeof text), "csv",
+                     "a CSV that mentions SPSSPORT at byte 460 is still CSV");
+    memcpy(text + 300, "SPSSPORT", 8);
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)text, sizeof text), "csv",
+                     "SPSSPORT before byte 456 is text");
+    /* A portable header: 456 bytes in lines of 80 (CRLF), then the tag. */
+    char por[1024];
+    size_t n = 0;
+    for (int i = 0; i < 456; i++) {
+        if (i && i % 80 == 0) {
+            por[n++] = '\r';
+            por[n++] = '\n';
+        }
+        por[n++] = 'A';
+    }
+    memcpy(por + n, "SPSSPORT", 8);
+    n += 8;
+    cr_assert_str_eq(svy_detect_format((const unsigned char *)por, n), "por",
+                     "456 bytes in 80-byte CRLF lines, then SPSSPORT, is a portable file");
+    const char *shared = SVY_SRCDIR "/../shared/testdata/realworld/foreign-electric.por";
+    FILE *f = fopen(shared, "rb");
+    if (f) {
+        unsigned char head[2048];
+        size_t k = fread(head, 1, sizeof head, f);
+        fclose(f);
+        cr_assert_str_eq(svy_detect_format(head, k), "por", "a real portable file is detected");
+    }
+}

@@ -1,0 +1,138 @@
+/* The writer front, CSV output, dates and atomic output files. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <survey/survey.h>
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    static char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static svy_schema *sample_schema(void)
+{
+    svy_schema *s = svy_schema_new();
+    svy_schema_set_date_origin(s, SVY_ORIGIN_STATA);
+    svy_var *g = svy_schema_add(s, "gender", SVY_VAR_NUMERIC, NULL);
+    svy_var_add_label_num(g, 1, "男");
+    svy_var_add_label_tagged(g, 'a', "refused");
+    svy_schema_add(s, "name", SVY_VAR_STRING, NULL);
+    svy_var *d = svy_schema_add(s, "born", SVY_VAR_NUMERIC, NULL);
+    svy_var_set_format(d, "%td");
+    svy_var *inc = svy_schema_add(s, "income", SVY_VAR_NUMERIC, NULL);
+    svy_var_add_missing_range(inc, -9, -8);
+    return s;
+}
+
+static void write_rows(svy_writer *w)
+{
+    svy_err err;
+    svy_value v1[] = {{.type = SVY_VAL_NUM, .num = 1},
+                      {.type = SVY_VAL_STR, .str = "a,\"b\"", .len = 5},
+                      {.type = SVY_VAL_NUM, .num = 0},
+                      {.type = SVY_VAL_NUM, .num = 0.1}};
+    svy_value v2[] = {{.type = SVY_VAL_NUM, .num = NAN, .missing = SVY_MISS_TAGGED, .tag = 'a'},
+                      {.type = SVY_VAL_STR, .str = "", .len = 0},
+                      {.type = SVY_VAL_NUM, .num = 22797},
+                      {.type = SVY_VAL_NUM, .num = -9, .missing = SVY_MISS_USER}};
+    svy_row r1 = {1, 4, v1}, r2 = {2, 4, v2};
+    cr_assert_eq(svy_writer_write(w, &r1, &err), SVY_OK);
+    cr_assert_eq(svy_writer_write(w, &r2, &err), SVY_OK);
+}
+
+Test(writer, csv_codes_dates_and_missing)
+{
+    char path[] = "/tmp/svy-w-XXXXXX.csv";
+    close(mkstemps(path, 4));
+    svy_schema *s = sample_schema();
+    svy_writer *w = svy_writer_new(svy_format_from_path(path));
+    svy_err err;
+    cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK, "%s", err.msg);
+    write_rows(w);
+    cr_assert_eq(svy_writer_close(w, &err), SVY_OK);
+    svy_writer_free(w);
+    cr_assert_str_eq(slurp(path), "gender,name,born,income\n1,\"a,\"\"b\"\"\",1960-01-01,0.1\n,\"\",2022-06-01,\n",
+                     "missing is empty, \"\" is an empty string, %%td is ISO 8601");
+    unlink(path);
+    svy_schema_free(s);
+}
+
+Test(writer, csv_labels_and_missing_codes)
+{
+    char path[] = "/tmp/svy-w-XXXXXX.csv";
+    close(mkstemps(path, 4));
+    svy_schema *s = sample_schema();
+    svy_writer *w = svy_writer_new(SVY_FMT_CSV);
+    svy_writer_set_labels(w, 1);
+    svy_writer_set_missing_codes(w, 1);
+    svy_err err;
+    cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK);
+    write_rows(w);
+    cr_assert_eq(svy_writer_close(w, &err), SVY_OK);
+    svy_writer_free(w);
+    cr_assert_str_eq(slurp(path), "gender,name,born,income\n男,\"a,\"\"b\"\"\",1960-01-01,0.1\nrefused,\"\",2022-06-01,-9\n");
+    unlink(path);
+    svy_schema_free(s);
+}
+
+Test(writer, freed_without_close_leaves_no_file)
+{
+    char dir[] = "/tmp/svy-wd-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/out.csv", dir);
+    svy_schema *s = sample_schema();
+    svy_writer *w = svy_writer_new(SVY_FMT_CSV);
+    svy_err err;
+    cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK);
+    write_rows(w);
+    svy_writer_free(w);
+    cr_assert_neq(access(path, F_OK), 0, "no output without a successful close");
+    cr_assert_eq(rmdir(dir), 0, "no temporary file left behind either");
+    svy_schema_free(s);
+}
+
+Test(writer, unwritable_output_is_an_io_error)
+{
+    svy_schema *s = sample_schema();
+    svy_writer *w = svy_writer_new(SVY_FMT_CSV);
+    svy_err err;
+    cr_assert_eq(svy_writer_open(w, "/nonexistent-dir/out.csv", s, &err), SVY_E_IO);
+    cr_assert_str_eq(err.file, "/nonexistent-dir/out.csv");
+    svy_writer_free(w);
+    svy_schema_free(s);
+}
+
+Test(writer, full_device_is_reported)
+{
+    FILE *f = fopen("/dev/full", "w");
+    if (!f)
+        cr_skip_test("no /dev/full");
+    svy_schema *s = sample_schema();
+    svy_writer *w = svy_writer_new(SVY_FMT_CSV);
+    svy_err err;
+    cr_assert_eq(svy_writer_open_stream(w, f, "/dev/full", s, &err), SVY_OK);
+    write_rows(w);
+    cr_assert_eq(svy_writer_close(w, &err), SVY_E_IO, "ENOSPC must surface at close");
+    svy_writer_free(w);
+    fclose(f);
+    svy_schema_free(s);
+}
+
+Test(writer, format_names)
+{
+    cr_assert_eq(svy_format_from_path("x/y.DTA"), SVY_FMT_DTA);
+    cr_assert_eq(svy_format_from_path("a.b/c"), SVY_FMT_UNKNOWN);
+    cr_assert_eq(svy_format_from_name("zsav"), SVY_FMT_ZSAV);
+    cr_assert_null(svy_writer_new(SVY_FMT_UNKNOWN));
+}

@@ -1,0 +1,673 @@
+/* svy-codebook: one row per variable with its metadata and a few counts. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tool.h"
+
+enum cb_format { CB_CSV, CB_MD };
+
+struct svy_codebook_opts {
+    const char *input;
+    const char *encoding;
+    const char *catalog;
+    const char *write_dir;
+    enum cb_format format;
+    size_t max_distinct;
+};
+
+/* A bounded set of distinct values: memory grows with the bound, never with
+ * the rows.  Numbers are keyed by their bits, text by its bytes. */
+typedef struct dset {
+    uint64_t *keys;    /* hash, 0 = empty slot */
+    char **texts;      /* text values, or NULL for numbers */
+    size_t cap, n;
+    int full;          /* the bound was reached */
+} dset;
+
+typedef struct var_stats {
+    long long valid, missing;
+    double min, max;
+    int all_numeric;   /* every valid value is a number */
+    int all_integer;   /* ... and a whole one */
+    int unlabelled;    /* a valid number without a value label */
+    dset distinct;
+} var_stats;
+
+struct cb_run {
+    struct svy_codebook_opts *o;
+    svy_schema *schema;
+    var_stats *st;
+    size_t nvars;
+};
+
+static void usage(void)
+{
+    printf("Usage: %s [OPTIONS] FILE\n"
+           "Describe each variable of a survey data file: name, type, format, label,\n"
+           "value labels, missing-value definitions, valid n, missing n, distinct\n"
+           "values, minimum and maximum.\n"
+           "\n"
+           "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
+           "  -d, --max-distinct N    count distinct values up to N (default 1000)\n"
+           "  -e, --encoding ENC      text encoding of the file, overriding what it declares\n"
+           "  -f, --format csv|md     output as CSV (default) or a Markdown table\n"
+           "  -w, --write DIR         write a codebook folder (variables.csv, values.csv) in DIR\n"
+           "  -h, --help              show this help and exit\n"
+           "  -V, --version           show the version and exit\n"
+           "\n"
+           "Exit status: 0 success, 1 data error, 2 usage error, 3 I/O error.\n",
+           svy_tool_name());
+}
+
+static int is_whole(double d)
+{
+    return d == floor(d) && fabs(d) < 9007199254740992.0;
+}
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 1099511628211ULL;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+/* Insert; returns 0 on allocation failure. */
+static int dset_add(dset *d, size_t bound, const char *text, size_t len, double num)
+{
+    if (d->full)
+        return 1;
+    if (!d->cap) {
+        size_t cap = 16;
+        while (cap < bound * 2 + 2)
+            cap *= 2;
+        d->keys = calloc(cap, sizeof *d->keys);
+        d->texts = calloc(cap, sizeof *d->texts);
+        if (!d->keys || !d->texts)
+            return 0;
+        d->cap = cap;
+    }
+    uint64_t h;
+    if (text) {
+        h = hash_bytes(text, len);
+    } else {
+        if (num == 0)
+            num = 0; /* -0 and 0 are one value */
+        h = hash_bytes(&num, sizeof num);
+    }
+    size_t i = (size_t)h & (d->cap - 1);
+    while (d->keys[i]) {
+        if (d->keys[i] == h) {
+            if (!text)
+                return 1; /* 64-bit hash of 8 bytes: a collision is negligible */
+            if (d->texts[i] && strlen(d->texts[i]) == len && memcmp(d->texts[i], text, len) == 0)
+                return 1;
+        }
+        i = (i + 1) & (d->cap - 1);
+    }
+    if (text && !(d->texts[i] = strndup(text, len)))
+        return 0;
+    d->keys[i] = h;
+    if (++d->n >= bound)
+        d->full = 1;
+    return 1;
+}
+
+static void dset_free(dset *d)
+{
+    if (d->texts)
+        for (size_t i = 0; i < d->cap; i++)
+            free(d->texts[i]);
+    free(d->texts);
+    free(d->keys);
+}
+
+static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
+{
+    struct cb_run *run = ctx;
+    run->schema = svy_schema_clone(schema);
+    run->nvars = svy_schema_nvars(schema);
+    run->st = calloc(run->nvars ? run->nvars : 1, sizeof *run->st);
+    if (!run->schema || !run->st)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < run->nvars; i++) {
+        run->st[i].min = INFINITY;
+        run->st[i].max = -INFINITY;
+        run->st[i].all_numeric = 1;
+        run->st[i].all_integer = 1;
+    }
+    return SVY_OK;
+}
+
+static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    struct cb_run *run = ctx;
+    size_t bound = run->o->max_distinct;
+    for (size_t i = 0; i < row->nvals && i < run->nvars; i++) {
+        const svy_value *v = &row->vals[i];
+        var_stats *s = &run->st[i];
+        svy_var_type t = svy_var_type_of(svy_schema_var(run->schema, i));
+        if (svy_value_is_missing(v) || (t == SVY_VAR_UNTYPED && v->type == SVY_VAL_STR && v->len == 0)) {
+            s->missing++;
+            continue;
+        }
+        s->valid++;
+        double d;
+        int ok;
+        if (t == SVY_VAR_STRING) {
+            ok = dset_add(&s->distinct, bound, v->str, v->len, 0);
+        } else if (svy_value_number(v, &d)) {
+            if (d < s->min)
+                s->min = d;
+            if (d > s->max)
+                s->max = d;
+            if (s->all_integer && !is_whole(d))
+                s->all_integer = 0;
+            if (!s->unlabelled) {
+                const svy_var *var = svy_schema_var(run->schema, i);
+                svy_value nv = {.type = SVY_VAL_NUM, .num = d};
+                if (svy_var_nlabels(var) && !svy_var_label_for(var, &nv))
+                    s->unlabelled = 1;
+            }
+            ok = s->all_numeric ? dset_add(&s->distinct, bound, NULL, 0, d)
+                                : dset_add(&s->distinct, bound, v->str, v->len, 0);
+        } else {
+            if (s->all_numeric && s->distinct.n) {
+                /* Numbers seen so far were keyed by bits: count afresh as text from here. */
+                dset_free(&s->distinct);
+                memset(&s->distinct, 0, sizeof s->distinct);
+            }
+            s->all_numeric = 0;
+            ok = dset_add(&s->distinct, bound, v->str, v->len, 0);
+        }
+        if (!ok)
+            return svy_err_set(err, SVY_E_NOMEM, NULL, row->index, (long long)i + 1, NULL, "out of memory");
+    }
+    return SVY_OK;
+}
+
+/* An empty text is an empty field, not a quoted "". */
+static void out_text(svy_csv_out *o, const char *s)
+{
+    if (*s)
+        svy_csv_out_cstr(o, s);
+    else
+        svy_csv_out_empty(o);
+}
+
+/* Text builders for the list-valued fields. */
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *np = realloc(b->p, cap);
+        if (!np)
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        b->p = np;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static void sb_num(sbuf *b, double d)
+{
+    char buf[SVY_DTOA_MAX];
+    size_t n = svy_dtoa(d, buf);
+    sb_add(b, buf, n);
+}
+
+static void value_labels_text(const svy_var *v, sbuf *b)
+{
+    b->len = 0;
+    sb_add(b, "", 0);
+    for (size_t j = 0; j < svy_var_nlabels(v); j++) {
+        const svy_value *lv = svy_var_label_value(v, j);
+        if (j)
+            sb_str(b, "; ");
+        if (lv->missing == SVY_MISS_TAGGED) {
+            char t[3] = {'.', lv->tag, 0};
+            sb_str(b, t);
+        } else if (lv->type == SVY_VAL_STR) {
+            sb_str(b, "\"");
+            sb_add(b, lv->str, lv->len);
+            sb_str(b, "\"");
+        } else {
+            sb_num(b, lv->num);
+        }
+        sb_str(b, "=");
+        sb_str(b, svy_var_label_text(v, j));
+    }
+}
+
+static void missing_text(const svy_var *v, sbuf *b)
+{
+    b->len = 0;
+    sb_add(b, "", 0);
+    for (size_t j = 0; j < svy_var_nmissing(v); j++) {
+        if (j)
+            sb_str(b, "; ");
+        const char *ms = svy_var_missing_str(v, j);
+        if (ms) {
+            sb_str(b, "\"");
+            sb_str(b, ms);
+            sb_str(b, "\"");
+            continue;
+        }
+        double lo, hi;
+        svy_var_missing_range(v, j, &lo, &hi);
+        if (lo == hi) {
+            sb_num(b, lo);
+            continue;
+        }
+        /* SPSS writes LO and HI as the extreme doubles. */
+        if (lo <= -1.7e308)
+            sb_str(b, "LO");
+        else
+            sb_num(b, lo);
+        sb_str(b, " thru ");
+        if (hi >= 1.7e308)
+            sb_str(b, "HI");
+        else
+            sb_num(b, hi);
+    }
+}
+
+static const char *type_name(const svy_var *v, const var_stats *s)
+{
+    switch (svy_var_type_of(v)) {
+    case SVY_VAR_NUMERIC: return "numeric";
+    case SVY_VAR_STRING: return "string";
+    default: return s->all_numeric ? "numeric" : "string";
+    }
+}
+
+static const char *const columns[] = {"name", "type", "format", "label", "value_labels", "missing",
+                                      "valid_n", "missing_n", "distinct", "min", "max"};
+#define NCOLS (sizeof columns / sizeof columns[0])
+
+/* One variable's fields as text, in the order of columns[]. */
+static void fields(const struct cb_run *run, size_t i, char *f[NCOLS], sbuf *vl, sbuf *mv, char num[5][64])
+{
+    const svy_var *v = svy_schema_var(run->schema, i);
+    const var_stats *s = &run->st[i];
+    value_labels_text(v, vl);
+    missing_text(v, mv);
+    f[0] = (char *)svy_var_name(v);
+    f[1] = (char *)type_name(v, s);
+    f[2] = (char *)svy_var_format(v);
+    f[3] = (char *)svy_var_label(v);
+    f[4] = vl->p;
+    f[5] = mv->p;
+    snprintf(num[0], 64, "%lld", s->valid);
+    snprintf(num[1], 64, "%lld", s->missing);
+    if (s->distinct.full)
+        snprintf(num[2], 64, "\xe2\x89\xa5%zu", run->o->max_distinct);
+    else
+        snprintf(num[2], 64, "%zu", s->distinct.n);
+    f[6] = num[0];
+    f[7] = num[1];
+    f[8] = num[2];
+    int numeric = svy_var_type_of(v) == SVY_VAR_NUMERIC ||
+                  (svy_var_type_of(v) == SVY_VAR_UNTYPED && s->all_numeric);
+    if (numeric && s->valid) {
+        svy_dtoa(s->min, num[3]);
+        f[9] = num[3];
+        svy_dtoa(s->max, num[4]);
+        f[10] = num[4];
+    } else {
+        f[9] = "";
+        f[10] = "";
+    }
+}
+
+static svy_status print_csv(const struct cb_run *run, FILE *f, const char *name, svy_err *err)
+{
+    svy_csv_out *o = svy_csv_out_new(f, ',');
+    if (!o)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t c = 0; c < NCOLS; c++)
+        svy_csv_out_cstr(o, columns[c]);
+    svy_csv_out_end_row(o);
+    sbuf vl = {0}, mv = {0};
+    for (size_t i = 0; i < run->nvars; i++) {
+        char *fl[NCOLS], num[5][64];
+        fields(run, i, fl, &vl, &mv, num);
+        for (size_t c = 0; c < NCOLS; c++)
+            out_text(o, fl[c]);
+        svy_csv_out_end_row(o);
+    }
+    free(vl.p);
+    free(mv.p);
+    svy_status st = svy_csv_out_flush(o, name, err);
+    svy_csv_out_free(o);
+    return st;
+}
+
+/* Markdown cell: pipes escaped, line breaks as spaces. */
+static void md_cell(const char *s)
+{
+    fputs(" ", stdout);
+    for (; *s; s++) {
+        if (*s == '|')
+            fputs("\\|", stdout);
+        else if (*s == '\n' || *s == '\r')
+            fputc(' ', stdout);
+        else
+            fputc(*s, stdout);
+    }
+    fputs(" |", stdout);
+}
+
+static void print_md(const struct cb_run *run)
+{
+    fputs("|", stdout);
+    for (size_t c = 0; c < NCOLS; c++)
+        md_cell(columns[c]);
+    fputs("\n|", stdout);
+    for (size_t c = 0; c < NCOLS; c++)
+        fputs(c >= 6 ? " ---: |" : " --- |", stdout);
+    fputs("\n", stdout);
+    sbuf vl = {0}, mv = {0};
+    for (size_t i = 0; i < run->nvars; i++) {
+        char *fl[NCOLS], num[5][64];
+        fields(run, i, fl, &vl, &mv, num);
+        fputs("|", stdout);
+        for (size_t c = 0; c < NCOLS; c++)
+            md_cell(fl[c]);
+        fputs("\n", stdout);
+    }
+    free(vl.p);
+    free(mv.p);
+}
+
+/* Text with CJK characters (U+2E80 and above in three-byte UTF-8) goes in
+ * the codebook's label_zh column, other text in label_en. */
+static int looks_chinese(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p >= 0xE2 && *p <= 0xE9 && (p[0] > 0xE2 || p[1] >= 0xBA))
+            return 1;
+    return 0;
+}
+
+/* A codebook range or value list: "8;9", "7-9", "-9--1". */
+static void append_num(sbuf *b, double d)
+{
+    sb_num(b, d);
+}
+
+/* The codebook folder (codebooks/README.md): variables.csv and values.csv,
+ * each written atomically.  What the format cannot say (open-ended SPSS
+ * missing ranges, labels of tagged missings, labels on text) is named in the
+ * note column instead of being dropped silently. */
+static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *err)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        svy_status st = svy_err_set(err, SVY_E_IO, dir, 0, 0, NULL, "cannot create directory: %s", strerror(errno));
+        err->sys_errno = errno;
+        return st;
+    }
+    char path[4096];
+    svy_outfile *of = NULL;
+    snprintf(path, sizeof path, "%s/variables.csv", dir);
+    svy_status st = svy_outfile_open(path, &of, err);
+    if (st != SVY_OK)
+        return st;
+    svy_csv_out *o = svy_csv_out_new(svy_outfile_stream(of), ',');
+    if (!o) {
+        svy_outfile_abort(of);
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    static const char *const vcols[] = {"name", "source", "label_zh", "label_en", "type", "valid",
+                                        "missing", "labels", "role", "note"};
+    for (size_t c = 0; c < sizeof vcols / sizeof vcols[0]; c++)
+        svy_csv_out_cstr(o, vcols[c]);
+    svy_csv_out_end_row(o);
+    sbuf valid = {0}, miss = {0}, note = {0};
+    for (size_t i = 0; i < run->nvars; i++) {
+        const svy_var *v = svy_schema_var(run->schema, i);
+        const var_stats *s = &run->st[i];
+        const char *label = svy_var_label(v);
+        int numeric = svy_var_type_of(v) == SVY_VAR_NUMERIC ||
+                      (svy_var_type_of(v) == SVY_VAR_UNTYPED && s->all_numeric);
+        size_t nnum = 0, nother = 0;
+        for (size_t j = 0; j < svy_var_nlabels(v); j++) {
+            const svy_value *lv = svy_var_label_value(v, j);
+            if (lv->type == SVY_VAL_NUM && lv->missing == SVY_MISS_NONE && is_whole(lv->num))
+                nnum++;
+            else
+                nother++;
+        }
+        valid.len = miss.len = note.len = 0;
+        sb_add(&valid, "", 0);
+        sb_add(&miss, "", 0);
+        sb_add(&note, "", 0);
+        const char *type = "text";
+        if (numeric) {
+            type = nnum ? "code" : s->all_integer ? "integer" : "number";
+            /* Codes the data hold without a label must stay valid. */
+            if (nnum && s->unlabelled && s->valid) {
+                append_num(&valid, s->min);
+                sb_str(&valid, "-");
+                append_num(&valid, s->max);
+            }
+        }
+        for (size_t j = 0; j < svy_var_nmissing(v); j++) {
+            const char *ms = svy_var_missing_str(v, j);
+            double lo, hi;
+            svy_var_missing_range(v, j, &lo, &hi);
+            if (ms || lo <= -1.7e308 || hi >= 1.7e308) {
+                sb_str(&note, note.len ? "; " : "");
+                sb_str(&note, "missing-value definition not expressible here: ");
+                if (ms) {
+                    sb_str(&note, "\"");
+                    sb_str(&note, ms);
+                    sb_str(&note, "\"");
+                } else {
+                    sb_str(&note, lo <= -1.7e308 ? "LO" : "");
+                    if (lo > -1.7e308)
+                        append_num(&note, lo);
+                    sb_str(&note, " thru ");
+                    if (hi >= 1.7e308)
+                        sb_str(&note, "HI");
+                    else
+                        append_num(&note, hi);
+                }
+                continue;
+            }
+            if (miss.len)
+                sb_str(&miss, ";");
+            append_num(&miss, lo);
+            if (hi != lo) {
+                sb_str(&miss, "-");
+                append_num(&miss, hi);
+            }
+        }
+        if (nother) {
+            sb_str(&note, note.len ? "; " : "");
+            sb_str(&note, "labels not expressible here (tagged missing, text or fractional values) left out");
+        }
+        if (*svy_var_format(v)) {
+            sb_str(&note, note.len ? "; " : "");
+            sb_str(&note, "format ");
+            sb_str(&note, svy_var_format(v));
+        }
+        if (svy_var_type_of(v) == SVY_VAR_STRING && svy_var_width(v)) {
+            char wbuf[64];
+            snprintf(wbuf, sizeof wbuf, "%swidth %zu", note.len ? "; " : "", svy_var_width(v));
+            sb_str(&note, wbuf);
+        }
+        svy_csv_out_cstr(o, svy_var_name(v));
+        svy_csv_out_cstr(o, svy_var_name(v));
+        out_text(o, looks_chinese(label) ? label : "");
+        out_text(o, looks_chinese(label) ? "" : label);
+        svy_csv_out_cstr(o, type);
+        out_text(o, valid.p);
+        out_text(o, miss.p);
+        out_text(o, numeric && nnum ? (*svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v)) : "");
+        svy_csv_out_empty(o);
+        out_text(o, note.p);
+        svy_csv_out_end_row(o);
+    }
+    free(valid.p);
+    free(miss.p);
+    free(note.p);
+    st = svy_csv_out_flush(o, path, err);
+    svy_csv_out_free(o);
+    if (st != SVY_OK) {
+        svy_outfile_abort(of);
+        return st;
+    }
+    if ((st = svy_outfile_commit(of, err)) != SVY_OK)
+        return st;
+
+    snprintf(path, sizeof path, "%s/values.csv", dir);
+    if ((st = svy_outfile_open(path, &of, err)) != SVY_OK)
+        return st;
+    if (!(o = svy_csv_out_new(svy_outfile_stream(of), ','))) {
+        svy_outfile_abort(of);
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    static const char *const lcols[] = {"labels", "value", "label_zh", "label_en"};
+    for (size_t c = 0; c < sizeof lcols / sizeof lcols[0]; c++)
+        svy_csv_out_cstr(o, lcols[c]);
+    svy_csv_out_end_row(o);
+    for (size_t i = 0; i < run->nvars; i++) {
+        const svy_var *v = svy_schema_var(run->schema, i);
+        if (svy_var_type_of(v) == SVY_VAR_STRING)
+            continue;
+        const char *set = *svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v);
+        /* A set shared by several variables is written once. */
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const svy_var *u = svy_schema_var(run->schema, j);
+            seen = svy_var_type_of(u) != SVY_VAR_STRING && svy_var_nlabels(u) &&
+                   !strcmp(*svy_var_labelset_name(u) ? svy_var_labelset_name(u) : svy_var_name(u), set);
+        }
+        if (seen)
+            continue;
+        for (size_t j = 0; j < svy_var_nlabels(v); j++) {
+            const svy_value *lv = svy_var_label_value(v, j);
+            if (lv->type != SVY_VAL_NUM || lv->missing != SVY_MISS_NONE || !is_whole(lv->num))
+                continue;
+            const char *text = svy_var_label_text(v, j);
+            svy_csv_out_cstr(o, set);
+            svy_csv_out_num(o, lv->num);
+            out_text(o, looks_chinese(text) ? text : "");
+            out_text(o, looks_chinese(text) ? "" : text);
+            svy_csv_out_end_row(o);
+        }
+    }
+    st = svy_csv_out_flush(o, path, err);
+    svy_csv_out_free(o);
+    if (st != SVY_OK) {
+        svy_outfile_abort(of);
+        return st;
+    }
+    return svy_outfile_commit(of, err);
+}
+
+int main(int argc, char **argv)
+{
+    svy_tool_init(argv[0]);
+    struct svy_codebook_opts o = {.format = CB_CSV, .max_distinct = 1000};
+    /* Keep this list sorted. */
+    static const struct option longopts[] = {
+        {"catalog", required_argument, NULL, 'C'},
+        {"encoding", required_argument, NULL, 'e'},
+        {"format", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {"max-distinct", required_argument, NULL, 'd'},
+        {"version", no_argument, NULL, 'V'},
+        {"write", required_argument, NULL, 'w'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "C:d:e:f:hVw:", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'C': o.catalog = optarg; break;
+        case 'd': {
+            char *end;
+            errno = 0;
+            long long n = strtoll(optarg, &end, 10);
+            if (!*optarg || *end || n < 1 || n > 100000000 || errno)
+                svy_tool_usage_error("--max-distinct must be a whole number from 1 to 100000000, not '%s'", optarg);
+            o.max_distinct = (size_t)n;
+            break;
+        }
+        case 'e': o.encoding = optarg; break;
+        case 'f':
+            if (!strcmp(optarg, "csv"))
+                o.format = CB_CSV;
+            else if (!strcmp(optarg, "md"))
+                o.format = CB_MD;
+            else
+                svy_tool_usage_error("--format must be csv or md, not '%s'", optarg);
+            break;
+        case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
+        case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
+        case 'w': o.write_dir = optarg; break;
+        default: svy_tool_usage_error("unknown option");
+        }
+    }
+    if (argc - optind != 1)
+        svy_tool_usage_error(argc - optind ? "one input file only" : "no input file");
+    o.input = argv[optind];
+
+    svy_err err;
+    svy_err_clear(&err);
+    int code = SVY_EXIT_OK;
+    svy_status st;
+    struct cb_run run = {.o = &o};
+    svy_reader *r = svy_reader_new();
+    if (!r) {
+        svy_tool_warn("out of memory");
+        code = SVY_EXIT_IO;
+        goto out;
+    }
+    if ((o.encoding && svy_reader_set_encoding(r, o.encoding) != SVY_OK) ||
+        (o.catalog && svy_reader_set_catalog(r, o.catalog) != SVY_OK)) {
+        svy_tool_warn("out of memory");
+        code = SVY_EXIT_IO;
+        goto out;
+    }
+    svy_handler h = {.schema = on_schema, .row = on_row};
+    if ((st = svy_reader_open(r, o.input, &err)) != SVY_OK || (st = svy_reader_run(r, &h, &run, &err)) != SVY_OK) {
+        code = svy_tool_report(&err);
+        goto out;
+    }
+    if (o.write_dir) {
+        if ((st = write_dir(&run, o.write_dir, &err)) != SVY_OK)
+            code = svy_tool_report(&err);
+    } else if (o.format == CB_MD) {
+        print_md(&run);
+    } else if ((st = print_csv(&run, stdout, "<stdout>", &err)) != SVY_OK) {
+        code = svy_tool_report(&err);
+    }
+out:
+    if (run.st)
+        for (size_t i = 0; i < run.nvars; i++)
+            dset_free(&run.st[i].distinct);
+    free(run.st);
+    svy_schema_free(run.schema);
+    svy_reader_free(r);
+    return svy_tool_finish_stdout(code);
+}

@@ -1,0 +1,241 @@
+/* svy-export: any supported survey file to Stata .dta or SPSS .sav/.zsav.
+ *
+ * Both formats put the row count and every string width in the header, so
+ * the input is read twice: a first pass measures (rows, widths, whether a
+ * CSV column holds only numbers), the second writes.  Standard input is
+ * spooled by the reader so that it can be read twice.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+struct svy_export_opts {
+    const char *input;
+    const char *output;
+    const char *encoding;
+    const char *catalog;
+    const char *codebook;
+    svy_lang lang;
+    svy_format format;
+};
+
+/* What the first pass learns about one column. */
+typedef struct col_scan {
+    size_t width;     /* longest text, in bytes */
+    int numeric;      /* every non-empty value is a number */
+} col_scan;
+
+struct scan_run {
+    svy_schema *schema;
+    col_scan *cols;
+    size_t ncols;
+    long long rows;
+    long long tagged;  /* tagged missings that .sav cannot keep */
+};
+
+struct write_run {
+    svy_writer *w;
+    const char *output;
+    const svy_schema *out_schema;
+};
+
+static void usage(void)
+{
+    printf("Usage: %s [OPTIONS] [FILE|-] -o OUT.dta|OUT.sav|OUT.zsav\n"
+           "Write a survey data file (any format svy-import reads) as a Stata 14+\n"
+           ".dta (version 118) or an SPSS .sav/.zsav, with variable labels, value\n"
+           "labels and missing-value definitions.\n"
+           "\n"
+           "  -o, --output FILE       output file; its extension chooses the format\n"
+           "  -F, --format FMT        dta, sav or zsav, whatever the extension\n"
+           "  -c, --codebook DIR      variable and value labels from a codebook folder (codebooks/README.md)\n"
+           "  -L, --lang zh|en        language of the codebook labels (default zh)\n"
+           "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
+           "  -e, --encoding ENC      text encoding of the input, overriding what it declares\n"
+           "  -h, --help              show this help and exit\n"
+           "  -V, --version           show the version and exit\n"
+           "\n"
+           "Exit status: 0 success, 1 data error, 2 usage error, 3 I/O error.\n",
+           svy_tool_name());
+}
+
+static svy_status scan_schema(void *ctx, const svy_schema *schema, svy_err *err)
+{
+    struct scan_run *run = ctx;
+    run->schema = svy_schema_clone(schema);
+    run->ncols = svy_schema_nvars(schema);
+    run->cols = calloc(run->ncols ? run->ncols : 1, sizeof *run->cols);
+    if (!run->schema || !run->cols)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t i = 0; i < run->ncols; i++)
+        run->cols[i].numeric = 1;
+    return SVY_OK;
+}
+
+static svy_status scan_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    struct scan_run *run = ctx;
+    run->rows++;
+    for (size_t i = 0; i < row->nvals && i < run->ncols; i++) {
+        const svy_value *v = &row->vals[i];
+        col_scan *c = &run->cols[i];
+        if (v->missing == SVY_MISS_TAGGED)
+            run->tagged++;
+        if (v->type != SVY_VAL_STR)
+            continue;
+        if (v->len > c->width)
+            c->width = v->len;
+        double d;
+        if (c->numeric && v->len && !svy_value_number(v, &d) && v->missing == SVY_MISS_NONE)
+            c->numeric = 0;
+    }
+    return SVY_OK;
+}
+
+static svy_status write_schema(void *ctx, const svy_schema *schema, svy_err *err)
+{
+    struct write_run *run = ctx;
+    if (svy_schema_nvars(schema) != svy_schema_nvars(run->out_schema))
+        return svy_err_set(err, SVY_E_DATA, NULL, 0, 0, NULL, "the input changed between the two passes");
+    return svy_writer_open(run->w, run->output, run->out_schema, err);
+}
+
+static svy_status write_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    struct write_run *run = ctx;
+    return svy_writer_write(run->w, row, err);
+}
+
+/* Types and widths from the scan: CSV columns of numbers become numeric,
+ * the rest text as wide as their longest value. */
+static svy_status settle_types(struct scan_run *run, svy_err *err)
+{
+    for (size_t i = 0; i < run->ncols; i++) {
+        svy_var *v = svy_schema_var_mut(run->schema, i);
+        col_scan *c = &run->cols[i];
+        if (svy_var_type_of(v) == SVY_VAR_UNTYPED)
+            svy_var_set_type(v, c->numeric ? SVY_VAR_NUMERIC : SVY_VAR_STRING);
+        if (svy_var_type_of(v) == SVY_VAR_STRING)
+            svy_var_set_width(v, c->width ? c->width : 1);
+    }
+    (void)err;
+    return SVY_OK;
+}
+
+/* Variable and value labels of the variables a codebook names (the data's
+ * own value labels win where both label a code). */
+static svy_status apply_codebook(const char *dir, svy_lang lang, svy_schema *target, svy_err *err)
+{
+    svy_codebook *cb = NULL;
+    svy_status st = svy_codebook_load(dir, &cb, err);
+    if (st == SVY_OK)
+        st = svy_codebook_apply_labels(cb, target, lang, err);
+    svy_codebook_free(cb);
+    return st;
+}
+
+int main(int argc, char **argv)
+{
+    svy_tool_init(argv[0]);
+    struct svy_export_opts o = {0};
+    /* Keep this list sorted. */
+    static const struct option longopts[] = {
+        {"catalog", required_argument, NULL, 'C'},
+        {"codebook", required_argument, NULL, 'c'},
+        {"encoding", required_argument, NULL, 'e'},
+        {"format", required_argument, NULL, 'F'},
+        {"help", no_argument, NULL, 'h'},
+        {"lang", required_argument, NULL, 'L'},
+        {"output", required_argument, NULL, 'o'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int ch;
+    while ((ch = getopt_long(argc, argv, "C:c:e:F:hL:o:V", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'C': o.catalog = optarg; break;
+        case 'c': o.codebook = optarg; break;
+        case 'e': o.encoding = optarg; break;
+        case 'F':
+            o.format = svy_format_from_name(optarg);
+            if (o.format != SVY_FMT_DTA && o.format != SVY_FMT_SAV && o.format != SVY_FMT_ZSAV)
+                svy_tool_usage_error("--format must be dta, sav or zsav, not '%s'", optarg);
+            break;
+        case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
+        case 'L':
+            if (!strcmp(optarg, "zh"))
+                o.lang = SVY_LANG_ZH;
+            else if (!strcmp(optarg, "en"))
+                o.lang = SVY_LANG_EN;
+            else
+                svy_tool_usage_error("--lang must be zh or en, not '%s'", optarg);
+            break;
+        case 'o': o.output = optarg; break;
+        case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
+        default: svy_tool_usage_error("unknown option");
+        }
+    }
+    if (argc - optind > 1)
+        svy_tool_usage_error("one input file at most");
+    o.input = optind < argc ? argv[optind] : "-";
+    if (!o.output || !*o.output)
+        svy_tool_usage_error("no output file: give -o OUT.dta, OUT.sav or OUT.zsav");
+    if (!o.format) {
+        o.format = svy_format_from_path(o.output);
+        if (o.format != SVY_FMT_DTA && o.format != SVY_FMT_SAV && o.format != SVY_FMT_ZSAV)
+            svy_tool_usage_error("cannot tell the output format from '%s': use .dta, .sav or .zsav, or --format",
+                                 o.output);
+    }
+
+    svy_err err;
+    svy_err_clear(&err);
+    int code = SVY_EXIT_OK;
+    svy_status st;
+    struct scan_run scan = {0};
+    svy_writer *w = svy_writer_new(o.format);
+    svy_reader *r = svy_reader_new();
+    if (!r || !w) {
+        svy_tool_warn("out of memory");
+        code = SVY_EXIT_IO;
+        goto out;
+    }
+    if ((o.encoding && svy_reader_set_encoding(r, o.encoding) != SVY_OK) ||
+        (o.catalog && svy_reader_set_catalog(r, o.catalog) != SVY_OK)) {
+        svy_tool_warn("out of memory");
+        code = SVY_EXIT_IO;
+        goto out;
+    }
+    svy_reader_set_rewindable(r, 1);
+    if ((st = svy_reader_open(r, o.input, &err)) != SVY_OK)
+        goto report;
+    svy_handler hs = {.schema = scan_schema, .row = scan_row};
+    if ((st = svy_reader_run(r, &hs, &scan, &err)) != SVY_OK)
+        goto report;
+    if ((st = settle_types(&scan, &err)) != SVY_OK)
+        goto report;
+    if (o.codebook && (st = apply_codebook(o.codebook, o.lang, scan.schema, &err)) != SVY_OK)
+        goto report;
+
+    svy_writer_set_row_count(w, scan.rows);
+    struct write_run wr = {.w = w, .output = o.output, .out_schema = scan.schema};
+    svy_handler hw = {.schema = write_schema, .row = write_row};
+    if ((st = svy_reader_run(r, &hw, &wr, &err)) != SVY_OK)
+        goto report;
+    if ((st = svy_writer_close(w, &err)) != SVY_OK)
+        goto report;
+    if (scan.tagged && o.format != SVY_FMT_DTA)
+        svy_tool_warn("%s: %lld tagged missing values (.a-.z) written as system missing: SPSS has none",
+                      o.output, scan.tagged);
+    goto out;
+report:
+    code = svy_tool_report(&err);
+out:
+    svy_writer_free(w);
+    svy_reader_free(r);
+    svy_schema_free(scan.schema);
+    free(scan.cols);
+    return svy_tool_finish_stdout(code);
+}

@@ -1,0 +1,400 @@
+/* svy-plot: draw svy-tab's long CSV as an SVG rate chart. */
+#include "tool.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FILTERS 16
+
+struct filter {
+    const char *col, *value;
+    long idx;
+};
+
+struct svy_plot_opts {
+    const char *input, *output;
+    const char *x, *color, *facet;
+    const char *title, *subtitle, *source, *footnote;
+    struct filter filters[MAX_FILTERS];
+    size_t nfilters;
+    svy_plot_kind kind;
+    svy_plot_sort sort;
+    int percent;
+    double width, height;
+
+    /* Filled while reading. */
+    const char *name;
+    svy_plot *plot;
+    long ix, icolor, ifacet, ivar, iest, ilo, ihi, iflag, inote;
+    char *first_var;    /* the variable of the first row kept */
+    int mixed_vars;     /* several variables among the rows kept */
+    char *note;         /* method note(s) from the table, joined */
+    long long kept;
+};
+
+static void usage(void)
+{
+    printf("Usage: %s [OPTIONS] [FILE|-]\n"
+           "Draw svy-tab's long CSV (proportions with confidence intervals) as an SVG chart.\n"
+           "\n"
+           "Mapping:\n"
+           "  -x, --x COL             one row of the chart per value of COL (default: the first\n"
+           "                          --by column of the table, or 'variable' when there is none)\n"
+           "  -c, --color COL         one colour per value of COL (at most 8), e.g. gender\n"
+           "  -f, --facet COL         one panel per value of COL (small multiples), e.g. province\n"
+           "  -F, --filter COL=VALUE  keep only rows where COL is VALUE (repeatable); use\n"
+           "                          --filter variable=NAME to pick one outcome\n"
+           "\n"
+           "Look:\n"
+           "  -k, --kind dot|bar      dot chart (default) or bars from zero, both with CIs\n"
+           "  -s, --sort input|value  rows in input order (default) or largest first\n"
+           "      --percent           percent axis and labels (default)\n"
+           "      --proportion        proportions 0-1 instead\n"
+           "      --width PX          width in pixels (default 760)\n"
+           "      --height PX         height in pixels (default: as the rows need)\n"
+           "\n"
+           "Text ('' leaves a part out):\n"
+           "  -t, --title TEXT        title (default: the variable, when there is one)\n"
+           "      --subtitle TEXT     subtitle (default: what is shown, by what)\n"
+           "      --source TEXT       source note under the chart\n"
+           "      --footnote TEXT     footnote (default: the table's method or note column)\n"
+           "\n"
+           "Output:\n"
+           "  -o, --output FILE       write the SVG to FILE atomically (default: stdout)\n"
+           "  -h, --help              show this help and exit\n"
+           "  -V, --version           show the version and exit\n"
+           "\n"
+           "Rows flagged in the flag column (svy-tab --flag nchs) are drawn hollow or hatched\n"
+           "and explained in the legend.\n"
+           "\n"
+           "Exit status: 0 ok, 1 bad data, 2 usage error, 3 I/O error.\n",
+           svy_tool_name());
+}
+
+static double parse_px(const char *opt, const char *s)
+{
+    double d;
+    if (!svy_parse_number(s, (size_t)-1, &d) || d < 100 || d > 20000)
+        svy_tool_usage_error("%s wants pixels between 100 and 20000, not '%s'", opt, s);
+    return d;
+}
+
+/* The text of a cell: CSV cells arrive as text; other formats' numbers are
+ * printed the way svy-tab would print them. */
+static const char *cell_text(const svy_value *v, char *buf)
+{
+    if (svy_value_is_missing(v))
+        return "";
+    if (v->type == SVY_VAL_STR)
+        return v->str;
+    svy_dtoa(v->num, buf);
+    return buf;
+}
+
+static svy_status need_col(struct svy_plot_opts *o, const svy_schema *s, const char *name,
+                           const char *why, long *idx, svy_err *err)
+{
+    *idx = svy_schema_find(s, name);
+    if (*idx < 0)
+        return svy_err_set(err, why ? SVY_E_USAGE : SVY_E_DATA, o->name, 0, 0, name,
+                           "no column '%s'%s%s", name, why ? " for " : " (not svy-tab's long CSV?)",
+                           why ? why : "");
+    return SVY_OK;
+}
+
+static svy_status on_schema(void *ctx, const svy_schema *s, svy_err *err)
+{
+    struct svy_plot_opts *o = ctx;
+    svy_status st;
+    if ((st = need_col(o, s, "variable", NULL, &o->ivar, err)) ||
+        (st = need_col(o, s, "estimate", NULL, &o->iest, err)) ||
+        (st = need_col(o, s, "ci_low", NULL, &o->ilo, err)) ||
+        (st = need_col(o, s, "ci_high", NULL, &o->ihi, err)))
+        return st;
+    o->iflag = svy_schema_find(s, "flag");
+    o->inote = svy_schema_find(s, "method");
+    if (o->inote < 0)
+        o->inote = svy_schema_find(s, "note");
+    if (!o->x)
+        o->x = o->ivar > 0 ? svy_var_name(svy_schema_var(s, 0)) : "variable";
+    if ((st = need_col(o, s, o->x, "--x", &o->ix, err)))
+        return st;
+    o->x = svy_var_name(svy_schema_var(s, (size_t)o->ix));
+    o->icolor = o->ifacet = -1;
+    if (o->color && (st = need_col(o, s, o->color, "--color", &o->icolor, err)))
+        return st;
+    if (o->facet && (st = need_col(o, s, o->facet, "--facet", &o->ifacet, err)))
+        return st;
+    for (size_t i = 0; i < o->nfilters; i++)
+        if ((st = need_col(o, s, o->filters[i].col, "--filter", &o->filters[i].idx, err)))
+            return st;
+    return SVY_OK;
+}
+
+static int maps_variable(const struct svy_plot_opts *o)
+{
+    if (o->ix == o->ivar || o->icolor == o->ivar || o->ifacet == o->ivar)
+        return 1;
+    for (size_t i = 0; i < o->nfilters; i++)
+        if (o->filters[i].idx == o->ivar)
+            return 1;
+    return 0;
+}
+
+static svy_status read_number(struct svy_plot_opts *o, const svy_row *row, long col,
+                              const char *what, int optional, double *out, svy_err *err)
+{
+    const svy_value *v = &row->vals[col];
+    if (optional && svy_value_is_missing(v)) {
+        *out = NAN;
+        return SVY_OK;
+    }
+    char buf[SVY_DTOA_MAX];
+    if (!svy_value_number(v, out) || !isfinite(*out))
+        return svy_err_set(err, SVY_E_DATA, o->name, row->index, col + 1, what,
+                           "%s '%s' is not a number", what, cell_text(v, buf));
+    return SVY_OK;
+}
+
+static int is_flagged(const char *s)
+{
+    static const char *const no[] = {"", "0", "no", "false", "ok", "FALSE", "NO", "OK"};
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        if (strcmp(s, no[i]) == 0)
+            return 0;
+    return 1;
+}
+
+static void add_note(struct svy_plot_opts *o, const char *s)
+{
+    if (!*s || (o->note && strstr(o->note, s)))
+        return;
+    size_t a = o->note ? strlen(o->note) : 0, b = strlen(s);
+    char *n = realloc(o->note, a + b + 2);
+    if (!n)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    if (a)
+        n[a++] = ' ';
+    memcpy(n + a, s, b + 1);
+    o->note = n;
+}
+
+static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    struct svy_plot_opts *o = ctx;
+    char b1[SVY_DTOA_MAX], b2[SVY_DTOA_MAX], b3[SVY_DTOA_MAX], b4[SVY_DTOA_MAX];
+    for (size_t i = 0; i < o->nfilters; i++)
+        if (strcmp(cell_text(&row->vals[o->filters[i].idx], b1), o->filters[i].value) != 0)
+            return SVY_OK;
+
+    const char *var = cell_text(&row->vals[o->ivar], b1);
+    if (!o->first_var) {
+        o->first_var = strdup(var);
+        if (!o->first_var)
+            return svy_err_set(err, SVY_E_NOMEM, o->name, 0, 0, NULL, "out of memory");
+    } else if (strcmp(var, o->first_var) != 0) {
+        o->mixed_vars = 1;
+        if (!maps_variable(o))
+            return svy_err_set(err, SVY_E_USAGE, o->name, row->index, o->ivar + 1, "variable",
+                               "the table holds more than one variable ('%s', '%s'): pick one with "
+                               "--filter variable=NAME, or map 'variable' to --x, --color or --facet",
+                               o->first_var, var);
+    }
+
+    svy_status st;
+    double est, lo, hi;
+    if ((st = read_number(o, row, o->iest, "estimate", 0, &est, err)) ||
+        (st = read_number(o, row, o->ilo, "ci_low", 1, &lo, err)) ||
+        (st = read_number(o, row, o->ihi, "ci_high", 1, &hi, err)))
+        return st;
+    if (est < 0 || est > 1)
+        return svy_err_set(err, SVY_E_DATA, o->name, row->index, o->iest + 1, "estimate",
+                           "estimate %s is outside [0, 1]: svy-plot draws proportions (is this a "
+                           "--percent table, or a mean?)",
+                           cell_text(&row->vals[o->iest], b2));
+    int flagged = o->iflag >= 0 && is_flagged(cell_text(&row->vals[o->iflag], b2));
+    if (o->inote >= 0)
+        add_note(o, cell_text(&row->vals[o->inote], b2));
+
+    const char *x = cell_text(&row->vals[o->ix], b2);
+    const char *color = o->icolor >= 0 ? cell_text(&row->vals[o->icolor], b3) : NULL;
+    const char *facet = o->ifacet >= 0 ? cell_text(&row->vals[o->ifacet], b4) : NULL;
+    st = svy_plot_add(o->plot, x, color, facet, est, lo, hi, flagged, err);
+    if (st) {
+        /* The library knows what is wrong; the row is ours to add. */
+        svy_err e = *err;
+        long col = st == SVY_E_DATA && strstr(e.msg, "confidence") ? o->ilo + 1 : 0;
+        svy_err_set(err, st, o->name, row->index, col, NULL, "%s", e.msg);
+        return st;
+    }
+    o->kept++;
+    return SVY_OK;
+}
+
+/* "Percent by category, gender and province" from the mapping. */
+static char *default_subtitle(const struct svy_plot_opts *o)
+{
+    const char *parts[3] = {o->x, o->color, o->facet};
+    size_t n = 0, len = 64;
+    const char *v[3];
+    for (size_t i = 0; i < 3; i++)
+        if (parts[i]) {
+            v[n++] = parts[i];
+            len += strlen(parts[i]) + 8;
+        }
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    strcpy(s, o->percent ? "Percent" : "Proportion");
+    for (size_t i = 0; i < n; i++) {
+        strcat(s, i == 0 ? " by " : i + 1 == n ? " and " : ", ");
+        strcat(s, v[i]);
+    }
+    strcat(s, ", with confidence intervals");
+    return s;
+}
+
+static void add_filter(struct svy_plot_opts *o, char *arg)
+{
+    char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        svy_tool_usage_error("--filter wants COL=VALUE, not '%s'", arg);
+    if (o->nfilters == MAX_FILTERS)
+        svy_tool_usage_error("at most %d --filter options", MAX_FILTERS);
+    *eq = '\0';
+    o->filters[o->nfilters++] = (struct filter){arg, eq + 1, -1};
+}
+
+enum { OPT_SUBTITLE = 256, OPT_SOURCE, OPT_FOOTNOTE, OPT_WIDTH, OPT_HEIGHT, OPT_PERCENT, OPT_PROPORTION };
+
+int main(int argc, char **argv)
+{
+    svy_tool_init(argv[0]);
+    /* Please keep this list sorted. */
+    static const struct option longopts[] = {
+        {"color", required_argument, NULL, 'c'},
+        {"facet", required_argument, NULL, 'f'},
+        {"filter", required_argument, NULL, 'F'},
+        {"footnote", required_argument, NULL, OPT_FOOTNOTE},
+        {"height", required_argument, NULL, OPT_HEIGHT},
+        {"help", no_argument, NULL, 'h'},
+        {"kind", required_argument, NULL, 'k'},
+        {"output", required_argument, NULL, 'o'},
+        {"percent", no_argument, NULL, OPT_PERCENT},
+        {"proportion", no_argument, NULL, OPT_PROPORTION},
+        {"sort", required_argument, NULL, 's'},
+        {"source", required_argument, NULL, OPT_SOURCE},
+        {"subtitle", required_argument, NULL, OPT_SUBTITLE},
+        {"title", required_argument, NULL, 't'},
+        {"version", no_argument, NULL, 'V'},
+        {"width", required_argument, NULL, OPT_WIDTH},
+        {"x", required_argument, NULL, 'x'},
+        {NULL, 0, NULL, 0},
+    };
+    struct svy_plot_opts o = {.percent = 1, .output = "-"};
+    int c;
+    while ((c = getopt_long(argc, argv, "c:f:F:hk:o:s:t:Vx:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o.color = optarg; break;
+        case 'f': o.facet = optarg; break;
+        case 'F': add_filter(&o, optarg); break;
+        case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
+        case 'k':
+            if (!svy_plot_kind_from_name(optarg, &o.kind))
+                svy_tool_usage_error("--kind is dot or bar, not '%s'", optarg);
+            break;
+        case 'o': o.output = optarg; break;
+        case 's':
+            if (strcmp(optarg, "input") == 0)
+                o.sort = SVY_PLOT_SORT_INPUT;
+            else if (strcmp(optarg, "value") == 0)
+                o.sort = SVY_PLOT_SORT_VALUE;
+            else
+                svy_tool_usage_error("--sort is input or value, not '%s'", optarg);
+            break;
+        case 't': o.title = optarg; break;
+        case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
+        case 'x': o.x = optarg; break;
+        case OPT_FOOTNOTE: o.footnote = optarg; break;
+        case OPT_HEIGHT: o.height = parse_px("--height", optarg); break;
+        case OPT_PERCENT: o.percent = 1; break;
+        case OPT_PROPORTION: o.percent = 0; break;
+        case OPT_SOURCE: o.source = optarg; break;
+        case OPT_SUBTITLE: o.subtitle = optarg; break;
+        case OPT_WIDTH: o.width = parse_px("--width", optarg); break;
+        default: svy_tool_usage_error("unknown option");
+        }
+    }
+    if (argc - optind > 1)
+        svy_tool_usage_error("one input at most (got %d)", argc - optind);
+    o.input = optind < argc ? argv[optind] : "-";
+    const char *mapped[3] = {o.x, o.color, o.facet};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (mapped[i] && mapped[j] && strcmp(mapped[i], mapped[j]) == 0)
+                svy_tool_usage_error("column '%s' is mapped twice (--x, --color, --facet)", mapped[i]);
+
+    svy_err err;
+    svy_err_clear(&err);
+    svy_status st = SVY_OK;
+    int code = SVY_EXIT_OK;
+    char *subtitle = NULL;
+    svy_outfile *of = NULL;
+    svy_reader *r = svy_reader_new();
+    o.plot = svy_plot_new();
+    if (!r || !o.plot) {
+        st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto out;
+    }
+    if ((st = svy_reader_open(r, o.input, &err)))
+        goto out;
+    o.name = svy_reader_name(r);
+    svy_handler h = {on_schema, on_row};
+    if ((st = svy_reader_run(r, &h, &o, &err)))
+        goto out;
+    if (o.kept == 0) {
+        st = svy_err_set(&err, SVY_E_DATA, o.name, 0, 0, NULL,
+                         o.nfilters ? "no rows left after --filter" : "no estimates in the table");
+        goto out;
+    }
+
+    svy_plot_set_kind(o.plot, o.kind);
+    svy_plot_set_sort(o.plot, o.sort);
+    svy_plot_set_percent(o.plot, o.percent);
+    svy_plot_set_size(o.plot, o.width, o.height);
+    const char *title = o.title;
+    if (!title && !o.mixed_vars)
+        title = o.first_var;
+    if (!o.subtitle)
+        subtitle = default_subtitle(&o);
+    const char *foot = o.footnote ? o.footnote : o.note;
+    if ((st = svy_plot_set_title(o.plot, title)) ||
+        (st = svy_plot_set_subtitle(o.plot, o.subtitle ? o.subtitle : subtitle)) ||
+        (st = svy_plot_set_source(o.plot, o.source)) || (st = svy_plot_set_footnote(o.plot, foot)) ||
+        (st = svy_plot_set_x_title(o.plot, o.x)) ||
+        (st = svy_plot_set_color_title(o.plot, o.color)) ||
+        (st = svy_plot_set_facet_title(o.plot, o.facet))) {
+        svy_err_set(&err, st, NULL, 0, 0, NULL, "%s in a title or note given as an option",
+                    st == SVY_E_ENCODING ? "text that is not UTF-8" : "out of memory");
+        goto out;
+    }
+    if ((st = svy_outfile_open(o.output, &of, &err)))
+        goto out;
+    if ((st = svy_plot_write_svg(o.plot, svy_outfile_stream(of), svy_outfile_path(of), &err)))
+        goto out;
+    st = svy_outfile_commit(of, &err);
+    of = NULL;
+
+out:
+    if (st)
+        code = svy_tool_report(&err);
+    svy_outfile_abort(of);
+    svy_reader_free(r);
+    svy_plot_free(o.plot);
+    free(o.first_var);
+    free(o.note);
+    free(subtitle);
+    return svy_tool_finish_stdout(code);
+}
