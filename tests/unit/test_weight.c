@@ -209,8 +209,8 @@ Test(weight, rake_three_margins_matches_r)
     svy_weight *w = svy_weight_new();
     svy_err err;
     cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
+    add_margin_file(w, MARGINS "stype.csv");
     add_margin_file(w, MARGINS "sch.wide.csv");
-    add_margin_file(w, MARGINS "comp.imp.csv");
     add_margin_file(w, MARGINS "stype-awards.csv");
     double *got = calloc(d.nrow, sizeof *got);
     cr_assert_eq(run(w, &d, got, &err), SVY_OK, "raking converges: %s", err.msg);
@@ -264,8 +264,8 @@ Test(weight, rake_and_trim_alternate_to_r)
     svy_weight *w = svy_weight_new();
     svy_err err;
     cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
+    add_margin_file(w, MARGINS "stype.csv");
     add_margin_file(w, MARGINS "sch.wide.csv");
-    add_margin_file(w, MARGINS "comp.imp.csv");
     add_margin_file(w, MARGINS "stype-awards.csv");
     cr_assert_eq(svy_weight_set_trim_spec(w, "0.4x,1.7x", &err), SVY_OK, "%s", err.msg);
     double *got = calloc(d.nrow, sizeof *got);
