@@ -37,7 +37,7 @@ struct svy_plot {
     svy_plot_sort sort;
     int percent;
     double width, height;
-    char *title, *subtitle, *source, *footnote, *color_title, *x_title, *facet_title;
+    char *title, *subtitle, *source, *footnote, *color_title, *x_title, *facet_title, *flag_label;
     strlist xs, cs, fs;
     int has_color, has_facet;
     cell *cells;
@@ -102,6 +102,7 @@ void svy_plot_free(svy_plot *p)
     free(p->color_title);
     free(p->x_title);
     free(p->facet_title);
+    free(p->flag_label);
     strlist_free(&p->xs);
     strlist_free(&p->cs);
     strlist_free(&p->fs);
@@ -155,6 +156,7 @@ svy_status svy_plot_set_footnote(svy_plot *p, const char *s) { return set_text(&
 svy_status svy_plot_set_color_title(svy_plot *p, const char *s) { return set_text(&p->color_title, s); }
 svy_status svy_plot_set_x_title(svy_plot *p, const char *s) { return set_text(&p->x_title, s); }
 svy_status svy_plot_set_facet_title(svy_plot *p, const char *s) { return set_text(&p->facet_title, s); }
+svy_status svy_plot_set_flag_label(svy_plot *p, const char *s) { return set_text(&p->flag_label, s); }
 
 static size_t hash_str(const char *s)
 {
@@ -860,9 +862,15 @@ static double do_legend(const svy_plot *p, legend *g, int any_flag, int any_ci)
         }
     }
     if (any_flag) {
-        const char *lab = dot ? "Hollow: unreliable estimate (flagged), interpret with caution"
-                              : "Hatched: unreliable estimate (flagged), interpret with caution";
+        const char *what = p->flag_label ? p->flag_label
+                                         : "unreliable estimate (flagged), interpret with caution";
+        char *lab = malloc(strlen(what) + 10);
+        if (!lab)
+            return g->y - y0 + 22;
+        strcpy(lab, dot ? "Hollow: " : "Hatched: ");
+        strcat(lab, what);
         double lx = legend_item(g, 12, lab, 16);
+        free(lab);
         if (g->draw) {
             if (dot)
                 draw_dot(g->f, lx + 6, g->y, 5, single, 1);
@@ -991,13 +999,13 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
     if (hi - lo < 0.01)
         lo = hi - 0.01;
     double plot_w = L->panel_w - L->value_room;
-    /* About one tick per 60 px, but never so few that a panel shows only
-     * its ends, nor so many that the labels crowd. */
-    int max_ticks = (int)(plot_w / 60);
+    /* About one tick per 80 px, but never so few that a panel shows only
+     * its ends, nor so many that the grid turns into texture. */
+    int max_ticks = (int)(plot_w / 80);
     if (max_ticks < 4)
         max_ticks = 4;
-    if (max_ticks > 8)
-        max_ticks = 8;
+    if (max_ticks > 6)
+        max_ticks = 6;
     nice_scale(&s, lo, hi, max_ticks, p->percent);
     s.x0 = px + 6;
     s.x1 = px + plot_w;

@@ -3,6 +3,7 @@
  * (plain and under ASan/UBSan) this way.  An invariant broken aborts. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) != 0) {
+            if (errno == ENOENT)
+                continue; /* git keeps no empty folder: no cases yet */
             perror(argv[i]);
             return 1;
         }
@@ -72,5 +75,5 @@ int main(int argc, char **argv)
         free(ents);
     }
     printf("replayed %d inputs\n", n);
-    return bad;
+    return n == 0 ? 77 : bad; /* nothing to replay is a skip, not a pass */
 }

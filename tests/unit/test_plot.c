@@ -203,6 +203,14 @@ Test(plot, flagged_estimates_are_drawn_distinctly_and_explained)
     free(s);
     svy_plot_free(p);
 
+    p = sample_plot(SVY_PLOT_DOT, 0, 0);
+    svy_plot_set_flag_label(p, "suppressed under NCHS rules");
+    s = render(p);
+    cr_assert(strstr(s, ">Hollow: suppressed under NCHS rules</text>"),
+              "the caller can say what the flag means");
+    free(s);
+    svy_plot_free(p);
+
     p = svy_plot_new();
     add_ok(p, "a", NULL, NULL, 0.5, 0.4, 0.6, 0);
     s = render(p);
