@@ -476,12 +476,38 @@ static size_t wrap(const char *s, double fs, double maxw, span **out)
 
 /* ---- output -------------------------------------------------------------- */
 
+/* v with exactly `decimals` decimals, rounded as printf's %.*f rounds (so
+ * that a label agrees with svy-tab's tables digit for digit), but with '.'
+ * as the point whatever the locale: %f follows LC_NUMERIC, and a decimal
+ * comma in a program that called setlocale() would break the SVG. */
+static void fmt_fixed(double v, int decimals, char *buf, size_t size)
+{
+    char tmp[400], digits[400];
+    if (!isfinite(v) || fabs(v) > 1e15)
+        v = 0; /* never drawn: no pixel or percentage is that large */
+    snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    size_t nd = 0;
+    int nonzero = 0;
+    for (const char *q = tmp; *q; q++)
+        if (*q >= '0' && *q <= '9') {
+            digits[nd++] = *q;
+            nonzero |= *q != '0';
+        }
+    size_t ip = nd > (size_t)decimals ? nd - (size_t)decimals : 0, o = 0;
+    if (tmp[0] == '-' && nonzero && o + 1 < size)
+        buf[o++] = '-';
+    for (size_t i = 0; i < nd && o + 2 < size; i++) {
+        if (i == ip && decimals > 0)
+            buf[o++] = '.';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
 /* Shortest of %.2f: two decimals are a hundredth of a pixel. */
 static void fmt_num(double v, char *buf, size_t size)
 {
-    if (fabs(v) < 0.005)
-        v = 0;
-    snprintf(buf, size, "%.2f", v);
+    fmt_fixed(v, 2, buf, size);
     char *dot = strchr(buf, '.');
     if (dot) {
         char *e = buf + strlen(buf) - 1;
@@ -604,12 +630,9 @@ static void nice_scale(scale *s, double lo, double hi, int max_ticks, int percen
 
 static void fmt_value(double v, int percent, int decimals, char *buf, size_t size)
 {
-    if (percent)
-        snprintf(buf, size, "%.*f%%", decimals, v * 100 + 0.0);
-    else
-        snprintf(buf, size, "%.*f", decimals, v + 0.0);
-    if (strcmp(buf, "-0%") == 0 || strcmp(buf, "-0") == 0)
-        memmove(buf, buf + 1, strlen(buf));
+    fmt_fixed(percent ? v * 100 : v, decimals, buf, size);
+    if (percent && strlen(buf) + 1 < size)
+        strcat(buf, "%");
 }
 
 /* Label decimals: percent to one decimal, as tables print them. */
