@@ -1001,6 +1001,21 @@ static void draw_label(FILE *f, const char *lab, double x, double cy, double max
     free(v);
 }
 
+/* Where colour group c sits in its row, in mark steps from the centre: the
+ * groups present are packed and centred, so that a row with one estimate
+ * (an overall row, a missing cell) has it on the row's line. */
+static double slot_offset(const svy_plot *p, size_t x, size_t c, size_t f)
+{
+    size_t rank = 0, present = 0;
+    for (size_t k = 0; k < p->cs.n; k++)
+        if (cell_find(p, x, k, f) >= 0) {
+            if (k < c)
+                rank++;
+            present++;
+        }
+    return (double)rank - (double)(present - 1) / 2;
+}
+
 static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, double px,
                        double py, int labels)
 {
@@ -1074,7 +1089,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
             if (!e)
                 continue;
             const char *col = p->has_color ? color_of(p, ci) : palette[0];
-            double y = cy + ((double)ci - (double)(nc - 1) / 2) * L->mark_step;
+            double y = cy + slot_offset(p, xi, ci, fi) * L->mark_step;
             double ex = sx(&s, e->est);
             int has_ci = !isnan(e->lo);
             double right = has_ci ? sx(&s, e->hi) : ex;
@@ -1111,7 +1126,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
             const cell *e = cell_at(p, xi, ci, fi);
             if (!e)
                 continue;
-            double y = cy + ((double)ci - (double)(nc - 1) / 2) * L->mark_step;
+            double y = cy + slot_offset(p, xi, ci, fi) * L->mark_step;
             double right = isnan(e->hi) ? sx(&s, e->est) : sx(&s, e->hi);
             if (dot)
                 right = fmax(right, sx(&s, e->est) + L->mark / 2);

@@ -204,6 +204,11 @@ static char *join(char *const *v, size_t n, const char *sep)
     return s;
 }
 
+static const char *or_all(const char *s)
+{
+    return *s ? s : "All";
+}
+
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct svy_plot_opts *o = ctx;
@@ -244,9 +249,10 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     if (o->inote >= 0)
         add_distinct(o->notes, &o->nnotes, cell_text(&row->vals[o->inote], b2));
 
-    const char *x = cell_text(&row->vals[o->ix], b2);
-    const char *color = o->icolor >= 0 ? cell_text(&row->vals[o->icolor], b3) : NULL;
-    const char *facet = o->ifacet >= 0 ? cell_text(&row->vals[o->ifacet], b4) : NULL;
+    /* svy-tab --overall leaves the --by cells of its overall row empty. */
+    const char *x = or_all(cell_text(&row->vals[o->ix], b2));
+    const char *color = o->icolor >= 0 ? or_all(cell_text(&row->vals[o->icolor], b3)) : NULL;
+    const char *facet = o->ifacet >= 0 ? or_all(cell_text(&row->vals[o->ifacet], b4)) : NULL;
     st = svy_plot_add(o->plot, x, color, facet, est, lo, hi, flagged, err);
     if (st) {
         /* The library knows what is wrong; the row is ours to add. */

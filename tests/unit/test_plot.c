@@ -496,3 +496,28 @@ Test(plot, numbers_ignore_the_locale)
     svy_plot_free(p);
     svy_plot_free(q);
 }
+
+Test(plot, a_lone_estimate_sits_on_its_row_line)
+{
+    svy_plot *p = svy_plot_new();
+    add_ok(p, "a", "male", NULL, 0.6, 0.55, 0.65, 0);
+    add_ok(p, "a", "female", NULL, 0.5, 0.45, 0.55, 0);
+    add_ok(p, "All", "All", NULL, 0.55, 0.52, 0.58, 0);
+    char *s = render(p);
+    /* The second row's dotted guide line, then the last dot drawn (All). */
+    const char *guide = strstr(s, "stroke-dasharray=\"1 3\"");
+    cr_assert_not_null(guide);
+    guide = strstr(guide + 1, "stroke-dasharray=\"1 3\"");
+    cr_assert_not_null(guide, "two rows, two guide lines");
+    const char *l = guide;
+    while (l > s && strncmp(l, "<line", 5) != 0)
+        l--;
+    double gy = 0, cy = 0;
+    cr_assert(sscanf(strstr(l, "y1=\""), "y1=\"%lf\"", &gy) == 1, "guide line has a y");
+    const char *c = strstr(guide, "<circle");
+    cr_assert_not_null(c, "the lone estimate is drawn after its row's line");
+    cr_assert(sscanf(strstr(c, "cy=\""), "cy=\"%lf\"", &cy) == 1, "dot has a y");
+    cr_assert_float_eq(cy, gy, 1e-9, "a row's only estimate is centred on the row, not in a slot");
+    free(s);
+    svy_plot_free(p);
+}
