@@ -476,12 +476,38 @@ static size_t wrap(const char *s, double fs, double maxw, span **out)
 
 /* ---- output -------------------------------------------------------------- */
 
+/* v with exactly `decimals` decimals, rounded as printf's %.*f rounds (so
+ * that a label agrees with svy-tab's tables digit for digit), but with '.'
+ * as the point whatever the locale: %f follows LC_NUMERIC, and a decimal
+ * comma in a program that called setlocale() would break the SVG. */
+static void fmt_fixed(double v, int decimals, char *buf, size_t size)
+{
+    char tmp[400], digits[400];
+    if (!isfinite(v) || fabs(v) > 1e15)
+        v = 0; /* never drawn: no pixel or percentage is that large */
+    snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    size_t nd = 0;
+    int nonzero = 0;
+    for (const char *q = tmp; *q; q++)
+        if (*q >= '0' && *q <= '9') {
+            digits[nd++] = *q;
+            nonzero |= *q != '0';
+        }
+    size_t ip = nd > (size_t)decimals ? nd - (size_t)decimals : 0, o = 0;
+    if (tmp[0] == '-' && nonzero && o + 1 < size)
+        buf[o++] = '-';
+    for (size_t i = 0; i < nd && o + 2 < size; i++) {
+        if (i == ip && decimals > 0)
+            buf[o++] = '.';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
 /* Shortest of %.2f: two decimals are a hundredth of a pixel. */
 static void fmt_num(double v, char *buf, size_t size)
 {
-    if (fabs(v) < 0.005)
-        v = 0;
-    snprintf(buf, size, "%.2f", v);
+    fmt_fixed(v, 2, buf, size);
     char *dot = strchr(buf, '.');
     if (dot) {
         char *e = buf + strlen(buf) - 1;
@@ -604,12 +630,9 @@ static void nice_scale(scale *s, double lo, double hi, int max_ticks, int percen
 
 static void fmt_value(double v, int percent, int decimals, char *buf, size_t size)
 {
-    if (percent)
-        snprintf(buf, size, "%.*f%%", decimals, v * 100 + 0.0);
-    else
-        snprintf(buf, size, "%.*f", decimals, v + 0.0);
-    if (strcmp(buf, "-0%") == 0 || strcmp(buf, "-0") == 0)
-        memmove(buf, buf + 1, strlen(buf));
+    fmt_fixed(percent ? v * 100 : v, decimals, buf, size);
+    if (percent && strlen(buf) + 1 < size)
+        strcat(buf, "%");
 }
 
 /* Label decimals: percent to one decimal, as tables print them. */
@@ -978,6 +1001,21 @@ static void draw_label(FILE *f, const char *lab, double x, double cy, double max
     free(v);
 }
 
+/* Where colour group c sits in its row, in mark steps from the centre: the
+ * groups present are packed and centred, so that a row with one estimate
+ * (an overall row, a missing cell) has it on the row's line. */
+static double slot_offset(const svy_plot *p, size_t x, size_t c, size_t f)
+{
+    size_t rank = 0, present = 0;
+    for (size_t k = 0; k < p->cs.n; k++)
+        if (cell_find(p, x, k, f) >= 0) {
+            if (k < c)
+                rank++;
+            present++;
+        }
+    return (double)rank - (double)(present - 1) / 2;
+}
+
 static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, double px,
                        double py, int labels)
 {
@@ -1051,7 +1089,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
             if (!e)
                 continue;
             const char *col = p->has_color ? color_of(p, ci) : palette[0];
-            double y = cy + ((double)ci - (double)(nc - 1) / 2) * L->mark_step;
+            double y = cy + slot_offset(p, xi, ci, fi) * L->mark_step;
             double ex = sx(&s, e->est);
             int has_ci = !isnan(e->lo);
             double right = has_ci ? sx(&s, e->hi) : ex;
@@ -1088,7 +1126,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
             const cell *e = cell_at(p, xi, ci, fi);
             if (!e)
                 continue;
-            double y = cy + ((double)ci - (double)(nc - 1) / 2) * L->mark_step;
+            double y = cy + slot_offset(p, xi, ci, fi) * L->mark_step;
             double right = isnan(e->hi) ? sx(&s, e->est) : sx(&s, e->hi);
             if (dot)
                 right = fmax(right, sx(&s, e->est) + L->mark / 2);

@@ -204,6 +204,11 @@ static char *join(char *const *v, size_t n, const char *sep)
     return s;
 }
 
+static const char *or_all(const char *s)
+{
+    return *s ? s : "All";
+}
+
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct svy_plot_opts *o = ctx;
@@ -244,9 +249,10 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     if (o->inote >= 0)
         add_distinct(o->notes, &o->nnotes, cell_text(&row->vals[o->inote], b2));
 
-    const char *x = cell_text(&row->vals[o->ix], b2);
-    const char *color = o->icolor >= 0 ? cell_text(&row->vals[o->icolor], b3) : NULL;
-    const char *facet = o->ifacet >= 0 ? cell_text(&row->vals[o->ifacet], b4) : NULL;
+    /* svy-tab --overall leaves the --by cells of its overall row empty. */
+    const char *x = or_all(cell_text(&row->vals[o->ix], b2));
+    const char *color = o->icolor >= 0 ? or_all(cell_text(&row->vals[o->icolor], b3)) : NULL;
+    const char *facet = o->ifacet >= 0 ? or_all(cell_text(&row->vals[o->ifacet], b4)) : NULL;
     st = svy_plot_add(o->plot, x, color, facet, est, lo, hi, flagged, err);
     if (st) {
         /* The library knows what is wrong; the row is ours to add. */
@@ -259,6 +265,12 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     return SVY_OK;
 }
 
+/* svy-tab's "variable" column holds the outcomes: call them that. */
+static const char *role_name(const char *col)
+{
+    return col && strcmp(col, "variable") == 0 ? "outcome" : col;
+}
+
 /* "Percent by category, gender and province" from the mapping. */
 static char *default_subtitle(const struct svy_plot_opts *o)
 {
@@ -267,8 +279,7 @@ static char *default_subtitle(const struct svy_plot_opts *o)
     const char *v[3];
     for (size_t i = 0; i < 3; i++)
         if (parts[i]) {
-            /* svy-tab's "variable" column holds the outcomes */
-            v[n++] = strcmp(parts[i], "variable") == 0 ? "outcome" : parts[i];
+            v[n++] = role_name(parts[i]);
             len += strlen(parts[i]) + 8;
         }
     char *s = malloc(len);
@@ -417,9 +428,9 @@ int main(int argc, char **argv)
     if ((st = svy_plot_set_title(o.plot, title)) ||
         (st = svy_plot_set_subtitle(o.plot, o.subtitle ? o.subtitle : subtitle)) ||
         (st = svy_plot_set_source(o.plot, o.source)) || (st = svy_plot_set_footnote(o.plot, foot)) ||
-        (st = svy_plot_set_x_title(o.plot, o.x)) ||
-        (st = svy_plot_set_color_title(o.plot, o.color)) ||
-        (st = svy_plot_set_facet_title(o.plot, o.facet)) ||
+        (st = svy_plot_set_x_title(o.plot, role_name(o.x))) ||
+        (st = svy_plot_set_color_title(o.plot, role_name(o.color))) ||
+        (st = svy_plot_set_facet_title(o.plot, role_name(o.facet))) ||
         (st = svy_plot_set_flag_label(o.plot, flaglabel))) {
         svy_err_set(&err, st, NULL, 0, 0, NULL, "%s in a title or note given as an option",
                     st == SVY_E_ENCODING ? "text that is not UTF-8" : "out of memory");
