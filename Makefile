@@ -2,9 +2,11 @@
 # a new user needs (see README.md).
 BUILD     ?= build
 SANBUILD  ?= build-san
+FUZZBUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 MESON     ?= meson
 
-.PHONY: all bootstrap build check check-plain check-san demo samples bench clean install
+.PHONY: all bootstrap build check check-plain check-san demo samples bench clean install fuzz
 
 all: build
 
@@ -44,5 +46,16 @@ samples: build
 install: build
 	$(MESON) install -C $(BUILD)
 
+# libFuzzer targets (clang, ASan+UBSan): FUZZ_SECONDS per target, default 60.
+$(FUZZBUILD)/build.ninja:
+	CC=clang $(MESON) setup $(FUZZBUILD) --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
+	  -Db_sanitize=address,undefined -Db_lundef=false
+
+fuzz:
+	@./.ci/bootstrap fuzz
+	@$(MAKE) --no-print-directory $(FUZZBUILD)/build.ninja
+	$(MESON) compile -C $(FUZZBUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run-fuzz $(FUZZBUILD)
+
 clean:
-	rm -rf $(BUILD) $(SANBUILD)
+	rm -rf $(BUILD) $(SANBUILD) $(FUZZBUILD)

@@ -34,9 +34,17 @@ typedef struct event {
 } event;
 
 typedef struct idslot {
-    char *key;
+    const char *key; /* in an id block */
     long long row;
 } idslot;
+
+/* Id texts live in large blocks, not one malloc each: a million ids cost a
+ * few bytes of text apiece instead of a 32-byte allocation. */
+typedef struct idblock {
+    struct idblock *next;
+    size_t used, size;
+    char text[];
+} idblock;
 
 struct svy_clean {
     const svy_codebook *cb;
@@ -55,6 +63,7 @@ struct svy_clean {
     size_t alen, acap;
     idslot *ids;
     size_t nids, idcap;
+    idblock *blocks;
     svy_clean_stats st;
     long long cur_row;
     int rejected;
@@ -91,9 +100,12 @@ void svy_clean_free(svy_clean *c)
     free(c->vals);
     free(c->ev);
     free(c->arena);
-    for (size_t i = 0; i < c->idcap; i++)
-        free(c->ids[i].key);
     free(c->ids);
+    while (c->blocks) {
+        idblock *b = c->blocks;
+        c->blocks = b->next;
+        free(b);
+    }
     free(c->input);
     svy_schema_free(c->schema);
     free(c);
@@ -183,10 +195,32 @@ static int set_text(outcell *o, const char *s, size_t len)
     return 1;
 }
 
+/* Most cleaned values are small whole numbers (codes, ages): print those
+ * directly, since svy_dtoa's general path goes through printf. */
+static size_t format_number(double x, char *buf)
+{
+    if (x == floor(x) && fabs(x) < 1e15 && !(x == 0 && signbit(x))) {
+        long long v = (long long)x;
+        char tmp[24];
+        size_t n = 0, k = 0;
+        unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
+        do
+            tmp[n++] = (char)('0' + u % 10);
+        while (u /= 10);
+        if (v < 0)
+            buf[k++] = '-';
+        while (n)
+            buf[k++] = tmp[--n];
+        buf[k] = '\0';
+        return k;
+    }
+    return svy_dtoa(x, buf);
+}
+
 static int set_number(outcell *o, double x)
 {
     char buf[SVY_DTOA_MAX];
-    size_t n = svy_dtoa(x, buf);
+    size_t n = format_number(x, buf);
     o->num = x;
     o->missing = 0;
     return set_text(o, buf, n);
@@ -209,7 +243,7 @@ static int raw_text(const svy_value *v, char *buf, const char **s, size_t *len)
     if (v->type == SVY_VAL_NUM) {
         if (isnan(v->num))
             return 0;
-        *len = svy_dtoa(v->num, buf);
+        *len = format_number(v->num, buf);
         *s = buf;
     } else {
         *s = v->str ? v->str : "";
@@ -621,8 +655,20 @@ static svy_status dedup(svy_clean *c, svy_err *err)
         reject(c, SVY_RULE_DUPLICATE, "duplicate %s %s: first kept at row %lld", name, id, s->row);
         return SVY_OK;
     }
-    if (!(s->key = svy_strdup(id)))
-        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
+    size_t len = strlen(id) + 1;
+    idblock *b = c->blocks;
+    if (!b || b->size - b->used < len) {
+        size_t size = len > 65536 ? len : 65536;
+        if (!(b = svy_malloc(sizeof *b + size)))
+            return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
+        b->next = c->blocks;
+        b->used = 0;
+        b->size = size;
+        c->blocks = b;
+    }
+    memcpy(b->text + b->used, id, len);
+    s->key = b->text + b->used;
+    b->used += len;
     s->row = c->cur_row;
     c->nids++;
     return SVY_OK;

@@ -41,12 +41,26 @@ typedef struct csvctx {
     unsigned char *miss;
     size_t nslots;
     int ascii_line;      /* the fast path saw only ASCII: no UTF-8 check needed */
+    int check_ff;        /* input is UTF-8 as read (no --encoding conversion) */
+    int fast_done;       /* fast_line took the line (no quote in it) */
     int row_done;        /* on_row ran since the flag was cleared */
 } csvctx;
 
+/* libcsv grows a field's buffer by a fixed block (128 bytes): a 64 MiB
+ * quoted field took half a million reallocs, each copying the field, which
+ * under ASan (or any allocator without mremap) ran for many minutes.  The
+ * parser being fed is noted here so each growth sets the next block to the
+ * size so far: geometric growth, a few dozen reallocs at most. */
+static _Thread_local struct csv_parser *growing;
+
 static void *capped_realloc(void *p, size_t n)
 {
-    return n > FIELD_MAX ? NULL : realloc(p, n);
+    if (n > FIELD_MAX)
+        return NULL;
+    void *q = realloc(p, n);
+    if (q && growing && n > 128)
+        csv_set_blk_size(growing, n);
+    return q;
 }
 
 /* libcsv trims blanks around unquoted fields unless told not to: keep the
@@ -131,8 +145,14 @@ static void on_field(void *s, size_t len, void *data)
                 return;
             }
             c->direct[slot] = NULL;
-            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+            /* Past the cap the row is too large; below it, memory ran out
+             * (fault injection found both reported as a size limit). */
+            if (c->arena_len + len + 1 > SVY_ALLOC_MAX / 2) {
                 fail(c, SVY_E_LIMIT, (long long)c->col + 1, NULL, "row too large");
+                return;
+            }
+            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
+                fail(c, SVY_E_NOMEM, (long long)c->col + 1, NULL, "out of memory");
                 return;
             }
             memcpy(c->arena + c->arena_len, s, len);
@@ -338,19 +358,59 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
     }
 }
 
+/* 0xFF is never UTF-8: the abort mark of a failed upstream tool, or a
+ * wrong encoding.  NUL would cut a value short for every C-string consumer
+ * (and detection calls a head with NUL bytes binary).  Checked on the whole
+ * line, because the field checks skip columns that are not delivered.
+ * Returns 1, with c->st set, when the line has either. */
+static int bad_bytes(csvctx *c, const char *line, size_t n)
+{
+    const char *ff = c->check_ff ? memchr(line, 0xFF, n) : NULL;
+    if (ff) {
+        size_t rest = n - (size_t)(ff - line);
+        int mark = rest >= 10 && memcmp(ff, SVY_ABORT_MARK, 10) == 0;
+        c->st = svy_err_set(c->err, mark ? SVY_E_IO : SVY_E_ENCODING, c->r->name,
+                            c->header_done ? c->r->rows + 1 : 0, 0, NULL, "%s",
+                            mark ? "the input is incomplete: the program writing it failed"
+                                 : "text is not valid UTF-8 (byte 0xFF); give the file's encoding with "
+                                   "--encoding, for example CP1252");
+        return 1;
+    }
+    if (memchr(line, 0, n)) {
+        c->st = svy_err_set(c->err, SVY_E_ENCODING, c->r->name, c->header_done ? c->r->rows + 1 : 0, 0, NULL,
+                            "NUL byte in the text: a binary file, or UTF-16 without --encoding?");
+        return 1;
+    }
+    return 0;
+}
+
 /* A line without a quote character is split here, in one pass, and its
  * fields go to the same callbacks libcsv uses.  Lines with quotes go to
- * libcsv, which owns RFC 4180's quoting rules.  Returns 0 when the line has
+ * libcsv, which owns RFC 4180's quoting rules.  Returns -1 when the line
+ * has a bad byte (c->st set).  Returns 0 when the line has
  * a quote and must go to libcsv instead. */
 static int fast_line(csvctx *c, char *p, size_t n, char delim)
 {
     if (n && p[n - 1] == '\r')
         n--;
-    if (n == 0)
-        return 1; /* blank line: libcsv skips them too */
+    c->fast_done = 1;
+    if (n == 0) {
+        /* Blank lines are skipped, as libcsv does, except in a one-column
+         * file: there a blank line is a row whose value is missing, which is
+         * exactly what the writer writes for it (found by round-tripping). */
+        if (!c->header_done || c->ncols != 1)
+            return 1;
+        if (svy_reader_slot(c->r, 0) < 0)
+            c->col++;
+        else
+            on_field(NULL, 0, c);
+        on_row('\n', c);
+        return 1;
+    }
     size_t bounds[64];
     size_t nb = 0;
     unsigned char acc = 0;
+    int nul = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char b = (unsigned char)p[i];
         acc |= b;
@@ -359,9 +419,15 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
                 bounds[nb] = i;
             nb++;
         } else if (b == '"') {
+            c->fast_done = 0;
             return 0;
+        } else if (b == 0) {
+            nul = 1;
         }
     }
+    /* Only a line with a NUL or a non-ASCII byte can hold a bad byte. */
+    if ((nul || acc >= 0x80) && bad_bytes(c, p, n))
+        return -1;
     c->ascii_line = acc < 0x80;
     c->zero_copy = c->header_done;
     size_t from = 0;
@@ -396,11 +462,13 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     svy_status st = SVY_OK;
     char *buf = NULL;
     size_t cap = CHUNK, start = 0, end = 0;
+    int own_fd = 0; /* src.fd is ours to close (a spool), not the reader's */
     int in_csv = 0; /* libcsv holds an unfinished row (a quoted field spans lines) */
 
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
         return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
     char delim = detect_delim(r);
+    c.check_ff = !r->encoding || is_utf8_name(r->encoding);
     csv_set_delim(&p, (unsigned char)delim);
     csv_set_space_func(&p, no_space);
     csv_set_realloc_func(&p, capped_realloc);
@@ -408,7 +476,14 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     if (r->encoding && !is_utf8_name(r->encoding)) {
         src.cd = iconv_open("UTF-8", r->encoding);
         if (src.cd == (iconv_t)-1) {
-            st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            /* Only EINVAL means the name is unknown; ENOMEM and EMFILE are
+             * system failures, not the user's mistake. */
+            int e = errno;
+            if (e == EINVAL)
+                st = svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "unknown encoding '%s'", r->encoding);
+            else
+                st = svy_err_set(err, e == ENOMEM ? SVY_E_NOMEM : SVY_E_IO, r->name, 0, 0, NULL,
+                                 "cannot convert from %s: %s", r->encoding, strerror(e));
             goto out;
         }
         src.raw = svy_malloc(CHUNK / 4 * 2);
@@ -422,19 +497,25 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
         goto out;
     }
-    const char *path = svy_reader_input_path(r);
-    if (path) {
-        src.fd = open(path, O_RDONLY);
-        if (src.fd < 0) {
-            int e = errno;
-            st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
-            if (err)
-                err->sys_errno = e;
-            goto out;
-        }
+    if (r->spool_path) {
+        src.fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
+        own_fd = 1;
+    } else if (!r->stream) {
+        /* The file detected at open, even if its path now names another. */
+        src.fd = r->in_fd;
+        if (lseek(src.fd, 0, SEEK_SET) != 0)
+            src.fd = -1;
     } else {
-        src.fd = 0;
-        src.head_pending = 1; /* stdin: the bytes read for detection come first */
+        src.fd = r->in_fd;
+        src.head_pending = 1; /* a stream: the bytes read for detection come first */
+    }
+    if (src.fd < 0) {
+        int e = errno;
+        own_fd = 0;
+        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
+        if (err)
+            err->sys_errno = e;
+        goto out;
     }
 
     int first = 1, at_eof = 0;
@@ -492,9 +573,17 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             if (!nl && !at_eof)
                 break;
             size_t n = nl ? (size_t)(nl - line) + 1 : end - start;
-            if (in_csv || !fast_line(&c, line, nl ? n - 1 : n, delim)) {
+            c.fast_done = 0;
+            if (!in_csv && fast_line(&c, line, nl ? n - 1 : n, delim) < 0)
+                break;
+            if (!c.fast_done) {
+                if (bad_bytes(&c, line, n))
+                    break;
                 c.row_done = 0;
-                if (csv_parse(&p, line, n, on_field, on_row, &c) != n && !c.st) {
+                growing = &p;
+                size_t used = csv_parse(&p, line, n, on_field, on_row, &c);
+                growing = NULL;
+                if (used != n && !c.st) {
                     int e = csv_error(&p);
                     c.st = svy_err_set(err, e == CSV_EPARSE ? SVY_E_DATA : SVY_E_LIMIT, r->name,
                                        c.header_done ? r->rows + 1 : 0, (long long)c.col + 1, NULL, "%s",
@@ -519,7 +608,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     st = c.st;
 out:
     csv_free(&p);
-    if (src.fd > 0)
+    if (own_fd)
         close(src.fd);
     if (src.cd != (iconv_t)-1)
         iconv_close(src.cd);

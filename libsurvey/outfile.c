@@ -13,7 +13,8 @@
 struct svy_outfile {
     FILE *f;
     char *path;     /* target */
-    char *tmp;      /* temporary beside it; NULL for stdout */
+    char *tmp;      /* temporary beside it; NULL for stdout and devices */
+    int direct;     /* an existing device, FIFO or socket: written in place */
 };
 
 svy_status svy_outfile_open(const char *path, svy_outfile **out, svy_err *err)
@@ -27,6 +28,35 @@ svy_status svy_outfile_open(const char *path, svy_outfile **out, svy_err *err)
         o->path = svy_strdup("<stdout>");
         if (!o->path) {
             free(o);
+            return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
+        }
+        *out = o;
+        return SVY_OK;
+    }
+    /* A target that exists and is not a regular file (/dev/null, /dev/full,
+     * a FIFO) is written in place: renaming a temporary file over it would
+     * replace the device node itself, which root is allowed to do. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+        o->direct = 1;
+        o->path = svy_strdup(path);
+        if (!o->path) {
+            free(o);
+            return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
+        }
+        int dfd = open(path, O_WRONLY | O_CLOEXEC);
+        if (dfd < 0) {
+            int e = errno;
+            svy_outfile_abort(o);
+            svy_status st = svy_err_set(err, SVY_E_IO, path, 0, 0, NULL, "cannot open output: %s", strerror(e));
+            if (err)
+                err->sys_errno = e;
+            return st;
+        }
+        o->f = fdopen(dfd, "wb");
+        if (!o->f) {
+            close(dfd);
+            svy_outfile_abort(o);
             return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
         }
         *out = o;
@@ -76,6 +106,21 @@ svy_status svy_outfile_commit(svy_outfile *o, svy_err *err)
 {
     svy_status st = SVY_OK;
     int e = 0;
+    if (o->direct) {
+        if (fflush(o->f) != 0 || ferror(o->f)) {
+            e = errno;
+            st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "write error: %s", strerror(e));
+        }
+        if (fclose(o->f) != 0 && !st) {
+            e = errno;
+            st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "write error: %s", strerror(e));
+        }
+        free(o->path);
+        free(o);
+        if (err && st)
+            err->sys_errno = e;
+        return st;
+    }
     if (!o->tmp) {
         if (fflush(o->f) != 0 || ferror(o->f)) {
             e = errno;
@@ -120,7 +165,15 @@ void svy_outfile_abort(svy_outfile *o)
             fclose(o->f);
         unlink(o->tmp);
         free(o->tmp);
+    } else if (o->direct) {
+        if (o->f) {
+            fputs("\n" SVY_ABORT_MARK "\n", o->f);
+            fclose(o->f);
+        }
     } else if (o->f) {
+        /* Not on a terminal: there a person reads the error message. */
+        if (!isatty(fileno(o->f)))
+            fputs("\n" SVY_ABORT_MARK "\n", o->f);
         fflush(o->f);
     }
     free(o->path);

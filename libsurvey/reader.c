@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define HEAD_MAX (64u * 1024u)
@@ -28,8 +29,10 @@ static const struct {
 svy_reader *svy_reader_new(void)
 {
     svy_reader *r = calloc(1, sizeof *r);
-    if (r)
+    if (r) {
         r->limit = -1;
+        r->in_fd = -1;
+    }
     return r;
 }
 
@@ -50,6 +53,8 @@ void svy_reader_free(svy_reader *r)
     if (!r)
         return;
     run_state_free(r);
+    if (r->owns_fd)
+        close(r->in_fd);
     if (r->spool_path) {
         unlink(r->spool_path);
         free(r->spool_path);
@@ -109,7 +114,7 @@ const char *svy_reader_input_path(const svy_reader *r)
 {
     if (r->spool_path)
         return r->spool_path;
-    return r->use_stdin ? NULL : r->path;
+    return r->stream ? NULL : r->path;
 }
 
 /* ---- detection ---- */
@@ -117,6 +122,26 @@ const char *svy_reader_input_path(const svy_reader *r)
 static int has_prefix(const unsigned char *b, size_t len, const char *magic, size_t mlen)
 {
     return len >= mlen && memcmp(b, magic, mlen) == 0;
+}
+
+/* The bytes before the "SPSSPORT" tag of a portable file are 456 bytes in
+ * lines of exactly 80, or in one unbroken run. */
+static int por_lines(const unsigned char *b, size_t tag)
+{
+    size_t run = 0, data = 0;
+    for (size_t i = 0; i < tag; i++) {
+        if (b[i] == '\r' && i + 1 < tag && b[i + 1] == '\n')
+            continue;
+        if (b[i] == '\n') {
+            if (run != 80)
+                return 0;
+            run = 0;
+            continue;
+        }
+        run++;
+        data++;
+    }
+    return data == 456;
 }
 
 const char *svy_detect_format(const unsigned char *b, size_t len)
@@ -147,11 +172,12 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
      * reached here is binary, and not ours. */
     int has_nul = memchr(b, 0, len) != NULL;
     /* SPSS portable: a 200-byte splash, a 256-byte translation table, then
-     * "SPSSPORT"; lines may be broken every 80 characters. */
+     * "SPSSPORT"; lines are broken every 80 characters, by LF or CRLF, so the
+     * tag starts at byte 456 plus at most 6 line breaks.  Anywhere else it is
+     * text that happens to contain the word (fuzzing found a CSV read as .por). */
     if (!has_nul) {
-        size_t lim = len < 1024 ? len : 1024;
-        for (size_t i = 0; i + 8 <= lim; i++)
-            if (b[i] == 'S' && memcmp(b + i, "SPSSPORT", 8) == 0 && i >= 200)
+        for (size_t i = 456; i <= 456 + 12 && i + 8 <= len; i++)
+            if (memcmp(b + i, "SPSSPORT", 8) == 0 && por_lines(b, i))
                 return "por";
     }
     if (has_nul)
@@ -192,7 +218,7 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n)
     return (ssize_t)got;
 }
 
-/* Copy what was read for detection and the rest of stdin to a named
+/* Copy what was read for detection and the rest of a stream to a named
  * temporary file: ReadStat opens inputs by path and seeks. */
 static svy_status spool_stdin(svy_reader *r, svy_err *err)
 {
@@ -227,7 +253,7 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
             }
             off += (size_t)k;
         }
-        ssize_t k = read_full(0, buf, 1u << 20);
+        ssize_t k = read_full(r->in_fd, buf, 1u << 20);
         if (k < 0) {
             st = sys_fail(err, SVY_E_IO, r->name, errno, "read error");
             goto out;
@@ -254,15 +280,22 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
     r->head = svy_malloc(HEAD_MAX);
     if (!r->head)
         return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
-    int fd = r->use_stdin ? 0 : open(path, O_RDONLY);
+    int fd = r->use_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return sys_fail(err, SVY_E_IO, r->name, errno, "cannot open");
+    r->in_fd = fd;
+    r->owns_fd = !r->use_stdin;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0)
+        return sys_fail(err, SVY_E_IO, r->name, errno, "cannot open");
+    if (S_ISDIR(sb.st_mode))
+        return sys_fail(err, SVY_E_IO, r->name, EISDIR, "cannot read");
+    /* A pipe or FIFO given by path (`svy-x <(zcat f.csv.gz)`) cannot be
+     * opened twice: it is read like standard input. */
+    r->stream = r->use_stdin || !S_ISREG(sb.st_mode);
     ssize_t k = read_full(fd, r->head, HEAD_MAX);
-    int e = errno;
-    if (!r->use_stdin)
-        close(fd);
     if (k < 0)
-        return sys_fail(err, SVY_E_IO, r->name, e, e == EISDIR ? "cannot read" : "read error");
+        return sys_fail(err, SVY_E_IO, r->name, errno, errno == EISDIR ? "cannot read" : "read error");
     r->head_len = (size_t)k;
     if (r->head_len == 0)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "empty file: no header and no data");
@@ -278,7 +311,7 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "format '%s' is not supported by this build", fmt);
     r->format = fmt;
     int textual = strcmp(fmt, "csv") == 0 || strcmp(fmt, "tsv") == 0;
-    if (r->use_stdin && (!textual || r->rewindable))
+    if (r->stream && (!textual || r->rewindable))
         return spool_stdin(r, err);
     return SVY_OK;
 }
@@ -343,15 +376,24 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
 {
     if (!r->format)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL, "reader is not open");
-    if (r->ran && r->use_stdin && !r->spool_path)
+    if (r->ran && r->stream && !r->spool_path)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL,
-                           "standard input can be read only once (set the reader rewindable)");
+                           "a stream (standard input, a pipe) can be read only once (set the reader rewindable)");
     run_state_free(r);
     r->rows = 0;
     r->limit_hit = 0;
     r->ran = 1;
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
         if (strcmp(backends[i].format, r->format) == 0) {
+            /* Read ahead on another core unless told not to (SVY_THREADS=0),
+             * or unless no thread can be had. */
+            const char *env = getenv("SVY_THREADS");
+            if (!(env && strcmp(env, "0") == 0)) {
+                int started;
+                svy_status st = svy_reader_run_threaded(r, backends[i].run, h, ctx, err, &started);
+                if (started)
+                    return st;
+            }
             svy_status st = backends[i].run(r, h, ctx, err);
             if (st == SVY_E_ABORT && r->limit_hit)
                 st = SVY_OK;

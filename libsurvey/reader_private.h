@@ -27,6 +27,13 @@ struct svy_reader {
      * either streamed (CSV: head holds the bytes read for detection) or
      * spooled to spool_path. */
     int use_stdin;
+    /* The input stays open from detection to the end, so a file replaced or
+     * removed meanwhile cannot be read in place of the one detected.
+     * stream: not a regular file (stdin, a pipe, a FIFO, `<(cmd)`): read
+     * once, front to back, after the head bytes; owns_fd: in_fd is ours. */
+    int in_fd;
+    int stream;
+    int owns_fd;
     unsigned char *head;
     size_t head_len;
     char *spool_path;
@@ -47,8 +54,15 @@ typedef svy_status (*svy_backend_run)(svy_reader *r, const svy_handler *h, void 
 svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
 svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
 
-/* The path a backend should open: the file, or the spool of stdin.  NULL
- * when the input is streamed stdin (CSV only). */
+/* Run the backend in a producer thread and the handler on this one
+ * (reader_thread.c).  *started is 0 when no thread could be had: then
+ * nothing was read and the caller runs the backend itself. */
+svy_status svy_reader_run_threaded(svy_reader *r, svy_backend_run run, const svy_handler *h, void *ctx,
+                                   svy_err *err, int *started);
+
+/* The path a backend should open: the file, or the spool of a stream.
+ * NULL when the input is a stream read in place (CSV only): read r->in_fd
+ * after the r->head bytes. */
 const char *svy_reader_input_path(const svy_reader *r);
 
 /* Called once the backend knows every variable: takes ownership of full,

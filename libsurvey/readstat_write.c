@@ -284,16 +284,19 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
     if (!m->cols || !m->rw)
         return svy_err_set(err, SVY_E_NOMEM, w->name, 0, 0, NULL, "out of memory");
     readstat_set_data_writer(m->rw, data_writer);
-    /* Both formats stamp the time of writing into the header; the
-     * reproducible-builds convention pins it, so that a generator's output
-     * can be compared byte for byte. */
+    /* Both formats stamp the time of writing into the header; a fixed time
+     * (svy_writer_set_timestamp, or the reproducible-builds convention
+     * SOURCE_DATE_EPOCH) makes the same data give the same bytes. */
+    long long ts = w->timestamp;
     const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (sde && *sde) {
+    if (ts < 0 && sde && *sde) {
         char *end;
         long long t = strtoll(sde, &end, 10);
         if (!*end && t >= 0)
-            readstat_writer_set_file_timestamp(m->rw, (time_t)t);
+            ts = t;
     }
+    if (ts >= 0)
+        readstat_writer_set_file_timestamp(m->rw, (time_t)ts);
     readstat_writer_set_error_handler(m->rw, on_error);
     readstat_error_t e;
     if (dta) {

@@ -37,6 +37,12 @@ int svy_grow(void **pp, size_t *cap, size_t need, size_t elem);
             return svy_err_set((err), (code), NULL, 0, 0, NULL, __VA_ARGS__); \
     } while (0)
 
+/* Written by svy_outfile_abort() after whatever part of a stream reached
+ * standard output (or a FIFO), so the next tool in a pipeline fails instead
+ * of taking the prefix for the whole: 0xFF never occurs in UTF-8, and the
+ * CSV reader checks every line for it, quoted or not, projected or not. */
+#define SVY_ABORT_MARK "\xFF" "svy-abort: the program writing this stream failed; the data are incomplete"
+
 /* Temp dir for spools and atomic outputs. */
 const char *svy_tmpdir(void);
 

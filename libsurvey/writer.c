@@ -53,6 +53,7 @@ svy_writer *svy_writer_new(svy_format fmt)
     w->ops = ops;
     w->iso_dates = 1;
     w->row_count = -1;
+    w->timestamp = -1;
     return w;
 }
 
@@ -72,6 +73,7 @@ void svy_writer_set_labels(svy_writer *w, int on) { w->labels = on; }
 void svy_writer_set_missing_codes(svy_writer *w, int on) { w->missing_codes = on; }
 void svy_writer_set_iso_dates(svy_writer *w, int on) { w->iso_dates = on; }
 void svy_writer_set_row_count(svy_writer *w, long long n) { w->row_count = n; }
+void svy_writer_set_timestamp(svy_writer *w, long long t) { w->timestamp = t < 0 ? -1 : t; }
 
 static svy_status start(svy_writer *w, const char *name, const svy_schema *schema, svy_err *err)
 {
@@ -84,6 +86,8 @@ static svy_status start(svy_writer *w, const char *name, const svy_schema *schem
     svy_status st = w->ops->open(w, err);
     if (st == SVY_OK)
         w->opened = 1;
+    else
+        w->ops->release(w); /* what open allocated before it failed (fault injection found it leaked) */
     return st;
 }
 

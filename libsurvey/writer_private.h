@@ -18,7 +18,8 @@ typedef struct svy_writer_ops {
     svy_status (*write)(svy_writer *w, const svy_row *row, svy_err *err);
     /* Finish the bytes of the file; writer.c then commits it. */
     svy_status (*close)(svy_writer *w, svy_err *err);
-    /* Release w->impl (after close, or instead of it on failure). */
+    /* Release w->impl (after close, or instead of it on failure, including a
+     * failed open: it must cope with a half-built or NULL impl). */
     void (*release)(svy_writer *w);
 } svy_writer_ops;
 
@@ -33,6 +34,7 @@ struct svy_writer {
     int labels, missing_codes, iso_dates;
     long long row_count; /* declared, -1 when not */
     long long rows;      /* written */
+    long long timestamp; /* file creation time; < 0: SOURCE_DATE_EPOCH or now */
     int opened, closed;
 };
 

@@ -39,7 +39,7 @@ static void usage(void)
            "  -e, --encoding ENC   text encoding of the input, overriding what it declares\n"
            "      --log FILE       every changed cell: row,id,variable,old,new,rule,detail\n"
            "  -o, --output FILE    write here (atomically) instead of standard output;\n"
-           "                       the extension picks the format (csv, tsv, dta, sav)\n"
+           "                       a .tsv name writes TSV, anything else CSV\n"
            "  -q, --quiet          print only the summary, not each problem\n"
            "      --rejects FILE   every dropped row: row,id,rule,reason\n"
            "      --strict         stop at the first problem (exit 1)\n"
@@ -232,6 +232,13 @@ int main(int argc, char **argv)
     if (argc - optind > 1)
         svy_tool_usage_error("one input file at most");
     o.input = optind < argc ? argv[optind] : "-";
+    if (o.output) {
+        svy_format f = svy_format_from_path(o.output);
+        /* Stata and SPSS headers carry the row count, which a stream only
+         * knows at its end. */
+        if (f == SVY_FMT_DTA || f == SVY_FMT_SAV || f == SVY_FMT_ZSAV)
+            svy_tool_usage_error("svy-clean writes CSV or TSV; convert with svy-export -c for .dta or .sav");
+    }
     if (o.check && (o.output || o.log || o.rejects))
         svy_tool_usage_error("--check writes nothing: no -o, --log or --rejects");
 

@@ -24,7 +24,8 @@ typedef struct tab {
     const char *input;
     svy_est *est;
     svy_schema *schema; /* a copy, for labels */
-    int flag_nchs;
+    svy_codebook *cb;
+    svy_lang lang;
 } tab;
 
 static void usage(void)
@@ -33,7 +34,10 @@ static void usage(void)
            "Weighted rates, means and totals by domain, with design-based standard errors,\n"
            "confidence intervals, degrees of freedom and design effects (as R's survey package).\n"
            "\n"
-           "Design:\n"
+           "Design (flags override a codebook):\n"
+           "  -c, --codebook DIR      design roles, default outcomes (role outcome) and value\n"
+           "                          labels from a study codebook (codebooks/README.md)\n"
+           "      --lang zh|en        language of codebook labels (zh)\n"
            "  -w, --weight COL        sampling weight (default: 1 for every row)\n"
            "  -s, --strata COL        stratum\n"
            "  -p, --psu COL           primary sampling unit, nested in strata (default: each row)\n"
@@ -93,12 +97,53 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
     free(items);
 }
 
+/* Roles the flags left open come from the codebook: the design, and the
+ * outcomes (role outcome) when no estimate was asked for: a rate when the labelled codes are 0 and 1, the
+ * shares of the levels for other codes, a mean for numbers. */
+static void apply_codebook(tab *T)
+{
+    if (!T->d.weight)
+        T->d.weight = svy_codebook_role(T->cb, SVY_ROLE_WEIGHT);
+    if (!T->d.strata)
+        T->d.strata = svy_codebook_role(T->cb, SVY_ROLE_STRATA);
+    if (!T->d.psu)
+        T->d.psu = svy_codebook_role(T->cb, SVY_ROLE_PSU);
+    if (!T->d.fpc)
+        T->d.fpc = svy_codebook_role(T->cb, SVY_ROLE_FPC);
+    if (T->nouts == 0) {
+        size_t n = svy_codebook_roles(T->cb, SVY_ROLE_OUTCOME, NULL, 0);
+        const char **names = calloc(n + 1, sizeof *names);
+        if (!names)
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        svy_codebook_roles(T->cb, SVY_ROLE_OUTCOME, names, n);
+        for (size_t i = 0; i < n; i++) {
+            const svy_cb_var *v = svy_codebook_var(T->cb, (size_t)svy_codebook_find(T->cb, names[i]));
+            svy_stat stat = SVY_STAT_MEAN;
+            if (svy_cb_var_type(v) == SVY_CB_CODE) {
+                int binary = svy_cb_var_nlabels(v) > 0;
+                for (size_t k = 0; k < svy_cb_var_nlabels(v); k++) {
+                    double code = svy_cb_var_label_code(v, k);
+                    binary &= code == 0 || code == 1;
+                }
+                stat = binary ? SVY_STAT_RATE : SVY_STAT_SHARE;
+            }
+            add_outs(T, stat, names[i]);
+        }
+        free(names);
+    }
+}
+
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     tab *T = ctx;
     T->schema = svy_schema_clone(schema);
     if (!T->schema)
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (T->cb) {
+        svy_status st = svy_codebook_apply_labels(T->cb, T->schema, T->lang, err);
+        if (st != SVY_OK)
+            return st;
+    }
     return svy_est_bind(T->est, T->schema, err);
 }
 
@@ -115,6 +160,7 @@ enum {
     OPT_FLAG,
     OPT_FPC,
     OPT_LABELS,
+    OPT_LANG,
     OPT_LAYOUT,
     OPT_LEVEL,
     OPT_LONELY,
@@ -130,6 +176,7 @@ enum {
 static const struct option long_opts[] = {
     {"by", required_argument, NULL, 'b'},
     {"ci", required_argument, NULL, OPT_CI},
+    {"codebook", required_argument, NULL, 'c'},
     {"cv", no_argument, NULL, OPT_CV},
     {"df", required_argument, NULL, OPT_DF},
     {"flag", required_argument, NULL, OPT_FLAG},
@@ -137,6 +184,7 @@ static const struct option long_opts[] = {
     {"fpc", required_argument, NULL, OPT_FPC},
     {"help", no_argument, NULL, 'h'},
     {"labels", no_argument, NULL, OPT_LABELS},
+    {"lang", required_argument, NULL, OPT_LANG},
     {"layout", required_argument, NULL, OPT_LAYOUT},
     {"level", required_argument, NULL, OPT_LEVEL},
     {"lonely", required_argument, NULL, OPT_LONELY},
@@ -172,13 +220,17 @@ int main(int argc, char **argv)
     svy_design_init(&T.d);
     svy_table_opts_init(&T.t);
     char **by_alloc = NULL;
+    const char *codebook = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "b:f:ho:p:r:s:Vw:", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:c:f:ho:p:r:s:Vw:", long_opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             free(by_alloc);
             by_alloc = svy_tool_split_list(optarg, &T.nby);
             T.by = by_alloc;
+            break;
+        case 'c':
+            codebook = optarg;
             break;
         case 'f':
             if (!svy_table_format_parse(optarg, &T.t.format))
@@ -236,6 +288,14 @@ int main(int argc, char **argv)
         case OPT_LABELS:
             T.t.labels = 1;
             break;
+        case OPT_LANG:
+            if (strcmp(optarg, "zh") == 0)
+                T.lang = SVY_LANG_ZH;
+            else if (strcmp(optarg, "en") == 0)
+                T.lang = SVY_LANG_EN;
+            else
+                svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
+            break;
         case OPT_LAYOUT:
             if (!svy_table_layout_parse(optarg, &T.t.layout))
                 svy_tool_usage_error("--layout: '%s' is neither long nor wide", optarg);
@@ -278,13 +338,19 @@ int main(int argc, char **argv)
     if (optind + 1 < argc)
         svy_tool_usage_error("one input at most, got %d", argc - optind);
     T.input = optind < argc ? argv[optind] : "-";
+    svy_err err;
+    svy_err_clear(&err);
+    if (codebook) {
+        if (svy_codebook_load(codebook, &T.cb, &err) != SVY_OK)
+            return svy_tool_report(&err);
+        apply_codebook(&T);
+    }
     if (T.nouts == 0)
-        svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean or --total");
+        svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean or --total%s",
+                             codebook ? " (the codebook has no outcome)" : "");
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */
 
-    svy_err err;
-    svy_err_clear(&err);
     T.est = svy_est_new(&T.d, (const char *const *)T.by, T.nby, &err);
     if (!T.est)
         return svy_tool_report(&err);
@@ -357,5 +423,6 @@ done:
     }
     free(T.outs);
     free(by_alloc);
+    svy_codebook_free(T.cb);
     return rc;
 }

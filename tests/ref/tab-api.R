@@ -1,4 +1,6 @@
-# Reference values for svy-tab: R survey on R's api data.
+# Reference values for svy-tab: R survey on R's api data and on the NSFE-2021
+# sample (tests/data/nsfe-2021.csv: samples/nsfe-2021-raw.csv cleaned by
+# svy-clean -c codebooks/nsfe-2021, the design and outcome columns).
 # Run from the repository root:  Rscript tests/ref/tab-api.R
 # Writes tests/data/api{strat,clus1,clus2}.csv (the inputs) and
 # tests/ref/tab-cases.csv (one design per case) and tests/ref/tab-api.csv
@@ -35,7 +37,7 @@ wr(clus2, "tests/data/apiclus2.csv")
 # Estimate from the files as written, so R and svy-tab see the same doubles.
 rd <- function(f) read.csv(f, stringsAsFactors = FALSE, na.strings = "")
 datasets <- list(apistrat = rd("tests/data/apistrat.csv"), apiclus1 = rd("tests/data/apiclus1.csv"),
-                 apiclus2 = rd("tests/data/apiclus2.csv"))
+                 apiclus2 = rd("tests/data/apiclus2.csv"), "nsfe-2021" = rd("tests/data/nsfe-2021.csv"))
 
 # One case = one design and one set of outcomes, as svy-tab would be asked.
 cases <- list(
@@ -67,6 +69,16 @@ cases <- list(
        by = "", rates = "sch_wide,comp_imp", means = "api00", totals = "",
        lonely = "fail", df = "10", level = 99)
 )
+nsfe_rates <- "pension_emp,pension_res,medical_emp,medical_res,injury,unemployment,maternity,might_stop,any_scheme"
+cases[[length(cases) + 1]] <- list(id = "nsfe_cat", data = "nsfe-2021", strata = "province", psu = "city",
+     weight = "weight", fpc = "fpc", by = "category", rates = nsfe_rates, means = "income", totals = "",
+     shares = "labour", lonely = "fail", df = "domain", level = 95)
+cases[[length(cases) + 1]] <- list(id = "nsfe_gender_hukou", data = "nsfe-2021", strata = "province", psu = "city",
+     weight = "weight", fpc = "fpc", by = "gender,hukou", rates = nsfe_rates, means = "", totals = "",
+     shares = "", lonely = "fail", df = "domain", level = 95)
+cases[[length(cases) + 1]] <- list(id = "nsfe_all_full", data = "nsfe-2021", strata = "province", psu = "city",
+     weight = "weight", fpc = "fpc", by = "", rates = nsfe_rates, means = "income", totals = "",
+     shares = "category", lonely = "fail", df = "full", level = 90)
 for (rule in c("remove", "certainty", "adjust", "average")) {
   cases[[length(cases) + 1]] <- list(id = paste0("lonely_", rule), data = "apiclus1", strata = "lstr",
        psu = "dnum", weight = "pw", fpc = "", by = "stype", rates = "sch_wide,awards=Yes",
@@ -122,9 +134,11 @@ for (cs in cases) {
   for (o in outs) des$variables[[paste0(".y_", o$name)]] <- o$v
   byv <- split1(cs$by)
   dom <- if (length(byv)) do.call(paste, c(lapply(byv, function(b) as.character(d[[b]])), sep = "|")) else rep("", nrow(d))
+  # a row with a missing by value is in the design but in no domain (svyby drops NA levels)
+  if (length(byv)) dom[Reduce(`|`, lapply(byv, function(b) is.na(d[[b]])))] <- NA
   alpha <- 1 - cs$level / 100
-  for (lev in sort(unique(dom))) {
-    sub <- des[dom == lev, ]
+  for (lev in sort(unique(na.omit(dom)))) {
+    sub <- des[!is.na(dom) & dom == lev, ]
     dfv <- switch(cs$df, domain = degf(sub), full = degf(des), inf = Inf, as.numeric(cs$df))
     for (o in outs) {
       yname <- paste0(".y_", o$name)

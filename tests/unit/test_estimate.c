@@ -284,3 +284,174 @@ Test(estimate, agrees_with_r_survey_on_api_data)
     table_free(&cases);
     table_free(&ref);
 }
+
+Test(estimate, quantiles_match_r_where_gsl_beta_inverse_gives_up)
+{
+    /* R: qbeta(0.005, 2000.5, 3000.7), qbeta(0.025, 45000.3, 1e5),
+     * qbeta(0.975, 3.2, 1e6), qt(0.975, 13), qt(0.975, Inf) */
+    struct {
+        double got, want;
+    } c[] = {
+        {svy_qbeta(0.005, 2000.5, 3000.7), 0.38224037038418257},
+        {svy_qbeta(0.025, 45000.3, 1e5), 0.30796750872997952},
+        {svy_qbeta(0.975, 3.2, 1e6), 7.5401495138149511e-06},
+        {svy_qbeta(0.025, 30.5, 40.2), 0.31896303929527553},
+        {svy_qt(0.975, 13), 2.1603686564627922},
+        {svy_qt(0.975, INFINITY), 1.959963984540054},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++)
+        cr_assert(fabs(c[i].got - c[i].want) <= 1e-11 * fabs(c[i].want), "quantile %zu: %.17g, R %.17g", i,
+                  c[i].got, c[i].want);
+    cr_assert(isnan(svy_qt(0.975, 0)), "no t quantile on 0 df: intervals are left empty");
+}
+
+/* Push rows of text through a fresh estimator; returns the status of the
+ * first failing call. */
+static svy_status push_text(const char *const *head, size_t ncol, const char *const *cells, size_t nrow,
+                            svy_design *d, svy_stat stat, svy_err *err)
+{
+    svy_schema *s = svy_schema_new();
+    for (size_t i = 0; i < ncol; i++)
+        cr_assert(svy_schema_add(s, head[i], SVY_VAR_UNTYPED, err), "schema");
+    svy_est *e = svy_est_new(d, NULL, 0, err);
+    cr_assert(e, "new");
+    svy_status st = svy_est_add_outcome(e, stat, "y", NULL, err);
+    if (st == SVY_OK)
+        st = svy_est_bind(e, s, err);
+    svy_value *v = calloc(ncol, sizeof *v);
+    for (size_t r = 0; r < nrow && st == SVY_OK; r++) {
+        for (size_t c = 0; c < ncol; c++) {
+            memset(&v[c], 0, sizeof v[c]);
+            v[c].type = SVY_VAL_STR;
+            v[c].str = cells[r * ncol + c];
+            v[c].len = strlen(v[c].str);
+            v[c].missing = v[c].len ? SVY_MISS_NONE : SVY_MISS_SYSTEM;
+        }
+        svy_row row = {.index = (long long)r + 1, .nvals = ncol, .vals = v};
+        st = svy_est_push(e, &row, err);
+    }
+    if (st == SVY_OK)
+        st = svy_est_finish(e, err);
+    free(v);
+    svy_est_free(e);
+    svy_schema_free(s);
+    return st;
+}
+
+Test(estimate, bad_rows_name_the_column_and_row)
+{
+    const char *head[] = {"st", "psu", "w", "y"};
+    svy_design d;
+    svy_design_init(&d);
+    d.strata = "st";
+    d.psu = "psu";
+    d.weight = "w";
+    svy_err err;
+    const char *neg[] = {"1", "1", "2", "0", "1", "2", "-1", "1"};
+    cr_assert_eq(push_text(head, 4, neg, 2, &d, SVY_STAT_RATE, &err), SVY_E_DATA, "negative weight fails");
+    cr_assert(err.row == 2 && strcmp(err.var, "w") == 0, "row 2, column w: row %lld var %s", err.row, err.var);
+    const char *two[] = {"1", "1", "2", "0", "1", "2", "1", "2"};
+    cr_assert_eq(push_text(head, 4, two, 2, &d, SVY_STAT_RATE, &err), SVY_E_DATA, "rate of 2 fails");
+    cr_assert(err.row == 2 && strcmp(err.var, "y") == 0 && strstr(err.msg, "0 or 1"), "says why: %s", err.msg);
+    const char *nost[] = {"", "1", "2", "0"};
+    cr_assert_eq(push_text(head, 4, nost, 1, &d, SVY_STAT_RATE, &err), SVY_E_DATA, "missing stratum fails");
+    cr_assert(strcmp(err.var, "st") == 0, "names the strata column: %s", err.var);
+    const char *lonely[] = {"1", "1", "2", "0", "1", "2", "2", "1", "2", "3", "1", "1"};
+    cr_assert_eq(push_text(head, 4, lonely, 3, &d, SVY_STAT_RATE, &err), SVY_E_DATA, "lonely PSU fails");
+    cr_assert(strstr(err.msg, "stratum '2'") && strstr(err.msg, "--lonely"), "names stratum and option: %s",
+              err.msg);
+    d.lonely = SVY_LONELY_REMOVE;
+    cr_assert_eq(push_text(head, 4, lonely, 3, &d, SVY_STAT_RATE, &err), SVY_OK, "remove accepts it: %s", err.msg);
+    d.strata = "nope";
+    cr_assert_eq(push_text(head, 4, lonely, 3, &d, SVY_STAT_RATE, &err), SVY_E_USAGE, "unknown column");
+    cr_assert(strstr(err.msg, "nope"), "names it: %s", err.msg);
+}
+
+Test(estimate, new_rejects_impossible_designs)
+{
+    svy_design d;
+    svy_design_init(&d);
+    svy_err err;
+    d.level = 95; /* a percentage where a fraction belongs */
+    cr_assert_null(svy_est_new(&d, NULL, 0, &err), "level must be a fraction");
+    cr_assert_eq(err.code, SVY_E_USAGE, "usage error");
+    svy_design_init(&d);
+    d.df_rule = SVY_DF_FIXED;
+    d.df = 0;
+    cr_assert_null(svy_est_new(&d, NULL, 0, &err), "fixed df must be positive");
+}
+
+Test(estimate, overall_row_equals_r_on_the_whole_sample)
+{
+    /* strat_dom (by comp_imp) and strat_all (no by) share their design: the
+     * --overall row of the first must be R's numbers for the second. */
+    table cases = load("tests/ref/tab-cases.csv");
+    table ref = load("tests/ref/tab-api.csv");
+    size_t ci = 0;
+    while (ci < cases.nrow && strcmp(cases.cell[ci][col(&cases, "id")], "strat_dom") != 0)
+        ci++;
+    cr_assert(ci < cases.nrow, "case strat_dom exists");
+    svy_err err;
+    svy_status st;
+    svy_est *e = run_case(&cases, ci, SVY_CI_BETA, 1, &err, &st);
+    cr_assert_eq(st, SVY_OK, "strat_dom with --overall: %s", err.msg);
+    size_t compared = 0;
+    const char *fields[] = {"estimate", "se", "ci_low", "ci_high", "df", "deff", "weighted_n"};
+    for (size_t i = 0; i < svy_est_count(e); i++) {
+        const svy_est_result *x = svy_est_get(e, i);
+        if (!svy_est_domain_is_overall(e, x->domain))
+            continue;
+        for (size_t r = 0; r < ref.nrow; r++) {
+            char **R = ref.cell[r];
+            if (strcmp(R[col(&ref, "case")], "strat_all") || strcmp(R[col(&ref, "variable")], x->variable) ||
+                (strcmp(R[col(&ref, "kind")], "rate") == 0 && strcmp(R[col(&ref, "ci")], "beta")))
+                continue;
+            double ours[] = {x->estimate, x->se, x->ci_low, x->ci_high, x->df, x->deff, x->weighted_n};
+            for (size_t k = 0; k < 7; k++)
+                cr_assert(close_enough(ours[k], R[col(&ref, fields[k])]), "overall %s %s: %.17g, R %s", x->variable,
+                          fields[k], ours[k], R[col(&ref, fields[k])]);
+            compared++;
+        }
+    }
+    cr_assert_eq(compared, 5, "sch_wide, hi_acs, api00, acs_k3 and enroll compared (%zu)", compared);
+    svy_est_free(e);
+    table_free(&cases);
+    table_free(&ref);
+}
+
+Test(estimate, nchs_flags_follow_the_standard)
+{
+    /* 40 PSUs of 25 rows, p about 0.5: n = 1000, narrow interval -> shown;
+     * the same with every row weighted alike but only 20 rows -> n < 30 -> suppressed. */
+    svy_design d;
+    svy_design_init(&d);
+    d.psu = "psu";
+    d.nchs = 1;
+    svy_err err;
+    for (int small = 0; small < 2; small++) {
+        svy_schema *s = svy_schema_new();
+        cr_assert(svy_schema_add(s, "psu", SVY_VAR_UNTYPED, &err) && svy_schema_add(s, "y", SVY_VAR_UNTYPED, &err),
+                  "schema");
+        svy_est *e = svy_est_new(&d, NULL, 0, &err);
+        cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_RATE, "y", NULL, &err), SVY_OK, "add");
+        cr_assert_eq(svy_est_bind(e, s, &err), SVY_OK, "bind");
+        int nrow = small ? 20 : 1000, per = small ? 2 : 25;
+        for (int r = 0; r < nrow; r++) {
+            char psu[16], y[2] = {(char)('0' + (r * 7 % 3 == 0)), 0};
+            snprintf(psu, sizeof psu, "%d", r / per);
+            svy_value v[2] = {{.type = SVY_VAL_STR, .str = psu, .len = strlen(psu)},
+                              {.type = SVY_VAL_STR, .str = y, .len = 1}};
+            svy_row row = {.index = r + 1, .nvals = 2, .vals = v};
+            cr_assert_eq(svy_est_push(e, &row, &err), SVY_OK, "push: %s", err.msg);
+        }
+        cr_assert_eq(svy_est_finish(e, &err), SVY_OK, "finish: %s", err.msg);
+        const svy_est_result *r = svy_est_get(e, 0);
+        if (small)
+            cr_assert(r->flags & SVY_FLAG_SUPPRESS, "n = 20 < 30 is suppressed (flags %u)", r->flags);
+        else
+            cr_assert_eq(r->flags, 0, "n = 1000, 39 df, p = %g se = %g is shown (flags %u)", r->estimate, r->se,
+                         r->flags);
+        svy_est_free(e);
+        svy_schema_free(s);
+    }
+}

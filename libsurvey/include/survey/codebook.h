@@ -50,7 +50,7 @@ typedef enum svy_lang { SVY_LANG_ZH = 0, SVY_LANG_EN } svy_lang;
 
 /* "id", "weight", ... ; "" for SVY_ROLE_NONE. */
 SVY_API const char *svy_role_name(svy_role role);
-/* Role from its name; SVY_ROLE_NONE for "" and -1 cast for an unknown name. */
+/* Role from its name (caseless; "" is SVY_ROLE_NONE): 1 when known, 0 not. */
 SVY_API int svy_role_from_name(const char *name, svy_role *out);
 
 /* Load DIR/variables.csv and the other files of the folder.  Every pattern

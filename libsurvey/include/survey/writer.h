@@ -49,6 +49,11 @@ SVY_API void svy_writer_set_iso_dates(svy_writer *w, int on);
  * headers carry it; writing a different number is an error at close. */
 SVY_API void svy_writer_set_row_count(svy_writer *w, long long n);
 
+/* Creation time stored in .dta/.sav headers, in seconds since 1970.  By
+ * default the SOURCE_DATE_EPOCH environment variable when set (reproducible
+ * builds), else the current time. */
+SVY_API void svy_writer_set_timestamp(svy_writer *w, long long epoch_seconds);
+
 /* Open the output for this schema (copied).  "-" is standard output. */
 SVY_API svy_status svy_writer_open(svy_writer *w, const char *path, const svy_schema *schema, svy_err *err);
 /* Write to a stream the caller owns and closes (no atomic rename). */

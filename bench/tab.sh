@@ -1,0 +1,63 @@
+#!/bin/sh
+# svy-tab against R survey (data.table::fread + svydesign + svyby) on the same
+# CSV, in the same run: wall time and peak memory from /usr/bin/time -v, and
+# a check that both give the same estimates and SEs (1e-9 relative).
+# Usage: bench/tab.sh [BUILD_DIR]   (env: SIZES="100000 1000000", BIG=10000000, RUNS=3)
+# Needs: .ci/bootstrap bench (R survey, data.table, GNU time).
+set -eu
+build=${1:-build}
+here=$(cd "$(dirname "$0")/.." && pwd)
+tab="$here/$build/tools/svy-tab"
+[ -x "$tab" ] || { echo "bench/tab.sh: build first (no $tab)" >&2; exit 1; }
+work=${TMPDIR:-/tmp}/svy-bench-tab
+mkdir -p "$work"
+cc -O2 -o "$work/gen-tab" "$here/bench/gen-tab.c"
+SIZES=${SIZES:-"100000 1000000"}
+BIG=${BIG-10000000}
+RUNS=${RUNS:-3}
+args="-s province -p psu -w weight -b category,gender,province -r y1,y2,y3,y4,y5,y6"
+
+# peak RSS (MB) and elapsed (s) of one command, from GNU time -v
+measure() {
+  /usr/bin/time -v "$@" 2> "$work/time.txt" > /dev/null
+  rss=$(awk -F': ' '/Maximum resident/ {printf "%.1f", $2/1024}' "$work/time.txt")
+  el=$(awk -F': ' '/Elapsed \(wall/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%.2f", s}' "$work/time.txt")
+  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$work/time.txt")
+  echo "$el $rss $cpu"
+}
+
+best() { # best of RUNS by wall time: prints "seconds MB cpu-seconds"
+  b=""; for i in $(seq "$RUNS"); do r=$(measure "$@"); if [ -z "$b" ] || awk -v a="${r%% *}" -v c="${b%% *}" 'BEGIN{exit !(a<c)}'; then b=$r; fi; done; echo "$b"
+}
+f1() { echo "$1" | cut -d' ' -f1; }
+f2() { echo "$1" | cut -d' ' -f2; }
+f3() { echo "$1" | cut -d' ' -f3; }
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+echo
+echo "| rows | svy-tab s | svy-tab CPU s | svy-tab MB | R s | R CPU s | R MB | R / svy-tab (wall) | max rel diff est, se |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in $SIZES; do
+  f="$work/tab-$n.csv"
+  [ -s "$f" ] || "$work/gen-tab" "$n" > "$f"
+  s=$(best "$tab" $args "$f")
+  r=$(measure Rscript "$here/bench/tab.R" "$f" "$work/r-$n.csv")
+  # shellcheck disable=SC2086
+  "$tab" $args "$f" > "$work/svy-$n.csv"
+  diff=$(awk -F, 'NR==FNR { if (FNR>1) { est[$1","$2","$3","$4]=$5; se[$1","$2","$3","$4]=$6 } ; next }
+    FNR==1 { for (i=1;i<=NF;i++) h[i]=$i; next }
+    { for (j=1;j<=6;j++) { k=$1","$2","$3",y"j; for (i=1;i<=NF;i++) { if (h[i]=="y"j) re=$i; if (h[i]=="se.y"j || h[i]=="se"j) rs=$i }
+        if (!(k in est)) { print "missing " k; exit 1 }
+        d=(est[k]-re)/re; if (d<0) d=-d; if (d>m) m=d; d=(se[k]-rs)/rs; if (d<0) d=-d; if (d>m) m=d; c++ } }
+    END { printf "%.1e (%d cells)", m, c }' "$work/svy-$n.csv" "$work/r-$n.csv")
+  ratio=$(awk -v a="$(f1 "$r")" -v b="$(f1 "$s")" 'BEGIN{printf "%.0f", a/b}')
+  echo "| $n | $(f1 "$s") | $(f3 "$s") | $(f2 "$s") | $(f1 "$r") | $(f3 "$r") | $(f2 "$r") | $ratio | $diff |"
+done
+if [ -n "$BIG" ]; then
+  f="$work/tab-$BIG.csv"
+  [ -s "$f" ] || "$work/gen-tab" "$BIG" > "$f"
+  s=$(best "$tab" $args "$f")
+  echo "| $BIG | $(f1 "$s") | $(f3 "$s") | $(f2 "$s") | (not run) | | | | |"
+fi
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,0 +1,18 @@
+#!/bin/sh
+# make demo: rebuild the NSFE-2021 report from the raw sample and show its
+# headline table.  Usage: samples/demo.sh BUILD-DIR
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-$top/build}" && pwd)
+out="$top/samples/report/out"
+make -s -C "$top/samples/report" BIN="$build/tools" OUT="$out"
+echo
+echo "Participation in each scheme by worker category, NSFE-2021 sample (weighted, 95% CI):"
+echo
+cat "$out/by-category.md"
+echo
+echo "Cleaning summary:"
+sed 's/^/  /' "$out/clean-summary.txt" | tail -n 3
+echo
+echo "Tables (csv, md, tex) and figures (svg) are in samples/report/out/:"
+( cd "$out" && ls *.md *.svg | sed 's/^/  /' )
