@@ -300,6 +300,10 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
     if (r->head_len == 0)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "empty file: no header and no data");
     const char *fmt = svy_detect_format(r->head, r->head_len);
+    /* SPSS 21+ password protection wraps the .sav in its own container. */
+    if (!fmt && r->head_len >= 20 && memcmp(r->head + 8, "ENCRYPTEDSAV", 12) == 0)
+        return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL,
+                           "password-encrypted SPSS file: save it without a password in SPSS first");
     if (!fmt)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL,
                            "not a survey file of any supported format (Stata .dta, SPSS .sav/.zsav/.por, "
