@@ -545,6 +545,23 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
         }
         return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
                            "%s file ends early or is corrupt: %s%s", c->r->format, rsmsg, extra);
+    case READSTAT_ERROR_UNSUPPORTED_FILE_FORMAT_VERSION:
+        if (!strcmp(c->r->format, "dta")) {
+            unsigned char b = 0;
+            const char *path = svy_reader_input_path(c->r);
+            int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+            if (fd >= 0) {
+                if (pread(fd, &b, 1, 0) != 1)
+                    b = 0;
+                close(fd);
+            }
+            if (b >= 0x66 && b < 0x68)
+                return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL,
+                                   "Stata file format %d (Stata 1 and 2) is older than ReadStat reads "
+                                   "(104 and later); save it again in a newer Stata", b);
+        }
+        return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL, "unsupported version of the %s format%s",
+                           c->r->format, extra);
     case READSTAT_ERROR_ROW_COUNT_MISMATCH:
         return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
                            "%s file has fewer rows than its header says (truncated?)%s", c->r->format, extra);
