@@ -248,7 +248,8 @@ static int on_variable(int index, readstat_variable_t *rv, const char *val_label
     if (svy_var_set_label(v, label) || svy_var_set_format(v, format) ||
         (val_labels && *val_labels && svy_var_set_labelset_name(v, val_labels)))
         return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, name, "out of memory"));
-    svy_var_set_width(v, readstat_variable_get_storage_width(rv));
+    if (type == SVY_VAR_STRING)
+        svy_var_set_width(v, readstat_variable_get_storage_width(rv));
 
     int nm = readstat_variable_get_missing_ranges_count(rv);
     for (int i = 0; i < nm; i++) {

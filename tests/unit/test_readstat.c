@@ -733,3 +733,43 @@ Test(readstat, sas7bdat_with_catalog_and_xpt)
     check_sas(xpt, NULL, "xpt");
     remove_tmpdir();
 }
+
+/* Chinese survey files often hold GBK/GB18030 text: refused as it is, read
+ * with the encoding named, in .dta and .sav alike. */
+Test(readstat, gb18030_text_with_encoding)
+{
+    const char *exts[] = {"dta", "sav"};
+    svy_format fmts[] = {SVY_FMT_DTA, SVY_FMT_SAV};
+    /* 北京 and 上海市 in GB18030 */
+    const char *gbk[] = {"\xb1\xb1\xbe\xa9", "\xc9\xcf\xba\xa3\xca\xd0"};
+    for (int k = 0; k < 2; k++) {
+        make_tmpdir();
+        char path[128];
+        snprintf(path, sizeof path, "%s/gbk.%s", tmpdir, exts[k]);
+        svy_err err;
+        svy_schema *s = svy_schema_new();
+        svy_var *v = svy_schema_add(s, "city", SVY_VAR_STRING, &err);
+        svy_var_set_width(v, 8);
+        svy_writer *w = svy_writer_new(fmts[k]);
+        svy_writer_set_row_count(w, 2);
+        cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK, "%s", err.msg);
+        for (int r = 0; r < 2; r++) {
+            svy_value val = {.type = SVY_VAL_STR, .str = gbk[r], .len = strlen(gbk[r])};
+            svy_row row = {.index = r + 1, .nvals = 1, .vals = &val};
+            cr_assert_eq(svy_writer_write(w, &row, &err), SVY_OK, "%s", err.msg);
+        }
+        cr_assert_eq(svy_writer_close(w, &err), SVY_OK, "%s", err.msg);
+        svy_writer_free(w);
+        svy_schema_free(s);
+        got g;
+        cr_assert_eq(read_file(path, NULL, &g, &err), SVY_E_ENCODING, "%s: GBK bytes are not UTF-8", exts[k]);
+        cr_assert_eq(err.row, 1, "%s: the row is named", exts[k]);
+        cr_assert_eq(err.col, 1, "%s: the column is named", exts[k]);
+        got_free(&g);
+        cr_assert_eq(read_file(path, "GB18030", &g, &err), SVY_OK, "%s with GB18030: %s", exts[k], err.msg);
+        cr_assert_str_eq(g.rows[0][0].str, "北京", "%s: converted", exts[k]);
+        cr_assert_str_eq(g.rows[1][0].str, "上海市", "%s: converted", exts[k]);
+        got_free(&g);
+        remove_tmpdir();
+    }
+}
