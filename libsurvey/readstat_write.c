@@ -51,6 +51,7 @@ typedef enum date_conv {
 typedef struct rs_wcol {
     readstat_variable_t *rv;
     int is_str, is_strl;
+    int itype;          /* .dta: 1, 2, 4 for Stata byte, int, long storage; 0 double */
     size_t width;
     date_conv conv;
 } rs_wcol;
@@ -342,6 +343,14 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
             }
             c->width = width;
         }
+        const char *numfmt = c->is_str ? NULL : target_format(v, from, dta, &c->conv);
+        /* Whole numbers the caller vouches for go in Stata's integer types,
+         * as Stata itself would store them (a quarter of the bytes). */
+        size_t nw = c->is_str ? 0 : svy_var_width(v);
+        if (dta && c->conv == CONV_NONE && (nw == 1 || nw == 2 || nw == 4)) {
+            c->itype = (int)nw;
+            t = nw == 1 ? READSTAT_TYPE_INT8 : nw == 2 ? READSTAT_TYPE_INT16 : READSTAT_TYPE_INT32;
+        }
         svy_status st;
         readstat_label_set_t *ls = label_set_for(w, i, err, &st);
         if (st != SVY_OK)
@@ -352,9 +361,8 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
         if (*svy_var_label(v))
             readstat_variable_set_label(c->rv, svy_var_label(v));
         if (!c->is_str) {
-            const char *f = target_format(v, from, dta, &c->conv);
-            if (f)
-                readstat_variable_set_format(c->rv, f);
+            if (numfmt)
+                readstat_variable_set_format(c->rv, numfmt);
         } else if (!dta && svy_var_format(v)[0] == 'A') {
             readstat_variable_set_format(c->rv, svy_var_format(v));
         } else if (dta && svy_var_format(v)[0] == '%' && !c->is_strl) {
@@ -457,6 +465,19 @@ static svy_status rs_write(svy_writer *w, const svy_row *row, svy_err *err)
                                        svy_var_name(svy_schema_var(w->schema, i)),
                                        "%g cannot be stored in SPSS, which keeps the extreme doubles "
                                        "for system missing, LO and HI", d);
+                if (c->itype) {
+                    static const double lo[] = {0, -127, -32767, 0, -2147483647.0};
+                    static const double hi[] = {0, 100, 32740, 0, 2147483620.0};
+                    if (d != floor(d) || d < lo[c->itype] || d > hi[c->itype])
+                        return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1,
+                                           svy_var_name(svy_schema_var(w->schema, i)),
+                                           "%.17g does not fit the Stata %s storage declared for the variable",
+                                           d, c->itype == 1 ? "byte" : c->itype == 2 ? "int" : "long");
+                    e = c->itype == 1   ? readstat_insert_int8_value(m->rw, c->rv, (int8_t)d)
+                        : c->itype == 2 ? readstat_insert_int16_value(m->rw, c->rv, (int16_t)d)
+                                        : readstat_insert_int32_value(m->rw, c->rv, (int32_t)d);
+                    goto check;
+                }
                 e = readstat_insert_double_value(m->rw, c->rv, d);
             }
         } else {
