@@ -23,25 +23,46 @@ typedef struct intern {
     size_t alen, acap;
 } intern;
 
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* Keys are short (level texts, 21-byte cell keys): fixed-size overlapping
+ * loads instead of a byte loop, as wyhash does. */
 static uint64_t hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t k;
-        memcpy(&k, s, 8);
-        h = (h ^ k) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        s += 8;
-        n -= 8;
+    uint64_t a, b;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&a, s + i, 8);
+            h = mix64(h ^ a) * 0xff51afd7ed558ccdull;
+        }
+        if (i < n) {
+            memcpy(&a, s + n - 8, 8);
+            h = mix64(h ^ a) * 0xc4ceb9fe1a85ec53ull;
+        }
+        return mix64(h);
     }
-    uint64_t k = 0;
-    memcpy(&k, s, n);
-    h = (h ^ k) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    h *= 0x9E3779B97F4A7C15ull;
-    h ^= h >> 32;
-    return h;
+    if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = x;
+        b = y;
+    } else if (n) {
+        a = ((uint64_t)s[0] << 16) | ((uint64_t)s[n / 2] << 8) | s[n - 1];
+        b = 0;
+    } else {
+        a = b = 0;
+    }
+    return mix64(h ^ (a << 32 | b) ^ (b * 0xc4ceb9fe1a85ec53ull));
 }
 
 static void intern_free(intern *it)
@@ -216,6 +237,10 @@ struct svy_weight {
 
     char *keybuf;
     size_t keycap;
+    /* Last unit seen for each margin cell, when the margin cells are few:
+     * rows mostly repeat a cell's weight and class, so this skips hashing. */
+    uint32_t *cell_cache; /* unit + 1; 0 empty */
+    uint64_t ncells_dense;
     svy_weight_report rep;
 };
 
@@ -274,6 +299,7 @@ void svy_weight_free(svy_weight *w)
     free(w->resp_units);
     free(w->acc);
     free(w->keybuf);
+    free(w->cell_cache);
     free(w);
 }
 
@@ -744,6 +770,11 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
             return svy_err_set(err, SVY_E_LIMIT, NULL, 0, 0, NULL, "margins cross too many levels");
         stride *= w->mvars[i].ncat ? w->mvars[i].ncat : 1;
     }
+    if (stride <= ((uint64_t)1 << 20)) {
+        w->ncells_dense = stride;
+        if (!(w->cell_cache = svy_calloc((size_t)stride, sizeof *w->cell_cache)))
+            return nomem(err);
+    }
     return SVY_OK;
 }
 
@@ -914,6 +945,30 @@ static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigne
     return SVY_OK;
 }
 
+/* The unit of a key through the per-cell cache, or -1. */
+static long cached_unit(const svy_weight *w, const unsigned char *key)
+{
+    uint64_t vcell;
+    memcpy(&vcell, key, 8);
+    if (vcell >= w->ncells_dense)
+        return -1;
+    uint32_t c = w->cell_cache[vcell];
+    if (!c)
+        return -1;
+    const unit *u = &w->units[c - 1];
+    if (memcmp(&u->w0, key + 8, 8) != 0 || memcmp(&u->nr, key + 16, 4) != 0 || u->resp != key[20])
+        return -1;
+    return (long)c - 1;
+}
+
+static void remember_unit(svy_weight *w, const unsigned char *key, long e)
+{
+    uint64_t vcell;
+    memcpy(&vcell, key, 8);
+    if (vcell < w->ncells_dense)
+        w->cell_cache[vcell] = (uint32_t)e + 1;
+}
+
 svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
 {
     SVY_FAIL_IF(!w->begun || w->fitted, err, SVY_E_USAGE, "rows must come between begin and fit");
@@ -921,10 +976,13 @@ svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
     svy_status st = row_key(w, row, 1, key, err);
     if (st)
         return st;
-    int added;
-    long e = intern_add(&w->units_ix, key, UNIT_KEY_LEN, &added);
-    if (e < 0)
-        return nomem(err);
+    int added = 0;
+    long e = cached_unit(w, key);
+    if (e < 0) {
+        e = intern_add(&w->units_ix, key, UNIT_KEY_LEN, &added);
+        if (e < 0)
+            return nomem(err);
+    }
     if (added) {
         if (!svy_grow((void **)&w->units, &w->unitcap, (size_t)e + 1, sizeof *w->units))
             return nomem(err);
@@ -936,6 +994,7 @@ svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
         u->resp = key[20];
         u->first_row = row->index;
     }
+    remember_unit(w, key, e);
     w->units[e].n++;
     w->rep.rows++;
     return SVY_OK;
@@ -1335,17 +1394,31 @@ svy_status svy_weight_fit(svy_weight *w, svy_err *err)
     return SVY_OK;
 }
 
-svy_status svy_weight_lookup(const svy_weight *w, const svy_row *row, double *weight, svy_err *err)
+svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
+                                  svy_err *err)
 {
     SVY_FAIL_IF(!w->fitted, err, SVY_E_USAGE, "lookup before fit");
     unsigned char key[UNIT_KEY_LEN];
+    /* row_key only reuses the scratch key buffer: no visible state changes. */
     svy_status st = row_key((svy_weight *)w, row, 0, key, err);
     if (st)
         return st;
-    long e = intern_find(&w->units_ix, key, UNIT_KEY_LEN);
-    SVY_FAIL_IF(e < 0, err, SVY_E_DATA, "row %lld: the data changed between the two passes", row->index);
+    long e = cached_unit(w, key);
+    if (e < 0) {
+        e = intern_find(&w->units_ix, key, UNIT_KEY_LEN);
+        SVY_FAIL_IF(e < 0, err, SVY_E_DATA, "row %lld: the data changed between the two passes", row->index);
+        /* The cache is not part of the observable state. */
+        remember_unit((svy_weight *)w, key, e);
+    }
     *weight = w->units[e].w;
+    if (cell)
+        *cell = (size_t)e;
     return SVY_OK;
+}
+
+svy_status svy_weight_lookup(const svy_weight *w, const svy_row *row, double *weight, svy_err *err)
+{
+    return svy_weight_lookup_cell(w, row, weight, NULL, err);
 }
 
 const svy_weight_report *svy_weight_get_report(const svy_weight *w)
