@@ -778,56 +778,6 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
     return SVY_OK;
 }
 
-svy_status svy_weight_rebind(svy_weight *w, const svy_schema *schema, svy_err *err)
-{
-    SVY_FAIL_IF(!w->begun, err, SVY_E_USAGE, "rebind before the first pass");
-    svy_schema *s = svy_schema_clone(schema);
-    if (!s)
-        return nomem(err);
-    svy_schema_free(w->schema);
-    w->schema = s;
-    svy_status st;
-    if (w->start_col && (st = find_col(w, w->start_col, "weight", &w->start_idx, err)))
-        return st;
-    if (w->resp_col && (st = find_col(w, w->resp_col, "respondent flag", &w->resp_idx, err)))
-        return st;
-    for (size_t i = 0; w->resp_col && i < w->n_nr; i++)
-        if ((st = find_col(w, w->nr_cols[i], "nonresponse cell", &w->nr_idx[i], err)))
-            return st;
-    for (size_t i = 0; i < w->nmvars; i++)
-        if ((st = find_col(w, w->mvars[i].name, "margin variable", &w->mvars[i].col, err)))
-            return st;
-    return SVY_OK;
-}
-
-size_t svy_weight_columns(const svy_weight *w, const char **names, size_t max)
-{
-    size_t n = 0;
-#define ADD(x)                                                                                                     \
-    do {                                                                                                           \
-        const char *nm_ = (x);                                                                                     \
-        int dup_ = 0;                                                                                              \
-        for (size_t k_ = 0; k_ < n && k_ < max; k_++)                                                              \
-            dup_ |= strcmp(names[k_], nm_) == 0;                                                                   \
-        if (!dup_) {                                                                                               \
-            if (n < max)                                                                                           \
-                names[n] = nm_;                                                                                    \
-            n++;                                                                                                   \
-        }                                                                                                          \
-    } while (0)
-    if (w->start_col)
-        ADD(w->start_col);
-    if (w->resp_col) {
-        ADD(w->resp_col);
-        for (size_t i = 0; i < w->n_nr; i++)
-            ADD(w->nr_cols[i]);
-    }
-    for (size_t i = 0; i < w->nmvars; i++)
-        ADD(w->mvars[i].name);
-#undef ADD
-    return n;
-}
-
 static svy_status row_err(const svy_weight *w, const svy_row *row, long col, svy_err *err, const char *msg)
 {
     const char *name = col >= 0 ? svy_var_name(svy_schema_var(w->schema, (size_t)col)) : NULL;

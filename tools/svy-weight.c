@@ -81,9 +81,6 @@ static svy_status pass1_row(void *ctx, const svy_row *row, svy_err *err)
 static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     struct run *r = ctx;
-    svy_status st = svy_weight_rebind(r->w, schema, err);
-    if (st)
-        return st;
     if (!(r->out_schema = svy_schema_clone(schema)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     if (svy_schema_find(schema, r->o->out_col) >= 0)
@@ -338,19 +335,9 @@ int main(int argc, char **argv)
         st = svy_reader_open(r.reader, o.input, &err);
     }
     if (!st) {
-        /* The first pass needs a few columns: the reader then skips the
-         * others' checks and conversions. */
-        const char *need[256];
-        size_t n = svy_weight_columns(r.w, need, 256);
-        if (n && n <= 256 && svy_reader_set_columns(r.reader, need, n) != SVY_OK)
-            st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    if (!st) {
         svy_handler h = {pass1_schema, pass1_row};
         st = svy_reader_run(r.reader, &h, &r, &err);
     }
-    if (!st)
-        svy_reader_set_columns(r.reader, NULL, 0);
     if (!st)
         st = svy_weight_fit(r.w, &err);
     if (!st) {

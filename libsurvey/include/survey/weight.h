@@ -107,14 +107,6 @@ SVY_API svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err
 /* Check the margins against the cells, then adjust, rake and trim. */
 SVY_API svy_status svy_weight_fit(svy_weight *w, svy_err *err);
 
-/* The columns the first pass needs (weight, flags, cells, margin variables),
- * each once: a reader can deliver only these.  Fills up to max names
- * (borrowed from w) and returns how many there are. */
-SVY_API size_t svy_weight_columns(const svy_weight *w, const char **names, size_t max);
-/* Before the second pass, when its rows carry other columns than the first
- * pass's (all of them, after a first pass on svy_weight_columns()). */
-SVY_API svy_status svy_weight_rebind(svy_weight *w, const svy_schema *schema, svy_err *err);
-
 /* Second pass: the final weight of a row of the same data (same schema). */
 SVY_API svy_status svy_weight_lookup(const svy_weight *w, const svy_row *row, double *weight, svy_err *err);
 /* The same, and the row's weighting cell, 0 .. report.cells - 1: rows of a
