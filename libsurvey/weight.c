@@ -23,25 +23,46 @@ typedef struct intern {
     size_t alen, acap;
 } intern;
 
+static uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return h;
+}
+
+/* Keys are short (level texts, 21-byte cell keys): fixed-size overlapping
+ * loads instead of a byte loop, as wyhash does. */
 static uint64_t hash_bytes(const void *p, size_t n)
 {
     const unsigned char *s = p;
     uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-    while (n >= 8) {
-        uint64_t k;
-        memcpy(&k, s, 8);
-        h = (h ^ k) * 0xff51afd7ed558ccdull;
-        h ^= h >> 32;
-        s += 8;
-        n -= 8;
+    uint64_t a, b;
+    if (n >= 8) {
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            memcpy(&a, s + i, 8);
+            h = mix64(h ^ a) * 0xff51afd7ed558ccdull;
+        }
+        if (i < n) {
+            memcpy(&a, s + n - 8, 8);
+            h = mix64(h ^ a) * 0xc4ceb9fe1a85ec53ull;
+        }
+        return mix64(h);
     }
-    uint64_t k = 0;
-    memcpy(&k, s, n);
-    h = (h ^ k) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    h *= 0x9E3779B97F4A7C15ull;
-    h ^= h >> 32;
-    return h;
+    if (n >= 4) {
+        uint32_t x, y;
+        memcpy(&x, s, 4);
+        memcpy(&y, s + n - 4, 4);
+        a = x;
+        b = y;
+    } else if (n) {
+        a = ((uint64_t)s[0] << 16) | ((uint64_t)s[n / 2] << 8) | s[n - 1];
+        b = 0;
+    } else {
+        a = b = 0;
+    }
+    return mix64(h ^ (a << 32 | b) ^ (b * 0xc4ceb9fe1a85ec53ull));
 }
 
 static void intern_free(intern *it)
@@ -151,6 +172,12 @@ typedef struct mvar {
     size_t ncat;
     size_t first_margin; /* for messages */
     uint64_t stride;     /* place value in a unit's vcell */
+    /* Few short level texts (the usual codes and labels): a linear scan of
+     * packed words beats hashing every row. */
+    int nsmall; /* 0: not used */
+    uint64_t small_word[16];
+    unsigned char small_len[16];
+    uint32_t small_cat[16];
 } mvar;
 
 typedef struct margin {
@@ -216,6 +243,10 @@ struct svy_weight {
 
     char *keybuf;
     size_t keycap;
+    /* Last unit seen for each margin cell, when the margin cells are few:
+     * rows mostly repeat a cell's weight and class, so this skips hashing. */
+    uint32_t *cell_cache; /* unit + 1; 0 empty */
+    uint64_t ncells_dense;
     svy_weight_report rep;
 };
 
@@ -274,6 +305,7 @@ void svy_weight_free(svy_weight *w)
     free(w->resp_units);
     free(w->acc);
     free(w->keybuf);
+    free(w->cell_cache);
     free(w);
 }
 
@@ -620,6 +652,14 @@ static long map_get(const intern *it, const uint32_t *cats, const void *key, siz
     return e < 0 ? -1 : (long)cats[e];
 }
 
+static uint64_t pack_word(const char *s, size_t len)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < len; i++)
+        x |= (uint64_t)(unsigned char)s[i] << (8 * i);
+    return x;
+}
+
 /* Category of a margin level text, creating one for a new level. */
 static svy_status resolve_level(svy_weight *w, mvar *v, const svy_var *sv, const char *text, uint32_t *cat,
                                 svy_err *err)
@@ -744,6 +784,26 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
             return svy_err_set(err, SVY_E_LIMIT, NULL, 0, 0, NULL, "margins cross too many levels");
         stride *= w->mvars[i].ncat ? w->mvars[i].ncat : 1;
     }
+    for (size_t i = 0; i < w->nmvars; i++) {
+        mvar *v = &w->mvars[i];
+        int ok = v->bytext.n <= 16;
+        for (size_t e = 0; ok && e < v->bytext.n; e++) {
+            size_t len;
+            const char *t = intern_key(&v->bytext, e, &len);
+            ok = len >= 1 && len <= 8;
+            if (ok) {
+                v->small_word[e] = pack_word(t, len);
+                v->small_len[e] = (unsigned char)len;
+                v->small_cat[e] = v->textcat[e];
+            }
+        }
+        v->nsmall = ok ? (int)v->bytext.n : 0;
+    }
+    if (stride <= ((uint64_t)1 << 20)) {
+        w->ncells_dense = stride;
+        if (!(w->cell_cache = svy_calloc((size_t)stride, sizeof *w->cell_cache)))
+            return nomem(err);
+    }
     return SVY_OK;
 }
 
@@ -763,7 +823,12 @@ static long value_cat(const mvar *v, const svy_var *sv, const svy_value *val)
         if ((c = map_get(&v->bynum, v->numcat, &d, sizeof d)) >= 0)
             return c;
     } else {
-        if ((c = map_get(&v->bytext, v->textcat, val->str, val->len)) >= 0)
+        if (v->nsmall && val->len >= 1 && val->len <= 8) {
+            uint64_t x = pack_word(val->str, val->len);
+            for (int k = 0; k < v->nsmall; k++)
+                if (v->small_word[k] == x && v->small_len[k] == val->len)
+                    return v->small_cat[k];
+        } else if ((c = map_get(&v->bytext, v->textcat, val->str, val->len)) >= 0)
             return c;
         if (svy_parse_number(val->str, val->len, &d)) {
             d = norm_zero(d);
@@ -914,6 +979,30 @@ static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigne
     return SVY_OK;
 }
 
+/* The unit of a key through the per-cell cache, or -1. */
+static long cached_unit(const svy_weight *w, const unsigned char *key)
+{
+    uint64_t vcell;
+    memcpy(&vcell, key, 8);
+    if (vcell >= w->ncells_dense)
+        return -1;
+    uint32_t c = w->cell_cache[vcell];
+    if (!c)
+        return -1;
+    const unit *u = &w->units[c - 1];
+    if (memcmp(&u->w0, key + 8, 8) != 0 || memcmp(&u->nr, key + 16, 4) != 0 || u->resp != key[20])
+        return -1;
+    return (long)c - 1;
+}
+
+static void remember_unit(svy_weight *w, const unsigned char *key, long e)
+{
+    uint64_t vcell;
+    memcpy(&vcell, key, 8);
+    if (vcell < w->ncells_dense)
+        w->cell_cache[vcell] = (uint32_t)e + 1;
+}
+
 svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
 {
     SVY_FAIL_IF(!w->begun || w->fitted, err, SVY_E_USAGE, "rows must come between begin and fit");
@@ -921,10 +1010,13 @@ svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
     svy_status st = row_key(w, row, 1, key, err);
     if (st)
         return st;
-    int added;
-    long e = intern_add(&w->units_ix, key, UNIT_KEY_LEN, &added);
-    if (e < 0)
-        return nomem(err);
+    int added = 0;
+    long e = cached_unit(w, key);
+    if (e < 0) {
+        e = intern_add(&w->units_ix, key, UNIT_KEY_LEN, &added);
+        if (e < 0)
+            return nomem(err);
+    }
     if (added) {
         if (!svy_grow((void **)&w->units, &w->unitcap, (size_t)e + 1, sizeof *w->units))
             return nomem(err);
@@ -936,6 +1028,7 @@ svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
         u->resp = key[20];
         u->first_row = row->index;
     }
+    remember_unit(w, key, e);
     w->units[e].n++;
     w->rep.rows++;
     return SVY_OK;
@@ -1335,17 +1428,31 @@ svy_status svy_weight_fit(svy_weight *w, svy_err *err)
     return SVY_OK;
 }
 
-svy_status svy_weight_lookup(const svy_weight *w, const svy_row *row, double *weight, svy_err *err)
+svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
+                                  svy_err *err)
 {
     SVY_FAIL_IF(!w->fitted, err, SVY_E_USAGE, "lookup before fit");
     unsigned char key[UNIT_KEY_LEN];
+    /* row_key only reuses the scratch key buffer: no visible state changes. */
     svy_status st = row_key((svy_weight *)w, row, 0, key, err);
     if (st)
         return st;
-    long e = intern_find(&w->units_ix, key, UNIT_KEY_LEN);
-    SVY_FAIL_IF(e < 0, err, SVY_E_DATA, "row %lld: the data changed between the two passes", row->index);
+    long e = cached_unit(w, key);
+    if (e < 0) {
+        e = intern_find(&w->units_ix, key, UNIT_KEY_LEN);
+        SVY_FAIL_IF(e < 0, err, SVY_E_DATA, "row %lld: the data changed between the two passes", row->index);
+        /* The cache is not part of the observable state. */
+        remember_unit((svy_weight *)w, key, e);
+    }
     *weight = w->units[e].w;
+    if (cell)
+        *cell = (size_t)e;
     return SVY_OK;
+}
+
+svy_status svy_weight_lookup(const svy_weight *w, const svy_row *row, double *weight, svy_err *err)
+{
+    return svy_weight_lookup_cell(w, row, weight, NULL, err);
 }
 
 const svy_weight_report *svy_weight_get_report(const svy_weight *w)

@@ -29,6 +29,11 @@ struct run {
     svy_schema *out_schema;
     svy_value *vals;
     size_t nvals;
+    /* Shortest text of each cell's weight, made once: printing a double is
+     * most of the cost of writing a row otherwise. */
+    int text_out;
+    char (*text)[SVY_DTOA_MAX];
+    unsigned char *text_len;
 };
 
 static void usage(void)
@@ -93,6 +98,11 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
         fmt = SVY_FMT_CSV;
     if (!(r->writer = svy_writer_new(fmt)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    r->text_out = fmt == SVY_FMT_CSV || fmt == SVY_FMT_TSV;
+    size_t ncells = svy_weight_get_report(r->w)->cells;
+    if (r->text_out && (!(r->text = calloc(ncells ? ncells : 1, sizeof *r->text)) ||
+                        !(r->text_len = calloc(ncells ? ncells : 1, 1))))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     /* .dta and .sav headers carry the row count, known from the first pass. */
     svy_writer_set_row_count(r->writer, svy_weight_get_report(r->w)->rows);
     return svy_writer_open(r->writer, r->o->output ? r->o->output : "-", r->out_schema, err);
@@ -102,11 +112,18 @@ static svy_status pass2_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct run *r = ctx;
     double wt;
-    svy_status st = svy_weight_lookup(r->w, row, &wt, err);
+    size_t cell;
+    svy_status st = svy_weight_lookup_cell(r->w, row, &wt, &cell, err);
     if (st)
         return st;
     memcpy(r->vals, row->vals, row->nvals * sizeof *row->vals);
-    r->vals[row->nvals] = (svy_value){.type = SVY_VAL_NUM, .num = wt};
+    if (r->text_out) {
+        if (!r->text_len[cell])
+            r->text_len[cell] = (unsigned char)svy_dtoa(wt, r->text[cell]);
+        r->vals[row->nvals] = (svy_value){.type = SVY_VAL_STR, .str = r->text[cell], .len = r->text_len[cell]};
+    } else {
+        r->vals[row->nvals] = (svy_value){.type = SVY_VAL_NUM, .num = wt};
+    }
     svy_row out = {.index = row->index, .nvals = row->nvals + 1, .vals = r->vals};
     return svy_writer_write(r->writer, &out, err);
 }
@@ -336,6 +353,8 @@ int main(int argc, char **argv)
     svy_writer_free(r.writer);
     svy_schema_free(r.out_schema);
     free(r.vals);
+    free(r.text);
+    free(r.text_len);
     svy_reader_free(r.reader);
     svy_weight_free(r.w);
     free(cells);

@@ -109,6 +109,10 @@ SVY_API svy_status svy_weight_fit(svy_weight *w, svy_err *err);
 
 /* Second pass: the final weight of a row of the same data (same schema). */
 SVY_API svy_status svy_weight_lookup(const svy_weight *w, const svy_row *row, double *weight, svy_err *err);
+/* The same, and the row's weighting cell, 0 .. report.cells - 1: rows of a
+ * cell share their weight, so callers can format it once per cell. */
+SVY_API svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
+                                          svy_err *err);
 
 /* Valid after a successful svy_weight_fit(). */
 SVY_API const svy_weight_report *svy_weight_get_report(const svy_weight *w);

@@ -1,0 +1,55 @@
+#!/bin/sh
+# svy-weight against R survey (data.table::fread + svydesign + rake + fwrite)
+# on the same CSV, raking to three margins (region; gender x age group; urban),
+# in the same run: wall and CPU time and peak memory from /usr/bin/time -v,
+# and every row's weight compared (relative difference).
+# Usage: bench/weight.sh [BUILD_DIR]   (env: SIZES="1000000 10000000", RUNS=3, R_SIZES=$SIZES)
+# Needs: .ci/bootstrap bench (R survey, data.table, GNU time).
+set -eu
+build=${1:-build}
+here=$(cd "$(dirname "$0")/.." && pwd)
+tool="$here/$build/tools/svy-weight"
+[ -x "$tool" ] || { echo "bench/weight.sh: build first (no $tool)" >&2; exit 1; }
+work=${TMPDIR:-/tmp}/svy-bench-weight
+mkdir -p "$work"
+cc -O2 -o "$work/gen-weight" "$here/bench/gen-weight.c"
+"$work/gen-weight" margins "$work"
+SIZES=${SIZES:-"1000000 10000000"}
+R_SIZES=${R_SIZES-$SIZES}
+RUNS=${RUNS:-3}
+
+# "wall cpu MB" of one command, from GNU time -v
+measure() {
+  /usr/bin/time -v "$@" 2> "$work/time.txt" > /dev/null
+  awk -F': ' '/Maximum resident/ {rss=$2/1024}
+    /User time/ {u=$2} /System time/ {s=$2}
+    /Elapsed \(wall/ {n=split($2,a,":"); e=0; for(i=1;i<=n;i++) e=e*60+a[i]}
+    END {printf "%.2f %.2f %.1f\n", e, u+s, rss}' "$work/time.txt"
+}
+
+best() { # best CPU of RUNS
+  b=""; for i in $(seq "$RUNS"); do r=$(measure "$@"); if [ -z "$b" ] || awk -v a="$(echo $r | cut -d' ' -f2)" -v c="$(echo $b | cut -d' ' -f2)" 'BEGIN{exit !(a<c)}'; then b=$r; fi; done; echo "$b"
+}
+
+margins="-m $work/region.csv -m $work/gender_age.csv -m $work/urban.csv"
+echo "| rows | svy-weight wall s | CPU s | MB | R wall s | CPU s | MB | R/svy CPU | max rel diff |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for n in $SIZES; do
+  f="$work/w-$n.csv"
+  [ -s "$f" ] || "$work/gen-weight" "$n" > "$f"
+  # shellcheck disable=SC2086
+  s=$(best "$tool" -q -w wt $margins -o "$work/svy-$n.csv" "$f")
+  case " $R_SIZES " in
+  *" $n "*)
+    r=$(measure Rscript "$here/bench/weight.R" "$f" "$work" "$work/r-$n.csv")
+    diff=$("$here/$build/tools/svy-import" -c id,weight_final "$work/svy-$n.csv" | paste -d, - "$work/r-$n.csv" |
+      awk -F, 'NR > 1 { if ($1 != $3) { print "id mismatch"; exit 1 } d = ($2 - $4) / $4; if (d < 0) d = -d; if (d > m) m = d }
+               END { printf "%.1e", m }')
+    ratio=$(awk -v a="$(echo $r | cut -d' ' -f2)" -v b="$(echo $s | cut -d' ' -f2)" 'BEGIN{printf "%.1f", a/b}')
+    set -- $s $r
+    echo "| $n | $1 | $2 | $3 | $4 | $5 | $6 | $ratio | $diff |";;
+  *)
+    set -- $s
+    echo "| $n | $1 | $2 | $3 | (not run) | | | | |";;
+  esac
+done
