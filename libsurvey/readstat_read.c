@@ -165,6 +165,7 @@ typedef struct rs_ctx {
     long long row;         /* 0-based row being read */
     int last_index;        /* last variable seen in the row, -1 at row start */
 
+    int dta_version;       /* .dta format version (104..119), 0 for other formats */
     char encoding[64];     /* the text encoding in force, for messages */
     char rs_msg[256];      /* last message from ReadStat's error handler */
 } rs_ctx;
@@ -213,6 +214,8 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
         if (svy_schema_set_label(c->full, label) != SVY_OK)
             return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
     }
+    if (!strcmp(c->r->format, "dta"))
+        c->dta_version = readstat_get_file_format_version(md);
     const char *enc = c->r->encoding ? c->r->encoding : readstat_get_file_encoding(md);
     /* dta 118+ is UTF-8 by definition; older Stata files are read as
      * Windows-1252 unless told otherwise. */
@@ -229,6 +232,18 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
 static int on_variable(int index, readstat_variable_t *rv, const char *val_labels, void *vctx)
 {
     rs_ctx *c = vctx;
+    /* ReadStat hands a .dta label-set name straight from the file's lbllist,
+     * a fixed-width field with no NUL when the name fills it: strlen ran off
+     * the end of ReadStat's buffer (found by fuzzing).  Bound it by the
+     * field width of the format version, as ReadStat's dta_ctx_init sets it. */
+    char lblname[130];
+    if (val_labels && c->dta_version) {
+        size_t cap = c->dta_version < 110 ? 9 : c->dta_version < 118 ? 33 : 129;
+        size_t n = strnlen(val_labels, cap);
+        memcpy(lblname, val_labels, n);
+        lblname[n] = '\0';
+        val_labels = lblname;
+    }
     const char *name = readstat_variable_get_name(rv);
     if (check_text(c, name, "a variable name", NULL))
         return READSTAT_HANDLER_ABORT;

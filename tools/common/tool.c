@@ -21,7 +21,8 @@ const char *svy_tool_name(void)
     return progname;
 }
 
-static void vwarn(const char *fmt, va_list ap)
+/* For clang's -Wformat=2, which checks vfprintf's callers through this. */
+SVY_PRINTF(1, 0) static void vwarn(const char *fmt, va_list ap)
 {
     fflush(stdout);
     fprintf(stderr, "%s: ", progname);
