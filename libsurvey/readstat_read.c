@@ -66,6 +66,12 @@ static ssize_t io_read(void *dst, size_t n, void *ctx)
     rs_io *io = ctx;
     unsigned char *d = dst;
     size_t done = 0;
+    /* ReadStat 1.1.8 compares what this returns with the size it wanted as
+     * size_t in places (the .sav header), so -1 read as a full read of
+     * garbage: a failed read returns the short count instead, and the error
+     * stays in sys_errno for rs_fail (found by fault injection). */
+    if (io->sys_errno)
+        return 0;
     while (done < n) {
         if (io->pos < io->len) {
             size_t k = io->len - io->pos;
@@ -88,7 +94,7 @@ static ssize_t io_read(void *dst, size_t n, void *ctx)
         while (got < 0 && errno == EINTR);
         if (got < 0) {
             io->sys_errno = errno;
-            return -1;
+            return (ssize_t)done;
         }
         if (got == 0)
             break;
@@ -305,6 +311,8 @@ static int on_value_label(const char *set, readstat_value_t value, const char *l
         return READSTAT_HANDLER_ABORT;
     long k = svy_schema_find(c->sets, set);
     svy_var *holder = k >= 0 ? svy_schema_var_mut(c->sets, (size_t)k) : svy_schema_add(c->sets, set, SVY_VAR_NUMERIC, c->err);
+    if (!holder && c->err->code == SVY_E_NOMEM)
+        return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
     if (!holder)
         return stop(c, svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL,
                                    "unusable value-label set name '%s'", set));
@@ -520,6 +528,17 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     if (e == READSTAT_ERROR_USER_ABORT && c->st != SVY_OK)
         return c->st;
     long long row = 0, col = 0;
+    /* A failed read makes ReadStat see a short or odd file: whatever it
+     * concluded, the cause is the system's. */
+    if (io->sys_errno && e != READSTAT_ERROR_OPEN) {
+        const char *where;
+        if (in_data)
+            locate_failure(c, &row, &col, &where);
+        svy_status code = svy_err_set(c->err, SVY_E_IO, c->file, row, 0, NULL, "read error: %s",
+                                      strerror(io->sys_errno));
+        c->err->sys_errno = io->sys_errno;
+        return code;
+    }
     const char *var = NULL;
     if (in_data)
         locate_failure(c, &row, &col, &var);

@@ -146,6 +146,7 @@ static svy_schema *build_schema(svy_err *err)
         st = svy_var_add_label_tagged(g, 'a', "refused");
     if (!st)
         st = svy_var_set_label(n, "respondent's name");
+    svy_var_set_width(n, 16); /* .sav writes string widths in its header */
     if (!st)
         st = svy_var_set_format(d, "%td");
     if (!st)
@@ -202,6 +203,55 @@ static svy_status sc_write_csv(svy_err *err)
     return st;
 }
 
+static char dta[PATH_MAX], sav[PATH_MAX];
+
+/* The same rows as .dta or .sav: ReadStat's writer behind svy_writer. */
+static svy_status write_rs(svy_format fmt, const char *path, svy_err *err)
+{
+    svy_schema *s = build_schema(err);
+    if (!s)
+        return err->code;
+    svy_writer *w = svy_writer_new(fmt);
+    if (!w) {
+        svy_schema_free(s);
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    svy_writer_set_row_count(w, 3);
+    svy_status st = svy_writer_open(w, path, s, err);
+    svy_value v[3] = {{.type = SVY_VAL_NUM, .num = 1},
+                      {.type = SVY_VAL_STR, .str = "a,\"b\"", .len = 5},
+                      {.type = SVY_VAL_NUM, .num = 22797}};
+    svy_row row = {1, 3, v};
+    for (int i = 0; !st && i < 3; i++)
+        st = svy_writer_write(w, &row, err);
+    if (!st)
+        st = svy_writer_close(w, err);
+    svy_writer_free(w);
+    svy_schema_free(s);
+    return st;
+}
+
+static svy_status sc_write_dta(svy_err *err)
+{
+    return write_rs(SVY_FMT_DTA, target, err);
+}
+
+static svy_status sc_write_sav(svy_err *err)
+{
+    return write_rs(SVY_FMT_SAV, target, err);
+}
+
+static svy_status sc_read_dta(svy_err *err)
+{
+    return read_with(dta, NULL, NULL, 0, 0, 1, err);
+}
+
+static svy_status sc_read_sav_columns(svy_err *err)
+{
+    const char *cols[] = {"born", "sex"};
+    return read_with(sav, NULL, cols, 2, 0, 1, err);
+}
+
 typedef struct scenario {
     const char *name;
     svy_status (*run)(svy_err *err);
@@ -217,6 +267,10 @@ static const scenario scenarios[] = {
     {"stdin-spool", sc_stdin_spool, 1, 0},
     {"schema", sc_schema, 0, 0},
     {"write-csv", sc_write_csv, 0, 1},
+    {"write-dta", sc_write_dta, 0, 1},
+    {"write-sav", sc_write_sav, 0, 1},
+    {"read-dta", sc_read_dta, 0, 0},
+    {"read-sav-columns", sc_read_sav_columns, 0, 0},
 };
 
 static void write_file(const char *path, const char *text)
@@ -324,7 +378,7 @@ static int run_scenario(const scenario *sc, fault_class cls, long *total, long *
             snprintf(why, sizeof why, "descriptor leak (%d open, %d before)", count_fds(), fds);
         else if (dir_entries(tmpdir) != tmps)
             snprintf(why, sizeof why, "temporary file left in TMPDIR");
-        else if (dir_entries(dir) != 3 + (st == SVY_OK && sc->writes))
+        else if (dir_entries(dir) != 5 + (st == SVY_OK && sc->writes))
             snprintf(why, sizeof why, "temporary file left beside the output");
 #ifdef HAVE_LSAN
         if (!why[0] && __lsan_do_recoverable_leak_check())
@@ -362,6 +416,13 @@ int main(int argc, char **argv)
      * and empty values. */
     write_file(csv1, "\xEF\xBB\xBF" "a,b,c\r\n1,x,2\r\n\"q,1\",\"multi\nline\",\"\"\n3,,\"say \"\"hi\"\"\"\n4,y,5");
     write_file(csv_cp1252, "name;town\nJos\xE9;K\xF6ln\n\x80uro;\"caf\xE9, bar\"\n");
+    snprintf(dta, sizeof dta, "%s/in.dta", dir);
+    snprintf(sav, sizeof sav, "%s/in.sav", dir);
+    svy_err e0;
+    if (write_rs(SVY_FMT_DTA, dta, &e0) || write_rs(SVY_FMT_SAV, sav, &e0)) {
+        fprintf(stderr, "cannot write the fixtures: %s\n", e0.msg);
+        return 2;
+    }
     int fd = open(csv1, O_RDONLY);
     if (fd < 0 || dup2(fd, 0) < 0) {
         perror(csv1);
@@ -378,15 +439,17 @@ int main(int argc, char **argv)
         if (!chosen)
             continue;
         for (fault_class cls = FAULT_ALLOC; cls <= FAULT_IO; cls++) {
-            long total, absorbed;
+            long total = 0, absorbed = 0;
             int f = run_scenario(sc, cls, &total, &absorbed);
-            printf("%-13s %-5s %4ld fault points, %ld absorbed, %d failures\n", sc->name,
+            printf("%-16s %-5s %4ld fault points, %ld absorbed, %d failures\n", sc->name,
                    cls == FAULT_ALLOC ? "alloc" : "io", total, absorbed, f);
             failures += f;
         }
     }
     unlink(csv1);
     unlink(csv_cp1252);
+    unlink(dta);
+    unlink(sav);
     unlink(target);
     rmdir(tmpdir);
     rmdir(dir);
