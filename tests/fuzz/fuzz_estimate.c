@@ -70,9 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* The option parsers, on the first line. */
     const uint8_t *nl = memchr(data, '\n', size);
-    size_t l = nl ? (size_t)(nl - data) : size;
-    if (l > 64)
-        l = 64;
+    size_t line = nl ? (size_t)(nl - data) : size;
+    size_t l = line > 64 ? 64 : line;
     char word[65];
     memcpy(word, data, l);
     word[l] = '\0';
@@ -90,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     svy_table_format_parse(word, &tf);
     svy_table_layout_parse(word, &tl);
     if (nl) {
-        size -= l + 1;
+        size -= line + 1;
         data = nl + 1;
     } else {
         return 0;
