@@ -385,6 +385,15 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
     r->ran = 1;
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
         if (strcmp(backends[i].format, r->format) == 0) {
+            /* Read ahead on another core unless told not to (SVY_THREADS=0),
+             * or unless no thread can be had. */
+            const char *env = getenv("SVY_THREADS");
+            if (!(env && strcmp(env, "0") == 0)) {
+                int started;
+                svy_status st = svy_reader_run_threaded(r, backends[i].run, h, ctx, err, &started);
+                if (started)
+                    return st;
+            }
             svy_status st = backends[i].run(r, h, ctx, err);
             if (st == SVY_E_ABORT && r->limit_hit)
                 st = SVY_OK;

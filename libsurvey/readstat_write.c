@@ -43,7 +43,9 @@ typedef enum date_conv {
     CONV_SAS_S_TO_SPSS,    /* SAS datetime seconds -> SPSS seconds */
     CONV_SPSS_TO_DAYS,     /* SPSS seconds -> Stata days */
     CONV_SPSS_TO_STATA_MS, /* SPSS seconds -> Stata %tc milliseconds */
-    CONV_SAS_S_TO_STATA_MS
+    CONV_SAS_S_TO_STATA_MS,
+    CONV_S_TO_MS,          /* SPSS/SAS time of day -> Stata %tcHH:MM:SS */
+    CONV_MS_TO_S
 } date_conv;
 
 typedef struct rs_wcol {
@@ -150,6 +152,11 @@ static const char *target_format(const svy_var *v, svy_date_origin from, int dta
             *conv = from == SVY_ORIGIN_SPSS ? CONV_SPSS_TO_STATA_MS : CONV_SAS_S_TO_STATA_MS;
             return "%tc";
         }
+        if (k == SVY_DATE_TIME) {
+            /* A time of day counts seconds in SPSS and SAS, milliseconds in Stata. */
+            *conv = CONV_S_TO_MS;
+            return "%tcHH:MM:SS";
+        }
         return NULL;
     }
     if (from == SVY_ORIGIN_SPSS || (from == SVY_ORIGIN_NONE && !fmt_is_stata(f)))
@@ -157,6 +164,11 @@ static const char *target_format(const svy_var *v, svy_date_origin from, int dta
     if (k == SVY_DATE_DAY) {
         *conv = CONV_DAYS_TO_SPSS;
         return "DATE11";
+    }
+    /* Stata's time of day is a %tc shown as hours only, in milliseconds. */
+    if (k == SVY_DATE_TIME && from == SVY_ORIGIN_STATA) {
+        *conv = CONV_MS_TO_S;
+        return "TIME8";
     }
     if (k == SVY_DATE_DATETIME) {
         *conv = from == SVY_ORIGIN_SAS ? CONV_SAS_S_TO_SPSS : CONV_STATA_MS_TO_SPSS;
@@ -178,6 +190,8 @@ static double convert(double d, date_conv c)
     case CONV_SPSS_TO_DAYS: return floor(d / 86400.0) - SPSS_1960_DAYS;
     case CONV_SPSS_TO_STATA_MS: return (d - SPSS_1960_DAYS * 86400.0) * 1000.0;
     case CONV_SAS_S_TO_STATA_MS: return d * 1000.0;
+    case CONV_S_TO_MS: return d * 1000.0;
+    case CONV_MS_TO_S: return d / 1000.0;
     default: return d;
     }
 }

@@ -137,6 +137,32 @@ static svy_status apply_codebook(const char *dir, svy_lang lang, svy_schema *tar
     return st;
 }
 
+/* Say what the target format could not keep (the writer converts it). */
+static void warn_losses(const struct svy_export_opts *o, const struct scan_run *scan)
+{
+    if (scan->tagged && o->format != SVY_FMT_DTA)
+        svy_tool_warn("%s: %lld tagged missing values (.a-.z) written as system missing: SPSS has none",
+                      o->output, scan->tagged);
+    if (o->format != SVY_FMT_DTA)
+        return;
+    size_t nmiss = 0, nstrlab = 0;
+    const char *first_miss = NULL, *first_strlab = NULL;
+    for (size_t i = 0; i < scan->ncols; i++) {
+        const svy_var *v = svy_schema_var(scan->schema, i);
+        if (svy_var_nmissing(v) && !nmiss++)
+            first_miss = svy_var_name(v);
+        if (svy_var_type_of(v) == SVY_VAR_STRING && svy_var_nlabels(v) && !nstrlab++)
+            first_strlab = svy_var_name(v);
+    }
+    if (nmiss)
+        svy_tool_warn("%s: Stata has no user-missing values: the definitions of %zu variable%s (%s%s) "
+                      "were left out, their values kept as numbers",
+                      o->output, nmiss, nmiss > 1 ? "s" : "", first_miss, nmiss > 1 ? ", ..." : "");
+    if (nstrlab)
+        svy_tool_warn("%s: Stata has no value labels on text: those of %zu variable%s (%s%s) were left out",
+                      o->output, nstrlab, nstrlab > 1 ? "s" : "", first_strlab, nstrlab > 1 ? ", ..." : "");
+}
+
 int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
@@ -226,9 +252,7 @@ int main(int argc, char **argv)
         goto report;
     if ((st = svy_writer_close(w, &err)) != SVY_OK)
         goto report;
-    if (scan.tagged && o.format != SVY_FMT_DTA)
-        svy_tool_warn("%s: %lld tagged missing values (.a-.z) written as system missing: SPSS has none",
-                      o.output, scan.tagged);
+    warn_losses(&o, &scan);
     goto out;
 report:
     code = svy_tool_report(&err);

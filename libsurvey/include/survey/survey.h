@@ -31,5 +31,6 @@
 #include <survey/estimate.h>
 #include <survey/plot.h>
 #include <survey/table.h>
+#include <survey/weight.h>
 
 #endif

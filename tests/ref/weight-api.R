@@ -1,0 +1,112 @@
+# Reference weights for svy-weight from R's survey package on R's api data.
+# Run from the repository root:  Rscript tests/ref/weight-api.R
+# Writes the data (tests/data/weight-api*.csv), the population margins taken
+# from apipop (tests/data/weight-margins/), and one weight per row for each
+# case (tests/ref/weight-*.csv).  Raking is run to a far tighter epsilon than
+# svy-weight's default tolerance so both sit on the same fixed point.
+suppressMessages(library(survey))
+data(api)
+options(digits = 17)
+dat <- "tests/data"; mar <- file.path(dat, "weight-margins"); ref <- "tests/ref"
+dir.create(mar, showWarnings = FALSE, recursive = TRUE)
+
+wcsv <- function(df, path) write.csv(df, path, row.names = FALSE, na = "")
+num17 <- function(x) sprintf("%.17g", x)
+wref <- function(id, w, path) {
+  stopifnot(all(is.finite(w)))
+  write.csv(data.frame(snum = id, weight = num17(w)), path, row.names = FALSE, quote = FALSE)
+}
+# Margins from the population, written as svy-weight reads them.
+margin <- function(vars, path) {
+  t <- as.data.frame(table(apipop[vars]), stringsAsFactors = FALSE)
+  t <- t[t$Freq > 0, ]
+  names(t)[ncol(t)] <- "total"
+  wcsv(t, file.path(mar, path))
+  names(t)[ncol(t)] <- "Freq"
+  t
+}
+
+wcsv(apistrat, file.path(dat, "weight-apistrat.csv"))
+wcsv(apiclus1, file.path(dat, "weight-apiclus1.csv"))
+
+pop_stype <- margin("stype", "stype.csv")
+pop_sch <- margin("sch.wide", "sch.wide.csv")
+pop_stype_awards <- margin(c("stype", "awards"), "stype-awards.csv")
+pop_stype_sch <- margin(c("stype", "sch.wide"), "stype-sch.wide.csv")
+
+ctl <- list(maxit = 10000, epsilon = 1e-13)
+# rake() only warns when it does not converge: refuse to write such a reference.
+options(warn = 2)
+# Largest relative gap between weighted margins and their totals.
+gap <- function(d, margins, pops) {
+  max(sapply(seq_along(margins), function(i) {
+    p <- pops[[i]]; vars <- all.vars(margins[[i]])
+    t <- as.data.frame(svytable(margins[[i]], d), stringsAsFactors = FALSE)
+    m <- merge(t, p, by = vars)
+    max(abs(m$Freq.x - m$Freq.y) / m$Freq.y)
+  }))
+}
+dstrat <- svydesign(ids = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat)
+
+# 1. Post-stratification to a crossed margin.
+ps <- postStratify(dstrat, ~stype + sch.wide, pop_stype_sch)
+wref(apistrat$snum, weights(ps), file.path(ref, "weight-poststrat.csv"))
+
+# 2. Raking to three margins, one of them crossed (and overlapping another).
+margins3 <- list(~stype, ~sch.wide, ~stype + awards)
+pops3 <- list(pop_stype, pop_sch, pop_stype_awards)
+rk <- rake(dstrat, margins3, pops3, control = ctl)
+stopifnot(gap(rk, margins3, pops3) < 1e-11)
+wref(apistrat$snum, weights(rk), file.path(ref, "weight-rake.csv"))
+
+# 3. Raking a cluster sample (equal starting weights) to two margins.
+dclus <- svydesign(ids = ~dnum, weights = ~pw, data = apiclus1)
+rk1 <- rake(dclus, list(~stype, ~sch.wide), list(pop_stype, pop_sch), control = ctl)
+wref(apiclus1$snum, weights(rk1), file.path(ref, "weight-rake-clus1.csv"))
+
+# 4. Trimming alone, absolute bounds: trimWeights(strict = TRUE).
+tr <- trimWeights(dstrat, lower = 20, upper = 40, strict = TRUE)
+wref(apistrat$snum, weights(tr), file.path(ref, "weight-trim.csv"))
+
+# 5. Raking and trimming alternated, bounds relative to the mean weight,
+# the way svy-weight does it: rake; while a weight is outside the bounds
+# (beyond the tolerance), trim and rake again.  Each trimming step is R's
+# trimWeights(); strict = TRUE itself is not used here because its recursion
+# can ping-pong at the last bit of a weight sitting on a bound until R's C
+# stack overflows (it does on this case), so the loop stops once every
+# weight is within the bounds to the tolerance, as svy-weight's does.
+within <- function(w, lo, hi, tol) all(w <= hi * (1 + tol) & w >= lo * (1 - tol))
+trim_loop <- function(d, lo, hi, tol) {
+  while (!within(weights(d), lo, hi, tol)) d <- trimWeights(d, upper = hi, lower = lo)
+  d
+}
+rake_trim <- function(d, sm, pm, lo, hi, tol = 1e-10, maxit = 100) {
+  d <- rake(d, sm, pm, control = ctl)
+  m <- mean(weights(d)); lo <- lo * m; hi <- hi * m
+  for (round in 0:maxit) {
+    if (within(weights(d), lo, hi, tol)) return(d)
+    d <- trim_loop(d, lo, hi, tol)
+    d <- rake(d, sm, pm, control = ctl)
+  }
+  stop("raking and trimming did not settle")
+}
+rt <- rake_trim(dstrat, margins3, pops3, 0.4, 1.7)
+stopifnot(gap(rt, margins3, pops3) < 1e-11)
+wref(apistrat$snum, weights(rt), file.path(ref, "weight-rake-trim.csv"))
+
+# 6. Nonresponse: a fixed pattern of nonrespondents, weighting classes by
+# stype, then raking the respondents.  Nonrespondents end with weight 0.
+nr <- apistrat
+nr$resp <- as.integer(nr$snum %% 7 != 0 & !(nr$stype == "H" & nr$snum %% 3 == 0))
+wcsv(nr, file.path(dat, "weight-apistrat-nr.csv"))
+cls_all <- ave(nr$pw, nr$stype, FUN = sum)
+cls_resp <- ave(nr$pw * nr$resp, nr$stype, FUN = sum)
+nr$wnr <- ifelse(nr$resp == 1, nr$pw * (cls_all / cls_resp), 0)
+wref(nr$snum, nr$wnr, file.path(ref, "weight-nonresponse.csv"))
+dr <- svydesign(ids = ~1, weights = ~wnr, data = nr[nr$resp == 1, ])
+rkr <- rake(dr, list(~sch.wide, ~stype + awards), list(pop_sch, pop_stype_awards), control = ctl)
+wfull <- numeric(nrow(nr)); wfull[nr$resp == 1] <- weights(rkr)
+wref(nr$snum, wfull, file.path(ref, "weight-nonresponse-rake.csv"))
+
+cat("iterations of the three-margin rake and weight ranges written\n")
+print(summary(weights(rk))); print(summary(weights(rt))); print(summary(weights(tr)))
