@@ -595,6 +595,11 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                  * calling on_row.  Otherwise the quoted field goes on. */
                 in_csv = !(c.row_done && nl);
             }
+            /* A failed upstream tool cut its last row short, then wrote the
+             * abort mark: say the input is incomplete, not that the row is. */
+            if (c.st == SVY_E_DATA && end - (start + n) >= 10 && memcmp(buf + start + n, SVY_ABORT_MARK, 10) == 0)
+                c.st = svy_err_set(err, SVY_E_IO, r->name, r->rows + 1, 0, NULL,
+                                   "the input is incomplete: the program writing it failed");
             start += n;
         }
         if (at_eof && start >= end)

@@ -90,9 +90,14 @@ static ssize_t data_writer(const void *data, size_t len, void *ctx)
             m->end_at = m->written;
         }
     }
+    /* ReadStat 1.1.8 compares what this returns with len as size_t, so -1
+     * read as success and a failed write gave a "complete" corrupt file
+     * (fault injection found it): return 0, and keep failing once failed. */
+    if (m->sys_errno)
+        return 0;
     if (len && fwrite(data, 1, len, w->f) != len) {
         m->sys_errno = errno ? errno : EIO;
-        return -1;
+        return 0;
     }
     m->written += (long long)len;
     return (ssize_t)len;
@@ -515,6 +520,8 @@ static svy_status rs_write(svy_writer *w, const svy_row *row, svy_err *err)
                         "this value");
     }
     e = readstat_end_row(m->rw);
+    if (e == READSTAT_OK && m->sys_errno)
+        e = READSTAT_ERROR_WRITE; /* a write ReadStat did not check */
     if (e != READSTAT_OK)
         return fail(w, err, e, rowno, 0, NULL, "a row");
     m->rows++;
@@ -528,6 +535,8 @@ static svy_status rs_close(svy_writer *w, svy_err *err)
         return svy_err_set(err, SVY_E_USAGE, w->name, 0, 0, NULL,
                            "%lld rows written, %lld declared in the header", m->rows, w->row_count);
     readstat_error_t e = readstat_end_writing(m->rw);
+    if (e == READSTAT_OK && m->sys_errno)
+        e = READSTAT_ERROR_WRITE; /* a write ReadStat did not check */
     if (e != READSTAT_OK)
         return fail(w, err, e, 0, 0, NULL, "the end of the file");
     if (m->dta && m->map_at > 0 && m->vl_at > 0 && m->end_at > 0) {

@@ -6,6 +6,7 @@
  */
 #include "svy_private.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -670,7 +671,13 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
     }
     modules[o->format].write(f, &g, o);
     grid_free(&g);
-    if (fflush(f) != 0 || ferror(f))
-        return svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "cannot write the table");
+    if (fflush(f) != 0 || ferror(f)) {
+        /* Say why (a full disk, a closed pipe), as every other write error does. */
+        int en = errno;
+        svy_status st = svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "write error: %s", strerror(en ? en : EIO));
+        if (err)
+            err->sys_errno = en;
+        return st;
+    }
     return SVY_OK;
 }
