@@ -45,8 +45,8 @@ measure() { # label, command...
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s }' "$out/time.txt")
   cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$out/time.txt")
   kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out/time.txt")
-  printf '%-42s %8s rows %7.2f s wall %7.2f s cpu %9.0f rows/cpu-s %7.1f MiB\n' "$label" "$n" "$secs" "$cpu" \
-    "$(echo "$n / $cpu" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
+  awk -v l="$label" -v n="$n" -v s="$secs" -v c="$cpu" -v kb="$kb" 'BEGIN {
+    printf "%-42s %8s rows %7.2f s wall %7.2f s cpu %9.0f rows/cpu-s %7.1f MiB\n", l, n, s, c, c > 0 ? n / c : 0, kb / 1024 }'
 }
 
 echo "svy-clean benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -m), load $(cut -d' ' -f1 /proc/loadavg)"

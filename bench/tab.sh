@@ -22,15 +22,21 @@ measure() {
   /usr/bin/time -v "$@" 2> "$work/time.txt" > /dev/null
   rss=$(awk -F': ' '/Maximum resident/ {printf "%.1f", $2/1024}' "$work/time.txt")
   el=$(awk -F': ' '/Elapsed \(wall/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; printf "%.2f", s}' "$work/time.txt")
-  echo "$el $rss"
+  cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {printf "%.2f", s}' "$work/time.txt")
+  echo "$el $rss $cpu"
 }
 
-best() { # best of RUNS: prints "seconds MB"
-  b=""; for i in $(seq "$RUNS"); do r=$(measure "$@"); if [ -z "$b" ] || awk -v a="${r% *}" -v c="${b% *}" 'BEGIN{exit !(a<c)}'; then b=$r; fi; done; echo "$b"
+best() { # best of RUNS by wall time: prints "seconds MB cpu-seconds"
+  b=""; for i in $(seq "$RUNS"); do r=$(measure "$@"); if [ -z "$b" ] || awk -v a="${r%% *}" -v c="${b%% *}" 'BEGIN{exit !(a<c)}'; then b=$r; fi; done; echo "$b"
 }
+f1() { echo "$1" | cut -d' ' -f1; }
+f2() { echo "$1" | cut -d' ' -f2; }
+f3() { echo "$1" | cut -d' ' -f3; }
 
-echo "| rows | svy-tab s | svy-tab MB | R s | R MB | R / svy-tab | max rel diff |"
-echo "|---:|---:|---:|---:|---:|---:|---:|"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+echo
+echo "| rows | svy-tab s | svy-tab CPU s | svy-tab MB | R s | R CPU s | R MB | R / svy-tab (wall) | max rel diff est, se |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $SIZES; do
   f="$work/tab-$n.csv"
   [ -s "$f" ] || "$work/gen-tab" "$n" > "$f"
@@ -44,12 +50,14 @@ for n in $SIZES; do
         if (!(k in est)) { print "missing " k; exit 1 }
         d=(est[k]-re)/re; if (d<0) d=-d; if (d>m) m=d; d=(se[k]-rs)/rs; if (d<0) d=-d; if (d>m) m=d; c++ } }
     END { printf "%.1e (%d cells)", m, c }' "$work/svy-$n.csv" "$work/r-$n.csv")
-  ratio=$(awk -v a="${r% *}" -v b="${s% *}" 'BEGIN{printf "%.0f", a/b}')
-  echo "| $n | ${s% *} | ${s#* } | ${r% *} | ${r#* } | $ratio | $diff |"
+  ratio=$(awk -v a="$(f1 "$r")" -v b="$(f1 "$s")" 'BEGIN{printf "%.0f", a/b}')
+  echo "| $n | $(f1 "$s") | $(f3 "$s") | $(f2 "$s") | $(f1 "$r") | $(f3 "$r") | $(f2 "$r") | $ratio | $diff |"
 done
 if [ -n "$BIG" ]; then
   f="$work/tab-$BIG.csv"
   [ -s "$f" ] || "$work/gen-tab" "$BIG" > "$f"
   s=$(best "$tab" $args "$f")
-  echo "| $BIG | ${s% *} | ${s#* } | (not run) | | | |"
+  echo "| $BIG | $(f1 "$s") | $(f3 "$s") | $(f2 "$s") | (not run) | | | | |"
 fi
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -34,9 +34,17 @@ typedef struct event {
 } event;
 
 typedef struct idslot {
-    char *key;
+    const char *key; /* in an id block */
     long long row;
 } idslot;
+
+/* Id texts live in large blocks, not one malloc each: a million ids cost a
+ * few bytes of text apiece instead of a 32-byte allocation. */
+typedef struct idblock {
+    struct idblock *next;
+    size_t used, size;
+    char text[];
+} idblock;
 
 struct svy_clean {
     const svy_codebook *cb;
@@ -55,6 +63,7 @@ struct svy_clean {
     size_t alen, acap;
     idslot *ids;
     size_t nids, idcap;
+    idblock *blocks;
     svy_clean_stats st;
     long long cur_row;
     int rejected;
@@ -91,9 +100,12 @@ void svy_clean_free(svy_clean *c)
     free(c->vals);
     free(c->ev);
     free(c->arena);
-    for (size_t i = 0; i < c->idcap; i++)
-        free(c->ids[i].key);
     free(c->ids);
+    while (c->blocks) {
+        idblock *b = c->blocks;
+        c->blocks = b->next;
+        free(b);
+    }
     free(c->input);
     svy_schema_free(c->schema);
     free(c);
@@ -643,8 +655,20 @@ static svy_status dedup(svy_clean *c, svy_err *err)
         reject(c, SVY_RULE_DUPLICATE, "duplicate %s %s: first kept at row %lld", name, id, s->row);
         return SVY_OK;
     }
-    if (!(s->key = svy_strdup(id)))
-        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
+    size_t len = strlen(id) + 1;
+    idblock *b = c->blocks;
+    if (!b || b->size - b->used < len) {
+        size_t size = len > 65536 ? len : 65536;
+        if (!(b = svy_malloc(sizeof *b + size)))
+            return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
+        b->next = c->blocks;
+        b->used = 0;
+        b->size = size;
+        c->blocks = b;
+    }
+    memcpy(b->text + b->used, id, len);
+    s->key = b->text + b->used;
+    b->used += len;
     s->row = c->cur_row;
     c->nids++;
     return SVY_OK;

@@ -41,6 +41,8 @@ typedef struct csvctx {
     unsigned char *miss;
     size_t nslots;
     int ascii_line;      /* the fast path saw only ASCII: no UTF-8 check needed */
+    int check_ff;        /* input is UTF-8 as read (no --encoding conversion) */
+    int fast_done;       /* fast_line took the line (no quote in it) */
     int row_done;        /* on_row ran since the flag was cleared */
 } csvctx;
 
@@ -356,19 +358,59 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
     }
 }
 
+/* 0xFF is never UTF-8: the abort mark of a failed upstream tool, or a
+ * wrong encoding.  NUL would cut a value short for every C-string consumer
+ * (and detection calls a head with NUL bytes binary).  Checked on the whole
+ * line, because the field checks skip columns that are not delivered.
+ * Returns 1, with c->st set, when the line has either. */
+static int bad_bytes(csvctx *c, const char *line, size_t n)
+{
+    const char *ff = c->check_ff ? memchr(line, 0xFF, n) : NULL;
+    if (ff) {
+        size_t rest = n - (size_t)(ff - line);
+        int mark = rest >= 10 && memcmp(ff, SVY_ABORT_MARK, 10) == 0;
+        c->st = svy_err_set(c->err, mark ? SVY_E_IO : SVY_E_ENCODING, c->r->name,
+                            c->header_done ? c->r->rows + 1 : 0, 0, NULL, "%s",
+                            mark ? "the input is incomplete: the program writing it failed"
+                                 : "text is not valid UTF-8 (byte 0xFF); give the file's encoding with "
+                                   "--encoding, for example CP1252");
+        return 1;
+    }
+    if (memchr(line, 0, n)) {
+        c->st = svy_err_set(c->err, SVY_E_ENCODING, c->r->name, c->header_done ? c->r->rows + 1 : 0, 0, NULL,
+                            "NUL byte in the text: a binary file, or UTF-16 without --encoding?");
+        return 1;
+    }
+    return 0;
+}
+
 /* A line without a quote character is split here, in one pass, and its
  * fields go to the same callbacks libcsv uses.  Lines with quotes go to
- * libcsv, which owns RFC 4180's quoting rules.  Returns 0 when the line has
+ * libcsv, which owns RFC 4180's quoting rules.  Returns -1 when the line
+ * has a bad byte (c->st set).  Returns 0 when the line has
  * a quote and must go to libcsv instead. */
 static int fast_line(csvctx *c, char *p, size_t n, char delim)
 {
     if (n && p[n - 1] == '\r')
         n--;
-    if (n == 0)
-        return 1; /* blank line: libcsv skips them too */
+    c->fast_done = 1;
+    if (n == 0) {
+        /* Blank lines are skipped, as libcsv does, except in a one-column
+         * file: there a blank line is a row whose value is missing, which is
+         * exactly what the writer writes for it (found by round-tripping). */
+        if (!c->header_done || c->ncols != 1)
+            return 1;
+        if (svy_reader_slot(c->r, 0) < 0)
+            c->col++;
+        else
+            on_field(NULL, 0, c);
+        on_row('\n', c);
+        return 1;
+    }
     size_t bounds[64];
     size_t nb = 0;
     unsigned char acc = 0;
+    int nul = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char b = (unsigned char)p[i];
         acc |= b;
@@ -377,9 +419,15 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
                 bounds[nb] = i;
             nb++;
         } else if (b == '"') {
+            c->fast_done = 0;
             return 0;
+        } else if (b == 0) {
+            nul = 1;
         }
     }
+    /* Only a line with a NUL or a non-ASCII byte can hold a bad byte. */
+    if ((nul || acc >= 0x80) && bad_bytes(c, p, n))
+        return -1;
     c->ascii_line = acc < 0x80;
     c->zero_copy = c->header_done;
     size_t from = 0;
@@ -420,6 +468,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
         return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
     char delim = detect_delim(r);
+    c.check_ff = !r->encoding || is_utf8_name(r->encoding);
     csv_set_delim(&p, (unsigned char)delim);
     csv_set_space_func(&p, no_space);
     csv_set_realloc_func(&p, capped_realloc);
@@ -524,21 +573,12 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             if (!nl && !at_eof)
                 break;
             size_t n = nl ? (size_t)(nl - line) + 1 : end - start;
-            /* 0xFF is never UTF-8: the abort mark of a failed upstream tool,
-             * or a wrong encoding.  Checked on the whole line, because the
-             * field checks skip columns that are not delivered. */
-            if (src.cd == (iconv_t)-1 && memchr(line, 0xFF, n)) {
-                const char *ff = memchr(line, 0xFF, n);
-                size_t rest = n - (size_t)(ff - line);
-                int mark = rest >= 10 && memcmp(ff, SVY_ABORT_MARK, 10) == 0;
-                c.st = svy_err_set(err, mark ? SVY_E_IO : SVY_E_ENCODING, r->name, c.header_done ? r->rows + 1 : 0,
-                                   0, NULL, "%s",
-                                   mark ? "the input is incomplete: the program writing it failed"
-                                        : "text is not valid UTF-8 (byte 0xFF); give the file's encoding with "
-                                          "--encoding, for example CP1252");
+            c.fast_done = 0;
+            if (!in_csv && fast_line(&c, line, nl ? n - 1 : n, delim) < 0)
                 break;
-            }
-            if (in_csv || !fast_line(&c, line, nl ? n - 1 : n, delim)) {
+            if (!c.fast_done) {
+                if (bad_bytes(&c, line, n))
+                    break;
                 c.row_done = 0;
                 growing = &p;
                 size_t used = csv_parse(&p, line, n, on_field, on_row, &c);
@@ -555,6 +595,11 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                  * calling on_row.  Otherwise the quoted field goes on. */
                 in_csv = !(c.row_done && nl);
             }
+            /* A failed upstream tool cut its last row short, then wrote the
+             * abort mark: say the input is incomplete, not that the row is. */
+            if (c.st == SVY_E_DATA && end - (start + n) >= 10 && memcmp(buf + start + n, SVY_ABORT_MARK, 10) == 0)
+                c.st = svy_err_set(err, SVY_E_IO, r->name, r->rows + 1, 0, NULL,
+                                   "the input is incomplete: the program writing it failed");
             start += n;
         }
         if (at_eof && start >= end)

@@ -135,19 +135,27 @@ double svy_qbeta(double p, double a, double b)
 
 /* ---------------------------------------------------------- hash tables */
 
+static uint64_t hash_u64(uint64_t x);
+
+/* Keys are short (codes, ids, a few by values): eight bytes at a time. */
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 {
-    /* FNV-1a, then a final mix so that low bits spread. */
     const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ull ^ seed;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ull;
+    uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
     }
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 32;
-    return h;
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, s, n);
+        h = (h ^ w) * 0x94d049bb133111ebull;
+    }
+    return hash_u64(h);
 }
 
 static uint64_t hash_u64(uint64_t x)
@@ -668,8 +676,10 @@ static const char *value_key(const svy_value *v, char *buf, size_t *len)
     return buf;
 }
 
-static svy_status key_grow(char **buf, size_t *cap, size_t need)
+static inline svy_status key_grow(char **buf, size_t *cap, size_t need)
 {
+    if (need <= *cap)
+        return SVY_OK;
     return svy_grow((void **)buf, cap, need, 1) ? SVY_OK : SVY_E_NOMEM;
 }
 
@@ -1741,7 +1751,7 @@ svy_status svy_est_finish(svy_est *e, svy_err *err)
                 if (r->stat == SVY_STAT_RATE) {
                     rate_ci(e, r, D->rows);
                     if (e->d.nchs)
-                        nchs_flags(r, e->d.level, D->rows);
+                        nchs_flags(r, 0.95, D->rows); /* the standard is written for 95% intervals */
                 } else {
                     double t = svy_qt(1 - (1 - e->d.level) / 2, df);
                     r->ci_low = r->estimate - t * r->se;

@@ -14,6 +14,7 @@ struct svy_outfile {
     FILE *f;
     char *path;     /* target */
     char *tmp;      /* temporary beside it; NULL for stdout and devices */
+    char *real;     /* what is renamed over: path, or the file a symlink names */
     int direct;     /* an existing device, FIFO or socket: written in place */
 };
 
@@ -64,16 +65,23 @@ svy_status svy_outfile_open(const char *path, svy_outfile **out, svy_err *err)
     }
     /* The temp name is hidden and in the same folder, so rename() is atomic
      * and a crash leaves at most a dot-file, never a half-written target. */
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
-    size_t n = strlen(path) + 16;
+    /* Through a symlink, replace the file it names, not the link: renaming
+     * over /dev/stdout (a link) with `> file` would replace the link itself. */
+    struct stat lb;
+    char *resolved = lstat(path, &lb) == 0 && S_ISLNK(lb.st_mode) ? realpath(path, NULL) : NULL;
+    o->real = resolved ? svy_strdup(resolved) : svy_strdup(path);
+    free(resolved);
+    const char *real = o->real ? o->real : path;
+    const char *slash = strrchr(real, '/');
+    size_t dirlen = slash ? (size_t)(slash - real + 1) : 0;
+    size_t n = strlen(real) + 16;
     o->path = svy_strdup(path);
     o->tmp = svy_malloc(n);
-    if (!o->path || !o->tmp) {
+    if (!o->path || !o->tmp || !o->real) {
         svy_outfile_abort(o);
         return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
     }
-    snprintf(o->tmp, n, "%.*s.%s.tmpXXXXXX", (int)dirlen, path, path + dirlen);
+    snprintf(o->tmp, n, "%.*s.%s.tmpXXXXXX", (int)dirlen, real, real + dirlen);
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
         int e = errno;
@@ -116,6 +124,7 @@ svy_status svy_outfile_commit(svy_outfile *o, svy_err *err)
             st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "write error: %s", strerror(e));
         }
         free(o->path);
+        free(o->real);
         free(o);
         if (err && st)
             err->sys_errno = e;
@@ -127,6 +136,7 @@ svy_status svy_outfile_commit(svy_outfile *o, svy_err *err)
             st = svy_err_set(err, SVY_E_IO, "<stdout>", 0, 0, NULL, "write error: %s", strerror(e));
         }
         free(o->path);
+        free(o->real);
         free(o);
         if (err && st)
             err->sys_errno = e;
@@ -141,7 +151,7 @@ svy_status svy_outfile_commit(svy_outfile *o, svy_err *err)
         st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "write error: %s", strerror(e));
     }
     o->f = NULL;
-    if (!st && rename(o->tmp, o->path) != 0) {
+    if (!st && rename(o->tmp, o->real) != 0) {
         e = errno;
         st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "cannot rename output into place: %s", strerror(e));
     }
@@ -152,6 +162,7 @@ svy_status svy_outfile_commit(svy_outfile *o, svy_err *err)
     }
     free(o->tmp);
     free(o->path);
+    free(o->real);
     free(o);
     return st;
 }
@@ -177,6 +188,7 @@ void svy_outfile_abort(svy_outfile *o)
         fflush(o->f);
     }
     free(o->path);
+    free(o->real);
     free(o);
 }
 

@@ -37,7 +37,7 @@ struct svy_plot {
     svy_plot_sort sort;
     int percent;
     double width, height;
-    char *title, *subtitle, *source, *footnote, *color_title, *x_title, *facet_title;
+    char *title, *subtitle, *source, *footnote, *color_title, *x_title, *facet_title, *flag_label;
     strlist xs, cs, fs;
     int has_color, has_facet;
     cell *cells;
@@ -102,6 +102,7 @@ void svy_plot_free(svy_plot *p)
     free(p->color_title);
     free(p->x_title);
     free(p->facet_title);
+    free(p->flag_label);
     strlist_free(&p->xs);
     strlist_free(&p->cs);
     strlist_free(&p->fs);
@@ -155,6 +156,7 @@ svy_status svy_plot_set_footnote(svy_plot *p, const char *s) { return set_text(&
 svy_status svy_plot_set_color_title(svy_plot *p, const char *s) { return set_text(&p->color_title, s); }
 svy_status svy_plot_set_x_title(svy_plot *p, const char *s) { return set_text(&p->x_title, s); }
 svy_status svy_plot_set_facet_title(svy_plot *p, const char *s) { return set_text(&p->facet_title, s); }
+svy_status svy_plot_set_flag_label(svy_plot *p, const char *s) { return set_text(&p->flag_label, s); }
 
 static size_t hash_str(const char *s)
 {
@@ -474,12 +476,38 @@ static size_t wrap(const char *s, double fs, double maxw, span **out)
 
 /* ---- output -------------------------------------------------------------- */
 
+/* v with exactly `decimals` decimals, rounded as printf's %.*f rounds (so
+ * that a label agrees with svy-tab's tables digit for digit), but with '.'
+ * as the point whatever the locale: %f follows LC_NUMERIC, and a decimal
+ * comma in a program that called setlocale() would break the SVG. */
+static void fmt_fixed(double v, int decimals, char *buf, size_t size)
+{
+    char tmp[400], digits[400];
+    if (!isfinite(v) || fabs(v) > 1e15)
+        v = 0; /* never drawn: no pixel or percentage is that large */
+    snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    size_t nd = 0;
+    int nonzero = 0;
+    for (const char *q = tmp; *q; q++)
+        if (*q >= '0' && *q <= '9') {
+            digits[nd++] = *q;
+            nonzero |= *q != '0';
+        }
+    size_t ip = nd > (size_t)decimals ? nd - (size_t)decimals : 0, o = 0;
+    if (tmp[0] == '-' && nonzero && o + 1 < size)
+        buf[o++] = '-';
+    for (size_t i = 0; i < nd && o + 2 < size; i++) {
+        if (i == ip && decimals > 0)
+            buf[o++] = '.';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}
+
 /* Shortest of %.2f: two decimals are a hundredth of a pixel. */
 static void fmt_num(double v, char *buf, size_t size)
 {
-    if (fabs(v) < 0.005)
-        v = 0;
-    snprintf(buf, size, "%.2f", v);
+    fmt_fixed(v, 2, buf, size);
     char *dot = strchr(buf, '.');
     if (dot) {
         char *e = buf + strlen(buf) - 1;
@@ -602,12 +630,9 @@ static void nice_scale(scale *s, double lo, double hi, int max_ticks, int percen
 
 static void fmt_value(double v, int percent, int decimals, char *buf, size_t size)
 {
-    if (percent)
-        snprintf(buf, size, "%.*f%%", decimals, v * 100 + 0.0);
-    else
-        snprintf(buf, size, "%.*f", decimals, v + 0.0);
-    if (strcmp(buf, "-0%") == 0 || strcmp(buf, "-0") == 0)
-        memmove(buf, buf + 1, strlen(buf));
+    fmt_fixed(percent ? v * 100 : v, decimals, buf, size);
+    if (percent && strlen(buf) + 1 < size)
+        strcat(buf, "%");
 }
 
 /* Label decimals: percent to one decimal, as tables print them. */
@@ -860,9 +885,15 @@ static double do_legend(const svy_plot *p, legend *g, int any_flag, int any_ci)
         }
     }
     if (any_flag) {
-        const char *lab = dot ? "Hollow: unreliable estimate (flagged), interpret with caution"
-                              : "Hatched: unreliable estimate (flagged), interpret with caution";
+        const char *what = p->flag_label ? p->flag_label
+                                         : "unreliable estimate (flagged), interpret with caution";
+        char *lab = malloc(strlen(what) + 10);
+        if (!lab)
+            return g->y - y0 + 22;
+        strcpy(lab, dot ? "Hollow: " : "Hatched: ");
+        strcat(lab, what);
         double lx = legend_item(g, 12, lab, 16);
+        free(lab);
         if (g->draw) {
             if (dot)
                 draw_dot(g->f, lx + 6, g->y, 5, single, 1);
@@ -970,6 +1001,21 @@ static void draw_label(FILE *f, const char *lab, double x, double cy, double max
     free(v);
 }
 
+/* Where colour group c sits in its row, in mark steps from the centre: the
+ * groups present are packed and centred, so that a row with one estimate
+ * (an overall row, a missing cell) has it on the row's line. */
+static double slot_offset(const svy_plot *p, size_t x, size_t c, size_t f)
+{
+    size_t rank = 0, present = 0;
+    for (size_t k = 0; k < p->cs.n; k++)
+        if (cell_find(p, x, k, f) >= 0) {
+            if (k < c)
+                rank++;
+            present++;
+        }
+    return (double)rank - (double)(present - 1) / 2;
+}
+
 static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, double px,
                        double py, int labels)
 {
@@ -991,13 +1037,13 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
     if (hi - lo < 0.01)
         lo = hi - 0.01;
     double plot_w = L->panel_w - L->value_room;
-    /* About one tick per 60 px, but never so few that a panel shows only
-     * its ends, nor so many that the labels crowd. */
-    int max_ticks = (int)(plot_w / 60);
+    /* About one tick per 80 px, but never so few that a panel shows only
+     * its ends, nor so many that the grid turns into texture. */
+    int max_ticks = (int)(plot_w / 80);
     if (max_ticks < 4)
         max_ticks = 4;
-    if (max_ticks > 8)
-        max_ticks = 8;
+    if (max_ticks > 6)
+        max_ticks = 6;
     nice_scale(&s, lo, hi, max_ticks, p->percent);
     s.x0 = px + 6;
     s.x1 = px + plot_w;
@@ -1043,7 +1089,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
             if (!e)
                 continue;
             const char *col = p->has_color ? color_of(p, ci) : palette[0];
-            double y = cy + ((double)ci - (double)(nc - 1) / 2) * L->mark_step;
+            double y = cy + slot_offset(p, xi, ci, fi) * L->mark_step;
             double ex = sx(&s, e->est);
             int has_ci = !isnan(e->lo);
             double right = has_ci ? sx(&s, e->hi) : ex;
@@ -1080,7 +1126,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
             const cell *e = cell_at(p, xi, ci, fi);
             if (!e)
                 continue;
-            double y = cy + ((double)ci - (double)(nc - 1) / 2) * L->mark_step;
+            double y = cy + slot_offset(p, xi, ci, fi) * L->mark_step;
             double right = isnan(e->hi) ? sx(&s, e->est) : sx(&s, e->hi);
             if (dot)
                 right = fmax(right, sx(&s, e->est) + L->mark / 2);

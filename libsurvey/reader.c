@@ -300,6 +300,10 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
     if (r->head_len == 0)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "empty file: no header and no data");
     const char *fmt = svy_detect_format(r->head, r->head_len);
+    /* SPSS 21+ password protection wraps the .sav in its own container. */
+    if (!fmt && r->head_len >= 20 && memcmp(r->head + 8, "ENCRYPTEDSAV", 12) == 0)
+        return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL,
+                           "password-encrypted SPSS file: save it without a password in SPSS first");
     if (!fmt)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL,
                            "not a survey file of any supported format (Stata .dta, SPSS .sav/.zsav/.por, "
@@ -385,6 +389,15 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
     r->ran = 1;
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
         if (strcmp(backends[i].format, r->format) == 0) {
+            /* Read ahead on another core unless told not to (SVY_THREADS=0),
+             * or unless no thread can be had. */
+            const char *env = getenv("SVY_THREADS");
+            if (!(env && strcmp(env, "0") == 0)) {
+                int started;
+                svy_status st = svy_reader_run_threaded(r, backends[i].run, h, ctx, err, &started);
+                if (started)
+                    return st;
+            }
             svy_status st = backends[i].run(r, h, ctx, err);
             if (st == SVY_E_ABORT && r->limit_hit)
                 st = SVY_OK;

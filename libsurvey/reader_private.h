@@ -54,6 +54,12 @@ typedef svy_status (*svy_backend_run)(svy_reader *r, const svy_handler *h, void 
 svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
 svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
 
+/* Run the backend in a producer thread and the handler on this one
+ * (reader_thread.c).  *started is 0 when no thread could be had: then
+ * nothing was read and the caller runs the backend itself. */
+svy_status svy_reader_run_threaded(svy_reader *r, svy_backend_run run, const svy_handler *h, void *ctx,
+                                   svy_err *err, int *started);
+
 /* The path a backend should open: the file, or the spool of a stream.
  * NULL when the input is a stream read in place (CSV only): read r->in_fd
  * after the r->head bytes. */

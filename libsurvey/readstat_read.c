@@ -66,6 +66,12 @@ static ssize_t io_read(void *dst, size_t n, void *ctx)
     rs_io *io = ctx;
     unsigned char *d = dst;
     size_t done = 0;
+    /* ReadStat 1.1.8 compares what this returns with the size it wanted as
+     * size_t in places (the .sav header), so -1 read as a full read of
+     * garbage: a failed read returns the short count instead, and the error
+     * stays in sys_errno for rs_fail (found by fault injection). */
+    if (io->sys_errno)
+        return 0;
     while (done < n) {
         if (io->pos < io->len) {
             size_t k = io->len - io->pos;
@@ -88,7 +94,7 @@ static ssize_t io_read(void *dst, size_t n, void *ctx)
         while (got < 0 && errno == EINTR);
         if (got < 0) {
             io->sys_errno = errno;
-            return -1;
+            return (ssize_t)done;
         }
         if (got == 0)
             break;
@@ -165,6 +171,7 @@ typedef struct rs_ctx {
     long long row;         /* 0-based row being read */
     int last_index;        /* last variable seen in the row, -1 at row start */
 
+    int dta_version;       /* .dta format version (104..119), 0 for other formats */
     char encoding[64];     /* the text encoding in force, for messages */
     char rs_msg[256];      /* last message from ReadStat's error handler */
 } rs_ctx;
@@ -213,6 +220,8 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
         if (svy_schema_set_label(c->full, label) != SVY_OK)
             return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
     }
+    if (!strcmp(c->r->format, "dta"))
+        c->dta_version = readstat_get_file_format_version(md);
     const char *enc = c->r->encoding ? c->r->encoding : readstat_get_file_encoding(md);
     /* dta 118+ is UTF-8 by definition; older Stata files are read as
      * Windows-1252 unless told otherwise. */
@@ -229,6 +238,18 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
 static int on_variable(int index, readstat_variable_t *rv, const char *val_labels, void *vctx)
 {
     rs_ctx *c = vctx;
+    /* ReadStat hands a .dta label-set name straight from the file's lbllist,
+     * a fixed-width field with no NUL when the name fills it: strlen ran off
+     * the end of ReadStat's buffer (found by fuzzing).  Bound it by the
+     * field width of the format version, as ReadStat's dta_ctx_init sets it. */
+    char lblname[130];
+    if (val_labels && c->dta_version) {
+        size_t cap = c->dta_version < 110 ? 9 : c->dta_version < 118 ? 33 : 129;
+        size_t n = strnlen(val_labels, cap);
+        memcpy(lblname, val_labels, n);
+        lblname[n] = '\0';
+        val_labels = lblname;
+    }
     const char *name = readstat_variable_get_name(rv);
     if (check_text(c, name, "a variable name", NULL))
         return READSTAT_HANDLER_ABORT;
@@ -248,7 +269,8 @@ static int on_variable(int index, readstat_variable_t *rv, const char *val_label
     if (svy_var_set_label(v, label) || svy_var_set_format(v, format) ||
         (val_labels && *val_labels && svy_var_set_labelset_name(v, val_labels)))
         return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, name, "out of memory"));
-    svy_var_set_width(v, readstat_variable_get_storage_width(rv));
+    if (type == SVY_VAR_STRING)
+        svy_var_set_width(v, readstat_variable_get_storage_width(rv));
 
     int nm = readstat_variable_get_missing_ranges_count(rv);
     for (int i = 0; i < nm; i++) {
@@ -290,6 +312,8 @@ static int on_value_label(const char *set, readstat_value_t value, const char *l
         return READSTAT_HANDLER_ABORT;
     long k = svy_schema_find(c->sets, set);
     svy_var *holder = k >= 0 ? svy_schema_var_mut(c->sets, (size_t)k) : svy_schema_add(c->sets, set, SVY_VAR_NUMERIC, c->err);
+    if (!holder && c->err->code == SVY_E_NOMEM)
+        return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
     if (!holder)
         return stop(c, svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL,
                                    "unusable value-label set name '%s'", set));
@@ -505,6 +529,17 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     if (e == READSTAT_ERROR_USER_ABORT && c->st != SVY_OK)
         return c->st;
     long long row = 0, col = 0;
+    /* A failed read makes ReadStat see a short or odd file: whatever it
+     * concluded, the cause is the system's. */
+    if (io->sys_errno && e != READSTAT_ERROR_OPEN) {
+        const char *where;
+        if (in_data)
+            locate_failure(c, &row, &col, &where);
+        svy_status code = svy_err_set(c->err, SVY_E_IO, c->file, row, 0, NULL, "read error: %s",
+                                      strerror(io->sys_errno));
+        c->err->sys_errno = io->sys_errno;
+        return code;
+    }
     const char *var = NULL;
     if (in_data)
         locate_failure(c, &row, &col, &var);
@@ -545,6 +580,23 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
         }
         return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
                            "%s file ends early or is corrupt: %s%s", c->r->format, rsmsg, extra);
+    case READSTAT_ERROR_UNSUPPORTED_FILE_FORMAT_VERSION:
+        if (!strcmp(c->r->format, "dta")) {
+            unsigned char b = 0;
+            const char *path = svy_reader_input_path(c->r);
+            int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+            if (fd >= 0) {
+                if (pread(fd, &b, 1, 0) != 1)
+                    b = 0;
+                close(fd);
+            }
+            if (b >= 0x66 && b < 0x68)
+                return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL,
+                                   "Stata file format %d (Stata 1 and 2) is older than ReadStat reads "
+                                   "(104 and later); save it again in a newer Stata", b);
+        }
+        return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL, "unsupported version of the %s format%s",
+                           c->r->format, extra);
     case READSTAT_ERROR_ROW_COUNT_MISMATCH:
         return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
                            "%s file has fewer rows than its header says (truncated?)%s", c->r->format, extra);

@@ -43,12 +43,15 @@ typedef enum date_conv {
     CONV_SAS_S_TO_SPSS,    /* SAS datetime seconds -> SPSS seconds */
     CONV_SPSS_TO_DAYS,     /* SPSS seconds -> Stata days */
     CONV_SPSS_TO_STATA_MS, /* SPSS seconds -> Stata %tc milliseconds */
-    CONV_SAS_S_TO_STATA_MS
+    CONV_SAS_S_TO_STATA_MS,
+    CONV_S_TO_MS,          /* SPSS/SAS time of day -> Stata %tcHH:MM:SS */
+    CONV_MS_TO_S
 } date_conv;
 
 typedef struct rs_wcol {
     readstat_variable_t *rv;
     int is_str, is_strl;
+    int itype;          /* .dta: 1, 2, 4 for Stata byte, int, long storage; 0 double */
     size_t width;
     date_conv conv;
 } rs_wcol;
@@ -87,9 +90,14 @@ static ssize_t data_writer(const void *data, size_t len, void *ctx)
             m->end_at = m->written;
         }
     }
+    /* ReadStat 1.1.8 compares what this returns with len as size_t, so -1
+     * read as success and a failed write gave a "complete" corrupt file
+     * (fault injection found it): return 0, and keep failing once failed. */
+    if (m->sys_errno)
+        return 0;
     if (len && fwrite(data, 1, len, w->f) != len) {
         m->sys_errno = errno ? errno : EIO;
-        return -1;
+        return 0;
     }
     m->written += (long long)len;
     return (ssize_t)len;
@@ -145,6 +153,11 @@ static const char *target_format(const svy_var *v, svy_date_origin from, int dta
             *conv = from == SVY_ORIGIN_SPSS ? CONV_SPSS_TO_STATA_MS : CONV_SAS_S_TO_STATA_MS;
             return "%tc";
         }
+        if (k == SVY_DATE_TIME) {
+            /* A time of day counts seconds in SPSS and SAS, milliseconds in Stata. */
+            *conv = CONV_S_TO_MS;
+            return "%tcHH:MM:SS";
+        }
         return NULL;
     }
     if (from == SVY_ORIGIN_SPSS || (from == SVY_ORIGIN_NONE && !fmt_is_stata(f)))
@@ -152,6 +165,11 @@ static const char *target_format(const svy_var *v, svy_date_origin from, int dta
     if (k == SVY_DATE_DAY) {
         *conv = CONV_DAYS_TO_SPSS;
         return "DATE11";
+    }
+    /* Stata's time of day is a %tc shown as hours only, in milliseconds. */
+    if (k == SVY_DATE_TIME && from == SVY_ORIGIN_STATA) {
+        *conv = CONV_MS_TO_S;
+        return "TIME8";
     }
     if (k == SVY_DATE_DATETIME) {
         *conv = from == SVY_ORIGIN_SAS ? CONV_SAS_S_TO_SPSS : CONV_STATA_MS_TO_SPSS;
@@ -173,6 +191,8 @@ static double convert(double d, date_conv c)
     case CONV_SPSS_TO_DAYS: return floor(d / 86400.0) - SPSS_1960_DAYS;
     case CONV_SPSS_TO_STATA_MS: return (d - SPSS_1960_DAYS * 86400.0) * 1000.0;
     case CONV_SAS_S_TO_STATA_MS: return d * 1000.0;
+    case CONV_S_TO_MS: return d * 1000.0;
+    case CONV_MS_TO_S: return d / 1000.0;
     default: return d;
     }
 }
@@ -328,6 +348,14 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
             }
             c->width = width;
         }
+        const char *numfmt = c->is_str ? NULL : target_format(v, from, dta, &c->conv);
+        /* Whole numbers the caller vouches for go in Stata's integer types,
+         * as Stata itself would store them (a quarter of the bytes). */
+        size_t nw = c->is_str ? 0 : svy_var_width(v);
+        if (dta && c->conv == CONV_NONE && (nw == 1 || nw == 2 || nw == 4)) {
+            c->itype = (int)nw;
+            t = nw == 1 ? READSTAT_TYPE_INT8 : nw == 2 ? READSTAT_TYPE_INT16 : READSTAT_TYPE_INT32;
+        }
         svy_status st;
         readstat_label_set_t *ls = label_set_for(w, i, err, &st);
         if (st != SVY_OK)
@@ -338,9 +366,8 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
         if (*svy_var_label(v))
             readstat_variable_set_label(c->rv, svy_var_label(v));
         if (!c->is_str) {
-            const char *f = target_format(v, from, dta, &c->conv);
-            if (f)
-                readstat_variable_set_format(c->rv, f);
+            if (numfmt)
+                readstat_variable_set_format(c->rv, numfmt);
         } else if (!dta && svy_var_format(v)[0] == 'A') {
             readstat_variable_set_format(c->rv, svy_var_format(v));
         } else if (dta && svy_var_format(v)[0] == '%' && !c->is_strl) {
@@ -443,6 +470,19 @@ static svy_status rs_write(svy_writer *w, const svy_row *row, svy_err *err)
                                        svy_var_name(svy_schema_var(w->schema, i)),
                                        "%g cannot be stored in SPSS, which keeps the extreme doubles "
                                        "for system missing, LO and HI", d);
+                if (c->itype) {
+                    static const double lo[] = {0, -127, -32767, 0, -2147483647.0};
+                    static const double hi[] = {0, 100, 32740, 0, 2147483620.0};
+                    if (d != floor(d) || d < lo[c->itype] || d > hi[c->itype])
+                        return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1,
+                                           svy_var_name(svy_schema_var(w->schema, i)),
+                                           "%.17g does not fit the Stata %s storage declared for the variable",
+                                           d, c->itype == 1 ? "byte" : c->itype == 2 ? "int" : "long");
+                    e = c->itype == 1   ? readstat_insert_int8_value(m->rw, c->rv, (int8_t)d)
+                        : c->itype == 2 ? readstat_insert_int16_value(m->rw, c->rv, (int16_t)d)
+                                        : readstat_insert_int32_value(m->rw, c->rv, (int32_t)d);
+                    goto check;
+                }
                 e = readstat_insert_double_value(m->rw, c->rv, d);
             }
         } else {
@@ -480,6 +520,8 @@ static svy_status rs_write(svy_writer *w, const svy_row *row, svy_err *err)
                         "this value");
     }
     e = readstat_end_row(m->rw);
+    if (e == READSTAT_OK && m->sys_errno)
+        e = READSTAT_ERROR_WRITE; /* a write ReadStat did not check */
     if (e != READSTAT_OK)
         return fail(w, err, e, rowno, 0, NULL, "a row");
     m->rows++;
@@ -493,6 +535,8 @@ static svy_status rs_close(svy_writer *w, svy_err *err)
         return svy_err_set(err, SVY_E_USAGE, w->name, 0, 0, NULL,
                            "%lld rows written, %lld declared in the header", m->rows, w->row_count);
     readstat_error_t e = readstat_end_writing(m->rw);
+    if (e == READSTAT_OK && m->sys_errno)
+        e = READSTAT_ERROR_WRITE; /* a write ReadStat did not check */
     if (e != READSTAT_OK)
         return fail(w, err, e, 0, 0, NULL, "the end of the file");
     if (m->dta && m->map_at > 0 && m->vl_at > 0 && m->end_at > 0) {

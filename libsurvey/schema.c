@@ -269,7 +269,11 @@ static svy_date_kind kind_from_format(const char *f)
                 return SVY_DATE_DAY;
             switch (p[1]) {
             case 'd': return SVY_DATE_DAY;
-            case 'c': case 'C': return SVY_DATE_DATETIME;
+            case 'c': case 'C':
+                /* %tcHH:MM:SS shows no date: a time of day. */
+                if ((p[2] == 'H' && p[3] == 'H') || (p[2] == 'h' && p[3] == 'h'))
+                    return SVY_DATE_TIME;
+                return SVY_DATE_DATETIME;
             case 'w': return SVY_DATE_WEEK;
             case 'm': return SVY_DATE_MONTH;
             case 'q': return SVY_DATE_QUARTER;

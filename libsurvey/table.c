@@ -6,6 +6,7 @@
  */
 #include "svy_private.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -212,8 +213,24 @@ static const char *by_text(const svy_est *e, const svy_table_opts *o, size_t dom
     return v->str;
 }
 
+/* The name of a variable in a table meant for reading: its label when the
+ * data (or the codebook) give one and labels are asked for.  Machine formats
+ * keep the name, which pipelines match on. */
+static const char *var_label(const svy_table_opts *o, const char *column)
+{
+    if (!o->labels || !o->schema || !(o->format == SVY_TABLE_MD || o->format == SVY_TABLE_LATEX ||
+                                      o->format == SVY_TABLE_HTML))
+        return NULL;
+    long i = svy_schema_find(o->schema, column);
+    if (i < 0)
+        return NULL;
+    const char *l = svy_var_label(svy_schema_var(o->schema, (size_t)i));
+    return *l ? l : NULL;
+}
+
 static char *variable_text(grid *g, const svy_table_opts *o, const svy_est_result *r)
 {
+    const char *vl = var_label(o, r->column);
     if (r->level && o->labels) {
         svy_value v;
         memset(&v, 0, sizeof v);
@@ -222,8 +239,10 @@ static char *variable_text(grid *g, const svy_table_opts *o, const svy_est_resul
         v.len = strlen(r->level);
         const char *l = label_of(o, r->column, &v);
         if (l)
-            return xprintf(g, "%s=%s", r->column, l);
+            return xprintf(g, "%s=%s", vl ? vl : r->column, l);
     }
+    if (vl && strcmp(r->variable, r->column) == 0)
+        return xprintf(g, "%s", vl);
     return xprintf(g, "%s", r->variable);
 }
 
@@ -652,7 +671,13 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
     }
     modules[o->format].write(f, &g, o);
     grid_free(&g);
-    if (fflush(f) != 0 || ferror(f))
-        return svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "cannot write the table");
+    if (fflush(f) != 0 || ferror(f)) {
+        /* Say why (a full disk, a closed pipe), as every other write error does. */
+        int en = errno;
+        svy_status st = svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "write error: %s", strerror(en ? en : EIO));
+        if (err)
+            err->sys_errno = en;
+        return st;
+    }
     return SVY_OK;
 }

@@ -127,6 +127,46 @@ size_t svy_dtoa(double d, char *buf)
         buf[n] = '\0';
         return n;
     }
+    /* Decimals of at most 15 significant digits in fixed notation (weights,
+     * amounts, shares) without printf either: the fewest decimals k for which
+     * an integer m gives m / 10^k == |d|.  Both are exact doubles, so the
+     * division rounds correctly, as strtod does, and the text reads back; it
+     * is also what %.15g prints, because |d| lies within a fraction of a
+     * 15th-digit unit of m / 10^k. */
+    double a = fabs(d);
+    if (a >= 1e-4 && a < 1e15) {
+        for (int k = 1; k <= 15; k++) {
+            double x = a * pow10_exact[k];
+            if (x >= 1e15)
+                break;
+            double m0 = nearbyint(x);
+            for (int dm = -1; dm <= 1; dm++) {
+                double m = m0 + dm;
+                if (m <= 0 || m / pow10_exact[k] != a)
+                    continue;
+                char digits[24];
+                size_t len = utoa_rev((uint64_t)m, digits), n = 0;
+                if (d < 0)
+                    buf[n++] = '-';
+                if (len > (size_t)k) {
+                    memcpy(buf + n, digits, len - (size_t)k);
+                    n += len - (size_t)k;
+                    buf[n++] = '.';
+                    memcpy(buf + n, digits + len - (size_t)k, (size_t)k);
+                    n += (size_t)k;
+                } else {
+                    buf[n++] = '0';
+                    buf[n++] = '.';
+                    for (size_t z = len; z < (size_t)k; z++)
+                        buf[n++] = '0';
+                    memcpy(buf + n, digits, len);
+                    n += len;
+                }
+                buf[n] = '\0';
+                return n;
+            }
+        }
+    }
     /* The shortest of 15, 16, 17 significant digits that reads back. */
     for (int prec = 15; prec <= 17; prec++) {
         int n = snprintf(buf, SVY_DTOA_MAX, "%.*g", prec, d);

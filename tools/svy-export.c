@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,8 @@ struct svy_export_opts {
 typedef struct col_scan {
     size_t width;     /* longest text, in bytes */
     int numeric;      /* every non-empty value is a number */
+    int whole;        /* ... and a whole one */
+    double min, max;
 } col_scan;
 
 struct scan_run {
@@ -70,8 +73,11 @@ static svy_status scan_schema(void *ctx, const svy_schema *schema, svy_err *err)
     run->cols = calloc(run->ncols ? run->ncols : 1, sizeof *run->cols);
     if (!run->schema || !run->cols)
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < run->ncols; i++)
-        run->cols[i].numeric = 1;
+    for (size_t i = 0; i < run->ncols; i++) {
+        run->cols[i].numeric = run->cols[i].whole = 1;
+        run->cols[i].min = 0;
+        run->cols[i].max = 0;
+    }
     return SVY_OK;
 }
 
@@ -84,6 +90,16 @@ static svy_status scan_row(void *ctx, const svy_row *row, svy_err *err)
         col_scan *c = &run->cols[i];
         if (v->missing == SVY_MISS_TAGGED)
             run->tagged++;
+        double x;
+        if ((v->missing == SVY_MISS_NONE || v->missing == SVY_MISS_USER) &&
+            (v->type == SVY_VAL_NUM ? (x = v->num, 1) : svy_value_number(v, &x))) {
+            if (c->whole && (x != floor(x) || fabs(x) > 3e9))
+                c->whole = 0;
+            if (x < c->min)
+                c->min = x;
+            if (x > c->max)
+                c->max = x;
+        }
         if (v->type != SVY_VAL_STR)
             continue;
         if (v->len > c->width)
@@ -118,8 +134,17 @@ static svy_status settle_types(struct scan_run *run, svy_err *err)
         col_scan *c = &run->cols[i];
         if (svy_var_type_of(v) == SVY_VAR_UNTYPED)
             svy_var_set_type(v, c->numeric ? SVY_VAR_NUMERIC : SVY_VAR_STRING);
-        if (svy_var_type_of(v) == SVY_VAR_STRING)
+        if (svy_var_type_of(v) == SVY_VAR_STRING) {
             svy_var_set_width(v, c->width ? c->width : 1);
+        } else if (c->whole) {
+            /* Stata's integer ranges (above them are its missing codes). */
+            size_t nw = c->min >= -127 && c->max <= 100 ? 1
+                        : c->min >= -32767 && c->max <= 32740 ? 2
+                        : c->min >= -2147483647.0 && c->max <= 2147483620.0 ? 4 : 0;
+            svy_var_set_width(v, nw);
+        } else {
+            svy_var_set_width(v, 0);
+        }
     }
     (void)err;
     return SVY_OK;
@@ -135,6 +160,32 @@ static svy_status apply_codebook(const char *dir, svy_lang lang, svy_schema *tar
         st = svy_codebook_apply_labels(cb, target, lang, err);
     svy_codebook_free(cb);
     return st;
+}
+
+/* Say what the target format could not keep (the writer converts it). */
+static void warn_losses(const struct svy_export_opts *o, const struct scan_run *scan)
+{
+    if (scan->tagged && o->format != SVY_FMT_DTA)
+        svy_tool_warn("%s: %lld tagged missing values (.a-.z) written as system missing: SPSS has none",
+                      o->output, scan->tagged);
+    if (o->format != SVY_FMT_DTA)
+        return;
+    size_t nmiss = 0, nstrlab = 0;
+    const char *first_miss = NULL, *first_strlab = NULL;
+    for (size_t i = 0; i < scan->ncols; i++) {
+        const svy_var *v = svy_schema_var(scan->schema, i);
+        if (svy_var_nmissing(v) && !nmiss++)
+            first_miss = svy_var_name(v);
+        if (svy_var_type_of(v) == SVY_VAR_STRING && svy_var_nlabels(v) && !nstrlab++)
+            first_strlab = svy_var_name(v);
+    }
+    if (nmiss)
+        svy_tool_warn("%s: Stata has no user-missing values: the definitions of %zu variable%s (%s%s) "
+                      "were left out, their values kept as numbers",
+                      o->output, nmiss, nmiss > 1 ? "s" : "", first_miss, nmiss > 1 ? ", ..." : "");
+    if (nstrlab)
+        svy_tool_warn("%s: Stata has no value labels on text: those of %zu variable%s (%s%s) were left out",
+                      o->output, nstrlab, nstrlab > 1 ? "s" : "", first_strlab, nstrlab > 1 ? ", ..." : "");
 }
 
 int main(int argc, char **argv)
@@ -226,9 +277,7 @@ int main(int argc, char **argv)
         goto report;
     if ((st = svy_writer_close(w, &err)) != SVY_OK)
         goto report;
-    if (scan.tagged && o.format != SVY_FMT_DTA)
-        svy_tool_warn("%s: %lld tagged missing values (.a-.z) written as system missing: SPSS has none",
-                      o.output, scan.tagged);
+    warn_losses(&o, &scan);
     goto out;
 report:
     code = svy_tool_report(&err);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_FILTERS 16
 
@@ -30,7 +31,10 @@ struct svy_plot_opts {
     long ix, icolor, ifacet, ivar, iest, ilo, ihi, iflag, inote;
     char *first_var;    /* the variable of the first row kept */
     int mixed_vars;     /* several variables among the rows kept */
-    char *note;         /* method note(s) from the table, joined */
+    char *notes[8];     /* distinct method notes from the table */
+    size_t nnotes;
+    char *flags[8];     /* distinct flag values, for the legend */
+    size_t nflags;
     long long kept;
 };
 
@@ -167,18 +171,42 @@ static int is_flagged(const char *s)
     return 1;
 }
 
-static void add_note(struct svy_plot_opts *o, const char *s)
+/* Remember s once among at most 8 distinct values. */
+static void add_distinct(char **v, size_t *n, const char *s)
 {
-    if (!*s || (o->note && strstr(o->note, s)))
+    if (!*s || *n == 8)
         return;
-    size_t a = o->note ? strlen(o->note) : 0, b = strlen(s);
-    char *n = realloc(o->note, a + b + 2);
-    if (!n)
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(v[i], s) == 0)
+            return;
+    if (!(v[*n] = strdup(s)))
         svy_tool_die(SVY_EXIT_IO, "out of memory");
-    if (a)
-        n[a++] = ' ';
-    memcpy(n + a, s, b + 1);
-    o->note = n;
+    (*n)++;
+}
+
+/* The values joined with sep (caller frees); NULL when there are none. */
+static char *join(char *const *v, size_t n, const char *sep)
+{
+    if (!n)
+        return NULL;
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(v[i]) + strlen(sep);
+    char *s = malloc(len);
+    if (!s)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(s, sep);
+        strcat(s, v[i]);
+    }
+    return s;
+}
+
+static const char *or_all(const char *s)
+{
+    return *s ? s : "All";
 }
 
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
@@ -214,13 +242,17 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
                            "estimate %s is outside [0, 1]: svy-plot draws proportions (is this a "
                            "--percent table, or a mean?)",
                            cell_text(&row->vals[o->iest], b2));
-    int flagged = o->iflag >= 0 && is_flagged(cell_text(&row->vals[o->iflag], b2));
+    const char *ft = o->iflag >= 0 ? cell_text(&row->vals[o->iflag], b2) : "";
+    int flagged = is_flagged(ft);
+    if (flagged)
+        add_distinct(o->flags, &o->nflags, ft);
     if (o->inote >= 0)
-        add_note(o, cell_text(&row->vals[o->inote], b2));
+        add_distinct(o->notes, &o->nnotes, cell_text(&row->vals[o->inote], b2));
 
-    const char *x = cell_text(&row->vals[o->ix], b2);
-    const char *color = o->icolor >= 0 ? cell_text(&row->vals[o->icolor], b3) : NULL;
-    const char *facet = o->ifacet >= 0 ? cell_text(&row->vals[o->ifacet], b4) : NULL;
+    /* svy-tab --overall leaves the --by cells of its overall row empty. */
+    const char *x = or_all(cell_text(&row->vals[o->ix], b2));
+    const char *color = o->icolor >= 0 ? or_all(cell_text(&row->vals[o->icolor], b3)) : NULL;
+    const char *facet = o->ifacet >= 0 ? or_all(cell_text(&row->vals[o->ifacet], b4)) : NULL;
     st = svy_plot_add(o->plot, x, color, facet, est, lo, hi, flagged, err);
     if (st) {
         /* The library knows what is wrong; the row is ours to add. */
@@ -233,6 +265,12 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     return SVY_OK;
 }
 
+/* svy-tab's "variable" column holds the outcomes: call them that. */
+static const char *role_name(const char *col)
+{
+    return col && strcmp(col, "variable") == 0 ? "outcome" : col;
+}
+
 /* "Percent by category, gender and province" from the mapping. */
 static char *default_subtitle(const struct svy_plot_opts *o)
 {
@@ -241,7 +279,7 @@ static char *default_subtitle(const struct svy_plot_opts *o)
     const char *v[3];
     for (size_t i = 0; i < 3; i++)
         if (parts[i]) {
-            v[n++] = parts[i];
+            v[n++] = role_name(parts[i]);
             len += strlen(parts[i]) + 8;
         }
     char *s = malloc(len);
@@ -340,7 +378,7 @@ int main(int argc, char **argv)
     svy_err_clear(&err);
     svy_status st = SVY_OK;
     int code = SVY_EXIT_OK;
-    char *subtitle = NULL;
+    char *subtitle = NULL, *notes = NULL, *flaglabel = NULL;
     svy_outfile *of = NULL;
     svy_reader *r = svy_reader_new();
     o.plot = svy_plot_new();
@@ -369,13 +407,31 @@ int main(int argc, char **argv)
         title = o.first_var;
     if (!o.subtitle)
         subtitle = default_subtitle(&o);
-    const char *foot = o.footnote ? o.footnote : o.note;
+    notes = join(o.notes, o.nnotes, " ");
+    const char *foot = o.footnote ? o.footnote : notes;
+    /* Name the flags in the legend ("review", "suppress"), unless they are
+     * bare yes/no marks that say nothing more than "flagged". */
+    int generic = 1;
+    for (size_t i = 0; i < o.nflags; i++)
+        if (strcmp(o.flags[i], "1") && strcasecmp(o.flags[i], "true") && strcasecmp(o.flags[i], "yes") &&
+            strcasecmp(o.flags[i], "x") && strcmp(o.flags[i], "*"))
+            generic = 0;
+    char *flagvals = generic ? NULL : join(o.flags, o.nflags, ", ");
+    if (flagvals) {
+        size_t len = strlen(flagvals) + 64;
+        flaglabel = malloc(len);
+        if (!flaglabel)
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        snprintf(flaglabel, len, "unreliable estimate (flag: %s), interpret with caution", flagvals);
+        free(flagvals);
+    }
     if ((st = svy_plot_set_title(o.plot, title)) ||
         (st = svy_plot_set_subtitle(o.plot, o.subtitle ? o.subtitle : subtitle)) ||
         (st = svy_plot_set_source(o.plot, o.source)) || (st = svy_plot_set_footnote(o.plot, foot)) ||
-        (st = svy_plot_set_x_title(o.plot, o.x)) ||
-        (st = svy_plot_set_color_title(o.plot, o.color)) ||
-        (st = svy_plot_set_facet_title(o.plot, o.facet))) {
+        (st = svy_plot_set_x_title(o.plot, role_name(o.x))) ||
+        (st = svy_plot_set_color_title(o.plot, role_name(o.color))) ||
+        (st = svy_plot_set_facet_title(o.plot, role_name(o.facet))) ||
+        (st = svy_plot_set_flag_label(o.plot, flaglabel))) {
         svy_err_set(&err, st, NULL, 0, 0, NULL, "%s in a title or note given as an option",
                     st == SVY_E_ENCODING ? "text that is not UTF-8" : "out of memory");
         goto out;
@@ -394,7 +450,12 @@ out:
     svy_reader_free(r);
     svy_plot_free(o.plot);
     free(o.first_var);
-    free(o.note);
+    for (size_t i = 0; i < o.nnotes; i++)
+        free(o.notes[i]);
+    for (size_t i = 0; i < o.nflags; i++)
+        free(o.flags[i]);
+    free(notes);
+    free(flaglabel);
     free(subtitle);
     return svy_tool_finish_stdout(code);
 }

@@ -58,7 +58,7 @@ static void usage(void)
            "  -f, --format FMT        csv|tsv|md|latex|html|json (csv)\n"
            "      --layout L          long|wide (long)\n"
            "      --percent           proportions in percent (always in md, latex, html)\n"
-           "      --labels            value labels instead of codes\n"
+           "      --labels            value labels instead of codes (and variable labels\n                          in md, latex, html)\n"
            "      --cv                add the coefficient of variation\n"
            "      --title TEXT        caption of md, latex and html tables\n"
            "  -o, --output FILE       write FILE atomically instead of standard output\n"

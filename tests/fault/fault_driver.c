@@ -146,6 +146,7 @@ static svy_schema *build_schema(svy_err *err)
         st = svy_var_add_label_tagged(g, 'a', "refused");
     if (!st)
         st = svy_var_set_label(n, "respondent's name");
+    svy_var_set_width(n, 16); /* .sav writes string widths in its header */
     if (!st)
         st = svy_var_set_format(d, "%td");
     if (!st)
@@ -202,6 +203,55 @@ static svy_status sc_write_csv(svy_err *err)
     return st;
 }
 
+static char dta[PATH_MAX], sav[PATH_MAX];
+
+/* The same rows as .dta or .sav: ReadStat's writer behind svy_writer. */
+static svy_status write_rs(svy_format fmt, const char *path, svy_err *err)
+{
+    svy_schema *s = build_schema(err);
+    if (!s)
+        return err->code;
+    svy_writer *w = svy_writer_new(fmt);
+    if (!w) {
+        svy_schema_free(s);
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    svy_writer_set_row_count(w, 3);
+    svy_status st = svy_writer_open(w, path, s, err);
+    svy_value v[3] = {{.type = SVY_VAL_NUM, .num = 1},
+                      {.type = SVY_VAL_STR, .str = "a,\"b\"", .len = 5},
+                      {.type = SVY_VAL_NUM, .num = 22797}};
+    svy_row row = {1, 3, v};
+    for (int i = 0; !st && i < 3; i++)
+        st = svy_writer_write(w, &row, err);
+    if (!st)
+        st = svy_writer_close(w, err);
+    svy_writer_free(w);
+    svy_schema_free(s);
+    return st;
+}
+
+static svy_status sc_write_dta(svy_err *err)
+{
+    return write_rs(SVY_FMT_DTA, target, err);
+}
+
+static svy_status sc_write_sav(svy_err *err)
+{
+    return write_rs(SVY_FMT_SAV, target, err);
+}
+
+static svy_status sc_read_dta(svy_err *err)
+{
+    return read_with(dta, NULL, NULL, 0, 0, 1, err);
+}
+
+static svy_status sc_read_sav_columns(svy_err *err)
+{
+    const char *cols[] = {"born", "sex"};
+    return read_with(sav, NULL, cols, 2, 0, 1, err);
+}
+
 typedef struct scenario {
     const char *name;
     svy_status (*run)(svy_err *err);
@@ -217,6 +267,10 @@ static const scenario scenarios[] = {
     {"stdin-spool", sc_stdin_spool, 1, 0},
     {"schema", sc_schema, 0, 0},
     {"write-csv", sc_write_csv, 0, 1},
+    {"write-dta", sc_write_dta, 0, 1},
+    {"write-sav", sc_write_sav, 0, 1},
+    {"read-dta", sc_read_dta, 0, 0},
+    {"read-sav-columns", sc_read_sav_columns, 0, 0},
 };
 
 static void write_file(const char *path, const char *text)
@@ -253,21 +307,23 @@ static int dir_entries(const char *path)
     return n;
 }
 
-/* The written file, or "" when absent. */
-static void slurp_target(char *buf, size_t cap)
+/* The written file (binary for .dta/.sav); its length, 0 when absent. */
+static size_t slurp_target(char *buf, size_t cap)
 {
     buf[0] = '\0';
     FILE *f = fopen(target, "rb");
     if (!f)
-        return;
+        return 0;
     size_t n = fread(buf, 1, cap - 1, f);
     buf[n] = '\0';
     fclose(f);
+    return n;
 }
 
 static int run_scenario(const scenario *sc, fault_class cls, long *total, long *absorbed)
 {
     static char ref[sizeof out], got[sizeof out];
+    size_t reflen, gotlen;
     svy_err err;
     int failures = 0;
     const char *cname = cls == FAULT_ALLOC ? "alloc" : "io";
@@ -284,10 +340,12 @@ static int run_scenario(const scenario *sc, fault_class cls, long *total, long *
         fprintf(stderr, "FAIL %s: fails without a fault: %s\n", sc->name, err.msg);
         return 1;
     }
-    if (sc->writes)
-        slurp_target(ref, sizeof ref);
-    else
+    if (sc->writes) {
+        reflen = slurp_target(ref, sizeof ref);
+    } else {
         memcpy(ref, out, outlen + 1);
+        reflen = outlen;
+    }
     int fds = count_fds();
     int tmps = dir_entries(tmpdir);
 
@@ -303,14 +361,16 @@ static int run_scenario(const scenario *sc, fault_class cls, long *total, long *
         fault_arm(cls, n);
         st = sc->run(&err);
         fault_disarm(&hit);
-        if (sc->writes)
-            slurp_target(got, sizeof got);
-        else
+        if (sc->writes) {
+            gotlen = slurp_target(got, sizeof got);
+        } else {
             memcpy(got, out, outlen + 1);
+            gotlen = outlen;
+        }
         char why[1024] = "";
         if (!hit && st)
             snprintf(why, sizeof why, "fails though no fault was injected: %s", err.msg);
-        else if (st == SVY_OK && strcmp(got, ref) != 0)
+        else if (st == SVY_OK && (gotlen != reflen || memcmp(got, ref, gotlen) != 0))
             snprintf(why, sizeof why, "the fault was swallowed: success with different output");
         else if (st && !err.msg[0])
             snprintf(why, sizeof why, "error status %d without a message", (int)st);
@@ -318,13 +378,13 @@ static int run_scenario(const scenario *sc, fault_class cls, long *total, long *
             snprintf(why, sizeof why, "allocation failure reported as '%s': %s", svy_status_str(st), err.msg);
         else if (st && cls == FAULT_IO && st != SVY_E_IO)
             snprintf(why, sizeof why, "I/O failure reported as '%s': %s", svy_status_str(st), err.msg);
-        else if (st && sc->writes && got[0])
+        else if (st && sc->writes && gotlen)
             snprintf(why, sizeof why, "failed, yet the output file exists");
         else if (count_fds() != fds)
             snprintf(why, sizeof why, "descriptor leak (%d open, %d before)", count_fds(), fds);
         else if (dir_entries(tmpdir) != tmps)
             snprintf(why, sizeof why, "temporary file left in TMPDIR");
-        else if (dir_entries(dir) != 3 + (st == SVY_OK && sc->writes))
+        else if (dir_entries(dir) != 5 + (st == SVY_OK && sc->writes))
             snprintf(why, sizeof why, "temporary file left beside the output");
 #ifdef HAVE_LSAN
         if (!why[0] && __lsan_do_recoverable_leak_check())
@@ -355,6 +415,8 @@ int main(int argc, char **argv)
     snprintf(tmpdir, sizeof tmpdir, "%s/tmp", dir);
     mkdir(tmpdir, 0700);
     setenv("TMPDIR", tmpdir, 1);
+    /* .dta/.sav headers carry the time of writing: pin it so runs compare. */
+    setenv("SOURCE_DATE_EPOCH", "1735689600", 1);
     snprintf(csv1, sizeof csv1, "%s/in.csv", dir);
     snprintf(csv_cp1252, sizeof csv_cp1252, "%s/cp1252.csv", dir);
     snprintf(target, sizeof target, "%s/out.csv", dir);
@@ -362,6 +424,13 @@ int main(int argc, char **argv)
      * and empty values. */
     write_file(csv1, "\xEF\xBB\xBF" "a,b,c\r\n1,x,2\r\n\"q,1\",\"multi\nline\",\"\"\n3,,\"say \"\"hi\"\"\"\n4,y,5");
     write_file(csv_cp1252, "name;town\nJos\xE9;K\xF6ln\n\x80uro;\"caf\xE9, bar\"\n");
+    snprintf(dta, sizeof dta, "%s/in.dta", dir);
+    snprintf(sav, sizeof sav, "%s/in.sav", dir);
+    svy_err e0;
+    if (write_rs(SVY_FMT_DTA, dta, &e0) || write_rs(SVY_FMT_SAV, sav, &e0)) {
+        fprintf(stderr, "cannot write the fixtures: %s\n", e0.msg);
+        return 2;
+    }
     int fd = open(csv1, O_RDONLY);
     if (fd < 0 || dup2(fd, 0) < 0) {
         perror(csv1);
@@ -378,15 +447,17 @@ int main(int argc, char **argv)
         if (!chosen)
             continue;
         for (fault_class cls = FAULT_ALLOC; cls <= FAULT_IO; cls++) {
-            long total, absorbed;
+            long total = 0, absorbed = 0;
             int f = run_scenario(sc, cls, &total, &absorbed);
-            printf("%-13s %-5s %4ld fault points, %ld absorbed, %d failures\n", sc->name,
+            printf("%-16s %-5s %4ld fault points, %ld absorbed, %d failures\n", sc->name,
                    cls == FAULT_ALLOC ? "alloc" : "io", total, absorbed, f);
             failures += f;
         }
     }
     unlink(csv1);
     unlink(csv_cp1252);
+    unlink(dta);
+    unlink(sav);
     unlink(target);
     rmdir(tmpdir);
     rmdir(dir);

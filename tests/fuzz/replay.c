@@ -1,9 +1,9 @@
-#include <errno.h>
 /* Replays saved inputs through a fuzz target without libFuzzer: the
  * regression cases in tests/fuzz/regress/<target>/ run in `make check`
  * (plain and under ASan/UBSan) this way.  An invariant broken aborts. */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -240,3 +240,56 @@ Test(codebook, apply_labels_to_a_schema)
     svy_schema_free(s);
     svy_codebook_free(cb);
 }
+
+Test(codebook, malformed_csv_and_duplicates_are_located)
+{
+    svy_codebook *cb = NULL;
+    svy_err err;
+    write_file("variables.csv", "name,source,type,note\nx,X,number,\"never closed\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_FORMAT, "an unclosed quote is a format error");
+    cr_expect(strstr(err.file, "variables.csv") && err.row == 2, "at the record's line, got %s:%lld", err.file,
+              err.row);
+    write_file("variables.csv", "name,source,type\nx,X,number\nx,Y,number\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "a variable defined twice");
+    cr_expect(err.row == 3 && err.col == 1, "at the second definition's name, got %lld:%lld", err.row, err.col);
+    write_file("variables.csv", "name,source,type,role\na,A,integer,id\nb,B,integer,id\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "two id variables");
+    cr_expect(err.row == 3 && err.col == 4, "at the second role cell, got %lld:%lld", err.row, err.col);
+    write_file("variables.csv", "name,source,type,labels\ng,G,code,gl\n");
+    write_file("values.csv", "labels,value,label_zh,label_en\ngl,1,男,male\ngl,1,男性,man\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "a code labelled twice in one set");
+    cr_expect(strstr(err.file, "values.csv") && err.row == 3, "at the second label, got %s:%lld", err.file, err.row);
+    write_file("values.csv", "labels,value,label_zh,label_en\ngl,1.5,半,half\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "codes are whole numbers");
+    write_file("values.csv", "labels,value,label_zh,label_en\ngl,1,男,male\n");
+    write_file("variables.csv", "name,source,type,labels,valid\ng,G,code,gl,1-x\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "a valid range that does not parse");
+    cr_expect(err.row == 2 && err.col == 5, "at the valid cell, got %lld:%lld", err.row, err.col);
+    write_file("variables.csv", "name,source,type\n9lives,X,number\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "names cannot start with a digit");
+    cr_expect_null(cb, "no codebook on any failure");
+}
+
+Test(codebook, checks_and_derived_args_are_parsed_at_load)
+{
+    svy_codebook *cb = NULL;
+    svy_err err;
+    write_file("variables.csv", "name,source,type,valid\nb,B,integer,1-5\n");
+    write_file("derived.csv", "name,kind,sources,args\nheavy,threshold,b,4\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "threshold needs an operator");
+    cr_expect(strstr(err.file, "derived.csv") && err.row == 2 && err.col == 4, "at args, got %s:%lld:%lld", err.file,
+              err.row, err.col);
+    write_file("derived.csv", "name,kind,sources,args\ngrp,map,b,1-2=1;3-5\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "a map case without a target");
+    write_file("derived.csv", "name,kind,sources,args\nheavy,threshold,b,>=4\n");
+    write_file("checks.csv", "name,if,then,action\nc1,heavy == 1,b >= 4,fix_it\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "unknown action");
+    cr_expect(strstr(err.file, "checks.csv") && err.row == 2 && err.col == 4, "at action, got %s:%lld:%lld",
+              err.file, err.row, err.col);
+    write_file("checks.csv", "name,if,then,action\nc1,heavy = = 1,b >= 4,warn\n");
+    cr_expect_eq(load(&cb, &err), SVY_E_DATA, "a condition that does not parse");
+    cr_expect(err.col == 2, "at the if cell, got %lld", err.col);
+    write_file("checks.csv", "name,if,then,action\nc1,heavy == 1,b >= 4,warn\nc2,b is missing,heavy is missing,set_missing\n");
+    cr_assert_eq(load(&cb, &err), SVY_OK, "well-formed checks load: %s", err.msg);
+    svy_codebook_free(cb);
+}

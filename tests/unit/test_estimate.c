@@ -380,3 +380,78 @@ Test(estimate, new_rejects_impossible_designs)
     d.df = 0;
     cr_assert_null(svy_est_new(&d, NULL, 0, &err), "fixed df must be positive");
 }
+
+Test(estimate, overall_row_equals_r_on_the_whole_sample)
+{
+    /* strat_dom (by comp_imp) and strat_all (no by) share their design: the
+     * --overall row of the first must be R's numbers for the second. */
+    table cases = load("tests/ref/tab-cases.csv");
+    table ref = load("tests/ref/tab-api.csv");
+    size_t ci = 0;
+    while (ci < cases.nrow && strcmp(cases.cell[ci][col(&cases, "id")], "strat_dom") != 0)
+        ci++;
+    cr_assert(ci < cases.nrow, "case strat_dom exists");
+    svy_err err;
+    svy_status st;
+    svy_est *e = run_case(&cases, ci, SVY_CI_BETA, 1, &err, &st);
+    cr_assert_eq(st, SVY_OK, "strat_dom with --overall: %s", err.msg);
+    size_t compared = 0;
+    const char *fields[] = {"estimate", "se", "ci_low", "ci_high", "df", "deff", "weighted_n"};
+    for (size_t i = 0; i < svy_est_count(e); i++) {
+        const svy_est_result *x = svy_est_get(e, i);
+        if (!svy_est_domain_is_overall(e, x->domain))
+            continue;
+        for (size_t r = 0; r < ref.nrow; r++) {
+            char **R = ref.cell[r];
+            if (strcmp(R[col(&ref, "case")], "strat_all") || strcmp(R[col(&ref, "variable")], x->variable) ||
+                (strcmp(R[col(&ref, "kind")], "rate") == 0 && strcmp(R[col(&ref, "ci")], "beta")))
+                continue;
+            double ours[] = {x->estimate, x->se, x->ci_low, x->ci_high, x->df, x->deff, x->weighted_n};
+            for (size_t k = 0; k < 7; k++)
+                cr_assert(close_enough(ours[k], R[col(&ref, fields[k])]), "overall %s %s: %.17g, R %s", x->variable,
+                          fields[k], ours[k], R[col(&ref, fields[k])]);
+            compared++;
+        }
+    }
+    cr_assert_eq(compared, 5, "sch_wide, hi_acs, api00, acs_k3 and enroll compared (%zu)", compared);
+    svy_est_free(e);
+    table_free(&cases);
+    table_free(&ref);
+}
+
+Test(estimate, nchs_flags_follow_the_standard)
+{
+    /* 40 PSUs of 25 rows, p about 0.5: n = 1000, narrow interval -> shown;
+     * the same with every row weighted alike but only 20 rows -> n < 30 -> suppressed. */
+    svy_design d;
+    svy_design_init(&d);
+    d.psu = "psu";
+    d.nchs = 1;
+    svy_err err;
+    for (int small = 0; small < 2; small++) {
+        svy_schema *s = svy_schema_new();
+        cr_assert(svy_schema_add(s, "psu", SVY_VAR_UNTYPED, &err) && svy_schema_add(s, "y", SVY_VAR_UNTYPED, &err),
+                  "schema");
+        svy_est *e = svy_est_new(&d, NULL, 0, &err);
+        cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_RATE, "y", NULL, &err), SVY_OK, "add");
+        cr_assert_eq(svy_est_bind(e, s, &err), SVY_OK, "bind");
+        int nrow = small ? 20 : 1000, per = small ? 2 : 25;
+        for (int r = 0; r < nrow; r++) {
+            char psu[16], y[2] = {(char)('0' + (r * 7 % 3 == 0)), 0};
+            snprintf(psu, sizeof psu, "%d", r / per);
+            svy_value v[2] = {{.type = SVY_VAL_STR, .str = psu, .len = strlen(psu)},
+                              {.type = SVY_VAL_STR, .str = y, .len = 1}};
+            svy_row row = {.index = r + 1, .nvals = 2, .vals = v};
+            cr_assert_eq(svy_est_push(e, &row, &err), SVY_OK, "push: %s", err.msg);
+        }
+        cr_assert_eq(svy_est_finish(e, &err), SVY_OK, "finish: %s", err.msg);
+        const svy_est_result *r = svy_est_get(e, 0);
+        if (small)
+            cr_assert(r->flags & SVY_FLAG_SUPPRESS, "n = 20 < 30 is suppressed (flags %u)", r->flags);
+        else
+            cr_assert_eq(r->flags, 0, "n = 1000, 39 df, p = %g se = %g is shown (flags %u)", r->estimate, r->se,
+                         r->flags);
+        svy_est_free(e);
+        svy_schema_free(s);
+    }
+}

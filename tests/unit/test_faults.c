@@ -364,3 +364,29 @@ Test(faults, mark_inside_an_open_quoted_field_is_rejected)
     cr_assert_eq(read_all(path, 0, &k, &err), SVY_E_IO, "%s", err.msg);
     rm_scratch();
 }
+
+Test(faults, output_through_a_symlink_replaces_the_file_not_the_link)
+{
+    /* -o /dev/stdout with stdout redirected to a file: the atomic rename
+     * replaced the /dev/stdout link itself.  Shown on a private link. */
+    make_scratch();
+    char real[512], link[512];
+    snprintf(real, sizeof real, "%s/real.csv", scratch);
+    snprintf(link, sizeof link, "%s/link.csv", scratch);
+    write_file(real, "old\n");
+    cr_assert_eq(symlink("real.csv", link), 0, "symlink");
+    svy_err err;
+    cr_assert_eq(write_rows(link, 2, &err), SVY_OK, "%s", err.msg);
+    struct stat sb;
+    cr_assert_eq(lstat(link, &sb), 0, "the link is there");
+    cr_assert(S_ISLNK(sb.st_mode), "the link is still a link");
+    FILE *f = fopen(real, "rb");
+    char buf[64] = "";
+    cr_assert_not_null(f, "the file is there");
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    cr_assert_str_eq(buf, "x\nsome value\nsome value\n", "the file the link names holds the output");
+    cr_assert_eq(entries(scratch), 2, "no temporary file left");
+    rm_scratch();
+}

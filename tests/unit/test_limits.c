@@ -126,3 +126,35 @@ Test(limits, many_short_rows_stream_in_constant_memory)
     cr_assert_eq(rows, 2 * MiB, "every row is read");
     cr_assert_lt(peak_mib(), 100, "memory does not grow with rows (%ld MiB)", peak_mib());
 }
+
+/* Crafted .dta and .sav headers that claim billions of rows, variables,
+ * labels or bytes of string (tests/data/limits/README): an error naming the
+ * file, never an attempt to allocate what they claim. */
+static void claims_too_much(const char *name)
+{
+    char full[512];
+    snprintf(full, sizeof full, "%s/tests/data/limits/%s", SVY_SRCDIR, name);
+    cap_memory();
+    svy_reader *r = svy_reader_new();
+    svy_err err;
+    svy_err_clear(&err);
+    svy_status st = svy_reader_open(r, full, &err);
+    svy_handler h = {NULL, NULL};
+    if (!st)
+        st = svy_reader_run(r, &h, NULL, &err);
+    svy_reader_free(r);
+    cr_assert_neq(st, SVY_OK, "%s must fail", name);
+    cr_assert(st == SVY_E_FORMAT || st == SVY_E_DATA || st == SVY_E_LIMIT,
+              "%s: a file error, not a system one (%d: %s)", name, st, err.msg);
+    cr_assert(strstr(err.file, name), "%s: the error names the file: %s", name, err.file);
+    cr_assert_lt(peak_mib(), 100, "%s: memory stays bounded (%ld MiB)", name, peak_mib());
+}
+
+Test(limits, dta_claims_2g_variables) { claims_too_much("k2g.dta"); }
+Test(limits, dta_claims_2_40_rows) { claims_too_much("n2g.dta"); }
+Test(limits, dta114_claims_2g_rows) { claims_too_much("n114.dta"); }
+Test(limits, dta114_claims_32767_variables) { claims_too_much("k114.dta"); }
+Test(limits, sav_very_long_string_of_2g) { claims_too_much("vls.sav"); }
+Test(limits, sav_info_record_of_8g) { claims_too_much("info.sav"); }
+Test(limits, sav_claims_2g_value_labels) { claims_too_much("vlab.sav"); }
+Test(limits, sav_claims_2g_cases_of_2g_values) { claims_too_much("ncase.sav"); }

@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,6 +201,14 @@ Test(plot, flagged_estimates_are_drawn_distinctly_and_explained)
     cr_assert(strstr(s, "fill=\"url(#svyplot-hatch-1)\" stroke=\"#E69F00\""),
               "the flagged bar is hatched in its colour");
     cr_assert(strstr(s, "Hatched: unreliable estimate (flagged)"), "the legend explains hatching");
+    free(s);
+    svy_plot_free(p);
+
+    p = sample_plot(SVY_PLOT_DOT, 0, 0);
+    svy_plot_set_flag_label(p, "suppressed under NCHS rules");
+    s = render(p);
+    cr_assert(strstr(s, ">Hollow: suppressed under NCHS rules</text>"),
+              "the caller can say what the flag means");
     free(s);
     svy_plot_free(p);
 
@@ -447,6 +456,68 @@ Test(plot, many_places_are_kept_apart)
     cr_assert(strstr(s, ">row 0</text>") && strstr(s, ">row 599</text>"), "all rows drawn");
     cr_assert(strstr(s, "\nrow 599, g2: 99.0%;"), "the last estimate is in the description");
     cr_assert(strstr(s, "\nrow 123, g0: 23.0%;"), "estimates keep their own values");
+    free(s);
+    svy_plot_free(p);
+}
+
+Test(plot, value_labels_round_as_the_tables_do)
+{
+    /* svy-tab prints percentages with printf("%.1f", p * 100): a chart must
+     * not say 30.7% where the table beside it says 30.6%. */
+    static const double v[] = {0.3065, 0.2105, 0.0005, 0.12345, 0.99995, 0.0};
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        svy_plot *p = svy_plot_new();
+        add_ok(p, "a", NULL, NULL, v[i], NAN, NAN, 0);
+        char want[64];
+        snprintf(want, sizeof want, ">%.1f%%</text>", v[i] * 100);
+        char *s = render(p);
+        cr_assert(strstr(s, want), "%.17g is labelled %s as printf rounds it", v[i], want);
+        free(s);
+        svy_plot_free(p);
+    }
+}
+
+Test(plot, numbers_ignore_the_locale)
+{
+    const char *locs[] = {"de_DE.UTF-8", "fr_FR.UTF-8", "de_DE.utf8", "ru_RU.UTF-8"};
+    const char *got = NULL;
+    for (size_t i = 0; i < sizeof locs / sizeof *locs && !got; i++)
+        got = setlocale(LC_NUMERIC, locs[i]);
+    if (!got)
+        cr_skip_test("no locale with a decimal comma installed");
+    svy_plot *p = sample_plot(SVY_PLOT_BAR, 1, 1);
+    char *s = render(p);
+    setlocale(LC_NUMERIC, "C");
+    svy_plot *q = sample_plot(SVY_PLOT_BAR, 1, 1);
+    char *c = render(q);
+    cr_assert_str_eq(s, c, "a program's LC_NUMERIC (%s) must not change the SVG", got);
+    free(s);
+    free(c);
+    svy_plot_free(p);
+    svy_plot_free(q);
+}
+
+Test(plot, a_lone_estimate_sits_on_its_row_line)
+{
+    svy_plot *p = svy_plot_new();
+    add_ok(p, "a", "male", NULL, 0.6, 0.55, 0.65, 0);
+    add_ok(p, "a", "female", NULL, 0.5, 0.45, 0.55, 0);
+    add_ok(p, "All", "All", NULL, 0.55, 0.52, 0.58, 0);
+    char *s = render(p);
+    /* The second row's dotted guide line, then the last dot drawn (All). */
+    const char *guide = strstr(s, "stroke-dasharray=\"1 3\"");
+    cr_assert_not_null(guide);
+    guide = strstr(guide + 1, "stroke-dasharray=\"1 3\"");
+    cr_assert_not_null(guide, "two rows, two guide lines");
+    const char *l = guide;
+    while (l > s && strncmp(l, "<line", 5) != 0)
+        l--;
+    double gy = 0, cy = 0;
+    cr_assert(sscanf(strstr(l, "y1=\""), "y1=\"%lf\"", &gy) == 1, "guide line has a y");
+    const char *c = strstr(guide, "<circle");
+    cr_assert_not_null(c, "the lone estimate is drawn after its row's line");
+    cr_assert(sscanf(strstr(c, "cy=\""), "cy=\"%lf\"", &cy) == 1, "dot has a y");
+    cr_assert_float_eq(cy, gy, 1e-9, "a row's only estimate is centred on the row, not in a slot");
     free(s);
     svy_plot_free(p);
 }

@@ -229,3 +229,61 @@ Test(reader, por_detected_only_by_its_header_layout)
         cr_assert_str_eq(svy_detect_format(head, k), "por", "a real portable file is detected");
     }
 }
+
+/* A one-column file with a missing value is written with a blank line; it
+ * must read back as a row, not vanish. */
+Test(reader, one_column_missing_value_round_trips)
+{
+    char path[] = "/tmp/svy-onecol-XXXXXX";
+    close(mkstemp(path));
+    svy_schema *s = svy_schema_new();
+    svy_schema_add(s, "x", SVY_VAR_NUMERIC, NULL);
+    svy_writer *w = svy_writer_new(SVY_FMT_CSV);
+    svy_err err;
+    cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK, "%s", err.msg);
+    svy_value v[3] = {{.type = SVY_VAL_NUM, .num = 1},
+                      {.type = SVY_VAL_NUM, .missing = SVY_MISS_SYSTEM},
+                      {.type = SVY_VAL_NUM, .num = 3}};
+    for (int i = 0; i < 3; i++) {
+        svy_row row = {i + 1, 1, &v[i]};
+        cr_assert_eq(svy_writer_write(w, &row, &err), SVY_OK, "%s", err.msg);
+    }
+    cr_assert_eq(svy_writer_close(w, &err), SVY_OK, "%s", err.msg);
+    svy_writer_free(w);
+    svy_schema_free(s);
+    svy_reader *r = svy_reader_new();
+    collect c;
+    memset(&c, 0, sizeof c);
+    cr_assert_eq(svy_reader_open(r, path, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(svy_reader_run(r, &handler, &c, &err), SVY_OK, "%s", err.msg);
+    svy_reader_free(r);
+    unlink(path);
+    cr_assert_eq(c.rows, 3, "three rows written, three read (got %lld)", c.rows);
+    cr_assert_str_eq(c.out, "x\n[1]\n<NA>\n[3]\n", "the missing value stays in its row");
+}
+
+/* A NUL byte past the detection head was read into values, where every
+ * C-string consumer cut the text short; the same byte in the head made the
+ * file "binary".  Now both are errors. */
+Test(reader, nul_byte_in_text_is_an_error)
+{
+    static char big[70000 + 16];
+    memset(big, 'x', sizeof big);
+    memcpy(big, "a,b\n", 4);
+    for (size_t i = 4; i < 70000; i += 10) {
+        big[i] = '\n';
+        big[i + 5] = ',';
+    }
+    memcpy(big + 69990, "\n1,\0002\n", 7);
+    char *path = write_temp(big, 69997);
+    svy_reader *r = svy_reader_new();
+    svy_err err;
+    collect *c = calloc(1, sizeof *c);
+    cr_assert_eq(svy_reader_open(r, path, &err), SVY_OK, "the head is text: %s", err.msg);
+    svy_status st = svy_reader_run(r, &(svy_handler){NULL, NULL}, c, &err);
+    cr_assert_eq(st, SVY_E_ENCODING, "a NUL in the text is refused: %d %s", st, err.msg);
+    cr_assert(strstr(err.msg, "NUL"), "the message names the NUL byte: %s", err.msg);
+    svy_reader_free(r);
+    free(c);
+    unlink(path);
+}

@@ -733,3 +733,107 @@ Test(readstat, sas7bdat_with_catalog_and_xpt)
     check_sas(xpt, NULL, "xpt");
     remove_tmpdir();
 }
+
+/* Chinese survey files often hold GBK/GB18030 text: refused as it is, read
+ * with the encoding named, in .dta and .sav alike. */
+Test(readstat, gb18030_text_with_encoding)
+{
+    const char *exts[] = {"dta", "sav"};
+    svy_format fmts[] = {SVY_FMT_DTA, SVY_FMT_SAV};
+    /* 北京 and 上海市 in GB18030 */
+    const char *gbk[] = {"\xb1\xb1\xbe\xa9", "\xc9\xcf\xba\xa3\xca\xd0"};
+    for (int k = 0; k < 2; k++) {
+        make_tmpdir();
+        char path[128];
+        snprintf(path, sizeof path, "%s/gbk.%s", tmpdir, exts[k]);
+        svy_err err;
+        svy_schema *s = svy_schema_new();
+        svy_var *v = svy_schema_add(s, "city", SVY_VAR_STRING, &err);
+        svy_var_set_width(v, 8);
+        svy_writer *w = svy_writer_new(fmts[k]);
+        svy_writer_set_row_count(w, 2);
+        cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK, "%s", err.msg);
+        for (int r = 0; r < 2; r++) {
+            svy_value val = {.type = SVY_VAL_STR, .str = gbk[r], .len = strlen(gbk[r])};
+            svy_row row = {.index = r + 1, .nvals = 1, .vals = &val};
+            cr_assert_eq(svy_writer_write(w, &row, &err), SVY_OK, "%s", err.msg);
+        }
+        cr_assert_eq(svy_writer_close(w, &err), SVY_OK, "%s", err.msg);
+        svy_writer_free(w);
+        svy_schema_free(s);
+        got g;
+        cr_assert_eq(read_file(path, NULL, &g, &err), SVY_E_ENCODING, "%s: GBK bytes are not UTF-8", exts[k]);
+        cr_assert_eq(err.row, 1, "%s: the row is named", exts[k]);
+        cr_assert_eq(err.col, 1, "%s: the column is named", exts[k]);
+        got_free(&g);
+        cr_assert_eq(read_file(path, "GB18030", &g, &err), SVY_OK, "%s with GB18030: %s", exts[k], err.msg);
+        cr_assert_str_eq(g.rows[0][0].str, "北京", "%s: converted", exts[k]);
+        cr_assert_str_eq(g.rows[1][0].str, "上海市", "%s: converted", exts[k]);
+        got_free(&g);
+        remove_tmpdir();
+    }
+}
+
+/* A numeric width of 1, 2 or 4 stores Stata byte, int or long: values come
+ * back the same, the file is smaller, and a value out of range is refused. */
+static long write_ints(const char *path, size_t width, double bad, svy_status *st_bad)
+{
+    svy_err err;
+    svy_schema *s = svy_schema_new();
+    svy_var *v = svy_schema_add(s, "code", SVY_VAR_NUMERIC, &err);
+    svy_var_set_width(v, width);
+    svy_writer *w = svy_writer_new(SVY_FMT_DTA);
+    svy_writer_set_row_count(w, 60);
+    cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK, "%s", err.msg);
+    for (int r = 0; r < 60; r++) {
+        svy_value val = {.type = SVY_VAL_NUM, .num = r % 100 - 20};
+        if (r == 7)
+            val = (svy_value){.type = SVY_VAL_NUM, .num = NAN, .missing = SVY_MISS_TAGGED, .tag = 'c'};
+        if (r == 9)
+            val = (svy_value){.type = SVY_VAL_NUM, .num = NAN, .missing = SVY_MISS_SYSTEM};
+        if (r == 59 && st_bad)
+            val.num = bad;
+        svy_row row = {.index = r + 1, .nvals = 1, .vals = &val};
+        svy_status st = svy_writer_write(w, &row, &err);
+        if (r == 59 && st_bad) {
+            *st_bad = st;
+            svy_writer_free(w);
+            svy_schema_free(s);
+            return -1;
+        }
+        cr_assert_eq(st, SVY_OK, "%s", err.msg);
+    }
+    cr_assert_eq(svy_writer_close(w, &err), SVY_OK, "%s", err.msg);
+    svy_writer_free(w);
+    svy_schema_free(s);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    return size;
+}
+
+Test(readstat, stata_integer_storage)
+{
+    make_tmpdir();
+    char pd[128], pb[128];
+    snprintf(pd, sizeof pd, "%s/double.dta", tmpdir);
+    snprintf(pb, sizeof pb, "%s/byte.dta", tmpdir);
+    long sd = write_ints(pd, 0, 0, NULL), sb = write_ints(pb, 1, 0, NULL);
+    cr_assert_eq(sd - sb, 420, "a byte instead of a double per row (%ld vs %ld)", sd, sb);
+    got g;
+    svy_err err;
+    cr_assert_eq(read_file(pb, NULL, &g, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(g.rows[0][0].num, -20, "values come back");
+    cr_assert_eq(g.rows[50][0].num, 30, "values come back");
+    cr_assert_eq(g.rows[7][0].missing, SVY_MISS_TAGGED, "tagged missing in a byte");
+    cr_assert_eq(g.rows[7][0].tag, 'c', "its tag");
+    cr_assert_eq(g.rows[9][0].missing, SVY_MISS_SYSTEM, "system missing in a byte");
+    got_free(&g);
+    svy_status st;
+    write_ints(pb, 1, 101, &st);
+    cr_assert_eq(st, SVY_E_DATA, "101 is a missing code in a Stata byte: refused");
+    write_ints(pb, 2, 2.5, &st);
+    cr_assert_eq(st, SVY_E_DATA, "2.5 is no int");
+    remove_tmpdir();
+}

@@ -2,6 +2,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <survey/value.h>
@@ -78,4 +79,41 @@ Test(value, value_number_reads_text_lazily)
     cr_assert_not(svy_value_number(&v, &d), "a missing value has no number");
     svy_value n = {.type = SVY_VAL_NUM, .num = 2.5};
     cr_assert(svy_value_number(&n, &d) && d == 2.5);
+}
+
+/* The printf-free path for short decimals must print what the %.15g..%.17g
+ * search prints, digit for digit. */
+static size_t dtoa_by_printf(double d, char *buf)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        int n = snprintf(buf, SVY_DTOA_MAX, "%.*g", prec, d);
+        if (prec == 17 || strtod(buf, NULL) == d)
+            return (size_t)n;
+    }
+    return 0;
+}
+
+Test(value, dtoa_fast_path_matches_printf)
+{
+    uint64_t s = 88172645463325252ULL;
+    char a[SVY_DTOA_MAX], b[SVY_DTOA_MAX];
+    for (long i = 0; i < 300000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double d;
+        switch (i % 4) {
+        case 0: d = (double)(s % 100000000) / pow(10, (double)(s % 13)); break;
+        case 1: d = (double)(s % 1000000) / 997.0; break;
+        case 2: d = exp(9 + 1.2 * (double)(s % 1000000) / 1e6); break;
+        default: d = (double)(s % 1000000000000000ULL) / pow(10, (double)(s % 20)); break;
+        }
+        if (s & 1024)
+            d = -d;
+        if (d == floor(d))
+            continue; /* the integer path is another test's */
+        dtoa_by_printf(d, a);
+        svy_dtoa(d, b);
+        cr_assert_str_eq(b, a, "%.17g: fast path %s, printf %s", d, b, a);
+    }
 }

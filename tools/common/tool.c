@@ -21,7 +21,8 @@ const char *svy_tool_name(void)
     return progname;
 }
 
-static void vwarn(const char *fmt, va_list ap)
+/* For clang's -Wformat=2, which checks vfprintf's callers through this. */
+SVY_PRINTF(1, 0) static void vwarn(const char *fmt, va_list ap)
 {
     fflush(stdout);
     fprintf(stderr, "%s: ", progname);
@@ -92,6 +93,10 @@ void svy_tool_version(void)
 int svy_tool_finish_stdout(int code)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
+        /* A run that failed has said why; a second message about the same
+         * broken output (/dev/full) only confuses. */
+        if (code != SVY_EXIT_OK)
+            return code;
         int e = errno;
         fprintf(stderr, "%s: error writing standard output: %s\n", progname, strerror(e));
         return SVY_EXIT_IO;

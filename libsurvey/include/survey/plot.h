@@ -62,6 +62,9 @@ SVY_API svy_status svy_plot_set_color_title(svy_plot *p, const char *s);
 /* What the categories and the facets are, for the screen-reader description. */
 SVY_API svy_status svy_plot_set_x_title(svy_plot *p, const char *s);
 SVY_API svy_status svy_plot_set_facet_title(svy_plot *p, const char *s);
+/* What a flagged estimate is, in the legend after "Hollow: " or "Hatched: "
+ * (default "unreliable estimate (flagged), interpret with caution"). */
+SVY_API svy_status svy_plot_set_flag_label(svy_plot *p, const char *s);
 
 /* Add one estimate.  x names its category (required); color and facet may be
  * NULL when the chart has none.  est must be finite; ci_low/ci_high NaN when

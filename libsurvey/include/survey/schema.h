@@ -78,7 +78,10 @@ SVY_API const char *svy_var_name(const svy_var *v);
 SVY_API svy_var_type svy_var_type_of(const svy_var *v);
 SVY_API const char *svy_var_label(const svy_var *v);   /* "" when none */
 SVY_API const char *svy_var_format(const svy_var *v);  /* display format, "" when none */
-SVY_API size_t svy_var_width(const svy_var *v);        /* string storage width in bytes, 0 when unknown */
+/* Text: storage width in bytes, 0 when unknown.  Numbers: 1, 2 or 4 let the
+ * .dta writer store them as Stata byte, int or long (each value must then be
+ * a whole number in that type's range); 0 (the default) stores doubles. */
+SVY_API size_t svy_var_width(const svy_var *v);
 SVY_API const char *svy_var_labelset_name(const svy_var *v); /* "" when none */
 SVY_API svy_date_kind svy_var_date_kind(const svy_var *v);
 
