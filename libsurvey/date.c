@@ -34,7 +34,9 @@ static size_t fmt_day(long long days1970, char *buf, size_t size)
     long long y;
     unsigned m, d;
     civil_from_days(days1970, &y, &m, &d);
-    int n = snprintf(buf, size, "%04lld-%02u-%02u", y, m, d);
+    /* Years past 9999 or before 0 take ISO 8601's expanded form, with a sign. */
+    int n = (y >= 0 && y <= 9999) ? snprintf(buf, size, "%04lld-%02u-%02u", y, m, d)
+                                  : snprintf(buf, size, "%+05lld-%02u-%02u", y, m, d);
     return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
 }
 

@@ -89,23 +89,28 @@ static svy_status prod_row(void *ctx, const svy_row *row, svy_err *err)
         return SVY_E_ABORT;
     batch *b = &p->batches[p->cur];
     svy_value *dst = b->vals + b->nrows * p->nslots;
+    /* One size check per row, then plain copies. */
+    size_t need = 0;
+    for (size_t i = 0; i < p->nslots; i++)
+        if (row->vals[i].type == SVY_VAL_STR)
+            need += (row->vals[i].str ? row->vals[i].len : 0) + 1;
+    if (!svy_grow((void **)&b->arena, &b->arena_cap, b->arena_len + need, 1)) {
+        if (b->arena_len + need > SVY_ALLOC_MAX / 2)
+            return svy_err_set(err, SVY_E_LIMIT, p->r->name, row->index, 0, NULL, "rows too large to buffer");
+        return svy_err_set(err, SVY_E_NOMEM, p->r->name, row->index, 0, NULL, "out of memory");
+    }
+    memcpy(dst, row->vals, p->nslots * sizeof *dst);
     for (size_t i = 0; i < p->nslots; i++) {
-        dst[i] = row->vals[i];
-        if (row->vals[i].type == SVY_VAL_STR) {
-            size_t len = row->vals[i].str ? row->vals[i].len : 0;
-            if (!svy_grow((void **)&b->arena, &b->arena_cap, b->arena_len + len + 1, 1)) {
-                if (b->arena_len + len + 1 > SVY_ALLOC_MAX / 2)
-                    return svy_err_set(err, SVY_E_LIMIT, p->r->name, row->index, (long long)i + 1, NULL,
-                                       "rows too large to buffer");
-                return svy_err_set(err, SVY_E_NOMEM, p->r->name, row->index, 0, NULL, "out of memory");
-            }
-            if (len)
-                memcpy(b->arena + b->arena_len, row->vals[i].str, len);
-            b->arena[b->arena_len + len] = '\0';
-            dst[i].len = len;
-            dst[i].str = (const char *)(uintptr_t)b->arena_len; /* an offset until handed over */
-            b->arena_len += len + 1;
-        }
+        if (dst[i].type != SVY_VAL_STR)
+            continue;
+        size_t len = dst[i].str ? dst[i].len : 0;
+        char *to = b->arena + b->arena_len;
+        if (len)
+            memcpy(to, dst[i].str, len);
+        to[len] = '\0';
+        dst[i].len = len;
+        dst[i].str = (const char *)(uintptr_t)b->arena_len; /* an offset until handed over */
+        b->arena_len += len + 1;
     }
     b->index[b->nrows++] = row->index;
     if (b->nrows == BATCH_ROWS) {

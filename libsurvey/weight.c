@@ -614,7 +614,7 @@ svy_status svy_weight_load_margin(svy_weight *w, const char *path, svy_err *err)
     st = svy_reader_open(r, path, err);
     if (!st)
         st = svy_reader_run(r, &h, &c, err);
-    if (!st && w->margins[c.index].nlines == 0)
+    if (!st && (!c.texts || w->margins[c.index].nlines == 0))
         st = svy_err_set(err, SVY_E_DATA, path, 0, 0, NULL, "margin file has no levels");
     free(c.texts);
     svy_reader_free(r);

@@ -36,6 +36,10 @@ struct svy_plot_opts {
     char *flags[8];     /* distinct flag values, for the legend */
     size_t nflags;
     long long kept;
+
+    /* --codebook: outcomes and column titles by their labels. */
+    svy_codebook *cb;
+    svy_lang lang;
 };
 
 static void usage(void)
@@ -50,6 +54,11 @@ static void usage(void)
            "  -f, --facet COL         one panel per value of COL (small multiples), e.g. province\n"
            "  -F, --filter COL=VALUE  keep only rows where COL is VALUE (repeatable); use\n"
            "                          --filter variable=NAME to pick one outcome\n"
+           "\n"
+           "Labels:\n"
+           "  -C, --codebook DIR      name outcomes and columns by their labels in a study\n"
+           "                          codebook (codebooks/README.md)\n"
+           "      --lang zh|en        language of codebook labels (zh)\n"
            "\n"
            "Look:\n"
            "  -k, --kind dot|bar      dot chart (default) or bars from zero, both with CIs\n"
@@ -209,6 +218,25 @@ static const char *or_all(const char *s)
     return *s ? s : "All";
 }
 
+/* The label the codebook gives variable `name`, or name itself. */
+static const char *var_label(const struct svy_plot_opts *o, const char *name)
+{
+    if (!o->cb || !name)
+        return name;
+    long i = svy_codebook_find(o->cb, name);
+    if (i < 0)
+        return name;
+    const char *l = svy_cb_var_label(svy_codebook_var(o->cb, (size_t)i), o->lang);
+    return l && *l ? l : name;
+}
+
+/* A cell of column `col` as drawn: outcomes (svy-tab's variable column) by
+ * their labels. */
+static const char *shown(const struct svy_plot_opts *o, long col, const char *text)
+{
+    return col == o->ivar ? var_label(o, text) : text;
+}
+
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct svy_plot_opts *o = ctx;
@@ -250,9 +278,9 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
         add_distinct(o->notes, &o->nnotes, cell_text(&row->vals[o->inote], b2));
 
     /* svy-tab --overall leaves the --by cells of its overall row empty. */
-    const char *x = or_all(cell_text(&row->vals[o->ix], b2));
-    const char *color = o->icolor >= 0 ? or_all(cell_text(&row->vals[o->icolor], b3)) : NULL;
-    const char *facet = o->ifacet >= 0 ? or_all(cell_text(&row->vals[o->ifacet], b4)) : NULL;
+    const char *x = shown(o, o->ix, or_all(cell_text(&row->vals[o->ix], b2)));
+    const char *color = o->icolor >= 0 ? shown(o, o->icolor, or_all(cell_text(&row->vals[o->icolor], b3))) : NULL;
+    const char *facet = o->ifacet >= 0 ? shown(o, o->ifacet, or_all(cell_text(&row->vals[o->ifacet], b4))) : NULL;
     st = svy_plot_add(o->plot, x, color, facet, est, lo, hi, flagged, err);
     if (st) {
         /* The library knows what is wrong; the row is ours to add. */
@@ -265,10 +293,11 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     return SVY_OK;
 }
 
-/* svy-tab's "variable" column holds the outcomes: call them that. */
-static const char *role_name(const char *col)
+/* A column's title: svy-tab's "variable" column holds the outcomes, so call
+ * it that; other columns by their codebook label. */
+static const char *col_title(const struct svy_plot_opts *o, const char *col)
 {
-    return col && strcmp(col, "variable") == 0 ? "outcome" : col;
+    return col && strcmp(col, "variable") == 0 ? "outcome" : var_label(o, col);
 }
 
 /* "Percent by category, gender and province" from the mapping. */
@@ -279,8 +308,8 @@ static char *default_subtitle(const struct svy_plot_opts *o)
     const char *v[3];
     for (size_t i = 0; i < 3; i++)
         if (parts[i]) {
-            v[n++] = role_name(parts[i]);
-            len += strlen(parts[i]) + 8;
+            v[n] = col_title(o, parts[i]);
+            len += strlen(v[n++]) + 8;
         }
     char *s = malloc(len);
     if (!s)
@@ -305,13 +334,15 @@ static void add_filter(struct svy_plot_opts *o, char *arg)
     o->filters[o->nfilters++] = (struct filter){arg, eq + 1, -1};
 }
 
-enum { OPT_SUBTITLE = 256, OPT_SOURCE, OPT_FOOTNOTE, OPT_WIDTH, OPT_HEIGHT, OPT_PERCENT, OPT_PROPORTION };
+enum { OPT_SUBTITLE = 256, OPT_SOURCE, OPT_FOOTNOTE, OPT_WIDTH, OPT_HEIGHT, OPT_PERCENT, OPT_PROPORTION, OPT_LANG };
 
 int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
+    const char *codebook = NULL;
     /* Please keep this list sorted. */
     static const struct option longopts[] = {
+        {"codebook", required_argument, NULL, 'C'},
         {"color", required_argument, NULL, 'c'},
         {"facet", required_argument, NULL, 'f'},
         {"filter", required_argument, NULL, 'F'},
@@ -319,6 +350,7 @@ int main(int argc, char **argv)
         {"height", required_argument, NULL, OPT_HEIGHT},
         {"help", no_argument, NULL, 'h'},
         {"kind", required_argument, NULL, 'k'},
+        {"lang", required_argument, NULL, OPT_LANG},
         {"output", required_argument, NULL, 'o'},
         {"percent", no_argument, NULL, OPT_PERCENT},
         {"proportion", no_argument, NULL, OPT_PROPORTION},
@@ -333,9 +365,18 @@ int main(int argc, char **argv)
     };
     struct svy_plot_opts o = {.percent = 1, .output = "-"};
     int c;
-    while ((c = getopt_long(argc, argv, "c:f:F:hk:o:s:t:Vx:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:C:f:F:hk:o:s:t:Vx:", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o.color = optarg; break;
+        case 'C': codebook = optarg; break;
+        case OPT_LANG:
+            if (strcmp(optarg, "zh") == 0)
+                o.lang = SVY_LANG_ZH;
+            else if (strcmp(optarg, "en") == 0)
+                o.lang = SVY_LANG_EN;
+            else
+                svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
+            break;
         case 'f': o.facet = optarg; break;
         case 'F': add_filter(&o, optarg); break;
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
@@ -386,6 +427,8 @@ int main(int argc, char **argv)
         st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
         goto out;
     }
+    if (codebook && (st = svy_codebook_load(codebook, &o.cb, &err)))
+        goto out;
     if ((st = svy_reader_open(r, o.input, &err)))
         goto out;
     o.name = svy_reader_name(r);
@@ -404,7 +447,7 @@ int main(int argc, char **argv)
     svy_plot_set_size(o.plot, o.width, o.height);
     const char *title = o.title;
     if (!title && !o.mixed_vars)
-        title = o.first_var;
+        title = var_label(&o, o.first_var);
     if (!o.subtitle)
         subtitle = default_subtitle(&o);
     notes = join(o.notes, o.nnotes, " ");
@@ -428,9 +471,9 @@ int main(int argc, char **argv)
     if ((st = svy_plot_set_title(o.plot, title)) ||
         (st = svy_plot_set_subtitle(o.plot, o.subtitle ? o.subtitle : subtitle)) ||
         (st = svy_plot_set_source(o.plot, o.source)) || (st = svy_plot_set_footnote(o.plot, foot)) ||
-        (st = svy_plot_set_x_title(o.plot, role_name(o.x))) ||
-        (st = svy_plot_set_color_title(o.plot, role_name(o.color))) ||
-        (st = svy_plot_set_facet_title(o.plot, role_name(o.facet))) ||
+        (st = svy_plot_set_x_title(o.plot, col_title(&o, o.x))) ||
+        (st = svy_plot_set_color_title(o.plot, col_title(&o, o.color))) ||
+        (st = svy_plot_set_facet_title(o.plot, col_title(&o, o.facet))) ||
         (st = svy_plot_set_flag_label(o.plot, flaglabel))) {
         svy_err_set(&err, st, NULL, 0, 0, NULL, "%s in a title or note given as an option",
                     st == SVY_E_ENCODING ? "text that is not UTF-8" : "out of memory");
@@ -449,6 +492,7 @@ out:
     svy_outfile_abort(of);
     svy_reader_free(r);
     svy_plot_free(o.plot);
+    svy_codebook_free(o.cb);
     free(o.first_var);
     for (size_t i = 0; i < o.nnotes; i++)
         free(o.notes[i]);

@@ -136,3 +136,26 @@ Test(writer, format_names)
     cr_assert_eq(svy_format_from_name("zsav"), SVY_FMT_ZSAV);
     cr_assert_null(svy_writer_new(SVY_FMT_UNKNOWN));
 }
+
+Test(writer, iso_dates_beyond_four_digit_years_use_the_expanded_form)
+{
+    char path[] = "/tmp/svy-w-XXXXXX.csv";
+    close(mkstemps(path, 4));
+    svy_schema *s = svy_schema_new();
+    svy_schema_set_date_origin(s, SVY_ORIGIN_STATA);
+    svy_var *d = svy_schema_add(s, "d", SVY_VAR_NUMERIC, NULL);
+    svy_var_set_format(d, "%td");
+    svy_writer *w = svy_writer_new(SVY_FMT_CSV);
+    svy_err err;
+    cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK);
+    /* 3,000,000 days after 1960 is 10173-09-20 and 800,000 days before is -231-09-03 (R: as.Date(x, origin = "1960-01-01")) */
+    svy_value v1[] = {{.type = SVY_VAL_NUM, .num = 3000000}}, v2[] = {{.type = SVY_VAL_NUM, .num = -800000}};
+    svy_row r1 = {1, 1, v1}, r2 = {2, 1, v2};
+    cr_assert_eq(svy_writer_write(w, &r1, &err), SVY_OK);
+    cr_assert_eq(svy_writer_write(w, &r2, &err), SVY_OK);
+    cr_assert_eq(svy_writer_close(w, &err), SVY_OK);
+    svy_writer_free(w);
+    cr_assert_str_eq(slurp(path), "d\n+10173-09-20\n-0231-09-03\n");
+    unlink(path);
+    svy_schema_free(s);
+}
