@@ -20,27 +20,29 @@ static int hit;
 
 void fault_arm(fault_class c, long n)
 {
-    armed_class = c;
     fail_at = n;
-    calls = 0;
-    hit = 0;
+    __atomic_store_n(&calls, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&hit, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&armed_class, c, __ATOMIC_SEQ_CST);
 }
 
 long fault_disarm(int *was_hit)
 {
-    armed_class = FAULT_NONE;
+    __atomic_store_n(&armed_class, FAULT_NONE, __ATOMIC_SEQ_CST);
     if (was_hit)
-        *was_hit = hit;
-    return calls;
+        *was_hit = __atomic_load_n(&hit, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&calls, __ATOMIC_SEQ_CST);
 }
 
+/* Atomic: the reader runs its backend in a second thread, so calls of a
+ * class can come from two threads at once; each gets its own number. */
 static int fault_now(fault_class c)
 {
-    if (armed_class != c)
+    if (__atomic_load_n(&armed_class, __ATOMIC_SEQ_CST) != c)
         return 0;
-    if (++calls != fail_at)
+    if (__atomic_add_fetch(&calls, 1, __ATOMIC_SEQ_CST) != fail_at)
         return 0;
-    hit = 1;
+    __atomic_store_n(&hit, 1, __ATOMIC_SEQ_CST);
     return 1;
 }
 
