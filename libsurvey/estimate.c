@@ -18,6 +18,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1079,6 +1080,60 @@ static int cmp_ds(const void *pa, const void *pb)
     return a->stratum < b->stratum ? -1 : a->stratum > b->stratum;
 }
 
+/* Sorts base[0..n-1] and returns where each element went (inv[old] = new),
+ * or NULL when out of memory with base unsorted.  Each element is sorted
+ * with its old index behind it, so cmp sees the element as it is. */
+static size_t *sort_tracked(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    const size_t align = _Alignof(max_align_t);
+    size_t tag = (size + sizeof(size_t) - 1) / sizeof(size_t) * sizeof(size_t);
+    size_t stride = (tag + sizeof(size_t) + align - 1) / align * align;
+    unsigned char *tg = svy_calloc(n, stride);
+    size_t *inv = svy_calloc(n, sizeof *inv);
+    if (!tg || !inv) {
+        free(tg);
+        free(inv);
+        return NULL;
+    }
+    unsigned char *b = base;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(tg + i * stride, b + i * size, size);
+        memcpy(tg + i * stride + tag, &i, sizeof i);
+    }
+    qsort(tg, n, stride, cmp);
+    for (size_t i = 0; i < n; i++) {
+        size_t old;
+        memcpy(b + i * size, tg + i * stride, size);
+        memcpy(&old, tg + i * stride + tag, sizeof old);
+        inv[old] = i;
+    }
+    free(tg);
+    return inv;
+}
+
+/* Moves the level sums' keys (owner << 32 | level) to the owners' new
+ * places.  0, or -1 when out of memory with the map unchanged. */
+static int rekey_levels(svy_est *e, const size_t *inv)
+{
+    if (!e->lvl_map.n)
+        return 0;
+    svy_u64map nm = {0};
+    for (size_t i = 0; i < e->lvl_map.nslots; i++) {
+        if (!e->lvl_map.vals[i])
+            continue;
+        uint64_t k = e->lvl_map.keys[i];
+        uint64_t nk = ((uint64_t)inv[k >> 32] << 32) | (k & 0xffffffffu);
+        int added;
+        if (svy_u64map_get(&nm, nk, e->lvl_map.vals[i] - 1, &added) < 0) {
+            svy_u64map_free(&nm);
+            return -1;
+        }
+    }
+    svy_u64map_free(&e->lvl_map);
+    e->lvl_map = nm;
+    return 0;
+}
+
 /* R's f: 1 - n_h/N_h, 1 without an fpc. */
 static double stratum_f(const svy_est *e, const stratum *S, int fraction)
 {
@@ -1336,93 +1391,24 @@ svy_status svy_est_finish(svy_est *e, svy_err *err)
         }
     }
 
-    /* Group cells and dstrats by domain then stratum. */
+    /* Group cells and dstrats by domain then stratum.  Level sums are keyed
+     * by the index of their cell (PSU designs) or dstrat (element designs),
+     * so they follow whichever of the two moves. */
     sort_est = e;
+    size_t *inv;
     if (e->psu_idx >= 0) {
-        /* cells move: level sums are keyed by cell index, so re-key them */
-        typedef struct {
-            cell c; /* first member: cmp_cell sees a cell */
-            size_t old;
-        } tagged;
-        tagged *tg = svy_calloc(e->ncells, sizeof *tg);
-        size_t *inv = svy_calloc(e->ncells, sizeof *inv);
-        if (!tg || !inv) {
-            free(tg);
-            free(inv);
-            return nomem(err);
-        }
-        for (size_t i = 0; i < e->ncells; i++) {
-            tg[i].c = e->cells[i];
-            tg[i].old = i;
-        }
-        qsort(tg, e->ncells, sizeof *tg, cmp_cell);
-        for (size_t i = 0; i < e->ncells; i++) {
-            e->cells[i] = tg[i].c;
-            inv[tg[i].old] = i;
-        }
-        free(tg);
-        /* re-key the level map */
-        if (e->lvl_map.n) {
-            svy_u64map nm = {0};
-            for (size_t i = 0; i < e->lvl_map.nslots; i++) {
-                if (!e->lvl_map.vals[i])
-                    continue;
-                uint64_t k = e->lvl_map.keys[i];
-                uint64_t nk = ((uint64_t)inv[k >> 32] << 32) | (k & 0xffffffffu);
-                int added;
-                if (svy_u64map_get(&nm, nk, e->lvl_map.vals[i] - 1, &added) < 0) {
-                    svy_u64map_free(&nm);
-                    free(inv);
-                    return nomem(err);
-                }
-            }
-            svy_u64map_free(&e->lvl_map);
-            e->lvl_map = nm;
-        }
-        free(inv);
-        qsort(e->ds, e->nds, sizeof *e->ds, cmp_ds);
+        inv = sort_tracked(e->cells, e->ncells, sizeof *e->cells, cmp_cell);
+        if (inv)
+            qsort(e->ds, e->nds, sizeof *e->ds, cmp_ds);
     } else {
-        /* element designs key level sums by dstrat index: re-key likewise */
-        typedef struct {
-            dstrat d;
-            size_t old;
-        } tagged;
-        tagged *tg = svy_calloc(e->nds, sizeof *tg);
-        size_t *inv = svy_calloc(e->nds, sizeof *inv);
-        if (!tg || !inv) {
-            free(tg);
-            free(inv);
-            return nomem(err);
-        }
-        for (size_t i = 0; i < e->nds; i++) {
-            tg[i].d = e->ds[i];
-            tg[i].old = i;
-        }
-        qsort(tg, e->nds, sizeof *tg, cmp_ds);
-        for (size_t i = 0; i < e->nds; i++) {
-            e->ds[i] = tg[i].d;
-            inv[tg[i].old] = i;
-        }
-        free(tg);
-        if (e->lvl_map.n) {
-            svy_u64map nm = {0};
-            for (size_t i = 0; i < e->lvl_map.nslots; i++) {
-                if (!e->lvl_map.vals[i])
-                    continue;
-                uint64_t k = e->lvl_map.keys[i];
-                uint64_t nk = ((uint64_t)inv[k >> 32] << 32) | (k & 0xffffffffu);
-                int added;
-                if (svy_u64map_get(&nm, nk, e->lvl_map.vals[i] - 1, &added) < 0) {
-                    svy_u64map_free(&nm);
-                    free(inv);
-                    return nomem(err);
-                }
-            }
-            svy_u64map_free(&e->lvl_map);
-            e->lvl_map = nm;
-        }
-        free(inv);
+        inv = sort_tracked(e->ds, e->nds, sizeof *e->ds, cmp_ds);
     }
+    if (!inv)
+        return nomem(err);
+    int rk = rekey_levels(e, inv);
+    free(inv);
+    if (rk < 0)
+        return nomem(err);
 
     size_t ndom = e->dom_tab.n;
     size_t *order = svy_calloc(ndom, sizeof *order);
