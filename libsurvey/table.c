@@ -213,6 +213,20 @@ static const char *by_text(const svy_est *e, const svy_table_opts *o, size_t dom
     return v->str;
 }
 
+/* The by cells of a row for domain dom; the overall row (no by values) reads
+ * "Total" in report formats and is left empty in machine ones. */
+static void put_by(grid *g, const svy_est *e, const svy_table_opts *o, size_t dom, tcell *row, int report)
+{
+    char nb[SVY_DTOA_MAX];
+    for (size_t k = 0, nby = svy_est_nby(e); k < nby; k++) {
+        const char *t = by_text(e, o, dom, k, nb);
+        if (t)
+            cell_str(g, &row[k], t);
+        else if (report)
+            cell_str(g, &row[k], k == 0 ? "Total" : "");
+    }
+}
+
 /* The name of a variable in a table meant for reading: its label when the
  * data (or the codebook) give one and labels are asked for.  Machine formats
  * keep the name, which pipelines match on. */
@@ -295,14 +309,7 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
         tcell *row = grid_add_row(g);
         if (!row)
             return;
-        char nb[SVY_DTOA_MAX];
-        for (size_t k = 0; k < nby; k++) {
-            const char *t = by_text(e, o, r->domain, k, nb);
-            if (t)
-                cell_str(g, &row[k], t);
-            else if (report)
-                cell_str(g, &row[k], k == 0 ? "Total" : "");
-        }
+        put_by(g, e, o, r->domain, row, report);
         tcell *x = row + nby;
         x[0].text = variable_text(g, o, r);
         x[0].kind = C_STR;
@@ -379,14 +386,7 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
             if (!row)
                 break;
             last_dom = r->domain;
-            char nb[SVY_DTOA_MAX];
-            for (size_t k = 0; k < nby; k++) {
-                const char *t = by_text(e, o, r->domain, k, nb);
-                if (t)
-                    cell_str(g, &row[k], t);
-                else if (report)
-                    cell_str(g, &row[k], k == 0 ? "Total" : "");
-            }
+            put_by(g, e, o, r->domain, row, report);
         }
         size_t j = 0;
         while (j < nv && strcmp(vars[j], r->variable) != 0)
