@@ -7,6 +7,7 @@
  * a pixel needs: the same chart is always the same bytes.
  */
 #include "svy_private.h"
+#include "hashmap_private.h"
 
 #include <survey/plot.h>
 #include <survey/value.h>
@@ -16,15 +17,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Labels in order of first appearance, with a hash index: a chart of
- * thousands of estimates must not take quadratic time to build. */
-typedef struct strlist {
-    char **v;
-    size_t n, cap;
-    size_t *ht; /* open addressing: index + 1, 0 = empty */
-    size_t htcap;
-} strlist;
 
 typedef struct cell {
     size_t x, c, f;
@@ -38,7 +30,7 @@ struct svy_plot {
     int percent;
     double width, height;
     char *title, *subtitle, *source, *footnote, *color_title, *x_title, *facet_title, *flag_label;
-    strlist xs, cs, fs;
+    svy_strtab xs, cs, fs; /* labels in order of first appearance */
     int has_color, has_facet;
     cell *cells;
     size_t ncells, cap;
@@ -83,14 +75,6 @@ svy_plot *svy_plot_new(void)
     return p;
 }
 
-static void strlist_free(strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-    free(l->ht);
-}
-
 void svy_plot_free(svy_plot *p)
 {
     if (!p)
@@ -103,9 +87,9 @@ void svy_plot_free(svy_plot *p)
     free(p->x_title);
     free(p->facet_title);
     free(p->flag_label);
-    strlist_free(&p->xs);
-    strlist_free(&p->cs);
-    strlist_free(&p->fs);
+    svy_strtab_free(&p->xs);
+    svy_strtab_free(&p->cs);
+    svy_strtab_free(&p->fs);
     free(p->cells);
     free(p->cht);
     free(p);
@@ -158,14 +142,6 @@ svy_status svy_plot_set_x_title(svy_plot *p, const char *s) { return set_text(&p
 svy_status svy_plot_set_facet_title(svy_plot *p, const char *s) { return set_text(&p->facet_title, s); }
 svy_status svy_plot_set_flag_label(svy_plot *p, const char *s) { return set_text(&p->flag_label, s); }
 
-static size_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return (size_t)h;
-}
-
 static size_t hash_place(size_t x, size_t c, size_t f)
 {
     uint64_t h = (uint64_t)x * 0x9E3779B97F4A7C15u;
@@ -196,51 +172,17 @@ static int rehash(size_t **ht, size_t *htcap, size_t n, size_t (*key)(const void
     return 1;
 }
 
-static size_t strlist_key(const void *owner, size_t i)
-{
-    return hash_str(((const strlist *)owner)->v[i]);
-}
-
 static size_t cell_key(const void *owner, size_t i)
 {
     const cell *c = &((const svy_plot *)owner)->cells[i];
     return hash_place(c->x, c->c, c->f);
 }
 
-static long find(const strlist *l, const char *s)
-{
-    if (!l->htcap)
-        return -1;
-    for (size_t j = hash_str(s) & (l->htcap - 1); l->ht[j]; j = (j + 1) & (l->htcap - 1))
-        if (strcmp(l->v[l->ht[j] - 1], s) == 0)
-            return (long)(l->ht[j] - 1);
-    return -1;
-}
-
 /* Index of s in l, appending it when new; (size_t)-1 when out of memory. */
-static size_t intern(strlist *l, const char *s)
+static size_t intern(svy_strtab *l, const char *s)
 {
-    long i = find(l, s);
-    if (i >= 0)
-        return (size_t)i;
-    if (!svy_grow((void **)&l->v, &l->cap, l->n + 1, sizeof *l->v))
-        return (size_t)-1;
-    char *copy = svy_strdup(s);
-    if (!copy)
-        return (size_t)-1;
-    l->v[l->n++] = copy;
-    if (2 * l->n >= l->htcap) {
-        if (!rehash(&l->ht, &l->htcap, l->n, strlist_key, l)) {
-            free(l->v[--l->n]);
-            return (size_t)-1;
-        }
-    } else {
-        size_t j = hash_str(copy) & (l->htcap - 1);
-        while (l->ht[j])
-            j = (j + 1) & (l->htcap - 1);
-        l->ht[j] = l->n;
-    }
-    return l->n - 1;
+    long i = svy_strtab_intern(l, s, strlen(s), NULL);
+    return i < 0 ? (size_t)-1 : (size_t)i;
 }
 
 static long cell_find(const svy_plot *p, size_t x, size_t c, size_t f)
@@ -292,7 +234,7 @@ svy_status svy_plot_add(svy_plot *p, const char *x, const char *color, const cha
                     "confidence interval [%s, %s] does not contain the estimate %s", b, cc, a);
     }
 
-    long ci = find(&p->cs, color ? color : "");
+    long ci = svy_strtab_find(&p->cs, color ? color : "", color ? strlen(color) : 0);
     SVY_FAIL_IF(ci < 0 && p->cs.n >= SVY_PLOT_MAX_COLORS, err, SVY_E_DATA,
                 "more than %d colour groups ('%s' would be the %zuth): hues beyond that cannot be "
                 "told apart; filter the input or use facets",
@@ -719,7 +661,7 @@ static int do_layout(const svy_plot *p, layout *L)
 
     double maxlab = 0;
     for (size_t i = 0; i < p->xs.n; i++) {
-        double w = svy_plot_text_width(p->xs.v[i], FS_LABEL);
+        double w = svy_plot_text_width(svy_strtab_str(&p->xs, i), FS_LABEL);
         if (w > maxlab)
             maxlab = w;
     }
@@ -755,7 +697,7 @@ static int do_layout(const svy_plot *p, layout *L)
     L->label_lines = 1;
     for (size_t i = 0; i < p->xs.n; i++) {
         span *v;
-        size_t n = wrap(p->xs.v[i], FS_LABEL, L->label_w - 12 + 0.01, &v);
+        size_t n = wrap(svy_strtab_str(&p->xs, i), FS_LABEL, L->label_w - 12 + 0.01, &v);
         free(v);
         if (n > L->label_lines)
             L->label_lines = n > 3 ? 3 : n;
@@ -857,7 +799,7 @@ static double do_legend(const svy_plot *p, legend *g, int any_flag, int any_ci)
         }
         for (size_t c = 0; c < p->cs.n; c++) {
             const char *col = color_of(p, c);
-            double lx = legend_item(g, 12, p->cs.v[c], 16);
+            double lx = legend_item(g, 12, svy_strtab_str(&p->cs, c), 16);
             if (g->draw) {
                 if (dot)
                     draw_dot(g->f, lx + 6, g->y, 5, col, 0);
@@ -924,7 +866,7 @@ static void write_desc(const svy_plot *p, const layout *L, FILE *f)
     out(f, ".");
     for (size_t fi = 0; fi < p->fs.n; fi++) {
         if (p->has_facet)
-            out(f, "\n%e:", p->fs.v[fi]);
+            out(f, "\n%e:", svy_strtab_str(&p->fs, fi));
         for (size_t k = 0; k < p->xs.n; k++) {
             size_t xi = L->xorder[k];
             for (size_t ci = 0; ci < p->cs.n; ci++) {
@@ -932,9 +874,9 @@ static void write_desc(const svy_plot *p, const layout *L, FILE *f)
                 if (!e)
                     continue;
                 fmt_estimate(p, e->est, a, sizeof a);
-                out(f, "\n%e", p->xs.v[xi]);
+                out(f, "\n%e", svy_strtab_str(&p->xs, xi));
                 if (p->has_color)
-                    out(f, ", %e", p->cs.v[ci]);
+                    out(f, ", %e", svy_strtab_str(&p->cs, ci));
                 out(f, ": %s", a);
                 if (!isnan(e->lo)) {
                     fmt_estimate(p, e->lo, b, sizeof b);
@@ -1052,7 +994,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
     double rows_h = (double)p->xs.n * L->band;
     if (p->has_facet)
         out(f, "<text x=\"%n\" y=\"%n\" font-size=\"%n\" font-weight=\"bold\" fill=\"#111\">%e</text>\n",
-            s.x0, py + FS_FACET + 4, FS_FACET, p->fs.v[fi]);
+            s.x0, py + FS_FACET + 4, FS_FACET, svy_strtab_str(&p->fs, fi));
 
     /* Grid first, so that marks sit on top. */
     out(f, "<g stroke=\"#E4E4E4\" stroke-width=\"1\">\n");
@@ -1079,7 +1021,7 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
         size_t xi = L->xorder[k];
         double cy = top + ((double)k + 0.5) * L->band;
         if (labels)
-            draw_label(f, p->xs.v[xi], px - 12, cy, L->label_w - 12, L->label_lines);
+            draw_label(f, svy_strtab_str(&p->xs, xi), px - 12, cy, L->label_w - 12, L->label_lines);
         if (dot)
             out(f, "<line x1=\"%n\" y1=\"%n\" x2=\"%n\" y2=\"%n\" stroke=\"#D0D0D0\" stroke-width=\"1\" "
                    "stroke-dasharray=\"1 3\"/>\n",

@@ -389,10 +389,11 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
     r->ran = 1;
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
         if (strcmp(backends[i].format, r->format) == 0) {
-            /* Read ahead on another core unless told not to (SVY_THREADS=0),
-             * or unless no thread can be had. */
+            /* Read ahead on another core when asked (SVY_THREADS=1).  Off by
+             * default: handing rows between threads costs more CPU than it
+             * saves on the 2-core machines measured (bench/RESULTS.md). */
             const char *env = getenv("SVY_THREADS");
-            if (!(env && strcmp(env, "0") == 0)) {
+            if (env && strcmp(env, "1") == 0) {
                 int started;
                 svy_status st = svy_reader_run_threaded(r, backends[i].run, h, ctx, err, &started);
                 if (started)

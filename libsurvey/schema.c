@@ -188,7 +188,9 @@ fail:
     return NULL;
 }
 
-svy_schema *svy_schema_clone(const svy_schema *s)
+/* A new schema with s's header and copies of the variables idx[0..n-1], or
+ * of all of them in order when idx is NULL. */
+static svy_schema *schema_copy(const svy_schema *s, const long *idx, size_t n)
 {
     svy_schema *c = svy_schema_new();
     if (!c)
@@ -198,13 +200,13 @@ svy_schema *svy_schema_clone(const svy_schema *s)
     if (set_str(&c->format, s->format) || set_str(&c->label, s->label) ||
         set_str(&c->encoding, s->encoding))
         goto fail;
-    if (s->nvars) {
-        c->vars = svy_calloc(s->nvars, sizeof *c->vars);
+    if (n) {
+        c->vars = svy_calloc(n, sizeof *c->vars);
         if (!c->vars)
             goto fail;
-        c->cap = s->nvars;
-        for (size_t i = 0; i < s->nvars; i++) {
-            if (!(c->vars[i] = var_clone(s->vars[i])))
+        c->cap = n;
+        for (size_t i = 0; i < n; i++) {
+            if (!(c->vars[i] = var_clone(s->vars[idx ? (size_t)idx[i] : i])))
                 goto fail;
             c->nvars++;
         }
@@ -214,6 +216,9 @@ fail:
     svy_schema_free(c);
     return NULL;
 }
+
+svy_schema *svy_schema_clone(const svy_schema *s) { return schema_copy(s, NULL, s->nvars); }
+svy_schema *svy_schema_project(const svy_schema *s, const long *idx, size_t n) { return schema_copy(s, idx, n); }
 
 const char *svy_var_name(const svy_var *v) { return v->name; }
 svy_var_type svy_var_type_of(const svy_var *v) { return v->type; }
@@ -451,29 +456,4 @@ int svy_var_is_user_missing(const svy_var *v, const svy_value *val)
                 return 1;
     }
     return 0;
-}
-
-svy_schema *svy_schema_project(const svy_schema *s, const long *idx, size_t n)
-{
-    svy_schema *c = svy_schema_new();
-    if (!c)
-        return NULL;
-    c->nrows = s->nrows;
-    c->origin = s->origin;
-    if (set_str(&c->format, s->format) || set_str(&c->label, s->label) ||
-        set_str(&c->encoding, s->encoding))
-        goto fail;
-    c->vars = svy_calloc(n, sizeof *c->vars);
-    if (!c->vars)
-        goto fail;
-    c->cap = n;
-    for (size_t i = 0; i < n; i++) {
-        if (!(c->vars[i] = var_clone(s->vars[idx[i]])))
-            goto fail;
-        c->nvars++;
-    }
-    return c;
-fail:
-    svy_schema_free(c);
-    return NULL;
 }

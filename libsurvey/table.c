@@ -213,6 +213,20 @@ static const char *by_text(const svy_est *e, const svy_table_opts *o, size_t dom
     return v->str;
 }
 
+/* The by cells of a row for domain dom; the overall row (no by values) reads
+ * "Total" in report formats and is left empty in machine ones. */
+static void put_by(grid *g, const svy_est *e, const svy_table_opts *o, size_t dom, tcell *row, int report)
+{
+    char nb[SVY_DTOA_MAX];
+    for (size_t k = 0, nby = svy_est_nby(e); k < nby; k++) {
+        const char *t = by_text(e, o, dom, k, nb);
+        if (t)
+            cell_str(g, &row[k], t);
+        else if (report)
+            cell_str(g, &row[k], k == 0 ? "Total" : "");
+    }
+}
+
 /* The name of a variable in a table meant for reading: its label when the
  * data (or the codebook) give one and labels are asked for.  Machine formats
  * keep the name, which pipelines match on. */
@@ -295,14 +309,7 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
         tcell *row = grid_add_row(g);
         if (!row)
             return;
-        char nb[SVY_DTOA_MAX];
-        for (size_t k = 0; k < nby; k++) {
-            const char *t = by_text(e, o, r->domain, k, nb);
-            if (t)
-                cell_str(g, &row[k], t);
-            else if (report)
-                cell_str(g, &row[k], k == 0 ? "Total" : "");
-        }
+        put_by(g, e, o, r->domain, row, report);
         tcell *x = row + nby;
         x[0].text = variable_text(g, o, r);
         x[0].kind = C_STR;
@@ -379,14 +386,7 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
             if (!row)
                 break;
             last_dom = r->domain;
-            char nb[SVY_DTOA_MAX];
-            for (size_t k = 0; k < nby; k++) {
-                const char *t = by_text(e, o, r->domain, k, nb);
-                if (t)
-                    cell_str(g, &row[k], t);
-                else if (report)
-                    cell_str(g, &row[k], k == 0 ? "Total" : "");
-            }
+            put_by(g, e, o, r->domain, row, report);
         }
         size_t j = 0;
         while (j < nv && strcmp(vars[j], r->variable) != 0)
@@ -472,6 +472,16 @@ static void put_escaped(FILE *f, const char *s, const char *const *map)
     }
 }
 
+/* open, s escaped, close; nothing at all when s is NULL. */
+static void put_wrapped(FILE *f, const char *open, const char *s, const char *close, const char *const *map)
+{
+    if (!s)
+        return;
+    fputs(open, f);
+    put_escaped(f, s, map);
+    fputs(close, f);
+}
+
 static void write_delim(FILE *f, const grid *g, char delim)
 {
     svy_csv_out *o = svy_csv_out_new(f, delim);
@@ -552,11 +562,8 @@ static void mod_md(FILE *f, const grid *g, const svy_table_opts *o)
     if (o->title)
         fprintf(f, "**%s**\n\n", o->title);
     fputc('|', f);
-    for (size_t c = 0; c < g->ncol; c++) {
-        fputc(' ', f);
-        put_escaped(f, g->head[c], md_map);
-        fputs(" |", f);
-    }
+    for (size_t c = 0; c < g->ncol; c++)
+        put_wrapped(f, " ", g->head[c], " |", md_map);
     fputs("\n|", f);
     for (size_t c = 0; c < g->ncol; c++)
         fputs(g->right[c] ? " ---: |" : " :--- |", f);
@@ -584,11 +591,7 @@ static const char *const tex_map[256] = {
 static void mod_latex(FILE *f, const grid *g, const svy_table_opts *o)
 {
     fputs("\\begin{table}[htbp]\n\\centering\n", f);
-    if (o->title) {
-        fputs("\\caption{", f);
-        put_escaped(f, o->title, tex_map);
-        fputs("}\n", f);
-    }
+    put_wrapped(f, "\\caption{", o->title, "}\n", tex_map);
     fputs("\\begin{tabular}{", f);
     for (size_t c = 0; c < g->ncol; c++)
         fputc(g->right[c] ? 'r' : 'l', f);
@@ -619,17 +622,10 @@ static const char *const html_map[256] = {['&'] = "&amp;", ['<'] = "&lt;", ['>']
 static void mod_html(FILE *f, const grid *g, const svy_table_opts *o)
 {
     fputs("<table class=\"svy-tab\">\n", f);
-    if (o->title) {
-        fputs("<caption>", f);
-        put_escaped(f, o->title, html_map);
-        fputs("</caption>\n", f);
-    }
+    put_wrapped(f, "<caption>", o->title, "</caption>\n", html_map);
     fputs("<thead>\n<tr>", f);
-    for (size_t c = 0; c < g->ncol; c++) {
-        fputs("<th>", f);
-        put_escaped(f, g->head[c], html_map);
-        fputs("</th>", f);
-    }
+    for (size_t c = 0; c < g->ncol; c++)
+        put_wrapped(f, "<th>", g->head[c], "</th>", html_map);
     fputs("</tr>\n</thead>\n<tbody>\n", f);
     for (size_t r = 0; r < g->nrow; r++) {
         fputs("<tr>", f);

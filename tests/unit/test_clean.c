@@ -8,25 +8,18 @@
 #include <survey/clean.h>
 #include <survey/codebook.h>
 
+#include "test_util.h"
+
 /* A scratch codebook with a small study: id, province (recoded), age
  * (number from text), job (recode order matters), four yes/no items,
  * derived variables and checks. */
 static char tmpdir[256];
 
-static void write_file(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "cannot create %s", path);
-    fputs(text, f);
-    fclose(f);
-}
+static void write_file(const char *name, const char *text) { svy_test_write_file(tmpdir, name, text); }
 
 static void scratch(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/svy-clean-XXXXXX");
-    cr_assert(mkdtemp(tmpdir), "mkdtemp");
+    svy_test_scratch_new(tmpdir, sizeof tmpdir, "/tmp/svy-clean-XXXXXX");
     write_file("study.csv", "key,value\nname,test\nduplicates,keep_first\n");
     write_file("variables.csv",
                "name,source,label_zh,label_en,type,valid,missing,recode,labels,role,invalid\n"
@@ -62,13 +55,7 @@ static void scratch(void)
                              "too_young_heavy,age < 18,burden_heavy != 1,reject,未成年负担重\n");
 }
 
-static void cleanup(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-}
+static void cleanup(void) { svy_test_scratch_remove(tmpdir); }
 
 TestSuite(clean, .init = scratch, .fini = cleanup);
 

@@ -9,36 +9,19 @@
 #include "codebook_private.h"
 #include <survey/codebook.h>
 
-#ifndef SVY_SRCDIR
-#define SVY_SRCDIR "."
-#endif
+#include "test_util.h"
 
 /* A scratch codebook folder with the given files (name, content pairs). */
 static char tmpdir[256];
 
-static void write_file(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
-    FILE *f = fopen(path, "wb");
-    cr_assert(f, "cannot create %s", path);
-    fputs(text, f);
-    fclose(f);
-}
+static void write_file(const char *name, const char *text) { svy_test_write_file(tmpdir, name, text); }
 
 static void scratch(void)
 {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/svy-cb-XXXXXX");
-    cr_assert(mkdtemp(tmpdir), "mkdtemp");
+    svy_test_scratch_new(tmpdir, sizeof tmpdir, "/tmp/svy-cb-XXXXXX");
 }
 
-static void cleanup(void)
-{
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", tmpdir);
-}
+static void cleanup(void) { svy_test_scratch_remove(tmpdir); }
 
 static const char *VARS_HEAD = "name,source,label_zh,label_en,type,valid,missing,recode,labels,role,invalid\n";
 

@@ -9,94 +9,13 @@
 #include <survey/estimate.h>
 #include <survey/schema.h>
 
-#ifndef SVY_SRCDIR
-#define SVY_SRCDIR "."
-#endif
+#include "test_util.h"
 
-/* ------------------------------------------------ tiny CSV (no quotes) */
-
-typedef struct table {
-    size_t ncol, nrow;
-    char **head;
-    char ***cell; /* nrow x ncol */
-} table;
-
-static char *xstrdup(const char *s)
-{
-    char *d = malloc(strlen(s) + 1);
-    cr_assert(d, "out of memory");
-    strcpy(d, s);
-    return d;
-}
-
-static size_t split(char *line, char **out, size_t cap)
-{
-    size_t n = 0;
-    char *p = line;
-    for (;;) {
-        char *c = strchr(p, ',');
-        if (c)
-            *c = '\0';
-        if (n < cap)
-            out[n] = p;
-        n++;
-        if (!c)
-            break;
-        p = c + 1;
-    }
-    return n;
-}
+typedef svy_test_table table;
 
 static table load(const char *rel)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", SVY_SRCDIR, rel);
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "cannot open %s: the R script tests/ref/tab-api.R writes it", path);
-    table t = {0};
-    char line[8192];
-    char *fields[256];
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        size_t n = split(line, fields, 256);
-        if (!t.head) {
-            t.ncol = n;
-            t.head = calloc(n, sizeof *t.head);
-            for (size_t i = 0; i < n; i++)
-                t.head[i] = xstrdup(fields[i]);
-            continue;
-        }
-        cr_assert_eq(n, t.ncol, "%s: row %zu has %zu fields, header %zu", rel, t.nrow + 1, n, t.ncol);
-        t.cell = realloc(t.cell, (t.nrow + 1) * sizeof *t.cell);
-        t.cell[t.nrow] = calloc(n, sizeof **t.cell);
-        for (size_t i = 0; i < n; i++)
-            t.cell[t.nrow][i] = xstrdup(fields[i]);
-        t.nrow++;
-    }
-    fclose(f);
-    return t;
-}
-
-static void table_free(table *t)
-{
-    for (size_t r = 0; r < t->nrow; r++) {
-        for (size_t c = 0; c < t->ncol; c++)
-            free(t->cell[r][c]);
-        free(t->cell[r]);
-    }
-    for (size_t c = 0; c < t->ncol; c++)
-        free(t->head[c]);
-    free(t->cell);
-    free(t->head);
-}
-
-static size_t col(const table *t, const char *name)
-{
-    for (size_t i = 0; i < t->ncol; i++)
-        if (strcmp(t->head[i], name) == 0)
-            return i;
-    cr_assert_fail("no column %s", name);
-    return 0;
+    return svy_test_table_load(rel, "the R script tests/ref/tab-api.R");
 }
 
 /* ------------------------------------------- run one case through svy_est */
@@ -147,18 +66,18 @@ static void add_list(svy_est *e, svy_stat stat, const char *list)
 static svy_est *run_case(const table *cases, size_t ci, svy_ci_method method, int overall, svy_err *err,
                          svy_status *st)
 {
-    const char *data = cases->cell[ci][col(cases, "data")];
+    const char *data = cases->cell[ci][svy_test_col(cases, "data")];
     char rel[256];
     snprintf(rel, sizeof rel, "tests/data/%s.csv", data);
     table d = load(rel);
     svy_design des;
     svy_design_init(&des);
-    des.strata = nz(cases->cell[ci][col(cases, "strata")]);
-    des.psu = nz(cases->cell[ci][col(cases, "psu")]);
-    des.weight = nz(cases->cell[ci][col(cases, "weight")]);
-    des.fpc = nz(cases->cell[ci][col(cases, "fpc")]);
-    cr_assert(svy_lonely_parse(cases->cell[ci][col(cases, "lonely")], &des.lonely), "lonely rule");
-    const char *df = cases->cell[ci][col(cases, "df")];
+    des.strata = nz(cases->cell[ci][svy_test_col(cases, "strata")]);
+    des.psu = nz(cases->cell[ci][svy_test_col(cases, "psu")]);
+    des.weight = nz(cases->cell[ci][svy_test_col(cases, "weight")]);
+    des.fpc = nz(cases->cell[ci][svy_test_col(cases, "fpc")]);
+    cr_assert(svy_lonely_parse(cases->cell[ci][svy_test_col(cases, "lonely")], &des.lonely), "lonely rule");
+    const char *df = cases->cell[ci][svy_test_col(cases, "df")];
     if (strcmp(df, "domain") == 0)
         des.df_rule = SVY_DF_DOMAIN;
     else if (strcmp(df, "full") == 0)
@@ -169,21 +88,21 @@ static svy_est *run_case(const table *cases, size_t ci, svy_ci_method method, in
         des.df_rule = SVY_DF_FIXED;
         des.df = atof(df);
     }
-    des.level = atof(cases->cell[ci][col(cases, "level")]) / 100;
+    des.level = atof(cases->cell[ci][svy_test_col(cases, "level")]) / 100;
     des.ci = method;
     des.overall = overall;
     char byb[256];
-    snprintf(byb, sizeof byb, "%s", cases->cell[ci][col(cases, "by")]);
+    snprintf(byb, sizeof byb, "%s", cases->cell[ci][svy_test_col(cases, "by")]);
     const char *by[8];
     size_t nby = 0;
     for (char *tok = strtok(byb, " "); tok; tok = strtok(NULL, " "))
         by[nby++] = tok;
     svy_est *e = svy_est_new(&des, by, nby, err);
     cr_assert(e, "svy_est_new: %s", err->msg);
-    add_list(e, SVY_STAT_RATE, cases->cell[ci][col(cases, "rates")]);
-    add_list(e, SVY_STAT_MEAN, cases->cell[ci][col(cases, "means")]);
-    add_list(e, SVY_STAT_TOTAL, cases->cell[ci][col(cases, "totals")]);
-    add_list(e, SVY_STAT_SHARE, cases->cell[ci][col(cases, "shares")]);
+    add_list(e, SVY_STAT_RATE, cases->cell[ci][svy_test_col(cases, "rates")]);
+    add_list(e, SVY_STAT_MEAN, cases->cell[ci][svy_test_col(cases, "means")]);
+    add_list(e, SVY_STAT_TOTAL, cases->cell[ci][svy_test_col(cases, "totals")]);
+    add_list(e, SVY_STAT_SHARE, cases->cell[ci][svy_test_col(cases, "shares")]);
     svy_schema *s = schema_of(&d);
     cr_assert_eq(svy_est_bind(e, s, err), SVY_OK, "bind: %s", err->msg);
     svy_value *vals = calloc(d.ncol, sizeof *vals);
@@ -197,7 +116,7 @@ static svy_est *run_case(const table *cases, size_t ci, svy_ci_method method, in
         *st = svy_est_finish(e, err);
     free(vals);
     svy_schema_free(s);
-    table_free(&d);
+    svy_test_table_free(&d);
     return e;
 }
 
@@ -230,11 +149,11 @@ Test(estimate, agrees_with_r_survey_on_api_data)
     table ref = load("tests/ref/tab-api.csv");
     const svy_ci_method methods[] = {SVY_CI_LOGIT, SVY_CI_WALD, SVY_CI_BETA, SVY_CI_WILSON};
     size_t compared = 0, skipped_degenerate = 0;
-    size_t cref = col(&ref, "case"), cdom = col(&ref, "domain"), cvar = col(&ref, "variable"),
-           ckind = col(&ref, "kind"), cci = col(&ref, "ci");
+    size_t cref = svy_test_col(&ref, "case"), cdom = svy_test_col(&ref, "domain"),
+           cvar = svy_test_col(&ref, "variable"), ckind = svy_test_col(&ref, "kind"), cci = svy_test_col(&ref, "ci");
     const char *fields[] = {"estimate", "se", "ci_low", "ci_high", "df", "deff", "weighted_n"};
     for (size_t ci = 0; ci < cases.nrow; ci++) {
-        const char *id = cases.cell[ci][col(&cases, "id")];
+        const char *id = cases.cell[ci][svy_test_col(&cases, "id")];
         for (size_t mi = 0; mi < 4; mi++) {
             svy_err err;
             svy_status st;
@@ -262,7 +181,7 @@ Test(estimate, agrees_with_r_survey_on_api_data)
                 double p = hit->estimate;
                 int degenerate = is_rate && (p == 0 || p == 1);
                 for (size_t k = 0; k < 7; k++) {
-                    const char *want = R[col(&ref, fields[k])];
+                    const char *want = R[svy_test_col(&ref, fields[k])];
                     /* At p = 0 or 1 R's logit interval comes from a glm that did not
                      * converge: svy-tab prints no interval there (documented). */
                     if (degenerate && methods[mi] == SVY_CI_LOGIT && (k == 2 || k == 3)) {
@@ -273,7 +192,7 @@ Test(estimate, agrees_with_r_survey_on_api_data)
                     cr_assert(close_enough(ours[k], want), "case %s domain '%s' %s (%s): %s is %.17g, R says %s", id,
                               R[cdom], R[cvar], mname, fields[k], ours[k], want[0] ? want : "NA");
                 }
-                cr_assert_eq(hit->n, atoll(R[col(&ref, "n")]), "case %s %s %s: n", id, R[cdom], R[cvar]);
+                cr_assert_eq(hit->n, atoll(R[svy_test_col(&ref, "n")]), "case %s %s %s: n", id, R[cdom], R[cvar]);
                 compared++;
             }
             svy_est_free(e);
@@ -281,8 +200,8 @@ Test(estimate, agrees_with_r_survey_on_api_data)
     }
     cr_assert_eq(compared, ref.nrow, "every R reference row is compared (%zu of %zu)", compared, ref.nrow);
     cr_assert(skipped_degenerate > 0, "the reference holds degenerate p=1 domains that the rule above covers");
-    table_free(&cases);
-    table_free(&ref);
+    svy_test_table_free(&cases);
+    svy_test_table_free(&ref);
 }
 
 Test(estimate, quantiles_match_r_where_gsl_beta_inverse_gives_up)
@@ -388,7 +307,7 @@ Test(estimate, overall_row_equals_r_on_the_whole_sample)
     table cases = load("tests/ref/tab-cases.csv");
     table ref = load("tests/ref/tab-api.csv");
     size_t ci = 0;
-    while (ci < cases.nrow && strcmp(cases.cell[ci][col(&cases, "id")], "strat_dom") != 0)
+    while (ci < cases.nrow && strcmp(cases.cell[ci][svy_test_col(&cases, "id")], "strat_dom") != 0)
         ci++;
     cr_assert(ci < cases.nrow, "case strat_dom exists");
     svy_err err;
@@ -403,20 +322,21 @@ Test(estimate, overall_row_equals_r_on_the_whole_sample)
             continue;
         for (size_t r = 0; r < ref.nrow; r++) {
             char **R = ref.cell[r];
-            if (strcmp(R[col(&ref, "case")], "strat_all") || strcmp(R[col(&ref, "variable")], x->variable) ||
-                (strcmp(R[col(&ref, "kind")], "rate") == 0 && strcmp(R[col(&ref, "ci")], "beta")))
+            if (strcmp(R[svy_test_col(&ref, "case")], "strat_all") ||
+                strcmp(R[svy_test_col(&ref, "variable")], x->variable) ||
+                (strcmp(R[svy_test_col(&ref, "kind")], "rate") == 0 && strcmp(R[svy_test_col(&ref, "ci")], "beta")))
                 continue;
             double ours[] = {x->estimate, x->se, x->ci_low, x->ci_high, x->df, x->deff, x->weighted_n};
             for (size_t k = 0; k < 7; k++)
-                cr_assert(close_enough(ours[k], R[col(&ref, fields[k])]), "overall %s %s: %.17g, R %s", x->variable,
-                          fields[k], ours[k], R[col(&ref, fields[k])]);
+                cr_assert(close_enough(ours[k], R[svy_test_col(&ref, fields[k])]), "overall %s %s: %.17g, R %s",
+                          x->variable, fields[k], ours[k], R[svy_test_col(&ref, fields[k])]);
             compared++;
         }
     }
     cr_assert_eq(compared, 5, "sch_wide, hi_acs, api00, acs_k3 and enroll compared (%zu)", compared);
     svy_est_free(e);
-    table_free(&cases);
-    table_free(&ref);
+    svy_test_table_free(&cases);
+    svy_test_table_free(&ref);
 }
 
 Test(estimate, nchs_flags_follow_the_standard)

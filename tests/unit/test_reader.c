@@ -1,5 +1,6 @@
 /* The reader front and the CSV backend. */
 #include <criterion/criterion.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +14,28 @@ typedef struct collect {
     size_t nvars;
 } collect;
 
+/* Append to the collected text; what does not fit is dropped (rows are
+ * still counted). */
+static void put(collect *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(collect *c, const char *fmt, ...)
+{
+    if (c->len + 1 >= sizeof c->out)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(c->out + c->len, sizeof c->out - c->len, fmt, ap);
+    va_end(ap);
+    if (k > 0)
+        c->len = c->len + (size_t)k >= sizeof c->out ? sizeof c->out - 1 : c->len + (size_t)k;
+}
+
 static svy_status on_schema(void *ctx, const svy_schema *s, svy_err *err)
 {
     collect *c = ctx;
     c->nvars = svy_schema_nvars(s);
     for (size_t i = 0; i < c->nvars; i++)
-        c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "%s%s", i ? "|" : "",
-                                   svy_var_name(svy_schema_var(s, i)));
-    c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "\n");
+        put(c, "%s%s", i ? "|" : "", svy_var_name(svy_schema_var(s, i)));
+    put(c, "\n");
     return SVY_OK;
 }
 
@@ -32,11 +47,11 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
         const svy_value *v = &row->vals[i];
         const char *sep = i ? "|" : "";
         if (v->missing)
-            c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "%s<NA>", sep);
+            put(c, "%s<NA>", sep);
         else
-            c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "%s[%.*s]", sep, (int)v->len, v->str);
+            put(c, "%s[%.*s]", sep, (int)v->len, v->str);
     }
-    c->len += (size_t)snprintf(c->out + c->len, sizeof c->out - c->len, "\n");
+    put(c, "\n");
     return SVY_OK;
 }
 
@@ -285,5 +300,51 @@ Test(reader, nul_byte_in_text_is_an_error)
     cr_assert(strstr(err.msg, "NUL"), "the message names the NUL byte: %s", err.msg);
     svy_reader_free(r);
     free(c);
+    unlink(path);
+}
+
+/* Rows and errors are the same whether the backend runs on this thread or
+ * reads ahead on another (SVY_THREADS=1), across several hand-over batches. */
+static void read_big(const char *path, const char *threads, collect *c, svy_status *st, svy_err *err, long long limit)
+{
+    setenv("SVY_THREADS", threads, 1);
+    svy_reader *r = svy_reader_new();
+    const char *cols[] = {"b", "a"};
+    svy_reader_set_columns(r, cols, 2);
+    svy_reader_set_limit(r, limit);
+    memset(c, 0, sizeof *c);
+    *st = svy_reader_open(r, path, err);
+    if (!*st)
+        *st = svy_reader_run(r, &handler, c, err);
+    svy_reader_free(r);
+    unsetenv("SVY_THREADS");
+}
+
+Test(reader, read_ahead_thread_gives_the_same_rows_and_errors)
+{
+    char path[] = "/tmp/svy-big-XXXXXX";
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fputs("a,b,c\n", f);
+    for (int i = 0; i < 5000; i++)
+        fprintf(f, i % 7 ? "%d,x%d,\"q,%d\"\n" : "%d,,\"\"\n", i, i, i);
+    fputs("1,2\n", f); /* a short row after two batches */
+    fclose(f);
+    static collect seq, thr;
+    svy_err e1, e2;
+    svy_status s1, s2;
+    /* collect's buffer holds the first rows only; the row count checks the rest */
+    read_big(path, "0", &seq, &s1, &e1, -1);
+    read_big(path, "1", &thr, &s2, &e2, -1);
+    cr_assert_eq(s1, SVY_E_DATA);
+    cr_assert_eq(s2, s1, "same status with the thread");
+    cr_assert_eq(e2.row, 5001, "the error names the row after every good one");
+    cr_assert_eq(e1.row, e2.row);
+    cr_assert_eq(thr.rows, 5000, "every good row arrives before the error");
+    cr_assert_eq(seq.rows, thr.rows);
+    cr_assert_str_eq(thr.out, seq.out);
+    read_big(path, "1", &thr, &s2, &e2, 3000);
+    cr_assert_eq(s2, SVY_OK, "the limit stops before the bad row");
+    cr_assert_eq(thr.rows, 3000);
     unlink(path);
 }
