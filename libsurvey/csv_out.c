@@ -77,7 +77,10 @@ static void sep(svy_csv_out *o)
 void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len)
 {
     sep(o);
-    int quote = len == 0; /* "" keeps an empty string apart from a missing value */
+    /* "" keeps an empty string apart from a missing value.  Text that starts
+     * with U+FEFF is quoted too: first in a file, readers take those bytes
+     * for a byte-order mark and drop them (fuzzing found a header name lost). */
+    int quote = len == 0 || (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
     for (size_t i = 0; i < len && !quote; i++) {
         char c = s[i];
         quote = c == '"' || c == '\n' || c == '\r' || c == o->delim;
