@@ -1228,3 +1228,14 @@ svy_status svy_codebook_apply_labels(const svy_codebook *cb, svy_schema *schema,
     }
     return SVY_OK;
 }
+
+int svy_lang_parse(const char *s, svy_lang *out)
+{
+    if (strcmp(s, "zh") == 0)
+        *out = SVY_LANG_ZH;
+    else if (strcmp(s, "en") == 0)
+        *out = SVY_LANG_EN;
+    else
+        return 0;
+    return 1;
+}

@@ -16,6 +16,7 @@ struct svy_csv_out {
     int failed;
     int err_no;
     size_t len;
+    unsigned char special[256]; /* bytes that make a field need quotes */
     char buf[OUTBUF];
 };
 
@@ -30,6 +31,8 @@ svy_csv_out *svy_csv_out_new(FILE *f, char delim)
     o->failed = 0;
     o->err_no = 0;
     o->len = 0;
+    memset(o->special, 0, sizeof o->special);
+    o->special['"'] = o->special['\n'] = o->special['\r'] = o->special[(unsigned char)delim] = 1;
     return o;
 }
 
@@ -76,6 +79,23 @@ static void sep(svy_csv_out *o)
 
 void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len)
 {
+    /* Most fields need no quotes and fit the buffer: copy while checking. */
+    if (len && o->len + len + 1 <= OUTBUF) {
+        char *d = o->buf + o->len;
+        size_t k = 0;
+        if (!o->at_row_start)
+            d[k++] = o->delim;
+        size_t i = 0;
+        while (i < len && !o->special[(unsigned char)s[i]]) {
+            d[k + i] = s[i];
+            i++;
+        }
+        if (i == len) {
+            o->len += k + len;
+            o->at_row_start = 0;
+            return;
+        }
+    }
     sep(o);
     /* "" keeps an empty string apart from a missing value.  Text that starts
      * with U+FEFF is quoted too: first in a file, readers take those bytes

@@ -217,12 +217,8 @@ int main(int argc, char **argv)
             break;
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'L':
-            if (!strcmp(optarg, "zh"))
-                o.lang = SVY_LANG_ZH;
-            else if (!strcmp(optarg, "en"))
-                o.lang = SVY_LANG_EN;
-            else
-                svy_tool_usage_error("--lang must be zh or en, not '%s'", optarg);
+            if (!svy_lang_parse(optarg, &o.lang))
+                svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
             break;
         case 'o': o.output = optarg; break;
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);

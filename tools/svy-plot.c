@@ -370,11 +370,7 @@ int main(int argc, char **argv)
         case 'c': o.color = optarg; break;
         case 'C': codebook = optarg; break;
         case OPT_LANG:
-            if (strcmp(optarg, "zh") == 0)
-                o.lang = SVY_LANG_ZH;
-            else if (strcmp(optarg, "en") == 0)
-                o.lang = SVY_LANG_EN;
-            else
+            if (!svy_lang_parse(optarg, &o.lang))
                 svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
             break;
         case 'f': o.facet = optarg; break;

@@ -289,11 +289,7 @@ int main(int argc, char **argv)
             T.t.labels = 1;
             break;
         case OPT_LANG:
-            if (strcmp(optarg, "zh") == 0)
-                T.lang = SVY_LANG_ZH;
-            else if (strcmp(optarg, "en") == 0)
-                T.lang = SVY_LANG_EN;
-            else
+            if (!svy_lang_parse(optarg, &T.lang))
                 svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
             break;
         case OPT_LAYOUT:

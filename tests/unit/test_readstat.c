@@ -9,6 +9,8 @@
 #include <survey/survey.h>
 #include <unistd.h>
 
+#include "test_util.h"
+
 #define NROWS 6
 #define NVARS 6
 #define SPSS_1960_DAYS 137775.0
@@ -519,40 +521,6 @@ static svy_status rw_row(void *ctx, const svy_row *row, svy_err *err)
     return SVY_OK;
 }
 
-/* Split one CSV line (as R's write.csv makes them: quoted text, "" inside). */
-static size_t split_csv(char *line, char **f, size_t max)
-{
-    size_t n = 0;
-    char *p = line, *out = line;
-    while (n < max) {
-        f[n++] = out;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (*p == '"' && p[1] == '"') {
-                    *out++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else if (!*p) {
-                    break;
-                } else {
-                    *out++ = *p++;
-                }
-            }
-        }
-        while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            *out++ = *p++;
-        int more = *p == ',';
-        *out++ = '\0';
-        if (!more)
-            break;
-        p++;
-    }
-    return n;
-}
-
 Test(readstat, realworld_matches_haven)
 {
     char dir[1024], path[1400], line[4096];
@@ -573,7 +541,7 @@ Test(readstat, realworld_matches_haven)
     int files = 0, checked_cols = 0;
     while (fgets(line, sizeof line, ff)) {
         char *f[8];
-        size_t nf = split_csv(line, f, 8);
+        size_t nf = svy_test_split_csv(line, f, 8);
         cr_assert_geq(nf, 4, "file row: %s", line);
         char file[256];
         snprintf(file, sizeof file, "%s", f[0]);
@@ -605,7 +573,7 @@ Test(readstat, realworld_matches_haven)
             char tmp[4096];
             memcpy(tmp, cline, sizeof tmp);
             char *c[8];
-            size_t nc = split_csv(tmp, c, 8);
+            size_t nc = svy_test_split_csv(tmp, c, 8);
             cr_assert_geq(nc, 7, "column row: %s", cline);
             if (strcmp(c[0], file))
                 break;

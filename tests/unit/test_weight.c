@@ -6,102 +6,13 @@
 #include <survey/schema.h>
 #include <survey/weight.h>
 
-#ifndef SVY_SRCDIR
-#define SVY_SRCDIR "."
-#endif
+#include "test_util.h"
 
-/* ---- a tiny in-memory table: enough CSV for R's write.csv output ---------- */
-
-typedef struct table {
-    size_t ncol, nrow;
-    char **head;
-    char **cell; /* nrow * ncol */
-} table;
-
-static size_t split_csv_line(char *line, char **out, size_t max)
-{
-    size_t n = 0;
-    char *p = line, *w = line;
-    while (n < max) {
-        out[n++] = w;
-        if (*p == '"') {
-            p++;
-            for (;;) {
-                if (*p == '"' && p[1] == '"') {
-                    *w++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else if (!*p)
-                    break;
-                else
-                    *w++ = *p++;
-            }
-        }
-        while (*p && *p != ',' && *p != '\n' && *p != '\r')
-            *w++ = *p++;
-        if (*p != ',') {
-            *w = '\0';
-            break;
-        }
-        *w++ = '\0';
-        p++;
-        w = p;
-    }
-    return n;
-}
+typedef svy_test_table table;
 
 static table load(const char *rel)
 {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", SVY_SRCDIR, rel);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "reference file %s must exist (run tests/ref/weight-api.R)", path);
-    table t = {0};
-    char *line = NULL;
-    size_t cap = 0;
-    char *fields[256];
-    size_t rows_cap = 0;
-    while (getline(&line, &cap, f) > 0) {
-        size_t n = split_csv_line(line, fields, 256);
-        if (!t.head) {
-            t.ncol = n;
-            t.head = calloc(n, sizeof *t.head);
-            for (size_t i = 0; i < n; i++)
-                t.head[i] = strdup(fields[i]);
-            continue;
-        }
-        cr_assert_eq(n, t.ncol, "%s: row %zu has %zu fields, header %zu", path, t.nrow + 1, n, t.ncol);
-        if (t.nrow == rows_cap) {
-            rows_cap = rows_cap ? rows_cap * 2 : 64;
-            t.cell = realloc(t.cell, rows_cap * t.ncol * sizeof *t.cell);
-        }
-        for (size_t i = 0; i < n; i++)
-            t.cell[t.nrow * t.ncol + i] = strdup(fields[i]);
-        t.nrow++;
-    }
-    free(line);
-    fclose(f);
-    return t;
-}
-
-static void table_free(table *t)
-{
-    for (size_t i = 0; i < t->ncol; i++)
-        free(t->head[i]);
-    for (size_t i = 0; i < t->ncol * t->nrow; i++)
-        free(t->cell[i]);
-    free(t->head);
-    free(t->cell);
-}
-
-static long col_of(const table *t, const char *name)
-{
-    for (size_t i = 0; i < t->ncol; i++)
-        if (strcmp(t->head[i], name) == 0)
-            return (long)i;
-    return -1;
+    return svy_test_table_load(rel, "the R script tests/ref/weight-api.R");
 }
 
 static svy_schema *schema_of(const table *t)
@@ -116,7 +27,7 @@ static svy_schema *schema_of(const table *t)
 static void row_of(const table *t, size_t r, svy_value *vals, svy_row *row)
 {
     for (size_t i = 0; i < t->ncol; i++) {
-        const char *c = t->cell[r * t->ncol + i];
+        const char *c = t->cell[r][i];
         vals[i] = (svy_value){.type = SVY_VAL_STR, .str = c, .len = strlen(c),
                               .missing = *c ? SVY_MISS_NONE : SVY_MISS_SYSTEM};
     }
@@ -137,12 +48,12 @@ static void add_margin_file(svy_weight *w, const char *rel)
     for (size_t r = 0; r < m.nrow; r++) {
         const char *lev[8];
         for (size_t i = 0; i + 1 < m.ncol; i++)
-            lev[i] = m.cell[r * m.ncol + i];
-        double total = strtod(m.cell[r * m.ncol + m.ncol - 1], NULL);
+            lev[i] = m.cell[r][i];
+        double total = strtod(m.cell[r][m.ncol - 1], NULL);
         cr_assert_eq(svy_weight_add_margin_level(w, idx, lev, total, (long long)r + 2, &err), SVY_OK, "%s",
                      err.msg);
     }
-    table_free(&m);
+    svy_test_table_free(&m);
 }
 
 /* Both passes over data: fit, then the weight of every row. */
@@ -171,156 +82,145 @@ static void compare_to_r(const table *d, const double *got, const char *refpath)
 {
     table ref = load(refpath);
     cr_assert_eq(ref.nrow, d->nrow, "%s has one weight per data row", refpath);
-    long id = col_of(d, "snum");
+    size_t id = svy_test_col(d, "snum");
     for (size_t r = 0; r < d->nrow; r++) {
-        cr_assert_str_eq(ref.cell[r * 2], d->cell[r * d->ncol + id], "%s row %zu: rows in the same order", refpath,
+        cr_assert_str_eq(ref.cell[r][0], d->cell[r][id], "%s row %zu: rows in the same order", refpath,
                          r + 1);
-        double want = strtod(ref.cell[r * 2 + 1], NULL);
+        double want = strtod(ref.cell[r][1], NULL);
         double rel = want == 0 ? fabs(got[r]) : fabs(got[r] - want) / fabs(want);
         cr_assert(rel <= 1e-8, "%s row %zu (snum %s): weight %.17g, R has %.17g (relative %.3g)", refpath, r + 1,
-                  ref.cell[r * 2], got[r], want, rel);
+                  ref.cell[r][0], got[r], want, rel);
     }
-    table_free(&ref);
+    svy_test_table_free(&ref);
 }
 
 #define MARGINS "tests/data/weight-margins/"
 
-Test(weight, poststratify_crossed_margin_matches_r)
+/* The comparisons with R all start from the design weight pw of a data file. */
+static svy_weight *start_pw(table *d, const char *data)
 {
-    table d = load("tests/data/weight-apistrat.csv");
+    *d = load(data);
     svy_weight *w = svy_weight_new();
     svy_err err;
     cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
+    return w;
+}
+
+/* The weights w gives the rows of d; what says what must succeed. */
+static double *fit(svy_weight *w, const table *d, const char *what)
+{
+    svy_err err;
+    double *got = calloc(d->nrow, sizeof *got);
+    cr_assert_eq(run(w, d, got, &err), SVY_OK, "%s: %s", what, err.msg);
+    return got;
+}
+
+static void compare_and_free(svy_weight *w, table *d, double *got, const char *refpath)
+{
+    compare_to_r(d, got, refpath);
+    free(got);
+    svy_weight_free(w);
+    svy_test_table_free(d);
+}
+
+Test(weight, poststratify_crossed_margin_matches_r)
+{
+    table d;
+    svy_weight *w = start_pw(&d, "tests/data/weight-apistrat.csv");
     add_margin_file(w, MARGINS "stype-sch.wide.csv");
-    double *got = calloc(d.nrow, sizeof *got);
-    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "post-stratification fits: %s", err.msg);
+    double *got = fit(w, &d, "post-stratification fits");
     const svy_weight_report *rep = svy_weight_get_report(w);
     cr_assert_eq(rep->iterations, 1, "one margin is one sweep, got %d", rep->iterations);
     cr_assert(rep->max_gap <= 1e-12, "post-stratification hits its targets, gap %g", rep->max_gap);
-    compare_to_r(&d, got, "tests/ref/weight-poststrat.csv");
-    free(got);
-    svy_weight_free(w);
-    table_free(&d);
+    compare_and_free(w, &d, got, "tests/ref/weight-poststrat.csv");
 }
 
 Test(weight, rake_three_margins_matches_r)
 {
-    table d = load("tests/data/weight-apistrat.csv");
-    svy_weight *w = svy_weight_new();
-    svy_err err;
-    cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
+    table d;
+    svy_weight *w = start_pw(&d, "tests/data/weight-apistrat.csv");
     add_margin_file(w, MARGINS "stype.csv");
     add_margin_file(w, MARGINS "sch.wide.csv");
     add_margin_file(w, MARGINS "stype-awards.csv");
-    double *got = calloc(d.nrow, sizeof *got);
-    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "raking converges: %s", err.msg);
+    double *got = fit(w, &d, "raking converges");
     const svy_weight_report *rep = svy_weight_get_report(w);
     cr_assert(rep->max_gap <= 1e-10, "converged to the default tolerance, gap %g", rep->max_gap);
     cr_assert(rep->iterations > 1 && rep->iterations < 100, "several sweeps needed, got %d", rep->iterations);
     cr_assert(fabs(rep->total - 6194) < 1e-8, "weights sum to the population, got %.17g", rep->total);
-    compare_to_r(&d, got, "tests/ref/weight-rake.csv");
-    free(got);
-    svy_weight_free(w);
-    table_free(&d);
+    compare_and_free(w, &d, got, "tests/ref/weight-rake.csv");
 }
 
 Test(weight, rake_cluster_sample_matches_r)
 {
-    table d = load("tests/data/weight-apiclus1.csv");
-    svy_weight *w = svy_weight_new();
-    svy_err err;
-    cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
+    table d;
+    svy_weight *w = start_pw(&d, "tests/data/weight-apiclus1.csv");
     add_margin_file(w, MARGINS "stype.csv");
     add_margin_file(w, MARGINS "sch.wide.csv");
-    double *got = calloc(d.nrow, sizeof *got);
-    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "raking converges: %s", err.msg);
-    compare_to_r(&d, got, "tests/ref/weight-rake-clus1.csv");
-    free(got);
-    svy_weight_free(w);
-    table_free(&d);
+    double *got = fit(w, &d, "raking converges");
+    compare_and_free(w, &d, got, "tests/ref/weight-rake-clus1.csv");
 }
 
 Test(weight, trim_absolute_matches_r_trimweights)
 {
-    table d = load("tests/data/weight-apistrat.csv");
-    svy_weight *w = svy_weight_new();
+    table d;
+    svy_weight *w = start_pw(&d, "tests/data/weight-apistrat.csv");
     svy_err err;
-    cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
     cr_assert_eq(svy_weight_set_trim_spec(w, "20,40", &err), SVY_OK, "%s", err.msg);
-    double *got = calloc(d.nrow, sizeof *got);
-    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "trimming fits: %s", err.msg);
+    double *got = fit(w, &d, "trimming fits");
     const svy_weight_report *rep = svy_weight_get_report(w);
     cr_assert_eq(rep->trimmed, 150, "every E (100) and H (50) school is clipped, got %lld", rep->trimmed);
     cr_assert_eq(rep->max, 40, "the upper bound is hit exactly, max %.17g", rep->max);
-    compare_to_r(&d, got, "tests/ref/weight-trim.csv");
-    free(got);
-    svy_weight_free(w);
-    table_free(&d);
+    compare_and_free(w, &d, got, "tests/ref/weight-trim.csv");
 }
 
 Test(weight, rake_and_trim_alternate_to_r)
 {
-    table d = load("tests/data/weight-apistrat.csv");
-    svy_weight *w = svy_weight_new();
+    table d;
+    svy_weight *w = start_pw(&d, "tests/data/weight-apistrat.csv");
     svy_err err;
-    cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
     add_margin_file(w, MARGINS "stype.csv");
     add_margin_file(w, MARGINS "sch.wide.csv");
     add_margin_file(w, MARGINS "stype-awards.csv");
     cr_assert_eq(svy_weight_set_trim_spec(w, "0.4x,1.7x", &err), SVY_OK, "%s", err.msg);
-    double *got = calloc(d.nrow, sizeof *got);
-    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "raking and trimming settle: %s", err.msg);
+    double *got = fit(w, &d, "raking and trimming settle");
     const svy_weight_report *rep = svy_weight_get_report(w);
     cr_assert(rep->trim_rounds > 1, "bounds this tight need several rounds, got %d", rep->trim_rounds);
     cr_assert(rep->max <= rep->trim_hi * (1 + 1e-10), "max %.17g within the upper bound %.17g", rep->max,
               rep->trim_hi);
     cr_assert(fabs(rep->trim_hi - 1.7 * 30.97) < 1e-9, "the bound is 1.7 times the mean, got %.17g", rep->trim_hi);
-    compare_to_r(&d, got, "tests/ref/weight-rake-trim.csv");
-    free(got);
-    svy_weight_free(w);
-    table_free(&d);
+    compare_and_free(w, &d, got, "tests/ref/weight-rake-trim.csv");
 }
 
 Test(weight, nonresponse_classes_match_r)
 {
-    table d = load("tests/data/weight-apistrat-nr.csv");
-    svy_weight *w = svy_weight_new();
+    table d;
+    svy_weight *w = start_pw(&d, "tests/data/weight-apistrat-nr.csv");
     svy_err err;
     const char *cells[] = {"stype"};
-    cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
     cr_assert_eq(svy_weight_set_nonresponse(w, cells, 1, "resp", &err), SVY_OK);
-    double *got = calloc(d.nrow, sizeof *got);
-    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "nonresponse adjustment fits: %s", err.msg);
+    double *got = fit(w, &d, "nonresponse adjustment fits");
     const svy_weight_report *rep = svy_weight_get_report(w);
     cr_assert(rep->nonrespondents > 0 && rep->respondents + rep->nonrespondents == 200,
               "every row is a respondent or not: %lld + %lld", rep->respondents, rep->nonrespondents);
     double design = 0;
     for (size_t r = 0; r < d.nrow; r++)
-        design += strtod(d.cell[r * d.ncol + col_of(&d, "pw")], NULL);
+        design += strtod(d.cell[r][svy_test_col(&d, "pw")], NULL);
     cr_assert(fabs(rep->total - design) < 1e-9, "the classes keep the design total %.17g, got %.17g", design,
               rep->total);
-    compare_to_r(&d, got, "tests/ref/weight-nonresponse.csv");
-    free(got);
-    svy_weight_free(w);
-    table_free(&d);
+    compare_and_free(w, &d, got, "tests/ref/weight-nonresponse.csv");
 }
 
 Test(weight, nonresponse_then_rake_matches_r)
 {
-    table d = load("tests/data/weight-apistrat-nr.csv");
-    svy_weight *w = svy_weight_new();
+    table d;
+    svy_weight *w = start_pw(&d, "tests/data/weight-apistrat-nr.csv");
     svy_err err;
     const char *cells[] = {"stype"};
-    cr_assert_eq(svy_weight_set_start(w, "pw", 0, &err), SVY_OK);
     cr_assert_eq(svy_weight_set_nonresponse(w, cells, 1, "resp", &err), SVY_OK);
     add_margin_file(w, MARGINS "sch.wide.csv");
     add_margin_file(w, MARGINS "stype-awards.csv");
-    double *got = calloc(d.nrow, sizeof *got);
-    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "nonresponse then raking fits: %s", err.msg);
-    compare_to_r(&d, got, "tests/ref/weight-nonresponse-rake.csv");
-    free(got);
-    svy_weight_free(w);
-    table_free(&d);
+    double *got = fit(w, &d, "nonresponse then raking fits");
+    compare_and_free(w, &d, got, "tests/ref/weight-nonresponse-rake.csv");
 }
 
 /* ---- small hand-made cases: checks and statistics ------------------------- */
@@ -330,17 +230,21 @@ static table mini(const char *const *rows, size_t n)
 {
     table t = {.ncol = 3, .nrow = n};
     t.head = calloc(3, sizeof *t.head);
-    t.head[0] = strdup("g");
-    t.head[1] = strdup("h");
-    t.head[2] = strdup("wt");
-    t.cell = calloc(3 * n, sizeof *t.cell);
+    cr_assert(t.head, "out of memory");
+    t.head[0] = svy_test_strdup("g");
+    t.head[1] = svy_test_strdup("h");
+    t.head[2] = svy_test_strdup("wt");
+    t.cell = calloc(n, sizeof *t.cell);
+    cr_assert(t.cell, "out of memory");
     for (size_t r = 0; r < n; r++) {
         char buf[64];
         snprintf(buf, sizeof buf, "%s", rows[r]);
         char *f[3];
-        cr_assert_eq(split_csv_line(buf, f, 3), 3);
+        cr_assert_eq(svy_test_split_csv(buf, f, 3), 3);
+        t.cell[r] = calloc(3, sizeof **t.cell);
+        cr_assert(t.cell[r], "out of memory");
         for (int i = 0; i < 3; i++)
-            t.cell[r * 3 + i] = strdup(f[i]);
+            t.cell[r][i] = svy_test_strdup(f[i]);
     }
     return t;
 }
@@ -376,7 +280,7 @@ Test(weight, report_statistics_from_cells)
     cr_assert(fabs(r->deff_kish - 70.0 / 64.0) < 1e-15, "Kish deff %.17g", r->deff_kish);
     cr_assert(fabs(r->cv * r->cv - 6.0 / 64.0) < 1e-15, "CV^2 = deff - 1, got %.17g", r->cv * r->cv);
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 
     const char *const rows4[] = {"a,x,1", "a,y,4", "b,x,2", "b,y,3"};
     d = mini(rows4, 4);
@@ -385,7 +289,7 @@ Test(weight, report_statistics_from_cells)
     cr_assert_eq(run(w, &d, NULL, &err), SVY_OK, "%s", err.msg);
     cr_assert_eq(svy_weight_get_report(w)->median, 2.5, "even count: mean of the middle two");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, poststratify_by_hand)
@@ -403,7 +307,7 @@ Test(weight, poststratify_by_hand)
     cr_assert_eq(got[1], 5);
     cr_assert_eq(got[2], 10, "b: 3 rows of weight 2 make 6, scaled by 30/6");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, levels_match_numbers_and_labels)
@@ -461,7 +365,7 @@ Test(weight, margin_level_without_respondents_names_line)
     margin1(w, "g.csv", "g", lev, tot, 3);
     expect_fail(w, &d, "g.csv: line 4: g=c: no respondent has this level");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, respondent_level_missing_from_margin_names_row)
@@ -473,7 +377,7 @@ Test(weight, respondent_level_missing_from_margin_names_row)
     margin1(w, "g.csv", "g", lev, tot, 1);
     expect_fail(w, &d, "data.csv:3:1: respondent at g=b, a level margin g.csv lacks");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, crossed_combination_missing_from_margin)
@@ -490,7 +394,7 @@ Test(weight, crossed_combination_missing_from_margin)
     svy_weight_add_margin_level(w, idx, l3, 1, 4, &err);
     expect_fail(w, &d, "gh.csv: no line for g=b, h=y, a level respondents have (first at data.csv row 4)");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, grand_totals_must_agree)
@@ -503,7 +407,7 @@ Test(weight, grand_totals_must_agree)
     margin1(w, "h.csv", "h", hl, ht, 2);
     expect_fail(w, &d, "h.csv: totals sum to 41 but g.csv sums to 40");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, bad_totals_are_refused_with_their_line)
@@ -532,7 +436,7 @@ Test(weight, missing_value_in_margin_variable)
     margin1(w, "g.csv", "g", lev, tot, 2);
     expect_fail(w, &d, "data.csv:2:1: missing value in margin variable g");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, not_converging_is_an_error_with_the_gap)
@@ -550,7 +454,7 @@ Test(weight, not_converging_is_an_error_with_the_gap)
     margin1(w, "h.csv", "h", hl, ht, 2);
     expect_fail(w, &d, "raking did not converge in 2 iterations: largest relative gap");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, impossible_bounds_say_why)
@@ -562,7 +466,7 @@ Test(weight, impossible_bounds_say_why)
     svy_weight_set_trim_spec(w, ",1.5", &err);
     expect_fail(w, &d, "below the mean weight");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 
     /* Post-stratification fixes each cell's weight: a bound that cuts a
      * cell can never hold together with the margin. */
@@ -574,7 +478,7 @@ Test(weight, impossible_bounds_say_why)
     svy_weight_set_trim_spec(w, "0,1.5x", &err);
     expect_fail(w, &d, "cannot both hold");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, trim_spec_is_parsed_strictly)
@@ -601,7 +505,7 @@ Test(weight, nonresponse_cell_without_respondents)
     svy_weight_set_nonresponse(w, cells, 1, "h", &err);
     expect_fail(w, &d, "data.csv:3: nonresponse cell g=b has no respondents");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }
 
 Test(weight, probability_start_and_bad_weights)
@@ -615,7 +519,7 @@ Test(weight, probability_start_and_bad_weights)
     cr_assert_eq(run(w, &d, got, &err), SVY_OK, "%s", err.msg);
     cr_assert(got[0] == 2 && got[1] == 4, "weight is 1/prob: %g %g", got[0], got[1]);
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 
     const char *const bad[] = {"a,x,1.5"};
     d = mini(bad, 1);
@@ -623,5 +527,5 @@ Test(weight, probability_start_and_bad_weights)
     svy_weight_set_start(w, "wt", 1, &err);
     expect_fail(w, &d, "data.csv:1:3: inclusion probability 1.5 is not in (0, 1]");
     svy_weight_free(w);
-    table_free(&d);
+    svy_test_table_free(&d);
 }

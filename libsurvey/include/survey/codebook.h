@@ -48,6 +48,9 @@ typedef enum svy_cb_type {
 
 typedef enum svy_lang { SVY_LANG_ZH = 0, SVY_LANG_EN } svy_lang;
 
+/* "zh" or "en" -> *out; 0 for anything else. */
+SVY_API int svy_lang_parse(const char *s, svy_lang *out);
+
 /* "id", "weight", ... ; "" for SVY_ROLE_NONE. */
 SVY_API const char *svy_role_name(svy_role role);
 /* Role from its name (caseless; "" is SVY_ROLE_NONE): 1 when known, 0 not. */
