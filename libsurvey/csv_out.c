@@ -79,8 +79,9 @@ static void sep(svy_csv_out *o)
 
 void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len)
 {
-    /* Most fields need no quotes and fit the buffer: copy while checking. */
-    if (len && o->len + len + 1 <= OUTBUF) {
+    /* Most fields need no quotes and fit the buffer: copy while checking.
+     * (Text starting with U+FEFF takes the slow path, which quotes it.) */
+    if (len && o->len + len + 1 <= OUTBUF && !(len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)) {
         char *d = o->buf + o->len;
         size_t k = 0;
         if (!o->at_row_start)
