@@ -178,35 +178,11 @@ static svy_status sc_schema(svy_err *err)
     return SVY_OK;
 }
 
-static svy_status sc_write_csv(svy_err *err)
-{
-    svy_schema *s = build_schema(err);
-    if (!s)
-        return err->code;
-    svy_writer *w = svy_writer_new(SVY_FMT_CSV);
-    if (!w) {
-        svy_schema_free(s);
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    svy_writer_set_labels(w, 1);
-    svy_status st = svy_writer_open(w, target, s, err);
-    svy_value v[3] = {{.type = SVY_VAL_NUM, .num = 1},
-                      {.type = SVY_VAL_STR, .str = "a,\"b\"", .len = 5},
-                      {.type = SVY_VAL_NUM, .num = 22797}};
-    svy_row row = {1, 3, v};
-    for (int i = 0; !st && i < 3; i++)
-        st = svy_writer_write(w, &row, err);
-    if (!st)
-        st = svy_writer_close(w, err);
-    svy_writer_free(w);
-    svy_schema_free(s);
-    return st;
-}
-
 static char dta[PATH_MAX], sav[PATH_MAX];
 
-/* The same rows as .dta or .sav: ReadStat's writer behind svy_writer. */
-static svy_status write_rs(svy_format fmt, const char *path, svy_err *err)
+/* Three rows in any output format (labels on for CSV; the row count up front
+ * for ReadStat's .dta and .sav writer). */
+static svy_status write_rows(svy_format fmt, const char *path, svy_err *err)
 {
     svy_schema *s = build_schema(err);
     if (!s)
@@ -216,7 +192,10 @@ static svy_status write_rs(svy_format fmt, const char *path, svy_err *err)
         svy_schema_free(s);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    svy_writer_set_row_count(w, 3);
+    if (fmt == SVY_FMT_CSV)
+        svy_writer_set_labels(w, 1);
+    else
+        svy_writer_set_row_count(w, 3);
     svy_status st = svy_writer_open(w, path, s, err);
     svy_value v[3] = {{.type = SVY_VAL_NUM, .num = 1},
                       {.type = SVY_VAL_STR, .str = "a,\"b\"", .len = 5},
@@ -231,14 +210,19 @@ static svy_status write_rs(svy_format fmt, const char *path, svy_err *err)
     return st;
 }
 
+static svy_status sc_write_csv(svy_err *err)
+{
+    return write_rows(SVY_FMT_CSV, target, err);
+}
+
 static svy_status sc_write_dta(svy_err *err)
 {
-    return write_rs(SVY_FMT_DTA, target, err);
+    return write_rows(SVY_FMT_DTA, target, err);
 }
 
 static svy_status sc_write_sav(svy_err *err)
 {
-    return write_rs(SVY_FMT_SAV, target, err);
+    return write_rows(SVY_FMT_SAV, target, err);
 }
 
 static svy_status sc_read_dta(svy_err *err)
@@ -427,7 +411,7 @@ int main(int argc, char **argv)
     snprintf(dta, sizeof dta, "%s/in.dta", dir);
     snprintf(sav, sizeof sav, "%s/in.sav", dir);
     svy_err e0;
-    if (write_rs(SVY_FMT_DTA, dta, &e0) || write_rs(SVY_FMT_SAV, sav, &e0)) {
+    if (write_rows(SVY_FMT_DTA, dta, &e0) || write_rows(SVY_FMT_SAV, sav, &e0)) {
         fprintf(stderr, "cannot write the fixtures: %s\n", e0.msg);
         return 2;
     }
