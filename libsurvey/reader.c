@@ -110,6 +110,14 @@ const char *svy_reader_format(const svy_reader *r) { return r->format; }
 const char *svy_reader_name(const svy_reader *r) { return r->name ? r->name : "<stdin>"; }
 long long svy_reader_rows(const svy_reader *r) { return r->rows; }
 
+long long svy_reader_column_of(const svy_reader *r, const char *name)
+{
+    if (!r->full || !name)
+        return 0;
+    long i = svy_schema_find(r->full, name);
+    return i < 0 ? 0 : (long long)i + 1;
+}
+
 const char *svy_reader_input_path(const svy_reader *r)
 {
     if (r->spool_path)

@@ -379,7 +379,7 @@ int main(int argc, char **argv)
             snprintf(err.file, sizeof err.file, "%s", svy_reader_name(r) ? svy_reader_name(r) : T.input);
         /* column numbers from the estimator count the projected columns, not the file's */
         if (projected && err.code == SVY_E_DATA && err.var[0])
-            err.col = 0;
+            err.col = svy_reader_column_of(r, err.var);
         svy_reader_free(r);
         rc = svy_tool_report(&err);
         goto done;

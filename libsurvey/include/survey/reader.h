@@ -62,6 +62,10 @@ SVY_API const char *svy_reader_name(const svy_reader *r);
 /* Read the whole input, calling h->schema once and h->row per row. */
 SVY_API svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
 
+/* 1-based column of variable `name` in the file (not in the projection),
+ * for messages; 0 when unknown.  Valid after a run has started. */
+SVY_API long long svy_reader_column_of(const svy_reader *r, const char *name);
+
 /* Rows delivered by the last run. */
 SVY_API long long svy_reader_rows(const svy_reader *r);
 
