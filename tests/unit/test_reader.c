@@ -68,10 +68,10 @@ static char *write_temp(const char *content, size_t len)
     return path;
 }
 
-static svy_status read_string(const char *content, collect *c, svy_err *err, const char *enc,
-                              const char *const *cols, size_t ncols)
+/* Read a file into c; the file is removed afterwards. */
+static svy_status read_path(const char *path, collect *c, svy_err *err, const char *enc,
+                            const char *const *cols, size_t ncols)
 {
-    char *path = write_temp(content, strlen(content));
     svy_reader *r = svy_reader_new();
     if (enc)
         svy_reader_set_encoding(r, enc);
@@ -84,6 +84,12 @@ static svy_status read_string(const char *content, collect *c, svy_err *err, con
     svy_reader_free(r);
     unlink(path);
     return st;
+}
+
+static svy_status read_string(const char *content, collect *c, svy_err *err, const char *enc,
+                              const char *const *cols, size_t ncols)
+{
+    return read_path(write_temp(content, strlen(content)), c, err, enc, cols, ncols);
 }
 
 Test(reader, csv_quoting_missing_and_empty_strings)
@@ -266,13 +272,8 @@ Test(reader, one_column_missing_value_round_trips)
     cr_assert_eq(svy_writer_close(w, &err), SVY_OK, "%s", err.msg);
     svy_writer_free(w);
     svy_schema_free(s);
-    svy_reader *r = svy_reader_new();
     collect c;
-    memset(&c, 0, sizeof c);
-    cr_assert_eq(svy_reader_open(r, path, &err), SVY_OK, "%s", err.msg);
-    cr_assert_eq(svy_reader_run(r, &handler, &c, &err), SVY_OK, "%s", err.msg);
-    svy_reader_free(r);
-    unlink(path);
+    cr_assert_eq(read_path(path, &c, &err, NULL, NULL, 0), SVY_OK, "%s", err.msg);
     cr_assert_eq(c.rows, 3, "three rows written, three read (got %lld)", c.rows);
     cr_assert_str_eq(c.out, "x\n[1]\n<NA>\n[3]\n", "the missing value stays in its row");
 }
@@ -367,12 +368,7 @@ Test(reader, name_starting_with_feff_round_trips)
     cr_assert_eq(svy_writer_close(w, &err), SVY_OK, "%s", err.msg);
     svy_writer_free(w);
     svy_schema_free(s);
-    svy_reader *r = svy_reader_new();
     collect c;
-    memset(&c, 0, sizeof c);
-    cr_assert_eq(svy_reader_open(r, path, &err), SVY_OK, "%s", err.msg);
-    cr_assert_eq(svy_reader_run(r, &handler, &c, &err), SVY_OK, "%s", err.msg);
-    svy_reader_free(r);
-    unlink(path);
+    cr_assert_eq(read_path(path, &c, &err, NULL, NULL, 0), SVY_OK, "%s", err.msg);
     cr_assert_str_eq(c.out, "\xEF\xBB\xBFx\n[1]\n", "the name keeps its U+FEFF");
 }
