@@ -12,8 +12,15 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define CHUNK (1u << 20)
+/* The line scan reads whole 16-byte blocks: the buffer has this much
+ * readable (zeroed) space after its end, and the bytes past a line are
+ * masked off. */
+#define SCAN_PAD 16
 #define LINE_MAX_BYTES FIELD_MAX
 /* One field may not exceed this; a "line without end" fails here. */
 #define FIELD_MAX ((size_t)64 << 20)
@@ -214,6 +221,12 @@ static void start_rows(csvctx *c)
     c->direct = svy_calloc(n, sizeof *c->direct);
     if (!c->off || !c->len || !c->miss || !c->direct)
         fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+    /* Every CSV value is text: what only the row loops would repeat. */
+    for (size_t i = 0; i < c->nslots; i++) {
+        r->vals[i].type = SVY_VAL_STR;
+        r->vals[i].tag = 0;
+        r->vals[i].num = 0;
+    }
 }
 
 static void on_row(int term, void *data)
@@ -388,25 +401,28 @@ static int bad_bytes(csvctx *c, const char *line, size_t n)
  * quote: fill the row's values straight from the line (each field's
  * delimiter becomes its NUL) and deliver it, without the per-field
  * callbacks libcsv's path needs.  Same values, same checks. */
-static int direct_row(csvctx *c, char *p, size_t n, const size_t *bounds, size_t nb)
+static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
 {
+    /* Locals, not c->...: the stores into the line (char) may alias
+     * anything, and the compiler would reload every field per cell.  The
+     * values' type, tag and num were set once (start_rows). */
     svy_value *vals = c->r->vals;
+    const long *map = c->r->map;
+    const int ascii = c->ascii_line;
+    bounds[nb] = n;
     size_t from = 0;
     for (size_t k = 0; k <= nb; k++) {
-        size_t to = k == nb ? n : bounds[k];
-        long slot = svy_reader_slot(c->r, k);
+        size_t to = bounds[k];
+        long slot = map[k];
         if (slot >= 0) {
             svy_value *v = &vals[slot];
             size_t len = to - from;
-            v->type = SVY_VAL_STR;
-            v->tag = 0;
-            v->num = 0;
             if (!len) {
                 v->missing = SVY_MISS_SYSTEM;
                 v->str = "";
                 v->len = 0;
             } else {
-                if (!c->ascii_line && !svy_utf8_valid(p + from, len, NULL)) {
+                if (!ascii && !svy_utf8_valid(p + from, len, NULL)) {
                     c->col = k;
                     check_utf8(c, p + from, len, NULL);
                     c->ascii_line = 0;
@@ -427,6 +443,61 @@ static int direct_row(csvctx *c, char *p, size_t n, const size_t *bounds, size_t
     if (st)
         c->st = st;
     return 1;
+}
+
+/* Splits a line in one pass: the offsets of its first 64 delimiters go to
+ * bounds[], and the count of all of them is returned; SCAN_QUOTE when the
+ * line has a quote (libcsv's job).  *nonascii is set when a byte is NUL or
+ * not ASCII, the only lines that can hold a bad byte.  The SSE2 version looks
+ * at 16 bytes at a time (the line's buffer has SCAN_PAD bytes after it). */
+#define SCAN_QUOTE ((size_t)-1)
+static size_t scan_line(const char *p, size_t n, char delim, size_t *bounds, int *nonascii)
+{
+    size_t nb = 0;
+#if defined(__SSE2__)
+    const __m128i vd = _mm_set1_epi8(delim), vq = _mm_set1_epi8('"'), vz = _mm_setzero_si128();
+    unsigned odd = 0;
+    for (size_t i = 0; i < n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vd));
+        unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq));
+        unsigned mo = (unsigned)_mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, vz)));
+        if (n - i < 16) {
+            unsigned keep = (1u << (n - i)) - 1;
+            md &= keep;
+            mq &= keep;
+            mo &= keep;
+        }
+        if (mq)
+            return SCAN_QUOTE;
+        odd |= mo;
+        while (md) {
+            if (nb < 64)
+                bounds[nb] = i + (size_t)__builtin_ctz(md);
+            nb++;
+            md &= md - 1;
+        }
+    }
+    *nonascii = odd != 0;
+#else
+    unsigned char acc = 0;
+    int nul = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char b = (unsigned char)p[i];
+        acc |= b;
+        if (b == (unsigned char)delim) {
+            if (nb < 64)
+                bounds[nb] = i;
+            nb++;
+        } else if (b == '"') {
+            return SCAN_QUOTE;
+        } else if (b == 0) {
+            nul = 1;
+        }
+    }
+    *nonascii = nul || acc >= 0x80;
+#endif
+    return nb;
 }
 
 /* A line without a quote character is split here, in one pass, and its
@@ -452,28 +523,17 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         on_row('\n', c);
         return 1;
     }
-    size_t bounds[64];
-    size_t nb = 0;
-    unsigned char acc = 0;
-    int nul = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char b = (unsigned char)p[i];
-        acc |= b;
-        if (b == (unsigned char)delim) {
-            if (nb < 64)
-                bounds[nb] = i;
-            nb++;
-        } else if (b == '"') {
-            c->fast_done = 0;
-            return 0;
-        } else if (b == 0) {
-            nul = 1;
-        }
+    size_t bounds[65];
+    int nonascii;
+    size_t nb = scan_line(p, n, delim, bounds, &nonascii);
+    if (nb == SCAN_QUOTE) {
+        c->fast_done = 0;
+        return 0;
     }
     /* Only a line with a NUL or a non-ASCII byte can hold a bad byte. */
-    if ((nul || acc >= 0x80) && bad_bytes(c, p, n))
+    if (nonascii && bad_bytes(c, p, n))
         return -1;
-    c->ascii_line = acc < 0x80;
+    c->ascii_line = !nonascii;
     if (c->header_done && nb + 1 == c->ncols && nb < 64 && !c->st)
         return direct_row(c, p, n, bounds, nb);
     c->zero_copy = c->header_done;
@@ -539,11 +599,12 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             goto out;
         }
     }
-    buf = svy_malloc(cap + 1); /* +1: the NUL after a last field at the very end */
+    buf = svy_malloc(cap + 1 + SCAN_PAD); /* +1: the NUL after a last field at the very end */
     if (!buf) {
         st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
         goto out;
     }
+    memset(buf, 0, cap + 1 + SCAN_PAD);
     if (r->spool_path) {
         src.fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
         own_fd = 1;
@@ -580,11 +641,12 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                                        "line longer than 64 MiB (a line without end?)");
                     break;
                 }
-                char *nb = svy_reallocarray(buf, cap * 2 + 1, 1);
+                char *nb = svy_reallocarray(buf, cap * 2 + 1 + SCAN_PAD, 1);
                 if (!nb) {
                     c.st = svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
                     break;
                 }
+                memset(nb + cap, 0, cap + 1 + SCAN_PAD);
                 buf = nb;
                 cap *= 2;
             }

@@ -149,6 +149,7 @@ typedef struct outcome {
     double match;     /* the number (a code, or the code of a label) */
     int have_shift;
     double shift;     /* c in y - c for means */
+    int plain;        /* a rate of a 0/1 column (no VALUE) */
 } outcome;
 
 /* A slot is one estimated quantity: an outcome, or a level of a share. */
@@ -180,6 +181,7 @@ typedef struct dominfo {
     long long first_row;
     int overall;
     size_t block;     /* ND doubles per outcome in dpool */
+    long last_psu, last_cell; /* rows come grouped by PSU: the cell of the last one */
 } dominfo;
 
 /* Per stratum. */
@@ -194,6 +196,10 @@ typedef struct stratum {
  * domains (n, W, Y, Wyy). */
 enum { NC = 3, NE = 6, ND = 4 };
 
+/* Entries of each by variable's cache of short values, and of the cache
+ * of domains. */
+enum { BYC_BITS = 6, BYC = 1 << BYC_BITS, DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
+
 /* Per (cell or dstrat, share level): the level's own sums. */
 typedef struct lvlacc {
     double y;  /* cell: Y; element: a */
@@ -206,12 +212,29 @@ struct svy_est {
     char **by;
     size_t nby;
     long *by_idx;
+    /* Each by variable's values get small ids (byval_tab, keyed by value
+     * text), and a domain is keyed by its by variables' ids.  byval_cache
+     * maps short text values straight to their ids: BYC entries per by
+     * variable, direct-mapped. */
+    svy_strtab *byval_tab;
+    struct byc {
+        uint64_t key; /* text of up to 7 bytes with its length; 0 = empty entry */
+        uint32_t id;
+    } *byval_cache;
+    uint32_t *dom_key; /* nby ids: the key of the row's domain */
+    /* Up to four by ids below 2^16 packed in one word, direct-mapped to
+     * their domain: most rows skip the domain table. */
+    struct domc {
+        uint64_t key;
+        uint32_t dom1; /* domain + 1; 0 = empty entry */
+    } dom_cache[DOMC];
     long strata_idx, psu_idx, weight_idx, fpc_idx;
     const svy_schema *schema;
 
     outcome *out;
     size_t nout, capout;
     int bound, finished;
+    int any_share; /* an outcome is a share: levels to count per row */
 
     svy_strtab strata_tab, psu_tab, dom_tab, lvl_tab;
     stratum *strata;
@@ -310,7 +333,10 @@ svy_est *svy_est_new(const svy_design *d, const char *const *by, size_t nby, svy
     e->nby = nby;
     e->by = calloc(nby ? nby : 1, sizeof *e->by);
     e->by_idx = calloc(nby ? nby : 1, sizeof *e->by_idx);
-    ok &= e->by && e->by_idx;
+    e->byval_tab = calloc(nby ? nby : 1, sizeof *e->byval_tab);
+    e->byval_cache = calloc((nby ? nby : 1) * BYC, sizeof *e->byval_cache);
+    e->dom_key = calloc(nby ? nby : 1, sizeof *e->dom_key);
+    ok &= e->by && e->by_idx && e->byval_tab && e->byval_cache && e->dom_key;
     for (size_t k = 0; ok && k < nby; k++) {
         e->by[k] = svy_strdup(by[k]);
         ok &= e->by[k] != NULL;
@@ -335,6 +361,12 @@ void svy_est_free(svy_est *e)
         free(e->by[k]);
     free(e->by);
     free(e->by_idx);
+    if (e->byval_tab)
+        for (size_t k = 0; k < e->nby; k++)
+            svy_strtab_free(&e->byval_tab[k]);
+    free(e->byval_tab);
+    free(e->byval_cache);
+    free(e->dom_key);
     for (size_t i = 0; i < e->nout; i++) {
         free(e->out[i].column);
         free(e->out[i].value);
@@ -440,6 +472,10 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
             }
         }
     }
+    for (size_t i = 0; i < e->nout; i++) {
+        e->any_share |= e->out[i].stat == SVY_STAT_SHARE;
+        e->out[i].plain = e->out[i].stat == SVY_STAT_RATE && !e->out[i].value;
+    }
     e->bound = 1;
     return SVY_OK;
 }
@@ -503,6 +539,7 @@ static long new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err
         return nomem(err), -1;
     dominfo *d = &e->doms[id];
     memset(d, 0, sizeof *d);
+    d->last_psu = -1;
     d->overall = overall;
     d->first_row = row->index;
     d->block = e->ndpool;
@@ -534,6 +571,32 @@ static long new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err
     return (long)id;
 }
 
+/* The id of by variable k's value v, -1 when memory ran out.  Values are
+ * the same when their key texts are (value_key), whatever their type. */
+static long byval_id(svy_est *e, size_t k, const svy_value *v)
+{
+    struct byc *ent = NULL;
+    uint64_t key = 0;
+    if (v->type == SVY_VAL_STR && v->len <= 7) {
+        /* the text's bytes, its length and a set top bit: one key per text */
+        key = 1ull << 63 | (uint64_t)v->len << 56;
+        for (size_t i = 0; i < v->len; i++)
+            key |= (uint64_t)(unsigned char)v->str[i] << (8 * i);
+        ent = &e->byval_cache[k * BYC + ((key * 0x9e3779b97f4a7c15ull) >> (64 - BYC_BITS))];
+        if (ent->key == key)
+            return ent->id;
+    }
+    char nb[SVY_DTOA_MAX];
+    size_t len;
+    const char *s = value_key(v, nb, &len);
+    long id = svy_strtab_intern(&e->byval_tab[k], s, len, NULL);
+    if (id >= 0 && ent) {
+        ent->key = key;
+        ent->id = (uint32_t)id;
+    }
+    return id;
+}
+
 /* The domain of a row, -1 when a by value is missing (the row stays in the
  * design but in no domain), -2 on failure. */
 static long row_domain(svy_est *e, const svy_row *row, svy_err *err)
@@ -547,26 +610,36 @@ static long row_domain(svy_est *e, const svy_row *row, svy_err *err)
             return -2;
         return id;
     }
-    size_t klen = 0;
-    for (size_t k = 0; k < e->nby; k++) {
+    const size_t nby = e->nby;
+    uint64_t packed = 0;
+    int packable = nby <= 4;
+    for (size_t k = 0; k < nby; k++) {
         const svy_value *v = &row->vals[e->by_idx[k]];
         if (svy_value_is_missing(v))
             return -1;
-        char nb[SVY_DTOA_MAX];
-        size_t len;
-        const char *s = value_key(v, nb, &len);
-        if (key_grow(&e->keybuf, &e->capkey, klen + len + 1))
+        long id = byval_id(e, k, v);
+        if (id < 0)
             return nomem(err), -2;
-        memcpy(e->keybuf + klen, s, len);
-        klen += len;
-        e->keybuf[klen++] = '\x1f'; /* unit separator: cannot be confused with text */
+        e->dom_key[k] = (uint32_t)id;
+        packable &= id < 65536;
+        packed = packed << 16 | (uint64_t)id;
+    }
+    struct domc *dc = NULL;
+    if (packable) {
+        dc = &e->dom_cache[(packed * 0x9e3779b97f4a7c15ull) >> (64 - DOMC_BITS)];
+        if (dc->dom1 && dc->key == packed)
+            return (long)dc->dom1 - 1;
     }
     int added;
-    long id = svy_strtab_intern(&e->dom_tab, e->keybuf, klen, &added);
+    long id = svy_strtab_intern(&e->dom_tab, (const char *)e->dom_key, nby * sizeof *e->dom_key, &added);
     if (id < 0)
         return nomem(err), -2;
     if (added && new_domain(e, row, 0, err) < 0)
         return -2;
+    if (dc && id < UINT32_MAX) {
+        dc->key = packed;
+        dc->dom1 = (uint32_t)id + 1;
+    }
     return id;
 }
 
@@ -714,9 +787,13 @@ static double *dlvl_acc(svy_est *e, size_t dom, long level, svy_err *err)
  * the general parser. */
 static inline int number_of(const svy_value *v, double *out)
 {
-    if (v->type == SVY_VAL_STR && v->len == 1 && v->str[0] >= '0' && v->str[0] <= '9') {
-        *out = v->str[0] - '0';
-        return 1;
+    if (v->type == SVY_VAL_STR && v->missing == SVY_MISS_NONE) {
+        if (v->len == 1 && v->str[0] >= '0' && v->str[0] <= '9') {
+            *out = v->str[0] - '0';
+            return 1;
+        }
+        if (svy_number_fast(v->str, v->len, out))
+            return 1;
     }
     return svy_value_number(v, out);
 }
@@ -762,22 +839,39 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
     return 0;
 }
 
-/* Add one row to one domain. */
+/* Add one row to one domain.  valid[] is int, not char, so that its
+ * stores cannot alias the estimator's fields for the compiler. */
 static svy_status add_to_domain(svy_est *e, long dom, uint32_t st, long psu, double w, const double *ys,
-                                const signed char *valid, const long *levels, svy_err *err)
+                                const int *valid, const long *levels, svy_err *err)
 {
     dominfo *d = &e->doms[dom];
     d->rows++;
     double *dp = e->dpool + d->block;
-    double *acc;
+    const size_t nout = e->nout;
     size_t owner;
     if (psu >= 0) {
-        long ci = cell_get(e, (uint32_t)dom, (uint32_t)psu, st, err);
+        long ci = d->last_psu == psu ? d->last_cell : cell_get(e, (uint32_t)dom, (uint32_t)psu, st, err);
         if (ci < 0)
             return SVY_E_NOMEM;
+        d->last_psu = psu;
+        d->last_cell = ci;
         owner = (size_t)ci;
         e->cells[ci].rows++;
-        acc = e->pool + e->cells[ci].block;
+        double *acc = e->pool + e->cells[ci].block;
+        for (size_t o = 0; o < nout; o++) {
+            if (!valid[o])
+                continue;
+            double y = ys[o], wy = w * y;
+            double *dq = dp + ND * o;
+            dq[0] += 1;
+            dq[1] += w;
+            dq[2] += wy;
+            dq[3] += wy * y;
+            double *c = acc + NC * o;
+            c[0] += wy;
+            c[1] += w;
+            c[2] += 1;
+        }
     } else {
         long dsi = dstrat_get(e, (uint32_t)dom, st, err);
         if (dsi < 0)
@@ -785,25 +879,17 @@ static svy_status add_to_domain(svy_est *e, long dom, uint32_t st, long psu, dou
         e->ds[dsi].rows++;
         e->ds[dsi].npsu++; /* every row is a PSU */
         owner = (size_t)dsi;
-        acc = e->pool + e->ds[dsi].block;
-    }
-    for (size_t o = 0; o < e->nout; o++) {
-        if (!valid[o])
-            continue;
-        double y = ys[o];
-        double *dq = dp + ND * o;
-        dq[0] += 1;
-        dq[1] += w;
-        dq[2] += w * y;
-        dq[3] += w * y * y;
-        if (psu >= 0) {
-            double *c = acc + NC * o;
-            c[0] += w * y;
-            c[1] += w;
-            c[2] += 1;
-        } else {
+        double *acc = e->pool + e->ds[dsi].block;
+        for (size_t o = 0; o < nout; o++) {
+            if (!valid[o])
+                continue;
+            double y = ys[o], a = w * y;
+            double *dq = dp + ND * o;
+            dq[0] += 1;
+            dq[1] += w;
+            dq[2] += a;
+            dq[3] += a * y;
             double *c = acc + NE * o;
-            double a = w * y;
             c[0] += 1;
             c[1] += a;
             c[2] += w;
@@ -811,7 +897,11 @@ static svy_status add_to_domain(svy_est *e, long dom, uint32_t st, long psu, dou
             c[4] += a * w;
             c[5] += w * w;
         }
-        if (e->out[o].stat == SVY_STAT_SHARE) {
+    }
+    if (e->any_share) {
+        for (size_t o = 0; o < nout; o++) {
+            if (!valid[o] || e->out[o].stat != SVY_STAT_SHARE)
+                continue;
             lvlacc *la = lvl_acc(e, owner, levels[o], err);
             double *dl = la ? dlvl_acc(e, (size_t)dom, levels[o], err) : NULL;
             if (!dl)
@@ -950,14 +1040,14 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     /* outcomes */
     enum { SMALL = 32 };
     double ys_s[SMALL];
-    signed char valid_s[SMALL];
+    int valid_s[SMALL];
     long lv_s[SMALL];
     double *ys = ys_s;
-    signed char *valid = valid_s;
+    int *valid = valid_s;
     long *levels = lv_s;
     if (e->nout > SMALL) {
         ys = malloc(e->nout * sizeof *ys);
-        valid = malloc(e->nout);
+        valid = malloc(e->nout * sizeof *valid);
         levels = malloc(e->nout * sizeof *levels);
         if (!ys || !valid || !levels) {
             free(ys);
@@ -967,23 +1057,29 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
         }
     }
     svy_status rc = SVY_OK;
-    for (size_t o = 0; o < e->nout && rc == SVY_OK; o++) {
-        const outcome *oc = &e->out[o];
-        const svy_value *v = &row->vals[oc->col];
-        /* the common case, a 0/1 rate cell of one character, without branches on the value */
-        if (oc->stat == SVY_STAT_RATE && !oc->value && v->type == SVY_VAL_STR && v->len == 1 &&
-            v->missing == SVY_MISS_NONE && (unsigned char)(v->str[0] - '0') <= 1) {
-            ys[o] = v->str[0] - '0';
-            valid[o] = 1;
-            levels[o] = -1;
-            continue;
+    /* Loop invariants in locals: the stores to ys[] and levels[] could
+     * alias the estimator's fields, and the compiler would reload them. */
+    const size_t nout = e->nout;
+    const outcome *out = e->out;
+    const svy_value *vals = row->vals;
+    for (size_t o = 0; o < nout && rc == SVY_OK; o++) {
+        const svy_value *v = &vals[out[o].col];
+        /* the common case, a 0/1 rate cell of one character */
+        if (out[o].plain && v->len == 1 && v->type == SVY_VAL_STR && v->missing == SVY_MISS_NONE) {
+            unsigned d = (unsigned)(unsigned char)v->str[0] - '0';
+            if (d <= 1) {
+                ys[o] = d;
+                valid[o] = 1;
+                levels[o] = -1;
+                continue;
+            }
         }
         int r = outcome_value(e, o, row, &ys[o], err);
         if (r < 0) {
             rc = SVY_E_DATA;
             break;
         }
-        valid[o] = (signed char)r;
+        valid[o] = r;
         levels[o] = -1;
         if (r && e->out[o].stat == SVY_STAT_SHARE) {
             levels[o] = level_get(e, o, &row->vals[e->out[o].col], err);

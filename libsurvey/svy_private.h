@@ -4,10 +4,6 @@
 
 #ifndef SVY_BUILDING_LIB
 #error svy_private.h is only for building libsurvey and its unit tests.
-/* A new schema with copies of the variables idx[0..n-1] of s (schema.c). */
-struct svy_schema;
-struct svy_schema *svy_schema_project(const struct svy_schema *s, const long *idx, size_t n);
-
 #endif
 
 #include <stddef.h>
@@ -53,5 +49,38 @@ int svy_utf8_valid(const char *s, size_t len, size_t *bad);
 /* A new schema with copies of the variables idx[0..n-1] of s (schema.c). */
 struct svy_schema;
 struct svy_schema *svy_schema_project(const struct svy_schema *s, const long *idx, size_t n);
+
+/* Powers of ten 1e0..1e22, exact doubles (value.c). */
+extern const double svy_pow10_exact[23];
+
+/* The common case of svy_parse_number, inline for the per-row paths:
+ * [-]digits[.digits] with at most 15 digits in all.  The result is the one
+ * svy_parse_number gives (the same exact mantissa divided by the same exact
+ * power of ten, which rounds correctly); 0 sends anything else to it. */
+static inline int svy_number_fast(const char *s, size_t len, double *out)
+{
+    size_t i = len > 0 && s[0] == '-';
+    int neg = (int)i;
+    if (len - i == 0 || len - i > 16)
+        return 0;
+    uint64_t mant = 0;
+    size_t dot = 0, ndig = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d <= 9) {
+            mant = mant * 10 + d;
+            ndig++;
+        } else if (s[i] == '.' && !dot) {
+            dot = i + 1;
+        } else {
+            return 0;
+        }
+    }
+    if (!ndig || ndig > 15)
+        return 0;
+    double x = (double)mant / svy_pow10_exact[dot ? len - dot : 0];
+    *out = neg ? -x : x;
+    return 1;
+}
 
 #endif

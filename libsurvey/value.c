@@ -9,7 +9,7 @@
 
 /* Powers of ten that are exact doubles: the fast path below divides by one,
  * which rounds correctly when the mantissa is exact too (Clinger). */
-static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+const double svy_pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
@@ -58,7 +58,7 @@ int svy_parse_number(const char *s, size_t len, double *out)
         }
     }
     if (i == len && any && frac <= 22) {
-        double d = (double)mant / pow10_exact[frac];
+        double d = (double)mant / svy_pow10_exact[frac];
         *out = neg ? -d : d;
         return 1;
     }
@@ -136,13 +136,13 @@ size_t svy_dtoa(double d, char *buf)
     double a = fabs(d);
     if (a >= 1e-4 && a < 1e15) {
         for (int k = 1; k <= 15; k++) {
-            double x = a * pow10_exact[k];
+            double x = a * svy_pow10_exact[k];
             if (x >= 1e15)
                 break;
             double m0 = nearbyint(x);
             for (int dm = -1; dm <= 1; dm++) {
                 double m = m0 + dm;
-                if (m <= 0 || m / pow10_exact[k] != a)
+                if (m <= 0 || m / svy_pow10_exact[k] != a)
                     continue;
                 char digits[24];
                 size_t len = utoa_rev((uint64_t)m, digits), n = 0;

@@ -3,6 +3,7 @@
  * agree to 1e-9 relative. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,4 +375,146 @@ Test(estimate, nchs_flags_follow_the_standard)
         svy_est_free(e);
         svy_schema_free(s);
     }
+}
+
+/* ---- domain lookup: every path to a domain gives the same domain --------
+ *
+ * Rows find their domain through a cache of short by values, a cache of
+ * packed by ids, and the tables behind both (long values, numbers, more
+ * than four by variables, more than 2^16 values).  The same rows spelt so
+ * that each path is taken must give bit-identical estimates. */
+
+enum { KEY_SHORT, KEY_LONG, KEY_NUMBER, KEY_FIVE_BY };
+
+typedef struct dom_run {
+    svy_est *e;
+    svy_schema *s;
+} dom_run;
+
+/* Row r of a stratified cluster sample: by value a in 0..na-1, b in 0..2. */
+static void gen_row(size_t r, size_t na, size_t *a, size_t *b, char *st, char *psu, char *w, char *y)
+{
+    uint64_t x = (uint64_t)r * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    *a = (size_t)(x % na);
+    *b = (size_t)(x >> 20) % 3;
+    sprintf(st, "%zu", r / 600);            /* strata of 600 rows */
+    sprintf(psu, "%zu", r / 40);            /* PSUs of 40 rows, grouped */
+    sprintf(w, "%zu.%02zu", 1 + (size_t)(x >> 33) % 50, (size_t)(x >> 40) % 100);
+    sprintf(y, "%d", (int)((x >> 50) & 1));
+}
+
+static dom_run run_domains(int how, size_t nrows, size_t na, int strata)
+{
+    static const char *const by5[] = {"a", "b", "c", "d", "e"};
+    const char *cols[] = {"st", "psu", "w", "y", "a", "b", "c", "d", "e"};
+    svy_err err;
+    svy_design d;
+    svy_design_init(&d);
+    if (strata) {
+        d.strata = "st";
+        d.psu = "psu";
+    }
+    d.weight = "w";
+    d.lonely = SVY_LONELY_ADJUST;
+    dom_run run = {0};
+    run.s = svy_schema_new();
+    for (size_t i = 0; i < 9; i++)
+        cr_assert(svy_schema_add(run.s, cols[i], SVY_VAR_UNTYPED, &err));
+    run.e = svy_est_new(&d, by5, how == KEY_FIVE_BY ? 5 : 2, &err);
+    cr_assert(run.e);
+    cr_assert_eq(svy_est_add_outcome(run.e, SVY_STAT_RATE, "y", NULL, &err), SVY_OK);
+    cr_assert_eq(svy_est_bind(run.e, run.s, &err), SVY_OK, "%s", err.msg);
+    char st[32], psu[32], w[32], y[8], abuf[64], bbuf[8];
+    svy_value v[9];
+    for (size_t r = 0; r < nrows; r++) {
+        size_t a, b;
+        gen_row(r, na, &a, &b, st, psu, w, y);
+        const char *text[9] = {st, psu, w, y, abuf, bbuf, "same", "7", "x"};
+        if (how == KEY_LONG)
+            sprintf(abuf, "a level with a long name %05zu", a);
+        else
+            sprintf(abuf, "%zu", a);
+        sprintf(bbuf, "%zu", b);
+        for (size_t c = 0; c < 9; c++)
+            v[c] = (svy_value){.type = SVY_VAL_STR, .str = text[c], .len = strlen(text[c])};
+        if (how == KEY_NUMBER)
+            v[4] = (svy_value){.type = SVY_VAL_NUM, .num = (double)a};
+        svy_row row = {.index = (long long)r + 1, .nvals = 9, .vals = v};
+        cr_assert_eq(svy_est_push(run.e, &row, &err), SVY_OK, "row %zu: %s", r + 1, err.msg);
+    }
+    cr_assert_eq(svy_est_finish(run.e, &err), SVY_OK, "%s", err.msg);
+    return run;
+}
+
+/* The domain's value of a, as the number it was made from. */
+static size_t a_of(const svy_est *e, size_t dom)
+{
+    const svy_value *v = svy_est_domain_value(e, dom, 0);
+    if (v->type == SVY_VAL_NUM)
+        return (size_t)v->num;
+    const char *s = v->str;
+    while (*s && (*s < '0' || *s > '9'))
+        s++;
+    return (size_t)strtoul(s, NULL, 10);
+}
+
+static void same_results(const dom_run *x, const dom_run *y, size_t na)
+{
+    cr_assert_eq(svy_est_count(x->e), svy_est_count(y->e), "same number of estimates");
+    size_t n = svy_est_count(x->e);
+    /* index y's results by (a, b) */
+    const svy_est_result **at = calloc(na * 3, sizeof *at);
+    for (size_t i = 0; i < n; i++) {
+        const svy_est_result *r = svy_est_get(y->e, i);
+        size_t b = (size_t)strtoul(svy_est_domain_value(y->e, r->domain, 1)->str, NULL, 10);
+        at[a_of(y->e, r->domain) * 3 + b] = r;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const svy_est_result *p = svy_est_get(x->e, i);
+        size_t b = (size_t)strtoul(svy_est_domain_value(x->e, p->domain, 1)->str, NULL, 10);
+        const svy_est_result *q = at[a_of(x->e, p->domain) * 3 + b];
+        cr_assert(q, "domain a=%zu b=%zu in both runs", a_of(x->e, p->domain), b);
+        cr_assert(p->n == q->n && p->weighted_n == q->weighted_n, "same rows in the domain");
+        cr_assert(memcmp(&p->estimate, &q->estimate, sizeof p->estimate) == 0 &&
+                      (memcmp(&p->se, &q->se, sizeof p->se) == 0 || (isnan(p->se) && isnan(q->se))),
+                  "same estimate and SE for a=%zu b=%zu", a_of(x->e, p->domain), b);
+    }
+    free(at);
+}
+
+static void free_run(dom_run *r)
+{
+    svy_est_free(r->e);
+    svy_schema_free(r->s);
+}
+
+Test(estimate, every_domain_lookup_path_gives_the_same_domains)
+{
+    /* 300 values of a: more than a by variable's cache holds */
+    enum { ROWS = 30000, NA = 300 };
+    dom_run shortk = run_domains(KEY_SHORT, ROWS, NA, 1);
+    cr_assert_eq(svy_est_ndomains(shortk.e), NA * 3, "every (a, b) occurs");
+    dom_run longk = run_domains(KEY_LONG, ROWS, NA, 1);
+    dom_run numk = run_domains(KEY_NUMBER, ROWS, NA, 1);
+    dom_run five = run_domains(KEY_FIVE_BY, ROWS, NA, 1);
+    same_results(&shortk, &longk, NA);
+    same_results(&shortk, &numk, NA);
+    same_results(&shortk, &five, NA);
+    free_run(&shortk);
+    free_run(&longk);
+    free_run(&numk);
+    free_run(&five);
+}
+
+Test(estimate, more_than_65536_values_of_a_by_variable)
+{
+    /* ids past 2^16 cannot be packed: the domain table alone finds them */
+    enum { ROWS = 140000, NA = 70000 };
+    dom_run shortk = run_domains(KEY_SHORT, ROWS, NA, 0);
+    dom_run longk = run_domains(KEY_LONG, ROWS, NA, 0);
+    cr_assert_gt(svy_est_ndomains(shortk.e), 65536, "enough domains: %zu", svy_est_ndomains(shortk.e));
+    same_results(&shortk, &longk, NA);
+    free_run(&shortk);
+    free_run(&longk);
 }

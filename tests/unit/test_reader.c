@@ -1,6 +1,7 @@
 /* The reader front and the CSV backend. */
 #include <criterion/criterion.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,4 +372,77 @@ Test(reader, name_starting_with_feff_round_trips)
     collect c;
     cr_assert_eq(read_path(path, &c, &err, NULL, NULL, 0), SVY_OK, "%s", err.msg);
     cr_assert_str_eq(c.out, "\xEF\xBB\xBFx\n[1]\n", "the name keeps its U+FEFF");
+}
+
+/* Quote-free lines are split 16 bytes at a time: every length of line and
+ * field, delimiters at every offset of a block, more than the 64 fields
+ * whose offsets the scan keeps, non-ASCII text, and the bytes that must
+ * stop the scan (a quote, NUL, 0xFF, bad UTF-8) at offsets past the first
+ * block. */
+Test(reader, csv_block_scan_splits_every_line_length)
+{
+    uint64_t x = 7;
+    for (int round = 0; round < 400; round++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        size_t ncol = 1 + (size_t)(x >> 33) % (round < 200 ? 8 : 70);
+        char content[4096], expect[8192];
+        size_t n = 0, m = 0;
+        for (size_t k = 0; k < ncol; k++)
+            n += (size_t)sprintf(content + n, "%sc%zu", k ? "," : "", k);
+        content[n++] = '\n';
+        for (size_t k = 0; k < ncol; k++)
+            m += (size_t)sprintf(expect + m, "%sc%zu", k ? "|" : "", k);
+        expect[m++] = '\n';
+        for (int row = 0; row < 3; row++) {
+            for (size_t k = 0; k < ncol; k++) {
+                x = x * 6364136223846793005ull + 1442695040888963407ull;
+                size_t len = (size_t)(x >> 35) % (ncol > 8 ? 4 : 40);
+                if (k)
+                    content[n++] = ',';
+                m += (size_t)sprintf(expect + m, "%s%s", k ? "|" : "", len ? "[" : "<NA>");
+                for (size_t i = 0; i < len; i++) {
+                    if (((x >> (i % 50)) & 7) == 0) {
+                        memcpy(content + n, "é", 2); /* two bytes */
+                        memcpy(expect + m, "é", 2);
+                        n += 2;
+                        m += 2;
+                    } else {
+                        content[n++] = (char)('a' + i % 26);
+                        expect[m++] = (char)('a' + i % 26);
+                    }
+                }
+                if (len)
+                    expect[m++] = ']';
+            }
+            content[n++] = '\n';
+            expect[m++] = '\n';
+        }
+        content[n] = '\0';
+        expect[m] = '\0';
+        collect c;
+        svy_err err;
+        cr_assert_eq(read_string(content, &c, &err, NULL, NULL, 0), SVY_OK, "%s", err.msg);
+        cr_assert_str_eq(c.out, expect, "round %d:\n%s", round, content);
+    }
+
+    collect c;
+    svy_err err;
+    cr_assert_eq(read_string("a,b\nabcdefghijklmnopqrstu,\"x,y\"\n", &c, &err, NULL, NULL, 0), SVY_OK);
+    cr_assert_str_eq(c.out, "a|b\n[abcdefghijklmnopqrstu]|[x,y]\n", "a quote in the second block goes to libcsv");
+    cr_assert_eq(read_string("a,b\nabcdefghijklmnopqrstu,x\xFFy\n", &c, &err, NULL, NULL, 0), SVY_E_ENCODING);
+    cr_assert(err.row == 1 && strstr(err.msg, "0xFF"), "0xFF past the first block: %s", err.msg);
+    cr_assert_eq(read_string("a,b\nabcdefghijklmnopqrstu,xy\xC3(\n", &c, &err, NULL, NULL, 0), SVY_E_ENCODING);
+    cr_assert(err.row == 1 && err.col == 2, "bad UTF-8 past the first block names row 1 column 2: %lld %lld",
+              err.row, err.col);
+    /* NUL: past the bytes detection looks at, which would call it binary */
+    static char big[70000 + 40];
+    memset(big, 'x', sizeof big);
+    memcpy(big, "a,b\n", 4);
+    for (size_t i = 4; i < 70000; i += 10) {
+        big[i] = '\n';
+        big[i + 5] = ',';
+    }
+    memcpy(big + 69990, "\nabcdefghijklmnopqrstu,x\0y\n", 28);
+    cr_assert_eq(read_path(write_temp(big, 69990 + 28), &c, &err, NULL, NULL, 0), SVY_E_ENCODING);
+    cr_assert(strstr(err.msg, "NUL"), "NUL past the first block: %s", err.msg);
 }

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <survey/value.h>
 
+#include "svy_private.h"
+
 static void roundtrip(double d)
 {
     char buf[SVY_DTOA_MAX];
@@ -115,5 +117,44 @@ Test(value, dtoa_fast_path_matches_printf)
         dtoa_by_printf(d, a);
         svy_dtoa(d, b);
         cr_assert_str_eq(b, a, "%.17g: fast path %s, printf %s", d, b, a);
+    }
+}
+
+/* The per-row callers' inline parser must give what svy_parse_number gives,
+ * bit for bit, and leave everything it does not take to it. */
+Test(value, inline_number_parser_agrees_with_parse_number)
+{
+    const char *forms[] = {"0", "-0", "7", "364.08", "-12.5", "5.", ".5", "-.5", "0001.50", "999999999999999",
+                           "99999999999.9999", "0.000000000000001", "123456789012345", "1234567890123456",
+                           "1.234567890123456", "", "-", ".", "1.2.3", "1e5", " 1", "1 ", "+1", "--1", "1-",
+                           "12a", "0x10", "١٢"};
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++) {
+        double a = -1, b = -1;
+        int fa = svy_number_fast(forms[i], strlen(forms[i]), &a);
+        int fb = svy_parse_number(forms[i], strlen(forms[i]), &b);
+        cr_assert(!fa || (fb && memcmp(&a, &b, sizeof a) == 0), "'%s': inline %d %.17g, parse %d %.17g", forms[i],
+                  fa, a, fb, b);
+    }
+    /* random decimals of 1 to 15 digits with the point anywhere */
+    uint64_t x = 42;
+    char buf[40];
+    for (int i = 0; i < 200000; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        int nd = 1 + (int)((x >> 33) % 15), dot = (int)((x >> 40) % (unsigned)(nd + 1)), n = 0;
+        if ((x >> 50) & 1)
+            buf[n++] = '-';
+        uint64_t y = x;
+        for (int k = 0; k < nd; k++) {
+            if (k == dot && dot)
+                buf[n++] = '.';
+            y = y * 2862933555777941757ull + 3037000493ull;
+            buf[n++] = (char)('0' + (y >> 40) % 10);
+        }
+        double a, b;
+        cr_assert(svy_number_fast(buf, (size_t)n, &a), "'%.*s' is the inline parser's", n, buf);
+        cr_assert(svy_parse_number(buf, (size_t)n, &b));
+        cr_assert(memcmp(&a, &b, sizeof a) == 0, "'%.*s': %.17g vs %.17g", n, buf, a, b);
+        buf[n] = '\0';
+        cr_assert(a == strtod(buf, NULL), "'%s' rounds as strtod does", buf);
     }
 }
