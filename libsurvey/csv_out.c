@@ -6,6 +6,9 @@
 #include <string.h>
 #include <survey/csv.h>
 #include <survey/value.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define OUTBUF (1u << 16)
 
@@ -77,21 +80,39 @@ static void sep(svy_csv_out *o)
     o->at_row_start = 0;
 }
 
+/* Length of the start of s that needs no quotes: 16 bytes at a time where
+ * SSE2 is there (never reading past s + len), then byte by byte. */
+static size_t plain_len(const svy_csv_out *o, const char *s, size_t len)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), nl = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r'),
+                  dl = _mm_set1_epi8(o->delim);
+    for (; i + 16 <= len; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, nl)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, dl)));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    while (i < len && !o->special[(unsigned char)s[i]])
+        i++;
+    return i;
+}
+
 void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len)
 {
-    /* Most fields need no quotes and fit the buffer: copy while checking.
+    /* Most fields need no quotes and fit the buffer: check, then copy.
      * (Text starting with U+FEFF takes the slow path, which quotes it.) */
     if (len && o->len + len + 1 <= OUTBUF && !(len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)) {
-        char *d = o->buf + o->len;
-        size_t k = 0;
-        if (!o->at_row_start)
-            d[k++] = o->delim;
-        size_t i = 0;
-        while (i < len && !o->special[(unsigned char)s[i]]) {
-            d[k + i] = s[i];
-            i++;
-        }
-        if (i == len) {
+        if (plain_len(o, s, len) == len) {
+            char *d = o->buf + o->len;
+            size_t k = 0;
+            if (!o->at_row_start)
+                d[k++] = o->delim;
+            memcpy(d + k, s, len);
             o->len += k + len;
             o->at_row_start = 0;
             return;
@@ -146,6 +167,17 @@ void svy_csv_out_int(svy_csv_out *o, long long v)
 void svy_csv_out_empty(svy_csv_out *o)
 {
     sep(o);
+}
+
+void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len)
+{
+    sep(o);
+    if (o->len + len <= OUTBUF) {
+        memcpy(o->buf + o->len, s, len);
+        o->len += len;
+    } else {
+        put(o, s, len);
+    }
 }
 
 void svy_csv_out_end_row(svy_csv_out *o)

@@ -49,8 +49,15 @@ typedef struct csvctx {
     size_t nslots;
     int ascii_line;      /* the fast path saw only ASCII: no UTF-8 check needed */
     int check_ff;        /* input is UTF-8 as read (no --encoding conversion) */
+    char delim;
     int fast_done;       /* fast_line took the line (no quote in it) */
     int row_done;        /* on_row ran since the flag was cleared */
+    /* svy_row.line: asked for, and possible for this input (UTF-8, ',',
+     * every column delivered in order); the line's copy, as direct_row
+     * writes NULs into the line itself */
+    int lines_ok;
+    char *linebuf;
+    size_t linecap;
 } csvctx;
 
 /* libcsv grows a field's buffer by a fixed block (128 bytes): a 64 MiB
@@ -221,6 +228,9 @@ static void start_rows(csvctx *c)
     c->direct = svy_calloc(n, sizeof *c->direct);
     if (!c->off || !c->len || !c->miss || !c->direct)
         fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+    c->lines_ok = r->keep_lines && c->delim == ',' && c->check_ff && c->nslots == c->ncols;
+    for (size_t i = 0; i < c->ncols && c->lines_ok; i++)
+        c->lines_ok = svy_reader_slot(r, i) == (long)i;
     /* Every CSV value is text: what only the row loops would repeat. */
     for (size_t i = 0; i < c->nslots; i++) {
         r->vals[i].type = SVY_VAL_STR;
@@ -401,8 +411,34 @@ static int bad_bytes(csvctx *c, const char *line, size_t n)
  * quote: fill the row's values straight from the line (each field's
  * delimiter becomes its NUL) and deliver it, without the per-field
  * callbacks libcsv's path needs.  Same values, same checks. */
+/* A quote-free line is what a CSV writer writes for its values unless a
+ * field holds CR or starts with U+FEFF (the writer quotes those).  Only
+ * lines the scan called odd can have either. */
+static int line_plain(const char *p, size_t n, const size_t *bounds, size_t nb, int ascii)
+{
+    if (ascii)
+        return 1;
+    if (memchr(p, '\r', n))
+        return 0;
+    for (size_t k = 0; k <= nb; k++) {
+        size_t from = k ? bounds[k - 1] + 1 : 0;
+        if (n - from >= 3 && memcmp(p + from, "\xEF\xBB\xBF", 3) == 0)
+            return 0;
+    }
+    return 1;
+}
+
 static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
 {
+    if (c->lines_ok && line_plain(p, n, bounds, nb, c->ascii_line)) {
+        if (!svy_grow((void **)&c->linebuf, &c->linecap, n + 1, 1)) {
+            fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+            return 1;
+        }
+        memcpy(c->linebuf, p, n);
+        c->r->line = c->linebuf;
+        c->r->line_len = n;
+    }
     /* Locals, not c->...: the stores into the line (char) may alias
      * anything, and the compiler would reload every field per cell.  The
      * values' type, tag and num were set once (start_rows). */
@@ -423,6 +459,7 @@ static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
                 v->len = 0;
             } else {
                 if (!ascii && !svy_utf8_valid(p + from, len, NULL)) {
+                    c->r->line = NULL;
                     c->col = k;
                     check_utf8(c, p + from, len, NULL);
                     c->ascii_line = 0;
@@ -440,6 +477,7 @@ static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
     c->col = 0;
     c->arena_len = 0;
     svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
+    c->r->line = NULL;
     if (st)
         c->st = st;
     return 1;
@@ -447,21 +485,24 @@ static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
 
 /* Splits a line in one pass: the offsets of its first 64 delimiters go to
  * bounds[], and the count of all of them is returned; SCAN_QUOTE when the
- * line has a quote (libcsv's job).  *nonascii is set when a byte is NUL or
- * not ASCII, the only lines that can hold a bad byte.  The SSE2 version looks
+ * line has a quote (libcsv's job).  *nonascii is set when a byte is NUL, CR
+ * or not ASCII: the only lines that can hold a bad byte, or need quotes
+ * when written back (line_plain).  The SSE2 version looks
  * at 16 bytes at a time (the line's buffer has SCAN_PAD bytes after it). */
 #define SCAN_QUOTE ((size_t)-1)
 static size_t scan_line(const char *p, size_t n, char delim, size_t *bounds, int *nonascii)
 {
     size_t nb = 0;
 #if defined(__SSE2__)
-    const __m128i vd = _mm_set1_epi8(delim), vq = _mm_set1_epi8('"'), vz = _mm_setzero_si128();
+    const __m128i vd = _mm_set1_epi8(delim), vq = _mm_set1_epi8('"'), vz = _mm_setzero_si128(),
+                  vr = _mm_set1_epi8('\r');
     unsigned odd = 0;
     for (size_t i = 0; i < n; i += 16) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
         unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vd));
         unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vq));
-        unsigned mo = (unsigned)_mm_movemask_epi8(_mm_or_si128(x, _mm_cmpeq_epi8(x, vz)));
+        unsigned mo = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(x, _mm_or_si128(_mm_cmpeq_epi8(x, vz), _mm_cmpeq_epi8(x, vr))));
         if (n - i < 16) {
             unsigned keep = (1u << (n - i)) - 1;
             md &= keep;
@@ -491,7 +532,7 @@ static size_t scan_line(const char *p, size_t n, char delim, size_t *bounds, int
             nb++;
         } else if (b == '"') {
             return SCAN_QUOTE;
-        } else if (b == 0) {
+        } else if (b == 0 || b == '\r') {
             nul = 1;
         }
     }
@@ -576,6 +617,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
     char delim = detect_delim(r);
     c.check_ff = !r->encoding || is_utf8_name(r->encoding);
+    c.delim = delim;
     csv_set_delim(&p, (unsigned char)delim);
     csv_set_space_func(&p, no_space);
     csv_set_realloc_func(&p, capped_realloc);
@@ -736,5 +778,6 @@ out:
     free(c.len);
     free(c.miss);
     free(c.direct);
+    free(c.linebuf);
     return st;
 }

@@ -86,6 +86,8 @@ void svy_reader_set_limit(svy_reader *r, long long n) { r->limit = n < 0 ? -1 : 
 void svy_reader_set_delimiter(svy_reader *r, char delim) { r->delim = delim; }
 void svy_reader_set_rewindable(svy_reader *r, int on) { r->rewindable = on; }
 
+void svy_reader_set_keep_lines(svy_reader *r, int on) { r->keep_lines = on; }
+
 svy_status svy_reader_set_columns(svy_reader *r, const char *const *names, size_t n)
 {
     for (size_t i = 0; i < r->ncolumns; i++)
@@ -368,6 +370,7 @@ svy_status svy_reader_begin(svy_reader *r, svy_schema *full, const svy_handler *
         r->out = full;
     }
     size_t nout = svy_schema_nvars(r->out);
+    r->nvals = nout;
     r->vals = svy_calloc(nout ? nout : 1, sizeof *r->vals);
     if (!r->vals)
         return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
@@ -380,7 +383,9 @@ svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_e
         r->limit_hit = 1;
         return SVY_E_ABORT;
     }
-    svy_row row = {.index = ++r->rows, .nvals = svy_schema_nvars(r->out), .vals = r->vals};
+    size_t nvals = r->nvals;
+    svy_row row = {.index = ++r->rows, .nvals = nvals, .vals = r->vals, .line = r->line, .line_len = r->line_len,
+                   .line_nvals = r->line ? nvals : 0};
     return h->row ? h->row(ctx, &row, err) : SVY_OK;
 }
 

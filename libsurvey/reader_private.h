@@ -21,6 +21,7 @@ struct svy_reader {
     char **columns;    /* projection, or NULL */
     size_t ncolumns;
     int rewindable;
+    int keep_lines;    /* svy_reader_set_keep_lines */
     const char *format;
 
     /* Input source.  A path is opened by the backend; standard input is
@@ -46,6 +47,11 @@ struct svy_reader {
     svy_schema *out;   /* the delivered ones */
     long *map;         /* full index -> output slot, or -1 */
     svy_value *vals;   /* output row buffer, svy_schema_nvars(out) long */
+    size_t nvals;      /* svy_schema_nvars(out) */
+    /* The row's line for svy_row.line, set by the backend around
+     * svy_reader_emit(); NULL when it has none. */
+    const char *line;
+    size_t line_len;
 };
 
 /* A format backend reads r's input and drives the handler through

@@ -178,6 +178,12 @@ typedef struct mvar {
     uint64_t small_word[16];
     unsigned char small_len[16];
     uint32_t small_cat[16];
+    /* Category of each short text met in the data, direct-mapped: the
+     * key is the text's bytes, its length and a set top bit (0 = empty). */
+    struct vcache {
+        uint64_t key;
+        uint32_t cat;
+    } vcache[64];
 } mvar;
 
 typedef struct margin {
@@ -814,7 +820,7 @@ static svy_status row_err(const svy_weight *w, const svy_row *row, long col, svy
 }
 
 /* Category of a data value, or -1 when no margin level matches it. */
-static long value_cat(const mvar *v, const svy_var *sv, const svy_value *val)
+static long value_cat_slow(const mvar *v, const svy_var *sv, const svy_value *val)
 {
     long c;
     double d;
@@ -840,6 +846,26 @@ static long value_cat(const mvar *v, const svy_var *sv, const svy_value *val)
     if (lab)
         return map_get(&v->bytext, v->textcat, lab, strlen(lab));
     return -1;
+}
+
+/* The same through the cache of short texts (the usual codes), which
+ * keeps only what the slow path found: a function of the text alone. */
+static long value_cat(mvar *v, const svy_schema *schema, const svy_value *val)
+{
+    if (val->type != SVY_VAL_STR || val->len > 7)
+        return value_cat_slow(v, svy_schema_var(schema, (size_t)v->col), val);
+    uint64_t key = 1ull << 63 | (uint64_t)val->len << 56;
+    for (size_t i = 0; i < val->len; i++)
+        key |= (uint64_t)(unsigned char)val->str[i] << (8 * i);
+    struct vcache *ent = &v->vcache[(key * 0x9e3779b97f4a7c15ull) >> 58];
+    if (ent->key == key)
+        return ent->cat;
+    long c = value_cat_slow(v, svy_schema_var(schema, (size_t)v->col), val);
+    if (c >= 0) {
+        ent->key = key;
+        ent->cat = (uint32_t)c;
+    }
+    return c;
 }
 
 static void value_text(const svy_value *v, char *buf, size_t size)
@@ -890,7 +916,7 @@ static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigne
             return row_err(w, row, w->start_idx, err,
                            w->start_prob ? "missing inclusion probability" : "missing weight");
         double d;
-        if (!svy_value_number(v, &d)) {
+        if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, &d)) && !svy_value_number(v, &d)) {
             value_text(v, buf, sizeof buf);
             snprintf(msg, sizeof msg, "'%s' is not a number", buf);
             return row_err(w, row, w->start_idx, err, msg);
@@ -953,14 +979,13 @@ static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigne
     uint64_t vcell = 0;
     if (resp) {
         for (size_t i = 0; i < w->nmvars; i++) {
-            const mvar *v = &w->mvars[i];
+            mvar *v = &w->mvars[i];
             const svy_value *val = &row->vals[v->col];
-            const svy_var *sv = svy_schema_var(w->schema, (size_t)v->col);
             if (svy_value_is_missing(val)) {
                 snprintf(msg, sizeof msg, "missing value in margin variable %.200s", v->name);
                 return row_err(w, row, v->col, err, msg);
             }
-            long c = value_cat(v, sv, val);
+            long c = value_cat(v, w->schema, val);
             if (c < 0) {
                 value_text(val, buf, sizeof buf);
                 return svy_err_set(err, SVY_E_DATA, w->source, row->index, v->col + 1, v->name,

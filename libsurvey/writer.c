@@ -201,7 +201,15 @@ static void csv_missing(svy_writer *w, csv_impl *c, const svy_var *var, const sv
 static svy_status csv_write(svy_writer *w, const svy_row *row, svy_err *err)
 {
     csv_impl *c = w->impl;
-    for (size_t i = 0; i < row->nvals; i++) {
+    size_t i = 0;
+    /* The reader's line is these values as plain CSV would write them;
+     * labels and missing codes would write something else. */
+    if (row->line && row->line_nvals && row->line_nvals <= row->nvals && w->fmt == SVY_FMT_CSV && !w->labels &&
+        !w->missing_codes) {
+        svy_csv_out_fields(c->o, row->line, row->line_len);
+        i = row->line_nvals;
+    }
+    for (; i < row->nvals; i++) {
         const svy_value *v = &row->vals[i];
         const svy_var *var = c->vars[i];
         if (v->missing) {

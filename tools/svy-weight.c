@@ -32,6 +32,7 @@ struct run {
     /* Shortest text of each cell's weight, made once: printing a double is
      * most of the cost of writing a row otherwise. */
     int text_out;
+    int csv_out; /* the output is CSV */
     char (*text)[SVY_DTOA_MAX];
     unsigned char *text_len;
 };
@@ -99,6 +100,7 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
     if (!(r->writer = svy_writer_new(fmt)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     r->text_out = fmt == SVY_FMT_CSV || fmt == SVY_FMT_TSV;
+    r->csv_out = fmt == SVY_FMT_CSV;
     size_t ncells = svy_weight_get_report(r->w)->cells;
     if (r->text_out && (!(r->text = calloc(ncells ? ncells : 1, sizeof *r->text)) ||
                         !(r->text_len = calloc(ncells ? ncells : 1, 1))))
@@ -116,7 +118,10 @@ static svy_status pass2_row(void *ctx, const svy_row *row, svy_err *err)
     svy_status st = svy_weight_lookup_cell(r->w, row, &wt, &cell, err);
     if (st)
         return st;
-    memcpy(r->vals, row->vals, row->nvals * sizeof *row->vals);
+    /* A CSV writer given the line reads only the values after it (this
+     * tool sets neither labels nor missing codes, which would need them). */
+    if (!(row->line && r->csv_out))
+        memcpy(r->vals, row->vals, row->nvals * sizeof *row->vals);
     if (r->text_out) {
         if (!r->text_len[cell])
             r->text_len[cell] = (unsigned char)svy_dtoa(wt, r->text[cell]);
@@ -124,7 +129,9 @@ static svy_status pass2_row(void *ctx, const svy_row *row, svy_err *err)
     } else {
         r->vals[row->nvals] = (svy_value){.type = SVY_VAL_NUM, .num = wt};
     }
-    svy_row out = {.index = row->index, .nvals = row->nvals + 1, .vals = r->vals};
+    /* A CSV line read as it is goes out as it came, the weight after it. */
+    svy_row out = {.index = row->index, .nvals = row->nvals + 1, .vals = r->vals, .line = row->line,
+                   .line_len = row->line_len, .line_nvals = row->line_nvals};
     return svy_writer_write(r->writer, &out, err);
 }
 
@@ -342,6 +349,7 @@ int main(int argc, char **argv)
         st = svy_weight_fit(r.w, &err);
     if (!st) {
         svy_handler h = {pass2_schema, pass2_row};
+        svy_reader_set_keep_lines(r.reader, 1);
         st = svy_reader_run(r.reader, &h, &r, &err);
     }
     if (!st && r.writer)

@@ -200,7 +200,7 @@ static svy_status write_rows(svy_format fmt, const char *path, svy_err *err)
     svy_value v[3] = {{.type = SVY_VAL_NUM, .num = 1},
                       {.type = SVY_VAL_STR, .str = "a,\"b\"", .len = 5},
                       {.type = SVY_VAL_NUM, .num = 22797}};
-    svy_row row = {1, 3, v};
+    svy_row row = {.index = 1, .nvals = 3, .vals = v};
     for (int i = 0; !st && i < 3; i++)
         st = svy_writer_write(w, &row, err);
     if (!st)

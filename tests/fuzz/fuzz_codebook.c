@@ -62,7 +62,7 @@ static svy_status feed(svy_codebook *cb, const uint8_t *data, size_t size)
                 vals[i] = (svy_value){.type = SVY_VAL_STR, .str = s, .len = strlen(s),
                                       .missing = *s ? SVY_MISS_NONE : SVY_MISS_SYSTEM};
             }
-            svy_row in = {row + 1, n, vals};
+            svy_row in = {.index = row + 1, .nvals = n, .vals = vals};
             const svy_row *out = NULL;
             st = svy_clean_row(c, &in, &out, &err);
             if (!st && out)

@@ -97,7 +97,7 @@ static svy_status write_rows(const char *path, long n, svy_err *err)
     svy_writer *w = svy_writer_new(SVY_FMT_CSV);
     svy_status st = svy_writer_open(w, path, s, err);
     svy_value v = {.type = SVY_VAL_STR, .str = "some value", .len = 10};
-    svy_row row = {1, 1, &v};
+    svy_row row = {.index = 1, .nvals = 1, .vals = &v};
     for (long i = 0; !st && i < n; i++)
         st = svy_writer_write(w, &row, err);
     if (!st)
@@ -174,7 +174,7 @@ Test(faults, closed_pipe_is_an_io_error)
     svy_err err;
     svy_status st = svy_writer_open_stream(w, f, "<pipe>", s, &err);
     svy_value v = {.type = SVY_VAL_STR, .str = "x", .len = 1};
-    svy_row row = {1, 1, &v};
+    svy_row row = {.index = 1, .nvals = 1, .vals = &v};
     for (int i = 0; !st && i < 100000; i++)
         st = svy_writer_write(w, &row, &err);
     if (!st)

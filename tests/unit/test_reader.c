@@ -267,7 +267,7 @@ Test(reader, one_column_missing_value_round_trips)
                       {.type = SVY_VAL_NUM, .missing = SVY_MISS_SYSTEM},
                       {.type = SVY_VAL_NUM, .num = 3}};
     for (int i = 0; i < 3; i++) {
-        svy_row row = {i + 1, 1, &v[i]};
+        svy_row row = {.index = i + 1, .nvals = 1, .vals = &v[i]};
         cr_assert_eq(svy_writer_write(w, &row, &err), SVY_OK, "%s", err.msg);
     }
     cr_assert_eq(svy_writer_close(w, &err), SVY_OK, "%s", err.msg);
@@ -364,7 +364,7 @@ Test(reader, name_starting_with_feff_round_trips)
     svy_err err;
     cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK, "%s", err.msg);
     svy_value v = {.type = SVY_VAL_STR, .str = "1", .len = 1};
-    svy_row row = {1, 1, &v};
+    svy_row row = {.index = 1, .nvals = 1, .vals = &v};
     cr_assert_eq(svy_writer_write(w, &row, &err), SVY_OK, "%s", err.msg);
     cr_assert_eq(svy_writer_close(w, &err), SVY_OK, "%s", err.msg);
     svy_writer_free(w);
@@ -445,4 +445,92 @@ Test(reader, csv_block_scan_splits_every_line_length)
     memcpy(big + 69990, "\nabcdefghijklmnopqrstu,x\0y\n", 28);
     cr_assert_eq(read_path(write_temp(big, 69990 + 28), &c, &err, NULL, NULL, 0), SVY_E_ENCODING);
     cr_assert(strstr(err.msg, "NUL"), "NUL past the first block: %s", err.msg);
+}
+
+/* ---- svy_row.line: a row's line is what a CSV writer writes for it ------- */
+
+typedef struct lines_ctx {
+    svy_writer *by_line, *by_value; /* the same rows, with and without lines */
+    long long with_line;
+    svy_status st;
+} lines_ctx;
+
+static svy_status lines_schema(void *ctx, const svy_schema *s, svy_err *err)
+{
+    lines_ctx *l = ctx;
+    svy_status st = svy_writer_open(l->by_line, "lines-a.csv", s, err);
+    return st ? st : svy_writer_open(l->by_value, "lines-b.csv", s, err);
+}
+
+static svy_status lines_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    lines_ctx *l = ctx;
+    l->with_line += row->line != NULL;
+    svy_row plain = {.index = row->index, .nvals = row->nvals, .vals = row->vals};
+    svy_status st = svy_writer_write(l->by_line, row, err);
+    return st ? st : svy_writer_write(l->by_value, &plain, err);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "cannot read %s", path);
+    static char buf[2][4096];
+    static int which;
+    char *b = buf[which ^= 1];
+    size_t n = fread(b, 1, sizeof buf[0] - 1, f);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+/* Reads content with lines kept; returns how many rows carried one, after
+ * checking that writing by line and by value gives the same bytes. */
+static long long lines_of(const char *content, const char *const *cols, size_t ncols)
+{
+    char dir[] = "/tmp/svy-lines-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char old[4096];
+    cr_assert(getcwd(old, sizeof old));
+    cr_assert_eq(chdir(dir), 0);
+    FILE *f = fopen("in.csv", "wb");
+    fwrite(content, 1, strlen(content), f);
+    fclose(f);
+    svy_reader *r = svy_reader_new();
+    svy_reader_set_keep_lines(r, 1);
+    if (cols)
+        svy_reader_set_columns(r, cols, ncols);
+    lines_ctx l = {.by_line = svy_writer_new(SVY_FMT_CSV), .by_value = svy_writer_new(SVY_FMT_CSV)};
+    svy_err err;
+    svy_status st = svy_reader_open(r, "in.csv", &err);
+    if (!st)
+        st = svy_reader_run(r, &(svy_handler){lines_schema, lines_row}, &l, &err);
+    if (!st)
+        st = svy_writer_close(l.by_line, &err);
+    if (!st)
+        st = svy_writer_close(l.by_value, &err);
+    cr_assert_eq(st, SVY_OK, "%s", err.msg);
+    char *a = slurp("lines-a.csv"), *b = slurp("lines-b.csv");
+    cr_assert_str_eq(a, b, "by line and by value write the same:\n%s", content);
+    svy_writer_free(l.by_line);
+    svy_writer_free(l.by_value);
+    svy_reader_free(r);
+    unlink("in.csv");
+    unlink("lines-a.csv");
+    unlink("lines-b.csv");
+    cr_assert_eq(chdir(old), 0);
+    rmdir(dir);
+    return l.with_line;
+}
+
+Test(reader, kept_lines_write_back_as_the_values_would)
+{
+    cr_assert_eq(lines_of("a,b,c\n1,,x\n2,王芳,\n", NULL, 0), 2, "plain lines, empty fields, UTF-8");
+    cr_assert_eq(lines_of("a,b\r\n1,2\r\n3,4\r\n", NULL, 0), 2, "CR LF: the line without its CR");
+    cr_assert_eq(lines_of("a,b\n1,\"x,y\"\n3,4\n", NULL, 0), 1, "a quoted line is written from its values");
+    cr_assert_eq(lines_of("a,b\n1,x\ry\n3,\xEF\xBB\xBFz\n5,\xC3\xA9\n", NULL, 0), 1,
+                 "CR inside a field, and a field starting with U+FEFF, need quotes: no line");
+    const char *ba[] = {"b", "a"};
+    cr_assert_eq(lines_of("a,b\n1,2\n", ba, 2), 0, "projected rows have no line");
+    cr_assert_eq(lines_of("a;b\n1;2\n", NULL, 0), 0, "';' between fields: not this CSV, no line");
 }

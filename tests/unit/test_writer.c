@@ -45,7 +45,7 @@ static void write_rows(svy_writer *w)
                       {.type = SVY_VAL_STR, .str = "", .len = 0},
                       {.type = SVY_VAL_NUM, .num = 22797},
                       {.type = SVY_VAL_NUM, .num = -9, .missing = SVY_MISS_USER}};
-    svy_row r1 = {1, 4, v1}, r2 = {2, 4, v2};
+    svy_row r1 = {.index = 1, .nvals = 4, .vals = v1}, r2 = {.index = 2, .nvals = 4, .vals = v2};
     cr_assert_eq(svy_writer_write(w, &r1, &err), SVY_OK);
     cr_assert_eq(svy_writer_write(w, &r2, &err), SVY_OK);
 }
@@ -150,7 +150,7 @@ Test(writer, iso_dates_beyond_four_digit_years_use_the_expanded_form)
     cr_assert_eq(svy_writer_open(w, path, s, &err), SVY_OK);
     /* 3,000,000 days after 1960 is 10173-09-20 and 800,000 days before is -231-09-03 (R: as.Date(x, origin = "1960-01-01")) */
     svy_value v1[] = {{.type = SVY_VAL_NUM, .num = 3000000}}, v2[] = {{.type = SVY_VAL_NUM, .num = -800000}};
-    svy_row r1 = {1, 1, v1}, r2 = {2, 1, v2};
+    svy_row r1 = {.index = 1, .nvals = 1, .vals = v1}, r2 = {.index = 2, .nvals = 1, .vals = v2};
     cr_assert_eq(svy_writer_write(w, &r1, &err), SVY_OK);
     cr_assert_eq(svy_writer_write(w, &r2, &err), SVY_OK);
     cr_assert_eq(svy_writer_close(w, &err), SVY_OK);

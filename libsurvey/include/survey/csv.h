@@ -27,6 +27,9 @@ SVY_API void svy_csv_out_cstr(svy_csv_out *o, const char *s);
 SVY_API void svy_csv_out_num(svy_csv_out *o, double d);
 SVY_API void svy_csv_out_int(svy_csv_out *o, long long n);
 SVY_API void svy_csv_out_empty(svy_csv_out *o);
+/* Text that is already one or more fields of this output, delimiters and
+ * any quoting included (an svy_row.line), written as it is. */
+SVY_API void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len);
 SVY_API void svy_csv_out_end_row(svy_csv_out *o);
 /* Push buffered bytes to the stream and fflush it; SVY_E_IO on failure. */
 SVY_API svy_status svy_csv_out_flush(svy_csv_out *o, const char *name, svy_err *err);

@@ -50,6 +50,13 @@ SVY_API svy_status svy_reader_set_columns(svy_reader *r, const char *const *name
  * temporary file at open, and removed at free. */
 SVY_API void svy_reader_set_rewindable(svy_reader *r, int on);
 
+/* Hand each row's input line to the row callback (svy_row.line) when the
+ * input is UTF-8 CSV with ',' between fields, every column is delivered,
+ * and the line needs no quoting: a tool that passes rows through to a CSV
+ * writer then copies lines instead of writing every value.  Off by default
+ * (it costs a copy of each line). */
+SVY_API void svy_reader_set_keep_lines(svy_reader *r, int on);
+
 /* Open a path, or "-" for standard input, and detect its format. */
 SVY_API svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err);
 
