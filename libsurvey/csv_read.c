@@ -407,10 +407,6 @@ static int bad_bytes(csvctx *c, const char *line, size_t n)
     return 0;
 }
 
-/* The common case, a data line with the header's number of fields and no
- * quote: fill the row's values straight from the line (each field's
- * delimiter becomes its NUL) and deliver it, without the per-field
- * callbacks libcsv's path needs.  Same values, same checks. */
 /* A quote-free line is what a CSV writer writes for its values unless a
  * field holds CR or starts with U+FEFF (the writer quotes those).  Only
  * lines the scan called odd can have either. */
@@ -428,6 +424,10 @@ static int line_plain(const char *p, size_t n, const size_t *bounds, size_t nb, 
     return 1;
 }
 
+/* The common case, a data line with the header's number of fields and no
+ * quote: fill the row's values straight from the line (each field's
+ * delimiter becomes its NUL) and deliver it, without the per-field
+ * callbacks libcsv's path needs.  Same values, same checks. */
 static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
 {
     if (c->lines_ok && line_plain(p, n, bounds, nb, c->ascii_line)) {

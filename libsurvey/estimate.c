@@ -578,10 +578,7 @@ static long byval_id(svy_est *e, size_t k, const svy_value *v)
     struct byc *ent = NULL;
     uint64_t key = 0;
     if (v->type == SVY_VAL_STR && v->len <= 7) {
-        /* the text's bytes, its length and a set top bit: one key per text */
-        key = 1ull << 63 | (uint64_t)v->len << 56;
-        for (size_t i = 0; i < v->len; i++)
-            key |= (uint64_t)(unsigned char)v->str[i] << (8 * i);
+        key = svy_short_key(v->str, v->len);
         ent = &e->byval_cache[k * BYC + ((key * 0x9e3779b97f4a7c15ull) >> (64 - BYC_BITS))];
         if (ent->key == key)
             return ent->id;

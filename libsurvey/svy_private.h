@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <survey/error.h>
 
 /* No single allocation sized by input may exceed this: a file header that
@@ -49,6 +50,28 @@ int svy_utf8_valid(const char *s, size_t len, size_t *bad);
 /* A new schema with copies of the variables idx[0..n-1] of s (schema.c). */
 struct svy_schema;
 struct svy_schema *svy_schema_project(const struct svy_schema *s, const long *idx, size_t n);
+
+/* A text of at most 7 bytes as one word, for the per-row caches of codes:
+ * its bytes, its length and a set top bit, so that no two texts share a
+ * key and no key is 0 (an empty cache entry).  Fixed-size loads instead of
+ * a loop over the bytes. */
+static inline uint64_t svy_short_key(const char *s, size_t len)
+{
+    uint16_t h;
+    uint32_t w;
+    uint64_t x = 0;
+    switch (len) {
+    case 7: x = (uint64_t)(unsigned char)s[6] << 48; /* fall through */
+    case 6: memcpy(&h, s + 4, 2); x |= (uint64_t)h << 32; /* fall through */
+    case 4: memcpy(&w, s, 4); x |= w; break;
+    case 5: memcpy(&w, s, 4); x = (uint64_t)(unsigned char)s[4] << 32 | w; break;
+    case 3: x = (uint64_t)(unsigned char)s[2] << 16; /* fall through */
+    case 2: memcpy(&h, s, 2); x |= h; break;
+    case 1: x = (unsigned char)s[0]; break;
+    default: break;
+    }
+    return x | (uint64_t)len << 56 | 1ull << 63;
+}
 
 /* Powers of ten 1e0..1e22, exact doubles (value.c). */
 extern const double svy_pow10_exact[23];

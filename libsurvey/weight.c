@@ -233,6 +233,7 @@ struct svy_weight {
     size_t nmargins, mcap;
 
     svy_schema *schema;
+    size_t nvars; /* of schema */
     char *source;
     int begun, fitted;
 
@@ -711,6 +712,7 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
 {
     SVY_FAIL_IF(w->begun, err, SVY_E_USAGE, "the first pass has already begun");
     w->begun = 1;
+    w->nvars = svy_schema_nvars(schema);
     if (!(w->schema = svy_schema_clone(schema)) || !(w->source = svy_strdup(source ? source : "<data>")))
         return nomem(err);
     svy_status st;
@@ -854,9 +856,7 @@ static long value_cat(mvar *v, const svy_schema *schema, const svy_value *val)
 {
     if (val->type != SVY_VAL_STR || val->len > 7)
         return value_cat_slow(v, svy_schema_var(schema, (size_t)v->col), val);
-    uint64_t key = 1ull << 63 | (uint64_t)val->len << 56;
-    for (size_t i = 0; i < val->len; i++)
-        key |= (uint64_t)(unsigned char)val->str[i] << (8 * i);
+    uint64_t key = svy_short_key(val->str, val->len);
     struct vcache *ent = &v->vcache[(key * 0x9e3779b97f4a7c15ull) >> 58];
     if (ent->key == key)
         return ent->cat;
@@ -906,8 +906,8 @@ static int put_nr_value(svy_weight *w, size_t *off, const svy_value *v)
 static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigned char key[UNIT_KEY_LEN],
                           svy_err *err)
 {
-    SVY_FAIL_IF(row->nvals != svy_schema_nvars(w->schema), err, SVY_E_DATA, "row %lld has %zu values, expected %zu",
-                row->index, row->nvals, svy_schema_nvars(w->schema));
+    SVY_FAIL_IF(row->nvals != w->nvars, err, SVY_E_DATA, "row %lld has %zu values, expected %zu", row->index,
+                row->nvals, w->nvars);
     double w0 = 1;
     char buf[260], msg[400];
     if (w->start_idx >= 0) {
