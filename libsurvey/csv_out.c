@@ -1,16 +1,25 @@
-/* RFC 4180 output with its own buffer: quoting only where needed. */
+/* RFC 4180 output with its own buffer: quoting only where needed.
+ *
+ * A large output is written by a second thread: once WRITER_AFTER bytes
+ * have gone out, each full buffer is handed to a thread that write()s it
+ * while this one fills the other buffer.  Copying hundreds of megabytes
+ * into the page cache is then no longer on the path that makes the rows.
+ * Small outputs (tables, tests) never start it. */
 #include "svy_private.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <survey/csv.h>
 #include <survey/value.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
-#define OUTBUF (1u << 16)
+#define OUTBUF (1u << 18)
+#define WRITER_AFTER ((size_t)8 << 20)
 
 struct svy_csv_out {
     FILE *f;
@@ -19,8 +28,21 @@ struct svy_csv_out {
     int failed;
     int err_no;
     size_t len;
+    size_t drained; /* bytes handed on so far */
     unsigned char special[256]; /* bytes that make a field need quotes */
-    char buf[OUTBUF];
+    char *buf;      /* the buffer being filled: one of mem[] */
+    /* The writer thread.  Under mu: pending is the buffer it is to write
+     * (NULL when it is idle), stop asks it to end, and w_failed/w_errno
+     * are its first write error. */
+    int threaded;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    const char *pending;
+    size_t pending_len;
+    int stop, w_failed, w_errno;
+    int fd;
+    char mem[2][OUTBUF];
 };
 
 svy_csv_out *svy_csv_out_new(FILE *f, char delim)
@@ -34,24 +56,139 @@ svy_csv_out *svy_csv_out_new(FILE *f, char delim)
     o->failed = 0;
     o->err_no = 0;
     o->len = 0;
+    o->drained = 0;
+    o->buf = o->mem[0];
+    o->threaded = 0;
     memset(o->special, 0, sizeof o->special);
     o->special['"'] = o->special['\n'] = o->special['\r'] = o->special[(unsigned char)delim] = 1;
     return o;
 }
 
+static void *writer_main(void *arg)
+{
+    svy_csv_out *o = arg;
+    pthread_mutex_lock(&o->mu);
+    for (;;) {
+        while (!o->pending && !o->stop)
+            pthread_cond_wait(&o->cv, &o->mu);
+        if (!o->pending)
+            break; /* stop, with nothing left to write */
+        const char *p = o->pending;
+        size_t n = o->pending_len;
+        int failed = o->w_failed;
+        pthread_mutex_unlock(&o->mu);
+        int e = 0;
+        while (n && !failed) {
+            ssize_t k = write(o->fd, p, n);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0) {
+                e = k < 0 ? errno : EIO;
+                failed = 1;
+                break;
+            }
+            p += k;
+            n -= (size_t)k;
+        }
+        pthread_mutex_lock(&o->mu);
+        if (failed && !o->w_failed) {
+            o->w_failed = 1;
+            o->w_errno = e;
+        }
+        o->pending = NULL;
+        pthread_cond_broadcast(&o->cv);
+    }
+    pthread_mutex_unlock(&o->mu);
+    return NULL;
+}
+
+/* Start the writer thread; 0 (and nothing changed) when it cannot be had. */
+static int start_writer(svy_csv_out *o)
+{
+    /* From here on the stream's own buffer stays empty: the thread writes
+     * to its descriptor directly. */
+    if (fflush(o->f) != 0) {
+        o->failed = 1;
+        o->err_no = errno;
+        return 0;
+    }
+    o->fd = fileno(o->f);
+    if (o->fd < 0)
+        return 0;
+    if (pthread_mutex_init(&o->mu, NULL) != 0)
+        return 0;
+    if (pthread_cond_init(&o->cv, NULL) != 0) {
+        pthread_mutex_destroy(&o->mu);
+        return 0;
+    }
+    o->pending = NULL;
+    o->stop = o->w_failed = o->w_errno = 0;
+    if (pthread_create(&o->thread, NULL, writer_main, o) != 0) {
+        pthread_cond_destroy(&o->cv);
+        pthread_mutex_destroy(&o->mu);
+        return 0;
+    }
+    o->threaded = 1;
+    return 1;
+}
+
+/* Wait until the thread is idle; its error, if any, becomes ours. */
+static void wait_idle(svy_csv_out *o)
+{
+    pthread_mutex_lock(&o->mu);
+    while (o->pending)
+        pthread_cond_wait(&o->cv, &o->mu);
+    if (o->w_failed && !o->failed) {
+        o->failed = 1;
+        o->err_no = o->w_errno;
+    }
+    pthread_mutex_unlock(&o->mu);
+}
+
+static void stop_writer(svy_csv_out *o)
+{
+    if (!o->threaded)
+        return;
+    wait_idle(o);
+    pthread_mutex_lock(&o->mu);
+    o->stop = 1;
+    pthread_cond_broadcast(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+    pthread_join(o->thread, NULL);
+    pthread_cond_destroy(&o->cv);
+    pthread_mutex_destroy(&o->mu);
+    o->threaded = 0;
+}
+
 void svy_csv_out_free(svy_csv_out *o)
 {
+    if (o)
+        stop_writer(o);
     free(o);
 }
 
 static void drain(svy_csv_out *o)
 {
-    if (o->len && !o->failed) {
+    if (o->len && !o->failed && !o->threaded && o->drained >= WRITER_AFTER)
+        start_writer(o);
+    if (o->len && !o->failed && o->threaded) {
+        /* hand this buffer over, fill the other one */
+        wait_idle(o);
+        if (!o->failed) {
+            pthread_mutex_lock(&o->mu);
+            o->pending = o->buf;
+            o->pending_len = o->len;
+            pthread_cond_broadcast(&o->cv);
+            pthread_mutex_unlock(&o->mu);
+            o->buf = o->buf == o->mem[0] ? o->mem[1] : o->mem[0];
+        }
+    } else if (o->len && !o->failed) {
         if (fwrite(o->buf, 1, o->len, o->f) != o->len) {
             o->failed = 1;
             o->err_no = errno;
         }
     }
+    o->drained += o->len;
     o->len = 0;
 }
 
@@ -191,6 +328,7 @@ void svy_csv_out_end_row(svy_csv_out *o)
 svy_status svy_csv_out_flush(svy_csv_out *o, const char *name, svy_err *err)
 {
     drain(o);
+    stop_writer(o);
     if (!o->failed && fflush(o->f) != 0) {
         o->failed = 1;
         o->err_no = errno;

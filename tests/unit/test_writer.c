@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <survey/survey.h>
@@ -158,4 +160,74 @@ Test(writer, iso_dates_beyond_four_digit_years_use_the_expanded_form)
     cr_assert_str_eq(slurp(path), "d\n+10173-09-20\n-0231-09-03\n");
     unlink(path);
     svy_schema_free(s);
+}
+
+/* ---- a large CSV output is written by a second thread ------------------- */
+
+/* Rows "i,text" for i < n, with every 1000th text needing quotes. */
+static void write_numbered(svy_csv_out *o, long n)
+{
+    char num[32];
+    for (long i = 0; i < n; i++) {
+        snprintf(num, sizeof num, "%ld", i);
+        svy_csv_out_cstr(o, num);
+        svy_csv_out_cstr(o, i % 1000 ? "plain text of a row" : "a, \"quoted\" one");
+        svy_csv_out_end_row(o);
+    }
+}
+
+Test(writer, large_output_arrives_whole_and_in_order)
+{
+    char path[] = "/tmp/svy-big-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    svy_csv_out *o = svy_csv_out_new(f, ',');
+    enum { N = 1000000 }; /* about 25 MB: most of it through the thread */
+    write_numbered(o, N);
+    svy_err err;
+    cr_assert_eq(svy_csv_out_flush(o, path, &err), SVY_OK, "%s", err.msg);
+    svy_csv_out_free(o);
+    fclose(f);
+    FILE *in = fopen(path, "rb");
+    char line[128], want[128];
+    for (long i = 0; i < N; i++) {
+        cr_assert(fgets(line, sizeof line, in), "row %ld is there", i);
+        snprintf(want, sizeof want, "%ld,%s\n", i, i % 1000 ? "plain text of a row" : "\"a, \"\"quoted\"\" one\"");
+        cr_assert_str_eq(line, want, "row %ld in its place", i);
+    }
+    cr_assert_null(fgets(line, sizeof line, in), "nothing after the last row");
+    fclose(in);
+    unlink(path);
+}
+
+Test(writer, write_error_in_the_writer_thread_is_reported_at_flush)
+{
+    /* a file size limit past the point where the thread takes over */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+    rl.rlim_cur = 12 << 20;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    char path[] = "/tmp/svy-big-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    svy_csv_out *o = svy_csv_out_new(f, ',');
+    write_numbered(o, 1000000);
+    svy_err err;
+    cr_assert_eq(svy_csv_out_flush(o, path, &err), SVY_E_IO, "a full file is an I/O error");
+    cr_assert(strstr(err.msg, "write error"), "says so: %s", err.msg);
+    svy_csv_out_free(o);
+    fclose(f);
+    unlink(path);
+}
+
+Test(writer, freeing_with_the_thread_running_is_clean)
+{
+    FILE *f = fopen("/dev/null", "wb");
+    svy_csv_out *o = svy_csv_out_new(f, ',');
+    write_numbered(o, 600000); /* past the threshold, no flush */
+    svy_csv_out_free(o);
+    fclose(f);
 }
