@@ -52,6 +52,11 @@ struct svy_reader {
      * svy_reader_emit(); NULL when it has none. */
     const char *line;
     size_t line_len;
+    /* Set by a backend around svy_reader_emit() when every text value of
+     * the row lies in these bytes (a CSV line with its fields' NULs): a
+     * read-ahead thread then copies them in one piece.  NULL otherwise. */
+    const char *span;
+    size_t span_len;
 };
 
 /* A format backend reads r's input and drives the handler through

@@ -16,6 +16,7 @@ typedef struct batch {
     size_t nrows;
     svy_value *vals;   /* BATCH_ROWS * nslots */
     long long *index;
+    size_t *line_off, *line_len; /* svy_row.line in the arena; line_len (size_t)-1: none */
     char *arena;       /* string bytes; vals[].str holds offsets until handed over */
     size_t arena_len, arena_cap;
     int last;          /* end of the stream: status/err below */
@@ -71,7 +72,9 @@ static svy_status prod_schema(void *ctx, const svy_schema *schema, svy_err *err)
     for (int i = 0; i < NBATCH; i++) {
         p->batches[i].vals = svy_calloc((size_t)BATCH_ROWS * (n ? n : 1), sizeof(svy_value));
         p->batches[i].index = svy_calloc(BATCH_ROWS, sizeof(long long));
-        if (!p->batches[i].vals || !p->batches[i].index)
+        p->batches[i].line_off = svy_calloc(BATCH_ROWS, sizeof(size_t));
+        p->batches[i].line_len = svy_calloc(BATCH_ROWS, sizeof(size_t));
+        if (!p->batches[i].vals || !p->batches[i].index || !p->batches[i].line_off || !p->batches[i].line_len)
             return svy_err_set(err, SVY_E_NOMEM, p->r->name, 0, 0, NULL, "out of memory");
     }
     pthread_mutex_lock(&p->mu);
@@ -89,28 +92,60 @@ static svy_status prod_row(void *ctx, const svy_row *row, svy_err *err)
         return SVY_E_ABORT;
     batch *b = &p->batches[p->cur];
     svy_value *dst = b->vals + b->nrows * p->nslots;
+    const char *span = p->r->span;
+    size_t span_len = p->r->span_len;
     /* One size check per row, then plain copies. */
-    size_t need = 0;
-    for (size_t i = 0; i < p->nslots; i++)
-        if (row->vals[i].type == SVY_VAL_STR)
-            need += (row->vals[i].str ? row->vals[i].len : 0) + 1;
+    size_t need = row->line ? row->line_len + 1 : 0;
+    if (span) {
+        need += span_len + 1; /* + a NUL for the empty strings */
+    } else {
+        for (size_t i = 0; i < p->nslots; i++)
+            if (row->vals[i].type == SVY_VAL_STR)
+                need += (row->vals[i].str ? row->vals[i].len : 0) + 1;
+    }
     if (!svy_grow((void **)&b->arena, &b->arena_cap, b->arena_len + need, 1)) {
         if (b->arena_len + need > SVY_ALLOC_MAX / 2)
             return svy_err_set(err, SVY_E_LIMIT, p->r->name, row->index, 0, NULL, "rows too large to buffer");
         return svy_err_set(err, SVY_E_NOMEM, p->r->name, row->index, 0, NULL, "out of memory");
     }
     memcpy(dst, row->vals, p->nslots * sizeof *dst);
-    for (size_t i = 0; i < p->nslots; i++) {
-        if (dst[i].type != SVY_VAL_STR)
-            continue;
-        size_t len = dst[i].str ? dst[i].len : 0;
-        char *to = b->arena + b->arena_len;
-        if (len)
-            memcpy(to, dst[i].str, len);
-        to[len] = '\0';
-        dst[i].len = len;
-        dst[i].str = (const char *)(uintptr_t)b->arena_len; /* an offset until handed over */
-        b->arena_len += len + 1;
+    if (span) {
+        /* The row's text in one piece; each value keeps its place in it,
+         * and a value outside it (an empty string) points at the NUL after. */
+        size_t base = b->arena_len;
+        memcpy(b->arena + base, span, span_len);
+        b->arena[base + span_len] = '\0';
+        for (size_t i = 0; i < p->nslots; i++) {
+            if (dst[i].type != SVY_VAL_STR)
+                continue;
+            const char *s = dst[i].str;
+            size_t off = s && s >= span && s + dst[i].len < span + span_len ? (size_t)(s - span) : span_len;
+            if (off == span_len)
+                dst[i].len = 0;
+            dst[i].str = (const char *)(uintptr_t)(base + off); /* an offset until handed over */
+        }
+        b->arena_len += span_len + 1;
+    } else {
+        for (size_t i = 0; i < p->nslots; i++) {
+            if (dst[i].type != SVY_VAL_STR)
+                continue;
+            size_t len = dst[i].str ? dst[i].len : 0;
+            char *to = b->arena + b->arena_len;
+            if (len)
+                memcpy(to, dst[i].str, len);
+            to[len] = '\0';
+            dst[i].len = len;
+            dst[i].str = (const char *)(uintptr_t)b->arena_len; /* an offset until handed over */
+            b->arena_len += len + 1;
+        }
+    }
+    b->line_len[b->nrows] = (size_t)-1;
+    if (row->line) {
+        memcpy(b->arena + b->arena_len, row->line, row->line_len);
+        b->arena[b->arena_len + row->line_len] = '\0';
+        b->line_off[b->nrows] = b->arena_len;
+        b->line_len[b->nrows] = row->line_len;
+        b->arena_len += row->line_len + 1;
     }
     b->index[b->nrows++] = row->index;
     if (b->nrows == BATCH_ROWS) {
@@ -143,6 +178,8 @@ static void pipeline_free(pipeline *p)
     for (int i = 0; i < NBATCH; i++) {
         free(p->batches[i].vals);
         free(p->batches[i].index);
+        free(p->batches[i].line_off);
+        free(p->batches[i].line_len);
         free(p->batches[i].arena);
     }
     pthread_cond_destroy(&p->cv);
@@ -206,6 +243,11 @@ svy_status svy_reader_run_threaded(svy_reader *r, svy_backend_run run, const svy
                 if (vals[j].type == SVY_VAL_STR)
                     vals[j].str = b->arena + (uintptr_t)vals[j].str;
             svy_row row = {.index = b->index[k], .nvals = p->nslots, .vals = vals};
+            if (b->line_len[k] != (size_t)-1) {
+                row.line = b->arena + b->line_off[k];
+                row.line_len = b->line_len[k];
+                row.line_nvals = p->nslots;
+            }
             if (h->row)
                 st = h->row(ctx, &row, err);
         }

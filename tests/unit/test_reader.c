@@ -534,3 +534,12 @@ Test(reader, kept_lines_write_back_as_the_values_would)
     cr_assert_eq(lines_of("a,b\n1,2\n", ba, 2), 0, "projected rows have no line");
     cr_assert_eq(lines_of("a;b\n1;2\n", NULL, 0), 0, "';' between fields: not this CSV, no line");
 }
+
+Test(reader, kept_lines_cross_the_read_ahead_thread)
+{
+    /* rows are copied between threads (SVY_THREADS=1): values and lines */
+    setenv("SVY_THREADS", "1", 1);
+    cr_assert_eq(lines_of("a,b,c\n1,,x\n2,王芳,\n3,\"q,r\",\n", NULL, 0), 2, "lines and values as without");
+    cr_assert_eq(lines_of("a,b\r\n1,2\r\n3,4\r\n", NULL, 0), 2);
+    unsetenv("SVY_THREADS");
+}
