@@ -431,7 +431,7 @@ static int line_plain(const char *p, size_t n, const size_t *bounds, size_t nb, 
 static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
 {
     if (c->lines_ok && line_plain(p, n, bounds, nb, c->ascii_line)) {
-        if (!svy_grow((void **)&c->linebuf, &c->linecap, n + 1, 1)) {
+        if (n + 1 > c->linecap && !svy_grow((void **)&c->linebuf, &c->linecap, n + 1, 1)) {
             fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
             return 1;
         }
