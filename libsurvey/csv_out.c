@@ -4,7 +4,8 @@
  * have gone out, each full buffer is handed to a thread that write()s it
  * while this one fills the other buffer.  Copying hundreds of megabytes
  * into the page cache is then no longer on the path that makes the rows.
- * Small outputs (tables, tests) never start it. */
+ * Small outputs never start it.  Its write errors do not show in the
+ * stream's error flag: callers take them from svy_csv_out_flush(). */
 #include "svy_private.h"
 
 #include <errno.h>
@@ -35,6 +36,7 @@ struct svy_csv_out {
      * (NULL when it is idle), stop asks it to end, and w_failed/w_errno
      * are its first write error. */
     int threaded;
+    int no_thread;  /* tried once: never start it (again) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -59,6 +61,7 @@ svy_csv_out *svy_csv_out_new(FILE *f, char delim)
     o->drained = 0;
     o->buf = o->mem[0];
     o->threaded = 0;
+    o->no_thread = 0;
     memset(o->special, 0, sizeof o->special);
     o->special['"'] = o->special['\n'] = o->special['\r'] = o->special[(unsigned char)delim] = 1;
     return o;
@@ -102,9 +105,11 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Start the writer thread; 0 (and nothing changed) when it cannot be had. */
+/* Start the writer thread; 0 when it cannot be had (then the output stays
+ * on this thread, and no later drain tries again). */
 static int start_writer(svy_csv_out *o)
 {
+    o->no_thread = 1;
     /* From here on the stream's own buffer stays empty: the thread writes
      * to its descriptor directly. */
     if (fflush(o->f) != 0) {
@@ -129,6 +134,7 @@ static int start_writer(svy_csv_out *o)
         return 0;
     }
     o->threaded = 1;
+    o->no_thread = 0;
     return 1;
 }
 
@@ -158,6 +164,7 @@ static void stop_writer(svy_csv_out *o)
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->mu);
     o->threaded = 0;
+    o->no_thread = 1; /* once stopped (a flush), the rest is written here */
 }
 
 void svy_csv_out_free(svy_csv_out *o)
@@ -169,7 +176,7 @@ void svy_csv_out_free(svy_csv_out *o)
 
 static void drain(svy_csv_out *o)
 {
-    if (o->len && !o->failed && !o->threaded && o->drained >= WRITER_AFTER)
+    if (o->len && !o->failed && !o->threaded && !o->no_thread && o->drained >= WRITER_AFTER)
         start_writer(o);
     if (o->len && !o->failed && o->threaded) {
         /* hand this buffer over, fill the other one */

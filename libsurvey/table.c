@@ -458,7 +458,9 @@ static void build_footer(grid *g, const svy_est *e, const svy_table_opts *o, int
 
 typedef struct outmod {
     const char *name;
-    void (*write)(FILE *f, const grid *g, const svy_table_opts *o);
+    /* 0, or the errno of a failure the stream's error flag does not show
+     * (csv_out writes large outputs from its own thread, to the descriptor) */
+    int (*write)(FILE *f, const grid *g, const svy_table_opts *o);
 } outmod;
 
 static void put_escaped(FILE *f, const char *s, const char *const *map)
@@ -482,11 +484,11 @@ static void put_wrapped(FILE *f, const char *open, const char *s, const char *cl
     fputs(close, f);
 }
 
-static void write_delim(FILE *f, const grid *g, char delim)
+static int write_delim(FILE *f, const grid *g, char delim)
 {
     svy_csv_out *o = svy_csv_out_new(f, delim);
     if (!o)
-        return;
+        return ENOMEM;
     for (size_t c = 0; c < g->ncol; c++)
         svy_csv_out_cstr(o, g->head[c]);
     svy_csv_out_end_row(o);
@@ -501,18 +503,21 @@ static void write_delim(FILE *f, const grid *g, char delim)
         svy_csv_out_end_row(o);
     }
     svy_err err;
-    svy_csv_out_flush(o, "", &err); /* write errors show in ferror(f) */
+    int en = 0;
+    if (svy_csv_out_flush(o, "", &err) != SVY_OK)
+        en = err.sys_errno ? err.sys_errno : EIO;
     svy_csv_out_free(o);
+    return en;
 }
 
-static void mod_csv(FILE *f, const grid *g, const svy_table_opts *o)
+static int mod_csv(FILE *f, const grid *g, const svy_table_opts *o)
 {
-    write_delim(f, g, ',');
+    return write_delim(f, g, ',');
 }
 
-static void mod_tsv(FILE *f, const grid *g, const svy_table_opts *o)
+static int mod_tsv(FILE *f, const grid *g, const svy_table_opts *o)
 {
-    write_delim(f, g, '\t');
+    return write_delim(f, g, '\t');
 }
 
 static void json_str(FILE *f, const char *s)
@@ -530,7 +535,7 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void mod_json(FILE *f, const grid *g, const svy_table_opts *o)
+static int mod_json(FILE *f, const grid *g, const svy_table_opts *o)
 {
     fputs("[\n", f);
     for (size_t r = 0; r < g->nrow; r++) {
@@ -553,11 +558,12 @@ static void mod_json(FILE *f, const grid *g, const svy_table_opts *o)
         fputs(r + 1 < g->nrow ? "},\n" : "}\n", f);
     }
     fputs("]\n", f);
+    return 0;
 }
 
 static const char *const md_map[256] = {['|'] = "\\|", ['\n'] = " "};
 
-static void mod_md(FILE *f, const grid *g, const svy_table_opts *o)
+static int mod_md(FILE *f, const grid *g, const svy_table_opts *o)
 {
     if (o->title)
         fprintf(f, "**%s**\n\n", o->title);
@@ -581,6 +587,7 @@ static void mod_md(FILE *f, const grid *g, const svy_table_opts *o)
     fputc('\n', f);
     put_escaped(f, g->footer, md_map);
     fputc('\n', f);
+    return 0;
 }
 
 static const char *const tex_map[256] = {
@@ -588,7 +595,7 @@ static const char *const tex_map[256] = {
     ['}'] = "\\}", ['~'] = "\\textasciitilde{}", ['^'] = "\\textasciicircum{}", ['\\'] = "\\textbackslash{}",
 };
 
-static void mod_latex(FILE *f, const grid *g, const svy_table_opts *o)
+static int mod_latex(FILE *f, const grid *g, const svy_table_opts *o)
 {
     fputs("\\begin{table}[htbp]\n\\centering\n", f);
     put_wrapped(f, "\\caption{", o->title, "}\n", tex_map);
@@ -615,11 +622,12 @@ static void mod_latex(FILE *f, const grid *g, const svy_table_opts *o)
     fputs("\\hline\n\\end{tabular}\n\\par\\smallskip\n{\\footnotesize ", f);
     put_escaped(f, g->footer, tex_map);
     fputs("}\n\\end{table}\n", f);
+    return 0;
 }
 
 static const char *const html_map[256] = {['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;"};
 
-static void mod_html(FILE *f, const grid *g, const svy_table_opts *o)
+static int mod_html(FILE *f, const grid *g, const svy_table_opts *o)
 {
     fputs("<table class=\"svy-tab\">\n", f);
     put_wrapped(f, "<caption>", o->title, "</caption>\n", html_map);
@@ -641,6 +649,7 @@ static void mod_html(FILE *f, const grid *g, const svy_table_opts *o)
     fprintf(f, "</tbody>\n<tfoot>\n<tr><td colspan=\"%zu\">", g->ncol);
     put_escaped(f, g->footer, html_map);
     fputs("</td></tr>\n</tfoot>\n</table>\n", f);
+    return 0;
 }
 
 static const outmod modules[] = {
@@ -665,11 +674,13 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
         grid_free(&g);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     }
-    modules[o->format].write(f, &g, o);
+    int werr = modules[o->format].write(f, &g, o);
     grid_free(&g);
-    if (fflush(f) != 0 || ferror(f)) {
+    if (werr == ENOMEM)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (werr || fflush(f) != 0 || ferror(f)) {
         /* Say why (a full disk, a closed pipe), as every other write error does. */
-        int en = errno;
+        int en = werr ? werr : errno;
         svy_status st = svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "write error: %s", strerror(en ? en : EIO));
         if (err)
             err->sys_errno = en;

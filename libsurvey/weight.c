@@ -1458,7 +1458,8 @@ svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, doubl
 {
     SVY_FAIL_IF(!w->fitted, err, SVY_E_USAGE, "lookup before fit");
     unsigned char key[UNIT_KEY_LEN];
-    /* row_key only reuses the scratch key buffer: no visible state changes. */
+    /* row_key only reuses the scratch key buffer and fills the level caches
+     * (results of the text alone): no visible state changes. */
     svy_status st = row_key((svy_weight *)w, row, 0, key, err);
     if (st)
         return st;

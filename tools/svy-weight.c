@@ -349,7 +349,9 @@ int main(int argc, char **argv)
         st = svy_weight_fit(r.w, &err);
     if (!st) {
         svy_handler h = {pass2_schema, pass2_row};
-        svy_reader_set_keep_lines(r.reader, 1);
+        /* Lines are of use only to a CSV writer (the format is by name). */
+        svy_reader_set_keep_lines(r.reader, !o.output || svy_format_from_path(o.output) == SVY_FMT_CSV ||
+                                                svy_format_from_path(o.output) == SVY_FMT_UNKNOWN);
         st = svy_reader_run(r.reader, &h, &r, &err);
     }
     if (!st && r.writer)

@@ -40,9 +40,7 @@ static void fill_row(const table *t, size_t r, svy_value *vals, svy_row *row)
         if (vals[c].len == 0)
             vals[c].missing = SVY_MISS_SYSTEM;
     }
-    row->index = (long long)r + 1;
-    row->nvals = t->ncol;
-    row->vals = vals;
+    *row = (svy_row){.index = (long long)r + 1, .nvals = t->ncol, .vals = vals};
 }
 
 static const char *nz(const char *s)

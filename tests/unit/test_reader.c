@@ -388,10 +388,10 @@ Test(reader, csv_block_scan_splits_every_line_length)
         char content[4096], expect[8192];
         size_t n = 0, m = 0;
         for (size_t k = 0; k < ncol; k++)
-            n += (size_t)sprintf(content + n, "%sc%zu", k ? "," : "", k);
+            n += (size_t)snprintf(content + n, sizeof content - n, "%sc%zu", k ? "," : "", k);
         content[n++] = '\n';
         for (size_t k = 0; k < ncol; k++)
-            m += (size_t)sprintf(expect + m, "%sc%zu", k ? "|" : "", k);
+            m += (size_t)snprintf(expect + m, sizeof expect - m, "%sc%zu", k ? "|" : "", k);
         expect[m++] = '\n';
         for (int row = 0; row < 3; row++) {
             for (size_t k = 0; k < ncol; k++) {
@@ -399,7 +399,7 @@ Test(reader, csv_block_scan_splits_every_line_length)
                 size_t len = (size_t)(x >> 35) % (ncol > 8 ? 4 : 40);
                 if (k)
                     content[n++] = ',';
-                m += (size_t)sprintf(expect + m, "%s%s", k ? "|" : "", len ? "[" : "<NA>");
+                m += (size_t)snprintf(expect + m, sizeof expect - m, "%s%s", k ? "|" : "", len ? "[" : "<NA>");
                 for (size_t i = 0; i < len; i++) {
                     if (((x >> (i % 50)) & 7) == 0) {
                         memcpy(content + n, "é", 2); /* two bytes */

@@ -35,13 +35,14 @@ typedef struct svy_value {
     char tag;              /* 'a'..'z' for SVY_MISS_TAGGED, else 0 */
 } svy_value;
 
+/* Build rows with designated initializers ({.index = ..., .nvals = ...,
+ * .vals = ...}): the fields not named are then zero, as they must be. */
 typedef struct svy_row {
     long long index;       /* 1-based data row in the input */
     size_t nvals;
     const svy_value *vals; /* one per variable of the schema, in order */
     /* When line is not NULL, the first line_nvals values written as CSV
-     * (',' between them, no quotes, no line end) are exactly these
-     * line_len bytes.  Set by a reader asked to keep lines
+     * (',' between them, no line end) are exactly these line_len bytes.  Set by a reader asked to keep lines
      * (svy_reader_set_keep_lines) for a CSV line that needs no quoting;
      * a CSV writer then copies the line instead of writing those values.
      * Rows built by hand leave it NULL. */
