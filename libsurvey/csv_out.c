@@ -266,11 +266,7 @@ void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len)
     /* "" keeps an empty string apart from a missing value.  Text that starts
      * with U+FEFF is quoted too: first in a file, readers take those bytes
      * for a byte-order mark and drop them (fuzzing found a header name lost). */
-    int quote = len == 0 || (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0);
-    for (size_t i = 0; i < len && !quote; i++) {
-        char c = s[i];
-        quote = c == '"' || c == '\n' || c == '\r' || c == o->delim;
-    }
+    int quote = len == 0 || (len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) || plain_len(o, s, len) < len;
     if (!quote) {
         put(o, s, len);
         return;

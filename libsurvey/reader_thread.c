@@ -118,8 +118,9 @@ static svy_status prod_row(void *ctx, const svy_row *row, svy_err *err)
         for (size_t i = 0; i < p->nslots; i++) {
             if (dst[i].type != SVY_VAL_STR)
                 continue;
-            const char *s = dst[i].str;
-            size_t off = s && s >= span && s + dst[i].len < span + span_len ? (size_t)(s - span) : span_len;
+            /* as integers: the value's text may lie outside the span's object */
+            uintptr_t at = (uintptr_t)dst[i].str, from = (uintptr_t)span;
+            size_t off = at >= from && at - from + dst[i].len < span_len ? (size_t)(at - from) : span_len;
             if (off == span_len)
                 dst[i].len = 0;
             dst[i].str = (const char *)(uintptr_t)(base + off); /* an offset until handed over */

@@ -172,12 +172,6 @@ typedef struct mvar {
     size_t ncat;
     size_t first_margin; /* for messages */
     uint64_t stride;     /* place value in a unit's vcell */
-    /* Few short level texts (the usual codes and labels): a linear scan of
-     * packed words beats hashing every row. */
-    int nsmall; /* 0: not used */
-    uint64_t small_word[16];
-    unsigned char small_len[16];
-    uint32_t small_cat[16];
     /* Category of each short text met in the data, direct-mapped: the
      * key is the text's bytes, its length and a set top bit (0 = empty). */
     struct vcache {
@@ -659,14 +653,6 @@ static long map_get(const intern *it, const uint32_t *cats, const void *key, siz
     return e < 0 ? -1 : (long)cats[e];
 }
 
-static uint64_t pack_word(const char *s, size_t len)
-{
-    uint64_t x = 0;
-    for (size_t i = 0; i < len; i++)
-        x |= (uint64_t)(unsigned char)s[i] << (8 * i);
-    return x;
-}
-
 /* Category of a margin level text, creating one for a new level. */
 static svy_status resolve_level(svy_weight *w, mvar *v, const svy_var *sv, const char *text, uint32_t *cat,
                                 svy_err *err)
@@ -792,21 +778,6 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
             return svy_err_set(err, SVY_E_LIMIT, NULL, 0, 0, NULL, "margins cross too many levels");
         stride *= w->mvars[i].ncat ? w->mvars[i].ncat : 1;
     }
-    for (size_t i = 0; i < w->nmvars; i++) {
-        mvar *v = &w->mvars[i];
-        int ok = v->bytext.n <= 16;
-        for (size_t e = 0; ok && e < v->bytext.n; e++) {
-            size_t len;
-            const char *t = intern_key(&v->bytext, e, &len);
-            ok = len >= 1 && len <= 8;
-            if (ok) {
-                v->small_word[e] = pack_word(t, len);
-                v->small_len[e] = (unsigned char)len;
-                v->small_cat[e] = v->textcat[e];
-            }
-        }
-        v->nsmall = ok ? (int)v->bytext.n : 0;
-    }
     if (stride <= ((uint64_t)1 << 20)) {
         w->ncells_dense = stride;
         if (!(w->cell_cache = svy_calloc((size_t)stride, sizeof *w->cell_cache)))
@@ -831,12 +802,7 @@ static long value_cat_slow(const mvar *v, const svy_var *sv, const svy_value *va
         if ((c = map_get(&v->bynum, v->numcat, &d, sizeof d)) >= 0)
             return c;
     } else {
-        if (v->nsmall && val->len >= 1 && val->len <= 8) {
-            uint64_t x = pack_word(val->str, val->len);
-            for (int k = 0; k < v->nsmall; k++)
-                if (v->small_word[k] == x && v->small_len[k] == val->len)
-                    return v->small_cat[k];
-        } else if ((c = map_get(&v->bytext, v->textcat, val->str, val->len)) >= 0)
+        if ((c = map_get(&v->bytext, v->textcat, val->str, val->len)) >= 0)
             return c;
         if (svy_parse_number(val->str, val->len, &d)) {
             d = norm_zero(d);

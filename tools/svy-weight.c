@@ -79,6 +79,14 @@ static svy_status pass1_row(void *ctx, const svy_row *row, svy_err *err)
     return svy_weight_add_row(r->w, row, err);
 }
 
+/* The output's format, by its name: CSV for standard output and for names
+ * without a known ending. */
+static svy_format output_format(const struct svy_weight_opts *o)
+{
+    svy_format fmt = o->output ? svy_format_from_path(o->output) : SVY_FMT_CSV;
+    return fmt == SVY_FMT_UNKNOWN ? SVY_FMT_CSV : fmt;
+}
+
 static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     struct run *r = ctx;
@@ -94,9 +102,7 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
     r->nvals = svy_schema_nvars(r->out_schema);
     if (!(r->vals = calloc(r->nvals, sizeof *r->vals)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    svy_format fmt = r->o->output ? svy_format_from_path(r->o->output) : SVY_FMT_CSV;
-    if (fmt == SVY_FMT_UNKNOWN)
-        fmt = SVY_FMT_CSV;
+    svy_format fmt = output_format(r->o);
     if (!(r->writer = svy_writer_new(fmt)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     r->text_out = fmt == SVY_FMT_CSV || fmt == SVY_FMT_TSV;
@@ -350,8 +356,7 @@ int main(int argc, char **argv)
     if (!st) {
         svy_handler h = {pass2_schema, pass2_row};
         /* Lines are of use only to a CSV writer (the format is by name). */
-        svy_reader_set_keep_lines(r.reader, !o.output || svy_format_from_path(o.output) == SVY_FMT_CSV ||
-                                                svy_format_from_path(o.output) == SVY_FMT_UNKNOWN);
+        svy_reader_set_keep_lines(r.reader, output_format(&o) == SVY_FMT_CSV);
         st = svy_reader_run(r.reader, &h, &r, &err);
     }
     if (!st && r.writer)
