@@ -1,6 +1,6 @@
 /* Weighting on cells: nonresponse adjustment, post-stratification, raking
  * and trimming (see survey/weight.h). */
-#include "svy_private.h"
+#include "weight_private.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -11,17 +11,6 @@
 #include <survey/weight.h>
 
 /* ---- a small interning hash: byte keys -> dense indices ------------------ */
-
-typedef struct intern {
-    uint32_t *slots; /* entry index + 1; 0 is empty */
-    size_t cap;      /* slots, a power of two */
-    uint64_t *hash;  /* per entry */
-    size_t *off;     /* per entry, into arena */
-    uint32_t *len;
-    size_t n, ncap;
-    char *arena;
-    size_t alen, acap;
-} intern;
 
 static uint64_t mix64(uint64_t h)
 {
@@ -75,7 +64,7 @@ static void intern_free(intern *it)
     memset(it, 0, sizeof *it);
 }
 
-static const char *intern_key(const intern *it, size_t i, size_t *len)
+const char *wintern_key(const intern *it, size_t i, size_t *len)
 {
     if (len)
         *len = it->len[i];
@@ -83,7 +72,7 @@ static const char *intern_key(const intern *it, size_t i, size_t *len)
 }
 
 /* Index of key, or -1. */
-static long intern_find(const intern *it, const void *key, size_t len)
+long wintern_find(const intern *it, const void *key, size_t len)
 {
     if (!it->cap)
         return -1;
@@ -121,7 +110,7 @@ static long intern_add(intern *it, const void *key, size_t len, int *added)
 {
     if (added)
         *added = 0;
-    long f = intern_find(it, key, len);
+    long f = wintern_find(it, key, len);
     if (f >= 0)
         return f;
     if (it->n >= UINT32_MAX - 1)
@@ -158,98 +147,7 @@ static long intern_add(intern *it, const void *key, size_t len, int *added)
     return (long)e;
 }
 
-/* ---- the engine ----------------------------------------------------------- */
-
-/* A variable some margin crosses: its categories are the union of the
- * levels over all margins, matched to data values by text or number. */
-typedef struct mvar {
-    char *name;
-    long col;
-    intern bytext;  /* level text / label -> entry; category in textcat */
-    intern bynum;   /* 8-byte double -> entry; category in numcat */
-    uint32_t *textcat, *numcat;
-    size_t textcap, numcap;
-    size_t ncat;
-    size_t first_margin; /* for messages */
-    uint64_t stride;     /* place value in a unit's vcell */
-    /* Category of each short text met in the data, direct-mapped: the
-     * key is the text's bytes, its length and a set top bit (0 = empty). */
-    struct vcache {
-        uint64_t key;
-        uint32_t cat;
-    } vcache[64];
-} mvar;
-
-typedef struct margin {
-    char *name;
-    size_t nvars;
-    size_t *var; /* into w->mvars */
-    size_t nlines, cap, levcap;
-    char **levels; /* nlines * nvars texts */
-    double *total;
-    long long *lineno;
-    intern lines; /* tuple of categories -> line */
-    long double grand;
-    int *line_of; /* per respondent unit, after the checks */
-} margin;
-
-typedef struct unit {
-    uint64_t vcell;
-    double w0;
-    double w; /* current weight of each row of the unit */
-    long long n;
-    long long first_row;
-    uint32_t nr;
-    unsigned char resp;
-    unsigned char clipped;
-} unit;
-
-/* Key under which a row is filed; packed by hand so padding never hashes. */
-#define UNIT_KEY_LEN 21
-
-struct svy_weight {
-    char *start_col;
-    int start_prob;
-    long start_idx;
-    char **nr_cols;
-    size_t n_nr;
-    long *nr_idx;
-    char *resp_col;
-    long resp_idx;
-    int max_iter;
-    double tol;
-    double trim_lo, trim_hi;
-    int trim_lo_rel, trim_hi_rel, trim_on;
-
-    mvar *mvars;
-    size_t nmvars, mvcap;
-    margin *margins;
-    size_t nmargins, mcap;
-
-    svy_schema *schema;
-    size_t nvars; /* of schema */
-    char *source;
-    int begun, fitted;
-
-    intern nrcells;       /* key bytes -> nonresponse cell */
-    long long *nr_first;  /* first row of each nonresponse cell */
-    size_t nr_firstcap;
-    intern units_ix;
-    unit *units;
-    size_t unitcap;
-    size_t *resp_units; /* indices of respondent units */
-    size_t nresp_units;
-    long double *acc;   /* scratch per margin line */
-    size_t acccap;
-
-    char *keybuf;
-    size_t keycap;
-    /* Last unit seen for each margin cell, when the margin cells are few:
-     * rows mostly repeat a cell's weight and class, so this skips hashing. */
-    uint32_t *cell_cache; /* unit + 1; 0 empty */
-    uint64_t ncells_dense;
-    svy_weight_report rep;
-};
+/* ---- settings ------------------------------------------------------------ */
 
 svy_weight *svy_weight_new(void)
 {
@@ -258,8 +156,9 @@ svy_weight *svy_weight_new(void)
         return NULL;
     w->start_idx = -1;
     w->resp_idx = -1;
-    w->max_iter = 100;
-    w->tol = 1e-10;
+    w->max_iter = SVY_WEIGHT_MAX_ITER;
+    w->tol = SVY_WEIGHT_TOL;
+    w->trim_rounds_max = SVY_WEIGHT_TRIM_ROUNDS;
     w->trim_lo = -INFINITY;
     w->trim_hi = INFINITY;
     return w;
@@ -301,16 +200,23 @@ void svy_weight_free(svy_weight *w)
     free(w->source);
     intern_free(&w->nrcells);
     free(w->nr_first);
-    intern_free(&w->units_ix);
-    free(w->units);
-    free(w->resp_units);
+    for (size_t c = 0; c < w->cells_ix.n; c++) {
+        free(w->cells[c].vals);
+        svy_wtrim_free(w->cells[c].trim);
+    }
+    intern_free(&w->cells_ix);
+    free(w->cells);
+    free(w->resp);
     free(w->acc);
+    free(w->ctot);
+    free(w->cfac);
+    svy_wcell_free(w);
     free(w->keybuf);
     free(w->cell_cache);
     free(w);
 }
 
-static svy_status nomem(svy_err *err)
+svy_status svy_weight_nomem(svy_err *err)
 {
     return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory while weighting");
 }
@@ -331,7 +237,7 @@ svy_status svy_weight_set_start(svy_weight *w, const char *col, int is_prob, svy
     free(w->start_col);
     w->start_col = NULL;
     if (col && !(w->start_col = svy_strdup(col)))
-        return nomem(err);
+        return svy_weight_nomem(err);
     w->start_prob = is_prob;
     return SVY_OK;
 }
@@ -346,16 +252,16 @@ svy_status svy_weight_set_nonresponse(svy_weight *w, const char *const *cells, s
                 "nonresponse adjustment needs a respondent column");
     free(w->resp_col);
     if (!(w->resp_col = svy_strdup(respondent)))
-        return nomem(err);
+        return svy_weight_nomem(err);
     for (size_t i = 0; i < w->n_nr; i++)
         free(w->nr_cols[i]);
     free(w->nr_cols);
     w->n_nr = 0;
     if (!(w->nr_cols = svy_calloc(ncells ? ncells : 1, sizeof *w->nr_cols)))
-        return nomem(err);
+        return svy_weight_nomem(err);
     for (size_t i = 0; i < ncells; i++) {
         if (!(w->nr_cols[i] = svy_strdup(cells[i])))
-            return nomem(err);
+            return svy_weight_nomem(err);
         w->n_nr++;
     }
     return SVY_OK;
@@ -369,6 +275,18 @@ svy_status svy_weight_set_convergence(svy_weight *w, int max_iter, double tol, s
     w->max_iter = max_iter;
     w->tol = tol;
     return SVY_OK;
+}
+
+svy_status svy_weight_set_trim_rounds(svy_weight *w, int rounds, svy_err *err)
+{
+    SVY_FAIL_IF(rounds < 1, err, SVY_E_USAGE, "the limit on trimming rounds must be at least 1 (got %d)", rounds);
+    w->trim_rounds_max = rounds;
+    return SVY_OK;
+}
+
+void svy_weight_set_trim_strict(svy_weight *w, int strict)
+{
+    w->trim_once = !strict;
 }
 
 svy_status svy_weight_set_trim(svy_weight *w, double lo, int lo_rel, double hi, int hi_rel, svy_err *err)
@@ -430,12 +348,12 @@ svy_status svy_weight_add_margin(svy_weight *w, const char *name, const char *co
         return st;
     SVY_FAIL_IF(nvars == 0, err, SVY_E_USAGE, "margin %s names no variable", name);
     if (!svy_grow((void **)&w->margins, &w->mcap, w->nmargins + 1, sizeof *w->margins))
-        return nomem(err);
+        return svy_weight_nomem(err);
     margin *m = &w->margins[w->nmargins];
     memset(m, 0, sizeof *m);
     if (!(m->name = svy_strdup(name)) || !(m->var = svy_calloc(nvars, sizeof *m->var))) {
         free(m->name);
-        return nomem(err);
+        return svy_weight_nomem(err);
     }
     m->nvars = nvars;
     for (size_t j = 0; j < nvars; j++) {
@@ -453,19 +371,44 @@ svy_status svy_weight_add_margin(svy_weight *w, const char *name, const char *co
             if (!svy_grow((void **)&w->mvars, &w->mvcap, w->nmvars + 1, sizeof *w->mvars)) {
                 free(m->name);
                 free(m->var);
-                return nomem(err);
+                return svy_weight_nomem(err);
             }
             mvar *mv = &w->mvars[v];
             memset(mv, 0, sizeof *mv);
             if (!(mv->name = svy_strdup(vars[j]))) {
                 free(m->name);
                 free(m->var);
-                return nomem(err);
+                return svy_weight_nomem(err);
             }
             mv->first_margin = w->nmargins;
             w->nmvars++;
         }
         m->var[j] = v;
+    }
+    /* The same variables twice (in any order, from any file) would weigh
+     * that margin double in every sweep and hide a mistake in the call. */
+    for (size_t p = 0; p < w->nmargins; p++) {
+        const margin *o = &w->margins[p];
+        size_t same = 0;
+        for (size_t j = 0; o->nvars == nvars && j < nvars; j++)
+            for (size_t k = 0; k < nvars; k++)
+                same += o->var[k] == m->var[j];
+        if (o->nvars == nvars && same == nvars) {
+            char list[300];
+            size_t off = 0;
+            list[0] = '\0';
+            for (size_t j = 0; j < nvars && off + 1 < sizeof list; j++) {
+                int k = snprintf(list + off, sizeof list - off, "%s%s", j ? " x " : "", vars[j]);
+                if (k > 0)
+                    off += (size_t)k < sizeof list - off ? (size_t)k : sizeof list - off - 1;
+            }
+            svy_status st2 = svy_err_set(err, SVY_E_USAGE, name, 0, 0, NULL,
+                                         "the margin %s is given twice (here and in %s): give each margin once",
+                                         list, o->name);
+            free(m->name);
+            free(m->var);
+            return st2;
+        }
     }
     if (index)
         *index = w->nmargins;
@@ -479,7 +422,7 @@ size_t svy_weight_margin_count(const svy_weight *w)
 }
 
 /* "stype=E, sch.wide=Yes" for messages. */
-static void describe_line(const svy_weight *w, const margin *m, size_t line, char *buf, size_t size)
+void svy_weight_describe_line(const svy_weight *w, const margin *m, size_t line, char *buf, size_t size)
 {
     size_t off = 0;
     buf[0] = '\0';
@@ -493,10 +436,10 @@ static void describe_line(const svy_weight *w, const margin *m, size_t line, cha
 }
 
 /* An error about one line of a margin: "FILE: line N: v=level: msg". */
-static svy_status line_err(const svy_weight *w, const margin *m, size_t line, svy_err *err, const char *msg)
+svy_status svy_weight_line_err(const svy_weight *w, const margin *m, size_t line, svy_err *err, const char *msg)
 {
     char lev[300];
-    describe_line(w, m, line, lev, sizeof lev);
+    svy_weight_describe_line(w, m, line, lev, sizeof lev);
     if (m->lineno[line] > 0)
         return svy_err_set(err, SVY_E_DATA, m->name, 0, 0, NULL, "line %lld: %s: %s", m->lineno[line], lev, msg);
     return svy_err_set(err, SVY_E_DATA, m->name, 0, 0, NULL, "%s: %s", lev, msg);
@@ -512,12 +455,12 @@ svy_status svy_weight_add_margin_level(svy_weight *w, size_t mi, const char *con
     margin *m = &w->margins[mi];
     size_t cap = m->cap;
     if (!svy_grow((void **)&m->total, &cap, m->nlines + 1, sizeof *m->total))
-        return nomem(err);
+        return svy_weight_nomem(err);
     cap = m->cap;
     if (!svy_grow((void **)&m->lineno, &cap, m->nlines + 1, sizeof *m->lineno))
-        return nomem(err);
+        return svy_weight_nomem(err);
     if (!svy_grow((void **)&m->levels, &m->levcap, (m->nlines + 1) * m->nvars, sizeof *m->levels))
-        return nomem(err);
+        return svy_weight_nomem(err);
     m->cap = cap;
     size_t l = m->nlines;
     for (size_t j = 0; j < m->nvars; j++)
@@ -526,20 +469,20 @@ svy_status svy_weight_add_margin_level(svy_weight *w, size_t mi, const char *con
         if (!(m->levels[l * m->nvars + j] = svy_strdup(levels[j] ? levels[j] : ""))) {
             for (size_t k = 0; k < j; k++)
                 free(m->levels[l * m->nvars + k]);
-            return nomem(err);
+            return svy_weight_nomem(err);
         }
     m->total[l] = total;
     m->lineno[l] = line;
     m->nlines++;
     for (size_t j = 0; j < m->nvars; j++)
         if (!levels[j] || !*levels[j])
-            return line_err(w, m, l, err, "missing level of a margin variable");
+            return svy_weight_line_err(w, m, l, err, "missing level of a margin variable");
     if (isnan(total))
-        return line_err(w, m, l, err, "missing total");
+        return svy_weight_line_err(w, m, l, err, "missing total");
     if (!(total > 0) || !isfinite(total)) {
         char msg[80];
         snprintf(msg, sizeof msg, "total %g is not a positive number", total);
-        return line_err(w, m, l, err, msg);
+        return svy_weight_line_err(w, m, l, err, msg);
     }
     m->grand += total;
     return SVY_OK;
@@ -561,7 +504,7 @@ static svy_status margin_schema(void *ctx, const svy_schema *s, svy_err *err)
                 "margin file %s: columns must be one or more variables and then 'total'", c->path);
     const char **names = svy_calloc(n, sizeof *names);
     if (!names)
-        return nomem(err);
+        return svy_weight_nomem(err);
     for (size_t i = 0; i + 1 < n; i++)
         names[i] = svy_var_name(svy_schema_var(s, i));
     svy_status st = svy_weight_add_margin(c->w, c->path, names, n - 1, &c->index, err);
@@ -570,7 +513,7 @@ static svy_status margin_schema(void *ctx, const svy_schema *s, svy_err *err)
         return st;
     c->nvars = n - 1;
     if (!(c->texts = svy_calloc(n, sizeof *c->texts)))
-        return nomem(err);
+        return svy_weight_nomem(err);
     return SVY_OK;
 }
 
@@ -609,7 +552,7 @@ svy_status svy_weight_load_margin(svy_weight *w, const char *path, svy_err *err)
         return st;
     svy_reader *r = svy_reader_new();
     if (!r)
-        return nomem(err);
+        return svy_weight_nomem(err);
     margin_ctx c = {.w = w, .path = path};
     svy_handler h = {margin_schema, margin_row};
     st = svy_reader_open(r, path, err);
@@ -649,7 +592,7 @@ static int map_set(intern *it, uint32_t **cats, size_t *cap, const void *key, si
 
 static long map_get(const intern *it, const uint32_t *cats, const void *key, size_t len)
 {
-    long e = intern_find(it, key, len);
+    long e = wintern_find(it, key, len);
     return e < 0 ? -1 : (long)cats[e];
 }
 
@@ -676,11 +619,11 @@ static svy_status resolve_level(svy_weight *w, mvar *v, const svy_var *sv, const
     }
     uint32_t have;
     if (map_set(&v->bytext, &v->textcat, &v->textcap, text, len, (uint32_t)c, &have) < 0)
-        return nomem(err);
+        return svy_weight_nomem(err);
     if (isnum && map_set(&v->bynum, &v->numcat, &v->numcap, &num, sizeof num, (uint32_t)c, &have) < 0)
-        return nomem(err);
+        return svy_weight_nomem(err);
     if (iscode && map_set(&v->bynum, &v->numcat, &v->numcap, &code, sizeof code, (uint32_t)c, &have) < 0)
-        return nomem(err);
+        return svy_weight_nomem(err);
     *cat = (uint32_t)c;
     (void)w;
     return SVY_OK;
@@ -700,7 +643,7 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
     w->begun = 1;
     w->nvars = svy_schema_nvars(schema);
     if (!(w->schema = svy_schema_clone(schema)) || !(w->source = svy_strdup(source ? source : "<data>")))
-        return nomem(err);
+        return svy_weight_nomem(err);
     svy_status st;
     if (w->start_col && (st = find_col(w, w->start_col, w->start_prob ? "inclusion probability" : "weight",
                                        &w->start_idx, err)))
@@ -709,7 +652,7 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
         if ((st = find_col(w, w->resp_col, "respondent flag", &w->resp_idx, err)))
             return st;
         if (!(w->nr_idx = svy_calloc(w->n_nr ? w->n_nr : 1, sizeof *w->nr_idx)))
-            return nomem(err);
+            return svy_weight_nomem(err);
         for (size_t i = 0; i < w->n_nr; i++)
             if ((st = find_col(w, w->nr_cols[i], "nonresponse cell", &w->nr_idx[i], err)))
                 return st;
@@ -729,7 +672,7 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
             maxv = w->margins[mi].nvars;
     uint32_t *tuple = svy_calloc(maxv ? maxv : 1, sizeof *tuple);
     if (!tuple)
-        return nomem(err);
+        return svy_weight_nomem(err);
     for (size_t mi = 0; mi < w->nmargins; mi++) {
         margin *m = &w->margins[mi];
         if (!m->nlines) {
@@ -749,12 +692,12 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
             long e = intern_add(&m->lines, tuple, m->nvars * sizeof *tuple, &added);
             if (e < 0) {
                 free(tuple);
-                return nomem(err);
+                return svy_weight_nomem(err);
             }
             if (!added) {
                 free(tuple);
                 char lev[300];
-                describe_line(w, m, l, lev, sizeof lev);
+                svy_weight_describe_line(w, m, l, lev, sizeof lev);
                 return svy_err_set(err, SVY_E_DATA, m->name, 0, 0, NULL,
                                    "line %lld: %s: the same level as line %lld", m->lineno[l], lev,
                                    m->lineno[(size_t)e]);
@@ -781,7 +724,7 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
     if (stride <= ((uint64_t)1 << 20)) {
         w->ncells_dense = stride;
         if (!(w->cell_cache = svy_calloc((size_t)stride, sizeof *w->cell_cache)))
-            return nomem(err);
+            return svy_weight_nomem(err);
     }
     return SVY_OK;
 }
@@ -868,9 +811,9 @@ static int put_nr_value(svy_weight *w, size_t *off, const svy_value *v)
     return 1;
 }
 
-/* File a row: fills the unit key; nr cell added when create. */
-static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigned char key[UNIT_KEY_LEN],
-                          svy_err *err)
+/* File a row: fills its cell key and starting weight; nr cell added when create. */
+static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigned char key[CELL_KEY_LEN],
+                          double *start, svy_err *err)
 {
     SVY_FAIL_IF(row->nvals != w->nvars, err, SVY_E_DATA, "row %lld has %zu values, expected %zu", row->index,
                 row->nvals, w->nvars);
@@ -923,21 +866,21 @@ static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigne
             if (svy_value_is_missing(cv))
                 return row_err(w, row, w->nr_idx[i], err, "missing value in a nonresponse cell variable");
             if (!put_nr_value(w, &off, cv))
-                return nomem(err);
+                return svy_weight_nomem(err);
         }
         long e;
         if (create) {
             int added;
             e = intern_add(&w->nrcells, w->keybuf ? w->keybuf : "", off, &added);
             if (e < 0)
-                return nomem(err);
+                return svy_weight_nomem(err);
             if (added) {
                 if (!svy_grow((void **)&w->nr_first, &w->nr_firstcap, (size_t)e + 1, sizeof *w->nr_first))
-                    return nomem(err);
+                    return svy_weight_nomem(err);
                 w->nr_first[e] = row->index;
             }
         } else {
-            e = intern_find(&w->nrcells, w->keybuf ? w->keybuf : "", off);
+            e = wintern_find(&w->nrcells, w->keybuf ? w->keybuf : "", off);
             SVY_FAIL_IF(e < 0, err, SVY_E_DATA, "row %lld: the data changed between passes", row->index);
         }
         nr = (uint32_t)e;
@@ -964,14 +907,14 @@ static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigne
         vcell = UINT64_MAX; /* nonrespondents take part in no margin */
     }
     memcpy(key, &vcell, 8);
-    memcpy(key + 8, &w0, 8);
-    memcpy(key + 16, &nr, 4);
-    key[20] = resp;
+    memcpy(key + 8, &nr, 4);
+    key[12] = resp;
+    *start = w0;
     return SVY_OK;
 }
 
-/* The unit of a key through the per-cell cache, or -1. */
-static long cached_unit(const svy_weight *w, const unsigned char *key)
+/* The cell of a key through the cache by margin categories, or -1. */
+static long cached_cell(const svy_weight *w, const unsigned char *key)
 {
     uint64_t vcell;
     memcpy(&vcell, key, 8);
@@ -980,13 +923,13 @@ static long cached_unit(const svy_weight *w, const unsigned char *key)
     uint32_t c = w->cell_cache[vcell];
     if (!c)
         return -1;
-    const unit *u = &w->units[c - 1];
-    if (memcmp(&u->w0, key + 8, 8) != 0 || memcmp(&u->nr, key + 16, 4) != 0 || u->resp != key[20])
+    const wcell *u = &w->cells[c - 1];
+    if (memcmp(&u->nr, key + 8, 4) != 0 || u->resp != key[12])
         return -1;
     return (long)c - 1;
 }
 
-static void remember_unit(svy_weight *w, const unsigned char *key, long e)
+static void remember_cell(svy_weight *w, const unsigned char *key, long e)
 {
     uint64_t vcell;
     memcpy(&vcell, key, 8);
@@ -997,393 +940,32 @@ static void remember_unit(svy_weight *w, const unsigned char *key, long e)
 svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
 {
     SVY_FAIL_IF(!w->begun || w->fitted, err, SVY_E_USAGE, "rows must come between begin and fit");
-    unsigned char key[UNIT_KEY_LEN];
-    svy_status st = row_key(w, row, 1, key, err);
+    unsigned char key[CELL_KEY_LEN];
+    double w0;
+    svy_status st = row_key(w, row, 1, key, &w0, err);
     if (st)
         return st;
     int added = 0;
-    long e = cached_unit(w, key);
+    long e = cached_cell(w, key);
     if (e < 0) {
-        e = intern_add(&w->units_ix, key, UNIT_KEY_LEN, &added);
+        e = intern_add(&w->cells_ix, key, CELL_KEY_LEN, &added);
         if (e < 0)
-            return nomem(err);
+            return svy_weight_nomem(err);
     }
     if (added) {
-        if (!svy_grow((void **)&w->units, &w->unitcap, (size_t)e + 1, sizeof *w->units))
-            return nomem(err);
-        unit *u = &w->units[e];
+        if (!svy_grow((void **)&w->cells, &w->cellcap, (size_t)e + 1, sizeof *w->cells))
+            return svy_weight_nomem(err);
+        wcell *u = &w->cells[e];
         memset(u, 0, sizeof *u);
         memcpy(&u->vcell, key, 8);
-        memcpy(&u->w0, key + 8, 8);
-        memcpy(&u->nr, key + 16, 4);
-        u->resp = key[20];
+        memcpy(&u->nr, key + 8, 4);
+        u->resp = key[12];
         u->first_row = row->index;
+        u->min0 = u->max0 = w0;
     }
-    remember_unit(w, key, e);
-    w->units[e].n++;
+    remember_cell(w, key, e);
     w->rep.rows++;
-    return SVY_OK;
-}
-
-/* ---- fit ------------------------------------------------------------------ */
-
-static void describe_nr(const svy_weight *w, size_t cell, char *buf, size_t size)
-{
-    size_t len;
-    const char *k = intern_key(&w->nrcells, cell, &len);
-    size_t off = 0, p = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < w->n_nr && p < len && off + 1 < size; i++) {
-        char val[220];
-        if (k[p] == 'N') {
-            double d;
-            memcpy(&d, k + p + 1, 8);
-            svy_dtoa(d, val);
-            p += 9;
-        } else {
-            uint32_t l;
-            memcpy(&l, k + p + 1, 4);
-            snprintf(val, sizeof val, "%.*s", (int)(l < 200 ? l : 200), k + p + 5);
-            p += 5 + l;
-        }
-        int n = snprintf(buf + off, size - off, "%s%s=%s", i ? ", " : "", w->nr_cols[i], val);
-        if (n < 0)
-            break;
-        off += (size_t)n < size - off ? (size_t)n : size - off - 1;
-    }
-    if (!w->n_nr)
-        snprintf(buf, size, "all rows");
-}
-
-static svy_status nonresponse(svy_weight *w, svy_err *err)
-{
-    size_t nc = w->nrcells.n;
-    long double *all = svy_calloc(nc ? nc : 1, sizeof *all);
-    long double *resp = svy_calloc(nc ? nc : 1, sizeof *resp);
-    if (!all || !resp) {
-        free(all);
-        free(resp);
-        return nomem(err);
-    }
-    size_t nu = w->units_ix.n;
-    for (size_t u = 0; u < nu; u++) {
-        const unit *x = &w->units[u];
-        all[x->nr] += (long double)x->n * x->w0;
-        if (x->resp)
-            resp[x->nr] += (long double)x->n * x->w0;
-    }
-    for (size_t c = 0; c < nc; c++)
-        if (resp[c] == 0) {
-            char d[400];
-            describe_nr(w, c, d, sizeof d);
-            free(all);
-            free(resp);
-            return svy_err_set(err, SVY_E_DATA, w->source, w->nr_first[c], 0, NULL,
-                               "nonresponse cell %s has no respondents to carry its weight", d);
-        }
-    for (size_t u = 0; u < nu; u++) {
-        unit *x = &w->units[u];
-        if (x->resp)
-            x->w = (double)((long double)x->w0 * (all[x->nr] / resp[x->nr]));
-        else
-            x->w = 0;
-    }
-    free(all);
-    free(resp);
-    return SVY_OK;
-}
-
-/* Map every respondent unit to its line in each margin; the checks that
- * must precede any iteration live here. */
-static svy_status check_margins(svy_weight *w, svy_err *err)
-{
-    size_t nr = w->nresp_units;
-    size_t maxv = 1;
-    for (size_t mi = 0; mi < w->nmargins; mi++)
-        if (w->margins[mi].nvars > maxv)
-            maxv = w->margins[mi].nvars;
-    uint32_t *tuple = svy_calloc(maxv, sizeof *tuple);
-    if (!tuple)
-        return nomem(err);
-    for (size_t mi = 0; mi < w->nmargins; mi++) {
-        margin *m = &w->margins[mi];
-        if (!(m->line_of = svy_calloc(nr ? nr : 1, sizeof *m->line_of))) {
-            free(tuple);
-            return nomem(err);
-        }
-        long long *count = svy_calloc(m->nlines, sizeof *count);
-        if (!count) {
-            free(tuple);
-            return nomem(err);
-        }
-        for (size_t k = 0; k < nr; k++) {
-            const unit *x = &w->units[w->resp_units[k]];
-            for (size_t j = 0; j < m->nvars; j++) {
-                const mvar *v = &w->mvars[m->var[j]];
-                tuple[j] = (uint32_t)((x->vcell / v->stride) % (v->ncat ? v->ncat : 1));
-            }
-            long l = intern_find(&m->lines, tuple, m->nvars * sizeof *tuple);
-            if (l < 0) {
-                /* Name the combination by the levels of some line sharing
-                 * each category: every category came from some margin line. */
-                char lev[400];
-                size_t off = 0;
-                lev[0] = '\0';
-                for (size_t j = 0; j < m->nvars; j++) {
-                    const mvar *v = &w->mvars[m->var[j]];
-                    const char *t = "?";
-                    for (size_t e = 0; e < v->bytext.n; e++)
-                        if (v->textcat[e] == tuple[j]) {
-                            t = intern_key(&v->bytext, e, NULL);
-                            break;
-                        }
-                    int n = snprintf(lev + off, sizeof lev - off, "%s%s=%s", j ? ", " : "", v->name, t);
-                    if (n > 0)
-                        off += (size_t)n < sizeof lev - off ? (size_t)n : sizeof lev - off - 1;
-                }
-                free(tuple);
-                free(count);
-                return svy_err_set(err, SVY_E_DATA, m->name, 0, 0, NULL,
-                                   "no line for %s, a level respondents have (first at %s row %lld)", lev,
-                                   w->source, x->first_row);
-            }
-            m->line_of[k] = (int)l;
-            count[l] += x->n;
-        }
-        for (size_t l = 0; l < m->nlines; l++)
-            if (!count[l]) {
-                free(tuple);
-                free(count);
-                return line_err(w, m, l, err, "no respondent has this level");
-            }
-        free(count);
-    }
-    free(tuple);
-    return SVY_OK;
-}
-
-/* Weighted totals of margin m's lines into w->acc. */
-static void margin_sums(svy_weight *w, const margin *m)
-{
-    for (size_t l = 0; l < m->nlines; l++)
-        w->acc[l] = 0;
-    for (size_t k = 0; k < w->nresp_units; k++) {
-        const unit *x = &w->units[w->resp_units[k]];
-        w->acc[m->line_of[k]] += (long double)x->n * x->w;
-    }
-}
-
-static double max_gap(svy_weight *w, size_t *worst_m, size_t *worst_l)
-{
-    double gap = 0;
-    for (size_t mi = 0; mi < w->nmargins; mi++) {
-        const margin *m = &w->margins[mi];
-        margin_sums(w, m);
-        for (size_t l = 0; l < m->nlines; l++) {
-            double g = (double)(fabsl(w->acc[l] - m->total[l]) / m->total[l]);
-            if (g > gap || isnan(g)) {
-                gap = g;
-                if (worst_m)
-                    *worst_m = mi;
-                if (worst_l)
-                    *worst_l = l;
-            }
-        }
-    }
-    return gap;
-}
-
-/* Iterative proportional fitting, one margin after another as R's rake()
- * does; stops when the targets hold, not when the weights stop moving. */
-static svy_status rake(svy_weight *w, svy_err *err)
-{
-    if (!w->nmargins)
-        return SVY_OK;
-    int it = 0;
-    for (;;) {
-        for (size_t mi = 0; mi < w->nmargins; mi++) {
-            const margin *m = &w->margins[mi];
-            margin_sums(w, m);
-            for (size_t l = 0; l < m->nlines; l++)
-                w->acc[l] = (long double)m->total[l] / w->acc[l];
-            for (size_t k = 0; k < w->nresp_units; k++) {
-                unit *x = &w->units[w->resp_units[k]];
-                x->w = (double)(x->w * w->acc[m->line_of[k]]);
-            }
-        }
-        it++;
-        w->rep.iterations++;
-        size_t wm = 0, wl = 0;
-        double gap = max_gap(w, &wm, &wl);
-        w->rep.max_gap = gap;
-        if (gap <= w->tol)
-            return SVY_OK;
-        if (it >= w->max_iter) {
-            const margin *m = &w->margins[wm];
-            char lev[300];
-            describe_line(w, m, wl, lev, sizeof lev);
-            margin_sums(w, m);
-            return svy_err_set(err, SVY_E_DATA, m->name, 0, 0, NULL,
-                               "raking did not converge in %d iterations: largest relative gap %.3g "
-                               "(tolerance %g) at line %lld, %s: weighted %.17g, total %.17g",
-                               it, gap, w->tol, m->lineno[wl], lev, (double)w->acc[wl], m->total[wl]);
-        }
-    }
-}
-
-static double clip(double x, double lo, double hi)
-{
-    return x < lo ? lo : x > hi ? hi : x;
-}
-
-static int within(const svy_weight *w, double lo, double hi, double *worst);
-
-/* R's trimWeights() step: clip, and spread what was clipped evenly over the
- * rows inside the bounds.  Repeated, as strict = TRUE does, until every
- * weight is within the bounds to the tolerance: R's own recursion goes on
- * until none is outside at all, which can ping-pong forever on the last bit
- * of a weight sitting on a bound. */
-static svy_status trim_strict(svy_weight *w, double lo, double hi, svy_err *err)
-{
-    for (int pass = 0;; pass++) {
-        double worst;
-        if (within(w, lo, hi, &worst))
-            return SVY_OK;
-        long double cut = 0;
-        long long inside = 0;
-        for (size_t k = 0; k < w->nresp_units; k++) {
-            const unit *x = &w->units[w->resp_units[k]];
-            if (x->w < lo || x->w > hi)
-                cut += (long double)x->n * (x->w - clip(x->w, lo, hi));
-            else
-                inside += x->n;
-        }
-        SVY_FAIL_IF(!inside, err, SVY_E_DATA,
-                    "trimming to [%g, %g] leaves no weight inside the bounds to take up the rest", lo, hi);
-        SVY_FAIL_IF(pass >= 100000, err, SVY_E_DATA, "trimming to [%g, %g] does not settle", lo, hi);
-        double add = (double)cut / (double)inside;
-        for (size_t k = 0; k < w->nresp_units; k++) {
-            unit *x = &w->units[w->resp_units[k]];
-            if (x->w < lo || x->w > hi) {
-                x->w = clip(x->w, lo, hi);
-                x->clipped = 1;
-            } else
-                x->w += add;
-        }
-    }
-}
-
-static int within(const svy_weight *w, double lo, double hi, double *worst)
-{
-    int ok = 1;
-    *worst = NAN;
-    double slack = w->tol;
-    for (size_t k = 0; k < w->nresp_units; k++) {
-        double x = w->units[w->resp_units[k]].w;
-        if (x > hi * (1 + slack) || x < lo * (1 - slack)) {
-            if (ok || fabs(x - clip(x, lo, hi)) > fabs(*worst - clip(*worst, lo, hi)))
-                *worst = x;
-            ok = 0;
-        }
-    }
-    return ok;
-}
-
-static svy_status trim(svy_weight *w, svy_err *err)
-{
-    long double sw = 0;
-    long long n = 0;
-    for (size_t k = 0; k < w->nresp_units; k++) {
-        const unit *x = &w->units[w->resp_units[k]];
-        sw += (long double)x->n * x->w;
-        n += x->n;
-    }
-    double mean = (double)(sw / n);
-    double lo = w->trim_lo_rel ? w->trim_lo * mean : w->trim_lo;
-    double hi = w->trim_hi_rel ? w->trim_hi * mean : w->trim_hi;
-    w->rep.trim_lo = lo;
-    w->rep.trim_hi = hi;
-    /* Trimming keeps the total, so the mean weight can never leave [lo, hi]. */
-    SVY_FAIL_IF(lo >= hi, err, SVY_E_USAGE, "trimming bounds [%g, %g] are empty (mean weight %g)", lo, hi, mean);
-    SVY_FAIL_IF(mean > hi, err, SVY_E_DATA,
-                "cannot trim to an upper bound %g below the mean weight %g: the total would not hold", hi, mean);
-    SVY_FAIL_IF(mean < lo, err, SVY_E_DATA,
-                "cannot trim to a lower bound %g above the mean weight %g: the total would not hold", lo, mean);
-    for (int round = 0;; round++) {
-        double worst;
-        if (within(w, lo, hi, &worst))
-            return SVY_OK;
-        if (round >= w->max_iter) {
-            return svy_err_set(err, SVY_E_DATA, NULL, 0, 0, NULL,
-                               "trimming to [%.10g, %.10g] and raking to the margins cannot both hold: after %d "
-                               "rounds a weight of %.10g is still outside (largest relative margin gap %.3g)",
-                               lo, hi, round, worst, w->rep.max_gap);
-        }
-        svy_status st = trim_strict(w, lo, hi, err);
-        if (st)
-            return st;
-        w->rep.trim_rounds++;
-        if ((st = rake(w, err))) {
-            char msg[sizeof err->msg];
-            snprintf(msg, sizeof msg, "after trimming to [%.10g, %.10g]: %.440s", lo, hi, err->msg);
-            memcpy(err->msg, msg, sizeof msg);
-            return st;
-        }
-    }
-}
-
-static const unit *sort_units; /* qsort has no context argument */
-
-static int cmp_unit_w(const void *a, const void *b)
-{
-    double x = sort_units[*(const size_t *)a].w, y = sort_units[*(const size_t *)b].w;
-    return (x > y) - (x < y);
-}
-
-static void summarize(svy_weight *w)
-{
-    svy_weight_report *r = &w->rep;
-    long double s = 0, s2 = 0;
-    long long n = 0;
-    r->min = INFINITY;
-    r->max = -INFINITY;
-    for (size_t k = 0; k < w->nresp_units; k++) {
-        const unit *x = &w->units[w->resp_units[k]];
-        s += (long double)x->n * x->w;
-        s2 += (long double)x->n * x->w * x->w;
-        n += x->n;
-        if (x->w < r->min)
-            r->min = x->w;
-        if (x->w > r->max)
-            r->max = x->w;
-        if (x->clipped)
-            r->trimmed += x->n;
-    }
-    r->respondents = n;
-    r->nonrespondents = r->rows - n;
-    r->cells = w->units_ix.n;
-    r->nr_cells = w->resp_idx >= 0 ? w->nrcells.n : 0;
-    r->total = (double)s;
-    r->mean = (double)(s / n);
-    long double var = s2 / n - (s / n) * (s / n);
-    r->cv = var > 0 ? (double)(sqrtl(var) / (s / n)) : 0;
-    r->deff_kish = (double)(n * s2 / (s * s));
-    /* Median over rows from the cells and their counts (R's median: the
-     * mean of the two middle rows when there are an even number). */
-    sort_units = w->units;
-    qsort(w->resp_units, w->nresp_units, sizeof *w->resp_units, cmp_unit_w);
-    long long lo_rank = (n + 1) / 2, hi_rank = n / 2 + 1; /* 1-based */
-    double lo_v = NAN, hi_v = NAN;
-    long long cum = 0;
-    for (size_t k = 0; k < w->nresp_units; k++) {
-        const unit *x = &w->units[w->resp_units[k]];
-        if (cum < lo_rank && cum + x->n >= lo_rank)
-            lo_v = x->w;
-        if (cum < hi_rank && cum + x->n >= hi_rank)
-            hi_v = x->w;
-        cum += x->n;
-    }
-    r->median = n % 2 ? lo_v : (lo_v + hi_v) / 2;
+    return svy_wcell_add(w, (size_t)e, w0, err);
 }
 
 svy_status svy_weight_fit(svy_weight *w, svy_err *err)
@@ -1391,52 +973,30 @@ svy_status svy_weight_fit(svy_weight *w, svy_err *err)
     SVY_FAIL_IF(!w->begun || w->fitted, err, SVY_E_USAGE, "fit needs one first pass");
     w->fitted = 1;
     SVY_FAIL_IF(w->rep.rows == 0, err, SVY_E_DATA, "%s has no rows to weight", w->source);
-    size_t nu = w->units_ix.n;
-    if (!(w->resp_units = svy_calloc(nu, sizeof *w->resp_units)))
-        return nomem(err);
-    for (size_t u = 0; u < nu; u++) {
-        w->units[u].w = w->units[u].w0;
-        if (w->units[u].resp)
-            w->resp_units[w->nresp_units++] = u;
-    }
-    size_t maxl = 1;
-    for (size_t mi = 0; mi < w->nmargins; mi++)
-        if (w->margins[mi].nlines > maxl)
-            maxl = w->margins[mi].nlines;
-    if (!(w->acc = svy_calloc(maxl, sizeof *w->acc)))
-        return nomem(err);
-    svy_status st;
-    if (w->nmargins && (st = check_margins(w, err)))
-        return st;
-    if (w->resp_idx >= 0 && (st = nonresponse(w, err)))
-        return st;
-    if ((st = rake(w, err)))
-        return st;
-    if (w->trim_on && (st = trim(w, err)))
-        return st;
-    w->rep.max_gap = w->nmargins ? max_gap(w, NULL, NULL) : 0;
-    summarize(w);
-    return SVY_OK;
+    return svy_weight_fit_cells(w, err);
 }
+
+/* ---- second pass --------------------------------------------------------- */
 
 svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
                                   svy_err *err)
 {
-    SVY_FAIL_IF(!w->fitted, err, SVY_E_USAGE, "lookup before fit");
-    unsigned char key[UNIT_KEY_LEN];
+    SVY_FAIL_IF(!w->fitted || !w->fit_ok, err, SVY_E_USAGE, "lookup before a successful fit");
+    unsigned char key[CELL_KEY_LEN];
+    double w0;
     /* row_key only reuses the scratch key buffer and fills the level caches
      * (results of the text alone): no visible state changes. */
-    svy_status st = row_key((svy_weight *)w, row, 0, key, err);
+    svy_status st = row_key((svy_weight *)w, row, 0, key, &w0, err);
     if (st)
         return st;
-    long e = cached_unit(w, key);
+    long e = cached_cell(w, key);
     if (e < 0) {
-        e = intern_find(&w->units_ix, key, UNIT_KEY_LEN);
+        e = wintern_find(&w->cells_ix, key, CELL_KEY_LEN);
         SVY_FAIL_IF(e < 0, err, SVY_E_DATA, "row %lld: the data changed between the two passes", row->index);
         /* The cache is not part of the observable state. */
-        remember_unit((svy_weight *)w, key, e);
+        remember_cell((svy_weight *)w, key, e);
     }
-    *weight = w->units[e].w;
+    *weight = svy_wcell_weight(&w->cells[e], w0);
     if (cell)
         *cell = (size_t)e;
     return SVY_OK;

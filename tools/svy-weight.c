@@ -4,6 +4,7 @@
  * second writes every row back with its weight appended. */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,10 @@ struct svy_weight_opts {
     const char *encoding;
     const char **margins;
     size_t nmargins;
-    int max_iter;
+    int max_iter, max_rounds;
     double tol;
     int quiet;
+    int trim_once;
 };
 
 struct run {
@@ -29,13 +31,19 @@ struct run {
     svy_schema *out_schema;
     svy_value *vals;
     size_t nvals;
-    /* Shortest text of each cell's weight, made once: printing a double is
-     * most of the cost of writing a row otherwise. */
     int text_out;
     int csv_out; /* the output is CSV */
-    char (*text)[SVY_DTOA_MAX];
-    unsigned char *text_len;
+    /* Text of recent weights, direct-mapped by their bits: rows of a cell
+     * with one starting weight share their weight, and printing a double
+     * would otherwise be much of the cost of writing a row. */
+    struct wtext {
+        uint64_t bits;
+        unsigned char len;
+        char text[SVY_DTOA_MAX];
+    } *cache;
 };
+
+#define TEXT_CACHE 1024
 
 static void usage(void)
 {
@@ -50,10 +58,15 @@ static void usage(void)
            "      --respondent COL      1 = respondent, 0 = nonrespondent (weight 0)\n"
            "  -m, --margin FILE         population margin: CSV of variables then 'total';\n"
            "                            one is post-stratification, several are raking\n"
-           "      --max-iter N          raking sweeps (and trimming rounds) allowed (100)\n"
-           "      --tol X               largest relative gap to the margins (1e-10)\n"
+           "      --max-iter N          raking sweeps allowed (%d)\n"
+           "      --tol X               largest relative gap to the margins (%g)\n"
            "      --trim LO,HI          bounds on the weights, absolute or times the\n"
            "                            mean weight: 0.3x,3.5x; either may be empty\n"
+           "      --trim-strict         repeat R's trimWeights() pass until no weight is\n"
+           "                            outside the bounds (R's strict = TRUE; the default)\n"
+           "      --trim-once           one pass per round, R's default strict = FALSE:\n"
+           "                            weights it pushes past a bound stay there\n"
+           "      --max-rounds N        rounds of trimming then raking allowed (%d)\n"
            "      --out COL             name of the new column (weight_final)\n"
            "  -o, --output FILE         write here (atomically) instead of standard output;\n"
            "                            .tsv, .dta, .sav, .zsav by name, anything else CSV\n"
@@ -64,7 +77,7 @@ static void usage(void)
            "  -V, --version             show the version and exit\n"
            "\n"
            "Exit status: 0 ok, 1 data error or no convergence, 2 usage, 3 I/O.\n",
-           svy_tool_name());
+           svy_tool_name(), SVY_WEIGHT_MAX_ITER, SVY_WEIGHT_TOL, SVY_WEIGHT_TRIM_ROUNDS);
 }
 
 static svy_status pass1_schema(void *ctx, const svy_schema *schema, svy_err *err)
@@ -107,9 +120,7 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     r->text_out = fmt == SVY_FMT_CSV || fmt == SVY_FMT_TSV;
     r->csv_out = fmt == SVY_FMT_CSV;
-    size_t ncells = svy_weight_get_report(r->w)->cells;
-    if (r->text_out && (!(r->text = calloc(ncells ? ncells : 1, sizeof *r->text)) ||
-                        !(r->text_len = calloc(ncells ? ncells : 1, 1))))
+    if (r->text_out && !(r->cache = calloc(TEXT_CACHE, sizeof *r->cache)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     /* .dta and .sav headers carry the row count, known from the first pass. */
     svy_writer_set_row_count(r->writer, svy_weight_get_report(r->w)->rows);
@@ -120,8 +131,7 @@ static svy_status pass2_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct run *r = ctx;
     double wt;
-    size_t cell;
-    svy_status st = svy_weight_lookup_cell(r->w, row, &wt, &cell, err);
+    svy_status st = svy_weight_lookup(r->w, row, &wt, err);
     if (st)
         return st;
     /* A CSV writer given the line reads only the values after it (this
@@ -129,9 +139,14 @@ static svy_status pass2_row(void *ctx, const svy_row *row, svy_err *err)
     if (!(row->line && r->csv_out))
         memcpy(r->vals, row->vals, row->nvals * sizeof *row->vals);
     if (r->text_out) {
-        if (!r->text_len[cell])
-            r->text_len[cell] = (unsigned char)svy_dtoa(wt, r->text[cell]);
-        r->vals[row->nvals] = (svy_value){.type = SVY_VAL_STR, .str = r->text[cell], .len = r->text_len[cell]};
+        uint64_t bits;
+        memcpy(&bits, &wt, 8);
+        struct wtext *t = &r->cache[(bits * 0x9e3779b97f4a7c15ull) >> 54];
+        if (!t->len || t->bits != bits) {
+            t->bits = bits;
+            t->len = (unsigned char)svy_dtoa(wt, t->text);
+        }
+        r->vals[row->nvals] = (svy_value){.type = SVY_VAL_STR, .str = t->text, .len = t->len};
     } else {
         r->vals[row->nvals] = (svy_value){.type = SVY_VAL_NUM, .num = wt};
     }
@@ -147,20 +162,40 @@ struct item {
     const char *key, *what;
     double num;
     int is_int;
+    const char *text; /* instead of a number */
 };
 
-static size_t report_items(const svy_weight_report *p, struct item *it)
+static size_t report_items(const svy_weight_report *p, int margins, int trim, struct item *it)
 {
     size_t n = 0;
-#define ITEM(k, w, v, i) it[n++] = (struct item){k, w, (double)(v), i}
+#define ITEM(k, w, v, i) it[n++] = (struct item){k, w, (double)(v), i, NULL}
+#define TEXT(k, w, t) it[n++] = (struct item){k, w, 0, 0, t}
     ITEM("rows", "rows read", p->rows, 1);
     ITEM("respondents", "rows weighted", p->respondents, 1);
     ITEM("nonrespondents", "nonrespondents (weight 0)", p->nonrespondents, 1);
     ITEM("cells", "weighting cells", p->cells, 1);
+    if (margins)
+        TEXT("converged", "raking converged", p->converged ? "yes" : "no");
     ITEM("iterations", "raking iterations", p->iterations, 1);
     ITEM("max_gap", "largest relative margin gap", p->max_gap, 0);
+    if (margins) {
+        TEXT("worst_margin", "margin with the largest gap", p->worst_margin);
+        ITEM("worst_line", "  its line in the margin file", p->worst_line, 1);
+        TEXT("worst_level", "  its level", p->worst_level);
+        ITEM("worst_weighted", "  weighted total", p->worst_weighted, 0);
+        ITEM("worst_total", "  population total", p->worst_total, 0);
+    }
+    if (trim) {
+        TEXT("trim_mode", "trimming",
+             p->trim_strict ? "strict (until none is outside)" : "once (R's strict = FALSE)");
+        ITEM("trim_lo", "lower trimming bound", p->trim_lo, 0);
+        ITEM("trim_hi", "upper trimming bound", p->trim_hi, 0);
+        ITEM("trim_passes", "trimming passes", p->trim_passes, 1);
+    }
     ITEM("trim_rounds", "trimming rounds", p->trim_rounds, 1);
     ITEM("trimmed", "weights trimmed", p->trimmed, 1);
+    if (trim)
+        ITEM("outside", "weights outside the bounds", p->outside, 1);
     ITEM("total", "sum of weights", p->total, 0);
     ITEM("min", "minimum weight", p->min, 0);
     ITEM("median", "median weight", p->median, 0);
@@ -169,12 +204,15 @@ static size_t report_items(const svy_weight_report *p, struct item *it)
     ITEM("cv", "coefficient of variation", p->cv, 0);
     ITEM("deff_kish", "Kish design effect 1 + CV^2", p->deff_kish, 0);
 #undef ITEM
+#undef TEXT
     return n;
 }
 
 static void fmt_num(const struct item *i, char *buf, size_t size, int exact)
 {
-    if (i->is_int)
+    if (i->text)
+        snprintf(buf, size, "%s", i->text);
+    else if (i->is_int)
         snprintf(buf, size, "%lld", (long long)i->num);
     else if (exact) {
         char d[SVY_DTOA_MAX];
@@ -186,9 +224,9 @@ static void fmt_num(const struct item *i, char *buf, size_t size, int exact)
 
 static svy_status write_report(const struct svy_weight_opts *o, const svy_weight_report *p, svy_err *err)
 {
-    struct item it[32];
-    size_t n = report_items(p, it);
-    char buf[64];
+    struct item it[40];
+    size_t n = report_items(p, o->nmargins > 0, o->trim != NULL, it);
+    char buf[300];
     if (!o->report) {
         if (o->quiet)
             return SVY_OK;
@@ -222,7 +260,9 @@ static svy_status write_report(const struct svy_weight_opts *o, const svy_weight
         svy_csv_out_end_row(c);
         for (size_t i = 0; i < n; i++) {
             svy_csv_out_cstr(c, it[i].key);
-            if (it[i].is_int)
+            if (it[i].text)
+                svy_csv_out_cstr(c, it[i].text);
+            else if (it[i].is_int)
                 svy_csv_out_int(c, (long long)it[i].num);
             else
                 svy_csv_out_num(c, it[i].num);
@@ -246,17 +286,38 @@ static double parse_double_opt(const char *s, const char *name)
     return d;
 }
 
+static int parse_count_opt(const char *s, const char *name)
+{
+    double d = parse_double_opt(s, name);
+    if (d < 1 || d > 1e9 || d != floor(d))
+        svy_tool_usage_error("%s '%s' is not a whole number of at least 1", name, s);
+    return (int)d;
+}
+
 int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
-    struct svy_weight_opts o = {.out_col = "weight_final", .max_iter = 100, .tol = 1e-10};
-    enum { OPT_MAX_ITER = 256, OPT_NONRESPONSE, OPT_OUT, OPT_REPORT, OPT_RESPONDENT, OPT_TOL, OPT_TRIM };
+    struct svy_weight_opts o = {.out_col = "weight_final", .max_iter = SVY_WEIGHT_MAX_ITER,
+                                .max_rounds = SVY_WEIGHT_TRIM_ROUNDS, .tol = SVY_WEIGHT_TOL};
+    enum {
+        OPT_MAX_ITER = 256,
+        OPT_MAX_ROUNDS,
+        OPT_NONRESPONSE,
+        OPT_OUT,
+        OPT_REPORT,
+        OPT_RESPONDENT,
+        OPT_TOL,
+        OPT_TRIM,
+        OPT_TRIM_ONCE,
+        OPT_TRIM_STRICT
+    };
     /* Please keep this list sorted. */
     static const struct option longopts[] = {
         {"encoding", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {"margin", required_argument, NULL, 'm'},
         {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+        {"max-rounds", required_argument, NULL, OPT_MAX_ROUNDS},
         {"nonresponse", required_argument, NULL, OPT_NONRESPONSE},
         {"out", required_argument, NULL, OPT_OUT},
         {"output", required_argument, NULL, 'o'},
@@ -266,6 +327,8 @@ int main(int argc, char **argv)
         {"respondent", required_argument, NULL, OPT_RESPONDENT},
         {"tol", required_argument, NULL, OPT_TOL},
         {"trim", required_argument, NULL, OPT_TRIM},
+        {"trim-once", no_argument, NULL, OPT_TRIM_ONCE},
+        {"trim-strict", no_argument, NULL, OPT_TRIM_STRICT},
         {"version", no_argument, NULL, 'V'},
         {"weight", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0},
@@ -284,13 +347,8 @@ int main(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'V': svy_tool_version(); free(o.margins); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'w': o.weight = optarg; break;
-        case OPT_MAX_ITER: {
-            double d = parse_double_opt(optarg, "--max-iter");
-            if (d < 1 || d > 1e9 || d != floor(d))
-                svy_tool_usage_error("--max-iter '%s' is not a whole number of at least 1", optarg);
-            o.max_iter = (int)d;
-            break;
-        }
+        case OPT_MAX_ITER: o.max_iter = parse_count_opt(optarg, "--max-iter"); break;
+        case OPT_MAX_ROUNDS: o.max_rounds = parse_count_opt(optarg, "--max-rounds"); break;
         case OPT_NONRESPONSE: o.nonresponse = optarg; break;
         case OPT_OUT: o.out_col = optarg; break;
         case OPT_REPORT: o.report = optarg; break;
@@ -301,6 +359,8 @@ int main(int argc, char **argv)
                 svy_tool_usage_error("--tol '%s' must be positive", optarg);
             break;
         case OPT_TRIM: o.trim = optarg; break;
+        case OPT_TRIM_ONCE: o.trim_once = 1; break;
+        case OPT_TRIM_STRICT: o.trim_once = 0; break;
         default: svy_tool_usage_error("unknown option");
         }
     }
@@ -336,8 +396,12 @@ int main(int argc, char **argv)
     }
     if (!st)
         st = svy_weight_set_convergence(r.w, o.max_iter, o.tol, &err);
+    if (!st)
+        st = svy_weight_set_trim_rounds(r.w, o.max_rounds, &err);
     if (!st && o.trim)
         st = svy_weight_set_trim_spec(r.w, o.trim, &err);
+    if (!st)
+        svy_weight_set_trim_strict(r.w, !o.trim_once);
     for (size_t i = 0; !st && i < o.nmargins; i++)
         st = svy_weight_load_margin(r.w, o.margins[i], &err);
     if (!st && o.encoding && svy_reader_set_encoding(r.reader, o.encoding) != SVY_OK)
@@ -351,8 +415,17 @@ int main(int argc, char **argv)
         svy_handler h = {pass1_schema, pass1_row};
         st = svy_reader_run(r.reader, &h, &r, &err);
     }
-    if (!st)
+    if (!st) {
         st = svy_weight_fit(r.w, &err);
+        /* Raking that did not converge still has a report: how close it
+         * came and where. */
+        if (st && !svy_weight_get_report(r.w)->converged && svy_weight_get_report(r.w)->worst_margin[0]) {
+            svy_err rerr;
+            svy_err_clear(&rerr);
+            if (write_report(&o, svy_weight_get_report(r.w), &rerr))
+                svy_tool_report(&rerr);
+        }
+    }
     if (!st) {
         svy_handler h = {pass2_schema, pass2_row};
         /* Lines are of use only to a CSV writer (the format is by name). */
@@ -368,8 +441,7 @@ int main(int argc, char **argv)
     svy_writer_free(r.writer);
     svy_schema_free(r.out_schema);
     free(r.vals);
-    free(r.text);
-    free(r.text_len);
+    free(r.cache);
     svy_reader_free(r.reader);
     svy_weight_free(r.w);
     free(cells);

@@ -2,16 +2,21 @@
  *
  * The engine works on weighting cells, never on rows.  A first pass feeds
  * every row to svy_weight_add_row(), which files it under a cell: the levels
- * of every margin variable, the nonresponse cell, respondent or not, and the
- * starting weight.  Rows that agree on all of these are indistinguishable to
- * every step below, so memory grows with the number of distinct cells, not
- * with rows.  svy_weight_fit() then adjusts for nonresponse, post-stratifies
- * or rakes to the margins, and trims; a second pass asks
- * svy_weight_lookup() for each row's final weight.
+ * of every margin variable, the nonresponse class and respondent or not.
+ * Nonresponse adjustment, post-stratification and raking multiply all the
+ * weights of a cell by one factor, so they need only each cell's count and
+ * sum of starting weights: time and memory do not depend on how many
+ * distinct starting weights there are.  Trimming clips single weights; a
+ * cell keeps up to 16 distinct starting weights in memory, and the rows of
+ * a cell with more go to a temporary spool file (12 bytes a row) that
+ * trimming and the median in the report read again.  svy_weight_fit() then
+ * adjusts for nonresponse, post-stratifies or rakes to the margins, and
+ * trims; a second pass asks svy_weight_lookup() for each row's final weight.
  *
  * The steps follow R's survey package: postStratify(), rake() (iterative
- * proportional fitting, one margin after another) and trimWeights(strict =
- * TRUE), and agree with it to rounding.  Unlike rake(), convergence is
+ * proportional fitting, one margin after another) and trimWeights(), strict
+ * (the default here, R's strict = TRUE) or one pass (R's default, strict =
+ * FALSE), and agree with it to rounding.  Unlike rake(), convergence is
  * judged against the targets: the largest relative gap between a weighted
  * margin cell and its population total.
  *
@@ -39,6 +44,12 @@ extern "C" {
 
 typedef struct svy_weight svy_weight;
 
+/* Defaults: raking sweeps allowed, the relative gap to the targets that
+ * counts as converged, and rounds of trimming and raking allowed. */
+#define SVY_WEIGHT_MAX_ITER 10000
+#define SVY_WEIGHT_TOL 1e-10
+#define SVY_WEIGHT_TRIM_ROUNDS 1000
+
 /* What the fit did and what the weights look like.  Weight statistics are
  * over respondents (nonrespondents end with weight 0); cv is the standard
  * deviation over the mean with divisor n, so deff_kish = 1 + cv^2 =
@@ -58,6 +69,18 @@ typedef struct svy_weight_report {
     double deff_kish;
     double trim_lo, trim_hi;  /* bounds in weight units after resolving "x" (mean-relative) */
     long long trimmed;        /* rows whose weight was clipped at a bound in some round */
+    /* Fields added in 0.3 (the struct is only ever read through a pointer). */
+    int converged;            /* raking met the tolerance (1 also without margins) */
+    int trim_strict;          /* trimming passes repeated until no weight is outside */
+    int trim_passes;          /* clip-and-redistribute passes, summed over rounds */
+    long long outside;        /* rows still outside the trimming bounds at the end */
+    long long spooled;        /* rows whose starting weight went to the spool */
+    /* The margin line furthest from its total at the end (empty without
+     * margins): the margin's name, its line and levels, weighted and total. */
+    char worst_margin[256];
+    char worst_level[256];
+    long long worst_line;
+    double worst_weighted, worst_total;
 } svy_weight_report;
 
 SVY_API svy_weight *svy_weight_new(void);
@@ -76,8 +99,19 @@ SVY_API svy_status svy_weight_set_start(svy_weight *w, const char *col, int is_p
 SVY_API svy_status svy_weight_set_nonresponse(svy_weight *w, const char *const *cells, size_t ncells,
                                               const char *respondent, svy_err *err);
 /* Raking stops when every margin cell is within tol (relative) of its
- * total; more than max_iter sweeps is an error.  Defaults 1e-10 and 100. */
+ * total; more than max_iter sweeps is an error.  Defaults SVY_WEIGHT_TOL
+ * and SVY_WEIGHT_MAX_ITER. */
 SVY_API svy_status svy_weight_set_convergence(svy_weight *w, int max_iter, double tol, svy_err *err);
+/* Rounds of trimming then raking allowed before bounds and margins that
+ * cannot both hold are an error (default SVY_WEIGHT_TRIM_ROUNDS). */
+SVY_API svy_status svy_weight_set_trim_rounds(svy_weight *w, int rounds, svy_err *err);
+/* strict (the default): each trimming step repeats R's clip-and-redistribute
+ * pass until no weight is outside the bounds (to the tolerance), as
+ * trimWeights(strict = TRUE).  Not strict: one pass, as trimWeights()'s
+ * default strict = FALSE, which can leave weights that the redistribution
+ * pushed past a bound; with margins, rounds of one pass then raking go on
+ * until the raked weights are within the bounds. */
+SVY_API void svy_weight_set_trim_strict(svy_weight *w, int strict);
 /* Bounds on the final weights.  A bound with rel set is a multiple of the
  * mean weight.  Use -INFINITY / INFINITY for no bound. */
 SVY_API svy_status svy_weight_set_trim(svy_weight *w, double lo, int lo_rel, double hi, int hi_rel,
@@ -109,12 +143,14 @@ SVY_API svy_status svy_weight_fit(svy_weight *w, svy_err *err);
 
 /* Second pass: the final weight of a row of the same data (same schema). */
 SVY_API svy_status svy_weight_lookup(const svy_weight *w, const svy_row *row, double *weight, svy_err *err);
-/* The same, and the row's weighting cell, 0 .. report.cells - 1: rows of a
- * cell share their weight, so callers can format it once per cell. */
+/* The same, and the row's weighting cell, 0 .. report.cells - 1.  Rows of
+ * a cell share its factors, not their weight, unless they share their
+ * starting weight. */
 SVY_API svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
                                           svy_err *err);
 
-/* Valid after a successful svy_weight_fit(). */
+/* Valid after a successful svy_weight_fit(), and after one that failed
+ * because raking did not converge (converged 0, worst_* say where). */
 SVY_API const svy_weight_report *svy_weight_get_report(const svy_weight *w);
 
 #ifdef __cplusplus
