@@ -108,5 +108,55 @@ rkr <- rake(dr, list(~sch.wide, ~stype + awards), list(pop_sch, pop_stype_awards
 wfull <- numeric(nrow(nr)); wfull[nr$resp == 1] <- weights(rkr)
 wref(nr$snum, wfull, file.path(ref, "weight-nonresponse-rake.csv"))
 
+# 7. Trimming with R's default, strict = FALSE: one clip-and-redistribute
+# pass, which leaves the middle stratum's weights above the upper bound (32).
+tro <- trimWeights(dstrat, lower = 20, upper = 32)
+stopifnot(any(weights(tro) > 32))
+wref(apistrat$snum, weights(tro), file.path(ref, "weight-trim-once.csv"))
+
+# 8. Raking and one-pass trimming alternated until the raked weights are
+# within the bounds: svy-weight --trim-once with margins.
+rake_trim_once <- function(d, sm, pm, lo, hi, tol = 1e-10, maxit = 1000) {
+  d <- rake(d, sm, pm, control = ctl)
+  m <- mean(weights(d)); lo <- lo * m; hi <- hi * m
+  for (round in 0:maxit) {
+    if (within(weights(d), lo, hi, tol)) return(d)
+    d <- trimWeights(d, upper = hi, lower = lo)
+    d <- rake(d, sm, pm, control = ctl)
+  }
+  stop("raking and trimming did not settle")
+}
+rto <- rake_trim_once(dstrat, margins3, pops3, 0.4, 1.7)
+stopifnot(gap(rto, margins3, pops3) < 1e-11)
+wref(apistrat$snum, weights(rto), file.path(ref, "weight-rake-trim-once.csv"))
+
+# 9. Starting weights that differ on nearly every row (as weights after a
+# nonresponse adjustment do): more distinct values per cell than svy-weight
+# keeps in memory, so its trimming reads the rows back from its spool.
+ds <- apistrat
+ds$wd <- ds$pw * exp((ds$api00 - 650) / 300)
+wcsv(ds, file.path(dat, "weight-apistrat-distinct.csv"))
+dd <- svydesign(ids = ~1, strata = ~stype, weights = ~wd, fpc = ~fpc, data = ds)
+wref(ds$snum, weights(trim_loop(dd, 20, 45, 1e-10)), file.path(ref, "weight-distinct-trim.csv"))
+wref(ds$snum, weights(trimWeights(dd, lower = 20, upper = 45)), file.path(ref, "weight-distinct-trim-once.csv"))
+wref(ds$snum, weights(rake_trim(dd, margins3, pops3, 0.4, 2)), file.path(ref, "weight-distinct-rake-trim.csv"))
+wref(ds$snum, weights(rake_trim_once(dd, margins3, pops3, 0.4, 2)),
+     file.path(ref, "weight-distinct-rake-trim-once.csv"))
+
+# 10. A three-margin rake of the cluster sample that needs 101 sweeps at a
+# tolerance of 1e-10 against the targets (R's defaults, maxit = 10 and
+# epsilon = 1, stop far earlier with a warning).
+pop_awards <- margin("awards", "awards.csv")
+pop_comp <- margin("comp.imp", "comp.imp.csv")
+m10 <- list(~awards, ~comp.imp, ~stype + sch.wide)
+p10 <- list(pop_awards, pop_comp, pop_stype_sch)
+rk10 <- rake(dclus, m10, p10, control = ctl)
+stopifnot(gap(rk10, m10, p10) < 1e-11)
+wref(apiclus1$snum, weights(rk10), file.path(ref, "weight-rake-clus1-three.csv"))
+options(warn = 1)
+r_default <- withCallingHandlers(rake(dclus, m10, p10),
+  warning = function(w) { cat("R's default control:", conditionMessage(w)); invokeRestart("muffleWarning") })
+options(warn = 2)
+
 cat("iterations of the three-margin rake and weight ranges written\n")
 print(summary(weights(rk))); print(summary(weights(rt))); print(summary(weights(tr)))

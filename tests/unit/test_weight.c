@@ -530,3 +530,122 @@ Test(weight, probability_start_and_bad_weights)
     svy_weight_free(w);
     svy_test_table_free(&d);
 }
+
+/* ---- starting weights that differ on every row ----------------------------- */
+
+/* n rows in cells a and b, the starting weight of row i being i + 1: more
+ * distinct weights per cell than are kept in memory, so they are spooled. */
+static table distinct_rows(size_t n)
+{
+    table t = {.ncol = 3, .nrow = n};
+    t.head = calloc(3, sizeof *t.head);
+    t.cell = calloc(n, sizeof *t.cell);
+    cr_assert(t.head && t.cell, "out of memory");
+    t.head[0] = svy_test_strdup("g");
+    t.head[1] = svy_test_strdup("h");
+    t.head[2] = svy_test_strdup("wt");
+    for (size_t r = 0; r < n; r++) {
+        char buf[32];
+        t.cell[r] = calloc(3, sizeof **t.cell);
+        cr_assert(t.cell[r], "out of memory");
+        t.cell[r][0] = svy_test_strdup(r % 2 ? "b" : "a");
+        t.cell[r][1] = svy_test_strdup("x");
+        snprintf(buf, sizeof buf, "%zu", r + 1);
+        t.cell[r][2] = svy_test_strdup(buf);
+    }
+    return t;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+Test(weight, spooled_weights_give_exact_statistics)
+{
+    size_t n = 1001;
+    table d = distinct_rows(n);
+    svy_weight *w = svy_weight_new();
+    svy_err err;
+    svy_weight_set_start(w, "wt", 0, &err);
+    const char *lev[] = {"a", "b"};
+    double tot[] = {1e6, 3e6};
+    margin1(w, "g.csv", "g", lev, tot, 2);
+    double *got = calloc(n, sizeof *got);
+    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "%s", err.msg);
+    const svy_weight_report *r = svy_weight_get_report(w);
+    cr_assert_eq(r->cells, 2, "two cells whatever the weights, got %zu", r->cells);
+    cr_assert_eq(r->spooled, (long long)n, "every row spooled, got %lld", r->spooled);
+    /* Each cell's factor: a holds 1, 3, ..., 1001 (sum 251001), b 2..1000 (250500). */
+    for (size_t i = 0; i < n; i++) {
+        double want = (double)(i + 1) * (i % 2 ? 3e6 / 250500.0 : 1e6 / 251001.0);
+        cr_assert(fabs(got[i] - want) <= 1e-13 * want, "row %zu: %.17g, want %.17g", i + 1, got[i], want);
+    }
+    double *s = malloc(n * sizeof *s);
+    memcpy(s, got, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    cr_assert_eq(r->median, s[n / 2], "median %.17g, sorted %.17g", r->median, s[n / 2]);
+    cr_assert_eq(r->min, s[0]);
+    cr_assert_eq(r->max, s[n - 1]);
+    cr_assert(fabs(r->total - 4e6) < 1e-6, "total %.17g", r->total);
+    free(s);
+    free(got);
+    svy_weight_free(w);
+    svy_test_table_free(&d);
+}
+
+Test(weight, same_margin_twice_is_refused)
+{
+    svy_weight *w = svy_weight_new();
+    svy_err err;
+    const char *ab[] = {"a", "b"}, *ba[] = {"b", "a"}, *ac[] = {"a", "c"};
+    cr_assert_eq(svy_weight_add_margin(w, "ab.csv", ab, 2, NULL, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(svy_weight_add_margin(w, "ac.csv", ac, 2, NULL, &err), SVY_OK, "another crossing: %s", err.msg);
+    cr_assert_eq(svy_weight_add_margin(w, "a.csv", ab, 1, NULL, &err), SVY_OK, "a nested margin: %s", err.msg);
+    cr_assert_eq(svy_weight_add_margin(w, "ba.csv", ba, 2, NULL, &err), SVY_E_USAGE, "the same in another order");
+    cr_assert(strstr(err.msg, "b x a is given twice (here and in ab.csv)"), "got %s", err.msg);
+    cr_assert_eq(svy_weight_add_margin(w, "a2.csv", ab, 1, NULL, &err), SVY_E_USAGE, "a one-variable margin twice");
+    cr_assert_eq(svy_weight_margin_count(w), 3);
+    svy_weight_free(w);
+}
+
+Test(weight, not_converging_reports_where)
+{
+    const char *const rows[] = {"a,x,1", "a,y,1", "b,x,1", "b,y,0.001"};
+    table d = mini(rows, 4);
+    svy_weight *w = svy_weight_new();
+    svy_err err;
+    svy_weight_set_start(w, "wt", 0, &err);
+    cr_assert_eq(svy_weight_set_convergence(w, 3, 1e-10, &err), SVY_OK);
+    const char *gl[] = {"a", "b"}, *hl[] = {"x", "y"};
+    double gt[] = {50, 50}, ht[] = {20, 80};
+    margin1(w, "g.csv", "g", gl, gt, 2);
+    margin1(w, "h.csv", "h", hl, ht, 2);
+    cr_assert_eq(run(w, &d, NULL, &err), SVY_E_DATA);
+    const svy_weight_report *r = svy_weight_get_report(w);
+    cr_assert_eq(r->converged, 0);
+    cr_assert_eq(r->iterations, 3);
+    cr_assert(r->max_gap > 1e-10, "gap %g", r->max_gap);
+    cr_assert(*r->worst_margin && *r->worst_level, "the worst margin line is named");
+    double g = fabs(r->worst_weighted - r->worst_total) / r->worst_total;
+    cr_assert(fabs(g - r->max_gap) <= 1e-12, "the worst line's gap %g is the largest gap %g", g, r->max_gap);
+    double x;
+    svy_value v[3] = {{.type = SVY_VAL_STR, .str = "a", .len = 1}, {.type = SVY_VAL_STR, .str = "x", .len = 1},
+                      {.type = SVY_VAL_STR, .str = "1", .len = 1}};
+    svy_row row = {.index = 1, .nvals = 3, .vals = v};
+    cr_assert_eq(svy_weight_lookup(w, &row, &x, &err), SVY_E_USAGE, "no weights from a failed fit");
+    svy_weight_free(w);
+    svy_test_table_free(&d);
+
+    /* The same at the default limit converges. */
+    d = mini(rows, 4);
+    w = svy_weight_new();
+    svy_weight_set_start(w, "wt", 0, &err);
+    margin1(w, "g.csv", "g", gl, gt, 2);
+    margin1(w, "h.csv", "h", hl, ht, 2);
+    cr_assert_eq(run(w, &d, NULL, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(svy_weight_get_report(w)->converged, 1);
+    svy_weight_free(w);
+    svy_test_table_free(&d);
+}
