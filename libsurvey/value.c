@@ -107,6 +107,125 @@ static size_t utoa_rev(uint64_t u, char *buf)
     return n;
 }
 
+/* %.15g, %.16g or %.17g, the first that reads back, in exact integer
+ * arithmetic for |d| in [1e-4, 1e15) that is not an integer: d = m 2^e with
+ * -66 <= e < 0, so d 10^s (s <= 21) is the 128-bit integer m 10^s shifted
+ * right by -e, rounded half to even as printf rounds, and whether the P
+ * digits read back is whether they lie within half a unit of the last
+ * place of d (a quarter below a power of two), as strtod decides.  The
+ * text is the one printf gives, fixed notation with trailing zeros
+ * dropped; 0 when d is outside the range or would print with an exponent. */
+#ifdef __SIZEOF_INT128__
+__extension__ typedef unsigned __int128 u128;
+
+static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+                                       100000000000ull, 1000000000000ull, 10000000000000ull,
+                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                       100000000000000000ull, 1000000000000000000ull,
+                                       10000000000000000000ull};
+
+static inline u128 p10x(int i)
+{
+    return i < 20 ? (u128)pow10_u64[i] : (u128)pow10_u64[19] * pow10_u64[i - 19];
+}
+
+static size_t dtoa_exact(double d, char *buf)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, 8);
+    int neg = (int)(bits >> 63);
+    int be = (int)((bits >> 52) & 0x7ff);
+    if (be == 0 || be == 0x7ff)
+        return 0;
+    uint64_t m = (bits & ((1ull << 52) - 1)) | (1ull << 52);
+    int sh = 1075 - be; /* d = m / 2^sh */
+    double a = fabs(d);
+    if (!(a >= 1e-4 && a < 1e15) || sh <= 0 || sh > 66)
+        return 0;
+    static const u128 one = 1;
+    /* Decimal exponent x: 10^x <= a < 10^(x+1), i.e. m 10^(16-x) in
+     * [10^16 2^sh, 10^17 2^sh); from the binary exponent, then exactly. */
+    int x = ((be - 1023) * 78913) >> 18;
+    for (int k = 0; k < 4; k++) {
+        if (16 - x < 0 || 16 - x > 21)
+            return 0;
+        u128 t = (u128)m * p10x(16 - x);
+        if (t < (p10x(16) << sh))
+            x--;
+        else if (t >= (p10x(17) << sh))
+            x++;
+        else
+            break;
+    }
+    if (16 - x < 0 || 16 - x > 21)
+        return 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        int sc = prec - 1 - x;
+        if (sc < 0 || sc > 21)
+            return 0;
+        u128 t = (u128)m * p10x(sc);
+        u128 q = t >> sh, r = t - (q << sh), half = one << (sh - 1);
+        if (r > half || (r == half && (q & 1)))
+            q++;
+        int xe = x;
+        if (q == p10x(prec)) { /* 9.99.. rounded up to 10.0.. */
+            q = p10x(prec - 1);
+            xe++;
+            sc--;
+            if (sc < 0)
+                return 0;
+        }
+        if (xe < -4 || xe >= prec)
+            return 0; /* printf would use an exponent */
+        if (prec < 17) {
+            /* q / 10^sc reads back as d: |q 2^sh - m 10^sc| < 10^sc / 2, or
+             * < 10^sc / 4 below d when m is a power of two; a tie goes to the
+             * even mantissa. */
+            u128 qa = q << sh, ta = (u128)m * p10x(sc);
+            u128 diff = qa > ta ? qa - ta : ta - qa;
+            int below = qa < ta && m == (1ull << 52);
+            u128 scaled = below ? diff * 4 : diff * 2;
+            if (!(scaled < p10x(sc) || (scaled == p10x(sc) && !(m & 1))))
+                continue;
+        }
+        char dig[24];
+        size_t nd = utoa_rev((uint64_t)q, dig), n = 0;
+        while (nd > 1 && dig[nd - 1] == '0' && (long)nd > (long)xe + 1)
+            nd--;
+        if (neg)
+            buf[n++] = '-';
+        if (xe >= 0) {
+            size_t ip = (size_t)xe + 1;
+            for (size_t i = 0; i < ip; i++)
+                buf[n++] = i < nd ? dig[i] : '0';
+            if (nd > ip) {
+                buf[n++] = '.';
+                for (size_t i = ip; i < nd; i++)
+                    buf[n++] = dig[i];
+            }
+        } else {
+            buf[n++] = '0';
+            buf[n++] = '.';
+            for (int i = 0; i < -xe - 1; i++)
+                buf[n++] = '0';
+            for (size_t i = 0; i < nd; i++)
+                buf[n++] = dig[i];
+        }
+        buf[n] = '\0';
+        return n;
+    }
+    return 0;
+}
+#else
+static size_t dtoa_exact(double d, char *buf)
+{
+    (void)d;
+    (void)buf;
+    return 0;
+}
+#endif
+
 size_t svy_dtoa(double d, char *buf)
 {
     if (isnan(d))
@@ -133,6 +252,9 @@ size_t svy_dtoa(double d, char *buf)
      * division rounds correctly, as strtod does, and the text reads back; it
      * is also what %.15g prints, because |d| lies within a fraction of a
      * 15th-digit unit of m / 10^k. */
+    size_t quick = dtoa_exact(d, buf);
+    if (quick)
+        return quick;
     double a = fabs(d);
     if (a >= 1e-4 && a < 1e15) {
         for (int k = 1; k <= 15; k++) {

@@ -120,6 +120,42 @@ Test(value, dtoa_fast_path_matches_printf)
     }
 }
 
+/* The exact integer path for values of 16 and 17 digits (raked weights):
+ * random bit patterns over the whole range it takes, its edges (1e-4,
+ * 1e15, powers of two and of ten, neighbours of each) and products like
+ * raking's, against printf digit for digit. */
+Test(value, dtoa_exact_path_matches_printf)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ULL;
+    char a[SVY_DTOA_MAX], b[SVY_DTOA_MAX];
+    for (long i = 0; i < 1500000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double d;
+        switch (i % 5) {
+        case 0: { /* any bits with an exponent from 2^-15 to 2^51 */
+            uint64_t bits = (s & ((1ULL << 52) - 1)) | (uint64_t)(1023 - 15 + (s >> 52) % 67) << 52;
+            memcpy(&d, &bits, 8);
+            break;
+        }
+        case 1: d = ldexp(1.0, (int)(s % 64) - 14); break;
+        case 2: d = pow(10, (double)((int)(s % 20) - 4)); break;
+        case 3: d = (double)(s % 100000 + 1) / 7.0 * 1.0000001; break;
+        default: d = 0.0001 * (double)(s % 1000000007) * 1.2345678901234567; break;
+        }
+        if (i % 3 == 1)
+            d = nextafter(d, (s & 2) ? INFINITY : 0);
+        if (s & 1024)
+            d = -d;
+        if (d == floor(d) || !isfinite(d))
+            continue;
+        dtoa_by_printf(d, a);
+        svy_dtoa(d, b);
+        cr_assert_str_eq(b, a, "%.17g (bits %llx): %s, printf %s", d, (unsigned long long)i, b, a);
+    }
+}
+
 /* The per-row callers' inline parser must give what svy_parse_number gives,
  * bit for bit, and leave everything it does not take to it. */
 Test(value, inline_number_parser_agrees_with_parse_number)
