@@ -31,7 +31,16 @@ typedef struct wexit {
     uint32_t g;
 } wexit;
 
+/* Spooled cells: the largest and smallest distinct free starting weights
+ * (with their counts) that the last read of the spool found, so that the
+ * next passes find the rows crossing a bound without reading it again:
+ * every free row at or beyond the last entry is in the list. */
+#define EDGE_KEEP 32
+
 struct wtrim {
+    wval *etop, *ebot; /* descending, ascending */
+    uint32_t netop, nebot;
+    long long ctop, cbot; /* rows they hold */
     long long nfree;
     long double sfree;     /* sum of the free rows' starting weights */
     double lo_cut, hi_cut; /* the free rows' smallest and largest w0 */
@@ -49,6 +58,8 @@ void svy_wtrim_free(struct wtrim *t)
     free(t->g);
     free(t->top);
     free(t->bot);
+    free(t->etop);
+    free(t->ebot);
     free(t);
 }
 
@@ -135,6 +146,90 @@ static void find_kept(const wcell *c, double lo, double hi, tfind *f)
     f->is = t->sfree - f->ts - f->bs;
 }
 
+/* Keep x in an edge list of at most EDGE_KEEP distinct values: the
+ * largest (desc) or the smallest. */
+static void edge_put(wval *e, uint32_t *n, double x, int desc)
+{
+    uint32_t k = *n;
+    if (k == EDGE_KEEP && (desc ? x < e[k - 1].w0 : x > e[k - 1].w0))
+        return;
+    uint32_t lo = 0, hi = k;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (desc ? e[mid].w0 > x : e[mid].w0 < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < k && e[lo].w0 == x) {
+        e[lo].n++;
+        return;
+    }
+    if (k == EDGE_KEEP)
+        k--; /* the last one goes */
+    memmove(e + lo + 1, e + lo, (k - lo) * sizeof *e);
+    e[lo] = (wval){x, 1};
+    *n = k + 1;
+}
+
+/* Spooled cells: the crossing rows from the edge lists, when they hold
+ * them all; 0 when the spool must be read. */
+static int find_edges(const wcell *c, double lo, double hi, tfind *f)
+{
+    const struct wtrim *t = c->trim;
+    if (!t->etop || !t->ebot)
+        return 0;
+    uint32_t i = 0, j = 0;
+    while (i < t->netop && free_weight(c, t->etop[i].w0) > hi) {
+        f->tn += t->etop[i].n;
+        f->ts += (long double)t->etop[i].w0 * t->etop[i].n;
+        f->tat = t->etop[i].w0;
+        i++;
+    }
+    if (i == t->netop && t->ctop < t->nfree)
+        return 0;
+    while (j < t->nebot && free_weight(c, t->ebot[j].w0) < lo) {
+        f->bn += t->ebot[j].n;
+        f->bs += (long double)t->ebot[j].w0 * t->ebot[j].n;
+        f->bat = t->ebot[j].w0;
+        j++;
+    }
+    if (j == t->nebot && t->cbot < t->nfree)
+        return 0;
+    f->in = t->nfree - f->tn - f->bn;
+    f->is = t->sfree - f->ts - f->bs;
+    if (f->in) {
+        f->imax = i < t->netop ? t->etop[i].w0 : NAN;
+        f->imin = j < t->nebot ? t->ebot[j].w0 : NAN;
+        if (isnan(f->imax) || isnan(f->imin))
+            return 0; /* not reached: a list that holds every free row holds the rest */
+    }
+    return 1;
+}
+
+/* After a pass: the edge lists lose the rows that left the free range. */
+static void edge_trim(struct wtrim *t)
+{
+    if (!t->etop)
+        return;
+    wval *lists[2] = {t->etop, t->ebot};
+    uint32_t *ns[2] = {&t->netop, &t->nebot};
+    long long *cs[2] = {&t->ctop, &t->cbot};
+    for (int s = 0; s < 2; s++) {
+        uint32_t m = 0;
+        long long cnt = 0;
+        for (uint32_t i = 0; i < *ns[s]; i++) {
+            wval v = lists[s][i];
+            if (!t->nfree || v.w0 > t->hi_cut || v.w0 < t->lo_cut)
+                continue;
+            lists[s][m++] = v;
+            cnt += v.n;
+        }
+        *ns[s] = m;
+        *cs[s] = cnt;
+    }
+}
+
 typedef struct scan_ctx {
     const wcell *cells;
     tfind *find; /* per cell; scan set where the spool must be read */
@@ -166,6 +261,8 @@ static int scan_block(void *ctx, const uint32_t *cell, const double *w0, size_t 
             f->is += x;
             f->imin = fmin(f->imin, x);
             f->imax = fmax(f->imax, x);
+            edge_put(c->trim->etop, &c->trim->netop, x, 1);
+            edge_put(c->trim->ebot, &c->trim->nebot, x, 0);
         }
     }
     return 0;
@@ -251,15 +348,36 @@ static svy_status find_all(svy_weight *w, tfind *find, double lo, double hi, int
             continue;
         }
         *any = 1;
-        if (c->spooled)
-            f->scan = need_scan = 1;
-        else
+        if (!c->spooled) {
             find_kept(c, lo, hi, f);
+            continue;
+        }
+        if (find_edges(c, lo, hi, f))
+            continue;
+        /* Read the spool for this cell, and fill its edge lists anew. */
+        *f = (tfind){.tat = INFINITY, .bat = -INFINITY, .imin = INFINITY, .imax = -INFINITY, .scan = 1};
+        struct wtrim *tw = w->cells[ci].trim;
+        if (!tw->etop && (!(tw->etop = svy_calloc(EDGE_KEEP, sizeof *tw->etop)) ||
+                          !(tw->ebot = svy_calloc(EDGE_KEEP, sizeof *tw->ebot))))
+            return svy_weight_nomem(err);
+        tw->netop = tw->nebot = 0;
+        need_scan = 1;
     }
     if (!need_scan)
         return SVY_OK;
     scan_ctx s = {w->cells, find, lo, hi};
-    return svy_wcell_spool_scan(w, scan_block, &s, err);
+    svy_status st = svy_wcell_spool_scan(w, scan_block, &s, err);
+    for (size_t k = 0; !st && k < w->nresp; k++) {
+        struct wtrim *tw = w->cells[w->resp[k]].trim;
+        if (!find[w->resp[k]].scan)
+            continue;
+        tw->ctop = tw->cbot = 0;
+        for (uint32_t i = 0; i < tw->netop; i++)
+            tw->ctop += tw->etop[i].n;
+        for (uint32_t i = 0; i < tw->nebot; i++)
+            tw->cbot += tw->ebot[i].n;
+    }
+    return st;
 }
 
 /* One clip-and-redistribute pass over all respondents, R's trimWeights()
@@ -314,6 +432,7 @@ static svy_status trim_pass(svy_weight *w, tfind *find, double lo, double hi, sv
                 t->lo_cut = f->imin;
                 t->hi_cut = f->imax;
             }
+            edge_trim(t);
             if (!c->spooled) {
                 while (t->hi_i > t->lo_i && c->vals[t->hi_i - 1].w0 > t->hi_cut)
                     t->hi_i--;
