@@ -125,6 +125,30 @@ static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 1
                                        100000000000000000ull, 1000000000000000000ull,
                                        10000000000000000000ull};
 
+/* The digits of u, two at a time. */
+static size_t digits2(uint64_t u, char *buf)
+{
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                   "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
+    char tmp[24];
+    size_t n = sizeof tmp;
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        n -= 2;
+        memcpy(tmp + n, pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        n -= 2;
+        memcpy(tmp + n, pairs + 2 * u, 2);
+    } else {
+        tmp[--n] = (char)('0' + u);
+    }
+    memcpy(buf, tmp + n, sizeof tmp - n);
+    return sizeof tmp - n;
+}
+
 static inline u128 p10x(int i)
 {
     return i < 20 ? (u128)pow10_u64[i] : (u128)pow10_u64[19] * pow10_u64[i - 19];
@@ -190,7 +214,7 @@ static size_t dtoa_exact(double d, char *buf)
                 continue;
         }
         char dig[24];
-        size_t nd = utoa_rev((uint64_t)q, dig), n = 0;
+        size_t nd = digits2((uint64_t)q, dig), n = 0;
         while (nd > 1 && dig[nd - 1] == '0' && (long)nd > (long)xe + 1)
             nd--;
         if (neg)
