@@ -39,15 +39,15 @@ best() { # best CPU of RUNS
   b=""; for i in $(seq "$RUNS"); do r=$(measure "$@"); if [ -z "$b" ] || awk -v a="$(echo $r | cut -d' ' -f2)" -v c="$(echo $b | cut -d' ' -f2)" 'BEGIN{exit !(a<c)}'; then b=$r; fi; done; echo "$b"
 }
 
-# "wall cpu" instructions aside, the table: one line per size.
 run_kind() { # kind
-  if [ "$1" = real ]; then
+  kind=$1
+  if [ "$kind" = real ]; then
     margins="-m $work/real/province.csv -m $work/real/gender_category.csv"; mdir=$work/real; rarg=real; gen="real"
   else
     margins="-m $work/region.csv -m $work/gender_age.csv -m $work/urban.csv"; mdir=$work; rarg=""; gen=""
   fi
   echo
-  echo "Data: $1"
+  echo "Data: $kind"
   echo
   # Two ways to write the output: '> FILE' as R's fwrite does (into the page
   # cache), and '-o FILE', which also waits for the disk (fsync before the
@@ -55,7 +55,7 @@ run_kind() { # kind
   echo "| rows | svy-weight > file: wall s | CPU s | MB | -o file: wall s | CPU s | R wall s | CPU s | MB | R/svy CPU | max rel diff |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for n in $SIZES; do
-    f="$work/w-$1-$n.csv"
+    f="$work/w-$kind-$n.csv"
     # shellcheck disable=SC2086
     [ -s "$f" ] || "$work/gen-weight" $gen "$n" > "$f"
     # shellcheck disable=SC2086
