@@ -141,10 +141,17 @@ static svy_status pass2_row(void *ctx, const svy_row *row, svy_err *err)
     if (r->text_out) {
         uint64_t bits;
         memcpy(&bits, &wt, 8);
-        struct wtext *t = &r->cache[(bits * 0x9e3779b97f4a7c15ull) >> 54];
-        if (!t->len || t->bits != bits) {
-            t->bits = bits;
-            t->len = (unsigned char)svy_dtoa(wt, t->text);
+        /* Two ways: a pair of slots, the newer text first. */
+        struct wtext *t = &r->cache[((bits * 0x9e3779b97f4a7c15ull) >> 55) * 2];
+        if (!(t[0].len && t[0].bits == bits)) {
+            struct wtext x = t[1];
+            t[1] = t[0];
+            if (x.len && x.bits == bits) {
+                t[0] = x;
+            } else {
+                t[0].bits = bits;
+                t[0].len = (unsigned char)svy_dtoa(wt, t[0].text);
+            }
         }
         r->vals[row->nvals] = (svy_value){.type = SVY_VAL_STR, .str = t->text, .len = t->len};
     } else {
