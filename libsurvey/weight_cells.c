@@ -134,6 +134,9 @@ svy_status svy_wcell_add(svy_weight *w, size_t cell, double w0, svy_err *err)
         c->min0 = w0;
     if (w0 > c->max0)
         c->max0 = w0;
+    /* Nonrespondents end with weight 0: only their sum counts. */
+    if (!c->resp)
+        return SVY_OK;
     if (c->spooled)
         return spool_put(w, (uint32_t)cell, w0, err);
     /* Sorted distinct values: a binary search, though most cells hold one. */
@@ -150,11 +153,9 @@ svy_status svy_wcell_add(svy_weight *w, size_t cell, double w0, svy_err *err)
         return SVY_OK;
     }
     if (c->nvals == WCELL_KEEP) {
-        c->n--; /* counted again as the spill replays the row */
         svy_status st = spill(w, cell, err);
         if (st)
             return st;
-        c->n++;
         return spool_put(w, (uint32_t)cell, w0, err);
     }
     /* Capacity: the next power of two, so that growth is by doubling. */

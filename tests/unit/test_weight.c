@@ -649,3 +649,31 @@ Test(weight, not_converging_reports_where)
     svy_weight_free(w);
     svy_test_table_free(&d);
 }
+
+Test(weight, spooled_nonrespondents_stay_out_of_the_statistics)
+{
+    /* Every third row a nonrespondent, in cells with many distinct weights. */
+    size_t n = 300;
+    table d = distinct_rows(n);
+    for (size_t r = 0; r < n; r++) {
+        free(d.cell[r][1]);
+        d.cell[r][1] = svy_test_strdup(r % 3 == 2 ? "0" : "1");
+    }
+    svy_weight *w = svy_weight_new();
+    svy_err err;
+    svy_weight_set_start(w, "wt", 0, &err);
+    const char *cells[] = {"g"};
+    cr_assert_eq(svy_weight_set_nonresponse(w, cells, 1, "h", &err), SVY_OK);
+    double *got = calloc(n, sizeof *got);
+    cr_assert_eq(run(w, &d, got, &err), SVY_OK, "%s", err.msg);
+    const svy_weight_report *r = svy_weight_get_report(w);
+    cr_assert_eq(r->respondents, 200, "got %lld", r->respondents);
+    cr_assert_eq(r->nonrespondents, 100, "got %lld", r->nonrespondents);
+    cr_assert(r->min > 1, "the smallest respondent weight, not a nonrespondent's 0: %g", r->min);
+    cr_assert(fabs(r->total - 45150) < 1e-8, "the classes keep the design total, got %.17g", r->total);
+    for (size_t i = 0; i < n; i++)
+        cr_assert(i % 3 == 2 ? got[i] == 0 : got[i] > 0, "row %zu: %g", i + 1, got[i]);
+    free(got);
+    svy_weight_free(w);
+    svy_test_table_free(&d);
+}
