@@ -1,6 +1,7 @@
 /* svy-weight's inputs: the margin reader (svy_weight_load_margin, any file
  * the reader takes), the trimming spec parser, and the raking/trimming they
- * drive.  Input: a first line with the trim spec ("0.3x,3.5x"), then parts
+ * drive.  Input: a first line with the trim spec ("0.3x,3.5x"; "!0.3x,3.5x"
+ * for one pass per round, R's strict = FALSE), then parts
  * split by lines "%%": margin file 1, margin file 2, the data (CSV whose
  * column "w" is the starting weight when present).  Checks: every row of a
  * successful fit gets a finite weight >= 0, and the report adds up. */
@@ -79,7 +80,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     k.w = svy_weight_new();
     svy_err err;
     svy_err_clear(&err);
-    svy_status st = spec[0] ? svy_weight_set_trim_spec(k.w, spec, &err) : SVY_OK;
+    /* A spec starting with '!' trims in one pass (R's strict = FALSE). */
+    const char *sp = spec;
+    if (*sp == '!') {
+        svy_weight_set_trim_strict(k.w, 0);
+        sp++;
+    }
+    svy_status st = sp[0] ? svy_weight_set_trim_spec(k.w, sp, &err) : SVY_OK;
     if (!st && memmem(part[2], plen[2] < 64 ? plen[2] : 64, "w", 1))
         st = svy_weight_set_start(k.w, "w", 0, &err);
     if (st == SVY_E_USAGE)
