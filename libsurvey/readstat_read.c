@@ -13,6 +13,7 @@
  * than the readstat command.
  */
 #include "reader_private.h"
+#include "encoding_private.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -173,6 +174,8 @@ typedef struct rs_ctx {
 
     int dta_version;       /* .dta format version (104..119), 0 for other formats */
     char encoding[64];     /* the text encoding in force, for messages */
+    int undeclared;        /* the file declares no encoding: bytes read as they are, UTF-8 or refused */
+    int restart;           /* pass 1 stopped to read again with undeclared set */
     char rs_msg[256];      /* last message from ReadStat's error handler */
 } rs_ctx;
 
@@ -194,6 +197,24 @@ static int stop(rs_ctx *c, svy_status st)
     return READSTAT_HANDLER_ABORT;
 }
 
+static svy_rs_parse_fn parse_fn(const char *format);
+
+/* A file that declares no encoding holds text that is not UTF-8: refuse
+ * it rather than guess (Windows-1252 would turn Chinese into "ÄÐ"), and
+ * suggest GB18030 when the whole file reads cleanly in it. */
+static svy_status undeclared_error(rs_ctx *c, long long row, long long col, const char *var, const char *what,
+                                   size_t bad)
+{
+    const char *path = svy_reader_input_path(c->r);
+    int gb = path && svy_rs_reads_as_gb18030(parse_fn(c->r->format), path);
+    char at[40] = "";
+    if (bad != (size_t)-1)
+        snprintf(at, sizeof at, " (byte %zu)", bad + 1);
+    return svy_err_set(c->err, SVY_E_ENCODING, c->file, row, col, var,
+                       "%s is not UTF-8%s and the file declares no encoding: name it with --encoding%s", what, at,
+                       gb ? " (the file reads as Chinese in GB18030: --encoding GB18030)" : ", e.g. --encoding CP1252");
+}
+
 /* Text from ReadStat must be UTF-8 once converted; anything else is a file
  * whose declared encoding is wrong, and is refused rather than passed on. */
 static int check_text(rs_ctx *c, const char *s, const char *what, const char *var)
@@ -201,16 +222,37 @@ static int check_text(rs_ctx *c, const char *s, const char *what, const char *va
     size_t bad;
     if (!s || svy_utf8_valid(s, strlen(s), &bad))
         return 0;
-    svy_err_set(c->err, SVY_E_ENCODING, c->file, 0, 0, var,
-                "%s is not valid %s text (byte %zu); name the file's real encoding with --encoding",
-                what, c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
+    if (c->undeclared)
+        undeclared_error(c, 0, 0, var, what, bad);
+    else
+        svy_err_set(c->err, SVY_E_ENCODING, c->file, 0, 0, var,
+                    "%s is not valid %s text (byte %zu); name the file's real encoding with --encoding",
+                    what, c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
     c->st = SVY_E_ENCODING;
     return 1;
+}
+
+/* Stata before 118 never declares an encoding (ReadStat then assumes
+ * Windows-1252); an SPSS file may declare none either. */
+static int declares_no_encoding(const rs_ctx *c, readstat_metadata_t *md)
+{
+    const char *f = c->r->format;
+    if (!strcmp(f, "dta"))
+        return readstat_get_file_format_version(md) < 118;
+    /* ReadStat names Windows-1252 for an SPSS file that says nothing: look. */
+    const char *path = svy_reader_input_path(c->r);
+    if ((!strcmp(f, "sav") || !strcmp(f, "zsav")) && path)
+        return svy_sav_declares_encoding(path) == 0;
+    return 0;
 }
 
 static int on_metadata(readstat_metadata_t *md, void *vctx)
 {
     rs_ctx *c = vctx;
+    if (!c->r->encoding && !c->undeclared && declares_no_encoding(c, md)) {
+        c->restart = 1;
+        return stop(c, SVY_E_ABORT);
+    }
     long long n = readstat_get_row_count(md);
     svy_schema_set_nrows(c->full, n >= 0 ? n : -1);
     const char *label = readstat_get_file_label(md);
@@ -225,12 +267,13 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
     const char *enc = c->r->encoding ? c->r->encoding : readstat_get_file_encoding(md);
     /* dta 118+ is UTF-8 by definition; older Stata files are read as
      * Windows-1252 unless told otherwise. */
-    const char *shown = enc && *enc ? enc
+    const char *shown = c->undeclared ? "UTF-8"
+                        : enc && *enc ? enc
                         : !strcmp(c->r->format, "dta") ? (readstat_get_file_format_version(md) >= 118 ? "UTF-8"
                                                                                                     : "WINDOWS-1252")
                         : "the declared encoding";
     snprintf(c->encoding, sizeof c->encoding, "%s", shown);
-    if (enc && *enc && svy_schema_set_encoding(c->full, enc) != SVY_OK)
+    if (enc && *enc && !c->undeclared && svy_schema_set_encoding(c->full, enc) != SVY_OK)
         return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
     return READSTAT_HANDLER_OK;
 }
@@ -414,10 +457,14 @@ static int on_value(int obs, readstat_variable_t *rv, readstat_value_t v, void *
             size_t len = s ? strlen(s) : 0;
             size_t bad;
             if (len && !svy_utf8_valid(s, len, &bad)) {
-                svy_err_set(c->err, SVY_E_ENCODING, c->file, (long long)obs + 1, (long long)idx + 1,
-                            readstat_variable_get_name(rv),
-                            "text is not valid %s (byte %zu); name the file's real encoding with --encoding",
-                            c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
+                if (c->undeclared)
+                    undeclared_error(c, (long long)obs + 1, (long long)idx + 1, readstat_variable_get_name(rv),
+                                     "text", bad);
+                else
+                    svy_err_set(c->err, SVY_E_ENCODING, c->file, (long long)obs + 1, (long long)idx + 1,
+                                readstat_variable_get_name(rv),
+                                "text is not valid %s (byte %zu); name the file's real encoding with --encoding",
+                                c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
                 return stop(c, SVY_E_ENCODING);
             }
             if (len + 1 > col->scap) {
@@ -519,6 +566,8 @@ static readstat_parser_t *new_parser(rs_ctx *c, rs_io *io, svy_status *st)
     readstat_set_handler_character_encoding(p, "UTF-8");
     if (c->r->encoding)
         readstat_set_file_character_encoding(p, c->r->encoding);
+    else if (c->undeclared)
+        readstat_set_file_character_encoding(p, "UTF-8"); /* no conversion: the bytes are checked */
     *st = SVY_OK;
     return p;
 }
@@ -562,6 +611,8 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     case READSTAT_ERROR_CONVERT_BAD_STRING:
     case READSTAT_ERROR_CONVERT_SHORT_STRING:
     case READSTAT_ERROR_CONVERT_LONG_STRING:
+        if (c->undeclared && e != READSTAT_ERROR_CONVERT_LONG_STRING)
+            return undeclared_error(c, row, col, var, "text", (size_t)-1);
         return svy_err_set(c->err, SVY_E_ENCODING, c->file, row, col, var,
                            "text cannot be converted from %s to UTF-8; name the file's real encoding with --encoding",
                            c->encoding[0] ? c->encoding : "the declared encoding");
@@ -716,7 +767,8 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
     if (!strcmp(r->format, "dta") && (st = check_dta_length(path, r->name, err)) != SVY_OK)
         goto out;
 
-    /* Pass 1: variables and label sets, no values. */
+    /* Pass 1: variables and label sets, no values; once more, from the
+     * start, when the file turns out to declare no encoding. */
     if (!(p = new_parser(&c, &io, &st)))
         goto out;
     readstat_set_metadata_handler(p, on_metadata);
@@ -725,6 +777,19 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
     e = parse(p, path, &c);
     readstat_parser_free(p);
     p = NULL;
+    if (e == READSTAT_ERROR_USER_ABORT && c.restart) {
+        c.restart = 0;
+        c.undeclared = 1;
+        c.st = SVY_OK;
+        if (!(p = new_parser(&c, &io, &st)))
+            goto out;
+        readstat_set_metadata_handler(p, on_metadata);
+        readstat_set_variable_handler(p, on_variable);
+        readstat_set_value_label_handler(p, on_value_label);
+        e = parse(p, path, &c);
+        readstat_parser_free(p);
+        p = NULL;
+    }
     if (e != READSTAT_OK) {
         st = rs_fail(&c, &io, e, 0);
         goto out;

@@ -268,14 +268,14 @@ static char *variable_text(grid *g, const svy_table_opts *o, const svy_est_resul
     return xprintf(g, "%s", r->variable);
 }
 
-static const char *flag_text(unsigned f)
+static const char *flag_text(svy_lang L, unsigned f)
 {
     if ((f & SVY_FLAG_SUPPRESS) && (f & SVY_FLAG_REVIEW))
-        return "suppress+review";
+        return svy_msg(L, SVY_MSG_TAB_FLAG_BOTH);
     if (f & SVY_FLAG_SUPPRESS)
-        return "suppress";
+        return svy_msg(L, SVY_MSG_TAB_FLAG_SUPPRESS);
     if (f & SVY_FLAG_REVIEW)
-        return "review";
+        return svy_msg(L, SVY_MSG_TAB_FLAG_REVIEW);
     return "";
 }
 
@@ -293,21 +293,24 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
     grid_set_header(g, ncol);
     if (g->failed)
         return;
-    static const char *const names[] = {"variable", "estimate", "se", "ci_low", "ci_high",
-                                        "df",       "deff",     "n",  "weighted_n"};
+    static const svy_msg_id names[] = {SVY_MSG_TAB_COL_VARIABLE, SVY_MSG_TAB_COL_ESTIMATE, SVY_MSG_TAB_COL_SE,
+                                       SVY_MSG_TAB_COL_CI_LOW,   SVY_MSG_TAB_COL_CI_HIGH,  SVY_MSG_TAB_COL_DF,
+                                       SVY_MSG_TAB_COL_DEFF,     SVY_MSG_TAB_COL_N,        SVY_MSG_TAB_COL_WEIGHTED_N};
+    /* Machine formats keep the English names pipelines match on. */
+    svy_lang L = report ? o->lang : SVY_LANG_EN;
     size_t c = 0;
     for (size_t k = 0; k < nby; k++)
         g->head[c++] = svy_strdup(by_head(o, svy_est_by_name(e, k)));
     for (size_t k = 0; k < 9; k++) {
         g->right[c] = k > 0;
-        g->head[c++] = svy_strdup(names[k]);
+        g->head[c++] = svy_strdup(svy_msg(L, names[k]));
     }
     if (o->cv) {
         g->right[c] = 1;
-        g->head[c++] = svy_strdup("cv");
+        g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_CV));
     }
     if (o->flag)
-        g->head[c++] = svy_strdup("flag");
+        g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_FLAG));
     for (size_t i = 0; i < ncol; i++)
         if (!g->head[i])
             g->failed = 1;
@@ -351,7 +354,7 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
             k++;
         }
         if (o->flag)
-            cell_str(g, &x[k], flag_text(r->flags));
+            cell_str(g, &x[k], flag_text(L, r->flags));
     }
 }
 

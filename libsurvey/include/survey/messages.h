@@ -80,6 +80,27 @@ typedef enum svy_msg_id {
     SVY_MSG_PLOT_GROUP,
     SVY_MSG_PLOT_END,            /* sentence end: "." */
     SVY_MSG_PLOT_DEFAULT_TITLE,
+    SVY_MSG_PLOT_COLON,          /* after the legend's title */
+    SVY_MSG_PLOT_DESC_ITEM,      /* {1} category, {2} estimate */
+    SVY_MSG_PLOT_DESC_ITEM_COLOR, /* {1} category, {2} colour, {3} estimate */
+    SVY_MSG_PLOT_DESC_CI,        /* {1} low, {2} high */
+    SVY_MSG_PLOT_DESC_FLAGGED,
+    SVY_MSG_PLOT_DESC_SEP,       /* after each item */
+    /* report tables' column names (long layout) and flags */
+    SVY_MSG_TAB_COL_VARIABLE,
+    SVY_MSG_TAB_COL_ESTIMATE,
+    SVY_MSG_TAB_COL_SE,
+    SVY_MSG_TAB_COL_CI_LOW,
+    SVY_MSG_TAB_COL_CI_HIGH,
+    SVY_MSG_TAB_COL_DF,
+    SVY_MSG_TAB_COL_DEFF,
+    SVY_MSG_TAB_COL_N,
+    SVY_MSG_TAB_COL_WEIGHTED_N,
+    SVY_MSG_TAB_COL_CV,
+    SVY_MSG_TAB_COL_FLAG,
+    SVY_MSG_TAB_FLAG_SUPPRESS,
+    SVY_MSG_TAB_FLAG_REVIEW,
+    SVY_MSG_TAB_FLAG_BOTH,
     SVY_MSG_COUNT_
 } svy_msg_id;
 
