@@ -174,7 +174,10 @@ typedef struct rs_ctx {
 
     int dta_version;       /* .dta format version (104..119), 0 for other formats */
     char encoding[64];     /* the text encoding in force, for messages */
-    int undeclared;        /* the file declares no encoding: bytes read as they are, UTF-8 or refused */
+    int undeclared;        /* the file declares no encoding: its bytes are UTF-8, or refused */
+    char *raw[4];          /* the file's bytes of the last few texts (undeclared) */
+    size_t rawcap[4];
+    int raw_next;
     int restart;           /* pass 1 stopped to read again with undeclared set */
     char rs_msg[256];      /* last message from ReadStat's error handler */
 } rs_ctx;
@@ -215,12 +218,55 @@ static svy_status undeclared_error(rs_ctx *c, long long row, long long col, cons
                        gb ? " (the file reads as Chinese in GB18030: --encoding GB18030)" : ", e.g. --encoding CP1252");
 }
 
-/* Text from ReadStat must be UTF-8 once converted; anything else is a file
- * whose declared encoding is wrong, and is refused rather than passed on. */
-static int check_text(rs_ctx *c, const char *s, const char *what, const char *var)
+/* A file that declares no encoding is read as ISO-8859-1, which gives
+ * each byte its own character (ReadStat's "UTF-8" would drop the texts it
+ * cannot convert): undo that to get the file's bytes back, to be taken as
+ * UTF-8 or refused.  s itself when it is ASCII; NULL out of memory.  The
+ * result lives until four more texts have been converted. */
+static const char *raw_bytes(rs_ctx *c, const char *s, size_t *len)
 {
+    size_t n = *len, i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i == n)
+        return s;
+    int k = c->raw_next;
+    c->raw_next = (k + 1) % 4;
+    if (c->rawcap[k] < n + 1) {
+        char *nb = realloc(c->raw[k], n + 1);
+        if (!nb)
+            return NULL;
+        c->raw[k] = nb;
+        c->rawcap[k] = n + 1;
+    }
+    char *out = c->raw[k];
+    size_t o = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0xC0 && i + 1 < n) /* U+0080..U+00FF: two bytes */
+            ch = (unsigned char)(((ch & 0x1F) << 6) | ((unsigned char)s[++i] & 0x3F));
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+/* Text from ReadStat must be UTF-8 once converted; anything else is a file
+ * whose declared encoding is wrong, and is refused rather than passed on.
+ * *sp becomes the file's own bytes when it declares no encoding. */
+static int check_text(rs_ctx *c, const char **sp, const char *what, const char *var)
+{
+    const char *s = *sp;
     size_t bad;
-    if (!s || svy_utf8_valid(s, strlen(s), &bad))
+    if (!s)
+        return 0;
+    size_t len = strlen(s);
+    if (c->undeclared && !(s = *sp = raw_bytes(c, s, &len))) {
+        stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, var, "out of memory"));
+        return 1;
+    }
+    if (svy_utf8_valid(s, len, &bad))
         return 0;
     if (c->undeclared)
         undeclared_error(c, 0, 0, var, what, bad);
@@ -257,7 +303,7 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
     svy_schema_set_nrows(c->full, n >= 0 ? n : -1);
     const char *label = readstat_get_file_label(md);
     if (label && *label) {
-        if (check_text(c, label, "the data set label", NULL))
+        if (check_text(c, &label, "the data set label", NULL))
             return READSTAT_HANDLER_ABORT;
         if (svy_schema_set_label(c->full, label) != SVY_OK)
             return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
@@ -294,7 +340,7 @@ static int on_variable(int index, readstat_variable_t *rv, const char *val_label
         val_labels = lblname;
     }
     const char *name = readstat_variable_get_name(rv);
-    if (check_text(c, name, "a variable name", NULL))
+    if (check_text(c, &name, "a variable name", NULL))
         return READSTAT_HANDLER_ABORT;
     svy_var_type type = readstat_variable_get_type_class(rv) == READSTAT_TYPE_CLASS_STRING
                             ? SVY_VAR_STRING : SVY_VAR_NUMERIC;
@@ -307,7 +353,7 @@ static int on_variable(int index, readstat_variable_t *rv, const char *val_label
     }
     const char *label = readstat_variable_get_label(rv);
     const char *format = readstat_variable_get_format(rv);
-    if (check_text(c, label, "the variable label", name) || check_text(c, format, "the display format", name))
+    if (check_text(c, &label, "the variable label", name) || check_text(c, &format, "the display format", name))
         return READSTAT_HANDLER_ABORT;
     if (svy_var_set_label(v, label) || svy_var_set_format(v, format) ||
         (val_labels && *val_labels && svy_var_set_labelset_name(v, val_labels)))
@@ -322,7 +368,7 @@ static int on_variable(int index, readstat_variable_t *rv, const char *val_label
         svy_status st;
         if (readstat_value_type_class(lo) == READSTAT_TYPE_CLASS_STRING) {
             const char *s = readstat_string_value(lo);
-            if (check_text(c, s, "a missing-value definition", name))
+            if (check_text(c, &s, "a missing-value definition", name))
                 return READSTAT_HANDLER_ABORT;
             st = svy_var_add_missing_str(v, s ? s : "");
         } else {
@@ -351,7 +397,7 @@ static int is_tagged(readstat_value_t v)
 static int on_value_label(const char *set, readstat_value_t value, const char *label, void *vctx)
 {
     rs_ctx *c = vctx;
-    if (check_text(c, label, "a value label", NULL))
+    if (check_text(c, &label, "a value label", NULL))
         return READSTAT_HANDLER_ABORT;
     long k = svy_schema_find(c->sets, set);
     svy_var *holder = k >= 0 ? svy_schema_var_mut(c->sets, (size_t)k) : svy_schema_add(c->sets, set, SVY_VAR_NUMERIC, c->err);
@@ -363,7 +409,7 @@ static int on_value_label(const char *set, readstat_value_t value, const char *l
     svy_status st;
     if (readstat_value_type_class(value) == READSTAT_TYPE_CLASS_STRING) {
         const char *s = readstat_string_value(value);
-        if (check_text(c, s, "a labelled value", NULL))
+        if (check_text(c, &s, "a labelled value", NULL))
             return READSTAT_HANDLER_ABORT;
         st = svy_var_add_label_str(holder, s ? s : "", label);
     } else if (is_tagged(value)) {
@@ -456,6 +502,9 @@ static int on_value(int obs, readstat_variable_t *rv, readstat_value_t v, void *
             const char *s = readstat_string_value(v);
             size_t len = s ? strlen(s) : 0;
             size_t bad;
+            if (c->undeclared && len && !(s = raw_bytes(c, s, &len)))
+                return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, (long long)obs + 1, (long long)idx + 1,
+                                           NULL, "out of memory"));
             if (len && !svy_utf8_valid(s, len, &bad)) {
                 if (c->undeclared)
                     undeclared_error(c, (long long)obs + 1, (long long)idx + 1, readstat_variable_get_name(rv),
@@ -567,7 +616,7 @@ static readstat_parser_t *new_parser(rs_ctx *c, rs_io *io, svy_status *st)
     if (c->r->encoding)
         readstat_set_file_character_encoding(p, c->r->encoding);
     else if (c->undeclared)
-        readstat_set_file_character_encoding(p, "UTF-8"); /* no conversion: the bytes are checked */
+        readstat_set_file_character_encoding(p, "ISO-8859-1"); /* each byte a character: see raw_bytes */
     *st = SVY_OK;
     return p;
 }
@@ -699,6 +748,8 @@ static svy_status check_dta_length(const char *path, const char *name, svy_err *
 
 static void ctx_free(rs_ctx *c)
 {
+    for (int i = 0; i < 4; i++)
+        free(c->raw[i]);
     svy_schema_free(c->full);
     svy_schema_free(c->sets);
     if (c->cols)

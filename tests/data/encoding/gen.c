@@ -1,6 +1,6 @@
 /* Makes the files of this folder: Stata 114 and SPSS .sav files that
  * declare no text encoding, with text in GB18030 (Chinese) and in CP1252
- * (German), as old Stata and SPSS versions wrote them.  Not built by meson:
+ * (German), as old Stata and SPSS versions wrote them, and one in UTF-8.  Not built by meson:
  *   cc -o /tmp/gen gen.c -lreadstat && (cd tests/data/encoding && /tmp/gen)
  * ReadStat's .sav writer always declares UTF-8 (record 7.20) and character
  * code 65001 (record 7.3): both are rewritten afterwards to "no record" (an
@@ -77,5 +77,8 @@ int main(void)
     make("gb18030-undeclared.sav", readstat_begin_writing_sav, "\xb5\xf7\xb2\xe9", gb, 3);
     undeclare("gb18030-undeclared.sav");
     make("cp1252-114.dta", readstat_begin_writing_dta, "Umfrage", de, 3);
+    /* UTF-8 text in a file that declares nothing: read as it is */
+    static const char *const u8[] = {"杭州", "上海", "北京", "男", "女", "城市"};
+    make("utf8-114.dta", readstat_begin_writing_dta, "调查", u8, 3);
     return 0;
 }
