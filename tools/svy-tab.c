@@ -31,6 +31,7 @@ typedef struct tab {
     const char *encoding;
     int quiet;
     int weight_given;   /* -w: the user chose; else the codebook or the input does */
+    int roles_given;    /* -s, -p and --fpc were all given: the codebook chose none */
     int weight_final;   /* the weight is the input's final weight, not the codebook's */
     const char *cb_weight; /* the codebook's design weight */
     char note[400];     /* what the table's notes say about the choice */
@@ -226,7 +227,7 @@ static svy_status choose_weight(tab *T, svy_err *err)
 /* With a codebook the design is partly chosen for the user: say which. */
 static void say_design(const tab *T)
 {
-    if (!T->cb || T->quiet)
+    if (!T->cb || T->quiet || (T->weight_given && T->roles_given))
         return;
     const svy_design *d = &T->d;
     char w[300];
@@ -484,6 +485,7 @@ int main(int argc, char **argv)
     svy_err err;
     svy_err_clear(&err);
     T.weight_given = T.d.weight != NULL;
+    T.roles_given = T.d.strata && T.d.psu && T.d.fpc;
     if (codebook) {
         if (svy_codebook_load(codebook, &T.cb, &err) != SVY_OK)
             return svy_tool_report(&err);
