@@ -265,6 +265,47 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     return check_levels(T, err);
 }
 
+/* The label a by value has in the schema (its text, or its number). */
+static const char *by_label(const svy_var *var, const svy_value *v)
+{
+    const char *l = svy_var_label_for(var, v);
+    double x;
+    if (!l && v->type == SVY_VAL_STR && svy_parse_number(v->str, v->len, &x)) {
+        svy_value num = {.type = SVY_VAL_NUM, .num = x};
+        l = svy_var_label_for(var, &num);
+    }
+    return l;
+}
+
+/* A stray word in a labelled --by column makes a domain of one row: say so
+ * (a typo in the data, most likely, not a group of the study). */
+static void warn_stray_domains(const tab *T)
+{
+    if (T->quiet)
+        return;
+    size_t last = (size_t)-1;
+    for (size_t i = 0; i < svy_est_count(T->est); i++) {
+        const svy_est_result *r = svy_est_get(T->est, i);
+        if (r->domain == last || r->domain_rows != 1 || svy_est_domain_is_overall(T->est, r->domain))
+            continue;
+        last = r->domain;
+        for (size_t k = 0; k < T->nby; k++) {
+            long vi = svy_schema_find(T->schema, T->by[k]);
+            const svy_value *v = svy_est_domain_value(T->est, r->domain, k);
+            if (vi < 0 || !v)
+                continue;
+            const svy_var *var = svy_schema_var(T->schema, (size_t)vi);
+            if (svy_var_nlabels(var) == 0 || by_label(var, v))
+                continue;
+            char nb[SVY_DTOA_MAX];
+            const char *text = v->type == SVY_VAL_NUM ? (svy_dtoa(v->num, nb), nb) : v->str;
+            svy_tool_warn("warning: --by %s: '%s' makes a domain of one row, and it is none of the values "
+                          "%s's labels name (a stray word in the data?)",
+                          T->by[k], text, T->by[k]);
+        }
+    }
+}
+
 /* A COL=VALUE that nothing could check and no row has: say so. */
 static void warn_unmatched(const tab *T)
 {
@@ -536,6 +577,7 @@ int main(int argc, char **argv)
     }
     svy_reader_free(r);
     warn_unmatched(&T);
+    warn_stray_domains(&T);
 
     T.t.schema = T.schema;
     if (T.note[0])
