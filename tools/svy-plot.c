@@ -469,7 +469,25 @@ int main(int argc, char **argv)
         if (strcmp(o.flags[i], "1") && strcasecmp(o.flags[i], "true") && strcasecmp(o.flags[i], "yes") &&
             strcasecmp(o.flags[i], "x") && strcmp(o.flags[i], "*"))
             generic = 0;
-    char *flagvals = generic ? NULL : join(o.flags, o.nflags, ", ");
+    /* svy-tab's flag codes, in the words of the chart */
+    for (size_t i = 0; !generic && i < o.nflags; i++) {
+        static const struct {
+            const char *code;
+            svy_msg_id id;
+        } fl[] = {{"suppress", SVY_MSG_TAB_FLAG_SUPPRESS},
+                  {"review", SVY_MSG_TAB_FLAG_REVIEW},
+                  {"suppress+review", SVY_MSG_TAB_FLAG_BOTH}};
+        for (size_t k = 0; k < sizeof fl / sizeof *fl; k++)
+            if (!strcmp(o.flags[i], fl[k].code)) {
+                char *t = strdup(svy_msg(o.words, fl[k].id));
+                if (!t)
+                    svy_tool_die(SVY_EXIT_IO, "out of memory");
+                free(o.flags[i]);
+                o.flags[i] = t;
+                break;
+            }
+    }
+    char *flagvals = generic ? NULL : join(o.flags, o.nflags, o.words == SVY_LANG_ZH ? "、" : ", ");
     if (flagvals) {
         size_t len = strlen(flagvals) + 200;
         flaglabel = malloc(len);
