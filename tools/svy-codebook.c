@@ -50,7 +50,7 @@ static void usage(void)
     printf("Usage: %s [OPTIONS] [FILE|-]\n"
            "Describe each variable of a survey data file: name, type, format, label,\n"
            "value labels, missing-value definitions, valid n, missing n, distinct\n"
-           "values, minimum and maximum.\n"
+           "values, minimum and maximum.  No FILE, or -, reads standard input.\n"
            "\n"
            "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
            "  -d, --max-distinct N    count distinct values up to N (default 1000)\n"
