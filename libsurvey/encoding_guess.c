@@ -244,3 +244,59 @@ int svy_rs_reads_as_gb18030(svy_rs_parse_fn parse, const char *path)
     iconv_close(pr.back);
     return e == READSTAT_OK && pr.ok && pr.any;
 }
+
+/* ------------------------------------------------- files that say nothing */
+
+int svy_rs_declares_no_encoding(const char *format, readstat_metadata_t *md, const char *path)
+{
+    if (!strcmp(format, "dta"))
+        return readstat_get_file_format_version(md) < 118;
+    if ((!strcmp(format, "sav") || !strcmp(format, "zsav")) && path)
+        return svy_sav_declares_encoding(path) == 0;
+    return 0;
+}
+
+const char *svy_raw_text(svy_raw_texts *rt, const char *s, size_t *len)
+{
+    size_t n = *len, i = 0;
+    while (i < n && (unsigned char)s[i] < 0x80)
+        i++;
+    if (i == n)
+        return s;
+    int k = rt->next;
+    rt->next = (k + 1) % 4;
+    if (rt->cap[k] < n + 1) {
+        char *nb = realloc(rt->buf[k], n + 1);
+        if (!nb)
+            return NULL;
+        rt->buf[k] = nb;
+        rt->cap[k] = n + 1;
+    }
+    char *out = rt->buf[k];
+    size_t o = 0;
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0xC0 && i + 1 < n) /* U+0080..U+00FF: two bytes in UTF-8 */
+            ch = (unsigned char)(((ch & 0x1F) << 6) | ((unsigned char)s[++i] & 0x3F));
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
+void svy_raw_text_free(svy_raw_texts *rt)
+{
+    for (int i = 0; i < 4; i++)
+        free(rt->buf[i]);
+}
+
+svy_status svy_undeclared_error(svy_err *err, const char *file, long long row, long long col, const char *var,
+                                const char *what, size_t bad, svy_rs_parse_fn parse, const char *path)
+{
+    int gb = parse && path && svy_rs_reads_as_gb18030(parse, path);
+    return svy_err_set(err, SVY_E_ENCODING, file, row, col, var,
+                       "%s is not UTF-8 (byte %zu) and the file declares no encoding: name it with --encoding%s",
+                       what, bad + 1,
+                       gb ? " (the file reads as Chinese in GB18030: --encoding GB18030)" : ", e.g. --encoding CP1252");
+}

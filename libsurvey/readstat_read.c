@@ -175,9 +175,7 @@ typedef struct rs_ctx {
     int dta_version;       /* .dta format version (104..119), 0 for other formats */
     char encoding[64];     /* the text encoding in force, for messages */
     int undeclared;        /* the file declares no encoding: its bytes are UTF-8, or refused */
-    char *raw[4];          /* the file's bytes of the last few texts (undeclared) */
-    size_t rawcap[4];
-    int raw_next;
+    svy_raw_texts raw;     /* the file's own bytes of its texts, then */
     int restart;           /* pass 1 stopped to read again with undeclared set */
     char rs_msg[256];      /* last message from ReadStat's error handler */
 } rs_ctx;
@@ -202,54 +200,12 @@ static int stop(rs_ctx *c, svy_status st)
 
 static svy_rs_parse_fn parse_fn(const char *format);
 
-/* A file that declares no encoding holds text that is not UTF-8: refuse
- * it rather than guess (Windows-1252 would turn Chinese into "ÄÐ"), and
- * suggest GB18030 when the whole file reads cleanly in it. */
+/* Text of a file that declares no encoding is not UTF-8: refused. */
 static svy_status undeclared_error(rs_ctx *c, long long row, long long col, const char *var, const char *what,
                                    size_t bad)
 {
-    const char *path = svy_reader_input_path(c->r);
-    int gb = path && svy_rs_reads_as_gb18030(parse_fn(c->r->format), path);
-    char at[40] = "";
-    if (bad != (size_t)-1)
-        snprintf(at, sizeof at, " (byte %zu)", bad + 1);
-    return svy_err_set(c->err, SVY_E_ENCODING, c->file, row, col, var,
-                       "%s is not UTF-8%s and the file declares no encoding: name it with --encoding%s", what, at,
-                       gb ? " (the file reads as Chinese in GB18030: --encoding GB18030)" : ", e.g. --encoding CP1252");
-}
-
-/* A file that declares no encoding is read as ISO-8859-1, which gives
- * each byte its own character (ReadStat's "UTF-8" would drop the texts it
- * cannot convert): undo that to get the file's bytes back, to be taken as
- * UTF-8 or refused.  s itself when it is ASCII; NULL out of memory.  The
- * result lives until four more texts have been converted. */
-static const char *raw_bytes(rs_ctx *c, const char *s, size_t *len)
-{
-    size_t n = *len, i = 0;
-    while (i < n && (unsigned char)s[i] < 0x80)
-        i++;
-    if (i == n)
-        return s;
-    int k = c->raw_next;
-    c->raw_next = (k + 1) % 4;
-    if (c->rawcap[k] < n + 1) {
-        char *nb = realloc(c->raw[k], n + 1);
-        if (!nb)
-            return NULL;
-        c->raw[k] = nb;
-        c->rawcap[k] = n + 1;
-    }
-    char *out = c->raw[k];
-    size_t o = 0;
-    for (i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0xC0 && i + 1 < n) /* U+0080..U+00FF: two bytes */
-            ch = (unsigned char)(((ch & 0x1F) << 6) | ((unsigned char)s[++i] & 0x3F));
-        out[o++] = (char)ch;
-    }
-    out[o] = '\0';
-    *len = o;
-    return out;
+    return svy_undeclared_error(c->err, c->file, row, col, var, what, bad, parse_fn(c->r->format),
+                                svy_reader_input_path(c->r));
 }
 
 /* Text from ReadStat must be UTF-8 once converted; anything else is a file
@@ -262,7 +218,7 @@ static int check_text(rs_ctx *c, const char **sp, const char *what, const char *
     if (!s)
         return 0;
     size_t len = strlen(s);
-    if (c->undeclared && !(s = *sp = raw_bytes(c, s, &len))) {
+    if (c->undeclared && !(s = *sp = svy_raw_text(&c->raw, s, &len))) {
         stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, var, "out of memory"));
         return 1;
     }
@@ -278,24 +234,11 @@ static int check_text(rs_ctx *c, const char **sp, const char *what, const char *
     return 1;
 }
 
-/* Stata before 118 never declares an encoding (ReadStat then assumes
- * Windows-1252); an SPSS file may declare none either. */
-static int declares_no_encoding(const rs_ctx *c, readstat_metadata_t *md)
-{
-    const char *f = c->r->format;
-    if (!strcmp(f, "dta"))
-        return readstat_get_file_format_version(md) < 118;
-    /* ReadStat names Windows-1252 for an SPSS file that says nothing: look. */
-    const char *path = svy_reader_input_path(c->r);
-    if ((!strcmp(f, "sav") || !strcmp(f, "zsav")) && path)
-        return svy_sav_declares_encoding(path) == 0;
-    return 0;
-}
-
 static int on_metadata(readstat_metadata_t *md, void *vctx)
 {
     rs_ctx *c = vctx;
-    if (!c->r->encoding && !c->undeclared && declares_no_encoding(c, md)) {
+    if (!c->r->encoding && !c->undeclared &&
+        svy_rs_declares_no_encoding(c->r->format, md, svy_reader_input_path(c->r))) {
         c->restart = 1;
         return stop(c, SVY_E_ABORT);
     }
@@ -502,7 +445,7 @@ static int on_value(int obs, readstat_variable_t *rv, readstat_value_t v, void *
             const char *s = readstat_string_value(v);
             size_t len = s ? strlen(s) : 0;
             size_t bad;
-            if (c->undeclared && len && !(s = raw_bytes(c, s, &len)))
+            if (c->undeclared && len && !(s = svy_raw_text(&c->raw, s, &len)))
                 return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, (long long)obs + 1, (long long)idx + 1,
                                            NULL, "out of memory"));
             if (len && !svy_utf8_valid(s, len, &bad)) {
@@ -616,7 +559,7 @@ static readstat_parser_t *new_parser(rs_ctx *c, rs_io *io, svy_status *st)
     if (c->r->encoding)
         readstat_set_file_character_encoding(p, c->r->encoding);
     else if (c->undeclared)
-        readstat_set_file_character_encoding(p, "ISO-8859-1"); /* each byte a character: see raw_bytes */
+        readstat_set_file_character_encoding(p, "ISO-8859-1"); /* each byte a character: svy_raw_text */
     *st = SVY_OK;
     return p;
 }
@@ -660,8 +603,6 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     case READSTAT_ERROR_CONVERT_BAD_STRING:
     case READSTAT_ERROR_CONVERT_SHORT_STRING:
     case READSTAT_ERROR_CONVERT_LONG_STRING:
-        if (c->undeclared && e != READSTAT_ERROR_CONVERT_LONG_STRING)
-            return undeclared_error(c, row, col, var, "text", (size_t)-1);
         return svy_err_set(c->err, SVY_E_ENCODING, c->file, row, col, var,
                            "text cannot be converted from %s to UTF-8; name the file's real encoding with --encoding",
                            c->encoding[0] ? c->encoding : "the declared encoding");
@@ -748,8 +689,7 @@ static svy_status check_dta_length(const char *path, const char *name, svy_err *
 
 static void ctx_free(rs_ctx *c)
 {
-    for (int i = 0; i < 4; i++)
-        free(c->raw[i]);
+    svy_raw_text_free(&c->raw);
     svy_schema_free(c->full);
     svy_schema_free(c->sets);
     if (c->cols)
@@ -820,18 +760,9 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
 
     /* Pass 1: variables and label sets, no values; once more, from the
      * start, when the file turns out to declare no encoding. */
-    if (!(p = new_parser(&c, &io, &st)))
-        goto out;
-    readstat_set_metadata_handler(p, on_metadata);
-    readstat_set_variable_handler(p, on_variable);
-    readstat_set_value_label_handler(p, on_value_label);
-    e = parse(p, path, &c);
-    readstat_parser_free(p);
-    p = NULL;
-    if (e == READSTAT_ERROR_USER_ABORT && c.restart) {
-        c.restart = 0;
-        c.undeclared = 1;
-        c.st = SVY_OK;
+    do {
+        if (c.restart)
+            c.restart = 0, c.undeclared = 1, c.st = SVY_OK;
         if (!(p = new_parser(&c, &io, &st)))
             goto out;
         readstat_set_metadata_handler(p, on_metadata);
@@ -840,7 +771,7 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
         e = parse(p, path, &c);
         readstat_parser_free(p);
         p = NULL;
-    }
+    } while (e == READSTAT_ERROR_USER_ABORT && c.restart);
     if (e != READSTAT_OK) {
         st = rs_fail(&c, &io, e, 0);
         goto out;

@@ -98,6 +98,7 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
         outspec *o = &T->outs[T->nouts++];
         o->stat = stat;
         o->value = NULL;
+        o->unchecked = 0;
         char *eq = stat == SVY_STAT_RATE ? strchr(items[i], '=') : NULL;
         if (eq) {
             *eq = '\0';
