@@ -26,7 +26,6 @@ typedef struct tab {
     svy_est *est;
     svy_schema *schema; /* a copy, for labels */
     svy_codebook *cb;
-    const char *codebook;
     svy_lang lang;
     const char *encoding;
     int quiet;
@@ -207,11 +206,11 @@ static svy_status choose_weight(tab *T, svy_err *err)
         return SVY_OK;
     int ambiguous;
     const char *fw = svy_final_weight_find(T->schema, &ambiguous);
-    if (ambiguous)
-        return svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, fw,
-                           "the input holds more than one final weight (%s is one); choose with -w", fw);
     if (!fw)
         return SVY_OK;
+    if (ambiguous && T->cb)
+        return svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, fw,
+                           "the input holds more than one final weight (%s is one); choose with -w", fw);
     if (!T->cb) {
         if (!T->quiet)
             svy_tool_warn("warning: the input holds the final weight %s, but no weight was given: "
