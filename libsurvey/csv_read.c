@@ -254,7 +254,8 @@ static void on_row(int term, void *data)
     if (c->col != c->ncols) {
         if (!c->st)
             c->st = svy_err_set(c->err, SVY_E_DATA, c->r->name, c->r->rows + 1, (long long)c->col, NULL,
-                                "row has %zu fields, the header has %zu", c->col, c->ncols);
+                                "row has %zu field%s, the header has %zu", c->col, c->col == 1 ? "" : "s",
+                                c->ncols);
         return;
     }
     svy_value *vals = c->r->vals;

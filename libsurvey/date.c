@@ -73,6 +73,10 @@ static size_t fmt_time(double secs, char *buf, size_t size)
     return k < 0 || (size_t)k >= size ? 0 : (size_t)k;
 }
 
+/* Every value is written in full: where a display format shows less than
+ * the value holds (SPSS MOYR of 2010-08-11, a date with a time of day, a
+ * Stata %tc shown as a time, a fractional %tm), the fuller form is written
+ * instead of the display's, so that nothing stored is lost. */
 size_t svy_date_iso(double v, svy_date_kind kind, svy_date_origin origin, char *buf, size_t size)
 {
     if (!isfinite(v) || fabs(v) > 1e15)
@@ -91,10 +95,23 @@ size_t svy_date_iso(double v, svy_date_kind kind, svy_date_origin origin, char *
             return fmt_datetime(v + (double)spss0 * 86400.0, buf, size);
         case SVY_DATE_NONE:
             return 0;
-        default: {
-            size_t n = fmt_day(spss0 + (long long)floor(v / 86400.0), buf, size);
-            if (n && kind == SVY_DATE_MONTH && n >= 7)
-                n = 7, buf[7] = '\0';
+        case SVY_DATE_MONTH_NAME:
+            if (v >= 1 && v <= 12 && v == floor(v))
+                return 0; /* a month number, written as it is */
+            goto spss_day;
+        case SVY_DATE_WEEKDAY:
+            if (v >= 1 && v <= 7 && v == floor(v))
+                return 0;
+            goto spss_day;
+        default:
+        spss_day: {
+            double day = floor(v / 86400.0);
+            if (v != day * 86400.0) /* a time of day too */
+                return fmt_datetime(v + (double)spss0 * 86400.0, buf, size);
+            size_t n = fmt_day(spss0 + (long long)day, buf, size);
+            /* MOYR shows the month: enough only for the first of it */
+            if (n >= 10 && kind == SVY_DATE_MONTH && buf[n - 2] == '0' && buf[n - 1] == '1')
+                n -= 3, buf[n] = '\0';
             return n;
         }
         }
@@ -107,6 +124,8 @@ size_t svy_date_iso(double v, svy_date_kind kind, svy_date_origin origin, char *
         case SVY_DATE_NONE:
             return 0;
         default:
+            if (v != floor(v))
+                return fmt_datetime((v + (double)stata0) * 86400.0, buf, size);
             return fmt_day(stata0 + (long long)floor(v), buf, size);
         }
     case SVY_ORIGIN_STATA:
@@ -114,14 +133,22 @@ size_t svy_date_iso(double v, svy_date_kind kind, svy_date_origin origin, char *
     default:
         break;
     }
-    /* Stata: each kind counts its own unit from 1960. */
+    /* Stata: each kind counts its own unit from 1960; a fraction of one
+     * has no display, so the number is written. */
+    if (kind != SVY_DATE_DAY && kind != SVY_DATE_DATETIME && kind != SVY_DATE_TIME && v != floor(v))
+        return 0;
     long long i = (long long)floor(v);
     switch (kind) {
     case SVY_DATE_DAY:
+        if (v != floor(v))
+            return fmt_datetime((v + (double)stata0) * 86400.0, buf, size);
         return fmt_day(stata0 + i, buf, size);
     case SVY_DATE_DATETIME:
         return fmt_datetime(v / 1000.0 + (double)stata0 * 86400.0, buf, size);
     case SVY_DATE_TIME:
+        /* %tcHH:MM shows a time; a value past the first day holds a date */
+        if (v < 0 || v >= 86400000.0)
+            return fmt_datetime(v / 1000.0 + (double)stata0 * 86400.0, buf, size);
         return fmt_time(v / 1000.0, buf, size);
     case SVY_DATE_WEEK: {
         /* Stata weeks: 52 per year, week 1 starts on Jan 1, week 52 takes the rest.

@@ -480,6 +480,14 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
     return SVY_OK;
 }
 
+svy_status svy_est_set_level_code(svy_est *e, size_t i, double code, svy_err *err)
+{
+    SVY_FAIL_IF(!e->bound || i >= e->nout || !e->out[i].value, err, SVY_E_USAGE, "no COL=VALUE outcome %zu", i);
+    e->out[i].match_num = 1;
+    e->out[i].match = code;
+    return SVY_OK;
+}
+
 size_t svy_est_columns(const svy_est *e, const char **names, size_t cap)
 {
     size_t n = 0;

@@ -9,6 +9,7 @@
 #include "svy_private.h"
 #include "hashmap_private.h"
 
+#include <survey/messages.h>
 #include <survey/plot.h>
 #include <survey/value.h>
 
@@ -28,6 +29,7 @@ struct svy_plot {
     svy_plot_kind kind;
     svy_plot_sort sort;
     int percent;
+    svy_lang lang; /* of the words the chart adds */
     double width, height;
     char *title, *subtitle, *source, *footnote, *color_title, *x_title, *facet_title, *flag_label;
     svy_strtab xs, cs, fs; /* labels in order of first appearance */
@@ -70,8 +72,10 @@ static const char *const palette[SVY_PLOT_MAX_COLORS] = {
 svy_plot *svy_plot_new(void)
 {
     svy_plot *p = calloc(1, sizeof *p);
-    if (p)
+    if (p) {
         p->percent = 1;
+        p->lang = SVY_LANG_EN;
+    }
     return p;
 }
 
@@ -109,6 +113,7 @@ int svy_plot_kind_from_name(const char *name, svy_plot_kind *kind)
 }
 
 void svy_plot_set_kind(svy_plot *p, svy_plot_kind kind) { p->kind = kind; }
+void svy_plot_set_lang(svy_plot *p, svy_lang lang) { p->lang = lang; }
 void svy_plot_set_sort(svy_plot *p, svy_plot_sort sort) { p->sort = sort; }
 void svy_plot_set_percent(svy_plot *p, int on) { p->percent = on != 0; }
 
@@ -789,10 +794,10 @@ static double do_legend(const svy_plot *p, legend *g, int any_flag, int any_ci)
     double y0 = g->y;
     if (p->has_color) {
         if (p->color_title) {
-            char *t = malloc(strlen(p->color_title) + 2);
+            char *t = malloc(strlen(p->color_title) + 4);
             if (t) {
                 strcpy(t, p->color_title);
-                strcat(t, ":");
+                strcat(t, svy_msg(p->lang, SVY_MSG_PLOT_COLON));
                 legend_item(g, -6, t, 10);
                 free(t);
             }
@@ -811,7 +816,7 @@ static double do_legend(const svy_plot *p, legend *g, int any_flag, int any_ci)
     }
     const char *single = p->has_color ? NEUTRAL : palette[0];
     if (any_ci) {
-        const char *lab = "Confidence interval";
+        const char *lab = svy_msg(p->lang, SVY_MSG_PLOT_CI);
         double lx = legend_item(g, 28, lab, 16);
         if (g->draw) {
             if (dot) {
@@ -827,12 +832,12 @@ static double do_legend(const svy_plot *p, legend *g, int any_flag, int any_ci)
         }
     }
     if (any_flag) {
-        const char *what = p->flag_label ? p->flag_label
-                                         : "unreliable estimate (flagged), interpret with caution";
-        char *lab = malloc(strlen(what) + 10);
+        const char *what = p->flag_label ? p->flag_label : svy_msg(p->lang, SVY_MSG_PLOT_UNRELIABLE);
+        const char *how = svy_msg(p->lang, dot ? SVY_MSG_PLOT_HOLLOW : SVY_MSG_PLOT_HATCHED);
+        char *lab = malloc(strlen(what) + strlen(how) + 1);
         if (!lab)
             return g->y - y0 + 22;
-        strcpy(lab, dot ? "Hollow: " : "Hatched: ");
+        strcpy(lab, how);
         strcat(lab, what);
         double lx = legend_item(g, 12, lab, 16);
         free(lab);
@@ -855,18 +860,30 @@ static const cell *cell_at(const svy_plot *p, size_t x, size_t c, size_t f)
 static void write_desc(const svy_plot *p, const layout *L, FILE *f)
 {
     char a[32], b[32], c[32];
-    out(f, "<desc id=\"svyplot-desc\">%s chart", p->kind == SVY_PLOT_DOT ? "Dot" : "Bar");
-    out(f, " of %s with confidence intervals", p->percent ? "percentages" : "proportions");
-    if (p->x_title)
-        out(f, " by %e", p->x_title);
-    if (p->has_color)
-        out(f, ", coloured by %e", p->color_title ? p->color_title : "group");
-    if (p->has_facet)
-        out(f, ", one panel per %e", p->facet_title ? p->facet_title : "group");
-    out(f, ".");
+    char m[600];
+    const char *group = svy_msg(p->lang, SVY_MSG_PLOT_GROUP);
+    svy_msg_format(m, sizeof m, p->lang, p->kind == SVY_PLOT_DOT ? SVY_MSG_PLOT_DESC_DOT : SVY_MSG_PLOT_DESC_BAR,
+                   svy_msg(p->lang, p->percent ? SVY_MSG_PLOT_PERCENTAGES : SVY_MSG_PLOT_PROPORTIONS),
+                   (const char *)NULL);
+    out(f, "<desc id=\"svyplot-desc\">%e", m);
+    if (p->x_title) {
+        svy_msg_format(m, sizeof m, p->lang, SVY_MSG_PLOT_DESC_BY, p->x_title, (const char *)NULL);
+        out(f, "%e", m);
+    }
+    if (p->has_color) {
+        svy_msg_format(m, sizeof m, p->lang, SVY_MSG_PLOT_DESC_COLOR, p->color_title ? p->color_title : group,
+                       (const char *)NULL);
+        out(f, "%e", m);
+    }
+    if (p->has_facet) {
+        svy_msg_format(m, sizeof m, p->lang, SVY_MSG_PLOT_DESC_FACET, p->facet_title ? p->facet_title : group,
+                       (const char *)NULL);
+        out(f, "%e", m);
+    }
+    out(f, "%s", svy_msg(p->lang, SVY_MSG_PLOT_END));
     for (size_t fi = 0; fi < p->fs.n; fi++) {
         if (p->has_facet)
-            out(f, "\n%e:", svy_strtab_str(&p->fs, fi));
+            out(f, "\n%e%s", svy_strtab_str(&p->fs, fi), svy_msg(p->lang, SVY_MSG_PLOT_COLON));
         for (size_t k = 0; k < p->xs.n; k++) {
             size_t xi = L->xorder[k];
             for (size_t ci = 0; ci < p->cs.n; ci++) {
@@ -874,18 +891,22 @@ static void write_desc(const svy_plot *p, const layout *L, FILE *f)
                 if (!e)
                     continue;
                 fmt_estimate(p, e->est, a, sizeof a);
-                out(f, "\n%e", svy_strtab_str(&p->xs, xi));
                 if (p->has_color)
-                    out(f, ", %e", svy_strtab_str(&p->cs, ci));
-                out(f, ": %s", a);
+                    svy_msg_format(m, sizeof m, p->lang, SVY_MSG_PLOT_DESC_ITEM_COLOR, svy_strtab_str(&p->xs, xi),
+                                   svy_strtab_str(&p->cs, ci), a, (const char *)NULL);
+                else
+                    svy_msg_format(m, sizeof m, p->lang, SVY_MSG_PLOT_DESC_ITEM, svy_strtab_str(&p->xs, xi), a,
+                                   (const char *)NULL);
+                out(f, "%e", m);
                 if (!isnan(e->lo)) {
                     fmt_estimate(p, e->lo, b, sizeof b);
                     fmt_estimate(p, e->hi, c, sizeof c);
-                    out(f, " (CI %s to %s)", b, c);
+                    svy_msg_format(m, sizeof m, p->lang, SVY_MSG_PLOT_DESC_CI, b, c, (const char *)NULL);
+                    out(f, "%e", m);
                 }
                 if (e->flagged)
-                    out(f, ", flagged as unreliable");
-                out(f, ";");
+                    out(f, "%s", svy_msg(p->lang, SVY_MSG_PLOT_DESC_FLAGGED));
+                out(f, "%s", svy_msg(p->lang, SVY_MSG_PLOT_DESC_SEP));
             }
         }
     }
@@ -1136,7 +1157,7 @@ svy_status svy_plot_write_svg(const svy_plot *p, FILE *f, const char *name, svy_
     out(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%n\" height=\"%n\" viewBox=\"0 0 %n %n\" "
            "role=\"img\" aria-labelledby=\"svyplot-title svyplot-desc\">\n",
         L.W, L.H, L.W, L.H);
-    out(f, "<title id=\"svyplot-title\">%e</title>\n", p->title ? p->title : "Chart of estimates");
+    out(f, "<title id=\"svyplot-title\">%e</title>\n", p->title ? p->title : svy_msg(p->lang, SVY_MSG_PLOT_DEFAULT_TITLE));
     write_desc(p, &L, f);
     if (p->kind == SVY_PLOT_BAR && (any_flag)) {
         out(f, "<defs>\n");

@@ -13,6 +13,7 @@
  * than the readstat command.
  */
 #include "reader_private.h"
+#include "encoding_private.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -173,6 +174,9 @@ typedef struct rs_ctx {
 
     int dta_version;       /* .dta format version (104..119), 0 for other formats */
     char encoding[64];     /* the text encoding in force, for messages */
+    int undeclared;        /* the file declares no encoding: its bytes are UTF-8, or refused */
+    svy_raw_texts raw;     /* the file's own bytes of its texts, then */
+    int restart;           /* pass 1 stopped to read again with undeclared set */
     char rs_msg[256];      /* last message from ReadStat's error handler */
 } rs_ctx;
 
@@ -194,16 +198,38 @@ static int stop(rs_ctx *c, svy_status st)
     return READSTAT_HANDLER_ABORT;
 }
 
-/* Text from ReadStat must be UTF-8 once converted; anything else is a file
- * whose declared encoding is wrong, and is refused rather than passed on. */
-static int check_text(rs_ctx *c, const char *s, const char *what, const char *var)
+static svy_rs_parse_fn parse_fn(const char *format);
+
+/* Text of a file that declares no encoding is not UTF-8: refused. */
+static svy_status undeclared_error(rs_ctx *c, long long row, long long col, const char *var, const char *what,
+                                   size_t bad)
 {
+    return svy_undeclared_error(c->err, c->file, row, col, var, what, bad, parse_fn(c->r->format),
+                                svy_reader_input_path(c->r));
+}
+
+/* Text from ReadStat must be UTF-8 once converted; anything else is a file
+ * whose declared encoding is wrong, and is refused rather than passed on.
+ * *sp becomes the file's own bytes when it declares no encoding. */
+static int check_text(rs_ctx *c, const char **sp, const char *what, const char *var)
+{
+    const char *s = *sp;
     size_t bad;
-    if (!s || svy_utf8_valid(s, strlen(s), &bad))
+    if (!s)
         return 0;
-    svy_err_set(c->err, SVY_E_ENCODING, c->file, 0, 0, var,
-                "%s is not valid %s text (byte %zu); name the file's real encoding with --encoding",
-                what, c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
+    size_t len = strlen(s);
+    if (c->undeclared && !(s = *sp = svy_raw_text(&c->raw, s, &len))) {
+        stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, var, "out of memory"));
+        return 1;
+    }
+    if (svy_utf8_valid(s, len, &bad))
+        return 0;
+    if (c->undeclared)
+        undeclared_error(c, 0, 0, var, what, bad);
+    else
+        svy_err_set(c->err, SVY_E_ENCODING, c->file, 0, 0, var,
+                    "%s is not valid %s text (byte %zu); name the file's real encoding with --encoding",
+                    what, c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
     c->st = SVY_E_ENCODING;
     return 1;
 }
@@ -211,11 +237,16 @@ static int check_text(rs_ctx *c, const char *s, const char *what, const char *va
 static int on_metadata(readstat_metadata_t *md, void *vctx)
 {
     rs_ctx *c = vctx;
+    if (!c->r->encoding && !c->undeclared &&
+        svy_rs_declares_no_encoding(c->r->format, md, svy_reader_input_path(c->r))) {
+        c->restart = 1;
+        return stop(c, SVY_E_ABORT);
+    }
     long long n = readstat_get_row_count(md);
     svy_schema_set_nrows(c->full, n >= 0 ? n : -1);
     const char *label = readstat_get_file_label(md);
     if (label && *label) {
-        if (check_text(c, label, "the data set label", NULL))
+        if (check_text(c, &label, "the data set label", NULL))
             return READSTAT_HANDLER_ABORT;
         if (svy_schema_set_label(c->full, label) != SVY_OK)
             return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
@@ -225,12 +256,13 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
     const char *enc = c->r->encoding ? c->r->encoding : readstat_get_file_encoding(md);
     /* dta 118+ is UTF-8 by definition; older Stata files are read as
      * Windows-1252 unless told otherwise. */
-    const char *shown = enc && *enc ? enc
+    const char *shown = c->undeclared ? "UTF-8"
+                        : enc && *enc ? enc
                         : !strcmp(c->r->format, "dta") ? (readstat_get_file_format_version(md) >= 118 ? "UTF-8"
                                                                                                     : "WINDOWS-1252")
                         : "the declared encoding";
     snprintf(c->encoding, sizeof c->encoding, "%s", shown);
-    if (enc && *enc && svy_schema_set_encoding(c->full, enc) != SVY_OK)
+    if (enc && *enc && !c->undeclared && svy_schema_set_encoding(c->full, enc) != SVY_OK)
         return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory"));
     return READSTAT_HANDLER_OK;
 }
@@ -251,7 +283,7 @@ static int on_variable(int index, readstat_variable_t *rv, const char *val_label
         val_labels = lblname;
     }
     const char *name = readstat_variable_get_name(rv);
-    if (check_text(c, name, "a variable name", NULL))
+    if (check_text(c, &name, "a variable name", NULL))
         return READSTAT_HANDLER_ABORT;
     svy_var_type type = readstat_variable_get_type_class(rv) == READSTAT_TYPE_CLASS_STRING
                             ? SVY_VAR_STRING : SVY_VAR_NUMERIC;
@@ -264,7 +296,7 @@ static int on_variable(int index, readstat_variable_t *rv, const char *val_label
     }
     const char *label = readstat_variable_get_label(rv);
     const char *format = readstat_variable_get_format(rv);
-    if (check_text(c, label, "the variable label", name) || check_text(c, format, "the display format", name))
+    if (check_text(c, &label, "the variable label", name) || check_text(c, &format, "the display format", name))
         return READSTAT_HANDLER_ABORT;
     if (svy_var_set_label(v, label) || svy_var_set_format(v, format) ||
         (val_labels && *val_labels && svy_var_set_labelset_name(v, val_labels)))
@@ -279,7 +311,7 @@ static int on_variable(int index, readstat_variable_t *rv, const char *val_label
         svy_status st;
         if (readstat_value_type_class(lo) == READSTAT_TYPE_CLASS_STRING) {
             const char *s = readstat_string_value(lo);
-            if (check_text(c, s, "a missing-value definition", name))
+            if (check_text(c, &s, "a missing-value definition", name))
                 return READSTAT_HANDLER_ABORT;
             st = svy_var_add_missing_str(v, s ? s : "");
         } else {
@@ -308,7 +340,7 @@ static int is_tagged(readstat_value_t v)
 static int on_value_label(const char *set, readstat_value_t value, const char *label, void *vctx)
 {
     rs_ctx *c = vctx;
-    if (check_text(c, label, "a value label", NULL))
+    if (check_text(c, &label, "a value label", NULL))
         return READSTAT_HANDLER_ABORT;
     long k = svy_schema_find(c->sets, set);
     svy_var *holder = k >= 0 ? svy_schema_var_mut(c->sets, (size_t)k) : svy_schema_add(c->sets, set, SVY_VAR_NUMERIC, c->err);
@@ -320,7 +352,7 @@ static int on_value_label(const char *set, readstat_value_t value, const char *l
     svy_status st;
     if (readstat_value_type_class(value) == READSTAT_TYPE_CLASS_STRING) {
         const char *s = readstat_string_value(value);
-        if (check_text(c, s, "a labelled value", NULL))
+        if (check_text(c, &s, "a labelled value", NULL))
             return READSTAT_HANDLER_ABORT;
         st = svy_var_add_label_str(holder, s ? s : "", label);
     } else if (is_tagged(value)) {
@@ -413,11 +445,18 @@ static int on_value(int obs, readstat_variable_t *rv, readstat_value_t v, void *
             const char *s = readstat_string_value(v);
             size_t len = s ? strlen(s) : 0;
             size_t bad;
+            if (c->undeclared && len && !(s = svy_raw_text(&c->raw, s, &len)))
+                return stop(c, svy_err_set(c->err, SVY_E_NOMEM, c->file, (long long)obs + 1, (long long)idx + 1,
+                                           NULL, "out of memory"));
             if (len && !svy_utf8_valid(s, len, &bad)) {
-                svy_err_set(c->err, SVY_E_ENCODING, c->file, (long long)obs + 1, (long long)idx + 1,
-                            readstat_variable_get_name(rv),
-                            "text is not valid %s (byte %zu); name the file's real encoding with --encoding",
-                            c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
+                if (c->undeclared)
+                    undeclared_error(c, (long long)obs + 1, (long long)idx + 1, readstat_variable_get_name(rv),
+                                     "text", bad);
+                else
+                    svy_err_set(c->err, SVY_E_ENCODING, c->file, (long long)obs + 1, (long long)idx + 1,
+                                readstat_variable_get_name(rv),
+                                "text is not valid %s (byte %zu); name the file's real encoding with --encoding",
+                                c->encoding[0] ? c->encoding : "UTF-8", bad + 1);
                 return stop(c, SVY_E_ENCODING);
             }
             if (len + 1 > col->scap) {
@@ -519,6 +558,8 @@ static readstat_parser_t *new_parser(rs_ctx *c, rs_io *io, svy_status *st)
     readstat_set_handler_character_encoding(p, "UTF-8");
     if (c->r->encoding)
         readstat_set_file_character_encoding(p, c->r->encoding);
+    else if (c->undeclared)
+        readstat_set_file_character_encoding(p, "ISO-8859-1"); /* each byte a character: svy_raw_text */
     *st = SVY_OK;
     return p;
 }
@@ -648,6 +689,7 @@ static svy_status check_dta_length(const char *path, const char *name, svy_err *
 
 static void ctx_free(rs_ctx *c)
 {
+    svy_raw_text_free(&c->raw);
     svy_schema_free(c->full);
     svy_schema_free(c->sets);
     if (c->cols)
@@ -716,15 +758,20 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
     if (!strcmp(r->format, "dta") && (st = check_dta_length(path, r->name, err)) != SVY_OK)
         goto out;
 
-    /* Pass 1: variables and label sets, no values. */
-    if (!(p = new_parser(&c, &io, &st)))
-        goto out;
-    readstat_set_metadata_handler(p, on_metadata);
-    readstat_set_variable_handler(p, on_variable);
-    readstat_set_value_label_handler(p, on_value_label);
-    e = parse(p, path, &c);
-    readstat_parser_free(p);
-    p = NULL;
+    /* Pass 1: variables and label sets, no values; once more, from the
+     * start, when the file turns out to declare no encoding. */
+    do {
+        if (c.restart)
+            c.restart = 0, c.undeclared = 1, c.st = SVY_OK;
+        if (!(p = new_parser(&c, &io, &st)))
+            goto out;
+        readstat_set_metadata_handler(p, on_metadata);
+        readstat_set_variable_handler(p, on_variable);
+        readstat_set_value_label_handler(p, on_value_label);
+        e = parse(p, path, &c);
+        readstat_parser_free(p);
+        p = NULL;
+    } while (e == READSTAT_ERROR_USER_ABORT && c.restart);
     if (e != READSTAT_OK) {
         st = rs_fail(&c, &io, e, 0);
         goto out;

@@ -188,7 +188,7 @@ static double convert(double d, date_conv c)
     case CONV_DAYS_TO_SPSS: return (d + SPSS_1960_DAYS) * 86400.0;
     case CONV_STATA_MS_TO_SPSS: return d / 1000.0 + SPSS_1960_DAYS * 86400.0;
     case CONV_SAS_S_TO_SPSS: return d + SPSS_1960_DAYS * 86400.0;
-    case CONV_SPSS_TO_DAYS: return floor(d / 86400.0) - SPSS_1960_DAYS;
+    case CONV_SPSS_TO_DAYS: return d / 86400.0 - SPSS_1960_DAYS; /* a time of day stays, as a fraction */
     case CONV_SPSS_TO_STATA_MS: return (d - SPSS_1960_DAYS * 86400.0) * 1000.0;
     case CONV_SAS_S_TO_STATA_MS: return d * 1000.0;
     case CONV_S_TO_MS: return d * 1000.0;

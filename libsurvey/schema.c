@@ -295,6 +295,10 @@ static svy_date_kind kind_from_format(const char *f)
     if (fmt_is(f, "DTIME") || fmt_is(f, "TIME") || fmt_is(f, "MTIME") || fmt_is(f, "HHMM") ||
         fmt_is(f, "E8601TM") || fmt_is(f, "TOD"))
         return SVY_DATE_TIME;
+    if (fmt_is(f, "MONTH"))
+        return SVY_DATE_MONTH_NAME;
+    if (fmt_is(f, "WKDAY"))
+        return SVY_DATE_WEEKDAY;
     if (fmt_is(f, "MOYR") || fmt_is(f, "MONYY") || fmt_is(f, "YYMON"))
         return SVY_DATE_MONTH;
     if (fmt_is(f, "QYR") || fmt_is(f, "YYQ"))

@@ -35,6 +35,7 @@ void svy_table_opts_init(svy_table_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->percent = -1;
+    o->lang = SVY_LANG_EN;
 }
 
 int svy_table_format_parse(const char *s, svy_table_format *out)
@@ -223,7 +224,7 @@ static void put_by(grid *g, const svy_est *e, const svy_table_opts *o, size_t do
         if (t)
             cell_str(g, &row[k], t);
         else if (report)
-            cell_str(g, &row[k], k == 0 ? "Total" : "");
+            cell_str(g, &row[k], k == 0 ? svy_msg(o->lang, SVY_MSG_TAB_TOTAL) : "");
     }
 }
 
@@ -240,6 +241,13 @@ static const char *var_label(const svy_table_opts *o, const char *column)
         return NULL;
     const char *l = svy_var_label(svy_schema_var(o->schema, (size_t)i));
     return *l ? l : NULL;
+}
+
+/* A by column's header: its variable label in report formats with labels. */
+static const char *by_head(const svy_table_opts *o, const char *column)
+{
+    const char *l = var_label(o, column);
+    return l ? l : column;
 }
 
 static char *variable_text(grid *g, const svy_table_opts *o, const svy_est_result *r)
@@ -260,14 +268,14 @@ static char *variable_text(grid *g, const svy_table_opts *o, const svy_est_resul
     return xprintf(g, "%s", r->variable);
 }
 
-static const char *flag_text(unsigned f)
+static const char *flag_text(svy_lang L, unsigned f)
 {
     if ((f & SVY_FLAG_SUPPRESS) && (f & SVY_FLAG_REVIEW))
-        return "suppress+review";
+        return svy_msg(L, SVY_MSG_TAB_FLAG_BOTH);
     if (f & SVY_FLAG_SUPPRESS)
-        return "suppress";
+        return svy_msg(L, SVY_MSG_TAB_FLAG_SUPPRESS);
     if (f & SVY_FLAG_REVIEW)
-        return "review";
+        return svy_msg(L, SVY_MSG_TAB_FLAG_REVIEW);
     return "";
 }
 
@@ -285,21 +293,24 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
     grid_set_header(g, ncol);
     if (g->failed)
         return;
-    static const char *const names[] = {"variable", "estimate", "se", "ci_low", "ci_high",
-                                        "df",       "deff",     "n",  "weighted_n"};
+    static const svy_msg_id names[] = {SVY_MSG_TAB_COL_VARIABLE, SVY_MSG_TAB_COL_ESTIMATE, SVY_MSG_TAB_COL_SE,
+                                       SVY_MSG_TAB_COL_CI_LOW,   SVY_MSG_TAB_COL_CI_HIGH,  SVY_MSG_TAB_COL_DF,
+                                       SVY_MSG_TAB_COL_DEFF,     SVY_MSG_TAB_COL_N,        SVY_MSG_TAB_COL_WEIGHTED_N};
+    /* Machine formats keep the English names pipelines match on. */
+    svy_lang L = report ? o->lang : SVY_LANG_EN;
     size_t c = 0;
     for (size_t k = 0; k < nby; k++)
-        g->head[c++] = svy_strdup(svy_est_by_name(e, k));
+        g->head[c++] = svy_strdup(by_head(o, svy_est_by_name(e, k)));
     for (size_t k = 0; k < 9; k++) {
         g->right[c] = k > 0;
-        g->head[c++] = svy_strdup(names[k]);
+        g->head[c++] = svy_strdup(svy_msg(L, names[k]));
     }
     if (o->cv) {
         g->right[c] = 1;
-        g->head[c++] = svy_strdup("cv");
+        g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_CV));
     }
     if (o->flag)
-        g->head[c++] = svy_strdup("flag");
+        g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_FLAG));
     for (size_t i = 0; i < ncol; i++)
         if (!g->head[i])
             g->failed = 1;
@@ -343,7 +354,7 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
             k++;
         }
         if (o->flag)
-            cell_str(g, &x[k], flag_text(r->flags));
+            cell_str(g, &x[k], flag_text(L, r->flags));
     }
 }
 
@@ -371,7 +382,7 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
     }
     grid_set_header(g, nby + nv);
     for (size_t k = 0; k < nby && !g->failed; k++)
-        g->head[k] = svy_strdup(svy_est_by_name(e, k));
+        g->head[k] = svy_strdup(by_head(o, svy_est_by_name(e, k)));
     for (size_t j = 0; j < nv && !g->failed; j++) {
         g->head[nby + j] = variable_text(g, o, first[j]);
         g->right[nby + j] = 1;
@@ -411,47 +422,67 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
     free(first);
 }
 
+/* The notes under a report table, from the message catalogue. */
 static void build_footer(grid *g, const svy_est *e, const svy_table_opts *o, int percent)
 {
     const svy_design *d = svy_est_design(e);
-    char design[600];
+    svy_lang L = o->lang;
+    char design[800], part[300];
     size_t u = 0;
     design[0] = '\0';
-#define ADD(label, v)                                                                                      \
-    if (v)                                                                                                 \
-        u += (size_t)snprintf(design + u, sizeof design - u, "%s%s %s", u ? ", " : "", label, v);
-    ADD("strata", d->strata)
-    ADD("PSU", d->psu)
-    ADD("weight", d->weight)
-    ADD("FPC", d->fpc)
-#undef ADD
+    const struct {
+        svy_msg_id id;
+        const char *col;
+    } roles[] = {{SVY_MSG_TAB_ROLE_STRATA, d->strata},
+                 {SVY_MSG_TAB_ROLE_PSU, d->psu},
+                 {SVY_MSG_TAB_ROLE_WEIGHT, d->weight},
+                 {SVY_MSG_TAB_ROLE_FPC, d->fpc}};
+    for (size_t i = 0; i < sizeof roles / sizeof *roles; i++) {
+        if (!roles[i].col)
+            continue;
+        svy_msg_format(part, sizeof part, L, roles[i].id, roles[i].col, (const char *)NULL);
+        u += (size_t)snprintf(design + u, sizeof design - u, "%s%s", u ? svy_msg(L, SVY_MSG_TAB_LIST_SEP) : "",
+                              part);
+        if (u >= sizeof design)
+            u = sizeof design - 1;
+    }
     if (!u)
-        snprintf(design, sizeof design, "simple random sample, unweighted");
+        snprintf(design, sizeof design, "%s", svy_msg(L, SVY_MSG_TAB_SRS));
     char df[120];
     switch (d->df_rule) {
     case SVY_DF_DOMAIN:
-        snprintf(df, sizeof df, "PSUs minus strata with members of the domain");
+        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_DOMAIN));
         break;
     case SVY_DF_FULL:
-        snprintf(df, sizeof df, "PSUs minus strata of the whole design");
+        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_FULL));
         break;
     case SVY_DF_INF:
-        snprintf(df, sizeof df, "infinite (normal quantiles)");
+        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_INF));
         break;
     default:
         snprintf(df, sizeof df, "%g", d->df);
         break;
     }
-    static const char *const ci_text[] = {"logit", "Wald", "Korn-Graubard (beta)", "Wilson"};
-    g->footer = xprintf(g,
-                        "Design: %s; %lld rows, %zu strata, %zu PSUs. %s%g%% CI: %s (means and totals: Wald). "
-                        "Degrees of freedom: %s. Lonely PSU: %s.%s",
-                        design, svy_est_rows(e), svy_est_nstrata(e), svy_est_npsu(e),
-                        percent ? "Proportions in percent. " : "", d->level * 100, ci_text[d->ci], df,
-                        svy_lonely_name(d->lonely),
-                        o->flag ? " * does not meet the NCHS standards for proportions (suppress); "
-                                  "\xe2\x80\xa0 fewer than 8 degrees of freedom (review)."
-                                : "");
+    static const svy_msg_id ci_text[] = {SVY_MSG_TAB_CI_LOGIT, SVY_MSG_TAB_CI_WALD, SVY_MSG_TAB_CI_BETA,
+                                         SVY_MSG_TAB_CI_WILSON};
+    static const svy_msg_id lonely_text[] = {SVY_MSG_TAB_LONELY_FAIL, SVY_MSG_TAB_LONELY_REMOVE,
+                                             SVY_MSG_TAB_LONELY_CERTAINTY, SVY_MSG_TAB_LONELY_ADJUST,
+                                             SVY_MSG_TAB_LONELY_AVERAGE};
+    char rows[32], nstrata[32], npsu[32], level[32];
+    snprintf(rows, sizeof rows, "%lld", svy_est_rows(e));
+    snprintf(nstrata, sizeof nstrata, "%zu", svy_est_nstrata(e));
+    snprintf(npsu, sizeof npsu, "%zu", svy_est_npsu(e));
+    snprintf(level, sizeof level, "%g", d->level * 100);
+    char s_design[1200], s_ci[300], s_df[300], s_lonely[200];
+    svy_msg_format(s_design, sizeof s_design, L, SVY_MSG_TAB_DESIGN, design, rows, nstrata, npsu,
+                   (const char *)NULL);
+    svy_msg_format(s_ci, sizeof s_ci, L, SVY_MSG_TAB_CI, level, svy_msg(L, ci_text[d->ci]), (const char *)NULL);
+    svy_msg_format(s_df, sizeof s_df, L, SVY_MSG_TAB_DF, df, (const char *)NULL);
+    svy_msg_format(s_lonely, sizeof s_lonely, L, SVY_MSG_TAB_LONELY,
+                   (unsigned)d->lonely < 5 ? svy_msg(L, lonely_text[d->lonely]) : svy_lonely_name(d->lonely),
+                   (const char *)NULL);
+    g->footer = xprintf(g, "%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci, s_df,
+                        s_lonely, o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "", o->note ? o->note : "");
 }
 
 /* -------------------------------------------------------- output modules */

@@ -521,8 +521,8 @@ static svy_status margin_row(void *ctx, const svy_row *row, svy_err *err)
 {
     margin_ctx *c = ctx;
     char nums[64][SVY_DTOA_MAX];
-    SVY_FAIL_IF(row->nvals != c->nvars + 1, err, SVY_E_DATA, "margin file %s: row %lld has %zu fields", c->path,
-                row->index, row->nvals);
+    SVY_FAIL_IF(row->nvals != c->nvars + 1, err, SVY_E_DATA, "margin file %s: row %lld has %zu field%s", c->path,
+                row->index, row->nvals, row->nvals == 1 ? "" : "s");
     for (size_t j = 0; j < c->nvars; j++) {
         const svy_value *v = &row->vals[j];
         if (svy_value_is_missing(v))

@@ -47,10 +47,10 @@ struct cb_run {
 
 static void usage(void)
 {
-    printf("Usage: %s [OPTIONS] FILE\n"
+    printf("Usage: %s [OPTIONS] [FILE|-]\n"
            "Describe each variable of a survey data file: name, type, format, label,\n"
            "value labels, missing-value definitions, valid n, missing n, distinct\n"
-           "values, minimum and maximum.\n"
+           "values, minimum and maximum.  No FILE, or -, reads standard input.\n"
            "\n"
            "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
            "  -d, --max-distinct N    count distinct values up to N (default 1000)\n"
@@ -628,9 +628,9 @@ int main(int argc, char **argv)
         default: svy_tool_usage_error("unknown option");
         }
     }
-    if (argc - optind != 1)
-        svy_tool_usage_error(argc - optind ? "one input file only" : "no input file");
-    o.input = argv[optind];
+    if (argc - optind > 1)
+        svy_tool_usage_error("one input file only");
+    o.input = optind < argc ? argv[optind] : "-"; /* no file: standard input, as every tool */
 
     svy_err err;
     svy_err_clear(&err);

@@ -29,9 +29,14 @@ typedef struct col_scan {
     int numeric;      /* every non-empty value is a number */
     int whole;        /* ... and a whole one */
     double min, max;
+    long long nnum, ntext; /* non-empty values that are numbers, and not */
+    long long text_row[3]; /* the first values that are not numbers */
+    char text[3][24];
+    const svy_cb_var *cbv; /* the codebook's variable, when it names the column */
 } col_scan;
 
 struct scan_run {
+    const svy_codebook *cb;
     svy_schema *schema;
     col_scan *cols;
     size_t ncols;
@@ -54,7 +59,9 @@ static void usage(void)
            "\n"
            "  -o, --output FILE       output file; its extension chooses the format\n"
            "  -F, --format FMT        dta, sav or zsav, whatever the extension\n"
-           "  -c, --codebook DIR      variable and value labels from a codebook folder (codebooks/README.md)\n"
+           "  -c, --codebook DIR      variable and value labels from a codebook folder (codebooks/README.md);\n"
+           "                          its types rule (a non-number in a number column is an error)\n"
+           "                          and its study title becomes the data set label\n"
            "  -L, --lang zh|en        language of the codebook labels (default zh)\n"
            "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
            "  -e, --encoding ENC      text encoding of the input, overriding what it declares\n"
@@ -77,6 +84,8 @@ static svy_status scan_schema(void *ctx, const svy_schema *schema, svy_err *err)
         run->cols[i].numeric = run->cols[i].whole = 1;
         run->cols[i].min = 0;
         run->cols[i].max = 0;
+        long k = run->cb ? svy_codebook_find(run->cb, svy_var_name(svy_schema_var(schema, i))) : -1;
+        run->cols[i].cbv = k >= 0 ? svy_codebook_var(run->cb, (size_t)k) : NULL;
     }
     return SVY_OK;
 }
@@ -105,8 +114,32 @@ static svy_status scan_row(void *ctx, const svy_row *row, svy_err *err)
         if (v->len > c->width)
             c->width = v->len;
         double d;
-        if (c->numeric && v->len && !svy_value_number(v, &d) && v->missing == SVY_MISS_NONE)
-            c->numeric = 0;
+        if (!v->len || v->missing != SVY_MISS_NONE)
+            continue;
+        if (svy_value_number(v, &d)) {
+            c->nnum++;
+            continue;
+        }
+        /* The codebook's types rule: a number column holds numbers. */
+        if (c->cbv && svy_cb_var_type(c->cbv) != SVY_CB_TEXT) {
+            const char *name = svy_var_name(svy_schema_var(run->schema, i));
+            return svy_err_set(err, SVY_E_DATA, NULL, row->index, (long long)i + 1, name,
+                               "column %s holds '%.*s', which is not a number (the codebook's type for %s is %s)",
+                               name, (int)(v->len > 60 ? 60 : v->len), v->str, name,
+                               svy_cb_var_type(c->cbv) == SVY_CB_CODE      ? "code"
+                               : svy_cb_var_type(c->cbv) == SVY_CB_INTEGER ? "integer"
+                                                                          : "number");
+        }
+        c->numeric = 0;
+        if (c->ntext < 3) {
+            c->text_row[c->ntext] = row->index;
+            size_t n = v->len < sizeof c->text[0] - 1 ? v->len : sizeof c->text[0] - 1;
+            while (n && n < v->len && ((unsigned char)v->str[n] & 0xC0) == 0x80)
+                n--; /* a whole character */
+            memcpy(c->text[c->ntext], v->str, n);
+            c->text[c->ntext][n] = '\0';
+        }
+        c->ntext++;
     }
     return SVY_OK;
 }
@@ -132,7 +165,9 @@ static svy_status settle_types(struct scan_run *run, svy_err *err)
     for (size_t i = 0; i < run->ncols; i++) {
         svy_var *v = svy_schema_var_mut(run->schema, i);
         col_scan *c = &run->cols[i];
-        if (svy_var_type_of(v) == SVY_VAR_UNTYPED)
+        if (svy_var_type_of(v) == SVY_VAR_UNTYPED && c->cbv)
+            svy_var_set_type(v, svy_cb_var_type(c->cbv) == SVY_CB_TEXT ? SVY_VAR_STRING : SVY_VAR_NUMERIC);
+        else if (svy_var_type_of(v) == SVY_VAR_UNTYPED)
             svy_var_set_type(v, c->numeric ? SVY_VAR_NUMERIC : SVY_VAR_STRING);
         if (svy_var_type_of(v) == SVY_VAR_STRING) {
             svy_var_set_width(v, c->width ? c->width : 1);
@@ -150,16 +185,38 @@ static svy_status settle_types(struct scan_run *run, svy_err *err)
     return SVY_OK;
 }
 
-/* Variable and value labels of the variables a codebook names (the data's
- * own value labels win where both label a code). */
-static svy_status apply_codebook(const char *dir, svy_lang lang, svy_schema *target, svy_err *err)
+/* Without a codebook a CSV column is text when one value is not a number:
+ * say so when it is mostly numbers (a stray "n/a" made it text). */
+static void warn_mostly_numeric(const char *input, const struct scan_run *scan)
 {
-    svy_codebook *cb = NULL;
-    svy_status st = svy_codebook_load(dir, &cb, err);
-    if (st == SVY_OK)
-        st = svy_codebook_apply_labels(cb, target, lang, err);
-    svy_codebook_free(cb);
-    return st;
+    for (size_t i = 0; i < scan->ncols; i++) {
+        const col_scan *c = &scan->cols[i];
+        const svy_var *v = svy_schema_var(scan->schema, i);
+        if (c->cbv || !c->ntext || svy_var_type_of(v) != SVY_VAR_STRING || c->nnum < 9 * c->ntext)
+            continue;
+        char which[200];
+        size_t u = 0;
+        for (long long k = 0; k < c->ntext && k < 3; k++)
+            u += (size_t)snprintf(which + u, sizeof which - u, "%srow %lld '%s'", k ? ", " : "", c->text_row[k],
+                                  c->text[k]);
+        svy_tool_warn("%s: warning: column %s is written as text because %lld of its %lld values %s "
+                      "(%s%s); a codebook (-c) that gives its type makes that an error instead",
+                      input, svy_var_name(v), c->ntext, c->ntext + c->nnum,
+                      c->ntext > 1 ? "are not numbers" : "is not a number", which, c->ntext > 3 ? ", ..." : "");
+    }
+}
+
+/* The codebook's study title becomes the data set label; say when the
+ * format's header cannot hold all of it. */
+static void set_title(const svy_codebook *cb, svy_schema *schema, const struct svy_export_opts *o)
+{
+    const char *title = svy_codebook_title(cb);
+    if (!*title || svy_schema_set_label(schema, title) != SVY_OK)
+        return;
+    size_t max = o->format == SVY_FMT_DTA ? 80 : 64;
+    if (strlen(title) > max)
+        svy_tool_warn("%s: warning: the study title is longer than the %zu bytes %s data set label holds: "
+                      "cut to fit", o->output, max, o->format == SVY_FMT_DTA ? "a Stata" : "an SPSS");
 }
 
 /* Say what the target format could not keep (the writer converts it). */
@@ -242,6 +299,7 @@ int main(int argc, char **argv)
     int code = SVY_EXIT_OK;
     svy_status st;
     struct scan_run scan = {0};
+    svy_codebook *cb = NULL;
     svy_writer *w = svy_writer_new(o.format);
     svy_reader *r = svy_reader_new();
     if (!r || !w) {
@@ -256,15 +314,25 @@ int main(int argc, char **argv)
         goto out;
     }
     svy_reader_set_rewindable(r, 1);
+    if (o.codebook && (st = svy_codebook_load(o.codebook, &cb, &err)) != SVY_OK)
+        goto report;
+    scan.cb = cb;
     if ((st = svy_reader_open(r, o.input, &err)) != SVY_OK)
         goto report;
     svy_handler hs = {.schema = scan_schema, .row = scan_row};
-    if ((st = svy_reader_run(r, &hs, &scan, &err)) != SVY_OK)
+    if ((st = svy_reader_run(r, &hs, &scan, &err)) != SVY_OK) {
+        if (!err.file[0])
+            snprintf(err.file, sizeof err.file, "%s", svy_reader_name(r));
         goto report;
+    }
     if ((st = settle_types(&scan, &err)) != SVY_OK)
         goto report;
-    if (o.codebook && (st = apply_codebook(o.codebook, o.lang, scan.schema, &err)) != SVY_OK)
-        goto report;
+    warn_mostly_numeric(svy_reader_name(r), &scan);
+    if (cb) {
+        if ((st = svy_codebook_apply_labels(cb, scan.schema, o.lang, &err)) != SVY_OK)
+            goto report;
+        set_title(cb, scan.schema, &o);
+    }
 
     svy_writer_set_row_count(w, scan.rows);
     struct write_run wr = {.w = w, .output = o.output, .out_schema = scan.schema};
@@ -282,5 +350,6 @@ out:
     svy_reader_free(r);
     svy_schema_free(scan.schema);
     free(scan.cols);
+    svy_codebook_free(cb);
     return svy_tool_finish_stdout(code);
 }

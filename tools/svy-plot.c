@@ -40,6 +40,8 @@ struct svy_plot_opts {
     /* --codebook: outcomes and column titles by their labels. */
     svy_codebook *cb;
     svy_lang lang;
+    svy_lang words;     /* generated words: --lang when given, else English */
+    const char *encoding;
 };
 
 static void usage(void)
@@ -58,7 +60,8 @@ static void usage(void)
            "Labels:\n"
            "  -C, --codebook DIR      name outcomes and columns by their labels in a study\n"
            "                          codebook (codebooks/README.md)\n"
-           "      --lang zh|en        language of codebook labels (zh)\n"
+           "      --lang zh|en        language of codebook labels (zh) and, when given, of every\n"
+           "                          word svy-plot writes (subtitle, legend, notes; else English)\n"
            "\n"
            "Look:\n"
            "  -k, --kind dot|bar      dot chart (default) or bars from zero, both with CIs\n"
@@ -76,6 +79,7 @@ static void usage(void)
            "\n"
            "Output:\n"
            "  -o, --output FILE       write the SVG to FILE atomically (default: stdout)\n"
+           "  -e, --encoding ENC      text encoding of the input (GB18030, CP1252, ...)\n"
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
            "\n"
@@ -213,9 +217,9 @@ static char *join(char *const *v, size_t n, const char *sep)
     return s;
 }
 
-static const char *or_all(const char *s)
+static const char *or_all(const struct svy_plot_opts *o, const char *s)
 {
-    return *s ? s : "All";
+    return *s ? s : svy_msg(o->words, SVY_MSG_PLOT_ALL);
 }
 
 /* The label the codebook gives variable `name`, or name itself. */
@@ -278,9 +282,9 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
         add_distinct(o->notes, &o->nnotes, cell_text(&row->vals[o->inote], b2));
 
     /* svy-tab --overall leaves the --by cells of its overall row empty. */
-    const char *x = shown(o, o->ix, or_all(cell_text(&row->vals[o->ix], b2)));
-    const char *color = o->icolor >= 0 ? shown(o, o->icolor, or_all(cell_text(&row->vals[o->icolor], b3))) : NULL;
-    const char *facet = o->ifacet >= 0 ? shown(o, o->ifacet, or_all(cell_text(&row->vals[o->ifacet], b4))) : NULL;
+    const char *x = shown(o, o->ix, or_all(o, cell_text(&row->vals[o->ix], b2)));
+    const char *color = o->icolor >= 0 ? shown(o, o->icolor, or_all(o, cell_text(&row->vals[o->icolor], b3))) : NULL;
+    const char *facet = o->ifacet >= 0 ? shown(o, o->ifacet, or_all(o, cell_text(&row->vals[o->ifacet], b4))) : NULL;
     st = svy_plot_add(o->plot, x, color, facet, est, lo, hi, flagged, err);
     if (st) {
         /* The library knows what is wrong; the row is ours to add. */
@@ -297,14 +301,14 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
  * it that; other columns by their codebook label. */
 static const char *col_title(const struct svy_plot_opts *o, const char *col)
 {
-    return col && strcmp(col, "variable") == 0 ? "outcome" : var_label(o, col);
+    return col && strcmp(col, "variable") == 0 ? svy_msg(o->words, SVY_MSG_PLOT_OUTCOME) : var_label(o, col);
 }
 
 /* "Percent by category, gender and province" from the mapping. */
 static char *default_subtitle(const struct svy_plot_opts *o)
 {
     const char *parts[3] = {o->x, o->color, o->facet};
-    size_t n = 0, len = 64;
+    size_t n = 0, len = 200;
     const char *v[3];
     for (size_t i = 0; i < 3; i++)
         if (parts[i]) {
@@ -314,12 +318,14 @@ static char *default_subtitle(const struct svy_plot_opts *o)
     char *s = malloc(len);
     if (!s)
         return NULL;
-    strcpy(s, o->percent ? "Percent" : "Proportion");
+    strcpy(s, svy_msg(o->words, o->percent ? SVY_MSG_PLOT_PERCENT : SVY_MSG_PLOT_PROPORTION));
     for (size_t i = 0; i < n; i++) {
-        strcat(s, i == 0 ? " by " : i + 1 == n ? " and " : ", ");
+        strcat(s, svy_msg(o->words, i == 0       ? SVY_MSG_PLOT_BY_FIRST
+                                    : i + 1 == n ? SVY_MSG_PLOT_BY_LAST
+                                                 : SVY_MSG_PLOT_BY_SEP));
         strcat(s, v[i]);
     }
-    strcat(s, ", with confidence intervals");
+    strcat(s, svy_msg(o->words, SVY_MSG_PLOT_WITH_CI));
     return s;
 }
 
@@ -348,6 +354,7 @@ int main(int argc, char **argv)
         {"filter", required_argument, NULL, 'F'},
         {"footnote", required_argument, NULL, OPT_FOOTNOTE},
         {"height", required_argument, NULL, OPT_HEIGHT},
+        {"encoding", required_argument, NULL, 'e'},
         {"help", no_argument, NULL, 'h'},
         {"kind", required_argument, NULL, 'k'},
         {"lang", required_argument, NULL, OPT_LANG},
@@ -363,15 +370,17 @@ int main(int argc, char **argv)
         {"x", required_argument, NULL, 'x'},
         {NULL, 0, NULL, 0},
     };
-    struct svy_plot_opts o = {.percent = 1, .output = "-"};
+    struct svy_plot_opts o = {.percent = 1, .output = "-", .words = SVY_LANG_EN};
     int c;
-    while ((c = getopt_long(argc, argv, "c:C:f:F:hk:o:s:t:Vx:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:C:e:f:F:hk:o:s:t:Vx:", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o.color = optarg; break;
         case 'C': codebook = optarg; break;
+        case 'e': o.encoding = optarg; break;
         case OPT_LANG:
             if (!svy_lang_parse(optarg, &o.lang))
                 svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
+            o.words = o.lang;
             break;
         case 'f': o.facet = optarg; break;
         case 'F': add_filter(&o, optarg); break;
@@ -425,6 +434,10 @@ int main(int argc, char **argv)
     }
     if (codebook && (st = svy_codebook_load(codebook, &o.cb, &err)))
         goto out;
+    if (o.encoding && svy_reader_set_encoding(r, o.encoding) != SVY_OK) {
+        st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto out;
+    }
     if ((st = svy_reader_open(r, o.input, &err)))
         goto out;
     o.name = svy_reader_name(r);
@@ -438,6 +451,7 @@ int main(int argc, char **argv)
     }
 
     svy_plot_set_kind(o.plot, o.kind);
+    svy_plot_set_lang(o.plot, o.words);
     svy_plot_set_sort(o.plot, o.sort);
     svy_plot_set_percent(o.plot, o.percent);
     svy_plot_set_size(o.plot, o.width, o.height);
@@ -455,13 +469,31 @@ int main(int argc, char **argv)
         if (strcmp(o.flags[i], "1") && strcasecmp(o.flags[i], "true") && strcasecmp(o.flags[i], "yes") &&
             strcasecmp(o.flags[i], "x") && strcmp(o.flags[i], "*"))
             generic = 0;
-    char *flagvals = generic ? NULL : join(o.flags, o.nflags, ", ");
+    /* svy-tab's flag codes, in the words of the chart */
+    for (size_t i = 0; !generic && i < o.nflags; i++) {
+        static const struct {
+            const char *code;
+            svy_msg_id id;
+        } fl[] = {{"suppress", SVY_MSG_TAB_FLAG_SUPPRESS},
+                  {"review", SVY_MSG_TAB_FLAG_REVIEW},
+                  {"suppress+review", SVY_MSG_TAB_FLAG_BOTH}};
+        for (size_t k = 0; k < sizeof fl / sizeof *fl; k++)
+            if (!strcmp(o.flags[i], fl[k].code)) {
+                char *t = strdup(svy_msg(o.words, fl[k].id));
+                if (!t)
+                    svy_tool_die(SVY_EXIT_IO, "out of memory");
+                free(o.flags[i]);
+                o.flags[i] = t;
+                break;
+            }
+    }
+    char *flagvals = generic ? NULL : join(o.flags, o.nflags, o.words == SVY_LANG_ZH ? "、" : ", ");
     if (flagvals) {
-        size_t len = strlen(flagvals) + 64;
+        size_t len = strlen(flagvals) + 200;
         flaglabel = malloc(len);
         if (!flaglabel)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
-        snprintf(flaglabel, len, "unreliable estimate (flag: %s), interpret with caution", flagvals);
+        svy_msg_format(flaglabel, len, o.words, SVY_MSG_PLOT_UNRELIABLE_FLAG, flagvals, (const char *)NULL);
         free(flagvals);
     }
     if ((st = svy_plot_set_title(o.plot, title)) ||

@@ -11,6 +11,7 @@ typedef struct outspec {
     svy_stat stat;
     char *column;
     char *value;
+    int unchecked; /* COL=VALUE with nothing to check VALUE against */
 } outspec;
 
 typedef struct tab {
@@ -26,6 +27,13 @@ typedef struct tab {
     svy_schema *schema; /* a copy, for labels */
     svy_codebook *cb;
     svy_lang lang;
+    const char *encoding;
+    int quiet;
+    int weight_given;   /* -w: the user chose; else the codebook or the input does */
+    int roles_given;    /* -s, -p and --fpc were all given: the codebook chose none */
+    int weight_final;   /* the weight is the input's final weight, not the codebook's */
+    const char *cb_weight; /* the codebook's design weight */
+    char note[400];     /* what the table's notes say about the choice */
 } tab;
 
 static void usage(void)
@@ -37,16 +45,21 @@ static void usage(void)
            "Design (flags override a codebook):\n"
            "  -c, --codebook DIR      design roles, default outcomes (role outcome) and value\n"
            "                          labels from a study codebook (codebooks/README.md)\n"
-           "      --lang zh|en        language of codebook labels (zh)\n"
+           "      --lang zh|en        language of codebook labels (zh) and, when given, of the\n"
+           "                          words of md, latex and html tables (else English)\n"
            "  -w, --weight COL        sampling weight (default: 1 for every row)\n"
            "  -s, --strata COL        stratum\n"
            "  -p, --psu COL           primary sampling unit, nested in strata (default: each row)\n"
            "      --fpc COL           population PSUs of the stratum, or sampling fraction when <= 1\n"
            "      --lonely RULE       stratum with one PSU: fail|remove|certainty|adjust|average (fail)\n"
+           "                          With -c and no -w, a final weight in the input (svy-weight's\n"
+           "                          weight_final) is used instead of the codebook's design weight;\n"
+           "                          the weight used is said on standard error and in the notes.\n"
            "Estimates:\n"
            "  -b, --by A[,B...]       domains: every combination present in the data\n"
            "      --overall           add the overall row\n"
-           "  -r, --rate COL[=VALUE][,...]  rate of a 0/1 column, or share with VALUE (code or label)\n"
+           "  -r, --rate COL[=VALUE][,...]  rate of a 0/1 column, or share with VALUE (a code, or a\n"
+           "                          label in any codebook language or the file's; else an error)\n"
            "      --share COL[,...]   share of every level of a column\n"
            "      --mean COL[,...]    mean\n"
            "      --total COL[,...]   total\n"
@@ -62,6 +75,9 @@ static void usage(void)
            "      --cv                add the coefficient of variation\n"
            "      --title TEXT        caption of md, latex and html tables\n"
            "  -o, --output FILE       write FILE atomically instead of standard output\n"
+           "Input:\n"
+           "  -e, --encoding ENC      text encoding of the input (GB18030, CP1252, ...)\n"
+           "  -q, --quiet             do not say on standard error which design was chosen\n"
            "  -h, --help              this help\n"
            "  -V, --version           version\n",
            svy_tool_name());
@@ -81,6 +97,7 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
         outspec *o = &T->outs[T->nouts++];
         o->stat = stat;
         o->value = NULL;
+        o->unchecked = 0;
         char *eq = stat == SVY_STAT_RATE ? strchr(items[i], '=') : NULL;
         if (eq) {
             *eq = '\0';
@@ -133,6 +150,103 @@ static void apply_codebook(tab *T)
     }
 }
 
+/* A new estimator for the design and outcomes of T. */
+static svy_status make_est(tab *T, svy_err *err)
+{
+    svy_est_free(T->est);
+    T->est = svy_est_new(&T->d, (const char *const *)T->by, T->nby, err);
+    if (!T->est)
+        return err->code ? err->code : SVY_E_NOMEM;
+    for (size_t i = 0; i < T->nouts; i++)
+        if (svy_est_add_outcome(T->est, T->outs[i].stat, T->outs[i].column, T->outs[i].value, err) != SVY_OK)
+            return err->code;
+    return SVY_OK;
+}
+
+/* COL=VALUE outcomes: VALUE must be a code or a label of COL, in any
+ * language of the codebook or as the data label it; a value that is
+ * neither would be a rate of 0 everywhere, without a word. */
+static svy_status check_levels(tab *T, svy_err *err)
+{
+    for (size_t i = 0; i < T->nouts; i++) {
+        outspec *o = &T->outs[i];
+        if (!o->value)
+            continue;
+        long vi = svy_schema_find(T->schema, o->column);
+        const svy_var *var = vi >= 0 ? svy_schema_var(T->schema, (size_t)vi) : NULL;
+        long ci = T->cb ? svy_codebook_find(T->cb, o->column) : -1;
+        const svy_cb_var *cbv = ci >= 0 ? svy_codebook_var(T->cb, (size_t)ci) : NULL;
+        double code;
+        char *known;
+        switch (svy_level_resolve(var, cbv, o->value, &code, &known)) {
+        case SVY_LEVEL_CODE:
+            if (svy_est_set_level_code(T->est, i, code, err) != SVY_OK)
+                return err->code;
+            break;
+        case SVY_LEVEL_UNKNOWN:
+            o->unchecked = 1;
+            break;
+        case SVY_LEVEL_NONE:
+            svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, o->column,
+                        "--rate %s=%s: '%s' is neither a code nor a label of %s; %s has %s", o->column, o->value,
+                        o->value, o->column, o->column, known ? known : "no labelled codes");
+            free(known);
+            return SVY_E_USAGE;
+        }
+    }
+    return SVY_OK;
+}
+
+/* The weight, when the user did not give one: an input that holds a final
+ * weight (svy-weight's) is analysed with it, not with the codebook's design
+ * weight it was made from.  Said on stderr (unless -q) and in the notes. */
+static svy_status choose_weight(tab *T, svy_err *err)
+{
+    if (T->weight_given)
+        return SVY_OK;
+    int ambiguous;
+    const char *fw = svy_final_weight_find(T->schema, &ambiguous);
+    if (!fw)
+        return SVY_OK;
+    if (ambiguous && T->cb)
+        return svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, fw,
+                           "the input holds more than one final weight (%s is one); choose with -w", fw);
+    if (!T->cb) {
+        if (!T->quiet)
+            svy_tool_warn("warning: the input holds the final weight %s, but no weight was given: "
+                          "every row weighs 1 (-w %s uses it)", fw, fw);
+        return SVY_OK;
+    }
+    if (T->d.weight && strcmp(T->d.weight, fw) == 0)
+        return SVY_OK;
+    T->d.weight = fw;
+    T->weight_final = 1;
+    svy_msg_format(T->note, sizeof T->note, T->t.lang, SVY_MSG_TAB_FINAL_WEIGHT_NOTE, fw,
+                   T->cb_weight ? T->cb_weight : "-", (const char *)NULL);
+    return make_est(T, err);
+}
+
+/* With a codebook the design is partly chosen for the user: say which. */
+static void say_design(const tab *T)
+{
+    if (!T->cb || T->quiet || (T->weight_given && T->roles_given))
+        return;
+    const svy_design *d = &T->d;
+    char w[300];
+    if (T->weight_given)
+        snprintf(w, sizeof w, "%s (-w)", d->weight);
+    else if (T->weight_final)
+        snprintf(w, sizeof w, "%s (the input's final weight, not the codebook's design weight %s)", d->weight,
+                 T->cb_weight ? T->cb_weight : "(none)");
+    else if (d->weight)
+        snprintf(w, sizeof w, "%s (the codebook's design weight)", d->weight);
+    else
+        snprintf(w, sizeof w, "none (every row weighs 1)");
+    fprintf(stderr, "%s: design: weight %s; strata %s; PSU %s; FPC %s (-w, -s, -p, --fpc override; -q: quiet)\n",
+            svy_tool_name(), w, d->strata ? d->strata : "none", d->psu ? d->psu : "none (each row)",
+            d->fpc ? d->fpc : "none");
+}
+
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     tab *T = ctx;
@@ -144,7 +258,75 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
         if (st != SVY_OK)
             return st;
     }
-    return svy_est_bind(T->est, T->schema, err);
+    svy_status st = choose_weight(T, err);
+    if (st != SVY_OK)
+        return st;
+    say_design(T);
+    if ((st = svy_est_bind(T->est, T->schema, err)) != SVY_OK)
+        return st;
+    return check_levels(T, err);
+}
+
+/* The label a by value has in the schema (its text, or its number). */
+static const char *by_label(const svy_var *var, const svy_value *v)
+{
+    const char *l = svy_var_label_for(var, v);
+    double x;
+    if (!l && v->type == SVY_VAL_STR && svy_parse_number(v->str, v->len, &x)) {
+        svy_value num = {.type = SVY_VAL_NUM, .num = x};
+        l = svy_var_label_for(var, &num);
+    }
+    return l;
+}
+
+/* A stray word in a labelled --by column makes a domain of one row: say so
+ * (a typo in the data, most likely, not a group of the study). */
+static void warn_stray_domains(const tab *T)
+{
+    if (T->quiet)
+        return;
+    size_t last = (size_t)-1;
+    for (size_t i = 0; i < svy_est_count(T->est); i++) {
+        const svy_est_result *r = svy_est_get(T->est, i);
+        if (r->domain == last || r->domain_rows != 1 || svy_est_domain_is_overall(T->est, r->domain))
+            continue;
+        last = r->domain;
+        for (size_t k = 0; k < T->nby; k++) {
+            long vi = svy_schema_find(T->schema, T->by[k]);
+            const svy_value *v = svy_est_domain_value(T->est, r->domain, k);
+            if (vi < 0 || !v)
+                continue;
+            const svy_var *var = svy_schema_var(T->schema, (size_t)vi);
+            if (svy_var_nlabels(var) == 0 || by_label(var, v))
+                continue;
+            char nb[SVY_DTOA_MAX];
+            const char *text = v->type == SVY_VAL_NUM ? (svy_dtoa(v->num, nb), nb) : v->str;
+            svy_tool_warn("warning: --by %s: '%s' makes a domain of one row, and it is none of the values "
+                          "%s's labels name (a stray word in the data?)",
+                          T->by[k], text, T->by[k]);
+        }
+    }
+}
+
+/* A COL=VALUE that nothing could check and no row has: say so. */
+static void warn_unmatched(const tab *T)
+{
+    for (size_t i = 0; i < T->nouts; i++) {
+        const outspec *o = &T->outs[i];
+        if (!o->unchecked || T->quiet)
+            continue;
+        int any = 0, seen = 0;
+        for (size_t k = 0; k < svy_est_count(T->est); k++) {
+            const svy_est_result *r = svy_est_get(T->est, k);
+            if (r->stat != SVY_STAT_RATE || !r->level || strcmp(r->column, o->column) || strcmp(r->level, o->value))
+                continue;
+            seen = 1;
+            any |= !(r->estimate == 0);
+        }
+        if (seen && !any)
+            svy_tool_warn("warning: no row has %s=%s (%s has no value labels to check '%s' against): "
+                          "its rate is 0 everywhere", o->column, o->value, o->column, o->value);
+    }
 }
 
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
@@ -179,6 +361,7 @@ static const struct option long_opts[] = {
     {"codebook", required_argument, NULL, 'c'},
     {"cv", no_argument, NULL, OPT_CV},
     {"df", required_argument, NULL, OPT_DF},
+    {"encoding", required_argument, NULL, 'e'},
     {"flag", required_argument, NULL, OPT_FLAG},
     {"format", required_argument, NULL, 'f'},
     {"fpc", required_argument, NULL, OPT_FPC},
@@ -193,6 +376,7 @@ static const struct option long_opts[] = {
     {"overall", no_argument, NULL, OPT_OVERALL},
     {"percent", no_argument, NULL, OPT_PERCENT},
     {"psu", required_argument, NULL, 'p'},
+    {"quiet", no_argument, NULL, 'q'},
     {"rate", required_argument, NULL, 'r'},
     {"share", required_argument, NULL, OPT_SHARE},
     {"strata", required_argument, NULL, 's'},
@@ -222,7 +406,7 @@ int main(int argc, char **argv)
     char **by_alloc = NULL;
     const char *codebook = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "b:c:f:ho:p:r:s:Vw:", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "b:c:e:f:ho:p:qr:s:Vw:", long_opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             free(by_alloc);
@@ -231,6 +415,12 @@ int main(int argc, char **argv)
             break;
         case 'c':
             codebook = optarg;
+            break;
+        case 'e':
+            T.encoding = optarg;
+            break;
+        case 'q':
+            T.quiet = 1;
             break;
         case 'f':
             if (!svy_table_format_parse(optarg, &T.t.format))
@@ -291,6 +481,7 @@ int main(int argc, char **argv)
         case OPT_LANG:
             if (!svy_lang_parse(optarg, &T.lang))
                 svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
+            T.t.lang = T.lang; /* the notes follow --lang; without it they stay English */
             break;
         case OPT_LAYOUT:
             if (!svy_table_layout_parse(optarg, &T.t.layout))
@@ -336,9 +527,12 @@ int main(int argc, char **argv)
     T.input = optind < argc ? argv[optind] : "-";
     svy_err err;
     svy_err_clear(&err);
+    T.weight_given = T.d.weight != NULL;
+    T.roles_given = T.d.strata && T.d.psu && T.d.fpc;
     if (codebook) {
         if (svy_codebook_load(codebook, &T.cb, &err) != SVY_OK)
             return svy_tool_report(&err);
+        T.cb_weight = svy_codebook_role(T.cb, SVY_ROLE_WEIGHT);
         apply_codebook(&T);
     }
     if (T.nouts == 0)
@@ -347,15 +541,11 @@ int main(int argc, char **argv)
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */
 
-    T.est = svy_est_new(&T.d, (const char *const *)T.by, T.nby, &err);
-    if (!T.est)
-        return svy_tool_report(&err);
     int rc = SVY_EXIT_OK;
-    for (size_t i = 0; i < T.nouts; i++)
-        if (svy_est_add_outcome(T.est, T.outs[i].stat, T.outs[i].column, T.outs[i].value, &err) != SVY_OK) {
-            rc = svy_tool_report(&err);
-            goto done;
-        }
+    if (make_est(&T, &err) != SVY_OK) {
+        rc = svy_tool_report(&err);
+        goto done;
+    }
 
     svy_reader *r = svy_reader_new();
     if (!r)
@@ -363,11 +553,14 @@ int main(int argc, char **argv)
     const char *cols[256];
     size_t ncols = svy_est_columns(T.est, cols, 256);
     int projected = 0;
-    if (ncols <= 256) {
+    /* Without -w the weight may be one the input holds: read every column. */
+    if (ncols <= 256 && T.weight_given) {
         if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
         projected = 1;
     }
+    if (T.encoding && svy_reader_set_encoding(r, T.encoding) != SVY_OK)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
     svy_handler h = {on_schema, on_row};
     svy_status st = svy_reader_open(r, T.input, &err);
     if (st == SVY_OK)
@@ -385,8 +578,12 @@ int main(int argc, char **argv)
         goto done;
     }
     svy_reader_free(r);
+    warn_unmatched(&T);
+    warn_stray_domains(&T);
 
     T.t.schema = T.schema;
+    if (T.note[0])
+        T.t.note = T.note;
     if (T.output) {
         svy_outfile *of;
         if (svy_outfile_open(T.output, &of, &err) != SVY_OK) {

@@ -100,6 +100,31 @@ static svy_format output_format(const struct svy_weight_opts *o)
     return fmt == SVY_FMT_UNKNOWN ? SVY_FMT_CSV : fmt;
 }
 
+/* The new column's variable label says what it is and how it was made,
+ * within Stata's 80 bytes.  Its start is SVY_FINAL_WEIGHT_LABEL, by which
+ * svy-tab -c knows the final weight in a .dta or .sav. */
+static void weight_label(const struct svy_weight_opts *o, char *buf, size_t size)
+{
+    char from[64];
+    if (o->weight)
+        snprintf(from, sizeof from, "%.30s", o->weight);
+    else if (o->prob)
+        snprintf(from, sizeof from, "1/%.30s", o->prob);
+    else
+        snprintf(from, sizeof from, "1");
+    char how[64] = "";
+    size_t u = 0;
+    if (o->nonresponse)
+        u += (size_t)snprintf(how + u, sizeof how - u, ", nonresponse");
+    if (o->nmargins == 1)
+        u += (size_t)snprintf(how + u, sizeof how - u, ", post-stratified");
+    else if (o->nmargins > 1)
+        u += (size_t)snprintf(how + u, sizeof how - u, ", raked to %zu margins", o->nmargins);
+    if (o->trim && u < sizeof how)
+        snprintf(how + u, sizeof how - u, ", trimmed");
+    snprintf(buf, size, "%s: from %s%s)", SVY_FINAL_WEIGHT_LABEL, from, how);
+}
+
 static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     struct run *r = ctx;
@@ -111,7 +136,10 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
     svy_var *v = svy_schema_add(r->out_schema, r->o->out_col, SVY_VAR_NUMERIC, err);
     if (!v)
         return err->code ? err->code : SVY_E_NOMEM;
-    svy_var_set_label(v, "final survey weight (svy-weight)");
+    char label[200];
+    weight_label(r->o, label, sizeof label);
+    if (svy_var_set_label(v, label) != SVY_OK)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     r->nvals = svy_schema_nvars(r->out_schema);
     if (!(r->vals = calloc(r->nvals, sizeof *r->vals)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");

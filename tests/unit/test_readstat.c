@@ -558,6 +558,19 @@ Test(readstat, realworld_matches_haven)
         if (st == SVY_OK)
             st = svy_reader_run(r, &h, x, &err);
         svy_reader_free(r);
+        /* A file that declares no encoding and is not UTF-8 is refused
+         * (issue 12); haven reads it as Windows-1252, so compare that. */
+        if (st == SVY_E_ENCODING && strstr(err.msg, "declares no encoding")) {
+            free(x);
+            x = calloc(1, sizeof *x);
+            r = svy_reader_new();
+            svy_reader_set_encoding(r, "WINDOWS-1252");
+            svy_err_clear(&err);
+            st = svy_reader_open(r, path, &err);
+            if (st == SVY_OK)
+                st = svy_reader_run(r, &h, x, &err);
+            svy_reader_free(r);
+        }
         files++;
         if (!ok) {
             cr_assert(st == SVY_E_FORMAT || st == SVY_E_DATA || st == SVY_E_ENCODING,

@@ -122,6 +122,11 @@ SVY_API svy_status svy_est_add_outcome(svy_est *e, svy_stat stat, const char *co
  * schema must outlive the run. */
 SVY_API svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err);
 
+/* After svy_est_bind(): outcome i (in the order added) of kind COL=VALUE
+ * counts the rows whose COL is this code, as svy_level_resolve() found it
+ * (a label in another language than the schema's, say). */
+SVY_API svy_status svy_est_set_level_code(svy_est *e, size_t i, double code, svy_err *err);
+
 /* Every column the estimator reads, in a fixed order, for
  * svy_reader_set_columns(); valid after svy_est_add_outcome() calls. */
 SVY_API size_t svy_est_columns(const svy_est *e, const char **names, size_t cap);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <survey/common.h>
 #include <survey/error.h>
+#include <survey/codebook.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -43,6 +44,9 @@ SVY_API void svy_plot_free(svy_plot *p);
 /* "dot" or "bar" -> kind; returns 0 when the name is unknown. */
 SVY_API int svy_plot_kind_from_name(const char *name, svy_plot_kind *kind);
 
+/* Language of the words the chart adds itself (legend, description, the
+ * default title): survey/messages.h.  English by default. */
+SVY_API void svy_plot_set_lang(svy_plot *p, svy_lang lang);
 SVY_API void svy_plot_set_kind(svy_plot *p, svy_plot_kind kind);
 SVY_API void svy_plot_set_sort(svy_plot *p, svy_plot_sort sort);
 /* Percent axis and value labels (default on); off shows proportions 0-1. */

@@ -35,7 +35,9 @@ typedef enum svy_date_kind {
     SVY_DATE_MONTH,
     SVY_DATE_QUARTER,
     SVY_DATE_HALFYEAR,
-    SVY_DATE_YEAR
+    SVY_DATE_YEAR,
+    SVY_DATE_MONTH_NAME, /* SPSS MONTH: a month 1-12, or a date shown as its month */
+    SVY_DATE_WEEKDAY     /* SPSS WKDAY: a weekday 1-7, or a date shown as its weekday */
 } svy_date_kind;
 
 /* Epoch conventions: Stata counts from 1960-01-01 (days, or ms for %tc),

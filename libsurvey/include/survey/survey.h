@@ -28,6 +28,8 @@
 #include <survey/outfile.h>
 #include <survey/clean.h>
 #include <survey/codebook.h>
+#include <survey/choices.h>
+#include <survey/messages.h>
 #include <survey/estimate.h>
 #include <survey/plot.h>
 #include <survey/table.h>

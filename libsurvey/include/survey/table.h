@@ -18,6 +18,7 @@
 #include <survey/common.h>
 #include <survey/error.h>
 #include <survey/estimate.h>
+#include <survey/messages.h>
 #include <survey/schema.h>
 
 #ifdef __cplusplus
@@ -44,6 +45,10 @@ typedef struct svy_table_opts {
     int cv;                    /* add the cv column */
     int flag;                  /* add the flag column (needs svy_design.nchs) */
     const char *title;         /* report formats: a caption; NULL for none */
+    svy_lang lang;             /* report formats: language of the notes and the
+                                  overall row (survey/messages.h); English by default */
+    const char *note;          /* report formats: a sentence added to the notes
+                                  (the tool's own choices, said out loud); NULL for none */
 } svy_table_opts;
 
 SVY_API void svy_table_opts_init(svy_table_opts *o);

@@ -1,0 +1,129 @@
+/* The message catalogue (survey/messages.h): one row per message, English
+ * then Chinese.  Keep the rows in the order of svy_msg_id. */
+#include "svy_private.h"
+
+#include <stdarg.h>
+#include <survey/messages.h>
+
+static const char *const catalogue[SVY_MSG_COUNT_][2] = {
+    [SVY_MSG_TAB_DESIGN] = {"Design: {1}; {2} rows, {3} strata, {4} PSUs. ",
+                            "抽样设计：{1}；{2} 行，{3} 个层，{4} 个初级抽样单位。"},
+    [SVY_MSG_TAB_ROLE_STRATA] = {"strata {1}", "分层变量 {1}"},
+    [SVY_MSG_TAB_ROLE_PSU] = {"PSU {1}", "初级抽样单位 {1}"},
+    [SVY_MSG_TAB_ROLE_WEIGHT] = {"weight {1}", "权重 {1}"},
+    [SVY_MSG_TAB_ROLE_FPC] = {"FPC {1}", "有限总体校正 {1}"},
+    [SVY_MSG_TAB_LIST_SEP] = {", ", "，"},
+    [SVY_MSG_TAB_SRS] = {"simple random sample, unweighted", "简单随机抽样，未加权"},
+    [SVY_MSG_TAB_PERCENT] = {"Proportions in percent. ", "比例以百分比表示。"},
+    [SVY_MSG_TAB_CI] = {"{1}% CI: {2} (means and totals: Wald).", "{1}% 置信区间：{2}（均值和总量：Wald 法）。"},
+    [SVY_MSG_TAB_CI_LOGIT] = {"logit", "logit 法"},
+    [SVY_MSG_TAB_CI_WALD] = {"Wald", "Wald 法"},
+    [SVY_MSG_TAB_CI_BETA] = {"Korn-Graubard (beta)", "Korn-Graubard 法（beta）"},
+    [SVY_MSG_TAB_CI_WILSON] = {"Wilson", "Wilson 法"},
+    [SVY_MSG_TAB_DF] = {" Degrees of freedom: {1}.", "自由度：{1}。"},
+    [SVY_MSG_TAB_DF_DOMAIN] = {"PSUs minus strata with members of the domain",
+                               "含该子总体成员的初级抽样单位数减层数"},
+    [SVY_MSG_TAB_DF_FULL] = {"PSUs minus strata of the whole design", "全样本的初级抽样单位数减层数"},
+    [SVY_MSG_TAB_DF_INF] = {"infinite (normal quantiles)", "无穷大（正态分位数）"},
+    [SVY_MSG_TAB_LONELY] = {" Lonely PSU: {1}.", "只有一个初级抽样单位的层：{1}。"},
+    [SVY_MSG_TAB_LONELY_FAIL] = {"fail", "报错"},
+    [SVY_MSG_TAB_LONELY_REMOVE] = {"remove", "不计入方差"},
+    [SVY_MSG_TAB_LONELY_CERTAINTY] = {"certainty", "视为必选单位"},
+    [SVY_MSG_TAB_LONELY_ADJUST] = {"adjust", "以总均值为中心"},
+    [SVY_MSG_TAB_LONELY_AVERAGE] = {"average", "取其他层的平均"},
+    [SVY_MSG_TAB_FLAG_NOTE] = {" * does not meet the NCHS standards for proportions (suppress); "
+                               "\xe2\x80\xa0 fewer than 8 degrees of freedom (review).",
+                               "* 不符合 NCHS 比例估计发布标准（不宜发布）；\xe2\x80\xa0 自由度少于 8（需复核）。"},
+    [SVY_MSG_TAB_TOTAL] = {"Total", "合计"},
+    [SVY_MSG_TAB_FINAL_WEIGHT_NOTE] = {" Weight {1}: the final weight in the input (svy-weight), used instead of "
+                                       "the codebook's design weight {2}.",
+                                       "权重 {1}：输入数据中的最终权重（svy-weight），代替编码本的设计权重 {2}。"},
+    [SVY_MSG_PLOT_PERCENT] = {"Percent", "百分比"},
+    [SVY_MSG_PLOT_PROPORTION] = {"Proportion", "比例"},
+    [SVY_MSG_PLOT_BY_FIRST] = {" by ", "，按"},
+    [SVY_MSG_PLOT_BY_LAST] = {" and ", "和"},
+    [SVY_MSG_PLOT_BY_SEP] = {", ", "、"},
+    [SVY_MSG_PLOT_WITH_CI] = {", with confidence intervals", "分组，含置信区间"},
+    [SVY_MSG_PLOT_OUTCOME] = {"outcome", "指标"},
+    [SVY_MSG_PLOT_ALL] = {"All", "全部"},
+    [SVY_MSG_PLOT_CI] = {"Confidence interval", "置信区间"},
+    [SVY_MSG_PLOT_HOLLOW] = {"Hollow: ", "空心："},
+    [SVY_MSG_PLOT_HATCHED] = {"Hatched: ", "斜线："},
+    [SVY_MSG_PLOT_UNRELIABLE] = {"unreliable estimate (flagged), interpret with caution",
+                                 "估计值不可靠（已标记），解读需谨慎"},
+    [SVY_MSG_PLOT_UNRELIABLE_FLAG] = {"unreliable estimate (flag: {1}), interpret with caution",
+                                      "估计值不可靠（标记：{1}），解读需谨慎"},
+    [SVY_MSG_PLOT_DESC_DOT] = {"Dot chart of {1} with confidence intervals", "{1}点图，含置信区间"},
+    [SVY_MSG_PLOT_DESC_BAR] = {"Bar chart of {1} with confidence intervals", "{1}条形图，含置信区间"},
+    [SVY_MSG_PLOT_PERCENTAGES] = {"percentages", "百分比"},
+    [SVY_MSG_PLOT_PROPORTIONS] = {"proportions", "比例"},
+    [SVY_MSG_PLOT_DESC_BY] = {" by {1}", "，按{1}"},
+    [SVY_MSG_PLOT_DESC_COLOR] = {", coloured by {1}", "，颜色表示{1}"},
+    [SVY_MSG_PLOT_DESC_FACET] = {", one panel per {1}", "，每个{1}一个分图"},
+    [SVY_MSG_PLOT_GROUP] = {"group", "组别"},
+    [SVY_MSG_PLOT_END] = {".", "。"},
+    [SVY_MSG_PLOT_DEFAULT_TITLE] = {"Chart of estimates", "估计值图"},
+    [SVY_MSG_PLOT_COLON] = {":", "："},
+    [SVY_MSG_PLOT_DESC_ITEM] = {"\n{1}: {2}", "\n{1}：{2}"},
+    [SVY_MSG_PLOT_DESC_ITEM_COLOR] = {"\n{1}, {2}: {3}", "\n{1}，{2}：{3}"},
+    [SVY_MSG_PLOT_DESC_CI] = {" (CI {1} to {2})", "（置信区间 {1} 至 {2}）"},
+    [SVY_MSG_PLOT_DESC_FLAGGED] = {", flagged as unreliable", "，标记为不可靠"},
+    [SVY_MSG_PLOT_DESC_SEP] = {";", "；"},
+    [SVY_MSG_TAB_COL_VARIABLE] = {"variable", "指标"},
+    [SVY_MSG_TAB_COL_ESTIMATE] = {"estimate", "估计值"},
+    [SVY_MSG_TAB_COL_SE] = {"se", "标准误"},
+    [SVY_MSG_TAB_COL_CI_LOW] = {"ci_low", "置信下限"},
+    [SVY_MSG_TAB_COL_CI_HIGH] = {"ci_high", "置信上限"},
+    [SVY_MSG_TAB_COL_DF] = {"df", "自由度"},
+    [SVY_MSG_TAB_COL_DEFF] = {"deff", "设计效应"},
+    [SVY_MSG_TAB_COL_N] = {"n", "样本量"},
+    [SVY_MSG_TAB_COL_WEIGHTED_N] = {"weighted_n", "加权样本量"},
+    [SVY_MSG_TAB_COL_CV] = {"cv", "变异系数"},
+    [SVY_MSG_TAB_COL_FLAG] = {"flag", "标记"},
+    [SVY_MSG_TAB_FLAG_SUPPRESS] = {"suppress", "不宜发布"},
+    [SVY_MSG_TAB_FLAG_REVIEW] = {"review", "需复核"},
+    [SVY_MSG_TAB_FLAG_BOTH] = {"suppress+review", "不宜发布+需复核"},
+};
+
+const char *svy_msg(svy_lang lang, svy_msg_id id)
+{
+    if ((unsigned)id >= SVY_MSG_COUNT_)
+        return "";
+    const char *s = catalogue[id][lang == SVY_LANG_ZH ? 1 : 0];
+    return s ? s : "";
+}
+
+size_t svy_msg_format(char *buf, size_t size, svy_lang lang, svy_msg_id id, ...)
+{
+    const char *args[9] = {0};
+    va_list ap;
+    va_start(ap, id);
+    for (int i = 0; i < 9; i++) {
+        const char *a = va_arg(ap, const char *);
+        if (!a)
+            break;
+        args[i] = a;
+    }
+    va_end(ap);
+    size_t u = 0;
+#define PUT(ch)                                                                                            \
+    do {                                                                                                   \
+        if (u + 1 < size)                                                                                  \
+            buf[u] = (ch);                                                                                 \
+        u++;                                                                                               \
+    } while (0)
+    for (const char *p = svy_msg(lang, id); *p; p++) {
+        if (p[0] == '{' && p[1] >= '1' && p[1] <= '9' && p[2] == '}') {
+            const char *a = args[p[1] - '1'];
+            for (; a && *a; a++)
+                PUT(*a);
+            p += 2;
+        } else {
+            PUT(*p);
+        }
+    }
+#undef PUT
+    if (size)
+        buf[u < size ? u : size - 1] = '\0';
+    return u;
+}
