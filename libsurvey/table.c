@@ -260,46 +260,81 @@ static char *variable_text(grid *g, const svy_table_opts *o, const svy_est_resul
     return xprintf(g, "%s", r->variable);
 }
 
-static const char *flag_text(unsigned f)
+/* The flag column: the NCHS words, then the estimator's own, joined by "+". */
+static char *flag_text(grid *g, unsigned f)
 {
-    if ((f & SVY_FLAG_SUPPRESS) && (f & SVY_FLAG_REVIEW))
-        return "suppress+review";
-    if (f & SVY_FLAG_SUPPRESS)
-        return "suppress";
-    if (f & SVY_FLAG_REVIEW)
-        return "review";
-    return "";
+    static const struct {
+        unsigned bit;
+        const char *word;
+    } words[] = {{SVY_FLAG_NO_ESTIMATE, "no-estimate"},
+                 {SVY_FLAG_NO_VARIANCE, "no-variance"},
+                 {SVY_FLAG_SUPPRESS, "suppress"},
+                 {SVY_FLAG_REVIEW, "review"}};
+    char buf[80];
+    size_t u = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (f & words[i].bit)
+            u += (size_t)snprintf(buf + u, sizeof buf - u, "%s%s", u ? "+" : "", words[i].word);
+    return xprintf(g, "%s", buf);
 }
 
 /* --------------------------------------------------------- build tables */
 
 static int scale_of(const svy_est_result *r, int percent)
 {
-    return r->stat == SVY_STAT_RATE && percent;
+    return svy_stat_is_proportion(r->stat) && percent;
 }
 
-static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
+static int decimals(const svy_est_result *r, int percent)
+{
+    return svy_stat_is_proportion(r->stat) ? (percent ? 1 : 3) : r->stat == SVY_STAT_TOTAL ? 0 : 2;
+}
+
+/* Report formats show the flag and note columns only when a row has one;
+ * machine formats always have them (and the method), so that pipelines
+ * can rely on the columns. */
+static void long_columns(const svy_est *e, const svy_table_opts *o, int report, int *flag, int *note)
+{
+    *flag = !report || o->flag;
+    *note = !report;
+    for (size_t i = 0; i < svy_est_count(e); i++) {
+        const svy_est_result *r = svy_est_get(e, i);
+        unsigned mine = r->flags & (SVY_FLAG_NO_ESTIMATE | SVY_FLAG_NO_VARIANCE);
+        *flag |= mine != 0;
+        *note |= r->note != NULL;
+    }
+}
+
+static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report,
+                       const char *method)
 {
     size_t nby = svy_est_nby(e);
-    size_t ncol = nby + 9 + (o->cv ? 1 : 0) + (o->flag ? 1 : 0);
+    int fl, nt;
+    long_columns(e, o, report, &fl, &nt);
+    size_t ncol = nby + 10 + (o->cv ? 1 : 0) + (size_t)fl + (size_t)nt + (report ? 0 : 1);
     grid_set_header(g, ncol);
     if (g->failed)
         return;
-    static const char *const names[] = {"variable", "estimate", "se", "ci_low", "ci_high",
-                                        "df",       "deff",     "n",  "weighted_n"};
+    static const char *const names[] = {"variable", "statistic", "estimate", "se", "ci_low",
+                                        "ci_high",  "df",        "deff",     "n",  "weighted_n"};
     size_t c = 0;
     for (size_t k = 0; k < nby; k++)
         g->head[c++] = svy_strdup(svy_est_by_name(e, k));
-    for (size_t k = 0; k < 9; k++) {
-        g->right[c] = k > 0;
+    for (size_t k = 0; k < 10; k++) {
+        g->right[c] = k > 1;
         g->head[c++] = svy_strdup(names[k]);
     }
     if (o->cv) {
         g->right[c] = 1;
         g->head[c++] = svy_strdup("cv");
     }
-    if (o->flag)
+    if (fl)
         g->head[c++] = svy_strdup("flag");
+    if (nt)
+        g->head[c++] = svy_strdup("note");
+    if (!report)
+        g->head[c++] = svy_strdup("method");
     for (size_t i = 0; i < ncol; i++)
         if (!g->head[i])
             g->failed = 1;
@@ -313,28 +348,29 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
         tcell *x = row + nby;
         x[0].text = variable_text(g, o, r);
         x[0].kind = C_STR;
+        cell_str(g, &x[1], svy_stat_name(r->stat));
         double m = scale_of(r, percent) ? 100 : 1;
         if (report) {
-            int dec = r->stat == SVY_STAT_RATE ? (percent ? 1 : 3) : r->stat == SVY_STAT_TOTAL ? 0 : 2;
-            cell_fixed(g, &x[1], r->estimate * m, dec);
-            cell_fixed(g, &x[2], r->se * m, dec + 1);
-            cell_fixed(g, &x[3], r->ci_low * m, dec);
-            cell_fixed(g, &x[4], r->ci_high * m, dec);
-            cell_fixed(g, &x[5], r->df, isfinite(r->df) && r->df == floor(r->df) ? 0 : 1);
-            cell_fixed(g, &x[6], r->deff, 2);
-            cell_int(g, &x[7], r->n);
-            cell_fixed(g, &x[8], r->weighted_n, 0);
+            int dec = decimals(r, percent);
+            cell_fixed(g, &x[2], r->estimate * m, dec);
+            cell_fixed(g, &x[3], r->se * m, dec + 1);
+            cell_fixed(g, &x[4], r->ci_low * m, dec);
+            cell_fixed(g, &x[5], r->ci_high * m, dec);
+            cell_fixed(g, &x[6], r->df, isfinite(r->df) && r->df == floor(r->df) ? 0 : 1);
+            cell_fixed(g, &x[7], r->deff, 2);
+            cell_int(g, &x[8], r->n);
+            cell_fixed(g, &x[9], r->weighted_n, 0);
         } else {
-            cell_num(g, &x[1], r->estimate * m);
-            cell_num(g, &x[2], r->se * m);
-            cell_num(g, &x[3], r->ci_low * m);
-            cell_num(g, &x[4], r->ci_high * m);
-            cell_num(g, &x[5], r->df);
-            cell_num(g, &x[6], r->deff);
-            cell_int(g, &x[7], r->n);
-            cell_num(g, &x[8], r->weighted_n);
+            cell_num(g, &x[2], r->estimate * m);
+            cell_num(g, &x[3], r->se * m);
+            cell_num(g, &x[4], r->ci_low * m);
+            cell_num(g, &x[5], r->ci_high * m);
+            cell_num(g, &x[6], r->df);
+            cell_num(g, &x[7], r->deff);
+            cell_int(g, &x[8], r->n);
+            cell_num(g, &x[9], r->weighted_n);
         }
-        size_t k = 9;
+        size_t k = 10;
         if (o->cv) {
             if (report)
                 cell_fixed(g, &x[k], r->cv * 100, 1);
@@ -342,39 +378,90 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
                 cell_num(g, &x[k], r->cv);
             k++;
         }
-        if (o->flag)
-            cell_str(g, &x[k], flag_text(r->flags));
+        if (fl) {
+            if (r->flags & (SVY_FLAG_NO_ESTIMATE | SVY_FLAG_NO_VARIANCE | (o->flag ? ~0u : 0))) {
+                x[k].text = flag_text(g, r->flags);
+                x[k].kind = C_STR;
+            }
+            k++;
+        }
+        if (nt) {
+            if (r->note)
+                cell_str(g, &x[k], r->note);
+            k++;
+        }
+        if (!report)
+            cell_str(g, &x[k], method);
     }
 }
 
-static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
+/* Wide columns are (variable, statistic): --mean X --total X gives two. */
+typedef struct wcol {
+    const char *variable;
+    svy_stat stat;
+    const svy_est_result *first;
+    int named_stat; /* the variable has several statistics: say which */
+} wcol;
+
+static size_t wide_col(const wcol *c, size_t n, const svy_est_result *r)
+{
+    size_t j = 0;
+    while (j < n && !(c[j].stat == r->stat && strcmp(c[j].variable, r->variable) == 0))
+        j++;
+    return j;
+}
+
+static const char *wide_mark(const svy_table_opts *o, const svy_est_result *r)
+{
+    if (r->flags & SVY_FLAG_NO_VARIANCE)
+        return " \xe2\x80\xa1"; /* double dagger */
+    if (!o->flag)
+        return "";
+    if (r->flags & SVY_FLAG_SUPPRESS)
+        return (r->flags & SVY_FLAG_REVIEW) ? " *\xe2\x80\xa0" : " *";
+    return (r->flags & SVY_FLAG_REVIEW) ? " \xe2\x80\xa0" : "";
+}
+
+static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report,
+                       const char *method)
 {
     size_t nby = svy_est_nby(e);
-    /* variables in first-seen order */
-    const char **vars = NULL;
-    const svy_est_result **first = NULL;
-    size_t nv = 0, capv = 0, capf = 0;
+    wcol *cols = NULL;
+    size_t nv = 0, capv = 0;
     for (size_t i = 0; i < svy_est_count(e); i++) {
         const svy_est_result *r = svy_est_get(e, i);
-        size_t j = 0;
-        while (j < nv && strcmp(vars[j], r->variable) != 0)
-            j++;
-        if (j == nv) {
-            if (!svy_grow((void **)&vars, &capv, nv + 1, sizeof *vars) ||
-                !svy_grow((void **)&first, &capf, nv + 1, sizeof *first)) {
-                g->failed = 1;
-                break;
-            }
-            vars[nv] = r->variable;
-            first[nv++] = r;
+        if (wide_col(cols, nv, r) < nv)
+            continue;
+        if (!svy_grow((void **)&cols, &capv, nv + 1, sizeof *cols)) {
+            g->failed = 1;
+            break;
         }
+        cols[nv++] = (wcol){r->variable, r->stat, r, 0};
     }
-    grid_set_header(g, nby + nv);
+    for (size_t j = 0; j < nv; j++)
+        for (size_t k = 0; k < nv; k++)
+            if (k != j && strcmp(cols[j].variable, cols[k].variable) == 0)
+                cols[j].named_stat = 1;
+    int any_note = 0;
+    for (size_t i = 0; i < svy_est_count(e); i++)
+        any_note |= svy_est_get(e, i)->note != NULL;
+    size_t extra = report ? 0 : 2; /* note, method */
+    grid_set_header(g, nby + nv + extra);
     for (size_t k = 0; k < nby && !g->failed; k++)
         g->head[k] = svy_strdup(svy_est_by_name(e, k));
     for (size_t j = 0; j < nv && !g->failed; j++) {
-        g->head[nby + j] = variable_text(g, o, first[j]);
+        char *t = variable_text(g, o, cols[j].first);
+        if (t && cols[j].named_stat) {
+            char *u = xprintf(g, "%s (%s)", t, svy_stat_name(cols[j].stat));
+            free(t);
+            t = u;
+        }
+        g->head[nby + j] = t;
         g->right[nby + j] = 1;
+    }
+    if (extra && !g->failed) {
+        g->head[nby + nv] = svy_strdup("note");
+        g->head[nby + nv + 1] = svy_strdup("method");
     }
     const char *dash = o->format == SVY_TABLE_LATEX ? "--" : "\xe2\x80\x93";
     size_t last_dom = (size_t)-1;
@@ -387,46 +474,95 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
                 break;
             last_dom = r->domain;
             put_by(g, e, o, r->domain, row, report);
+            if (extra)
+                cell_str(g, &row[nby + nv + 1], method);
         }
-        size_t j = 0;
-        while (j < nv && strcmp(vars[j], r->variable) != 0)
-            j++;
+        size_t j = wide_col(cols, nv, r);
+        if (extra && r->note && !g->failed) {
+            tcell *nc = &row[nby + nv];
+            char *t = xprintf(g, "%s%s%s (%s): %s", nc->text ? nc->text : "", nc->text ? "; " : "", r->variable,
+                              svy_stat_name(r->stat), r->note);
+            free(nc->text);
+            nc->text = t;
+            nc->kind = C_STR;
+        }
         double m = scale_of(r, percent) ? 100 : 1;
-        int dec = r->stat == SVY_STAT_RATE ? (percent ? 1 : 3) : r->stat == SVY_STAT_TOTAL ? 0 : 2;
-        const char *mark = "";
-        if (o->flag)
-            mark = (r->flags & SVY_FLAG_SUPPRESS) ? ((r->flags & SVY_FLAG_REVIEW) ? " *\xe2\x80\xa0" : " *")
-                                                  : (r->flags & SVY_FLAG_REVIEW) ? " \xe2\x80\xa0" : "";
+        int dec = decimals(r, percent);
+        const char *mark = wide_mark(o, r);
         tcell *c = &row[nby + j];
-        if (isnan(r->estimate))
-            continue;
-        if (isnan(r->ci_low) || isnan(r->ci_high))
+        if (isnan(r->estimate)) {
+            if (report)
+                c->text = xprintf(g, "\xe2\x80\x94"); /* em dash: no estimate */
+            else
+                continue;
+        } else if (isnan(r->ci_low) || isnan(r->ci_high))
             c->text = xprintf(g, "%.*f%s", dec, r->estimate * m, mark);
         else
             c->text = xprintf(g, "%.*f (%.*f%s%.*f)%s", dec, r->estimate * m, dec, r->ci_low * m, dash, dec,
                               r->ci_high * m, mark);
         c->kind = C_STR;
     }
-    free(vars);
-    free(first);
+    (void)any_note;
+    free(cols);
 }
 
-static void build_footer(grid *g, const svy_est *e, const svy_table_opts *o, int percent)
+/* The design and method of the table, in one paragraph: the footer of
+ * report formats and the method column of machine formats. */
+static char *method_text(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
 {
     const svy_design *d = svy_est_design(e);
-    char design[600];
+    const svy_est_info *in = svy_est_info_get(e);
+    char design[1400];
     size_t u = 0;
     design[0] = '\0';
-#define ADD(label, v)                                                                                      \
-    if (v)                                                                                                 \
-        u += (size_t)snprintf(design + u, sizeof design - u, "%s%s %s", u ? ", " : "", label, v);
-    ADD("strata", d->strata)
-    ADD("PSU", d->psu)
-    ADD("weight", d->weight)
-    ADD("FPC", d->fpc)
-#undef ADD
-    if (!u)
-        snprintf(design, sizeof design, "simple random sample, unweighted");
+#define PUT(...) u += (size_t)snprintf(design + u, u < sizeof design ? sizeof design - u : 0, __VA_ARGS__)
+    size_t stages = d->npsu ? d->npsu : 1;
+    for (size_t s = 0; s < stages; s++) {
+        if (stages > 1)
+            PUT("%sstage %zu:", s ? "; " : "", s + 1);
+        size_t n0 = u;
+        const char *strata = d->nstrata > s ? d->strata[s] : NULL;
+        if (strata)
+            PUT(" strata %s,", strata);
+        if (d->npsu)
+            PUT(" %s %s,", s == 0 ? "PSU" : "unit", d->psu[s]);
+        if (d->nfpc)
+            PUT(" fpc %s,", d->fpc[s]);
+        if (u > n0)
+            design[--u] = '\0'; /* the last comma */
+        else if (stages == 1)
+            PUT(" every row a PSU");
+    }
+    if (d->weight)
+        PUT("; weight %s", d->weight);
+    else if (in->weights == SVY_WEIGHTS_FPC)
+        PUT("; weights from the fpc (the product over stages of N/n)");
+    else
+        PUT("; unweighted (every row weighs 1)");
+    PUT("; %lld rows", svy_est_rows(e));
+    if (in->zero_weight_rows)
+        PUT(" (%lld of weight 0, kept in the design)", in->zero_weight_rows);
+    PUT(", %zu strata, %zu PSUs", svy_est_nstrata(e), svy_est_npsu(e));
+    for (size_t s = 1; s < in->nstages; s++)
+        PUT(", %zu units at stage %zu", in->nunits[s], s + 1);
+#undef PUT
+    const char *p0 = design[0] == ' ' ? design + 1 : design;
+    char var[300];
+    const char *fpc = d->nfpc ? (in->fpc_fraction ? "the fpc read as sampling fractions"
+                                                  : "the fpc read as population counts")
+                              : "no fpc";
+    if (in->var_stages > 1)
+        snprintf(var, sizeof var,
+                 "Taylor linearization over %zu stages, each later stage scaled by the sampling fractions "
+                 "of the stages above (R's survey.ultimate.cluster=FALSE), %s",
+                 in->var_stages, fpc);
+    else if (stages > 1)
+        snprintf(var, sizeof var, "Taylor linearization, first stage only (%s), %s",
+                 d->ultimate_cluster ? "the ultimate cluster, as asked"
+                                     : "the ultimate cluster: later stages enter R's variance only with an fpc",
+                 fpc);
+    else
+        snprintf(var, sizeof var, "Taylor linearization, ultimate cluster, %s", fpc);
     char df[120];
     switch (d->df_rule) {
     case SVY_DF_DOMAIN:
@@ -443,15 +579,23 @@ static void build_footer(grid *g, const svy_est *e, const svy_table_opts *o, int
         break;
     }
     static const char *const ci_text[] = {"logit", "Wald", "Korn-Graubard (beta)", "Wilson"};
-    g->footer = xprintf(g,
-                        "Design: %s; %lld rows, %zu strata, %zu PSUs. %s%g%% CI: %s (means and totals: Wald). "
-                        "Degrees of freedom: %s. Lonely PSU: %s.%s",
-                        design, svy_est_rows(e), svy_est_nstrata(e), svy_est_npsu(e),
-                        percent ? "Proportions in percent. " : "", d->level * 100, ci_text[d->ci], df,
-                        svy_lonely_name(d->lonely),
-                        o->flag ? " * does not meet the NCHS standards for proportions (suppress); "
-                                  "\xe2\x80\xa0 fewer than 8 degrees of freedom (review)."
-                                : "");
+    int any_nv = 0, any_ne = 0;
+    for (size_t i = 0; i < svy_est_count(e); i++) {
+        any_nv |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_VARIANCE) != 0;
+        any_ne |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_ESTIMATE) != 0;
+    }
+    int wide = o->layout == SVY_TABLE_WIDE && report;
+    return xprintf(g,
+                   "Design: %s. Variance: %s. %s%g%% CI: %s (means and totals: Wald). "
+                   "Degrees of freedom: %s. Lonely PSU: %s.%s%s%s",
+                   p0, var, percent ? "Proportions in percent. " : "", d->level * 100, ci_text[d->ci], df,
+                   svy_lonely_name(d->lonely),
+                   report && o->flag ? " * does not meet the NCHS standards for proportions (suppress); "
+                                       "\xe2\x80\xa0 fewer than 8 degrees of freedom (review)."
+                                     : "",
+                   wide && any_nv ? " \xe2\x80\xa1 every row of the domain is in one PSU: no variance estimate."
+                                  : "",
+                   wide && any_ne ? " \xe2\x80\x94 no valid value (or only weights of 0) in the domain." : "");
 }
 
 /* -------------------------------------------------------- output modules */
@@ -665,11 +809,13 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
     int percent = o->percent < 0 ? report : o->percent;
     grid g;
     memset(&g, 0, sizeof g);
-    if (o->layout == SVY_TABLE_WIDE)
-        build_wide(&g, e, o, percent, report);
-    else
-        build_long(&g, e, o, percent, report);
-    build_footer(&g, e, o, percent);
+    g.footer = method_text(&g, e, o, percent, report);
+    if (g.footer) {
+        if (o->layout == SVY_TABLE_WIDE)
+            build_wide(&g, e, o, percent, report, g.footer);
+        else
+            build_long(&g, e, o, percent, report, g.footer);
+    }
     if (g.failed) {
         grid_free(&g);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");

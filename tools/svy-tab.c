@@ -15,6 +15,8 @@ typedef struct outspec {
 
 typedef struct tab {
     svy_design d;
+    char **psu, **strata, **fpc; /* the flags' lists, owned */
+    const char *cb_psu[SVY_STAGES_MAX], *cb_strata[SVY_STAGES_MAX], *cb_fpc[SVY_STAGES_MAX];
     char **by;
     size_t nby;
     outspec *outs;
@@ -38,11 +40,16 @@ static void usage(void)
            "  -c, --codebook DIR      design roles, default outcomes (role outcome) and value\n"
            "                          labels from a study codebook (codebooks/README.md)\n"
            "      --lang zh|en        language of codebook labels (zh)\n"
-           "  -w, --weight COL        sampling weight (default: 1 for every row)\n"
-           "  -s, --strata COL        stratum\n"
-           "  -p, --psu COL           primary sampling unit, nested in strata (default: each row)\n"
-           "      --fpc COL           population PSUs of the stratum, or sampling fraction when <= 1\n"
-           "      --lonely RULE       stratum with one PSU: fail|remove|certainty|adjust|average (fail)\n"
+           "  -w, --weight COL        sampling weight; 0 keeps the row in the design (default:\n"
+           "                          from the fpc, N/n multiplied over stages; else 1)\n"
+           "  -p, --psu A[,B...]      unit ids by stage, as R's id = ~A + B: PSUs, then units\n"
+           "                          within them (default: each row is a PSU)\n"
+           "  -s, --strata S1[,S2...] strata by stage, as R's strata = ~S1 + S2\n"
+           "      --fpc F1[,F2...]    per stage: population units of the stratum, or sampling\n"
+           "                          fractions when no value is above 1 (R's fpc = ~F1 + F2);\n"
+           "                          with two or more stages the variance is R's multistage one\n"
+           "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"
+           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n"
            "Estimates:\n"
            "  -b, --by A[,B...]       domains: every combination present in the data\n"
            "      --overall           add the overall row\n"
@@ -97,19 +104,38 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
     free(items);
 }
 
+/* The codebook's columns with a design role, stage by stage (psu, psu2...),
+ * up to `stages`: as many as it declares. */
+static size_t cb_stages(const svy_codebook *cb, svy_role role, const char **out, size_t stages)
+{
+    size_t n = 0;
+    while (n < stages && (out[n] = svy_codebook_role_stage(cb, role, (int)n + 1)))
+        n++;
+    return n;
+}
+
 /* Roles the flags left open come from the codebook: the design, and the
  * outcomes (role outcome) when no estimate was asked for: a rate when the labelled codes are 0 and 1, the
- * shares of the levels for other codes, a mean for numbers. */
+ * shares of the levels for other codes, a mean for numbers.  Given --psu
+ * columns fix the number of stages; the codebook's strata and fpc of later
+ * stages are then not used. */
 static void apply_codebook(tab *T)
 {
     if (!T->d.weight)
         T->d.weight = svy_codebook_role(T->cb, SVY_ROLE_WEIGHT);
-    if (!T->d.strata)
-        T->d.strata = svy_codebook_role(T->cb, SVY_ROLE_STRATA);
-    if (!T->d.psu)
-        T->d.psu = svy_codebook_role(T->cb, SVY_ROLE_PSU);
-    if (!T->d.fpc)
-        T->d.fpc = svy_codebook_role(T->cb, SVY_ROLE_FPC);
+    if (!T->d.npsu) {
+        T->d.npsu = cb_stages(T->cb, SVY_ROLE_PSU, T->cb_psu, SVY_STAGES_MAX);
+        T->d.psu = T->cb_psu;
+    }
+    size_t stages = T->d.npsu ? T->d.npsu : 1;
+    if (!T->d.nstrata) {
+        T->d.nstrata = cb_stages(T->cb, SVY_ROLE_STRATA, T->cb_strata, stages);
+        T->d.strata = T->cb_strata;
+    }
+    if (!T->d.nfpc) {
+        T->d.nfpc = cb_stages(T->cb, SVY_ROLE_FPC, T->cb_fpc, stages);
+        T->d.fpc = T->cb_fpc;
+    }
     if (T->nouts == 0) {
         size_t n = svy_codebook_roles(T->cb, SVY_ROLE_OUTCOME, NULL, 0);
         const char **names = calloc(n + 1, sizeof *names);
@@ -169,7 +195,8 @@ enum {
     OPT_PERCENT,
     OPT_SHARE,
     OPT_TITLE,
-    OPT_TOTAL
+    OPT_TOTAL,
+    OPT_ULTIMATE
 };
 
 /* Sorted by name. */
@@ -198,10 +225,23 @@ static const struct option long_opts[] = {
     {"strata", required_argument, NULL, 's'},
     {"title", required_argument, NULL, OPT_TITLE},
     {"total", required_argument, NULL, OPT_TOTAL},
+    {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
     {"version", no_argument, NULL, 'V'},
     {"weight", required_argument, NULL, 'w'},
     {NULL, 0, NULL, 0},
 };
+
+/* A design flag's list of columns, one per stage; empty names are errors. */
+static void set_list(char ***dst, size_t *n, const char *opt, const char *arg)
+{
+    free(*dst);
+    *dst = svy_tool_split_list(arg, n);
+    for (size_t i = 0; i < *n; i++)
+        if (!(*dst)[i][0])
+            svy_tool_usage_error("%s: empty column name in '%s'", opt, arg);
+    if (*n > SVY_STAGES_MAX)
+        svy_tool_usage_error("%s: %zu stages; at most %d are supported", opt, *n, SVY_STAGES_MAX);
+}
 
 static double parse_positive(const char *opt, const char *s)
 {
@@ -243,13 +283,15 @@ int main(int argc, char **argv)
             T.output = optarg;
             break;
         case 'p':
-            T.d.psu = optarg;
+            set_list(&T.psu, &T.d.npsu, "--psu", optarg);
+            T.d.psu = (const char *const *)T.psu;
             break;
         case 'r':
             add_outs(&T, SVY_STAT_RATE, optarg);
             break;
         case 's':
-            T.d.strata = optarg;
+            set_list(&T.strata, &T.d.nstrata, "--strata", optarg);
+            T.d.strata = (const char *const *)T.strata;
             break;
         case 'V':
             svy_tool_version();
@@ -283,7 +325,8 @@ int main(int argc, char **argv)
             T.t.flag = 1;
             break;
         case OPT_FPC:
-            T.d.fpc = optarg;
+            set_list(&T.fpc, &T.d.nfpc, "--fpc", optarg);
+            T.d.fpc = (const char *const *)T.fpc;
             break;
         case OPT_LABELS:
             T.t.labels = 1;
@@ -325,6 +368,9 @@ int main(int argc, char **argv)
             break;
         case OPT_TOTAL:
             add_outs(&T, SVY_STAT_TOTAL, optarg);
+            break;
+        case OPT_ULTIMATE:
+            T.d.ultimate_cluster = 1;
             break;
         default:
             fprintf(stderr, "Try '%s --help' for more information.\n", svy_tool_name());
@@ -369,9 +415,17 @@ int main(int argc, char **argv)
         projected = 1;
     }
     svy_handler h = {on_schema, on_row};
+    /* Weights from the fpc, and later stages whose units turn out to hold
+     * several rows, need the rows twice: standard input is then spooled. */
+    svy_reader_set_rewindable(r, svy_est_passes_max(T.est) > 1);
     svy_status st = svy_reader_open(r, T.input, &err);
-    if (st == SVY_OK)
+    int again = 1;
+    for (int pass = 0; st == SVY_OK && again; pass++) {
+        h.schema = pass ? NULL : on_schema;
         st = svy_reader_run(r, &h, &T, &err);
+        if (st == SVY_OK)
+            st = svy_est_end_pass(T.est, &again, &err);
+    }
     if (st == SVY_OK)
         st = svy_est_finish(T.est, &err);
     if (st != SVY_OK) {
@@ -419,6 +473,9 @@ done:
     }
     free(T.outs);
     free(by_alloc);
+    free(T.psu);
+    free(T.strata);
+    free(T.fpc);
     svy_codebook_free(T.cb);
     return rc;
 }
