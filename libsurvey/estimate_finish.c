@@ -552,7 +552,12 @@ static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, do
     double shift = q->stat == SVY_STAT_MEAN ? e->dpool[D->block + DB * q->o + 1] : 0;
     int total = q->stat == SVY_STAT_TOTAL;
     r->estimate = total ? t.p * s : shift + R;
-    if (!isfinite(r->estimate) || !isfinite(r->weighted_n))
+    if (!isfinite(r->weighted_n))
+        return svy_err_set(err, SVY_E_DATA, NULL, e->dsn.wmax_row, e->dsn.weight_col + 1, e->dsn.weight_name,
+                           "the sum of weights of a domain overflows a double (beyond 1.8e308): weights up to %g "
+                           "(this row)",
+                           e->dsn.wmax);
+    if (!isfinite(r->estimate))
         return overflow(e, oc, total ? "total" : "estimate", err);
 
     vctx c = {e, q, lin_of(q->stat, R, W), zbuf, 0};

@@ -147,6 +147,13 @@ cases[[length(cases) + 1]] <- two("mu284_all", "mu284", "id1,id2", "n1,n2", by =
                                   means = "y1", totals = "y1", shares = "")
 cases[[length(cases) + 1]] <- two("mu284_w", "mu284", "id1,id2", "n1,n2", by = "half", rates = "big",
                                   means = "y1", totals = "y1", shares = "", weight = "", ultimate = "1")
+# The sample study's own design: provinces, cities, then workers within cities.
+cases[[length(cases) + 1]] <- two("nsfe_two", "nsfe-2021", "city,resp_id", "fpc,fpc2", strata = "province",
+                                  weight = "weight", by = "category", rates = nsfe_rates, means = "income",
+                                  totals = "", shares = "labour")
+cases[[length(cases) + 1]] <- two("nsfe_two_gender", "nsfe-2021", "city,resp_id", "fpc,fpc2", strata = "province",
+                                  weight = "weight", by = "gender,hukou", rates = nsfe_rates, means = "",
+                                  totals = "income", shares = "")
 cases[[length(cases) + 1]] <- two("strat_nowt", "apistrat", "", "fpc", strata = "stype", by = "comp_imp",
                                   rates = "sch_wide", shares = "stype")
 cases[[length(cases) + 1]] <- two("strat_nowt_all", "apistrat", "", "fpc", strata = "stype", by = "",

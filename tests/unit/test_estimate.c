@@ -254,6 +254,13 @@ Test(estimate, agrees_with_r_survey_on_api_data)
     compare_with_r("tests/ref/tab-cases.csv", "tests/ref/tab-api.csv", 1);
 }
 
+/* Sums that stay exact: values around 1e7 and 1e9 with a spread of 1,
+ * domain means 1e7 apart, a proportion of 0.999 (tests/ref/tab-exact.R). */
+Test(estimate, large_values_with_a_small_spread_keep_their_digits)
+{
+    compare_with_r("tests/ref/tab-exact-cases.csv", "tests/ref/tab-exact.csv", 0);
+}
+
 /* The property test: 30 random multistage designs (tests/ref/tab-random.R). */
 Test(estimate, agrees_with_r_survey_on_random_multistage_designs)
 {
@@ -580,4 +587,96 @@ Test(estimate, more_than_65536_values_of_a_by_variable)
     same_results(&shortk, &longk, NA);
     free_run(&shortk);
     free_run(&longk);
+}
+
+/* ---- the weights' scale (issue 13, item 3) -------------------------------
+ *
+ * Estimates must not depend on the scale of the weights: 1e160 or 1e-200
+ * times the same weights give the same proportions, means, SEs and deff, and
+ * totals scaled by the same factor.  A result that overflows is an error
+ * naming its cause. */
+
+static svy_est *scaled_run(double factor, int psu, svy_status *st, svy_err *err)
+{
+    static const char *const psu_col[] = {"psu"}, *const st_col[] = {"st"};
+    svy_design d;
+    svy_design_init(&d);
+    d.weight = "w";
+    d.strata = st_col;
+    d.nstrata = 1;
+    if (psu) {
+        d.psu = psu_col;
+        d.npsu = 1;
+    }
+    const char *cols[] = {"st", "psu", "w", "y", "x"};
+    svy_schema *s = svy_schema_new();
+    for (size_t i = 0; i < 5; i++)
+        cr_assert(svy_schema_add(s, cols[i], SVY_VAR_UNTYPED, err));
+    svy_est *e = svy_est_new(&d, NULL, 0, err);
+    cr_assert(e);
+    cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_RATE, "y", NULL, err), SVY_OK);
+    cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_MEAN, "x", NULL, err), SVY_OK);
+    cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_TOTAL, "x", NULL, err), SVY_OK);
+    cr_assert_eq(svy_est_bind(e, s, err), SVY_OK);
+    *st = SVY_OK;
+    for (int r = 0; r < 60 && *st == SVY_OK; r++) {
+        char stt[8], ps[8], w[40], y[4], x[16];
+        snprintf(stt, sizeof stt, "%d", r % 2);
+        snprintf(ps, sizeof ps, "%d", r / 4);
+        snprintf(w, sizeof w, "%.17g", (1 + (r * 7) % 5) * factor);
+        snprintf(y, sizeof y, "%d", (r * 5) % 3 == 0);
+        snprintf(x, sizeof x, "%d", 10 + (r * 13) % 7);
+        const char *t[5] = {stt, ps, w, y, x};
+        svy_value v[5];
+        for (int c = 0; c < 5; c++)
+            v[c] = (svy_value){.type = SVY_VAL_STR, .str = t[c], .len = strlen(t[c])};
+        svy_row row = {.index = r + 1, .nvals = 5, .vals = v};
+        *st = svy_est_push(e, &row, err);
+    }
+    if (*st == SVY_OK)
+        *st = svy_est_finish(e, err);
+    svy_schema_free(s);
+    return e;
+}
+
+static int same_rel(double a, double b, double tol)
+{
+    return fabs(a - b) <= tol * fmax(fabs(a), fabs(b));
+}
+
+Test(estimate, results_do_not_depend_on_the_weights_scale)
+{
+    for (int psu = 0; psu < 2; psu++) {
+        svy_err err;
+        svy_status st;
+        svy_est *one = scaled_run(1, psu, &st, &err);
+        cr_assert_eq(st, SVY_OK, "%s", err.msg);
+        const double factors[] = {1e160, 1e-200, 3.7e250};
+        for (size_t f = 0; f < 3; f++) {
+            svy_est *big = scaled_run(factors[f], psu, &st, &err);
+            cr_assert_eq(st, SVY_OK, "factor %g: %s", factors[f], err.msg);
+            for (size_t i = 0; i < 3; i++) {
+                const svy_est_result *a = svy_est_get(one, i), *b = svy_est_get(big, i);
+                double k = a->stat == SVY_STAT_TOTAL ? factors[f] : 1;
+                cr_assert(isfinite(b->se) && b->se > 0, "factor %g, %s: SE %g", factors[f], a->variable, b->se);
+                cr_assert(same_rel(a->estimate * k, b->estimate, 1e-12), "estimate %.17g vs %.17g", a->estimate * k,
+                          b->estimate);
+                cr_assert(same_rel(a->se * k, b->se, 1e-12), "factor %g, %s %s: se %.17g vs %.17g", factors[f],
+                          a->variable, svy_stat_name(a->stat), a->se * k, b->se);
+                /* deff is not scale-free: its SRSWOR fpc is 1 - n / (sum of weights), as R's */
+            }
+            svy_est_free(big);
+        }
+        svy_est_free(one);
+    }
+}
+
+Test(estimate, a_total_that_overflows_is_an_error_naming_it)
+{
+    svy_err err;
+    svy_status st;
+    svy_est *e = scaled_run(1e307, 1, &st, &err);
+    cr_assert_eq(st, SVY_E_DATA, "weights summing to about 1e309 overflow: %s", err.msg);
+    cr_assert(strstr(err.msg, "sum of weights") && strstr(err.msg, "overflows"), "says what overflows: %s", err.msg);
+    svy_est_free(e);
 }
