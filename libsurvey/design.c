@@ -61,6 +61,7 @@ svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err)
 
 static void idset_free(svy_idset *s)
 {
+    free(s->own);
     free(s->slots);
     svy_strtab_free(&s->other);
     memset(s, 0, sizeof *s);
@@ -302,6 +303,52 @@ static int idset_grow(svy_idset *s)
     return 1;
 }
 
+/* The packed key set: 1 new, 0 there before, -1 out of memory. */
+static int slots_add(svy_idset *s, uint64_t k)
+{
+    if ((s->n + 1) * 4 > s->nslots * 3 && !idset_grow(s))
+        return -1;
+    size_t j = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (s->nslots - 1);
+    while (s->slots[j]) {
+        if (s->slots[j] == k)
+            return 0;
+        j = (j + 1) & (s->nslots - 1);
+    }
+    s->slots[j] = k;
+    s->n++;
+    return 1;
+}
+
+static uint64_t pack(uint32_t stratum, double x)
+{
+    return 1ull << 63 | (uint64_t)stratum << 40 | (uint64_t)x;
+}
+
+/* Cover ids below need with the direct array while it stays within 4 ids
+ * per row seen (respondent numbers are dense).  Ids already in the key set
+ * that the array now covers are marked as living there. */
+static int own_grow(svy_idset *s, double need, long long rows)
+{
+    size_t cap = s->ncap ? s->ncap : 4096;
+    while ((double)cap < need)
+        cap *= 2;
+    if ((double)cap > 4.0 * (double)(rows + 65536) || cap > ((size_t)1 << 30))
+        return 0;
+    uint32_t *o = realloc(s->own, cap * sizeof *o);
+    if (!o)
+        return 0;
+    memset(o + s->ncap, 0, (cap - s->ncap) * sizeof *o);
+    for (size_t i = 0; i < s->nslots; i++) {
+        uint64_t k = s->slots[i];
+        uint64_t x = k & ((1ull << 40) - 1);
+        if (k && x >= s->ncap && x < cap)
+            o[x] = UINT32_MAX;
+    }
+    s->own = o;
+    s->ncap = cap;
+    return 1;
+}
+
 /* 1 new, 0 seen before, -1 out of memory. */
 static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value *v, int numeric)
 {
@@ -310,22 +357,29 @@ static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value
     if (v->type == SVY_VAL_NUM) {
         x = v->num;
         isnum = 1;
-    } else if (numeric && svy_number_fast(v->str, v->len, &x)) {
+    } else if (numeric && (svy_number_fast(v->str, v->len, &x) || svy_parse_number(v->str, v->len, &x)) &&
+               isfinite(x)) {
         isnum = 1;
     }
     if (isnum && x >= 0 && x < 1099511627776.0 && x == floor(x) && stratum < (1u << 23)) {
-        uint64_t k = 1ull << 63 | (uint64_t)stratum << 40 | (uint64_t)x;
-        if ((s->n + 1) * 4 > s->nslots * 3 && !idset_grow(s))
-            return -1;
-        size_t j = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (s->nslots - 1);
-        while (s->slots[j]) {
-            if (s->slots[j] == k)
+        if (x >= (double)s->ncap && x < 4294967295.0)
+            own_grow(s, x + 1, d->rows);
+        if (x < (double)s->ncap) {
+            uint32_t *o = &s->own[(size_t)x];
+            if (*o == 0) {
+                *o = stratum + 1;
+                return 1;
+            }
+            if (*o == stratum + 1)
                 return 0;
-            j = (j + 1) & (s->nslots - 1);
+            if (*o != UINT32_MAX) {
+                /* the id in a second stratum: both go to the key set */
+                if (slots_add(s, pack(*o - 1, x)) < 0)
+                    return -1;
+                *o = UINT32_MAX;
+            }
         }
-        s->slots[j] = k;
-        s->n++;
-        return 1;
+        return slots_add(s, pack(stratum, x));
     }
     char nb[SVY_DTOA_MAX];
     size_t len;

@@ -28,9 +28,11 @@
  * is told to read the rows again with units kept (svy_dsn_end_pass).
  *
  * Memory: per stratum 112 bytes, per unit 16 bytes plus its key in a hash
- * table (about 40 bytes); the last stage's check costs 11 to 21 bytes per
- * row when ids are whole numbers below 2^40 in fewer than 2^23 strata,
- * else the key text plus about 40 bytes.  Nothing per row for one stage.
+ * table (about 40 bytes); the last stage's check costs 4 bytes per possible
+ * id when ids are whole numbers below 4 times the rows (respondent numbers:
+ * a direct array), else 11 to 21 bytes per row when ids are whole numbers
+ * below 2^40 in fewer than 2^23 strata, else the key text plus about 40
+ * bytes.  Nothing per row for one stage.
  */
 #ifndef SVY_DESIGN_PRIVATE_H
 #define SVY_DESIGN_PRIVATE_H
@@ -80,7 +82,10 @@ enum { SVY_DCACHE_BITS = 12 };
 
 /* The exact set of (stratum, id) of a last stage whose units are rows. */
 typedef struct svy_idset {
-    uint64_t *slots;      /* packed keys, 0 empty */
+    uint32_t *own;        /* whole ids below ncap: stratum + 1 of their one row so far; 0 unseen;
+                           * UINT32_MAX: in several strata, see slots */
+    size_t ncap;
+    uint64_t *slots;      /* packed (stratum, id) keys, 0 empty */
     size_t nslots, n;
     svy_strtab other;     /* keys that do not pack: stratum + id text */
 } svy_idset;
