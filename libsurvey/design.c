@@ -469,8 +469,14 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
     double f;
     if (svy_value_is_missing(v))
         return fail_row(d, row, S->fpc_col, err, "fpc %s is missing", S->fpc_name);
-    if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, &f)) && !svy_value_number(v, &f))
+    /* The fpc repeats row after row: a short text seen last time is not parsed again. */
+    uint64_t key = v->type == SVY_VAL_STR && v->len <= 7 ? svy_short_key(v->str, v->len) : 0;
+    if (key && key == S->fpc_key)
+        f = S->fpc_last;
+    else if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, &f)) && !svy_value_number(v, &f))
         f = NAN;
+    S->fpc_key = key;
+    S->fpc_last = f;
     if (!(f > 0) || !isfinite(f))
         return fail_row(d, row, S->fpc_col, err,
                         "fpc %s holds '%s': it must be a positive number (population units, or a fraction)",

@@ -103,6 +103,8 @@ typedef struct svy_dstage {
     size_t nunits, capunits;
     svy_idset ids;        /* the last stage when its units are rows */
     svy_dcache *scache, *ucache;
+    uint64_t fpc_key;     /* the last short fpc text read, and its number */
+    double fpc_last;
 } svy_dstage;
 
 typedef struct svy_dsn {
