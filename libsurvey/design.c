@@ -26,6 +26,7 @@ svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err)
                 "--fpc names %zu column%s for %zu stage%s: give one per stage (R's svydesign fails on this too)",
                 spec->nfpc, spec->nfpc == 1 ? "" : "s", stages, stages == 1 ? "" : "s");
     d->nids = nids;
+    d->ids_all = spec->psu;
     d->nstrata_cols = spec->nstrata;
     d->has_fpc = spec->nfpc > 0;
     d->nstage = d->has_fpc ? stages : 1;
@@ -100,6 +101,12 @@ svy_status svy_dsn_bind(svy_dsn *d, const svy_schema *schema, svy_err *err)
 {
     d->schema = schema;
     svy_status st = find(schema, d->weight_name, "weight", &d->weight_col, NULL, err);
+    /* Later stages without an fpc do not enter R's variance, but a column
+     * that is not there is still an error, not a stage silently dropped. */
+    for (size_t i = d->nstage; st == SVY_OK && i < d->nids; i++) {
+        long idx;
+        st = find(schema, d->ids_all[i], "stage id", &idx, NULL, err);
+    }
     for (size_t i = 0; st == SVY_OK && i < d->nstage; i++) {
         svy_dstage *S = &d->st[i];
         if ((st = find(schema, S->id_name, i == 0 ? "PSU" : "stage id", &S->id_col, &S->id_numeric, err)) ||

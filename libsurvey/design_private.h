@@ -111,6 +111,7 @@ typedef struct svy_dsn {
     size_t nstage;        /* stages read: every id column when an fpc is given, else the first */
     size_t nvar;          /* stages in the variance */
     size_t nids, nstrata_cols;
+    const char *const *ids_all; /* every --psu column, read or not (checked at bind) */
     int has_fpc, fraction, derive_w, ultimate;
     int rows_last;        /* the units of stage nstage are rows (no id, or ids checked unique) */
     int multistage;       /* R's recursion over the later stages */
