@@ -298,6 +298,7 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
         e->by_numeric[k] = svy_var_type_of(svy_schema_var(schema, (size_t)e->by_idx[k])) != SVY_VAR_STRING;
     }
     size_t so = 0, ro = 0;
+    e->all_rates = 1;
     for (size_t i = 0; i < e->nout; i++) {
         outcome *o = &e->out[i];
         if ((o->col = find_col(schema, o->column, "outcome", err)) < 0)
@@ -316,6 +317,8 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
         }
         o->plain = o->stat == SVY_STAT_RATE && !o->value;
         e->any_share |= o->stat == SVY_STAT_SHARE;
+        e->any_shift |= o->stat == SVY_STAT_MEAN || o->stat == SVY_STAT_TOTAL;
+        e->all_rates &= o->stat == SVY_STAT_RATE;
         o->off_sums = so;
         o->off_rows = ro;
         so += sums_size[o->stat];
@@ -700,6 +703,25 @@ static svy_status add_to_record(svy_est *e, layer *L, size_t r, double w, const 
     double *blk = L->pool + R->block;
     const size_t nout = e->nout;
     const outcome *out = e->out;
+    if (!L->rows && e->all_rates) {
+        /* the common table: rates only, three sums each, one after the other */
+        for (size_t o = 0; o < nout; o++, blk += 3) {
+            if (!valid[o])
+                continue;
+            double a = w * ys[o];
+            blk[0] += a;
+            blk[1] += w - a;
+            blk[2] += 1;
+        }
+        return SVY_OK;
+    }
+    if (e->all_rates) {
+        /* rows as units, rates only: one group of eight doubles each */
+        for (size_t o = 0; o < nout; o++, blk += 8)
+            if (valid[o])
+                group_add(blk + (ys[o] != 0 ? 0 : 4), w);
+        return SVY_OK;
+    }
     if (!L->rows) {
         for (size_t o = 0; o < nout; o++) {
             if (!valid[o])
@@ -787,20 +809,22 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
     D->rows++;
     double *dp = e->dpool + D->block;
     double w = p->w;
-    for (size_t o = 0; o < e->nout; o++) {
-        if (!valid[o])
-            continue;
-        double *c = dp + DB * o;
-        svy_stat st = e->out[o].stat;
-        if (st == SVY_STAT_MEAN || st == SVY_STAT_TOTAL) {
-            if (!c[0]) {
-                c[0] = 1;
-                c[1] = ys[o];
+    if (e->any_shift || w == 0) {
+        for (size_t o = 0; o < e->nout; o++) {
+            if (!valid[o])
+                continue;
+            double *c = dp + DB * o;
+            svy_stat st = e->out[o].stat;
+            if (st == SVY_STAT_MEAN || st == SVY_STAT_TOTAL) {
+                if (!c[0]) {
+                    c[0] = 1;
+                    c[1] = ys[o];
+                }
+                ysh[o] = ys[o] - c[1];
             }
-            ysh[o] = ys[o] - c[1];
+            if (w == 0)
+                c[2] += 1;
         }
-        if (w == 0)
-            c[2] += 1;
     }
     for (size_t li = 0; li < e->nlay; li++) {
         layer *L = &e->lay[li];

@@ -137,6 +137,8 @@ struct svy_est {
     size_t nout, capout;
     int bound, finished, ended;
     int any_share;
+    int any_shift;  /* a mean or total: values are shifted by the domain's first */
+    int all_rates;  /* every outcome a rate: the short loop for SUMS records */
     size_t sums_size, rows_size; /* doubles per record in SUMS and ROWS layers */
 
     svy_strtab dom_tab, lvl_tab;
