@@ -394,10 +394,12 @@ int main(int argc, char **argv)
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */
 
-    T.est = svy_est_new(&T.d, (const char *const *)T.by, T.nby, &err);
-    if (!T.est)
-        return svy_tool_report(&err);
     int rc = SVY_EXIT_OK;
+    T.est = svy_est_new(&T.d, (const char *const *)T.by, T.nby, &err);
+    if (!T.est) {
+        rc = svy_tool_report(&err); /* a design the flags cannot make (fpc per stage...) */
+        goto done;
+    }
     for (size_t i = 0; i < T.nouts; i++)
         if (svy_est_add_outcome(T.est, T.outs[i].stat, T.outs[i].column, T.outs[i].value, &err) != SVY_OK) {
             rc = svy_tool_report(&err);
