@@ -274,6 +274,42 @@ const char *svy_role_name(svy_role role)
     return (unsigned)role < SVY_ROLE_COUNT_ ? role_names[role] : "";
 }
 
+static int is_design_role(svy_role r)
+{
+    return r == SVY_ROLE_STRATA || r == SVY_ROLE_PSU || r == SVY_ROLE_FPC;
+}
+
+/* stage -1: any stage. */
+static int has_role(const svy_cb_var *v, svy_role role, int stage)
+{
+    for (size_t i = 0; i < v->nroles; i++)
+        if (v->roles[i] == role && (stage < 0 || v->stages[i] == stage))
+            return 1;
+    return 0;
+}
+
+int svy_role_parse_stage(const char *name, svy_role *out, int *stage)
+{
+    size_t n = strlen(name), k = n;
+    while (k > 0 && name[k - 1] >= '0' && name[k - 1] <= '9')
+        k--;
+    if (k < n) {
+        char base[16];
+        if (k == 0 || k >= sizeof base || n - k > 1 || name[k] == '0')
+            return 0;
+        memcpy(base, name, k);
+        base[k] = '\0';
+        if (!svy_role_from_name(base, out) || !is_design_role(*out))
+            return 0;
+        *stage = name[k] - '0';
+        return *stage <= SVY_CB_STAGES_MAX;
+    }
+    if (!svy_role_from_name(name, out))
+        return 0;
+    *stage = is_design_role(*out) ? 1 : 0;
+    return 1;
+}
+
 int svy_role_from_name(const char *name, svy_role *out)
 {
     for (int i = 0; i < SVY_ROLE_COUNT_; i++)
@@ -710,10 +746,42 @@ static svy_status common_columns(svy_codebook *cb, const cbtab *t, size_t r, svy
     v->labels_col = (int)cl + 1;
     if (*ls && !(v->labels = find_set(cb, ls)))
         return svy_err_set(err, SVY_E_DATA, LOC(t, r, cl), NULL, "label set '%s' is not in values.csv", ls);
+    /* One role, or several separated by ';' ("id;psu2": the respondent id
+     * is also the unit of the second stage). */
     const char *role = cell(t, r, cr);
-    if (!svy_role_from_name(role, &v->role))
-        return svy_err_set(err, SVY_E_DATA, LOC(t, r, cr), NULL,
-                           "unknown role '%s' (id, weight, strata, psu, fpc, outcome, group)", role);
+    const char *p = role;
+    do {
+        const char *q = strchr(p, ';');
+        size_t len = q ? (size_t)(q - p) : strlen(p);
+        char tok[32];
+        while (len && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        snprintf(tok, sizeof tok, "%.*s", (int)(len < sizeof tok ? len : sizeof tok - 1), p);
+        svy_role ro;
+        int stg;
+        if (len >= sizeof tok || !svy_role_parse_stage(tok, &ro, &stg) || (ro == SVY_ROLE_NONE && q))
+            return svy_err_set(err, SVY_E_DATA, LOC(t, r, cr), NULL,
+                               "unknown role '%s' (id, weight, strata, psu, fpc, outcome, group; psu2, strata2, "
+                               "fpc2... for later stages, up to %d; several separated by ';')",
+                               role, SVY_CB_STAGES_MAX);
+        if (ro != SVY_ROLE_NONE) {
+            if (v->nroles == 4)
+                return svy_err_set(err, SVY_E_DATA, LOC(t, r, cr), NULL, "at most 4 roles in one cell: '%s'", role);
+            for (size_t i = 0; stg && cb->vars + i <= v; i++)
+                for (size_t j = 0; j < cb->vars[i].nroles; j++)
+                    if (cb->vars[i].roles[j] == ro && cb->vars[i].stages[j] == stg)
+                        return svy_err_set(err, SVY_E_DATA, LOC(t, r, cr), NULL,
+                                           "a second variable with the role %s at stage %d ('%s' is the first)",
+                                           tok, stg, cb->vars[i].name);
+            v->roles[v->nroles] = ro;
+            v->stages[v->nroles++] = stg;
+        }
+        p = q ? q + 1 : NULL;
+    } while (p);
+    v->role = v->nroles ? v->roles[0] : SVY_ROLE_NONE;
+    v->stage = v->nroles ? v->stages[0] : 0;
     return SVY_OK;
 }
 
@@ -801,7 +869,7 @@ static svy_status load_variables(svy_codebook *cb, const cbtab *t, svy_err *err)
                                        v->labels->name, c, v->name, file_names[CB_F_VARIABLES], v->line);
             }
         }
-        if (v->role == SVY_ROLE_ID) {
+        if (has_role(v, SVY_ROLE_ID, -1)) {
             if (cb->id >= 0)
                 return svy_err_set(err, SVY_E_DATA, LOC(t, r, cbtab_col(t, "role")), NULL,
                                    "a second id variable ('%s' is the first)", cb->vars[cb->id].name);
@@ -935,7 +1003,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
         }
         default: break;
         }
-        if (v->role == SVY_ROLE_ID)
+        if (has_role(v, SVY_ROLE_ID, -1))
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cbtab_col(t, "role")), NULL,
                                "the id must come from the data, not be derived");
     }
@@ -1082,7 +1150,15 @@ const svy_cb_var *svy_codebook_var(const svy_codebook *cb, size_t i)
 const char *svy_codebook_role(const svy_codebook *cb, svy_role role)
 {
     for (size_t i = 0; i < cb->nvars; i++)
-        if (cb->vars[i].role == role)
+        if (has_role(&cb->vars[i], role, is_design_role(role) ? 1 : -1))
+            return cb->vars[i].name;
+    return NULL;
+}
+
+const char *svy_codebook_role_stage(const svy_codebook *cb, svy_role role, int stage)
+{
+    for (size_t i = 0; i < cb->nvars; i++)
+        if (has_role(&cb->vars[i], role, stage))
             return cb->vars[i].name;
     return NULL;
 }
@@ -1091,7 +1167,7 @@ size_t svy_codebook_roles(const svy_codebook *cb, svy_role role, const char **na
 {
     size_t n = 0;
     for (size_t i = 0; i < cb->nvars; i++)
-        if (cb->vars[i].role == role) {
+        if (has_role(&cb->vars[i], role, -1)) {
             if (n < max)
                 names[n] = cb->vars[i].name;
             n++;
@@ -1104,6 +1180,7 @@ const char *svy_cb_var_source(const svy_cb_var *v) { return v->source; }
 const char *svy_cb_var_label(const svy_cb_var *v, svy_lang lang) { return lang == SVY_LANG_EN ? v->label_en : v->label_zh; }
 svy_cb_type svy_cb_var_type(const svy_cb_var *v) { return v->type; }
 svy_role svy_cb_var_role(const svy_cb_var *v) { return v->role; }
+int svy_cb_var_stage(const svy_cb_var *v) { return v->stage; }
 int svy_cb_var_is_derived(const svy_cb_var *v) { return v->kind != CB_K_SOURCE; }
 size_t svy_cb_var_nlabels(const svy_cb_var *v) { return v->labels ? v->labels->n : 0; }
 

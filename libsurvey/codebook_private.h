@@ -53,7 +53,11 @@ typedef struct cb_map {
 struct svy_cb_var {
     char *name, *source, *label_zh, *label_en;
     svy_cb_type type;
-    svy_role role;
+    svy_role role;      /* the first role of the cell */
+    int stage;          /* its stage: 1 for psu/strata/fpc, 2 for psu2..., else 0 */
+    svy_role roles[4];  /* every role of the cell ("id;psu2") */
+    int stages[4];
+    size_t nroles;
     cb_kind kind;
     int reject_invalid; /* invalid value: drop the row instead of making it missing */
     cb_range *valid;

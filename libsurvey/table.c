@@ -268,49 +268,98 @@ static char *variable_text(grid *g, const svy_table_opts *o, const svy_est_resul
     return xprintf(g, "%s", r->variable);
 }
 
-static const char *flag_text(svy_lang L, unsigned f)
+/* The flag column: the NCHS words, then the estimator's own, joined by "+",
+ * in the table's language. */
+static char *flag_text(grid *g, svy_lang L, unsigned f)
 {
-    if ((f & SVY_FLAG_SUPPRESS) && (f & SVY_FLAG_REVIEW))
-        return svy_msg(L, SVY_MSG_TAB_FLAG_BOTH);
-    if (f & SVY_FLAG_SUPPRESS)
-        return svy_msg(L, SVY_MSG_TAB_FLAG_SUPPRESS);
-    if (f & SVY_FLAG_REVIEW)
-        return svy_msg(L, SVY_MSG_TAB_FLAG_REVIEW);
-    return "";
+    static const struct {
+        unsigned bit;
+        svy_msg_id word;
+    } words[] = {{SVY_FLAG_NO_ESTIMATE, SVY_MSG_TAB_FLAG_NO_ESTIMATE},
+                 {SVY_FLAG_NO_VARIANCE, SVY_MSG_TAB_FLAG_NO_VARIANCE},
+                 {SVY_FLAG_SUPPRESS, SVY_MSG_TAB_FLAG_SUPPRESS},
+                 {SVY_FLAG_REVIEW, SVY_MSG_TAB_FLAG_REVIEW}};
+    char buf[160];
+    size_t u = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof words / sizeof *words && u < sizeof buf; i++)
+        if (f & words[i].bit)
+            u += (size_t)snprintf(buf + u, sizeof buf - u, "%s%s", u ? svy_msg(L, SVY_MSG_TAB_FLAG_JOIN) : "",
+                                  svy_msg(L, words[i].word));
+    return xprintf(g, "%s", buf);
+}
+
+/* The statistic's word: the catalogue's in report formats, R's and the
+ * machine formats' English name otherwise. */
+static const char *stat_word(svy_lang L, svy_stat st, int report)
+{
+    static const svy_msg_id words[] = {SVY_MSG_TAB_STAT_RATE, SVY_MSG_TAB_STAT_SHARE, SVY_MSG_TAB_STAT_MEAN,
+                                       SVY_MSG_TAB_STAT_TOTAL};
+    if (report && (unsigned)st < sizeof words / sizeof *words)
+        return svy_msg(L, words[st]);
+    return svy_stat_name(st);
 }
 
 /* --------------------------------------------------------- build tables */
 
 static int scale_of(const svy_est_result *r, int percent)
 {
-    return r->stat == SVY_STAT_RATE && percent;
+    return svy_stat_is_proportion(r->stat) && percent;
 }
 
-static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
+static int decimals(const svy_est_result *r, int percent)
+{
+    return svy_stat_is_proportion(r->stat) ? (percent ? 1 : 3) : r->stat == SVY_STAT_TOTAL ? 0 : 2;
+}
+
+/* Report formats show the flag and note columns only when a row has one;
+ * machine formats always have them (and the method), so that pipelines
+ * can rely on the columns. */
+static void long_columns(const svy_est *e, const svy_table_opts *o, int report, int *flag, int *note)
+{
+    *flag = !report || o->flag;
+    *note = !report;
+    for (size_t i = 0; i < svy_est_count(e); i++) {
+        const svy_est_result *r = svy_est_get(e, i);
+        unsigned mine = r->flags & (SVY_FLAG_NO_ESTIMATE | SVY_FLAG_NO_VARIANCE);
+        *flag |= mine != 0;
+        *note |= r->note != NULL;
+    }
+}
+
+static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report,
+                       const char *method)
 {
     size_t nby = svy_est_nby(e);
-    size_t ncol = nby + 9 + (o->cv ? 1 : 0) + (o->flag ? 1 : 0);
+    int fl, nt;
+    long_columns(e, o, report, &fl, &nt);
+    size_t ncol = nby + 10 + (o->cv ? 1 : 0) + (size_t)fl + (size_t)nt + (report ? 0 : 1);
     grid_set_header(g, ncol);
     if (g->failed)
         return;
-    static const svy_msg_id names[] = {SVY_MSG_TAB_COL_VARIABLE, SVY_MSG_TAB_COL_ESTIMATE, SVY_MSG_TAB_COL_SE,
-                                       SVY_MSG_TAB_COL_CI_LOW,   SVY_MSG_TAB_COL_CI_HIGH,  SVY_MSG_TAB_COL_DF,
-                                       SVY_MSG_TAB_COL_DEFF,     SVY_MSG_TAB_COL_N,        SVY_MSG_TAB_COL_WEIGHTED_N};
+    static const svy_msg_id names[] = {SVY_MSG_TAB_COL_VARIABLE, SVY_MSG_TAB_COL_STATISTIC, SVY_MSG_TAB_COL_ESTIMATE,
+                                       SVY_MSG_TAB_COL_SE,       SVY_MSG_TAB_COL_CI_LOW,    SVY_MSG_TAB_COL_CI_HIGH,
+                                       SVY_MSG_TAB_COL_DF,       SVY_MSG_TAB_COL_DEFF,      SVY_MSG_TAB_COL_N,
+                                       SVY_MSG_TAB_COL_WEIGHTED_N};
     /* Machine formats keep the English names pipelines match on. */
     svy_lang L = report ? o->lang : SVY_LANG_EN;
     size_t c = 0;
     for (size_t k = 0; k < nby; k++)
         g->head[c++] = svy_strdup(by_head(o, svy_est_by_name(e, k)));
-    for (size_t k = 0; k < 9; k++) {
-        g->right[c] = k > 0;
+    for (size_t k = 0; k < 10; k++) {
+        g->right[c] = k > 1;
         g->head[c++] = svy_strdup(svy_msg(L, names[k]));
     }
     if (o->cv) {
         g->right[c] = 1;
         g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_CV));
     }
-    if (o->flag)
+    if (fl)
         g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_FLAG));
+    if (nt)
+        g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_NOTE));
+    if (!report)
+        g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_METHOD));
     for (size_t i = 0; i < ncol; i++)
         if (!g->head[i])
             g->failed = 1;
@@ -324,28 +373,29 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
         tcell *x = row + nby;
         x[0].text = variable_text(g, o, r);
         x[0].kind = C_STR;
+        cell_str(g, &x[1], stat_word(L, r->stat, report));
         double m = scale_of(r, percent) ? 100 : 1;
         if (report) {
-            int dec = r->stat == SVY_STAT_RATE ? (percent ? 1 : 3) : r->stat == SVY_STAT_TOTAL ? 0 : 2;
-            cell_fixed(g, &x[1], r->estimate * m, dec);
-            cell_fixed(g, &x[2], r->se * m, dec + 1);
-            cell_fixed(g, &x[3], r->ci_low * m, dec);
-            cell_fixed(g, &x[4], r->ci_high * m, dec);
-            cell_fixed(g, &x[5], r->df, isfinite(r->df) && r->df == floor(r->df) ? 0 : 1);
-            cell_fixed(g, &x[6], r->deff, 2);
-            cell_int(g, &x[7], r->n);
-            cell_fixed(g, &x[8], r->weighted_n, 0);
+            int dec = decimals(r, percent);
+            cell_fixed(g, &x[2], r->estimate * m, dec);
+            cell_fixed(g, &x[3], r->se * m, dec + 1);
+            cell_fixed(g, &x[4], r->ci_low * m, dec);
+            cell_fixed(g, &x[5], r->ci_high * m, dec);
+            cell_fixed(g, &x[6], r->df, isfinite(r->df) && r->df == floor(r->df) ? 0 : 1);
+            cell_fixed(g, &x[7], r->deff, 2);
+            cell_int(g, &x[8], r->n);
+            cell_fixed(g, &x[9], r->weighted_n, 0);
         } else {
-            cell_num(g, &x[1], r->estimate * m);
-            cell_num(g, &x[2], r->se * m);
-            cell_num(g, &x[3], r->ci_low * m);
-            cell_num(g, &x[4], r->ci_high * m);
-            cell_num(g, &x[5], r->df);
-            cell_num(g, &x[6], r->deff);
-            cell_int(g, &x[7], r->n);
-            cell_num(g, &x[8], r->weighted_n);
+            cell_num(g, &x[2], r->estimate * m);
+            cell_num(g, &x[3], r->se * m);
+            cell_num(g, &x[4], r->ci_low * m);
+            cell_num(g, &x[5], r->ci_high * m);
+            cell_num(g, &x[6], r->df);
+            cell_num(g, &x[7], r->deff);
+            cell_int(g, &x[8], r->n);
+            cell_num(g, &x[9], r->weighted_n);
         }
-        size_t k = 9;
+        size_t k = 10;
         if (o->cv) {
             if (report)
                 cell_fixed(g, &x[k], r->cv * 100, 1);
@@ -353,39 +403,90 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
                 cell_num(g, &x[k], r->cv);
             k++;
         }
-        if (o->flag)
-            cell_str(g, &x[k], flag_text(L, r->flags));
+        if (fl) {
+            if (r->flags & (SVY_FLAG_NO_ESTIMATE | SVY_FLAG_NO_VARIANCE | (o->flag ? ~0u : 0))) {
+                x[k].text = flag_text(g, L, r->flags);
+                x[k].kind = C_STR;
+            }
+            k++;
+        }
+        if (nt) {
+            if (r->note)
+                cell_str(g, &x[k], r->note);
+            k++;
+        }
+        if (!report)
+            cell_str(g, &x[k], method);
     }
 }
 
-static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
+/* Wide columns are (variable, statistic): --mean X --total X gives two. */
+typedef struct wcol {
+    const char *variable;
+    svy_stat stat;
+    const svy_est_result *first;
+    int named_stat; /* the variable has several statistics: say which */
+} wcol;
+
+static size_t wide_col(const wcol *c, size_t n, const svy_est_result *r)
+{
+    size_t j = 0;
+    while (j < n && !(c[j].stat == r->stat && strcmp(c[j].variable, r->variable) == 0))
+        j++;
+    return j;
+}
+
+static const char *wide_mark(const svy_table_opts *o, const svy_est_result *r)
+{
+    if (r->flags & SVY_FLAG_NO_VARIANCE)
+        return " \xe2\x80\xa1"; /* double dagger */
+    if (!o->flag)
+        return "";
+    if (r->flags & SVY_FLAG_SUPPRESS)
+        return (r->flags & SVY_FLAG_REVIEW) ? " *\xe2\x80\xa0" : " *";
+    return (r->flags & SVY_FLAG_REVIEW) ? " \xe2\x80\xa0" : "";
+}
+
+static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report,
+                       const char *method)
 {
     size_t nby = svy_est_nby(e);
-    /* variables in first-seen order */
-    const char **vars = NULL;
-    const svy_est_result **first = NULL;
-    size_t nv = 0, capv = 0, capf = 0;
+    wcol *cols = NULL;
+    size_t nv = 0, capv = 0;
     for (size_t i = 0; i < svy_est_count(e); i++) {
         const svy_est_result *r = svy_est_get(e, i);
-        size_t j = 0;
-        while (j < nv && strcmp(vars[j], r->variable) != 0)
-            j++;
-        if (j == nv) {
-            if (!svy_grow((void **)&vars, &capv, nv + 1, sizeof *vars) ||
-                !svy_grow((void **)&first, &capf, nv + 1, sizeof *first)) {
-                g->failed = 1;
-                break;
-            }
-            vars[nv] = r->variable;
-            first[nv++] = r;
+        if (wide_col(cols, nv, r) < nv)
+            continue;
+        if (!svy_grow((void **)&cols, &capv, nv + 1, sizeof *cols)) {
+            g->failed = 1;
+            break;
         }
+        cols[nv++] = (wcol){r->variable, r->stat, r, 0};
     }
-    grid_set_header(g, nby + nv);
+    for (size_t j = 0; j < nv; j++)
+        for (size_t k = 0; k < nv; k++)
+            if (k != j && strcmp(cols[j].variable, cols[k].variable) == 0)
+                cols[j].named_stat = 1;
+    int any_note = 0;
+    for (size_t i = 0; i < svy_est_count(e); i++)
+        any_note |= svy_est_get(e, i)->note != NULL;
+    size_t extra = report ? 0 : 2; /* note, method */
+    grid_set_header(g, nby + nv + extra);
     for (size_t k = 0; k < nby && !g->failed; k++)
         g->head[k] = svy_strdup(by_head(o, svy_est_by_name(e, k)));
     for (size_t j = 0; j < nv && !g->failed; j++) {
-        g->head[nby + j] = variable_text(g, o, first[j]);
+        char *t = variable_text(g, o, cols[j].first);
+        if (t && cols[j].named_stat) {
+            char *u = xprintf(g, "%s (%s)", t, stat_word(o->lang, cols[j].stat, report));
+            free(t);
+            t = u;
+        }
+        g->head[nby + j] = t;
         g->right[nby + j] = 1;
+    }
+    if (extra && !g->failed) {
+        g->head[nby + nv] = svy_strdup("note");
+        g->head[nby + nv + 1] = svy_strdup("method");
     }
     const char *dash = o->format == SVY_TABLE_LATEX ? "--" : "\xe2\x80\x93";
     size_t last_dom = (size_t)-1;
@@ -398,57 +499,119 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
                 break;
             last_dom = r->domain;
             put_by(g, e, o, r->domain, row, report);
+            if (extra)
+                cell_str(g, &row[nby + nv + 1], method);
         }
-        size_t j = 0;
-        while (j < nv && strcmp(vars[j], r->variable) != 0)
-            j++;
+        size_t j = wide_col(cols, nv, r);
+        if (extra && r->note && !g->failed) {
+            tcell *nc = &row[nby + nv];
+            char *t = xprintf(g, "%s%s%s (%s): %s", nc->text ? nc->text : "", nc->text ? "; " : "", r->variable,
+                              svy_stat_name(r->stat), r->note);
+            free(nc->text);
+            nc->text = t;
+            nc->kind = C_STR;
+        }
         double m = scale_of(r, percent) ? 100 : 1;
-        int dec = r->stat == SVY_STAT_RATE ? (percent ? 1 : 3) : r->stat == SVY_STAT_TOTAL ? 0 : 2;
-        const char *mark = "";
-        if (o->flag)
-            mark = (r->flags & SVY_FLAG_SUPPRESS) ? ((r->flags & SVY_FLAG_REVIEW) ? " *\xe2\x80\xa0" : " *")
-                                                  : (r->flags & SVY_FLAG_REVIEW) ? " \xe2\x80\xa0" : "";
+        int dec = decimals(r, percent);
+        const char *mark = wide_mark(o, r);
         tcell *c = &row[nby + j];
-        if (isnan(r->estimate))
-            continue;
-        if (isnan(r->ci_low) || isnan(r->ci_high))
+        if (isnan(r->estimate)) {
+            if (report)
+                c->text = xprintf(g, "\xe2\x80\x94"); /* em dash: no estimate */
+            else
+                continue;
+        } else if (isnan(r->ci_low) || isnan(r->ci_high))
             c->text = xprintf(g, "%.*f%s", dec, r->estimate * m, mark);
         else
             c->text = xprintf(g, "%.*f (%.*f%s%.*f)%s", dec, r->estimate * m, dec, r->ci_low * m, dash, dec,
                               r->ci_high * m, mark);
         c->kind = C_STR;
     }
-    free(vars);
-    free(first);
+    (void)any_note;
+    free(cols);
 }
 
-/* The notes under a report table, from the message catalogue. */
-static void build_footer(grid *g, const svy_est *e, const svy_table_opts *o, int percent)
+/* The design and method of the table, in one paragraph from the message
+ * catalogue: the footer of report formats and the method column of machine
+ * formats. */
+static char *method_text(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
 {
     const svy_design *d = svy_est_design(e);
+    const svy_est_info *in = svy_est_info_get(e);
     svy_lang L = o->lang;
-    char design[800], part[300];
+    char design[1400], part[400], num[3][32];
     size_t u = 0;
     design[0] = '\0';
-    const struct {
-        svy_msg_id id;
-        const char *col;
-    } roles[] = {{SVY_MSG_TAB_ROLE_STRATA, d->strata},
-                 {SVY_MSG_TAB_ROLE_PSU, d->psu},
-                 {SVY_MSG_TAB_ROLE_WEIGHT, d->weight},
-                 {SVY_MSG_TAB_ROLE_FPC, d->fpc}};
-    for (size_t i = 0; i < sizeof roles / sizeof *roles; i++) {
-        if (!roles[i].col)
-            continue;
-        svy_msg_format(part, sizeof part, L, roles[i].id, roles[i].col, (const char *)NULL);
-        u += (size_t)snprintf(design + u, sizeof design - u, "%s%s", u ? svy_msg(L, SVY_MSG_TAB_LIST_SEP) : "",
-                              part);
-        if (u >= sizeof design)
-            u = sizeof design - 1;
+#define PUT(...) u += (size_t)snprintf(design + u, u < sizeof design ? sizeof design - u : 0, __VA_ARGS__)
+#define PUTMSG(...) (svy_msg_format(part, sizeof part, L, __VA_ARGS__, (const char *)NULL), PUT("%s", part))
+    size_t stages = d->npsu ? d->npsu : 1;
+    for (size_t s = 0; s < stages; s++) {
+        int first = 1;
+        if (s)
+            PUT("%s", svy_msg(L, SVY_MSG_TAB_STAGE_SEP));
+        if (stages > 1) {
+            snprintf(num[0], sizeof num[0], "%zu", s + 1);
+            PUTMSG(SVY_MSG_TAB_STAGE, num[0]);
+            PUT(" ");
+        }
+        const char *strata = d->nstrata > s ? d->strata[s] : NULL;
+        if (strata) {
+            PUTMSG(SVY_MSG_TAB_ROLE_STRATA, strata);
+            first = 0;
+        }
+        if (d->npsu) {
+            if (!first)
+                PUT("%s", svy_msg(L, SVY_MSG_TAB_LIST_SEP));
+            PUTMSG(s == 0 ? SVY_MSG_TAB_ROLE_PSU : SVY_MSG_TAB_ROLE_UNIT, d->psu[s]);
+            first = 0;
+        }
+        if (d->nfpc) {
+            if (!first)
+                PUT("%s", svy_msg(L, SVY_MSG_TAB_LIST_SEP));
+            PUTMSG(SVY_MSG_TAB_ROLE_FPC, d->fpc[s]);
+            first = 0;
+        }
+        if (first && stages == 1)
+            PUT("%s", svy_msg(L, SVY_MSG_TAB_EVERY_ROW_PSU));
     }
-    if (!u)
-        snprintf(design, sizeof design, "%s", svy_msg(L, SVY_MSG_TAB_SRS));
-    char df[120];
+    PUT("%s", svy_msg(L, SVY_MSG_TAB_STAGE_SEP));
+    if (d->weight)
+        PUTMSG(SVY_MSG_TAB_ROLE_WEIGHT, d->weight);
+    else
+        PUT("%s", svy_msg(L, in->weights == SVY_WEIGHTS_FPC ? SVY_MSG_TAB_WEIGHTS_FPC : SVY_MSG_TAB_UNWEIGHTED));
+#undef PUTMSG
+#undef PUT
+    if (u >= sizeof design)
+        design[sizeof design - 1] = '\0';
+    char zero[200] = "", later[400] = "", counts[800];
+    if (in->zero_weight_rows) {
+        snprintf(num[0], sizeof num[0], "%lld", in->zero_weight_rows);
+        svy_msg_format(zero, sizeof zero, L, SVY_MSG_TAB_ZERO_WEIGHTS, num[0], (const char *)NULL);
+    }
+    for (size_t s = 1, v = 0; s < in->nstages && v < sizeof later; s++) {
+        snprintf(num[0], sizeof num[0], "%zu", in->nunits[s]);
+        snprintf(num[1], sizeof num[1], "%zu", s + 1);
+        svy_msg_format(part, sizeof part, L, SVY_MSG_TAB_UNITS_AT_STAGE, num[0], num[1], (const char *)NULL);
+        v += (size_t)snprintf(later + v, sizeof later - v, "%s", part);
+    }
+    snprintf(num[0], sizeof num[0], "%lld", svy_est_rows(e));
+    snprintf(num[1], sizeof num[1], "%zu", svy_est_nstrata(e));
+    snprintf(num[2], sizeof num[2], "%zu", svy_est_npsu(e));
+    svy_msg_format(counts, sizeof counts, L, SVY_MSG_TAB_COUNTS, num[0], zero, num[1], num[2], later,
+                   (const char *)NULL);
+    const char *fpc = svy_msg(L, d->nfpc ? (in->fpc_fraction ? SVY_MSG_TAB_FPC_FRACTIONS : SVY_MSG_TAB_FPC_COUNTS)
+                                         : SVY_MSG_TAB_FPC_NONE);
+    char var[600];
+    if (in->var_stages > 1) {
+        snprintf(num[0], sizeof num[0], "%zu", in->var_stages);
+        svy_msg_format(var, sizeof var, L, SVY_MSG_TAB_VAR_MULTI, num[0], fpc, (const char *)NULL);
+    } else if (stages > 1)
+        svy_msg_format(var, sizeof var, L,
+                       d->ultimate_cluster ? SVY_MSG_TAB_VAR_FIRST_ASKED : SVY_MSG_TAB_VAR_FIRST_NOFPC, fpc,
+                       (const char *)NULL);
+    else
+        svy_msg_format(var, sizeof var, L, SVY_MSG_TAB_VAR_ONE, fpc, (const char *)NULL);
+    char df[200];
     switch (d->df_rule) {
     case SVY_DF_DOMAIN:
         snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_DOMAIN));
@@ -468,21 +631,25 @@ static void build_footer(grid *g, const svy_est *e, const svy_table_opts *o, int
     static const svy_msg_id lonely_text[] = {SVY_MSG_TAB_LONELY_FAIL, SVY_MSG_TAB_LONELY_REMOVE,
                                              SVY_MSG_TAB_LONELY_CERTAINTY, SVY_MSG_TAB_LONELY_ADJUST,
                                              SVY_MSG_TAB_LONELY_AVERAGE};
-    char rows[32], nstrata[32], npsu[32], level[32];
-    snprintf(rows, sizeof rows, "%lld", svy_est_rows(e));
-    snprintf(nstrata, sizeof nstrata, "%zu", svy_est_nstrata(e));
-    snprintf(npsu, sizeof npsu, "%zu", svy_est_npsu(e));
+    char level[32];
     snprintf(level, sizeof level, "%g", d->level * 100);
-    char s_design[1200], s_ci[300], s_df[300], s_lonely[200];
-    svy_msg_format(s_design, sizeof s_design, L, SVY_MSG_TAB_DESIGN, design, rows, nstrata, npsu,
-                   (const char *)NULL);
+    char s_design[2600], s_ci[300], s_df[400], s_lonely[200];
+    svy_msg_format(s_design, sizeof s_design, L, SVY_MSG_TAB_DESIGN, design, counts, var, (const char *)NULL);
     svy_msg_format(s_ci, sizeof s_ci, L, SVY_MSG_TAB_CI, level, svy_msg(L, ci_text[d->ci]), (const char *)NULL);
     svy_msg_format(s_df, sizeof s_df, L, SVY_MSG_TAB_DF, df, (const char *)NULL);
     svy_msg_format(s_lonely, sizeof s_lonely, L, SVY_MSG_TAB_LONELY,
                    (unsigned)d->lonely < 5 ? svy_msg(L, lonely_text[d->lonely]) : svy_lonely_name(d->lonely),
                    (const char *)NULL);
-    g->footer = xprintf(g, "%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci, s_df,
-                        s_lonely, o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "", o->note ? o->note : "");
+    int any_nv = 0, any_ne = 0;
+    for (size_t i = 0; i < svy_est_count(e); i++) {
+        any_nv |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_VARIANCE) != 0;
+        any_ne |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_ESTIMATE) != 0;
+    }
+    int wide = o->layout == SVY_TABLE_WIDE && report;
+    return xprintf(g, "%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci, s_df,
+                   s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
+                   wide && any_nv ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_VARIANCE) : "",
+                   wide && any_ne ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_ESTIMATE) : "", o->note ? o->note : "");
 }
 
 /* -------------------------------------------------------- output modules */
@@ -696,11 +863,13 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
     int percent = o->percent < 0 ? report : o->percent;
     grid g;
     memset(&g, 0, sizeof g);
-    if (o->layout == SVY_TABLE_WIDE)
-        build_wide(&g, e, o, percent, report);
-    else
-        build_long(&g, e, o, percent, report);
-    build_footer(&g, e, o, percent);
+    g.footer = method_text(&g, e, o, percent, report);
+    if (g.footer) {
+        if (o->layout == SVY_TABLE_WIDE)
+            build_wide(&g, e, o, percent, report, g.footer);
+        else
+            build_long(&g, e, o, percent, report, g.footer);
+    }
     if (g.failed) {
         grid_free(&g);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");

@@ -36,6 +36,7 @@ struct svy_plot_opts {
     char *flags[8];     /* distinct flag values, for the legend */
     size_t nflags;
     long long kept;
+    long long empty;    /* rows without an estimate (svy-tab: no valid value in the domain) */
 
     /* --codebook: outcomes and column titles by their labels. */
     svy_codebook *cb;
@@ -55,7 +56,8 @@ static void usage(void)
            "  -c, --color COL         one colour per value of COL (at most 8), e.g. gender\n"
            "  -f, --facet COL         one panel per value of COL (small multiples), e.g. province\n"
            "  -F, --filter COL=VALUE  keep only rows where COL is VALUE (repeatable); use\n"
-           "                          --filter variable=NAME to pick one outcome\n"
+           "                          --filter variable=NAME to pick one outcome, and\n"
+           "                          --filter statistic=rate when the table also has means\n"
            "\n"
            "Labels:\n"
            "  -C, --codebook DIR      name outcomes and columns by their labels in a study\n"
@@ -83,8 +85,9 @@ static void usage(void)
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
            "\n"
-           "Rows flagged in the flag column (svy-tab --flag nchs) are drawn hollow or hatched\n"
-           "and explained in the legend.\n"
+           "Rows flagged in the flag column (svy-tab --flag nchs, no-variance) are drawn hollow\n"
+           "or hatched and explained in the legend; rows without an estimate (no-estimate) are\n"
+           "left out, with a warning.\n"
            "\n"
            "Exit status: 0 ok, 1 bad data, 2 usage error, 3 I/O error.\n",
            svy_tool_name());
@@ -265,6 +268,13 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 
     svy_status st;
     double est, lo, hi;
+    /* svy-tab leaves the estimate of a domain without valid values empty
+     * (flag no-estimate, a note why): nothing to draw there. */
+    if (svy_value_is_missing(&row->vals[o->iest]) ||
+        (row->vals[o->iest].type == SVY_VAL_STR && row->vals[o->iest].len == 0)) {
+        o->empty++;
+        return SVY_OK;
+    }
     if ((st = read_number(o, row, o->iest, "estimate", 0, &est, err)) ||
         (st = read_number(o, row, o->ilo, "ci_low", 1, &lo, err)) ||
         (st = read_number(o, row, o->ihi, "ci_high", 1, &hi, err)))
@@ -272,7 +282,7 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     if (est < 0 || est > 1)
         return svy_err_set(err, SVY_E_DATA, o->name, row->index, o->iest + 1, "estimate",
                            "estimate %s is outside [0, 1]: svy-plot draws proportions (is this a "
-                           "--percent table, or a mean?)",
+                           "--percent table, or a mean? --filter statistic=rate keeps the proportions)",
                            cell_text(&row->vals[o->iest], b2));
     const char *ft = o->iflag >= 0 ? cell_text(&row->vals[o->iflag], b2) : "";
     int flagged = is_flagged(ft);
@@ -449,6 +459,9 @@ int main(int argc, char **argv)
                          o.nfilters ? "no rows left after --filter" : "no estimates in the table");
         goto out;
     }
+    if (o.empty)
+        svy_tool_warn("%lld row%s without an estimate not drawn (see the table's note column)", o.empty,
+                      o.empty == 1 ? "" : "s");
 
     svy_plot_set_kind(o.plot, o.kind);
     svy_plot_set_lang(o.plot, o.words);

@@ -16,6 +16,8 @@ typedef struct outspec {
 
 typedef struct tab {
     svy_design d;
+    char **psu, **strata, **fpc; /* the flags' lists, owned */
+    const char *cb_psu[SVY_STAGES_MAX], *cb_strata[SVY_STAGES_MAX], *cb_fpc[SVY_STAGES_MAX];
     char **by;
     size_t nby;
     outspec *outs;
@@ -47,14 +49,19 @@ static void usage(void)
            "                          labels from a study codebook (codebooks/README.md)\n"
            "      --lang zh|en        language of codebook labels (zh) and, when given, of the\n"
            "                          words of md, latex and html tables (else English)\n"
-           "  -w, --weight COL        sampling weight (default: 1 for every row)\n"
-           "  -s, --strata COL        stratum\n"
-           "  -p, --psu COL           primary sampling unit, nested in strata (default: each row)\n"
-           "      --fpc COL           population PSUs of the stratum, or sampling fraction when <= 1\n"
-           "      --lonely RULE       stratum with one PSU: fail|remove|certainty|adjust|average (fail)\n"
+           "  -w, --weight COL        sampling weight; 0 keeps the row in the design (default:\n"
+           "                          from the fpc, N/n multiplied over stages; else 1)\n"
            "                          With -c and no -w, a final weight in the input (svy-weight's\n"
            "                          weight_final) is used instead of the codebook's design weight;\n"
            "                          the weight used is said on standard error and in the notes.\n"
+           "  -p, --psu A[,B...]      unit ids by stage, as R's id = ~A + B: PSUs, then units\n"
+           "                          within them (default: each row is a PSU)\n"
+           "  -s, --strata S1[,S2...] strata by stage, as R's strata = ~S1 + S2\n"
+           "      --fpc F1[,F2...]    per stage: population units of the stratum, or sampling\n"
+           "                          fractions when no value is above 1 (R's fpc = ~F1 + F2);\n"
+           "                          with two or more stages the variance is R's multistage one\n"
+           "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"
+           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n"
            "Estimates:\n"
            "  -b, --by A[,B...]       domains: every combination present in the data\n"
            "      --overall           add the overall row\n"
@@ -69,7 +76,8 @@ static void usage(void)
            "      --flag nchs         flag proportions the NCHS standards say not to show\n"
            "Output:\n"
            "  -f, --format FMT        csv|tsv|md|latex|html|json (csv)\n"
-           "      --layout L          long|wide (long)\n"
+           "      --layout L          long|wide (long): long has one row per domain, variable\n"
+           "                          and statistic; csv, tsv and json add flag, note, method\n"
            "      --percent           proportions in percent (always in md, latex, html)\n"
            "      --labels            value labels instead of codes (and variable labels\n                          in md, latex, html)\n"
            "      --cv                add the coefficient of variation\n"
@@ -114,19 +122,38 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
     free(items);
 }
 
+/* The codebook's columns with a design role, stage by stage (psu, psu2...),
+ * up to `stages`: as many as it declares. */
+static size_t cb_stages(const svy_codebook *cb, svy_role role, const char **out, size_t stages)
+{
+    size_t n = 0;
+    while (n < stages && (out[n] = svy_codebook_role_stage(cb, role, (int)n + 1)))
+        n++;
+    return n;
+}
+
 /* Roles the flags left open come from the codebook: the design, and the
  * outcomes (role outcome) when no estimate was asked for: a rate when the labelled codes are 0 and 1, the
- * shares of the levels for other codes, a mean for numbers. */
+ * shares of the levels for other codes, a mean for numbers.  Given --psu
+ * columns fix the number of stages; the codebook's strata and fpc of later
+ * stages are then not used. */
 static void apply_codebook(tab *T)
 {
     if (!T->d.weight)
         T->d.weight = svy_codebook_role(T->cb, SVY_ROLE_WEIGHT);
-    if (!T->d.strata)
-        T->d.strata = svy_codebook_role(T->cb, SVY_ROLE_STRATA);
-    if (!T->d.psu)
-        T->d.psu = svy_codebook_role(T->cb, SVY_ROLE_PSU);
-    if (!T->d.fpc)
-        T->d.fpc = svy_codebook_role(T->cb, SVY_ROLE_FPC);
+    if (!T->d.npsu) {
+        T->d.npsu = cb_stages(T->cb, SVY_ROLE_PSU, T->cb_psu, SVY_STAGES_MAX);
+        T->d.psu = T->cb_psu;
+    }
+    size_t stages = T->d.npsu ? T->d.npsu : 1;
+    if (!T->d.nstrata) {
+        T->d.nstrata = cb_stages(T->cb, SVY_ROLE_STRATA, T->cb_strata, stages);
+        T->d.strata = T->cb_strata;
+    }
+    if (!T->d.nfpc) {
+        T->d.nfpc = cb_stages(T->cb, SVY_ROLE_FPC, T->cb_fpc, stages);
+        T->d.fpc = T->cb_fpc;
+    }
     if (T->nouts == 0) {
         size_t n = svy_codebook_roles(T->cb, SVY_ROLE_OUTCOME, NULL, 0);
         const char **names = calloc(n + 1, sizeof *names);
@@ -226,13 +253,29 @@ static svy_status choose_weight(tab *T, svy_err *err)
     return make_est(T, err);
 }
 
+/* A design role's columns, stage by stage: "province" or "city,resp_id". */
+static const char *stage_list(const char *const *cols, size_t n, const char *none, char *buf, size_t size)
+{
+    if (n == 0)
+        return none;
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < size; i++) {
+        int k = snprintf(buf + len, size - len, "%s%s", i ? "," : "", cols[i]);
+        if (k < 0)
+            break;
+        len += (size_t)k;
+    }
+    return buf;
+}
+
 /* With a codebook the design is partly chosen for the user: say which. */
 static void say_design(const tab *T)
 {
     if (!T->cb || T->quiet || (T->weight_given && T->roles_given))
         return;
     const svy_design *d = &T->d;
-    char w[300];
+    char w[300], sb[300], pb[300], fb[300];
     if (T->weight_given)
         snprintf(w, sizeof w, "%s (-w)", d->weight);
     else if (T->weight_final)
@@ -240,11 +283,14 @@ static void say_design(const tab *T)
                  T->cb_weight ? T->cb_weight : "(none)");
     else if (d->weight)
         snprintf(w, sizeof w, "%s (the codebook's design weight)", d->weight);
+    else if (d->nfpc)
+        snprintf(w, sizeof w, "none (derived from the fpc, N/n over stages)");
     else
         snprintf(w, sizeof w, "none (every row weighs 1)");
     fprintf(stderr, "%s: design: weight %s; strata %s; PSU %s; FPC %s (-w, -s, -p, --fpc override; -q: quiet)\n",
-            svy_tool_name(), w, d->strata ? d->strata : "none", d->psu ? d->psu : "none (each row)",
-            d->fpc ? d->fpc : "none");
+            svy_tool_name(), w, stage_list(d->strata, d->nstrata, "none", sb, sizeof sb),
+            stage_list(d->psu, d->npsu, "none (each row)", pb, sizeof pb),
+            stage_list(d->fpc, d->nfpc, "none", fb, sizeof fb));
 }
 
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
@@ -351,7 +397,8 @@ enum {
     OPT_PERCENT,
     OPT_SHARE,
     OPT_TITLE,
-    OPT_TOTAL
+    OPT_TOTAL,
+    OPT_ULTIMATE
 };
 
 /* Sorted by name. */
@@ -382,10 +429,23 @@ static const struct option long_opts[] = {
     {"strata", required_argument, NULL, 's'},
     {"title", required_argument, NULL, OPT_TITLE},
     {"total", required_argument, NULL, OPT_TOTAL},
+    {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
     {"version", no_argument, NULL, 'V'},
     {"weight", required_argument, NULL, 'w'},
     {NULL, 0, NULL, 0},
 };
+
+/* A design flag's list of columns, one per stage; empty names are errors. */
+static void set_list(char ***dst, size_t *n, const char *opt, const char *arg)
+{
+    free(*dst);
+    *dst = svy_tool_split_list(arg, n);
+    for (size_t i = 0; i < *n; i++)
+        if (!(*dst)[i][0])
+            svy_tool_usage_error("%s: empty column name in '%s'", opt, arg);
+    if (*n > SVY_STAGES_MAX)
+        svy_tool_usage_error("%s: %zu stages; at most %d are supported", opt, *n, SVY_STAGES_MAX);
+}
 
 static double parse_positive(const char *opt, const char *s)
 {
@@ -433,13 +493,15 @@ int main(int argc, char **argv)
             T.output = optarg;
             break;
         case 'p':
-            T.d.psu = optarg;
+            set_list(&T.psu, &T.d.npsu, "--psu", optarg);
+            T.d.psu = (const char *const *)T.psu;
             break;
         case 'r':
             add_outs(&T, SVY_STAT_RATE, optarg);
             break;
         case 's':
-            T.d.strata = optarg;
+            set_list(&T.strata, &T.d.nstrata, "--strata", optarg);
+            T.d.strata = (const char *const *)T.strata;
             break;
         case 'V':
             svy_tool_version();
@@ -473,7 +535,8 @@ int main(int argc, char **argv)
             T.t.flag = 1;
             break;
         case OPT_FPC:
-            T.d.fpc = optarg;
+            set_list(&T.fpc, &T.d.nfpc, "--fpc", optarg);
+            T.d.fpc = (const char *const *)T.fpc;
             break;
         case OPT_LABELS:
             T.t.labels = 1;
@@ -517,6 +580,9 @@ int main(int argc, char **argv)
         case OPT_TOTAL:
             add_outs(&T, SVY_STAT_TOTAL, optarg);
             break;
+        case OPT_ULTIMATE:
+            T.d.ultimate_cluster = 1;
+            break;
         default:
             fprintf(stderr, "Try '%s --help' for more information.\n", svy_tool_name());
             return SVY_EXIT_USAGE;
@@ -528,7 +594,7 @@ int main(int argc, char **argv)
     svy_err err;
     svy_err_clear(&err);
     T.weight_given = T.d.weight != NULL;
-    T.roles_given = T.d.strata && T.d.psu && T.d.fpc;
+    T.roles_given = T.d.nstrata && T.d.npsu && T.d.nfpc;
     if (codebook) {
         if (svy_codebook_load(codebook, &T.cb, &err) != SVY_OK)
             return svy_tool_report(&err);
@@ -543,7 +609,7 @@ int main(int argc, char **argv)
 
     int rc = SVY_EXIT_OK;
     if (make_est(&T, &err) != SVY_OK) {
-        rc = svy_tool_report(&err);
+        rc = svy_tool_report(&err); /* a design the flags cannot make (fpc per stage...) */
         goto done;
     }
 
@@ -562,9 +628,17 @@ int main(int argc, char **argv)
     if (T.encoding && svy_reader_set_encoding(r, T.encoding) != SVY_OK)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
     svy_handler h = {on_schema, on_row};
+    /* Weights from the fpc, and later stages whose units turn out to hold
+     * several rows, need the rows twice: standard input is then spooled. */
+    svy_reader_set_rewindable(r, svy_est_passes_max(T.est) > 1);
     svy_status st = svy_reader_open(r, T.input, &err);
-    if (st == SVY_OK)
+    int again = 1;
+    for (int pass = 0; st == SVY_OK && again; pass++) {
+        h.schema = pass ? NULL : on_schema;
         st = svy_reader_run(r, &h, &T, &err);
+        if (st == SVY_OK)
+            st = svy_est_end_pass(T.est, &again, &err);
+    }
     if (st == SVY_OK)
         st = svy_est_finish(T.est, &err);
     if (st != SVY_OK) {
@@ -616,6 +690,9 @@ done:
     }
     free(T.outs);
     free(by_alloc);
+    free(T.psu);
+    free(T.strata);
+    free(T.fpc);
     svy_codebook_free(T.cb);
     return rc;
 }

@@ -111,23 +111,24 @@ typedef struct city {
     const char *zh, *en;
     int m;             /* respondents interviewed */
     const char *spell[5];
+    int workers;       /* workers in non-standard employment in the city: the stage-2 fpc */
 } city;
 
 static const city cities[] = {
-    {0, 330100, "杭州", "Hangzhou", 310, {"杭州", "杭州市", "Hangzhou", "hangzhou city", "HANGZHOU"}},
-    {0, 330200, "宁波", "Ningbo", 230, {"宁波", "宁波市", "寧波", "Ningbo", "ningbo"}},
-    {0, 330300, "温州", "Wenzhou", 180, {"温州", "温州市", "溫州", "Wenzhou", "wenzhou city"}},
-    {0, 330700, "金华", "Jinhua", 120, {"金华", "金华市", "金華", "Jinhua", "JINHUA"}},
-    {1, 440100, "广州", "Guangzhou", 330, {"广州", "广州市", "廣州", "Guangzhou", "Canton"}},
-    {1, 440300, "深圳", "Shenzhen", 300, {"深圳", "深圳市", "Shenzhen", "shen zhen", "SHENZHEN"}},
-    {1, 441900, "东莞", "Dongguan", 190, {"东莞", "东莞市", "東莞", "Dongguan", "dongguan city"}},
-    {1, 440600, "佛山", "Foshan", 150, {"佛山", "佛山市", "Foshan", "foshan", "FOSHAN"}},
-    {2, 510100, "成都", "Chengdu", 360, {"成都", "成都市", "Chengdu", "chengdu city", "CHENGDU"}},
-    {2, 510700, "绵阳", "Mianyang", 160, {"绵阳", "绵阳市", "綿陽", "Mianyang", "mianyang"}},
-    {2, 511300, "南充", "Nanchong", 140, {"南充", "南充市", "Nanchong", "nanchong city", "NANCHONG"}},
-    {3, 410100, "郑州", "Zhengzhou", 340, {"郑州", "郑州市", "鄭州", "Zhengzhou", "zhengzhou city"}},
-    {3, 410300, "洛阳", "Luoyang", 180, {"洛阳", "洛阳市", "洛陽", "Luoyang", "LUOYANG"}},
-    {3, 411300, "南阳", "Nanyang", 155, {"南阳", "南阳市", "南陽", "Nanyang", "nanyang"}},
+    {0, 330100, "杭州", "Hangzhou", 310, {"杭州", "杭州市", "Hangzhou", "hangzhou city", "HANGZHOU"}, 420000},
+    {0, 330200, "宁波", "Ningbo", 230, {"宁波", "宁波市", "寧波", "Ningbo", "ningbo"}, 300000},
+    {0, 330300, "温州", "Wenzhou", 180, {"温州", "温州市", "溫州", "Wenzhou", "wenzhou city"}, 220000},
+    {0, 330700, "金华", "Jinhua", 120, {"金华", "金华市", "金華", "Jinhua", "JINHUA"}, 160000},
+    {1, 440100, "广州", "Guangzhou", 330, {"广州", "广州市", "廣州", "Guangzhou", "Canton"}, 640000},
+    {1, 440300, "深圳", "Shenzhen", 300, {"深圳", "深圳市", "Shenzhen", "shen zhen", "SHENZHEN"}, 700000},
+    {1, 441900, "东莞", "Dongguan", 190, {"东莞", "东莞市", "東莞", "Dongguan", "dongguan city"}, 380000},
+    {1, 440600, "佛山", "Foshan", 150, {"佛山", "佛山市", "Foshan", "foshan", "FOSHAN"}, 300000},
+    {2, 510100, "成都", "Chengdu", 360, {"成都", "成都市", "Chengdu", "chengdu city", "CHENGDU"}, 520000},
+    {2, 510700, "绵阳", "Mianyang", 160, {"绵阳", "绵阳市", "綿陽", "Mianyang", "mianyang"}, 130000},
+    {2, 511300, "南充", "Nanchong", 140, {"南充", "南充市", "Nanchong", "nanchong city", "NANCHONG"}, 110000},
+    {3, 410100, "郑州", "Zhengzhou", 340, {"郑州", "郑州市", "鄭州", "Zhengzhou", "zhengzhou city"}, 430000},
+    {3, 410300, "洛阳", "Luoyang", 180, {"洛阳", "洛阳市", "洛陽", "Luoyang", "LUOYANG"}, 160000},
+    {3, 411300, "南阳", "Nanyang", 155, {"南阳", "南阳市", "南陽", "Nanyang", "nanyang"}, 140000},
 };
 enum { NCITY = sizeof cities / sizeof *cities, NRESP = 3145 };
 
@@ -419,7 +420,7 @@ static void generate(void)
 /* ------------------------------------------------------------ the raw file */
 
 enum {
-    V_ID, V_PROV, V_CITY, V_WT, V_NPSU, V_GENDER, V_AGE, V_EDU, V_HUKOU, V_JOB, V_LABOUR, V_INCOME, V_HOURS,
+    V_ID, V_PROV, V_CITY, V_WT, V_NPSU, V_NWORK, V_GENDER, V_AGE, V_EDU, V_HUKOU, V_JOB, V_LABOUR, V_INCOME, V_HOURS,
     V_B1, /* 7 schemes */
     V_B2 = V_B1 + NSCHEME, V_B3, V_B4, V_B5, V_B6, V_B7, /* 5 reasons */
     NV = V_B7 + 5
@@ -437,6 +438,7 @@ static const rawcol rawcols[NV] = {
     {"city", "城市/区 City or district", SVY_VAR_STRING, NULL},
     {"wt_design", "Design weight (1/pi)", SVY_VAR_NUMERIC, NULL},
     {"n_psu_prov", "Cities in province (population PSUs)", SVY_VAR_NUMERIC, NULL},
+    {"n_workers_city", "Workers in the city (population, second stage)", SVY_VAR_NUMERIC, NULL},
     {"A1_gender", "A1 性别", SVY_VAR_STRING, NULL},
     {"A2_age", "A2 年龄 Age", SVY_VAR_STRING, NULL},
     {"A3_edu", "A3 受教育程度", SVY_VAR_NUMERIC, "edu"},
@@ -588,6 +590,7 @@ static void render(cell *row, const person *p, int variant)
     set_str(&row[V_CITY], ct->spell[(pick(5) + variant) % 5]);
     set_num(&row[V_WT], p->weight);
     set_num(&row[V_NPSU], pv->npsu_pop);
+    set_num(&row[V_NWORK], ct->workers);
     render_gender(&row[V_GENDER], p);
     render_age(&row[V_AGE], p->age);
     set_num(&row[V_EDU], bern(0.006) ? -9 : p->edu);

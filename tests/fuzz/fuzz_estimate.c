@@ -17,7 +17,8 @@ typedef struct run {
     uint8_t opt[4];
     svy_design d;
     svy_est *e;
-    char names[6][64];
+    char names[8][64];
+    const char *psu[2], *strata[1], *fpc[2];
     int bound;
 } run;
 
@@ -35,10 +36,21 @@ static svy_status on_schema(void *ctx, const svy_schema *s, svy_err *err)
     run *k = ctx;
     const uint8_t *o = k->opt;
     svy_design_init(&k->d);
-    k->d.strata = pick(k, s, 0, o[0] & 3);
-    k->d.psu = pick(k, s, 1, (o[0] >> 2) & 3);
+    /* Stages: a PSU (o[0] bits 2-3), a second stage (o[2] bit 5), an fpc
+     * for each (o[0] bit 6, o[2] bit 6), the ultimate cluster (o[2] bit 7). */
+    k->strata[0] = pick(k, s, 0, o[0] & 3);
+    k->psu[0] = pick(k, s, 1, (o[0] >> 2) & 3);
+    k->psu[1] = k->psu[0] && ((o[2] >> 5) & 1) ? pick(k, s, 6, 1 + (o[1] & 3)) : NULL;
+    k->fpc[0] = (o[0] >> 6) & 1 ? pick(k, s, 3, 3) : NULL;
+    k->fpc[1] = k->fpc[0] && k->psu[1] && ((o[2] >> 6) & 1) ? pick(k, s, 7, 2) : NULL;
+    k->d.strata = k->strata;
+    k->d.nstrata = k->strata[0] != NULL;
+    k->d.psu = k->psu;
+    k->d.npsu = k->psu[0] ? (k->psu[1] ? 2 : 1) : 0;
+    k->d.fpc = k->fpc;
+    k->d.nfpc = k->fpc[0] ? (k->fpc[1] ? 2 : 1) : 0;
+    k->d.ultimate_cluster = (o[2] >> 7) & 1;
     k->d.weight = pick(k, s, 2, (o[0] >> 4) & 3);
-    k->d.fpc = (o[0] >> 6) & 1 ? pick(k, s, 3, 3) : NULL;
     k->d.lonely = (svy_lonely)(o[1] % 5);
     k->d.df_rule = (svy_df_rule)((o[1] >> 3) & 3);
     k->d.df = 3;
@@ -108,8 +120,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     svy_err_clear(&err);
     svy_handler h = {on_schema, on_row};
     svy_status st = svy_reader_open(r, path, &err);
-    if (!st)
+    int again = 1;
+    for (int pass = 0; !st && again; pass++) {
+        h.schema = pass ? NULL : on_schema;
         st = svy_reader_run(r, &h, &k, &err);
+        if (!st)
+            st = svy_est_end_pass(k.e, &again, &err);
+    }
     if (!st)
         st = svy_est_finish(k.e, &err);
     fuzz_check_error(st, &err);

@@ -1,12 +1,22 @@
-# Reference values for svy-tab: R survey on R's api data and on the NSFE-2021
-# sample (tests/data/nsfe-2021.csv: samples/nsfe-2021-raw.csv cleaned by
-# svy-clean -c codebooks/nsfe-2021, the design and outcome columns).
+# Reference values for svy-tab: R survey on R's api and mu284 data and on the
+# NSFE-2021 sample (tests/data/nsfe-2021.csv: samples/nsfe-2021-raw.csv cleaned
+# by svy-clean -c codebooks/nsfe-2021, the design and outcome columns).
 # Run from the repository root:  Rscript tests/ref/tab-api.R
-# Writes tests/data/api{strat,clus1,clus2}.csv (the inputs) and
-# tests/ref/tab-cases.csv (one design per case) and tests/ref/tab-api.csv
-# (every estimate, se, ci, df, deff, n, weighted_n), numbers with 17 digits.
+# Writes tests/data/api{strat,clus1,clus2}.csv and tests/data/mu284.csv (the
+# inputs) and tests/ref/tab-cases.csv (one design per case) and
+# tests/ref/tab-api.csv (every estimate, se, ci, df, deff, n, weighted_n),
+# numbers with 17 digits.
+#
+# Designs: one stage (strata, PSUs, fpc as counts and fractions, lonely PSUs
+# under every rule); two stages as R's own examples set them up
+# (apiclus2: id = ~dnum + snum, fpc = ~fpc1 + fpc2; mu284: id = ~id1 + id2,
+# fpc = ~n1 + n2), with fpc as fractions, the ultimate cluster, stage-2 strata
+# and lone units at stage 2 under every rule; weights derived from the fpc
+# (no weights given); zero weights.  Lists (several stages) are written with
+# spaces in tab-cases.csv.
 suppressPackageStartupMessages(library(survey))
 data(api)
+data(mu284)
 options(survey.adjust.domain.lonely = FALSE)
 
 yn01 <- function(f) as.numeric(as.character(f) == "Yes")
@@ -29,15 +39,36 @@ clus1$lstr <- ifelse(clus1$dnum < 190, "a", ifelse(clus1$dnum < 420, "b",
               ifelse(clus1$dnum == 437, "c", "d")))
 clus2 <- common(apiclus2)
 clus2$fpc1 <- apiclus2$fpc1
+clus2$fpc2 <- apiclus2$fpc2
+# the same fpc as sampling fractions, stage by stage
+m2 <- table(apiclus2$dnum)
+clus2$f1 <- 40 / apiclus2$fpc1
+clus2$f2 <- as.numeric(m2[as.character(apiclus2$dnum)]) / apiclus2$fpc2
+# Lone units at stage 2: districts with one sampled school get a population
+# of 4 schools (synthetic), so that stage 2 is lonely there.
+clus2$fpc2l <- ifelse(as.numeric(m2[as.character(apiclus2$dnum)]) == 1, 4, apiclus2$fpc2)
+# Stage-2 strata: school type within the district, with a synthetic
+# population of twice the sampled schools of the type plus one.
+clus2$all <- "ca"
+mt <- table(paste(apiclus2$dnum, apiclus2$stype))
+clus2$fpc2s <- 2 * as.numeric(mt[paste(apiclus2$dnum, apiclus2$stype)]) + 1
+# Zero weights kept in the design: every 37th school of apistrat, every 11th
+# of apiclus1.
+strat$pw0 <- ifelse(seq_len(nrow(strat)) %% 37 == 5, 0, strat$pw)
+clus1$pw0 <- ifelse(seq_len(nrow(clus1)) %% 11 == 3, 0, clus1$pw)
+mu <- data.frame(id1 = mu284$id1, id2 = mu284$id2, y1 = mu284$y1, n1 = mu284$n1, n2 = mu284$n2,
+                 big = as.numeric(mu284$y1 > 45), half = ifelse(mu284$id2 <= 2, "a", "b"))
 
 wr <- function(d, f) write.csv(d, f, row.names = FALSE, na = "", quote = FALSE)
 wr(strat, "tests/data/apistrat.csv")
 wr(clus1, "tests/data/apiclus1.csv")
 wr(clus2, "tests/data/apiclus2.csv")
+wr(mu, "tests/data/mu284.csv")
 # Estimate from the files as written, so R and svy-tab see the same doubles.
 rd <- function(f) read.csv(f, stringsAsFactors = FALSE, na.strings = "")
 datasets <- list(apistrat = rd("tests/data/apistrat.csv"), apiclus1 = rd("tests/data/apiclus1.csv"),
-                 apiclus2 = rd("tests/data/apiclus2.csv"), "nsfe-2021" = rd("tests/data/nsfe-2021.csv"))
+                 apiclus2 = rd("tests/data/apiclus2.csv"), mu284 = rd("tests/data/mu284.csv"),
+                 "nsfe-2021" = rd("tests/data/nsfe-2021.csv"))
 
 # One case = one design and one set of outcomes, as svy-tab would be asked.
 cases <- list(
@@ -88,135 +119,60 @@ for (rule in c("remove", "certainty", "adjust", "average")) {
        means = "api00", totals = "enroll", lonely = rule, df = "domain", level = 95)
 }
 
-for (i in seq_along(cases)) if (is.null(cases[[i]]$shares)) cases[[i]]$shares <- ""
-split1 <- function(s) if (s == "") character(0) else strsplit(s, ",")[[1]]
-f17 <- function(x) ifelse(is.na(x) | is.nan(x), "", sprintf("%.17g", x))
+# Multistage designs (R's recursion), weights from the fpc, zero weights.
+two <- function(id, data, psu, fpc, weight = "", strata = "", by = "stype", rates = "sch_wide,awards=Yes",
+                means = "api00", totals = "enroll", shares = "yr_rnd", lonely = "fail", df = "domain",
+                level = 95, ultimate = "0")
+  list(id = id, data = data, strata = strata, psu = psu, weight = weight, fpc = fpc, by = by, rates = rates,
+       means = means, totals = totals, shares = shares, lonely = lonely, df = df, level = level, ultimate = ultimate)
+cases[[length(cases) + 1]] <- two("clus2_two", "apiclus2", "dnum,snum", "fpc1,fpc2")
+cases[[length(cases) + 1]] <- two("clus2_two_all", "apiclus2", "dnum,snum", "fpc1,fpc2", by = "")
+cases[[length(cases) + 1]] <- two("clus2_two_w", "apiclus2", "dnum,snum", "fpc1,fpc2", weight = "pw",
+                                  by = "stype,comp_imp", shares = "")
+cases[[length(cases) + 1]] <- two("clus2_two_frac", "apiclus2", "dnum,snum", "f1,f2", level = 90)
+cases[[length(cases) + 1]] <- two("clus2_two_uc", "apiclus2", "dnum,snum", "fpc1,fpc2", ultimate = "1")
+cases[[length(cases) + 1]] <- two("clus2_two_full", "apiclus2", "dnum,snum", "fpc1,fpc2", df = "full",
+                                  shares = "")
+cases[[length(cases) + 1]] <- two("clus2_strata2", "apiclus2", "dnum,snum", "fpc1,fpc2s", strata = "all,stype",
+                                  lonely = "adjust")
+for (rule in c("remove", "certainty", "adjust", "average")) {
+  cases[[length(cases) + 1]] <- two(paste0("clus2_lone2_", rule), "apiclus2", "dnum,snum", "fpc1,fpc2l",
+                                    lonely = rule)
+  cases[[length(cases) + 1]] <- two(paste0("clus2_lone2_all_", rule), "apiclus2", "dnum,snum", "fpc1,fpc2l",
+                                    by = "", lonely = rule)
+}
+cases[[length(cases) + 1]] <- two("mu284", "mu284", "id1,id2", "n1,n2", by = "half", rates = "big",
+                                  means = "y1", totals = "y1", shares = "")
+cases[[length(cases) + 1]] <- two("mu284_all", "mu284", "id1,id2", "n1,n2", by = "", rates = "big",
+                                  means = "y1", totals = "y1", shares = "")
+cases[[length(cases) + 1]] <- two("mu284_w", "mu284", "id1,id2", "n1,n2", by = "half", rates = "big",
+                                  means = "y1", totals = "y1", shares = "", weight = "", ultimate = "1")
+# The sample study's own design: provinces, cities, then workers within cities.
+cases[[length(cases) + 1]] <- two("nsfe_two", "nsfe-2021", "city,resp_id", "fpc,fpc2", strata = "province",
+                                  weight = "weight", by = "category", rates = nsfe_rates, means = "income",
+                                  totals = "", shares = "labour")
+cases[[length(cases) + 1]] <- two("nsfe_two_gender", "nsfe-2021", "city,resp_id", "fpc,fpc2", strata = "province",
+                                  weight = "weight", by = "gender,hukou", rates = nsfe_rates, means = "",
+                                  totals = "income", shares = "")
+cases[[length(cases) + 1]] <- two("strat_nowt", "apistrat", "", "fpc", strata = "stype", by = "comp_imp",
+                                  rates = "sch_wide", shares = "stype")
+cases[[length(cases) + 1]] <- two("strat_nowt_all", "apistrat", "", "fpc", strata = "stype", by = "",
+                                  rates = "sch_wide", shares = "")
+cases[[length(cases) + 1]] <- two("strat_nowt_frac", "apistrat", "", "fpcfrac", strata = "stype",
+                                  by = "stype", rates = "sch_wide", shares = "")
+cases[[length(cases) + 1]] <- two("strat_zero", "apistrat", "", "fpc", strata = "stype", weight = "pw0",
+                                  by = "comp_imp", rates = "sch_wide,hi_acs", means = "api00,acs_k3",
+                                  shares = "stype")
+cases[[length(cases) + 1]] <- two("strat_zero_all", "apistrat", "", "fpc", strata = "stype", weight = "pw0",
+                                  by = "", rates = "sch_wide", means = "api00", shares = "")
+cases[[length(cases) + 1]] <- two("clus1_zero", "apiclus1", "dnum", "fpc", weight = "pw0", by = "stype",
+                                  shares = "")
 
-make_design <- function(cs) {
-  d <- datasets[[cs$data]]
-  ids <- if (cs$psu == "") ~1 else as.formula(paste0("~", cs$psu))
-  strata <- if (cs$strata == "") NULL else as.formula(paste0("~", cs$strata))
-  fpc <- if (cs$fpc == "") NULL else as.formula(paste0("~", cs$fpc))
-  svydesign(ids = ids, strata = strata, fpc = fpc, weights = as.formula(paste0("~", cs$weight)),
-            data = d, nest = TRUE)
+for (i in seq_along(cases)) {
+  if (is.null(cases[[i]]$shares)) cases[[i]]$shares <- ""
+  if (is.null(cases[[i]]$ultimate)) cases[[i]]$ultimate <- "0"
 }
 
-# The outcome columns a case asks for: rate COL, rate COL=VALUE (indicator), mean, total.
-outcomes <- function(cs, d) {
-  out <- list()
-  for (r in split1(cs$rates)) {
-    if (grepl("=", r)) {
-      kv <- strsplit(r, "=")[[1]]
-      v <- ifelse(is.na(d[[kv[1]]]) | d[[kv[1]]] == "", NA, as.numeric(d[[kv[1]]] == kv[2]))
-    } else v <- d[[r]]
-    out[[length(out) + 1]] <- list(name = r, kind = "rate", v = v)
-  }
-  # a share: every level of the column, as the rate of COL=level
-  for (sh in split1(cs$shares)) {
-    for (lev in sort(unique(na.omit(d[[sh]])))) {
-      v <- ifelse(is.na(d[[sh]]), NA, as.numeric(d[[sh]] == lev))
-      out[[length(out) + 1]] <- list(name = paste0(sh, "=", lev), kind = "rate", v = v)
-    }
-  }
-  for (m in split1(cs$means)) out[[length(out) + 1]] <- list(name = m, kind = "mean", v = d[[m]])
-  for (t in split1(cs$totals)) out[[length(out) + 1]] <- list(name = t, kind = "total", v = d[[t]])
-  out
-}
-
-rows <- list()
-add <- function(...) rows[[length(rows) + 1]] <<- data.frame(..., stringsAsFactors = FALSE)
-
-for (cs in cases) {
-  options(survey.lonely.psu = cs$lonely)
-  des <- make_design(cs)
-  d <- des$variables
-  outs <- outcomes(cs, d)
-  for (o in outs) des$variables[[paste0(".y_", o$name)]] <- o$v
-  byv <- split1(cs$by)
-  dom <- if (length(byv)) do.call(paste, c(lapply(byv, function(b) as.character(d[[b]])), sep = "|")) else rep("", nrow(d))
-  # a row with a missing by value is in the design but in no domain (svyby drops NA levels)
-  if (length(byv)) dom[Reduce(`|`, lapply(byv, function(b) is.na(d[[b]])))] <- NA
-  alpha <- 1 - cs$level / 100
-  for (lev in sort(unique(na.omit(dom)))) {
-    sub <- des[!is.na(dom) & dom == lev, ]
-    dfv <- switch(cs$df, domain = degf(sub), full = degf(des), inf = Inf, as.numeric(cs$df))
-    for (o in outs) {
-      yname <- paste0(".y_", o$name)
-      y <- sub$variables[[yname]]
-      ok <- !is.na(y)
-      n <- sum(ok)
-      stopifnot(n > 0)
-      wn <- sum(weights(sub)[ok])
-      fml <- as.formula(paste0("~`", yname, "`"))
-      if (o$kind == "total") {
-        m <- svytotal(fml, sub, na.rm = TRUE, deff = TRUE)
-      } else {
-        m <- svymean(fml, sub, na.rm = TRUE, deff = TRUE)
-      }
-      est <- unname(coef(m)); se <- unname(SE(m)); de <- unname(deff(m))
-      if (o$kind == "rate") {
-        for (meth in c("logit", "wald", "beta", "wilson")) {
-          if (meth == "wilson") {
-            # Wilson score interval with n_eff = p(1-p)/se^2 and t on the design df.
-            neff <- est * (1 - est) / se^2
-            tq <- qt(1 - alpha / 2, dfv)
-            ctr <- (est + tq^2 / (2 * neff)) / (1 + tq^2 / neff)
-            hw <- tq / (1 + tq^2 / neff) * sqrt(est * (1 - est) / neff + tq^2 / (4 * neff^2))
-            ci <- c(ctr - hw, ctr + hw)
-          } else if (meth == "logit") {
-            # svyciprop(method="logit") fits svyglm with glm's default tolerance,
-            # which stops ~1e-8 short of the estimate.  The same interval from
-            # a fit run to convergence is the reference; the default must agree
-            # with it to 1e-6.
-            cp <- suppressWarnings(svyciprop(fml, sub, method = "logit", level = cs$level / 100,
-                                             df = dfv, na.rm = TRUE))
-            fit <- suppressWarnings(svyglm(as.formula(paste0("`", yname, "`~1")), sub, family = quasibinomial,
-                          control = glm.control(epsilon = 1e-15, maxit = 200)))
-            ci <- as.numeric(plogis(confint(fit, 1, level = cs$level / 100, method = "Wald", ddf = dfv)))
-            if (est > 0 && est < 1)
-              stopifnot(isTRUE(all.equal(ci, unname(attr(cp, "ci")), tolerance = 1e-6)))
-          } else if (meth == "beta") {
-            # svyciprop(method="beta") takes its df from degf(design) whatever
-            # df= says; svy-tab follows --df.  The same code with df substituted
-            # is the reference, and equals svyciprop when df is the domain's.
-            cp <- svyciprop(fml, sub, method = "beta", level = cs$level / 100, na.rm = TRUE)
-            neff <- est * (1 - est) / se^2 * (qt(alpha / 2, nrow(sub) - 1) / qt(alpha / 2, dfv))^2
-            ci <- c(qbeta(alpha / 2, neff * est, neff * (1 - est) + 1),
-                    qbeta(1 - alpha / 2, neff * est + 1, neff * (1 - est)))
-            if (cs$df == "domain" && est > 0 && est < 1)
-              stopifnot(isTRUE(all.equal(ci, unname(attr(cp, "ci")), tolerance = 1e-12)))
-          } else {
-            rm <- if (meth == "wald") "mean" else meth
-            cp <- svyciprop(fml, sub, method = rm, level = cs$level / 100, df = dfv, na.rm = TRUE)
-            ci <- unname(attr(cp, "ci"))
-          }
-          add(case = cs$id, domain = lev, variable = o$name, kind = o$kind, ci = meth,
-              estimate = f17(est), se = f17(se), ci_low = f17(ci[1]), ci_high = f17(ci[2]),
-              df = f17(dfv), deff = f17(de), n = n, weighted_n = f17(wn))
-        }
-      } else {
-        ci <- confint(m, level = cs$level / 100, df = dfv)
-        add(case = cs$id, domain = lev, variable = o$name, kind = o$kind, ci = "wald",
-            estimate = f17(est), se = f17(se), ci_low = f17(ci[1]), ci_high = f17(ci[2]),
-            df = f17(dfv), deff = f17(de), n = n, weighted_n = f17(wn))
-      }
-    }
-  }
-  # svyby gives the same domain estimates as the subset loop above: check it here.
-  if (length(byv) && cs$means != "") {
-    mv <- split1(cs$means)[1]
-    sb <- svyby(as.formula(paste0("~", mv)), as.formula(paste0("~", paste(byv, collapse = "+"))),
-                des, svymean, na.rm = TRUE, deff = TRUE)
-    for (i in seq_len(nrow(sb))) {
-      lev <- paste(sapply(byv, function(b) as.character(sb[[b]][i])), collapse = "|")
-      r <- Filter(function(x) x$case == cs$id && x$domain == lev && x$variable == mv, rows)[[1]]
-      stopifnot(isTRUE(all.equal(as.numeric(r$se), unname(SE(sb)[i]), tolerance = 1e-13)))
-      stopifnot(isTRUE(all.equal(as.numeric(r$deff), unname(deff(sb)[i]), tolerance = 1e-13)))
-    }
-  }
-}
-
-casedf <- do.call(rbind, lapply(cases, function(cs) as.data.frame(cs, stringsAsFactors = FALSE)))
-casedf[] <- lapply(casedf, function(x) gsub(",", " ", x))  # lists: space-separated
-write.csv(casedf, "tests/ref/tab-cases.csv", row.names = FALSE, na = "", quote = FALSE)
-write.csv(do.call(rbind, rows), "tests/ref/tab-api.csv", row.names = FALSE, na = "", quote = FALSE)
+source("tests/ref/tab-common.R")
+rows <- compute_cases(cases, datasets)
+write_results(cases, rows, "tests/ref/tab-cases.csv", "tests/ref/tab-api.csv")

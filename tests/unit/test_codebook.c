@@ -53,6 +53,11 @@ Test(codebook, nsfe_study_loads_completely)
     cr_expect_str_eq(svy_codebook_role(cb, SVY_ROLE_STRATA), "province", "design role strata");
     cr_expect_str_eq(svy_codebook_role(cb, SVY_ROLE_PSU), "city", "design role psu");
     cr_expect_str_eq(svy_codebook_role(cb, SVY_ROLE_FPC), "fpc", "design role fpc");
+    /* the second stage: workers (the respondent id, also the id) within cities */
+    cr_expect_str_eq(svy_codebook_role_stage(cb, SVY_ROLE_PSU, 1), "city", "stage 1 psu");
+    cr_expect_str_eq(svy_codebook_role_stage(cb, SVY_ROLE_PSU, 2), "resp_id", "stage 2 psu (role id;psu2)");
+    cr_expect_str_eq(svy_codebook_role_stage(cb, SVY_ROLE_FPC, 2), "fpc2", "stage 2 fpc");
+    cr_expect_null(svy_codebook_role_stage(cb, SVY_ROLE_STRATA, 2), "no strata of its own at stage 2");
     const char *outcomes[32];
     size_t n = svy_codebook_roles(cb, SVY_ROLE_OUTCOME, outcomes, 32);
     cr_expect_geq(n, 10, "participation variables are outcomes (got %zu)", n);
@@ -64,6 +69,21 @@ Test(codebook, nsfe_study_loads_completely)
     cr_expect(svy_cb_var_is_derived(cat), "category is derived from job");
     cr_expect(svy_cb_var_valid_num(cat, 2) && !svy_cb_var_valid_num(cat, 3), "category is 1 or 2");
     svy_codebook_free(cb);
+}
+
+Test(codebook, stage_roles_parse)
+{
+    svy_role r;
+    int s;
+    cr_assert(svy_role_parse_stage("psu", &r, &s) && r == SVY_ROLE_PSU && s == 1, "psu is stage 1");
+    cr_assert(svy_role_parse_stage("psu1", &r, &s) && r == SVY_ROLE_PSU && s == 1, "psu1 is stage 1");
+    cr_assert(svy_role_parse_stage("FPC2", &r, &s) && r == SVY_ROLE_FPC && s == 2, "fpc2, any case");
+    cr_assert(svy_role_parse_stage("strata3", &r, &s) && r == SVY_ROLE_STRATA && s == 3, "strata3");
+    cr_assert(svy_role_parse_stage("outcome", &r, &s) && r == SVY_ROLE_OUTCOME && s == 0, "no stage");
+    cr_assert(!svy_role_parse_stage("weight2", &r, &s), "only design roles have stages");
+    cr_assert(!svy_role_parse_stage("psu9", &r, &s) && !svy_role_parse_stage("psu0", &r, &s) &&
+                  !svy_role_parse_stage("psu12", &r, &s),
+              "stages 1 to 8");
 }
 
 Test(codebook, bad_regex_names_file_line_and_column)

@@ -23,9 +23,9 @@ Test(messages, every_entry_in_both_languages)
 Test(messages, format_places_arguments)
 {
     char buf[200];
-    size_t n = svy_msg_format(buf, sizeof buf, SVY_LANG_EN, SVY_MSG_TAB_DESIGN, "weight w", "10", "2", "4",
-                              (const char *)NULL);
-    cr_assert_str_eq(buf, "Design: weight w; 10 rows, 2 strata, 4 PSUs. ");
+    size_t n = svy_msg_format(buf, sizeof buf, SVY_LANG_EN, SVY_MSG_TAB_DESIGN, "weight w", "10 rows",
+                              "Taylor linearization", (const char *)NULL);
+    cr_assert_str_eq(buf, "Design: weight w; 10 rows. Variance: Taylor linearization. ");
     cr_assert_eq(n, strlen(buf));
     svy_msg_format(buf, sizeof buf, SVY_LANG_ZH, SVY_MSG_TAB_ROLE_WEIGHT, "w", (const char *)NULL);
     cr_assert_str_eq(buf, "权重 w");

@@ -22,9 +22,11 @@ static svy_est *estimate(svy_schema **sp, int overall, int nchs)
     svy_schema *s = svy_schema_new();
     for (int i = 0; i < 5; i++)
         cr_assert(svy_schema_add(s, names[i], SVY_VAR_UNTYPED, &err), "schema");
+    static const char *const psu[] = {"psu"};
     svy_design d;
     svy_design_init(&d);
-    d.psu = "psu";
+    d.psu = psu;
+    d.npsu = 1;
     d.weight = "w";
     d.overall = overall;
     d.nchs = nchs;
@@ -71,11 +73,12 @@ Test(table, csv_long_has_the_documented_column_order)
     svy_schema *s;
     svy_est *e = estimate(&s, 0, 0);
     char *out = render(e, SVY_TABLE_CSV, SVY_TABLE_LONG, 0);
-    const char *head = "g_1,variable,estimate,se,ci_low,ci_high,df,deff,n,weighted_n\n";
+    const char *head = "g_1,variable,statistic,estimate,se,ci_low,ci_high,df,deff,n,weighted_n,flag,note,method\n";
     cr_assert(strncmp(out, head, strlen(head)) == 0,
               "header order is fixed by the issue: %s", out);
-    cr_assert(strstr(out, "a&b,y,"), "csv needs no escaping for &: %s", out);
-    cr_assert(strstr(out, "\nc,x,"), "domains sorted, outcomes in order: %s", out);
+    cr_assert(strstr(out, "a&b,y,rate,"), "csv needs no escaping for &: %s", out);
+    cr_assert(strstr(out, "\nc,x,mean,"), "domains sorted, outcomes in order: %s", out);
+    cr_assert(strstr(out, ",,\"Design: PSU psu; weight w; 8 rows"), "empty flag and note, then the method: %s", out);
     free(out);
     svy_est_free(e);
     svy_schema_free(s);
@@ -92,7 +95,9 @@ Test(table, report_formats_escape_and_carry_the_footer)
         char *out = render(e, fs[i], SVY_TABLE_LONG, 0);
         cr_assert(strstr(out, esc[i]), "format %d escapes the domain: %s", i, out);
         cr_assert(strstr(out, under[i]), "format %d escapes the header: %s", i, out);
-        cr_assert(strstr(out, "Design: PSU psu, weight w"), "format %d names the design: %s", i, out);
+        cr_assert(strstr(out, "Design: PSU psu; weight w"), "format %d names the design: %s", i, out);
+        cr_assert(strstr(out, "Variance: Taylor linearization, ultimate cluster, no fpc"),
+                  "format %d names the variance method: %s", i, out);
         cr_assert(strstr(out, "CI: logit"), "format %d names the CI method", i);
         cr_assert(strstr(out, "Degrees of freedom: PSUs minus strata with members of the domain"),
                   "format %d names the df rule", i);
@@ -117,8 +122,8 @@ Test(table, report_rates_are_percentages_csv_fractions)
     free(md);
     char *csv = render(e, SVY_TABLE_CSV, SVY_TABLE_LONG, 0);
     char num[40];
-    snprintf(num, sizeof num, ",y,%.4f", r->estimate);
-    cr_assert(strncmp(strstr(csv, ",y,"), num, 6) == 0, "csv shows the fraction: %s", csv);
+    snprintf(num, sizeof num, ",y,rate,%.4f", r->estimate);
+    cr_assert(strncmp(strstr(csv, ",y,"), num, 11) == 0, "csv shows the fraction: %s", csv);
     free(csv);
     svy_est_free(e);
     svy_schema_free(s);
@@ -143,7 +148,8 @@ Test(table, wide_layout_one_row_per_domain)
     svy_schema *s;
     svy_est *e = estimate(&s, 0, 1);
     char *out = render(e, SVY_TABLE_TSV, SVY_TABLE_WIDE, 1);
-    cr_assert(strncmp(out, "g_1\ty\tx\n", 8) == 0, "wide header: by, then one column per variable: %s", out);
+    cr_assert(strncmp(out, "g_1\ty\tx\tnote\tmethod\n", strlen("g_1\ty\tx\tnote\tmethod\n")) == 0,
+              "wide header: by, one column per variable, note, method: %s", out);
     int lines = 0;
     for (char *p = out; *p; p++)
         lines += *p == '\n';

@@ -128,6 +128,15 @@ static inline size_t svy_test_col(const svy_test_table *t, const char *name)
     return 0;
 }
 
+/* Index of the column, or -1 when the table has none. */
+static inline long svy_test_col_opt(const svy_test_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncol; i++)
+        if (strcmp(t->head[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
 /* ---- scratch folders ---------------------------------------------------- */
 
 /* Makes a fresh folder from template (ending in XXXXXX) into dir. */

@@ -55,6 +55,11 @@ SVY_API int svy_lang_parse(const char *s, svy_lang *out);
 SVY_API const char *svy_role_name(svy_role role);
 /* Role from its name (caseless; "" is SVY_ROLE_NONE): 1 when known, 0 not. */
 SVY_API int svy_role_from_name(const char *name, svy_role *out);
+/* The design roles name a stage: "psu" and "psu1" are stage 1, "psu2" stage
+ * 2 (R's id = ~psu + psu2), likewise strata and fpc, up to stage 8.  *stage
+ * is 0 for the other roles.  1 when known. */
+#define SVY_CB_STAGES_MAX 8
+SVY_API int svy_role_parse_stage(const char *name, svy_role *out, int *stage);
 
 /* Load DIR/variables.csv and the other files of the folder.  Every pattern
  * is compiled (with JIT) here, once. */
@@ -73,8 +78,11 @@ SVY_API const svy_cb_var *svy_codebook_var(const svy_codebook *cb, size_t i);
 /* Index of a cleaned variable, or -1. */
 SVY_API long svy_codebook_find(const svy_codebook *cb, const char *name);
 
-/* Name of the (first) variable with this role, or NULL. */
+/* Name of the (first) variable with this role, or NULL; for a design role,
+ * the one of stage 1. */
 SVY_API const char *svy_codebook_role(const svy_codebook *cb, svy_role role);
+/* The variable with a design role at a stage (1-based), or NULL. */
+SVY_API const char *svy_codebook_role_stage(const svy_codebook *cb, svy_role role, int stage);
 /* All variables with this role (outcomes, groups): fills up to max names,
  * returns how many there are. */
 SVY_API size_t svy_codebook_roles(const svy_codebook *cb, svy_role role, const char **names, size_t max);
@@ -84,7 +92,10 @@ SVY_API const char *svy_cb_var_name(const svy_cb_var *v);
 SVY_API const char *svy_cb_var_source(const svy_cb_var *v);
 SVY_API const char *svy_cb_var_label(const svy_cb_var *v, svy_lang lang);
 SVY_API svy_cb_type svy_cb_var_type(const svy_cb_var *v);
+/* The first role of the variable (a cell may give several: "id;psu2"). */
 SVY_API svy_role svy_cb_var_role(const svy_cb_var *v);
+/* The stage of that role (1 for psu, 2 for psu2 ...); 0 for others. */
+SVY_API int svy_cb_var_stage(const svy_cb_var *v);
 SVY_API int svy_cb_var_is_derived(const svy_cb_var *v);
 /* Value labels of the cleaned variable. */
 SVY_API size_t svy_cb_var_nlabels(const svy_cb_var *v);

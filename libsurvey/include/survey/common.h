@@ -8,7 +8,7 @@
 #define SVY_API
 #endif
 
-#define SVY_VERSION_STRING "0.2.0"
+#define SVY_VERSION_STRING "0.3.0"
 
 #ifdef __cplusplus
 extern "C" {

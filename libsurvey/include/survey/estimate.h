@@ -1,22 +1,38 @@
 /* libsurvey: design-based estimates of rates, means and totals by domain.
  *
- * Agrees with R's survey package (svymean, svytotal, svyciprop, svyby) on a
- * one-stage design: strata, PSUs nested in strata, weights and an FPC, with
- * Taylor linearization and the ultimate-cluster variance.  Domains are
- * estimated on the whole design: PSUs without members of a domain count, with
- * a linearized total of 0, as R's subset() does.
+ * Agrees with R's survey package (svymean, svytotal, svyciprop, svyby) on
+ * stratified multistage designs: svydesign(id = ~A + B, strata = ~S1 + S2,
+ * fpc = ~F1 + F2, weights = ~w, nest = TRUE), with Taylor linearization and
+ * R's recursive multistage variance (survey.ultimate.cluster = FALSE), or
+ * the first stage alone (ultimate_cluster).  Domains are estimated on the
+ * whole design: units without members of a domain count, with a
+ * linearized total of 0, as R's subset() does.  Weights of 0 keep their row
+ * in the design (R's weights = 0); without weights, an fpc gives the
+ * weights R derives from it (the product over stages of N/n).
  *
  * Call sequence:
- *   svy_design d; svy_design_init(&d); d.strata = "stratum"; ...
+ *   svy_design d; svy_design_init(&d); d.strata = strata; d.nstrata = 1; ...
  *   svy_est *e = svy_est_new(&d, by_names, nby, &err);
  *   svy_est_add_outcome(e, SVY_STAT_RATE, "covered", NULL, &err); ...
  *   svy_est_bind(e, schema, &err);              (the reader's schema)
- *   svy_est_push(e, row, &err);                 (once per row)
+ *   do {
+ *       svy_est_push(e, row, &err);             (once per row, in the same order each pass)
+ *       svy_est_end_pass(e, &again, &err);
+ *   } while (again);                            (see svy_est_passes_max)
  *   svy_est_finish(e, &err);
  *   for i < svy_est_count(e): svy_est_get(e, i)
  *
- * One pass; memory grows with domains x PSUs (or domains x strata when there
- * are no PSUs), never with rows.
+ * Memory (bytes, d domains, k outcomes, P units of the first stage):
+ *  - one stage with PSUs: about d x P x (24 + 8 k) for the PSU sums
+ *    (plus 4 d P for a direct index while that stays under 64 MB);
+ *  - without PSUs: about d x H x (24 + 80 k) for H strata;
+ *  - later stages (multistage variance): units of stages 2..S-1 like PSUs;
+ *    the last stage's units, when they are single rows, cost no sums of
+ *    their own (row-level co-moments per unit of the stage above: 80 k
+ *    bytes per domain and unit) but an exact check that ids do not repeat,
+ *    11 to 21 bytes per row (see libsurvey/design_private.h); when they hold
+ *    several rows, sums per domain and unit as for PSUs.
+ * Nothing else grows with rows.
  */
 #ifndef SURVEY_ESTIMATE_H
 #define SURVEY_ESTIMATE_H
@@ -56,6 +72,9 @@ typedef enum svy_ci_method {
     SVY_CI_WILSON     /* score interval with n_eff = p(1-p)/se^2 and t on df */
 } svy_ci_method;
 
+/* What an estimate is; svy_stat_name() gives the word tables print in
+ * their statistic column.  Later kinds (ratio, quantile, difference) are
+ * added at the end. */
 typedef enum svy_stat {
     SVY_STAT_RATE = 0, /* mean of a 0/1 column, or the share with one value */
     SVY_STAT_SHARE,    /* the share of every level of a categorical column */
@@ -63,11 +82,26 @@ typedef enum svy_stat {
     SVY_STAT_TOTAL
 } svy_stat;
 
+/* "rate", "share", "mean", "total". */
+SVY_API const char *svy_stat_name(svy_stat s);
+/* 1 for statistics that are proportions (printed in percent in reports). */
+SVY_API int svy_stat_is_proportion(svy_stat s);
+
+/* The most stages a design may have. */
+#define SVY_STAGES_MAX 8
+
 typedef struct svy_design {
-    const char *strata; /* column names; NULL when the design has no such role */
-    const char *psu;    /* NULL: every row is its own PSU */
-    const char *weight; /* NULL: weight 1 */
-    const char *fpc;    /* N_h (PSUs in the stratum's population), or the fraction when all <= 1 */
+    /* Column names per stage, outermost first, as R's id = ~A + B,
+     * strata = ~S1 + S2, fpc = ~F1 + F2 (the arrays and names are copied). */
+    const char *const *psu;    /* npsu ids; npsu 0: every row is its own PSU */
+    size_t npsu;
+    const char *const *strata; /* stage s uses column min(s, nstrata); 0: no strata */
+    size_t nstrata;
+    const char *const *fpc;    /* one per stage (max(npsu, 1)): population units N,
+                                * or fractions n/N when no value is above 1; 0: none */
+    size_t nfpc;
+    const char *weight;        /* NULL: weights from the fpc, or 1 without one */
+    int ultimate_cluster;      /* first-stage variance only (R's survey.ultimate.cluster) */
     svy_lonely lonely;
     svy_df_rule df_rule;
     double df;          /* for SVY_DF_FIXED */
@@ -91,6 +125,9 @@ SVY_API int svy_ci_method_parse(const char *s, svy_ci_method *out);
 #define SVY_FLAG_SUPPRESS 1u /* n or effective n below 30, or CI too wide */
 #define SVY_FLAG_REVIEW 2u   /* fewer than 8 degrees of freedom */
 #define SVY_FLAG_COMPLEMENT 4u /* shown only because its complement passes the relative-width rule */
+/* Set whatever nchs says; the result's note says why. */
+#define SVY_FLAG_NO_ESTIMATE 8u  /* no valid value (or only weights of 0) in the domain: estimate empty */
+#define SVY_FLAG_NO_VARIANCE 16u /* every row of the domain is in one PSU: no variance estimate */
 
 typedef struct svy_est svy_est;
 
@@ -102,11 +139,32 @@ typedef struct svy_est_result {
     const char *level;     /* COL=VALUE rates and shares: the value, as text; else NULL */
     svy_stat stat;
     double estimate, se, ci_low, ci_high, df, deff, cv;
-    long long n;           /* rows of the domain with a valid value */
+    long long n;           /* rows of the domain with a valid value and a weight above 0 */
     double weighted_n;     /* their sum of weights */
-    long long domain_rows; /* rows of the domain, valid or not */
-    unsigned flags;        /* SVY_FLAG_* when nchs is set */
+    long long domain_rows; /* rows of the domain, valid or not, of any weight */
+    unsigned flags;        /* SVY_FLAG_*: the NCHS ones when nchs is set */
+    const char *note;      /* why a number is missing or flagged, for people; NULL when none */
 } svy_est_result;
+
+/* Where the weights come from. */
+typedef enum svy_weights_kind {
+    SVY_WEIGHTS_COLUMN = 0, /* svy_design.weight */
+    SVY_WEIGHTS_FPC,        /* the product over stages of N/n, as R derives them */
+    SVY_WEIGHTS_NONE        /* every row weighs 1 */
+} svy_weights_kind;
+
+/* The design as the rows showed it, for a table's method note; valid after
+ * svy_est_finish(). */
+typedef struct svy_est_info {
+    long long rows, zero_weight_rows;
+    size_t nstages;                /* stages whose ids were read */
+    size_t var_stages;             /* stages in the variance (1: first stage, the ultimate cluster) */
+    size_t nstrata[SVY_STAGES_MAX]; /* strata per stage (from stage 2 on, within the units above) */
+    size_t nunits[SVY_STAGES_MAX];  /* units per stage (rows where rows are the units) */
+    svy_weights_kind weights;
+    int fpc_fraction;              /* the fpc was read as sampling fractions */
+    int last_stage_rows;           /* the last stage's units are single rows */
+} svy_est_info;
 
 /* by: the domain columns (copied), nby may be 0 (one domain, everything). */
 SVY_API svy_est *svy_est_new(const svy_design *d, const char *const *by, size_t nby, svy_err *err);
@@ -131,13 +189,28 @@ SVY_API svy_status svy_est_set_level_code(svy_est *e, size_t i, double code, svy
  * svy_reader_set_columns(); valid after svy_est_add_outcome() calls. */
 SVY_API size_t svy_est_columns(const svy_est *e, const char **names, size_t cap);
 
+/* 1 or 2: how many times the rows may have to come (2 when weights are
+ * derived from the fpc, or later stages are read: their units may turn out
+ * to hold several rows).  Open the reader rewindable when 2. */
+SVY_API int svy_est_passes_max(const svy_est *e);
+
 /* One row of the bound schema.  SVY_E_DATA names the column and row of a
- * missing or non-positive weight, a missing stratum or PSU, a rate that is
- * not 0/1, a value that is not a number, an FPC that varies in a stratum. */
+ * missing, negative or non-finite weight, a missing stratum or id, a rate
+ * that is not 0/1, a value that is not a number, an FPC that varies in a
+ * stratum. */
 SVY_API svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err);
 
-/* Compute every estimate.  Fails on a lonely PSU under SVY_LONELY_FAIL, an
- * outcome with no valid value in a domain, an FPC below the sampled PSUs. */
+/* After the last row of a pass: *again = 1 when every row must be pushed
+ * once more, in the same order.  Fails on an fpc that mixes counts and
+ * fractions, or is below the units sampled. */
+SVY_API svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err);
+
+/* Compute every estimate (calls svy_est_end_pass when the caller did not,
+ * and fails if that asked for another pass).  Fails on a lonely PSU under
+ * SVY_LONELY_FAIL (naming the stratum, the row of its first member and the
+ * column) and on a result that overflows a double (naming its cause).  An
+ * outcome with no valid value in a domain is not an error: its estimate is
+ * empty, flagged SVY_FLAG_NO_ESTIMATE, with a note. */
 SVY_API svy_status svy_est_finish(svy_est *e, svy_err *err);
 
 SVY_API size_t svy_est_count(const svy_est *e);
@@ -154,6 +227,7 @@ SVY_API long long svy_est_rows(const svy_est *e);
 SVY_API size_t svy_est_nstrata(const svy_est *e);
 SVY_API size_t svy_est_npsu(const svy_est *e);
 SVY_API const svy_design *svy_est_design(const svy_est *e);
+SVY_API const svy_est_info *svy_est_info_get(const svy_est *e);
 
 /* Quantiles used for intervals, exposed for tests: t (df may be INFINITY),
  * and the beta quantile refined to full precision. */

@@ -30,13 +30,12 @@ extern "C" {
 
 typedef enum svy_msg_id {
     /* table notes (svy-tab's md, latex and html footers) */
-    SVY_MSG_TAB_DESIGN,          /* {1} design, {2} rows, {3} strata, {4} PSUs */
+    SVY_MSG_TAB_DESIGN,          /* {1} the stages and weight, {2} the counts, {3} the variance */
     SVY_MSG_TAB_ROLE_STRATA,     /* "strata {1}" */
     SVY_MSG_TAB_ROLE_PSU,
     SVY_MSG_TAB_ROLE_WEIGHT,
     SVY_MSG_TAB_ROLE_FPC,
     SVY_MSG_TAB_LIST_SEP,        /* ", " */
-    SVY_MSG_TAB_SRS,             /* no design roles */
     SVY_MSG_TAB_PERCENT,
     SVY_MSG_TAB_CI,              /* {1} level, {2} method */
     SVY_MSG_TAB_CI_LOGIT,
@@ -88,6 +87,7 @@ typedef enum svy_msg_id {
     SVY_MSG_PLOT_DESC_SEP,       /* after each item */
     /* report tables' column names (long layout) and flags */
     SVY_MSG_TAB_COL_VARIABLE,
+    SVY_MSG_TAB_COL_STATISTIC,
     SVY_MSG_TAB_COL_ESTIMATE,
     SVY_MSG_TAB_COL_SE,
     SVY_MSG_TAB_COL_CI_LOW,
@@ -98,9 +98,37 @@ typedef enum svy_msg_id {
     SVY_MSG_TAB_COL_WEIGHTED_N,
     SVY_MSG_TAB_COL_CV,
     SVY_MSG_TAB_COL_FLAG,
+    SVY_MSG_TAB_COL_NOTE,
+    SVY_MSG_TAB_COL_METHOD,
+    SVY_MSG_TAB_STAT_RATE,       /* the statistic column's words (svy_stat) */
+    SVY_MSG_TAB_STAT_SHARE,
+    SVY_MSG_TAB_STAT_MEAN,
+    SVY_MSG_TAB_STAT_TOTAL,
     SVY_MSG_TAB_FLAG_SUPPRESS,
     SVY_MSG_TAB_FLAG_REVIEW,
     SVY_MSG_TAB_FLAG_BOTH,
+    SVY_MSG_TAB_FLAG_NO_ESTIMATE,
+    SVY_MSG_TAB_FLAG_NO_VARIANCE,
+    SVY_MSG_TAB_FLAG_JOIN,       /* between two flag words: "+" */
+    /* the design and variance of a table (its notes, and the method column) */
+    SVY_MSG_TAB_STAGE,           /* "stage {1}:" */
+    SVY_MSG_TAB_STAGE_SEP,       /* between stages: "; " */
+    SVY_MSG_TAB_ROLE_UNIT,       /* "unit {1}": a unit of stage 2 or later */
+    SVY_MSG_TAB_EVERY_ROW_PSU,
+    SVY_MSG_TAB_WEIGHTS_FPC,
+    SVY_MSG_TAB_UNWEIGHTED,
+    SVY_MSG_TAB_COUNTS,          /* {1} rows, {2} zero-weight note, {3} strata, {4} PSUs, {5} later units */
+    SVY_MSG_TAB_ZERO_WEIGHTS,    /* {1} rows of weight 0 */
+    SVY_MSG_TAB_UNITS_AT_STAGE,  /* {1} units, {2} the stage */
+    SVY_MSG_TAB_VAR_MULTI,       /* {1} stages, {2} how the fpc was read */
+    SVY_MSG_TAB_VAR_FIRST_ASKED, /* {1} how the fpc was read */
+    SVY_MSG_TAB_VAR_FIRST_NOFPC, /* {1} how the fpc was read */
+    SVY_MSG_TAB_VAR_ONE,         /* {1} how the fpc was read */
+    SVY_MSG_TAB_FPC_FRACTIONS,
+    SVY_MSG_TAB_FPC_COUNTS,
+    SVY_MSG_TAB_FPC_NONE,
+    SVY_MSG_TAB_NOTE_NO_VARIANCE, /* what the double dagger means */
+    SVY_MSG_TAB_NOTE_NO_ESTIMATE, /* what the dash means */
     SVY_MSG_COUNT_
 } svy_msg_id;
 

@@ -1,0 +1,725 @@
+/* The sampling design as rows reveal it (see design_private.h). */
+#include "svy_private.h"
+#include "design_private.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static svy_status nomem(svy_err *err)
+{
+    return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+}
+
+svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err)
+{
+    memset(d, 0, sizeof *d);
+    size_t nids = spec->npsu, stages = nids ? nids : 1;
+    SVY_FAIL_IF(nids > SVY_STAGES_MAX, err, SVY_E_USAGE, "--psu names %zu stages; at most %d are supported", nids,
+                SVY_STAGES_MAX);
+    SVY_FAIL_IF(spec->nstrata > stages, err, SVY_E_USAGE,
+                "--strata names %zu columns for %zu stage%s: at most one per --psu column", spec->nstrata, stages,
+                stages == 1 ? "" : "s");
+    SVY_FAIL_IF(spec->nfpc && spec->nfpc != stages, err, SVY_E_USAGE,
+                "--fpc names %zu column%s for %zu stage%s: give one per stage (R's svydesign fails on this too)",
+                spec->nfpc, spec->nfpc == 1 ? "" : "s", stages, stages == 1 ? "" : "s");
+    d->nids = nids;
+    d->ids_all = spec->psu;
+    d->nstrata_cols = spec->nstrata;
+    d->has_fpc = spec->nfpc > 0;
+    d->nstage = d->has_fpc ? stages : 1;
+    d->ultimate = spec->ultimate_cluster != 0;
+    d->multistage = d->has_fpc && nids >= 2 && !d->ultimate;
+    d->nvar = d->multistage ? d->nstage : 1;
+    d->derive_w = !spec->weight && d->has_fpc;
+    d->weight_name = spec->weight;
+    d->weight_col = -1;
+    d->rows_last = nids == 0 || d->nstage >= 2;
+    d->pass = 1;
+    d->estimating = !d->derive_w;
+    d->fpc_min = INFINITY;
+    d->fpc_max = -INFINITY;
+    d->wmin = INFINITY;
+    d->wmax = 0;
+    d->wscale = 1;
+    for (size_t i = 0; i < d->nstage; i++) {
+        svy_dstage *S = &d->st[i];
+        S->id_col = S->strata_col = S->fpc_col = -1;
+        S->id_name = nids ? spec->psu[i] : NULL;
+        S->own_strata = i == 0 ? spec->nstrata >= 1 : spec->nstrata >= i + 1;
+        if (S->own_strata)
+            S->strata_name = spec->strata[i];
+        S->fpc_name = d->has_fpc ? spec->fpc[i] : NULL;
+        S->scache = svy_calloc((size_t)1 << SVY_DCACHE_BITS, sizeof *S->scache);
+        S->ucache = svy_calloc((size_t)1 << SVY_DCACHE_BITS, sizeof *S->ucache);
+        if (!S->scache || !S->ucache)
+            return nomem(err);
+    }
+    return SVY_OK;
+}
+
+static void idset_free(svy_idset *s)
+{
+    free(s->own);
+    free(s->slots);
+    svy_strtab_free(&s->other);
+    memset(s, 0, sizeof *s);
+}
+
+void svy_dsn_free(svy_dsn *d)
+{
+    for (size_t i = 0; i < SVY_STAGES_MAX; i++) {
+        svy_dstage *S = &d->st[i];
+        svy_strtab_free(&S->labels);
+        svy_strtab_free(&S->ukeys);
+        free(S->strata);
+        free(S->units);
+        idset_free(&S->ids);
+        free(S->scache);
+        free(S->ucache);
+    }
+    free(d->keybuf);
+    memset(d, 0, sizeof *d);
+}
+
+static svy_status find(const svy_schema *s, const char *name, const char *role, long *idx, int *numeric,
+                       svy_err *err)
+{
+    if (!name)
+        return SVY_OK;
+    *idx = svy_schema_find(s, name);
+    if (*idx < 0)
+        return svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, name, "no column '%s' (%s) in the input", name, role);
+    if (numeric)
+        *numeric = svy_var_type_of(svy_schema_var(s, (size_t)*idx)) != SVY_VAR_STRING;
+    return SVY_OK;
+}
+
+svy_status svy_dsn_bind(svy_dsn *d, const svy_schema *schema, svy_err *err)
+{
+    d->schema = schema;
+    svy_status st = find(schema, d->weight_name, "weight", &d->weight_col, NULL, err);
+    /* Later stages without an fpc do not enter R's variance, but a column
+     * that is not there is still an error, not a stage silently dropped. */
+    for (size_t i = d->nstage; st == SVY_OK && i < d->nids; i++) {
+        long idx;
+        st = find(schema, d->ids_all[i], "stage id", &idx, NULL, err);
+    }
+    for (size_t i = 0; st == SVY_OK && i < d->nstage; i++) {
+        svy_dstage *S = &d->st[i];
+        if ((st = find(schema, S->id_name, i == 0 ? "PSU" : "stage id", &S->id_col, &S->id_numeric, err)) ||
+            (st = find(schema, S->strata_name, "strata", &S->strata_col, &S->strata_numeric, err)) ||
+            (st = find(schema, S->fpc_name, "fpc", &S->fpc_col, NULL, err)))
+            break;
+    }
+    return st;
+}
+
+size_t svy_dsn_columns(const svy_dsn *d, const char **names, size_t cap, size_t n)
+{
+#define PUT(s_)                                                                                            \
+    do {                                                                                                   \
+        const char *s = (s_);                                                                              \
+        int dup = !s;                                                                                      \
+        for (size_t j = 0; !dup && j < n && j < cap; j++)                                                  \
+            dup = strcmp(names[j], s) == 0;                                                                \
+        if (!dup) {                                                                                        \
+            if (n < cap)                                                                                   \
+                names[n] = s;                                                                              \
+            n++;                                                                                           \
+        }                                                                                                  \
+    } while (0)
+    for (size_t i = 0; i < d->nstage; i++) {
+        PUT(d->st[i].strata_name);
+        PUT(d->st[i].id_name);
+    }
+    PUT(d->weight_name);
+    for (size_t i = 0; i < d->nstage; i++)
+        PUT(d->st[i].fpc_name);
+#undef PUT
+    return n;
+}
+
+/* ------------------------------------------------------------- per row */
+
+const char *svy_dsn_key(const svy_value *v, int numeric, char *buf, size_t *len)
+{
+    double x;
+    if (v->type == SVY_VAL_NUM)
+        x = v->num;
+    else if (!numeric || !(svy_number_fast(v->str, v->len, &x) || svy_parse_number(v->str, v->len, &x)) ||
+             !isfinite(x)) {
+        *len = v->len;
+        return v->str;
+    }
+    if (x == 0)
+        x = 0; /* -0 and 0 are one code */
+    *len = svy_dtoa(x, buf);
+    return buf;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static svy_status fail_row(const svy_dsn *d, const svy_row *row, long col, svy_err *err, const char *fmt, ...)
+{
+    const char *name = col >= 0 ? svy_var_name(svy_schema_var(d->schema, (size_t)col)) : NULL;
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return svy_err_set(err, SVY_E_DATA, NULL, row->index, col >= 0 ? col + 1 : 0, name, "%s", msg);
+}
+
+static const char *text_of(const svy_value *v, char *buf)
+{
+    if (v->type == SVY_VAL_STR)
+        return v->str;
+    svy_dtoa(v->num, buf);
+    return buf;
+}
+
+/* The cache key of a value: a short text, or a number's bits. */
+static inline int cache_key(const svy_value *v, uint64_t *key, uint32_t *isnum)
+{
+    if (v->type == SVY_VAL_STR) {
+        if (v->len > 7)
+            return 0;
+        *key = svy_short_key(v->str, v->len);
+        *isnum = 0;
+        return 1;
+    }
+    memcpy(key, &v->num, sizeof *key);
+    *isnum = 1;
+    return 1;
+}
+
+static inline svy_dcache *cache_slot(svy_dcache *c, uint64_t key, uint32_t parent)
+{
+    uint64_t h = (key ^ (uint64_t)parent * 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
+    return &c[h >> (64 - SVY_DCACHE_BITS)];
+}
+
+static svy_status key_with_prefix(svy_dsn *d, uint32_t prefix, const char *s, size_t len, svy_err *err)
+{
+    if (!svy_grow((void **)&d->keybuf, &d->capkey, len + 4, 1))
+        return nomem(err);
+    memcpy(d->keybuf, &prefix, 4);
+    memcpy(d->keybuf + 4, s, len);
+    return SVY_OK;
+}
+
+static svy_status changed(const svy_dsn *d, const svy_row *row, long col, svy_err *err)
+{
+    return fail_row(d, row, col, err, "the input changed between the two passes the design needs: "
+                                      "this value was not there the first time");
+}
+
+static svy_status new_stratum(svy_dsn *d, svy_dstage *S, uint32_t parent, uint32_t label, const svy_row *row,
+                              svy_err *err)
+{
+    if (!svy_grow((void **)&S->strata, &S->capstrata, S->nstrata + 1, sizeof *S->strata))
+        return nomem(err);
+    svy_dstratum *h = &S->strata[S->nstrata++];
+    memset(h, 0, sizeof *h);
+    h->parent = parent;
+    h->label = label;
+    h->first_row = row->index;
+    h->fpc = NAN;
+    (void)d;
+    return SVY_OK;
+}
+
+/* The stratum of a row at stage i, whose unit at stage i-1 is parent. */
+static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t parent, uint32_t *out,
+                             svy_err *err)
+{
+    svy_dstage *S = &d->st[i];
+    if (!S->own_strata) {
+        /* One stratum at stage 1; below, the unit above is the stratum. */
+        uint32_t h = i == 0 ? 0 : parent;
+        while (S->nstrata <= h) {
+            if (d->pass > 1)
+                return changed(d, row, d->st[i].id_col, err);
+            svy_status st = new_stratum(d, S, i == 0 ? 0 : (uint32_t)S->nstrata, 0, row, err);
+            if (st)
+                return st;
+            S->strata[S->nstrata - 1].first_row = row->index;
+        }
+        *out = h;
+        return SVY_OK;
+    }
+    const svy_value *v = &row->vals[S->strata_col];
+    if (svy_value_is_missing(v))
+        return fail_row(d, row, S->strata_col, err, "stratum %s is missing", S->strata_name);
+    uint64_t key = 0;
+    uint32_t isnum = 0;
+    svy_dcache *slot = NULL;
+    if (cache_key(v, &key, &isnum)) {
+        slot = cache_slot(S->scache, key, parent);
+        if (slot->key == key && slot->parent == parent && slot->isnum == isnum && slot->id != UINT32_MAX) {
+            *out = slot->id;
+            return SVY_OK;
+        }
+    }
+    char nb[SVY_DTOA_MAX];
+    size_t len;
+    const char *s = svy_dsn_key(v, S->strata_numeric, nb, &len);
+    svy_status st = key_with_prefix(d, i == 0 ? 0 : parent, s, len, err);
+    if (st)
+        return st;
+    int added;
+    long id = svy_strtab_intern(&S->labels, d->keybuf, len + 4, &added);
+    if (id < 0)
+        return nomem(err);
+    if (added) {
+        if (d->pass > 1)
+            return changed(d, row, S->strata_col, err);
+        if ((st = new_stratum(d, S, i == 0 ? 0 : parent, (uint32_t)id, row, err)))
+            return st;
+    }
+    if (slot)
+        *slot = (svy_dcache){key, parent, (uint32_t)id, isnum, 0};
+    *out = (uint32_t)id;
+    return SVY_OK;
+}
+
+/* ---- the exact check of a last stage whose units are rows ---- */
+
+static int idset_grow(svy_idset *s)
+{
+    size_t nn = s->nslots ? s->nslots * 2 : 1024;
+    uint64_t *ns = svy_calloc(nn, sizeof *ns);
+    if (!ns)
+        return 0;
+    for (size_t i = 0; i < s->nslots; i++) {
+        uint64_t k = s->slots[i];
+        if (!k)
+            continue;
+        size_t j = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (nn - 1);
+        while (ns[j])
+            j = (j + 1) & (nn - 1);
+        ns[j] = k;
+    }
+    free(s->slots);
+    s->slots = ns;
+    s->nslots = nn;
+    return 1;
+}
+
+/* The packed key set: 1 new, 0 there before, -1 out of memory. */
+static int slots_add(svy_idset *s, uint64_t k)
+{
+    if ((s->n + 1) * 4 > s->nslots * 3 && !idset_grow(s))
+        return -1;
+    size_t j = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (s->nslots - 1);
+    while (s->slots[j]) {
+        if (s->slots[j] == k)
+            return 0;
+        j = (j + 1) & (s->nslots - 1);
+    }
+    s->slots[j] = k;
+    s->n++;
+    return 1;
+}
+
+static uint64_t pack(uint32_t stratum, double x)
+{
+    return 1ull << 63 | (uint64_t)stratum << 40 | (uint64_t)x;
+}
+
+/* Cover ids below need with the direct array while it stays within 4 ids
+ * per row seen (respondent numbers are dense).  Ids already in the key set
+ * that the array now covers are marked as living there. */
+static int own_grow(svy_idset *s, double need, long long rows)
+{
+    size_t cap = s->ncap ? s->ncap : 4096;
+    while ((double)cap < need)
+        cap *= 2;
+    if ((double)cap > 4.0 * (double)(rows + 65536) || cap > ((size_t)1 << 30))
+        return 0;
+    uint32_t *o = realloc(s->own, cap * sizeof *o);
+    if (!o)
+        return 0;
+    memset(o + s->ncap, 0, (cap - s->ncap) * sizeof *o);
+    for (size_t i = 0; i < s->nslots; i++) {
+        uint64_t k = s->slots[i];
+        uint64_t x = k & ((1ull << 40) - 1);
+        if (k && x >= s->ncap && x < cap)
+            o[x] = UINT32_MAX;
+    }
+    s->own = o;
+    s->ncap = cap;
+    return 1;
+}
+
+/* 1 new, 0 seen before, -1 out of memory. */
+static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value *v, int numeric)
+{
+    double x;
+    int isnum = 0;
+    if (v->type == SVY_VAL_NUM) {
+        x = v->num;
+        isnum = 1;
+    } else if (numeric && (svy_number_fast(v->str, v->len, &x) || svy_parse_number(v->str, v->len, &x)) &&
+               isfinite(x)) {
+        isnum = 1;
+    }
+    if (isnum && x >= 0 && x < 1099511627776.0 && x == floor(x) && stratum < (1u << 23)) {
+        if (x >= (double)s->ncap && x < 4294967295.0)
+            own_grow(s, x + 1, d->rows);
+        if (x < (double)s->ncap) {
+            uint32_t *o = &s->own[(size_t)x];
+            if (*o == 0) {
+                *o = stratum + 1;
+                return 1;
+            }
+            if (*o == stratum + 1)
+                return 0;
+            if (*o != UINT32_MAX) {
+                /* the id in a second stratum: both go to the key set */
+                if (slots_add(s, pack(*o - 1, x)) < 0)
+                    return -1;
+                *o = UINT32_MAX;
+            }
+        }
+        return slots_add(s, pack(stratum, x));
+    }
+    char nb[SVY_DTOA_MAX];
+    size_t len;
+    const char *t = svy_dsn_key(v, numeric, nb, &len);
+    if (key_with_prefix(d, stratum, t, len, NULL) != SVY_OK)
+        return -1;
+    int added;
+    if (svy_strtab_intern(&s->other, d->keybuf, len + 4, &added) < 0)
+        return -1;
+    return added;
+}
+
+/* The unit of a row at stage i in stratum h; SVY_DSN_NOUNIT where rows
+ * are the units. */
+static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, uint32_t *out, svy_err *err)
+{
+    svy_dstage *S = &d->st[i];
+    if (S->id_col < 0) {
+        if (d->pass == 1)
+            S->strata[h].n++;
+        *out = SVY_DSN_NOUNIT;
+        return SVY_OK;
+    }
+    const svy_value *v = &row->vals[S->id_col];
+    if (svy_value_is_missing(v))
+        return fail_row(d, row, S->id_col, err, "%s %s is missing", i == 0 ? "PSU" : "unit id", S->id_name);
+    if (d->rows_last && i + 1 == d->nstage) {
+        *out = SVY_DSN_NOUNIT;
+        if (d->pass > 1)
+            return SVY_OK;
+        int r = idset_add(d, &S->ids, h, v, S->id_numeric);
+        if (r < 0)
+            return nomem(err);
+        if (r)
+            S->strata[h].n++;
+        else if (!d->repeat) {
+            /* Units of several rows: the rest of this pass only counts, and
+             * the rows come again with the units kept. */
+            d->repeat = 1;
+            d->repeat_row = row->index;
+            d->estimating = 0;
+        }
+        return SVY_OK;
+    }
+    uint64_t key = 0;
+    uint32_t isnum = 0;
+    svy_dcache *slot = NULL;
+    if (cache_key(v, &key, &isnum)) {
+        slot = cache_slot(S->ucache, key, h);
+        if (slot->key == key && slot->parent == h && slot->isnum == isnum && slot->id != UINT32_MAX) {
+            *out = slot->id;
+            return SVY_OK;
+        }
+    }
+    char nb[SVY_DTOA_MAX];
+    size_t len;
+    const char *s = svy_dsn_key(v, S->id_numeric, nb, &len);
+    svy_status st = key_with_prefix(d, h, s, len, err);
+    if (st)
+        return st;
+    int added;
+    long id = svy_strtab_intern(&S->ukeys, d->keybuf, len + 4, &added);
+    if (id < 0 || id >= (long)UINT32_MAX - 1)
+        return nomem(err);
+    if (added) {
+        /* In a second pass only a last stage that turned out to hold
+         * units of several rows gets its units now; n came from pass 1. */
+        if (d->pass > 1 && i + 1 != d->nstage)
+            return changed(d, row, S->id_col, err);
+        if (!svy_grow((void **)&S->units, &S->capunits, S->nunits + 1, sizeof *S->units))
+            return nomem(err);
+        S->units[S->nunits++] = (svy_dunit){h, 0, row->index};
+        if (d->pass == 1)
+            S->strata[h].n++;
+    }
+    if (slot)
+        *slot = (svy_dcache){key, h, (uint32_t)id, isnum, 0};
+    *out = (uint32_t)id;
+    return SVY_OK;
+}
+
+static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, svy_err *err)
+{
+    svy_dstage *S = &d->st[i];
+    const svy_value *v = &row->vals[S->fpc_col];
+    char nb[SVY_DTOA_MAX];
+    double f;
+    if (svy_value_is_missing(v))
+        return fail_row(d, row, S->fpc_col, err, "fpc %s is missing", S->fpc_name);
+    /* The fpc repeats row after row: a short text seen last time is not parsed again. */
+    uint64_t key = v->type == SVY_VAL_STR && v->len <= 7 ? svy_short_key(v->str, v->len) : 0;
+    if (key && key == S->fpc_key)
+        f = S->fpc_last;
+    else if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, &f)) && !svy_value_number(v, &f))
+        f = NAN;
+    S->fpc_key = key;
+    S->fpc_last = f;
+    if (!(f > 0) || !isfinite(f))
+        return fail_row(d, row, S->fpc_col, err,
+                        "fpc %s holds '%s': it must be a positive number (population units, or a fraction)",
+                        S->fpc_name, text_of(v, nb));
+    svy_dstratum *T = &S->strata[h];
+    if (isnan(T->fpc)) {
+        T->fpc = f;
+        T->fpc_row = row->index;
+    } else if (T->fpc != f) {
+        char was[SVY_DTOA_MAX];
+        svy_dtoa(T->fpc, was);
+        return fail_row(d, row, S->fpc_col, err,
+                        "fpc %s is %s here but %s in row %lld of the same stratum%s: it must be constant "
+                        "within a stratum",
+                        S->fpc_name, text_of(v, nb), was, T->fpc_row, i ? " (of this stage)" : "");
+    }
+    if (f < d->fpc_min) {
+        d->fpc_min = f;
+        d->fpc_min_row = row->index;
+        d->fpc_min_stage = i;
+    }
+    if (f > d->fpc_max) {
+        d->fpc_max = f;
+        d->fpc_max_row = row->index;
+        d->fpc_max_stage = i;
+    }
+    return SVY_OK;
+}
+
+static svy_status read_weight(svy_dsn *d, const svy_row *row, double *w, svy_err *err)
+{
+    const svy_value *v = &row->vals[d->weight_col];
+    char nb[SVY_DTOA_MAX];
+    if (svy_value_is_missing(v))
+        return fail_row(d, row, d->weight_col, err, "weight %s is missing", d->weight_name);
+    if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, w)) && (!svy_value_number(v, w) || !isfinite(*w)))
+        return fail_row(d, row, d->weight_col, err, "weight %s holds '%s', which is not a finite number",
+                        d->weight_name, text_of(v, nb));
+    if (*w < 0)
+        return fail_row(d, row, d->weight_col, err,
+                        "weight %s is %s: weights must be 0 or more (rows of weight 0 stay in the design)",
+                        d->weight_name, text_of(v, nb));
+    return SVY_OK;
+}
+
+/* Weights are divided by a power of two near the first positive one, which
+ * changes no digit of any result but keeps squares and sums of weights like
+ * 1e160 or 1e-200 inside the range of a double. */
+static inline double scaled(svy_dsn *d, double w, long long rowi)
+{
+    if (w > 0) {
+        if (!d->have_scale) {
+            int ex;
+            frexp(w, &ex);
+            d->wscale = ldexp(1, ex - 1);
+            d->have_scale = 1;
+        }
+        if (w < d->wmin) {
+            d->wmin = w;
+            d->wmin_row = rowi;
+        }
+        if (w > d->wmax) {
+            d->wmax = w;
+            d->wmax_row = rowi;
+        }
+    }
+    return w / d->wscale;
+}
+
+svy_status svy_dsn_row(svy_dsn *d, const svy_row *row, svy_dpath *p, svy_err *err)
+{
+    svy_status st;
+    d->rows++;
+    double w = 1;
+    if (d->weight_col >= 0 && (st = read_weight(d, row, &w, err)))
+        return st;
+    uint32_t parent = 0;
+    for (size_t i = 0; i < d->nstage; i++) {
+        uint32_t h = 0, u = 0;
+        if ((st = stratum_of(d, i, row, parent, &h, err)) || (st = unit_of(d, i, row, h, &u, err)))
+            return st;
+        if (d->pass == 1 && d->st[i].fpc_col >= 0 && (st = read_fpc(d, i, row, h, err)))
+            return st;
+        p->stratum[i] = h;
+        p->unit[i] = u;
+        parent = u;
+    }
+    if (d->derive_w)
+        w = d->pass == 1 ? 1 : d->st[d->nstage - 1].strata[p->stratum[d->nstage - 1]].prodN /
+                                   d->st[d->nstage - 1].strata[p->stratum[d->nstage - 1]].prodn;
+    if (d->pass == 1) {
+        if (w != 0 || d->derive_w) {
+            svy_dstratum *T = &d->st[0].strata[p->stratum[0]];
+            T->nzrows++;
+            if (p->unit[0] != SVY_DSN_NOUNIT && !d->st[0].units[p->unit[0]].nz) {
+                d->st[0].units[p->unit[0]].nz = 1;
+                T->nzunits++;
+            }
+        } else {
+            d->zero_rows++;
+        }
+    }
+    p->w = d->estimating ? scaled(d, w, row->index) : w;
+    return SVY_OK;
+}
+
+/* ------------------------------------------------------------ end of pass */
+
+const char *svy_dsn_stratum_text(const svy_dsn *d, size_t s, uint32_t h, size_t *len)
+{
+    const svy_dstage *S = &d->st[s];
+    if (!S->own_strata) {
+        if (s == 0) {
+            *len = 0;
+            return "";
+        }
+        return svy_dsn_unit_text(d, s - 1, h, len);
+    }
+    const svy_dstratum *T = &S->strata[h];
+    *len = S->labels.ent[T->label].len - 4;
+    return svy_strtab_str(&S->labels, T->label) + 4;
+}
+
+const char *svy_dsn_unit_text(const svy_dsn *d, size_t s, uint32_t u, size_t *len)
+{
+    const svy_dstage *S = &d->st[s];
+    if (u == SVY_DSN_NOUNIT || u >= S->ukeys.n) {
+        *len = 0;
+        return "";
+    }
+    *len = S->ukeys.ent[u].len - 4;
+    return svy_strtab_str(&S->ukeys, u) + 4;
+}
+
+static svy_status fpc_counts(svy_dsn *d, svy_err *err)
+{
+    if (d->fpc_max > 1 && d->fpc_min < 1) {
+        const svy_dstage *B = &d->st[d->fpc_max_stage], *S = &d->st[d->fpc_min_stage];
+        return svy_err_set(err, SVY_E_DATA, NULL, d->fpc_min_row, S->fpc_col + 1, S->fpc_name,
+                           "fpc %s holds a sampling fraction (this row) but fpc %s a population count (row %lld): "
+                           "all counts or all fractions (R: \"Must have all fpc>=1 or all fpc<=1\")",
+                           S->fpc_name, B->fpc_name, d->fpc_max_row);
+    }
+    if (!(d->fpc_max > 1) && d->fpc_min >= 1)
+        return svy_err_set(err, SVY_E_DATA, NULL, d->fpc_max_row, d->st[0].fpc_col + 1, d->st[0].fpc_name,
+                           "every fpc value is 1: as fractions every unit was sampled, as counts each stratum "
+                           "has one unit; R's svydesign fails here too: give population counts or fractions");
+    d->fraction = !(d->fpc_max > 1);
+    return SVY_OK;
+}
+
+static svy_status fpc_too_small(const svy_dsn *d, size_t i, const svy_dstratum *T, svy_err *err)
+{
+    const svy_dstage *S = &d->st[i];
+    size_t len;
+    const char *t = svy_dsn_stratum_text(d, i, (uint32_t)(T - S->strata), &len);
+    char where[200];
+    if (i == 0)
+        snprintf(where, sizeof where, "stratum '%.*s'%s%s", (int)(len < 80 ? len : 80), t,
+                 S->strata_name ? " of column " : "", S->strata_name ? S->strata_name : "");
+    else
+        snprintf(where, sizeof where, "stage %zu, within unit '%.*s' of the stage above", i + 1,
+                 (int)(len < 80 ? len : 80), t);
+    const char *what = i == 0 && S->id_col >= 0 ? "PSUs" : i == 0 ? "rows" : "units";
+    return svy_err_set(err, SVY_E_DATA, NULL, T->fpc_row, S->fpc_col + 1, S->fpc_name,
+                       "fpc %s says %s has %.15g %s in the population, but %lld are sampled "
+                       "(R: \"FPC implies >100%% sampling\")",
+                       S->fpc_name, where, T->N, what, T->n);
+}
+
+/* N, g, f per stratum; F and the products of N and n down the stages. */
+static svy_status stage_numbers(svy_dsn *d, svy_err *err)
+{
+    for (size_t i = 0; i < d->nstage; i++) {
+        svy_dstage *S = &d->st[i];
+        for (size_t h = 0; h < S->nstrata; h++) {
+            svy_dstratum *T = &S->strata[h];
+            double n = (double)T->n;
+            if (d->has_fpc) {
+                T->N = d->fraction ? n / T->fpc : T->fpc;
+                if (T->N < n)
+                    return fpc_too_small(d, i, T, err);
+                T->g = (T->N - n) / T->N;
+                T->f = n / T->N;
+            } else {
+                T->N = INFINITY;
+                T->g = 1;
+                T->f = 0;
+            }
+            if (i == 0) {
+                T->F = 1;
+                T->prodN = T->N;
+                T->prodn = n;
+            } else {
+                const svy_dstratum *up = &d->st[i - 1].strata[d->st[i - 1].units[T->parent].stratum];
+                T->F = up->F * up->f;
+                T->prodN = up->prodN * T->N;
+                T->prodn = up->prodn * n;
+            }
+            if (d->derive_w && T->N > 1e12)
+                return svy_err_set(err, SVY_E_DATA, NULL, T->fpc_row, S->fpc_col + 1, S->fpc_name,
+                                   "fpc %s implies %.15g population units: too many to derive weights from "
+                                   "(R: \"can't be computed from fpc\"); give --weight",
+                                   S->fpc_name, T->N);
+        }
+    }
+    return SVY_OK;
+}
+
+svy_status svy_dsn_end_pass(svy_dsn *d, int *again, svy_err *err)
+{
+    *again = 0;
+    if (d->pass > 1) {
+        SVY_FAIL_IF(d->rows != d->rows_pass1, err, SVY_E_DATA,
+                    "the input changed between the two passes the design needs: %lld rows, then %lld",
+                    d->rows_pass1, d->rows);
+        d->pass = 3;
+        return SVY_OK;
+    }
+    d->rows_pass1 = d->rows;
+    svy_status st;
+    if (d->has_fpc && d->rows > 0 && (st = fpc_counts(d, err)))
+        return st;
+    if ((st = stage_numbers(d, err)))
+        return st;
+    if (d->repeat) {
+        d->rows_last = 0; /* the last stage keeps its units */
+        idset_free(&d->st[d->nstage - 1].ids);
+    }
+    if (d->derive_w || d->repeat) {
+        *again = 1;
+        d->pass = 2;
+        d->rows = 0;
+        d->estimating = 1;
+        return SVY_OK;
+    }
+    d->pass = 3;
+    return SVY_OK;
+}

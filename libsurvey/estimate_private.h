@@ -1,0 +1,181 @@
+/* The estimator's state, shared by estimate.c (rows in) and
+ * estimate_finish.c (estimates out).  Not installed.
+ *
+ * What is kept, and why it is enough.  Every estimate is linear in the
+ * rows' (weight, value) pairs until the ratio R is known, so the rows are
+ * summed per domain and per unit of the design into records, one layer of
+ * records per stage of the variance (see design_private.h for stages):
+ *
+ *  - SUMS records, per (domain, unit) of a stage whose units hold several
+ *    rows (PSUs): per outcome the totals that give the unit's linearized
+ *    total for any R.  The variance kernel centres those totals in two
+ *    passes over the records at the end: nothing can cancel.
+ *  - ROWS records, where rows are the units (no --psu; or the last stage,
+ *    e.g. workers within cities): per (domain, stratum) the row-level sums
+ *    that give the stratum's sum of squares for any R without keeping rows:
+ *    for a proportion, per group (in the level or not) the count, the sum
+ *    of weights and their spread, which combine into sums of squares only
+ *    (svy_vss_groups); for a mean or total, co-moments of (w y, w) shifted
+ *    by the stratum's first row.  When the last stage's strata are the
+ *    units of the stage above (no strata column of their own), the record
+ *    of that unit is a ROWS record and serves both stages.
+ *
+ * Means shift their values by the domain's first value (y - c), totals
+ * keep w y as R computes it; sums of squares are taken around shifts, so
+ * values of 1e9 with a spread of 1 keep their digits.
+ *
+ * Layout of a record's doubles, per outcome (at outcome.off):
+ *   SUMS  rate  S1 S0 cnt            (sums of w over y = 1 and y = 0)
+ *         share B cnt                (+ per level: S)
+ *         mean  A' B cnt Q           (A' = sum w (y - c), Q = sum w (y - c)^2)
+ *         total A B cnt A' Q         (A = sum w y)
+ *   ROWS  rate  k1 w1 d1 e1  k0 w0 d0 e0  (per group: count, first weight,
+ *                                         sum and square sum of w - first)
+ *         share k                    (+ per level: k w0 d e)
+ *         mean  k a0 b0 da db daa dab dbb Q      (a = w (y - c), b = w)
+ *         total k a0 b0 da db daa dab dbb A' Q   (a = w y)
+ */
+#ifndef SVY_ESTIMATE_PRIVATE_H
+#define SVY_ESTIMATE_PRIVATE_H
+
+#ifndef SVY_BUILDING_LIB
+#error estimate_private.h is only for building libsurvey and its unit tests.
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <survey/estimate.h>
+
+#include "design_private.h"
+#include "hashmap_private.h"
+
+enum { LAYERS_MAX = SVY_STAGES_MAX };
+
+typedef struct outcome {
+    svy_stat stat;
+    char *column;
+    char *value;      /* rate COL=VALUE: the text asked for */
+    char *name;       /* display name */
+    long col;         /* index in the schema */
+    int match_num;    /* value compares as a number */
+    double match;     /* the number (a code, or the code of a label) */
+    int plain;        /* a rate of a 0/1 column (no VALUE) */
+    int numeric;      /* the column's codes compare as numbers */
+    size_t off_sums, off_rows; /* its doubles in SUMS and ROWS blocks */
+} outcome;
+
+/* One record: the rows of a domain in one unit (or stratum) of a layer. */
+typedef struct rec {
+    uint32_t domain, key;
+    uint32_t stratum, parent; /* set at finish, for sorting */
+    long long rows, nzrows;
+    size_t block;
+} rec;
+
+typedef struct layer {
+    size_t stage;     /* 0-based */
+    int by_stratum;   /* keyed by the stratum of the stage (else by the unit) */
+    int rows;         /* ROWS records: rows are the units (of stage+1 when keyed by unit) */
+    size_t bsize;     /* doubles per record */
+    rec *recs;
+    size_t nrecs, caprecs;
+    double *pool;
+    size_t npool, cappool;
+    svy_u64map map;   /* (domain, key) -> record */
+    svy_u64map lmap;  /* (record, share level) -> level block */
+    double *lpool;
+    size_t nlpool, caplpool;
+    size_t *dstart;   /* at finish: records of domain d are [dstart[d], dstart[d+1]) */
+} layer;
+
+/* A dense index of one domain's records in one layer, by key. */
+typedef struct dindex {
+    uint32_t *idx;    /* record + 1; 0 none */
+    size_t len;
+} dindex;
+
+typedef struct dominfo {
+    long long rows;
+    long long first_row;
+    int overall;
+    size_t block;     /* DB doubles per outcome in dpool: have shift, shift, rows of weight 0 */
+    dindex dix[LAYERS_MAX];
+} dominfo;
+
+enum { DB = 3 };
+
+/* Entries of each by variable's cache of short values, and of the cache
+ * of domains. */
+enum { BYC_BITS = 6, BYC = 1 << BYC_BITS, DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
+
+struct svy_est {
+    svy_design d;
+    /* copies of the design's names */
+    char **psu_cols, **strata_cols, **fpc_cols, *weight_col;
+    char **by;
+    size_t nby;
+    long *by_idx;
+    int *by_numeric;
+    svy_dsn dsn;
+    svy_est_info info;
+    /* Each by variable's values get small ids (byval_tab, keyed by value
+     * text, numbers by value), and a domain is keyed by its by variables'
+     * ids.  byval_cache maps short texts straight to their ids. */
+    svy_strtab *byval_tab;
+    struct byc {
+        uint64_t key; /* text of up to 7 bytes with its length; 0 = empty entry */
+        uint32_t id;
+    } *byval_cache;
+    uint32_t *dom_key;
+    struct domc {
+        uint64_t key;
+        uint32_t dom1; /* domain + 1; 0 = empty entry */
+    } dom_cache[DOMC];
+    const svy_schema *schema;
+
+    outcome *out;
+    size_t nout, capout;
+    int bound, finished, ended;
+    int any_share;
+    int any_shift;  /* a mean or total: values are shifted by the domain's first */
+    int all_rates;  /* every outcome a rate: the short loop for SUMS records */
+    size_t sums_size, rows_size; /* doubles per record in SUMS and ROWS layers */
+
+    svy_strtab dom_tab, lvl_tab;
+    dominfo *doms;
+    size_t cap_doms;
+    /* by values of the domains, as first seen: type byte + text */
+    svy_strtab domval_tab;
+    size_t *dom_vals; /* nby ids per domain into domval_tab */
+    size_t cap_dom_vals;
+    unsigned char *domval_num;
+    size_t cap_domval_num;
+    double *dpool;
+    size_t ndpool, capdpool;
+
+    layer lay[LAYERS_MAX];
+    size_t nlay;
+    size_t dense_bytes;
+
+    long *lvl_outcome; /* share levels: lvl_tab keys are "outcome index \0 text" */
+    size_t cap_lvl_outcome;
+    char *keybuf;
+    size_t capkey;
+
+    long long rows;
+    long overall_dom;
+
+    svy_est_result *res;
+    size_t nres, capres;
+    char **names; /* display names of share levels and notes, owned */
+    size_t nnames, capnames;
+};
+
+/* estimate_finish.c */
+svy_status svy_est_compute(svy_est *e, svy_err *err);
+
+/* interval.c: confidence intervals and the NCHS flags of one result. */
+void svy_est_rate_ci(const svy_design *d, svy_est_result *r, long long nrows);
+void svy_est_nchs_flags(svy_est_result *r, double level, long long nrows);
+
+#endif
