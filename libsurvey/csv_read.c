@@ -613,7 +613,6 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     svy_status st = SVY_OK;
     char *buf = NULL;
     size_t cap = CHUNK, start = 0, end = 0;
-    int own_fd = 0; /* src.fd is ours to close (a spool), not the reader's */
     int in_csv = 0; /* libcsv holds an unfinished row (a quoted field spans lines) */
 
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
@@ -650,12 +649,10 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         goto out;
     }
     memset(buf, 0, cap + 1 + SCAN_PAD);
-    if (r->spool_path) {
-        src.fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
-        own_fd = 1;
-    } else if (!r->stream) {
-        /* The file detected at open, even if its path now names another. */
-        src.fd = r->in_fd;
+    src.fd = svy_reader_input_fd(r);
+    if (src.fd >= 0) {
+        /* The file detected at open (even if its path now names another),
+         * or the spool of a stream. */
         if (lseek(src.fd, 0, SEEK_SET) != 0)
             src.fd = -1;
     } else {
@@ -664,8 +661,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     }
     if (src.fd < 0) {
         int e = errno;
-        own_fd = 0;
-        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
+        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot read: %s", strerror(e));
         if (err)
             err->sys_errno = e;
         goto out;
@@ -767,8 +763,6 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     st = c.st;
 out:
     csv_free(&p);
-    if (own_fd)
-        close(src.fd);
     if (src.cd != (iconv_t)-1)
         iconv_close(src.cd);
     free(src.raw);

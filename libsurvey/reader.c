@@ -32,6 +32,7 @@ svy_reader *svy_reader_new(void)
     if (r) {
         r->limit = -1;
         r->in_fd = -1;
+        r->spool_fd = -1;
     }
     return r;
 }
@@ -55,10 +56,8 @@ void svy_reader_free(svy_reader *r)
     run_state_free(r);
     if (r->owns_fd)
         close(r->in_fd);
-    if (r->spool_path) {
-        unlink(r->spool_path);
-        free(r->spool_path);
-    }
+    if (r->spool_fd >= 0)
+        close(r->spool_fd);
     for (size_t i = 0; i < r->ncolumns; i++)
         free(r->columns[i]);
     free(r->columns);
@@ -120,11 +119,11 @@ long long svy_reader_column_of(const svy_reader *r, const char *name)
     return i < 0 ? 0 : (long long)i + 1;
 }
 
-const char *svy_reader_input_path(const svy_reader *r)
+int svy_reader_input_fd(const svy_reader *r)
 {
-    if (r->spool_path)
-        return r->spool_path;
-    return r->stream ? NULL : r->path;
+    if (r->spool_fd >= 0)
+        return r->spool_fd;
+    return r->stream ? -1 : r->in_fd;
 }
 
 /* ---- detection ---- */
@@ -228,8 +227,11 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n)
     return (ssize_t)got;
 }
 
-/* Copy what was read for detection and the rest of a stream to a named
- * temporary file: ReadStat opens inputs by path and seeks. */
+/* Copy what was read for detection and the rest of a stream to a temporary
+ * file, for the formats that seek.  The file is unlinked as soon as it is
+ * made and read through its descriptor: nothing is left in $TMPDIR however
+ * the process ends (an interrupt, a kill -9), and nothing else can open it
+ * by name meanwhile. */
 static svy_status spool_stdin(svy_reader *r, svy_err *err)
 {
     size_t n = strlen(svy_tmpdir()) + 32;
@@ -243,12 +245,12 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
         free(path);
         return sys_fail(err, SVY_E_IO, r->name, e, "cannot create a temporary file to spool standard input");
     }
-    r->spool_path = path;
+    unlink(path);
+    free(path);
+    r->spool_fd = fd;
     unsigned char *buf = svy_malloc(1u << 20);
-    if (!buf) {
-        close(fd);
+    if (!buf)
         return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
-    }
     svy_status st = SVY_OK;
     size_t len = r->head_len;
     memcpy(buf, r->head, len);
@@ -258,7 +260,7 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
             if (k < 0 && errno == EINTR)
                 continue;
             if (k < 0) {
-                st = sys_fail(err, SVY_E_IO, path, errno, "cannot spool standard input");
+                st = sys_fail(err, SVY_E_IO, r->name, errno, "cannot spool standard input");
                 goto out;
             }
             off += (size_t)k;
@@ -274,8 +276,6 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
     }
 out:
     free(buf);
-    if (close(fd) != 0 && !st)
-        st = sys_fail(err, SVY_E_IO, path, errno, "cannot spool standard input");
     return st;
 }
 
@@ -393,7 +393,7 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
 {
     if (!r->format)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL, "reader is not open");
-    if (r->ran && r->stream && !r->spool_path)
+    if (r->ran && r->stream && r->spool_fd < 0)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL,
                            "a stream (standard input, a pipe) can be read only once (set the reader rewindable)");
     run_state_free(r);
