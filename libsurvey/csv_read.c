@@ -323,6 +323,7 @@ typedef struct source {
     size_t raw_len;   /* unconverted bytes carried over (incomplete sequence) */
     int bad;          /* iconv hit bytes that are not valid in the encoding */
     int eof;
+    int aborted;      /* raw[] starts with the abort mark: nothing after it is data */
 } source;
 
 static ssize_t raw_read(source *s, char *dst, size_t cap)
@@ -340,8 +341,29 @@ static ssize_t raw_read(source *s, char *dst, size_t cap)
     return k;
 }
 
+/* The bytes of raw[0..n) that may be converted: all of them, or those
+ * before the abort mark of a failed upstream tool.  The mark is found in
+ * the raw bytes, before decoding: decoded as CP1252 or Latin-1 its 0xFF is
+ * a 'y' with diaeresis, and it went through as data.  A possible start of
+ * the mark at the very end is held back until more bytes tell. */
+static size_t before_mark(source *s, size_t n)
+{
+    static const char mark[] = SVY_ABORT_MARK;
+    for (const char *p = s->raw; (p = memchr(p, 0xFF, n - (size_t)(p - s->raw))) != NULL; p++) {
+        size_t i = (size_t)(p - s->raw), rest = n - i;
+        if (rest >= 10 && memcmp(p, mark, 10) == 0) {
+            s->aborted = i == 0;
+            return i;
+        }
+        if (rest < 10 && !s->eof && memcmp(p, mark, rest) == 0)
+            return i;
+    }
+    return n;
+}
+
 /* Up to cap bytes of UTF-8 into dst; 0 at the end; -1 on a read error
- * (errno set); -2 when the input has bytes invalid in its encoding. */
+ * (errno set); -2 when the input has bytes invalid in its encoding; -3 at
+ * the abort mark. */
 static ssize_t src_read(source *s, char *dst, size_t cap)
 {
     if (s->cd == (iconv_t)-1)
@@ -349,6 +371,8 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
     if (s->bad)
         return -2;
     for (;;) {
+        if (s->aborted)
+            return -3;
         if (!s->eof && s->raw_len < CHUNK / 4) {
             ssize_t k = raw_read(s, s->raw + s->raw_len, CHUNK / 4 * 2 - s->raw_len);
             if (k < 0)
@@ -359,10 +383,16 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
         }
         if (!s->raw_len)
             return 0;
+        size_t lim = before_mark(s, s->raw_len);
+        if (s->aborted)
+            return -3;
+        if (!lim && !s->eof && s->raw_len < CHUNK / 4)
+            continue; /* only the start of what may be the mark: read on */
         char *in = s->raw, *out = dst;
-        size_t inleft = s->raw_len, outleft = cap;
+        size_t inleft = lim, outleft = cap;
         size_t rc = iconv(s->cd, &in, &inleft, &out, &outleft);
         int e = errno;
+        inleft += s->raw_len - lim;
         memmove(s->raw, in, inleft);
         s->raw_len = inleft;
         size_t got = (size_t)(out - dst);
@@ -379,6 +409,14 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
         if (rc == (size_t)-1 && e == E2BIG)
             return -2; /* cannot happen with cap >= 4 bytes; refuse rather than loop */
     }
+}
+
+/* After a row that failed at the end of what was converted: does the
+ * abort mark come next in the raw bytes? */
+static int mark_follows(source *s)
+{
+    char tmp[64];
+    return s->cd != (iconv_t)-1 && src_read(s, tmp, sizeof tmp) == -3;
 }
 
 /* 0xFF is never UTF-8: the abort mark of a failed upstream tool, or a
@@ -605,6 +643,41 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
     return 1;
 }
 
+/* Whether lines end in CR alone ("CSV (Macintosh)" from Excel): the first
+ * line end outside quotes is a CR not followed by LF.  -1 while the buffer
+ * does not tell yet.  Such a file used to be read as one header line and no
+ * rows (exit 0), unless a quote sent it to libcsv, which ends rows at CR. */
+static int line_ends_in_cr(const char *p, size_t n, int at_eof)
+{
+    int inq = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '"')
+            inq = !inq;
+        else if (!inq && p[i] == '\n')
+            return 0;
+        else if (!inq && p[i] == '\r')
+            return i + 1 < n ? p[i + 1] != '\n' : at_eof ? 1 : -1;
+    }
+    return at_eof ? 0 : -1;
+}
+
+/* In a CR-only file: the last byte of the first line end (CR, LF or CRLF),
+ * or NULL when it is not in the buffer yet.  Quotes are libcsv's business:
+ * a quoted CR ends the chunk handed to it, which goes on with the field. */
+static char *find_eol_cr(char *p, size_t n, int at_eof)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n')
+            return p + i;
+        if (p[i] == '\r') {
+            if (i + 1 < n)
+                return p[i + 1] == '\n' ? p + i + 1 : p + i;
+            return at_eof ? p + i : NULL;
+        }
+    }
+    return NULL;
+}
+
 svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
 {
     csvctx c = {.r = r, .h = h, .ctx = ctx, .err = err};
@@ -668,6 +741,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     }
 
     int first = 1, at_eof = 0;
+    int cr_only = -1; /* lines end in CR alone (Excel for Mac): -1 until the first line end is seen */
     while (!c.st) {
         /* Refill: keep the unfinished line, read after it. */
         if (!at_eof) {
@@ -705,6 +779,11 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                                    "bytes that are not valid %s text", r->encoding);
                 break;
             }
+            if (k == -3) {
+                c.st = svy_err_set(err, SVY_E_IO, r->name, c.header_done ? r->rows + 1 : 0, 0, NULL,
+                                   "the input is incomplete: the program writing it failed");
+                break;
+            }
             if (k == 0)
                 at_eof = 1;
             end += (size_t)k;
@@ -719,7 +798,9 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         /* Whole lines; at the end, the last line even without a newline. */
         while (!c.st && start < end) {
             char *line = buf + start;
-            char *nl = memchr(line, '\n', end - start);
+            if (cr_only < 0)
+                cr_only = line_ends_in_cr(line, end - start, at_eof);
+            char *nl = cr_only > 0 ? find_eol_cr(line, end - start, at_eof) : memchr(line, '\n', end - start);
             if (!nl && !at_eof)
                 break;
             size_t n = nl ? (size_t)(nl - line) + 1 : end - start;
@@ -747,7 +828,8 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             }
             /* A failed upstream tool cut its last row short, then wrote the
              * abort mark: say the input is incomplete, not that the row is. */
-            if (c.st == SVY_E_DATA && end - (start + n) >= 10 && memcmp(buf + start + n, SVY_ABORT_MARK, 10) == 0)
+            if (c.st == SVY_E_DATA && ((end - (start + n) >= 10 && memcmp(buf + start + n, SVY_ABORT_MARK, 10) == 0) ||
+                                       (start + n == end && mark_follows(&src))))
                 c.st = svy_err_set(err, SVY_E_IO, r->name, r->rows + 1, 0, NULL,
                                    "the input is incomplete: the program writing it failed");
             start += n;

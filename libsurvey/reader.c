@@ -193,7 +193,7 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
         return NULL;
     /* Text: CSV unless the first line has more tabs than commas. */
     size_t tabs = 0, commas = 0;
-    for (size_t i = 0; i < len && b[i] != '\n'; i++) {
+    for (size_t i = 0; i < len && b[i] != '\n' && b[i] != '\r'; i++) {
         tabs += b[i] == '\t';
         commas += b[i] == ',';
     }
