@@ -224,7 +224,7 @@ int main(int argc, char **argv)
         case OPT_LOG: o.log = optarg; break;
         case OPT_REJECTS: o.rejects = optarg; break;
         case OPT_STRICT: o.strict = 1; break;
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "c:e:ho:qV");
         }
     }
     if (!o.codebook)

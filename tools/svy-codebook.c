@@ -625,7 +625,7 @@ int main(int argc, char **argv)
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'w': o.write_dir = optarg; break;
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "C:d:e:f:hVw:");
         }
     }
     if (argc - optind != 1)

@@ -222,7 +222,7 @@ int main(int argc, char **argv)
             break;
         case 'o': o.output = optarg; break;
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "C:c:e:F:hL:o:V");
         }
     }
     if (argc - optind > 1)

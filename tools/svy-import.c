@@ -108,7 +108,7 @@ int main(int argc, char **argv)
         case 'o': o.output = optarg; break;
         case OPT_RAW_DATES: o.raw_dates = 1; break;
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "C:c:e:f:hln:mo:V");
         }
     }
     if (argc - optind > 1)

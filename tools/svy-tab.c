@@ -327,8 +327,7 @@ int main(int argc, char **argv)
             add_outs(&T, SVY_STAT_TOTAL, optarg);
             break;
         default:
-            fprintf(stderr, "Try '%s --help' for more information.\n", svy_tool_name());
-            return SVY_EXIT_USAGE;
+            svy_tool_bad_option(argv, "b:c:f:ho:p:r:s:Vw:");
         }
     }
     if (optind + 1 < argc)

@@ -301,7 +301,7 @@ int main(int argc, char **argv)
                 svy_tool_usage_error("--tol '%s' must be positive", optarg);
             break;
         case OPT_TRIM: o.trim = optarg; break;
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "e:hm:o:p:qVw:");
         }
     }
     if (argc - optind > 1)
