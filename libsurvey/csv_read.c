@@ -199,6 +199,7 @@ static void start_rows(csvctx *c)
             name = gen;
         }
         if (!svy_schema_add(full, name, SVY_VAR_UNTYPED, err)) {
+            long first = svy_schema_find(full, name);
             svy_schema_free(full);
             if (err) {
                 err->row = 0;
@@ -206,7 +207,8 @@ static void start_rows(csvctx *c)
                 snprintf(err->file, sizeof err->file, "%s", r->name);
                 if (err->code == SVY_E_USAGE) {
                     err->code = SVY_E_DATA;
-                    snprintf(err->msg, sizeof err->msg, "header names column '%s' twice", name);
+                    snprintf(err->msg, sizeof err->msg, "column name '%s' given twice (first as column %ld)",
+                             name, first + 1);
                 }
             }
             c->st = err ? err->code : SVY_E_DATA;

@@ -383,13 +383,20 @@ static svy_status print_csv(const struct cb_run *run, FILE *f, const char *name,
     return st;
 }
 
-/* Markdown cell: pipes escaped, line breaks as spaces. */
+/* Markdown cell: pipes escaped, line breaks as spaces, and '<', '>', '&' as
+ * entities (Markdown renders raw HTML). */
 static void md_cell(const char *s)
 {
     fputs(" ", stdout);
     for (; *s; s++) {
         if (*s == '|')
             fputs("\\|", stdout);
+        else if (*s == '<')
+            fputs("&lt;", stdout);
+        else if (*s == '>')
+            fputs("&gt;", stdout);
+        else if (*s == '&')
+            fputs("&amp;", stdout);
         else if (*s == '\n' || *s == '\r')
             fputc(' ', stdout);
         else
