@@ -323,6 +323,11 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
         known |= strcmp(backends[i].format, fmt) == 0;
     if (!known)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "format '%s' is not supported by this build", fmt);
+    /* Never ignored silently: the catalog was asked for, and nothing would
+     * read it. */
+    if (r->catalog && strcmp(fmt, "sas7bdat") != 0)
+        return svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL,
+                           "a format catalog (-C) goes with SAS .sas7bdat input only, and this is %s input", fmt);
     r->format = fmt;
     int textual = strcmp(fmt, "csv") == 0 || strcmp(fmt, "tsv") == 0;
     if (r->stream && (!textual || r->rewindable))

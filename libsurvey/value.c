@@ -1,6 +1,7 @@
 /* Numbers in and out: lazy parsing of text cells, shortest round-trip output. */
 #include "svy_private.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,8 +168,10 @@ size_t svy_dtoa(double d, char *buf)
             }
         }
     }
-    /* The shortest of 15, 16, 17 significant digits that reads back. */
-    for (int prec = 15; prec <= 17; prec++) {
+    /* The shortest of 15, 16, 17 significant digits that reads back; a
+     * subnormal carries fewer digits, so it may need fewer (5e-324 was
+     * printed 4.94065645841247e-324). */
+    for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
         int n = snprintf(buf, SVY_DTOA_MAX, "%.*g", prec, d);
         if (prec == 17 || strtod(buf, NULL) == d)
             return (size_t)n;
