@@ -153,6 +153,30 @@ static int por_lines(const unsigned char *b, size_t tag)
     return data == 456;
 }
 
+/* UTF-16 text: 1 with a byte-order mark (FF FE or FE FF), 2 for little-
+ * and 3 for big-endian ASCII text without one (its first line, at least
+ * two characters, all in the form "x\0" or "\0x"); 0 otherwise. */
+int svy_utf16_kind(const unsigned char *b, size_t len)
+{
+    if (len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+        return 1;
+    for (int be = 0; be < 2; be++) {
+        size_t i = 0;
+        for (; i + 1 < len; i += 2) {
+            unsigned char c = b[i + be], z = b[i + !be];
+            if (z != 0 || c == 0 || c >= 0x80)
+                break;
+            if (c == '\n' || c == '\r')
+                break;
+        }
+        if (i >= 4 && i + 1 < len && b[i + !be] == 0 && (b[i + be] == '\n' || b[i + be] == '\r'))
+            return 2 + be;
+        if (i >= 4 && i + 1 >= len)
+            return 2 + be;
+    }
+    return 0;
+}
+
 const char *svy_detect_format(const unsigned char *b, size_t len)
 {
     static const unsigned char sas7bdat_magic[32] = {
@@ -177,6 +201,21 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
     if (len >= 4 && b[0] >= 0x66 && b[0] <= 0x73 && (b[1] == 1 || b[1] == 2 || (b[0] == 0x66 && b[1] == 0)) &&
         b[2] == 1)
         return "dta";
+    /* UTF-16 CSV/TSV (Excel's "Unicode text"): its NUL bytes are text.
+     * Tabs and commas counted on the first line, by code unit. */
+    int u16 = svy_utf16_kind(b, len);
+    if (u16) {
+        size_t tabs = 0, commas = 0;
+        for (size_t i = u16 == 1 ? 2 : 0; i + 1 < len; i += 2) {
+            unsigned hi = u16 == 3 || (u16 == 1 && b[0] == 0xFE) ? b[i] : b[i + 1];
+            unsigned lo = u16 == 3 || (u16 == 1 && b[0] == 0xFE) ? b[i + 1] : b[i];
+            if (hi == 0 && (lo == '\n' || lo == '\r'))
+                break;
+            tabs += hi == 0 && lo == '\t';
+            commas += hi == 0 && lo == ',';
+        }
+        return tabs > commas ? "tsv" : "csv";
+    }
     /* Old dta 102-105 start 0x66..0x69 too; anything with NUL bytes that
      * reached here is binary, and not ours. */
     int has_nul = memchr(b, 0, len) != NULL;
@@ -323,6 +362,17 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
         known |= strcmp(backends[i].format, fmt) == 0;
     if (!known)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "format '%s' is not supported by this build", fmt);
+    /* UTF-16 text is converted: a byte-order mark says which UTF-16; without
+     * one the order is a guess, which the user makes (--encoding). */
+    int u16 = (!strcmp(fmt, "csv") || !strcmp(fmt, "tsv")) ? svy_utf16_kind(r->head, r->head_len) : 0;
+    if (u16 && !r->encoding) {
+        if (u16 > 1)
+            return svy_err_set(err, SVY_E_ENCODING, r->name, 0, 0, NULL,
+                               "UTF-16 text without a byte-order mark: give its encoding, --encoding %s",
+                               u16 == 2 ? "UTF-16LE" : "UTF-16BE");
+        if (replace_str(&r->encoding, "UTF-16"))
+            return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+    }
     /* Never ignored silently: the catalog was asked for, and nothing would
      * read it. */
     if (r->catalog && strcmp(fmt, "sas7bdat") != 0)

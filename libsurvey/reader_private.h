@@ -87,6 +87,10 @@ svy_status svy_reader_begin(svy_reader *r, svy_schema *full, const svy_handler *
  * status. */
 svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
 
+/* 1: UTF-16 with a byte-order mark; 2, 3: little-, big-endian ASCII text
+ * without one; 0: not UTF-16 text (reader.c). */
+int svy_utf16_kind(const unsigned char *b, size_t len);
+
 /* Output slot of full-schema variable i, or -1 when it is not delivered. */
 static inline long svy_reader_slot(const svy_reader *r, size_t i)
 {
