@@ -415,7 +415,7 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
 
 /* After a row that failed at the end of what was converted: does the
  * abort mark come next in the raw bytes? */
-static int mark_follows(source *s)
+__attribute__((noinline, cold)) static int mark_follows(source *s)
 {
     char tmp[64];
     return s->cd != (iconv_t)-1 && src_read(s, tmp, sizeof tmp) == -3;
@@ -663,21 +663,24 @@ static int line_ends_in_cr(const char *p, size_t n, int at_eof)
     return at_eof ? 0 : -1;
 }
 
-/* In a CR-only file: the last byte of the first line end (CR, LF or CRLF),
- * or NULL when it is not in the buffer yet.  Quotes are libcsv's business:
- * a quoted CR ends the chunk handed to it, which goes on with the field. */
-static char *find_eol_cr(char *p, size_t n, int at_eof)
+/* In a CR-only file, each CR outside quotes that is not followed by LF
+ * becomes LF, from *from to end, so the line loop (and libcsv) sees LF
+ * lines and pays nothing for this in other files.  A quoted CR stays data;
+ * a CR at the end of what was read waits for the next byte. */
+__attribute__((noinline, cold)) static void cr_to_lf(char *buf, size_t *from, size_t end, int at_eof, int *inq)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '\n')
-            return p + i;
-        if (p[i] == '\r') {
-            if (i + 1 < n)
-                return p[i + 1] == '\n' ? p + i + 1 : p + i;
-            return at_eof ? p + i : NULL;
+    size_t i = *from;
+    for (; i < end; i++) {
+        if (buf[i] == '"') {
+            *inq = !*inq;
+        } else if (buf[i] == '\r' && !*inq) {
+            if (i + 1 == end && !at_eof)
+                break;
+            if (i + 1 == end || buf[i + 1] != '\n')
+                buf[i] = '\n';
         }
     }
-    return NULL;
+    *from = i;
 }
 
 svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
@@ -743,13 +746,16 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     }
 
     int first = 1, at_eof = 0;
-    int cr_only = -1; /* lines end in CR alone (Excel for Mac): -1 until the first line end is seen */
+    int cr_only = -1;   /* lines end in CR alone (Excel for Mac): -1 until the first line end is seen */
+    size_t cr_from = 0; /* cr_to_lf: translated up to here */
+    int cr_inq = 0;     /* cr_to_lf: inside quotes there */
     while (!c.st) {
         /* Refill: keep the unfinished line, read after it. */
         if (!at_eof) {
             if (start > 0) {
                 memmove(buf, buf + start, end - start);
                 end -= start;
+                cr_from -= cr_from >= start ? start : cr_from;
                 start = 0;
             }
             if (end == cap) {
@@ -796,13 +802,15 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             } else if (first && at_eof) {
                 first = 0;
             }
+            if (cr_only < 0 && (cr_only = line_ends_in_cr(buf + start, end - start, at_eof)) > 0)
+                cr_from = start;
+            if (cr_only > 0)
+                cr_to_lf(buf, &cr_from, end, at_eof, &cr_inq);
         }
         /* Whole lines; at the end, the last line even without a newline. */
         while (!c.st && start < end) {
             char *line = buf + start;
-            if (cr_only < 0)
-                cr_only = line_ends_in_cr(line, end - start, at_eof);
-            char *nl = cr_only > 0 ? find_eol_cr(line, end - start, at_eof) : memchr(line, '\n', end - start);
+            char *nl = memchr(line, '\n', end - start);
             if (!nl && !at_eof)
                 break;
             size_t n = nl ? (size_t)(nl - line) + 1 : end - start;
