@@ -108,6 +108,19 @@ static size_t utoa_rev(uint64_t u, char *buf)
     return n;
 }
 
+/* A subnormal carries fewer significant digits than 15, so its shortest
+ * form may have fewer (5e-324 was printed 4.94065645841247e-324). */
+__attribute__((noinline, cold)) static size_t dtoa_subnormal(double d, char *buf)
+{
+    int n = 0;
+    for (int prec = 1; prec <= 17; prec++) {
+        n = snprintf(buf, SVY_DTOA_MAX, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    return (size_t)n;
+}
+
 size_t svy_dtoa(double d, char *buf)
 {
     if (isnan(d))
@@ -168,10 +181,10 @@ size_t svy_dtoa(double d, char *buf)
             }
         }
     }
-    /* The shortest of 15, 16, 17 significant digits that reads back; a
-     * subnormal carries fewer digits, so it may need fewer (5e-324 was
-     * printed 4.94065645841247e-324). */
-    for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
+    if (__builtin_expect(a < DBL_MIN, 0))
+        return dtoa_subnormal(d, buf);
+    /* The shortest of 15, 16, 17 significant digits that reads back. */
+    for (int prec = 15; prec <= 17; prec++) {
         int n = snprintf(buf, SVY_DTOA_MAX, "%.*g", prec, d);
         if (prec == 17 || strtod(buf, NULL) == d)
             return (size_t)n;
