@@ -132,9 +132,12 @@ static svy_status resolve_target(const char *path, char *real, size_t size, svy_
         char dir[PATH_MAX];
         const char *slash = strrchr(real, '/');
         size_t dl = slash ? (size_t)(slash - real) : 0;
-        snprintf(dir, sizeof dir, "%.*s", (int)dl, slash ? real : ".");
-        if (slash && dl == 0)
+        if (!slash)
+            strcpy(dir, ".");
+        else if (dl == 0)
             strcpy(dir, "/");
+        else
+            snprintf(dir, sizeof dir, "%.*s", (int)dl, real);
         struct stat db;
         if (stat(dir, &db) == 0 && (db.st_mode & S_ISVTX) && (db.st_mode & S_IWOTH) && lb.st_uid != geteuid() &&
             lb.st_uid != db.st_uid)
