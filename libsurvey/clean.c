@@ -438,14 +438,21 @@ static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, sv
         const cb_recode *rc = v->recode;
         size_t k = 0;
         for (; k < rc->n; k++) {
-            int m = pcre2_match(rc->r[k].re, (PCRE2_SPTR)s, len, 0, 0, rc->md, NULL);
+            int m = pcre2_match(rc->r[k].re, (PCRE2_SPTR)s, len, 0, 0, rc->md, rc->mctx);
             if (m >= 0)
                 break;
             if (m != PCRE2_ERROR_NOMATCH) {
+                /* The rule is at fault (a limit) or the cell: name both. */
                 PCRE2_UCHAR msg[256];
                 pcre2_get_error_message(m, msg, sizeof msg);
+                int limit = m == PCRE2_ERROR_MATCHLIMIT || m == PCRE2_ERROR_DEPTHLIMIT || m == PCRE2_ERROR_HEAPLIMIT;
                 return svy_err_set(err, SVY_E_DATA, c->cb->path[CB_F_RECODES], rc->r[k].line, 2, v->name,
-                                   "matching '%.*s' failed: %s", (int)len, s, (const char *)msg);
+                                   "pattern '%s' of recode set %s, matching the value '%.*s' of %s row %lld "
+                                   "(variable %s): %s%s",
+                                   rc->r[k].pattern, rc->name, (int)(len > 80 ? 80 : len), s, input_name(c),
+                                   c->cur_row, v->name, (const char *)msg,
+                                   limit ? " (a pattern that backtracks this much, like (a+)+, needs rewriting)"
+                                         : "");
             }
         }
         if (k == rc->n) {

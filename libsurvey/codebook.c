@@ -117,6 +117,15 @@ static svy_status cbtab_load(cbtab *t, const char *path, int *absent, svy_err *e
         free(buf);
         return svy_err_set(err, SVY_E_ENCODING, path, line, 0, NULL, "codebook files must be UTF-8");
     }
+    /* NUL is valid UTF-8 but cuts every name and pattern short. */
+    const char *nul = memchr(buf, 0, len);
+    if (nul) {
+        int line = 1;
+        for (const char *q = buf; q < nul; q++)
+            line += *q == '\n';
+        free(buf);
+        return svy_err_set(err, SVY_E_ENCODING, path, line, 0, NULL, "NUL byte in a codebook file");
+    }
     size_t i = 0;
     if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
         i = 3;
@@ -250,6 +259,11 @@ static svy_status check_header(const cbtab *t, const char *const *known, size_t 
         if (k == nknown)
             return svy_err_set(err, SVY_E_DATA, t->path, 1, (long long)i + 1, NULL, "unknown column '%s'",
                                t->head[i]);
+        /* Two columns of one name: the second was silently ignored. */
+        if (cbtab_col(t, t->head[i]) != (long)i)
+            return svy_err_set(err, SVY_E_DATA, t->path, 1, (long long)i + 1, NULL,
+                               "column '%s' given twice (first as column %ld)", t->head[i],
+                               cbtab_col(t, t->head[i]) + 1);
     }
     for (size_t k = 0; k < nreq; k++)
         if (cbtab_col(t, req[k]) < 0)
@@ -490,6 +504,7 @@ static void recode_free(cb_recode *r)
     }
     free(r->r);
     pcre2_match_data_free(r->md);
+    pcre2_match_context_free(r->mctx);
     free(r->name);
 }
 
@@ -709,8 +724,10 @@ static svy_status load_recodes(svy_codebook *cb, const cbtab *t, svy_err *err)
             pcre2_pattern_info(rc->r[k].re, PCRE2_INFO_CAPTURECOUNT, &c);
             most = c > most ? c : most;
         }
-        if (!(rc->md = pcre2_match_data_create(most + 1, NULL)))
+        if (!(rc->md = pcre2_match_data_create(most + 1, NULL)) || !(rc->mctx = pcre2_match_context_create(NULL)))
             return svy_err_set(err, SVY_E_NOMEM, t->path, 0, 0, NULL, "out of memory");
+        pcre2_set_match_limit(rc->mctx, CB_MATCH_LIMIT);
+        pcre2_set_depth_limit(rc->mctx, CB_DEPTH_LIMIT);
     }
     return SVY_OK;
 }

@@ -40,7 +40,14 @@ typedef struct cb_recode {
     cb_rule *r;
     size_t n, cap;
     pcre2_match_data *md; /* one per set: match data is reused across rows */
+    pcre2_match_context *mctx; /* the match and depth limits (CB_MATCH_LIMIT) */
 } cb_recode;
+
+/* A pattern that backtracks without end ("^(a+)+$" on "aaa...a!") stops
+ * here instead of costing seconds per cell: far above what a pattern
+ * written for survey answers needs. */
+#define CB_MATCH_LIMIT 100000u
+#define CB_DEPTH_LIMIT 10000u
 
 typedef enum cb_kind { CB_K_SOURCE = 0, CB_K_COPY, CB_K_ANY_OF, CB_K_ALL_OF, CB_K_THRESHOLD, CB_K_MAP } cb_kind;
 

@@ -199,6 +199,7 @@ static void start_rows(csvctx *c)
             name = gen;
         }
         if (!svy_schema_add(full, name, SVY_VAR_UNTYPED, err)) {
+            long first = svy_schema_find(full, name);
             svy_schema_free(full);
             if (err) {
                 err->row = 0;
@@ -206,7 +207,8 @@ static void start_rows(csvctx *c)
                 snprintf(err->file, sizeof err->file, "%s", r->name);
                 if (err->code == SVY_E_USAGE) {
                     err->code = SVY_E_DATA;
-                    snprintf(err->msg, sizeof err->msg, "header names column '%s' twice", name);
+                    snprintf(err->msg, sizeof err->msg, "column name '%s' given twice (first as column %ld)",
+                             name, first + 1);
                 }
             }
             c->st = err ? err->code : SVY_E_DATA;
@@ -324,6 +326,7 @@ typedef struct source {
     size_t raw_len;   /* unconverted bytes carried over (incomplete sequence) */
     int bad;          /* iconv hit bytes that are not valid in the encoding */
     int eof;
+    int aborted;      /* raw[] starts with the abort mark: nothing after it is data */
 } source;
 
 static ssize_t raw_read(source *s, char *dst, size_t cap)
@@ -341,8 +344,29 @@ static ssize_t raw_read(source *s, char *dst, size_t cap)
     return k;
 }
 
+/* The bytes of raw[0..n) that may be converted: all of them, or those
+ * before the abort mark of a failed upstream tool.  The mark is found in
+ * the raw bytes, before decoding: decoded as CP1252 or Latin-1 its 0xFF is
+ * a 'y' with diaeresis, and it went through as data.  A possible start of
+ * the mark at the very end is held back until more bytes tell. */
+static size_t before_mark(source *s, size_t n)
+{
+    static const char mark[] = SVY_ABORT_MARK;
+    for (const char *p = s->raw; (p = memchr(p, 0xFF, n - (size_t)(p - s->raw))) != NULL; p++) {
+        size_t i = (size_t)(p - s->raw), rest = n - i;
+        if (rest >= 10 && memcmp(p, mark, 10) == 0) {
+            s->aborted = i == 0;
+            return i;
+        }
+        if (rest < 10 && !s->eof && memcmp(p, mark, rest) == 0)
+            return i;
+    }
+    return n;
+}
+
 /* Up to cap bytes of UTF-8 into dst; 0 at the end; -1 on a read error
- * (errno set); -2 when the input has bytes invalid in its encoding. */
+ * (errno set); -2 when the input has bytes invalid in its encoding; -3 at
+ * the abort mark. */
 static ssize_t src_read(source *s, char *dst, size_t cap)
 {
     if (s->cd == (iconv_t)-1)
@@ -350,6 +374,8 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
     if (s->bad)
         return -2;
     for (;;) {
+        if (s->aborted)
+            return -3;
         if (!s->eof && s->raw_len < CHUNK / 4) {
             ssize_t k = raw_read(s, s->raw + s->raw_len, CHUNK / 4 * 2 - s->raw_len);
             if (k < 0)
@@ -360,10 +386,16 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
         }
         if (!s->raw_len)
             return 0;
+        size_t lim = before_mark(s, s->raw_len);
+        if (s->aborted)
+            return -3;
+        if (!lim && !s->eof && s->raw_len < CHUNK / 4)
+            continue; /* only the start of what may be the mark: read on */
         char *in = s->raw, *out = dst;
-        size_t inleft = s->raw_len, outleft = cap;
+        size_t inleft = lim, outleft = cap;
         size_t rc = iconv(s->cd, &in, &inleft, &out, &outleft);
         int e = errno;
+        inleft += s->raw_len - lim;
         memmove(s->raw, in, inleft);
         s->raw_len = inleft;
         size_t got = (size_t)(out - dst);
@@ -380,6 +412,14 @@ static ssize_t src_read(source *s, char *dst, size_t cap)
         if (rc == (size_t)-1 && e == E2BIG)
             return -2; /* cannot happen with cap >= 4 bytes; refuse rather than loop */
     }
+}
+
+/* After a row that failed at the end of what was converted: does the
+ * abort mark come next in the raw bytes? */
+__attribute__((noinline, cold)) static int mark_follows(source *s)
+{
+    char tmp[64];
+    return s->cd != (iconv_t)-1 && src_read(s, tmp, sizeof tmp) == -3;
 }
 
 /* 0xFF is never UTF-8: the abort mark of a failed upstream tool, or a
@@ -606,6 +646,44 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
     return 1;
 }
 
+/* Whether lines end in CR alone ("CSV (Macintosh)" from Excel): the first
+ * line end outside quotes is a CR not followed by LF.  -1 while the buffer
+ * does not tell yet.  Such a file used to be read as one header line and no
+ * rows (exit 0), unless a quote sent it to libcsv, which ends rows at CR. */
+static int line_ends_in_cr(const char *p, size_t n, int at_eof)
+{
+    int inq = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '"')
+            inq = !inq;
+        else if (!inq && p[i] == '\n')
+            return 0;
+        else if (!inq && p[i] == '\r')
+            return i + 1 < n ? p[i + 1] != '\n' : at_eof ? 1 : -1;
+    }
+    return at_eof ? 0 : -1;
+}
+
+/* In a CR-only file, each CR outside quotes that is not followed by LF
+ * becomes LF, from *from to end, so the line loop (and libcsv) sees LF
+ * lines and pays nothing for this in other files.  A quoted CR stays data;
+ * a CR at the end of what was read waits for the next byte. */
+__attribute__((noinline, cold)) static void cr_to_lf(char *buf, size_t *from, size_t end, int at_eof, int *inq)
+{
+    size_t i = *from;
+    for (; i < end; i++) {
+        if (buf[i] == '"') {
+            *inq = !*inq;
+        } else if (buf[i] == '\r' && !*inq) {
+            if (i + 1 == end && !at_eof)
+                break;
+            if (i + 1 == end || buf[i + 1] != '\n')
+                buf[i] = '\n';
+        }
+    }
+    *from = i;
+}
+
 svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
 {
     csvctx c = {.r = r, .h = h, .ctx = ctx, .err = err};
@@ -614,7 +692,6 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     svy_status st = SVY_OK;
     char *buf = NULL;
     size_t cap = CHUNK, start = 0, end = 0;
-    int own_fd = 0; /* src.fd is ours to close (a spool), not the reader's */
     int in_csv = 0; /* libcsv holds an unfinished row (a quoted field spans lines) */
 
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
@@ -651,12 +728,10 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         goto out;
     }
     memset(buf, 0, cap + 1 + SCAN_PAD);
-    if (r->spool_path) {
-        src.fd = open(r->spool_path, O_RDONLY | O_CLOEXEC);
-        own_fd = 1;
-    } else if (!r->stream) {
-        /* The file detected at open, even if its path now names another. */
-        src.fd = r->in_fd;
+    src.fd = svy_reader_input_fd(r);
+    if (src.fd >= 0) {
+        /* The file detected at open (even if its path now names another),
+         * or the spool of a stream. */
         if (lseek(src.fd, 0, SEEK_SET) != 0)
             src.fd = -1;
     } else {
@@ -665,20 +740,23 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     }
     if (src.fd < 0) {
         int e = errno;
-        own_fd = 0;
-        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot open: %s", strerror(e));
+        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot read: %s", strerror(e));
         if (err)
             err->sys_errno = e;
         goto out;
     }
 
     int first = 1, at_eof = 0;
+    int cr_only = -1;   /* lines end in CR alone (Excel for Mac): -1 until the first line end is seen */
+    size_t cr_from = 0; /* cr_to_lf: translated up to here */
+    int cr_inq = 0;     /* cr_to_lf: inside quotes there */
     while (!c.st) {
         /* Refill: keep the unfinished line, read after it. */
         if (!at_eof) {
             if (start > 0) {
                 memmove(buf, buf + start, end - start);
                 end -= start;
+                cr_from -= cr_from >= start ? start : cr_from;
                 start = 0;
             }
             if (end == cap) {
@@ -710,6 +788,11 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                                    "bytes that are not valid %s text", r->encoding);
                 break;
             }
+            if (k == -3) {
+                c.st = svy_err_set(err, SVY_E_IO, r->name, c.header_done ? r->rows + 1 : 0, 0, NULL,
+                                   "the input is incomplete: the program writing it failed");
+                break;
+            }
             if (k == 0)
                 at_eof = 1;
             end += (size_t)k;
@@ -720,6 +803,10 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             } else if (first && at_eof) {
                 first = 0;
             }
+            if (cr_only < 0 && (cr_only = line_ends_in_cr(buf + start, end - start, at_eof)) > 0)
+                cr_from = start;
+            if (cr_only > 0)
+                cr_to_lf(buf, &cr_from, end, at_eof, &cr_inq);
         }
         /* Whole lines; at the end, the last line even without a newline. */
         while (!c.st && start < end) {
@@ -752,7 +839,8 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             }
             /* A failed upstream tool cut its last row short, then wrote the
              * abort mark: say the input is incomplete, not that the row is. */
-            if (c.st == SVY_E_DATA && end - (start + n) >= 10 && memcmp(buf + start + n, SVY_ABORT_MARK, 10) == 0)
+            if (c.st == SVY_E_DATA && ((end - (start + n) >= 10 && memcmp(buf + start + n, SVY_ABORT_MARK, 10) == 0) ||
+                                       (start + n == end && mark_follows(&src))))
                 c.st = svy_err_set(err, SVY_E_IO, r->name, r->rows + 1, 0, NULL,
                                    "the input is incomplete: the program writing it failed");
             start += n;
@@ -768,8 +856,6 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     st = c.st;
 out:
     csv_free(&p);
-    if (own_fd)
-        close(src.fd);
     if (src.cd != (iconv_t)-1)
         iconv_close(src.cd);
     free(src.raw);

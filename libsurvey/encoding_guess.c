@@ -44,9 +44,9 @@ static int rd32(sav_scan *s, int32_t *v)
 /* Walk the dictionary to its end (record 999): 1 when an encoding record
  * (7.20) or a real code page in the machine record (7.3) is there, 0 when
  * neither is, -1 when the dictionary cannot be walked (ReadStat reports). */
-int svy_sav_declares_encoding(const char *path)
+int svy_sav_declares_encoding(int fd)
 {
-    sav_scan s = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+    sav_scan s = {.fd = fd};
     if (s.fd < 0)
         return -1;
     int declared = -1;
@@ -129,7 +129,6 @@ int svy_sav_declares_encoding(const char *path)
         }
     }
 out:
-    close(s.fd);
     return declared;
 }
 
@@ -223,8 +222,14 @@ static int probe_value(int obs, readstat_variable_t *v, readstat_value_t value, 
     return READSTAT_HANDLER_OK;
 }
 
-int svy_rs_reads_as_gb18030(svy_rs_parse_fn parse, const char *path)
+int svy_rs_reads_as_gb18030(svy_rs_parse_fn parse, int fd)
 {
+    /* ReadStat opens by name: the descriptor's own file, even if its path
+     * now names another (or none: a spool), through /proc. */
+    char path[64];
+    if (fd < 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     readstat_parser_t *p = readstat_parser_init();
     if (!p)
         return 0;
@@ -247,12 +252,12 @@ int svy_rs_reads_as_gb18030(svy_rs_parse_fn parse, const char *path)
 
 /* ------------------------------------------------- files that say nothing */
 
-int svy_rs_declares_no_encoding(const char *format, readstat_metadata_t *md, const char *path)
+int svy_rs_declares_no_encoding(const char *format, readstat_metadata_t *md, int fd)
 {
     if (!strcmp(format, "dta"))
         return readstat_get_file_format_version(md) < 118;
-    if ((!strcmp(format, "sav") || !strcmp(format, "zsav")) && path)
-        return svy_sav_declares_encoding(path) == 0;
+    if ((!strcmp(format, "sav") || !strcmp(format, "zsav")) && fd >= 0)
+        return svy_sav_declares_encoding(fd) == 0;
     return 0;
 }
 
@@ -292,9 +297,9 @@ void svy_raw_text_free(svy_raw_texts *rt)
 }
 
 svy_status svy_undeclared_error(svy_err *err, const char *file, long long row, long long col, const char *var,
-                                const char *what, size_t bad, svy_rs_parse_fn parse, const char *path)
+                                const char *what, size_t bad, svy_rs_parse_fn parse, int fd)
 {
-    int gb = parse && path && svy_rs_reads_as_gb18030(parse, path);
+    int gb = parse && fd >= 0 && svy_rs_reads_as_gb18030(parse, fd);
     return svy_err_set(err, SVY_E_ENCODING, file, row, col, var,
                        "%s is not UTF-8 (byte %zu) and the file declares no encoding: name it with --encoding%s",
                        what, bad + 1,

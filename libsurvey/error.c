@@ -93,7 +93,11 @@ char *svy_err_format(const svy_err *err, char *buf, size_t size)
         append(buf, size, &off, "%s:", err->file);
         if (err->row > 0)
             append(buf, size, &off, "%lld:", err->row);
-        if (err->col > 0)
+        /* A column without a row is the header's: FILE:COL would read as a
+         * row number. */
+        if (err->col > 0 && err->row <= 0)
+            append(buf, size, &off, " header, column %lld:", err->col);
+        else if (err->col > 0)
             append(buf, size, &off, "%lld:", err->col);
         append(buf, size, &off, " ");
     } else if (err->row > 0) {

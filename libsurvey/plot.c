@@ -13,6 +13,7 @@
 #include <survey/plot.h>
 #include <survey/value.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1202,7 +1203,15 @@ svy_status svy_plot_write_svg(const svy_plot *p, FILE *f, const char *name, svy_
     }
     out(f, "</g>\n</svg>\n");
     layout_free(&L);
-    if (ferror(f))
-        return svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "write error");
+    /* Flushed here so the failing write's errno says why ("write error"
+     * alone did not). */
+    errno = 0;
+    if (fflush(f) != 0 || ferror(f)) {
+        int e = errno ? errno : EIO;
+        svy_status st = svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "write error: %s", strerror(e));
+        if (err)
+            err->sys_errno = e;
+        return st;
+    }
     return SVY_OK;
 }

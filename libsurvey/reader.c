@@ -32,6 +32,7 @@ svy_reader *svy_reader_new(void)
     if (r) {
         r->limit = -1;
         r->in_fd = -1;
+        r->spool_fd = -1;
     }
     return r;
 }
@@ -55,10 +56,8 @@ void svy_reader_free(svy_reader *r)
     run_state_free(r);
     if (r->owns_fd)
         close(r->in_fd);
-    if (r->spool_path) {
-        unlink(r->spool_path);
-        free(r->spool_path);
-    }
+    if (r->spool_fd >= 0)
+        close(r->spool_fd);
     for (size_t i = 0; i < r->ncolumns; i++)
         free(r->columns[i]);
     free(r->columns);
@@ -120,11 +119,11 @@ long long svy_reader_column_of(const svy_reader *r, const char *name)
     return i < 0 ? 0 : (long long)i + 1;
 }
 
-const char *svy_reader_input_path(const svy_reader *r)
+int svy_reader_input_fd(const svy_reader *r)
 {
-    if (r->spool_path)
-        return r->spool_path;
-    return r->stream ? NULL : r->path;
+    if (r->spool_fd >= 0)
+        return r->spool_fd;
+    return r->stream ? -1 : r->in_fd;
 }
 
 /* ---- detection ---- */
@@ -154,6 +153,30 @@ static int por_lines(const unsigned char *b, size_t tag)
     return data == 456;
 }
 
+/* UTF-16 text: 1 with a byte-order mark (FF FE or FE FF), 2 for little-
+ * and 3 for big-endian ASCII text without one (its first line, at least
+ * two characters, all in the form "x\0" or "\0x"); 0 otherwise. */
+int svy_utf16_kind(const unsigned char *b, size_t len)
+{
+    if (len >= 2 && ((b[0] == 0xFF && b[1] == 0xFE) || (b[0] == 0xFE && b[1] == 0xFF)))
+        return 1;
+    for (int be = 0; be < 2; be++) {
+        size_t i = 0;
+        for (; i + 1 < len; i += 2) {
+            unsigned char c = b[i + be], z = b[i + !be];
+            if (z != 0 || c == 0 || c >= 0x80)
+                break;
+            if (c == '\n' || c == '\r')
+                break;
+        }
+        if (i >= 4 && i + 1 < len && b[i + !be] == 0 && (b[i + be] == '\n' || b[i + be] == '\r'))
+            return 2 + be;
+        if (i >= 4 && i + 1 >= len)
+            return 2 + be;
+    }
+    return 0;
+}
+
 const char *svy_detect_format(const unsigned char *b, size_t len)
 {
     static const unsigned char sas7bdat_magic[32] = {
@@ -178,6 +201,21 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
     if (len >= 4 && b[0] >= 0x66 && b[0] <= 0x73 && (b[1] == 1 || b[1] == 2 || (b[0] == 0x66 && b[1] == 0)) &&
         b[2] == 1)
         return "dta";
+    /* UTF-16 CSV/TSV (Excel's "Unicode text"): its NUL bytes are text.
+     * Tabs and commas counted on the first line, by code unit. */
+    int u16 = svy_utf16_kind(b, len);
+    if (u16) {
+        size_t tabs = 0, commas = 0;
+        for (size_t i = u16 == 1 ? 2 : 0; i + 1 < len; i += 2) {
+            unsigned hi = u16 == 3 || (u16 == 1 && b[0] == 0xFE) ? b[i] : b[i + 1];
+            unsigned lo = u16 == 3 || (u16 == 1 && b[0] == 0xFE) ? b[i + 1] : b[i];
+            if (hi == 0 && (lo == '\n' || lo == '\r'))
+                break;
+            tabs += hi == 0 && lo == '\t';
+            commas += hi == 0 && lo == ',';
+        }
+        return tabs > commas ? "tsv" : "csv";
+    }
     /* Old dta 102-105 start 0x66..0x69 too; anything with NUL bytes that
      * reached here is binary, and not ours. */
     int has_nul = memchr(b, 0, len) != NULL;
@@ -194,7 +232,7 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
         return NULL;
     /* Text: CSV unless the first line has more tabs than commas. */
     size_t tabs = 0, commas = 0;
-    for (size_t i = 0; i < len && b[i] != '\n'; i++) {
+    for (size_t i = 0; i < len && b[i] != '\n' && b[i] != '\r'; i++) {
         tabs += b[i] == '\t';
         commas += b[i] == ',';
     }
@@ -228,8 +266,11 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t n)
     return (ssize_t)got;
 }
 
-/* Copy what was read for detection and the rest of a stream to a named
- * temporary file: ReadStat opens inputs by path and seeks. */
+/* Copy what was read for detection and the rest of a stream to a temporary
+ * file, for the formats that seek.  The file is unlinked as soon as it is
+ * made and read through its descriptor: nothing is left in $TMPDIR however
+ * the process ends (an interrupt, a kill -9), and nothing else can open it
+ * by name meanwhile. */
 static svy_status spool_stdin(svy_reader *r, svy_err *err)
 {
     size_t n = strlen(svy_tmpdir()) + 32;
@@ -243,12 +284,12 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
         free(path);
         return sys_fail(err, SVY_E_IO, r->name, e, "cannot create a temporary file to spool standard input");
     }
-    r->spool_path = path;
+    unlink(path);
+    free(path);
+    r->spool_fd = fd;
     unsigned char *buf = svy_malloc(1u << 20);
-    if (!buf) {
-        close(fd);
+    if (!buf)
         return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
-    }
     svy_status st = SVY_OK;
     size_t len = r->head_len;
     memcpy(buf, r->head, len);
@@ -258,7 +299,7 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
             if (k < 0 && errno == EINTR)
                 continue;
             if (k < 0) {
-                st = sys_fail(err, SVY_E_IO, path, errno, "cannot spool standard input");
+                st = sys_fail(err, SVY_E_IO, r->name, errno, "cannot spool standard input");
                 goto out;
             }
             off += (size_t)k;
@@ -274,8 +315,6 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
     }
 out:
     free(buf);
-    if (close(fd) != 0 && !st)
-        st = sys_fail(err, SVY_E_IO, path, errno, "cannot spool standard input");
     return st;
 }
 
@@ -323,6 +362,22 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
         known |= strcmp(backends[i].format, fmt) == 0;
     if (!known)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "format '%s' is not supported by this build", fmt);
+    /* UTF-16 text is converted: a byte-order mark says which UTF-16; without
+     * one the order is a guess, which the user makes (--encoding). */
+    int u16 = (!strcmp(fmt, "csv") || !strcmp(fmt, "tsv")) ? svy_utf16_kind(r->head, r->head_len) : 0;
+    if (u16 && !r->encoding) {
+        if (u16 > 1)
+            return svy_err_set(err, SVY_E_ENCODING, r->name, 0, 0, NULL,
+                               "UTF-16 text without a byte-order mark: give its encoding, --encoding %s",
+                               u16 == 2 ? "UTF-16LE" : "UTF-16BE");
+        if (replace_str(&r->encoding, "UTF-16"))
+            return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
+    }
+    /* Never ignored silently: the catalog was asked for, and nothing would
+     * read it. */
+    if (r->catalog && strcmp(fmt, "sas7bdat") != 0)
+        return svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL,
+                           "a format catalog (-C) goes with SAS .sas7bdat input only, and this is %s input", fmt);
     r->format = fmt;
     int textual = strcmp(fmt, "csv") == 0 || strcmp(fmt, "tsv") == 0;
     if (r->stream && (!textual || r->rewindable))
@@ -393,7 +448,7 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
 {
     if (!r->format)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL, "reader is not open");
-    if (r->ran && r->stream && !r->spool_path)
+    if (r->ran && r->stream && r->spool_fd < 0)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r), 0, 0, NULL,
                            "a stream (standard input, a pipe) can be read only once (set the reader rewindable)");
     run_state_free(r);

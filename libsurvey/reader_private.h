@@ -24,9 +24,8 @@ struct svy_reader {
     int keep_lines;    /* svy_reader_set_keep_lines */
     const char *format;
 
-    /* Input source.  A path is opened by the backend; standard input is
-     * either streamed (CSV: head holds the bytes read for detection) or
-     * spooled to spool_path. */
+    /* Input source.  Standard input and pipes are either streamed (CSV:
+     * head holds the bytes read for detection) or spooled to spool_fd. */
     int use_stdin;
     /* The input stays open from detection to the end, so a file replaced or
      * removed meanwhile cannot be read in place of the one detected.
@@ -37,7 +36,7 @@ struct svy_reader {
     int owns_fd;
     unsigned char *head;
     size_t head_len;
-    char *spool_path;
+    int spool_fd;      /* an unlinked temporary file, or -1 */
     int ran;
 
     /* Run state, set up by svy_reader_begin(). */
@@ -71,10 +70,12 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_e
 svy_status svy_reader_run_threaded(svy_reader *r, svy_backend_run run, const svy_handler *h, void *ctx,
                                    svy_err *err, int *started);
 
-/* The path a backend should open: the file, or the spool of a stream.
- * NULL when the input is a stream read in place (CSV only): read r->in_fd
- * after the r->head bytes. */
-const char *svy_reader_input_path(const svy_reader *r);
+/* The descriptor a backend reads, from offset 0 (it seeks: pread or lseek):
+ * the file detected at open, or the spool of a stream.  -1 when the input is
+ * a stream read in place (CSV only): read r->in_fd after the r->head bytes.
+ * Backends never open the input by path again: a file replaced in between
+ * would be read in place of the one detected. */
+int svy_reader_input_fd(const svy_reader *r);
 
 /* Called once the backend knows every variable: takes ownership of full,
  * builds the projection and calls h->schema. */
@@ -85,6 +86,10 @@ svy_status svy_reader_begin(svy_reader *r, svy_schema *full, const svy_handler *
  * (with err untouched) when the row limit is reached, or the handler's
  * status. */
 svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
+
+/* 1: UTF-16 with a byte-order mark; 2, 3: little-, big-endian ASCII text
+ * without one; 0: not UTF-16 text (reader.c). */
+int svy_utf16_kind(const unsigned char *b, size_t len);
 
 /* Output slot of full-schema variable i, or -1 when it is not delivered. */
 static inline long svy_reader_slot(const svy_reader *r, size_t i)

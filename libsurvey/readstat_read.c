@@ -33,22 +33,39 @@
 /* Buffered file access for ReadStat. */
 typedef struct rs_io {
     int fd;
+    int input_fd;    /* the reader's descriptor (not ours to close), or -1: open the path (a catalog) */
     unsigned char *buf;
     size_t len, pos; /* bytes in buf, read position in buf */
     off_t base;      /* file offset of buf[0] */
     int sys_errno;   /* errno of a failed system call, 0 if none */
+    /* The last read that got less than it asked for (the end of the file):
+     * old .dta value labels end at the first short read, whatever it cut. */
+    size_t short_want, short_got;
+    int short_read;
 } rs_io;
 
+/* Both passes read the descriptor the reader detected, never the path
+ * again: a file replaced in between would be read with the labels of the
+ * first (the path ReadStat passes is only a name). */
 static int io_open(const char *path, void *ctx)
 {
     rs_io *io = ctx;
-    io->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (io->fd < 0) {
-        io->sys_errno = errno;
-        return -1;
+    if (io->input_fd >= 0) {
+        if (lseek(io->input_fd, 0, SEEK_SET) != 0) {
+            io->sys_errno = errno;
+            return -1;
+        }
+        io->fd = io->input_fd;
+    } else {
+        io->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (io->fd < 0) {
+            io->sys_errno = errno;
+            return -1;
+        }
     }
     io->len = io->pos = 0;
     io->base = 0;
+    io->short_read = 0;
     return io->fd;
 }
 
@@ -56,7 +73,7 @@ static int io_close(void *ctx)
 {
     rs_io *io = ctx;
     int rc = 0;
-    if (io->fd >= 0)
+    if (io->fd >= 0 && io->fd != io->input_fd)
         rc = close(io->fd);
     io->fd = -1;
     return rc;
@@ -97,8 +114,12 @@ static ssize_t io_read(void *dst, size_t n, void *ctx)
             io->sys_errno = errno;
             return (ssize_t)done;
         }
-        if (got == 0)
+        if (got == 0) {
+            io->short_read = 1;
+            io->short_want = n;
+            io->short_got = done;
             break;
+        }
         if (into == io->buf) {
             io->len = (size_t)got;
         } else {
@@ -132,7 +153,10 @@ static readstat_off_t io_seek(readstat_off_t off, readstat_io_flags_t whence, vo
         return target;
     }
     if (lseek(io->fd, target, SEEK_SET) < 0) {
-        io->sys_errno = errno;
+        /* EINVAL: an offset no file can have, read from a corrupt header
+         * (a .dta map): bad data, not a failing system. */
+        if (errno != EINVAL)
+            io->sys_errno = errno;
         return -1;
     }
     io->base = target;
@@ -205,7 +229,7 @@ static svy_status undeclared_error(rs_ctx *c, long long row, long long col, cons
                                    size_t bad)
 {
     return svy_undeclared_error(c->err, c->file, row, col, var, what, bad, parse_fn(c->r->format),
-                                svy_reader_input_path(c->r));
+                                svy_reader_input_fd(c->r));
 }
 
 /* Text from ReadStat must be UTF-8 once converted; anything else is a file
@@ -238,7 +262,7 @@ static int on_metadata(readstat_metadata_t *md, void *vctx)
 {
     rs_ctx *c = vctx;
     if (!c->r->encoding && !c->undeclared &&
-        svy_rs_declares_no_encoding(c->r->format, md, svy_reader_input_path(c->r))) {
+        svy_rs_declares_no_encoding(c->r->format, md, svy_reader_input_fd(c->r))) {
         c->restart = 1;
         return stop(c, SVY_E_ABORT);
     }
@@ -624,13 +648,9 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     case READSTAT_ERROR_UNSUPPORTED_FILE_FORMAT_VERSION:
         if (!strcmp(c->r->format, "dta")) {
             unsigned char b = 0;
-            const char *path = svy_reader_input_path(c->r);
-            int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-            if (fd >= 0) {
-                if (pread(fd, &b, 1, 0) != 1)
-                    b = 0;
-                close(fd);
-            }
+            int fd = svy_reader_input_fd(c->r);
+            if (fd < 0 || pread(fd, &b, 1, 0) != 1)
+                b = 0;
             if (b >= 0x66 && b < 0x68)
                 return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL,
                                    "Stata file format %d (Stata 1 and 2) is older than ReadStat reads "
@@ -659,16 +679,12 @@ static const unsigned char *find_bytes(const unsigned char *h, size_t n, const c
 /* ReadStat stops quietly at a short read in the value labels of a .dta, so
  * a file cut there would lose its labels unnoticed.  Formats 117 and later
  * carry a map whose last entry is the end of the file: check it. */
-static svy_status check_dta_length(const char *path, const char *name, svy_err *err)
+static svy_status check_dta_length(int fd, const char *name, svy_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return SVY_OK; /* the parser reports it */
     unsigned char head[1024];
     ssize_t n = pread(fd, head, sizeof head, 0);
     struct stat st;
     int have_size = fstat(fd, &st) == 0;
-    close(fd);
     if (n < 20 || !have_size || memcmp(head, "<stata_dta>", 11) != 0)
         return SVY_OK;
     const unsigned char *bo = find_bytes(head, (size_t)n, "<byteorder>");
@@ -685,6 +701,29 @@ static svy_status check_dta_length(const char *path, const char *name, svy_err *
                            "dta file is truncated: %lld bytes of the %llu its map announces",
                            (long long)st.st_size, (unsigned long long)end);
     return SVY_OK;
+}
+
+/* Before format 117 a .dta has no map: its value labels run to the end of
+ * the file, and ReadStat ends them quietly at the first read that comes
+ * back short, so a file cut inside them (even by one byte) lost its last
+ * label set unnoticed.  The only short read of a whole file is the length
+ * field of the table that is not there (2 or 4 bytes, none of them read);
+ * any other means the file ends inside a table.  Not for 105-107: ReadStat
+ * 1.1.8 reads their tables with the layout of 108 (4-byte length, 33-byte
+ * name) while Stata 5 wrote 2-byte lengths and 9-byte names, so a whole file
+ * ends in a short read too (a real 105 file of the test corpus does). */
+static svy_status check_dta_labels_end(rs_ctx *c, const rs_io *io)
+{
+    if (!c->dta_version || c->dta_version >= 117 || !io->short_read)
+        return SVY_OK;
+    if (c->dta_version >= 105 && c->dta_version <= 107)
+        return SVY_OK;
+    if (io->short_got == 0 && (io->short_want == 2 || io->short_want == 4))
+        return SVY_OK;
+    return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL,
+                       "dta file (format %d) is truncated: it ends inside its value labels (a read of %zu bytes "
+                       "found %zu)",
+                       c->dta_version, io->short_want, io->short_got);
 }
 
 static void ctx_free(rs_ctx *c)
@@ -710,10 +749,12 @@ static svy_status check_encoding_name(const char *enc, const char *file, svy_err
 svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_err *err)
 {
     rs_parse_fn parse = parse_fn(r->format);
-    const char *path = svy_reader_input_path(r);
+    int fd = svy_reader_input_fd(r);
+    /* ReadStat wants a path; io_open reads fd instead (a name for messages). */
+    const char *path = r->name;
     if (!parse)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "no ReadStat reader for format '%s'", r->format);
-    if (!path)
+    if (fd < 0)
         return svy_err_set(err, SVY_E_USAGE, r->name, 0, 0, NULL, "%s input must be a file or a spool", r->format);
     if (r->encoding) {
         svy_status st = check_encoding_name(r->encoding, r->name, err);
@@ -721,7 +762,7 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
             return st;
     }
 
-    rs_io io = {.fd = -1};
+    rs_io io = {.fd = -1, .input_fd = -1};
     io.buf = svy_malloc(RS_BUF_SIZE);
     rs_ctx c = {.r = r, .h = h, .hctx = hctx, .err = err, .file = r->name, .last_index = -1};
     c.full = svy_schema_new();
@@ -745,7 +786,7 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
             goto out;
         readstat_set_value_label_handler(p, on_value_label);
         c.file = r->catalog;
-        e = readstat_parse_sas7bcat(p, r->catalog, &c);
+        e = readstat_parse_sas7bcat(p, r->catalog, &c); /* a file of its own: opened by path */
         if (e != READSTAT_OK) {
             st = rs_fail(&c, &io, e, 0);
             goto out;
@@ -755,7 +796,8 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
         p = NULL;
     }
 
-    if (!strcmp(r->format, "dta") && (st = check_dta_length(path, r->name, err)) != SVY_OK)
+    io.input_fd = fd;
+    if (!strcmp(r->format, "dta") && (st = check_dta_length(fd, r->name, err)) != SVY_OK)
         goto out;
 
     /* Pass 1: variables and label sets, no values; once more, from the
@@ -776,6 +818,8 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
         st = rs_fail(&c, &io, e, 0);
         goto out;
     }
+    if ((st = check_dta_labels_end(&c, &io)) != SVY_OK)
+        goto out;
     if ((st = attach_labels(&c)) != SVY_OK)
         goto out;
 
@@ -824,8 +868,7 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
 out:
     if (p)
         readstat_parser_free(p);
-    if (io.fd >= 0)
-        close(io.fd);
+    io_close(&io);
     free(io.buf);
     ctx_free(&c);
     return st;

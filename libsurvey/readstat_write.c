@@ -53,6 +53,7 @@ typedef struct rs_wcol {
     int is_str, is_strl;
     int itype;          /* .dta: 1, 2, 4 for Stata byte, int, long storage; 0 double */
     size_t width;
+    size_t readable;    /* .sav: the longest text that reads back whole (sav_readable) */
     date_conv conv;
 } rs_wcol;
 
@@ -269,6 +270,67 @@ static readstat_label_set_t *label_set_for(svy_writer *w, size_t i, svy_err *err
     return ls;
 }
 
+/* ReadStat 1.1.8 reads a .sav "very long" string (over 255 bytes: segments
+ * of 255 bytes stored in 256) into a buffer of the file's longest width + 7,
+ * and once a piece no longer fits it still takes one byte off per segment
+ * end: a later segment's padding then lands on the last bytes of the value.
+ * A text of 32,767 bytes (SPSS's limit) reads back as 32,766, and about one
+ * width in ten loses up to 8 bytes when its value fills it.  The fix is in
+ * contrib/readstat/.  This replays ReadStat's loop on positions: how many
+ * leading bytes of a value read back intact. */
+static size_t sav_readable(size_t width, size_t longest)
+{
+    if (width <= 255)
+        return width;
+    size_t cap = (longest > 256 ? longest : 256) + 7;
+    size_t nseg = (width + 251) / 252, used = 0, intact = width;
+    for (size_t k = 0; k < nseg; k++) {
+        size_t chunks = k + 1 < nseg ? 32 : (width - (nseg - 1) * 252 + 7) / 8;
+        for (size_t j = 0; j < chunks; j++) {
+            if (used + 8 > cap)
+                continue;
+            if (used != k * 255 + 8 * j && used < intact)
+                intact = used; /* bytes from further on land here */
+            used += 8;
+        }
+        if (k + 1 < nseg)
+            used--;
+    }
+    return used < intact ? used : intact;
+}
+
+/* Widen .sav strings where ReadStat would lose their last bytes: the
+ * smallest width (at most SPSS's limit) whose values of the width asked for
+ * read back whole.  What no width can save (a text of 32,767 bytes) is
+ * refused row by row (rs_write): never written to be read back shorter. */
+static void sav_safe_widths(rs_wimpl *m)
+{
+    for (int round = 0; round < 3; round++) {
+        size_t longest = 0;
+        for (size_t i = 0; i < m->ncols; i++)
+            if (m->cols[i].is_str && m->cols[i].width > longest)
+                longest = m->cols[i].width;
+        for (size_t i = 0; i < m->ncols; i++) {
+            rs_wcol *c = &m->cols[i];
+            if (!c->is_str || c->width <= 255)
+                continue;
+            size_t need = c->readable ? c->readable : c->width, w = c->width;
+            c->readable = need;
+            while (w < SAV_STR_MAX && sav_readable(w, w > longest ? w : longest) < need)
+                w++;
+            if (sav_readable(w, w > longest ? w : longest) >= need)
+                c->width = w;
+        }
+    }
+    size_t longest = 0;
+    for (size_t i = 0; i < m->ncols; i++)
+        if (m->cols[i].is_str && m->cols[i].width > longest)
+            longest = m->cols[i].width;
+    for (size_t i = 0; i < m->ncols; i++)
+        if (m->cols[i].is_str)
+            m->cols[i].readable = sav_readable(m->cols[i].width, longest);
+}
+
 static svy_status rs_open_impl(svy_writer *w, svy_err *err)
 {
     int dta = w->fmt == SVY_FMT_DTA;
@@ -326,6 +388,14 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
         readstat_writer_set_file_label(m->rw, buf);
     }
     svy_date_origin from = svy_schema_date_origin(w->schema);
+    if (!dta) {
+        for (size_t i = 0; i < m->ncols; i++) {
+            const svy_var *v = svy_schema_var(w->schema, i);
+            m->cols[i].is_str = svy_var_type_of(v) != SVY_VAR_NUMERIC;
+            m->cols[i].width = m->cols[i].is_str && svy_var_width(v) <= SAV_STR_MAX ? svy_var_width(v) : 0;
+        }
+        sav_safe_widths(m);
+    }
     for (size_t i = 0; i < m->ncols; i++) {
         const svy_var *v = svy_schema_var(w->schema, i);
         rs_wcol *c = &m->cols[i];
@@ -346,6 +416,8 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
             } else {
                 t = READSTAT_TYPE_STRING;
             }
+            if (!dta && c->width > width)
+                width = c->width; /* widened by sav_safe_widths */
             c->width = width;
         }
         const char *numfmt = c->is_str ? NULL : target_format(v, from, dta, &c->conv);
@@ -510,6 +582,13 @@ static svy_status rs_write(svy_writer *w, const svy_row *row, svy_err *err)
                 name = svy_var_name(svy_schema_var(w->schema, i));
                 return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1, name,
                                    "text of %zu bytes is longer than the variable's width %zu", len, c->width);
+            } else if (!m->dta && len > c->readable) {
+                name = svy_var_name(svy_schema_var(w->schema, i));
+                return svy_err_set(err, SVY_E_DATA, w->name, rowno, (long long)i + 1, name,
+                                   "a text of %zu bytes would not read back whole from .sav: ReadStat 1.1.8 "
+                                   "keeps only its first %zu bytes in a string of width %zu (see "
+                                   "contrib/readstat/); not written",
+                                   len, c->readable, c->width);
             } else {
                 e = readstat_insert_string_value(m->rw, c->rv, s);
             }

@@ -1,5 +1,6 @@
 /* Variables and their metadata. */
 #include "svy_private.h"
+#include "hashmap_private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct svy_var {
     size_t nlabels, labels_cap;
     missing_def missing[4];
     size_t nmissing;
+    struct svy_schema *owner; /* whose name index to rebuild on a rename */
 };
 
 struct svy_schema {
@@ -37,7 +39,29 @@ struct svy_schema {
     char *format, *label, *encoding;
     long long nrows;
     svy_date_origin origin;
+    /* Names to indexes once there are more than a few: a linear scan made
+     * a header of 100,000 columns quadratic (a minute for one row).  Names
+     * are unique, so the table's ids are the indexes. */
+    svy_strtab index;
+    int indexed;
 };
+
+#define INDEX_FROM 16
+
+/* (Re)build the name index; on failure the schema falls back to scanning. */
+static void index_build(svy_schema *s)
+{
+    svy_strtab_free(&s->index);
+    s->indexed = 0;
+    if (s->nvars < INDEX_FROM)
+        return;
+    for (size_t i = 0; i < s->nvars; i++)
+        if (svy_strtab_intern(&s->index, s->vars[i]->name, strlen(s->vars[i]->name), NULL) != (long)i) {
+            svy_strtab_free(&s->index);
+            return;
+        }
+    s->indexed = 1;
+}
 
 static const char empty[] = "";
 
@@ -77,6 +101,7 @@ void svy_schema_free(svy_schema *s)
     free(s->format);
     free(s->label);
     free(s->encoding);
+    svy_strtab_free(&s->index);
     free(s);
 }
 
@@ -100,6 +125,8 @@ svy_var *svy_schema_var_mut(svy_schema *s, size_t i) { return i < s->nvars ? s->
 
 long svy_schema_find(const svy_schema *s, const char *name)
 {
+    if (s->indexed)
+        return svy_strtab_find(&s->index, name, strlen(name));
     for (size_t i = 0; i < s->nvars; i++)
         if (strcmp(s->vars[i]->name, name) == 0)
             return (long)i;
@@ -139,7 +166,14 @@ svy_var *svy_schema_add(svy_schema *s, const char *name, svy_var_type type, svy_
         goto nomem;
     }
     v->type = type;
+    v->owner = s;
     s->vars[s->nvars++] = v;
+    if (s->indexed) {
+        if (svy_strtab_intern(&s->index, v->name, strlen(v->name), NULL) != (long)s->nvars - 1)
+            index_build(s);
+    } else if (s->nvars == INDEX_FROM) {
+        index_build(s);
+    }
     return v;
 nomem:
     svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, name, "out of memory adding variable");
@@ -208,9 +242,11 @@ static svy_schema *schema_copy(const svy_schema *s, const long *idx, size_t n)
         for (size_t i = 0; i < n; i++) {
             if (!(c->vars[i] = var_clone(s->vars[idx ? (size_t)idx[i] : i])))
                 goto fail;
+            c->vars[i]->owner = c;
             c->nvars++;
         }
     }
+    index_build(c);
     return c;
 fail:
     svy_schema_free(c);
@@ -231,7 +267,10 @@ svy_status svy_var_set_name(svy_var *v, const char *name)
 {
     if (!name || !*name)
         return SVY_E_USAGE;
-    return set_str(&v->name, name);
+    svy_status st = set_str(&v->name, name);
+    if (v->owner && v->owner->indexed)
+        index_build(v->owner);
+    return st;
 }
 void svy_var_set_type(svy_var *v, svy_var_type type) { v->type = type; }
 svy_status svy_var_set_label(svy_var *v, const char *l) { return set_str(&v->label, l); }

@@ -759,12 +759,14 @@ static int mod_json(FILE *f, const grid *g, const svy_table_opts *o)
     return 0;
 }
 
-static const char *const md_map[256] = {['|'] = "\\|", ['\n'] = " "};
+/* Markdown renders raw HTML: '<', '>' and '&' from values, labels and the
+ * title are written as entities, as the HTML output does. */
+static const char *const md_map[256] = {['|'] = "\\|", ['\n'] = " ", ['\r'] = " ",
+                                        ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;"};
 
 static int mod_md(FILE *f, const grid *g, const svy_table_opts *o)
 {
-    if (o->title)
-        fprintf(f, "**%s**\n\n", o->title);
+    put_wrapped(f, "**", o->title, "**\n\n", md_map);
     fputc('|', f);
     for (size_t c = 0; c < g->ncol; c++)
         put_wrapped(f, " ", g->head[c], " |", md_map);

@@ -1,6 +1,7 @@
 /* Numbers in and out: lazy parsing of text cells, shortest round-trip output. */
 #include "svy_private.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,19 @@ static size_t dtoa_exact(double d, char *buf)
 }
 #endif
 
+/* A subnormal carries fewer significant digits than 15, so its shortest
+ * form may have fewer (5e-324 was printed 4.94065645841247e-324). */
+__attribute__((noinline, cold)) static size_t dtoa_subnormal(double d, char *buf)
+{
+    int n = 0;
+    for (int prec = 1; prec <= 17; prec++) {
+        n = snprintf(buf, SVY_DTOA_MAX, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    return (size_t)n;
+}
+
 size_t svy_dtoa(double d, char *buf)
 {
     if (isnan(d))
@@ -313,6 +327,8 @@ size_t svy_dtoa(double d, char *buf)
             }
         }
     }
+    if (__builtin_expect(a < DBL_MIN, 0))
+        return dtoa_subnormal(d, buf);
     /* The shortest of 15, 16, 17 significant digits that reads back. */
     for (int prec = 15; prec <= 17; prec++) {
         int n = snprintf(buf, SVY_DTOA_MAX, "%.*g", prec, d);

@@ -173,6 +173,11 @@ static void summary(const struct run *r)
     }
     fprintf(stderr, "%s: rows: %lld in = %lld out + %lld rejected", svy_tool_name(), s->rows_in, s->rows_out,
             s->rows_rejected);
+    /* --strict stops on a row that is then neither out nor rejected: it is
+     * counted, so the sum still holds ("3 in = 2 out + 0 rejected" did not). */
+    long long stopped = s->rows_in - s->rows_out - s->rows_rejected;
+    if (stopped > 0)
+        fprintf(stderr, " + %lld stopped by --strict", stopped);
     const char *sep = " (";
     for (int k = 0; k < SVY_RULE_COUNT_; k++)
         if (s->rejected_by[k]) {
@@ -224,7 +229,7 @@ int main(int argc, char **argv)
         case OPT_LOG: o.log = optarg; break;
         case OPT_REJECTS: o.rejects = optarg; break;
         case OPT_STRICT: o.strict = 1; break;
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "c:e:ho:qV");
         }
     }
     if (!o.codebook)

@@ -52,7 +52,8 @@ static void usage(void)
            "value labels, missing-value definitions, valid n, missing n, distinct\n"
            "values, minimum and maximum.  No FILE, or -, reads standard input.\n"
            "\n"
-           "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
+           "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with the value labels of\n"
+           "                          .sas7bdat input (refused with any other input)\n"
            "  -d, --max-distinct N    count distinct values up to N (default 1000)\n"
            "  -e, --encoding ENC      text encoding of the file, overriding what it declares\n"
            "  -f, --format csv|md     output as CSV (default) or a Markdown table\n"
@@ -79,21 +80,43 @@ static uint64_t hash_bytes(const void *p, size_t n)
     return h ? h : 1;
 }
 
-/* Insert; returns 0 on allocation failure. */
+/* Double the table (kept at most half full). */
+static int dset_grow(dset *d)
+{
+    size_t cap = d->cap ? d->cap * 2 : 16;
+    uint64_t *keys = calloc(cap, sizeof *keys);
+    char **texts = calloc(cap, sizeof *texts);
+    if (!keys || !texts) {
+        free(keys);
+        free(texts);
+        return 0;
+    }
+    for (size_t j = 0; j < d->cap; j++) {
+        if (!d->keys[j])
+            continue;
+        size_t i = (size_t)d->keys[j] & (cap - 1);
+        while (keys[i])
+            i = (i + 1) & (cap - 1);
+        keys[i] = d->keys[j];
+        texts[i] = d->texts[j];
+    }
+    free(d->keys);
+    free(d->texts);
+    d->keys = keys;
+    d->texts = texts;
+    d->cap = cap;
+    return 1;
+}
+
+/* Insert; returns 0 on allocation failure.  The table grows with the values
+ * seen, up to the bound: sized for the bound up front, -d 100000000 asked
+ * for a 2^28-slot table per variable before the first row. */
 static int dset_add(dset *d, size_t bound, const char *text, size_t len, double num)
 {
     if (d->full)
         return 1;
-    if (!d->cap) {
-        size_t cap = 16;
-        while (cap < bound * 2 + 2)
-            cap *= 2;
-        d->keys = calloc(cap, sizeof *d->keys);
-        d->texts = calloc(cap, sizeof *d->texts);
-        if (!d->keys || !d->texts)
-            return 0;
-        d->cap = cap;
-    }
+    if ((d->n + 1) * 2 > d->cap && !dset_grow(d))
+        return 0;
     uint64_t h;
     if (text) {
         h = hash_bytes(text, len);
@@ -361,13 +384,20 @@ static svy_status print_csv(const struct cb_run *run, FILE *f, const char *name,
     return st;
 }
 
-/* Markdown cell: pipes escaped, line breaks as spaces. */
+/* Markdown cell: pipes escaped, line breaks as spaces, and '<', '>', '&' as
+ * entities (Markdown renders raw HTML). */
 static void md_cell(const char *s)
 {
     fputs(" ", stdout);
     for (; *s; s++) {
         if (*s == '|')
             fputs("\\|", stdout);
+        else if (*s == '<')
+            fputs("&lt;", stdout);
+        else if (*s == '>')
+            fputs("&gt;", stdout);
+        else if (*s == '&')
+            fputs("&amp;", stdout);
         else if (*s == '\n' || *s == '\r')
             fputc(' ', stdout);
         else
@@ -625,7 +655,7 @@ int main(int argc, char **argv)
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'w': o.write_dir = optarg; break;
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "C:d:e:f:hVw:");
         }
     }
     if (argc - optind > 1)

@@ -63,7 +63,8 @@ static void usage(void)
            "                          its types rule (a non-number in a number column is an error)\n"
            "                          and its study title becomes the data set label\n"
            "  -L, --lang zh|en        language of the codebook labels (default zh)\n"
-           "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
+           "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with the value labels of\n"
+           "                          .sas7bdat input (refused with any other input)\n"
            "  -e, --encoding ENC      text encoding of the input, overriding what it declares\n"
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
@@ -279,7 +280,7 @@ int main(int argc, char **argv)
             break;
         case 'o': o.output = optarg; break;
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "C:c:e:F:hL:o:V");
         }
     }
     if (argc - optind > 1)

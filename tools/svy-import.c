@@ -30,7 +30,8 @@ static void usage(void)
            "detected from its content) as CSV on standard output.\n"
            "\n"
            "  -c, --columns A,B,...   only these columns, in this order\n"
-           "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with value labels\n"
+           "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with the value labels of\n"
+           "                          .sas7bdat input (refused with any other input)\n"
            "  -e, --encoding ENC      text encoding of the file, overriding what it declares\n"
            "  -f, --format csv|tsv    output format (default csv)\n"
            "  -l, --labels            value labels instead of codes\n"
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
         case 'o': o.output = optarg; break;
         case OPT_RAW_DATES: o.raw_dates = 1; break;
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "C:c:e:f:hln:mo:V");
         }
     }
     if (argc - optind > 1)

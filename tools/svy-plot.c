@@ -418,7 +418,7 @@ int main(int argc, char **argv)
         case OPT_SOURCE: o.source = optarg; break;
         case OPT_SUBTITLE: o.subtitle = optarg; break;
         case OPT_WIDTH: o.width = parse_px("--width", optarg); break;
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "c:C:e:f:F:hk:o:s:t:Vx:");
         }
     }
     if (argc - optind > 1)

@@ -584,8 +584,7 @@ int main(int argc, char **argv)
             T.d.ultimate_cluster = 1;
             break;
         default:
-            fprintf(stderr, "Try '%s --help' for more information.\n", svy_tool_name());
-            return SVY_EXIT_USAGE;
+            svy_tool_bad_option(argv, "b:c:e:f:ho:p:qr:s:Vw:");
         }
     }
     if (optind + 1 < argc)

@@ -396,7 +396,7 @@ int main(int argc, char **argv)
         case OPT_TRIM: o.trim = optarg; break;
         case OPT_TRIM_ONCE: o.trim_once = 1; break;
         case OPT_TRIM_STRICT: o.trim_once = 0; break;
-        default: svy_tool_usage_error("unknown option");
+        default: svy_tool_bad_option(argv, "e:hm:o:p:qVw:");
         }
     }
     if (argc - optind > 1)

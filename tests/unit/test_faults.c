@@ -225,6 +225,83 @@ Test(faults, input_removed_after_open_is_still_the_one_read)
     rm_scratch();
 }
 
+/* A .dta or .sav of one labelled code column and one text column. */
+static void write_labelled(const char *path, svy_format fmt, const char *label, const char *text)
+{
+    svy_schema *s = svy_schema_new();
+    svy_var *code = svy_schema_add(s, "code", SVY_VAR_NUMERIC, NULL);
+    svy_var *t = svy_schema_add(s, "t", SVY_VAR_STRING, NULL);
+    cr_assert(code && t, "cannot build a schema");
+    svy_var_set_width(t, 16);
+    cr_assert_eq(svy_var_add_label_num(code, 1, label), SVY_OK, "label");
+    svy_writer *w = svy_writer_new(fmt);
+    svy_writer_set_row_count(w, 1);
+    svy_writer_set_labels(w, 0);
+    svy_err err;
+    svy_status st = svy_writer_open(w, path, s, &err);
+    svy_value v[2] = {{.type = SVY_VAL_NUM, .num = 1}, {.type = SVY_VAL_STR, .str = text, .len = strlen(text)}};
+    svy_row row = {.index = 1, .nvals = 2, .vals = v};
+    if (!st)
+        st = svy_writer_write(w, &row, &err);
+    if (!st)
+        st = svy_writer_close(w, &err);
+    cr_assert_eq(st, SVY_OK, "cannot write %s: %s", path, err.msg);
+    svy_writer_free(w);
+    svy_schema_free(s);
+}
+
+typedef struct labelled_sink {
+    char label[64], text[64];
+} labelled_sink;
+
+static svy_status on_labelled_schema(void *ctx, const svy_schema *s, svy_err *err)
+{
+    labelled_sink *k = ctx;
+    (void)err;
+    svy_value one = {.type = SVY_VAL_NUM, .num = 1};
+    const char *l = svy_var_label_for(svy_schema_var(s, 0), &one);
+    snprintf(k->label, sizeof k->label, "%s", l ? l : "(none)");
+    return SVY_OK;
+}
+
+static svy_status on_labelled_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    labelled_sink *k = ctx;
+    (void)err;
+    snprintf(k->text, sizeof k->text, "%.*s", (int)row->vals[1].len, row->vals[1].str);
+    return SVY_OK;
+}
+
+/* ReadStat reads a file twice (labels and variables, then rows), and both
+ * passes opened the path again: a file replaced between open and run was read
+ * with nothing of the one detected, and one replaced between the passes with
+ * the labels of the first.  Both passes read the descriptor detected. */
+Test(faults, dta_and_sav_replaced_after_open_are_still_the_ones_read)
+{
+    make_scratch();
+    static const struct {
+        svy_format fmt;
+        const char *name;
+    } kinds[] = {{SVY_FMT_DTA, "in.dta"}, {SVY_FMT_SAV, "in.sav"}};
+    for (size_t i = 0; i < 2; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", scratch, kinds[i].name);
+        write_labelled(path, kinds[i].fmt, "first label", "first file");
+        svy_reader *r = svy_reader_new();
+        svy_err err;
+        cr_assert_eq(svy_reader_open(r, path, &err), SVY_OK, "%s", err.msg);
+        cr_assert_eq(unlink(path), 0, "unlink");
+        write_labelled(path, kinds[i].fmt, "second label", "second file");
+        labelled_sink k = {"", ""};
+        svy_handler h = {on_labelled_schema, on_labelled_row};
+        cr_assert_eq(svy_reader_run(r, &h, &k, &err), SVY_OK, "%s: %s", kinds[i].name, err.msg);
+        cr_assert_str_eq(k.label, "first label", "%s: the labels of the file detected", kinds[i].name);
+        cr_assert_str_eq(k.text, "first file", "%s: the rows of the file detected", kinds[i].name);
+        svy_reader_free(r);
+    }
+    rm_scratch();
+}
+
 Test(faults, pipe_given_by_path_is_read_whole)
 {
     /* `svy-x <(zcat f.gz)`: the path is a pipe that cannot be opened twice. */

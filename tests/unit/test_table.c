@@ -89,7 +89,8 @@ Test(table, report_formats_escape_and_carry_the_footer)
     svy_schema *s;
     svy_est *e = estimate(&s, 1, 0);
     const svy_table_format fs[] = {SVY_TABLE_MD, SVY_TABLE_LATEX, SVY_TABLE_HTML};
-    const char *esc[] = {"a&b", "a\\&b", "a&amp;b"};
+    /* Markdown renders raw HTML: & is written as an entity there too. */
+    const char *esc[] = {"a&amp;b", "a\\&b", "a&amp;b"};
     const char *under[] = {"g_1", "g\\_1", "g_1"};
     for (int i = 0; i < 3; i++) {
         char *out = render(e, fs[i], SVY_TABLE_LONG, 0);

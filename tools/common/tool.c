@@ -2,6 +2,7 @@
 #include "tool.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,10 @@ void svy_tool_init(const char *argv0)
         const char *slash = strrchr(argv0, '/');
         progname = slash ? slash + 1 : argv0;
     }
+    /* getopt's own message and ours made two for one bad option. */
+    opterr = 0;
+    /* An interrupted run removes its temporary output files. */
+    svy_outfile_cleanup_on_signals();
 }
 
 const char *svy_tool_name(void)
@@ -21,12 +26,27 @@ const char *svy_tool_name(void)
     return progname;
 }
 
-/* For clang's -Wformat=2, which checks vfprintf's callers through this. */
+/* For clang's -Wformat=2, which checks vfprintf's callers through this.
+ * Control characters (a newline in a file name or a data value) are
+ * written escaped, so no message can forge a line of its own. */
 SVY_PRINTF(1, 0) static void vwarn(const char *fmt, va_list ap)
 {
+    char buf[4096];
+    vsnprintf(buf, sizeof buf, fmt, ap);
     fflush(stdout);
     fprintf(stderr, "%s: ", progname);
-    vfprintf(stderr, fmt, ap);
+    for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
+        if (*p == '\n')
+            fputs("\\n", stderr);
+        else if (*p == '\r')
+            fputs("\\r", stderr);
+        else if (*p == '\t')
+            fputs("\\t", stderr);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(stderr, "\\x%02x", *p);
+        else
+            fputc(*p, stderr);
+    }
     fputc('\n', stderr);
 }
 
@@ -55,6 +75,25 @@ void svy_tool_usage_error(const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "Try '%s --help' for more information.\n", progname);
     exit(SVY_EXIT_USAGE);
+}
+
+void svy_tool_bad_option(char **argv, const char *optstring)
+{
+    const char *word = optind > 0 ? argv[optind - 1] : "";
+    if (word && word[0] == '-' && word[1] == '-') {
+        size_t n = strcspn(word, "=");
+        if (!optopt)
+            svy_tool_usage_error("unknown option '%.*s'", (int)n, word);
+        if (word[n] == '=')
+            svy_tool_usage_error("option '%.*s' takes no value", (int)n, word);
+        svy_tool_usage_error("option '%.*s' needs a value", (int)n, word);
+    }
+    const char *p = optopt > 0 && optopt < 256 ? strchr(optstring, optopt) : NULL;
+    if (p && p[1] == ':')
+        svy_tool_usage_error("option '-%c' needs a value", optopt);
+    if (optopt > 32 && optopt < 127)
+        svy_tool_usage_error("unknown option '-%c'", optopt);
+    svy_tool_usage_error("unknown option");
 }
 
 int svy_tool_exit_code(svy_status st)

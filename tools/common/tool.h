@@ -33,6 +33,10 @@ SVY_NORETURN void svy_tool_die(int code, const char *fmt, ...) SVY_PRINTF(2, 3);
 /* Usage error: "prog: message" and "Try 'prog --help'.", exit 2. */
 SVY_NORETURN void svy_tool_usage_error(const char *fmt, ...) SVY_PRINTF(1, 2);
 
+/* The one message for what getopt_long returned '?' for (svy_tool_init sets
+ * opterr to 0): unknown option, or one missing its value; exit 2. */
+SVY_NORETURN void svy_tool_bad_option(char **argv, const char *optstring);
+
 /* Exit code for a library status. */
 int svy_tool_exit_code(svy_status st);
 /* Print a library error record ("prog: FILE:ROW:COL: message") and return

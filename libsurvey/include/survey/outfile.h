@@ -26,6 +26,13 @@ SVY_API svy_status svy_outfile_commit(svy_outfile *o, svy_err *err);
 /* Removes the temporary file and frees o; NULL is fine. */
 SVY_API void svy_outfile_abort(svy_outfile *o);
 
+/* Remove the temporary files of open outputs when SIGHUP, SIGINT, SIGQUIT,
+ * SIGTERM, SIGPIPE, SIGXFSZ, SIGXCPU or SIGALRM ends the process: installs
+ * a handler for each of those whose disposition is the default (an ignored
+ * signal stays ignored); it unlinks the files, then ends the process by
+ * the same signal.  The svy tools call it first thing.  0, or -1 with errno. */
+SVY_API int svy_outfile_cleanup_on_signals(void);
+
 /* A temporary file for spooling (removed when closed or on exit of the
  * process), in $TMPDIR or /tmp. */
 SVY_API svy_status svy_tmpfile(FILE **out, svy_err *err);
