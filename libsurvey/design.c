@@ -361,6 +361,27 @@ static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value
 {
     double x;
     int isnum = 0;
+    if (v->type == SVY_VAL_STR && numeric && v->len - 1 < 15 && stratum < (1u << 23)) {
+        /* respondent numbers: digits only, read as an integer (what the
+         * general path below reads them as, without its double checks) */
+        uint64_t u = 0;
+        size_t i = 0;
+        for (; i < v->len; i++) {
+            unsigned dg = (unsigned)(unsigned char)v->str[i] - '0';
+            if (dg > 9)
+                break;
+            u = u * 10 + dg;
+        }
+        if (i == v->len && u < s->ncap) {
+            uint32_t *o = &s->own[u];
+            if (*o == 0) {
+                *o = stratum + 1;
+                return 1;
+            }
+            if (*o == stratum + 1)
+                return 0;
+        }
+    }
     if (v->type == SVY_VAL_NUM) {
         x = v->num;
         isnum = 1;
@@ -478,6 +499,9 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         return fail_row(d, row, S->fpc_col, err, "fpc %s is missing", S->fpc_name);
     /* The fpc repeats row after row: a short text seen last time is not parsed again. */
     uint64_t key = v->type == SVY_VAL_STR && v->len <= 7 ? svy_short_key(v->str, v->len) : 0;
+    if (key && key == S->fpc_key && S->fpc_ok && S->fpc_h == h)
+        return SVY_OK; /* stratum h holds this fpc, and the range has it */
+    S->fpc_ok = 0;
     if (key && key == S->fpc_key)
         f = S->fpc_last;
     else if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, &f)) && !svy_value_number(v, &f))
@@ -510,6 +534,8 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         d->fpc_max_row = row->index;
         d->fpc_max_stage = i;
     }
+    S->fpc_ok = key != 0;
+    S->fpc_h = h;
     return SVY_OK;
 }
 

@@ -105,6 +105,8 @@ typedef struct svy_dstage {
     svy_dcache *scache, *ucache;
     uint64_t fpc_key;     /* the last short fpc text read, and its number */
     double fpc_last;
+    int fpc_ok;           /* fpc_key passed every check in stratum fpc_h: */
+    uint32_t fpc_h;       /* the same text there again needs none */
 } svy_dstage;
 
 typedef struct svy_dsn {

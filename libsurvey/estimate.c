@@ -299,6 +299,7 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
     }
     size_t so = 0, ro = 0;
     e->all_rates = 1;
+    e->all_plain = 1;
     for (size_t i = 0; i < e->nout; i++) {
         outcome *o = &e->out[i];
         if ((o->col = find_col(schema, o->column, "outcome", err)) < 0)
@@ -319,6 +320,7 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
         e->any_share |= o->stat == SVY_STAT_SHARE;
         e->any_shift |= o->stat == SVY_STAT_MEAN || o->stat == SVY_STAT_TOTAL;
         e->all_rates &= o->stat == SVY_STAT_RATE;
+        e->all_plain &= o->plain;
         o->off_sums = so;
         o->off_rows = ro;
         so += sums_size[o->stat];
@@ -882,7 +884,21 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     const size_t nout = e->nout;
     const outcome *out = e->out;
     const svy_value *vals = row->vals;
-    for (size_t o = 0; o < nout && rc == SVY_OK; o++) {
+    size_t o0 = 0;
+    if (e->all_plain) {
+        /* every cell 0 or 1, one character: no levels (no share) to set */
+        for (; o0 < nout; o0++) {
+            const svy_value *v = &vals[out[o0].col];
+            if (v->len != 1 || v->type != SVY_VAL_STR || v->missing != SVY_MISS_NONE)
+                break;
+            unsigned dg = (unsigned)(unsigned char)v->str[0] - '0';
+            if (dg > 1)
+                break;
+            ys[o0] = dg;
+            valid[o0] = 1;
+        }
+    }
+    for (size_t o = o0; o < nout && rc == SVY_OK; o++) {
         const svy_value *v = &vals[out[o].col];
         levels[o] = -1;
         /* the common case, a 0/1 rate cell of one character */

@@ -139,6 +139,7 @@ struct svy_est {
     int any_share;
     int any_shift;  /* a mean or total: values are shifted by the domain's first */
     int all_rates;  /* every outcome a rate: the short loop for SUMS records */
+    int all_plain;  /* every outcome a rate of a 0/1 column: the short loop for cells */
     size_t sums_size, rows_size; /* doubles per record in SUMS and ROWS layers */
 
     svy_strtab dom_tab, lvl_tab;
