@@ -328,6 +328,7 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
     }
     e->sums_size = so;
     e->rows_size = ro;
+    e->batch = e->all_rates && e->nout <= 32;
     plan_layers(e);
     e->bound = 1;
     return SVY_OK;
@@ -842,11 +843,41 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
         long r = rec_get(e, L, li, (uint32_t)dom, key, err);
         if (r < 0)
             return SVY_E_NOMEM;
+        if (e->batch) {
+            pending *q = &e->pend[e->npend];
+            q->lay[q->nrec] = (uint32_t)li;
+            q->rec[q->nrec++] = (uint32_t)r;
+#if defined(__GNUC__)
+            const char *b = (const char *)(L->pool + L->recs[r].block);
+            for (size_t off = 0; off < L->bsize * sizeof *L->pool; off += 64)
+                __builtin_prefetch(b + off, 1);
+            __builtin_prefetch(&L->recs[r], 1);
+#endif
+            continue;
+        }
         svy_status st = add_to_record(e, L, (size_t)r, w, ys, ysh, valid, levels, err);
         if (st)
             return st;
     }
     return SVY_OK;
+}
+
+/* Sum the queued rows into their records, in the order they came. */
+static void flush_pending(svy_est *e)
+{
+    double ys[32];
+    int valid[32];
+    const size_t nout = e->nout;
+    for (size_t i = 0; i < e->npend; i++) {
+        const pending *q = &e->pend[i];
+        for (size_t o = 0; o < nout; o++) {
+            ys[o] = (double)(q->ybits >> o & 1);
+            valid[o] = (int)(q->vbits >> o & 1);
+        }
+        for (uint32_t j = 0; j < q->nrec; j++)
+            (void)add_to_record(e, &e->lay[q->lay[j]], q->rec[j], q->w, ys, NULL, valid, NULL, NULL);
+    }
+    e->npend = 0;
 }
 
 svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
@@ -922,6 +953,18 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
                 rc = SVY_E_NOMEM;
         }
     }
+    if (rc == SVY_OK && e->batch) {
+        pending *q = &e->pend[e->npend];
+        q->w = p.w;
+        q->nrec = 0;
+        uint32_t yb = 0, vb = 0;
+        for (size_t o = 0; o < nout; o++) {
+            yb |= (uint32_t)(valid[o] && ys[o] != 0) << o;
+            vb |= (uint32_t)(valid[o] != 0) << o;
+        }
+        q->ybits = yb;
+        q->vbits = vb;
+    }
     if (rc == SVY_OK) {
         long dom = row_domain(e, row, err);
         if (dom == -2)
@@ -933,6 +976,8 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
             rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, &p, ys, valid, levels, ysh, err);
         }
     }
+    if (rc == SVY_OK && e->batch && e->pend[e->npend].nrec && ++e->npend == PEND)
+        flush_pending(e);
     if (ys != ys_s) {
         free(ys);
         free(ysh);
@@ -976,6 +1021,7 @@ svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err)
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
+    flush_pending(e);
     int was_estimating = e->dsn.estimating;
     svy_status st = svy_dsn_end_pass(&e->dsn, again, err);
     if (st)
