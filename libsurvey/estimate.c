@@ -703,6 +703,27 @@ static inline void comoment_add(double *c, double a, double b)
     c[7] += db * db;
 }
 
+/* A row in a record of a table of rates only. */
+static inline void add_rates(double *blk, int rows, size_t nout, double w, const double *ys, const int *valid)
+{
+    if (!rows) {
+        /* the common table: rates only, three sums each, one after the other */
+        for (size_t o = 0; o < nout; o++, blk += 3) {
+            if (!valid[o])
+                continue;
+            double a = w * ys[o];
+            blk[0] += a;
+            blk[1] += w - a;
+            blk[2] += 1;
+        }
+        return;
+    }
+    /* rows as units, rates only: one group of eight doubles each */
+    for (size_t o = 0; o < nout; o++, blk += 8)
+        if (valid[o])
+            group_add(blk + (ys[o] != 0 ? 0 : 4), w);
+}
+
 /* Add one row to one record of a layer.  ys are the outcomes' values (means
  * and totals: y; ysh: y - c). */
 static svy_status add_to_record(svy_est *e, layer *L, size_t r, double w, const double *ys, const double *ysh,
@@ -714,23 +735,8 @@ static svy_status add_to_record(svy_est *e, layer *L, size_t r, double w, const 
     double *blk = L->pool + R->block;
     const size_t nout = e->nout;
     const outcome *out = e->out;
-    if (!L->rows && e->all_rates) {
-        /* the common table: rates only, three sums each, one after the other */
-        for (size_t o = 0; o < nout; o++, blk += 3) {
-            if (!valid[o])
-                continue;
-            double a = w * ys[o];
-            blk[0] += a;
-            blk[1] += w - a;
-            blk[2] += 1;
-        }
-        return SVY_OK;
-    }
     if (e->all_rates) {
-        /* rows as units, rates only: one group of eight doubles each */
-        for (size_t o = 0; o < nout; o++, blk += 8)
-            if (valid[o])
-                group_add(blk + (ys[o] != 0 ? 0 : 4), w);
+        add_rates(blk, L->rows, nout, w, ys, valid);
         return SVY_OK;
     }
     if (!L->rows) {
@@ -843,14 +849,21 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
         long r = rec_get(e, L, li, (uint32_t)dom, key, err);
         if (r < 0)
             return SVY_E_NOMEM;
-        if (e->batch) {
+        if (e->batch && li == 0) {
+            /* rows grouped by unit stay on its few records: no need to queue them */
+            e->changes += key != e->last_rec;
+            e->last_rec = key;
+        }
+        if (e->queueing) {
             pending *q = &e->pend[e->npend];
             q->lay[q->nrec] = (uint32_t)li;
             q->rec[q->nrec++] = (uint32_t)r;
 #if defined(__GNUC__)
             const char *b = (const char *)(L->pool + L->recs[r].block);
-            for (size_t off = 0; off < L->bsize * sizeof *L->pool; off += 64)
-                __builtin_prefetch(b + off, 1);
+            const char *end = b + L->bsize * sizeof *L->pool;
+            for (; b < end; b += 64)
+                __builtin_prefetch(b, 1);
+            __builtin_prefetch(end - 1, 1);
             __builtin_prefetch(&L->recs[r], 1);
 #endif
             continue;
@@ -865,19 +878,33 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
 /* Sum the queued rows into their records, in the order they came. */
 static void flush_pending(svy_est *e)
 {
-    double ys[32];
-    int valid[32];
     const size_t nout = e->nout;
     for (size_t i = 0; i < e->npend; i++) {
         const pending *q = &e->pend[i];
-        for (size_t o = 0; o < nout; o++) {
-            ys[o] = (double)(q->ybits >> o & 1);
-            valid[o] = (int)(q->vbits >> o & 1);
+        const double w = q->w;
+        for (uint32_t j = 0; j < q->nrec; j++) {
+            layer *L = &e->lay[q->lay[j]];
+            rec *R = &L->recs[q->rec[j]];
+            R->rows++;
+            R->nzrows += w != 0;
+            add_rates(L->pool + R->block, L->rows, nout, w, q->ys, q->valid);
         }
-        for (uint32_t j = 0; j < q->nrec; j++)
-            (void)add_to_record(e, &e->lay[q->lay[j]], q->rec[j], q->w, ys, NULL, valid, NULL, NULL);
     }
     e->npend = 0;
+}
+
+/* Every 1024 rows: queue while most rows change unit (rows in any order),
+ * sum at once while they do not (rows grouped by unit, whose few records
+ * stay in the cache). */
+static void choose_queueing(svy_est *e)
+{
+    if (++e->window < 1024)
+        return;
+    int q = e->changes > 512;
+    if (!q && e->queueing)
+        flush_pending(e);
+    e->queueing = q;
+    e->window = e->changes = 0;
 }
 
 svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
@@ -897,6 +924,11 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     double *ys = ys_s, *ysh = ysh_s;
     int *valid = valid_s;
     long *levels = lv_s;
+    if (e->queueing) { /* (queueing only with at most 32 outcomes, below SMALL) */
+        /* the row's outcomes go straight to its place in the queue */
+        ys = e->pend[e->npend].ys;
+        valid = e->pend[e->npend].valid;
+    }
     if (e->nout > SMALL) {
         ys = malloc(e->nout * sizeof *ys);
         ysh = malloc(e->nout * sizeof *ysh);
@@ -953,17 +985,9 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
                 rc = SVY_E_NOMEM;
         }
     }
-    if (rc == SVY_OK && e->batch) {
-        pending *q = &e->pend[e->npend];
-        q->w = p.w;
-        q->nrec = 0;
-        uint32_t yb = 0, vb = 0;
-        for (size_t o = 0; o < nout; o++) {
-            yb |= (uint32_t)(valid[o] && ys[o] != 0) << o;
-            vb |= (uint32_t)(valid[o] != 0) << o;
-        }
-        q->ybits = yb;
-        q->vbits = vb;
+    if (rc == SVY_OK && e->queueing) {
+        e->pend[e->npend].w = p.w;
+        e->pend[e->npend].nrec = 0;
     }
     if (rc == SVY_OK) {
         long dom = row_domain(e, row, err);
@@ -976,9 +1000,11 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
             rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, &p, ys, valid, levels, ysh, err);
         }
     }
-    if (rc == SVY_OK && e->batch && e->pend[e->npend].nrec && ++e->npend == PEND)
+    if (rc == SVY_OK && e->queueing && e->pend[e->npend].nrec && ++e->npend == PEND)
         flush_pending(e);
-    if (ys != ys_s) {
+    if (rc == SVY_OK && e->batch)
+        choose_queueing(e);
+    if (levels != lv_s) {
         free(ys);
         free(ysh);
         free(valid);
