@@ -197,10 +197,39 @@ static inline int cache_key(const svy_value *v, uint64_t *key, uint32_t *isnum)
     return 1;
 }
 
+/* The set of a key: two entries, the one used last first. */
 static inline svy_dcache *cache_slot(svy_dcache *c, uint64_t key, uint32_t parent)
 {
     uint64_t h = (key ^ (uint64_t)parent * 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
-    return &c[h >> (64 - SVY_DCACHE_BITS)];
+    return &c[(h >> (64 - SVY_DCACHE_BITS)) & ~(uint64_t)1];
+}
+
+static inline int cache_hit(const svy_dcache *e, uint64_t key, uint32_t parent, uint32_t isnum)
+{
+    return e->key == key && e->parent == parent && e->isnum == isnum && e->id != UINT32_MAX;
+}
+
+/* 1 and *id when key is in the set (made the first entry), else 0. */
+static inline int cache_get(svy_dcache *set, uint64_t key, uint32_t parent, uint32_t isnum, uint32_t *id)
+{
+    if (cache_hit(&set[0], key, parent, isnum)) {
+        *id = set[0].id;
+        return 1;
+    }
+    if (cache_hit(&set[1], key, parent, isnum)) {
+        svy_dcache t = set[1];
+        set[1] = set[0];
+        set[0] = t;
+        *id = t.id;
+        return 1;
+    }
+    return 0;
+}
+
+static inline void cache_put(svy_dcache *set, uint64_t key, uint32_t parent, uint32_t isnum, uint32_t id)
+{
+    set[1] = set[0];
+    set[0] = (svy_dcache){key, parent, id, isnum, 0};
 }
 
 static svy_status key_with_prefix(svy_dsn *d, uint32_t prefix, const char *s, size_t len, svy_err *err)
@@ -260,10 +289,8 @@ static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t 
     svy_dcache *slot = NULL;
     if (cache_key(v, &key, &isnum)) {
         slot = cache_slot(S->scache, key, parent);
-        if (slot->key == key && slot->parent == parent && slot->isnum == isnum && slot->id != UINT32_MAX) {
-            *out = slot->id;
+        if (cache_get(slot, key, parent, isnum, out))
             return SVY_OK;
-        }
     }
     char nb[SVY_DTOA_MAX];
     size_t len;
@@ -282,7 +309,7 @@ static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t 
             return st;
     }
     if (slot)
-        *slot = (svy_dcache){key, parent, (uint32_t)id, isnum, 0};
+        cache_put(slot, key, parent, isnum, (uint32_t)id);
     *out = (uint32_t)id;
     return SVY_OK;
 }
@@ -457,10 +484,8 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
     svy_dcache *slot = NULL;
     if (cache_key(v, &key, &isnum)) {
         slot = cache_slot(S->ucache, key, h);
-        if (slot->key == key && slot->parent == h && slot->isnum == isnum && slot->id != UINT32_MAX) {
-            *out = slot->id;
+        if (cache_get(slot, key, h, isnum, out))
             return SVY_OK;
-        }
     }
     char nb[SVY_DTOA_MAX];
     size_t len;
@@ -484,7 +509,7 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
             S->strata[h].n++;
     }
     if (slot)
-        *slot = (svy_dcache){key, h, (uint32_t)id, isnum, 0};
+        cache_put(slot, key, h, isnum, (uint32_t)id);
     *out = (uint32_t)id;
     return SVY_OK;
 }
@@ -499,9 +524,9 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         return fail_row(d, row, S->fpc_col, err, "fpc %s is missing", S->fpc_name);
     /* The fpc repeats row after row: a short text seen last time is not parsed again. */
     uint64_t key = v->type == SVY_VAL_STR && v->len <= 7 ? svy_short_key(v->str, v->len) : 0;
-    if (key && key == S->fpc_key && S->fpc_ok && S->fpc_h == h)
-        return SVY_OK; /* stratum h holds this fpc, and the range has it */
-    S->fpc_ok = 0;
+    svy_dstratum *T = &S->strata[h];
+    if (key && key == T->fpc_text)
+        return SVY_OK; /* this text passed every check below in this stratum */
     if (key && key == S->fpc_key)
         f = S->fpc_last;
     else if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, &f)) && !svy_value_number(v, &f))
@@ -512,7 +537,6 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         return fail_row(d, row, S->fpc_col, err,
                         "fpc %s holds '%s': it must be a positive number (population units, or a fraction)",
                         S->fpc_name, text_of(v, nb));
-    svy_dstratum *T = &S->strata[h];
     if (isnan(T->fpc)) {
         T->fpc = f;
         T->fpc_row = row->index;
@@ -534,8 +558,7 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         d->fpc_max_row = row->index;
         d->fpc_max_stage = i;
     }
-    S->fpc_ok = key != 0;
-    S->fpc_h = h;
+    T->fpc_text = key;
     return SVY_OK;
 }
 

@@ -27,7 +27,7 @@
  * of (stratum, id) keys; when an id does repeat in its stratum, the estimator
  * is told to read the rows again with units kept (svy_dsn_end_pass).
  *
- * Memory: per stratum 112 bytes, per unit 16 bytes plus its key in a hash
+ * Memory: per stratum 120 bytes, per unit 16 bytes plus its key in a hash
  * table (about 40 bytes); the last stage's check costs 4 bytes per possible
  * id when ids are whole numbers below 4 times the rows (respondent numbers:
  * a direct array), else 11 to 21 bytes per row when ids are whole numbers
@@ -59,6 +59,7 @@ typedef struct svy_dstratum {
     long long first_row;  /* the row of its first member */
     long long fpc_row;    /* the row its fpc was read from */
     double fpc;           /* as given; NAN without an fpc */
+    uint64_t fpc_text;    /* short text of the fpc that passed every check here; 0 none */
     double N, g, f;       /* after svy_dsn_end_pass: population units, (N - n)/N, n/N */
     double F;             /* the fractions n/N of the strata above, multiplied: its variance's factor */
     double prodN, prodn;  /* N and n multiplied down to here: weights from the fpc */
@@ -72,7 +73,7 @@ typedef struct svy_dunit {
     long long first_row;
 } svy_dunit;
 
-/* A direct-mapped cache of short codes (and numbers) to strata and units. */
+/* A two-way cache of short codes (and numbers) to strata and units. */
 typedef struct svy_dcache {
     uint64_t key;
     uint32_t parent, id;
@@ -105,8 +106,6 @@ typedef struct svy_dstage {
     svy_dcache *scache, *ucache;
     uint64_t fpc_key;     /* the last short fpc text read, and its number */
     double fpc_last;
-    int fpc_ok;           /* fpc_key passed every check in stratum fpc_h: */
-    uint32_t fpc_h;       /* the same text there again needs none */
 } svy_dstage;
 
 typedef struct svy_dsn {
