@@ -63,6 +63,7 @@ svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err)
 static void idset_free(svy_idset *s)
 {
     free(s->own);
+    free(s->seen);
     free(s->slots);
     svy_strtab_free(&s->other);
     memset(s, 0, sizeof *s);
@@ -368,6 +369,11 @@ static int own_grow(svy_idset *s, double need, long long rows)
         cap *= 2;
     if ((double)cap > 4.0 * (double)(rows + 65536) || cap > ((size_t)1 << 30))
         return 0;
+    uint64_t *b = realloc(s->seen, cap / 64 * sizeof *b);
+    if (!b)
+        return 0;
+    memset(b + s->ncap / 64, 0, (cap - s->ncap) / 64 * sizeof *b);
+    s->seen = b;
     uint32_t *o = realloc(s->own, cap * sizeof *o);
     if (!o)
         return 0;
@@ -375,8 +381,10 @@ static int own_grow(svy_idset *s, double need, long long rows)
     for (size_t i = 0; i < s->nslots; i++) {
         uint64_t k = s->slots[i];
         uint64_t x = k & ((1ull << 40) - 1);
-        if (k && x >= s->ncap && x < cap)
+        if (k && x >= s->ncap && x < cap) {
             o[x] = UINT32_MAX;
+            b[x / 64] |= 1ull << (x % 64);
+        }
     }
     s->own = o;
     s->ncap = cap;
@@ -400,11 +408,14 @@ static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value
             u = u * 10 + dg;
         }
         if (i == v->len && u < s->ncap) {
-            uint32_t *o = &s->own[u];
-            if (*o == 0) {
-                *o = stratum + 1;
+            uint64_t *b = &s->seen[u / 64], bit = 1ull << (u % 64);
+            if (!(*b & bit)) {
+                /* a new id: own is written, not read (no wait on memory) */
+                *b |= bit;
+                s->own[u] = stratum + 1;
                 return 1;
             }
+            uint32_t *o = &s->own[u];
             if (*o == stratum + 1)
                 return 0;
         }
@@ -423,6 +434,7 @@ static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value
             uint32_t *o = &s->own[(size_t)x];
             if (*o == 0) {
                 *o = stratum + 1;
+                s->seen[(size_t)x / 64] |= 1ull << ((size_t)x % 64);
                 return 1;
             }
             if (*o == stratum + 1)

@@ -30,7 +30,7 @@
  * Memory: per stratum 120 bytes, per unit 16 bytes plus its key in a hash
  * table (about 40 bytes); the last stage's check costs 4 bytes per possible
  * id when ids are whole numbers below 4 times the rows (respondent numbers:
- * a direct array), else 11 to 21 bytes per row when ids are whole numbers
+ * a direct array, plus a bit per id), else 11 to 21 bytes per row when ids are whole numbers
  * below 2^40 in fewer than 2^23 strata, else the key text plus about 40
  * bytes.  Nothing per row for one stage.
  */
@@ -86,6 +86,8 @@ typedef struct svy_idset {
     uint32_t *own;        /* whole ids below ncap: stratum + 1 of their one row so far; 0 unseen;
                            * UINT32_MAX: in several strata, see slots */
     size_t ncap;
+    uint64_t *seen;       /* bit x set when own[x] is not 0: rows in any order read this
+                           * (ncap / 8 bytes, in the cache) instead of own, which they write */
     uint64_t *slots;      /* packed (stratum, id) keys, 0 empty */
     size_t nslots, n;
     svy_strtab other;     /* keys that do not pack: stratum + id text */
