@@ -63,6 +63,7 @@ svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err)
 static void idset_free(svy_idset *s)
 {
     free(s->own);
+    free(s->seen);
     free(s->slots);
     svy_strtab_free(&s->other);
     memset(s, 0, sizeof *s);
@@ -197,10 +198,39 @@ static inline int cache_key(const svy_value *v, uint64_t *key, uint32_t *isnum)
     return 1;
 }
 
+/* The set of a key: two entries, the one used last first. */
 static inline svy_dcache *cache_slot(svy_dcache *c, uint64_t key, uint32_t parent)
 {
     uint64_t h = (key ^ (uint64_t)parent * 0x9e3779b97f4a7c15ull) * 0xbf58476d1ce4e5b9ull;
-    return &c[h >> (64 - SVY_DCACHE_BITS)];
+    return &c[(h >> (64 - SVY_DCACHE_BITS)) & ~(uint64_t)1];
+}
+
+static inline int cache_hit(const svy_dcache *e, uint64_t key, uint32_t parent, uint32_t isnum)
+{
+    return e->key == key && e->parent == parent && e->isnum == isnum && e->id != UINT32_MAX;
+}
+
+/* 1 and *id when key is in the set (made the first entry), else 0. */
+static inline int cache_get(svy_dcache *set, uint64_t key, uint32_t parent, uint32_t isnum, uint32_t *id)
+{
+    if (cache_hit(&set[0], key, parent, isnum)) {
+        *id = set[0].id;
+        return 1;
+    }
+    if (cache_hit(&set[1], key, parent, isnum)) {
+        svy_dcache t = set[1];
+        set[1] = set[0];
+        set[0] = t;
+        *id = t.id;
+        return 1;
+    }
+    return 0;
+}
+
+static inline void cache_put(svy_dcache *set, uint64_t key, uint32_t parent, uint32_t isnum, uint32_t id)
+{
+    set[1] = set[0];
+    set[0] = (svy_dcache){key, parent, id, isnum, 0};
 }
 
 static svy_status key_with_prefix(svy_dsn *d, uint32_t prefix, const char *s, size_t len, svy_err *err)
@@ -260,10 +290,8 @@ static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t 
     svy_dcache *slot = NULL;
     if (cache_key(v, &key, &isnum)) {
         slot = cache_slot(S->scache, key, parent);
-        if (slot->key == key && slot->parent == parent && slot->isnum == isnum && slot->id != UINT32_MAX) {
-            *out = slot->id;
+        if (cache_get(slot, key, parent, isnum, out))
             return SVY_OK;
-        }
     }
     char nb[SVY_DTOA_MAX];
     size_t len;
@@ -282,7 +310,7 @@ static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t 
             return st;
     }
     if (slot)
-        *slot = (svy_dcache){key, parent, (uint32_t)id, isnum, 0};
+        cache_put(slot, key, parent, isnum, (uint32_t)id);
     *out = (uint32_t)id;
     return SVY_OK;
 }
@@ -341,6 +369,11 @@ static int own_grow(svy_idset *s, double need, long long rows)
         cap *= 2;
     if ((double)cap > 4.0 * (double)(rows + 65536) || cap > ((size_t)1 << 30))
         return 0;
+    uint64_t *b = realloc(s->seen, cap / 64 * sizeof *b);
+    if (!b)
+        return 0;
+    memset(b + s->ncap / 64, 0, (cap - s->ncap) / 64 * sizeof *b);
+    s->seen = b;
     uint32_t *o = realloc(s->own, cap * sizeof *o);
     if (!o)
         return 0;
@@ -348,8 +381,10 @@ static int own_grow(svy_idset *s, double need, long long rows)
     for (size_t i = 0; i < s->nslots; i++) {
         uint64_t k = s->slots[i];
         uint64_t x = k & ((1ull << 40) - 1);
-        if (k && x >= s->ncap && x < cap)
+        if (k && x >= s->ncap && x < cap) {
             o[x] = UINT32_MAX;
+            b[x / 64] |= 1ull << (x % 64);
+        }
     }
     s->own = o;
     s->ncap = cap;
@@ -361,6 +396,30 @@ static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value
 {
     double x;
     int isnum = 0;
+    if (v->type == SVY_VAL_STR && numeric && v->len - 1 < 15 && stratum < (1u << 23)) {
+        /* respondent numbers: digits only, read as an integer (what the
+         * general path below reads them as, without its double checks) */
+        uint64_t u = 0;
+        size_t i = 0;
+        for (; i < v->len; i++) {
+            unsigned dg = (unsigned)(unsigned char)v->str[i] - '0';
+            if (dg > 9)
+                break;
+            u = u * 10 + dg;
+        }
+        if (i == v->len && u < s->ncap) {
+            uint64_t *b = &s->seen[u / 64], bit = 1ull << (u % 64);
+            if (!(*b & bit)) {
+                /* a new id: own is written, not read (no wait on memory) */
+                *b |= bit;
+                s->own[u] = stratum + 1;
+                return 1;
+            }
+            uint32_t *o = &s->own[u];
+            if (*o == stratum + 1)
+                return 0;
+        }
+    }
     if (v->type == SVY_VAL_NUM) {
         x = v->num;
         isnum = 1;
@@ -375,6 +434,7 @@ static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value
             uint32_t *o = &s->own[(size_t)x];
             if (*o == 0) {
                 *o = stratum + 1;
+                s->seen[(size_t)x / 64] |= 1ull << ((size_t)x % 64);
                 return 1;
             }
             if (*o == stratum + 1)
@@ -436,10 +496,8 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
     svy_dcache *slot = NULL;
     if (cache_key(v, &key, &isnum)) {
         slot = cache_slot(S->ucache, key, h);
-        if (slot->key == key && slot->parent == h && slot->isnum == isnum && slot->id != UINT32_MAX) {
-            *out = slot->id;
+        if (cache_get(slot, key, h, isnum, out))
             return SVY_OK;
-        }
     }
     char nb[SVY_DTOA_MAX];
     size_t len;
@@ -463,7 +521,7 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
             S->strata[h].n++;
     }
     if (slot)
-        *slot = (svy_dcache){key, h, (uint32_t)id, isnum, 0};
+        cache_put(slot, key, h, isnum, (uint32_t)id);
     *out = (uint32_t)id;
     return SVY_OK;
 }
@@ -478,6 +536,9 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         return fail_row(d, row, S->fpc_col, err, "fpc %s is missing", S->fpc_name);
     /* The fpc repeats row after row: a short text seen last time is not parsed again. */
     uint64_t key = v->type == SVY_VAL_STR && v->len <= 7 ? svy_short_key(v->str, v->len) : 0;
+    svy_dstratum *T = &S->strata[h];
+    if (key && key == T->fpc_text)
+        return SVY_OK; /* this text passed every check below in this stratum */
     if (key && key == S->fpc_key)
         f = S->fpc_last;
     else if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, &f)) && !svy_value_number(v, &f))
@@ -488,7 +549,6 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         return fail_row(d, row, S->fpc_col, err,
                         "fpc %s holds '%s': it must be a positive number (population units, or a fraction)",
                         S->fpc_name, text_of(v, nb));
-    svy_dstratum *T = &S->strata[h];
     if (isnan(T->fpc)) {
         T->fpc = f;
         T->fpc_row = row->index;
@@ -510,6 +570,7 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         d->fpc_max_row = row->index;
         d->fpc_max_stage = i;
     }
+    T->fpc_text = key;
     return SVY_OK;
 }
 

@@ -27,10 +27,10 @@
  * of (stratum, id) keys; when an id does repeat in its stratum, the estimator
  * is told to read the rows again with units kept (svy_dsn_end_pass).
  *
- * Memory: per stratum 112 bytes, per unit 16 bytes plus its key in a hash
+ * Memory: per stratum 120 bytes, per unit 16 bytes plus its key in a hash
  * table (about 40 bytes); the last stage's check costs 4 bytes per possible
  * id when ids are whole numbers below 4 times the rows (respondent numbers:
- * a direct array), else 11 to 21 bytes per row when ids are whole numbers
+ * a direct array, plus a bit per id), else 11 to 21 bytes per row when ids are whole numbers
  * below 2^40 in fewer than 2^23 strata, else the key text plus about 40
  * bytes.  Nothing per row for one stage.
  */
@@ -59,6 +59,7 @@ typedef struct svy_dstratum {
     long long first_row;  /* the row of its first member */
     long long fpc_row;    /* the row its fpc was read from */
     double fpc;           /* as given; NAN without an fpc */
+    uint64_t fpc_text;    /* short text of the fpc that passed every check here; 0 none */
     double N, g, f;       /* after svy_dsn_end_pass: population units, (N - n)/N, n/N */
     double F;             /* the fractions n/N of the strata above, multiplied: its variance's factor */
     double prodN, prodn;  /* N and n multiplied down to here: weights from the fpc */
@@ -72,7 +73,7 @@ typedef struct svy_dunit {
     long long first_row;
 } svy_dunit;
 
-/* A direct-mapped cache of short codes (and numbers) to strata and units. */
+/* A two-way cache of short codes (and numbers) to strata and units. */
 typedef struct svy_dcache {
     uint64_t key;
     uint32_t parent, id;
@@ -85,6 +86,8 @@ typedef struct svy_idset {
     uint32_t *own;        /* whole ids below ncap: stratum + 1 of their one row so far; 0 unseen;
                            * UINT32_MAX: in several strata, see slots */
     size_t ncap;
+    uint64_t *seen;       /* bit x set when own[x] is not 0: rows in any order read this
+                           * (ncap / 8 bytes, in the cache) instead of own, which they write */
     uint64_t *slots;      /* packed (stratum, id) keys, 0 empty */
     size_t nslots, n;
     svy_strtab other;     /* keys that do not pack: stratum + id text */

@@ -299,6 +299,7 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
     }
     size_t so = 0, ro = 0;
     e->all_rates = 1;
+    e->all_plain = 1;
     for (size_t i = 0; i < e->nout; i++) {
         outcome *o = &e->out[i];
         if ((o->col = find_col(schema, o->column, "outcome", err)) < 0)
@@ -319,6 +320,7 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
         e->any_share |= o->stat == SVY_STAT_SHARE;
         e->any_shift |= o->stat == SVY_STAT_MEAN || o->stat == SVY_STAT_TOTAL;
         e->all_rates &= o->stat == SVY_STAT_RATE;
+        e->all_plain &= o->plain;
         o->off_sums = so;
         o->off_rows = ro;
         so += sums_size[o->stat];
@@ -326,6 +328,7 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
     }
     e->sums_size = so;
     e->rows_size = ro;
+    e->batch = e->all_rates && e->nout <= 32;
     plan_layers(e);
     e->bound = 1;
     return SVY_OK;
@@ -700,6 +703,27 @@ static inline void comoment_add(double *c, double a, double b)
     c[7] += db * db;
 }
 
+/* A row in a record of a table of rates only. */
+static inline void add_rates(double *blk, int rows, size_t nout, double w, const double *ys, const int *valid)
+{
+    if (!rows) {
+        /* the common table: rates only, three sums each, one after the other */
+        for (size_t o = 0; o < nout; o++, blk += 3) {
+            if (!valid[o])
+                continue;
+            double a = w * ys[o];
+            blk[0] += a;
+            blk[1] += w - a;
+            blk[2] += 1;
+        }
+        return;
+    }
+    /* rows as units, rates only: one group of eight doubles each */
+    for (size_t o = 0; o < nout; o++, blk += 8)
+        if (valid[o])
+            group_add(blk + (ys[o] != 0 ? 0 : 4), w);
+}
+
 /* Add one row to one record of a layer.  ys are the outcomes' values (means
  * and totals: y; ysh: y - c). */
 static svy_status add_to_record(svy_est *e, layer *L, size_t r, double w, const double *ys, const double *ysh,
@@ -711,23 +735,8 @@ static svy_status add_to_record(svy_est *e, layer *L, size_t r, double w, const 
     double *blk = L->pool + R->block;
     const size_t nout = e->nout;
     const outcome *out = e->out;
-    if (!L->rows && e->all_rates) {
-        /* the common table: rates only, three sums each, one after the other */
-        for (size_t o = 0; o < nout; o++, blk += 3) {
-            if (!valid[o])
-                continue;
-            double a = w * ys[o];
-            blk[0] += a;
-            blk[1] += w - a;
-            blk[2] += 1;
-        }
-        return SVY_OK;
-    }
     if (e->all_rates) {
-        /* rows as units, rates only: one group of eight doubles each */
-        for (size_t o = 0; o < nout; o++, blk += 8)
-            if (valid[o])
-                group_add(blk + (ys[o] != 0 ? 0 : 4), w);
+        add_rates(blk, L->rows, nout, w, ys, valid);
         return SVY_OK;
     }
     if (!L->rows) {
@@ -840,11 +849,62 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
         long r = rec_get(e, L, li, (uint32_t)dom, key, err);
         if (r < 0)
             return SVY_E_NOMEM;
+        if (e->batch && li == 0) {
+            /* rows grouped by unit stay on its few records: no need to queue them */
+            e->changes += key != e->last_rec;
+            e->last_rec = key;
+        }
+        if (e->queueing) {
+            pending *q = &e->pend[e->npend];
+            q->lay[q->nrec] = (uint32_t)li;
+            q->rec[q->nrec++] = (uint32_t)r;
+#if defined(__GNUC__)
+            const char *b = (const char *)(L->pool + L->recs[r].block);
+            const char *end = b + L->bsize * sizeof *L->pool;
+            for (; b < end; b += 64)
+                __builtin_prefetch(b, 1);
+            __builtin_prefetch(end - 1, 1);
+            __builtin_prefetch(&L->recs[r], 1);
+#endif
+            continue;
+        }
         svy_status st = add_to_record(e, L, (size_t)r, w, ys, ysh, valid, levels, err);
         if (st)
             return st;
     }
     return SVY_OK;
+}
+
+/* Sum the queued rows into their records, in the order they came. */
+static void flush_pending(svy_est *e)
+{
+    const size_t nout = e->nout;
+    for (size_t i = 0; i < e->npend; i++) {
+        const pending *q = &e->pend[i];
+        const double w = q->w;
+        for (uint32_t j = 0; j < q->nrec; j++) {
+            layer *L = &e->lay[q->lay[j]];
+            rec *R = &L->recs[q->rec[j]];
+            R->rows++;
+            R->nzrows += w != 0;
+            add_rates(L->pool + R->block, L->rows, nout, w, q->ys, q->valid);
+        }
+    }
+    e->npend = 0;
+}
+
+/* Every 1024 rows: queue while most rows change unit (rows in any order),
+ * sum at once while they do not (rows grouped by unit, whose few records
+ * stay in the cache). */
+static void choose_queueing(svy_est *e)
+{
+    if (++e->window < 1024)
+        return;
+    int q = e->changes > 512;
+    if (!q && e->queueing)
+        flush_pending(e);
+    e->queueing = q;
+    e->window = e->changes = 0;
 }
 
 svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
@@ -864,6 +924,11 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     double *ys = ys_s, *ysh = ysh_s;
     int *valid = valid_s;
     long *levels = lv_s;
+    if (e->queueing) { /* (queueing only with at most 32 outcomes, below SMALL) */
+        /* the row's outcomes go straight to its place in the queue */
+        ys = e->pend[e->npend].ys;
+        valid = e->pend[e->npend].valid;
+    }
     if (e->nout > SMALL) {
         ys = malloc(e->nout * sizeof *ys);
         ysh = malloc(e->nout * sizeof *ysh);
@@ -882,7 +947,21 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     const size_t nout = e->nout;
     const outcome *out = e->out;
     const svy_value *vals = row->vals;
-    for (size_t o = 0; o < nout && rc == SVY_OK; o++) {
+    size_t o0 = 0;
+    if (e->all_plain) {
+        /* every cell 0 or 1, one character: no levels (no share) to set */
+        for (; o0 < nout; o0++) {
+            const svy_value *v = &vals[out[o0].col];
+            if (v->len != 1 || v->type != SVY_VAL_STR || v->missing != SVY_MISS_NONE)
+                break;
+            unsigned dg = (unsigned)(unsigned char)v->str[0] - '0';
+            if (dg > 1)
+                break;
+            ys[o0] = dg;
+            valid[o0] = 1;
+        }
+    }
+    for (size_t o = o0; o < nout && rc == SVY_OK; o++) {
         const svy_value *v = &vals[out[o].col];
         levels[o] = -1;
         /* the common case, a 0/1 rate cell of one character */
@@ -906,6 +985,10 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
                 rc = SVY_E_NOMEM;
         }
     }
+    if (rc == SVY_OK && e->queueing) {
+        e->pend[e->npend].w = p.w;
+        e->pend[e->npend].nrec = 0;
+    }
     if (rc == SVY_OK) {
         long dom = row_domain(e, row, err);
         if (dom == -2)
@@ -917,7 +1000,11 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
             rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, &p, ys, valid, levels, ysh, err);
         }
     }
-    if (ys != ys_s) {
+    if (rc == SVY_OK && e->queueing && e->pend[e->npend].nrec && ++e->npend == PEND)
+        flush_pending(e);
+    if (rc == SVY_OK && e->batch)
+        choose_queueing(e);
+    if (levels != lv_s) {
         free(ys);
         free(ysh);
         free(valid);
@@ -960,6 +1047,7 @@ svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err)
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
+    flush_pending(e);
     int was_estimating = e->dsn.estimating;
     svy_status st = svy_dsn_end_pass(&e->dsn, again, err);
     if (st)

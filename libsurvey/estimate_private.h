@@ -108,6 +108,18 @@ enum { DB = 3 };
  * of domains. */
 enum { BYC_BITS = 6, BYC = 1 << BYC_BITS, DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
 
+/* Rows of a table of rates waiting for their records (see svy_est_push):
+ * their records are prefetched when queued and summed PEND rows later, in
+ * the rows' order, so rows in any order do not wait on memory one by one. */
+enum { PEND = 16, PEND_RECS = 2 * LAYERS_MAX };
+typedef struct pending {
+    double w;
+    uint32_t nrec;
+    uint32_t lay[PEND_RECS], rec[PEND_RECS];
+    double ys[32];   /* the row's outcomes, written there by svy_est_push */
+    int valid[32];
+} pending;
+
 struct svy_est {
     svy_design d;
     /* copies of the design's names */
@@ -139,6 +151,12 @@ struct svy_est {
     int any_share;
     int any_shift;  /* a mean or total: values are shifted by the domain's first */
     int all_rates;  /* every outcome a rate: the short loop for SUMS records */
+    int all_plain;  /* every outcome a rate of a 0/1 column: the short loop for cells */
+    int batch;      /* rates only, at most 32: rows may be queued (pending) */
+    int queueing;   /* rows are queued now: most rows lately changed unit */
+    uint32_t last_rec, window, changes;
+    pending pend[PEND];
+    size_t npend;
     size_t sums_size, rows_size; /* doubles per record in SUMS and ROWS layers */
 
     svy_strtab dom_tab, lvl_tab;

@@ -680,3 +680,83 @@ Test(estimate, a_total_that_overflows_is_an_error_naming_it)
     cr_assert(strstr(err.msg, "sum of weights") && strstr(err.msg, "overflows"), "says what overflows: %s", err.msg);
     svy_est_free(e);
 }
+
+/* ---- rows in any order ----------------------------------------------------
+ *
+ * A table of rates only queues rows whose unit changes from row to row
+ * (rows not grouped by PSU) and sums them into their records a few rows
+ * later; every other table sums each row at once.  Both must give the same
+ * bits: the rates of a table that also has a mean are summed at once. */
+
+static svy_est *order_run(int psu, int with_mean, svy_schema **sp)
+{
+    enum { ROWS = 12000 };
+    static const char *const by[] = {"a", "b"}, *const st_col[] = {"st"}, *const psu_col[] = {"psu"};
+    const char *cols[] = {"st", "psu", "w", "y", "a", "b"};
+    svy_err err;
+    svy_design d;
+    svy_design_init(&d);
+    d.strata = st_col;
+    d.nstrata = 1;
+    if (psu) {
+        d.psu = psu_col;
+        d.npsu = 1;
+    }
+    d.weight = "w";
+    svy_schema *s = svy_schema_new();
+    for (size_t i = 0; i < 6; i++)
+        cr_assert(svy_schema_add(s, cols[i], SVY_VAR_UNTYPED, &err));
+    svy_est *e = svy_est_new(&d, by, 2, &err);
+    cr_assert(e);
+    cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_RATE, "y", NULL, &err), SVY_OK);
+    cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_RATE, "y", "0", &err), SVY_OK);
+    if (with_mean)
+        cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_MEAN, "w", NULL, &err), SVY_OK);
+    cr_assert_eq(svy_est_bind(e, s, &err), SVY_OK, "%s", err.msg);
+    char st[32], ps[32], w[32], y[8], abuf[16], bbuf[8];
+    svy_value v[6];
+    for (size_t i = 0; i < ROWS; i++) {
+        size_t r = i * 7919 % ROWS, a, b; /* every row once, PSUs interleaved */
+        gen_row(r, 5, &a, &b, st, ps, w, y);
+        sprintf(abuf, "%zu", a);
+        sprintf(bbuf, "%zu", b);
+        const char *text[6] = {st, ps, w, y, abuf, bbuf};
+        for (size_t c = 0; c < 6; c++)
+            v[c] = (svy_value){.type = SVY_VAL_STR, .str = text[c], .len = strlen(text[c])};
+        svy_row row = {.index = (long long)i + 1, .nvals = 6, .vals = v};
+        cr_assert_eq(svy_est_push(e, &row, &err), SVY_OK, "row %zu: %s", i + 1, err.msg);
+    }
+    cr_assert_eq(svy_est_finish(e, &err), SVY_OK, "%s", err.msg);
+    *sp = s;
+    return e;
+}
+
+Test(estimate, rates_are_the_same_bits_whether_rows_are_queued_or_not)
+{
+    for (int psu = 0; psu <= 1; psu++) {
+        svy_schema *s1, *s2;
+        svy_est *queued = order_run(psu, 0, &s1), *at_once = order_run(psu, 1, &s2);
+        size_t n = svy_est_count(queued), m = svy_est_count(at_once), checked = 0;
+        cr_assert_eq(svy_est_ndomains(queued), 15, "5 x 3 domains");
+        for (size_t i = 0; i < n; i++) {
+            const svy_est_result *p = svy_est_get(queued, i);
+            for (size_t j = 0; j < m; j++) {
+                const svy_est_result *q = svy_est_get(at_once, j);
+                if (q->domain != p->domain || q->stat != SVY_STAT_RATE || strcmp(q->variable, p->variable) != 0)
+                    continue;
+                cr_assert(p->n == q->n && memcmp(&p->weighted_n, &q->weighted_n, sizeof p->weighted_n) == 0);
+                cr_assert(memcmp(&p->estimate, &q->estimate, sizeof p->estimate) == 0 &&
+                              memcmp(&p->se, &q->se, sizeof p->se) == 0 &&
+                              memcmp(&p->deff, &q->deff, sizeof p->deff) == 0,
+                          "psu %d, %s in domain %zu: %.17g (%.17g) queued, %.17g (%.17g) at once", psu,
+                          p->variable, p->domain, p->estimate, p->se, q->estimate, q->se);
+                checked++;
+            }
+        }
+        cr_assert_eq(checked, n, "every rate found in both (%zu of %zu)", checked, n);
+        svy_est_free(queued);
+        svy_est_free(at_once);
+        svy_schema_free(s1);
+        svy_schema_free(s2);
+    }
+}
