@@ -161,12 +161,9 @@ const char *svy_dsn_key(const svy_value *v, int numeric, char *buf, size_t *len)
     return buf;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 5, 6)))
-#endif
-static svy_status fail_row(const svy_dsn *d, const svy_row *row, long col, svy_err *err, const char *fmt, ...)
+svy_status svy_fail_row(const svy_schema *schema, const svy_row *row, long col, svy_err *err, const char *fmt, ...)
 {
-    const char *name = col >= 0 ? svy_var_name(svy_schema_var(d->schema, (size_t)col)) : NULL;
+    const char *name = col >= 0 ? svy_var_name(svy_schema_var(schema, (size_t)col)) : NULL;
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
@@ -244,7 +241,7 @@ static svy_status key_with_prefix(svy_dsn *d, uint32_t prefix, const char *s, si
 
 static svy_status changed(const svy_dsn *d, const svy_row *row, long col, svy_err *err)
 {
-    return fail_row(d, row, col, err, "the input changed between the two passes the design needs: "
+    return svy_fail_row(d->schema, row, col, err, "the input changed between the two passes the design needs: "
                                       "this value was not there the first time");
 }
 
@@ -284,7 +281,7 @@ static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t 
     }
     const svy_value *v = &row->vals[S->strata_col];
     if (svy_value_is_missing(v))
-        return fail_row(d, row, S->strata_col, err, "stratum %s is missing", S->strata_name);
+        return svy_fail_row(d->schema, row, S->strata_col, err, "stratum %s is missing", S->strata_name);
     uint64_t key = 0;
     uint32_t isnum = 0;
     svy_dcache *slot = NULL;
@@ -472,7 +469,7 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
     }
     const svy_value *v = &row->vals[S->id_col];
     if (svy_value_is_missing(v))
-        return fail_row(d, row, S->id_col, err, "%s %s is missing", i == 0 ? "PSU" : "unit id", S->id_name);
+        return svy_fail_row(d->schema, row, S->id_col, err, "%s %s is missing", i == 0 ? "PSU" : "unit id", S->id_name);
     if (d->rows_last && i + 1 == d->nstage) {
         *out = SVY_DSN_NOUNIT;
         if (d->pass > 1)
@@ -533,7 +530,7 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
     char nb[SVY_DTOA_MAX];
     double f;
     if (svy_value_is_missing(v))
-        return fail_row(d, row, S->fpc_col, err, "fpc %s is missing", S->fpc_name);
+        return svy_fail_row(d->schema, row, S->fpc_col, err, "fpc %s is missing", S->fpc_name);
     /* The fpc repeats row after row: a short text seen last time is not parsed again. */
     uint64_t key = v->type == SVY_VAL_STR && v->len <= 7 ? svy_short_key(v->str, v->len) : 0;
     svy_dstratum *T = &S->strata[h];
@@ -546,7 +543,7 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
     S->fpc_key = key;
     S->fpc_last = f;
     if (!(f > 0) || !isfinite(f))
-        return fail_row(d, row, S->fpc_col, err,
+        return svy_fail_row(d->schema, row, S->fpc_col, err,
                         "fpc %s holds '%s': it must be a positive number (population units, or a fraction)",
                         S->fpc_name, text_of(v, nb));
     if (isnan(T->fpc)) {
@@ -555,7 +552,7 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
     } else if (T->fpc != f) {
         char was[SVY_DTOA_MAX];
         svy_dtoa(T->fpc, was);
-        return fail_row(d, row, S->fpc_col, err,
+        return svy_fail_row(d->schema, row, S->fpc_col, err,
                         "fpc %s is %s here but %s in row %lld of the same stratum%s: it must be constant "
                         "within a stratum",
                         S->fpc_name, text_of(v, nb), was, T->fpc_row, i ? " (of this stage)" : "");
@@ -579,12 +576,12 @@ static svy_status read_weight(svy_dsn *d, const svy_row *row, double *w, svy_err
     const svy_value *v = &row->vals[d->weight_col];
     char nb[SVY_DTOA_MAX];
     if (svy_value_is_missing(v))
-        return fail_row(d, row, d->weight_col, err, "weight %s is missing", d->weight_name);
+        return svy_fail_row(d->schema, row, d->weight_col, err, "weight %s is missing", d->weight_name);
     if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, w)) && (!svy_value_number(v, w) || !isfinite(*w)))
-        return fail_row(d, row, d->weight_col, err, "weight %s holds '%s', which is not a finite number",
+        return svy_fail_row(d->schema, row, d->weight_col, err, "weight %s holds '%s', which is not a finite number",
                         d->weight_name, text_of(v, nb));
     if (*w < 0)
-        return fail_row(d, row, d->weight_col, err,
+        return svy_fail_row(d->schema, row, d->weight_col, err,
                         "weight %s is %s: weights must be 0 or more (rows of weight 0 stay in the design)",
                         d->weight_name, text_of(v, nb));
     return SVY_OK;

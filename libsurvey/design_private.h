@@ -148,6 +148,12 @@ typedef struct svy_dpath {
 
 /* The names are the caller's and must outlive d; checks the counts (R's
  * "non-conformable" cases become usage errors naming the flags). */
+/* A data error naming the row and the schema's column col (-1: none). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+svy_status svy_fail_row(const svy_schema *schema, const svy_row *row, long col, svy_err *err, const char *fmt, ...);
+
 svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err);
 void svy_dsn_free(svy_dsn *d);
 svy_status svy_dsn_bind(svy_dsn *d, const svy_schema *schema, svy_err *err);

@@ -164,6 +164,20 @@ svy_est *svy_est_new(const svy_design *d, const char *const *by, size_t nby, svy
     return e;
 }
 
+/* The per-stage records and their pools (svy_est_free, and a second pass). */
+static void layers_free(svy_est *e)
+{
+    for (size_t l = 0; l < LAYERS_MAX; l++) {
+        layer *L = &e->lay[l];
+        free(L->recs);
+        free(L->pool);
+        svy_u64map_free(&L->map);
+        svy_u64map_free(&L->lmap);
+        free(L->lpool);
+        free(L->dstart);
+    }
+}
+
 void svy_est_free(svy_est *e)
 {
     if (!e)
@@ -201,15 +215,7 @@ void svy_est_free(svy_est *e)
     free(e->dom_vals);
     free(e->domval_num);
     free(e->dpool);
-    for (size_t l = 0; l < LAYERS_MAX; l++) {
-        layer *L = &e->lay[l];
-        free(L->recs);
-        free(L->pool);
-        svy_u64map_free(&L->map);
-        svy_u64map_free(&L->lmap);
-        free(L->lpool);
-        free(L->dstart);
-    }
+    layers_free(e);
     free(e->lvl_outcome);
     free(e->keybuf);
     free(e->res);
@@ -582,19 +588,6 @@ static const char *value_text(const svy_value *v, char *buf)
     return buf;
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 5, 6)))
-#endif
-static svy_status fail_row(svy_est *e, const svy_row *row, long col, svy_err *err, const char *fmt, ...)
-{
-    const char *name = col >= 0 ? svy_var_name(svy_schema_var(e->schema, (size_t)col)) : NULL;
-    char msg[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return svy_err_set(err, SVY_E_DATA, NULL, row->index, col >= 0 ? col + 1 : 0, name, "%s", msg);
-}
 
 static long level_get(svy_est *e, size_t o, const svy_value *v, svy_err *err)
 {
@@ -657,7 +650,7 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
             return 1;
         }
         if (!number_of(v, y) || (*y != 0 && *y != 1)) {
-            fail_row(e, row, oc->col, err, "column %s holds '%s', but a rate needs 0 or 1 (use --rate COL=VALUE for a code)",
+            svy_fail_row(e->schema, row, oc->col, err, "column %s holds '%s', but a rate needs 0 or 1 (use --rate COL=VALUE for a code)",
                      oc->column, value_text(v, nb));
             return -1;
         }
@@ -665,7 +658,7 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
     case SVY_STAT_MEAN:
     case SVY_STAT_TOTAL:
         if (!number_of(v, y) || !isfinite(*y)) {
-            fail_row(e, row, oc->col, err, "column %s holds '%s', which is not a number", oc->column, value_text(v, nb));
+            svy_fail_row(e->schema, row, oc->col, err, "column %s holds '%s', which is not a number", oc->column, value_text(v, nb));
             return -1;
         }
         return 1;
@@ -1016,15 +1009,7 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
 /* Forget every estimate (the rows come again). */
 static void reset_estimates(svy_est *e)
 {
-    for (size_t l = 0; l < LAYERS_MAX; l++) {
-        layer *L = &e->lay[l];
-        free(L->recs);
-        free(L->pool);
-        svy_u64map_free(&L->map);
-        svy_u64map_free(&L->lmap);
-        free(L->lpool);
-        free(L->dstart);
-    }
+    layers_free(e);
     if (e->doms)
         for (size_t i = 0; i < e->cap_doms; i++)
             for (size_t l = 0; l < LAYERS_MAX; l++)
