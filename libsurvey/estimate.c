@@ -839,28 +839,27 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
     for (size_t li = 0; li < e->nlay; li++) {
         layer *L = &e->lay[li];
         uint32_t key = L->by_stratum ? p->stratum[L->stage] : p->unit[L->stage];
-        long r = rec_get(e, L, li, (uint32_t)dom, key, err);
-        if (r < 0)
-            return SVY_E_NOMEM;
         if (e->batch && li == 0) {
             /* rows grouped by unit stay on its few records: no need to queue them */
             e->changes += key != e->last_rec;
             e->last_rec = key;
         }
         if (e->queueing) {
+            /* the record is looked up when the queue is summed (flush_pending) */
             pending *q = &e->pend[e->npend];
             q->lay[q->nrec] = (uint32_t)li;
-            q->rec[q->nrec++] = (uint32_t)r;
+            q->dom[q->nrec] = (uint32_t)dom;
+            q->rec[q->nrec++] = key;
 #if defined(__GNUC__)
-            const char *b = (const char *)(L->pool + L->recs[r].block);
-            const char *end = b + L->bsize * sizeof *L->pool;
-            for (; b < end; b += 64)
-                __builtin_prefetch(b, 1);
-            __builtin_prefetch(end - 1, 1);
-            __builtin_prefetch(&L->recs[r], 1);
+            const dindex *x = &D->dix[li];
+            if (key < x->len)
+                __builtin_prefetch(&x->idx[key], 0);
 #endif
             continue;
         }
+        long r = rec_get(e, L, li, (uint32_t)dom, key, err);
+        if (r < 0)
+            return SVY_E_NOMEM;
         svy_status st = add_to_record(e, L, (size_t)r, w, ys, ysh, valid, levels, err);
         if (st)
             return st;
@@ -869,9 +868,31 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
 }
 
 /* Sum the queued rows into their records, in the order they came. */
-static void flush_pending(svy_est *e)
+static svy_status flush_pending(svy_est *e, svy_err *err)
 {
     const size_t nout = e->nout;
+    /* look the records up in the rows' order (new records come in the same
+     * order as summed at once) and prefetch them all, then sum */
+    for (size_t i = 0; i < e->npend; i++) {
+        pending *q = &e->pend[i];
+        for (uint32_t j = 0; j < q->nrec; j++) {
+            layer *L = &e->lay[q->lay[j]];
+            long r = rec_get(e, L, q->lay[j], q->dom[j], q->rec[j], err);
+            if (r < 0) {
+                e->npend = 0;
+                return SVY_E_NOMEM;
+            }
+            q->rec[j] = (uint32_t)r;
+#if defined(__GNUC__)
+            const char *b = (const char *)(L->pool + L->recs[r].block);
+            const char *end = b + L->bsize * sizeof *L->pool;
+            for (; b < end; b += 64)
+                __builtin_prefetch(b, 1);
+            __builtin_prefetch(end - 1, 1);
+            __builtin_prefetch(&L->recs[r], 1);
+#endif
+        }
+    }
     for (size_t i = 0; i < e->npend; i++) {
         const pending *q = &e->pend[i];
         const double w = q->w;
@@ -884,20 +905,23 @@ static void flush_pending(svy_est *e)
         }
     }
     e->npend = 0;
+    return SVY_OK;
 }
 
 /* Every 1024 rows: queue while most rows change unit (rows in any order),
  * sum at once while they do not (rows grouped by unit, whose few records
  * stay in the cache). */
-static void choose_queueing(svy_est *e)
+static svy_status choose_queueing(svy_est *e, svy_err *err)
 {
     if (++e->window < 1024)
-        return;
+        return SVY_OK;
     int q = e->changes > 512;
+    svy_status st = SVY_OK;
     if (!q && e->queueing)
-        flush_pending(e);
+        st = flush_pending(e, err);
     e->queueing = q;
     e->window = e->changes = 0;
+    return st;
 }
 
 svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
@@ -994,9 +1018,9 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
         }
     }
     if (rc == SVY_OK && e->queueing && e->pend[e->npend].nrec && ++e->npend == PEND)
-        flush_pending(e);
+        rc = flush_pending(e, err);
     if (rc == SVY_OK && e->batch)
-        choose_queueing(e);
+        rc = choose_queueing(e, err);
     if (levels != lv_s) {
         free(ys);
         free(ysh);
@@ -1032,7 +1056,9 @@ svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err)
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
-    flush_pending(e);
+    svy_status fs = flush_pending(e, err);
+    if (fs)
+        return fs;
     int was_estimating = e->dsn.estimating;
     svy_status st = svy_dsn_end_pass(&e->dsn, again, err);
     if (st)

@@ -109,13 +109,16 @@ enum { DB = 3 };
 enum { BYC_BITS = 6, BYC = 1 << BYC_BITS, DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
 
 /* Rows of a table of rates waiting for their records (see svy_est_push):
- * their records are prefetched when queued and summed PEND rows later, in
- * the rows' order, so rows in any order do not wait on memory one by one. */
+ * the domains' index entries are prefetched when a row is queued; every
+ * PEND rows the records are looked up (in the rows' order) and prefetched,
+ * then summed in the rows' order, so rows in any order do not wait on
+ * memory one by one. */
 enum { PEND = 16, PEND_RECS = 2 * LAYERS_MAX };
 typedef struct pending {
     double w;
     uint32_t nrec;
-    uint32_t lay[PEND_RECS], rec[PEND_RECS];
+    uint32_t lay[PEND_RECS], rec[PEND_RECS]; /* rec: the key until looked up */
+    uint32_t dom[PEND_RECS];
     double ys[32];   /* the row's outcomes, written there by svy_est_push */
     int valid[32];
 } pending;
