@@ -230,13 +230,42 @@ static inline void cache_put(svy_dcache *set, uint64_t key, uint32_t parent, uin
     set[0] = (svy_dcache){key, parent, id, isnum, 0};
 }
 
-static svy_status key_with_prefix(svy_dsn *d, uint32_t prefix, const char *s, size_t len, svy_err *err)
+/* A code of a stage, a stratum or a unit: its id from the two-way cache
+ * (code_cached), or interned as prefix + text (code_intern, -1 out of
+ * memory); the caller makes a new code's record, then code_remember()
+ * caches the id. */
+typedef struct code_probe {
+    svy_dcache *slot;
+    uint64_t key;
+    uint32_t isnum;
+} code_probe;
+
+static inline int code_cached(svy_dcache *cache, const svy_value *v, uint32_t parent, code_probe *p, uint32_t *out)
 {
+    p->slot = NULL;
+    if (!cache_key(v, &p->key, &p->isnum))
+        return 0;
+    p->slot = cache_slot(cache, p->key, parent);
+    return cache_get(p->slot, p->key, parent, p->isnum, out);
+}
+
+static long code_intern(svy_dsn *d, svy_strtab *tab, const svy_value *v, int numeric, uint32_t prefix, int *added)
+{
+    char nb[SVY_DTOA_MAX];
+    size_t len;
+    const char *s = svy_dsn_key(v, numeric, nb, &len);
     if (!svy_grow((void **)&d->keybuf, &d->capkey, len + 4, 1))
-        return nomem(err);
+        return -1;
     memcpy(d->keybuf, &prefix, 4);
     memcpy(d->keybuf + 4, s, len);
-    return SVY_OK;
+    long id = svy_strtab_intern(tab, d->keybuf, len + 4, added);
+    return id >= (long)UINT32_MAX - 1 ? -1 : id;
+}
+
+static inline void code_remember(const code_probe *p, uint32_t parent, uint32_t id)
+{
+    if (p->slot)
+        cache_put(p->slot, p->key, parent, p->isnum, id);
 }
 
 static svy_status changed(const svy_dsn *d, const svy_row *row, long col, svy_err *err)
@@ -282,32 +311,21 @@ static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t 
     const svy_value *v = &row->vals[S->strata_col];
     if (svy_value_is_missing(v))
         return svy_fail_row(d->schema, row, S->strata_col, err, "stratum %s is missing", S->strata_name);
-    uint64_t key = 0;
-    uint32_t isnum = 0;
-    svy_dcache *slot = NULL;
-    if (cache_key(v, &key, &isnum)) {
-        slot = cache_slot(S->scache, key, parent);
-        if (cache_get(slot, key, parent, isnum, out))
-            return SVY_OK;
-    }
-    char nb[SVY_DTOA_MAX];
-    size_t len;
-    const char *s = svy_dsn_key(v, S->strata_numeric, nb, &len);
-    svy_status st = key_with_prefix(d, i == 0 ? 0 : parent, s, len, err);
-    if (st)
-        return st;
+    code_probe p;
+    if (code_cached(S->scache, v, parent, &p, out))
+        return SVY_OK;
     int added;
-    long id = svy_strtab_intern(&S->labels, d->keybuf, len + 4, &added);
+    long id = code_intern(d, &S->labels, v, S->strata_numeric, i == 0 ? 0 : parent, &added);
     if (id < 0)
         return nomem(err);
     if (added) {
         if (d->pass > 1)
             return changed(d, row, S->strata_col, err);
-        if ((st = new_stratum(d, S, i == 0 ? 0 : parent, (uint32_t)id, row, err)))
+        svy_status st = new_stratum(d, S, i == 0 ? 0 : parent, (uint32_t)id, row, err);
+        if (st)
             return st;
     }
-    if (slot)
-        cache_put(slot, key, parent, isnum, (uint32_t)id);
+    code_remember(&p, parent, (uint32_t)id);
     *out = (uint32_t)id;
     return SVY_OK;
 }
@@ -445,13 +463,8 @@ static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value
         }
         return slots_add(s, pack(stratum, x));
     }
-    char nb[SVY_DTOA_MAX];
-    size_t len;
-    const char *t = svy_dsn_key(v, numeric, nb, &len);
-    if (key_with_prefix(d, stratum, t, len, NULL) != SVY_OK)
-        return -1;
     int added;
-    if (svy_strtab_intern(&s->other, d->keybuf, len + 4, &added) < 0)
+    if (code_intern(d, &s->other, v, numeric, stratum, &added) < 0)
         return -1;
     return added;
 }
@@ -488,23 +501,12 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
         }
         return SVY_OK;
     }
-    uint64_t key = 0;
-    uint32_t isnum = 0;
-    svy_dcache *slot = NULL;
-    if (cache_key(v, &key, &isnum)) {
-        slot = cache_slot(S->ucache, key, h);
-        if (cache_get(slot, key, h, isnum, out))
-            return SVY_OK;
-    }
-    char nb[SVY_DTOA_MAX];
-    size_t len;
-    const char *s = svy_dsn_key(v, S->id_numeric, nb, &len);
-    svy_status st = key_with_prefix(d, h, s, len, err);
-    if (st)
-        return st;
+    code_probe p;
+    if (code_cached(S->ucache, v, h, &p, out))
+        return SVY_OK;
     int added;
-    long id = svy_strtab_intern(&S->ukeys, d->keybuf, len + 4, &added);
-    if (id < 0 || id >= (long)UINT32_MAX - 1)
+    long id = code_intern(d, &S->ukeys, v, S->id_numeric, h, &added);
+    if (id < 0)
         return nomem(err);
     if (added) {
         /* In a second pass only a last stage that turned out to hold
@@ -517,8 +519,7 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
         if (d->pass == 1)
             S->strata[h].n++;
     }
-    if (slot)
-        cache_put(slot, key, h, isnum, (uint32_t)id);
+    code_remember(&p, h, (uint32_t)id);
     *out = (uint32_t)id;
     return SVY_OK;
 }
