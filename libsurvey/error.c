@@ -1,5 +1,6 @@
 /* Status texts and the error record. */
 #include "svy_private.h"
+#include <errno.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +65,23 @@ svy_status svy_err_set(svy_err *err, svy_status code, const char *file, long lon
     va_start(ap, fmt);
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
+    return code;
+}
+
+svy_status svy_err_sys(svy_err *err, int errnum, const char *file, long long row, const char *fmt, ...)
+{
+    if (errnum == 0)
+        errnum = EIO;
+    svy_status code = errnum == ENOMEM ? SVY_E_NOMEM : SVY_E_IO;
+    if (!err)
+        return code;
+    char what[sizeof err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    svy_err_set(err, code, file, row, 0, NULL, "%s: %s", what, strerror(errnum));
+    err->sys_errno = errnum;
     return code;
 }
 

@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <survey/error.h>
 
@@ -44,4 +46,22 @@ Test(error, every_status_has_text)
 Test(error, null_record_is_allowed)
 {
     cr_assert_eq(svy_err_set(NULL, SVY_E_IO, NULL, 0, 0, NULL, "x"), SVY_E_IO);
+}
+
+Test(error, sys_records_errno_and_its_text)
+{
+    svy_err e;
+    svy_err_clear(&e);
+    svy_status st = svy_err_sys(&e, ENOSPC, "out.csv", 0, "write error");
+    cr_assert_eq(st, SVY_E_IO);
+    cr_assert_eq(e.sys_errno, ENOSPC);
+    char want[256];
+    snprintf(want, sizeof want, "write error: %s", strerror(ENOSPC));
+    cr_assert_str_eq(e.msg, want);
+    cr_assert_eq(svy_err_sys(&e, ENOMEM, NULL, 3, "cannot grow %s", "the spool"), SVY_E_NOMEM,
+                 "ENOMEM is a memory error, not an I/O one");
+    cr_assert_eq(e.row, 3);
+    cr_assert_eq(svy_err_sys(&e, 0, NULL, 0, "short write"), SVY_E_IO);
+    cr_assert_eq(e.sys_errno, EIO, "a failure without errno still records one");
+    cr_assert_eq(svy_err_sys(NULL, EACCES, NULL, 0, "x"), SVY_E_IO, "err may be NULL");
 }

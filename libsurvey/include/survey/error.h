@@ -55,6 +55,16 @@ SVY_API svy_status svy_err_set(svy_err *err, svy_status code, const char *file,
 #endif
     ;
 
+/* Set a record for a failed system call: the code is SVY_E_NOMEM for ENOMEM
+ * and SVY_E_IO otherwise, sys_errno is errnum (EIO when 0), and the message
+ * is the formatted text, ": ", then strerror(errnum).  Returns the code. */
+SVY_API svy_status svy_err_sys(svy_err *err, int errnum, const char *file, long long row,
+                               const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
 /* "FILE:ROW:COL: message (variable VAR)" with the parts that are set.
  * Writes at most size bytes including the NUL; returns buf. */
 SVY_API char *svy_err_format(const svy_err *err, char *buf, size_t size);
