@@ -192,6 +192,31 @@ struct svy_est {
     size_t nnames, capnames;
 };
 
+/* estimate.c: the layers of records the design needs, and freeing them
+ * (svy_est_free, and a pass that starts over). */
+void svy_est_plan_layers(svy_est *e);
+void svy_est_layers_free(svy_est *e);
+
+/* estimate_domain.c: a row's domain (-1 when a by value is missing: the row
+ * stays in the design but in no domain; -2 on failure), the overall domain,
+ * a new record of (domain, key) in layer li (-1 on failure), the level block
+ * of a share level in record r, and a share level's id (-1 on failure). */
+long svy_est_row_domain(svy_est *e, const svy_row *row, svy_err *err);
+long svy_est_overall_domain(svy_est *e, const svy_row *row, svy_err *err);
+long svy_est_rec_new(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err);
+double *svy_est_level_block(svy_est *e, layer *L, size_t r, long level, svy_err *err);
+long svy_est_level_get(svy_est *e, size_t o, const svy_value *v, svy_err *err);
+
+/* The record of (domain, key) in layer li: the domain's direct index when it
+ * covers the key (every row looks here: inline), else the map. */
+static inline long svy_est_rec_get(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err)
+{
+    const dindex *x = &e->doms[dom].dix[li];
+    if (key < x->len && x->idx[key])
+        return (long)x->idx[key] - 1;
+    return svy_est_rec_new(e, L, li, dom, key, err);
+}
+
 /* estimate_finish.c */
 svy_status svy_est_compute(svy_est *e, svy_err *err);
 

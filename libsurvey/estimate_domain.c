@@ -1,0 +1,239 @@
+/* The estimator's domains and records: interning each row's by values
+ * into a domain (with small caches of short values and of domains), and
+ * finding or making the record of a (domain, unit) pair in a layer.  Called
+ * for every row by estimate_rows.c. */
+#include "svy_private.h"
+#include "estimate_private.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static svy_status nomem(svy_err *err)
+{
+    return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+}
+
+/* ------------------------------------------------------------- domains */
+
+static svy_status key_grow(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return SVY_OK;
+    return svy_grow((void **)buf, cap, need, 1) ? SVY_OK : SVY_E_NOMEM;
+}
+
+static long new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err)
+{
+    size_t id = e->dom_tab.n - 1; /* already interned by the caller */
+    size_t oldcap = e->cap_doms;
+    if (!svy_grow((void **)&e->doms, &e->cap_doms, id + 1, sizeof *e->doms))
+        return nomem(err), -1;
+    if (e->cap_doms > oldcap)
+        memset(e->doms + oldcap, 0, (e->cap_doms - oldcap) * sizeof *e->doms);
+    dominfo *d = &e->doms[id];
+    d->overall = overall;
+    d->first_row = row->index;
+    d->block = e->ndpool;
+    size_t need = e->ndpool + DB * e->nout;
+    if (!svy_grow((void **)&e->dpool, &e->capdpool, need, sizeof *e->dpool))
+        return nomem(err), -1;
+    memset(e->dpool + e->ndpool, 0, DB * e->nout * sizeof *e->dpool);
+    e->ndpool = need;
+    if (!svy_grow((void **)&e->dom_vals, &e->cap_dom_vals, (id + 1) * (e->nby ? e->nby : 1), sizeof *e->dom_vals))
+        return nomem(err), -1;
+    for (size_t k = 0; k < e->nby; k++) {
+        size_t idx = id * e->nby + k;
+        if (overall) {
+            e->dom_vals[idx] = (size_t)-1;
+            continue;
+        }
+        /* shown as first seen: "01" stays "01" though "1" is the same code */
+        const svy_value *v = &row->vals[e->by_idx[k]];
+        char nb[SVY_DTOA_MAX];
+        size_t len;
+        const char *s = v->type == SVY_VAL_STR ? v->str : nb;
+        len = v->type == SVY_VAL_STR ? v->len : svy_dtoa(v->num, nb);
+        long vid = svy_strtab_intern(&e->domval_tab, s, len, NULL);
+        if (vid < 0)
+            return nomem(err), -1;
+        if (!svy_grow((void **)&e->domval_num, &e->cap_domval_num, (size_t)vid + 1, 1))
+            return nomem(err), -1;
+        e->domval_num[vid] = v->type == SVY_VAL_NUM;
+        e->dom_vals[idx] = (size_t)vid;
+    }
+    return (long)id;
+}
+
+/* The id of by variable k's value v, -1 when memory ran out.  Numbers are
+ * the same value whatever their spelling ("1", "1.0") in a column that is
+ * not typed text. */
+static long byval_id(svy_est *e, size_t k, const svy_value *v)
+{
+    struct byc *ent = NULL;
+    uint64_t key = 0;
+    if (v->type == SVY_VAL_STR && v->len <= 7) {
+        key = svy_short_key(v->str, v->len);
+        ent = &e->byval_cache[k * BYC + ((key * 0x9e3779b97f4a7c15ull) >> (64 - BYC_BITS))];
+        if (ent->key == key)
+            return ent->id;
+    }
+    char nb[SVY_DTOA_MAX];
+    size_t len;
+    const char *s = svy_dsn_key(v, e->by_numeric[k], nb, &len);
+    long id = svy_strtab_intern(&e->byval_tab[k], s, len, NULL);
+    if (id >= 0 && ent) {
+        ent->key = key;
+        ent->id = (uint32_t)id;
+    }
+    return id;
+}
+
+/* The domain of a row, -1 when a by value is missing (the row stays in the
+ * design but in no domain), -2 on failure. */
+long svy_est_row_domain(svy_est *e, const svy_row *row, svy_err *err)
+{
+    if (e->nby == 0) {
+        int added;
+        long id = svy_strtab_intern(&e->dom_tab, "", 0, &added);
+        if (id < 0)
+            return nomem(err), -2;
+        if (added && new_domain(e, row, 0, err) < 0)
+            return -2;
+        return id;
+    }
+    const size_t nby = e->nby;
+    uint64_t packed = 0;
+    int packable = nby <= 4;
+    for (size_t k = 0; k < nby; k++) {
+        const svy_value *v = &row->vals[e->by_idx[k]];
+        if (svy_value_is_missing(v))
+            return -1;
+        long id = byval_id(e, k, v);
+        if (id < 0)
+            return nomem(err), -2;
+        e->dom_key[k] = (uint32_t)id;
+        packable &= id < 65536;
+        packed = packed << 16 | (uint64_t)id;
+    }
+    struct domc *dc = NULL;
+    if (packable) {
+        dc = &e->dom_cache[(packed * 0x9e3779b97f4a7c15ull) >> (64 - DOMC_BITS)];
+        if (dc->dom1 && dc->key == packed)
+            return (long)dc->dom1 - 1;
+    }
+    int added;
+    long id = svy_strtab_intern(&e->dom_tab, (const char *)e->dom_key, nby * sizeof *e->dom_key, &added);
+    if (id < 0)
+        return nomem(err), -2;
+    if (added && new_domain(e, row, 0, err) < 0)
+        return -2;
+    if (dc && id < UINT32_MAX) {
+        dc->key = packed;
+        dc->dom1 = (uint32_t)id + 1;
+    }
+    return id;
+}
+
+long svy_est_overall_domain(svy_est *e, const svy_row *row, svy_err *err)
+{
+    if (e->overall_dom >= 0)
+        return e->overall_dom;
+    int added;
+    long id = svy_strtab_intern(&e->dom_tab, "\x1e", 1, &added); /* no by key is one byte 0x1e */
+    if (id < 0)
+        return nomem(err), -2;
+    if (added && new_domain(e, row, 1, err) < 0)
+        return -2;
+    e->overall_dom = id;
+    return id;
+}
+
+/* ------------------------------------------------------------- records */
+
+/* Keep the direct indexes of records under this many bytes in all. */
+#define DENSE_MAX ((size_t)64 << 20)
+
+long svy_est_rec_new(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err)
+{
+    int added;
+    long i = svy_u64map_get(&L->map, ((uint64_t)dom << 32) | key, L->nrecs, &added);
+    if (i < 0)
+        return nomem(err), -1;
+    if (added) {
+        if (!svy_grow((void **)&L->recs, &L->caprecs, L->nrecs + 1, sizeof *L->recs))
+            return nomem(err), -1;
+        size_t need = L->npool + L->bsize;
+        if (!svy_grow((void **)&L->pool, &L->cappool, need, sizeof *L->pool))
+            return nomem(err), -1;
+        memset(L->pool + L->npool, 0, L->bsize * sizeof *L->pool);
+        L->recs[L->nrecs++] = (rec){.domain = dom, .key = key, .block = L->npool};
+        L->npool = need;
+    }
+    /* Extend the domain's direct index over this key while memory allows:
+     * rows in any order then find their record without hashing. */
+    dindex *x = &e->doms[dom].dix[li];
+    if (key >= x->len) {
+        size_t nl = x->len ? x->len * 2 : 64;
+        while (nl <= key)
+            nl *= 2;
+        if (e->dense_bytes + (nl - x->len) * sizeof *x->idx <= DENSE_MAX) {
+            uint32_t *ni = realloc(x->idx, nl * sizeof *ni);
+            if (ni) {
+                memset(ni + x->len, 0, (nl - x->len) * sizeof *ni);
+                e->dense_bytes += (nl - x->len) * sizeof *ni;
+                x->idx = ni;
+                x->len = nl;
+            }
+        }
+    }
+    if (key < x->len)
+        x->idx[key] = (uint32_t)i + 1;
+    return i;
+}
+
+double *svy_est_level_block(svy_est *e, layer *L, size_t r, long level, svy_err *err)
+{
+    size_t bs = L->rows ? 4 : 1;
+    int added;
+    long i = svy_u64map_get(&L->lmap, ((uint64_t)r << 32) | (uint64_t)level, L->nlpool / bs, &added);
+    if (i < 0)
+        return nomem(err), NULL;
+    if (added) {
+        if (!svy_grow((void **)&L->lpool, &L->caplpool, L->nlpool + bs, sizeof *L->lpool))
+            return nomem(err), NULL;
+        memset(L->lpool + L->nlpool, 0, bs * sizeof *L->lpool);
+        L->nlpool += bs;
+    }
+    return L->lpool + (size_t)i * bs;
+}
+
+/* ------------------------------------------------------- share levels */
+
+long svy_est_level_get(svy_est *e, size_t o, const svy_value *v, svy_err *err)
+{
+    char nb[SVY_DTOA_MAX];
+    size_t len;
+    const char *s = svy_dsn_key(v, e->out[o].numeric, nb, &len);
+    char pre[24];
+    int pl = snprintf(pre, sizeof pre, "%zu", o);
+    if (key_grow(&e->keybuf, &e->capkey, (size_t)pl + 1 + len))
+        return nomem(err), -1;
+    memcpy(e->keybuf, pre, (size_t)pl + 1);
+    memcpy(e->keybuf + pl + 1, s, len);
+    int added;
+    long id = svy_strtab_intern(&e->lvl_tab, e->keybuf, (size_t)pl + 1 + len, &added);
+    if (id < 0)
+        return nomem(err), -1;
+    if (added) {
+        if (!svy_grow((void **)&e->lvl_outcome, &e->cap_lvl_outcome, (size_t)id + 1, sizeof *e->lvl_outcome))
+            return nomem(err), -1;
+        e->lvl_outcome[id] = (long)o;
+    }
+    return id;
+}
+

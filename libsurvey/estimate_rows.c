@@ -1,0 +1,523 @@
+/* Rows in: each row's outcomes read, then summed into its domain's
+ * records in every layer (queued when rows come in any order), and the
+ * end of a pass (see survey/estimate.h; the layout of records is in
+ * estimate_private.h). */
+#include "svy_private.h"
+#include "estimate_private.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static svy_status nomem(svy_err *err)
+{
+    return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+}
+
+/* ------------------------------------------------------------- per row */
+
+static const char *value_text(const svy_value *v, char *buf)
+{
+    if (v->type == SVY_VAL_STR)
+        return v->str;
+    svy_dtoa(v->num, buf);
+    return buf;
+}
+
+/* Most survey cells are one digit (0/1 outcomes, codes): read those without
+ * the general parser. */
+static inline int number_of(const svy_value *v, double *out)
+{
+    if (v->type == SVY_VAL_STR && v->missing == SVY_MISS_NONE) {
+        if (v->len == 1 && v->str[0] >= '0' && v->str[0] <= '9') {
+            *out = v->str[0] - '0';
+            return 1;
+        }
+        if (svy_number_fast(v->str, v->len, out))
+            return 1;
+    }
+    return svy_value_number(v, out);
+}
+
+/* The value of an outcome in a row: 1 valid (y set), 0 missing, -1 error. */
+static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, svy_err *err)
+{
+    outcome *oc = &e->out[o];
+    const svy_value *v = &row->vals[oc->col];
+    if (svy_value_is_missing(v))
+        return 0;
+    char nb[SVY_DTOA_MAX];
+    switch (oc->stat) {
+    case SVY_STAT_RATE:
+        if (oc->value) {
+            double num;
+            if (oc->match_num && number_of(v, &num))
+                *y = num == oc->match;
+            else {
+                size_t len;
+                const char *s = v->type == SVY_VAL_STR ? v->str : nb;
+                len = v->type == SVY_VAL_STR ? v->len : svy_dtoa(v->num, nb);
+                *y = len == strlen(oc->value) && memcmp(s, oc->value, len) == 0;
+            }
+            return 1;
+        }
+        if (!number_of(v, y) || (*y != 0 && *y != 1)) {
+            svy_fail_row(e->schema, row, oc->col, err, "column %s holds '%s', but a rate needs 0 or 1 (use --rate COL=VALUE for a code)",
+                     oc->column, value_text(v, nb));
+            return -1;
+        }
+        return 1;
+    case SVY_STAT_MEAN:
+    case SVY_STAT_TOTAL:
+        if (!number_of(v, y) || !isfinite(*y)) {
+            svy_fail_row(e->schema, row, oc->col, err, "column %s holds '%s', which is not a number", oc->column, value_text(v, nb));
+            return -1;
+        }
+        return 1;
+    case SVY_STAT_SHARE:
+        *y = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* One group of a proportion (ROWS): count, first weight, sums of w - w0. */
+static inline void group_add(double *g, double w)
+{
+    if (g[0] == 0)
+        g[1] = w;
+    g[0] += 1;
+    double dw = w - g[1];
+    g[2] += dw;
+    g[3] += dw * dw;
+}
+
+/* Co-moments of (a, b) shifted by the first row (ROWS). */
+static inline void comoment_add(double *c, double a, double b)
+{
+    if (c[0] == 0) {
+        c[1] = a;
+        c[2] = b;
+    }
+    c[0] += 1;
+    double da = a - c[1], db = b - c[2];
+    c[3] += da;
+    c[4] += db;
+    c[5] += da * da;
+    c[6] += da * db;
+    c[7] += db * db;
+}
+
+/* A row in a record of a table of rates only. */
+static inline void add_rates(double *blk, int rows, size_t nout, double w, const double *ys, const int *valid)
+{
+    if (!rows) {
+        /* the common table: rates only, three sums each, one after the other */
+        for (size_t o = 0; o < nout; o++, blk += 3) {
+            if (!valid[o])
+                continue;
+            double a = w * ys[o];
+            blk[0] += a;
+            blk[1] += w - a;
+            blk[2] += 1;
+        }
+        return;
+    }
+    /* rows as units, rates only: one group of eight doubles each */
+    for (size_t o = 0; o < nout; o++, blk += 8)
+        if (valid[o])
+            group_add(blk + (ys[o] != 0 ? 0 : 4), w);
+}
+
+/* One row's outcomes: their values (y), shifted values (means and totals:
+ * y - c), which are valid (not missing), and share levels. */
+typedef struct rowvals {
+    double *ys, *ysh;
+    int *valid;
+    long *levels;
+} rowvals;
+
+/* A row in a SUMS record (units hold several rows). */
+static svy_status add_sums(svy_est *e, layer *L, size_t r, double w, const rowvals *v, svy_err *err)
+{
+    double *blk = L->pool + L->recs[r].block;
+    const size_t nout = e->nout;
+    const outcome *out = e->out;
+    for (size_t o = 0; o < nout; o++) {
+        if (!v->valid[o])
+            continue;
+        double *c = blk + out[o].off_sums, y = v->ys[o];
+        switch (out[o].stat) {
+        case SVY_STAT_RATE: {
+            double a = w * y;
+            c[0] += a;
+            c[1] += w - a;
+            c[2] += 1;
+            break;
+        }
+        case SVY_STAT_SHARE: {
+            c[0] += w;
+            c[1] += 1;
+            double *lb = svy_est_level_block(e, L, r, v->levels[o], err);
+            if (!lb)
+                return SVY_E_NOMEM;
+            lb[0] += w;
+            blk = L->pool + L->recs[r].block;
+            break;
+        }
+        case SVY_STAT_MEAN: {
+            double yp = v->ysh[o], a = w * yp;
+            c[0] += a;
+            c[1] += w;
+            c[2] += 1;
+            c[3] += a * yp;
+            break;
+        }
+        case SVY_STAT_TOTAL: {
+            double yp = v->ysh[o], a = w * yp;
+            c[0] += w * y;
+            c[1] += w;
+            c[2] += 1;
+            c[3] += a;
+            c[4] += a * yp;
+            break;
+        }
+        }
+    }
+    return SVY_OK;
+}
+
+/* A row in a ROWS record (rows are the units). */
+static svy_status add_rows(svy_est *e, layer *L, size_t r, double w, const rowvals *v, svy_err *err)
+{
+    double *blk = L->pool + L->recs[r].block;
+    const size_t nout = e->nout;
+    const outcome *out = e->out;
+    for (size_t o = 0; o < nout; o++) {
+        if (!v->valid[o])
+            continue;
+        double *c = blk + out[o].off_rows, y = v->ys[o];
+        switch (out[o].stat) {
+        case SVY_STAT_RATE:
+            group_add(c + (y != 0 ? 0 : 4), w);
+            break;
+        case SVY_STAT_SHARE: {
+            c[0] += 1;
+            double *lb = svy_est_level_block(e, L, r, v->levels[o], err);
+            if (!lb)
+                return SVY_E_NOMEM;
+            group_add(lb, w);
+            blk = L->pool + L->recs[r].block;
+            break;
+        }
+        case SVY_STAT_MEAN: {
+            double yp = v->ysh[o], a = w * yp;
+            comoment_add(c, a, w);
+            c[8] += a * yp;
+            break;
+        }
+        case SVY_STAT_TOTAL: {
+            double yp = v->ysh[o], a = w * yp;
+            comoment_add(c, w * y, w);
+            c[8] += a;
+            c[9] += a * yp;
+            break;
+        }
+        }
+    }
+    return SVY_OK;
+}
+
+/* Add one row to one record of a layer. */
+static inline svy_status add_to_record(svy_est *e, layer *L, size_t r, double w, const rowvals *v, svy_err *err)
+{
+    rec *R = &L->recs[r];
+    R->rows++;
+    R->nzrows += w != 0;
+    if (e->all_rates) {
+        add_rates(L->pool + R->block, L->rows, e->nout, w, v->ys, v->valid);
+        return SVY_OK;
+    }
+    return L->rows ? add_rows(e, L, r, w, v, err) : add_sums(e, L, r, w, v, err);
+}
+
+/* Add one row to one domain: its shifts, then a record in every layer. */
+static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const rowvals *v, svy_err *err)
+{
+    dominfo *D = &e->doms[dom];
+    D->rows++;
+    double *dp = e->dpool + D->block;
+    double w = p->w;
+    const double *ys = v->ys;
+    const int *valid = v->valid;
+    double *ysh = v->ysh;
+    if (e->any_shift || w == 0) {
+        for (size_t o = 0; o < e->nout; o++) {
+            if (!valid[o])
+                continue;
+            double *c = dp + DB * o;
+            svy_stat st = e->out[o].stat;
+            if (st == SVY_STAT_MEAN || st == SVY_STAT_TOTAL) {
+                if (!c[0]) {
+                    c[0] = 1;
+                    c[1] = ys[o];
+                }
+                ysh[o] = ys[o] - c[1];
+            }
+            if (w == 0)
+                c[2] += 1;
+        }
+    }
+    for (size_t li = 0; li < e->nlay; li++) {
+        layer *L = &e->lay[li];
+        uint32_t key = L->by_stratum ? p->stratum[L->stage] : p->unit[L->stage];
+        if (e->batch && li == 0) {
+            /* rows grouped by unit stay on its few records: no need to queue them */
+            e->changes += key != e->last_rec;
+            e->last_rec = key;
+        }
+        if (e->queueing) {
+            /* the record is looked up when the queue is summed (flush_pending) */
+            pending *q = &e->pend[e->npend];
+            q->lay[q->nrec] = (uint32_t)li;
+            q->dom[q->nrec] = (uint32_t)dom;
+            q->rec[q->nrec++] = key;
+#if defined(__GNUC__)
+            const dindex *x = &D->dix[li];
+            if (key < x->len)
+                __builtin_prefetch(&x->idx[key], 0);
+#endif
+            continue;
+        }
+        long r = svy_est_rec_get(e, L, li, (uint32_t)dom, key, err);
+        if (r < 0)
+            return SVY_E_NOMEM;
+        svy_status st = add_to_record(e, L, (size_t)r, w, v, err);
+        if (st)
+            return st;
+    }
+    return SVY_OK;
+}
+
+/* Sum the queued rows into their records, in the order they came. */
+static svy_status flush_pending(svy_est *e, svy_err *err)
+{
+    const size_t nout = e->nout;
+    /* look the records up in the rows' order (new records come in the same
+     * order as summed at once) and prefetch them all, then sum */
+    for (size_t i = 0; i < e->npend; i++) {
+        pending *q = &e->pend[i];
+        for (uint32_t j = 0; j < q->nrec; j++) {
+            layer *L = &e->lay[q->lay[j]];
+            long r = svy_est_rec_get(e, L, q->lay[j], q->dom[j], q->rec[j], err);
+            if (r < 0) {
+                e->npend = 0;
+                return SVY_E_NOMEM;
+            }
+            q->rec[j] = (uint32_t)r;
+#if defined(__GNUC__)
+            const char *b = (const char *)(L->pool + L->recs[r].block);
+            const char *end = b + L->bsize * sizeof *L->pool;
+            for (; b < end; b += 64)
+                __builtin_prefetch(b, 1);
+            __builtin_prefetch(end - 1, 1);
+            __builtin_prefetch(&L->recs[r], 1);
+#endif
+        }
+    }
+    for (size_t i = 0; i < e->npend; i++) {
+        const pending *q = &e->pend[i];
+        const double w = q->w;
+        for (uint32_t j = 0; j < q->nrec; j++) {
+            layer *L = &e->lay[q->lay[j]];
+            rec *R = &L->recs[q->rec[j]];
+            R->rows++;
+            R->nzrows += w != 0;
+            add_rates(L->pool + R->block, L->rows, nout, w, q->ys, q->valid);
+        }
+    }
+    e->npend = 0;
+    return SVY_OK;
+}
+
+/* Every 1024 rows: queue while most rows change unit (rows in any order),
+ * sum at once while they do not (rows grouped by unit, whose few records
+ * stay in the cache). */
+static svy_status choose_queueing(svy_est *e, svy_err *err)
+{
+    if (++e->window < 1024)
+        return SVY_OK;
+    int q = e->changes > 512;
+    svy_status st = SVY_OK;
+    if (!q && e->queueing)
+        st = flush_pending(e, err);
+    e->queueing = q;
+    e->window = e->changes = 0;
+    return st;
+}
+
+/* Read a row's outcomes into v (values, validity, share levels). */
+static svy_status read_outcomes(svy_est *e, const svy_row *row, const rowvals *v, svy_err *err)
+{
+    /* Loop invariants in locals: the stores to ys[] and levels[] could
+     * alias the estimator's fields, and the compiler would reload them. */
+    const size_t nout = e->nout;
+    const outcome *out = e->out;
+    const svy_value *vals = row->vals;
+    double *ys = v->ys;
+    int *valid = v->valid;
+    long *levels = v->levels;
+    size_t o0 = 0;
+    if (e->all_plain) {
+        /* every cell 0 or 1, one character: no levels (no share) to set */
+        for (; o0 < nout; o0++) {
+            const svy_value *c = &vals[out[o0].col];
+            if (c->len != 1 || c->type != SVY_VAL_STR || c->missing != SVY_MISS_NONE)
+                break;
+            unsigned dg = (unsigned)(unsigned char)c->str[0] - '0';
+            if (dg > 1)
+                break;
+            ys[o0] = dg;
+            valid[o0] = 1;
+        }
+    }
+    for (size_t o = o0; o < nout; o++) {
+        const svy_value *c = &vals[out[o].col];
+        levels[o] = -1;
+        /* the common case, a 0/1 rate cell of one character */
+        if (out[o].plain && c->len == 1 && c->type == SVY_VAL_STR && c->missing == SVY_MISS_NONE) {
+            unsigned dg = (unsigned)(unsigned char)c->str[0] - '0';
+            if (dg <= 1) {
+                ys[o] = dg;
+                valid[o] = 1;
+                continue;
+            }
+        }
+        int r = outcome_value(e, o, row, &ys[o], err);
+        if (r < 0)
+            return SVY_E_DATA;
+        valid[o] = r;
+        if (r && out[o].stat == SVY_STAT_SHARE) {
+            levels[o] = svy_est_level_get(e, o, &row->vals[out[o].col], err);
+            if (levels[o] < 0)
+                return SVY_E_NOMEM;
+        }
+    }
+    return SVY_OK;
+}
+
+/* Sum a row whose outcomes are read into its domain (and the overall one),
+ * or queue it. */
+static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, const rowvals *v, svy_err *err)
+{
+    svy_status rc = SVY_OK;
+    if (e->queueing) {
+        e->pend[e->npend].w = p->w;
+        e->pend[e->npend].nrec = 0;
+    }
+    long dom = svy_est_row_domain(e, row, err);
+    if (dom == -2)
+        rc = SVY_E_NOMEM;
+    else if (dom >= 0)
+        rc = add_to_domain(e, dom, p, v, err);
+    if (rc == SVY_OK && e->d.overall && e->nby > 0) {
+        long od = svy_est_overall_domain(e, row, err);
+        rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, p, v, err);
+    }
+    if (rc == SVY_OK && e->queueing && e->pend[e->npend].nrec && ++e->npend == PEND)
+        rc = flush_pending(e, err);
+    if (rc == SVY_OK && e->batch)
+        rc = choose_queueing(e, err);
+    return rc;
+}
+
+static void rowvals_free(rowvals *v)
+{
+    free(v->ys);
+    free(v->ysh);
+    free(v->valid);
+    free(v->levels);
+}
+
+svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
+{
+    SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
+                "svy_est_push before bind, after the last pass or after finish");
+    svy_dpath p;
+    svy_status rc = svy_dsn_row(&e->dsn, row, &p, err);
+    if (rc || !e->dsn.estimating)
+        return rc;
+    e->rows++;
+
+    enum { SMALL = 32 };
+    double ys_s[SMALL], ysh_s[SMALL];
+    int valid_s[SMALL];
+    long lv_s[SMALL];
+    rowvals v = {ys_s, ysh_s, valid_s, lv_s};
+    if (e->queueing) { /* (queueing only with at most 32 outcomes, below SMALL) */
+        /* the row's outcomes go straight to its place in the queue */
+        v.ys = e->pend[e->npend].ys;
+        v.valid = e->pend[e->npend].valid;
+    }
+    if (e->nout > SMALL) {
+        v = (rowvals){malloc(e->nout * sizeof *v.ys), malloc(e->nout * sizeof *v.ysh),
+                      malloc(e->nout * sizeof *v.valid), malloc(e->nout * sizeof *v.levels)};
+        if (!v.ys || !v.ysh || !v.valid || !v.levels) {
+            rowvals_free(&v);
+            return nomem(err);
+        }
+    }
+    rc = read_outcomes(e, row, &v, err);
+    if (rc == SVY_OK)
+        rc = sum_row(e, row, &p, &v, err);
+    if (v.levels != lv_s)
+        rowvals_free(&v);
+    return rc;
+}
+
+/* Forget every estimate (the rows come again). */
+static void reset_estimates(svy_est *e)
+{
+    svy_est_layers_free(e);
+    if (e->doms)
+        for (size_t i = 0; i < e->cap_doms; i++)
+            for (size_t l = 0; l < LAYERS_MAX; l++)
+                free(e->doms[i].dix[l].idx);
+    free(e->doms);
+    e->doms = NULL;
+    e->cap_doms = 0;
+    e->dense_bytes = 0;
+    svy_strtab_free(&e->dom_tab);
+    svy_strtab_free(&e->domval_tab);
+    memset(e->dom_cache, 0, sizeof e->dom_cache);
+    e->ndpool = 0;
+    e->overall_dom = -1;
+    e->rows = 0;
+    svy_est_plan_layers(e);
+}
+
+svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err)
+{
+    *again = 0;
+    SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
+                "svy_est_end_pass before bind, after the last pass or after finish");
+    svy_status fs = flush_pending(e, err);
+    if (fs)
+        return fs;
+    int was_estimating = e->dsn.estimating;
+    svy_status st = svy_dsn_end_pass(&e->dsn, again, err);
+    if (st)
+        return st;
+    if (*again) {
+        if (was_estimating || e->dsn.repeat)
+            reset_estimates(e);
+        return SVY_OK;
+    }
+    e->ended = 1;
+    return SVY_OK;
+}
+
