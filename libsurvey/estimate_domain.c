@@ -1,7 +1,7 @@
-/* The estimator's domains and records: interning each row's by values
- * into a domain (with small caches of short values and of domains), and
- * finding or making the record of a (domain, unit) pair in a layer.  Called
- * for every row by estimate_rows.c. */
+/* The estimator's new domains, records and share levels: what a row that
+ * starts a domain, a (domain, unit) pair or a share level needs made.  The
+ * per-row look-ups, with their caches, are in estimate_rows.c (the hot
+ * path stays in one translation unit). */
 #include "svy_private.h"
 #include "estimate_private.h"
 
@@ -27,7 +27,7 @@ static svy_status key_grow(char **buf, size_t *cap, size_t need)
     return svy_grow((void **)buf, cap, need, 1) ? SVY_OK : SVY_E_NOMEM;
 }
 
-static long new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err)
+long svy_est_new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err)
 {
     size_t id = e->dom_tab.n - 1; /* already interned by the caller */
     size_t oldcap = e->cap_doms;
@@ -67,90 +67,6 @@ static long new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err
         e->dom_vals[idx] = (size_t)vid;
     }
     return (long)id;
-}
-
-/* The id of by variable k's value v, -1 when memory ran out.  Numbers are
- * the same value whatever their spelling ("1", "1.0") in a column that is
- * not typed text. */
-static long byval_id(svy_est *e, size_t k, const svy_value *v)
-{
-    struct byc *ent = NULL;
-    uint64_t key = 0;
-    if (v->type == SVY_VAL_STR && v->len <= 7) {
-        key = svy_short_key(v->str, v->len);
-        ent = &e->byval_cache[k * BYC + ((key * 0x9e3779b97f4a7c15ull) >> (64 - BYC_BITS))];
-        if (ent->key == key)
-            return ent->id;
-    }
-    char nb[SVY_DTOA_MAX];
-    size_t len;
-    const char *s = svy_dsn_key(v, e->by_numeric[k], nb, &len);
-    long id = svy_strtab_intern(&e->byval_tab[k], s, len, NULL);
-    if (id >= 0 && ent) {
-        ent->key = key;
-        ent->id = (uint32_t)id;
-    }
-    return id;
-}
-
-/* The domain of a row, -1 when a by value is missing (the row stays in the
- * design but in no domain), -2 on failure. */
-long svy_est_row_domain(svy_est *e, const svy_row *row, svy_err *err)
-{
-    if (e->nby == 0) {
-        int added;
-        long id = svy_strtab_intern(&e->dom_tab, "", 0, &added);
-        if (id < 0)
-            return nomem(err), -2;
-        if (added && new_domain(e, row, 0, err) < 0)
-            return -2;
-        return id;
-    }
-    const size_t nby = e->nby;
-    uint64_t packed = 0;
-    int packable = nby <= 4;
-    for (size_t k = 0; k < nby; k++) {
-        const svy_value *v = &row->vals[e->by_idx[k]];
-        if (svy_value_is_missing(v))
-            return -1;
-        long id = byval_id(e, k, v);
-        if (id < 0)
-            return nomem(err), -2;
-        e->dom_key[k] = (uint32_t)id;
-        packable &= id < 65536;
-        packed = packed << 16 | (uint64_t)id;
-    }
-    struct domc *dc = NULL;
-    if (packable) {
-        dc = &e->dom_cache[(packed * 0x9e3779b97f4a7c15ull) >> (64 - DOMC_BITS)];
-        if (dc->dom1 && dc->key == packed)
-            return (long)dc->dom1 - 1;
-    }
-    int added;
-    long id = svy_strtab_intern(&e->dom_tab, (const char *)e->dom_key, nby * sizeof *e->dom_key, &added);
-    if (id < 0)
-        return nomem(err), -2;
-    if (added && new_domain(e, row, 0, err) < 0)
-        return -2;
-    if (dc && id < UINT32_MAX) {
-        dc->key = packed;
-        dc->dom1 = (uint32_t)id + 1;
-    }
-    return id;
-}
-
-long svy_est_overall_domain(svy_est *e, const svy_row *row, svy_err *err)
-{
-    if (e->overall_dom >= 0)
-        return e->overall_dom;
-    int added;
-    long id = svy_strtab_intern(&e->dom_tab, "\x1e", 1, &added); /* no by key is one byte 0x1e */
-    if (id < 0)
-        return nomem(err), -2;
-    if (added && new_domain(e, row, 1, err) < 0)
-        return -2;
-    e->overall_dom = id;
-    return id;
 }
 
 /* ------------------------------------------------------------- records */

@@ -18,10 +18,8 @@ static svy_status nomem(svy_err *err)
 
 /* ------------------------------------------------------------- sorting */
 
-/* Sort keys for domains: each by value numerically when both are numbers,
- * else as bytes, so that 2 < 10 as R orders numeric levels. */
-static const svy_est *sort_est;
-
+/* By values compare numerically when both are numbers, else as bytes, so
+ * that 2 < 10 as R orders numeric levels. */
 static int cmp_text(const char *a, const char *b)
 {
     double x, y;
@@ -34,10 +32,18 @@ static int cmp_text(const char *a, const char *b)
     return strcmp(a, b);
 }
 
+/* The comparators take no context: each element carries what it needs
+ * (qsort_r is not portable, and a file-scope context is not reentrant). */
+typedef struct domkey {
+    const svy_est *e;
+    size_t dom;
+} domkey;
+
 static int cmp_domain(const void *pa, const void *pb)
 {
-    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    const svy_est *e = sort_est;
+    const domkey *ka = pa, *kb = pb;
+    size_t a = ka->dom, b = kb->dom;
+    const svy_est *e = ka->e;
     int oa = e->doms[a].overall, ob = e->doms[b].overall;
     if (oa != ob)
         return oa - ob; /* the overall row last */
@@ -50,13 +56,46 @@ static int cmp_domain(const void *pa, const void *pb)
     return a < b ? -1 : a > b;
 }
 
+/* A share level: its text, and its id (ties, between outcomes, keep the
+ * order of the ids). */
+typedef struct lvlkey {
+    const char *text;
+    long id;
+} lvlkey;
+
 static int cmp_level(const void *pa, const void *pb)
 {
-    long a = *(const long *)pa, b = *(const long *)pb;
-    const svy_est *e = sort_est;
-    const char *sa = svy_strtab_str(&e->lvl_tab, (size_t)a);
-    const char *sb = svy_strtab_str(&e->lvl_tab, (size_t)b);
-    return cmp_text(sa + strlen(sa) + 1, sb + strlen(sb) + 1);
+    const lvlkey *a = pa, *b = pb;
+    int c = cmp_text(a->text, b->text);
+    return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+/* The domains in table order into order[ndom], the share levels sorted by
+ * their text into lv[nlv]; 0 when out of memory. */
+static int sort_domains_levels(const svy_est *e, size_t *order, size_t ndom, long *lv, size_t nlv)
+{
+    domkey *dk = svy_calloc(ndom ? ndom : 1, sizeof *dk);
+    lvlkey *lk = svy_calloc(nlv ? nlv : 1, sizeof *lk);
+    if (!dk || !lk) {
+        free(dk);
+        free(lk);
+        return 0;
+    }
+    for (size_t i = 0; i < ndom; i++)
+        dk[i] = (domkey){e, i};
+    qsort(dk, ndom, sizeof *dk, cmp_domain);
+    for (size_t i = 0; i < ndom; i++)
+        order[i] = dk[i].dom;
+    for (size_t i = 0; i < nlv; i++) {
+        const char *s = svy_strtab_str(&e->lvl_tab, i);
+        lk[i] = (lvlkey){s + strlen(s) + 1, (long)i};
+    }
+    qsort(lk, nlv, sizeof *lk, cmp_level);
+    for (size_t i = 0; i < nlv; i++)
+        lv[i] = lk[i].id;
+    free(dk);
+    free(lk);
+    return 1;
 }
 
 static int cmp_rec(const void *pa, const void *pb)
@@ -143,280 +182,6 @@ static svy_status sort_layer(svy_est *e, layer *L, svy_err *err)
     return SVY_OK;
 }
 
-/* ------------------------------------------------------ one quantity */
-
-/* One estimated quantity: an outcome, or a level of a share. */
-typedef struct qty {
-    size_t o;
-    long level;      /* share level, or -1 */
-    svy_stat stat;
-    const long *lv;  /* every level of a share outcome (sorted), nlv of them */
-    size_t nlv;
-} qty;
-
-/* A unit's (or a domain's) sums for one quantity. */
-typedef struct usum {
-    double cnt;      /* rows with a valid value */
-    double p, q;     /* proportions: weight in the level and outside; means: A', B; totals: A, B */
-    double ash, qq;  /* totals: A' = sum w (y - c); means and totals: Q = sum w (y - c)^2 */
-} usum;
-
-static int is_prop(svy_stat s)
-{
-    return s == SVY_STAT_RATE || s == SVY_STAT_SHARE;
-}
-
-static svy_vgroup_stats level_stats(const layer *L, size_t r, long level)
-{
-    long li = svy_u64map_find(&L->lmap, ((uint64_t)r << 32) | (uint64_t)level);
-    if (li < 0)
-        return (svy_vgroup_stats){0, 0, 0};
-    const double *g = L->lpool + (size_t)li * 4;
-    return svy_vstats_from_shifted(g[0], g[1], g[2], g[3]);
-}
-
-/* The share's rows outside `level` in record r: the other levels merged. */
-static svy_vgroup_stats other_levels(const layer *L, size_t r, const qty *q)
-{
-    svy_vgroup_stats acc = {0, 0, 0};
-    for (size_t i = 0; i < q->nlv; i++)
-        if (q->lv[i] != q->level)
-            acc = svy_vstats_merge(acc, level_stats(L, r, q->lv[i]));
-    return acc;
-}
-
-static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
-{
-    const outcome *oc = &e->out[q->o];
-    usum u = {0, 0, 0, 0, 0};
-    if (!L->rows) {
-        const double *c = L->pool + L->recs[r].block + oc->off_sums;
-        switch (q->stat) {
-        case SVY_STAT_RATE:
-            return (usum){c[2], c[0], c[1], 0, 0};
-        case SVY_STAT_SHARE: {
-            long li = svy_u64map_find(&L->lmap, ((uint64_t)r << 32) | (uint64_t)q->level);
-            double s = li < 0 ? 0 : L->lpool[li];
-            return (usum){c[1], s, c[0] - s, 0, 0};
-        }
-        case SVY_STAT_MEAN:
-            return (usum){c[2], c[0], c[1], 0, c[3]};
-        case SVY_STAT_TOTAL:
-            return (usum){c[2], c[0], c[1], c[3], c[4]};
-        }
-        return u;
-    }
-    const double *c = L->pool + L->recs[r].block + oc->off_rows;
-    switch (q->stat) {
-    case SVY_STAT_RATE:
-        return (usum){c[0] + c[4], c[0] * c[1] + c[2], c[4] * c[5] + c[6], 0, 0};
-    case SVY_STAT_SHARE: {
-        svy_vgroup_stats in = level_stats(L, r, q->level), out = other_levels(L, r, q);
-        return (usum){c[0], in.s, out.s, 0, 0};
-    }
-    case SVY_STAT_MEAN:
-        return (usum){c[0], c[0] * c[1] + c[3], c[0] * c[2] + c[4], 0, c[8]};
-    case SVY_STAT_TOTAL:
-        return (usum){c[0], c[0] * c[1] + c[3], c[0] * c[2] + c[4], c[8], c[9]};
-    }
-    return u;
-}
-
-/* How the estimate is linear in a unit's sums: Z = alpha p + beta q. */
-typedef struct lin {
-    double alpha, beta;
-} lin;
-
-static lin lin_of(svy_stat stat, double R, double X)
-{
-    if (is_prop(stat))
-        return (lin){(1 - R) / X, -R / X};
-    if (stat == SVY_STAT_MEAN)
-        return (lin){1 / X, -R / X};
-    return (lin){1, 0};
-}
-
-/* ss and uu of a record whose rows are the units of its stratum (of n rows). */
-static void rows_ss(const svy_est *e, const layer *L, size_t r, const qty *q, lin z, double n, double *ss,
-                    double *uu)
-{
-    const double *c = L->pool + L->recs[r].block + e->out[q->o].off_rows;
-    switch (q->stat) {
-    case SVY_STAT_RATE:
-        svy_vss_groups(svy_vstats_from_shifted(c[0], c[1], c[2], c[3]),
-                       svy_vstats_from_shifted(c[4], c[5], c[6], c[7]), z.alpha, z.beta, n, ss, uu);
-        return;
-    case SVY_STAT_SHARE:
-        svy_vss_groups(level_stats(L, r, q->level), other_levels(L, r, q), z.alpha, z.beta, n, ss, uu);
-        return;
-    case SVY_STAT_MEAN:
-    case SVY_STAT_TOTAL: {
-        double k = c[0];
-        if (k == 0) {
-            *ss = *uu = 0;
-            return;
-        }
-        double A = k * c[1] + c[3], B = k * c[2] + c[4];
-        double caa = c[5] - c[3] * (c[3] / k), cab = c[6] - c[3] * (c[4] / k), cbb = c[7] - c[4] * (c[4] / k);
-        svy_vss_comoments(k, A, B, caa > 0 ? caa : 0, cab, cbb > 0 ? cbb : 0, z.alpha, z.beta, n, ss, uu);
-        return;
-    }
-    }
-}
-
-static double rec_count(const svy_est *e, const layer *L, size_t r, const qty *q)
-{
-    const outcome *oc = &e->out[q->o];
-    if (!L->rows) {
-        static const size_t cnt_at[] = {2, 1, 2, 2};
-        return L->pool[L->recs[r].block + oc->off_sums + cnt_at[q->stat]];
-    }
-    const double *c = L->pool + L->recs[r].block + oc->off_rows;
-    return q->stat == SVY_STAT_RATE ? c[0] + c[4] : c[0];
-}
-
-/* A lone unit under --lonely fail: name the stratum, the row of its first
- * member and the column. */
-static svy_status lonely_error(const svy_est *e, size_t s, uint32_t h, svy_err *err)
-{
-    const svy_dsn *d = &e->dsn;
-    const svy_dstage *S = &d->st[s];
-    const svy_dstratum *T = &S->strata[h];
-    size_t len;
-    const char *t = svy_dsn_stratum_text(d, s, h, &len);
-    int tl = (int)(len < 100 ? len : 100);
-    const char *rule = "choose --lonely remove|certainty|adjust|average (R's survey.lonely.psu)";
-    if (s == 0) {
-        const char *col = S->strata_name ? S->strata_name : S->id_name;
-        long c = S->strata_name ? S->strata_col : S->id_col;
-        if (S->strata_name)
-            return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, c + 1, col,
-                               "stratum '%.*s' of column %s has a single PSU%s%s (this row is its first): %s", tl, t,
-                               S->strata_name, S->id_name ? " of column " : "", S->id_name ? S->id_name : "", rule);
-        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, c >= 0 ? c + 1 : 0, col,
-                           "the design has a single PSU%s%s: %s", S->id_name ? " of column " : "",
-                           S->id_name ? S->id_name : "", rule);
-    }
-    const svy_dstage *U = &d->st[s - 1];
-    if (!S->own_strata)
-        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->id_col + 1, S->id_name,
-                           "unit '%.*s' of column %s (stage %zu) has a single unit of column %s sampled in it "
-                           "(stage %zu; this row is its first): %s",
-                           tl, t, U->id_name, s, S->id_name, s + 1, rule);
-    size_t ul;
-    const char *ut = svy_dsn_unit_text(d, s - 1, T->parent, &ul);
-    return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->strata_col + 1, S->strata_name,
-                       "stratum '%.*s' of column %s within unit '%.*s' of column %s has a single unit of "
-                       "column %s at stage %zu (this row is its first): %s",
-                       tl, t, S->strata_name, (int)(ul < 100 ? ul : 100), ut, U->id_name, S->id_name, s + 1, rule);
-}
-
-typedef struct vctx {
-    svy_est *e;
-    const qty *q;
-    lin z;
-    double *zbuf;
-    int undefined;   /* lonely "average" left a unit with no stratum to average */
-} vctx;
-
-static svy_status group_end(vctx *c, const svy_vgroup *g, double F, double *V)
-{
-    double before = *V;
-    svy_vgroup_end(g, F, V);
-    if (isnan(*V) && !isnan(before))
-        c->undefined = 1;
-    return SVY_OK;
-}
-
-/* Stage-s variance over the unit records [a, b) of one domain. */
-static svy_status units_var(vctx *c, const layer *L, size_t a, size_t b, double *V, svy_err *err)
-{
-    const svy_dstage *S = &c->e->dsn.st[L->stage];
-    svy_lonely rule = c->e->d.lonely;
-    size_t i = a;
-    while (i < b) {
-        uint32_t P = L->recs[i].parent;
-        double sum, ss, uu;
-        svy_vgroup g;
-        svy_vgroup_begin(&g, 1, &sum);
-        double F = S->strata[L->recs[i].stratum].F;
-        while (i < b && L->recs[i].parent == P) {
-            uint32_t h = L->recs[i].stratum;
-            size_t k = 0;
-            for (; i < b && L->recs[i].stratum == h && L->recs[i].parent == P; i++) {
-                if (rec_count(c->e, L, i, c->q) == 0)
-                    continue;
-                usum u = rec_sum(c->e, L, i, c->q);
-                c->zbuf[k++] = c->z.alpha * u.p + c->z.beta * u.q;
-            }
-            if (!k)
-                continue;
-            const svy_dstratum *T = &S->strata[h];
-            svy_vss_units(c->zbuf, k, 1, (double)T->n, &ss, &uu);
-            if (svy_vgroup_add(&g, &ss, &uu, (double)T->n, T->g, rule) < 0)
-                return lonely_error(c->e, L->stage, h, err);
-        }
-        group_end(c, &g, F, V);
-    }
-    return SVY_OK;
-}
-
-/* The variance within records whose rows are the units: each record is a
- * stratum of stage `stage`; records [a, b) of one domain, grouped by their
- * parent unit when by_parent. */
-static svy_status rows_var(vctx *c, const layer *L, size_t stage, size_t a, size_t b, double *V, svy_err *err)
-{
-    const svy_dstage *S = &c->e->dsn.st[stage];
-    svy_lonely rule = c->e->d.lonely;
-    size_t i = a;
-    while (i < b) {
-        /* Stratum records (by_stratum) share a parent unit; unit records
-         * carrying the next stage are each their own parent. */
-        uint32_t P = L->by_stratum ? L->recs[i].parent : L->recs[i].key;
-        double sum, ss, uu;
-        svy_vgroup g;
-        svy_vgroup_begin(&g, 1, &sum);
-        uint32_t h0 = L->by_stratum ? L->recs[i].stratum : L->recs[i].key;
-        double F = S->strata[h0].F;
-        do {
-            uint32_t h = L->by_stratum ? L->recs[i].stratum : L->recs[i].key;
-            if (rec_count(c->e, L, i, c->q) > 0) {
-                const svy_dstratum *T = &S->strata[h];
-                rows_ss(c->e, L, i, c->q, c->z, (double)T->n, &ss, &uu);
-                if (svy_vgroup_add(&g, &ss, &uu, (double)T->n, T->g, rule) < 0)
-                    return lonely_error(c->e, stage, h, err);
-            }
-            i++;
-        } while (i < b && L->by_stratum && L->recs[i].parent == P);
-        group_end(c, &g, F, V);
-    }
-    return SVY_OK;
-}
-
-/* The variance of one quantity of domain d (in the units of the scaled
- * weights); skip_top leaves out the first stage (a ratio whose rows all lie
- * in one PSU, where it is 0 by construction). */
-static svy_status quantity_var(vctx *c, size_t d, int skip_top, double *V, svy_err *err)
-{
-    *V = 0;
-    svy_status st = SVY_OK;
-    for (size_t li = 0; li < c->e->nlay && st == SVY_OK; li++) {
-        const layer *L = &c->e->lay[li];
-        size_t a = L->dstart[d], b = L->dstart[d + 1];
-        int top = L->stage == 0 && skip_top;
-        if (L->by_stratum) {
-            if (!top)
-                st = rows_var(c, L, L->stage, a, b, V, err);
-        } else {
-            if (!top)
-                st = units_var(c, L, a, b, V, err);
-            if (st == SVY_OK && L->rows)
-                st = rows_var(c, L, L->stage + 1, a, b, V, err);
-        }
-    }
-    return st;
-}
-
 /* ------------------------------------------------------------- results */
 
 static svy_status add_result(svy_est *e, svy_est_result **out, svy_err *err)
@@ -470,16 +235,6 @@ static double full_df(const svy_est *e)
     return (double)(psu - str);
 }
 
-/* Present PSUs of the first stage for a quantity (2 means "more than one"). */
-static int top_units(const svy_est *e, size_t d, const qty *q)
-{
-    const layer *L = &e->lay[0];
-    double n = 0;
-    for (size_t i = L->dstart[d]; i < L->dstart[d + 1] && n < 2; i++)
-        n += L->by_stratum ? rec_count(e, L, i, q) : rec_count(e, L, i, q) > 0;
-    return n >= 2 ? 2 : (int)n;
-}
-
 static svy_status overflow(const svy_est *e, const outcome *oc, const char *what, svy_err *err)
 {
     const svy_dsn *d = &e->dsn;
@@ -499,21 +254,10 @@ static const char NOTE_ONE_PSU[] = "every row of this domain is in one PSU: no v
 static const char NOTE_AVG[] = "no stratum with two or more PSUs to average over (--lonely average): no variance";
 static const char NOTE_UNWEIGHTED[] = "unweighted: every row weighs 1 (no weight, no fpc)";
 
-/* Fill one result from the domain's sums and the variance. */
-static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, double *zbuf, svy_err *err)
+/* A new result for quantity q of domain dom: what it is. */
+static svy_status result_head(svy_est *e, size_t dom, const qty *q, double df, svy_est_result **out, svy_err *err)
 {
     const outcome *oc = &e->out[q->o];
-    const dominfo *D = &e->doms[dom];
-    const layer *L0 = &e->lay[0];
-    usum t = {0, 0, 0, 0, 0};
-    for (size_t i = L0->dstart[dom]; i < L0->dstart[dom + 1]; i++) {
-        usum u = rec_sum(e, L0, i, q);
-        t.cnt += u.cnt;
-        t.p += u.p;
-        t.q += u.q;
-        t.ash += u.ash;
-        t.qq += u.qq;
-    }
     svy_est_result *r = NULL;
     svy_status st = add_result(e, &r, err);
     if (st)
@@ -523,7 +267,7 @@ static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, do
     r->stat = q->stat;
     r->variable = oc->name;
     r->level = oc->value;
-    r->domain_rows = D->rows;
+    r->domain_rows = e->doms[dom].rows;
     r->df = df;
     if (q->level >= 0) {
         const char *k = svy_strtab_str(&e->lvl_tab, (size_t)q->level);
@@ -536,43 +280,38 @@ static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, do
         r->variable = nm;
         r->level = text;
     }
-    double zeros = e->dpool[D->block + DB * q->o + 2];
-    double n = t.cnt, nnz = n - zeros;
-    double s = e->dsn.wscale;
-    double W = is_prop(q->stat) ? t.p + t.q : t.q; /* scaled */
-    r->n = (long long)nnz;
-    r->weighted_n = W * s;
-    r->estimate = r->se = r->ci_low = r->ci_high = r->deff = r->cv = NAN;
-    if (n == 0 || W == 0) {
-        r->flags |= SVY_FLAG_NO_ESTIMATE;
-        r->note = n == 0 ? NOTE_NONE : NOTE_ZERO_W;
-        return SVY_OK;
-    }
-    double R = t.p / W; /* proportion, or the shifted mean */
-    double shift = q->stat == SVY_STAT_MEAN ? e->dpool[D->block + DB * q->o + 1] : 0;
-    int total = q->stat == SVY_STAT_TOTAL;
-    r->estimate = total ? t.p * s : shift + R;
-    if (!isfinite(r->weighted_n))
-        return svy_err_set(err, SVY_E_DATA, NULL, e->dsn.wmax_row, e->dsn.weight_col + 1, e->dsn.weight_name,
-                           "the sum of weights of a domain overflows a double (beyond 1.8e308): weights up to %g "
-                           "(this row)",
-                           e->dsn.wmax);
-    if (!isfinite(r->estimate))
-        return overflow(e, oc, total ? "total" : "estimate", err);
+    *out = r;
+    return SVY_OK;
+}
 
-    vctx c = {e, q, lin_of(q->stat, R, W), zbuf, 0};
-    int one_psu = !total && top_units(e, dom, q) < 2;
-    double V;
-    if ((st = quantity_var(&c, dom, one_psu, &V, err)))
+/* A result's sums, and what follows from them. */
+typedef struct rsums {
+    usum t;          /* the domain's sums */
+    double n, nnz;   /* rows with a valid value; those of nonzero weight */
+    double s;        /* the weights' scale */
+    double W, R;     /* sum of (scaled) weights; the proportion, or the shifted mean */
+    int total;
+} rsums;
+
+/* The standard error of r, NAN with a note where there is none. */
+static svy_status result_se(vctx *c, size_t dom, const rsums *m, svy_est_result *r, svy_err *err)
+{
+    svy_est *e = c->e;
+    const outcome *oc = &e->out[c->q->o];
+    int total = m->total;
+    int one_psu = !total && svy_est_top_units(e, dom, c->q) < 2;
+    svy_status st = svy_est_quantity_var(c, dom, one_psu, err);
+    if (st)
         return st;
-    if (isnan(V) && !c.undefined)
+    double V = c->V;
+    if (isnan(V) && !c->undefined)
         return overflow(e, oc, "variance", err);
     if (isinf(V))
         return overflow(e, oc, "variance", err);
-    double se = sqrt(V) * (total ? s : 1);
+    double se = sqrt(V) * (total ? m->s : 1);
     if (isinf(se))
         return overflow(e, oc, "standard error", err);
-    if (c.undefined) {
+    if (c->undefined) {
         r->note = NOTE_AVG;
         se = NAN;
     } else if (one_psu && V == 0) {
@@ -583,11 +322,19 @@ static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, do
     r->se = se;
     if (total && e->dsn.weight_col < 0 && !e->dsn.derive_w && !r->note)
         r->note = NOTE_UNWEIGHTED;
+    return SVY_OK;
+}
 
+/* The design effect, CV and interval of r. */
+static void result_deff_ci(const svy_est *e, const qty *q, const rsums *m, svy_est_result *r)
+{
     /* deff: the SRSWOR variance of the same estimate within the domain,
      * N = sum of weights, n = rows of nonzero weight (R's deff = TRUE) */
-    double Wu = W * s, mw = total ? t.ash / W : R;
-    double var1 = is_prop(q->stat) ? (t.p / W) * (t.q / W) : (total ? t.qq / W - mw * mw : t.qq / W - R * R);
+    const usum *t = &m->t;
+    int total = m->total;
+    double W = m->W, R = m->R, nnz = m->nnz, se = r->se;
+    double Wu = W * m->s, mw = total ? t->ash / W : R;
+    double var1 = svy_est_is_prop(q->stat) ? (t->p / W) * (t->q / W) : (total ? t->qq / W - mw * mw : t->qq / W - R * R);
     double s2 = nnz / (nnz - 1) * (var1 > 0 ? var1 : 0);
     double vsrs = s2 * (Wu - nnz) / (Wu * nnz);
     if (total)
@@ -598,15 +345,55 @@ static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, do
     r->cv = r->se / r->estimate;
     if (!isfinite(r->cv))
         r->cv = NAN;
-    if (is_prop(q->stat)) {
-        svy_est_rate_ci(&e->d, r, D->rows);
+    if (svy_est_is_prop(q->stat)) {
+        svy_est_rate_ci(&e->d, r, r->domain_rows);
         if (e->d.nchs)
-            svy_est_nchs_flags(r, 0.95, D->rows); /* the standard is written for 95% intervals */
+            svy_est_nchs_flags(r, 0.95, r->domain_rows); /* the standard is written for 95% intervals */
     } else {
-        double tq = svy_qt(1 - (1 - e->d.level) / 2, df);
+        double tq = svy_qt(1 - (1 - e->d.level) / 2, r->df);
         r->ci_low = r->estimate - tq * r->se;
         r->ci_high = r->estimate + tq * r->se;
     }
+}
+
+/* Fill one result from the domain's sums and the variance. */
+static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, double *zbuf, svy_err *err)
+{
+    const outcome *oc = &e->out[q->o];
+    const dominfo *D = &e->doms[dom];
+    rsums m = {.t = svy_est_domain_sum(e, dom, q)};
+    svy_est_result *r = NULL;
+    svy_status st = result_head(e, dom, q, df, &r, err);
+    if (st)
+        return st;
+    double zeros = e->dpool[D->block + DB * q->o + 2];
+    m.n = m.t.cnt;
+    m.nnz = m.n - zeros;
+    m.s = e->dsn.wscale;
+    m.W = svy_est_is_prop(q->stat) ? m.t.p + m.t.q : m.t.q; /* scaled */
+    r->n = (long long)m.nnz;
+    r->weighted_n = m.W * m.s;
+    r->estimate = r->se = r->ci_low = r->ci_high = r->deff = r->cv = NAN;
+    if (m.n == 0 || m.W == 0) {
+        r->flags |= SVY_FLAG_NO_ESTIMATE;
+        r->note = m.n == 0 ? NOTE_NONE : NOTE_ZERO_W;
+        return SVY_OK;
+    }
+    m.R = m.t.p / m.W; /* proportion, or the shifted mean */
+    double shift = q->stat == SVY_STAT_MEAN ? e->dpool[D->block + DB * q->o + 1] : 0;
+    m.total = q->stat == SVY_STAT_TOTAL;
+    r->estimate = m.total ? m.t.p * m.s : shift + m.R;
+    if (!isfinite(r->weighted_n))
+        return svy_err_set(err, SVY_E_DATA, NULL, e->dsn.wmax_row, e->dsn.weight_col + 1, e->dsn.weight_name,
+                           "the sum of weights of a domain overflows a double (beyond 1.8e308): weights up to %g "
+                           "(this row)",
+                           e->dsn.wmax);
+    if (!isfinite(r->estimate))
+        return overflow(e, oc, m.total ? "total" : "estimate", err);
+    vctx c = {e, q, svy_est_lin_of(q->stat, m.R, m.W), zbuf, 0, 0};
+    if ((st = result_se(&c, dom, &m, r, err)))
+        return st;
+    result_deff_ci(e, q, &m, r);
     return SVY_OK;
 }
 
@@ -656,13 +443,10 @@ svy_status svy_est_compute(svy_est *e, svy_err *err)
         st = nomem(err);
         goto out;
     }
-    sort_est = e;
-    for (size_t i = 0; i < ndom; i++)
-        order[i] = i;
-    qsort(order, ndom, sizeof *order, cmp_domain);
-    for (size_t i = 0; i < nlv; i++)
-        lv[i] = (long)i;
-    qsort(lv, nlv, sizeof *lv, cmp_level);
+    if (!sort_domains_levels(e, order, ndom, lv, nlv)) {
+        st = nomem(err);
+        goto out;
+    }
     double fdf = full_df(e);
     for (size_t oi = 0; oi < ndom && st == SVY_OK; oi++) {
         size_t dom = order[oi];

@@ -197,12 +197,11 @@ struct svy_est {
 void svy_est_plan_layers(svy_est *e);
 void svy_est_layers_free(svy_est *e);
 
-/* estimate_domain.c: a row's domain (-1 when a by value is missing: the row
- * stays in the design but in no domain; -2 on failure), the overall domain,
- * a new record of (domain, key) in layer li (-1 on failure), the level block
- * of a share level in record r, and a share level's id (-1 on failure). */
-long svy_est_row_domain(svy_est *e, const svy_row *row, svy_err *err);
-long svy_est_overall_domain(svy_est *e, const svy_row *row, svy_err *err);
+/* estimate_domain.c: a new domain, the last one interned in dom_tab, whose
+ * first row is `row` (its id, -1 on failure); a new record of (domain, key)
+ * in layer li (-1 on failure); the level block of a share level in record r;
+ * a share level's id (-1 on failure). */
+long svy_est_new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err);
 long svy_est_rec_new(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err);
 double *svy_est_level_block(svy_est *e, layer *L, size_t r, long level, svy_err *err);
 long svy_est_level_get(svy_est *e, size_t o, const svy_value *v, svy_err *err);
@@ -216,6 +215,54 @@ static inline long svy_est_rec_get(svy_est *e, layer *L, size_t li, uint32_t dom
         return (long)x->idx[key] - 1;
     return svy_est_rec_new(e, L, li, dom, key, err);
 }
+
+/* One estimated quantity: an outcome, or a level of a share. */
+typedef struct qty {
+    size_t o;
+    long level;      /* share level, or -1 */
+    svy_stat stat;
+    const long *lv;  /* every level of a share outcome (sorted), nlv of them */
+    size_t nlv;
+} qty;
+
+/* A unit's (or a domain's) sums for one quantity. */
+typedef struct usum {
+    double cnt;      /* rows with a valid value */
+    double p, q;     /* proportions: weight in the level and outside; means: A', B; totals: A, B */
+    double ash, qq;  /* totals: A' = sum w (y - c); means and totals: Q = sum w (y - c)^2 */
+} usum;
+
+/* How the estimate is linear in a unit's sums: Z = alpha p + beta q. */
+typedef struct lin {
+    double alpha, beta;
+} lin;
+
+/* One variance being summed (svy_est_quantity_var). */
+typedef struct vctx {
+    svy_est *e;
+    const qty *q;
+    lin z;
+    double *zbuf;
+    int undefined;   /* lonely "average" left a unit with no stratum to average */
+    double V;        /* the variance, summed over the stages */
+} vctx;
+
+
+static inline int svy_est_is_prop(svy_stat s)
+{
+    return s == SVY_STAT_RATE || s == SVY_STAT_SHARE;
+}
+
+/* estimate_variance.c: the domain's sums for quantity q (its records of the
+ * first layer); present PSUs of the first stage (2: more than one);
+ * the linearization of an estimate R of a total X; the variance of q in
+ * domain d into c->V (in the units of the scaled weights; skip_top leaves
+ * out the first stage: a ratio whose rows all lie in one PSU, where it is 0
+ * by construction). */
+usum svy_est_domain_sum(const svy_est *e, size_t dom, const qty *q);
+int svy_est_top_units(const svy_est *e, size_t d, const qty *q);
+lin svy_est_lin_of(svy_stat stat, double R, double X);
+svy_status svy_est_quantity_var(vctx *c, size_t d, int skip_top, svy_err *err);
 
 /* estimate_finish.c */
 svy_status svy_est_compute(svy_est *e, svy_err *err);

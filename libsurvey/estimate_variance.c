@@ -1,0 +1,275 @@
+/* The variance of one estimated quantity (an outcome, or a level of a
+ * share) of one domain: its records' sums, the linearization, and the
+ * stage-by-stage sums of squares (the kernel is variance.c; the layout of
+ * records is in estimate_private.h).  Per result, not per row. */
+#include "svy_private.h"
+#include "estimate_private.h"
+#include "variance_private.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+static svy_vgroup_stats level_stats(const layer *L, size_t r, long level)
+{
+    long li = svy_u64map_find(&L->lmap, ((uint64_t)r << 32) | (uint64_t)level);
+    if (li < 0)
+        return (svy_vgroup_stats){0, 0, 0};
+    const double *g = L->lpool + (size_t)li * 4;
+    return svy_vstats_from_shifted(g[0], g[1], g[2], g[3]);
+}
+
+/* The share's rows outside `level` in record r: the other levels merged. */
+static svy_vgroup_stats other_levels(const layer *L, size_t r, const qty *q)
+{
+    svy_vgroup_stats acc = {0, 0, 0};
+    for (size_t i = 0; i < q->nlv; i++)
+        if (q->lv[i] != q->level)
+            acc = svy_vstats_merge(acc, level_stats(L, r, q->lv[i]));
+    return acc;
+}
+
+static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
+{
+    const outcome *oc = &e->out[q->o];
+    usum u = {0, 0, 0, 0, 0};
+    if (!L->rows) {
+        const double *c = L->pool + L->recs[r].block + oc->off_sums;
+        switch (q->stat) {
+        case SVY_STAT_RATE:
+            return (usum){c[2], c[0], c[1], 0, 0};
+        case SVY_STAT_SHARE: {
+            long li = svy_u64map_find(&L->lmap, ((uint64_t)r << 32) | (uint64_t)q->level);
+            double s = li < 0 ? 0 : L->lpool[li];
+            return (usum){c[1], s, c[0] - s, 0, 0};
+        }
+        case SVY_STAT_MEAN:
+            return (usum){c[2], c[0], c[1], 0, c[3]};
+        case SVY_STAT_TOTAL:
+            return (usum){c[2], c[0], c[1], c[3], c[4]};
+        }
+        return u;
+    }
+    const double *c = L->pool + L->recs[r].block + oc->off_rows;
+    switch (q->stat) {
+    case SVY_STAT_RATE:
+        return (usum){c[0] + c[4], c[0] * c[1] + c[2], c[4] * c[5] + c[6], 0, 0};
+    case SVY_STAT_SHARE: {
+        svy_vgroup_stats in = level_stats(L, r, q->level), out = other_levels(L, r, q);
+        return (usum){c[0], in.s, out.s, 0, 0};
+    }
+    case SVY_STAT_MEAN:
+        return (usum){c[0], c[0] * c[1] + c[3], c[0] * c[2] + c[4], 0, c[8]};
+    case SVY_STAT_TOTAL:
+        return (usum){c[0], c[0] * c[1] + c[3], c[0] * c[2] + c[4], c[8], c[9]};
+    }
+    return u;
+}
+
+lin svy_est_lin_of(svy_stat stat, double R, double X)
+{
+    if (svy_est_is_prop(stat))
+        return (lin){(1 - R) / X, -R / X};
+    if (stat == SVY_STAT_MEAN)
+        return (lin){1 / X, -R / X};
+    return (lin){1, 0};
+}
+
+/* ss and uu of a record whose rows are the units of its stratum (of n rows). */
+static void rows_ss(const vctx *v, const layer *L, size_t r, double n, double *ss, double *uu)
+{
+    const qty *q = v->q;
+    const lin z = v->z;
+    const double *c = L->pool + L->recs[r].block + v->e->out[q->o].off_rows;
+    switch (q->stat) {
+    case SVY_STAT_RATE:
+        svy_vss_groups(svy_vstats_from_shifted(c[0], c[1], c[2], c[3]),
+                       svy_vstats_from_shifted(c[4], c[5], c[6], c[7]), z.alpha, z.beta, n, ss, uu);
+        return;
+    case SVY_STAT_SHARE:
+        svy_vss_groups(level_stats(L, r, q->level), other_levels(L, r, q), z.alpha, z.beta, n, ss, uu);
+        return;
+    case SVY_STAT_MEAN:
+    case SVY_STAT_TOTAL: {
+        double k = c[0];
+        if (k == 0) {
+            *ss = *uu = 0;
+            return;
+        }
+        double A = k * c[1] + c[3], B = k * c[2] + c[4];
+        double caa = c[5] - c[3] * (c[3] / k), cab = c[6] - c[3] * (c[4] / k), cbb = c[7] - c[4] * (c[4] / k);
+        svy_vss_comoments(k, A, B, caa > 0 ? caa : 0, cab, cbb > 0 ? cbb : 0, z.alpha, z.beta, n, ss, uu);
+        return;
+    }
+    }
+}
+
+static double rec_count(const svy_est *e, const layer *L, size_t r, const qty *q)
+{
+    const outcome *oc = &e->out[q->o];
+    if (!L->rows) {
+        static const size_t cnt_at[] = {2, 1, 2, 2};
+        return L->pool[L->recs[r].block + oc->off_sums + cnt_at[q->stat]];
+    }
+    const double *c = L->pool + L->recs[r].block + oc->off_rows;
+    return q->stat == SVY_STAT_RATE ? c[0] + c[4] : c[0];
+}
+
+/* A lone unit under --lonely fail: name the stratum, the row of its first
+ * member and the column. */
+static svy_status lonely_error(const svy_est *e, size_t s, uint32_t h, svy_err *err)
+{
+    const svy_dsn *d = &e->dsn;
+    const svy_dstage *S = &d->st[s];
+    const svy_dstratum *T = &S->strata[h];
+    size_t len;
+    const char *t = svy_dsn_stratum_text(d, s, h, &len);
+    int tl = (int)(len < 100 ? len : 100);
+    const char *rule = "choose --lonely remove|certainty|adjust|average (R's survey.lonely.psu)";
+    if (s == 0) {
+        const char *col = S->strata_name ? S->strata_name : S->id_name;
+        long c = S->strata_name ? S->strata_col : S->id_col;
+        if (S->strata_name)
+            return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, c + 1, col,
+                               "stratum '%.*s' of column %s has a single PSU%s%s (this row is its first): %s", tl, t,
+                               S->strata_name, S->id_name ? " of column " : "", S->id_name ? S->id_name : "", rule);
+        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, c >= 0 ? c + 1 : 0, col,
+                           "the design has a single PSU%s%s: %s", S->id_name ? " of column " : "",
+                           S->id_name ? S->id_name : "", rule);
+    }
+    const svy_dstage *U = &d->st[s - 1];
+    if (!S->own_strata)
+        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->id_col + 1, S->id_name,
+                           "unit '%.*s' of column %s (stage %zu) has a single unit of column %s sampled in it "
+                           "(stage %zu; this row is its first): %s",
+                           tl, t, U->id_name, s, S->id_name, s + 1, rule);
+    size_t ul;
+    const char *ut = svy_dsn_unit_text(d, s - 1, T->parent, &ul);
+    return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->strata_col + 1, S->strata_name,
+                       "stratum '%.*s' of column %s within unit '%.*s' of column %s has a single unit of "
+                       "column %s at stage %zu (this row is its first): %s",
+                       tl, t, S->strata_name, (int)(ul < 100 ? ul : 100), ut, U->id_name, S->id_name, s + 1, rule);
+}
+
+static void group_end(vctx *c, const svy_vgroup *g, double F)
+{
+    double before = c->V;
+    svy_vgroup_end(g, F, &c->V);
+    if (isnan(c->V) && !isnan(before))
+        c->undefined = 1;
+}
+
+/* Stage-s variance over the unit records [a, b) of one domain. */
+static svy_status units_var(vctx *c, const layer *L, size_t a, size_t b, svy_err *err)
+{
+    const svy_dstage *S = &c->e->dsn.st[L->stage];
+    svy_lonely rule = c->e->d.lonely;
+    size_t i = a;
+    while (i < b) {
+        uint32_t P = L->recs[i].parent;
+        double sum, ss, uu;
+        svy_vgroup g;
+        svy_vgroup_begin(&g, 1, &sum);
+        double F = S->strata[L->recs[i].stratum].F;
+        while (i < b && L->recs[i].parent == P) {
+            uint32_t h = L->recs[i].stratum;
+            size_t k = 0;
+            for (; i < b && L->recs[i].stratum == h && L->recs[i].parent == P; i++) {
+                if (rec_count(c->e, L, i, c->q) == 0)
+                    continue;
+                usum u = rec_sum(c->e, L, i, c->q);
+                c->zbuf[k++] = c->z.alpha * u.p + c->z.beta * u.q;
+            }
+            if (!k)
+                continue;
+            const svy_dstratum *T = &S->strata[h];
+            svy_vss_units(c->zbuf, k, 1, (double)T->n, &ss, &uu);
+            if (svy_vgroup_add(&g, &ss, &uu, (double)T->n, T->g, rule) < 0)
+                return lonely_error(c->e, L->stage, h, err);
+        }
+        group_end(c, &g, F);
+    }
+    return SVY_OK;
+}
+
+/* The variance within records whose rows are the units: each record is a
+ * stratum of stage `stage`; records [a, b) of one domain, grouped by their
+ * parent unit when by_parent. */
+static svy_status rows_var(vctx *c, const layer *L, size_t stage, size_t a, size_t b, svy_err *err)
+{
+    const svy_dstage *S = &c->e->dsn.st[stage];
+    svy_lonely rule = c->e->d.lonely;
+    size_t i = a;
+    while (i < b) {
+        /* Stratum records (by_stratum) share a parent unit; unit records
+         * carrying the next stage are each their own parent. */
+        uint32_t P = L->by_stratum ? L->recs[i].parent : L->recs[i].key;
+        double sum, ss, uu;
+        svy_vgroup g;
+        svy_vgroup_begin(&g, 1, &sum);
+        uint32_t h0 = L->by_stratum ? L->recs[i].stratum : L->recs[i].key;
+        double F = S->strata[h0].F;
+        do {
+            uint32_t h = L->by_stratum ? L->recs[i].stratum : L->recs[i].key;
+            if (rec_count(c->e, L, i, c->q) > 0) {
+                const svy_dstratum *T = &S->strata[h];
+                rows_ss(c, L, i, (double)T->n, &ss, &uu);
+                if (svy_vgroup_add(&g, &ss, &uu, (double)T->n, T->g, rule) < 0)
+                    return lonely_error(c->e, stage, h, err);
+            }
+            i++;
+        } while (i < b && L->by_stratum && L->recs[i].parent == P);
+        group_end(c, &g, F);
+    }
+    return SVY_OK;
+}
+
+/* The variance of one quantity of domain d (in the units of the scaled
+ * weights); skip_top leaves out the first stage (a ratio whose rows all lie
+ * in one PSU, where it is 0 by construction). */
+svy_status svy_est_quantity_var(vctx *c, size_t d, int skip_top, svy_err *err)
+{
+    c->V = 0;
+    svy_status st = SVY_OK;
+    for (size_t li = 0; li < c->e->nlay && st == SVY_OK; li++) {
+        const layer *L = &c->e->lay[li];
+        size_t a = L->dstart[d], b = L->dstart[d + 1];
+        int top = L->stage == 0 && skip_top;
+        if (L->by_stratum) {
+            if (!top)
+                st = rows_var(c, L, L->stage, a, b, err);
+        } else {
+            if (!top)
+                st = units_var(c, L, a, b, err);
+            if (st == SVY_OK && L->rows)
+                st = rows_var(c, L, L->stage + 1, a, b, err);
+        }
+    }
+    return st;
+}
+
+/* Present PSUs of the first stage for a quantity (2 means "more than one"). */
+int svy_est_top_units(const svy_est *e, size_t d, const qty *q)
+{
+    const layer *L = &e->lay[0];
+    double n = 0;
+    for (size_t i = L->dstart[d]; i < L->dstart[d + 1] && n < 2; i++)
+        n += L->by_stratum ? rec_count(e, L, i, q) : rec_count(e, L, i, q) > 0;
+    return n >= 2 ? 2 : (int)n;
+}
+
+usum svy_est_domain_sum(const svy_est *e, size_t dom, const qty *q)
+{
+    const layer *L0 = &e->lay[0];
+    usum t = {0, 0, 0, 0, 0};
+    for (size_t i = L0->dstart[dom]; i < L0->dstart[dom + 1]; i++) {
+        usum u = rec_sum(e, L0, i, q);
+        t.cnt += u.cnt;
+        t.p += u.p;
+        t.q += u.q;
+        t.ash += u.ash;
+        t.qq += u.qq;
+    }
+    return t;
+}
