@@ -1,0 +1,127 @@
+/* The design and method of a table in one paragraph, from the message
+ * catalogue (messages.c): the footer of report formats, the method column
+ * of machine formats. */
+#include "svy_private.h"
+#include "table_private.h"
+
+#include <stdio.h>
+#include <string.h>
+
+char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
+{
+    const svy_design *d = svy_est_design(e);
+    const svy_est_info *in = svy_est_info_get(e);
+    svy_lang L = o->lang;
+    char design[1400], part[400], num[3][32];
+    size_t u = 0;
+    design[0] = '\0';
+#define PUT(...) u += (size_t)snprintf(design + u, u < sizeof design ? sizeof design - u : 0, __VA_ARGS__)
+#define PUTMSG(...) (svy_msg_format(part, sizeof part, L, __VA_ARGS__, (const char *)NULL), PUT("%s", part))
+    size_t stages = d->npsu ? d->npsu : 1;
+    for (size_t s = 0; s < stages; s++) {
+        int first = 1;
+        if (s)
+            PUT("%s", svy_msg(L, SVY_MSG_TAB_STAGE_SEP));
+        if (stages > 1) {
+            snprintf(num[0], sizeof num[0], "%zu", s + 1);
+            PUTMSG(SVY_MSG_TAB_STAGE, num[0]);
+            PUT(" ");
+        }
+        const char *strata = d->nstrata > s ? d->strata[s] : NULL;
+        if (strata) {
+            PUTMSG(SVY_MSG_TAB_ROLE_STRATA, strata);
+            first = 0;
+        }
+        if (d->npsu) {
+            if (!first)
+                PUT("%s", svy_msg(L, SVY_MSG_TAB_LIST_SEP));
+            PUTMSG(s == 0 ? SVY_MSG_TAB_ROLE_PSU : SVY_MSG_TAB_ROLE_UNIT, d->psu[s]);
+            first = 0;
+        }
+        if (d->nfpc) {
+            if (!first)
+                PUT("%s", svy_msg(L, SVY_MSG_TAB_LIST_SEP));
+            PUTMSG(SVY_MSG_TAB_ROLE_FPC, d->fpc[s]);
+            first = 0;
+        }
+        if (first && stages == 1)
+            PUT("%s", svy_msg(L, SVY_MSG_TAB_EVERY_ROW_PSU));
+    }
+    PUT("%s", svy_msg(L, SVY_MSG_TAB_STAGE_SEP));
+    if (d->weight)
+        PUTMSG(SVY_MSG_TAB_ROLE_WEIGHT, d->weight);
+    else
+        PUT("%s", svy_msg(L, in->weights == SVY_WEIGHTS_FPC ? SVY_MSG_TAB_WEIGHTS_FPC : SVY_MSG_TAB_UNWEIGHTED));
+#undef PUTMSG
+#undef PUT
+    if (u >= sizeof design)
+        design[sizeof design - 1] = '\0';
+    char zero[200] = "", later[400] = "", counts[800];
+    if (in->zero_weight_rows) {
+        snprintf(num[0], sizeof num[0], "%lld", in->zero_weight_rows);
+        svy_msg_format(zero, sizeof zero, L, SVY_MSG_TAB_ZERO_WEIGHTS, num[0], (const char *)NULL);
+    }
+    for (size_t s = 1, v = 0; s < in->nstages && v < sizeof later; s++) {
+        snprintf(num[0], sizeof num[0], "%zu", in->nunits[s]);
+        snprintf(num[1], sizeof num[1], "%zu", s + 1);
+        svy_msg_format(part, sizeof part, L, SVY_MSG_TAB_UNITS_AT_STAGE, num[0], num[1], (const char *)NULL);
+        v += (size_t)snprintf(later + v, sizeof later - v, "%s", part);
+    }
+    snprintf(num[0], sizeof num[0], "%lld", svy_est_rows(e));
+    snprintf(num[1], sizeof num[1], "%zu", svy_est_nstrata(e));
+    snprintf(num[2], sizeof num[2], "%zu", svy_est_npsu(e));
+    svy_msg_format(counts, sizeof counts, L, SVY_MSG_TAB_COUNTS, num[0], zero, num[1], num[2], later,
+                   (const char *)NULL);
+    const char *fpc = svy_msg(L, d->nfpc ? (in->fpc_fraction ? SVY_MSG_TAB_FPC_FRACTIONS : SVY_MSG_TAB_FPC_COUNTS)
+                                         : SVY_MSG_TAB_FPC_NONE);
+    char var[600];
+    if (in->var_stages > 1) {
+        snprintf(num[0], sizeof num[0], "%zu", in->var_stages);
+        svy_msg_format(var, sizeof var, L, SVY_MSG_TAB_VAR_MULTI, num[0], fpc, (const char *)NULL);
+    } else if (stages > 1)
+        svy_msg_format(var, sizeof var, L,
+                       d->ultimate_cluster ? SVY_MSG_TAB_VAR_FIRST_ASKED : SVY_MSG_TAB_VAR_FIRST_NOFPC, fpc,
+                       (const char *)NULL);
+    else
+        svy_msg_format(var, sizeof var, L, SVY_MSG_TAB_VAR_ONE, fpc, (const char *)NULL);
+    char df[200];
+    switch (d->df_rule) {
+    case SVY_DF_DOMAIN:
+        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_DOMAIN));
+        break;
+    case SVY_DF_FULL:
+        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_FULL));
+        break;
+    case SVY_DF_INF:
+        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_INF));
+        break;
+    default:
+        snprintf(df, sizeof df, "%g", d->df);
+        break;
+    }
+    static const svy_msg_id ci_text[] = {SVY_MSG_TAB_CI_LOGIT, SVY_MSG_TAB_CI_WALD, SVY_MSG_TAB_CI_BETA,
+                                         SVY_MSG_TAB_CI_WILSON};
+    static const svy_msg_id lonely_text[] = {SVY_MSG_TAB_LONELY_FAIL, SVY_MSG_TAB_LONELY_REMOVE,
+                                             SVY_MSG_TAB_LONELY_CERTAINTY, SVY_MSG_TAB_LONELY_ADJUST,
+                                             SVY_MSG_TAB_LONELY_AVERAGE};
+    char level[32];
+    snprintf(level, sizeof level, "%g", d->level * 100);
+    char s_design[2600], s_ci[300], s_df[400], s_lonely[200];
+    svy_msg_format(s_design, sizeof s_design, L, SVY_MSG_TAB_DESIGN, design, counts, var, (const char *)NULL);
+    svy_msg_format(s_ci, sizeof s_ci, L, SVY_MSG_TAB_CI, level, svy_msg(L, ci_text[d->ci]), (const char *)NULL);
+    svy_msg_format(s_df, sizeof s_df, L, SVY_MSG_TAB_DF, df, (const char *)NULL);
+    svy_msg_format(s_lonely, sizeof s_lonely, L, SVY_MSG_TAB_LONELY,
+                   (unsigned)d->lonely < 5 ? svy_msg(L, lonely_text[d->lonely]) : svy_lonely_name(d->lonely),
+                   (const char *)NULL);
+    int any_nv = 0, any_ne = 0;
+    for (size_t i = 0; i < svy_est_count(e); i++) {
+        any_nv |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_VARIANCE) != 0;
+        any_ne |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_ESTIMATE) != 0;
+    }
+    int wide = o->layout == SVY_TABLE_WIDE && report;
+    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci, s_df,
+                   s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
+                   wide && any_nv ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_VARIANCE) : "",
+                   wide && any_ne ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_ESTIMATE) : "", o->note ? o->note : "");
+}
+
