@@ -306,23 +306,28 @@ static void long_columns(const svy_est *e, const svy_table_opts *o, int report, 
     }
 }
 
-static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report,
-                       const char *method)
+/* What every builder needs: the grid, the estimates, the options. */
+typedef struct tbuild {
+    grid *g;
+    const svy_est *e;
+    const svy_table_opts *o;
+    int percent, report;
+    const char *method;
+    int flag, note;  /* long layout: the flag and note columns are there */
+} tbuild;
+
+static void long_header(const tbuild *b, size_t ncol)
 {
-    size_t nby = svy_est_nby(e);
-    int fl, nt;
-    long_columns(e, o, report, &fl, &nt);
-    size_t ncol = nby + 10 + (o->cv ? 1 : 0) + (size_t)fl + (size_t)nt + (report ? 0 : 1);
-    grid_set_header(g, ncol);
-    if (g->failed)
-        return;
+    grid *g = b->g;
+    const svy_est *e = b->e;
+    const svy_table_opts *o = b->o;
     static const svy_msg_id names[] = {SVY_MSG_TAB_COL_VARIABLE, SVY_MSG_TAB_COL_STATISTIC, SVY_MSG_TAB_COL_ESTIMATE,
                                        SVY_MSG_TAB_COL_SE,       SVY_MSG_TAB_COL_CI_LOW,    SVY_MSG_TAB_COL_CI_HIGH,
                                        SVY_MSG_TAB_COL_DF,       SVY_MSG_TAB_COL_DEFF,      SVY_MSG_TAB_COL_N,
                                        SVY_MSG_TAB_COL_WEIGHTED_N};
     /* Machine formats keep the English names pipelines match on. */
-    svy_lang L = report ? o->lang : SVY_LANG_EN;
-    size_t c = 0;
+    svy_lang L = b->report ? o->lang : SVY_LANG_EN;
+    size_t nby = svy_est_nby(e), c = 0;
     for (size_t k = 0; k < nby; k++)
         g->head[c++] = svy_strdup(by_head(o, svy_est_by_name(e, k)));
     for (size_t k = 0; k < 10; k++) {
@@ -333,69 +338,95 @@ static void build_long(grid *g, const svy_est *e, const svy_table_opts *o, int p
         g->right[c] = 1;
         g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_CV));
     }
-    if (fl)
+    if (b->flag)
         g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_FLAG));
-    if (nt)
+    if (b->note)
         g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_NOTE));
-    if (!report)
+    if (!b->report)
         g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_METHOD));
     for (size_t i = 0; i < ncol; i++)
         if (!g->head[i])
             g->failed = 1;
+}
 
+/* The numbers of a long row: rounded for people, exact for machines. */
+static void long_numbers(const tbuild *b, const svy_est_result *r, tcell *x)
+{
+    grid *g = b->g;
+    double m = scale_of(r, b->percent) ? 100 : 1;
+    if (b->report) {
+        int dec = decimals(r, b->percent);
+        cell_fixed(g, &x[2], r->estimate * m, dec);
+        cell_fixed(g, &x[3], r->se * m, dec + 1);
+        cell_fixed(g, &x[4], r->ci_low * m, dec);
+        cell_fixed(g, &x[5], r->ci_high * m, dec);
+        cell_fixed(g, &x[6], r->df, isfinite(r->df) && r->df == floor(r->df) ? 0 : 1);
+        cell_fixed(g, &x[7], r->deff, 2);
+        cell_int(g, &x[8], r->n);
+        cell_fixed(g, &x[9], r->weighted_n, 0);
+    } else {
+        cell_num(g, &x[2], r->estimate * m);
+        cell_num(g, &x[3], r->se * m);
+        cell_num(g, &x[4], r->ci_low * m);
+        cell_num(g, &x[5], r->ci_high * m);
+        cell_num(g, &x[6], r->df);
+        cell_num(g, &x[7], r->deff);
+        cell_int(g, &x[8], r->n);
+        cell_num(g, &x[9], r->weighted_n);
+    }
+}
+
+static void long_row(const tbuild *b, const svy_est_result *r, tcell *row)
+{
+    grid *g = b->g;
+    const svy_table_opts *o = b->o;
+    int report = b->report;
+    svy_lang L = report ? o->lang : SVY_LANG_EN;
+    put_by(g, b->e, o, r->domain, row, report);
+    tcell *x = row + svy_est_nby(b->e);
+    x[0].text = variable_text(g, o, r);
+    x[0].kind = C_STR;
+    cell_str(g, &x[1], stat_word(L, r->stat, report));
+    long_numbers(b, r, x);
+    size_t k = 10;
+    if (o->cv) {
+        if (report)
+            cell_fixed(g, &x[k], r->cv * 100, 1);
+        else
+            cell_num(g, &x[k], r->cv);
+        k++;
+    }
+    if (b->flag) {
+        if (r->flags & (SVY_FLAG_NO_ESTIMATE | SVY_FLAG_NO_VARIANCE | (o->flag ? ~0u : 0))) {
+            x[k].text = flag_text(g, L, r->flags);
+            x[k].kind = C_STR;
+        }
+        k++;
+    }
+    if (b->note) {
+        if (r->note)
+            cell_str(g, &x[k], r->note);
+        k++;
+    }
+    if (!report)
+        cell_str(g, &x[k], b->method);
+}
+
+static void build_long(tbuild *b)
+{
+    grid *g = b->g;
+    const svy_est *e = b->e;
+    long_columns(e, b->o, b->report, &b->flag, &b->note);
+    size_t ncol = svy_est_nby(e) + 10 + (b->o->cv ? 1 : 0) + (size_t)b->flag + (size_t)b->note + (b->report ? 0 : 1);
+    grid_set_header(g, ncol);
+    if (g->failed)
+        return;
+    long_header(b, ncol);
     for (size_t i = 0; i < svy_est_count(e) && !g->failed; i++) {
-        const svy_est_result *r = svy_est_get(e, i);
         tcell *row = grid_add_row(g);
         if (!row)
             return;
-        put_by(g, e, o, r->domain, row, report);
-        tcell *x = row + nby;
-        x[0].text = variable_text(g, o, r);
-        x[0].kind = C_STR;
-        cell_str(g, &x[1], stat_word(L, r->stat, report));
-        double m = scale_of(r, percent) ? 100 : 1;
-        if (report) {
-            int dec = decimals(r, percent);
-            cell_fixed(g, &x[2], r->estimate * m, dec);
-            cell_fixed(g, &x[3], r->se * m, dec + 1);
-            cell_fixed(g, &x[4], r->ci_low * m, dec);
-            cell_fixed(g, &x[5], r->ci_high * m, dec);
-            cell_fixed(g, &x[6], r->df, isfinite(r->df) && r->df == floor(r->df) ? 0 : 1);
-            cell_fixed(g, &x[7], r->deff, 2);
-            cell_int(g, &x[8], r->n);
-            cell_fixed(g, &x[9], r->weighted_n, 0);
-        } else {
-            cell_num(g, &x[2], r->estimate * m);
-            cell_num(g, &x[3], r->se * m);
-            cell_num(g, &x[4], r->ci_low * m);
-            cell_num(g, &x[5], r->ci_high * m);
-            cell_num(g, &x[6], r->df);
-            cell_num(g, &x[7], r->deff);
-            cell_int(g, &x[8], r->n);
-            cell_num(g, &x[9], r->weighted_n);
-        }
-        size_t k = 10;
-        if (o->cv) {
-            if (report)
-                cell_fixed(g, &x[k], r->cv * 100, 1);
-            else
-                cell_num(g, &x[k], r->cv);
-            k++;
-        }
-        if (fl) {
-            if (r->flags & (SVY_FLAG_NO_ESTIMATE | SVY_FLAG_NO_VARIANCE | (o->flag ? ~0u : 0))) {
-                x[k].text = flag_text(g, L, r->flags);
-                x[k].kind = C_STR;
-            }
-            k++;
-        }
-        if (nt) {
-            if (r->note)
-                cell_str(g, &x[k], r->note);
-            k++;
-        }
-        if (!report)
-            cell_str(g, &x[k], method);
+        long_row(b, svy_est_get(e, i), row);
     }
 }
 
@@ -426,10 +457,9 @@ static const char *wide_mark(const svy_table_opts *o, const svy_est_result *r)
     return (r->flags & SVY_FLAG_REVIEW) ? " \xe2\x80\xa0" : "";
 }
 
-static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report,
-                       const char *method)
+/* The wide columns, one per (variable, statistic) in order of appearance. */
+static wcol *wide_columns(grid *g, const svy_est *e, size_t *n)
 {
-    size_t nby = svy_est_nby(e);
     wcol *cols = NULL;
     size_t nv = 0, capv = 0;
     for (size_t i = 0; i < svy_est_count(e); i++) {
@@ -446,17 +476,22 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
         for (size_t k = 0; k < nv; k++)
             if (k != j && strcmp(cols[j].variable, cols[k].variable) == 0)
                 cols[j].named_stat = 1;
-    int any_note = 0;
-    for (size_t i = 0; i < svy_est_count(e); i++)
-        any_note |= svy_est_get(e, i)->note != NULL;
-    size_t extra = report ? 0 : 2; /* note, method */
+    *n = nv;
+    return cols;
+}
+
+static void wide_header(const tbuild *b, const wcol *cols, size_t nv, size_t extra)
+{
+    grid *g = b->g;
+    const svy_table_opts *o = b->o;
+    size_t nby = svy_est_nby(b->e);
     grid_set_header(g, nby + nv + extra);
     for (size_t k = 0; k < nby && !g->failed; k++)
-        g->head[k] = svy_strdup(by_head(o, svy_est_by_name(e, k)));
+        g->head[k] = svy_strdup(by_head(o, svy_est_by_name(b->e, k)));
     for (size_t j = 0; j < nv && !g->failed; j++) {
         char *t = variable_text(g, o, cols[j].first);
         if (t && cols[j].named_stat) {
-            char *u = svy_grid_printf(g, "%s (%s)", t, stat_word(o->lang, cols[j].stat, report));
+            char *u = svy_grid_printf(g, "%s (%s)", t, stat_word(o->lang, cols[j].stat, b->report));
             free(t);
             t = u;
         }
@@ -467,7 +502,47 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
         g->head[nby + nv] = svy_strdup("note");
         g->head[nby + nv + 1] = svy_strdup("method");
     }
-    const char *dash = o->format == SVY_TABLE_LATEX ? "--" : "\xe2\x80\x93";
+}
+
+/* A result's note, added to its row's note cell. */
+static void wide_note(grid *g, tcell *nc, const svy_est_result *r)
+{
+    char *t = svy_grid_printf(g, "%s%s%s (%s): %s", nc->text ? nc->text : "", nc->text ? "; " : "", r->variable,
+                              svy_stat_name(r->stat), r->note);
+    free(nc->text);
+    nc->text = t;
+    nc->kind = C_STR;
+}
+
+/* A result's cell: estimate (interval) and its mark; 0 when it stays empty. */
+static int wide_cell(const tbuild *b, const svy_est_result *r, tcell *c)
+{
+    grid *g = b->g;
+    double m = scale_of(r, b->percent) ? 100 : 1;
+    int dec = decimals(r, b->percent);
+    const char *mark = wide_mark(b->o, r);
+    const char *dash = b->o->format == SVY_TABLE_LATEX ? "--" : "\xe2\x80\x93";
+    if (isnan(r->estimate)) {
+        if (!b->report)
+            return 0;
+        c->text = svy_grid_printf(g, "\xe2\x80\x94"); /* em dash: no estimate */
+    } else if (isnan(r->ci_low) || isnan(r->ci_high))
+        c->text = svy_grid_printf(g, "%.*f%s", dec, r->estimate * m, mark);
+    else
+        c->text = svy_grid_printf(g, "%.*f (%.*f%s%.*f)%s", dec, r->estimate * m, dec, r->ci_low * m, dash, dec,
+                                  r->ci_high * m, mark);
+    c->kind = C_STR;
+    return 1;
+}
+
+static void build_wide(tbuild *b)
+{
+    grid *g = b->g;
+    const svy_est *e = b->e;
+    size_t nby = svy_est_nby(e), nv = 0;
+    wcol *cols = wide_columns(g, e, &nv);
+    size_t extra = b->report ? 0 : 2; /* note, method */
+    wide_header(b, cols, nv, extra);
     size_t last_dom = (size_t)-1;
     tcell *row = NULL;
     for (size_t i = 0; i < svy_est_count(e) && !g->failed; i++) {
@@ -477,36 +552,14 @@ static void build_wide(grid *g, const svy_est *e, const svy_table_opts *o, int p
             if (!row)
                 break;
             last_dom = r->domain;
-            put_by(g, e, o, r->domain, row, report);
+            put_by(g, e, b->o, r->domain, row, b->report);
             if (extra)
-                cell_str(g, &row[nby + nv + 1], method);
+                cell_str(g, &row[nby + nv + 1], b->method);
         }
-        size_t j = wide_col(cols, nv, r);
-        if (extra && r->note && !g->failed) {
-            tcell *nc = &row[nby + nv];
-            char *t = svy_grid_printf(g, "%s%s%s (%s): %s", nc->text ? nc->text : "", nc->text ? "; " : "", r->variable,
-                              svy_stat_name(r->stat), r->note);
-            free(nc->text);
-            nc->text = t;
-            nc->kind = C_STR;
-        }
-        double m = scale_of(r, percent) ? 100 : 1;
-        int dec = decimals(r, percent);
-        const char *mark = wide_mark(o, r);
-        tcell *c = &row[nby + j];
-        if (isnan(r->estimate)) {
-            if (report)
-                c->text = svy_grid_printf(g, "\xe2\x80\x94"); /* em dash: no estimate */
-            else
-                continue;
-        } else if (isnan(r->ci_low) || isnan(r->ci_high))
-            c->text = svy_grid_printf(g, "%.*f%s", dec, r->estimate * m, mark);
-        else
-            c->text = svy_grid_printf(g, "%.*f (%.*f%s%.*f)%s", dec, r->estimate * m, dec, r->ci_low * m, dash, dec,
-                              r->ci_high * m, mark);
-        c->kind = C_STR;
+        if (extra && r->note && !g->failed)
+            wide_note(g, &row[nby + nv], r);
+        wide_cell(b, r, &row[nby + wide_col(cols, nv, r)]);
     }
-    (void)any_note;
     free(cols);
 }
 
@@ -519,10 +572,11 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
     memset(&g, 0, sizeof g);
     g.footer = svy_table_method(&g, e, o, percent, report);
     if (g.footer) {
+        tbuild b = {&g, e, o, percent, report, g.footer, 0, 0};
         if (o->layout == SVY_TABLE_WIDE)
-            build_wide(&g, e, o, percent, report, g.footer);
+            build_wide(&b);
         else
-            build_long(&g, e, o, percent, report, g.footer);
+            build_long(&b);
     }
     if (g.failed) {
         grid_free(&g);
