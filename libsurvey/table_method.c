@@ -7,15 +7,15 @@
 #include <stdio.h>
 #include <string.h>
 
-char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
+/* The design's roles, stage by stage, then the weights, into design[size]. */
+static void design_text(const svy_est *e, svy_lang L, char *design, size_t size)
 {
     const svy_design *d = svy_est_design(e);
     const svy_est_info *in = svy_est_info_get(e);
-    svy_lang L = o->lang;
-    char design[1400], part[400], num[3][32];
+    char part[400], num[32];
     size_t u = 0;
     design[0] = '\0';
-#define PUT(...) u += (size_t)snprintf(design + u, u < sizeof design ? sizeof design - u : 0, __VA_ARGS__)
+#define PUT(...) u += (size_t)snprintf(design + u, u < size ? size - u : 0, __VA_ARGS__)
 #define PUTMSG(...) (svy_msg_format(part, sizeof part, L, __VA_ARGS__, (const char *)NULL), PUT("%s", part))
     size_t stages = d->npsu ? d->npsu : 1;
     for (size_t s = 0; s < stages; s++) {
@@ -23,8 +23,8 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
         if (s)
             PUT("%s", svy_msg(L, SVY_MSG_TAB_STAGE_SEP));
         if (stages > 1) {
-            snprintf(num[0], sizeof num[0], "%zu", s + 1);
-            PUTMSG(SVY_MSG_TAB_STAGE, num[0]);
+            snprintf(num, sizeof num, "%zu", s + 1);
+            PUTMSG(SVY_MSG_TAB_STAGE, num);
             PUT(" ");
         }
         const char *strata = d->nstrata > s ? d->strata[s] : NULL;
@@ -54,9 +54,15 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
         PUT("%s", svy_msg(L, in->weights == SVY_WEIGHTS_FPC ? SVY_MSG_TAB_WEIGHTS_FPC : SVY_MSG_TAB_UNWEIGHTED));
 #undef PUTMSG
 #undef PUT
-    if (u >= sizeof design)
-        design[sizeof design - 1] = '\0';
-    char zero[200] = "", later[400] = "", counts[800];
+    if (u >= size)
+        design[size - 1] = '\0';
+}
+
+/* Rows, zero weights, strata, PSUs and later stages' units, into counts[size]. */
+static void counts_text(const svy_est *e, svy_lang L, char *counts, size_t size)
+{
+    const svy_est_info *in = svy_est_info_get(e);
+    char zero[200] = "", later[400] = "", part[400], num[3][32];
     if (in->zero_weight_rows) {
         snprintf(num[0], sizeof num[0], "%lld", in->zero_weight_rows);
         svy_msg_format(zero, sizeof zero, L, SVY_MSG_TAB_ZERO_WEIGHTS, num[0], (const char *)NULL);
@@ -70,35 +76,56 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
     snprintf(num[0], sizeof num[0], "%lld", svy_est_rows(e));
     snprintf(num[1], sizeof num[1], "%zu", svy_est_nstrata(e));
     snprintf(num[2], sizeof num[2], "%zu", svy_est_npsu(e));
-    svy_msg_format(counts, sizeof counts, L, SVY_MSG_TAB_COUNTS, num[0], zero, num[1], num[2], later,
-                   (const char *)NULL);
+    svy_msg_format(counts, size, L, SVY_MSG_TAB_COUNTS, num[0], zero, num[1], num[2], later, (const char *)NULL);
+}
+
+/* How the variance was taken (stages, fpc), into var[size]. */
+static void variance_text(const svy_est *e, svy_lang L, char *var, size_t size)
+{
+    const svy_design *d = svy_est_design(e);
+    const svy_est_info *in = svy_est_info_get(e);
+    size_t stages = d->npsu ? d->npsu : 1;
+    char num[32];
     const char *fpc = svy_msg(L, d->nfpc ? (in->fpc_fraction ? SVY_MSG_TAB_FPC_FRACTIONS : SVY_MSG_TAB_FPC_COUNTS)
                                          : SVY_MSG_TAB_FPC_NONE);
-    char var[600];
     if (in->var_stages > 1) {
-        snprintf(num[0], sizeof num[0], "%zu", in->var_stages);
-        svy_msg_format(var, sizeof var, L, SVY_MSG_TAB_VAR_MULTI, num[0], fpc, (const char *)NULL);
+        snprintf(num, sizeof num, "%zu", in->var_stages);
+        svy_msg_format(var, size, L, SVY_MSG_TAB_VAR_MULTI, num, fpc, (const char *)NULL);
     } else if (stages > 1)
-        svy_msg_format(var, sizeof var, L,
-                       d->ultimate_cluster ? SVY_MSG_TAB_VAR_FIRST_ASKED : SVY_MSG_TAB_VAR_FIRST_NOFPC, fpc,
-                       (const char *)NULL);
+        svy_msg_format(var, size, L, d->ultimate_cluster ? SVY_MSG_TAB_VAR_FIRST_ASKED : SVY_MSG_TAB_VAR_FIRST_NOFPC,
+                       fpc, (const char *)NULL);
     else
-        svy_msg_format(var, sizeof var, L, SVY_MSG_TAB_VAR_ONE, fpc, (const char *)NULL);
-    char df[200];
+        svy_msg_format(var, size, L, SVY_MSG_TAB_VAR_ONE, fpc, (const char *)NULL);
+}
+
+/* The degrees of freedom rule, into df[size]. */
+static void df_text(const svy_design *d, svy_lang L, char *df, size_t size)
+{
     switch (d->df_rule) {
     case SVY_DF_DOMAIN:
-        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_DOMAIN));
+        snprintf(df, size, "%s", svy_msg(L, SVY_MSG_TAB_DF_DOMAIN));
         break;
     case SVY_DF_FULL:
-        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_FULL));
+        snprintf(df, size, "%s", svy_msg(L, SVY_MSG_TAB_DF_FULL));
         break;
     case SVY_DF_INF:
-        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DF_INF));
+        snprintf(df, size, "%s", svy_msg(L, SVY_MSG_TAB_DF_INF));
         break;
     default:
-        snprintf(df, sizeof df, "%g", d->df);
+        snprintf(df, size, "%g", d->df);
         break;
     }
+}
+
+char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
+{
+    const svy_design *d = svy_est_design(e);
+    svy_lang L = o->lang;
+    char design[1400], counts[800], var[600], df[200];
+    design_text(e, L, design, sizeof design);
+    counts_text(e, L, counts, sizeof counts);
+    variance_text(e, L, var, sizeof var);
+    df_text(d, L, df, sizeof df);
     static const svy_msg_id ci_text[] = {SVY_MSG_TAB_CI_LOGIT, SVY_MSG_TAB_CI_WALD, SVY_MSG_TAB_CI_BETA,
                                          SVY_MSG_TAB_CI_WILSON};
     static const svy_msg_id lonely_text[] = {SVY_MSG_TAB_LONELY_FAIL, SVY_MSG_TAB_LONELY_REMOVE,
@@ -119,9 +146,8 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
         any_ne |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_ESTIMATE) != 0;
     }
     int wide = o->layout == SVY_TABLE_WIDE && report;
-    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci, s_df,
-                   s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
-                   wide && any_nv ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_VARIANCE) : "",
-                   wide && any_ne ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_ESTIMATE) : "", o->note ? o->note : "");
+    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci,
+                           s_df, s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
+                           wide && any_nv ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_VARIANCE) : "",
+                           wide && any_ne ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_ESTIMATE) : "", o->note ? o->note : "");
 }
-
