@@ -291,7 +291,7 @@ void svy_est_plan_layers(svy_est *e)
         e->lay[l].bsize = e->lay[l].rows ? e->rows_size : e->sums_size;
 }
 
-svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
+static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
 {
     SVY_FAIL_IF(e->nout == 0, err, SVY_E_USAGE, "nothing to estimate: give at least one outcome");
     SVY_FAIL_IF(e->bound, err, SVY_E_USAGE, "the schema is already bound");
@@ -339,6 +339,31 @@ svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
     svy_est_plan_layers(e);
     e->bound = 1;
     return SVY_OK;
+}
+
+void svy_est_set_reader(svy_est *e, const svy_reader *r)
+{
+    e->source = r;
+}
+
+svy_status svy_est_blame(const svy_est *e, svy_status st, svy_err *err)
+{
+    if (st == SVY_OK || !e->source || !err)
+        return st;
+    const char *name = svy_reader_name(e->source);
+    if (!err->file[0] && name)
+        snprintf(err->file, sizeof err->file, "%s", name);
+    if (err->code == SVY_E_DATA && err->var[0]) {
+        long long c = svy_reader_column_of(e->source, err->var);
+        if (c > 0)
+            err->col = c;
+    }
+    return st;
+}
+
+svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err)
+{
+    return svy_est_blame(e, bind(e, schema, err), err);
 }
 
 svy_status svy_est_set_level_code(svy_est *e, size_t i, double code, svy_err *err)

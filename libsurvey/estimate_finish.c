@@ -491,7 +491,7 @@ out:
     return st;
 }
 
-svy_status svy_est_finish(svy_est *e, svy_err *err)
+static svy_status finish(svy_est *e, svy_err *err)
 {
     SVY_FAIL_IF(!e->bound || e->finished, err, SVY_E_USAGE, "svy_est_finish before bind or twice");
     if (!e->ended) {
@@ -505,4 +505,9 @@ svy_status svy_est_finish(svy_est *e, svy_err *err)
     SVY_FAIL_IF(svy_est_rows(e) == 0, err, SVY_E_DATA, "no data rows");
     SVY_FAIL_IF(e->dom_tab.n == 0, err, SVY_E_DATA, "every row has a missing --by value: no domain to estimate");
     return svy_est_compute(e, err);
+}
+
+svy_status svy_est_finish(svy_est *e, svy_err *err)
+{
+    return svy_est_blame(e, finish(e, err), err);
 }

@@ -147,6 +147,7 @@ struct svy_est {
         uint32_t dom1; /* domain + 1; 0 = empty entry */
     } dom_cache[DOMC];
     const svy_schema *schema;
+    const svy_reader *source; /* errors name its file and its columns */
 
     outcome *out;
     size_t nout, capout;
@@ -196,6 +197,10 @@ struct svy_est {
  * (svy_est_free, and a pass that starts over). */
 void svy_est_plan_layers(svy_est *e);
 void svy_est_layers_free(svy_est *e);
+
+/* estimate.c: on failure (st != SVY_OK), an error record that names the
+ * source reader's file and counts columns as the file does; returns st. */
+svy_status svy_est_blame(const svy_est *e, svy_status st, svy_err *err);
 
 /* estimate_domain.c: a new domain, the last one interned in dom_tab, whose
  * first row is `row` (its id, -1 on failure); a new record of (domain, key)

@@ -540,7 +540,7 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     svy_dpath p;
     svy_status rc = svy_dsn_row(&e->dsn, row, &p, err);
     if (rc || !e->dsn.estimating)
-        return rc;
+        return svy_est_blame(e, rc, err);
     e->rows++;
 
     enum { SMALL = 32 };
@@ -566,7 +566,7 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
         rc = sum_row(e, row, &p, &v, err);
     if (v.levels != lv_s)
         rowvals_free(&v);
-    return rc;
+    return svy_est_blame(e, rc, err);
 }
 
 /* Forget every estimate (the rows come again). */
@@ -590,7 +590,7 @@ static void reset_estimates(svy_est *e)
     svy_est_plan_layers(e);
 }
 
-svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err)
+static svy_status end_pass(svy_est *e, int *again, svy_err *err)
 {
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
@@ -611,3 +611,7 @@ svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err)
     return SVY_OK;
 }
 
+svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err)
+{
+    return svy_est_blame(e, end_pass(e, again, err), err);
+}

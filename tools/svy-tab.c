@@ -615,14 +615,13 @@ int main(int argc, char **argv)
     svy_reader *r = svy_reader_new();
     if (!r)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
+    svy_est_set_reader(T.est, r); /* its errors then name the file's columns */
     const char *cols[256];
     size_t ncols = svy_est_columns(T.est, cols, 256);
-    int projected = 0;
     /* Without -w the weight may be one the input holds: read every column. */
     if (ncols <= 256 && T.weight_given) {
         if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
-        projected = 1;
     }
     if (T.encoding && svy_reader_set_encoding(r, T.encoding) != SVY_OK)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
@@ -641,15 +640,14 @@ int main(int argc, char **argv)
     if (st == SVY_OK)
         st = svy_est_finish(T.est, &err);
     if (st != SVY_OK) {
-        if (!err.file[0])
+        if (!err.file[0]) /* svy-tab's own checks of the schema (weight, levels) */
             snprintf(err.file, sizeof err.file, "%s", svy_reader_name(r) ? svy_reader_name(r) : T.input);
-        /* column numbers from the estimator count the projected columns, not the file's */
-        if (projected && err.code == SVY_E_DATA && err.var[0])
-            err.col = svy_reader_column_of(r, err.var);
+        svy_est_set_reader(T.est, NULL);
         svy_reader_free(r);
         rc = svy_tool_report(&err);
         goto done;
     }
+    svy_est_set_reader(T.est, NULL);
     svy_reader_free(r);
     warn_unmatched(&T);
     warn_stray_domains(&T);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <survey/estimate.h>
+#include <survey/reader.h>
 #include <survey/schema.h>
 
 #include "test_util.h"
@@ -759,4 +760,70 @@ Test(estimate, rates_are_the_same_bits_whether_rows_are_queued_or_not)
         svy_schema_free(s1);
         svy_schema_free(s2);
     }
+}
+
+/* With the reader set, an estimator's error names the input and counts
+ * columns as the file does, though the reader delivers a projection. */
+typedef struct proj_run {
+    svy_est *e;
+    svy_schema *schema;
+} proj_run;
+
+static svy_status proj_schema(void *ctx, const svy_schema *schema, svy_err *err)
+{
+    proj_run *p = ctx;
+    p->schema = svy_schema_clone(schema);
+    cr_assert(p->schema, "clone");
+    return svy_est_bind(p->e, p->schema, err);
+}
+
+static svy_status proj_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    return svy_est_push(((proj_run *)ctx)->e, row, err);
+}
+
+static svy_status run_projected(const char *path, int set_reader, svy_err *err)
+{
+    svy_design d;
+    svy_design_init(&d);
+    d.weight = "w";
+    proj_run p = {svy_est_new(&d, NULL, 0, err), NULL};
+    cr_assert(p.e, "new");
+    cr_assert_eq(svy_est_add_outcome(p.e, SVY_STAT_RATE, "y", NULL, err), SVY_OK, "outcome");
+    svy_reader *r = svy_reader_new();
+    const char *cols[8];
+    size_t n = svy_est_columns(p.e, cols, 8);
+    cr_assert_eq(svy_reader_set_columns(r, cols, n), SVY_OK, "project");
+    if (set_reader)
+        svy_est_set_reader(p.e, r);
+    svy_status st = svy_reader_open(r, path, err);
+    svy_handler h = {proj_schema, proj_row};
+    if (st == SVY_OK)
+        st = svy_reader_run(r, &h, &p, err);
+    if (st == SVY_OK)
+        st = svy_est_finish(p.e, err);
+    svy_est_free(p.e);
+    svy_reader_free(r);
+    svy_schema_free(p.schema);
+    return st;
+}
+
+Test(estimate, errors_count_the_files_columns_through_the_reader)
+{
+    char path[] = "/tmp/svy-test-est-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0, "temp file");
+    FILE *f = fdopen(fd, "w");
+    fputs("a,b,w,y\nx,x,1,0\nx,x,1,7\n", f);
+    fclose(f);
+    svy_err err;
+    cr_assert_eq(run_projected(path, 1, &err), SVY_E_DATA, "a rate of 7 fails");
+    cr_expect_eq(err.row, 2, "row %lld", err.row);
+    cr_expect_str_eq(err.var, "y");
+    cr_expect_eq(err.col, 4, "y is the file's 4th column (the projection's 2nd): %lld", err.col);
+    cr_expect_str_eq(err.file, path);
+    cr_assert_eq(run_projected(path, 0, &err), SVY_E_DATA, "without the reader");
+    cr_expect_eq(err.col, 2, "without the reader, the projection's column: %lld", err.col);
+    cr_expect_str_eq(err.file, "");
+    remove(path);
 }

@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <survey/common.h>
 #include <survey/error.h>
+#include <survey/reader.h>
 #include <survey/schema.h>
 #include <survey/value.h>
 
@@ -184,6 +185,13 @@ SVY_API svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *e
  * counts the rows whose COL is this code, as svy_level_resolve() found it
  * (a label in another language than the schema's, say). */
 SVY_API svy_status svy_est_set_level_code(svy_est *e, size_t i, double code, svy_err *err);
+
+/* The reader the rows come from (NULL: none).  Errors of svy_est_bind,
+ * svy_est_push, svy_est_end_pass and svy_est_finish then name its input
+ * (svy_reader_name) and count columns as the file does
+ * (svy_reader_column_of), not as the projection svy_reader_set_columns()
+ * delivers.  The reader must outlive the estimator's use of it. */
+SVY_API void svy_est_set_reader(svy_est *e, const svy_reader *r);
 
 /* Every column the estimator reads, in a fixed order, for
  * svy_reader_set_columns(); valid after svy_est_add_outcome() calls. */
