@@ -36,6 +36,8 @@ typedef struct tab {
     int weight_final;   /* the weight is the input's final weight, not the codebook's */
     const char *cb_weight; /* the codebook's design weight */
     char note[400];     /* what the table's notes say about the choice */
+    char **by_alloc;    /* -b's list, owned */
+    const char *codebook;
 } tab;
 
 static void usage(void)
@@ -456,6 +458,214 @@ static double parse_positive(const char *opt, const char *s)
     return v;
 }
 
+/* An option of the design or the estimates (columns, rules); 0 when c is not one of them. */
+static int design_option(tab *T, int c)
+{
+    switch (c) {
+    case 'b':
+        free(T->by_alloc);
+        T->by_alloc = svy_tool_split_list(optarg, &T->nby);
+        T->by = T->by_alloc;
+        return 1;
+    case 'p':
+        set_list(&T->psu, &T->d.npsu, "--psu", optarg);
+        T->d.psu = (const char *const *)T->psu;
+        return 1;
+    case 'r':
+        add_outs(T, SVY_STAT_RATE, optarg);
+        return 1;
+    case 's':
+        set_list(&T->strata, &T->d.nstrata, "--strata", optarg);
+        T->d.strata = (const char *const *)T->strata;
+        return 1;
+    case 'w':
+        T->d.weight = optarg;
+        return 1;
+    case OPT_CI:
+        if (!svy_ci_method_parse(optarg, &T->d.ci))
+            svy_tool_usage_error("--ci: unknown method '%s' (logit, wald, beta, wilson)", optarg);
+        return 1;
+    case OPT_DF:
+        if (strcmp(optarg, "domain") == 0)
+            T->d.df_rule = SVY_DF_DOMAIN;
+        else if (strcmp(optarg, "full") == 0)
+            T->d.df_rule = SVY_DF_FULL;
+        else if (strcmp(optarg, "inf") == 0)
+            T->d.df_rule = SVY_DF_INF;
+        else {
+            T->d.df_rule = SVY_DF_FIXED;
+            T->d.df = parse_positive("--df", optarg);
+        }
+        return 1;
+    case OPT_FLAG:
+        if (strcmp(optarg, "nchs") != 0)
+            svy_tool_usage_error("--flag: unknown standard '%s' (nchs)", optarg);
+        T->d.nchs = 1;
+        T->t.flag = 1;
+        return 1;
+    case OPT_FPC:
+        set_list(&T->fpc, &T->d.nfpc, "--fpc", optarg);
+        T->d.fpc = (const char *const *)T->fpc;
+        return 1;
+    case OPT_LEVEL: {
+        double l = parse_positive("--level", optarg);
+        if (!(l > 0 && l < 100))
+            svy_tool_usage_error("--level: %s is not a percentage between 0 and 100", optarg);
+        T->d.level = l / 100;
+        return 1;
+    }
+    case OPT_LONELY:
+        if (!svy_lonely_parse(optarg, &T->d.lonely))
+            svy_tool_usage_error("--lonely: unknown rule '%s' (fail, remove, certainty, adjust, average)",
+                                 optarg);
+        return 1;
+    case OPT_MEAN:
+        add_outs(T, SVY_STAT_MEAN, optarg);
+        return 1;
+    case OPT_OVERALL:
+        T->d.overall = 1;
+        return 1;
+    case OPT_SHARE:
+        add_outs(T, SVY_STAT_SHARE, optarg);
+        return 1;
+    case OPT_TOTAL:
+        add_outs(T, SVY_STAT_TOTAL, optarg);
+        return 1;
+    case OPT_ULTIMATE:
+        T->d.ultimate_cluster = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* An option of the input or the table; 0 when c is not one of them. */
+static int output_option(tab *T, int c)
+{
+    switch (c) {
+    case 'c':
+        T->codebook = optarg;
+        return 1;
+    case 'e':
+        T->encoding = optarg;
+        return 1;
+    case 'q':
+        T->quiet = 1;
+        return 1;
+    case 'f':
+        if (!svy_table_format_parse(optarg, &T->t.format))
+            svy_tool_usage_error("--format: unknown format '%s' (csv, tsv, md, latex, html, json)", optarg);
+        return 1;
+    case 'o':
+        T->output = optarg;
+        return 1;
+    case OPT_CV:
+        T->t.cv = 1;
+        return 1;
+    case OPT_LABELS:
+        T->t.labels = 1;
+        return 1;
+    case OPT_LANG:
+        if (!svy_lang_parse(optarg, &T->lang))
+            svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
+        T->t.lang = T->lang; /* the notes follow --lang; without it they stay English */
+        return 1;
+    case OPT_LAYOUT:
+        if (!svy_table_layout_parse(optarg, &T->t.layout))
+            svy_tool_usage_error("--layout: '%s' is neither long nor wide", optarg);
+        return 1;
+    case OPT_PERCENT:
+        T->t.percent = 1;
+        return 1;
+    case OPT_TITLE:
+        T->t.title = optarg;
+        return 1;
+    }
+    return 0;
+}
+
+/* The options into T; exits on --help, --version and usage errors. */
+static void parse_options(tab *T, int argc, char **argv)
+{
+    int c;
+    while ((c = getopt_long(argc, argv, "b:c:e:f:ho:p:qr:s:Vw:", long_opts, NULL)) != -1) {
+        if (c == 'h') {
+            usage();
+            exit(svy_tool_finish_stdout(SVY_EXIT_OK));
+        }
+        if (c == 'V') {
+            svy_tool_version();
+            exit(svy_tool_finish_stdout(SVY_EXIT_OK));
+        }
+        if (!design_option(T, c) && !output_option(T, c))
+            svy_tool_bad_option(argv, "b:c:e:f:ho:p:qr:s:Vw:");
+    }
+}
+
+/* Read the input (twice when the design needs it) into the estimates;
+ * an exit code. */
+static int read_rows(tab *T, svy_err *err)
+{
+    svy_reader *r = svy_reader_new();
+    if (!r)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    svy_est_set_reader(T->est, r); /* its errors then name the file's columns */
+    const char *cols[256];
+    size_t ncols = svy_est_columns(T->est, cols, 256);
+    /* Without -w the weight may be one the input holds: read every column. */
+    if (ncols <= 256 && T->weight_given) {
+        if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+    }
+    if (T->encoding && svy_reader_set_encoding(r, T->encoding) != SVY_OK)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    svy_handler h = {on_schema, on_row};
+    /* Weights from the fpc, and later stages whose units turn out to hold
+     * several rows, need the rows twice: standard input is then spooled. */
+    svy_reader_set_rewindable(r, svy_est_passes_max(T->est) > 1);
+    svy_status st = svy_reader_open(r, T->input, err);
+    int again = 1;
+    for (int pass = 0; st == SVY_OK && again; pass++) {
+        h.schema = pass ? NULL : on_schema;
+        st = svy_reader_run(r, &h, T, err);
+        if (st == SVY_OK)
+            st = svy_est_end_pass(T->est, &again, err);
+    }
+    if (st == SVY_OK)
+        st = svy_est_finish(T->est, err);
+    if (st != SVY_OK && !err->file[0]) /* svy-tab's own checks of the schema (weight, levels) */
+        snprintf(err->file, sizeof err->file, "%s", svy_reader_name(r) ? svy_reader_name(r) : T->input);
+    svy_est_set_reader(T->est, NULL);
+    svy_reader_free(r);
+    if (st != SVY_OK)
+        return svy_tool_report(err);
+    warn_unmatched(T);
+    warn_stray_domains(T);
+    return SVY_EXIT_OK;
+}
+
+/* The table, to -o atomically or to standard output; an exit code. */
+static int write_table(tab *T, svy_err *err)
+{
+    T->t.schema = T->schema;
+    if (T->note[0])
+        T->t.note = T->note;
+    if (!T->output) {
+        if (svy_table_write(stdout, "<stdout>", T->est, &T->t, err) != SVY_OK)
+            return svy_tool_report(err);
+        return svy_tool_finish_stdout(SVY_EXIT_OK);
+    }
+    svy_outfile *of;
+    if (svy_outfile_open(T->output, &of, err) != SVY_OK)
+        return svy_tool_report(err);
+    if (svy_table_write(svy_outfile_stream(of), T->output, T->est, &T->t, err) != SVY_OK) {
+        svy_outfile_abort(of);
+        return svy_tool_report(err);
+    }
+    if (svy_outfile_commit(of, err) != SVY_OK)
+        return svy_tool_report(err);
+    return SVY_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
@@ -463,130 +673,7 @@ int main(int argc, char **argv)
     memset(&T, 0, sizeof T);
     svy_design_init(&T.d);
     svy_table_opts_init(&T.t);
-    char **by_alloc = NULL;
-    const char *codebook = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "b:c:e:f:ho:p:qr:s:Vw:", long_opts, NULL)) != -1) {
-        switch (c) {
-        case 'b':
-            free(by_alloc);
-            by_alloc = svy_tool_split_list(optarg, &T.nby);
-            T.by = by_alloc;
-            break;
-        case 'c':
-            codebook = optarg;
-            break;
-        case 'e':
-            T.encoding = optarg;
-            break;
-        case 'q':
-            T.quiet = 1;
-            break;
-        case 'f':
-            if (!svy_table_format_parse(optarg, &T.t.format))
-                svy_tool_usage_error("--format: unknown format '%s' (csv, tsv, md, latex, html, json)", optarg);
-            break;
-        case 'h':
-            usage();
-            return svy_tool_finish_stdout(SVY_EXIT_OK);
-        case 'o':
-            T.output = optarg;
-            break;
-        case 'p':
-            set_list(&T.psu, &T.d.npsu, "--psu", optarg);
-            T.d.psu = (const char *const *)T.psu;
-            break;
-        case 'r':
-            add_outs(&T, SVY_STAT_RATE, optarg);
-            break;
-        case 's':
-            set_list(&T.strata, &T.d.nstrata, "--strata", optarg);
-            T.d.strata = (const char *const *)T.strata;
-            break;
-        case 'V':
-            svy_tool_version();
-            return svy_tool_finish_stdout(SVY_EXIT_OK);
-        case 'w':
-            T.d.weight = optarg;
-            break;
-        case OPT_CI:
-            if (!svy_ci_method_parse(optarg, &T.d.ci))
-                svy_tool_usage_error("--ci: unknown method '%s' (logit, wald, beta, wilson)", optarg);
-            break;
-        case OPT_CV:
-            T.t.cv = 1;
-            break;
-        case OPT_DF:
-            if (strcmp(optarg, "domain") == 0)
-                T.d.df_rule = SVY_DF_DOMAIN;
-            else if (strcmp(optarg, "full") == 0)
-                T.d.df_rule = SVY_DF_FULL;
-            else if (strcmp(optarg, "inf") == 0)
-                T.d.df_rule = SVY_DF_INF;
-            else {
-                T.d.df_rule = SVY_DF_FIXED;
-                T.d.df = parse_positive("--df", optarg);
-            }
-            break;
-        case OPT_FLAG:
-            if (strcmp(optarg, "nchs") != 0)
-                svy_tool_usage_error("--flag: unknown standard '%s' (nchs)", optarg);
-            T.d.nchs = 1;
-            T.t.flag = 1;
-            break;
-        case OPT_FPC:
-            set_list(&T.fpc, &T.d.nfpc, "--fpc", optarg);
-            T.d.fpc = (const char *const *)T.fpc;
-            break;
-        case OPT_LABELS:
-            T.t.labels = 1;
-            break;
-        case OPT_LANG:
-            if (!svy_lang_parse(optarg, &T.lang))
-                svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
-            T.t.lang = T.lang; /* the notes follow --lang; without it they stay English */
-            break;
-        case OPT_LAYOUT:
-            if (!svy_table_layout_parse(optarg, &T.t.layout))
-                svy_tool_usage_error("--layout: '%s' is neither long nor wide", optarg);
-            break;
-        case OPT_LEVEL: {
-            double l = parse_positive("--level", optarg);
-            if (!(l > 0 && l < 100))
-                svy_tool_usage_error("--level: %s is not a percentage between 0 and 100", optarg);
-            T.d.level = l / 100;
-            break;
-        }
-        case OPT_LONELY:
-            if (!svy_lonely_parse(optarg, &T.d.lonely))
-                svy_tool_usage_error("--lonely: unknown rule '%s' (fail, remove, certainty, adjust, average)",
-                                     optarg);
-            break;
-        case OPT_MEAN:
-            add_outs(&T, SVY_STAT_MEAN, optarg);
-            break;
-        case OPT_OVERALL:
-            T.d.overall = 1;
-            break;
-        case OPT_PERCENT:
-            T.t.percent = 1;
-            break;
-        case OPT_SHARE:
-            add_outs(&T, SVY_STAT_SHARE, optarg);
-            break;
-        case OPT_TITLE:
-            T.t.title = optarg;
-            break;
-        case OPT_TOTAL:
-            add_outs(&T, SVY_STAT_TOTAL, optarg);
-            break;
-        case OPT_ULTIMATE:
-            T.d.ultimate_cluster = 1;
-            break;
-        default:
-            svy_tool_bad_option(argv, "b:c:e:f:ho:p:qr:s:Vw:");
-        }
-    }
+    parse_options(&T, argc, argv);
     if (optind + 1 < argc)
         svy_tool_usage_error("one input at most, got %d", argc - optind);
     T.input = optind < argc ? argv[optind] : "-";
@@ -594,15 +681,15 @@ int main(int argc, char **argv)
     svy_err_clear(&err);
     T.weight_given = T.d.weight != NULL;
     T.roles_given = T.d.nstrata && T.d.npsu && T.d.nfpc;
-    if (codebook) {
-        if (svy_codebook_load(codebook, &T.cb, &err) != SVY_OK)
+    if (T.codebook) {
+        if (svy_codebook_load(T.codebook, &T.cb, &err) != SVY_OK)
             return svy_tool_report(&err);
         T.cb_weight = svy_codebook_role(T.cb, SVY_ROLE_WEIGHT);
         apply_codebook(&T);
     }
     if (T.nouts == 0)
         svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean or --total%s",
-                             codebook ? " (the codebook has no outcome)" : "");
+                             T.codebook ? " (the codebook has no outcome)" : "");
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */
 
@@ -612,71 +699,9 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    svy_reader *r = svy_reader_new();
-    if (!r)
-        svy_tool_die(SVY_EXIT_IO, "out of memory");
-    svy_est_set_reader(T.est, r); /* its errors then name the file's columns */
-    const char *cols[256];
-    size_t ncols = svy_est_columns(T.est, cols, 256);
-    /* Without -w the weight may be one the input holds: read every column. */
-    if (ncols <= 256 && T.weight_given) {
-        if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
-            svy_tool_die(SVY_EXIT_IO, "out of memory");
-    }
-    if (T.encoding && svy_reader_set_encoding(r, T.encoding) != SVY_OK)
-        svy_tool_die(SVY_EXIT_IO, "out of memory");
-    svy_handler h = {on_schema, on_row};
-    /* Weights from the fpc, and later stages whose units turn out to hold
-     * several rows, need the rows twice: standard input is then spooled. */
-    svy_reader_set_rewindable(r, svy_est_passes_max(T.est) > 1);
-    svy_status st = svy_reader_open(r, T.input, &err);
-    int again = 1;
-    for (int pass = 0; st == SVY_OK && again; pass++) {
-        h.schema = pass ? NULL : on_schema;
-        st = svy_reader_run(r, &h, &T, &err);
-        if (st == SVY_OK)
-            st = svy_est_end_pass(T.est, &again, &err);
-    }
-    if (st == SVY_OK)
-        st = svy_est_finish(T.est, &err);
-    if (st != SVY_OK) {
-        if (!err.file[0]) /* svy-tab's own checks of the schema (weight, levels) */
-            snprintf(err.file, sizeof err.file, "%s", svy_reader_name(r) ? svy_reader_name(r) : T.input);
-        svy_est_set_reader(T.est, NULL);
-        svy_reader_free(r);
-        rc = svy_tool_report(&err);
-        goto done;
-    }
-    svy_est_set_reader(T.est, NULL);
-    svy_reader_free(r);
-    warn_unmatched(&T);
-    warn_stray_domains(&T);
-
-    T.t.schema = T.schema;
-    if (T.note[0])
-        T.t.note = T.note;
-    if (T.output) {
-        svy_outfile *of;
-        if (svy_outfile_open(T.output, &of, &err) != SVY_OK) {
-            rc = svy_tool_report(&err);
-            goto done;
-        }
-        if (svy_table_write(svy_outfile_stream(of), T.output, T.est, &T.t, &err) != SVY_OK) {
-            svy_outfile_abort(of);
-            rc = svy_tool_report(&err);
-            goto done;
-        }
-        if (svy_outfile_commit(of, &err) != SVY_OK) {
-            rc = svy_tool_report(&err);
-            goto done;
-        }
-    } else {
-        if (svy_table_write(stdout, "<stdout>", T.est, &T.t, &err) != SVY_OK) {
-            rc = svy_tool_report(&err);
-            goto done;
-        }
-        rc = svy_tool_finish_stdout(SVY_EXIT_OK);
-    }
+    rc = read_rows(&T, &err);
+    if (rc == SVY_EXIT_OK)
+        rc = write_table(&T, &err);
 
 done:
     svy_est_free(T.est);
@@ -686,7 +711,7 @@ done:
         free(T.outs[i].value);
     }
     free(T.outs);
-    free(by_alloc);
+    free(T.by_alloc);
     free(T.psu);
     free(T.strata);
     free(T.fpc);
