@@ -54,28 +54,49 @@ int svy_stat_is_proportion(svy_stat s)
     return s == SVY_STAT_RATE || s == SVY_STAT_SHARE;
 }
 
+/* The index of s in names[n], -1 when absent. */
+static int name_index(const char *s, const char *const *names, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return i;
+    return -1;
+}
+
 int svy_lonely_parse(const char *s, svy_lonely *out)
 {
-    for (int i = 0; i < 5; i++)
-        if (strcmp(s, lonely_names[i]) == 0) {
-            *out = (svy_lonely)i;
-            return 1;
-        }
-    return 0;
+    int i = name_index(s, lonely_names, 5);
+    if (i >= 0)
+        *out = (svy_lonely)i;
+    return i >= 0;
+}
+
+int svy_df_rule_parse(const char *s, svy_df_rule *out)
+{
+    int i = name_index(s, df_names, 4);
+    if (i >= 0)
+        *out = (svy_df_rule)i;
+    return i >= 0;
+}
+
+int svy_stat_parse(const char *s, svy_stat *out)
+{
+    int i = name_index(s, stat_names, 4);
+    if (i >= 0)
+        *out = (svy_stat)i;
+    return i >= 0;
 }
 
 int svy_ci_method_parse(const char *s, svy_ci_method *out)
 {
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, ci_names[i]) == 0) {
-            *out = (svy_ci_method)i;
-            return 1;
-        }
-    if (strcmp(s, "kg") == 0 || strcmp(s, "korn-graubard") == 0) {
+    int i = name_index(s, ci_names, 4);
+    if (i >= 0)
+        *out = (svy_ci_method)i;
+    else if (strcmp(s, "kg") == 0 || strcmp(s, "korn-graubard") == 0)
         *out = SVY_CI_BETA;
-        return 1;
-    }
-    return 0;
+    else
+        return 0;
+    return 1;
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -477,7 +498,7 @@ const svy_design *svy_est_design(const svy_est *e)
     return &e->d;
 }
 
-const svy_est_info *svy_est_info_get(const svy_est *e)
+const svy_est_info *svy_est_design_info(const svy_est *e)
 {
     return &e->info;
 }

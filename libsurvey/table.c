@@ -50,6 +50,11 @@ int svy_table_layout_parse(const char *s, svy_table_layout *out)
     return 1;
 }
 
+const char *svy_table_layout_name(svy_table_layout l)
+{
+    return l == SVY_TABLE_LONG ? "long" : l == SVY_TABLE_WIDE ? "wide" : "?";
+}
+
 static int is_report(svy_table_format f)
 {
     return f == SVY_TABLE_MD || f == SVY_TABLE_LATEX || f == SVY_TABLE_HTML;

@@ -11,7 +11,7 @@
 static void design_text(const svy_est *e, svy_lang L, char *design, size_t size)
 {
     const svy_design *d = svy_est_design(e);
-    const svy_est_info *in = svy_est_info_get(e);
+    const svy_est_info *in = svy_est_design_info(e);
     char part[400], num[32];
     size_t u = 0;
     design[0] = '\0';
@@ -61,7 +61,7 @@ static void design_text(const svy_est *e, svy_lang L, char *design, size_t size)
 /* Rows, zero weights, strata, PSUs and later stages' units, into counts[size]. */
 static void counts_text(const svy_est *e, svy_lang L, char *counts, size_t size)
 {
-    const svy_est_info *in = svy_est_info_get(e);
+    const svy_est_info *in = svy_est_design_info(e);
     char zero[200] = "", later[400] = "", part[400], num[3][32];
     if (in->zero_weight_rows) {
         snprintf(num[0], sizeof num[0], "%lld", in->zero_weight_rows);
@@ -83,7 +83,7 @@ static void counts_text(const svy_est *e, svy_lang L, char *counts, size_t size)
 static void variance_text(const svy_est *e, svy_lang L, char *var, size_t size)
 {
     const svy_design *d = svy_est_design(e);
-    const svy_est_info *in = svy_est_info_get(e);
+    const svy_est_info *in = svy_est_design_info(e);
     size_t stages = d->npsu ? d->npsu : 1;
     char num[32];
     const char *fpc = svy_msg(L, d->nfpc ? (in->fpc_fraction ? SVY_MSG_TAB_FPC_FRACTIONS : SVY_MSG_TAB_FPC_COUNTS)

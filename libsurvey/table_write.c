@@ -218,3 +218,8 @@ int svy_table_emit(FILE *f, const grid *g, const svy_table_opts *o)
 {
     return modules[o->format].write(f, g, o);
 }
+
+const char *svy_table_format_name(svy_table_format f)
+{
+    return (unsigned)f <= SVY_TABLE_JSON ? modules[f].name : "?";
+}

@@ -486,13 +486,8 @@ static int design_option(tab *T, int c)
             svy_tool_usage_error("--ci: unknown method '%s' (logit, wald, beta, wilson)", optarg);
         return 1;
     case OPT_DF:
-        if (strcmp(optarg, "domain") == 0)
-            T->d.df_rule = SVY_DF_DOMAIN;
-        else if (strcmp(optarg, "full") == 0)
-            T->d.df_rule = SVY_DF_FULL;
-        else if (strcmp(optarg, "inf") == 0)
-            T->d.df_rule = SVY_DF_INF;
-        else {
+        /* a rule by name (domain, full, inf), or a fixed number */
+        if (!svy_df_rule_parse(optarg, &T->d.df_rule) || T->d.df_rule == SVY_DF_FIXED) {
             T->d.df_rule = SVY_DF_FIXED;
             T->d.df = parse_positive("--df", optarg);
         }

@@ -827,3 +827,24 @@ Test(estimate, errors_count_the_files_columns_through_the_reader)
     cr_expect_str_eq(err.file, "");
     remove(path);
 }
+
+Test(estimate, enum_names_parse_back)
+{
+    for (int i = 0; i < 4; i++) {
+        svy_stat s = SVY_STAT_TOTAL;
+        cr_expect(svy_stat_parse(svy_stat_name((svy_stat)i), &s) && s == (svy_stat)i, "stat %d", i);
+        svy_df_rule r = SVY_DF_DOMAIN;
+        cr_expect(svy_df_rule_parse(svy_df_rule_name((svy_df_rule)i), &r) && r == (svy_df_rule)i, "df %d", i);
+        svy_ci_method m = SVY_CI_LOGIT;
+        cr_expect(svy_ci_method_parse(svy_ci_method_name((svy_ci_method)i), &m) && m == (svy_ci_method)i, "ci %d", i);
+    }
+    for (int i = 0; i < 5; i++) {
+        svy_lonely l = SVY_LONELY_FAIL;
+        cr_expect(svy_lonely_parse(svy_lonely_name((svy_lonely)i), &l) && l == (svy_lonely)i, "lonely %d", i);
+    }
+    svy_stat s;
+    svy_df_rule r;
+    cr_expect(!svy_stat_parse("median", &s) && !svy_df_rule_parse("12", &r), "unknown names fail");
+    svy_ci_method m = SVY_CI_LOGIT;
+    cr_expect(svy_ci_method_parse("korn-graubard", &m) && m == SVY_CI_BETA, "korn-graubard is beta");
+}

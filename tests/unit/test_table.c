@@ -171,3 +171,16 @@ Test(table, format_names_parse)
     cr_assert(svy_table_layout_parse("wide", &l) && l == SVY_TABLE_WIDE, "wide");
     cr_assert(!svy_table_layout_parse("tall", &l), "tall is not a layout");
 }
+
+Test(table, format_and_layout_names_parse_back)
+{
+    for (int i = 0; i <= SVY_TABLE_JSON; i++) {
+        svy_table_format f = SVY_TABLE_CSV;
+        cr_expect(svy_table_format_parse(svy_table_format_name((svy_table_format)i), &f) && f == (svy_table_format)i,
+                  "format %d", i);
+    }
+    svy_table_layout l = SVY_TABLE_LONG;
+    cr_expect(svy_table_layout_parse(svy_table_layout_name(SVY_TABLE_WIDE), &l) && l == SVY_TABLE_WIDE, "wide");
+    cr_expect(svy_table_layout_parse(svy_table_layout_name(SVY_TABLE_LONG), &l) && l == SVY_TABLE_LONG, "long");
+    cr_expect_str_eq(svy_table_format_name((svy_table_format)99), "?");
+}

@@ -85,6 +85,7 @@ typedef enum svy_stat {
 
 /* "rate", "share", "mean", "total". */
 SVY_API const char *svy_stat_name(svy_stat s);
+SVY_API int svy_stat_parse(const char *s, svy_stat *out); /* 1 when known */
 /* 1 for statistics that are proportions (printed in percent in reports). */
 SVY_API int svy_stat_is_proportion(svy_stat s);
 
@@ -118,9 +119,11 @@ SVY_API void svy_design_init(svy_design *d);
 SVY_API const char *svy_lonely_name(svy_lonely l);
 SVY_API const char *svy_df_rule_name(svy_df_rule r);
 SVY_API const char *svy_ci_method_name(svy_ci_method m);
-/* Parse a name ("fail", "domain", "logit"...); 1 when known. */
+/* Parse a name ("fail", "domain", "logit"...; the ci method also takes "kg"
+ * and "korn-graubard" for beta); 1 when known. */
 SVY_API int svy_lonely_parse(const char *s, svy_lonely *out);
 SVY_API int svy_ci_method_parse(const char *s, svy_ci_method *out);
+SVY_API int svy_df_rule_parse(const char *s, svy_df_rule *out);
 
 /* NCHS Data Presentation Standards for Proportions (Parker et al. 2017). */
 #define SVY_FLAG_SUPPRESS 1u /* n or effective n below 30, or CI too wide */
@@ -235,7 +238,7 @@ SVY_API long long svy_est_rows(const svy_est *e);
 SVY_API size_t svy_est_nstrata(const svy_est *e);
 SVY_API size_t svy_est_npsu(const svy_est *e);
 SVY_API const svy_design *svy_est_design(const svy_est *e);
-SVY_API const svy_est_info *svy_est_info_get(const svy_est *e);
+SVY_API const svy_est_info *svy_est_design_info(const svy_est *e);
 
 /* Quantiles used for intervals, exposed for tests: t (df may be INFINITY),
  * and the beta quantile refined to full precision. */

@@ -55,6 +55,10 @@ SVY_API void svy_table_opts_init(svy_table_opts *o);
 /* "csv", "tsv", "md" (or "markdown"), "latex" (or "tex"), "html", "json"; 1 when known. */
 SVY_API int svy_table_format_parse(const char *s, svy_table_format *out);
 SVY_API int svy_table_layout_parse(const char *s, svy_table_layout *out);
+/* The names a format and a layout are parsed from ("csv"..., "long", "wide";
+ * a format's canonical name: "md", "latex"); "?" when unknown. */
+SVY_API const char *svy_table_format_name(svy_table_format f);
+SVY_API const char *svy_table_layout_name(svy_table_layout l);
 
 /* Write the table to f (flushed, not closed); SVY_E_IO names `name` on a
  * write error. */
