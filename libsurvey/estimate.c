@@ -163,7 +163,7 @@ svy_est *svy_est_new(const svy_design *d, const char *const *by, size_t nby, svy
     e->by_idx = calloc(nby ? nby : 1, sizeof *e->by_idx);
     e->by_numeric = calloc(nby ? nby : 1, sizeof *e->by_numeric);
     e->byval_tab = calloc(nby ? nby : 1, sizeof *e->byval_tab);
-    e->byval_cache = calloc((nby ? nby : 1) * BYC, sizeof *e->byval_cache);
+    e->byval_cache = svy_textcache_new(nby);
     e->dom_key = calloc(nby ? nby : 1, sizeof *e->dom_key);
     ok &= e->by && e->by_idx && e->by_numeric && e->byval_tab && e->byval_cache && e->dom_key;
     for (size_t k = 0; ok && k < nby; k++) {

@@ -48,6 +48,7 @@
 
 #include "design_private.h"
 #include "hashmap_private.h"
+#include "textcache_private.h"
 
 enum { LAYERS_MAX = SVY_STAGES_MAX };
 
@@ -106,7 +107,7 @@ enum { DB = 3 };
 
 /* Entries of each by variable's cache of short values, and of the cache
  * of domains. */
-enum { BYC_BITS = 6, BYC = 1 << BYC_BITS, DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
+enum { DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
 
 /* Rows of a table of rates waiting for their records (see svy_est_push):
  * the domains' index entries are prefetched when a row is queued; every
@@ -137,10 +138,7 @@ struct svy_est {
      * text, numbers by value), and a domain is keyed by its by variables'
      * ids.  byval_cache maps short texts straight to their ids. */
     svy_strtab *byval_tab;
-    struct byc {
-        uint64_t key; /* text of up to 7 bytes with its length; 0 = empty entry */
-        uint32_t id;
-    } *byval_cache;
+    svy_textcache *byval_cache; /* one per by variable */
     uint32_t *dom_key;
     struct domc {
         uint64_t key;

@@ -29,22 +29,16 @@ static svy_status nomem(svy_err *err)
  * not typed text. */
 static long byval_id(svy_est *e, size_t k, const svy_value *v)
 {
-    struct byc *ent = NULL;
     uint64_t key = 0;
-    if (v->type == SVY_VAL_STR && v->len <= 7) {
-        key = svy_short_key(v->str, v->len);
-        ent = &e->byval_cache[k * BYC + ((key * 0x9e3779b97f4a7c15ull) >> (64 - BYC_BITS))];
-        if (ent->key == key)
-            return ent->id;
-    }
+    svy_textcache_ent *ent = svy_textcache_slot(&e->byval_cache[k], v, &key);
+    if (ent && ent->key == key)
+        return ent->id;
     char nb[SVY_DTOA_MAX];
     size_t len;
     const char *s = svy_dsn_key(v, e->by_numeric[k], nb, &len);
     long id = svy_strtab_intern(&e->byval_tab[k], s, len, NULL);
-    if (id >= 0 && ent) {
-        ent->key = key;
-        ent->id = (uint32_t)id;
-    }
+    if (id >= 0 && ent)
+        svy_textcache_put(ent, key, (uint32_t)id);
     return id;
 }
 
