@@ -66,25 +66,19 @@ static int name_index(const char *s, const char *const *names, int n)
 int svy_lonely_parse(const char *s, svy_lonely *out)
 {
     int i = name_index(s, lonely_names, 5);
-    if (i >= 0)
-        *out = (svy_lonely)i;
-    return i >= 0;
+    return i >= 0 ? (*out = (svy_lonely)i, 1) : 0;
 }
 
 int svy_df_rule_parse(const char *s, svy_df_rule *out)
 {
     int i = name_index(s, df_names, 4);
-    if (i >= 0)
-        *out = (svy_df_rule)i;
-    return i >= 0;
+    return i >= 0 ? (*out = (svy_df_rule)i, 1) : 0;
 }
 
 int svy_stat_parse(const char *s, svy_stat *out)
 {
     int i = name_index(s, stat_names, 4);
-    if (i >= 0)
-        *out = (svy_stat)i;
-    return i >= 0;
+    return i >= 0 ? (*out = (svy_stat)i, 1) : 0;
 }
 
 int svy_ci_method_parse(const char *s, svy_ci_method *out)

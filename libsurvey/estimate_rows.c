@@ -225,93 +225,81 @@ typedef struct rowvals {
     long *levels;
 } rowvals;
 
-/* A row in a SUMS record (units hold several rows). */
-static svy_status add_sums(svy_est *e, layer *L, size_t r, double w, const rowvals *v, svy_err *err)
+/* One outcome of a row in a SUMS record (units hold several rows), shares
+ * apart; ysh: its shifted value (means and totals). */
+static inline void sums_cell(double *c, svy_stat stat, double w, double y, const double *ysh)
 {
-    double *blk = L->pool + L->recs[r].block;
-    const size_t nout = e->nout;
-    const outcome *out = e->out;
-    for (size_t o = 0; o < nout; o++) {
-        if (!v->valid[o])
-            continue;
-        double *c = blk + out[o].off_sums, y = v->ys[o];
-        switch (out[o].stat) {
-        case SVY_STAT_RATE: {
-            double a = w * y;
-            c[0] += a;
-            c[1] += w - a;
-            c[2] += 1;
-            break;
-        }
-        case SVY_STAT_SHARE: {
-            c[0] += w;
-            c[1] += 1;
-            double *lb = svy_est_level_block(e, L, r, v->levels[o], err);
-            if (!lb)
-                return SVY_E_NOMEM;
-            lb[0] += w;
-            blk = L->pool + L->recs[r].block;
-            break;
-        }
-        case SVY_STAT_MEAN: {
-            double yp = v->ysh[o], a = w * yp;
-            c[0] += a;
-            c[1] += w;
-            c[2] += 1;
-            c[3] += a * yp;
-            break;
-        }
-        case SVY_STAT_TOTAL: {
-            double yp = v->ysh[o], a = w * yp;
-            c[0] += w * y;
-            c[1] += w;
-            c[2] += 1;
-            c[3] += a;
-            c[4] += a * yp;
-            break;
-        }
-        }
+    if (stat == SVY_STAT_RATE) {
+        double a = w * y;
+        c[0] += a;
+        c[1] += w - a;
+        c[2] += 1;
+    } else if (stat == SVY_STAT_MEAN) {
+        double yp = *ysh, a = w * yp;
+        c[0] += a;
+        c[1] += w;
+        c[2] += 1;
+        c[3] += a * yp;
+    } else if (stat == SVY_STAT_TOTAL) {
+        double yp = *ysh, a = w * yp;
+        c[0] += w * y;
+        c[1] += w;
+        c[2] += 1;
+        c[3] += a;
+        c[4] += a * yp;
     }
-    return SVY_OK;
 }
 
-/* A row in a ROWS record (rows are the units). */
-static svy_status add_rows(svy_est *e, layer *L, size_t r, double w, const rowvals *v, svy_err *err)
+/* The same in a ROWS record (rows are the units). */
+static inline void rows_cell(double *c, svy_stat stat, double w, double y, const double *ysh)
+{
+    if (stat == SVY_STAT_RATE) {
+        group_add(c + (y != 0 ? 0 : 4), w);
+    } else if (stat == SVY_STAT_MEAN) {
+        double yp = *ysh, a = w * yp;
+        comoment_add(c, a, w);
+        c[8] += a * yp;
+    } else if (stat == SVY_STAT_TOTAL) {
+        double yp = *ysh, a = w * yp;
+        comoment_add(c, w * y, w);
+        c[8] += a;
+        c[9] += a * yp;
+    }
+}
+
+/* A row's outcomes in record r of a layer (tables of rates only take the
+ * short path, add_rates). */
+static svy_status add_outcomes(svy_est *e, layer *L, size_t r, double w, const rowvals *v, svy_err *err)
 {
     double *blk = L->pool + L->recs[r].block;
     const size_t nout = e->nout;
     const outcome *out = e->out;
+    const int rows = L->rows;
     for (size_t o = 0; o < nout; o++) {
         if (!v->valid[o])
             continue;
-        double *c = blk + out[o].off_rows, y = v->ys[o];
-        switch (out[o].stat) {
-        case SVY_STAT_RATE:
-            group_add(c + (y != 0 ? 0 : 4), w);
-            break;
-        case SVY_STAT_SHARE: {
+        double *c = blk + (rows ? out[o].off_rows : out[o].off_sums), y = v->ys[o];
+        if (out[o].stat != SVY_STAT_SHARE) {
+            if (rows)
+                rows_cell(c, out[o].stat, w, y, &v->ysh[o]);
+            else
+                sums_cell(c, out[o].stat, w, y, &v->ysh[o]);
+            continue;
+        }
+        if (rows) {
             c[0] += 1;
-            double *lb = svy_est_level_block(e, L, r, v->levels[o], err);
-            if (!lb)
-                return SVY_E_NOMEM;
+        } else {
+            c[0] += w;
+            c[1] += 1;
+        }
+        double *lb = svy_est_level_block(e, L, r, v->levels[o], err);
+        if (!lb)
+            return SVY_E_NOMEM;
+        if (rows)
             group_add(lb, w);
-            blk = L->pool + L->recs[r].block;
-            break;
-        }
-        case SVY_STAT_MEAN: {
-            double yp = v->ysh[o], a = w * yp;
-            comoment_add(c, a, w);
-            c[8] += a * yp;
-            break;
-        }
-        case SVY_STAT_TOTAL: {
-            double yp = v->ysh[o], a = w * yp;
-            comoment_add(c, w * y, w);
-            c[8] += a;
-            c[9] += a * yp;
-            break;
-        }
-        }
+        else
+            lb[0] += w;
+        blk = L->pool + L->recs[r].block;
     }
     return SVY_OK;
 }
@@ -326,7 +314,7 @@ static inline svy_status add_to_record(svy_est *e, layer *L, size_t r, double w,
         add_rates(L->pool + R->block, L->rows, e->nout, w, v->ys, v->valid);
         return SVY_OK;
     }
-    return L->rows ? add_rows(e, L, r, w, v, err) : add_sums(e, L, r, w, v, err);
+    return add_outcomes(e, L, r, w, v, err);
 }
 
 /* Add one row to one domain: its shifts, then a record in every layer. */
@@ -534,7 +522,7 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     svy_dpath p;
     svy_status rc = svy_dsn_row(&e->dsn, row, &p, err);
     if (rc || !e->dsn.estimating)
-        return svy_est_blame(e, rc, err);
+        return rc ? svy_est_blame(e, rc, err) : rc; /* no call per row */
     e->rows++;
 
     enum { SMALL = 32 };
@@ -560,7 +548,7 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
         rc = sum_row(e, row, &p, &v, err);
     if (v.levels != lv_s)
         rowvals_free(&v);
-    return svy_est_blame(e, rc, err);
+    return rc ? svy_est_blame(e, rc, err) : rc;
 }
 
 /* Forget every estimate (the rows come again). */
