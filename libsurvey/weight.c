@@ -10,143 +10,6 @@
 #include <survey/reader.h>
 #include <survey/weight.h>
 
-/* ---- a small interning hash: byte keys -> dense indices ------------------ */
-
-static uint64_t mix64(uint64_t h)
-{
-    h ^= h >> 32;
-    h *= 0xd6e8feb86659fd93ull;
-    h ^= h >> 32;
-    return h;
-}
-
-/* Keys are short (level texts, 21-byte cell keys): fixed-size overlapping
- * loads instead of a byte loop, as wyhash does. */
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-    uint64_t a, b;
-    if (n >= 8) {
-        size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            memcpy(&a, s + i, 8);
-            h = mix64(h ^ a) * 0xff51afd7ed558ccdull;
-        }
-        if (i < n) {
-            memcpy(&a, s + n - 8, 8);
-            h = mix64(h ^ a) * 0xc4ceb9fe1a85ec53ull;
-        }
-        return mix64(h);
-    }
-    if (n >= 4) {
-        uint32_t x, y;
-        memcpy(&x, s, 4);
-        memcpy(&y, s + n - 4, 4);
-        a = x;
-        b = y;
-    } else if (n) {
-        a = ((uint64_t)s[0] << 16) | ((uint64_t)s[n / 2] << 8) | s[n - 1];
-        b = 0;
-    } else {
-        a = b = 0;
-    }
-    return mix64(h ^ (a << 32 | b) ^ (b * 0xc4ceb9fe1a85ec53ull));
-}
-
-static void intern_free(intern *it)
-{
-    free(it->slots);
-    free(it->hash);
-    free(it->off);
-    free(it->len);
-    free(it->arena);
-    memset(it, 0, sizeof *it);
-}
-
-const char *wintern_key(const intern *it, size_t i, size_t *len)
-{
-    if (len)
-        *len = it->len[i];
-    return it->arena + it->off[i];
-}
-
-/* Index of key, or -1. */
-long wintern_find(const intern *it, const void *key, size_t len)
-{
-    if (!it->cap)
-        return -1;
-    uint64_t h = hash_bytes(key, len);
-    size_t mask = it->cap - 1;
-    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
-        uint32_t s = it->slots[i];
-        if (!s)
-            return -1;
-        size_t e = s - 1;
-        if (it->hash[e] == h && it->len[e] == len && memcmp(it->arena + it->off[e], key, len) == 0)
-            return (long)e;
-    }
-}
-
-static int intern_rehash(intern *it, size_t ncap)
-{
-    uint32_t *ns = svy_calloc(ncap, sizeof *ns);
-    if (!ns)
-        return 0;
-    for (size_t e = 0; e < it->n; e++) {
-        size_t i = (size_t)it->hash[e] & (ncap - 1);
-        while (ns[i])
-            i = (i + 1) & (ncap - 1);
-        ns[i] = (uint32_t)(e + 1);
-    }
-    free(it->slots);
-    it->slots = ns;
-    it->cap = ncap;
-    return 1;
-}
-
-/* Index of key, adding it when new (*added set).  -1 when out of memory. */
-static long intern_add(intern *it, const void *key, size_t len, int *added)
-{
-    if (added)
-        *added = 0;
-    long f = wintern_find(it, key, len);
-    if (f >= 0)
-        return f;
-    if (it->n >= UINT32_MAX - 1)
-        return -1;
-    if ((it->n + 1) * 2 > it->cap && !intern_rehash(it, it->cap ? it->cap * 2 : 64))
-        return -1;
-    if (!svy_grow((void **)&it->hash, &it->ncap, it->n + 1, sizeof *it->hash))
-        return -1;
-    /* The parallel arrays grow together, to the capacity of hash. */
-    size_t cap = it->ncap;
-    size_t *noff = svy_reallocarray(it->off, cap, sizeof *noff);
-    if (!noff)
-        return -1;
-    it->off = noff;
-    uint32_t *nlen = svy_reallocarray(it->len, cap, sizeof *nlen);
-    if (!nlen)
-        return -1;
-    it->len = nlen;
-    if (!svy_grow((void **)&it->arena, &it->acap, it->alen + len + 1, 1))
-        return -1;
-    memcpy(it->arena + it->alen, key, len);
-    it->arena[it->alen + len] = '\0';
-    size_t e = it->n++;
-    it->hash[e] = hash_bytes(key, len);
-    it->off[e] = it->alen;
-    it->len[e] = (uint32_t)len;
-    it->alen += len + 1;
-    size_t i = (size_t)it->hash[e] & (it->cap - 1);
-    while (it->slots[i])
-        i = (i + 1) & (it->cap - 1);
-    it->slots[i] = (uint32_t)(e + 1);
-    if (added)
-        *added = 1;
-    return (long)e;
-}
-
 /* ---- settings ------------------------------------------------------------ */
 
 svy_weight *svy_weight_new(void)
@@ -177,8 +40,8 @@ void svy_weight_free(svy_weight *w)
     for (size_t i = 0; i < w->nmvars; i++) {
         mvar *v = &w->mvars[i];
         free(v->name);
-        intern_free(&v->bytext);
-        intern_free(&v->bynum);
+        svy_strtab_free(&v->bytext);
+        svy_strtab_free(&v->bynum);
         free(v->textcat);
         free(v->numcat);
     }
@@ -192,19 +55,19 @@ void svy_weight_free(svy_weight *w)
         free(m->levels);
         free(m->total);
         free(m->lineno);
-        intern_free(&m->lines);
+        svy_strtab_free(&m->lines);
         free(m->line_of);
     }
     free(w->margins);
     svy_schema_free(w->schema);
     free(w->source);
-    intern_free(&w->nrcells);
+    svy_strtab_free(&w->nrcells);
     free(w->nr_first);
     for (size_t c = 0; c < w->cells_ix.n; c++) {
         free(w->cells[c].vals);
         svy_wtrim_free(w->cells[c].trim);
     }
-    intern_free(&w->cells_ix);
+    svy_strtab_free(&w->cells_ix);
     free(w->cells);
     free(w->resp);
     free(w->acc);
@@ -572,11 +435,11 @@ static double norm_zero(double d)
     return d == 0 ? 0.0 : d; /* -0 and 0 are one category */
 }
 
-static int map_set(intern *it, uint32_t **cats, size_t *cap, const void *key, size_t len, uint32_t cat,
+static int map_set(svy_strtab *it, uint32_t **cats, size_t *cap, const void *key, size_t len, uint32_t cat,
                    uint32_t *have)
 {
     int added;
-    long e = intern_add(it, key, len, &added);
+    long e = svy_strtab_intern(it, key, len, &added);
     if (e < 0)
         return -1;
     if (added) {
@@ -590,9 +453,9 @@ static int map_set(intern *it, uint32_t **cats, size_t *cap, const void *key, si
     return 0;
 }
 
-static long map_get(const intern *it, const uint32_t *cats, const void *key, size_t len)
+static long map_get(const svy_strtab *it, const uint32_t *cats, const void *key, size_t len)
 {
-    long e = wintern_find(it, key, len);
+    long e = svy_strtab_find(it, key, len);
     return e < 0 ? -1 : (long)cats[e];
 }
 
@@ -689,7 +552,7 @@ svy_status svy_weight_begin(svy_weight *w, const svy_schema *schema, const char 
                 }
             }
             int added;
-            long e = intern_add(&m->lines, tuple, m->nvars * sizeof *tuple, &added);
+            long e = svy_strtab_intern(&m->lines, tuple, m->nvars * sizeof *tuple, &added);
             if (e < 0) {
                 free(tuple);
                 return svy_weight_nomem(err);
@@ -871,7 +734,7 @@ static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigne
         long e;
         if (create) {
             int added;
-            e = intern_add(&w->nrcells, w->keybuf ? w->keybuf : "", off, &added);
+            e = svy_strtab_intern(&w->nrcells, w->keybuf ? w->keybuf : "", off, &added);
             if (e < 0)
                 return svy_weight_nomem(err);
             if (added) {
@@ -880,7 +743,7 @@ static svy_status row_key(svy_weight *w, const svy_row *row, int create, unsigne
                 w->nr_first[e] = row->index;
             }
         } else {
-            e = wintern_find(&w->nrcells, w->keybuf ? w->keybuf : "", off);
+            e = svy_strtab_find(&w->nrcells, w->keybuf ? w->keybuf : "", off);
             SVY_FAIL_IF(e < 0, err, SVY_E_DATA, "row %lld: the data changed between passes", row->index);
         }
         nr = (uint32_t)e;
@@ -948,7 +811,7 @@ svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
     int added = 0;
     long e = cached_cell(w, key);
     if (e < 0) {
-        e = intern_add(&w->cells_ix, key, CELL_KEY_LEN, &added);
+        e = svy_strtab_intern(&w->cells_ix, key, CELL_KEY_LEN, &added);
         if (e < 0)
             return svy_weight_nomem(err);
     }
@@ -991,7 +854,7 @@ svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, doubl
         return st;
     long e = cached_cell(w, key);
     if (e < 0) {
-        e = wintern_find(&w->cells_ix, key, CELL_KEY_LEN);
+        e = svy_strtab_find(&w->cells_ix, key, CELL_KEY_LEN);
         SVY_FAIL_IF(e < 0, err, SVY_E_DATA, "row %lld: the data changed between the two passes", row->index);
         /* The cache is not part of the observable state. */
         remember_cell((svy_weight *)w, key, e);
