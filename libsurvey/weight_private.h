@@ -1,4 +1,5 @@
-/* svy_weight internals shared by weight.c (settings, margins, the passes),
+/* svy_weight internals shared by weight.c (settings, the report),
+ * weight_margin.c (margins), weight_pass.c (the passes over the data),
  * weight_cells.c (starting weights per cell, the spool, the summary),
  * weight_fit.c (nonresponse, raking) and weight_trim.c (trimming).
  *
@@ -151,6 +152,8 @@ struct svy_weight {
 };
 
 svy_status svy_weight_nomem(svy_err *err);
+/* SVY_E_USAGE once the first pass has begun: settings come before it. */
+svy_status svy_weight_too_late(const svy_weight *w, svy_err *err);
 /* "stype=E, sch.wide=Yes" for messages. */
 void svy_weight_describe_line(const svy_weight *w, const margin *m, size_t line, char *buf, size_t size);
 svy_status svy_weight_line_err(const svy_weight *w, const margin *m, size_t line, svy_err *err, const char *msg);
