@@ -52,8 +52,7 @@ static char *read_file(const char *path, size_t *len, svy_err *err, int *absent)
             *absent = 1;
             return NULL;
         }
-        svy_err_set(err, SVY_E_IO, path, 0, 0, NULL, "cannot open codebook file: %s", strerror(errno));
-        err->sys_errno = errno;
+        svy_err_sys(err, errno, path, 0, "cannot open codebook file");
         return NULL;
     }
     size_t cap = 4096, n = 0;

@@ -450,11 +450,8 @@ static void append_num(sbuf *b, double d)
  * note column instead of being dropped silently. */
 static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *err)
 {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        svy_status st = svy_err_set(err, SVY_E_IO, dir, 0, 0, NULL, "cannot create directory: %s", strerror(errno));
-        err->sys_errno = errno;
-        return st;
-    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return svy_err_sys(err, errno, dir, 0, "cannot create directory");
     char path[4096];
     svy_outfile *of = NULL;
     snprintf(path, sizeof path, "%s/variables.csv", dir);
