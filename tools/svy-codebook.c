@@ -20,28 +20,10 @@ struct svy_codebook_opts {
     size_t max_distinct;
 };
 
-/* A bounded set of distinct values: memory grows with the bound, never with
- * the rows.  Numbers are keyed by their bits, text by its bytes. */
-typedef struct dset {
-    uint64_t *keys;    /* hash, 0 = empty slot */
-    char **texts;      /* text values, or NULL for numbers */
-    size_t cap, n;
-    int full;          /* the bound was reached */
-} dset;
-
-typedef struct var_stats {
-    long long valid, missing;
-    double min, max;
-    int all_numeric;   /* every valid value is a number */
-    int all_integer;   /* ... and a whole one */
-    int unlabelled;    /* a valid number without a value label */
-    dset distinct;
-} var_stats;
-
 struct cb_run {
     struct svy_codebook_opts *o;
-    svy_schema *schema;
-    var_stats *st;
+    svy_profile *prof;
+    const svy_schema *schema;
     size_t nvars;
 };
 
@@ -70,150 +52,20 @@ static int is_whole(double d)
     return d == floor(d) && fabs(d) < 9007199254740992.0;
 }
 
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 1099511628211ULL;
-    h ^= h >> 29;
-    return h ? h : 1;
-}
-
-/* Double the table (kept at most half full). */
-static int dset_grow(dset *d)
-{
-    size_t cap = d->cap ? d->cap * 2 : 16;
-    uint64_t *keys = calloc(cap, sizeof *keys);
-    char **texts = calloc(cap, sizeof *texts);
-    if (!keys || !texts) {
-        free(keys);
-        free(texts);
-        return 0;
-    }
-    for (size_t j = 0; j < d->cap; j++) {
-        if (!d->keys[j])
-            continue;
-        size_t i = (size_t)d->keys[j] & (cap - 1);
-        while (keys[i])
-            i = (i + 1) & (cap - 1);
-        keys[i] = d->keys[j];
-        texts[i] = d->texts[j];
-    }
-    free(d->keys);
-    free(d->texts);
-    d->keys = keys;
-    d->texts = texts;
-    d->cap = cap;
-    return 1;
-}
-
-/* Insert; returns 0 on allocation failure.  The table grows with the values
- * seen, up to the bound: sized for the bound up front, -d 100000000 asked
- * for a 2^28-slot table per variable before the first row. */
-static int dset_add(dset *d, size_t bound, const char *text, size_t len, double num)
-{
-    if (d->full)
-        return 1;
-    if ((d->n + 1) * 2 > d->cap && !dset_grow(d))
-        return 0;
-    uint64_t h;
-    if (text) {
-        h = hash_bytes(text, len);
-    } else {
-        if (num == 0)
-            num = 0; /* -0 and 0 are one value */
-        h = hash_bytes(&num, sizeof num);
-    }
-    size_t i = (size_t)h & (d->cap - 1);
-    while (d->keys[i]) {
-        if (d->keys[i] == h) {
-            if (!text)
-                return 1; /* 64-bit hash of 8 bytes: a collision is negligible */
-            if (d->texts[i] && strlen(d->texts[i]) == len && memcmp(d->texts[i], text, len) == 0)
-                return 1;
-        }
-        i = (i + 1) & (d->cap - 1);
-    }
-    if (text && !(d->texts[i] = strndup(text, len)))
-        return 0;
-    d->keys[i] = h;
-    if (++d->n >= bound)
-        d->full = 1;
-    return 1;
-}
-
-static void dset_free(dset *d)
-{
-    if (d->texts)
-        for (size_t i = 0; i < d->cap; i++)
-            free(d->texts[i]);
-    free(d->texts);
-    free(d->keys);
-}
-
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     struct cb_run *run = ctx;
-    run->schema = svy_schema_clone(schema);
-    run->nvars = svy_schema_nvars(schema);
-    run->st = calloc(run->nvars ? run->nvars : 1, sizeof *run->st);
-    if (!run->schema || !run->st)
+    if (!(run->prof = svy_profile_new(schema, run->o->max_distinct)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < run->nvars; i++) {
-        run->st[i].min = INFINITY;
-        run->st[i].max = -INFINITY;
-        run->st[i].all_numeric = 1;
-        run->st[i].all_integer = 1;
-    }
+    run->schema = svy_profile_schema(run->prof);
+    run->nvars = svy_profile_ncols(run->prof);
     return SVY_OK;
 }
 
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct cb_run *run = ctx;
-    size_t bound = run->o->max_distinct;
-    for (size_t i = 0; i < row->nvals && i < run->nvars; i++) {
-        const svy_value *v = &row->vals[i];
-        var_stats *s = &run->st[i];
-        svy_var_type t = svy_var_type_of(svy_schema_var(run->schema, i));
-        if (svy_value_is_missing(v) || (t == SVY_VAR_UNTYPED && v->type == SVY_VAL_STR && v->len == 0)) {
-            s->missing++;
-            continue;
-        }
-        s->valid++;
-        double d;
-        int ok;
-        if (t == SVY_VAR_STRING) {
-            ok = dset_add(&s->distinct, bound, v->str, v->len, 0);
-        } else if (svy_value_number(v, &d)) {
-            if (d < s->min)
-                s->min = d;
-            if (d > s->max)
-                s->max = d;
-            if (s->all_integer && !is_whole(d))
-                s->all_integer = 0;
-            if (!s->unlabelled) {
-                const svy_var *var = svy_schema_var(run->schema, i);
-                svy_value nv = {.type = SVY_VAL_NUM, .num = d};
-                if (svy_var_nlabels(var) && !svy_var_label_for(var, &nv))
-                    s->unlabelled = 1;
-            }
-            ok = s->all_numeric ? dset_add(&s->distinct, bound, NULL, 0, d)
-                                : dset_add(&s->distinct, bound, v->str, v->len, 0);
-        } else {
-            if (s->all_numeric && s->distinct.n) {
-                /* Numbers seen so far were keyed by bits: count afresh as text from here. */
-                dset_free(&s->distinct);
-                memset(&s->distinct, 0, sizeof s->distinct);
-            }
-            s->all_numeric = 0;
-            ok = dset_add(&s->distinct, bound, v->str, v->len, 0);
-        }
-        if (!ok)
-            return svy_err_set(err, SVY_E_NOMEM, NULL, row->index, (long long)i + 1, NULL, "out of memory");
-    }
-    return SVY_OK;
+    return svy_profile_add_row(run->prof, row, err);
 }
 
 /* An empty text is an empty field, not a quoted "". */
@@ -313,7 +165,7 @@ static void missing_text(const svy_var *v, sbuf *b)
     }
 }
 
-static const char *type_name(const svy_var *v, const var_stats *s)
+static const char *type_name(const svy_var *v, const svy_col_profile *s)
 {
     switch (svy_var_type_of(v)) {
     case SVY_VAR_NUMERIC: return "numeric";
@@ -330,7 +182,7 @@ static const char *const columns[] = {"name", "type", "format", "label", "value_
 static void fields(const struct cb_run *run, size_t i, char *f[NCOLS], sbuf *vl, sbuf *mv, char num[5][64])
 {
     const svy_var *v = svy_schema_var(run->schema, i);
-    const var_stats *s = &run->st[i];
+    const svy_col_profile *s = svy_profile_col(run->prof, i);
     value_labels_text(v, vl);
     missing_text(v, mv);
     f[0] = (char *)svy_var_name(v);
@@ -341,10 +193,10 @@ static void fields(const struct cb_run *run, size_t i, char *f[NCOLS], sbuf *vl,
     f[5] = mv->p;
     snprintf(num[0], 64, "%lld", s->valid);
     snprintf(num[1], 64, "%lld", s->missing);
-    if (s->distinct.full)
+    if (s->distinct_full)
         snprintf(num[2], 64, "\xe2\x89\xa5%zu", run->o->max_distinct);
     else
-        snprintf(num[2], 64, "%zu", s->distinct.n);
+        snprintf(num[2], 64, "%zu", s->distinct);
     f[6] = num[0];
     f[7] = num[1];
     f[8] = num[2];
@@ -471,7 +323,7 @@ static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *
     sbuf valid = {0}, miss = {0}, note = {0};
     for (size_t i = 0; i < run->nvars; i++) {
         const svy_var *v = svy_schema_var(run->schema, i);
-        const var_stats *s = &run->st[i];
+        const svy_col_profile *s = svy_profile_col(run->prof, i);
         const char *label = svy_var_label(v);
         int numeric = svy_var_type_of(v) == SVY_VAR_NUMERIC ||
                       (svy_var_type_of(v) == SVY_VAR_UNTYPED && s->all_numeric);
@@ -690,11 +542,7 @@ int main(int argc, char **argv)
         code = svy_tool_report(&err);
     }
 out:
-    if (run.st)
-        for (size_t i = 0; i < run.nvars; i++)
-            dset_free(&run.st[i].distinct);
-    free(run.st);
-    svy_schema_free(run.schema);
+    svy_profile_free(run.prof);
     svy_reader_free(r);
     return svy_tool_finish_stdout(code);
 }
