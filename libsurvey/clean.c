@@ -179,32 +179,10 @@ static int set_text(outcell *o, const char *s, size_t len)
     return 1;
 }
 
-/* Most cleaned values are small whole numbers (codes, ages): print those
- * directly, since svy_dtoa's general path goes through printf. */
-static size_t format_number(double x, char *buf)
-{
-    if (x == floor(x) && fabs(x) < 1e15 && !(x == 0 && signbit(x))) {
-        long long v = (long long)x;
-        char tmp[24];
-        size_t n = 0, k = 0;
-        unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
-        do
-            tmp[n++] = (char)('0' + u % 10);
-        while (u /= 10);
-        if (v < 0)
-            buf[k++] = '-';
-        while (n)
-            buf[k++] = tmp[--n];
-        buf[k] = '\0';
-        return k;
-    }
-    return svy_dtoa(x, buf);
-}
-
 static int set_number(outcell *o, double x)
 {
     char buf[SVY_DTOA_MAX];
-    size_t n = format_number(x, buf);
+    size_t n = svy_dtoa(x, buf);
     o->num = x;
     o->missing = 0;
     return set_text(o, buf, n);
@@ -227,7 +205,7 @@ static int raw_text(const svy_value *v, char *buf, const char **s, size_t *len)
     if (v->type == SVY_VAL_NUM) {
         if (isnan(v->num))
             return 0;
-        *len = format_number(v->num, buf);
+        *len = svy_dtoa(v->num, buf);
         *s = buf;
     } else {
         *s = v->str ? v->str : "";
