@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "tool.h"
 
@@ -45,11 +44,6 @@ static void usage(void)
            "\n"
            "Exit status: 0 success, 1 data error, 2 usage error, 3 I/O error.\n",
            svy_tool_name());
-}
-
-static int is_whole(double d)
-{
-    return d == floor(d) && fabs(d) < 9007199254740992.0;
 }
 
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
@@ -280,190 +274,6 @@ static void print_md(const struct cb_run *run)
     free(mv.p);
 }
 
-/* Text with CJK characters (U+2E80 and above in three-byte UTF-8) goes in
- * the codebook's label_zh column, other text in label_en. */
-static int looks_chinese(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p >= 0xE2 && *p <= 0xE9 && (p[0] > 0xE2 || p[1] >= 0xBA))
-            return 1;
-    return 0;
-}
-
-/* A codebook range or value list: "8;9", "7-9", "-9--1". */
-static void append_num(sbuf *b, double d)
-{
-    sb_num(b, d);
-}
-
-/* The codebook folder (codebooks/README.md): variables.csv and values.csv,
- * each written atomically.  What the format cannot say (open-ended SPSS
- * missing ranges, labels of tagged missings, labels on text) is named in the
- * note column instead of being dropped silently. */
-static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *err)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return svy_err_sys(err, errno, dir, 0, "cannot create directory");
-    char path[4096];
-    svy_outfile *of = NULL;
-    snprintf(path, sizeof path, "%s/variables.csv", dir);
-    svy_status st = svy_outfile_open(path, &of, err);
-    if (st != SVY_OK)
-        return st;
-    svy_csv_out *o = svy_csv_out_new(svy_outfile_stream(of), ',');
-    if (!o) {
-        svy_outfile_abort(of);
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    static const char *const vcols[] = {"name", "source", "label_zh", "label_en", "type", "valid",
-                                        "missing", "labels", "role", "note"};
-    for (size_t c = 0; c < sizeof vcols / sizeof vcols[0]; c++)
-        svy_csv_out_cstr(o, vcols[c]);
-    svy_csv_out_end_row(o);
-    sbuf valid = {0}, miss = {0}, note = {0};
-    for (size_t i = 0; i < run->nvars; i++) {
-        const svy_var *v = svy_schema_var(run->schema, i);
-        const svy_col_profile *s = svy_profile_col(run->prof, i);
-        const char *label = svy_var_label(v);
-        int numeric = svy_var_type_of(v) == SVY_VAR_NUMERIC ||
-                      (svy_var_type_of(v) == SVY_VAR_UNTYPED && s->all_numeric);
-        size_t nnum = 0, nother = 0;
-        for (size_t j = 0; j < svy_var_nlabels(v); j++) {
-            const svy_value *lv = svy_var_label_value(v, j);
-            if (lv->type == SVY_VAL_NUM && lv->missing == SVY_MISS_NONE && is_whole(lv->num))
-                nnum++;
-            else
-                nother++;
-        }
-        valid.len = miss.len = note.len = 0;
-        sb_add(&valid, "", 0);
-        sb_add(&miss, "", 0);
-        sb_add(&note, "", 0);
-        const char *type = "text";
-        if (numeric) {
-            type = nnum ? "code" : s->all_integer ? "integer" : "number";
-            /* Codes the data hold without a label must stay valid. */
-            if (nnum && s->unlabelled && s->valid) {
-                append_num(&valid, s->min);
-                sb_str(&valid, "-");
-                append_num(&valid, s->max);
-            }
-        }
-        for (size_t j = 0; j < svy_var_nmissing(v); j++) {
-            const char *ms = svy_var_missing_str(v, j);
-            double lo, hi;
-            svy_var_missing_range(v, j, &lo, &hi);
-            if (ms || lo <= -1.7e308 || hi >= 1.7e308) {
-                sb_str(&note, note.len ? "; " : "");
-                sb_str(&note, "missing-value definition not expressible here: ");
-                if (ms) {
-                    sb_str(&note, "\"");
-                    sb_str(&note, ms);
-                    sb_str(&note, "\"");
-                } else {
-                    sb_str(&note, lo <= -1.7e308 ? "LO" : "");
-                    if (lo > -1.7e308)
-                        append_num(&note, lo);
-                    sb_str(&note, " thru ");
-                    if (hi >= 1.7e308)
-                        sb_str(&note, "HI");
-                    else
-                        append_num(&note, hi);
-                }
-                continue;
-            }
-            if (miss.len)
-                sb_str(&miss, ";");
-            append_num(&miss, lo);
-            if (hi != lo) {
-                sb_str(&miss, "-");
-                append_num(&miss, hi);
-            }
-        }
-        if (nother) {
-            sb_str(&note, note.len ? "; " : "");
-            sb_str(&note, "labels not expressible here (tagged missing, text or fractional values) left out");
-        }
-        if (*svy_var_format(v)) {
-            sb_str(&note, note.len ? "; " : "");
-            sb_str(&note, "format ");
-            sb_str(&note, svy_var_format(v));
-        }
-        if (svy_var_type_of(v) == SVY_VAR_STRING && svy_var_width(v)) {
-            char wbuf[64];
-            snprintf(wbuf, sizeof wbuf, "%swidth %zu", note.len ? "; " : "", svy_var_width(v));
-            sb_str(&note, wbuf);
-        }
-        svy_csv_out_cstr(o, svy_var_name(v));
-        svy_csv_out_cstr(o, svy_var_name(v));
-        out_text(o, looks_chinese(label) ? label : "");
-        out_text(o, looks_chinese(label) ? "" : label);
-        svy_csv_out_cstr(o, type);
-        out_text(o, valid.p);
-        out_text(o, miss.p);
-        out_text(o, numeric && nnum ? (*svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v)) : "");
-        svy_csv_out_empty(o);
-        out_text(o, note.p);
-        svy_csv_out_end_row(o);
-    }
-    free(valid.p);
-    free(miss.p);
-    free(note.p);
-    st = svy_csv_out_flush(o, path, err);
-    svy_csv_out_free(o);
-    if (st != SVY_OK) {
-        svy_outfile_abort(of);
-        return st;
-    }
-    if ((st = svy_outfile_commit(of, err)) != SVY_OK)
-        return st;
-
-    snprintf(path, sizeof path, "%s/values.csv", dir);
-    if ((st = svy_outfile_open(path, &of, err)) != SVY_OK)
-        return st;
-    if (!(o = svy_csv_out_new(svy_outfile_stream(of), ','))) {
-        svy_outfile_abort(of);
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    static const char *const lcols[] = {"labels", "value", "label_zh", "label_en"};
-    for (size_t c = 0; c < sizeof lcols / sizeof lcols[0]; c++)
-        svy_csv_out_cstr(o, lcols[c]);
-    svy_csv_out_end_row(o);
-    for (size_t i = 0; i < run->nvars; i++) {
-        const svy_var *v = svy_schema_var(run->schema, i);
-        if (svy_var_type_of(v) == SVY_VAR_STRING)
-            continue;
-        const char *set = *svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v);
-        /* A set shared by several variables is written once. */
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++) {
-            const svy_var *u = svy_schema_var(run->schema, j);
-            seen = svy_var_type_of(u) != SVY_VAR_STRING && svy_var_nlabels(u) &&
-                   !strcmp(*svy_var_labelset_name(u) ? svy_var_labelset_name(u) : svy_var_name(u), set);
-        }
-        if (seen)
-            continue;
-        for (size_t j = 0; j < svy_var_nlabels(v); j++) {
-            const svy_value *lv = svy_var_label_value(v, j);
-            if (lv->type != SVY_VAL_NUM || lv->missing != SVY_MISS_NONE || !is_whole(lv->num))
-                continue;
-            const char *text = svy_var_label_text(v, j);
-            svy_csv_out_cstr(o, set);
-            svy_csv_out_num(o, lv->num);
-            out_text(o, looks_chinese(text) ? text : "");
-            out_text(o, looks_chinese(text) ? "" : text);
-            svy_csv_out_end_row(o);
-        }
-    }
-    st = svy_csv_out_flush(o, path, err);
-    svy_csv_out_free(o);
-    if (st != SVY_OK) {
-        svy_outfile_abort(of);
-        return st;
-    }
-    return svy_outfile_commit(of, err);
-}
-
 int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
@@ -534,7 +344,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (o.write_dir) {
-        if ((st = write_dir(&run, o.write_dir, &err)) != SVY_OK)
+        if ((st = svy_codebook_write(run.prof, o.write_dir, &err)) != SVY_OK)
             code = svy_tool_report(&err);
     } else if (o.format == CB_MD) {
         print_md(&run);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <survey/common.h>
 #include <survey/error.h>
+#include <survey/profile.h>
 #include <survey/schema.h>
 
 #ifdef __cplusplus
@@ -116,6 +117,13 @@ SVY_API svy_status svy_codebook_check_schema(const svy_codebook *cb, const svy_s
  * they are.  For svy-tab -c and svy-export -c on cleaned data. */
 SVY_API svy_status svy_codebook_apply_labels(const svy_codebook *cb, svy_schema *schema, svy_lang lang,
                                              svy_err *err);
+
+/* Write a codebook folder (codebooks/README.md: variables.csv and
+ * values.csv, each atomically) describing the profiled data: types from the
+ * data, labels and missing-value definitions from the schema; what the
+ * format cannot say is named in the note column.  DIR is created if
+ * needed. */
+SVY_API svy_status svy_codebook_write(const svy_profile *p, const char *dir, svy_err *err);
 
 #ifdef __cplusplus
 }
