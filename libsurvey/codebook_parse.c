@@ -48,18 +48,18 @@ int svy_role_parse_stage(const char *name, svy_role *out, int *stage)
             return 0;
         memcpy(base, name, k);
         base[k] = '\0';
-        if (!svy_role_from_name(base, out) || !cb_is_design_role(*out))
+        if (!svy_role_parse(base, out) || !cb_is_design_role(*out))
             return 0;
         *stage = name[k] - '0';
         return *stage <= SVY_CB_STAGES_MAX;
     }
-    if (!svy_role_from_name(name, out))
+    if (!svy_role_parse(name, out))
         return 0;
     *stage = cb_is_design_role(*out) ? 1 : 0;
     return 1;
 }
 
-int svy_role_from_name(const char *name, svy_role *out)
+int svy_role_parse(const char *name, svy_role *out)
 {
     for (int i = 0; i < SVY_ROLE_COUNT_; i++)
         if (!strcasecmp(name, role_names[i])) {

@@ -337,3 +337,15 @@ Test(codebook, write_from_a_profile_loads_back)
     svy_codebook_free(cb);
     svy_test_scratch_remove(dir);
 }
+
+Test(codebook, role_names_parse_back)
+{
+    for (int i = 0; i < SVY_ROLE_COUNT_; i++) {
+        svy_role r;
+        cr_assert(svy_role_parse(svy_role_name((svy_role)i), &r), "role %d", i);
+        cr_assert_eq(r, (svy_role)i, "_name and _parse are inverse");
+    }
+    svy_role r;
+    cr_assert(svy_role_parse("PSU", &r) && r == SVY_ROLE_PSU, "caseless");
+    cr_assert(!svy_role_parse("psu2", &r), "stages are svy_role_parse_stage's");
+}

@@ -55,7 +55,7 @@ SVY_API int svy_lang_parse(const char *s, svy_lang *out);
 /* "id", "weight", ... ; "" for SVY_ROLE_NONE. */
 SVY_API const char *svy_role_name(svy_role role);
 /* Role from its name (caseless; "" is SVY_ROLE_NONE): 1 when known, 0 not. */
-SVY_API int svy_role_from_name(const char *name, svy_role *out);
+SVY_API int svy_role_parse(const char *name, svy_role *out);
 /* The design roles name a stage: "psu" and "psu1" are stage 1, "psu2" stage
  * 2 (R's id = ~psu + psu2), likewise strata and fpc, up to stage 8.  *stage
  * is 0 for the other roles.  1 when known. */
