@@ -78,6 +78,74 @@ static const char *set_name(const svy_var *v)
     return *svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v);
 }
 
+/* The text, or NULL (and nothing kept) when out of memory. */
+static char *finish(text *b)
+{
+    if (!b->oom && !b->p)
+        put(b, "", 0);
+    if (b->oom) {
+        free(b->p);
+        return NULL;
+    }
+    return b->p;
+}
+
+char *svy_codebook_labels_text(const svy_var *v)
+{
+    text b = {0};
+    for (size_t j = 0; j < svy_var_nlabels(v); j++) {
+        const svy_value *lv = svy_var_label_value(v, j);
+        if (j)
+            puts_(&b, "; ");
+        if (lv->missing == SVY_MISS_TAGGED) {
+            char t[3] = {'.', lv->tag, 0};
+            puts_(&b, t);
+        } else if (lv->type == SVY_VAL_STR) {
+            puts_(&b, "\"");
+            put(&b, lv->str, lv->len);
+            puts_(&b, "\"");
+        } else {
+            put_num(&b, lv->num);
+        }
+        puts_(&b, "=");
+        puts_(&b, svy_var_label_text(v, j));
+    }
+    return finish(&b);
+}
+
+char *svy_codebook_missing_text(const svy_var *v)
+{
+    text b = {0};
+    for (size_t j = 0; j < svy_var_nmissing(v); j++) {
+        if (j)
+            puts_(&b, "; ");
+        const char *ms = svy_var_missing_str(v, j);
+        if (ms) {
+            puts_(&b, "\"");
+            puts_(&b, ms);
+            puts_(&b, "\"");
+            continue;
+        }
+        double lo, hi;
+        svy_var_missing_range(v, j, &lo, &hi);
+        if (lo == hi) {
+            put_num(&b, lo);
+            continue;
+        }
+        /* SPSS writes LO and HI as the extreme doubles. */
+        if (lo <= -1.7e308)
+            puts_(&b, "LO");
+        else
+            put_num(&b, lo);
+        puts_(&b, " thru ");
+        if (hi >= 1.7e308)
+            puts_(&b, "HI");
+        else
+            put_num(&b, hi);
+    }
+    return finish(&b);
+}
+
 /* Missing-value definitions: codes and ranges in miss ("8;9", "7-9"), the
  * rest named in note. */
 static void missing_defs(const svy_var *v, text *miss, text *note)

@@ -71,94 +71,6 @@ static void out_text(svy_csv_out *o, const char *s)
         svy_csv_out_empty(o);
 }
 
-/* Text builders for the list-valued fields. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            svy_tool_die(SVY_EXIT_IO, "out of memory");
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static void sb_num(sbuf *b, double d)
-{
-    char buf[SVY_DTOA_MAX];
-    size_t n = svy_dtoa(d, buf);
-    sb_add(b, buf, n);
-}
-
-static void value_labels_text(const svy_var *v, sbuf *b)
-{
-    b->len = 0;
-    sb_add(b, "", 0);
-    for (size_t j = 0; j < svy_var_nlabels(v); j++) {
-        const svy_value *lv = svy_var_label_value(v, j);
-        if (j)
-            sb_str(b, "; ");
-        if (lv->missing == SVY_MISS_TAGGED) {
-            char t[3] = {'.', lv->tag, 0};
-            sb_str(b, t);
-        } else if (lv->type == SVY_VAL_STR) {
-            sb_str(b, "\"");
-            sb_add(b, lv->str, lv->len);
-            sb_str(b, "\"");
-        } else {
-            sb_num(b, lv->num);
-        }
-        sb_str(b, "=");
-        sb_str(b, svy_var_label_text(v, j));
-    }
-}
-
-static void missing_text(const svy_var *v, sbuf *b)
-{
-    b->len = 0;
-    sb_add(b, "", 0);
-    for (size_t j = 0; j < svy_var_nmissing(v); j++) {
-        if (j)
-            sb_str(b, "; ");
-        const char *ms = svy_var_missing_str(v, j);
-        if (ms) {
-            sb_str(b, "\"");
-            sb_str(b, ms);
-            sb_str(b, "\"");
-            continue;
-        }
-        double lo, hi;
-        svy_var_missing_range(v, j, &lo, &hi);
-        if (lo == hi) {
-            sb_num(b, lo);
-            continue;
-        }
-        /* SPSS writes LO and HI as the extreme doubles. */
-        if (lo <= -1.7e308)
-            sb_str(b, "LO");
-        else
-            sb_num(b, lo);
-        sb_str(b, " thru ");
-        if (hi >= 1.7e308)
-            sb_str(b, "HI");
-        else
-            sb_num(b, hi);
-    }
-}
-
 static const char *type_name(const svy_var *v, const svy_col_profile *s)
 {
     switch (svy_var_type_of(v)) {
@@ -173,18 +85,26 @@ static const char *const columns[] = {"name", "type", "format", "label", "value_
 #define NCOLS (sizeof columns / sizeof columns[0])
 
 /* One variable's fields as text, in the order of columns[]. */
-static void fields(const struct cb_run *run, size_t i, char *f[NCOLS], sbuf *vl, sbuf *mv, char num[5][64])
+static char *need(char *s)
+{
+    if (!s)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    return s;
+}
+
+/* vl and mv get the list-valued fields (malloc'd). */
+static void fields(const struct cb_run *run, size_t i, char *f[NCOLS], char **vl, char **mv, char num[5][64])
 {
     const svy_var *v = svy_schema_var(run->schema, i);
     const svy_col_profile *s = svy_profile_col(run->prof, i);
-    value_labels_text(v, vl);
-    missing_text(v, mv);
+    *vl = need(svy_codebook_labels_text(v));
+    *mv = need(svy_codebook_missing_text(v));
     f[0] = (char *)svy_var_name(v);
     f[1] = (char *)type_name(v, s);
     f[2] = (char *)svy_var_format(v);
     f[3] = (char *)svy_var_label(v);
-    f[4] = vl->p;
-    f[5] = mv->p;
+    f[4] = *vl;
+    f[5] = *mv;
     snprintf(num[0], 64, "%lld", s->valid);
     snprintf(num[1], 64, "%lld", s->missing);
     if (s->distinct_full)
@@ -215,16 +135,15 @@ static svy_status print_csv(const struct cb_run *run, FILE *f, const char *name,
     for (size_t c = 0; c < NCOLS; c++)
         svy_csv_out_cstr(o, columns[c]);
     svy_csv_out_end_row(o);
-    sbuf vl = {0}, mv = {0};
     for (size_t i = 0; i < run->nvars; i++) {
-        char *fl[NCOLS], num[5][64];
+        char *fl[NCOLS], num[5][64], *vl, *mv;
         fields(run, i, fl, &vl, &mv, num);
         for (size_t c = 0; c < NCOLS; c++)
             out_text(o, fl[c]);
         svy_csv_out_end_row(o);
+        free(vl);
+        free(mv);
     }
-    free(vl.p);
-    free(mv.p);
     svy_status st = svy_csv_out_flush(o, name, err);
     svy_csv_out_free(o);
     return st;
@@ -261,17 +180,16 @@ static void print_md(const struct cb_run *run)
     for (size_t c = 0; c < NCOLS; c++)
         fputs(c >= 6 ? " ---: |" : " --- |", stdout);
     fputs("\n", stdout);
-    sbuf vl = {0}, mv = {0};
     for (size_t i = 0; i < run->nvars; i++) {
-        char *fl[NCOLS], num[5][64];
+        char *fl[NCOLS], num[5][64], *vl, *mv;
         fields(run, i, fl, &vl, &mv, num);
         fputs("|", stdout);
         for (size_t c = 0; c < NCOLS; c++)
             md_cell(fl[c]);
         fputs("\n", stdout);
+        free(vl);
+        free(mv);
     }
-    free(vl.p);
-    free(mv.p);
 }
 
 int main(int argc, char **argv)

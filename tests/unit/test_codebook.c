@@ -349,3 +349,24 @@ Test(codebook, role_names_parse_back)
     cr_assert(svy_role_parse("PSU", &r) && r == SVY_ROLE_PSU, "caseless");
     cr_assert(!svy_role_parse("psu2", &r), "stages are svy_role_parse_stage's");
 }
+
+Test(codebook, label_and_missing_texts_of_a_variable)
+{
+    svy_schema *s = svy_schema_new();
+    svy_var *v = svy_schema_add(s, "q", SVY_VAR_NUMERIC, NULL);
+    cr_assert(v);
+    cr_assert_eq(svy_var_add_label_num(v, 1, "yes"), SVY_OK);
+    cr_assert_eq(svy_var_add_label_tagged(v, 'a', "n/a"), SVY_OK);
+    cr_assert_eq(svy_var_add_missing_range(v, 8, 9), SVY_OK);
+    cr_assert_eq(svy_var_add_missing_range(v, -1.75e308, -1), SVY_OK);
+    char *l = svy_codebook_labels_text(v), *m = svy_codebook_missing_text(v);
+    cr_assert_str_eq(l, "1=yes; .a=n/a");
+    cr_assert_str_eq(m, "8 thru 9; LO thru -1");
+    free(l);
+    free(m);
+    svy_var *e = svy_schema_add(s, "e", SVY_VAR_NUMERIC, NULL);
+    l = svy_codebook_labels_text(e);
+    cr_assert_str_eq(l, "", "none: an empty text, not NULL");
+    free(l);
+    svy_schema_free(s);
+}

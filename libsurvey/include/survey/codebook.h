@@ -125,6 +125,14 @@ SVY_API svy_status svy_codebook_apply_labels(const svy_codebook *cb, svy_schema 
  * needed. */
 SVY_API svy_status svy_codebook_write(const svy_profile *p, const char *dir, svy_err *err);
 
+/* A variable's value labels as one text, as svy-codebook lists them:
+ * "1=yes; 2=no", text values quoted, tagged missings as ".a".  Malloc'd
+ * ("" when none); NULL when out of memory. */
+SVY_API char *svy_codebook_labels_text(const svy_var *v);
+/* Its missing-value definitions likewise: "8; 9", "1 thru 3", "LO thru -1",
+ * text codes quoted. */
+SVY_API char *svy_codebook_missing_text(const svy_var *v);
+
 #ifdef __cplusplus
 }
 #endif
