@@ -3,6 +3,7 @@
  * never lists cells of a row that the rejects file lists as dropped. */
 #include "svy_private.h"
 #include "codebook_private.h"
+#include "hashmap_private.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -33,19 +34,6 @@ typedef struct event {
     svy_clean_rule rule;
 } event;
 
-typedef struct idslot {
-    const char *key; /* in an id block */
-    long long row;
-} idslot;
-
-/* Id texts live in large blocks, not one malloc each: a million ids cost a
- * few bytes of text apiece instead of a 32-byte allocation. */
-typedef struct idblock {
-    struct idblock *next;
-    size_t used, size;
-    char text[];
-} idblock;
-
 struct svy_clean {
     const svy_codebook *cb;
     int strict, validating;
@@ -61,9 +49,9 @@ struct svy_clean {
     size_t nev, evcap;
     char *arena;
     size_t alen, acap;
-    idslot *ids;
-    size_t nids, idcap;
-    idblock *blocks;
+    svy_strtab ids;      /* id text -> index into id_row */
+    long long *id_row;   /* row each id was first seen at */
+    size_t id_rowcap;
     svy_clean_stats st;
     long long cur_row;
     int rejected;
@@ -100,12 +88,8 @@ void svy_clean_free(svy_clean *c)
     free(c->vals);
     free(c->ev);
     free(c->arena);
-    free(c->ids);
-    while (c->blocks) {
-        idblock *b = c->blocks;
-        c->blocks = b->next;
-        free(b);
-    }
+    svy_strtab_free(&c->ids);
+    free(c->id_row);
     free(c->input);
     svy_schema_free(c->schema);
     free(c);
@@ -195,32 +179,10 @@ static int set_text(outcell *o, const char *s, size_t len)
     return 1;
 }
 
-/* Most cleaned values are small whole numbers (codes, ages): print those
- * directly, since svy_dtoa's general path goes through printf. */
-static size_t format_number(double x, char *buf)
-{
-    if (x == floor(x) && fabs(x) < 1e15 && !(x == 0 && signbit(x))) {
-        long long v = (long long)x;
-        char tmp[24];
-        size_t n = 0, k = 0;
-        unsigned long long u = v < 0 ? (unsigned long long)-v : (unsigned long long)v;
-        do
-            tmp[n++] = (char)('0' + u % 10);
-        while (u /= 10);
-        if (v < 0)
-            buf[k++] = '-';
-        while (n)
-            buf[k++] = tmp[--n];
-        buf[k] = '\0';
-        return k;
-    }
-    return svy_dtoa(x, buf);
-}
-
 static int set_number(outcell *o, double x)
 {
     char buf[SVY_DTOA_MAX];
-    size_t n = format_number(x, buf);
+    size_t n = svy_dtoa(x, buf);
     o->num = x;
     o->missing = 0;
     return set_text(o, buf, n);
@@ -243,7 +205,7 @@ static int raw_text(const svy_value *v, char *buf, const char **s, size_t *len)
     if (v->type == SVY_VAL_NUM) {
         if (isnan(v->num))
             return 0;
-        *len = format_number(v->num, buf);
+        *len = svy_dtoa(v->num, buf);
         *s = buf;
     } else {
         *s = v->str ? v->str : "";
@@ -605,41 +567,6 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
 
 /* ------------------------------------------------------------ ids */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
-/* Returns the slot for key: found (key set) or where it would go. */
-static idslot *id_slot(svy_clean *c, const char *key)
-{
-    size_t mask = c->idcap - 1, i = (size_t)hash_str(key) & mask;
-    while (c->ids[i].key && strcmp(c->ids[i].key, key))
-        i = (i + 1) & mask;
-    return &c->ids[i];
-}
-
-static int id_grow(svy_clean *c)
-{
-    size_t ncap = c->idcap ? c->idcap * 2 : 1024;
-    idslot *old = c->ids;
-    size_t ocap = c->idcap;
-    c->ids = svy_calloc(ncap, sizeof *c->ids);
-    if (!c->ids) {
-        c->ids = old;
-        return 0;
-    }
-    c->idcap = ncap;
-    for (size_t i = 0; i < ocap; i++)
-        if (old[i].key)
-            *id_slot(c, old[i].key) = old[i];
-    free(old);
-    return 1;
-}
-
 static svy_status dedup(svy_clean *c, svy_err *err)
 {
     const char *id = row_id(c);
@@ -647,37 +574,27 @@ static svy_status dedup(svy_clean *c, svy_err *err)
         reject(c, SVY_RULE_INVALID, "no %s", c->cb->vars[c->cb->id].name);
         return SVY_OK;
     }
-    if ((c->nids + 1) * 2 > c->idcap && !id_grow(c))
+    /* Room for a new id's row first, so a failure leaves both in step. */
+    int added;
+    long e = -1;
+    if (svy_grow((void **)&c->id_row, &c->id_rowcap, c->ids.n + 1, sizeof *c->id_row))
+        e = svy_strtab_intern(&c->ids, id, strlen(id), &added);
+    if (e < 0)
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
-    idslot *s = id_slot(c, id);
-    if (s->key) {
-        const char *name = c->cb->vars[c->cb->id].name;
-        if (c->cb->dup == CB_DUP_ERROR)
-            return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, c->col[c->cb->id] + 1, name,
-                               "duplicate %s %s (first at row %lld)", name, id, s->row);
-        svy_status st = problem(c, (size_t)c->cb->id, c->col[c->cb->id] + 1, err,
-                                "duplicate %s %s: first kept at row %lld", name, id, s->row);
-        if (st)
-            return st;
-        reject(c, SVY_RULE_DUPLICATE, "duplicate %s %s: first kept at row %lld", name, id, s->row);
+    if (added) {
+        c->id_row[e] = c->cur_row;
         return SVY_OK;
     }
-    size_t len = strlen(id) + 1;
-    idblock *b = c->blocks;
-    if (!b || b->size - b->used < len) {
-        size_t size = len > 65536 ? len : 65536;
-        if (!(b = svy_malloc(sizeof *b + size)))
-            return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
-        b->next = c->blocks;
-        b->used = 0;
-        b->size = size;
-        c->blocks = b;
-    }
-    memcpy(b->text + b->used, id, len);
-    s->key = b->text + b->used;
-    b->used += len;
-    s->row = c->cur_row;
-    c->nids++;
+    long long first = c->id_row[e];
+    const char *name = c->cb->vars[c->cb->id].name;
+    if (c->cb->dup == CB_DUP_ERROR)
+        return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, c->col[c->cb->id] + 1, name,
+                           "duplicate %s %s (first at row %lld)", name, id, first);
+    svy_status st = problem(c, (size_t)c->cb->id, c->col[c->cb->id] + 1, err,
+                            "duplicate %s %s: first kept at row %lld", name, id, first);
+    if (st)
+        return st;
+    reject(c, SVY_RULE_DUPLICATE, "duplicate %s %s: first kept at row %lld", name, id, first);
     return SVY_OK;
 }
 

@@ -4,494 +4,16 @@
 #include "svy_private.h"
 #include "codebook_private.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *const file_names[CB_F_COUNT] = {"study.csv",  "variables.csv", "values.csv",
-                                                   "recodes.csv", "derived.csv",   "checks.csv"};
-
-/* ------------------------------------------------------------ CSV tables */
-
-typedef struct cbrow {
-    char **f;
-    size_t n;
-    int line;
-} cbrow;
-
-typedef struct cbtab {
-    const char *path;
-    char **head;
-    size_t nhead;
-    cbrow *rows;
-    size_t nrows, cap;
-} cbtab;
-
-static void cbtab_free(cbtab *t)
-{
-    for (size_t i = 0; i < t->nhead; i++)
-        free(t->head[i]);
-    free(t->head);
-    for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t i = 0; i < t->rows[r].n; i++)
-            free(t->rows[r].f[i]);
-        free(t->rows[r].f);
-    }
-    free(t->rows);
-    memset(t, 0, sizeof *t);
-}
-
-static char *read_file(const char *path, size_t *len, svy_err *err, int *absent)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT && absent) {
-            *absent = 1;
-            return NULL;
-        }
-        svy_err_set(err, SVY_E_IO, path, 0, 0, NULL, "cannot open codebook file: %s", strerror(errno));
-        err->sys_errno = errno;
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = svy_malloc(cap);
-    while (buf) {
-        size_t k = fread(buf + n, 1, cap - n - 1, f);
-        n += k;
-        if (n + 1 < cap)
-            break;
-        char *nb = cap > SVY_ALLOC_MAX / 2 ? NULL : realloc(buf, cap * 2);
-        if (!nb) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = nb;
-        cap *= 2;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (!buf) {
-        svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "codebook file too large");
-        return NULL;
-    }
-    if (bad) {
-        free(buf);
-        svy_err_set(err, SVY_E_IO, path, 0, 0, NULL, "read error");
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
-
-static int push_field(char ***f, size_t *n, size_t *cap, const char *s, size_t len)
-{
-    if (!svy_grow((void **)f, cap, *n + 1, sizeof **f))
-        return 0;
-    char *d = svy_strndup(s, len);
-    if (!d)
-        return 0;
-    (*f)[(*n)++] = d;
-    return 1;
-}
-
-/* RFC 4180 with the spreadsheet habits: BOM, CRLF, a trailing empty line,
- * fields trimmed of blanks outside quotes.  Fully empty rows are skipped. */
-static svy_status cbtab_load(cbtab *t, const char *path, int *absent, svy_err *err)
-{
-    memset(t, 0, sizeof *t);
-    t->path = path;
-    size_t len;
-    char *buf = read_file(path, &len, err, absent);
-    if (!buf)
-        return absent && *absent ? SVY_OK : err->code;
-    size_t bad;
-    if (!svy_utf8_valid(buf, len, &bad)) {
-        int line = 1;
-        for (size_t i = 0; i < bad; i++)
-            line += buf[i] == '\n';
-        free(buf);
-        return svy_err_set(err, SVY_E_ENCODING, path, line, 0, NULL, "codebook files must be UTF-8");
-    }
-    /* NUL is valid UTF-8 but cuts every name and pattern short. */
-    const char *nul = memchr(buf, 0, len);
-    if (nul) {
-        int line = 1;
-        for (const char *q = buf; q < nul; q++)
-            line += *q == '\n';
-        free(buf);
-        return svy_err_set(err, SVY_E_ENCODING, path, line, 0, NULL, "NUL byte in a codebook file");
-    }
-    size_t i = 0;
-    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
-        i = 3;
-    int line = 1;
-    char *fld = NULL;
-    size_t flen = 0, fcap = 0;
-    int first = 1;
-    svy_status st = SVY_OK;
-    while (i < len && st == SVY_OK) {
-        char **f = NULL;
-        size_t n = 0, cap = 0;
-        int rec_line = line, nonempty = 0;
-        for (;;) {
-            flen = 0;
-            while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-                i++;
-            if (i < len && buf[i] == '"') {
-                i++;
-                for (;;) {
-                    if (i >= len) {
-                        st = svy_err_set(err, SVY_E_FORMAT, path, rec_line, (long long)n + 1, NULL,
-                                         "quoted field not closed");
-                        break;
-                    }
-                    if (buf[i] == '"') {
-                        if (i + 1 < len && buf[i + 1] == '"') {
-                            i++;
-                        } else {
-                            i++;
-                            break;
-                        }
-                    }
-                    if (buf[i] == '\n')
-                        line++;
-                    if (!svy_grow((void **)&fld, &fcap, flen + 1, 1)) {
-                        st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
-                        break;
-                    }
-                    fld[flen++] = buf[i++];
-                }
-                while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-                    i++;
-            } else {
-                while (i < len && buf[i] != ',' && buf[i] != '\n' && buf[i] != '\r') {
-                    if (!svy_grow((void **)&fld, &fcap, flen + 1, 1)) {
-                        st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
-                        break;
-                    }
-                    fld[flen++] = buf[i++];
-                }
-                while (flen && (fld[flen - 1] == ' ' || fld[flen - 1] == '\t'))
-                    flen--;
-            }
-            if (st != SVY_OK)
-                break;
-            if (flen)
-                nonempty = 1;
-            if (!push_field(&f, &n, &cap, fld ? fld : "", flen)) {
-                st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
-                break;
-            }
-            if (i < len && buf[i] == ',') {
-                i++;
-                continue;
-            }
-            if (i < len && buf[i] == '\r')
-                i++;
-            if (i < len && buf[i] == '\n') {
-                i++;
-                line++;
-            } else if (i < len) {
-                st = svy_err_set(err, SVY_E_FORMAT, path, rec_line, (long long)n, NULL,
-                                 "text after a closing quote");
-            }
-            break;
-        }
-        if (st == SVY_OK && nonempty) {
-            if (first) {
-                t->head = f;
-                t->nhead = n;
-                f = NULL;
-                first = 0;
-            } else if (!svy_grow((void **)&t->rows, &t->cap, t->nrows + 1, sizeof *t->rows)) {
-                st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
-            } else {
-                t->rows[t->nrows].f = f;
-                t->rows[t->nrows].n = n;
-                t->rows[t->nrows++].line = rec_line;
-                f = NULL;
-            }
-        }
-        if (f) {
-            for (size_t k = 0; k < n; k++)
-                free(f[k]);
-            free(f);
-        }
-    }
-    free(fld);
-    free(buf);
-    if (st == SVY_OK && first)
-        st = svy_err_set(err, SVY_E_FORMAT, path, 1, 0, NULL, "no header line");
-    if (st != SVY_OK)
-        cbtab_free(t);
-    return st;
-}
-
-/* Column index by header name; -1 when absent. */
-static long cbtab_col(const cbtab *t, const char *name)
-{
-    for (size_t i = 0; i < t->nhead; i++)
-        if (!strcmp(t->head[i], name))
-            return (long)i;
-    return -1;
-}
-
-static const char *cell(const cbtab *t, size_t r, long c)
-{
-    if (c < 0 || (size_t)c >= t->rows[r].n)
-        return "";
-    return t->rows[r].f[c];
-}
-
-/* Every header must be known and the required ones present. */
-static svy_status check_header(const cbtab *t, const char *const *known, size_t nknown, const char *const *req,
-                               size_t nreq, svy_err *err)
-{
-    for (size_t i = 0; i < t->nhead; i++) {
-        size_t k = 0;
-        while (k < nknown && strcmp(known[k], t->head[i]))
-            k++;
-        if (k == nknown)
-            return svy_err_set(err, SVY_E_DATA, t->path, 1, (long long)i + 1, NULL, "unknown column '%s'",
-                               t->head[i]);
-        /* Two columns of one name: the second was silently ignored. */
-        if (cbtab_col(t, t->head[i]) != (long)i)
-            return svy_err_set(err, SVY_E_DATA, t->path, 1, (long long)i + 1, NULL,
-                               "column '%s' given twice (first as column %ld)", t->head[i],
-                               cbtab_col(t, t->head[i]) + 1);
-    }
-    for (size_t k = 0; k < nreq; k++)
-        if (cbtab_col(t, req[k]) < 0)
-            return svy_err_set(err, SVY_E_DATA, t->path, 1, 0, NULL, "required column '%s' missing", req[k]);
-    return SVY_OK;
-}
-
-#define COUNT(a) (sizeof(a) / sizeof *(a))
 #define LOC(t, r, c) (t)->path, (t)->rows[r].line, (long long)(c) + 1
 
-/* ------------------------------------------------------------ small parsers */
-
-static int parse_num(const char *s, double *out)
-{
-    return svy_parse_number(s, (size_t)-1, out);
-}
-
-static const char *const role_names[SVY_ROLE_COUNT_] = {"", "id", "weight", "strata", "psu", "fpc", "outcome", "group"};
-
-const char *svy_role_name(svy_role role)
-{
-    return (unsigned)role < SVY_ROLE_COUNT_ ? role_names[role] : "";
-}
-
-static int is_design_role(svy_role r)
-{
-    return r == SVY_ROLE_STRATA || r == SVY_ROLE_PSU || r == SVY_ROLE_FPC;
-}
-
-/* stage -1: any stage. */
-static int has_role(const svy_cb_var *v, svy_role role, int stage)
-{
-    for (size_t i = 0; i < v->nroles; i++)
-        if (v->roles[i] == role && (stage < 0 || v->stages[i] == stage))
-            return 1;
-    return 0;
-}
-
-int svy_role_parse_stage(const char *name, svy_role *out, int *stage)
-{
-    size_t n = strlen(name), k = n;
-    while (k > 0 && name[k - 1] >= '0' && name[k - 1] <= '9')
-        k--;
-    if (k < n) {
-        char base[16];
-        if (k == 0 || k >= sizeof base || n - k > 1 || name[k] == '0')
-            return 0;
-        memcpy(base, name, k);
-        base[k] = '\0';
-        if (!svy_role_from_name(base, out) || !is_design_role(*out))
-            return 0;
-        *stage = name[k] - '0';
-        return *stage <= SVY_CB_STAGES_MAX;
-    }
-    if (!svy_role_from_name(name, out))
-        return 0;
-    *stage = is_design_role(*out) ? 1 : 0;
-    return 1;
-}
-
-int svy_role_from_name(const char *name, svy_role *out)
-{
-    for (int i = 0; i < SVY_ROLE_COUNT_; i++)
-        if (!strcasecmp(name, role_names[i])) {
-            *out = (svy_role)i;
-            return 1;
-        }
-    return 0;
-}
-
-/* "16-75", "1;2;3", "1-5;99", "-9--1": values and ranges separated by ';'. */
-static int parse_ranges(const char *s, cb_range **out, size_t *n)
-{
-    size_t cap = 0;
-    *out = NULL;
-    *n = 0;
-    if (!*s)
-        return 1;
-    char *copy = svy_strdup(s);
-    if (!copy)
-        return 0;
-    int ok = 1;
-    for (char *save = NULL, *tok = strtok_r(copy, ";", &save); tok && ok; tok = strtok_r(NULL, ";", &save)) {
-        char *e;
-        while (*tok == ' ')
-            tok++;
-        errno = 0;
-        double lo = strtod(tok, &e), hi = lo;
-        if (e == tok) {
-            ok = 0;
-            break;
-        }
-        while (*e == ' ')
-            e++;
-        if (*e == '-') {
-            char *e2;
-            hi = strtod(e + 1, &e2);
-            if (e2 == e + 1) {
-                ok = 0;
-                break;
-            }
-            e = e2;
-        }
-        while (*e == ' ')
-            e++;
-        if (*e || isnan(lo) || isnan(hi) || hi < lo || !svy_grow((void **)out, &cap, *n + 1, sizeof **out)) {
-            ok = 0;
-            break;
-        }
-        (*out)[(*n)++] = (cb_range){lo, hi};
-    }
-    free(copy);
-    if (!ok) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return ok;
-}
-
-static int parse_op(const char **s, cb_op *op)
-{
-    static const struct {
-        const char *t;
-        cb_op op;
-    } ops[] = {{"==", CB_OP_EQ}, {"!=", CB_OP_NE}, {"<=", CB_OP_LE}, {">=", CB_OP_GE},
-               {"<", CB_OP_LT},  {">", CB_OP_GT},  {"=", CB_OP_EQ}};
-    for (size_t i = 0; i < COUNT(ops); i++) {
-        size_t l = strlen(ops[i].t);
-        if (!strncmp(*s, ops[i].t, l)) {
-            *op = ops[i].op;
-            *s += l;
-            return 1;
-        }
-    }
-    return 0;
-}
-
-int svy_cb_cond_holds(cb_op op, double ref, int is_missing, double x)
-{
-    switch (op) {
-    case CB_OP_MISSING: return is_missing;
-    case CB_OP_PRESENT: return !is_missing;
-    default: break;
-    }
-    if (is_missing)
-        return 0;
-    switch (op) {
-    case CB_OP_EQ: return x == ref;
-    case CB_OP_NE: return x != ref;
-    case CB_OP_LT: return x < ref;
-    case CB_OP_LE: return x <= ref;
-    case CB_OP_GT: return x > ref;
-    case CB_OP_GE: return x >= ref;
-    default: return 0;
-    }
-}
-
-/* ------------------------------------------------------------ quantities */
-
-static int utf8_prefix(const char *s, size_t len, const char *word)
-{
-    size_t l = strlen(word);
-    return len >= l && !strncasecmp(s, word, l);
-}
-
-/* Words and marks that may surround a number; matched caselessly. */
-static const char *const unit_words[] = {"RMB", "CNY", "yuan", "years old", "years", "year", "yrs", "yr",
-                                         "hours", "hrs", "元", "块", "岁", "周岁", "小时", "人民币",
-                                         "¥", "￥", "/月", "每月", "per month"};
-
-int svy_cb_parse_quantity(const char *s, size_t len, double *out)
-{
-    char buf[128];
-    size_t n = 0;
-    double scale = 1;
-    int scaled = 0;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c >= '0' && c <= '9') || c == '.' || ((c == '-' || c == '+') && n == 0)) {
-            if (scaled || n + 1 >= sizeof buf)
-                return 0; /* digits after "k" or "万": not one number */
-            buf[n++] = (char)c;
-            i++;
-            continue;
-        }
-        if (c == ' ' || c == '\t') {
-            i++;
-            continue;
-        }
-        /* Thousands separators only between digits: "5,000" but not "5,". */
-        if ((c == ',' || !strncmp(s + i, "，", 3)) && n && buf[n - 1] >= '0' && buf[n - 1] <= '9') {
-            size_t w = c == ',' ? 1 : 3;
-            if (i + w < len && s[i + w] >= '0' && s[i + w] <= '9') {
-                i += w;
-                continue;
-            }
-            return 0;
-        }
-        if (n && !scaled && (c == 'k' || c == 'K') &&
-            (i + 1 == len || !((s[i + 1] | 32) >= 'a' && (s[i + 1] | 32) <= 'z'))) {
-            scale = 1000, scaled = 1, i++;
-            continue;
-        }
-        if (n && !scaled && utf8_prefix(s + i, len - i, "千")) {
-            scale = 1000, scaled = 1, i += 3;
-            continue;
-        }
-        if (n && !scaled && utf8_prefix(s + i, len - i, "万")) {
-            scale = 10000, scaled = 1, i += 3;
-            continue;
-        }
-        size_t k = 0;
-        while (k < COUNT(unit_words) && !utf8_prefix(s + i, len - i, unit_words[k]))
-            k++;
-        if (k == COUNT(unit_words))
-            return 0;
-        i += strlen(unit_words[k]);
-    }
-    if (!n)
-        return 0;
-    double d;
-    if (!svy_parse_number(buf, n, &d))
-        return 0;
-    *out = d * scale;
-    return 1;
-}
+static const char *const file_names[CB_F_COUNT] = {"study.csv",  "variables.csv", "values.csv",
+                                                   "recodes.csv", "derived.csv",   "checks.csv"};
 
 /* ------------------------------------------------------------ the codebook */
 
@@ -595,12 +117,12 @@ static svy_status load_study(svy_codebook *cb, const cbtab *t, svy_err *err)
 {
     static const char *const known[] = {"key", "value", "note"};
     static const char *const req[] = {"key", "value"};
-    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    svy_status st = cbtab_check_header(t, known, COUNT(known), req, COUNT(req), err);
     if (st)
         return st;
     long ck = cbtab_col(t, "key"), cv = cbtab_col(t, "value");
     for (size_t r = 0; r < t->nrows; r++) {
-        const char *k = cell(t, r, ck), *v = cell(t, r, cv);
+        const char *k = cbtab_cell(t, r, ck), *v = cbtab_cell(t, r, cv);
         if (!strcmp(k, "name") || !strcmp(k, "title")) {
             char **dst = !strcmp(k, "name") ? &cb->name : &cb->title;
             free(*dst);
@@ -626,22 +148,22 @@ static svy_status load_values(svy_codebook *cb, const cbtab *t, svy_err *err)
 {
     static const char *const known[] = {"labels", "value", "label_zh", "label_en", "note"};
     static const char *const req[] = {"labels", "value"};
-    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    svy_status st = cbtab_check_header(t, known, COUNT(known), req, COUNT(req), err);
     if (st)
         return st;
     long cs = cbtab_col(t, "labels"), cv = cbtab_col(t, "value"), cz = cbtab_col(t, "label_zh"),
          ce = cbtab_col(t, "label_en");
     for (size_t r = 0; r < t->nrows; r++) {
-        const char *name = cell(t, r, cs);
+        const char *name = cbtab_cell(t, r, cs);
         if (!*name)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "label set name is empty");
         double code;
-        if (!parse_num(cell(t, r, cv), &code) || code != floor(code))
+        if (!cb_parse_num(cbtab_cell(t, r, cv), &code) || code != floor(code))
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL, "value '%s' is not a whole number",
-                               cell(t, r, cv));
-        if (!*cell(t, r, cz) && !*cell(t, r, ce))
+                               cbtab_cell(t, r, cv));
+        if (!*cbtab_cell(t, r, cz) && !*cbtab_cell(t, r, ce))
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cz), NULL, "value %s has neither label_zh nor label_en",
-                               cell(t, r, cv));
+                               cbtab_cell(t, r, cv));
         cb_labelset *set = find_set(cb, name);
         if (!set) {
             if (!svy_grow((void **)&cb->sets, &cb->sets_cap, cb->nsets + 1, sizeof *cb->sets))
@@ -654,15 +176,15 @@ static svy_status load_values(svy_codebook *cb, const cbtab *t, svy_err *err)
         for (size_t k = 0; k < set->n; k++)
             if (set->v[k].code == code)
                 return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL,
-                                   "value %s of label set '%s' already labelled on line %d", cell(t, r, cv), name,
+                                   "value %s of label set '%s' already labelled on line %d", cbtab_cell(t, r, cv), name,
                                    set->v[k].line);
         if (!svy_grow((void **)&set->v, &set->cap, set->n + 1, sizeof *set->v))
             return NOMEM(t, r);
         cb_label *l = &set->v[set->n++];
         l->code = code;
         l->line = t->rows[r].line;
-        l->zh = svy_strdup(*cell(t, r, cz) ? cell(t, r, cz) : cell(t, r, ce));
-        l->en = svy_strdup(*cell(t, r, ce) ? cell(t, r, ce) : cell(t, r, cz));
+        l->zh = svy_strdup(*cbtab_cell(t, r, cz) ? cbtab_cell(t, r, cz) : cbtab_cell(t, r, ce));
+        l->en = svy_strdup(*cbtab_cell(t, r, ce) ? cbtab_cell(t, r, ce) : cbtab_cell(t, r, cz));
         if (!l->zh || !l->en)
             return NOMEM(t, r);
     }
@@ -673,12 +195,12 @@ static svy_status load_recodes(svy_codebook *cb, const cbtab *t, svy_err *err)
 {
     static const char *const known[] = {"set", "pattern", "value", "note"};
     static const char *const req[] = {"set", "pattern", "value"};
-    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    svy_status st = cbtab_check_header(t, known, COUNT(known), req, COUNT(req), err);
     if (st)
         return st;
     long cs = cbtab_col(t, "set"), cp = cbtab_col(t, "pattern"), cv = cbtab_col(t, "value");
     for (size_t r = 0; r < t->nrows; r++) {
-        const char *name = cell(t, r, cs), *pat = cell(t, r, cp);
+        const char *name = cbtab_cell(t, r, cs), *pat = cbtab_cell(t, r, cp);
         if (!*name)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "recode set name is empty");
         if (!*pat)
@@ -712,7 +234,7 @@ static svy_status load_recodes(svy_codebook *cb, const cbtab *t, svy_err *err)
         rule->line = t->rows[r].line;
         if (!(rule->pattern = svy_strdup(pat)))
             return NOMEM(t, r);
-        const char *val = cell(t, r, cv);
+        const char *val = cbtab_cell(t, r, cv);
         if (*val && !(rule->value = svy_strdup(val)))
             return NOMEM(t, r);
     }
@@ -748,7 +270,7 @@ static svy_status common_columns(svy_codebook *cb, const cbtab *t, size_t r, svy
 {
     long cn = cbtab_col(t, "name"), cz = cbtab_col(t, "label_zh"), ce = cbtab_col(t, "label_en"),
          cl = cbtab_col(t, "labels"), cr = cbtab_col(t, "role");
-    const char *name = cell(t, r, cn);
+    const char *name = cbtab_cell(t, r, cn);
     v->line = t->rows[r].line;
     v->file = file;
     if (!valid_name(name))
@@ -756,16 +278,16 @@ static svy_status common_columns(svy_codebook *cb, const cbtab *t, size_t r, svy
                            "'%s' is not a variable name (letters, digits, _; not starting with a digit)", name);
     if (svy_codebook_find(cb, name) != (long)(v - cb->vars) && svy_codebook_find(cb, name) >= 0)
         return svy_err_set(err, SVY_E_DATA, LOC(t, r, cn), NULL, "variable '%s' defined twice", name);
-    if (!(v->label_zh = svy_strdup(*cell(t, r, cz) ? cell(t, r, cz) : cell(t, r, ce))) ||
-        !(v->label_en = svy_strdup(*cell(t, r, ce) ? cell(t, r, ce) : cell(t, r, cz))))
+    if (!(v->label_zh = svy_strdup(*cbtab_cell(t, r, cz) ? cbtab_cell(t, r, cz) : cbtab_cell(t, r, ce))) ||
+        !(v->label_en = svy_strdup(*cbtab_cell(t, r, ce) ? cbtab_cell(t, r, ce) : cbtab_cell(t, r, cz))))
         return NOMEM(t, r);
-    const char *ls = cell(t, r, cl);
+    const char *ls = cbtab_cell(t, r, cl);
     v->labels_col = (int)cl + 1;
     if (*ls && !(v->labels = find_set(cb, ls)))
         return svy_err_set(err, SVY_E_DATA, LOC(t, r, cl), NULL, "label set '%s' is not in values.csv", ls);
     /* One role, or several separated by ';' ("id;psu2": the respondent id
      * is also the unit of the second stage). */
-    const char *role = cell(t, r, cr);
+    const char *role = cbtab_cell(t, r, cr);
     const char *p = role;
     do {
         const char *q = strchr(p, ';');
@@ -807,7 +329,7 @@ static svy_status load_variables(svy_codebook *cb, const cbtab *t, svy_err *err)
     static const char *const known[] = {"name",    "source", "label_zh", "label_en", "type",    "valid",
                                         "missing", "recode", "labels",   "role",     "invalid", "note"};
     static const char *const req[] = {"name", "source", "type"};
-    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    svy_status st = cbtab_check_header(t, known, COUNT(known), req, COUNT(req), err);
     if (st)
         return st;
     long cn = cbtab_col(t, "name"), cs = cbtab_col(t, "source"), ct = cbtab_col(t, "type"),
@@ -817,18 +339,18 @@ static svy_status load_variables(svy_codebook *cb, const cbtab *t, svy_err *err)
         svy_cb_var *v = new_var(cb);
         if (!v)
             return NOMEM(t, r);
-        if (!(v->name = svy_strdup(cell(t, r, cn))))
+        if (!(v->name = svy_strdup(cbtab_cell(t, r, cn))))
             return NOMEM(t, r);
         if ((st = common_columns(cb, t, r, v, CB_F_VARIABLES, err)))
             return st;
         v->kind = CB_K_SOURCE;
         v->source_col = (int)cs + 1;
-        const char *src = cell(t, r, cs);
+        const char *src = cbtab_cell(t, r, cs);
         if (!*src)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "source column is empty");
         if (!(v->source = svy_strdup(src)))
             return NOMEM(t, r);
-        const char *type = cell(t, r, ct);
+        const char *type = cbtab_cell(t, r, ct);
         static const char *const types[] = {"number", "integer", "code", "text"};
         size_t k = 0;
         while (k < COUNT(types) && strcmp(type, types[k]))
@@ -837,15 +359,15 @@ static svy_status load_variables(svy_codebook *cb, const cbtab *t, svy_err *err)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, ct), NULL,
                                "unknown type '%s' (number, integer, code, text)", type);
         v->type = (svy_cb_type)k;
-        if (!parse_ranges(cell(t, r, cv), &v->valid, &v->nvalid))
+        if (!cb_parse_ranges(cbtab_cell(t, r, cv), &v->valid, &v->nvalid))
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL,
-                               "valid must be values or ranges like 16-75;99, not '%s'", cell(t, r, cv));
+                               "valid must be values or ranges like 16-75;99, not '%s'", cbtab_cell(t, r, cv));
         if (v->nvalid && v->type == SVY_CB_TEXT)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cv), NULL, "a text variable has no valid range");
         if (v->type == SVY_CB_CODE && !v->labels && !v->nvalid)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, ct), NULL,
                                "a code variable needs a label set (labels) or valid codes");
-        const char *miss = cell(t, r, cm);
+        const char *miss = cbtab_cell(t, r, cm);
         if (*miss) {
             char *copy = svy_strdup(miss);
             if (!copy)
@@ -859,14 +381,14 @@ static svy_status load_variables(svy_codebook *cb, const cbtab *t, svy_err *err)
                     return NOMEM(t, r);
                 }
                 double d;
-                v->missing_num[v->nmissing++] = parse_num(tok, &d) ? d : NAN;
+                v->missing_num[v->nmissing++] = cb_parse_num(tok, &d) ? d : NAN;
             }
             free(copy);
         }
-        const char *rc = cell(t, r, crc);
+        const char *rc = cbtab_cell(t, r, crc);
         if (*rc && !(v->recode = find_recode(cb, rc)))
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, crc), NULL, "recode set '%s' is not in recodes.csv", rc);
-        const char *inv = cell(t, r, ci);
+        const char *inv = cbtab_cell(t, r, ci);
         if (!strcmp(inv, "reject"))
             v->reject_invalid = 1;
         else if (*inv && strcmp(inv, "missing"))
@@ -886,7 +408,7 @@ static svy_status load_variables(svy_codebook *cb, const cbtab *t, svy_err *err)
                                        v->labels->name, c, v->name, file_names[CB_F_VARIABLES], v->line);
             }
         }
-        if (has_role(v, SVY_ROLE_ID, -1)) {
+        if (cb_has_role(v, SVY_ROLE_ID, -1)) {
             if (cb->id >= 0)
                 return svy_err_set(err, SVY_E_DATA, LOC(t, r, cbtab_col(t, "role")), NULL,
                                    "a second id variable ('%s' is the first)", cb->vars[cb->id].name);
@@ -912,7 +434,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
     static const char *const known[] = {"name", "kind", "sources", "args", "label_zh", "label_en", "labels", "role",
                                         "note"};
     static const char *const req[] = {"name", "kind", "sources"};
-    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    svy_status st = cbtab_check_header(t, known, COUNT(known), req, COUNT(req), err);
     if (st)
         return st;
     long cn = cbtab_col(t, "name"), ck = cbtab_col(t, "kind"), cs = cbtab_col(t, "sources"),
@@ -922,7 +444,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
         if (!v)
             return NOMEM(t, r);
         size_t self = (size_t)(v - cb->vars);
-        if (!(v->name = svy_strdup(cell(t, r, cn))) || !(v->source = svy_strdup("")))
+        if (!(v->name = svy_strdup(cbtab_cell(t, r, cn))) || !(v->source = svy_strdup("")))
             return NOMEM(t, r);
         if ((st = common_columns(cb, t, r, v, CB_F_DERIVED, err)))
             return st;
@@ -931,7 +453,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
             cb_kind kind;
         } kinds[] = {{"copy", CB_K_COPY}, {"any_of", CB_K_ANY_OF}, {"all_of", CB_K_ALL_OF},
                      {"threshold", CB_K_THRESHOLD}, {"map", CB_K_MAP}};
-        const char *kind = cell(t, r, ck);
+        const char *kind = cbtab_cell(t, r, ck);
         size_t k = 0;
         while (k < COUNT(kinds) && strcmp(kinds[k].name, kind))
             k++;
@@ -940,7 +462,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
                                "unknown kind '%s' (copy, any_of, all_of, threshold, map)", kind);
         v->kind = kinds[k].kind;
         v->type = SVY_CB_CODE;
-        char *copy = svy_strdup(cell(t, r, cs));
+        char *copy = svy_strdup(cbtab_cell(t, r, cs));
         if (!copy)
             return NOMEM(t, r);
         size_t cap = 0;
@@ -964,7 +486,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "no source variables");
         if ((v->kind == CB_K_COPY || v->kind == CB_K_THRESHOLD || v->kind == CB_K_MAP) && v->nsrc != 1)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cs), NULL, "%s takes exactly one source variable", kind);
-        const char *args = cell(t, r, ca);
+        const char *args = cbtab_cell(t, r, ca);
         v->arg = 1;
         switch (v->kind) {
         case CB_K_COPY:
@@ -974,7 +496,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
             break;
         case CB_K_ANY_OF:
         case CB_K_ALL_OF:
-            if (*args && !parse_num(args, &v->arg))
+            if (*args && !cb_parse_num(args, &v->arg))
                 return svy_err_set(err, SVY_E_DATA, LOC(t, r, ca), NULL, "args must be the value that counts, not '%s'",
                                    args);
             break;
@@ -982,7 +504,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
             const char *p = args;
             while (*p == ' ')
                 p++;
-            if (!parse_op(&p, &v->op) || !parse_num(p, &v->arg))
+            if (!cb_parse_op(&p, &v->op) || !cb_parse_num(p, &v->arg))
                 return svy_err_set(err, SVY_E_DATA, LOC(t, r, ca), NULL,
                                    "threshold args are an operator and a number like >=4, not '%s'", args);
             break;
@@ -1003,7 +525,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
                     break;
                 }
                 *eq = '\0';
-                if (!parse_ranges(tok, &rg, &nrg) || nrg != 1 || !parse_num(eq + 1, &to) ||
+                if (!cb_parse_ranges(tok, &rg, &nrg) || nrg != 1 || !cb_parse_num(eq + 1, &to) ||
                     !svy_grow((void **)&v->map, &mcap, v->nmap + 1, sizeof *v->map)) {
                     free(rg);
                     ok = 0;
@@ -1020,7 +542,7 @@ static svy_status load_derived(svy_codebook *cb, const cbtab *t, svy_err *err)
         }
         default: break;
         }
-        if (has_role(v, SVY_ROLE_ID, -1))
+        if (cb_has_role(v, SVY_ROLE_ID, -1))
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cbtab_col(t, "role")), NULL,
                                "the id must come from the data, not be derived");
     }
@@ -1051,16 +573,16 @@ static int parse_cond(svy_codebook *cb, const char *s, cb_cond *c)
         c->op = CB_OP_PRESENT;
         return 1;
     }
-    if (!parse_op(&s, &c->op))
+    if (!cb_parse_op(&s, &c->op))
         return 0;
-    return parse_num(s, &c->value);
+    return cb_parse_num(s, &c->value);
 }
 
 static svy_status load_checks(svy_codebook *cb, const cbtab *t, svy_err *err)
 {
     static const char *const known[] = {"name", "if", "then", "action", "message", "note"};
     static const char *const req[] = {"name", "if", "then", "action"};
-    svy_status st = check_header(t, known, COUNT(known), req, COUNT(req), err);
+    svy_status st = cbtab_check_header(t, known, COUNT(known), req, COUNT(req), err);
     if (st)
         return st;
     long cn = cbtab_col(t, "name"), ci = cbtab_col(t, "if"), ct = cbtab_col(t, "then"),
@@ -1071,19 +593,19 @@ static svy_status load_checks(svy_codebook *cb, const cbtab *t, svy_err *err)
         cb_check *c = &cb->checks[cb->nchecks++];
         memset(c, 0, sizeof *c);
         c->line = t->rows[r].line;
-        if (!(c->name = svy_strdup(cell(t, r, cn))) || !(c->message = svy_strdup(cell(t, r, cm))))
+        if (!(c->name = svy_strdup(cbtab_cell(t, r, cn))) || !(c->message = svy_strdup(cbtab_cell(t, r, cm))))
             return NOMEM(t, r);
         if (!*c->name)
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, cn), NULL, "check name is empty");
-        if (!parse_cond(cb, cell(t, r, ci), &c->when))
+        if (!parse_cond(cb, cbtab_cell(t, r, ci), &c->when))
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, ci), NULL,
                                "'%s' is not a condition like 'any_scheme == 1' on a codebook variable",
-                               cell(t, r, ci));
-        if (!parse_cond(cb, cell(t, r, ct), &c->then))
+                               cbtab_cell(t, r, ci));
+        if (!parse_cond(cb, cbtab_cell(t, r, ct), &c->then))
             return svy_err_set(err, SVY_E_DATA, LOC(t, r, ct), NULL,
                                "'%s' is not a condition like 'ever_insured == 1' on a codebook variable",
-                               cell(t, r, ct));
-        const char *a = cell(t, r, ca);
+                               cbtab_cell(t, r, ct));
+        const char *a = cbtab_cell(t, r, ca);
         if (!strcmp(a, "set_missing"))
             c->action = CB_ACT_SET_MISSING;
         else if (!strcmp(a, "reject"))
@@ -1150,186 +672,4 @@ svy_status svy_codebook_load(const char *dir, svy_codebook **out, svy_err *err)
     }
     *out = cb;
     return SVY_OK;
-}
-
-/* ------------------------------------------------------------ accessors */
-
-const char *svy_codebook_dir(const svy_codebook *cb) { return cb->dir; }
-const char *svy_codebook_name(const svy_codebook *cb) { return cb->name; }
-const char *svy_codebook_title(const svy_codebook *cb) { return cb->title; }
-size_t svy_codebook_nvars(const svy_codebook *cb) { return cb->nvars; }
-
-const svy_cb_var *svy_codebook_var(const svy_codebook *cb, size_t i)
-{
-    return i < cb->nvars ? &cb->vars[i] : NULL;
-}
-
-const char *svy_codebook_role(const svy_codebook *cb, svy_role role)
-{
-    for (size_t i = 0; i < cb->nvars; i++)
-        if (has_role(&cb->vars[i], role, is_design_role(role) ? 1 : -1))
-            return cb->vars[i].name;
-    return NULL;
-}
-
-const char *svy_codebook_role_stage(const svy_codebook *cb, svy_role role, int stage)
-{
-    for (size_t i = 0; i < cb->nvars; i++)
-        if (has_role(&cb->vars[i], role, stage))
-            return cb->vars[i].name;
-    return NULL;
-}
-
-size_t svy_codebook_roles(const svy_codebook *cb, svy_role role, const char **names, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < cb->nvars; i++)
-        if (has_role(&cb->vars[i], role, -1)) {
-            if (n < max)
-                names[n] = cb->vars[i].name;
-            n++;
-        }
-    return n;
-}
-
-const char *svy_cb_var_name(const svy_cb_var *v) { return v->name; }
-const char *svy_cb_var_source(const svy_cb_var *v) { return v->source; }
-const char *svy_cb_var_label(const svy_cb_var *v, svy_lang lang) { return lang == SVY_LANG_EN ? v->label_en : v->label_zh; }
-svy_cb_type svy_cb_var_type(const svy_cb_var *v) { return v->type; }
-svy_role svy_cb_var_role(const svy_cb_var *v) { return v->role; }
-int svy_cb_var_stage(const svy_cb_var *v) { return v->stage; }
-int svy_cb_var_is_derived(const svy_cb_var *v) { return v->kind != CB_K_SOURCE; }
-size_t svy_cb_var_nlabels(const svy_cb_var *v) { return v->labels ? v->labels->n : 0; }
-
-double svy_cb_var_label_code(const svy_cb_var *v, size_t i)
-{
-    return v->labels && i < v->labels->n ? v->labels->v[i].code : NAN;
-}
-
-const char *svy_cb_var_label_text(const svy_cb_var *v, size_t i, svy_lang lang)
-{
-    if (!v->labels || i >= v->labels->n)
-        return NULL;
-    return lang == SVY_LANG_EN ? v->labels->v[i].en : v->labels->v[i].zh;
-}
-
-int svy_cb_var_valid_num(const svy_cb_var *v, double x)
-{
-    if (isnan(x) || isinf(x))
-        return 0;
-    switch (v->kind) {
-    case CB_K_ANY_OF:
-    case CB_K_ALL_OF:
-    case CB_K_THRESHOLD:
-        return x == 0 || x == 1;
-    case CB_K_MAP:
-        for (size_t i = 0; i < v->nmap; i++)
-            if (v->map[i].to == x)
-                return 1;
-        return 0;
-    default: break;
-    }
-    if (v->type == SVY_CB_TEXT)
-        return 1;
-    if ((v->type == SVY_CB_INTEGER || v->type == SVY_CB_CODE) && x != floor(x))
-        return 0;
-    if (v->nvalid) {
-        for (size_t i = 0; i < v->nvalid; i++)
-            if (x >= v->valid[i].lo && x <= v->valid[i].hi)
-                return 1;
-        return 0;
-    }
-    if (v->type == SVY_CB_CODE && v->labels) {
-        for (size_t i = 0; i < v->labels->n; i++)
-            if (v->labels->v[i].code == x)
-                return 1;
-        return 0;
-    }
-    return 1;
-}
-
-/* ------------------------------------------------------------ against data */
-
-/* Caseless (ASCII) comparison after trimming blanks: how a person reads two
- * labels as "the same". */
-static int same_label(const char *a, const char *b)
-{
-    while (*a == ' ')
-        a++;
-    while (*b == ' ')
-        b++;
-    size_t la = strlen(a), lb = strlen(b);
-    while (la && a[la - 1] == ' ')
-        la--;
-    while (lb && b[lb - 1] == ' ')
-        lb--;
-    return la == lb && !strncasecmp(a, b, la);
-}
-
-svy_status svy_codebook_check_schema(const svy_codebook *cb, const svy_schema *raw, svy_err *err)
-{
-    for (size_t i = 0; i < cb->nsource; i++) {
-        const svy_cb_var *v = &cb->vars[i];
-        long k = svy_schema_find(raw, v->source);
-        if (k < 0)
-            return svy_err_set(err, SVY_E_DATA, cb->path[CB_F_VARIABLES], v->line, v->source_col, v->name,
-                               "the data have no column '%s'", v->source);
-        /* The data's labels can only be compared where codes pass through
-         * unchanged. */
-        if (!v->labels || v->recode)
-            continue;
-        const svy_var *rv = svy_schema_var(raw, (size_t)k);
-        for (size_t j = 0; j < svy_var_nlabels(rv); j++) {
-            const svy_value *val = svy_var_label_value(rv, j);
-            if (val->type != SVY_VAL_NUM || val->missing)
-                continue;
-            const char *text = svy_var_label_text(rv, j);
-            for (size_t m = 0; m < v->labels->n; m++) {
-                const cb_label *l = &v->labels->v[m];
-                if (l->code != val->num && (same_label(text, l->zh) || same_label(text, l->en)))
-                    return svy_err_set(err, SVY_E_DATA, cb->path[CB_F_VALUES], l->line, 2, v->name,
-                                       "label '%s' is code %g here but code %g in the data's column '%s'", text,
-                                       l->code, val->num, v->source);
-            }
-        }
-    }
-    return SVY_OK;
-}
-
-svy_status svy_codebook_apply_labels(const svy_codebook *cb, svy_schema *schema, svy_lang lang, svy_err *err)
-{
-    for (size_t i = 0; i < svy_schema_nvars(schema); i++) {
-        svy_var *sv = svy_schema_var_mut(schema, i);
-        long k = svy_codebook_find(cb, svy_var_name(sv));
-        if (k < 0)
-            continue;
-        const svy_cb_var *v = &cb->vars[k];
-        const char *label = svy_cb_var_label(v, lang);
-        if (*label && svy_var_set_label(sv, label) != SVY_OK)
-            return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, v->name, "out of memory");
-        if (!v->labels || svy_var_type_of(sv) == SVY_VAR_STRING)
-            continue;
-        if (svy_var_set_labelset_name(sv, v->labels->name) != SVY_OK)
-            return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, v->name, "out of memory");
-        for (size_t m = 0; m < v->labels->n; m++) {
-            const cb_label *l = &v->labels->v[m];
-            svy_value val = {.num = l->code, .type = SVY_VAL_NUM};
-            if (svy_var_label_for(sv, &val))
-                continue; /* the data's own label stays: the codebook only fills gaps */
-            if (svy_var_add_label_num(sv, l->code, lang == SVY_LANG_EN ? l->en : l->zh) != SVY_OK)
-                return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, v->name, "out of memory");
-        }
-    }
-    return SVY_OK;
-}
-
-int svy_lang_parse(const char *s, svy_lang *out)
-{
-    if (strcmp(s, "zh") == 0)
-        *out = SVY_LANG_ZH;
-    else if (strcmp(s, "en") == 0)
-        *out = SVY_LANG_EN;
-    else
-        return 0;
-    return 1;
 }

@@ -1,4 +1,6 @@
-/* Codebook internals shared by codebook.c and clean.c.  Not installed. */
+/* Codebook internals shared by codebook.c (loading), codebook_table.c (its
+ * CSV files), codebook_parse.c (parsing helpers), codebook_access.c
+ * (accessors, the codebook against a schema) and clean.c.  Not installed. */
 #ifndef SVY_CODEBOOK_PRIVATE_H
 #define SVY_CODEBOOK_PRIVATE_H
 
@@ -9,6 +11,36 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <survey/codebook.h>
+
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+/* ---- the CSV files (codebook_table.c) ----------------------------------- */
+
+typedef struct cbrow {
+    char **f;
+    size_t n;
+    int line;
+} cbrow;
+
+typedef struct cbtab {
+    const char *path;
+    char **head;
+    size_t nhead;
+    cbrow *rows;
+    size_t nrows, cap;
+} cbtab;
+
+/* Read path into t.  When absent is not NULL a missing file is no error:
+ * *absent is set and t stays empty. */
+svy_status cbtab_load(cbtab *t, const char *path, int *absent, svy_err *err);
+void cbtab_free(cbtab *t);
+/* Column index by header name; -1 when absent. */
+long cbtab_col(const cbtab *t, const char *name);
+/* Field c of row r; "" past the row's end or for c < 0. */
+const char *cbtab_cell(const cbtab *t, size_t r, long c);
+/* Every header must be known and the required ones present. */
+svy_status cbtab_check_header(const cbtab *t, const char *const *known, size_t nknown, const char *const *req,
+                              size_t nreq, svy_err *err);
 
 enum { CB_F_STUDY, CB_F_VARIABLES, CB_F_VALUES, CB_F_RECODES, CB_F_DERIVED, CB_F_CHECKS, CB_F_COUNT };
 
@@ -116,6 +148,18 @@ struct svy_codebook {
     long id; /* index of the id variable or -1 */
     cb_dup dup;
 };
+
+/* ---- parsing helpers (codebook_parse.c) ----------------------------------- */
+
+/* A whole text as a number (svy_parse_number). */
+int cb_parse_num(const char *s, double *out);
+int cb_is_design_role(svy_role r);
+/* Whether v has role at stage (-1: any stage). */
+int cb_has_role(const svy_cb_var *v, svy_role role, int stage);
+/* "16-75", "1;2;3", "1-5;99", "-9--1": values and ranges separated by ';'. */
+int cb_parse_ranges(const char *s, cb_range **out, size_t *n);
+/* A comparison operator at *s, which moves past it. */
+int cb_parse_op(const char **s, cb_op *op);
 
 /* Read a number out of text the way type `number` does: blanks, thousands
  * separators, currency marks and unit words are dropped, "k"/"千" multiply by

@@ -67,7 +67,7 @@ static int strtab_rehash(svy_strtab *t, size_t nslots)
     return 1;
 }
 
-long svy_strtab_find(const svy_strtab *t, const char *s, size_t n)
+long svy_strtab_find(const svy_strtab *t, const void *s, size_t n)
 {
     if (t->nslots == 0)
         return -1;
@@ -83,7 +83,7 @@ long svy_strtab_find(const svy_strtab *t, const char *s, size_t n)
 
 /* The probe loop is written out here rather than shared with find: this is
  * the per-row path of the estimator, and a call per probe costs it. */
-long svy_strtab_intern(svy_strtab *t, const char *s, size_t n, int *added)
+long svy_strtab_intern(svy_strtab *t, const void *s, size_t n, int *added)
 {
     if (added)
         *added = 0;

@@ -1,4 +1,5 @@
-/* Hash tables shared by the estimation and chart engines.  Not installed. */
+/* The one hash facility of libsurvey: interned byte keys (svy_strtab) and
+ * 64-bit keys (svy_u64map).  Not installed. */
 #ifndef SVY_HASHMAP_PRIVATE_H
 #define SVY_HASHMAP_PRIVATE_H
 
@@ -24,15 +25,22 @@ typedef struct svy_strtab {
 } svy_strtab;
 
 void svy_strtab_free(svy_strtab *t);
-/* Id of s[0..n-1], adding it when new (then *added = 1; added may be NULL).
- * -1 on memory failure, with the table unchanged. */
-long svy_strtab_intern(svy_strtab *t, const char *s, size_t n, int *added);
-/* Id of s[0..n-1], or -1 when absent. */
-long svy_strtab_find(const svy_strtab *t, const char *s, size_t n);
+/* Id of the n bytes at s (any bytes: texts, packed binary keys), adding
+ * them when new (then *added = 1; added may be NULL).  -1 on memory failure,
+ * with the table unchanged. */
+long svy_strtab_intern(svy_strtab *t, const void *s, size_t n, int *added);
+/* Id of the n bytes at s, or -1 when absent. */
+long svy_strtab_find(const svy_strtab *t, const void *s, size_t n);
 
+/* The stored key of id (NUL-terminated) and its length. */
 static inline const char *svy_strtab_str(const svy_strtab *t, size_t id)
 {
     return t->arena + t->ent[id].off;
+}
+
+static inline size_t svy_strtab_len(const svy_strtab *t, size_t id)
+{
+    return t->ent[id].len;
 }
 
 /* 64-bit key -> index below UINT32_MAX.  A zeroed struct is an empty map. */

@@ -22,11 +22,10 @@
 static svy_status spool_io(svy_err *err, const char *what)
 {
     int e = errno;
-    svy_status st = svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "cannot %s the spool of starting weights: %s",
-                                what, e ? strerror(e) : "short transfer");
-    if (err)
-        err->sys_errno = e;
-    return st;
+    if (e)
+        return svy_err_sys(err, e, NULL, 0, "cannot %s the spool of starting weights", what);
+    return svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "cannot %s the spool of starting weights: short transfer",
+                       what);
 }
 
 /* Write the block being filled, padded to its full size. */

@@ -12,8 +12,8 @@
 
 static void describe_nr(const svy_weight *w, size_t cell, char *buf, size_t size)
 {
-    size_t len;
-    const char *k = wintern_key(&w->nrcells, cell, &len);
+    size_t len = svy_strtab_len(&w->nrcells, cell);
+    const char *k = svy_strtab_str(&w->nrcells, cell);
     size_t off = 0, p = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < w->n_nr && p < len && off + 1 < size; i++) {
@@ -85,7 +85,7 @@ static void describe_tuple(const svy_weight *w, const margin *m, const uint32_t 
         const char *t = "?";
         for (size_t e = 0; e < v->bytext.n; e++)
             if (v->textcat[e] == tuple[j]) {
-                t = wintern_key(&v->bytext, e, NULL);
+                t = svy_strtab_str(&v->bytext, e);
                 break;
             }
         int n = snprintf(lev + off, size - off, "%s%s=%s", j ? ", " : "", v->name, t);
@@ -121,7 +121,7 @@ static svy_status check_margins(svy_weight *w, svy_err *err)
                 const mvar *v = &w->mvars[m->var[j]];
                 tuple[j] = (uint32_t)((x->vcell / v->stride) % (v->ncat ? v->ncat : 1));
             }
-            long l = wintern_find(&m->lines, tuple, m->nvars * sizeof *tuple);
+            long l = svy_strtab_find(&m->lines, tuple, m->nvars * sizeof *tuple);
             if (l < 0) {
                 char lev[400];
                 describe_tuple(w, m, tuple, lev, sizeof lev);

@@ -1,4 +1,5 @@
-/* svy_weight internals shared by weight.c (settings, margins, the passes),
+/* svy_weight internals shared by weight.c (settings, the report),
+ * weight_margin.c (margins), weight_pass.c (the passes over the data),
  * weight_cells.c (starting weights per cell, the spool, the summary),
  * weight_fit.c (nonresponse, raking) and weight_trim.c (trimming).
  *
@@ -14,26 +15,11 @@
 #define SVY_WEIGHT_PRIVATE_H
 
 #include "svy_private.h"
+#include "hashmap_private.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <survey/weight.h>
-
-/* ---- a small interning hash: byte keys -> dense indices (weight.c) -------- */
-
-typedef struct intern {
-    uint32_t *slots; /* entry index + 1; 0 is empty */
-    size_t cap;      /* slots, a power of two */
-    uint64_t *hash;  /* per entry */
-    size_t *off;     /* per entry, into arena */
-    uint32_t *len;
-    size_t n, ncap;
-    char *arena;
-    size_t alen, acap;
-} intern;
-
-long wintern_find(const intern *it, const void *key, size_t len);
-const char *wintern_key(const intern *it, size_t i, size_t *len);
 
 /* ---- margins -------------------------------------------------------------- */
 
@@ -42,8 +28,8 @@ const char *wintern_key(const intern *it, size_t i, size_t *len);
 typedef struct mvar {
     char *name;
     long col;
-    intern bytext; /* level text / label -> entry; category in textcat */
-    intern bynum;  /* 8-byte double -> entry; category in numcat */
+    svy_strtab bytext; /* level text / label -> entry; category in textcat */
+    svy_strtab bynum;  /* 8-byte double -> entry; category in numcat */
     uint32_t *textcat, *numcat;
     size_t textcap, numcap;
     size_t ncat;
@@ -65,7 +51,7 @@ typedef struct margin {
     char **levels; /* nlines * nvars texts */
     double *total;
     long long *lineno;
-    intern lines; /* tuple of categories -> line */
+    svy_strtab lines; /* tuple of categories -> line */
     long double grand;
     uint32_t *line_of; /* per respondent cell (index into w->resp), after the checks */
 } margin;
@@ -131,10 +117,10 @@ struct svy_weight {
     char *source;
     int begun, fitted, fit_ok;
 
-    intern nrcells;      /* key bytes -> nonresponse cell */
+    svy_strtab nrcells;      /* key bytes -> nonresponse cell */
     long long *nr_first; /* first row of each nonresponse cell */
     size_t nr_firstcap;
-    intern cells_ix;
+    svy_strtab cells_ix;
     wcell *cells;
     size_t cellcap;
     size_t *resp;  /* indices of respondent cells */
@@ -166,6 +152,8 @@ struct svy_weight {
 };
 
 svy_status svy_weight_nomem(svy_err *err);
+/* SVY_E_USAGE once the first pass has begun: settings come before it. */
+svy_status svy_weight_too_late(const svy_weight *w, svy_err *err);
 /* "stype=E, sch.wide=Yes" for messages. */
 void svy_weight_describe_line(const svy_weight *w, const margin *m, size_t line, char *buf, size_t size);
 svy_status svy_weight_line_err(const svy_weight *w, const margin *m, size_t line, svy_err *err, const char *msg);

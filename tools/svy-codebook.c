@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "tool.h"
 
@@ -20,28 +19,10 @@ struct svy_codebook_opts {
     size_t max_distinct;
 };
 
-/* A bounded set of distinct values: memory grows with the bound, never with
- * the rows.  Numbers are keyed by their bits, text by its bytes. */
-typedef struct dset {
-    uint64_t *keys;    /* hash, 0 = empty slot */
-    char **texts;      /* text values, or NULL for numbers */
-    size_t cap, n;
-    int full;          /* the bound was reached */
-} dset;
-
-typedef struct var_stats {
-    long long valid, missing;
-    double min, max;
-    int all_numeric;   /* every valid value is a number */
-    int all_integer;   /* ... and a whole one */
-    int unlabelled;    /* a valid number without a value label */
-    dset distinct;
-} var_stats;
-
 struct cb_run {
     struct svy_codebook_opts *o;
-    svy_schema *schema;
-    var_stats *st;
+    svy_profile *prof;
+    const svy_schema *schema;
     size_t nvars;
 };
 
@@ -65,155 +46,20 @@ static void usage(void)
            svy_tool_name());
 }
 
-static int is_whole(double d)
-{
-    return d == floor(d) && fabs(d) < 9007199254740992.0;
-}
-
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ s[i]) * 1099511628211ULL;
-    h ^= h >> 29;
-    return h ? h : 1;
-}
-
-/* Double the table (kept at most half full). */
-static int dset_grow(dset *d)
-{
-    size_t cap = d->cap ? d->cap * 2 : 16;
-    uint64_t *keys = calloc(cap, sizeof *keys);
-    char **texts = calloc(cap, sizeof *texts);
-    if (!keys || !texts) {
-        free(keys);
-        free(texts);
-        return 0;
-    }
-    for (size_t j = 0; j < d->cap; j++) {
-        if (!d->keys[j])
-            continue;
-        size_t i = (size_t)d->keys[j] & (cap - 1);
-        while (keys[i])
-            i = (i + 1) & (cap - 1);
-        keys[i] = d->keys[j];
-        texts[i] = d->texts[j];
-    }
-    free(d->keys);
-    free(d->texts);
-    d->keys = keys;
-    d->texts = texts;
-    d->cap = cap;
-    return 1;
-}
-
-/* Insert; returns 0 on allocation failure.  The table grows with the values
- * seen, up to the bound: sized for the bound up front, -d 100000000 asked
- * for a 2^28-slot table per variable before the first row. */
-static int dset_add(dset *d, size_t bound, const char *text, size_t len, double num)
-{
-    if (d->full)
-        return 1;
-    if ((d->n + 1) * 2 > d->cap && !dset_grow(d))
-        return 0;
-    uint64_t h;
-    if (text) {
-        h = hash_bytes(text, len);
-    } else {
-        if (num == 0)
-            num = 0; /* -0 and 0 are one value */
-        h = hash_bytes(&num, sizeof num);
-    }
-    size_t i = (size_t)h & (d->cap - 1);
-    while (d->keys[i]) {
-        if (d->keys[i] == h) {
-            if (!text)
-                return 1; /* 64-bit hash of 8 bytes: a collision is negligible */
-            if (d->texts[i] && strlen(d->texts[i]) == len && memcmp(d->texts[i], text, len) == 0)
-                return 1;
-        }
-        i = (i + 1) & (d->cap - 1);
-    }
-    if (text && !(d->texts[i] = strndup(text, len)))
-        return 0;
-    d->keys[i] = h;
-    if (++d->n >= bound)
-        d->full = 1;
-    return 1;
-}
-
-static void dset_free(dset *d)
-{
-    if (d->texts)
-        for (size_t i = 0; i < d->cap; i++)
-            free(d->texts[i]);
-    free(d->texts);
-    free(d->keys);
-}
-
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     struct cb_run *run = ctx;
-    run->schema = svy_schema_clone(schema);
-    run->nvars = svy_schema_nvars(schema);
-    run->st = calloc(run->nvars ? run->nvars : 1, sizeof *run->st);
-    if (!run->schema || !run->st)
+    if (!(run->prof = svy_profile_new(schema, run->o->max_distinct)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < run->nvars; i++) {
-        run->st[i].min = INFINITY;
-        run->st[i].max = -INFINITY;
-        run->st[i].all_numeric = 1;
-        run->st[i].all_integer = 1;
-    }
+    run->schema = svy_profile_schema(run->prof);
+    run->nvars = svy_profile_ncols(run->prof);
     return SVY_OK;
 }
 
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct cb_run *run = ctx;
-    size_t bound = run->o->max_distinct;
-    for (size_t i = 0; i < row->nvals && i < run->nvars; i++) {
-        const svy_value *v = &row->vals[i];
-        var_stats *s = &run->st[i];
-        svy_var_type t = svy_var_type_of(svy_schema_var(run->schema, i));
-        if (svy_value_is_missing(v) || (t == SVY_VAR_UNTYPED && v->type == SVY_VAL_STR && v->len == 0)) {
-            s->missing++;
-            continue;
-        }
-        s->valid++;
-        double d;
-        int ok;
-        if (t == SVY_VAR_STRING) {
-            ok = dset_add(&s->distinct, bound, v->str, v->len, 0);
-        } else if (svy_value_number(v, &d)) {
-            if (d < s->min)
-                s->min = d;
-            if (d > s->max)
-                s->max = d;
-            if (s->all_integer && !is_whole(d))
-                s->all_integer = 0;
-            if (!s->unlabelled) {
-                const svy_var *var = svy_schema_var(run->schema, i);
-                svy_value nv = {.type = SVY_VAL_NUM, .num = d};
-                if (svy_var_nlabels(var) && !svy_var_label_for(var, &nv))
-                    s->unlabelled = 1;
-            }
-            ok = s->all_numeric ? dset_add(&s->distinct, bound, NULL, 0, d)
-                                : dset_add(&s->distinct, bound, v->str, v->len, 0);
-        } else {
-            if (s->all_numeric && s->distinct.n) {
-                /* Numbers seen so far were keyed by bits: count afresh as text from here. */
-                dset_free(&s->distinct);
-                memset(&s->distinct, 0, sizeof s->distinct);
-            }
-            s->all_numeric = 0;
-            ok = dset_add(&s->distinct, bound, v->str, v->len, 0);
-        }
-        if (!ok)
-            return svy_err_set(err, SVY_E_NOMEM, NULL, row->index, (long long)i + 1, NULL, "out of memory");
-    }
-    return SVY_OK;
+    return svy_profile_add_row(run->prof, row, err);
 }
 
 /* An empty text is an empty field, not a quoted "". */
@@ -225,95 +71,7 @@ static void out_text(svy_csv_out *o, const char *s)
         svy_csv_out_empty(o);
 }
 
-/* Text builders for the list-valued fields. */
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np)
-            svy_tool_die(SVY_EXIT_IO, "out of memory");
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-
-static void sb_num(sbuf *b, double d)
-{
-    char buf[SVY_DTOA_MAX];
-    size_t n = svy_dtoa(d, buf);
-    sb_add(b, buf, n);
-}
-
-static void value_labels_text(const svy_var *v, sbuf *b)
-{
-    b->len = 0;
-    sb_add(b, "", 0);
-    for (size_t j = 0; j < svy_var_nlabels(v); j++) {
-        const svy_value *lv = svy_var_label_value(v, j);
-        if (j)
-            sb_str(b, "; ");
-        if (lv->missing == SVY_MISS_TAGGED) {
-            char t[3] = {'.', lv->tag, 0};
-            sb_str(b, t);
-        } else if (lv->type == SVY_VAL_STR) {
-            sb_str(b, "\"");
-            sb_add(b, lv->str, lv->len);
-            sb_str(b, "\"");
-        } else {
-            sb_num(b, lv->num);
-        }
-        sb_str(b, "=");
-        sb_str(b, svy_var_label_text(v, j));
-    }
-}
-
-static void missing_text(const svy_var *v, sbuf *b)
-{
-    b->len = 0;
-    sb_add(b, "", 0);
-    for (size_t j = 0; j < svy_var_nmissing(v); j++) {
-        if (j)
-            sb_str(b, "; ");
-        const char *ms = svy_var_missing_str(v, j);
-        if (ms) {
-            sb_str(b, "\"");
-            sb_str(b, ms);
-            sb_str(b, "\"");
-            continue;
-        }
-        double lo, hi;
-        svy_var_missing_range(v, j, &lo, &hi);
-        if (lo == hi) {
-            sb_num(b, lo);
-            continue;
-        }
-        /* SPSS writes LO and HI as the extreme doubles. */
-        if (lo <= -1.7e308)
-            sb_str(b, "LO");
-        else
-            sb_num(b, lo);
-        sb_str(b, " thru ");
-        if (hi >= 1.7e308)
-            sb_str(b, "HI");
-        else
-            sb_num(b, hi);
-    }
-}
-
-static const char *type_name(const svy_var *v, const var_stats *s)
+static const char *type_name(const svy_var *v, const svy_col_profile *s)
 {
     switch (svy_var_type_of(v)) {
     case SVY_VAR_NUMERIC: return "numeric";
@@ -327,24 +85,32 @@ static const char *const columns[] = {"name", "type", "format", "label", "value_
 #define NCOLS (sizeof columns / sizeof columns[0])
 
 /* One variable's fields as text, in the order of columns[]. */
-static void fields(const struct cb_run *run, size_t i, char *f[NCOLS], sbuf *vl, sbuf *mv, char num[5][64])
+static char *need(char *s)
+{
+    if (!s)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    return s;
+}
+
+/* vl and mv get the list-valued fields (malloc'd). */
+static void fields(const struct cb_run *run, size_t i, char *f[NCOLS], char **vl, char **mv, char num[5][64])
 {
     const svy_var *v = svy_schema_var(run->schema, i);
-    const var_stats *s = &run->st[i];
-    value_labels_text(v, vl);
-    missing_text(v, mv);
+    const svy_col_profile *s = svy_profile_col(run->prof, i);
+    *vl = need(svy_codebook_labels_text(v));
+    *mv = need(svy_codebook_missing_text(v));
     f[0] = (char *)svy_var_name(v);
     f[1] = (char *)type_name(v, s);
     f[2] = (char *)svy_var_format(v);
     f[3] = (char *)svy_var_label(v);
-    f[4] = vl->p;
-    f[5] = mv->p;
+    f[4] = *vl;
+    f[5] = *mv;
     snprintf(num[0], 64, "%lld", s->valid);
     snprintf(num[1], 64, "%lld", s->missing);
-    if (s->distinct.full)
+    if (s->distinct_full)
         snprintf(num[2], 64, "\xe2\x89\xa5%zu", run->o->max_distinct);
     else
-        snprintf(num[2], 64, "%zu", s->distinct.n);
+        snprintf(num[2], 64, "%zu", s->distinct);
     f[6] = num[0];
     f[7] = num[1];
     f[8] = num[2];
@@ -369,16 +135,15 @@ static svy_status print_csv(const struct cb_run *run, FILE *f, const char *name,
     for (size_t c = 0; c < NCOLS; c++)
         svy_csv_out_cstr(o, columns[c]);
     svy_csv_out_end_row(o);
-    sbuf vl = {0}, mv = {0};
     for (size_t i = 0; i < run->nvars; i++) {
-        char *fl[NCOLS], num[5][64];
+        char *fl[NCOLS], num[5][64], *vl, *mv;
         fields(run, i, fl, &vl, &mv, num);
         for (size_t c = 0; c < NCOLS; c++)
             out_text(o, fl[c]);
         svy_csv_out_end_row(o);
+        free(vl);
+        free(mv);
     }
-    free(vl.p);
-    free(mv.p);
     svy_status st = svy_csv_out_flush(o, name, err);
     svy_csv_out_free(o);
     return st;
@@ -415,204 +180,16 @@ static void print_md(const struct cb_run *run)
     for (size_t c = 0; c < NCOLS; c++)
         fputs(c >= 6 ? " ---: |" : " --- |", stdout);
     fputs("\n", stdout);
-    sbuf vl = {0}, mv = {0};
     for (size_t i = 0; i < run->nvars; i++) {
-        char *fl[NCOLS], num[5][64];
+        char *fl[NCOLS], num[5][64], *vl, *mv;
         fields(run, i, fl, &vl, &mv, num);
         fputs("|", stdout);
         for (size_t c = 0; c < NCOLS; c++)
             md_cell(fl[c]);
         fputs("\n", stdout);
+        free(vl);
+        free(mv);
     }
-    free(vl.p);
-    free(mv.p);
-}
-
-/* Text with CJK characters (U+2E80 and above in three-byte UTF-8) goes in
- * the codebook's label_zh column, other text in label_en. */
-static int looks_chinese(const char *s)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p >= 0xE2 && *p <= 0xE9 && (p[0] > 0xE2 || p[1] >= 0xBA))
-            return 1;
-    return 0;
-}
-
-/* A codebook range or value list: "8;9", "7-9", "-9--1". */
-static void append_num(sbuf *b, double d)
-{
-    sb_num(b, d);
-}
-
-/* The codebook folder (codebooks/README.md): variables.csv and values.csv,
- * each written atomically.  What the format cannot say (open-ended SPSS
- * missing ranges, labels of tagged missings, labels on text) is named in the
- * note column instead of being dropped silently. */
-static svy_status write_dir(const struct cb_run *run, const char *dir, svy_err *err)
-{
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        svy_status st = svy_err_set(err, SVY_E_IO, dir, 0, 0, NULL, "cannot create directory: %s", strerror(errno));
-        err->sys_errno = errno;
-        return st;
-    }
-    char path[4096];
-    svy_outfile *of = NULL;
-    snprintf(path, sizeof path, "%s/variables.csv", dir);
-    svy_status st = svy_outfile_open(path, &of, err);
-    if (st != SVY_OK)
-        return st;
-    svy_csv_out *o = svy_csv_out_new(svy_outfile_stream(of), ',');
-    if (!o) {
-        svy_outfile_abort(of);
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    static const char *const vcols[] = {"name", "source", "label_zh", "label_en", "type", "valid",
-                                        "missing", "labels", "role", "note"};
-    for (size_t c = 0; c < sizeof vcols / sizeof vcols[0]; c++)
-        svy_csv_out_cstr(o, vcols[c]);
-    svy_csv_out_end_row(o);
-    sbuf valid = {0}, miss = {0}, note = {0};
-    for (size_t i = 0; i < run->nvars; i++) {
-        const svy_var *v = svy_schema_var(run->schema, i);
-        const var_stats *s = &run->st[i];
-        const char *label = svy_var_label(v);
-        int numeric = svy_var_type_of(v) == SVY_VAR_NUMERIC ||
-                      (svy_var_type_of(v) == SVY_VAR_UNTYPED && s->all_numeric);
-        size_t nnum = 0, nother = 0;
-        for (size_t j = 0; j < svy_var_nlabels(v); j++) {
-            const svy_value *lv = svy_var_label_value(v, j);
-            if (lv->type == SVY_VAL_NUM && lv->missing == SVY_MISS_NONE && is_whole(lv->num))
-                nnum++;
-            else
-                nother++;
-        }
-        valid.len = miss.len = note.len = 0;
-        sb_add(&valid, "", 0);
-        sb_add(&miss, "", 0);
-        sb_add(&note, "", 0);
-        const char *type = "text";
-        if (numeric) {
-            type = nnum ? "code" : s->all_integer ? "integer" : "number";
-            /* Codes the data hold without a label must stay valid. */
-            if (nnum && s->unlabelled && s->valid) {
-                append_num(&valid, s->min);
-                sb_str(&valid, "-");
-                append_num(&valid, s->max);
-            }
-        }
-        for (size_t j = 0; j < svy_var_nmissing(v); j++) {
-            const char *ms = svy_var_missing_str(v, j);
-            double lo, hi;
-            svy_var_missing_range(v, j, &lo, &hi);
-            if (ms || lo <= -1.7e308 || hi >= 1.7e308) {
-                sb_str(&note, note.len ? "; " : "");
-                sb_str(&note, "missing-value definition not expressible here: ");
-                if (ms) {
-                    sb_str(&note, "\"");
-                    sb_str(&note, ms);
-                    sb_str(&note, "\"");
-                } else {
-                    sb_str(&note, lo <= -1.7e308 ? "LO" : "");
-                    if (lo > -1.7e308)
-                        append_num(&note, lo);
-                    sb_str(&note, " thru ");
-                    if (hi >= 1.7e308)
-                        sb_str(&note, "HI");
-                    else
-                        append_num(&note, hi);
-                }
-                continue;
-            }
-            if (miss.len)
-                sb_str(&miss, ";");
-            append_num(&miss, lo);
-            if (hi != lo) {
-                sb_str(&miss, "-");
-                append_num(&miss, hi);
-            }
-        }
-        if (nother) {
-            sb_str(&note, note.len ? "; " : "");
-            sb_str(&note, "labels not expressible here (tagged missing, text or fractional values) left out");
-        }
-        if (*svy_var_format(v)) {
-            sb_str(&note, note.len ? "; " : "");
-            sb_str(&note, "format ");
-            sb_str(&note, svy_var_format(v));
-        }
-        if (svy_var_type_of(v) == SVY_VAR_STRING && svy_var_width(v)) {
-            char wbuf[64];
-            snprintf(wbuf, sizeof wbuf, "%swidth %zu", note.len ? "; " : "", svy_var_width(v));
-            sb_str(&note, wbuf);
-        }
-        svy_csv_out_cstr(o, svy_var_name(v));
-        svy_csv_out_cstr(o, svy_var_name(v));
-        out_text(o, looks_chinese(label) ? label : "");
-        out_text(o, looks_chinese(label) ? "" : label);
-        svy_csv_out_cstr(o, type);
-        out_text(o, valid.p);
-        out_text(o, miss.p);
-        out_text(o, numeric && nnum ? (*svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v)) : "");
-        svy_csv_out_empty(o);
-        out_text(o, note.p);
-        svy_csv_out_end_row(o);
-    }
-    free(valid.p);
-    free(miss.p);
-    free(note.p);
-    st = svy_csv_out_flush(o, path, err);
-    svy_csv_out_free(o);
-    if (st != SVY_OK) {
-        svy_outfile_abort(of);
-        return st;
-    }
-    if ((st = svy_outfile_commit(of, err)) != SVY_OK)
-        return st;
-
-    snprintf(path, sizeof path, "%s/values.csv", dir);
-    if ((st = svy_outfile_open(path, &of, err)) != SVY_OK)
-        return st;
-    if (!(o = svy_csv_out_new(svy_outfile_stream(of), ','))) {
-        svy_outfile_abort(of);
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    static const char *const lcols[] = {"labels", "value", "label_zh", "label_en"};
-    for (size_t c = 0; c < sizeof lcols / sizeof lcols[0]; c++)
-        svy_csv_out_cstr(o, lcols[c]);
-    svy_csv_out_end_row(o);
-    for (size_t i = 0; i < run->nvars; i++) {
-        const svy_var *v = svy_schema_var(run->schema, i);
-        if (svy_var_type_of(v) == SVY_VAR_STRING)
-            continue;
-        const char *set = *svy_var_labelset_name(v) ? svy_var_labelset_name(v) : svy_var_name(v);
-        /* A set shared by several variables is written once. */
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++) {
-            const svy_var *u = svy_schema_var(run->schema, j);
-            seen = svy_var_type_of(u) != SVY_VAR_STRING && svy_var_nlabels(u) &&
-                   !strcmp(*svy_var_labelset_name(u) ? svy_var_labelset_name(u) : svy_var_name(u), set);
-        }
-        if (seen)
-            continue;
-        for (size_t j = 0; j < svy_var_nlabels(v); j++) {
-            const svy_value *lv = svy_var_label_value(v, j);
-            if (lv->type != SVY_VAL_NUM || lv->missing != SVY_MISS_NONE || !is_whole(lv->num))
-                continue;
-            const char *text = svy_var_label_text(v, j);
-            svy_csv_out_cstr(o, set);
-            svy_csv_out_num(o, lv->num);
-            out_text(o, looks_chinese(text) ? text : "");
-            out_text(o, looks_chinese(text) ? "" : text);
-            svy_csv_out_end_row(o);
-        }
-    }
-    st = svy_csv_out_flush(o, path, err);
-    svy_csv_out_free(o);
-    if (st != SVY_OK) {
-        svy_outfile_abort(of);
-        return st;
-    }
-    return svy_outfile_commit(of, err);
 }
 
 int main(int argc, char **argv)
@@ -685,7 +262,7 @@ int main(int argc, char **argv)
         goto out;
     }
     if (o.write_dir) {
-        if ((st = write_dir(&run, o.write_dir, &err)) != SVY_OK)
+        if ((st = svy_codebook_write(run.prof, o.write_dir, &err)) != SVY_OK)
             code = svy_tool_report(&err);
     } else if (o.format == CB_MD) {
         print_md(&run);
@@ -693,11 +270,7 @@ int main(int argc, char **argv)
         code = svy_tool_report(&err);
     }
 out:
-    if (run.st)
-        for (size_t i = 0; i < run.nvars; i++)
-            dset_free(&run.st[i].distinct);
-    free(run.st);
-    svy_schema_free(run.schema);
+    svy_profile_free(run.prof);
     svy_reader_free(r);
     return svy_tool_finish_stdout(code);
 }

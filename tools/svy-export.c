@@ -23,25 +23,15 @@ struct svy_export_opts {
     svy_format format;
 };
 
-/* What the first pass learns about one column. */
-typedef struct col_scan {
-    size_t width;     /* longest text, in bytes */
-    int numeric;      /* every non-empty value is a number */
-    int whole;        /* ... and a whole one */
-    double min, max;
-    long long nnum, ntext; /* non-empty values that are numbers, and not */
-    long long text_row[3]; /* the first values that are not numbers */
-    char text[3][24];
-    const svy_cb_var *cbv; /* the codebook's variable, when it names the column */
-} col_scan;
-
+/* The first pass: a profile of every column, and the codebook's variable
+ * of each column it names. */
 struct scan_run {
     const svy_codebook *cb;
-    svy_schema *schema;
-    col_scan *cols;
+    svy_profile *prof;
+    svy_schema *schema; /* the output's: types and widths settled from the profile */
+    const svy_cb_var **cbv;
     size_t ncols;
     long long rows;
-    long long tagged;  /* tagged missings that .sav cannot keep */
 };
 
 struct write_run {
@@ -76,17 +66,36 @@ static void usage(void)
 static svy_status scan_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     struct scan_run *run = ctx;
+    run->prof = svy_profile_new(schema, 0);
     run->schema = svy_schema_clone(schema);
     run->ncols = svy_schema_nvars(schema);
-    run->cols = calloc(run->ncols ? run->ncols : 1, sizeof *run->cols);
-    if (!run->schema || !run->cols)
+    run->cbv = calloc(run->ncols ? run->ncols : 1, sizeof *run->cbv);
+    if (!run->prof || !run->schema || !run->cbv)
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    for (size_t i = 0; i < run->ncols; i++) {
-        run->cols[i].numeric = run->cols[i].whole = 1;
-        run->cols[i].min = 0;
-        run->cols[i].max = 0;
-        long k = run->cb ? svy_codebook_find(run->cb, svy_var_name(svy_schema_var(schema, i))) : -1;
-        run->cols[i].cbv = k >= 0 ? svy_codebook_var(run->cb, (size_t)k) : NULL;
+    for (size_t i = 0; run->cb && i < run->ncols; i++) {
+        long k = svy_codebook_find(run->cb, svy_var_name(svy_schema_var(schema, i)));
+        run->cbv[i] = k >= 0 ? svy_codebook_var(run->cb, (size_t)k) : NULL;
+    }
+    return SVY_OK;
+}
+
+/* The codebook's types rule: a number column holds numbers. */
+static svy_status check_types(const struct scan_run *run, const svy_row *row, svy_err *err)
+{
+    for (size_t i = 0; i < row->nvals && i < run->ncols; i++) {
+        const svy_value *v = &row->vals[i];
+        const svy_cb_var *cbv = run->cbv[i];
+        double d;
+        if (!cbv || svy_cb_var_type(cbv) == SVY_CB_TEXT || v->type != SVY_VAL_STR || !v->len ||
+            v->missing != SVY_MISS_NONE || svy_value_number(v, &d))
+            continue;
+        const char *name = svy_var_name(svy_schema_var(run->schema, i));
+        return svy_err_set(err, SVY_E_DATA, NULL, row->index, (long long)i + 1, name,
+                           "column %s holds '%.*s', which is not a number (the codebook's type for %s is %s)",
+                           name, (int)(v->len > 60 ? 60 : v->len), v->str, name,
+                           svy_cb_var_type(cbv) == SVY_CB_CODE      ? "code"
+                           : svy_cb_var_type(cbv) == SVY_CB_INTEGER ? "integer"
+                                                                    : "number");
     }
     return SVY_OK;
 }
@@ -95,54 +104,8 @@ static svy_status scan_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct scan_run *run = ctx;
     run->rows++;
-    for (size_t i = 0; i < row->nvals && i < run->ncols; i++) {
-        const svy_value *v = &row->vals[i];
-        col_scan *c = &run->cols[i];
-        if (v->missing == SVY_MISS_TAGGED)
-            run->tagged++;
-        double x;
-        if ((v->missing == SVY_MISS_NONE || v->missing == SVY_MISS_USER) &&
-            (v->type == SVY_VAL_NUM ? (x = v->num, 1) : svy_value_number(v, &x))) {
-            if (c->whole && (x != floor(x) || fabs(x) > 3e9))
-                c->whole = 0;
-            if (x < c->min)
-                c->min = x;
-            if (x > c->max)
-                c->max = x;
-        }
-        if (v->type != SVY_VAL_STR)
-            continue;
-        if (v->len > c->width)
-            c->width = v->len;
-        double d;
-        if (!v->len || v->missing != SVY_MISS_NONE)
-            continue;
-        if (svy_value_number(v, &d)) {
-            c->nnum++;
-            continue;
-        }
-        /* The codebook's types rule: a number column holds numbers. */
-        if (c->cbv && svy_cb_var_type(c->cbv) != SVY_CB_TEXT) {
-            const char *name = svy_var_name(svy_schema_var(run->schema, i));
-            return svy_err_set(err, SVY_E_DATA, NULL, row->index, (long long)i + 1, name,
-                               "column %s holds '%.*s', which is not a number (the codebook's type for %s is %s)",
-                               name, (int)(v->len > 60 ? 60 : v->len), v->str, name,
-                               svy_cb_var_type(c->cbv) == SVY_CB_CODE      ? "code"
-                               : svy_cb_var_type(c->cbv) == SVY_CB_INTEGER ? "integer"
-                                                                          : "number");
-        }
-        c->numeric = 0;
-        if (c->ntext < 3) {
-            c->text_row[c->ntext] = row->index;
-            size_t n = v->len < sizeof c->text[0] - 1 ? v->len : sizeof c->text[0] - 1;
-            while (n && n < v->len && ((unsigned char)v->str[n] & 0xC0) == 0x80)
-                n--; /* a whole character */
-            memcpy(c->text[c->ntext], v->str, n);
-            c->text[c->ntext][n] = '\0';
-        }
-        c->ntext++;
-    }
-    return SVY_OK;
+    svy_status st = run->cb ? check_types(run, row, err) : SVY_OK;
+    return st ? st : svy_profile_add_row(run->prof, row, err);
 }
 
 static svy_status write_schema(void *ctx, const svy_schema *schema, svy_err *err)
@@ -165,22 +128,15 @@ static svy_status settle_types(struct scan_run *run, svy_err *err)
 {
     for (size_t i = 0; i < run->ncols; i++) {
         svy_var *v = svy_schema_var_mut(run->schema, i);
-        col_scan *c = &run->cols[i];
-        if (svy_var_type_of(v) == SVY_VAR_UNTYPED && c->cbv)
-            svy_var_set_type(v, svy_cb_var_type(c->cbv) == SVY_CB_TEXT ? SVY_VAR_STRING : SVY_VAR_NUMERIC);
+        const svy_col_profile *c = svy_profile_col(run->prof, i);
+        if (svy_var_type_of(v) == SVY_VAR_UNTYPED && run->cbv[i])
+            svy_var_set_type(v, svy_cb_var_type(run->cbv[i]) == SVY_CB_TEXT ? SVY_VAR_STRING : SVY_VAR_NUMERIC);
         else if (svy_var_type_of(v) == SVY_VAR_UNTYPED)
-            svy_var_set_type(v, c->numeric ? SVY_VAR_NUMERIC : SVY_VAR_STRING);
-        if (svy_var_type_of(v) == SVY_VAR_STRING) {
+            svy_var_set_type(v, c->ntext == 0 ? SVY_VAR_NUMERIC : SVY_VAR_STRING);
+        if (svy_var_type_of(v) == SVY_VAR_STRING)
             svy_var_set_width(v, c->width ? c->width : 1);
-        } else if (c->whole) {
-            /* Stata's integer ranges (above them are its missing codes). */
-            size_t nw = c->min >= -127 && c->max <= 100 ? 1
-                        : c->min >= -32767 && c->max <= 32740 ? 2
-                        : c->min >= -2147483647.0 && c->max <= 2147483620.0 ? 4 : 0;
-            svy_var_set_width(v, nw);
-        } else {
-            svy_var_set_width(v, 0);
-        }
+        else
+            svy_var_set_width(v, svy_profile_stata_bytes(c));
     }
     (void)err;
     return SVY_OK;
@@ -191,9 +147,9 @@ static svy_status settle_types(struct scan_run *run, svy_err *err)
 static void warn_mostly_numeric(const char *input, const struct scan_run *scan)
 {
     for (size_t i = 0; i < scan->ncols; i++) {
-        const col_scan *c = &scan->cols[i];
+        const svy_col_profile *c = svy_profile_col(scan->prof, i);
         const svy_var *v = svy_schema_var(scan->schema, i);
-        if (c->cbv || !c->ntext || svy_var_type_of(v) != SVY_VAR_STRING || c->nnum < 9 * c->ntext)
+        if (scan->cbv[i] || !c->ntext || svy_var_type_of(v) != SVY_VAR_STRING || c->nnum < 9 * c->ntext)
             continue;
         char which[200];
         size_t u = 0;
@@ -223,9 +179,12 @@ static void set_title(const svy_codebook *cb, svy_schema *schema, const struct s
 /* Say what the target format could not keep (the writer converts it). */
 static void warn_losses(const struct svy_export_opts *o, const struct scan_run *scan)
 {
-    if (scan->tagged && o->format != SVY_FMT_DTA)
+    long long tagged = 0;
+    for (size_t i = 0; i < scan->ncols; i++)
+        tagged += svy_profile_col(scan->prof, i)->tagged;
+    if (tagged && o->format != SVY_FMT_DTA)
         svy_tool_warn("%s: %lld tagged missing values (.a-.z) written as system missing: SPSS has none",
-                      o->output, scan->tagged);
+                      o->output, tagged);
     if (o->format != SVY_FMT_DTA)
         return;
     size_t nmiss = 0, nstrlab = 0;
@@ -350,7 +309,8 @@ out:
     svy_writer_free(w);
     svy_reader_free(r);
     svy_schema_free(scan.schema);
-    free(scan.cols);
+    svy_profile_free(scan.prof);
+    free(scan.cbv);
     svy_codebook_free(cb);
     return svy_tool_finish_stdout(code);
 }

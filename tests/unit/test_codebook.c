@@ -296,3 +296,77 @@ Test(codebook, checks_and_derived_args_are_parsed_at_load)
     cr_assert_eq(load(&cb, &err), SVY_OK, "well-formed checks load: %s", err.msg);
     svy_codebook_free(cb);
 }
+
+/* svy_codebook_write: a folder written from profiled data loads back as a
+ * codebook with the data's types, labels and missing codes. */
+Test(codebook, write_from_a_profile_loads_back)
+{
+    svy_schema *s = svy_schema_new();
+    svy_var *sex = svy_schema_add(s, "sex", SVY_VAR_NUMERIC, NULL);
+    cr_assert(sex);
+    cr_assert_eq(svy_var_set_label(sex, "性别"), SVY_OK);
+    cr_assert_eq(svy_var_add_label_num(sex, 1, "男"), SVY_OK);
+    cr_assert_eq(svy_var_add_label_num(sex, 2, "Female"), SVY_OK);
+    cr_assert(svy_schema_add(s, "age", SVY_VAR_UNTYPED, NULL));
+    cr_assert(svy_schema_add(s, "name", SVY_VAR_STRING, NULL));
+    svy_profile *p = svy_profile_new(s, 100);
+    svy_schema_free(s);
+    cr_assert(p);
+    svy_value v[3] = {{.type = SVY_VAL_NUM, .num = 1}, {.type = SVY_VAL_STR, .str = "34", .len = 2},
+                      {.type = SVY_VAL_STR, .str = "x", .len = 1}};
+    svy_row row = {.index = 1, .nvals = 3, .vals = v};
+    cr_assert_eq(svy_profile_add_row(p, &row, NULL), SVY_OK);
+    char dir[64];
+    svy_test_scratch_new(dir, sizeof dir, "/tmp/svy-cbwrite-XXXXXX");
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/cb", dir);
+    svy_err err;
+    cr_assert_eq(svy_codebook_write(p, sub, &err), SVY_OK, "%s", err.msg);
+    svy_profile_free(p);
+    svy_codebook *cb = NULL;
+    cr_assert_eq(svy_codebook_load(sub, &cb, &err), SVY_OK, "%s", err.msg);
+    long k = svy_codebook_find(cb, "sex");
+    cr_assert(k >= 0);
+    const svy_cb_var *cv = svy_codebook_var(cb, (size_t)k);
+    cr_assert_eq(svy_cb_var_type(cv), SVY_CB_CODE);
+    cr_assert_str_eq(svy_cb_var_label(cv, SVY_LANG_ZH), "性别", "CJK labels go to label_zh");
+    cr_assert_eq(svy_cb_var_nlabels(cv), 2);
+    cr_assert_str_eq(svy_cb_var_label_text(cv, 1, SVY_LANG_EN), "Female", "other labels to label_en");
+    cr_assert_eq(svy_cb_var_type(svy_codebook_var(cb, (size_t)svy_codebook_find(cb, "age"))), SVY_CB_INTEGER);
+    cr_assert_eq(svy_cb_var_type(svy_codebook_var(cb, (size_t)svy_codebook_find(cb, "name"))), SVY_CB_TEXT);
+    svy_codebook_free(cb);
+    svy_test_scratch_remove(dir);
+}
+
+Test(codebook, role_names_parse_back)
+{
+    for (int i = 0; i < SVY_ROLE_COUNT_; i++) {
+        svy_role r;
+        cr_assert(svy_role_parse(svy_role_name((svy_role)i), &r), "role %d", i);
+        cr_assert_eq(r, (svy_role)i, "_name and _parse are inverse");
+    }
+    svy_role r;
+    cr_assert(svy_role_parse("PSU", &r) && r == SVY_ROLE_PSU, "caseless");
+    cr_assert(!svy_role_parse("psu2", &r), "stages are svy_role_parse_stage's");
+}
+
+Test(codebook, label_and_missing_texts_of_a_variable)
+{
+    svy_schema *s = svy_schema_new();
+    svy_var *v = svy_schema_add(s, "q", SVY_VAR_NUMERIC, NULL);
+    cr_assert(v);
+    cr_assert_eq(svy_var_add_label_num(v, 1, "yes"), SVY_OK);
+    cr_assert_eq(svy_var_add_label_tagged(v, 'a', "n/a"), SVY_OK);
+    cr_assert_eq(svy_var_add_missing_range(v, 8, 9), SVY_OK);
+    cr_assert_eq(svy_var_add_missing_range(v, -1.75e308, -1), SVY_OK);
+    char *l = svy_codebook_labels_text(v), *m = svy_codebook_missing_text(v);
+    cr_assert_str_eq(l, "1=yes; .a=n/a");
+    cr_assert_str_eq(m, "8 thru 9; LO thru -1");
+    free(l);
+    free(m);
+    svy_var *e = svy_schema_add(s, "e", SVY_VAR_NUMERIC, NULL);
+    l = svy_codebook_labels_text(e);
+    cr_assert_str_eq(l, "", "none: an empty text, not NULL");
+    free(l);
+    svy_schema_free(s);
+}

@@ -74,3 +74,36 @@ Test(hashmap, u64map_get_and_find)
     svy_u64map_free(&m);
     svy_u64map_free(&m);
 }
+
+Test(hashmap, strtab_binary_keys_and_their_lengths)
+{
+    /* weight.c files rows under packed binary keys: doubles, tuples of ids. */
+    svy_strtab t = {0};
+    double x = 1.5, y = -0.0, z = 0.0;
+    unsigned tuple[3] = {7, 0, 9};
+    long a = svy_strtab_intern(&t, &x, sizeof x, NULL), b = svy_strtab_intern(&t, &y, sizeof y, NULL);
+    long c = svy_strtab_intern(&t, &z, sizeof z, NULL), d = svy_strtab_intern(&t, tuple, sizeof tuple, NULL);
+    cr_assert(a >= 0 && b >= 0 && c >= 0 && d >= 0, "interning succeeds");
+    cr_assert(b != c, "keys compare by their bytes: -0 and 0 differ until the caller folds them");
+    cr_assert_eq(svy_strtab_len(&t, (size_t)d), sizeof tuple, "the length of a stored key");
+    cr_assert(memcmp(svy_strtab_str(&t, (size_t)d), tuple, sizeof tuple) == 0, "the stored bytes");
+    cr_assert_eq(svy_strtab_find(&t, tuple, sizeof tuple), d, "found by the same bytes");
+    cr_assert_eq(svy_strtab_find(&t, tuple, sizeof tuple - 1), -1, "a prefix is another key");
+    svy_strtab_free(&t);
+}
+
+Test(hashmap, strtab_many_keys_survive_growth)
+{
+    svy_strtab t = {0};
+    char buf[32];
+    for (int i = 0; i < 5000; i++) {
+        int n = snprintf(buf, sizeof buf, "id%d", i);
+        cr_assert_eq(svy_strtab_intern(&t, buf, (size_t)n, NULL), i, "ids dense in order");
+    }
+    for (int i = 0; i < 5000; i++) {
+        int n = snprintf(buf, sizeof buf, "id%d", i);
+        cr_assert_eq(svy_strtab_find(&t, buf, (size_t)n), i, "every key found after rehashing");
+        cr_assert_str_eq(svy_strtab_str(&t, (size_t)i), buf, "and its text kept");
+    }
+    svy_strtab_free(&t);
+}

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <survey/common.h>
 #include <survey/error.h>
+#include <survey/profile.h>
 #include <survey/schema.h>
 
 #ifdef __cplusplus
@@ -54,7 +55,7 @@ SVY_API int svy_lang_parse(const char *s, svy_lang *out);
 /* "id", "weight", ... ; "" for SVY_ROLE_NONE. */
 SVY_API const char *svy_role_name(svy_role role);
 /* Role from its name (caseless; "" is SVY_ROLE_NONE): 1 when known, 0 not. */
-SVY_API int svy_role_from_name(const char *name, svy_role *out);
+SVY_API int svy_role_parse(const char *name, svy_role *out);
 /* The design roles name a stage: "psu" and "psu1" are stage 1, "psu2" stage
  * 2 (R's id = ~psu + psu2), likewise strata and fpc, up to stage 8.  *stage
  * is 0 for the other roles.  1 when known. */
@@ -116,6 +117,21 @@ SVY_API svy_status svy_codebook_check_schema(const svy_codebook *cb, const svy_s
  * they are.  For svy-tab -c and svy-export -c on cleaned data. */
 SVY_API svy_status svy_codebook_apply_labels(const svy_codebook *cb, svy_schema *schema, svy_lang lang,
                                              svy_err *err);
+
+/* Write a codebook folder (codebooks/README.md: variables.csv and
+ * values.csv, each atomically) describing the profiled data: types from the
+ * data, labels and missing-value definitions from the schema; what the
+ * format cannot say is named in the note column.  DIR is created if
+ * needed. */
+SVY_API svy_status svy_codebook_write(const svy_profile *p, const char *dir, svy_err *err);
+
+/* A variable's value labels as one text, as svy-codebook lists them:
+ * "1=yes; 2=no", text values quoted, tagged missings as ".a".  Malloc'd
+ * ("" when none); NULL when out of memory. */
+SVY_API char *svy_codebook_labels_text(const svy_var *v);
+/* Its missing-value definitions likewise: "8; 9", "1 thru 3", "LO thru -1",
+ * text codes quoted. */
+SVY_API char *svy_codebook_missing_text(const svy_var *v);
 
 #ifdef __cplusplus
 }

@@ -32,6 +32,7 @@
 #include <survey/messages.h>
 #include <survey/estimate.h>
 #include <survey/plot.h>
+#include <survey/profile.h>
 #include <survey/table.h>
 #include <survey/weight.h>
 
