@@ -155,8 +155,9 @@ svy_status svy_raoscott(size_t nr, size_t nc, const double *phat, const double *
 {
     SVY_FAIL_IF(nr < 2 || nc < 2, err, SVY_E_USAGE,
                 "a test of independence needs at least two levels of each variable (the table is %zu x %zu)", nr, nc);
-    SVY_FAIL_IF(nr > 4096 || nc > 4096 || nr * nc > 4096, err, SVY_E_LIMIT,
-                "a %zu x %zu table is too large for a test of independence (at most 4096 cells)", nr, nc);
+    /* O(cells^2 (nr-1)(nc-1)) work and 3 cells x (nr-1)(nc-1) doubles */
+    SVY_FAIL_IF(nr > 1024 || nc > 1024 || nr * nc > 1024, err, SVY_E_LIMIT,
+                "a %zu x %zu table is too large for a test of independence (at most 1024 cells)", nr, nc);
     size_t rc = nr * nc, k = (nr - 1) * (nc - 1);
     double *buf = svy_calloc(2 * rc * k + rc * k + 2 * k * k + nr + nc, sizeof *buf);
     if (!buf)

@@ -50,7 +50,8 @@ svy_status svy_contrast(size_t k, const double *theta, const double *V, const do
  *            p_f = P(F(ndf, ddf) > f)
  *   "Chisq": p_chisq = P(chi2(df_chisq) > x2/(delta1/df_chisq)),
  *            df_chisq = (nr-1)(nc-1).
- * Fewer than two rows or columns is SVY_E_USAGE; a singular A (an empty
+ * Fewer than two rows or columns is SVY_E_USAGE, more than 1024 cells
+ * SVY_E_LIMIT; a singular A (an empty
  * row or column margin) gives NaN statistics, as R's would be NA/error. */
 typedef struct svy_raoscott_result {
     double x2, delta1, delta2;

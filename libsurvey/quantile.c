@@ -77,13 +77,13 @@ double svy_qrule_math(const svy_qpair *v, size_t n, double total, double p)
     return v[pos + 1 < n ? pos + 1 : pos].x;
 }
 
-void svy_woodruff(const svy_qpair *v, size_t n, double total, double Fhat, double se_F, double df, double alpha,
+void svy_woodruff(const svy_qpair *v, size_t n, double total, double Fhat, double se_F, double df, double level,
                   svy_quantile_ci *out)
 {
     /* R: confint(m, level = 1 - alpha, df) -> a = (1 - level)/2, qt(c(a, 1 - a)) */
-    double level = 1 - alpha, a = (1 - level) / 2;
+    double a = (1 - level) / 2;
     double L = Fhat + se_F * svy_qt(a, df), U = Fhat + se_F * svy_qt(1 - a, df);
     out->ci_low = isnan(L) || L < 0 ? NAN : svy_qrule_math(v, n, total, L);
     out->ci_high = isnan(U) || U > 1 ? NAN : svy_qrule_math(v, n, total, U);
-    out->se = (out->ci_high - out->ci_low) / (2 * svy_qt(1 - alpha / 2, df));
+    out->se = (out->ci_high - out->ci_low) / (2 * svy_qt(1 - a, df));
 }

@@ -46,15 +46,17 @@ double svy_qrule_math(const svy_qpair *v, size_t n, double total, double p);
 
 /* R's woodruffCI(method = "mean") and svyquantile's SE, from the CDF at
  * the estimate Fhat = F(q) and its design SE se_F:
- *   [L, U] = Fhat + se_F * qt(c(a, 1 - a), df), a = (1 - (1 - alpha))/2
+ *   [L, U] = Fhat + se_F * qt(c(a, 1 - a), df), a = (1 - level)/2
  *   ci = [qrule_math(L), qrule_math(U)], NaN for L < 0 or U > 1 (or NaN)
- *   se = (ci_high - ci_low) / (2 qt(1 - alpha/2, df))
+ *   se = (ci_high - ci_low) / (2 qt(1 - a, df))
+ * (R: alpha = 1 - level; confint's a and svyquantile's 1 - alpha/2 agree
+ * to the last bit or two.)
  * df = INFINITY is the normal.  R centres at Fhat, not at p. */
 typedef struct svy_quantile_ci {
     double ci_low, ci_high, se;
 } svy_quantile_ci;
 
-void svy_woodruff(const svy_qpair *v, size_t n, double total, double Fhat, double se_F, double df, double alpha,
+void svy_woodruff(const svy_qpair *v, size_t n, double total, double Fhat, double se_F, double df, double level,
                   svy_quantile_ci *out);
 
 #endif

@@ -186,4 +186,5 @@ Test(compare, raoscott_needs_two_levels)
     cr_expect_eq(svy_raoscott(1, 3, p, V, 10, 5, &res, &err), SVY_E_USAGE);
     cr_expect(strstr(err.msg, "two levels"), "%s", err.msg);
     cr_expect_eq(svy_raoscott(3, 1, p, V, 10, 5, &res, &err), SVY_E_USAGE);
+    cr_expect_eq(svy_raoscott(2, 513, p, V, 10, 5, &res, &err), SVY_E_LIMIT);
 }

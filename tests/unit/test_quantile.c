@@ -40,7 +40,7 @@ static void qcase(const char *name)
     double p = get(&r, "p", 0), q = svy_qrule_math(v, n, total, p);
     cr_expect_eq(q, get(&r, "q", 0), "%s: quantile %.17g, R %.17g", name, q, get(&r, "q", 0));
     svy_quantile_ci ci;
-    svy_woodruff(v, n, total, get(&r, "Fhat", 0), get(&r, "se_F", 0), get(&r, "df", 0), 0.05, &ci);
+    svy_woodruff(v, n, total, get(&r, "Fhat", 0), get(&r, "se_F", 0), get(&r, "df", 0), 0.95, &ci);
     cr_expect_eq(ci.ci_low, get(&r, "lo", 0), "%s: ci_low %.17g, R %.17g", name, ci.ci_low, get(&r, "lo", 0));
     cr_expect_eq(ci.ci_high, get(&r, "hi", 0), "%s: ci_high %.17g, R %.17g", name, ci.ci_high, get(&r, "hi", 0));
     near(ci.se, get(&r, "se", 0), "se", name);
@@ -139,9 +139,9 @@ Test(quantile, woodruff_out_of_range)
     svy_err err;
     cr_assert_eq(svy_qdomain_prepare(v, &n, tmp, &total, &err), SVY_OK);
     svy_quantile_ci ci;
-    svy_woodruff(v, n, total, 0.25, 0.3, 10, 0.05, &ci);
+    svy_woodruff(v, n, total, 0.25, 0.3, 10, 0.95, &ci);
     cr_expect(isnan(ci.ci_low) && ci.ci_high == 4 && isnan(ci.se));
-    svy_woodruff(v, n, total, 0.5, 0.01, INFINITY, 0.05, &ci);
+    svy_woodruff(v, n, total, 0.5, 0.01, INFINITY, 0.95, &ci);
     cr_expect(ci.ci_low == 2 && ci.ci_high == 3, "%g %g", ci.ci_low, ci.ci_high);
     cr_expect(fabs(ci.se - 1 / (2 * 1.959963984540054)) < 1e-12, "%.17g", ci.se);
 }
