@@ -740,9 +740,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     }
     if (src.fd < 0) {
         int e = errno;
-        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot read: %s", strerror(e));
-        if (err)
-            err->sys_errno = e;
+        st = svy_err_sys(err, e, r->name, 0, "cannot read");
         goto out;
     }
 
@@ -777,10 +775,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             ssize_t k = src_read(&src, buf + end, cap - end);
             if (k == -1) {
                 int e = errno;
-                c.st = svy_err_set(err, SVY_E_IO, r->name, c.header_done ? r->rows + 1 : 0, 0, NULL,
-                                   "read error: %s", strerror(e));
-                if (err)
-                    err->sys_errno = e;
+                c.st = svy_err_sys(err, e, r->name, c.header_done ? r->rows + 1 : 0, "read error");
                 break;
             }
             if (k == -2) {

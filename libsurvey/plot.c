@@ -1208,10 +1208,7 @@ svy_status svy_plot_write_svg(const svy_plot *p, FILE *f, const char *name, svy_
     errno = 0;
     if (fflush(f) != 0 || ferror(f)) {
         int e = errno ? errno : EIO;
-        svy_status st = svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "write error: %s", strerror(e));
-        if (err)
-            err->sys_errno = e;
-        return st;
+        return svy_err_sys(err, e, name, 0, "write error");
     }
     return SVY_OK;
 }

@@ -600,10 +600,7 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
         const char *where;
         if (in_data)
             locate_failure(c, &row, &col, &where);
-        svy_status code = svy_err_set(c->err, SVY_E_IO, c->file, row, 0, NULL, "read error: %s",
-                                      strerror(io->sys_errno));
-        c->err->sys_errno = io->sys_errno;
-        return code;
+        return svy_err_sys(c->err, io->sys_errno, c->file, row, "read error");
     }
     const char *var = NULL;
     if (in_data)
@@ -612,13 +609,9 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     char extra[300] = "";
     if (c->rs_msg[0])
         snprintf(extra, sizeof extra, " (%s)", c->rs_msg);
-    svy_status code;
     switch (e) {
     case READSTAT_ERROR_OPEN:
-        code = svy_err_set(c->err, SVY_E_IO, c->file, 0, 0, NULL, "cannot open: %s",
-                           strerror(io->sys_errno ? io->sys_errno : ENOENT));
-        c->err->sys_errno = io->sys_errno;
-        return code;
+        return svy_err_sys(c->err, io->sys_errno ? io->sys_errno : ENOENT, c->file, 0, "cannot open");
     case READSTAT_ERROR_MALLOC:
         /* ReadStat refuses allocations a corrupt header asks for. */
         return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
@@ -639,9 +632,7 @@ static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
     case READSTAT_ERROR_READ:
     case READSTAT_ERROR_SEEK:
         if (io->sys_errno) {
-            code = svy_err_set(c->err, SVY_E_IO, c->file, row, 0, NULL, "read error: %s", strerror(io->sys_errno));
-            c->err->sys_errno = io->sys_errno;
-            return code;
+            return svy_err_sys(c->err, io->sys_errno, c->file, row, "read error");
         }
         return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
                            "%s file ends early or is corrupt: %s%s", c->r->format, rsmsg, extra);

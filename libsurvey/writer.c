@@ -137,9 +137,7 @@ svy_status svy_writer_close(svy_writer *w, svy_err *err)
     }
     if (fflush(w->f) != 0 || ferror(w->f)) {
         int e = errno;
-        st = svy_err_set(err, SVY_E_IO, w->name, 0, 0, NULL, "write error: %s", strerror(e));
-        if (err)
-            err->sys_errno = e;
+        st = svy_err_sys(err, e, w->name, 0, "write error");
     }
     return st;
 }
