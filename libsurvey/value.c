@@ -337,3 +337,31 @@ size_t svy_dtoa(double d, char *buf)
     }
     return 0; /* not reached */
 }
+
+/* v with exactly `decimals` decimals, rounded as printf's %.*f rounds (so
+ * that a label agrees with svy-tab's tables digit for digit), but with '.'
+ * as the point whatever the locale: %f follows LC_NUMERIC, and a decimal
+ * comma in a program that called setlocale() would break the SVG. */
+void svy_fmt_fixed(double v, int decimals, char *buf, size_t size)
+{
+    char tmp[400], digits[400];
+    if (!isfinite(v) || fabs(v) > 1e15)
+        v = 0; /* never drawn: no pixel or percentage is that large */
+    snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    size_t nd = 0;
+    int nonzero = 0;
+    for (const char *q = tmp; *q; q++)
+        if (*q >= '0' && *q <= '9') {
+            digits[nd++] = *q;
+            nonzero |= *q != '0';
+        }
+    size_t ip = nd > (size_t)decimals ? nd - (size_t)decimals : 0, o = 0;
+    if (tmp[0] == '-' && nonzero && o + 1 < size)
+        buf[o++] = '-';
+    for (size_t i = 0; i < nd && o + 2 < size; i++) {
+        if (i == ip && decimals > 0)
+            buf[o++] = '.';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}

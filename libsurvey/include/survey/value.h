@@ -70,6 +70,13 @@ SVY_API int svy_parse_number(const char *s, size_t len, double *out);
 #define SVY_DTOA_MAX 32
 SVY_API size_t svy_dtoa(double d, char *buf);
 
+/* d with exactly `decimals` decimals (0..340), rounded as printf's %.*f
+ * rounds, with '.' as the point whatever LC_NUMERIC says; the text is cut
+ * to fit size bytes.  Values that are not finite or beyond 1e15 in
+ * magnitude print as 0 (callers format labels and pixels, never those);
+ * a negative value that rounds to zero prints without its sign. */
+SVY_API void svy_fmt_fixed(double d, int decimals, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif
