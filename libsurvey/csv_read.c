@@ -517,11 +517,8 @@ static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
     c->ascii_line = 0;
     c->col = 0;
     c->arena_len = 0;
-    c->r->span = p;
-    c->r->span_len = n + 1; /* the last field's NUL too */
     svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
     c->r->line = NULL;
-    c->r->span = NULL;
     if (st)
         c->st = st;
     return 1;

@@ -450,16 +450,9 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
     r->ran = 1;
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
         if (strcmp(backends[i].format, r->format) == 0) {
-            /* Read ahead on another core when asked (SVY_THREADS=1).  Off by
-             * default: handing rows between threads costs more CPU than it
-             * saves on the 2-core machines measured (bench/RESULTS.md). */
-            const char *env = getenv("SVY_THREADS");
-            if (env && strcmp(env, "1") == 0) {
-                int started;
-                svy_status st = svy_reader_run_threaded(r, backends[i].run, h, ctx, err, &started);
-                if (started)
-                    return st;
-            }
+            /* The backend runs on the caller's thread.  A read-ahead thread
+             * was tried and removed: handing rows between threads cost more
+             * CPU than the second core gave back (bench/RESULTS.md). */
             svy_status st = backends[i].run(r, h, ctx, err);
             if (st == SVY_E_ABORT && r->limit_hit)
                 st = SVY_OK;
