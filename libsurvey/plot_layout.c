@@ -56,7 +56,7 @@ void plot_nice_scale(scale *s, double lo, double hi, int max_ticks, int percent)
 
 void plot_fmt_value(double v, int percent, int decimals, char *buf, size_t size)
 {
-    svy_fmt_fixed(percent ? v * 100 : v, decimals, buf, size);
+    plot_fixed(percent ? v * 100 : v, decimals, buf, size);
     if (percent && strlen(buf) + 1 < size)
         strcat(buf, "%");
 }

@@ -10,6 +10,9 @@
 
 #include <survey/plot.h>
 
+#include <survey/value.h>
+
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -92,6 +95,15 @@ typedef struct layout {
     span *title, *sub, *src, *foot;
     size_t ntitle, nsub, nsrc, nfoot;
 } layout;
+
+/* A label's or a coordinate's digits; not-finite or huge values are never
+ * drawn (no pixel or percentage is that large): 0. */
+static inline void plot_fixed(double v, int decimals, char *buf, size_t size)
+{
+    if (!isfinite(v) || fabs(v) > 1e15)
+        v = 0;
+    svy_fmt_fixed(v, decimals, buf, size);
+}
 
 /* Height of n wrapped lines at font size fs. */
 static inline double wrapped_height(size_t n, double fs) { return (double)n * fs * 1.3; }

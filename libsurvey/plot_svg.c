@@ -27,7 +27,7 @@ static const char *const palette[SVY_PLOT_MAX_COLORS] = {
 /* Shortest of %.2f: two decimals are a hundredth of a pixel. */
 static void fmt_num(double v, char *buf, size_t size)
 {
-    svy_fmt_fixed(v, 2, buf, size);
+    plot_fixed(v, 2, buf, size);
     char *dot = strchr(buf, '.');
     if (dot) {
         char *e = buf + strlen(buf) - 1;
@@ -338,12 +338,25 @@ static double slot_offset(const svy_plot *p, size_t x, size_t c, size_t f)
     return (double)rank - (double)(present - 1) / 2;
 }
 
-static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, double px,
-                       double py, int labels)
-{
-    int dot = p->kind == SVY_PLOT_DOT;
+/* One panel being drawn: its chart, layout, facet, scale and the top of
+ * its rows. */
+typedef struct panel {
+    const svy_plot *p;
+    const layout *L;
+    FILE *f;
+    size_t fi;
     scale s;
-    /* Shared across panels so that small multiples compare. */
+    double top, rows_h;
+    int dot;
+} panel;
+
+/* The value scale, shared across panels so that small multiples compare. */
+static void panel_scale(panel *P, double px)
+{
+    const svy_plot *p = P->p;
+    const layout *L = P->L;
+    int dot = P->dot;
+    scale s;
     double lo = 1, hi = 0;
     for (size_t i = 0; i < p->ncells; i++) {
         const cell *e = &p->cells[i];
@@ -369,13 +382,16 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
     plot_nice_scale(&s, lo, hi, max_ticks, p->percent);
     s.x0 = px + 6;
     s.x1 = px + plot_w;
+    P->s = s;
+}
 
-    double top = py + L->facet_h;
-    double rows_h = (double)p->xs.n * L->band;
-    if (p->has_facet)
-        svg_out(f, "<text x=\"%v\" y=\"%v\" font-size=\"%v\" font-weight=\"bold\" fill=\"#111\">%t</text>\n",
-            s.x0, py + FS_FACET + 4, FS_FACET, svy_strtab_str(&p->fs, fi));
-
+static void draw_grid(const panel *P)
+{
+    const svy_plot *p = P->p;
+    FILE *f = P->f;
+    scale s = P->s;
+    double top = P->top, rows_h = P->rows_h;
+    int dot = P->dot;
     /* Grid first, so that marks sit on top. */
     svg_out(f, "<g stroke=\"#E4E4E4\" stroke-width=\"1\">\n");
     for (int t = 0; t < s.nticks; t++) {
@@ -395,7 +411,49 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
         svg_out(f, "<text x=\"%v\" y=\"%v\">%s</text>\n", sx(&s, v), top + rows_h + 16, buf);
     }
     svg_out(f, "</g>\n");
+}
 
+/* The mark of one estimate, colour group ci, centred on y. */
+static void draw_mark(const panel *P, const cell *e, size_t ci, double y)
+{
+    const svy_plot *p = P->p;
+    const layout *L = P->L;
+    FILE *f = P->f;
+    scale s = P->s;
+    int dot = P->dot;
+    const char *col = p->has_color ? color_of(p, ci) : palette[0];
+    double ex = sx(&s, e->est);
+    int has_ci = !isnan(e->lo);
+    double right = has_ci ? sx(&s, e->hi) : ex;
+    if (dot) {
+        if (has_ci)
+            svg_out(f, "<line x1=\"%v\" y1=\"%v\" x2=\"%v\" y2=\"%v\" stroke=\"%s\" stroke-width=\"2\" "
+                   "stroke-opacity=\"0.55\" stroke-linecap=\"round\"%s/>\n",
+                sx(&s, e->lo), y, right, y, col,
+                e->flagged ? " stroke-dasharray=\"3 3\"" : "");
+        draw_dot(f, ex, y, L->mark / 2, col, e->flagged);
+    } else {
+        double x0 = sx(&s, 0);
+        draw_bar_swatch(f, x0, y - L->mark / 2, ex - x0, L->mark, ci, col, e->flagged);
+        if (has_ci) {
+            double cap = L->mark * 0.25;
+            double xl = sx(&s, e->lo);
+            svg_out(f, "<path d=\"M%v %vV%vM%v %vH%vM%v %vV%v\" fill=\"none\" stroke=\"#222\" "
+                   "stroke-width=\"1.2\"/>\n",
+                xl, y - cap, y + cap, xl, y, right, right, y - cap, y + cap);
+        }
+    }
+}
+
+static void draw_marks(const panel *P, double px, int labels)
+{
+    const svy_plot *p = P->p;
+    const layout *L = P->L;
+    FILE *f = P->f;
+    scale s = P->s;
+    double top = P->top;
+    size_t fi = P->fi;
+    int dot = P->dot;
     size_t nc = p->cs.n;
     for (size_t k = 0; k < p->xs.n; k++) {
         size_t xi = L->xorder[k];
@@ -410,32 +468,21 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
             const cell *e = cell_at(p, xi, ci, fi);
             if (!e)
                 continue;
-            const char *col = p->has_color ? color_of(p, ci) : palette[0];
-            double y = cy + slot_offset(p, xi, ci, fi) * L->mark_step;
-            double ex = sx(&s, e->est);
-            int has_ci = !isnan(e->lo);
-            double right = has_ci ? sx(&s, e->hi) : ex;
-            if (dot) {
-                if (has_ci)
-                    svg_out(f, "<line x1=\"%v\" y1=\"%v\" x2=\"%v\" y2=\"%v\" stroke=\"%s\" stroke-width=\"2\" "
-                           "stroke-opacity=\"0.55\" stroke-linecap=\"round\"%s/>\n",
-                        sx(&s, e->lo), y, right, y, col,
-                        e->flagged ? " stroke-dasharray=\"3 3\"" : "");
-                draw_dot(f, ex, y, L->mark / 2, col, e->flagged);
-            } else {
-                double x0 = sx(&s, 0);
-                draw_bar_swatch(f, x0, y - L->mark / 2, ex - x0, L->mark, ci, col, e->flagged);
-                if (has_ci) {
-                    double cap = L->mark * 0.25;
-                    double xl = sx(&s, e->lo);
-                    svg_out(f, "<path d=\"M%v %vV%vM%v %vH%vM%v %vV%v\" fill=\"none\" stroke=\"#222\" "
-                           "stroke-width=\"1.2\"/>\n",
-                        xl, y - cap, y + cap, xl, y, right, right, y - cap, y + cap);
-                }
-            }
+            draw_mark(P, e, ci, cy + slot_offset(p, xi, ci, fi) * L->mark_step);
         }
     }
+}
 
+static void draw_values(const panel *P)
+{
+    const svy_plot *p = P->p;
+    const layout *L = P->L;
+    FILE *f = P->f;
+    scale s = P->s;
+    double top = P->top;
+    size_t fi = P->fi;
+    int dot = P->dot;
+    size_t nc = p->cs.n;
     /* Value labels last, over every mark, with a white halo so that a
      * neighbour's interval line never runs through the digits. */
     svg_out(f, "<g font-size=\"%v\" stroke=\"#fff\" stroke-width=\"3\" stroke-linejoin=\"round\" "
@@ -459,6 +506,21 @@ static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, d
         }
     }
     svg_out(f, "</g>\n");
+}
+
+static void draw_panel(const svy_plot *p, const layout *L, FILE *f, size_t fi, double px,
+                       double py, int labels)
+{
+    panel P = {.p = p, .L = L, .f = f, .fi = fi, .dot = p->kind == SVY_PLOT_DOT};
+    panel_scale(&P, px);
+    P.top = py + L->facet_h;
+    P.rows_h = (double)p->xs.n * L->band;
+    if (p->has_facet)
+        svg_out(f, "<text x=\"%v\" y=\"%v\" font-size=\"%v\" font-weight=\"bold\" fill=\"#111\">%t</text>\n",
+            P.s.x0, py + FS_FACET + 4, FS_FACET, svy_strtab_str(&p->fs, fi));
+    draw_grid(&P);
+    draw_marks(&P, px, labels);
+    draw_values(&P);
 }
 
 svy_status svy_plot_write_svg(const svy_plot *p, FILE *f, const char *name, svy_err *err)

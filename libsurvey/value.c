@@ -338,15 +338,26 @@ size_t svy_dtoa(double d, char *buf)
     return 0; /* not reached */
 }
 
-/* v with exactly `decimals` decimals, rounded as printf's %.*f rounds (so
- * that a label agrees with svy-tab's tables digit for digit), but with '.'
- * as the point whatever the locale: %f follows LC_NUMERIC, and a decimal
- * comma in a program that called setlocale() would break the SVG. */
+/* Rounded as printf's %.*f rounds (so that a chart's label agrees with
+ * svy-tab's tables digit for digit), but with '.' as the point whatever the
+ * locale: %f follows LC_NUMERIC, and a decimal comma in a program that
+ * called setlocale() would break a CSV or an SVG.  The digits are taken from
+ * printf's text, whatever it uses for the point. */
 void svy_fmt_fixed(double v, int decimals, char *buf, size_t size)
 {
-    char tmp[400], digits[400];
-    if (!isfinite(v) || fabs(v) > 1e15)
-        v = 0; /* never drawn: no pixel or percentage is that large */
+    /* DBL_MAX has 309 integer digits: with the point, 20 decimals, a sign
+     * and the NUL, 332 bytes. */
+    char tmp[352], digits[352];
+    if (!size)
+        return;
+    if (!isfinite(v)) {
+        snprintf(buf, size, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
+        return;
+    }
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 20)
+        decimals = 20;
     snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
     size_t nd = 0;
     int nonzero = 0;
