@@ -147,4 +147,4 @@ for (i in seq_len(nrow(cases))) {
   }
 }
 out <- do.call(rbind, rows)
-write.csv(out, "tests/ref/model-api.csv", row.names = FALSE, quote = FALSE)
+write.csv(out, "tests/ref/model-api.csv", row.names = FALSE)
