@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <survey/outfile.h>
+#include <unistd.h>
 
 static svy_status nomem(svy_err *err)
 {
@@ -381,7 +382,7 @@ static svy_status settle_levels(svy_model *m, svy_err *err)
 
 static svy_status spool_rewind_write(svy_model *m, svy_err *err)
 {
-    if (fflush(m->spool) != 0 || fseek(m->spool, 0, SEEK_SET) != 0)
+    if (fflush(m->spool) != 0 || fseek(m->spool, 0, SEEK_SET) != 0 || ftruncate(fileno(m->spool), 0) != 0)
         return svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "cannot rewind the spool of the model's rows");
     return SVY_OK;
 }

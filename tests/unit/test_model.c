@@ -219,3 +219,107 @@ Test(model, r_reference)
     svy_test_table_free(&cases);
     svy_test_table_free(&ref);
 }
+
+/* ---------------------------------------------------- the formula alone */
+
+#include "model_private.h"
+
+static char *terms_text(const mformula *f)
+{
+    static char buf[512];
+    size_t len = (size_t)snprintf(buf, sizeof buf, "%s~%s", f->vars[0].name, f->intercept ? "1" : "0");
+    for (size_t t = 0; t < f->nterms; t++) {
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "+");
+        int first = 1;
+        for (size_t v = 0; v < f->nvars; v++)
+            if (f->terms[t] >> v & 1) {
+                len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", first ? "" : ":", f->vars[v].name);
+                first = 0;
+            }
+    }
+    return buf;
+}
+
+static void expands(const char *text, const char *want)
+{
+    mformula f;
+    svy_err err;
+    cr_assert_eq(svy_mformula_parse(&f, text, &err), SVY_OK, "%s: %s", text, err.msg);
+    cr_expect_str_eq(terms_text(&f), want, "%s", text);
+    svy_mformula_free(&f);
+}
+
+/* R's terms(): a*b = a + b + a:b, ':' before '*', by degree then as written,
+ * duplicates once, '- 1' / '+ 0' / '- term'. */
+Test(model, formula_expands_as_r)
+{
+    expands("y ~ a + b", "y~1+a+b");
+    expands("y ~ a*b", "y~1+a+b+a:b");
+    expands("y ~ a:b + c", "y~1+c+a:b");
+    expands("y ~ a*b*c", "y~1+a+b+c+a:b+a:c+b:c+a:b:c");
+    expands("y ~ a*b - a:b", "y~1+a+b");
+    expands("y ~ a + b - 1", "y~0+a+b");
+    expands("y ~ 0 + a", "y~0+a");
+    expands("y ~ -1 + a", "y~0+a");
+    expands("y ~ a + a + b:a", "y~1+a+a:b");
+    expands("y ~ (a + b):c", "y~1+a:c+b:c");
+    expands("y~factor(g)*x", "y~1+factor(g)+x+factor(g):x");
+}
+
+static void refuses(const char *text, const char *msg)
+{
+    mformula f;
+    svy_err err;
+    cr_expect_eq(svy_mformula_parse(&f, text, &err), SVY_E_USAGE, "%s parsed", text);
+    cr_expect(strstr(err.msg, msg), "%s: %s", text, err.msg);
+    svy_mformula_free(&f);
+}
+
+Test(model, formula_errors)
+{
+    refuses("y a + b", "'Y ~ TERMS' expected");
+    refuses("y ~ a +", "a column name expected");
+    refuses("y ~ log(a)", "only factor() may be applied");
+    refuses("y ~ y + a", "Y (y) is also a term");
+    refuses("y ~ a - a - 1", "no term and no intercept");
+    refuses("y ~ a b", "unexpected text");
+}
+
+/* R's coding rule: a factor in a term whose other part is not in the model
+ * gets all its levels (R: coef(svyglm(api00 ~ ell:stype, dstrat)) =
+ * 756.646428, -3.533032, -7.879079, -5.469709); columns that repeat earlier
+ * ones are aliased (R: NA, left out of the rank: df 197 + 1 - 4). */
+static run quick(const char *formula)
+{
+    char *cs[] = {"t", "apistrat", "pw", "stype", "", "fpc", "0", "fail", "linear", (char *)formula, "", "", ""};
+    svy_err err;
+    svy_status st;
+    run R = run_case(cs, &st, &err);
+    cr_assert_eq(st, SVY_OK, "%s", err.msg);
+    return R;
+}
+
+Test(model, interaction_coding_and_aliasing)
+{
+    run R = quick("api00 ~ ell:stype");
+    const char *want[] = {"(Intercept)", "ell:stype=E", "ell:stype=H", "ell:stype=M"};
+    const double est[] = {756.646428, -3.533032, -7.879079, -5.469709};
+    cr_assert_eq(svy_model_ncoef(R.m), 4);
+    for (size_t i = 0; i < 4; i++) {
+        cr_expect_str_eq(svy_model_coef_get(R.m, i)->term, want[i]);
+        cr_expect(fabs(svy_model_coef_get(R.m, i)->estimate - est[i]) < 1e-6 * fabs(est[i]));
+    }
+    run_free(&R);
+    R = quick("api00 ~ stype + factor(stype) + ell");
+    const double se[] = {11.84965, 13.76288, 15.85848, NAN, NAN, 0.30944};
+    cr_assert_eq(svy_model_ncoef(R.m), 6);
+    for (size_t i = 0; i < 6; i++) {
+        const svy_model_coef *c = svy_model_coef_get(R.m, i);
+        cr_expect_eq(c->aliased, i == 3 || i == 4, "%s", c->term);
+        if (!c->aliased)
+            cr_expect(fabs(c->se - se[i]) < 1e-5 * se[i], "%s se %g", c->term, c->se);
+    }
+    cr_expect_eq(svy_model_fit_get(R.m)->rank, 4);
+    cr_expect_eq(svy_model_fit_get(R.m)->df, 194);
+    run_free(&R);
+}
