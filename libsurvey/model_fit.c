@@ -9,9 +9,10 @@
  * weights: (X'WX)^-1 and the scores' W come from the last solve, i.e. the
  * iterate before the final one (survey-reference-2 §7).
  *
- * Each iteration reads the spool once: X'WX is never formed; the rows of
- * sqrt(W) [X z] are folded into a (p+1) x (p+1) triangle by Givens
- * rotations (a QR of the whole n x p matrix, as R's, so the precision is
+ * The model matrix is spooled once (y, pw, x: 8 (p + 2) bytes a row), and
+ * each iteration reads it once: X'WX is never formed; blocks of 64 rows of
+ * sqrt(W) [X z] are folded into a (p+1) x (p+1) triangle by Householder
+ * reflections (a QR of the whole n x p matrix, as R's, so the precision is
  * QR's, not the normal equations').  Rank and the solution then come from
  * R's dqrdc2 rule on that triangle: Householder with limited pivoting,
  * a column whose remaining norm falls below 1e-11 of its own norm moves to
@@ -24,6 +25,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <survey/outfile.h>
 
 enum { MAXIT = 25 };
 static const double EPSILON = 1e-8;
@@ -66,26 +68,71 @@ static double variance(svy_family f, double mu)
 
 /* ------------------------------------------------ the streaming triangle */
 
+enum { BLOCK = 64 };
+
 typedef struct tri {
     size_t q;   /* p + 1 */
     double *R;  /* q x q, row-major, upper */
+    double *blk;/* BLOCK rows, column-major (q columns of BLOCK) */
+    size_t nb;
 } tri;
 
-static void tri_add(tri *T, double *r)
+/* Fold the rows of the block into R: Householder on [R; block], column by
+ * column; only R's row j and the block are nonzero in column j, so each
+ * reflection touches them alone (a QR of the stacked rows, as accurate as
+ * one of the whole matrix). */
+static void axpy64(double *restrict y, const double *restrict x, double a)
 {
-    size_t q = T->q;
+    for (size_t i = 0; i < BLOCK; i++)
+        y[i] -= a * x[i];
+}
+
+typedef double v2d __attribute__((vector_size(16)));
+
+/* Two-lane partial sums over a fixed 64 (GCC and Clang vector extensions):
+ * the reduction the compiler will not vectorize by itself at -O2. */
+static double dot64(const double *restrict a, const double *restrict b)
+{
+    v2d s0 = {0, 0}, s1 = {0, 0};
+    for (size_t i = 0; i < BLOCK; i += 4) {
+        v2d x0, y0, x1, y1;
+        memcpy(&x0, a + i, sizeof x0);
+        memcpy(&y0, b + i, sizeof y0);
+        memcpy(&x1, a + i + 2, sizeof x1);
+        memcpy(&y1, b + i + 2, sizeof y1);
+        s0 += x0 * y0;
+        s1 += x1 * y1;
+    }
+    v2d t = s0 + s1;
+    return t[0] + t[1];
+}
+
+static void tri_fold(tri *T)
+{
+    size_t q = T->q, nb = T->nb;
+    double *B = T->blk;
+    if (nb == 0)
+        return;
+    if (nb < BLOCK) /* rows of zeros change nothing */
+        for (size_t j = 0; j < q; j++)
+            memset(B + j * BLOCK + nb, 0, (BLOCK - nb) * sizeof *B);
     for (size_t j = 0; j < q; j++) {
-        double b = r[j];
-        if (b == 0)
+        double *bj = B + j * BLOCK, a = T->R[j * q + j], s = dot64(bj, bj);
+        if (s == 0)
             continue;
-        double *Rj = T->R + j * q, a = Rj[j], rr = hypot(a, b), c = a / rr, s = b / rr;
-        Rj[j] = rr;
+        double nrm = sqrt(a * a + s), alpha = a > 0 ? -nrm : nrm; /* new R_jj, no cancellation in v0 */
+        double v0 = a - alpha, tau = -v0 / alpha; /* H = I - tau v v', v = (1, bj / v0) */
+        double inv = 1 / v0;
+        for (size_t i = 0; i < BLOCK; i++)
+            bj[i] *= inv;
+        T->R[j * q + j] = alpha;
         for (size_t k = j + 1; k < q; k++) {
-            double t = Rj[k];
-            Rj[k] = c * t + s * r[k];
-            r[k] = c * r[k] - s * t;
+            double *bk = B + k * BLOCK, d = (T->R[j * q + k] + dot64(bj, bk)) * tau;
+            T->R[j * q + k] -= d;
+            axpy64(bk, bj, d);
         }
     }
+    T->nb = 0;
 }
 
 /* The solve of one iteration: pivot, rank, beta (p, 0 for aliased) and
@@ -244,54 +291,134 @@ typedef struct irls {
     double pwscale;   /* pw = w * pwscale (1 / mean of the weights) */
     tri T;
     double *x, *r;
+    FILE *xs;         /* the model matrix: y, pw, x (p) per row */
+    double *buf;      /* XCHUNK records read at a time */
+    size_t reclen;    /* doubles per record */
 } irls;
 
-/* One pass: the deviance at beta (NULL: R's start) and the triangle of the
- * next solve. */
-static svy_status pass(irls *I, const double *beta, double *dev, svy_err *err)
+enum { XCHUNK = 1024 };
+
+/* mu and mu'(eta) from one exp(), bit for bit what R's logit_linkinv and
+ * logit_mu_eta give. */
+static inline void link2(svy_family f, double eta, double *mu, double *me)
 {
-    svy_model *m = I->m;
-    svy_family fam = m->family;
-    size_t p = I->p, q = p + 1;
-    memset(I->T.R, 0, q * q * sizeof *I->T.R);
-    *dev = 0;
-    svy_status st = svy_model_rewind(m, err);
-    if (st)
-        return st;
-    mrow row;
-    int k;
-    while ((k = svy_model_next(m, &row, err)) > 0) {
-        double pw = row.path.w * I->pwscale, y = row.y, eta, mu;
-        svy_mmatrix_row(I->X, &row, I->x);
+    if (f == SVY_FAMILY_LINEAR) {
+        *mu = eta;
+        *me = 1;
+        return;
+    }
+    double e = exp(eta), tmp = eta < MTHRESH ? DBL_EPSILON : eta > THRESH ? 1 / DBL_EPSILON : e, opexp = 1 + e;
+    *mu = tmp / (1 + tmp);
+    *me = eta > THRESH || eta < MTHRESH ? DBL_EPSILON : e / (opexp * opexp);
+}
+
+/* The start, R's family$initialize then linkinv(linkfun(mustart)). */
+static inline double start_eta(svy_family f, double y, double pw)
+{
+    if (f == SVY_FAMILY_LINEAR)
+        return y;
+    double mu = (pw * y + 0.5) / (pw + 1);
+    return log(mu / (1 - mu));
+}
+
+/* Rows of the model matrix into the triangle: eta at beta (NULL: R's
+ * start), the deviance of the rows returned. */
+static double fold_chunk(irls *I, const double *beta, size_t n)
+{
+    svy_family fam = I->m->family;
+    size_t p = I->p, rl = I->reclen;
+    double d = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *rec = I->buf + i * rl, *x = rec + 2;
+        double y = rec[0], pw = rec[1], eta, mu, me;
         if (!beta) {
-            if (fam == SVY_FAMILY_LOGIT && !(y >= 0 && y <= 1)) {
-                char nb[SVY_DTOA_MAX];
-                svy_dtoa(y, nb);
-                return svy_err_set(err, SVY_E_DATA, NULL, 0, 0, m->f.vars[0].column,
-                                   "Y %s holds %s: a logit needs values from 0 to 1 (R: \"y values must be 0 <= y <= "
-                                   "1\")",
-                                   m->f.vars[0].column, nb);
-            }
-            mu = fam == SVY_FAMILY_LINEAR ? y : (pw * y + 0.5) / (pw + 1);
-            eta = fam == SVY_FAMILY_LINEAR ? mu : log(mu / (1 - mu));
-            mu = svy_model_linkinv(fam, eta);
+            eta = start_eta(fam, y, pw);
         } else {
             eta = 0;
             for (size_t j = 0; j < p; j++)
-                eta += I->x[j] * beta[j];
-            mu = svy_model_linkinv(fam, eta);
+                eta += x[j] * beta[j];
         }
-        *dev += dev_resid(fam, y, mu, pw);
-        double me = svy_model_mu_eta(fam, eta);
+        link2(fam, eta, &mu, &me);
+        d += dev_resid(fam, y, mu, pw);
         if (!(pw > 0) || me == 0)
             continue;
         double W = sqrt(pw * me * me / variance(fam, mu)), z = eta + (y - mu) / me;
+        double *r = I->T.blk + I->T.nb;
         for (size_t j = 0; j < p; j++)
-            I->r[j] = W * I->x[j];
-        I->r[p] = W * z;
-        tri_add(&I->T, I->r);
+            r[j * BLOCK] = W * x[j];
+        r[p * BLOCK] = W * z;
+        if (++I->T.nb == BLOCK)
+            tri_fold(&I->T);
     }
-    return k < 0 ? err->code : SVY_OK;
+    return d;
+}
+
+static void tri_clear(irls *I)
+{
+    memset(I->T.R, 0, I->T.q * I->T.q * sizeof *I->T.R);
+    I->T.nb = 0;
+}
+
+/* The model matrix once, so that the iterations read numbers only; the
+ * start's deviance and triangle on the way. */
+static svy_status write_xspool(irls *I, double *dev, svy_err *err)
+{
+    svy_model *m = I->m;
+    svy_status st = svy_tmpfile(&I->xs, err);
+    if (st == SVY_OK)
+        st = svy_model_rewind(m, err);
+    mrow row;
+    int k = 0;
+    size_t n = 0, rl = I->reclen;
+    double d = 0;
+    tri_clear(I);
+    while (st == SVY_OK && (k = svy_model_next(m, &row, err)) > 0) {
+        double *rec = I->buf + n * rl;
+        rec[0] = row.y;
+        rec[1] = row.path.w * I->pwscale;
+        svy_mmatrix_row(I->X, &row, rec + 2);
+        if (m->family == SVY_FAMILY_LOGIT && !(row.y >= 0 && row.y <= 1)) {
+            char nb[SVY_DTOA_MAX];
+            svy_dtoa(row.y, nb);
+            return svy_err_set(err, SVY_E_DATA, NULL, 0, 0, m->f.vars[0].column,
+                               "Y %s holds %s: a logit needs values from 0 to 1 (R: \"y values must be 0 <= y <= "
+                               "1\")",
+                               m->f.vars[0].column, nb);
+        }
+        if (++n == XCHUNK) {
+            d += fold_chunk(I, NULL, n);
+            if (fwrite(I->buf, sizeof *I->buf * rl, n, I->xs) != n)
+                return svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "cannot spool the model matrix");
+            n = 0;
+        }
+    }
+    if (st == SVY_OK && k < 0)
+        st = err->code;
+    if (st == SVY_OK && n) {
+        d += fold_chunk(I, NULL, n);
+        if (fwrite(I->buf, sizeof *I->buf * rl, n, I->xs) != n)
+            st = svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "cannot spool the model matrix");
+    }
+    tri_fold(&I->T);
+    *dev = d;
+    return st;
+}
+
+/* One pass: the deviance at beta and the triangle of the next solve. */
+static svy_status pass(irls *I, const double *beta, double *dev, svy_err *err)
+{
+    size_t n;
+    double d = 0;
+    tri_clear(I);
+    if (fflush(I->xs) != 0 || fseek(I->xs, 0, SEEK_SET) != 0)
+        return svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "cannot rewind the spool of the model matrix");
+    while ((n = fread(I->buf, sizeof *I->buf * I->reclen, XCHUNK, I->xs)) > 0)
+        d += fold_chunk(I, beta, n);
+    if (ferror(I->xs))
+        return svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "cannot read the spool of the model matrix");
+    tri_fold(&I->T);
+    *dev = d;
+    return SVY_OK;
 }
 
 /* The sandwich: scores x W_prev (y - mu)/mu'(eta) at the final beta, with
@@ -316,20 +443,18 @@ static svy_status sandwich(irls *I, const solve *S, const double *prev, mfit *fi
         svy_mmatrix_row(I->X, &row, I->x);
         for (size_t j = 0; j < p; j++)
             eta += I->x[j] * S->beta[j];
-        double mu = svy_model_linkinv(fam, eta), me = svy_model_mu_eta(fam, eta);
+        double mu, me;
+        link2(fam, eta, &mu, &me);
         if (fam == SVY_FAMILY_LOGIT && (mu > 1 - 10 * DBL_EPSILON || mu < 10 * DBL_EPSILON))
             fit->fitted01++;
-        double mup;
+        double mup, mep;
         if (prev) {
             for (size_t j = 0; j < p; j++)
                 etap += I->x[j] * prev[j];
-            mup = svy_model_linkinv(fam, etap);
         } else {
-            mup = fam == SVY_FAMILY_LINEAR ? y : (pw * y + 0.5) / (pw + 1);
-            etap = fam == SVY_FAMILY_LINEAR ? mup : log(mup / (1 - mup));
-            mup = svy_model_linkinv(fam, etap);
+            etap = start_eta(fam, y, pw);
         }
-        double mep = svy_model_mu_eta(fam, etap);
+        link2(fam, etap, &mup, &mep);
         double W = pw > 0 && mep != 0 ? pw * mep * mep / variance(fam, mup) : 0;
         double res = (y - mu) / me;
         for (size_t a = 0; a < rank; a++)
@@ -374,10 +499,12 @@ svy_status svy_mfit_run(svy_model *m, const mmatrix *X, mfit *fit, svy_err *err)
 {
     size_t p = X->p, q = p + 1;
     memset(fit, 0, sizeof *fit);
-    irls I = {.m = m, .X = X, .p = p, .pwscale = (double)m->rows / m->wsum_all, .T = {.q = q}};
+    irls I = {.m = m, .X = X, .p = p, .pwscale = (double)m->rows / m->wsum_all, .T = {.q = q}, .reclen = p + 2};
     solve cur = {0}, next = {0};
     double *prev = svy_calloc(p, sizeof *prev);
     I.T.R = svy_calloc(q * q, sizeof *I.T.R);
+    I.T.blk = svy_calloc(q * BLOCK, sizeof *I.T.blk);
+    I.buf = svy_calloc(XCHUNK * I.reclen, sizeof *I.buf);
     I.x = svy_calloc(p + 1, sizeof *I.x);
     I.r = svy_calloc(q, sizeof *I.r);
     fit->p = p;
@@ -385,14 +512,14 @@ svy_status svy_mfit_run(svy_model *m, const mmatrix *X, mfit *fit, svy_err *err)
     fit->V = svy_calloc(p * p, sizeof *fit->V);
     fit->pivot = svy_calloc(p, sizeof *fit->pivot);
     svy_status st = SVY_OK;
-    if (!prev || !I.T.R || !I.x || !I.r || !fit->beta || !fit->V || !fit->pivot || !solve_alloc(&cur, p) ||
+    if (!prev || !I.T.R || !I.T.blk || !I.buf || !I.x || !I.r || !fit->beta || !fit->V || !fit->pivot || !solve_alloc(&cur, p) ||
         !solve_alloc(&next, p))
         st = svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     if (st == SVY_OK && !(m->wsum_all > 0))
         st = svy_err_set(err, SVY_E_DATA, NULL, 0, 0, NULL, "every weight is 0: no model can be fitted");
     double dev_old = 0, dev = 0, tol = fmin(1e-7, EPSILON / 1000);
     int have_prev = 0;
-    if (st == SVY_OK && (st = pass(&I, NULL, &dev_old, err)) == SVY_OK && !solve_tri(&I.T, p, tol, &cur))
+    if (st == SVY_OK && (st = write_xspool(&I, &dev_old, err)) == SVY_OK && !solve_tri(&I.T, p, tol, &cur))
         st = svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     int iter = 1;
     while (st == SVY_OK) {
@@ -439,6 +566,10 @@ svy_status svy_mfit_run(svy_model *m, const mmatrix *X, mfit *fit, svy_err *err)
     solve_free(&next);
     free(prev);
     free(I.T.R);
+    free(I.T.blk);
+    free(I.buf);
+    if (I.xs)
+        fclose(I.xs);
     free(I.x);
     free(I.r);
     return st;
