@@ -57,6 +57,8 @@ void svy_model_free(svy_model *m)
     for (size_t i = 0; i < m->nmargins; i++) {
         free((char *)m->margins[i].level);
         free((char *)m->margins[i].label);
+        free((char *)m->margins[i].value);
+        free((char *)m->margins[i].value_label);
     }
     free(m->margins);
     free(m->separation);

@@ -95,13 +95,13 @@ static svy_status margin_passes(mctx *c, size_t g, svy_err *err)
     return st;
 }
 
-static char *level_name(const mvar *v, size_t l, int label)
+static char *level_name(const mvar *v, size_t l, int label, int bare)
 {
     const char *t = label && v->lev[l].label ? v->lev[l].label : v->lev[l].text;
     size_t n = strlen(v->name) + strlen(t) + 2;
     char *s = svy_malloc(n);
     if (s)
-        snprintf(s, n, "%s=%s", v->name, t);
+        snprintf(s, n, "%s%s%s", bare ? "" : v->name, bare ? "" : "=", t);
     return s;
 }
 
@@ -151,9 +151,11 @@ svy_status svy_model_margins_run(svy_model *m, svy_err *err)
     size_t r = (size_t)V->ref;
     for (size_t l = 0; l < L; l++) {
         svy_model_margin *M = &m->margins[m->nmargins++];
-        M->level = level_name(V, l, 0);
-        M->label = level_name(V, l, 1);
-        if (!M->level || !M->label) {
+        M->level = level_name(V, l, 0, 0);
+        M->label = level_name(V, l, 1, 0);
+        M->value = level_name(V, l, 0, 1);
+        M->value_label = level_name(V, l, 1, 1);
+        if (!M->level || !M->label || !M->value || !M->value_label) {
             mctx_free(&c);
             return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
         }

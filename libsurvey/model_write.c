@@ -213,12 +213,13 @@ static void coef_table(const wctx *w, const svy_model *m, const svy_model_out *o
 
 static void margins_table(const wctx *w, const svy_model *m, const svy_model_out *o)
 {
-    const char *head_csv[] = {"level", "margin", "se", "ci_low", "ci_high", "difference", "diff_se", "z",
+    const char *var = m->f.vars[m->margins_var].name, *y = m->f.vars[0].name;
+    const char *head_csv[] = {var, "variable", "estimate", "se", "ci_low", "ci_high", "difference", "diff_se", "z",
                               "p_value", "diff_ci_low", "diff_ci_high"};
-    const char *head_rep[] = {"Level", "Margin", "SE", "CI low", "CI high", "Difference", "SE", "z", "p",
+    const char *head_rep[] = {var, "Y", "Margin", "SE", "CI low", "CI high", "Difference", "SE", "z", "p",
                               "CI low", "CI high"};
-    table_begin(w, "Predictive margins (difference from the reference level)", 11);
-    row(w, report(w->fmt) ? head_rep : head_csv, 11, 1);
+    table_begin(w, "Predictive margins (difference from the reference level)", 12);
+    row(w, report(w->fmt) ? head_rep : head_csv, 12, 1);
     for (size_t i = 0; i < svy_model_nmargins(m); i++) {
         const svy_model_margin *M = svy_model_margin_get(m, i);
         char b[10][40];
@@ -234,9 +235,9 @@ static void margins_table(const wctx *w, const svy_model *m, const svy_model_out
         num(b[9], 40, w->fmt, M->diff_high);
         if (M->reference && report(w->fmt))
             snprintf(b[4], 40, "(reference)");
-        const char *cells[] = {o->labels ? M->label : M->level, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-                               b[8], b[9]};
-        row(w, cells, 11, 0);
+        const char *cells[] = {o->labels ? M->value_label : M->value, y, b[0], b[1], b[2], b[3], b[4], b[5], b[6],
+                               b[7], b[8], b[9]};
+        row(w, cells, 12, 0);
     }
     table_end(w);
 }

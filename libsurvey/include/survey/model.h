@@ -79,7 +79,9 @@ typedef struct svy_model_fit {
  * R's confint on them). */
 typedef struct svy_model_margin {
     const char *level;    /* "VAR=LEVEL" */
-    const char *label;
+    const char *label;    /* "VAR=its value label" (= level when none) */
+    const char *value;    /* "LEVEL": the code or text */
+    const char *value_label; /* its value label, or the code */
     int reference;
     double margin, se, ci_low, ci_high;
     double diff, diff_se, diff_z, diff_p, diff_low, diff_high; /* NaN for the reference */
@@ -130,7 +132,10 @@ SVY_API const char *svy_model_formula(const svy_model *m);
 /* Output.  csv/tsv: the coefficients, one row per term
  * (term,estimate,se,t,df,p_value,ci_low,ci_high; odds_ratios exponentiates
  * estimate and CI and drops nothing else); with margins set: the margins
- * table instead; with Wald tests and no margins: the tests.  md, latex,
+ * instead, in svy-tab's long layout so that svy-plot draws them
+ * (VAR,variable,estimate,se,ci_low,ci_high,difference,diff_se,z,p_value,
+ * diff_ci_low,diff_ci_high: one row per level of VAR, variable = Y); with
+ * Wald tests and no margins: the tests.  md, latex,
  * html: every table asked for, with the fit line and notes naming the design
  * and the model.  json is not supported (SVY_E_USAGE). */
 typedef struct svy_model_out {

@@ -38,11 +38,11 @@ while IFS=, read -r id dat weight strata psu fpc ultimate lonely family formula 
   compare ours.csv r.csv "$id coef"
   if [ -n "$margins" ]; then
     svy-model "${args[@]}" --margins "$margins" "$formula" "$data/$dat.csv" | tail -n +2 > m.csv
-    # level,margin,se,ci_low,ci_high | R margin: term,estimate,se,z,,,ci_low,ci_high
-    awk -F, '{ print $1","$2","$3","$4","$5 }' m.csv > ours.csv
+    # VAR,variable,estimate,se,ci_low,ci_high,... | R margin: VAR=LEVEL,estimate,se,z,,,ci_low,ci_high
+    awk -F, -v g="$margins" '{ print g "=" $1","$3","$4","$5","$6 }' m.csv > ours.csv
     rrows "$id" margin | awk -F, '{ print $1","$2","$3","$7","$8 }' > r.csv
     compare ours.csv r.csv "$id margin"
-    awk -F, '$6 != "" { print $1","$6","$7","$8","$9","$10","$11 }' m.csv > ours.csv
+    awk -F, -v g="$margins" '$7 != "" { print g "=" $1","$7","$8","$9","$10","$11","$12 }' m.csv > ours.csv
     rrows "$id" diff | awk -F, '{ print $1","$2","$3","$4","$6","$7","$8 }' > r.csv
     compare ours.csv r.csv "$id difference"
   fi
