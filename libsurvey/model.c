@@ -454,7 +454,7 @@ int svy_model_next(svy_model *m, mrow *r, svy_err *err)
 
 /* Logit: a level of a categorical term in which every row of nonzero
  * weight has the same Y is named (separation: its coefficient runs off). */
-static svy_status find_separation(svy_model *m, svy_err *err)
+static svy_status level_counts_alloc(svy_model *m, svy_err *err)
 {
     for (size_t i = 1; i < m->f.nvars; i++) {
         mvar *v = &m->f.vars[i];
@@ -465,20 +465,25 @@ static svy_status find_separation(svy_model *m, svy_err *err)
         if (!v->wy1 || !v->wsum)
             return nomem(err);
     }
-    mrow r;
-    int k;
-    svy_status st = svy_model_rewind(m, err);
-    while (st == SVY_OK && (k = svy_model_next(m, &r, err)) > 0) {
-        if (r.path.w == 0)
-            continue;
-        for (size_t i = 1; i < m->f.nvars; i++)
-            if (m->f.vars[i].cat) {
-                m->f.vars[i].wsum[r.lev[i]] += 1;
-                m->f.vars[i].wy1[r.lev[i]] += r.y;
-            }
-    }
-    if (st || k < 0)
-        return err->code;
+    m->count_levels = 1;
+    return SVY_OK;
+}
+
+void svy_model_count_levels(svy_model *m, const mrow *r)
+{
+    if (!m->count_levels || r->path.w == 0)
+        return;
+    for (size_t i = 1; i < m->f.nvars; i++)
+        if (m->f.vars[i].cat) {
+            m->f.vars[i].wsum[r->lev[i]] += 1;
+            m->f.vars[i].wy1[r->lev[i]] += r->y;
+        }
+}
+
+/* The rows of nonzero weight per level were counted while the main fit
+ * spooled its model matrix (svy_model_count_levels). */
+static svy_status find_separation(svy_model *m, svy_err *err)
+{
     char buf[600] = "";
     size_t len = 0;
     for (size_t i = 1; i < m->f.nvars; i++) {
@@ -534,8 +539,11 @@ svy_status svy_model_finish(svy_model *m, svy_err *err)
                            m->rows);
     mterm *terms = m->f.terms;
     svy_status st = svy_mmatrix_build(&m->X, &m->f, terms, m->f.nterms, m->f.intercept, err);
+    if (st == SVY_OK && m->family == SVY_FAMILY_LOGIT)
+        st = level_counts_alloc(m, err);
     if (st || (st = svy_mfit_run(m, &m->X, &m->fit, err)))
         return st;
+    m->count_levels = 0;
     if (m->family == SVY_FAMILY_LOGIT && (st = find_separation(m, err)))
         return st;
     if ((st = make_coefs(m, err)))

@@ -374,6 +374,7 @@ static svy_status write_xspool(irls *I, double *dev, svy_err *err)
     tri_clear(I);
     while (st == SVY_OK && (k = svy_model_next(m, &row, err)) > 0) {
         double *rec = I->buf + n * rl;
+        svy_model_count_levels(m, &row);
         rec[0] = row.y;
         rec[1] = row.path.w * I->pwscale;
         svy_mmatrix_row(I->X, &row, rec + 2);

@@ -129,6 +129,7 @@ struct svy_model {
     svy_model_margin *margins;
     size_t nmargins;
     svy_model_wald *walds;
+    int count_levels;      /* the main fit counts rows and Y = 1 per level (separation) */
     char *separation, *y_note;
     char *keybuf;
 };
@@ -164,6 +165,9 @@ static inline void svy_mmatrix_row(const mmatrix *X, const mrow *r, double *x)
 svy_status svy_model_rewind(svy_model *m, svy_err *err);
 /* 1 a row, 0 the end, -1 error (err set). */
 int svy_model_next(svy_model *m, mrow *r, svy_err *err);
+/* The main fit's first read of the spool: per level of each categorical
+ * term, rows of nonzero weight and their sum of Y (for separation). */
+void svy_model_count_levels(svy_model *m, const mrow *r);
 
 /* model_fit.c: fit X by IRLS on the spool; margins_g >= 0 replaces that
  * variable's level in every row (predictions at a level) -- unused by the fit. */
