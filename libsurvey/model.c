@@ -91,7 +91,7 @@ svy_status svy_model_set_margins(svy_model *m, const char *column, svy_err *err)
                                    "effect only (R's svypredmeans adds it to a model without it)",
                                    column, column);
     } else {
-        v = svy_mformula_add_var(&m->f, column, 1);
+        v = svy_mformula_add_var(&m->f, column, 0); /* categorical as the margins variable */
         if (v == -1)
             return svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, column, "too many variables");
         if (v < 0)

@@ -105,14 +105,14 @@ static svy_status make_model(opts *o, svy_err *err)
     if (!o->m)
         return err->code ? err->code : SVY_E_NOMEM;
     svy_status st = SVY_OK;
+    if (o->margins) /* first: --ref may name the margins variable */
+        st = svy_model_set_margins(o->m, o->margins, err);
     for (size_t i = 0; st == SVY_OK && i < o->nrefs; i++) {
         char *eq = strchr(o->refs[i], '=');
         *eq = '\0';
         st = svy_model_set_ref(o->m, o->refs[i], eq + 1, err);
         *eq = '=';
     }
-    if (st == SVY_OK && o->margins)
-        st = svy_model_set_margins(o->m, o->margins, err);
     for (size_t i = 0; st == SVY_OK && i < o->nwalds; i++)
         st = svy_model_add_wald(o->m, o->walds[i], err);
     return st;
