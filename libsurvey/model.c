@@ -258,7 +258,8 @@ static svy_status level_list(svy_model *m, mvar *v, svy_err *err)
     if (n > SVY_MODEL_LEVELS_MAX)
         return svy_err_set(err, SVY_E_DATA, NULL, 0, 0, v->column, "%s has more than %d levels", v->column,
                            SVY_MODEL_LEVELS_MAX);
-    qsort(v->numlist, v->nnum, sizeof *v->numlist, cmp_num);
+    if (v->nnum > 1)
+        qsort(v->numlist, v->nnum, sizeof *v->numlist, cmp_num);
     uint32_t *order = svy_calloc(nt + 1, sizeof *order);
     v->lev = svy_calloc(n + 1, sizeof *v->lev);
     v->tid_lev = svy_calloc(nt + 1, sizeof *v->tid_lev);
@@ -269,7 +270,8 @@ static svy_status level_list(svy_model *m, mvar *v, svy_err *err)
     for (uint32_t i = 0; i < nt; i++)
         order[i] = i;
     sort_tab = &v->texts;
-    qsort(order, nt, sizeof *order, cmp_tid);
+    if (nt > 1)
+        qsort(order, nt, sizeof *order, cmp_tid);
     const svy_var *sv = svy_schema_var(m->schema, (size_t)v->col);
     for (size_t k = 0; k < n; k++) {
         mlevel *L = &v->lev[k];
