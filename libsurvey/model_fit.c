@@ -160,6 +160,8 @@ static int solve_alloc(solve *S, size_t p)
     return S->pivot && S->beta && S->Ainv;
 }
 
+static int back_solve(const double *a, const double *b, size_t p, solve *S);
+
 /* dqrdc2's limited pivoting on A (n = p rows, column-major in a), with b
  * transformed alongside; then back substitution and (R'R)^-1. */
 static int solve_tri(const tri *T, size_t p, double tol, solve *S)
@@ -237,18 +239,25 @@ static int solve_tri(const tri *T, size_t p, double tol, solve *S)
         for (size_t i = l + 1; i < p; i++)
             x[i] = 0;
     }
-    size_t rank = k < p ? k : p;
-    S->rank = rank;
-    /* beta: R[0:rank, 0:rank] beta = b */
+    S->rank = k < p ? k : p;
+    int ok = back_solve(a, b, p, S);
+    free(a);
+    free(b);
+    free(orig);
+    return ok;
+}
+
+/* beta from R[0:rank, 0:rank] beta = b (a: R column-major, p rows), and
+ * (R'R)^-1 = R^-1 R^-T. */
+static int back_solve(const double *a, const double *b, size_t p, solve *S)
+{
+    size_t rank = S->rank;
     memset(S->beta, 0, p * sizeof *S->beta);
     double *bp = svy_calloc(rank + 1, sizeof *bp);
     double *Rinv = svy_calloc(rank * rank + 1, sizeof *Rinv);
     if (!bp || !Rinv) {
         free(bp);
         free(Rinv);
-        free(a);
-        free(b);
-        free(orig);
         return 0;
     }
     for (size_t ii = rank; ii-- > 0;) {
@@ -276,9 +285,6 @@ static int solve_tri(const tri *T, size_t p, double tol, solve *S)
         }
     free(bp);
     free(Rinv);
-    free(a);
-    free(b);
-    free(orig);
     return 1;
 }
 
