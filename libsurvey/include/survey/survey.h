@@ -54,6 +54,7 @@
 #include <survey/choices.h>
 #include <survey/messages.h>
 #include <survey/estimate.h>
+#include <survey/model.h>
 #include <survey/plot.h>
 #include <survey/profile.h>
 #include <survey/table.h>
