@@ -5,6 +5,8 @@
 #include "svy_private.h"
 #include "estimate_private.h"
 
+#include <survey/subpop.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -408,6 +410,8 @@ size_t svy_est_columns(const svy_est *e, const char **names, size_t cap)
         PUT(e->by[k]);
     for (size_t i = 0; i < e->nout; i++)
         PUT(e->out[i].column);
+    for (size_t i = 0; e->subpop && i < svy_subpop_ncolumns(e->subpop); i++)
+        PUT(svy_subpop_column(e->subpop, i));
 #undef PUT
     return n;
 }

@@ -503,6 +503,8 @@ static svy_status finish(svy_est *e, svy_err *err)
     }
     e->finished = 1;
     SVY_FAIL_IF(svy_est_rows(e) == 0, err, SVY_E_DATA, "no data rows");
+    SVY_FAIL_IF(e->dom_tab.n == 0 && e->subpop && !e->subpop_rows, err, SVY_E_DATA,
+                "no row is in the subpopulation (--subpop): nothing to estimate");
     SVY_FAIL_IF(e->dom_tab.n == 0, err, SVY_E_DATA, "every row has a missing --by value: no domain to estimate");
     return svy_est_compute(e, err);
 }

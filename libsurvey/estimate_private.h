@@ -184,6 +184,8 @@ struct svy_est {
 
     long long rows;
     long overall_dom;
+    const struct svy_subpop *subpop; /* --subpop (estimate_subpop.c); NULL: none */
+    long long subpop_rows;           /* rows in it */
 
     svy_est_result *res;
     size_t nres, capres;
@@ -266,6 +268,9 @@ usum svy_est_domain_sum(const svy_est *e, size_t dom, const qty *q);
 int svy_est_top_units(const svy_est *e, size_t d, const qty *q);
 lin svy_est_lin_of(svy_stat stat, double R, double X);
 svy_status svy_est_quantity_var(vctx *c, size_t d, int skip_top, svy_err *err);
+
+/* estimate_subpop.c: whether a row is in the subpopulation (*in). */
+svy_status svy_est_subpop_in(svy_est *e, const svy_row *row, int *in, svy_err *err);
 
 /* estimate_finish.c */
 svy_status svy_est_compute(svy_est *e, svy_err *err);

@@ -524,6 +524,11 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     if (rc || !e->dsn.estimating)
         return rc ? svy_est_blame(e, rc, err) : rc; /* no call per row */
     e->rows++;
+    if (e->subpop) { /* out of the subpopulation: in the design, in no domain */
+        int in;
+        if ((rc = svy_est_subpop_in(e, row, &in, err)) != SVY_OK || !in)
+            return rc ? svy_est_blame(e, rc, err) : rc;
+    }
 
     enum { SMALL = 32 };
     double ys_s[SMALL], ysh_s[SMALL];
@@ -569,6 +574,7 @@ static void reset_estimates(svy_est *e)
     e->ndpool = 0;
     e->overall_dom = -1;
     e->rows = 0;
+    e->subpop_rows = 0;
     svy_est_plan_layers(e);
 }
 

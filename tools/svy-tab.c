@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <survey/subpop.h>
+
 #include "tool.h"
 
 typedef struct outspec {
@@ -38,6 +40,8 @@ typedef struct tab {
     char note[400];     /* what the table's notes say about the choice */
     char **by_alloc;    /* -b's list, owned */
     const char *codebook;
+    svy_subpop *subpop; /* --subpop */
+    char *notes;        /* the notes' sentences (note and the subpopulation), owned */
 } tab;
 
 static void usage(void)
@@ -76,6 +80,11 @@ static void usage(void)
            "      --level N           confidence level in percent (95)\n"
            "      --df RULE           domain|full|inf|NUMBER (domain)\n"
            "      --flag nchs         flag proportions the NCHS standards say not to show\n"
+           "      --subpop EXPR       estimate within the rows where EXPR holds, the whole design\n"
+           "                          kept for the variance (R's subset(design, ...)): columns\n"
+           "                          compared with numbers, codes or labels (== != < <= > >=,\n"
+           "                          COL in {v,...}), joined by & | ! and parentheses, e.g.\n"
+           "                          'age >= 30 & category == \"platform worker\"'\n"
            "Output:\n"
            "  -f, --format FMT        csv|tsv|md|latex|html|json (csv)\n"
            "      --layout L          long|wide (long): long has one row per domain, variable\n"
@@ -189,6 +198,7 @@ static svy_status make_est(tab *T, svy_err *err)
     for (size_t i = 0; i < T->nouts; i++)
         if (svy_est_add_outcome(T->est, T->outs[i].stat, T->outs[i].column, T->outs[i].value, err) != SVY_OK)
             return err->code;
+    svy_est_set_subpop(T->est, T->subpop);
     return SVY_OK;
 }
 
@@ -312,6 +322,8 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     say_design(T);
     if ((st = svy_est_bind(T->est, T->schema, err)) != SVY_OK)
         return st;
+    if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->cb, err)) != SVY_OK)
+        return st;
     return check_levels(T, err);
 }
 
@@ -398,6 +410,7 @@ enum {
     OPT_OVERALL,
     OPT_PERCENT,
     OPT_SHARE,
+    OPT_SUBPOP,
     OPT_TITLE,
     OPT_TOTAL,
     OPT_ULTIMATE
@@ -429,6 +442,7 @@ static const struct option long_opts[] = {
     {"rate", required_argument, NULL, 'r'},
     {"share", required_argument, NULL, OPT_SHARE},
     {"strata", required_argument, NULL, 's'},
+    {"subpop", required_argument, NULL, OPT_SUBPOP},
     {"title", required_argument, NULL, OPT_TITLE},
     {"total", required_argument, NULL, OPT_TOTAL},
     {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
@@ -456,6 +470,21 @@ static double parse_positive(const char *opt, const char *s)
     if (end == s || *end || !(v > 0) || !isfinite(v))
         svy_tool_usage_error("%s: '%s' is not a positive number", opt, s);
     return v;
+}
+
+/* --subpop EXPR: parsed now, so a syntax error is a usage error before
+ * any input is read (columns and labels are checked against the schema). */
+static void parse_subpop(tab *T, const char *expr)
+{
+    svy_err err;
+    svy_err_clear(&err);
+    svy_subpop_free(T->subpop);
+    T->subpop = NULL;
+    if (svy_subpop_parse(expr, &T->subpop, &err) != SVY_OK) {
+        if (err.code == SVY_E_NOMEM)
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        svy_tool_usage_error("%s", err.msg);
+    }
 }
 
 /* An option of the design or the estimates (columns, rules); 0 when c is not one of them. */
@@ -522,6 +551,9 @@ static int design_option(tab *T, int c)
         return 1;
     case OPT_SHARE:
         add_outs(T, SVY_STAT_SHARE, optarg);
+        return 1;
+    case OPT_SUBPOP:
+        parse_subpop(T, optarg);
         return 1;
     case OPT_TOTAL:
         add_outs(T, SVY_STAT_TOTAL, optarg);
@@ -638,12 +670,32 @@ static int read_rows(tab *T, svy_err *err)
     return SVY_EXIT_OK;
 }
 
+/* The notes' own sentences: the weight chosen, the subpopulation. */
+static void set_notes(tab *T)
+{
+    if (T->note[0])
+        T->t.note = T->note;
+    if (!T->subpop)
+        return;
+    char in[32], all[32];
+    snprintf(in, sizeof in, "%lld", svy_est_subpop_rows(T->est));
+    snprintf(all, sizeof all, "%lld", svy_est_rows(T->est));
+    const char *expr = svy_subpop_text(T->subpop);
+    size_t size = strlen(T->note) + strlen(expr) + 512;
+    T->notes = malloc(size);
+    if (!T->notes)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    size_t len = (size_t)snprintf(T->notes, size, "%s", T->note);
+    svy_msg_format(T->notes + len, size - len, T->t.lang, SVY_MSG_TAB_SUBPOP_NOTE, expr, in, all,
+                   (const char *)NULL);
+    T->t.note = T->notes;
+}
+
 /* The table, to -o atomically or to standard output; an exit code. */
 static int write_table(tab *T, svy_err *err)
 {
     T->t.schema = T->schema;
-    if (T->note[0])
-        T->t.note = T->note;
+    set_notes(T);
     if (!T->output) {
         if (svy_table_write(stdout, "<stdout>", T->est, &T->t, err) != SVY_OK)
             return svy_tool_report(err);
@@ -711,5 +763,7 @@ done:
     free(T.strata);
     free(T.fpc);
     svy_codebook_free(T.cb);
+    svy_subpop_free(T.subpop);
+    free(T.notes);
     return rc;
 }

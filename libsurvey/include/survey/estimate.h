@@ -240,6 +240,16 @@ SVY_API size_t svy_est_npsu(const svy_est *e);
 SVY_API const svy_design *svy_est_design(const svy_est *e);
 SVY_API const svy_est_info *svy_est_design_info(const svy_est *e);
 
+/* Subpopulation (--subpop, survey/subpop.h; NULL: none): rows where s is
+ * false stay in the design (their units and strata count) but in no
+ * domain, as R's subset(design, ...).  s must be bound to the schema the
+ * rows follow and outlive the run; its columns are among svy_est_columns'.
+ * Set before svy_est_columns() and the first row. */
+struct svy_subpop;
+SVY_API void svy_est_set_subpop(svy_est *e, const struct svy_subpop *s);
+/* Rows in the subpopulation (all rows without one), after svy_est_finish(). */
+SVY_API long long svy_est_subpop_rows(const svy_est *e);
+
 /* Quantiles used for intervals, exposed for tests: t (df may be INFINITY),
  * and the beta quantile refined to full precision. */
 SVY_API double svy_qt(double p, double df);
