@@ -76,6 +76,8 @@ static void usage(void)
            "      --share COL[,...]   share of every level of a column\n"
            "      --mean COL[,...]    mean\n"
            "      --total COL[,...]   total\n"
+           "      --ratio NUM/DEN[,...]  ratio of the totals of two columns (R's svyratio),\n"
+           "                          on the rows where both are present\n"
            "      --ci METHOD         logit|wald|beta|wilson (logit); beta is Korn-Graubard\n"
            "      --level N           confidence level in percent (95)\n"
            "      --df RULE           domain|full|inf|NUMBER (domain)\n"
@@ -102,6 +104,19 @@ static void usage(void)
            svy_tool_name());
 }
 
+/* --ratio NUM/DEN: cut item at the first '/', *den the denominator (owned);
+ * returns the cut (never NULL). */
+static char *ratio_den(char *item, char **den)
+{
+    char *slash = strchr(item, '/');
+    if (!slash || !slash[1] || slash == item)
+        svy_tool_usage_error("--ratio: '%s' is not NUM/DEN (two columns)", item);
+    *slash = '\0';
+    if (!(*den = strdup(slash + 1)))
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    return slash;
+}
+
 static void add_outs(tab *T, svy_stat stat, const char *list)
 {
     size_t n;
@@ -124,8 +139,10 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
                 svy_tool_usage_error("--rate %s=: empty value", items[i]);
             o->value = strdup(eq + 1);
         }
+        if (stat == SVY_STAT_RATIO)
+            eq = ratio_den(items[i], &o->value);
         if (!*items[i])
-            svy_tool_usage_error("--rate: empty column name in '%s'", list);
+            svy_tool_usage_error("--%s: empty column name in '%s'", svy_stat_name(stat), list);
         o->column = strdup(items[i]);
         if (!o->column || (eq && !o->value))
             svy_tool_die(SVY_EXIT_IO, "out of memory");
@@ -195,9 +212,12 @@ static svy_status make_est(tab *T, svy_err *err)
     T->est = svy_est_new(&T->d, (const char *const *)T->by, T->nby, err);
     if (!T->est)
         return err->code ? err->code : SVY_E_NOMEM;
-    for (size_t i = 0; i < T->nouts; i++)
-        if (svy_est_add_outcome(T->est, T->outs[i].stat, T->outs[i].column, T->outs[i].value, err) != SVY_OK)
+    for (size_t i = 0; i < T->nouts; i++) {
+        const outspec *o = &T->outs[i];
+        if ((o->stat == SVY_STAT_RATIO ? svy_est_add_ratio(T->est, o->column, o->value, err)
+                                       : svy_est_add_outcome(T->est, o->stat, o->column, o->value, err)) != SVY_OK)
             return err->code;
+    }
     svy_est_set_subpop(T->est, T->subpop);
     return SVY_OK;
 }
@@ -209,7 +229,7 @@ static svy_status check_levels(tab *T, svy_err *err)
 {
     for (size_t i = 0; i < T->nouts; i++) {
         outspec *o = &T->outs[i];
-        if (!o->value)
+        if (!o->value || o->stat == SVY_STAT_RATIO)
             continue;
         long vi = svy_schema_find(T->schema, o->column);
         const svy_var *var = vi >= 0 ? svy_schema_var(T->schema, (size_t)vi) : NULL;
@@ -409,6 +429,7 @@ enum {
     OPT_MEAN,
     OPT_OVERALL,
     OPT_PERCENT,
+    OPT_RATIO,
     OPT_SHARE,
     OPT_SUBPOP,
     OPT_TITLE,
@@ -440,6 +461,7 @@ static const struct option long_opts[] = {
     {"psu", required_argument, NULL, 'p'},
     {"quiet", no_argument, NULL, 'q'},
     {"rate", required_argument, NULL, 'r'},
+    {"ratio", required_argument, NULL, OPT_RATIO},
     {"share", required_argument, NULL, OPT_SHARE},
     {"strata", required_argument, NULL, 's'},
     {"subpop", required_argument, NULL, OPT_SUBPOP},
@@ -554,6 +576,9 @@ static int design_option(tab *T, int c)
         return 1;
     case OPT_SUBPOP:
         parse_subpop(T, optarg);
+        return 1;
+    case OPT_RATIO:
+        add_outs(T, SVY_STAT_RATIO, optarg);
         return 1;
     case OPT_TOTAL:
         add_outs(T, SVY_STAT_TOTAL, optarg);
@@ -735,7 +760,7 @@ int main(int argc, char **argv)
         apply_codebook(&T);
     }
     if (T.nouts == 0)
-        svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean or --total%s",
+        svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean, --total or --ratio%s",
                              T.codebook ? " (the codebook has no outcome)" : "");
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */

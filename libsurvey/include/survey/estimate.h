@@ -80,10 +80,11 @@ typedef enum svy_stat {
     SVY_STAT_RATE = 0, /* mean of a 0/1 column, or the share with one value */
     SVY_STAT_SHARE,    /* the share of every level of a categorical column */
     SVY_STAT_MEAN,
-    SVY_STAT_TOTAL
+    SVY_STAT_TOTAL,
+    SVY_STAT_RATIO     /* R's svyratio: total of NUM / total of DEN (estimate_ratio.c) */
 } svy_stat;
 
-/* "rate", "share", "mean", "total". */
+/* "rate", "share", "mean", "total", "ratio". */
 SVY_API const char *svy_stat_name(svy_stat s);
 SVY_API int svy_stat_parse(const char *s, svy_stat *out); /* 1 when known */
 /* 1 for statistics that are proportions (printed in percent in reports). */
@@ -179,6 +180,11 @@ SVY_API void svy_est_free(svy_est *e);
  * column); NULL means the column itself is 0/1. */
 SVY_API svy_status svy_est_add_outcome(svy_est *e, svy_stat stat, const char *column,
                                        const char *value, svy_err *err);
+
+/* Add a ratio NUM/DEN before svy_est_bind(): R's svyratio(~NUM, ~DEN), on
+ * the rows where both are present (na.rm = TRUE: a domain).  Its variable
+ * is named "NUM/DEN". */
+SVY_API svy_status svy_est_add_ratio(svy_est *e, const char *num, const char *den, svy_err *err);
 
 /* Find the columns in the schema (SVY_E_USAGE naming an unknown one); the
  * schema must outlive the run. */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run svy-tab on the cases of an R reference whose id starts with PREFIX
 # (tests/ref/issue15-tab.csv by default) and compare estimate, se, ci_low,
-# ci_high and df with R's to 1e-9 relative.  Rows whose R estimate is NA
+# ci_high, df (and deff, where the reference has it) with R's to 1e-9 relative.  Rows whose R estimate is NA
 # are skipped (R ran them without na.rm); CI ends and df that R left NA
 # are not compared.  Python 3 is there wherever meson is.
 # Usage: compare-issue15.sh PREFIX [VALUES.csv]   (PREFIX: sub_, ratio_...)
@@ -58,8 +58,8 @@ for (case, by, dfinf), rs in groups.items():
             print(case, key, "no row", file=sys.stderr)
             fail = 1
             continue
-        for f in ("estimate", "se", "ci_low", "ci_high", "df"):
-            ref = r[f]
+        for f in ("estimate", "se", "ci_low", "ci_high", "df", "deff"):
+            ref = r.get(f, "NA")
             if ref == "NA" or (f == "df" and r["ci_low"] == "NA"):
                 continue
             x = o[f]
