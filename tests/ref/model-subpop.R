@@ -19,6 +19,7 @@ id,data,weight,strata,psu,fpc,ultimate,lonely,family,formula,ref,margins,wald,su
 sp_s_logit,apistrat,pw,stype,,fpc,0,fail,logit,awards ~ api00 + yr_rnd + ell,,yr_rnd,api00 ell,stype == 'E',stype == 'E'
 sp_s_linear,apistrat,pw,stype,,fpc,0,fail,linear,api00 ~ ell + meals + stype,,stype,stype,meals > 30 & awards == 'Yes',meals > 30 & awards == 'Yes'
 sp_s_not,apistrat,pw,stype,,fpc,0,fail,logit,awards ~ api00 + stype,,stype,stype,!(stype == 'H' & api00 < 650),!(stype == 'H' & api00 < 650)
+sp_s_droplevel,apistrat,pw,stype,,fpc,0,fail,logit,awards ~ api00 + stype,,,stype,stype != 'E',stype != 'E'
 sp_na_linear,apistratna,pw0,stype,,fpc,0,fail,linear,api00 ~ meals + stype,,stype,stype,!(ell >= 20),!(ell >= 20)
 sp_na_or,apistratna,pw0,stype,,fpc,0,fail,logit,awards ~ api00 + stype,,,stype,ell < 30 | stype == 'H',ell < 30 | stype == 'H'
 sp_na_model,apistratna,pw0,stype,,fpc,0,fail,linear,api00 ~ ell + meals,,,ell,mobility <= 20,mobility <= 20

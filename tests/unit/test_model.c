@@ -235,7 +235,7 @@ Test(model, r_reference_subpop)
 {
     table cases = svy_test_table_load("tests/ref/model-subpop-cases.csv", "the R script tests/ref/model-subpop.R");
     table ref = svy_test_table_load("tests/ref/model-subpop.csv", "the R script tests/ref/model-subpop.R");
-    cr_assert(cases.nrow >= 11 && cases.ncol == 15);
+    cr_assert(cases.nrow >= 12 && cases.ncol == 15);
     for (size_t i = 0; i < cases.nrow; i++)
         check_case(cases.cell[i], cases.cell[i][13], &ref);
     svy_test_table_free(&cases);
