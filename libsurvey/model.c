@@ -101,6 +101,11 @@ svy_status svy_model_set_margins(svy_model *m, const char *column, svy_err *err)
     return SVY_OK;
 }
 
+void svy_model_set_subpop(svy_model *m, const svy_subpop *s)
+{
+    m->subpop = s;
+}
+
 svy_status svy_model_add_wald(svy_model *m, const char *terms, svy_err *err)
 {
     char **nw = svy_reallocarray(m->wald, m->nwald + 1, sizeof *m->wald);
@@ -131,19 +136,24 @@ svy_status svy_model_bind(svy_model *m, const svy_schema *schema, svy_err *err)
     return svy_tmpfile(&m->spool, err);
 }
 
+static size_t add_column(const char **names, size_t n, size_t cap, const char *col)
+{
+    for (size_t j = 0; j < n && j < cap; j++)
+        if (strcmp(names[j], col) == 0)
+            return n;
+    if (n < cap)
+        names[n] = col;
+    return n + 1;
+}
+
 size_t svy_model_columns(const svy_model *m, const char **names, size_t cap)
 {
     size_t n = svy_dsn_columns(&m->dsn, names, cap, 0);
-    for (size_t i = 0; i < m->f.nvars; i++) {
-        int dup = 0;
-        for (size_t j = 0; j < n && j < cap; j++)
-            dup |= strcmp(names[j], m->f.vars[i].column) == 0;
-        if (!dup) {
-            if (n < cap)
-                names[n] = m->f.vars[i].column;
-            n++;
-        }
-    }
+    for (size_t i = 0; i < m->f.nvars; i++)
+        n = add_column(names, n, cap, m->f.vars[i].column);
+    size_t ns = m->subpop ? svy_subpop_ncolumns(m->subpop) : 0;
+    for (size_t i = 0; i < ns; i++)
+        n = add_column(names, n, cap, svy_subpop_column(m->subpop, i));
     return n;
 }
 
@@ -190,6 +200,17 @@ svy_status svy_model_push(svy_model *m, const svy_row *row, svy_err *err)
     if (st)
         return st;
     m->rows++;
+    if (m->subpop) {
+        /* Out of the subpopulation: out of the model, in the design (R's
+         * subset() gives the row weight 0, so R's rescaling mean counts it
+         * as 0 among all rows). */
+        int in = 0;
+        if ((st = svy_subpop_eval(m->subpop, row, &in, err)))
+            return st;
+        if (!in)
+            return SVY_OK;
+    }
+    m->subpop_rows++;
     m->wsum_all += path.w;
     double num[SVY_MODEL_VARS_MAX];
     const svy_value *txt[SVY_MODEL_VARS_MAX];
@@ -399,7 +420,7 @@ svy_status svy_model_end_pass(svy_model *m, int *again, svy_err *err)
     if (*again) {
         /* The design needs the rows again (weights from the fpc, units of
          * several rows): the spool is written anew. */
-        m->rows = m->used = m->dropped = m->zero_w = 0;
+        m->rows = m->used = m->dropped = m->zero_w = m->subpop_rows = 0;
         m->wsum_all = 0;
         return spool_rewind_write(m, err);
     }
@@ -535,10 +556,13 @@ static svy_status make_coefs(svy_model *m, svy_err *err)
 
 svy_status svy_model_finish(svy_model *m, svy_err *err)
 {
+    if (m->subpop && m->subpop_rows == 0)
+        return svy_err_set(err, SVY_E_DATA, NULL, 0, 0, NULL, "--subpop %s: no row of the %lld is in the subpopulation",
+                           svy_subpop_text(m->subpop), m->rows);
     if (m->used == 0)
         return svy_err_set(err, SVY_E_DATA, NULL, 0, 0, NULL,
-                           "no row has a value in every column of the model (%lld rows, all with a missing value)",
-                           m->rows);
+                           "no row has a value in every column of the model (%lld rows%s, all with a missing value)",
+                           m->subpop_rows, m->subpop ? " in the subpopulation" : "");
     mterm *terms = m->f.terms;
     svy_status st = svy_mmatrix_build(&m->X, &m->f, terms, m->f.nterms, m->f.intercept, err);
     if (st == SVY_OK && m->family == SVY_FAMILY_LOGIT)
@@ -564,6 +588,8 @@ svy_status svy_model_finish(svy_model *m, svy_err *err)
     I->fitted_01 = m->fit.fitted01;
     I->separation = m->separation;
     I->y_note = m->y_note;
+    I->subpop = m->subpop ? svy_subpop_text(m->subpop) : NULL;
+    I->subpop_rows = m->subpop_rows;
     if (m->margins_var >= 0 && (st = svy_model_margins_run(m, err)))
         return st;
     return svy_model_wald_run(m, err);

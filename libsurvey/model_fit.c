@@ -506,7 +506,7 @@ svy_status svy_mfit_run(svy_model *m, const mmatrix *X, mfit *fit, svy_err *err)
 {
     size_t p = X->p, q = p + 1;
     memset(fit, 0, sizeof *fit);
-    irls I = {.m = m, .X = X, .p = p, .pwscale = (double)m->rows / m->wsum_all, .T = {.q = q}, .reclen = p + 2};
+    irls I = {.m = m, .X = X, .p = p, .pwscale = (double)m->subpop_rows / m->wsum_all, .T = {.q = q}, .reclen = p + 2};
     solve cur = {0}, next = {0};
     double *prev = svy_calloc(p, sizeof *prev);
     I.T.R = svy_calloc(q * q, sizeof *I.T.R);

@@ -118,6 +118,8 @@ struct svy_model {
     FILE *spool;
     size_t reclen;
     long long rows, used, dropped, zero_w;
+    const svy_subpop *subpop; /* borrowed; NULL: every row */
+    long long subpop_rows;
     double wsum_all;       /* sum of the weights of every design row (R's rescale) */
     int y_text;            /* Y read as R reads a factor response */
     double y_bad;          /* a logit Y outside [0, 1] */

@@ -293,10 +293,16 @@ static void notes(const wctx *w, const svy_model *m, const svy_model_out *o)
     list(s, sizeof s, d->strata, d->nstrata, "none");
     list(p, sizeof p, d->psu, d->npsu, "none (each row)");
     list(fp, sizeof fp, d->fpc, d->nfpc, "none");
-    note(w, "Fit: %lld of %lld rows in the model (%lld with a missing value left out, the design kept whole)%s; "
+    if (F->subpop)
+        note(w, "Subpopulation: %s (rows in: %lld of %lld; rows used: %lld). The rows outside it are out of the "
+                "model and stay in the design: their PSUs and strata count for the variance, as R's "
+                "svyglm(design = subset(design, ...)); the design df are R's degf of that subset.",
+             F->subpop, F->subpop_rows, F->rows, F->used);
+    note(w, "Fit: %lld of %lld rows%s in the model (%lld with a missing value left out, the design kept whole)%s; "
             "design df %g, residual df %g (design df + 1 - %zu coefficients); %s after %d iterations.",
-         F->used, F->rows, F->dropped, F->zero_weight ? " including rows of weight 0" : "", F->design_df, F->df,
-         F->rank, F->converged ? "converged" : "NOT converged", F->iterations);
+         F->used, F->subpop ? F->subpop_rows : F->rows, F->subpop ? " of the subpopulation" : "", F->dropped,
+         F->zero_weight ? " including rows of weight 0" : "", F->design_df, F->df, F->rank,
+         F->converged ? "converged" : "NOT converged", F->iterations);
     note(w, "Model: %s, %s. Categorical terms: indicators against the reference level; %s",
          m->family == SVY_FAMILY_LOGIT ? "logistic regression (R svyglm, family quasibinomial)"
                                        : "linear regression (R svyglm, family gaussian)",
@@ -309,8 +315,9 @@ static void notes(const wctx *w, const svy_model *m, const svy_model_out *o)
          d->npsu >= 2 && d->nfpc && !d->ultimate_cluster ? "multistage" : "first-stage (ultimate cluster)",
          svy_lonely_name(d->lonely), d->level * 100);
     if (svy_model_nmargins(m))
-        note(w, "Margins: predictive margins (R svypredmeans, Korn-Graubard), averaged over the rows of the model; "
-                "normal intervals and p-values, as R's confint on them.");
+        note(w, "Margins: predictive margins (R svypredmeans, Korn-Graubard), averaged over the rows of the model%s; "
+                "normal intervals and p-values, as R's confint on them.",
+             F->subpop ? " (in the subpopulation)" : "");
     if (F->separation)
         note(w, "Separation: %s. The coefficients involved are not finite estimates.", F->separation);
     if (F->y_note)

@@ -17,6 +17,7 @@ typedef struct opts {
     const char *output;
     const char *encoding;
     const char *margins;
+    svy_subpop *subpop;   /* --subpop, parsed at option time, bound per schema */
     char **refs;          /* COL=VALUE */
     size_t nrefs;
     const char **walds;
@@ -47,6 +48,10 @@ static void usage(void)
            "                          other terms, and their differences from the reference level\n"
            "      --wald TERM[,TERM]  joint Wald test of these terms (repeatable: one test each)\n"
            "      --level N           confidence level in percent (95)\n"
+           "      --subpop EXPR       fit on the rows where EXPR holds (as svy-tab: col == value,\n"
+           "                          != < <= > >=, col in {v,...}, & | ! and parentheses; labels\n"
+           "                          by their text); the other rows stay in the design (PSUs,\n"
+           "                          strata, df), as R's svyglm on subset(design, EXPR)\n"
            "Output:\n"
            "  -f, --format FMT        csv|tsv|md|latex|html (csv). csv/tsv: one table, the\n"
            "                          coefficients (term,estimate,se,t,df,p_value,ci_low,ci_high),\n"
@@ -73,7 +78,8 @@ enum {
     OPT_LEVEL,
     OPT_ODDS,
     OPT_LABELS,
-    OPT_TITLE
+    OPT_TITLE,
+    OPT_SUBPOP
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +95,7 @@ static const struct option long_opts[] = {
     {"odds-ratios", no_argument, NULL, OPT_ODDS},
     {"output", required_argument, NULL, 'o'},
     {"ref", required_argument, NULL, OPT_REF},
+    {"subpop", required_argument, NULL, OPT_SUBPOP},
     {"title", required_argument, NULL, OPT_TITLE},
     {"version", no_argument, NULL, 'V'},
     {"wald", required_argument, NULL, OPT_WALD},
@@ -115,6 +122,8 @@ static svy_status make_model(opts *o, svy_err *err)
     }
     for (size_t i = 0; st == SVY_OK && i < o->nwalds; i++)
         st = svy_model_add_wald(o->m, o->walds[i], err);
+    if (o->subpop)
+        svy_model_set_subpop(o->m, o->subpop);
     return st;
 }
 
@@ -129,6 +138,8 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     if (st)
         return st;
     if (o->D.d.weight != before && (st = make_model(o, err)))
+        return st;
+    if (o->subpop && (st = svy_subpop_bind(o->subpop, o->schema, o->D.cb, err)))
         return st;
     return svy_model_bind(o->m, o->schema, err);
 }
@@ -187,6 +198,15 @@ static void parse_options(opts *o, int argc, char **argv)
         case OPT_MARGINS:
             o->margins = optarg;
             break;
+        case OPT_SUBPOP: {
+            svy_err e;
+            svy_err_clear(&e);
+            if (o->subpop)
+                svy_tool_usage_error("--subpop given twice: join the conditions with &");
+            if (svy_subpop_parse(optarg, &o->subpop, &e) != SVY_OK)
+                svy_tool_usage_error("--subpop: %s", e.msg);
+            break;
+        }
         case OPT_WALD:
             o->walds = grow(o->walds, o->nwalds + 1, sizeof *o->walds);
             o->walds[o->nwalds++] = optarg;
@@ -234,10 +254,13 @@ static void say_fit(const opts *o)
         svy_tool_warn("warning: the fit did not converge in %d iterations", F->iterations);
     if (o->D.quiet)
         return;
+    if (F->subpop)
+        svy_tool_warn("subpopulation %s: %lld of %lld rows in it; the others stay in the design", F->subpop,
+                      F->subpop_rows, F->rows);
     if (F->dropped)
-        svy_tool_warn("%lld of %lld rows have a missing value in the model's columns: left out of the model, "
+        svy_tool_warn("%lld of %lld rows%s have a missing value in the model's columns: left out of the model, "
                       "the design kept whole",
-                      F->dropped, F->rows);
+                      F->dropped, F->subpop ? F->subpop_rows : F->rows, F->subpop ? " of the subpopulation" : "");
     if (F->y_note)
         svy_tool_warn("%s", F->y_note);
 }
@@ -318,6 +341,7 @@ int main(int argc, char **argv)
     rc = write_out(&o, &err);
 done:
     svy_model_free(o.m);
+    svy_subpop_free(o.subpop);
     svy_schema_free(o.schema);
     free(o.refs);
     free(o.walds);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <survey/model.h>
 #include <survey/schema.h>
+#include <survey/subpop.h>
 
 #include "test_util.h"
 
@@ -44,12 +45,14 @@ static void near(const char *id, const char *what, double got, const char *want_
 
 typedef struct run {
     svy_model *m;
+    svy_subpop *subpop;
     svy_schema *schema;
     table data;
 } run;
 
-/* Runs a case of model-cases.csv: id,data,weight,strata,psu,fpc,ultimate,lonely,family,formula,ref,margins,wald */
-static run run_case(char **cs, svy_status *status, svy_err *err)
+/* Runs a case of model-cases.csv: id,data,weight,strata,psu,fpc,ultimate,lonely,family,formula,ref,margins,wald
+ * (model-subpop-cases.csv: then subpop, in svy's syntax: NULL for none) */
+static run run_case(char **cs, const char *subpop, svy_status *status, svy_err *err)
 {
     static char pbuf[256], sbuf[256], fbuf[256];
     static const char *psu[8], *strata[8], *fpc[8];
@@ -98,6 +101,11 @@ static run run_case(char **cs, svy_status *status, svy_err *err)
     R.schema = svy_schema_new();
     for (size_t c = 0; c < R.data.ncol; c++)
         cr_assert(svy_schema_add(R.schema, R.data.head[c], SVY_VAR_UNTYPED, err));
+    if (subpop) {
+        cr_assert_eq(svy_subpop_parse(subpop, &R.subpop, err), SVY_OK, "%s: %s", cs[0], err->msg);
+        cr_assert_eq(svy_subpop_bind(R.subpop, R.schema, NULL, err), SVY_OK, "%s: %s", cs[0], err->msg);
+        svy_model_set_subpop(R.m, R.subpop);
+    }
     *status = svy_model_bind(R.m, R.schema, err);
     if (*status)
         return R;
@@ -126,16 +134,17 @@ static run run_case(char **cs, svy_status *status, svy_err *err)
 static void run_free(run *R)
 {
     svy_model_free(R->m);
+    svy_subpop_free(R->subpop);
     svy_schema_free(R->schema);
     svy_test_table_free(&R->data);
 }
 
-static void check_case(char **cs, const table *ref)
+static void check_case(char **cs, const char *subpop, const table *ref)
 {
     const char *id = cs[0];
     svy_err err;
     svy_status st;
-    run R = run_case(cs, &st, &err);
+    run R = run_case(cs, subpop, &st, &err);
     cr_assert_eq(st, SVY_OK, "%s: %s", id, err.msg);
     const svy_model_fit *F = svy_model_fit_get(R.m);
     size_t ncoef = 0, nmarg = 0, nwald = 0;
@@ -215,7 +224,20 @@ Test(model, r_reference)
     table ref = svy_test_table_load("tests/ref/model-api.csv", "the R script tests/ref/model-api.R");
     cr_assert(cases.nrow >= 18);
     for (size_t i = 0; i < cases.nrow; i++)
-        check_case(cases.cell[i], &ref);
+        check_case(cases.cell[i], NULL, &ref);
+    svy_test_table_free(&cases);
+    svy_test_table_free(&ref);
+}
+
+/* --subpop: R's svyglm on subset(design, EXPR) (tests/ref/model-subpop.R):
+ * the rows outside stay in the design; df = degf of the subset + 1 - rank. */
+Test(model, r_reference_subpop)
+{
+    table cases = svy_test_table_load("tests/ref/model-subpop-cases.csv", "the R script tests/ref/model-subpop.R");
+    table ref = svy_test_table_load("tests/ref/model-subpop.csv", "the R script tests/ref/model-subpop.R");
+    cr_assert(cases.nrow >= 12 && cases.ncol == 15);
+    for (size_t i = 0; i < cases.nrow; i++)
+        check_case(cases.cell[i], cases.cell[i][13], &ref);
     svy_test_table_free(&cases);
     svy_test_table_free(&ref);
 }
@@ -294,9 +316,31 @@ static run quick(const char *formula)
     char *cs[] = {"t", "apistrat", "pw", "stype", "", "fpc", "0", "fail", "linear", (char *)formula, "", "", ""};
     svy_err err;
     svy_status st;
-    run R = run_case(cs, &st, &err);
+    run R = run_case(cs, NULL, &st, &err);
     cr_assert_eq(st, SVY_OK, "%s", err.msg);
     return R;
+}
+
+/* An empty subpopulation is a data error that names it; the counts of a
+ * subpopulation are the rows in it and the rows used. */
+Test(model, subpop_counts_and_empty)
+{
+    char *cs[] = {"t", "apistratna", "pw0", "stype", "", "fpc", "0", "fail", "linear", "api00 ~ ell", "", "", ""};
+    svy_err err;
+    svy_status st;
+    run R = run_case(cs, "api00 > 5000", &st, &err);
+    cr_assert_eq(st, SVY_E_DATA);
+    cr_expect(strstr(err.msg, "api00 > 5000: no row of the 200 is in the subpopulation"), "%s", err.msg);
+    run_free(&R);
+    R = run_case(cs, "stype == 'E'", &st, &err);
+    cr_assert_eq(st, SVY_OK, "%s", err.msg);
+    const svy_model_fit *F = svy_model_fit_get(R.m);
+    cr_expect_eq(F->rows, 200);
+    cr_expect_eq(F->subpop_rows, 100);
+    cr_expect_eq(F->used + F->dropped, 100);
+    cr_expect(F->dropped > 0);
+    cr_expect_str_eq(F->subpop, "stype == \"E\"");
+    run_free(&R);
 }
 
 Test(model, interaction_coding_and_aliasing)

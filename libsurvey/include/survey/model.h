@@ -12,7 +12,10 @@
  * R's model.matrix codes them (treatment contrasts where the term without
  * this variable is in the model, else indicators of every level).  Rows with
  * a missing Y, term or margins variable leave the model but stay in the
- * design (R: glm's na.action, then design[-nas, ]).
+ * design (R: glm's na.action, then design[-nas, ]).  With a subpopulation
+ * (svy_model_set_subpop) the rows outside it leave the model the same way:
+ * their PSUs and strata stay in the design, as in R's
+ * svyglm(design = subset(design, EXPR)).
  *
  * Call sequence (the rows come in the same order every pass):
  *   svy_model *m = svy_model_new(&design, SVY_FAMILY_LOGIT, "y ~ a + b", &err);
@@ -37,6 +40,7 @@
 #include <survey/error.h>
 #include <survey/estimate.h>
 #include <survey/schema.h>
+#include <survey/subpop.h>
 #include <survey/table.h>
 #include <survey/value.h>
 
@@ -72,6 +76,8 @@ typedef struct svy_model_fit {
     long long fitted_01;     /* logit: fitted probabilities within 10 eps of 0 or 1 */
     const char *separation;  /* logit: separation named ("category=3: Y is 0 in every row"); NULL none */
     const char *y_note;      /* how Y was read when it is text (R's factor response); NULL none */
+    const char *subpop;      /* the subpopulation (svy_subpop_text); NULL: the whole sample */
+    long long subpop_rows;   /* rows in it (used + its rows with a missing value); = rows without one */
 } svy_model_fit;
 
 /* A predictive margin of one level and its difference from the reference
@@ -102,6 +108,13 @@ SVY_API svy_status svy_model_set_ref(svy_model *m, const char *column, const cha
 /* Predictive margins over the levels of column (categorical; a main effect
  * of the formula or not in it, never in an interaction). */
 SVY_API svy_status svy_model_set_margins(svy_model *m, const char *column, svy_err *err);
+/* Before the first push: fit the model on the rows where s holds (bound by
+ * the caller to the schema the rows follow; borrowed, it must outlive m).
+ * The rows outside stay in the design: their PSUs and strata count for the
+ * variance, and the df are R's degf of the subset design (units and strata
+ * among the subpopulation's rows of nonzero weight).  Margins average over
+ * the subpopulation's rows. */
+SVY_API void svy_model_set_subpop(svy_model *m, const svy_subpop *s);
 /* A joint Wald test of the terms (comma-separated, "a:b" for an interaction). */
 SVY_API svy_status svy_model_add_wald(svy_model *m, const char *terms, svy_err *err);
 

@@ -3,8 +3,11 @@
 # written by tests/ref/model-api.R) and compares each number it prints with
 # R's (tests/ref/model-api.csv) to 1e-8 relative: coefficients (csv), the
 # margins (--margins) and the Wald tests (--wald, one run per test).
+# CASES=model-subpop-cases.csv REF=model-subpop.csv: the --subpop cases
+# (tests/ref/model-subpop.R; their column subpop is given as --subpop).
 set -euo pipefail
-ref="$SRC/tests/ref/model-api.csv"
+ref="$SRC/tests/ref/${REF:-model-api.csv}"
+cases="$SRC/tests/ref/${CASES:-model-cases.csv}"
 data="$SRC/tests/data/model"
 fail=0 checked=0
 # R's rows of one case and part, unquoted: term,estimate,se,stat,df,p,ci_low,ci_high
@@ -24,7 +27,7 @@ compare() {
     END { if (seen == 0) { print what ": nothing compared"; bad = 1 } exit bad }' "$2" "$1" || fail=1
   checked=$((checked + 1))
 }
-while IFS=, read -r id dat weight strata psu fpc ultimate lonely family formula refv margins wald; do
+while IFS=, read -r id dat weight strata psu fpc ultimate lonely family formula refv margins wald subpop subpop_r; do
   [ "$id" = id ] && continue
   args=(-q --"$family" --lonely "$lonely")
   [ -n "$weight" ] && args+=(-w "$weight")
@@ -33,6 +36,7 @@ while IFS=, read -r id dat weight strata psu fpc ultimate lonely family formula 
   [ -n "$fpc" ] && args+=(--fpc "${fpc// /,}")
   [ "$ultimate" = 1 ] && args+=(--ultimate-cluster)
   [ -n "$refv" ] && args+=(--ref "$refv")
+  [ -n "${subpop:-}" ] && args+=(--subpop "$subpop")
   svy-model "${args[@]}" "$formula" "$data/$dat.csv" | tail -n +2 > ours.csv
   rrows "$id" coef | awk -F, '{ print $1","$2","$3","$4","$5","$6","$7","$8 }' > r.csv
   compare ours.csv r.csv "$id coef"
@@ -58,6 +62,6 @@ while IFS=, read -r id dat weight strata psu fpc ultimate lonely family formula 
         if (k == t) print "t," $(NF-6) "," $(NF-5) "," $(NF-3) "," $(NF-2) }' > r.csv
     compare ours.csv r.csv "$id wald $t"
   done
-done < "$SRC/tests/ref/model-cases.csv"
+done < "$cases"
 [ "$fail" = 0 ] || exit 1
 echo "R reference rows agree ($checked tables)"
