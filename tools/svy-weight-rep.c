@@ -10,7 +10,7 @@
 #include "tool.h"
 
 /* The first of a comma list: replicates are made from stage 1 only. */
-static char *first_stage(const char *list, const char *flag, int quiet)
+static char *first_stage(const char *list, const char *flag)
 {
     if (!list)
         return NULL;
@@ -21,7 +21,7 @@ static char *first_stage(const char *list, const char *flag, int quiet)
     char *s = strdup(v[0]);
     if (!s)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
-    if (n > 1 && !quiet)
+    if (n > 1) /* a design simplification: said even with --quiet */
         svy_tool_warn("note: %s %s: replicates use stage 1 only (%s); later stages are dropped, as R's "
                       "as.svrepdesign() drops them: each replicate deletes or resamples whole PSUs",
                       flag, list, s);
@@ -29,7 +29,7 @@ static char *first_stage(const char *list, const char *flag, int quiet)
     return s;
 }
 
-svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim, int quiet)
+svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
 {
     if (!o->spec) {
         if (o->strata || o->psu || o->fpc || o->repinfo || o->seed)
@@ -69,9 +69,9 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim, int quiet)
         svy_tool_usage_error("--replicates jkn needs --strata (unstratified: jk1 or bootstrap)");
     if (type == SVY_REP_JK1 && o->strata)
         svy_tool_usage_error("--replicates jk1 is for an unstratified design: use jkn with --strata");
-    char *strata = first_stage(o->strata, "--strata", quiet);
-    char *psu = first_stage(o->psu, "--psu", quiet);
-    char *fpc = first_stage(o->fpc, "--fpc", quiet);
+    char *strata = first_stage(o->strata, "--strata");
+    char *psu = first_stage(o->psu, "--psu");
+    char *fpc = first_stage(o->fpc, "--fpc");
     svy_err err;
     svy_err_clear(&err);
     svy_wrep *r = svy_wrep_new();

@@ -483,7 +483,7 @@ int main(int argc, char **argv)
     }
 
     struct run r = {.o = &o};
-    r.wrep = wrep_tool_setup(&o.rep, o.trim != NULL, o.quiet);
+    r.wrep = wrep_tool_setup(&o.rep, o.trim != NULL);
     svy_err err;
     svy_err_clear(&err);
     svy_status st = SVY_OK;

@@ -79,3 +79,29 @@ b <- as.svrepdesign(dstrat, type = "bootstrap", replicates = 100)
 write.csv(data.frame(type = "bootstrap", replicates = ncol(b$repweights$weights), scale = num17(b$scale),
                      rscale = num17(unique(b$rscales))),
           file.path(ref, "weight-rep-bootstrap-info.csv"), row.names = FALSE, quote = FALSE)
+# 6. Nonresponse classes (awards) then raking, JKn on apistrat with a fixed
+#    pattern of nonrespondents (weight-apistrat-nr.csv): every replicate gets
+#    its own class factors (its class total over its respondents' total),
+#    then raking as in 1.  R has no nonresponse step, so the adjustment is
+#    done here on the analysis weights of each replicate, and the result
+#    goes back into svrepdesign(combined.weights = TRUE) for rake().
+nr <- read.csv(file.path(dat, "weight-apistrat-nr.csv"))
+pop_stype_awards <- rd_margin("stype-awards.csv")
+rnr <- as.svrepdesign(svydesign(ids = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = nr), type = "JKn")
+adj <- function(x) {
+  all <- ave(x, nr$awards, FUN = sum); rs <- ave(x * nr$resp, nr$awards, FUN = sum)
+  ifelse(nr$resp == 1, x * all / rs, 0)
+}
+wnr <- adj(weights(rnr, "sampling")); Anr <- apply(as.matrix(weights(rnr, "analysis")), 2, adj)
+keep <- nr$resp == 1
+rd2 <- svrepdesign(data = nr[keep, ], repweights = Anr[keep, ], weights = wnr[keep], type = "JKn",
+                   scale = rnr$scale, rscales = rnr$rscales, combined.weights = TRUE)
+rk <- rake_k(rd2, list(~sch.wide, ~stype + awards), list(pop_sch, pop_stype_awards))
+w <- numeric(nrow(nr)); w[keep] <- weights(rk, "sampling")
+a <- matrix(0, nrow(nr), ncol(Anr)); a[keep, ] <- as.matrix(weights(rk, "analysis"))
+out <- data.frame(snum = nr$snum, weight = num17(w))
+for (j in seq_len(ncol(a))) out[[paste0("r", j)]] <- num17(a[, j])
+write.csv(out, file.path(ref, "weight-rep-jkn-nonresponse.csv"), row.names = FALSE, quote = FALSE)
+write.csv(data.frame(column = paste0("r", seq_len(ncol(a))), type = "jkn", scale = num17(rnr$scale),
+                     rscale = num17(rnr$rscales)),
+          file.path(ref, "weight-rep-jkn-nonresponse-info.csv"), row.names = FALSE, quote = FALSE)
