@@ -384,8 +384,9 @@ static void remember_cell(svy_weight *w, const unsigned char *key, long e)
 }
 
 /* The body of svy_weight_add_row; cell and start (may be NULL) get the
- * row's cell and starting weight for weight_rep.c.  Inlined into both. */
-static inline svy_status add_row(svy_weight *w, const svy_row *row, size_t *cell, double *start, svy_err *err)
+ * row's cell and starting weight for weight_rep.c.  Forced inline so the
+ * plain path compiles to what it was, the NULL tests folded away. */
+static inline __attribute__((always_inline)) svy_status add_row(svy_weight *w, const svy_row *row, size_t *cell, double *start, svy_err *err)
 {
     SVY_FAIL_IF(!w->begun || w->fitted, err, SVY_E_USAGE, "rows must come between begin and fit");
     unsigned char key[CELL_KEY_LEN];
@@ -440,7 +441,7 @@ svy_status svy_weight_fit(svy_weight *w, svy_err *err)
 
 /* ---- second pass --------------------------------------------------------- */
 
-static inline svy_status lookup(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
+static inline __attribute__((always_inline)) svy_status lookup(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
                                 double *start, svy_err *err)
 {
     SVY_FAIL_IF(!w->fitted || !w->fit_ok, err, SVY_E_USAGE, "lookup before a successful fit");
