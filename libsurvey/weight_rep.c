@@ -158,8 +158,9 @@ static svy_status row_err(const svy_weight *w, const svy_row *row, long col, svy
                        svy_var_name(svy_schema_var(w->schema, (size_t)col)), "%s", msg);
 }
 
-/* The row's PSU (added when create), or -1 with err set. */
-static long row_psu(svy_wrep *r, const svy_weight *w, const svy_row *row, int create, svy_err *err)
+/* The row's stratum (added when create, with its fpc checked), or -1 with
+ * err set. */
+static long row_stratum(svy_wrep *r, const svy_weight *w, const svy_row *row, int create, svy_err *err)
 {
     size_t off = 0;
     uint32_t s = 0;
@@ -216,7 +217,17 @@ static long row_psu(svy_wrep *r, const svy_weight *w, const svy_row *row, int cr
         r->sfpc[s] = NAN;
         r->sfirst[s] = row->index;
     }
-    off = 0;
+    return (long)s;
+}
+
+/* The row's PSU (added when create), or -1 with err set. */
+static long row_psu(svy_wrep *r, const svy_weight *w, const svy_row *row, int create, svy_err *err)
+{
+    long sl = row_stratum(r, w, row, create, err);
+    if (sl < 0)
+        return -1;
+    uint32_t s = (uint32_t)sl;
+    size_t off = 0;
     if (!svy_grow((void **)&r->key, &r->keycap, 16, 1))
         return svy_weight_nomem(err), -1;
     memcpy(r->key, &s, 4);
