@@ -383,7 +383,10 @@ static void remember_cell(svy_weight *w, const unsigned char *key, long e)
         w->cell_cache[vcell] = (uint32_t)e + 1;
 }
 
-svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
+/* The body of svy_weight_add_row; cell and start (may be NULL) get the
+ * row's cell and starting weight for weight_rep.c.  Forced inline so the
+ * plain path compiles to what it was, the NULL tests folded away. */
+static inline __attribute__((always_inline)) svy_status add_row(svy_weight *w, const svy_row *row, size_t *cell, double *start, svy_err *err)
 {
     SVY_FAIL_IF(!w->begun || w->fitted, err, SVY_E_USAGE, "rows must come between begin and fit");
     unsigned char key[CELL_KEY_LEN];
@@ -411,7 +414,21 @@ svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
     }
     remember_cell(w, key, e);
     w->rep.rows++;
+    if (cell) {
+        *cell = (size_t)e;
+        *start = w0;
+    }
     return svy_wcell_add(w, (size_t)e, w0, err);
+}
+
+svy_status svy_weight_add_row(svy_weight *w, const svy_row *row, svy_err *err)
+{
+    return add_row(w, row, NULL, NULL, err);
+}
+
+svy_status svy_weight_add_row_cell(svy_weight *w, const svy_row *row, size_t *cell, double *start, svy_err *err)
+{
+    return add_row(w, row, cell, start, err);
 }
 
 svy_status svy_weight_fit(svy_weight *w, svy_err *err)
@@ -424,8 +441,8 @@ svy_status svy_weight_fit(svy_weight *w, svy_err *err)
 
 /* ---- second pass --------------------------------------------------------- */
 
-svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
-                                  svy_err *err)
+static inline __attribute__((always_inline)) svy_status lookup(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
+                                double *start, svy_err *err)
 {
     SVY_FAIL_IF(!w->fitted || !w->fit_ok, err, SVY_E_USAGE, "lookup before a successful fit");
     unsigned char key[CELL_KEY_LEN];
@@ -445,7 +462,21 @@ svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, doubl
     *weight = svy_wcell_weight(&w->cells[e], w0);
     if (cell)
         *cell = (size_t)e;
+    if (start)
+        *start = w0;
     return SVY_OK;
+}
+
+svy_status svy_weight_lookup_cell(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
+                                  svy_err *err)
+{
+    return lookup(w, row, weight, cell, NULL, err);
+}
+
+svy_status svy_weight_lookup_start(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
+                                   double *start, svy_err *err)
+{
+    return lookup(w, row, weight, cell, start, err);
 }
 
 svy_status svy_weight_lookup(const svy_weight *w, const svy_row *row, double *weight, svy_err *err)

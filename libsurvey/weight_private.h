@@ -158,6 +158,11 @@ svy_status svy_weight_too_late(const svy_weight *w, svy_err *err);
 void svy_weight_describe_line(const svy_weight *w, const margin *m, size_t line, char *buf, size_t size);
 svy_status svy_weight_line_err(const svy_weight *w, const margin *m, size_t line, svy_err *err, const char *msg);
 
+/* weight_pass.c, for weight_rep.c: a row's cell and starting weight. */
+svy_status svy_weight_add_row_cell(svy_weight *w, const svy_row *row, size_t *cell, double *start, svy_err *err);
+svy_status svy_weight_lookup_start(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
+                                   double *start, svy_err *err);
+
 /* weight_cells.c: the starting weights of each cell. */
 svy_status svy_wcell_add(svy_weight *w, size_t cell, double w0, svy_err *err);
 /* Flush the spool before reading it. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <survey/survey.h>
 
+#include "svy-weight-rep.h"
 #include "tool.h"
 
 struct svy_weight_opts {
@@ -21,6 +22,7 @@ struct svy_weight_opts {
     double tol;
     int quiet;
     int trim_once;
+    struct wrep_opts rep;
 };
 
 struct run {
@@ -33,6 +35,9 @@ struct run {
     size_t nvals;
     int text_out;
     int csv_out; /* the writer copies svy_row.line (svy_writer_copies_lines) */
+    svy_wrep *wrep; /* --replicates */
+    double *reps;
+    char *reptext;
     /* Text of recent weights, direct-mapped by their bits: rows of a cell
      * with one starting weight share their weight, and printing a double
      * would otherwise be much of the cost of writing a row. */
@@ -68,6 +73,13 @@ static void usage(void)
            "                            weights it pushes past a bound stay there\n"
            "      --max-rounds N        rounds of trimming then raking allowed (%d)\n"
            "      --out COL             name of the new column (weight_final)\n"
+           "      --replicates TYPE     also write replicate weights COL_r1 ... COL_rN, each\n"
+           "                            weighted again: jk1, jkn or bootstrap[:N] (N = 50)\n"
+           "      --strata COL          strata for the replicates (jkn, bootstrap)\n"
+           "      --psu COL             primary sampling units (default: each row)\n"
+           "      --fpc COL             stage-1 population size (or fraction <= 1)\n"
+           "      --seed N              seed of the bootstrap (1)\n"
+           "      --repinfo FILE        write the replicate-design file svy-tab --repinfo reads\n"
            "  -o, --output FILE         write here (atomically) instead of standard output;\n"
            "                            .tsv, .dta, .sav, .zsav by name, anything else CSV\n"
            "      --report FILE         the report as .csv or .md instead of on stderr\n"
@@ -83,7 +95,14 @@ static void usage(void)
 static svy_status pass1_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     struct run *r = ctx;
-    return svy_weight_begin(r->w, schema, svy_reader_name(r->reader), err);
+    svy_status st = svy_weight_begin(r->w, schema, svy_reader_name(r->reader), err);
+    return st || !r->wrep ? st : svy_wrep_begin(r->wrep, r->w, err);
+}
+
+static svy_status rep_pass1_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    struct run *r = ctx;
+    return svy_wrep_add_row(r->wrep, r->w, row, err);
 }
 
 static svy_status pass1_row(void *ctx, const svy_row *row, svy_err *err)
@@ -140,6 +159,9 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
     weight_label(r->o, label, sizeof label);
     if (svy_var_set_label(v, label) != SVY_OK)
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    svy_status st;
+    if (r->wrep && (st = wrep_tool_schema(r->wrep, r->o->out_col, r->out_schema, svy_reader_name(r->reader), err)))
+        return st;
     r->nvals = svy_schema_nvars(r->out_schema);
     if (!(r->vals = calloc(r->nvals, sizeof *r->vals)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -187,6 +209,34 @@ static svy_status pass2_row(void *ctx, const svy_row *row, svy_err *err)
     }
     /* A CSV line read as it is goes out as it came, the weight after it. */
     svy_row out = {.index = row->index, .nvals = row->nvals + 1, .vals = r->vals, .line = row->line,
+                   .line_len = row->line_len, .line_nvals = row->line_nvals};
+    return svy_writer_write(r->writer, &out, err);
+}
+
+/* A row with its weight and replicate weights (--replicates). */
+static svy_status rep_pass2_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    struct run *r = ctx;
+    size_t n = svy_wrep_count(r->wrep);
+    double wt;
+    svy_status st = svy_wrep_lookup(r->wrep, r->w, row, &wt, r->reps, err);
+    if (st)
+        return st;
+    if (!r->reptext && !(r->reptext = malloc((n + 1) * SVY_DTOA_MAX)))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (!(row->line && r->csv_out))
+        memcpy(r->vals, row->vals, row->nvals * sizeof *row->vals);
+    for (size_t i = 0; i <= n; i++) {
+        double d = i ? r->reps[i - 1] : wt;
+        svy_value *v = &r->vals[row->nvals + i];
+        if (r->text_out) {
+            char *t = r->reptext + i * SVY_DTOA_MAX;
+            *v = (svy_value){.type = SVY_VAL_STR, .str = t, .len = svy_dtoa(d, t)};
+        } else {
+            *v = (svy_value){.type = SVY_VAL_NUM, .num = d};
+        }
+    }
+    svy_row out = {.index = row->index, .nvals = row->nvals + 1 + n, .vals = r->vals, .line = row->line,
                    .line_len = row->line_len, .line_nvals = row->line_nvals};
     return svy_writer_write(r->writer, &out, err);
 }
@@ -344,11 +394,18 @@ int main(int argc, char **argv)
         OPT_TOL,
         OPT_TRIM,
         OPT_TRIM_ONCE,
-        OPT_TRIM_STRICT
+        OPT_TRIM_STRICT,
+        OPT_REPLICATES,
+        OPT_STRATA,
+        OPT_PSU,
+        OPT_FPC,
+        OPT_SEED,
+        OPT_REPINFO
     };
     /* Please keep this list sorted. */
     static const struct option longopts[] = {
         {"encoding", required_argument, NULL, 'e'},
+        {"fpc", required_argument, NULL, OPT_FPC},
         {"help", no_argument, NULL, 'h'},
         {"margin", required_argument, NULL, 'm'},
         {"max-iter", required_argument, NULL, OPT_MAX_ITER},
@@ -357,9 +414,14 @@ int main(int argc, char **argv)
         {"out", required_argument, NULL, OPT_OUT},
         {"output", required_argument, NULL, 'o'},
         {"prob", required_argument, NULL, 'p'},
+        {"psu", required_argument, NULL, OPT_PSU},
         {"quiet", no_argument, NULL, 'q'},
+        {"repinfo", required_argument, NULL, OPT_REPINFO},
+        {"replicates", required_argument, NULL, OPT_REPLICATES},
         {"report", required_argument, NULL, OPT_REPORT},
         {"respondent", required_argument, NULL, OPT_RESPONDENT},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"strata", required_argument, NULL, OPT_STRATA},
         {"tol", required_argument, NULL, OPT_TOL},
         {"trim", required_argument, NULL, OPT_TRIM},
         {"trim-once", no_argument, NULL, OPT_TRIM_ONCE},
@@ -396,6 +458,12 @@ int main(int argc, char **argv)
         case OPT_TRIM: o.trim = optarg; break;
         case OPT_TRIM_ONCE: o.trim_once = 1; break;
         case OPT_TRIM_STRICT: o.trim_once = 0; break;
+        case OPT_REPLICATES: o.rep.spec = optarg; break;
+        case OPT_STRATA: o.rep.strata = optarg; break;
+        case OPT_PSU: o.rep.psu = optarg; break;
+        case OPT_FPC: o.rep.fpc = optarg; break;
+        case OPT_SEED: o.rep.seed = optarg; break;
+        case OPT_REPINFO: o.rep.repinfo = optarg; break;
         default: svy_tool_bad_option(argv, "e:hm:o:p:qVw:");
         }
     }
@@ -415,6 +483,7 @@ int main(int argc, char **argv)
     }
 
     struct run r = {.o = &o};
+    r.wrep = wrep_tool_setup(&o.rep, o.trim != NULL);
     svy_err err;
     svy_err_clear(&err);
     svy_status st = SVY_OK;
@@ -447,7 +516,7 @@ int main(int argc, char **argv)
         st = svy_reader_open(r.reader, o.input, &err);
     }
     if (!st) {
-        svy_handler h = {pass1_schema, pass1_row};
+        svy_handler h = {pass1_schema, r.wrep ? rep_pass1_row : pass1_row};
         st = svy_reader_run(r.reader, &h, &r, &err);
     }
     if (!st) {
@@ -461,14 +530,19 @@ int main(int argc, char **argv)
                 svy_tool_report(&rerr);
         }
     }
+    if (!st && r.wrep && !(st = svy_wrep_fit(r.wrep, r.w, &err)) &&
+        !(r.reps = calloc(svy_wrep_count(r.wrep) + 1, sizeof *r.reps)))
+        st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     if (!st) {
-        svy_handler h = {pass2_schema, pass2_row};
+        svy_handler h = {pass2_schema, r.wrep ? rep_pass2_row : pass2_row};
         /* Lines are of use only to a CSV writer (the format is by name). */
         svy_reader_set_keep_lines(r.reader, output_format(&o) == SVY_FMT_CSV);
         st = svy_reader_run(r.reader, &h, &r, &err);
     }
     if (!st && r.writer)
         st = svy_writer_close(r.writer, &err);
+    if (!st && r.wrep && o.rep.repinfo)
+        st = wrep_tool_repinfo(r.wrep, o.rep.repinfo, o.out_col, &err);
     if (!st)
         st = write_report(&o, svy_weight_get_report(r.w), &err);
     int code = st ? svy_tool_report(&err) : SVY_EXIT_OK;
@@ -479,6 +553,9 @@ int main(int argc, char **argv)
     free(r.cache);
     svy_reader_free(r.reader);
     svy_weight_free(r.w);
+    svy_wrep_free(r.wrep);
+    free(r.reps);
+    free(r.reptext);
     free(cells);
     free(o.margins);
     return svy_tool_finish_stdout(code);

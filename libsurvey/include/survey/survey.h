@@ -59,5 +59,6 @@
 #include <survey/profile.h>
 #include <survey/table.h>
 #include <survey/weight.h>
+#include <survey/weight_rep.h>
 
 #endif

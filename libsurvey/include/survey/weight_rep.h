@@ -1,0 +1,75 @@
+/* libsurvey: replicate weights made by svy_weight, every replicate weighted
+ * again through the same chain (nonresponse classes, post-stratification or
+ * raking), as R's as.svrepdesign() then rake() / postStratify() does.
+ *
+ * Replicate factors depend only on (stratum, PSU) and every replicate's
+ * weighting cells are the full sample's cells with other sums, so the first
+ * pass keeps one sum per (cell, PSU) pair and the fit keeps one factor per
+ * (replicate, cell): memory grows with cells, PSUs and replicates, never
+ * with rows.  Stage 1 only: the PSU column is the first-stage unit, PSUs are
+ * nested in strata, the fpc is the first stage's.
+ *
+ * Use with an svy_weight w (no trimming):
+ *     svy_wrep *r = svy_wrep_new();
+ *     svy_wrep_set_type(r, SVY_REP_JKN, 0, 0, &err);
+ *     svy_wrep_set_design(r, "stype", NULL, "fpc", &err);
+ *     svy_weight_begin(w, ...);  svy_wrep_begin(r, w, &err);
+ *     svy_wrep_add_row(r, w, row, &err);          // instead of svy_weight_add_row
+ *     svy_weight_fit(w, &err);  svy_wrep_fit(r, w, &err);
+ *     svy_wrep_lookup(r, w, row, &weight, reps, &err);  // reps: svy_wrep_count() */
+#ifndef SURVEY_WEIGHT_REP_H
+#define SURVEY_WEIGHT_REP_H
+
+#include <stddef.h>
+#include <survey/common.h>
+#include <survey/error.h>
+#include <survey/schema.h>
+#include <survey/weight.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct svy_wrep svy_wrep;
+
+typedef enum svy_rep_type {
+    SVY_REP_JK1,      /* R's jk1weights: one replicate per PSU, no strata */
+    SVY_REP_JKN,      /* R's jknweights: one replicate per PSU of a stratum with 2+ PSUs */
+    SVY_REP_BOOTSTRAP /* R's bootweights: Canty-Davison rescaled bootstrap */
+} svy_rep_type;
+
+#define SVY_REP_BOOT_DEFAULT 50 /* R's bootweights(replicates = 50) */
+
+SVY_API svy_wrep *svy_wrep_new(void);
+SVY_API void svy_wrep_free(svy_wrep *r);
+/* nboot: bootstrap replicates (0: SVY_REP_BOOT_DEFAULT); seed for the
+ * bootstrap's generator (GSL's mt19937). */
+SVY_API svy_status svy_wrep_set_type(svy_wrep *r, svy_rep_type type, size_t nboot, unsigned long seed,
+                                     svy_err *err);
+/* Columns (NULL: none).  No PSU column: every row is its own PSU.  fpc:
+ * the population size of the stratum (a value <= 1 is the sampling
+ * fraction, as R's svydesign reads it); constant within a stratum. */
+SVY_API svy_status svy_wrep_set_design(svy_wrep *r, const char *strata, const char *psu, const char *fpc,
+                                       svy_err *err);
+/* After svy_weight_begin(w, ...). */
+SVY_API svy_status svy_wrep_begin(svy_wrep *r, svy_weight *w, svy_err *err);
+SVY_API svy_status svy_wrep_add_row(svy_wrep *r, svy_weight *w, const svy_row *row, svy_err *err);
+/* After a successful svy_weight_fit(w). */
+SVY_API svy_status svy_wrep_fit(svy_wrep *r, svy_weight *w, svy_err *err);
+SVY_API size_t svy_wrep_count(const svy_wrep *r);
+/* R's type name in lower case ("jk1", "jkn", "bootstrap"), scale and rscales[i]. */
+SVY_API const char *svy_wrep_type_name(const svy_wrep *r);
+SVY_API double svy_wrep_scale(const svy_wrep *r);
+SVY_API double svy_wrep_rscale(const svy_wrep *r, size_t i);
+/* The row's full-sample weight and its svy_wrep_count() replicate weights. */
+SVY_API svy_status svy_wrep_lookup(const svy_wrep *r, const svy_weight *w, const svy_row *row, double *weight,
+                                   double *reps, svy_err *err);
+/* The bootstrap multipliers of replicate i (PSUs in order of first
+ * appearance), for tests; NULL for the jackknives. */
+SVY_API const double *svy_wrep_boot_multipliers(const svy_wrep *r, size_t i, size_t *npsu);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
