@@ -185,6 +185,8 @@ struct svy_est {
     long long rows;
     long overall_dom;
 
+    struct svy_rep *rep; /* replicate weights (replicate.c); NULL: Taylor linearization */
+
     svy_est_result *res;
     size_t nres, capres;
     char **names; /* display names of share levels and notes, owned */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "repopts.h"
 #include "tool.h"
 
 typedef struct outspec {
@@ -31,6 +32,7 @@ typedef struct tab {
     svy_lang lang;
     const char *encoding;
     int quiet;
+    int lonely_given;
     int weight_given;   /* -w: the user chose; else the codebook or the input does */
     int roles_given;    /* -s, -p and --fpc were all given: the codebook chose none */
     int weight_final;   /* the weight is the input's final weight, not the codebook's */
@@ -38,6 +40,8 @@ typedef struct tab {
     char note[400];     /* what the table's notes say about the choice */
     char **by_alloc;    /* -b's list, owned */
     const char *codebook;
+    svy_repopts rep;    /* replicate weights: --repweights ... or --repinfo */
+    svy_repdesign rd;
 } tab;
 
 static void usage(void)
@@ -64,6 +68,7 @@ static void usage(void)
            "                          with two or more stages the variance is R's multistage one\n"
            "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"
            "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n"
+           SVY_REPOPTS_HELP
            "Estimates:\n"
            "  -b, --by A[,B...]       domains: every combination present in the data\n"
            "      --overall           add the overall row\n"
@@ -189,6 +194,8 @@ static svy_status make_est(tab *T, svy_err *err)
     for (size_t i = 0; i < T->nouts; i++)
         if (svy_est_add_outcome(T->est, T->outs[i].stat, T->outs[i].column, T->outs[i].value, err) != SVY_OK)
             return err->code;
+    if (T->rep.any && svy_est_set_replicates(T->est, &T->rd, err) != SVY_OK)
+        return err->code;
     return SVY_OK;
 }
 
@@ -295,6 +302,41 @@ static void say_design(const tab *T)
             stage_list(d->fpc, d->nfpc, "none", fb, sizeof fb));
 }
 
+/* R's warnings about a replicate design's defaults, as notes. */
+static void say_rep_notes(const tab *T)
+{
+    const char *n = svy_est_rep_note(T->est);
+    while (n && *n && !T->quiet) {
+        const char *nl = strchr(n, '\n');
+        int len = nl ? (int)(nl - n) : (int)strlen(n);
+        fprintf(stderr, "%s: note: %.*s\n", svy_tool_name(), len, n);
+        n = nl ? nl + 1 : n + len;
+    }
+}
+
+/* With replicate weights the design is theirs: the full-sample weight may
+ * come from --repinfo; strata, PSUs and an fpc are refused when asked for,
+ * and dropped, with a note, when a codebook named them. */
+static void rep_design(tab *T)
+{
+    if (!T->rep.any)
+        return;
+    const char *w;
+    svy_repopts_design(&T->rep, &T->rd, &w);
+    if (w && T->d.weight && strcmp(w, T->d.weight) != 0)
+        svy_tool_usage_error("-w %s, but the --repinfo file's full-sample weight is %s", T->d.weight, w);
+    if (w && !T->d.weight) {
+        T->d.weight = w;
+        T->weight_given = 1;
+    }
+    if (T->psu || T->strata || T->fpc || T->d.ultimate_cluster || T->lonely_given)
+        svy_tool_usage_error("replicate weights carry the design: --strata, --psu, --fpc, --ultimate-cluster and "
+                             "--lonely are not used with them (R's svrepdesign ignores them); leave them out");
+    if ((T->d.nstrata || T->d.npsu || T->d.nfpc) && !T->quiet)
+        svy_tool_warn("note: the codebook's strata, PSUs and fpc are not used with replicate weights");
+    T->d.nstrata = T->d.npsu = T->d.nfpc = 0;
+}
+
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     tab *T = ctx;
@@ -312,6 +354,7 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     say_design(T);
     if ((st = svy_est_bind(T->est, T->schema, err)) != SVY_OK)
         return st;
+    say_rep_notes(T);
     return check_levels(T, err);
 }
 
@@ -434,6 +477,7 @@ static const struct option long_opts[] = {
     {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
     {"version", no_argument, NULL, 'V'},
     {"weight", required_argument, NULL, 'w'},
+    SVY_REPOPTS_LONG,
     {NULL, 0, NULL, 0},
 };
 
@@ -510,6 +554,7 @@ static int design_option(tab *T, int c)
         return 1;
     }
     case OPT_LONELY:
+        T->lonely_given = 1;
         if (!svy_lonely_parse(optarg, &T->d.lonely))
             svy_tool_usage_error("--lonely: unknown rule '%s' (fail, remove, certainty, adjust, average)",
                                  optarg);
@@ -591,7 +636,7 @@ static void parse_options(tab *T, int argc, char **argv)
             svy_tool_version();
             exit(svy_tool_finish_stdout(SVY_EXIT_OK));
         }
-        if (!design_option(T, c) && !output_option(T, c))
+        if (!design_option(T, c) && !output_option(T, c) && !svy_repopts_option(&T->rep, c, optarg))
             svy_tool_bad_option(argv, "b:c:e:f:ho:p:qr:s:Vw:");
     }
 }
@@ -607,7 +652,7 @@ static int read_rows(tab *T, svy_err *err)
     const char *cols[256];
     size_t ncols = svy_est_columns(T->est, cols, 256);
     /* Without -w the weight may be one the input holds: read every column. */
-    if (ncols <= 256 && T->weight_given) {
+    if (ncols <= 256 && T->weight_given && !T->rep.any) { /* replicate columns may be PREFIX* */
         if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
     }
@@ -668,6 +713,7 @@ int main(int argc, char **argv)
     memset(&T, 0, sizeof T);
     svy_design_init(&T.d);
     svy_table_opts_init(&T.t);
+    svy_repopts_init(&T.rep);
     parse_options(&T, argc, argv);
     if (optind + 1 < argc)
         svy_tool_usage_error("one input at most, got %d", argc - optind);
@@ -682,6 +728,7 @@ int main(int argc, char **argv)
         T.cb_weight = svy_codebook_role(T.cb, SVY_ROLE_WEIGHT);
         apply_codebook(&T);
     }
+    rep_design(&T);
     if (T.nouts == 0)
         svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean or --total%s",
                              T.codebook ? " (the codebook has no outcome)" : "");
@@ -711,5 +758,6 @@ done:
     free(T.strata);
     free(T.fpc);
     svy_codebook_free(T.cb);
+    svy_repopts_free(&T.rep);
     return rc;
 }
