@@ -27,16 +27,16 @@ enum {
 
 /* Lines for --help. */
 #define SVY_REPOPTS_HELP                                                                                   \
-    "Replicate weights (instead of strata and PSUs; as R's svrepdesign, combined weights):\n"              \
-    "      --repweights COLS   replicate weight columns: a comma list, or PREFIX* (every\n"                \
-    "                          column whose name starts with PREFIX); -w is the full-sample weight\n"     \
-    "      --reptype TYPE      jk1|jkn|brr|fay|bootstrap|sdr|other (jk1)\n"                               \
-    "      --scale S           R's scale (default per type: jk1 (R-1)/R, brr 1/R, fay 1/(R(1-rho)^2),\n"  \
-    "                          bootstrap 1/(R-1), sdr 4/R, jkn and other 1; R = replicates)\n"            \
-    "      --rscales FILE|LIST per-replicate factors (R's rscales; jkn needs them)\n"                     \
-    "      --rho R             Fay's rho (fay needs it)\n"                                                \
-    "      --mse               centre on the full-sample estimate, not the replicates' mean\n"           \
-    "      --repinfo FILE      all of the above (and -w) from svy-weight's replicate-design file\n"
+    "Replicate weights (R's svrepdesign, combined weights; no strata, PSUs, fpc):\n"                       \
+    "      --repweights COLS   replicate weight columns: a comma list, or PREFIX*\n"                        \
+    "                          (columns starting with PREFIX); -w: the full-sample weight\n"               \
+    "      --reptype TYPE      jk1|jkn|brr|fay|bootstrap|sdr|other (jk1)\n"                                \
+    "      --scale S           R's scale (by type: jk1 (R-1)/R, brr 1/R, fay 1/(R(1-rho)^2),\n"            \
+    "                          bootstrap 1/(R-1), sdr 4/R, jkn and other 1; R replicates)\n"               \
+    "      --rscales FILE|LIST per-replicate factors (R's rscales; jkn needs them)\n"                      \
+    "      --rho R             Fay's rho (fay needs it)\n"                                                 \
+    "      --mse               centre on the full-sample estimate\n"                                       \
+    "      --repinfo FILE      all of these (and -w) from svy-weight's replicate file\n"
 
 typedef struct svy_repopts {
     char **cols;      /* --repweights' list */
