@@ -356,6 +356,7 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
     svy_est_plan_layers(e);
     if (e->rep && (st = svy_rep_bind(e, err)) != SVY_OK)
         return st;
+    e->row_extra = (e->d.overall && e->nby > 0) || e->rep;
     e->bound = 1;
     return SVY_OK;
 }

@@ -186,6 +186,7 @@ struct svy_est {
     long overall_dom;
 
     struct svy_rep *rep; /* replicate weights (replicate.c); NULL: Taylor linearization */
+    int row_extra;       /* per row after its domain: the overall domain, or replicate weights */
 
     svy_est_result *res;
     size_t nres, capres;
