@@ -337,10 +337,7 @@ svy_status svy_csv_out_flush(svy_csv_out *o, const char *name, svy_err *err)
         o->err_no = errno;
     }
     if (o->failed) {
-        svy_status st = svy_err_set(err, SVY_E_IO, name, 0, 0, NULL, "write error: %s", strerror(o->err_no));
-        if (err)
-            err->sys_errno = o->err_no;
-        return st;
+        return svy_err_sys(err, o->err_no, name, 0, "write error");
     }
     return SVY_OK;
 }

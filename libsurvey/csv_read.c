@@ -2,7 +2,7 @@
  * is parsed by whoever needs it (svy_value_number), so no column's type is
  * ever guessed from its first rows.  An unquoted empty field is missing; a
  * quoted empty field ("") is an empty string. */
-#include "reader_private.h"
+#include "csv_private.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -15,50 +15,6 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
-
-#define CHUNK (1u << 20)
-/* The line scan reads whole 16-byte blocks: the buffer has this much
- * readable (zeroed) space after its end, and the bytes past a line are
- * masked off. */
-#define SCAN_PAD 16
-#define LINE_MAX_BYTES FIELD_MAX
-/* One field may not exceed this; a "line without end" fails here. */
-#define FIELD_MAX ((size_t)64 << 20)
-#define COLS_MAX 100000
-
-typedef struct csvctx {
-    svy_reader *r;
-    const svy_handler *h;
-    void *ctx;
-    svy_err *err;
-    svy_status st;       /* first failure; parsing stops reporting then */
-    int header_done;
-    size_t ncols;        /* header width */
-    size_t col;          /* current field index in the row */
-    /* header */
-    char **names;
-    size_t nnames, names_cap;
-    /* the row being assembled: field bytes in one arena, offsets per slot */
-    char *arena;
-    size_t arena_len, arena_cap;
-    const char **direct; /* fast path: the field in the line buffer, or NULL (then off[] into arena) */
-    int zero_copy;       /* the fast path owns a writable line: point into it */
-    size_t *off;
-    size_t *len;
-    unsigned char *miss;
-    size_t nslots;
-    int ascii_line;      /* the fast path saw only ASCII: no UTF-8 check needed */
-    int check_ff;        /* input is UTF-8 as read (no --encoding conversion) */
-    char delim;
-    int fast_done;       /* fast_line took the line (no quote in it) */
-    int row_done;        /* on_row ran since the flag was cleared */
-    /* svy_row.line: asked for, and possible for this input (UTF-8, ',',
-     * every column delivered in order); the line's copy, as direct_row
-     * writes NULs into the line itself */
-    int lines_ok;
-    char *linebuf;
-    size_t linecap;
-} csvctx;
 
 /* libcsv grows a field's buffer by a fixed block (128 bytes): a 64 MiB
  * quoted field took half a million reallocs, each copying the field, which
@@ -75,351 +31,6 @@ static void *capped_realloc(void *p, size_t n)
     if (q && growing && n > 128)
         csv_set_blk_size(growing, n);
     return q;
-}
-
-/* libcsv trims blanks around unquoted fields unless told not to: keep the
- * data as it is. */
-static int no_space(unsigned char c)
-{
-    (void)c;
-    return 0;
-}
-
-static void fail(csvctx *c, svy_status code, long long col, const char *var, const char *msg)
-{
-    if (c->st)
-        return;
-    c->st = svy_err_set(c->err, code, c->r->name, c->header_done ? c->r->rows + 1 : 0, col, var, "%s", msg);
-}
-
-static int check_utf8(csvctx *c, const char *s, size_t len, const char *var)
-{
-    size_t bad;
-    if (c->ascii_line || svy_utf8_valid(s, len, &bad))
-        return 1;
-    if (!var && c->header_done && c->col < c->ncols)
-        var = svy_var_name(svy_schema_var(c->r->full, c->col));
-    if (!c->st) {
-        c->st = svy_err_set(c->err, SVY_E_ENCODING, c->r->name, c->header_done ? c->r->rows + 1 : 0,
-                            (long long)c->col + 1, var,
-                            "text is not valid UTF-8 (byte %zu of the field); give the file's encoding with "
-                            "--encoding, for example GB18030 or CP1252",
-                            bad + 1);
-    }
-    return 0;
-}
-
-static void on_field(void *s, size_t len, void *data)
-{
-    csvctx *c = data;
-    if (c->st)
-        return;
-    if (!c->header_done) {
-        if (c->nnames >= COLS_MAX) {
-            fail(c, SVY_E_LIMIT, (long long)c->nnames + 1, NULL, "more than 100000 columns");
-            return;
-        }
-        if (s && !check_utf8(c, s, len, NULL))
-            return;
-        if (!svy_grow((void **)&c->names, &c->names_cap, c->nnames + 1, sizeof *c->names)) {
-            fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
-            return;
-        }
-        c->names[c->nnames] = s ? svy_strndup(s, len) : svy_strdup("");
-        if (!c->names[c->nnames]) {
-            fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
-            return;
-        }
-        c->nnames++;
-        c->col++;
-        return;
-    }
-    if (c->col >= c->ncols) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "row has more fields than the %zu of the header", c->ncols);
-        fail(c, SVY_E_DATA, (long long)c->col + 1, NULL, msg);
-        c->col++;
-        return;
-    }
-    long slot = svy_reader_slot(c->r, c->col);
-    if (slot >= 0) {
-        if (!s) {
-            c->miss[slot] = 1;
-            c->len[slot] = 0;
-        } else {
-            if (!check_utf8(c, s, len, NULL))
-                return;
-            if (c->zero_copy) {
-                /* The delimiter after the field becomes its NUL. */
-                ((char *)s)[len] = '\0';
-                c->direct[slot] = s;
-                c->len[slot] = len;
-                c->miss[slot] = 0;
-                c->col++;
-                return;
-            }
-            c->direct[slot] = NULL;
-            /* Past the cap the row is too large; below it, memory ran out
-             * (fault injection found both reported as a size limit). */
-            if (c->arena_len + len + 1 > SVY_ALLOC_MAX / 2) {
-                fail(c, SVY_E_LIMIT, (long long)c->col + 1, NULL, "row too large");
-                return;
-            }
-            if (!svy_grow((void **)&c->arena, &c->arena_cap, c->arena_len + len + 1, 1)) {
-                fail(c, SVY_E_NOMEM, (long long)c->col + 1, NULL, "out of memory");
-                return;
-            }
-            memcpy(c->arena + c->arena_len, s, len);
-            c->arena[c->arena_len + len] = '\0';
-            c->off[slot] = c->arena_len;
-            c->len[slot] = len;
-            c->miss[slot] = 0;
-            c->arena_len += len + 1;
-        }
-    }
-    c->col++;
-}
-
-static void start_rows(csvctx *c)
-{
-    svy_reader *r = c->r;
-    svy_err *err = c->err;
-    svy_schema *full = svy_schema_new();
-    if (!full || svy_schema_set_format(full, r->format)) {
-        svy_schema_free(full);
-        fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < c->nnames; i++) {
-        const char *name = c->names[i];
-        char gen[32];
-        if (!*name) {
-            /* A blank header cell still names a column the data can use. */
-            snprintf(gen, sizeof gen, "V%zu", i + 1);
-            name = gen;
-        }
-        if (!svy_schema_add(full, name, SVY_VAR_UNTYPED, err)) {
-            long first = svy_schema_find(full, name);
-            svy_schema_free(full);
-            if (err) {
-                err->row = 0;
-                err->col = (long long)i + 1;
-                snprintf(err->file, sizeof err->file, "%s", r->name);
-                if (err->code == SVY_E_USAGE) {
-                    err->code = SVY_E_DATA;
-                    snprintf(err->msg, sizeof err->msg, "column name '%s' given twice (first as column %ld)",
-                             name, first + 1);
-                }
-            }
-            c->st = err ? err->code : SVY_E_DATA;
-            return;
-        }
-    }
-    c->ncols = c->nnames;
-    c->header_done = 1;
-    svy_status st = svy_reader_begin(r, full, c->h, c->ctx, err);
-    if (st) {
-        c->st = st;
-        return;
-    }
-    c->nslots = svy_schema_nvars(r->out);
-    size_t n = c->nslots ? c->nslots : 1;
-    c->off = svy_calloc(n, sizeof *c->off);
-    c->len = svy_calloc(n, sizeof *c->len);
-    c->miss = svy_calloc(n, 1);
-    c->direct = svy_calloc(n, sizeof *c->direct);
-    if (!c->off || !c->len || !c->miss || !c->direct)
-        fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
-    c->lines_ok = r->keep_lines && c->delim == ',' && c->check_ff && c->nslots == c->ncols;
-    for (size_t i = 0; i < c->ncols && c->lines_ok; i++)
-        c->lines_ok = svy_reader_slot(r, i) == (long)i;
-    /* Every CSV value is text: what only the row loops would repeat. */
-    for (size_t i = 0; i < c->nslots; i++) {
-        r->vals[i].type = SVY_VAL_STR;
-        r->vals[i].tag = 0;
-        r->vals[i].num = 0;
-    }
-}
-
-static void on_row(int term, void *data)
-{
-    (void)term;
-    csvctx *c = data;
-    c->row_done = 1;
-    if (c->st)
-        return;
-    if (!c->header_done) {
-        start_rows(c);
-        c->col = 0;
-        return;
-    }
-    if (c->col != c->ncols) {
-        if (!c->st)
-            c->st = svy_err_set(c->err, SVY_E_DATA, c->r->name, c->r->rows + 1, (long long)c->col, NULL,
-                                "row has %zu field%s, the header has %zu", c->col, c->col == 1 ? "" : "s",
-                                c->ncols);
-        return;
-    }
-    svy_value *vals = c->r->vals;
-    for (size_t i = 0; i < c->nslots; i++) {
-        svy_value *v = &vals[i];
-        v->type = SVY_VAL_STR;
-        v->tag = 0;
-        v->num = 0;
-        if (c->miss[i]) {
-            v->missing = SVY_MISS_SYSTEM;
-            v->str = "";
-            v->len = 0;
-        } else {
-            v->missing = SVY_MISS_NONE;
-            v->str = c->direct[i] ? c->direct[i] : c->arena + c->off[i];
-            v->len = c->len[i];
-        }
-    }
-    svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
-    if (st)
-        c->st = st;
-    c->col = 0;
-    c->arena_len = 0;
-}
-
-static char detect_delim(const svy_reader *r)
-{
-    if (r->delim)
-        return r->delim;
-    if (strcmp(r->format, "tsv") == 0)
-        return '\t';
-    /* Most frequent of , ; | outside quotes on the first line. */
-    size_t counts[3] = {0, 0, 0};
-    const char cands[3] = {',', ';', '|'};
-    int inq = 0;
-    for (size_t i = 0; i < r->head_len; i++) {
-        char ch = (char)r->head[i];
-        if (ch == '"')
-            inq = !inq;
-        else if (!inq && (ch == '\n' || ch == '\r'))
-            break;
-        else if (!inq)
-            for (int k = 0; k < 3; k++)
-                counts[k] += ch == cands[k];
-    }
-    int best = 0;
-    for (int k = 1; k < 3; k++)
-        if (counts[k] > counts[best])
-            best = k;
-    return cands[best];
-}
-
-static int is_utf8_name(const char *enc)
-{
-    return strcasecmp(enc, "UTF-8") == 0 || strcasecmp(enc, "UTF8") == 0;
-}
-
-/* The byte source: the file or stdin (after the bytes read for detection),
- * converted to UTF-8 when the user named another encoding. */
-typedef struct source {
-    svy_reader *r;
-    int fd;
-    int head_pending;
-    iconv_t cd;
-    char *raw;
-    size_t raw_len;   /* unconverted bytes carried over (incomplete sequence) */
-    int bad;          /* iconv hit bytes that are not valid in the encoding */
-    int eof;
-    int aborted;      /* raw[] starts with the abort mark: nothing after it is data */
-} source;
-
-static ssize_t raw_read(source *s, char *dst, size_t cap)
-{
-    if (s->head_pending) {
-        s->head_pending = 0;
-        size_t n = s->r->head_len < cap ? s->r->head_len : cap;
-        memcpy(dst, s->r->head, n);
-        return (ssize_t)n;
-    }
-    ssize_t k;
-    do
-        k = read(s->fd, dst, cap);
-    while (k < 0 && errno == EINTR);
-    return k;
-}
-
-/* The bytes of raw[0..n) that may be converted: all of them, or those
- * before the abort mark of a failed upstream tool.  The mark is found in
- * the raw bytes, before decoding: decoded as CP1252 or Latin-1 its 0xFF is
- * a 'y' with diaeresis, and it went through as data.  A possible start of
- * the mark at the very end is held back until more bytes tell. */
-static size_t before_mark(source *s, size_t n)
-{
-    static const char mark[] = SVY_ABORT_MARK;
-    for (const char *p = s->raw; (p = memchr(p, 0xFF, n - (size_t)(p - s->raw))) != NULL; p++) {
-        size_t i = (size_t)(p - s->raw), rest = n - i;
-        if (rest >= 10 && memcmp(p, mark, 10) == 0) {
-            s->aborted = i == 0;
-            return i;
-        }
-        if (rest < 10 && !s->eof && memcmp(p, mark, rest) == 0)
-            return i;
-    }
-    return n;
-}
-
-/* Up to cap bytes of UTF-8 into dst; 0 at the end; -1 on a read error
- * (errno set); -2 when the input has bytes invalid in its encoding; -3 at
- * the abort mark. */
-static ssize_t src_read(source *s, char *dst, size_t cap)
-{
-    if (s->cd == (iconv_t)-1)
-        return raw_read(s, dst, cap);
-    if (s->bad)
-        return -2;
-    for (;;) {
-        if (s->aborted)
-            return -3;
-        if (!s->eof && s->raw_len < CHUNK / 4) {
-            ssize_t k = raw_read(s, s->raw + s->raw_len, CHUNK / 4 * 2 - s->raw_len);
-            if (k < 0)
-                return -1;
-            if (k == 0)
-                s->eof = 1;
-            s->raw_len += (size_t)k;
-        }
-        if (!s->raw_len)
-            return 0;
-        size_t lim = before_mark(s, s->raw_len);
-        if (s->aborted)
-            return -3;
-        if (!lim && !s->eof && s->raw_len < CHUNK / 4)
-            continue; /* only the start of what may be the mark: read on */
-        char *in = s->raw, *out = dst;
-        size_t inleft = lim, outleft = cap;
-        size_t rc = iconv(s->cd, &in, &inleft, &out, &outleft);
-        int e = errno;
-        inleft += s->raw_len - lim;
-        memmove(s->raw, in, inleft);
-        s->raw_len = inleft;
-        size_t got = (size_t)(out - dst);
-        if (rc == (size_t)-1 && e == EILSEQ)
-            s->bad = 1;
-        if (rc == (size_t)-1 && e == EINVAL && s->eof)
-            s->bad = 1; /* the file ends inside a character */
-        if (got)
-            return (ssize_t)got;
-        if (s->bad)
-            return -2;
-        if (s->eof && !s->raw_len)
-            return 0;
-        if (rc == (size_t)-1 && e == E2BIG)
-            return -2; /* cannot happen with cap >= 4 bytes; refuse rather than loop */
-    }
-}
-
-/* After a row that failed at the end of what was converted: does the
- * abort mark come next in the raw bytes? */
-__attribute__((noinline, cold)) static int mark_follows(source *s)
-{
-    char tmp[64];
-    return s->cd != (iconv_t)-1 && src_read(s, tmp, sizeof tmp) == -3;
 }
 
 /* 0xFF is never UTF-8: the abort mark of a failed upstream tool, or a
@@ -473,7 +84,7 @@ static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
 {
     if (c->lines_ok && line_plain(p, n, bounds, nb, c->ascii_line)) {
         if (n + 1 > c->linecap && !svy_grow((void **)&c->linebuf, &c->linecap, n + 1, 1)) {
-            fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+            svy_csv_fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
             return 1;
         }
         memcpy(c->linebuf, p, n);
@@ -502,7 +113,7 @@ static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
                 if (!ascii && !svy_utf8_valid(p + from, len, NULL)) {
                     c->r->line = NULL;
                     c->col = k;
-                    check_utf8(c, p + from, len, NULL);
+                    svy_csv_check_utf8(c, p + from, len, NULL);
                     c->ascii_line = 0;
                     return 1;
                 }
@@ -517,11 +128,8 @@ static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
     c->ascii_line = 0;
     c->col = 0;
     c->arena_len = 0;
-    c->r->span = p;
-    c->r->span_len = n + 1; /* the last field's NUL too */
     svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
     c->r->line = NULL;
-    c->r->span = NULL;
     if (st)
         c->st = st;
     return 1;
@@ -604,8 +212,8 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         if (svy_reader_slot(c->r, 0) < 0)
             c->col++;
         else
-            on_field(NULL, 0, c);
-        on_row('\n', c);
+            svy_csv_on_field(NULL, 0, c);
+        svy_csv_on_row('\n', c);
         return 1;
     }
     size_t bounds[65];
@@ -637,12 +245,12 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         if (c->header_done && c->col < c->ncols && svy_reader_slot(c->r, c->col) < 0)
             c->col++; /* not delivered: skip without copying */
         else
-            on_field(len ? p + from : NULL, len, c);
+            svy_csv_on_field(len ? p + from : NULL, len, c);
         from = to + 1;
     }
     c->ascii_line = 0;
     c->zero_copy = 0;
-    on_row('\n', c);
+    svy_csv_on_row('\n', c);
     return 1;
 }
 
@@ -696,14 +304,14 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
 
     if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_EMPTY_IS_NULL) != 0)
         return svy_err_set(err, SVY_E_NOMEM, r->name, 0, 0, NULL, "out of memory");
-    char delim = detect_delim(r);
-    c.check_ff = !r->encoding || is_utf8_name(r->encoding);
+    char delim = svy_csv_detect_delim(r);
+    c.check_ff = !r->encoding || svy_csv_is_utf8_name(r->encoding);
     c.delim = delim;
     csv_set_delim(&p, (unsigned char)delim);
-    csv_set_space_func(&p, no_space);
+    csv_set_space_func(&p, svy_csv_no_space);
     csv_set_realloc_func(&p, capped_realloc);
 
-    if (r->encoding && !is_utf8_name(r->encoding)) {
+    if (r->encoding && !svy_csv_is_utf8_name(r->encoding)) {
         src.cd = iconv_open("UTF-8", r->encoding);
         if (src.cd == (iconv_t)-1) {
             /* Only EINVAL means the name is unknown; ENOMEM and EMFILE are
@@ -740,9 +348,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     }
     if (src.fd < 0) {
         int e = errno;
-        st = svy_err_set(err, SVY_E_IO, r->name, 0, 0, NULL, "cannot read: %s", strerror(e));
-        if (err)
-            err->sys_errno = e;
+        st = svy_err_sys(err, e, r->name, 0, "cannot read");
         goto out;
     }
 
@@ -774,13 +380,10 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                 buf = nb;
                 cap *= 2;
             }
-            ssize_t k = src_read(&src, buf + end, cap - end);
+            ssize_t k = svy_csv_src_read(&src, buf + end, cap - end);
             if (k == -1) {
                 int e = errno;
-                c.st = svy_err_set(err, SVY_E_IO, r->name, c.header_done ? r->rows + 1 : 0, 0, NULL,
-                                   "read error: %s", strerror(e));
-                if (err)
-                    err->sys_errno = e;
+                c.st = svy_err_sys(err, e, r->name, c.header_done ? r->rows + 1 : 0, "read error");
                 break;
             }
             if (k == -2) {
@@ -823,7 +426,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                     break;
                 c.row_done = 0;
                 growing = &p;
-                size_t used = csv_parse(&p, line, n, on_field, on_row, &c);
+                size_t used = csv_parse(&p, line, n, svy_csv_on_field, svy_csv_on_row, &c);
                 growing = NULL;
                 if (used != n && !c.st) {
                     int e = csv_error(&p);
@@ -834,13 +437,13 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                                                        : "field longer than 64 MiB");
                 }
                 /* A row ends only at a newline outside quotes: libcsv says so by
-                 * calling on_row.  Otherwise the quoted field goes on. */
+                 * calling svy_csv_on_row.  Otherwise the quoted field goes on. */
                 in_csv = !(c.row_done && nl);
             }
             /* A failed upstream tool cut its last row short, then wrote the
              * abort mark: say the input is incomplete, not that the row is. */
             if (c.st == SVY_E_DATA && ((end - (start + n) >= 10 && memcmp(buf + start + n, SVY_ABORT_MARK, 10) == 0) ||
-                                       (start + n == end && mark_follows(&src))))
+                                       (start + n == end && svy_csv_mark_follows(&src))))
                 c.st = svy_err_set(err, SVY_E_IO, r->name, r->rows + 1, 0, NULL,
                                    "the input is incomplete: the program writing it failed");
             start += n;
@@ -848,7 +451,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         if (at_eof && start >= end)
             break;
     }
-    if (!c.st && in_csv && csv_fini(&p, on_field, on_row, &c) != 0 && !c.st)
+    if (!c.st && in_csv && csv_fini(&p, svy_csv_on_field, svy_csv_on_row, &c) != 0 && !c.st)
         c.st = svy_err_set(err, SVY_E_DATA, r->name, c.header_done ? r->rows + 1 : 0, (long long)c.col + 1, NULL,
                            "file ends inside a quoted field");
     if (!c.st && !c.header_done)

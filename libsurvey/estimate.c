@@ -6,6 +6,8 @@
 #include "estimate_private.h"
 #include "replicate_private.h"
 
+#include <survey/subpop.h>
+
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +30,7 @@ void svy_design_init(svy_design *d)
 static const char *const lonely_names[] = {"fail", "remove", "certainty", "adjust", "average"};
 static const char *const df_names[] = {"domain", "full", "inf", "fixed"};
 static const char *const ci_names[] = {"logit", "wald", "beta", "wilson"};
-static const char *const stat_names[] = {"rate", "share", "mean", "total"};
+static const char *const stat_names[] = {"rate", "share", "mean", "total", "ratio"};
 
 const char *svy_lonely_name(svy_lonely l)
 {
@@ -47,7 +49,7 @@ const char *svy_ci_method_name(svy_ci_method m)
 
 const char *svy_stat_name(svy_stat s)
 {
-    return (unsigned)s < 4 ? stat_names[s] : "?";
+    return (unsigned)s < 5 ? stat_names[s] : "?";
 }
 
 int svy_stat_is_proportion(svy_stat s)
@@ -78,7 +80,7 @@ int svy_df_rule_parse(const char *s, svy_df_rule *out)
 
 int svy_stat_parse(const char *s, svy_stat *out)
 {
-    int i = name_index(s, stat_names, 4);
+    int i = name_index(s, stat_names, 5);
     return i >= 0 ? (*out = (svy_stat)i, 1) : 0;
 }
 
@@ -219,6 +221,7 @@ void svy_est_free(svy_est *e)
         free(e->out[i].column);
         free(e->out[i].value);
         free(e->out[i].name);
+        free(e->out[i].den);
     }
     free(e->out);
     svy_strtab_free(&e->dom_tab);
@@ -248,7 +251,7 @@ svy_status svy_est_add_outcome(svy_est *e, svy_stat stat, const char *column, co
     SVY_FAIL_IF(e->bound, err, SVY_E_USAGE, "outcomes must be added before the schema is bound");
     SVY_FAIL_IF(!column || !*column, err, SVY_E_USAGE, "empty column name");
     SVY_FAIL_IF(value && stat != SVY_STAT_RATE, err, SVY_E_USAGE, "a value is only for rates");
-    SVY_FAIL_IF((unsigned)stat > SVY_STAT_TOTAL, err, SVY_E_USAGE, "unknown statistic");
+    SVY_FAIL_IF((unsigned)stat > SVY_STAT_TOTAL, err, SVY_E_USAGE, "unknown statistic (ratios: svy_est_add_ratio)");
     if (!svy_grow((void **)&e->out, &e->capout, e->nout + 1, sizeof *e->out))
         return nomem(err);
     outcome *o = &e->out[e->nout];
@@ -281,7 +284,7 @@ static long find_col(const svy_schema *s, const char *name, const char *role, sv
     return i;
 }
 
-static const size_t sums_size[] = {3, 2, 4, 5}, rows_size[] = {8, 1, 9, 10};
+static const size_t sums_size[] = {3, 2, 4, 5, 7}, rows_size[] = {8, 1, 9, 10, 12};
 
 /* The layers of records the design needs (see estimate_private.h). */
 void svy_est_plan_layers(svy_est *e)
@@ -326,7 +329,9 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
     e->all_plain = 1;
     for (size_t i = 0; i < e->nout; i++) {
         outcome *o = &e->out[i];
-        if ((o->col = find_col(schema, o->column, "outcome", err)) < 0)
+        if ((o->col = find_col(schema, o->column, o->den ? "ratio numerator" : "outcome", err)) < 0)
+            return SVY_E_USAGE;
+        if (o->den && (o->den_col = find_col(schema, o->den, "ratio denominator", err)) < 0)
             return SVY_E_USAGE;
         const svy_var *v = svy_schema_var(schema, (size_t)o->col);
         o->numeric = svy_var_type_of(v) != SVY_VAR_STRING;
@@ -342,7 +347,7 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
         }
         o->plain = o->stat == SVY_STAT_RATE && !o->value;
         e->any_share |= o->stat == SVY_STAT_SHARE;
-        e->any_shift |= o->stat == SVY_STAT_MEAN || o->stat == SVY_STAT_TOTAL;
+        e->any_shift |= o->stat == SVY_STAT_MEAN || o->stat == SVY_STAT_TOTAL || o->stat == SVY_STAT_RATIO;
         e->all_rates &= o->stat == SVY_STAT_RATE;
         e->all_plain &= o->plain;
         o->off_sums = so;
@@ -411,8 +416,13 @@ size_t svy_est_columns(const svy_est *e, const char **names, size_t cap)
     } while (0)
     for (size_t k = 0; k < e->nby; k++)
         PUT(e->by[k]);
-    for (size_t i = 0; i < e->nout; i++)
+    for (size_t i = 0; i < e->nout; i++) {
         PUT(e->out[i].column);
+        if (e->out[i].den)
+            PUT(e->out[i].den);
+    }
+    for (size_t i = 0; e->subpop && i < svy_subpop_ncolumns(e->subpop); i++)
+        PUT(svy_subpop_column(e->subpop, i));
 #undef PUT
     return n;
 }

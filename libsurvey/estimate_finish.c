@@ -397,7 +397,7 @@ static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, do
     m.s = e->dsn.wscale;
     m.W = svy_est_is_prop(q->stat) ? m.t.p + m.t.q : m.t.q; /* scaled */
     r->n = (long long)m.nnz;
-    r->weighted_n = m.W * m.s;
+    r->weighted_n = (q->stat == SVY_STAT_RATIO ? m.t.ash : m.W) * m.s; /* a ratio's W is its X */
     r->estimate = r->se = r->ci_low = r->ci_high = r->deff = r->cv = NAN;
     if (m.n == 0 || m.W == 0) {
         r->flags |= SVY_FLAG_NO_ESTIMATE;
@@ -421,6 +421,8 @@ static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, do
     if ((st = result_se(&c, dom, &m, r, err)))
         return st;
     result_deff_ci(e, q, &m, r);
+    if (q->stat == SVY_STAT_RATIO)
+        r->deff = svy_est_ratio_deff(e, dom, q, m.R, r->se, m.nnz);
     return SVY_OK;
 }
 
@@ -530,6 +532,8 @@ static svy_status finish(svy_est *e, svy_err *err)
     }
     e->finished = 1;
     SVY_FAIL_IF(svy_est_rows(e) == 0, err, SVY_E_DATA, "no data rows");
+    SVY_FAIL_IF(e->dom_tab.n == 0 && e->subpop && !e->subpop_rows, err, SVY_E_DATA,
+                "no row is in the subpopulation (--subpop): nothing to estimate");
     SVY_FAIL_IF(e->dom_tab.n == 0, err, SVY_E_DATA, "every row has a missing --by value: no domain to estimate");
     return svy_est_compute(e, err);
 }

@@ -34,6 +34,10 @@
  *         share k                    (+ per level: k w0 d e)
  *         mean  k a0 b0 da db daa dab dbb Q      (a = w (y - c), b = w)
  *         total k a0 b0 da db daa dab dbb A' Q   (a = w y)
+ *   ratio (y/x, estimate_ratio.c):
+ *   SUMS  A X cnt W Syy Sxy Sxx     (A = sum w y, X = sum w x, W = sum w,
+ *                                     S.. = sums of w y y, w x y, w x x)
+ *   ROWS  k a0 b0 da db daa dab dbb W Syy Sxy Sxx   (a = w y, b = w x)
  */
 #ifndef SVY_ESTIMATE_PRIVATE_H
 #define SVY_ESTIMATE_PRIVATE_H
@@ -63,6 +67,9 @@ typedef struct outcome {
     int plain;        /* a rate of a 0/1 column (no VALUE) */
     int numeric;      /* the column's codes compare as numbers */
     size_t off_sums, off_rows; /* its doubles in SUMS and ROWS blocks */
+    char *den;        /* ratio: the denominator's column (column is the numerator) */
+    long den_col;
+    double x;         /* ratio: the row's denominator, as read */
 } outcome;
 
 /* One record: the rows of a domain in one unit (or stratum) of a layer. */
@@ -184,6 +191,8 @@ struct svy_est {
 
     long long rows;
     long overall_dom;
+    const struct svy_subpop *subpop; /* --subpop (estimate_subpop.c); NULL: none */
+    long long subpop_rows;           /* rows in it */
 
     struct svy_rep *rep; /* replicate weights (replicate.c); NULL: Taylor linearization */
     int row_extra;       /* per row after its domain: the overall domain, or replicate weights */
@@ -235,7 +244,8 @@ typedef struct qty {
 typedef struct usum {
     double cnt;      /* rows with a valid value */
     double p, q;     /* proportions: weight in the level and outside; means: A', B; totals: A, B */
-    double ash, qq;  /* totals: A' = sum w (y - c); means and totals: Q = sum w (y - c)^2 */
+    double ash, qq;  /* totals: A' = sum w (y - c); means and totals: Q = sum w (y - c)^2;
+                      * ratios: ash = W (sum w) */
 } usum;
 
 /* How the estimate is linear in a unit's sums: Z = alpha p + beta q. */
@@ -269,6 +279,18 @@ usum svy_est_domain_sum(const svy_est *e, size_t dom, const qty *q);
 int svy_est_top_units(const svy_est *e, size_t d, const qty *q);
 lin svy_est_lin_of(svy_stat stat, double R, double X);
 svy_status svy_est_quantity_var(vctx *c, size_t d, int skip_top, svy_err *err);
+
+/* estimate_subpop.c: whether a row is in the subpopulation (*in). */
+svy_status svy_est_subpop_in(svy_est *e, const svy_row *row, int *in, svy_err *err);
+
+/* estimate_ratio.c: a ratio's value in a row (1 valid: *y the numerator,
+ * oc->x the denominator; 0 missing; -1 error); its cells in a SUMS and a
+ * ROWS record; its sums in a record; its design effect. */
+int svy_est_ratio_value(svy_est *e, outcome *oc, const svy_row *row, double *y, svy_err *err);
+void svy_est_ratio_sums_cell(double *c, double w, double y, double x);
+void svy_est_ratio_rows_cell(double *c, double w, double y, double x);
+usum svy_est_ratio_rec_sum(const double *c, int rows);
+double svy_est_ratio_deff(const svy_est *e, size_t dom, const qty *q, double R, double se, double nnz);
 
 /* estimate_finish.c */
 svy_status svy_est_compute(svy_est *e, svy_err *err);

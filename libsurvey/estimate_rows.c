@@ -166,6 +166,8 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
     case SVY_STAT_SHARE:
         *y = 1;
         return 1;
+    case SVY_STAT_RATIO:
+        return svy_est_ratio_value(e, oc, row, y, err);
     }
     return 0;
 }
@@ -248,6 +250,8 @@ static inline void sums_cell(double *c, svy_stat stat, double w, double y, const
         c[2] += 1;
         c[3] += a;
         c[4] += a * yp;
+    } else if (stat == SVY_STAT_RATIO) {
+        svy_est_ratio_sums_cell(c, w, y, *ysh);
     }
 }
 
@@ -265,6 +269,8 @@ static inline void rows_cell(double *c, svy_stat stat, double w, double y, const
         comoment_add(c, w * y, w);
         c[8] += a;
         c[9] += a * yp;
+    } else if (stat == SVY_STAT_RATIO) {
+        svy_est_ratio_rows_cell(c, w, y, *ysh);
     }
 }
 
@@ -340,6 +346,8 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
                     c[1] = ys[o];
                 }
                 ysh[o] = ys[o] - c[1];
+            } else if (st == SVY_STAT_RATIO) {
+                ysh[o] = e->out[o].x; /* the denominator, where the cells look for it */
             }
             if (w == 0)
                 c[2] += 1;
@@ -529,6 +537,11 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     if (rc || !e->dsn.estimating)
         return rc ? svy_est_blame(e, rc, err) : rc; /* no call per row */
     e->rows++;
+    if (e->subpop) { /* out of the subpopulation: in the design, in no domain */
+        int in;
+        if ((rc = svy_est_subpop_in(e, row, &in, err)) != SVY_OK || !in)
+            return rc ? svy_est_blame(e, rc, err) : rc;
+    }
 
     enum { SMALL = 32 };
     double ys_s[SMALL], ysh_s[SMALL];
@@ -574,6 +587,7 @@ static void reset_estimates(svy_est *e)
     e->ndpool = 0;
     e->overall_dom = -1;
     e->rows = 0;
+    e->subpop_rows = 0;
     svy_est_plan_layers(e);
 }
 

@@ -48,6 +48,8 @@ static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
             return (usum){c[2], c[0], c[1], 0, c[3]};
         case SVY_STAT_TOTAL:
             return (usum){c[2], c[0], c[1], c[3], c[4]};
+        case SVY_STAT_RATIO:
+            return svy_est_ratio_rec_sum(c, 0);
         }
         return u;
     }
@@ -63,6 +65,8 @@ static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
         return (usum){c[0], c[0] * c[1] + c[3], c[0] * c[2] + c[4], 0, c[8]};
     case SVY_STAT_TOTAL:
         return (usum){c[0], c[0] * c[1] + c[3], c[0] * c[2] + c[4], c[8], c[9]};
+    case SVY_STAT_RATIO:
+        return svy_est_ratio_rec_sum(c, 1);
     }
     return u;
 }
@@ -71,7 +75,7 @@ lin svy_est_lin_of(svy_stat stat, double R, double X)
 {
     if (svy_est_is_prop(stat))
         return (lin){(1 - R) / X, -R / X};
-    if (stat == SVY_STAT_MEAN)
+    if (stat == SVY_STAT_MEAN || stat == SVY_STAT_RATIO) /* Z = (Y - R X)/X: a mean's, with x for 1 */
         return (lin){1 / X, -R / X};
     return (lin){1, 0};
 }
@@ -91,7 +95,8 @@ static void rows_ss(const vctx *v, const layer *L, size_t r, double n, double *s
         svy_vss_groups(level_stats(L, r, q->level), other_levels(L, r, q), z.alpha, z.beta, n, ss, uu);
         return;
     case SVY_STAT_MEAN:
-    case SVY_STAT_TOTAL: {
+    case SVY_STAT_TOTAL:
+    case SVY_STAT_RATIO: {
         double k = c[0];
         if (k == 0) {
             *ss = *uu = 0;
@@ -109,7 +114,7 @@ static double rec_count(const svy_est *e, const layer *L, size_t r, const qty *q
 {
     const outcome *oc = &e->out[q->o];
     if (!L->rows) {
-        static const size_t cnt_at[] = {2, 1, 2, 2};
+        static const size_t cnt_at[] = {2, 1, 2, 2, 2};
         return L->pool[L->recs[r].block + oc->off_sums + cnt_at[q->stat]];
     }
     const double *c = L->pool + L->recs[r].block + oc->off_rows;
@@ -270,6 +275,7 @@ usum svy_est_domain_sum(const svy_est *e, size_t dom, const qty *q)
         t.q += u.q;
         t.ash += u.ash;
         t.qq += u.qq;
+
     }
     return t;
 }

@@ -36,6 +36,9 @@ static const char *const catalogue[SVY_MSG_COUNT_][2] = {
     [SVY_MSG_TAB_FINAL_WEIGHT_NOTE] = {" Weight {1}: the final weight in the input (svy-weight), used instead of "
                                        "the codebook's design weight {2}.",
                                        "权重 {1}：输入数据中的最终权重（svy-weight），代替编码本的设计权重 {2}。"},
+    [SVY_MSG_TAB_SUBPOP_NOTE] = {" Subpopulation: {1} (rows in: {2} of {3}; the variance uses the whole design, "
+                                 "as R's subset()).",
+                                 "子总体：{1}（子总体内 {2} 行，共 {3} 行；方差使用整个设计，同 R 的 subset()）。"},
     [SVY_MSG_PLOT_PERCENT] = {"Percent", "百分比"},
     [SVY_MSG_PLOT_PROPORTION] = {"Proportion", "比例"},
     [SVY_MSG_PLOT_BY_FIRST] = {" by ", "，按"},

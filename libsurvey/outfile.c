@@ -88,11 +88,7 @@ int svy_outfile_cleanup_on_signals(void)
 static svy_status open_fail(svy_outfile *o, svy_err *err, const char *path, int e, const char *what)
 {
     svy_outfile_abort(o);
-    svy_status st = svy_err_set(err, e == ENOMEM ? SVY_E_NOMEM : SVY_E_IO, path, 0, 0, NULL, "%s: %s", what,
-                                strerror(e));
-    if (err)
-        err->sys_errno = e;
-    return st;
+    return svy_err_sys(err, e, path, 0, "%s", what);
 }
 
 /* /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: the descriptor the
@@ -224,10 +220,7 @@ svy_status svy_outfile_open(const char *path, svy_outfile **out, svy_err *err)
         if (fd < 0) {
             int e = errno;
             free(o);
-            svy_status st = svy_err_set(err, SVY_E_IO, path, 0, 0, NULL, "cannot open output: %s", strerror(e));
-            if (err)
-                err->sys_errno = e;
-            return st;
+            return svy_err_sys(err, e, path, 0, "cannot open output");
         }
         svy_status st = open_direct(o, path, fd, err);
         if (!st)
@@ -302,49 +295,42 @@ svy_status svy_outfile_commit(svy_outfile *o, svy_err *err)
     if (o->direct) {
         if (fflush(o->f) != 0 || ferror(o->f)) {
             e = errno;
-            st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "write error: %s", strerror(e));
+            st = svy_err_sys(err, e, o->path, 0, "write error");
         }
         if (fclose(o->f) != 0 && !st) {
             e = errno;
-            st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "write error: %s", strerror(e));
+            st = svy_err_sys(err, e, o->path, 0, "write error");
         }
         free(o->path);
         free(o->real);
         free(o);
-        if (err && st)
-            err->sys_errno = e;
         return st;
     }
     if (!o->tmp) {
         if (fflush(o->f) != 0 || ferror(o->f)) {
             e = errno;
-            st = svy_err_set(err, SVY_E_IO, "<stdout>", 0, 0, NULL, "write error: %s", strerror(e));
+            st = svy_err_sys(err, e, "<stdout>", 0, "write error");
         }
         free(o->path);
         free(o->real);
         free(o);
-        if (err && st)
-            err->sys_errno = e;
         return st;
     }
     if (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0) {
         e = errno;
-        st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "write error: %s", strerror(e));
+        st = svy_err_sys(err, e, o->path, 0, "write error");
     }
     if (fclose(o->f) != 0 && !st) {
         e = errno;
-        st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "write error: %s", strerror(e));
+        st = svy_err_sys(err, e, o->path, 0, "write error");
     }
     o->f = NULL;
     if (!st && rename(o->tmp, o->real) != 0) {
         e = errno;
-        st = svy_err_set(err, SVY_E_IO, o->path, 0, 0, NULL, "cannot rename output into place: %s", strerror(e));
+        st = svy_err_sys(err, e, o->path, 0, "cannot rename output into place");
     }
-    if (st) {
+    if (st)
         unlink(o->tmp);
-        if (err)
-            err->sys_errno = e;
-    }
     temp_release(o->slot);
     free(o->tmp);
     free(o->path);
@@ -386,10 +372,7 @@ svy_status svy_tmpfile(FILE **out, svy_err *err)
     int fd = mkstemp(path);
     if (fd < 0) {
         int e = errno;
-        svy_status st = svy_err_set(err, SVY_E_IO, path, 0, 0, NULL, "cannot create temporary file: %s", strerror(e));
-        if (err)
-            err->sys_errno = e;
-        return st;
+        return svy_err_sys(err, e, path, 0, "cannot create temporary file");
     }
     /* Unlinked at once: the space is freed however the process ends. */
     unlink(path);

@@ -241,13 +241,6 @@ const char *svy_detect_format(const unsigned char *b, size_t len)
 
 /* ---- open ---- */
 
-static svy_status sys_fail(svy_err *err, svy_status code, const char *file, int e, const char *what)
-{
-    svy_status st = svy_err_set(err, code, file, 0, 0, NULL, "%s: %s", what, strerror(e));
-    if (err)
-        err->sys_errno = e;
-    return st;
-}
 
 static ssize_t read_full(int fd, unsigned char *buf, size_t n)
 {
@@ -282,7 +275,7 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
     if (fd < 0) {
         int e = errno;
         free(path);
-        return sys_fail(err, SVY_E_IO, r->name, e, "cannot create a temporary file to spool standard input");
+        return svy_err_sys(err, e, r->name, 0, "cannot create a temporary file to spool standard input");
     }
     unlink(path);
     free(path);
@@ -299,14 +292,14 @@ static svy_status spool_stdin(svy_reader *r, svy_err *err)
             if (k < 0 && errno == EINTR)
                 continue;
             if (k < 0) {
-                st = sys_fail(err, SVY_E_IO, r->name, errno, "cannot spool standard input");
+                st = svy_err_sys(err, errno, r->name, 0, "cannot spool standard input");
                 goto out;
             }
             off += (size_t)k;
         }
         ssize_t k = read_full(r->in_fd, buf, 1u << 20);
         if (k < 0) {
-            st = sys_fail(err, SVY_E_IO, r->name, errno, "read error");
+            st = svy_err_sys(err, errno, r->name, 0, "read error");
             goto out;
         }
         if (k == 0)
@@ -331,20 +324,20 @@ svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err)
         return svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
     int fd = r->use_stdin ? 0 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return sys_fail(err, SVY_E_IO, r->name, errno, "cannot open");
+        return svy_err_sys(err, errno, r->name, 0, "cannot open");
     r->in_fd = fd;
     r->owns_fd = !r->use_stdin;
     struct stat sb;
     if (fstat(fd, &sb) != 0)
-        return sys_fail(err, SVY_E_IO, r->name, errno, "cannot open");
+        return svy_err_sys(err, errno, r->name, 0, "cannot open");
     if (S_ISDIR(sb.st_mode))
-        return sys_fail(err, SVY_E_IO, r->name, EISDIR, "cannot read");
+        return svy_err_sys(err, EISDIR, r->name, 0, "cannot read");
     /* A pipe or FIFO given by path (`svy-x <(zcat f.csv.gz)`) cannot be
      * opened twice: it is read like standard input. */
     r->stream = r->use_stdin || !S_ISREG(sb.st_mode);
     ssize_t k = read_full(fd, r->head, HEAD_MAX);
     if (k < 0)
-        return sys_fail(err, SVY_E_IO, r->name, errno, errno == EISDIR ? "cannot read" : "read error");
+        return svy_err_sys(err, errno, r->name, 0, "%s", errno == EISDIR ? "cannot read" : "read error");
     r->head_len = (size_t)k;
     if (r->head_len == 0)
         return svy_err_set(err, SVY_E_FORMAT, r->name, 0, 0, NULL, "empty file: no header and no data");
@@ -457,16 +450,9 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
     r->ran = 1;
     for (size_t i = 0; i < sizeof backends / sizeof *backends; i++) {
         if (strcmp(backends[i].format, r->format) == 0) {
-            /* Read ahead on another core when asked (SVY_THREADS=1).  Off by
-             * default: handing rows between threads costs more CPU than it
-             * saves on the 2-core machines measured (bench/RESULTS.md). */
-            const char *env = getenv("SVY_THREADS");
-            if (env && strcmp(env, "1") == 0) {
-                int started;
-                svy_status st = svy_reader_run_threaded(r, backends[i].run, h, ctx, err, &started);
-                if (started)
-                    return st;
-            }
+            /* The backend runs on the caller's thread.  A read-ahead thread
+             * was tried and removed: handing rows between threads cost more
+             * CPU than the second core gave back (bench/RESULTS.md). */
             svy_status st = backends[i].run(r, h, ctx, err);
             if (st == SVY_E_ABORT && r->limit_hit)
                 st = SVY_OK;

@@ -51,11 +51,6 @@ struct svy_reader {
      * svy_reader_emit(); NULL when it has none. */
     const char *line;
     size_t line_len;
-    /* Set by a backend around svy_reader_emit() when every text value of
-     * the row lies in these bytes (a CSV line with its fields' NULs): a
-     * read-ahead thread then copies them in one piece.  NULL otherwise. */
-    const char *span;
-    size_t span_len;
 };
 
 /* A format backend reads r's input and drives the handler through
@@ -63,12 +58,6 @@ struct svy_reader {
 typedef svy_status (*svy_backend_run)(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
 svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
 svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
-
-/* Run the backend in a producer thread and the handler on this one
- * (reader_thread.c).  *started is 0 when no thread could be had: then
- * nothing was read and the caller runs the backend itself. */
-svy_status svy_reader_run_threaded(svy_reader *r, svy_backend_run run, const svy_handler *h, void *ctx,
-                                   svy_err *err, int *started);
 
 /* The descriptor a backend reads, from offset 0 (it seeks: pread or lseek):
  * the file detected at open, or the spool of a stream.  -1 when the input is

@@ -12,7 +12,7 @@
  * reads from a 1 MiB buffer, which is most of what makes svy-import faster
  * than the readstat command.
  */
-#include "reader_private.h"
+#include "readstat_private.h"
 #include "encoding_private.h"
 
 #include <ctype.h>
@@ -27,182 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define RS_BUF_SIZE (1u << 20)
-
-/* Buffered file access for ReadStat. */
-typedef struct rs_io {
-    int fd;
-    int input_fd;    /* the reader's descriptor (not ours to close), or -1: open the path (a catalog) */
-    unsigned char *buf;
-    size_t len, pos; /* bytes in buf, read position in buf */
-    off_t base;      /* file offset of buf[0] */
-    int sys_errno;   /* errno of a failed system call, 0 if none */
-    /* The last read that got less than it asked for (the end of the file):
-     * old .dta value labels end at the first short read, whatever it cut. */
-    size_t short_want, short_got;
-    int short_read;
-} rs_io;
-
-/* Both passes read the descriptor the reader detected, never the path
- * again: a file replaced in between would be read with the labels of the
- * first (the path ReadStat passes is only a name). */
-static int io_open(const char *path, void *ctx)
-{
-    rs_io *io = ctx;
-    if (io->input_fd >= 0) {
-        if (lseek(io->input_fd, 0, SEEK_SET) != 0) {
-            io->sys_errno = errno;
-            return -1;
-        }
-        io->fd = io->input_fd;
-    } else {
-        io->fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (io->fd < 0) {
-            io->sys_errno = errno;
-            return -1;
-        }
-    }
-    io->len = io->pos = 0;
-    io->base = 0;
-    io->short_read = 0;
-    return io->fd;
-}
-
-static int io_close(void *ctx)
-{
-    rs_io *io = ctx;
-    int rc = 0;
-    if (io->fd >= 0 && io->fd != io->input_fd)
-        rc = close(io->fd);
-    io->fd = -1;
-    return rc;
-}
-
-static ssize_t io_read(void *dst, size_t n, void *ctx)
-{
-    rs_io *io = ctx;
-    unsigned char *d = dst;
-    size_t done = 0;
-    /* ReadStat 1.1.8 compares what this returns with the size it wanted as
-     * size_t in places (the .sav header), so -1 read as a full read of
-     * garbage: a failed read returns the short count instead, and the error
-     * stays in sys_errno for rs_fail (found by fault injection). */
-    if (io->sys_errno)
-        return 0;
-    while (done < n) {
-        if (io->pos < io->len) {
-            size_t k = io->len - io->pos;
-            if (k > n - done)
-                k = n - done;
-            memcpy(d + done, io->buf + io->pos, k);
-            io->pos += k;
-            done += k;
-            continue;
-        }
-        io->base += (off_t)io->len;
-        io->len = io->pos = 0;
-        /* Large reads bypass the buffer. */
-        size_t want = n - done;
-        unsigned char *into = want >= RS_BUF_SIZE ? d + done : io->buf;
-        size_t cap = want >= RS_BUF_SIZE ? want : RS_BUF_SIZE;
-        ssize_t got;
-        do
-            got = read(io->fd, into, cap);
-        while (got < 0 && errno == EINTR);
-        if (got < 0) {
-            io->sys_errno = errno;
-            return (ssize_t)done;
-        }
-        if (got == 0) {
-            io->short_read = 1;
-            io->short_want = n;
-            io->short_got = done;
-            break;
-        }
-        if (into == io->buf) {
-            io->len = (size_t)got;
-        } else {
-            io->base += got;
-            done += (size_t)got;
-        }
-    }
-    return (ssize_t)done;
-}
-
-static readstat_off_t io_seek(readstat_off_t off, readstat_io_flags_t whence, void *ctx)
-{
-    rs_io *io = ctx;
-    off_t target;
-    if (whence == READSTAT_SEEK_SET) {
-        target = off;
-    } else if (whence == READSTAT_SEEK_CUR) {
-        target = io->base + (off_t)io->pos + off;
-    } else {
-        struct stat st;
-        if (fstat(io->fd, &st) != 0) {
-            io->sys_errno = errno;
-            return -1;
-        }
-        target = st.st_size + off;
-    }
-    if (target < 0)
-        return -1;
-    if (target >= io->base && target <= io->base + (off_t)io->len) {
-        io->pos = (size_t)(target - io->base);
-        return target;
-    }
-    if (lseek(io->fd, target, SEEK_SET) < 0) {
-        /* EINVAL: an offset no file can have, read from a corrupt header
-         * (a .dta map): bad data, not a failing system. */
-        if (errno != EINVAL)
-            io->sys_errno = errno;
-        return -1;
-    }
-    io->base = target;
-    io->len = io->pos = 0;
-    return target;
-}
-
-static readstat_error_t io_update(long file_size, readstat_progress_handler h, void *user_ctx, void *ctx)
-{
-    return READSTAT_OK;
-}
-
-/* One delivered column: where its value goes and its string buffer. */
-typedef struct rs_col {
-    long slot;          /* output slot, -1 when skipped */
-    int user_missing;   /* the variable has SPSS missing definitions */
-    char *sbuf;
-    size_t scap;
-} rs_col;
-
-typedef struct rs_ctx {
-    svy_reader *r;
-    const svy_handler *h;
-    void *hctx;
-    svy_err *err;
-    svy_status st;         /* why a handler stopped ReadStat */
-    const char *file;      /* name for messages: r->name or the catalog */
-
-    /* Pass 1. */
-    svy_schema *full;
-    svy_schema *sets;      /* value-label sets, one pseudo-variable each */
-
-    /* Pass 2. */
-    rs_col *cols;
-    size_t ncols;
-    int trigger;           /* variable whose value ends a row */
-    long long row;         /* 0-based row being read */
-    int last_index;        /* last variable seen in the row, -1 at row start */
-
-    int dta_version;       /* .dta format version (104..119), 0 for other formats */
-    char encoding[64];     /* the text encoding in force, for messages */
-    int undeclared;        /* the file declares no encoding: its bytes are UTF-8, or refused */
-    svy_raw_texts raw;     /* the file's own bytes of its texts, then */
-    int restart;           /* pass 1 stopped to read again with undeclared set */
-    char rs_msg[256];      /* last message from ReadStat's error handler */
-} rs_ctx;
 
 static void on_error(const char *msg, void *vctx)
 {
@@ -424,26 +248,6 @@ static svy_status attach_labels(rs_ctx *c)
     return SVY_OK;
 }
 
-/* The column a failed string conversion most likely hit: the next delivered
- * variable after the last one ReadStat handed over. */
-static void locate_failure(const rs_ctx *c, long long *row, long long *col, const char **var)
-{
-    *row = c->row + 1;
-    *col = 0;
-    *var = NULL;
-    if (!c->cols)
-        return;
-    int from = c->last_index + 1;
-    for (size_t i = (size_t)from; i < c->ncols; i++) {
-        const svy_var *v = svy_schema_var(c->full ? c->full : c->r->full, i);
-        if (c->cols[i].slot >= 0 && v && svy_var_type_of(v) == SVY_VAR_STRING) {
-            *col = (long long)i + 1;
-            *var = svy_var_name(v);
-            return;
-        }
-    }
-}
-
 static int on_variable_pass2(int index, readstat_variable_t *rv, const char *val_labels, void *vctx)
 {
     rs_ctx *c = vctx;
@@ -572,12 +376,7 @@ static readstat_parser_t *new_parser(rs_ctx *c, rs_io *io, svy_status *st)
         *st = svy_err_set(c->err, SVY_E_NOMEM, c->file, 0, 0, NULL, "out of memory");
         return NULL;
     }
-    readstat_set_open_handler(p, io_open);
-    readstat_set_close_handler(p, io_close);
-    readstat_set_read_handler(p, io_read);
-    readstat_set_seek_handler(p, io_seek);
-    readstat_set_update_handler(p, io_update);
-    readstat_set_io_ctx(p, io);
+    svy_rs_set_io(p, io);
     readstat_set_error_handler(p, on_error);
     readstat_set_handler_character_encoding(p, "UTF-8");
     if (c->r->encoding)
@@ -586,144 +385,6 @@ static readstat_parser_t *new_parser(rs_ctx *c, rs_io *io, svy_status *st)
         readstat_set_file_character_encoding(p, "ISO-8859-1"); /* each byte a character: svy_raw_text */
     *st = SVY_OK;
     return p;
-}
-
-/* Turn what ReadStat returned into a record (unless a handler set one). */
-static svy_status rs_fail(rs_ctx *c, rs_io *io, readstat_error_t e, int in_data)
-{
-    if (e == READSTAT_ERROR_USER_ABORT && c->st != SVY_OK)
-        return c->st;
-    long long row = 0, col = 0;
-    /* A failed read makes ReadStat see a short or odd file: whatever it
-     * concluded, the cause is the system's. */
-    if (io->sys_errno && e != READSTAT_ERROR_OPEN) {
-        const char *where;
-        if (in_data)
-            locate_failure(c, &row, &col, &where);
-        svy_status code = svy_err_set(c->err, SVY_E_IO, c->file, row, 0, NULL, "read error: %s",
-                                      strerror(io->sys_errno));
-        c->err->sys_errno = io->sys_errno;
-        return code;
-    }
-    const char *var = NULL;
-    if (in_data)
-        locate_failure(c, &row, &col, &var);
-    const char *rsmsg = readstat_error_message(e);
-    char extra[300] = "";
-    if (c->rs_msg[0])
-        snprintf(extra, sizeof extra, " (%s)", c->rs_msg);
-    svy_status code;
-    switch (e) {
-    case READSTAT_ERROR_OPEN:
-        code = svy_err_set(c->err, SVY_E_IO, c->file, 0, 0, NULL, "cannot open: %s",
-                           strerror(io->sys_errno ? io->sys_errno : ENOENT));
-        c->err->sys_errno = io->sys_errno;
-        return code;
-    case READSTAT_ERROR_MALLOC:
-        /* ReadStat refuses allocations a corrupt header asks for. */
-        return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
-                           "corrupt or unsupported %s file: %s%s", c->r->format, rsmsg, extra);
-    case READSTAT_ERROR_CONVERT:
-    case READSTAT_ERROR_CONVERT_BAD_STRING:
-    case READSTAT_ERROR_CONVERT_SHORT_STRING:
-    case READSTAT_ERROR_CONVERT_LONG_STRING:
-        return svy_err_set(c->err, SVY_E_ENCODING, c->file, row, col, var,
-                           "text cannot be converted from %s to UTF-8; name the file's real encoding with --encoding",
-                           c->encoding[0] ? c->encoding : "the declared encoding");
-    case READSTAT_ERROR_UNSUPPORTED_CHARSET:
-        if (c->r->encoding)
-            return svy_err_set(c->err, SVY_E_USAGE, c->file, 0, 0, NULL, "unknown encoding '%s'", c->r->encoding);
-        return svy_err_set(c->err, SVY_E_ENCODING, c->file, 0, 0, NULL,
-                           "the file declares a character set this system cannot convert%s; "
-                           "name one with --encoding", extra);
-    case READSTAT_ERROR_READ:
-    case READSTAT_ERROR_SEEK:
-        if (io->sys_errno) {
-            code = svy_err_set(c->err, SVY_E_IO, c->file, row, 0, NULL, "read error: %s", strerror(io->sys_errno));
-            c->err->sys_errno = io->sys_errno;
-            return code;
-        }
-        return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
-                           "%s file ends early or is corrupt: %s%s", c->r->format, rsmsg, extra);
-    case READSTAT_ERROR_UNSUPPORTED_FILE_FORMAT_VERSION:
-        if (!strcmp(c->r->format, "dta")) {
-            unsigned char b = 0;
-            int fd = svy_reader_input_fd(c->r);
-            if (fd < 0 || pread(fd, &b, 1, 0) != 1)
-                b = 0;
-            if (b >= 0x66 && b < 0x68)
-                return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL,
-                                   "Stata file format %d (Stata 1 and 2) is older than ReadStat reads "
-                                   "(104 and later); save it again in a newer Stata", b);
-        }
-        return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL, "unsupported version of the %s format%s",
-                           c->r->format, extra);
-    case READSTAT_ERROR_ROW_COUNT_MISMATCH:
-        return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, 0, NULL,
-                           "%s file has fewer rows than its header says (truncated?)%s", c->r->format, extra);
-    default:
-        return svy_err_set(c->err, SVY_E_FORMAT, c->file, row, col, var, "not a readable %s file: %s%s",
-                           c->r->format, rsmsg, extra);
-    }
-}
-
-static const unsigned char *find_bytes(const unsigned char *h, size_t n, const char *needle)
-{
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++)
-        if (h[i] == (unsigned char)needle[0] && !memcmp(h + i, needle, k))
-            return h + i;
-    return NULL;
-}
-
-/* ReadStat stops quietly at a short read in the value labels of a .dta, so
- * a file cut there would lose its labels unnoticed.  Formats 117 and later
- * carry a map whose last entry is the end of the file: check it. */
-static svy_status check_dta_length(int fd, const char *name, svy_err *err)
-{
-    unsigned char head[1024];
-    ssize_t n = pread(fd, head, sizeof head, 0);
-    struct stat st;
-    int have_size = fstat(fd, &st) == 0;
-    if (n < 20 || !have_size || memcmp(head, "<stata_dta>", 11) != 0)
-        return SVY_OK;
-    const unsigned char *bo = find_bytes(head, (size_t)n, "<byteorder>");
-    const unsigned char *map = find_bytes(head, (size_t)n, "<map>");
-    if (!bo || !map || map + 5 + 14 * 8 > head + n)
-        return SVY_OK;
-    int msf = bo + 14 <= head + n && !memcmp(bo + 11, "MSF", 3);
-    const unsigned char *p = map + 5 + 13 * 8;
-    uint64_t end = 0;
-    for (int i = 0; i < 8; i++)
-        end |= (uint64_t)p[msf ? i : 7 - i] << (8 * (7 - i));
-    if (end > (uint64_t)st.st_size)
-        return svy_err_set(err, SVY_E_FORMAT, name, 0, 0, NULL,
-                           "dta file is truncated: %lld bytes of the %llu its map announces",
-                           (long long)st.st_size, (unsigned long long)end);
-    return SVY_OK;
-}
-
-/* Before format 117 a .dta has no map: its value labels run to the end of
- * the file, and ReadStat ends them quietly at the first read that comes
- * back short, so a file cut inside them (even by one byte) lost its last
- * label set unnoticed.  The only short read of a whole file is the length
- * field of the table that is not there (2 or 4 bytes, none of them read);
- * any other means the file ends inside a table.  Not for 105-107: ReadStat
- * 1.1.8 reads their tables with the layout of 108 (4-byte length, 33-byte
- * name) while Stata 5 wrote 2-byte lengths and 9-byte names, so a whole file
- * ends in a short read too (a real 105 file of the test corpus does). */
-static svy_status check_dta_labels_end(rs_ctx *c, const rs_io *io)
-{
-    if (!c->dta_version || c->dta_version >= 117 || !io->short_read)
-        return SVY_OK;
-    if (c->dta_version >= 105 && c->dta_version <= 107)
-        return SVY_OK;
-    if (io->short_got == 0 && (io->short_want == 2 || io->short_want == 4))
-        return SVY_OK;
-    return svy_err_set(c->err, SVY_E_FORMAT, c->file, 0, 0, NULL,
-                       "dta file (format %d) is truncated: it ends inside its value labels (a read of %zu bytes "
-                       "found %zu)",
-                       c->dta_version, io->short_want, io->short_got);
 }
 
 static void ctx_free(rs_ctx *c)
@@ -788,7 +449,7 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
         c.file = r->catalog;
         e = readstat_parse_sas7bcat(p, r->catalog, &c); /* a file of its own: opened by path */
         if (e != READSTAT_OK) {
-            st = rs_fail(&c, &io, e, 0);
+            st = svy_rs_fail(&c, &io, e, 0);
             goto out;
         }
         c.file = r->name;
@@ -797,7 +458,7 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
     }
 
     io.input_fd = fd;
-    if (!strcmp(r->format, "dta") && (st = check_dta_length(fd, r->name, err)) != SVY_OK)
+    if (!strcmp(r->format, "dta") && (st = svy_rs_check_dta_length(fd, r->name, err)) != SVY_OK)
         goto out;
 
     /* Pass 1: variables and label sets, no values; once more, from the
@@ -815,10 +476,10 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
         p = NULL;
     } while (e == READSTAT_ERROR_USER_ABORT && c.restart);
     if (e != READSTAT_OK) {
-        st = rs_fail(&c, &io, e, 0);
+        st = svy_rs_fail(&c, &io, e, 0);
         goto out;
     }
-    if ((st = check_dta_labels_end(&c, &io)) != SVY_OK)
+    if ((st = svy_rs_check_dta_labels_end(&c, &io)) != SVY_OK)
         goto out;
     if ((st = attach_labels(&c)) != SVY_OK)
         goto out;
@@ -862,13 +523,13 @@ svy_status svy_rs_read_run(svy_reader *r, const svy_handler *h, void *hctx, svy_
         if (e == READSTAT_ERROR_USER_ABORT && c.st == SVY_E_ABORT)
             st = SVY_OK; /* the row limit */
         else
-            st = rs_fail(&c, &io, e, 1);
+            st = svy_rs_fail(&c, &io, e, 1);
     }
 
 out:
     if (p)
         readstat_parser_free(p);
-    io_close(&io);
+    svy_rs_io_close(&io);
     free(io.buf);
     ctx_free(&c);
     return st;

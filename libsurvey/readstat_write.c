@@ -119,8 +119,7 @@ static svy_status fail(svy_writer *w, svy_err *err, readstat_error_t e, long lon
 {
     rs_wimpl *m = w->impl;
     if (e == READSTAT_ERROR_WRITE && m->sys_errno) {
-        svy_err_set(err, SVY_E_IO, w->name, 0, 0, NULL, "write error: %s", strerror(m->sys_errno));
-        err->sys_errno = m->sys_errno;
+        svy_err_sys(err, m->sys_errno, w->name, 0, "write error");
         return SVY_E_IO;
     }
     if (e == READSTAT_ERROR_MALLOC)
@@ -624,10 +623,8 @@ static svy_status rs_close(svy_writer *w, svy_err *err)
             if (m->base < 0 || fflush(w->f) != 0 || fseeko(w->f, (off_t)(m->base + m->map_at + 11 * 8), SEEK_SET) != 0 ||
                 fwrite(fix, 1, sizeof fix, w->f) != sizeof fix || fseeko(w->f, 0, SEEK_END) != 0) {
                 int en = errno;
-                svy_err_set(err, SVY_E_IO, w->name, 0, 0, NULL,
-                            "cannot complete the .dta map (strL columns need an output file that can seek): %s",
-                            strerror(en));
-                err->sys_errno = en;
+                svy_err_sys(err, en, w->name, 0,
+                            "cannot complete the .dta map (strL columns need an output file that can seek)");
                 return SVY_E_IO;
             }
         }

@@ -239,6 +239,12 @@ static svy_status defaults(svy_rep *r, svy_err *err)
 svy_status svy_rep_bind(svy_est *e, svy_err *err)
 {
     svy_rep *r = e->rep;
+    for (size_t o = 0; o < e->nout; o++) {
+        svy_stat k = e->out[o].stat;
+        SVY_FAIL_IF(k != SVY_STAT_RATE && k != SVY_STAT_SHARE && k != SVY_STAT_MEAN && k != SVY_STAT_TOTAL, err,
+                    SVY_E_USAGE, "replicate weights give rates, shares, means and totals; a %s is not supported "
+                    "with them yet", svy_stat_name(k));
+    }
     svy_status st = match_columns(e, r, err);
     if (st)
         return st;

@@ -337,3 +337,42 @@ size_t svy_dtoa(double d, char *buf)
     }
     return 0; /* not reached */
 }
+
+/* Rounded as printf's %.*f rounds (so that a chart's label agrees with
+ * svy-tab's tables digit for digit), but with '.' as the point whatever the
+ * locale: %f follows LC_NUMERIC, and a decimal comma in a program that
+ * called setlocale() would break a CSV or an SVG.  The digits are taken from
+ * printf's text, whatever it uses for the point. */
+void svy_fmt_fixed(double v, int decimals, char *buf, size_t size)
+{
+    /* DBL_MAX has 309 integer digits: with the point, 20 decimals, a sign
+     * and the NUL, 332 bytes. */
+    char tmp[352], digits[352];
+    if (!size)
+        return;
+    if (!isfinite(v)) {
+        snprintf(buf, size, "%s", isnan(v) ? "nan" : v < 0 ? "-inf" : "inf");
+        return;
+    }
+    if (decimals < 0)
+        decimals = 0;
+    if (decimals > 20)
+        decimals = 20;
+    snprintf(tmp, sizeof tmp, "%.*f", decimals, v);
+    size_t nd = 0;
+    int nonzero = 0;
+    for (const char *q = tmp; *q; q++)
+        if (*q >= '0' && *q <= '9') {
+            digits[nd++] = *q;
+            nonzero |= *q != '0';
+        }
+    size_t ip = nd > (size_t)decimals ? nd - (size_t)decimals : 0, o = 0;
+    if (tmp[0] == '-' && nonzero && o + 1 < size)
+        buf[o++] = '-';
+    for (size_t i = 0; i < nd && o + 2 < size; i++) {
+        if (i == ip && decimals > 0)
+            buf[o++] = '.';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+}

@@ -73,6 +73,14 @@ void svy_writer_set_labels(svy_writer *w, int on) { w->labels = on; }
 void svy_writer_set_missing_codes(svy_writer *w, int on) { w->missing_codes = on; }
 void svy_writer_set_iso_dates(svy_writer *w, int on) { w->iso_dates = on; }
 void svy_writer_set_row_count(svy_writer *w, long long n) { w->row_count = n; }
+
+/* Labels and missing codes would write something else than the line. */
+static inline int copies_lines(const svy_writer *w)
+{
+    return w->fmt == SVY_FMT_CSV && !w->labels && !w->missing_codes;
+}
+
+int svy_writer_copies_lines(const svy_writer *w) { return copies_lines(w); }
 void svy_writer_set_timestamp(svy_writer *w, long long t) { w->timestamp = t < 0 ? -1 : t; }
 
 static svy_status start(svy_writer *w, const char *name, const svy_schema *schema, svy_err *err)
@@ -137,9 +145,7 @@ svy_status svy_writer_close(svy_writer *w, svy_err *err)
     }
     if (fflush(w->f) != 0 || ferror(w->f)) {
         int e = errno;
-        st = svy_err_set(err, SVY_E_IO, w->name, 0, 0, NULL, "write error: %s", strerror(e));
-        if (err)
-            err->sys_errno = e;
+        st = svy_err_sys(err, e, w->name, 0, "write error");
     }
     return st;
 }
@@ -202,10 +208,8 @@ static svy_status csv_write(svy_writer *w, const svy_row *row, svy_err *err)
 {
     csv_impl *c = w->impl;
     size_t i = 0;
-    /* The reader's line is these values as plain CSV would write them;
-     * labels and missing codes would write something else. */
-    if (row->line && row->line_nvals && row->line_nvals <= row->nvals && w->fmt == SVY_FMT_CSV && !w->labels &&
-        !w->missing_codes) {
+    /* The reader's line is these values as plain CSV would write them. */
+    if (row->line && row->line_nvals && row->line_nvals <= row->nvals && copies_lines(w)) {
         svy_csv_out_fields(c->o, row->line, row->line_len);
         i = row->line_nvals;
     }

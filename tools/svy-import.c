@@ -136,11 +136,11 @@ int main(int argc, char **argv)
         goto fail;
     if (o.columns && (st = svy_reader_set_columns(r, (const char *const *)o.columns, o.ncolumns)) != SVY_OK)
         goto fail;
-    /* CSV to plain CSV: lines that need no rewriting are copied as they are. */
-    svy_reader_set_keep_lines(r, o.format == SVY_FMT_CSV && !o.labels && !o.missing_codes);
     svy_writer_set_labels(w, o.labels);
     svy_writer_set_missing_codes(w, o.missing_codes);
     svy_writer_set_iso_dates(w, !o.raw_dates);
+    /* Lines that need no rewriting are copied as they are, when the writer can. */
+    svy_reader_set_keep_lines(r, svy_writer_copies_lines(w));
 
     if ((st = svy_reader_open(r, o.input, &err)) != SVY_OK)
         goto report;

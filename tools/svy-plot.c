@@ -297,9 +297,10 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     const char *facet = o->ifacet >= 0 ? shown(o, o->ifacet, or_all(o, cell_text(&row->vals[o->ifacet], b4))) : NULL;
     st = svy_plot_add(o->plot, x, color, facet, est, lo, hi, flagged, err);
     if (st) {
-        /* The library knows what is wrong; the row is ours to add. */
+        /* The library knows what is wrong and which input it blames; the
+         * row and the column are ours to add. */
         svy_err e = *err;
-        long col = st == SVY_E_DATA && strstr(e.msg, "confidence") ? o->ilo + 1 : 0;
+        long col = st == SVY_E_DATA && strcmp(e.var, "ci_low") == 0 ? o->ilo + 1 : 0;
         svy_err_set(err, st, o->name, row->index, col, NULL, "%s", e.msg);
         return st;
     }

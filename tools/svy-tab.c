@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "repopts.h"
+#include <survey/subpop.h>
+
 #include "tool.h"
 
 typedef struct outspec {
@@ -42,6 +44,8 @@ typedef struct tab {
     const char *codebook;
     svy_repopts rep;    /* replicate weights: --repweights ... or --repinfo */
     svy_repdesign rd;
+    svy_subpop *subpop; /* --subpop */
+    char *notes;        /* the notes' sentences (note and the subpopulation), owned */
 } tab;
 
 static void usage(void)
@@ -67,9 +71,10 @@ static void usage(void)
            "                          fractions when no value is above 1 (R's fpc = ~F1 + F2);\n"
            "                          with two or more stages the variance is R's multistage one\n"
            "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"
-           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n"
-           SVY_REPOPTS_HELP
-           "Estimates:\n"
+           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n",
+           svy_tool_name());
+    fputs(SVY_REPOPTS_HELP, stdout);
+    fputs("Estimates:\n"
            "  -b, --by A[,B...]       domains: every combination present in the data\n"
            "      --overall           add the overall row\n"
            "  -r, --rate COL[=VALUE][,...]  rate of a 0/1 column, or share with VALUE (a code, or a\n"
@@ -77,10 +82,17 @@ static void usage(void)
            "      --share COL[,...]   share of every level of a column\n"
            "      --mean COL[,...]    mean\n"
            "      --total COL[,...]   total\n"
+           "      --ratio NUM/DEN[,...]  ratio of the totals of two columns (R's svyratio),\n"
+           "                          on the rows where both are present\n"
            "      --ci METHOD         logit|wald|beta|wilson (logit); beta is Korn-Graubard\n"
            "      --level N           confidence level in percent (95)\n"
            "      --df RULE           domain|full|inf|NUMBER (domain)\n"
            "      --flag nchs         flag proportions the NCHS standards say not to show\n"
+           "      --subpop EXPR       estimate within the rows where EXPR holds, the whole design\n"
+           "                          kept for the variance (R's subset(design, ...)): columns\n"
+           "                          compared with numbers, codes or labels (== != < <= > >=,\n"
+           "                          COL in {v,...}), joined by & | ! and parentheses, e.g.\n"
+           "                          'age >= 30 & category == \"platform worker\"'\n"
            "Output:\n"
            "  -f, --format FMT        csv|tsv|md|latex|html|json (csv)\n"
            "      --layout L          long|wide (long): long has one row per domain, variable\n"
@@ -95,7 +107,20 @@ static void usage(void)
            "  -q, --quiet             do not say on standard error which design was chosen\n"
            "  -h, --help              this help\n"
            "  -V, --version           version\n",
-           svy_tool_name());
+          stdout);
+}
+
+/* --ratio NUM/DEN: cut item at the first '/', *den the denominator (owned);
+ * returns the cut (never NULL). */
+static char *ratio_den(char *item, char **den)
+{
+    char *slash = strchr(item, '/');
+    if (!slash || !slash[1] || slash == item)
+        svy_tool_usage_error("--ratio: '%s' is not NUM/DEN (two columns)", item);
+    *slash = '\0';
+    if (!(*den = strdup(slash + 1)))
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    return slash;
 }
 
 static void add_outs(tab *T, svy_stat stat, const char *list)
@@ -120,8 +145,10 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
                 svy_tool_usage_error("--rate %s=: empty value", items[i]);
             o->value = strdup(eq + 1);
         }
+        if (stat == SVY_STAT_RATIO)
+            eq = ratio_den(items[i], &o->value);
         if (!*items[i])
-            svy_tool_usage_error("--rate: empty column name in '%s'", list);
+            svy_tool_usage_error("--%s: empty column name in '%s'", svy_stat_name(stat), list);
         o->column = strdup(items[i]);
         if (!o->column || (eq && !o->value))
             svy_tool_die(SVY_EXIT_IO, "out of memory");
@@ -191,9 +218,13 @@ static svy_status make_est(tab *T, svy_err *err)
     T->est = svy_est_new(&T->d, (const char *const *)T->by, T->nby, err);
     if (!T->est)
         return err->code ? err->code : SVY_E_NOMEM;
-    for (size_t i = 0; i < T->nouts; i++)
-        if (svy_est_add_outcome(T->est, T->outs[i].stat, T->outs[i].column, T->outs[i].value, err) != SVY_OK)
+    for (size_t i = 0; i < T->nouts; i++) {
+        const outspec *o = &T->outs[i];
+        if ((o->stat == SVY_STAT_RATIO ? svy_est_add_ratio(T->est, o->column, o->value, err)
+                                       : svy_est_add_outcome(T->est, o->stat, o->column, o->value, err)) != SVY_OK)
             return err->code;
+    }
+    svy_est_set_subpop(T->est, T->subpop);
     if (T->rep.any && svy_est_set_replicates(T->est, &T->rd, err) != SVY_OK)
         return err->code;
     return SVY_OK;
@@ -206,7 +237,7 @@ static svy_status check_levels(tab *T, svy_err *err)
 {
     for (size_t i = 0; i < T->nouts; i++) {
         outspec *o = &T->outs[i];
-        if (!o->value)
+        if (!o->value || o->stat == SVY_STAT_RATIO)
             continue;
         long vi = svy_schema_find(T->schema, o->column);
         const svy_var *var = vi >= 0 ? svy_schema_var(T->schema, (size_t)vi) : NULL;
@@ -355,6 +386,8 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     if ((st = svy_est_bind(T->est, T->schema, err)) != SVY_OK)
         return st;
     say_rep_notes(T);
+    if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->cb, err)) != SVY_OK)
+        return st;
     return check_levels(T, err);
 }
 
@@ -440,7 +473,9 @@ enum {
     OPT_MEAN,
     OPT_OVERALL,
     OPT_PERCENT,
+    OPT_RATIO,
     OPT_SHARE,
+    OPT_SUBPOP,
     OPT_TITLE,
     OPT_TOTAL,
     OPT_ULTIMATE
@@ -470,8 +505,10 @@ static const struct option long_opts[] = {
     {"psu", required_argument, NULL, 'p'},
     {"quiet", no_argument, NULL, 'q'},
     {"rate", required_argument, NULL, 'r'},
+    {"ratio", required_argument, NULL, OPT_RATIO},
     {"share", required_argument, NULL, OPT_SHARE},
     {"strata", required_argument, NULL, 's'},
+    {"subpop", required_argument, NULL, OPT_SUBPOP},
     {"title", required_argument, NULL, OPT_TITLE},
     {"total", required_argument, NULL, OPT_TOTAL},
     {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
@@ -500,6 +537,21 @@ static double parse_positive(const char *opt, const char *s)
     if (end == s || *end || !(v > 0) || !isfinite(v))
         svy_tool_usage_error("%s: '%s' is not a positive number", opt, s);
     return v;
+}
+
+/* --subpop EXPR: parsed now, so a syntax error is a usage error before
+ * any input is read (columns and labels are checked against the schema). */
+static void parse_subpop(tab *T, const char *expr)
+{
+    svy_err err;
+    svy_err_clear(&err);
+    svy_subpop_free(T->subpop);
+    T->subpop = NULL;
+    if (svy_subpop_parse(expr, &T->subpop, &err) != SVY_OK) {
+        if (err.code == SVY_E_NOMEM)
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        svy_tool_usage_error("%s", err.msg);
+    }
 }
 
 /* An option of the design or the estimates (columns, rules); 0 when c is not one of them. */
@@ -567,6 +619,12 @@ static int design_option(tab *T, int c)
         return 1;
     case OPT_SHARE:
         add_outs(T, SVY_STAT_SHARE, optarg);
+        return 1;
+    case OPT_SUBPOP:
+        parse_subpop(T, optarg);
+        return 1;
+    case OPT_RATIO:
+        add_outs(T, SVY_STAT_RATIO, optarg);
         return 1;
     case OPT_TOTAL:
         add_outs(T, SVY_STAT_TOTAL, optarg);
@@ -683,12 +741,32 @@ static int read_rows(tab *T, svy_err *err)
     return SVY_EXIT_OK;
 }
 
+/* The notes' own sentences: the weight chosen, the subpopulation. */
+static void set_notes(tab *T)
+{
+    if (T->note[0])
+        T->t.note = T->note;
+    if (!T->subpop)
+        return;
+    char in[32], all[32];
+    snprintf(in, sizeof in, "%lld", svy_est_subpop_rows(T->est));
+    snprintf(all, sizeof all, "%lld", svy_est_rows(T->est));
+    const char *expr = svy_subpop_text(T->subpop);
+    size_t size = strlen(T->note) + strlen(expr) + 512;
+    T->notes = malloc(size);
+    if (!T->notes)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    size_t len = (size_t)snprintf(T->notes, size, "%s", T->note);
+    svy_msg_format(T->notes + len, size - len, T->t.lang, SVY_MSG_TAB_SUBPOP_NOTE, expr, in, all,
+                   (const char *)NULL);
+    T->t.note = T->notes;
+}
+
 /* The table, to -o atomically or to standard output; an exit code. */
 static int write_table(tab *T, svy_err *err)
 {
     T->t.schema = T->schema;
-    if (T->note[0])
-        T->t.note = T->note;
+    set_notes(T);
     if (!T->output) {
         if (svy_table_write(stdout, "<stdout>", T->est, &T->t, err) != SVY_OK)
             return svy_tool_report(err);
@@ -730,7 +808,7 @@ int main(int argc, char **argv)
     }
     rep_design(&T);
     if (T.nouts == 0)
-        svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean or --total%s",
+        svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean, --total or --ratio%s",
                              T.codebook ? " (the codebook has no outcome)" : "");
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */
@@ -759,5 +837,7 @@ done:
     free(T.fpc);
     svy_codebook_free(T.cb);
     svy_repopts_free(&T.rep);
+    svy_subpop_free(T.subpop);
+    free(T.notes);
     return rc;
 }

@@ -32,7 +32,7 @@ struct run {
     svy_value *vals;
     size_t nvals;
     int text_out;
-    int csv_out; /* the output is CSV */
+    int csv_out; /* the writer copies svy_row.line (svy_writer_copies_lines) */
     /* Text of recent weights, direct-mapped by their bits: rows of a cell
      * with one starting weight share their weight, and printing a double
      * would otherwise be much of the cost of writing a row. */
@@ -147,7 +147,7 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
     if (!(r->writer = svy_writer_new(fmt)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     r->text_out = fmt == SVY_FMT_CSV || fmt == SVY_FMT_TSV;
-    r->csv_out = fmt == SVY_FMT_CSV;
+    r->csv_out = svy_writer_copies_lines(r->writer);
     if (r->text_out && !(r->cache = calloc(TEXT_CACHE, sizeof *r->cache)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     /* .dta and .sav headers carry the row count, known from the first pass. */

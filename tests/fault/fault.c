@@ -34,7 +34,7 @@ long fault_disarm(int *was_hit)
     return __atomic_load_n(&calls, __ATOMIC_SEQ_CST);
 }
 
-/* Atomic: the reader runs its backend in a second thread, so calls of a
+/* Atomic: the CSV writer write()s from a second thread, so calls of a
  * class can come from two threads at once; each gets its own number. */
 static int fault_now(fault_class c)
 {

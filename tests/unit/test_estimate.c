@@ -845,6 +845,8 @@ Test(estimate, enum_names_parse_back)
     svy_stat s;
     svy_df_rule r;
     cr_expect(!svy_stat_parse("median", &s) && !svy_df_rule_parse("12", &r), "unknown names fail");
+    cr_expect(svy_stat_parse("ratio", &s) && s == SVY_STAT_RATIO && strcmp(svy_stat_name(SVY_STAT_RATIO), "ratio") == 0,
+              "ratio parses (--diff dispatches on it)");
     svy_ci_method m = SVY_CI_LOGIT;
     cr_expect(svy_ci_method_parse("korn-graubard", &m) && m == SVY_CI_BETA, "korn-graubard is beta");
 }

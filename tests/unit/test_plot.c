@@ -127,6 +127,26 @@ Test(plot, add_rejects_values_a_rate_chart_cannot_show)
     svy_plot_free(p);
 }
 
+/* A caller points at its own column from err->var, never from the words of
+ * the message (svy-plot used to search the message for "confidence"). */
+Test(plot, add_errors_name_the_input_they_blame)
+{
+    svy_plot *p = svy_plot_new();
+    svy_err err;
+    cr_assert_eq(svy_plot_add(p, "a", NULL, NULL, 1.2, NAN, NAN, 0, &err), SVY_E_DATA);
+    cr_assert_str_eq(err.var, "estimate");
+    cr_assert_eq(svy_plot_add(p, "a", NULL, NULL, 0.5, 0.6, 0.7, 0, &err), SVY_E_DATA);
+    cr_assert_str_eq(err.var, "ci_low", "the interval is blamed on its first column");
+    cr_assert_eq(svy_plot_add(p, "a", NULL, NULL, 0.5, 0.4, NAN, 0, &err), SVY_E_DATA);
+    cr_assert_str_eq(err.var, "ci_low");
+    cr_assert_eq(svy_plot_add(p, "a", NULL, "bad \xff", 0.5, NAN, NAN, 0, &err), SVY_E_ENCODING);
+    cr_assert_str_eq(err.var, "facet");
+    cr_assert_eq(svy_plot_add(p, "confidence", NULL, NULL, 0.5, NAN, NAN, 0, &err), SVY_OK);
+    cr_assert_eq(svy_plot_add(p, "confidence", NULL, NULL, 0.5, NAN, NAN, 0, &err), SVY_E_DATA);
+    cr_assert_str_eq(err.var, "", "a second estimate blames no single input, whatever its label says");
+    svy_plot_free(p);
+}
+
 Test(plot, at_most_eight_colours)
 {
     svy_plot *p = svy_plot_new();

@@ -305,11 +305,9 @@ Test(reader, nul_byte_in_text_is_an_error)
     unlink(path);
 }
 
-/* Rows and errors are the same whether the backend runs on this thread or
- * reads ahead on another (SVY_THREADS=1), across several hand-over batches. */
-static void read_big(const char *path, const char *threads, collect *c, svy_status *st, svy_err *err, long long limit)
+/* Rows and errors of a file of several read buffers' worth of rows. */
+static void read_big(const char *path, collect *c, svy_status *st, svy_err *err, long long limit)
 {
-    setenv("SVY_THREADS", threads, 1);
     svy_reader *r = svy_reader_new();
     const char *cols[] = {"b", "a"};
     svy_reader_set_columns(r, cols, 2);
@@ -319,10 +317,9 @@ static void read_big(const char *path, const char *threads, collect *c, svy_stat
     if (!*st)
         *st = svy_reader_run(r, &handler, c, err);
     svy_reader_free(r);
-    unsetenv("SVY_THREADS");
 }
 
-Test(reader, read_ahead_thread_gives_the_same_rows_and_errors)
+Test(reader, many_rows_then_an_error_or_a_limit)
 {
     char path[] = "/tmp/svy-big-XXXXXX";
     int fd = mkstemp(path);
@@ -332,22 +329,19 @@ Test(reader, read_ahead_thread_gives_the_same_rows_and_errors)
         fprintf(f, i % 7 ? "%d,x%d,\"q,%d\"\n" : "%d,,\"\"\n", i, i, i);
     fputs("1,2\n", f); /* a short row after two batches */
     fclose(f);
-    static collect seq, thr;
-    svy_err e1, e2;
-    svy_status s1, s2;
+    static collect seq;
+    svy_err e1;
+    svy_status s1;
     /* collect's buffer holds the first rows only; the row count checks the rest */
-    read_big(path, "0", &seq, &s1, &e1, -1);
-    read_big(path, "1", &thr, &s2, &e2, -1);
+    read_big(path, &seq, &s1, &e1, -1);
     cr_assert_eq(s1, SVY_E_DATA);
-    cr_assert_eq(s2, s1, "same status with the thread");
-    cr_assert_eq(e2.row, 5001, "the error names the row after every good one");
-    cr_assert_eq(e1.row, e2.row);
-    cr_assert_eq(thr.rows, 5000, "every good row arrives before the error");
-    cr_assert_eq(seq.rows, thr.rows);
-    cr_assert_str_eq(thr.out, seq.out);
-    read_big(path, "1", &thr, &s2, &e2, 3000);
-    cr_assert_eq(s2, SVY_OK, "the limit stops before the bad row");
-    cr_assert_eq(thr.rows, 3000);
+    cr_assert_eq(e1.row, 5001, "the error names the row after every good one");
+    cr_assert_eq(seq.rows, 5000, "every good row arrives before the error");
+    cr_assert(strncmp(seq.out, "b|a\n<NA>|[0]\n[x1]|[1]\n", 19) == 0, "rows in order from the first: %.30s",
+              seq.out);
+    read_big(path, &seq, &s1, &e1, 3000);
+    cr_assert_eq(s1, SVY_OK, "the limit stops before the bad row");
+    cr_assert_eq(seq.rows, 3000);
     unlink(path);
 }
 
@@ -535,11 +529,3 @@ Test(reader, kept_lines_write_back_as_the_values_would)
     cr_assert_eq(lines_of("a;b\n1;2\n", NULL, 0), 0, "';' between fields: not this CSV, no line");
 }
 
-Test(reader, kept_lines_cross_the_read_ahead_thread)
-{
-    /* rows are copied between threads (SVY_THREADS=1): values and lines */
-    setenv("SVY_THREADS", "1", 1);
-    cr_assert_eq(lines_of("a,b,c\n1,,x\n2,王芳,\n3,\"q,r\",\n", NULL, 0), 2, "lines and values as without");
-    cr_assert_eq(lines_of("a,b\r\n1,2\r\n3,4\r\n", NULL, 0), 2);
-    unsetenv("SVY_THREADS");
-}

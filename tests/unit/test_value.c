@@ -194,3 +194,29 @@ Test(value, inline_number_parser_agrees_with_parse_number)
         cr_assert(a == strtod(buf, NULL), "'%s' rounds as strtod does", buf);
     }
 }
+
+/* Fixed decimals as printf's %.*f rounds, but always with a '.' point. */
+Test(value, fmt_fixed_matches_printf_in_any_locale)
+{
+    static const double v[] = {0, 0.5, 0.125, 0.375, 2.675, -0.0004, -1.25, 123456.789, 1e-7, 99.95};
+    char got[64], want[400];
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+        for (int d = 0; d <= 4; d++) {
+            snprintf(want, sizeof want, "%.*f", d, v[i]);
+            svy_fmt_fixed(v[i], d, got, sizeof got);
+            const char *w = want;
+            if (w[0] == '-' && strspn(w + 1, "0.") == strlen(w + 1))
+                w++; /* a negative that rounds to zero loses its sign */
+            cr_assert_str_eq(got, w, "%.17g with %d decimals", v[i], d);
+        }
+    svy_fmt_fixed(NAN, 2, got, sizeof got);
+    cr_assert_str_eq(got, "nan");
+    svy_fmt_fixed(-INFINITY, 2, got, sizeof got);
+    cr_assert_str_eq(got, "-inf");
+    char big[400];
+    svy_fmt_fixed(-DBL_MAX, 20, big, sizeof big);
+    snprintf(want, sizeof want, "%.0f", -DBL_MAX);
+    cr_assert(strncmp(big, want, strlen(want)) == 0 && strlen(big) == strlen(want) + 21, "all of DBL_MAX's digits");
+    svy_fmt_fixed(3.14159, 3, got, 4);
+    cr_assert_str_eq(got, "3.1", "cut to the buffer");
+}

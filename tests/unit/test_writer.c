@@ -231,3 +231,23 @@ Test(writer, freeing_with_the_thread_running_is_clean)
     svy_csv_out_free(o);
     fclose(f);
 }
+
+/* The line contract is decided by the writer alone: only plain CSV copies
+ * a reader's lines; labels, missing codes and other formats need values. */
+Test(writer, copies_lines_only_as_plain_csv)
+{
+    svy_writer *w = svy_writer_new(SVY_FMT_CSV);
+    cr_assert(svy_writer_copies_lines(w), "plain CSV writes the line as it is");
+    svy_writer_set_labels(w, 1);
+    cr_assert_not(svy_writer_copies_lines(w), "labels replace codes");
+    svy_writer_set_labels(w, 0);
+    svy_writer_set_missing_codes(w, 1);
+    cr_assert_not(svy_writer_copies_lines(w), "missing codes replace empty fields");
+    svy_writer_free(w);
+    static const svy_format other[] = {SVY_FMT_TSV, SVY_FMT_DTA, SVY_FMT_SAV};
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+        w = svy_writer_new(other[i]);
+        cr_assert_not(svy_writer_copies_lines(w), "format %zu writes its own bytes", i);
+        svy_writer_free(w);
+    }
+}

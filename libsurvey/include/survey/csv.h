@@ -3,6 +3,17 @@
  * For tools that print tables rather than data rows.  Fields are quoted only
  * when they must be; numbers use svy_dtoa() so they read back exactly.
  * Output is buffered; write errors surface at svy_csv_out_flush().
+ *
+ * The writer thread: after the first 8 MB, each full 256 KB buffer is handed
+ * to a thread of the object's own, which write()s it to the stream's
+ * descriptor while the caller fills the other buffer (large outputs then
+ * cost the caller no system time).  From then on the stream's own stdio
+ * buffer is bypassed, so do not write to the FILE yourself between
+ * svy_csv_out_new() and svy_csv_out_flush().  svy_csv_out_flush() and
+ * svy_csv_out_free() wait for the thread and end it (what follows a flush is
+ * written on the caller's thread); a flush reports its first write error.
+ * If no thread can be started the output simply stays on the caller's
+ * thread.  Small outputs (tables) never start it.
  */
 #ifndef SURVEY_CSV_H
 #define SURVEY_CSV_H

@@ -80,10 +80,11 @@ typedef enum svy_stat {
     SVY_STAT_RATE = 0, /* mean of a 0/1 column, or the share with one value */
     SVY_STAT_SHARE,    /* the share of every level of a categorical column */
     SVY_STAT_MEAN,
-    SVY_STAT_TOTAL
+    SVY_STAT_TOTAL,
+    SVY_STAT_RATIO     /* R's svyratio: total of NUM / total of DEN (estimate_ratio.c) */
 } svy_stat;
 
-/* "rate", "share", "mean", "total". */
+/* "rate", "share", "mean", "total", "ratio". */
 SVY_API const char *svy_stat_name(svy_stat s);
 SVY_API int svy_stat_parse(const char *s, svy_stat *out); /* 1 when known */
 /* 1 for statistics that are proportions (printed in percent in reports). */
@@ -180,6 +181,11 @@ SVY_API void svy_est_free(svy_est *e);
 SVY_API svy_status svy_est_add_outcome(svy_est *e, svy_stat stat, const char *column,
                                        const char *value, svy_err *err);
 
+/* Add a ratio NUM/DEN before svy_est_bind(): R's svyratio(~NUM, ~DEN), on
+ * the rows where both are present (na.rm = TRUE: a domain).  Its variable
+ * is named "NUM/DEN". */
+SVY_API svy_status svy_est_add_ratio(svy_est *e, const char *num, const char *den, svy_err *err);
+
 /* Find the columns in the schema (SVY_E_USAGE naming an unknown one); the
  * schema must outlive the run. */
 SVY_API svy_status svy_est_bind(svy_est *e, const svy_schema *schema, svy_err *err);
@@ -239,6 +245,16 @@ SVY_API size_t svy_est_nstrata(const svy_est *e);
 SVY_API size_t svy_est_npsu(const svy_est *e);
 SVY_API const svy_design *svy_est_design(const svy_est *e);
 SVY_API const svy_est_info *svy_est_design_info(const svy_est *e);
+
+/* Subpopulation (--subpop, survey/subpop.h; NULL: none): rows where s is
+ * false stay in the design (their units and strata count) but in no
+ * domain, as R's subset(design, ...).  s must be bound to the schema the
+ * rows follow and outlive the run; its columns are among svy_est_columns'.
+ * Set before svy_est_columns() and the first row. */
+struct svy_subpop;
+SVY_API void svy_est_set_subpop(svy_est *e, const struct svy_subpop *s);
+/* Rows in the subpopulation (all rows without one), after svy_est_finish(). */
+SVY_API long long svy_est_subpop_rows(const svy_est *e);
 
 /* Quantiles used for intervals, exposed for tests: t (df may be INFINITY),
  * and the beta quantile refined to full precision. */

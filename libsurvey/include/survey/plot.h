@@ -76,7 +76,10 @@ SVY_API svy_status svy_plot_set_flag_label(svy_plot *p, const char *s);
  * unreliable: drawn hollow (dot) or hatched (bar) and explained in the
  * legend.  Fails with SVY_E_DATA for a value outside [0,1], a CI that does
  * not contain the estimate, a second estimate for the same place, or a
- * ninth colour; SVY_E_ENCODING for a label that is not UTF-8. */
+ * ninth colour; SVY_E_ENCODING for a label that is not UTF-8.  err->var
+ * names the input blamed, for a caller to point at its own column:
+ * "estimate", "ci_low" (any fault of the interval), "category", "colour" or
+ * "facet"; it is empty for a second estimate at one place. */
 SVY_API svy_status svy_plot_add(svy_plot *p, const char *x, const char *color, const char *facet,
                                 double est, double ci_low, double ci_high, int flagged, svy_err *err);
 

@@ -54,7 +54,8 @@ SVY_API void svy_reader_set_rewindable(svy_reader *r, int on);
  * input is UTF-8 CSV with ',' between fields, every column is delivered,
  * and the line needs no quoting: a tool that passes rows through to a CSV
  * writer then copies lines instead of writing every value.  Off by default
- * (it costs a copy of each line). */
+ * (it costs a copy of each line); svy_writer_copies_lines() says whether a
+ * writer would use them. */
 SVY_API void svy_reader_set_keep_lines(svy_reader *r, int on);
 
 /* Open a path, or "-" for standard input, and detect its format. */

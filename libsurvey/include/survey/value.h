@@ -70,6 +70,12 @@ SVY_API int svy_parse_number(const char *s, size_t len, double *out);
 #define SVY_DTOA_MAX 32
 SVY_API size_t svy_dtoa(double d, char *buf);
 
+/* d with exactly `decimals` decimals (0..20), rounded as printf's %.*f
+ * rounds, with '.' as the point whatever LC_NUMERIC says; the text is cut
+ * to fit size bytes.  A negative value that rounds to zero prints without
+ * its sign ("0.00", never "-0.00"); "inf", "-inf" and "nan" as svy_dtoa. */
+SVY_API void svy_fmt_fixed(double d, int decimals, char *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -49,6 +49,15 @@ SVY_API void svy_writer_set_iso_dates(svy_writer *w, int on);
  * headers carry it; writing a different number is an error at close. */
 SVY_API void svy_writer_set_row_count(svy_writer *w, long long n);
 
+/* The line contract between a reader and a writer, decided here only: 1 when
+ * this writer, as its options stand, writes an svy_row.line as it is instead
+ * of the values it stands for (plain CSV: ',' between fields, no labels, no
+ * missing codes), 0 when it needs every value.  A tool passing rows from a
+ * reader to this writer asks it, after setting the writer's options:
+ * svy_reader_set_keep_lines(r, svy_writer_copies_lines(w)).  When it is 1 the
+ * writer reads only the values after the line's line_nvals. */
+SVY_API int svy_writer_copies_lines(const svy_writer *w);
+
 /* Creation time stored in .dta/.sav headers, in seconds since 1970.  By
  * default the SOURCE_DATE_EPOCH environment variable when set (reproducible
  * builds), else the current time. */

@@ -1,0 +1,150 @@
+# Reference values for svy-model: R survey's svyglm (gaussian, quasibinomial),
+# vcov/summary/confint, svypredmeans with its differences from the reference
+# level (svycontrast), and regTermTest, on R's api data.
+# Run from the repository root:  Rscript tests/ref/model-api.R
+# Writes the inputs tests/data/model/api{strat,clus1,clus2}.csv, the cases
+# tests/ref/model-cases.csv (one design and model per case, in svy-model's
+# syntax) and R's numbers tests/ref/model-api.csv (17 digits).
+# Term names are written as svy-model writes them: factor levels as VAR=LEVEL.
+suppressPackageStartupMessages(library(survey))
+data(api)
+options(survey.adjust.domain.lonely = FALSE)
+
+yn <- function(f) as.character(f)
+common <- function(d) data.frame(
+  snum = d$snum, dnum = d$dnum, stype = as.character(d$stype), pw = d$pw,
+  api00 = d$api00, ell = d$ell, meals = d$meals, mobility = d$mobility,
+  avg_ed = d$avg.ed, awards = yn(d$awards), yr_rnd = yn(d$yr.rnd),
+  emer = d$emer, dgroup = d$dnum %% 4, stringsAsFactors = FALSE)
+strat <- common(apistrat); strat$fpc <- apistrat$fpc
+clus1 <- common(apiclus1); clus1$fpc <- apiclus1$fpc
+# artificial strata over the 15 districts (tests/ref/vtotals-api.R): "c" holds one PSU
+clus1$lstr <- ifelse(clus1$dnum < 190, "a", ifelse(clus1$dnum < 420, "b", ifelse(clus1$dnum == 437, "c", "d")))
+clus2 <- common(apiclus2); clus2$fpc1 <- apiclus2$fpc1; clus2$fpc2 <- apiclus2$fpc2
+# a copy of apistrat with missing values in the model's columns and 5 zero weights
+stratna <- strat
+set.seed(17)
+stratna$ell[sample(nrow(stratna), 9)] <- NA
+stratna$awards[sample(nrow(stratna), 6)] <- NA
+stratna$pw0 <- stratna$pw; stratna$pw0[c(3, 50, 77, 120, 199)] <- 0
+datasets <- list(apistrat = strat, apiclus1 = clus1, apiclus2 = clus2, apistratna = stratna)
+for (nm in names(datasets))
+  write.csv(datasets[[nm]], sprintf("tests/data/model/%s.csv", nm), row.names = FALSE, na = "")
+
+cases <- read.csv(text = "
+id,data,weight,strata,psu,fpc,ultimate,lonely,family,formula,ref,margins,wald
+s_logit,apistrat,pw,stype,,fpc,0,fail,logit,awards ~ stype + api00 + yr_rnd,,stype,stype
+s_linear,apistrat,pw,stype,,fpc,0,fail,linear,api00 ~ ell + meals + stype,,stype,ell meals
+s_inter,apistrat,pw,stype,,fpc,0,fail,linear,api00 ~ stype*ell + meals,,,stype:ell
+s_logit_inter,apistrat,pw,stype,,fpc,0,fail,logit,awards ~ stype*yr_rnd + api00,,,stype:yr_rnd
+s_noint,apistrat,pw,stype,,fpc,0,fail,linear,api00 ~ ell + meals + stype - 1,,,
+s_ref,apistrat,pw,stype,,fpc,0,fail,logit,awards ~ stype + api00 + yr_rnd,stype=M,stype,stype
+s_factor,apistrat,pw,,,,0,fail,linear,api00 ~ factor(dgroup) + ell,,,
+s_wonly,apistrat,pw,,,,0,fail,logit,awards ~ ell + meals + mobility,,,ell mobility
+c1_logit,apiclus1,pw,,dnum,fpc,0,fail,logit,awards ~ stype + api00 + yr_rnd,,stype,stype
+c1_linear,apiclus1,pw,,dnum,fpc,0,fail,linear,api00 ~ ell + meals + stype,,stype,stype
+c1_missing,apiclus1,pw,,dnum,fpc,0,fail,linear,api00 ~ ell + meals + avg_ed,,,avg_ed
+c1_missing_logit,apiclus1,pw,,dnum,fpc,0,fail,logit,awards ~ avg_ed + stype,,,
+c2_logit,apiclus2,pw,,dnum snum,fpc1 fpc2,0,fail,logit,awards ~ stype + api00 + yr_rnd,,stype,stype
+c2_linear,apiclus2,pw,,dnum snum,fpc1 fpc2,0,fail,linear,api00 ~ ell + meals + stype,,stype,stype
+c2_ultimate,apiclus2,pw,,dnum snum,fpc1 fpc2,1,fail,linear,api00 ~ ell + meals + stype,,,
+c2_fpcweights,apiclus2,,,dnum snum,fpc1 fpc2,0,fail,logit,awards ~ ell + meals,,,
+na_linear,apistratna,pw0,stype,,fpc,0,fail,linear,api00 ~ ell + meals + stype,,,ell
+na_logit,apistratna,pw0,stype,,fpc,0,fail,logit,awards ~ ell + stype + api00,,,
+", stringsAsFactors = FALSE, colClasses = "character")
+write.csv(cases, "tests/ref/model-cases.csv", row.names = FALSE, quote = FALSE)
+
+split1 <- function(s) if (is.na(s) || s == "") character(0) else strsplit(s, " ")[[1]]
+plus <- function(v) as.formula(paste0("~", paste(v, collapse = "+")))
+f17 <- function(x) unname(ifelse(is.na(x) | is.nan(x), "", sprintf("%.17g", x)))
+
+make_design <- function(cs) {
+  d <- datasets[[cs$data]]
+  ids <- if (cs$psu == "") ~1 else plus(split1(cs$psu))
+  strata <- if (cs$strata == "") NULL else plus(split1(cs$strata))
+  fpc <- if (cs$fpc == "") NULL else plus(split1(cs$fpc))
+  for (v in c("stype", "awards", "yr_rnd")) d[[v]] <- factor(d[[v]])
+  if (cs$ref != "") {
+    kv <- strsplit(cs$ref, "=")[[1]]
+    d[[kv[1]]] <- relevel(d[[kv[1]]], kv[2])
+  }
+  if (cs$weight == "")
+    svydesign(ids = ids, strata = strata, fpc = fpc, data = d, nest = TRUE)
+  else
+    svydesign(ids = ids, strata = strata, fpc = fpc, weights = plus(cs$weight), data = d, nest = TRUE)
+}
+
+# svy-model's term names: each factor column's R name (var + level) as VAR=LEVEL
+our_names <- function(fit) {
+  mf <- model.frame(fit)
+  xl <- fit$xlevels
+  nm <- names(coef(fit))
+  sapply(nm, function(n) {
+    parts <- strsplit(n, ":", fixed = TRUE)[[1]]
+    parts <- sapply(parts, function(p) {
+      for (v in names(xl)) for (l in xl[[v]])
+        if (p == paste0(v, l)) return(paste0(v, "=", l))
+      p
+    })
+    paste(parts, collapse = ":")
+  }, USE.NAMES = FALSE)
+}
+
+rows <- list()
+add <- function(...) rows[[length(rows) + 1]] <<- data.frame(..., stringsAsFactors = FALSE, row.names = NULL)
+for (i in seq_len(nrow(cases))) {
+  cs <- cases[i, ]
+  options(survey.lonely.psu = cs$lonely, survey.ultimate.cluster = cs$ultimate == "1")
+  des <- make_design(cs)
+  fam <- if (cs$family == "logit") quasibinomial() else gaussian()
+  fml <- as.formula(cs$formula)
+  fit <- svyglm(fml, design = des, family = fam)
+  s <- summary(fit)$coefficients
+  ci <- confint(fit)
+  df <- fit$df.residual
+  nm <- our_names(fit)
+  for (k in seq_along(nm))
+    add(case = cs$id, part = "coef", term = nm[k], estimate = f17(s[k, 1]), se = f17(s[k, 2]),
+        stat = f17(s[k, 3]), df = f17(df), p_value = f17(s[k, 4]), ci_low = f17(ci[k, 1]), ci_high = f17(ci[k, 2]))
+  add(case = cs$id, part = "fit", term = "n", estimate = f17(length(fit$y)), se = "", stat = "",
+      df = f17(degf(fit$survey.design)), p_value = "", ci_low = f17(fit$iter), ci_high = f17(fit$converged))
+  for (w in split1(cs$wald)) {
+    tt <- regTermTest(fit, as.formula(paste0("~", gsub(" ", "+", w))))
+    add(case = cs$id, part = "wald", term = w, estimate = f17(tt$Ftest), se = f17(tt$df), stat = "",
+        df = f17(tt$ddf), p_value = f17(tt$p), ci_low = "", ci_high = "")
+  }
+  if (length(split1(cs$wald)) > 1) {
+    w <- split1(cs$wald)
+    tt <- regTermTest(fit, as.formula(paste0("~", paste(w, collapse = "+"))))
+    add(case = cs$id, part = "wald", term = paste(w, collapse = ","), estimate = f17(tt$Ftest), se = f17(tt$df),
+        stat = "", df = f17(tt$ddf), p_value = f17(tt$p), ci_low = "", ci_high = "")
+  }
+  if (cs$margins != "") {
+    g <- cs$margins
+    tl <- attr(terms(fml), "term.labels")
+    rest <- setdiff(tl, g)
+    adj <- svyglm(as.formula(paste(deparse(fml[[2]]), "~", if (length(rest)) paste(rest, collapse = "+") else "1")),
+                  design = des, family = fam)
+    pm <- svypredmeans(adj, as.formula(paste0("~", g)))
+    V <- vcov(pm)
+    levs <- levels(des$variables[[g]])
+    est <- coef(pm)[levs]; V <- V[levs, levs]
+    z <- qnorm(0.975)
+    for (k in seq_along(levs)) {
+      se <- sqrt(V[k, k])
+      add(case = cs$id, part = "margin", term = paste0(g, "=", levs[k]), estimate = f17(est[k]), se = f17(se),
+          stat = f17(est[k] / se), df = "", p_value = "", ci_low = f17(est[k] - z * se), ci_high = f17(est[k] + z * se))
+    }
+    for (k in seq_along(levs)[-1]) {
+      cv <- rep(0, length(levs)); cv[k] <- 1; cv[1] <- -1
+      names(cv) <- levs
+      con <- svycontrast(pm, cv)
+      d <- coef(con); se <- SE(con)
+      add(case = cs$id, part = "diff", term = paste0(g, "=", levs[k]), estimate = f17(d), se = f17(se),
+          stat = f17(d / se), df = "", p_value = f17(2 * pnorm(-abs(d / se))),
+          ci_low = f17(d - z * se), ci_high = f17(d + z * se))
+    }
+  }
+}
+out <- do.call(rbind, rows)
+write.csv(out, "tests/ref/model-api.csv", row.names = FALSE)
