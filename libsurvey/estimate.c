@@ -4,6 +4,7 @@
  * estimate_finish.c; what is kept and why is in estimate_private.h. */
 #include "svy_private.h"
 #include "estimate_private.h"
+#include "replicate_private.h"
 
 #include <survey/subpop.h>
 
@@ -241,6 +242,7 @@ void svy_est_free(svy_est *e)
     for (size_t i = 0; i < e->nnames; i++)
         free(e->names[i]);
     free(e->names);
+    svy_rep_free(e->rep);
     free(e);
 }
 
@@ -357,6 +359,9 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
     e->rows_size = ro;
     e->batch = e->all_rates && e->nout <= 32;
     svy_est_plan_layers(e);
+    if (e->rep && (st = svy_rep_bind(e, err)) != SVY_OK)
+        return st;
+    e->row_extra = (e->d.overall && e->nby > 0) || e->rep;
     e->bound = 1;
     return SVY_OK;
 }

@@ -3,6 +3,7 @@
 #include "svy_private.h"
 #include "estimate_private.h"
 #include "variance_private.h"
+#include "replicate_private.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -356,6 +357,30 @@ static void result_deff_ci(const svy_est *e, const qty *q, const rsums *m, svy_e
     }
 }
 
+/* With replicate weights: the replicates' SE and df, R's deff on a
+ * replicate design (its n counts rows of weight 0 too), and the logit
+ * interval from the replicates' logits, as R's svyciprop(method = "logit")
+ * fits the logit on every replicate. */
+static svy_status rep_result(svy_est *e, size_t dom, const qty *q, rsums *m, svy_est_result *r, svy_err *err)
+{
+    double se_logit;
+    svy_status st = svy_rep_result(e, dom, q, r, &se_logit, err);
+    if (st)
+        return st;
+    m->nnz = m->n;
+    result_deff_ci(e, q, m, r);
+    if (svy_est_is_prop(q->stat) && e->d.ci == SVY_CI_LOGIT) {
+        double p = r->estimate, t = svy_qt(1 - (1 - e->d.level) / 2, r->df);
+        r->ci_low = r->ci_high = NAN;
+        if (p > 0 && p < 1 && isfinite(se_logit)) {
+            double L = log(p / (1 - p));
+            r->ci_low = 1 / (1 + exp(-(L - t * se_logit)));
+            r->ci_high = 1 / (1 + exp(-(L + t * se_logit)));
+        }
+    }
+    return SVY_OK;
+}
+
 /* Fill one result from the domain's sums and the variance. */
 static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, double *zbuf, svy_err *err)
 {
@@ -390,6 +415,8 @@ static svy_status one_result(svy_est *e, size_t dom, const qty *q, double df, do
                            e->dsn.wmax);
     if (!isfinite(r->estimate))
         return overflow(e, oc, m.total ? "total" : "estimate", err);
+    if (e->rep)
+        return rep_result(e, dom, q, &m, r, err);
     vctx c = {e, q, svy_est_lin_of(q->stat, m.R, m.W), zbuf, 0, 0};
     if ((st = result_se(&c, dom, &m, r, err)))
         return st;

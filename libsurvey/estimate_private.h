@@ -194,6 +194,9 @@ struct svy_est {
     const struct svy_subpop *subpop; /* --subpop (estimate_subpop.c); NULL: none */
     long long subpop_rows;           /* rows in it */
 
+    struct svy_rep *rep; /* replicate weights (replicate.c); NULL: Taylor linearization */
+    int row_extra;       /* per row after its domain: the overall domain, or replicate weights */
+
     svy_est_result *res;
     size_t nres, capres;
     char **names; /* display names of share levels and notes, owned */

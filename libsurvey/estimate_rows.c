@@ -4,6 +4,7 @@
  * estimate_private.h). */
 #include "svy_private.h"
 #include "estimate_private.h"
+#include "replicate_private.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -504,9 +505,13 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
         rc = SVY_E_NOMEM;
     else if (dom >= 0)
         rc = add_to_domain(e, dom, p, v, err);
-    if (rc == SVY_OK && e->d.overall && e->nby > 0) {
-        long od = overall_domain(e, row, err);
-        rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, p, v, err);
+    if (rc == SVY_OK && e->row_extra) { /* one test per row for both (set at bind) */
+        if (e->d.overall && e->nby > 0) {
+            long od = overall_domain(e, row, err);
+            rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, p, v, err);
+        }
+        if (rc == SVY_OK && e->rep)
+            rc = svy_rep_row(e, row, dom, v->ys, v->valid, v->levels, err);
     }
     if (rc == SVY_OK && e->queueing && e->pend[e->npend].nrec && ++e->npend == PEND)
         rc = flush_pending(e, err);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <survey/replicate.h>
 
 /* The design's roles, stage by stage, then the weights, into design[size]. */
 static void design_text(const svy_est *e, svy_lang L, char *design, size_t size)
@@ -117,10 +118,48 @@ static void df_text(const svy_design *d, svy_lang L, char *df, size_t size)
     }
 }
 
+/* A replicate-weight design's paragraph (English only for now): the type,
+ * scale, rscales and centring R's svrepdesign() used, and the df rule. */
+static char *rep_method(grid *g, const svy_est *e, const svy_rep_info *ri, const svy_table_opts *o, int percent,
+                        const char *s_ci)
+{
+    const svy_design *d = svy_est_design(e);
+    char rs[80], df[120], rho[40] = "";
+    if (ri->rscale_min == ri->rscale_max)
+        snprintf(rs, sizeof rs, "%.10g", ri->rscale_min);
+    else
+        snprintf(rs, sizeof rs, "%.10g to %.10g", ri->rscale_min, ri->rscale_max);
+    if (ri->type == SVY_REP_FAY)
+        snprintf(rho, sizeof rho, ", rho %g", ri->rho);
+    if (d->df_rule == SVY_DF_DOMAIN)
+        snprintf(df, sizeof df, "rank of the domain's replicate weights minus 1");
+    else if (d->df_rule == SVY_DF_FULL)
+        snprintf(df, sizeof df, "rank of the replicate weights minus 1");
+    else
+        df_text(d, o->lang, df, sizeof df);
+    return svy_grid_printf(g,
+                           "Design: replicate weights (R's svrepdesign, combined weights): %s, %zu replicates%s, "
+                           "scale %.10g, rscales %s, centred on %s; weight %s; %lld rows. Variance: scale * sum of "
+                           "rscale * (replicate estimate - centre)^2. %s%s Degrees of freedom: %s.%s",
+                           svy_reptype_name(ri->type), ri->nrep, rho, ri->scale, rs,
+                           ri->mse ? "the full-sample estimate (mse)" : "the replicates' mean",
+                           d->weight ? d->weight : "none (1)", svy_est_rows(e),
+                           percent ? svy_msg(o->lang, SVY_MSG_TAB_PERCENT) : "", s_ci, df, o->note ? o->note : "");
+}
+
 char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
 {
     const svy_design *d = svy_est_design(e);
     svy_lang L = o->lang;
+    svy_rep_info ri;
+    if (svy_est_rep_info(e, &ri)) {
+        static const svy_msg_id cit[] = {SVY_MSG_TAB_CI_LOGIT, SVY_MSG_TAB_CI_WALD, SVY_MSG_TAB_CI_BETA,
+                                         SVY_MSG_TAB_CI_WILSON};
+        char lv[32], s_ci[300];
+        snprintf(lv, sizeof lv, "%g", d->level * 100);
+        svy_msg_format(s_ci, sizeof s_ci, L, SVY_MSG_TAB_CI, lv, svy_msg(L, cit[d->ci]), (const char *)NULL);
+        return rep_method(g, e, &ri, o, percent, s_ci);
+    }
     char design[1400], counts[800], var[600], df[200];
     design_text(e, L, design, sizeof design);
     counts_text(e, L, counts, sizeof counts);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "repopts.h"
 #include <survey/subpop.h>
 
 #include "tool.h"
@@ -33,6 +34,7 @@ typedef struct tab {
     svy_lang lang;
     const char *encoding;
     int quiet;
+    int lonely_given;
     int weight_given;   /* -w: the user chose; else the codebook or the input does */
     int roles_given;    /* -s, -p and --fpc were all given: the codebook chose none */
     int weight_final;   /* the weight is the input's final weight, not the codebook's */
@@ -40,6 +42,8 @@ typedef struct tab {
     char note[400];     /* what the table's notes say about the choice */
     char **by_alloc;    /* -b's list, owned */
     const char *codebook;
+    svy_repopts rep;    /* replicate weights: --repweights ... or --repinfo */
+    svy_repdesign rd;
     svy_subpop *subpop; /* --subpop */
     char *notes;        /* the notes' sentences (note and the subpopulation), owned */
 } tab;
@@ -67,8 +71,10 @@ static void usage(void)
            "                          fractions when no value is above 1 (R's fpc = ~F1 + F2);\n"
            "                          with two or more stages the variance is R's multistage one\n"
            "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"
-           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n"
-           "Estimates:\n"
+           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n",
+           svy_tool_name());
+    fputs(SVY_REPOPTS_HELP, stdout);
+    fputs("Estimates:\n"
            "  -b, --by A[,B...]       domains: every combination present in the data\n"
            "      --overall           add the overall row\n"
            "  -r, --rate COL[=VALUE][,...]  rate of a 0/1 column, or share with VALUE (a code, or a\n"
@@ -101,7 +107,7 @@ static void usage(void)
            "  -q, --quiet             do not say on standard error which design was chosen\n"
            "  -h, --help              this help\n"
            "  -V, --version           version\n",
-           svy_tool_name());
+          stdout);
 }
 
 /* --ratio NUM/DEN: cut item at the first '/', *den the denominator (owned);
@@ -219,6 +225,8 @@ static svy_status make_est(tab *T, svy_err *err)
             return err->code;
     }
     svy_est_set_subpop(T->est, T->subpop);
+    if (T->rep.any && svy_est_set_replicates(T->est, &T->rd, err) != SVY_OK)
+        return err->code;
     return SVY_OK;
 }
 
@@ -325,6 +333,41 @@ static void say_design(const tab *T)
             stage_list(d->fpc, d->nfpc, "none", fb, sizeof fb));
 }
 
+/* R's warnings about a replicate design's defaults, as notes. */
+static void say_rep_notes(const tab *T)
+{
+    const char *n = svy_est_rep_note(T->est);
+    while (n && *n && !T->quiet) {
+        const char *nl = strchr(n, '\n');
+        int len = nl ? (int)(nl - n) : (int)strlen(n);
+        fprintf(stderr, "%s: note: %.*s\n", svy_tool_name(), len, n);
+        n = nl ? nl + 1 : n + len;
+    }
+}
+
+/* With replicate weights the design is theirs: the full-sample weight may
+ * come from --repinfo; strata, PSUs and an fpc are refused when asked for,
+ * and dropped, with a note, when a codebook named them. */
+static void rep_design(tab *T)
+{
+    if (!T->rep.any)
+        return;
+    const char *w;
+    svy_repopts_design(&T->rep, &T->rd, &w);
+    if (w && T->d.weight && strcmp(w, T->d.weight) != 0)
+        svy_tool_usage_error("-w %s, but the --repinfo file's full-sample weight is %s", T->d.weight, w);
+    if (w && !T->d.weight) {
+        T->d.weight = w;
+        T->weight_given = 1;
+    }
+    if (T->psu || T->strata || T->fpc || T->d.ultimate_cluster || T->lonely_given)
+        svy_tool_usage_error("replicate weights carry the design: --strata, --psu, --fpc, --ultimate-cluster and "
+                             "--lonely are not used with them (R's svrepdesign ignores them); leave them out");
+    if ((T->d.nstrata || T->d.npsu || T->d.nfpc) && !T->quiet)
+        svy_tool_warn("note: the codebook's strata, PSUs and fpc are not used with replicate weights");
+    T->d.nstrata = T->d.npsu = T->d.nfpc = 0;
+}
+
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     tab *T = ctx;
@@ -342,6 +385,7 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     say_design(T);
     if ((st = svy_est_bind(T->est, T->schema, err)) != SVY_OK)
         return st;
+    say_rep_notes(T);
     if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->cb, err)) != SVY_OK)
         return st;
     return check_levels(T, err);
@@ -470,6 +514,7 @@ static const struct option long_opts[] = {
     {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
     {"version", no_argument, NULL, 'V'},
     {"weight", required_argument, NULL, 'w'},
+    SVY_REPOPTS_LONG,
     {NULL, 0, NULL, 0},
 };
 
@@ -561,6 +606,7 @@ static int design_option(tab *T, int c)
         return 1;
     }
     case OPT_LONELY:
+        T->lonely_given = 1;
         if (!svy_lonely_parse(optarg, &T->d.lonely))
             svy_tool_usage_error("--lonely: unknown rule '%s' (fail, remove, certainty, adjust, average)",
                                  optarg);
@@ -648,7 +694,7 @@ static void parse_options(tab *T, int argc, char **argv)
             svy_tool_version();
             exit(svy_tool_finish_stdout(SVY_EXIT_OK));
         }
-        if (!design_option(T, c) && !output_option(T, c))
+        if (!design_option(T, c) && !output_option(T, c) && !svy_repopts_option(&T->rep, c, optarg))
             svy_tool_bad_option(argv, "b:c:e:f:ho:p:qr:s:Vw:");
     }
 }
@@ -664,7 +710,7 @@ static int read_rows(tab *T, svy_err *err)
     const char *cols[256];
     size_t ncols = svy_est_columns(T->est, cols, 256);
     /* Without -w the weight may be one the input holds: read every column. */
-    if (ncols <= 256 && T->weight_given) {
+    if (ncols <= 256 && T->weight_given && !T->rep.any) { /* replicate columns may be PREFIX* */
         if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
     }
@@ -745,6 +791,7 @@ int main(int argc, char **argv)
     memset(&T, 0, sizeof T);
     svy_design_init(&T.d);
     svy_table_opts_init(&T.t);
+    svy_repopts_init(&T.rep);
     parse_options(&T, argc, argv);
     if (optind + 1 < argc)
         svy_tool_usage_error("one input at most, got %d", argc - optind);
@@ -759,6 +806,7 @@ int main(int argc, char **argv)
         T.cb_weight = svy_codebook_role(T.cb, SVY_ROLE_WEIGHT);
         apply_codebook(&T);
     }
+    rep_design(&T);
     if (T.nouts == 0)
         svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean, --total or --ratio%s",
                              T.codebook ? " (the codebook has no outcome)" : "");
@@ -788,6 +836,7 @@ done:
     free(T.strata);
     free(T.fpc);
     svy_codebook_free(T.cb);
+    svy_repopts_free(&T.rep);
     svy_subpop_free(T.subpop);
     free(T.notes);
     return rc;
