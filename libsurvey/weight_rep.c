@@ -17,7 +17,7 @@
 #include <survey/weight_rep.h>
 
 struct svy_wrep {
-    svy_rep_type type;
+    svy_reptype type;
     size_t nboot;
     unsigned long seed;
     char *strata_col, *psu_col, *fpc_col;
@@ -80,7 +80,7 @@ void svy_wrep_free(svy_wrep *r)
     free(r);
 }
 
-svy_status svy_wrep_set_type(svy_wrep *r, svy_rep_type type, size_t nboot, unsigned long seed, svy_err *err)
+svy_status svy_wrep_set_type(svy_wrep *r, svy_reptype type, size_t nboot, unsigned long seed, svy_err *err)
 {
     SVY_FAIL_IF(type != SVY_REP_JK1 && type != SVY_REP_JKN && type != SVY_REP_BOOTSTRAP, err, SVY_E_USAGE,
                 "unknown replicate type");
@@ -584,7 +584,7 @@ size_t svy_wrep_count(const svy_wrep *r)
 
 const char *svy_wrep_type_name(const svy_wrep *r)
 {
-    return r->type == SVY_REP_JK1 ? "jk1" : r->type == SVY_REP_JKN ? "jkn" : "bootstrap";
+    return svy_reptype_name(r->type);
 }
 
 double svy_wrep_scale(const svy_wrep *r)

@@ -36,7 +36,7 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
             svy_tool_usage_error("--strata, --psu, --fpc, --seed and --repinfo go with --replicates");
         return NULL;
     }
-    svy_rep_type type;
+    svy_reptype type;
     size_t nboot = 0;
     if (strcmp(o->spec, "jk1") == 0)
         type = SVY_REP_JK1;

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <survey/common.h>
 #include <survey/error.h>
+#include <survey/replicate.h>
 #include <survey/schema.h>
 #include <survey/weight.h>
 
@@ -32,11 +33,9 @@ extern "C" {
 
 typedef struct svy_wrep svy_wrep;
 
-typedef enum svy_rep_type {
-    SVY_REP_JK1,      /* R's jk1weights: one replicate per PSU, no strata */
-    SVY_REP_JKN,      /* R's jknweights: one replicate per PSU of a stratum with 2+ PSUs */
-    SVY_REP_BOOTSTRAP /* R's bootweights: Canty-Davison rescaled bootstrap */
-} svy_rep_type;
+/* The types svy-weight makes: SVY_REP_JK1 (R's jk1weights: one replicate per
+ * PSU, no strata), SVY_REP_JKN (jknweights: one per PSU of a stratum with 2+
+ * PSUs) and SVY_REP_BOOTSTRAP (bootweights: Canty-Davison rescaled bootstrap). */
 
 #define SVY_REP_BOOT_DEFAULT 50 /* R's bootweights(replicates = 50) */
 
@@ -44,7 +43,7 @@ SVY_API svy_wrep *svy_wrep_new(void);
 SVY_API void svy_wrep_free(svy_wrep *r);
 /* nboot: bootstrap replicates (0: SVY_REP_BOOT_DEFAULT); seed for the
  * bootstrap's generator (GSL's mt19937). */
-SVY_API svy_status svy_wrep_set_type(svy_wrep *r, svy_rep_type type, size_t nboot, unsigned long seed,
+SVY_API svy_status svy_wrep_set_type(svy_wrep *r, svy_reptype type, size_t nboot, unsigned long seed,
                                      svy_err *err);
 /* Columns (NULL: none).  No PSU column: every row is its own PSU.  fpc:
  * the population size of the stratum (a value <= 1 is the sampling
