@@ -37,6 +37,8 @@ typedef struct tab {
     const char *cb_weight; /* the codebook's design weight */
     char note[400];     /* what the table's notes say about the choice */
     char **by_alloc;    /* -b's list, owned */
+    char *diff;         /* --diff VAR[=REF], owned: VAR, and REF after its '=' */
+    const char *diff_ref;
     const char *codebook;
 } tab;
 
@@ -76,6 +78,10 @@ static void usage(void)
            "      --level N           confidence level in percent (95)\n"
            "      --df RULE           domain|full|inf|NUMBER (domain)\n"
            "      --flag nchs         flag proportions the NCHS standards say not to show\n"
+           "      --diff VAR[=REF]    add each level of --by variable VAR minus the reference\n"
+           "                          level REF (a code or label; default the lowest), within the\n"
+           "                          other --by values: SE from the joint linearization (R's\n"
+           "                          svyby(covmat=TRUE) + svycontrast), the design's df, p-value\n"
            "Output:\n"
            "  -f, --format FMT        csv|tsv|md|latex|html|json (csv)\n"
            "      --layout L          long|wide (long): long has one row per domain, variable\n"
@@ -189,6 +195,32 @@ static svy_status make_est(tab *T, svy_err *err)
     for (size_t i = 0; i < T->nouts; i++)
         if (svy_est_add_outcome(T->est, T->outs[i].stat, T->outs[i].column, T->outs[i].value, err) != SVY_OK)
             return err->code;
+    if (T->diff && svy_est_set_diff(T->est, T->diff, T->diff_ref, err) != SVY_OK)
+        return err->code;
+    return SVY_OK;
+}
+
+/* --diff VAR=REF: REF may be a label (in any codebook language, or the
+ * file's) of a coded VAR; the estimator matches by values, so it gets the
+ * code.  A REF that is neither is reported after the rows, when the levels
+ * are known. */
+static svy_status diff_ref_code(tab *T, svy_err *err)
+{
+    if (!T->diff || !T->diff_ref)
+        return SVY_OK;
+    long vi = svy_schema_find(T->schema, T->diff);
+    const svy_var *var = vi >= 0 ? svy_schema_var(T->schema, (size_t)vi) : NULL;
+    long ci = T->cb ? svy_codebook_find(T->cb, T->diff) : -1;
+    const svy_cb_var *cbv = ci >= 0 ? svy_codebook_var(T->cb, (size_t)ci) : NULL;
+    double code;
+    char *known = NULL;
+    if (svy_level_resolve(var, cbv, T->diff_ref, &code, &known) == SVY_LEVEL_CODE) {
+        char buf[SVY_DTOA_MAX];
+        svy_dtoa(code, buf);
+        free(known);
+        return svy_est_set_diff(T->est, T->diff, buf, err);
+    }
+    free(known);
     return SVY_OK;
 }
 
@@ -312,6 +344,8 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     say_design(T);
     if ((st = svy_est_bind(T->est, T->schema, err)) != SVY_OK)
         return st;
+    if ((st = diff_ref_code(T, err)) != SVY_OK)
+        return st;
     return check_levels(T, err);
 }
 
@@ -387,6 +421,7 @@ enum {
     OPT_CI = 256,
     OPT_CV,
     OPT_DF,
+    OPT_DIFF,
     OPT_FLAG,
     OPT_FPC,
     OPT_LABELS,
@@ -410,6 +445,7 @@ static const struct option long_opts[] = {
     {"codebook", required_argument, NULL, 'c'},
     {"cv", no_argument, NULL, OPT_CV},
     {"df", required_argument, NULL, OPT_DF},
+    {"diff", required_argument, NULL, OPT_DIFF},
     {"encoding", required_argument, NULL, 'e'},
     {"flag", required_argument, NULL, OPT_FLAG},
     {"format", required_argument, NULL, 'f'},
@@ -492,6 +528,19 @@ static int design_option(tab *T, int c)
             T->d.df = parse_positive("--df", optarg);
         }
         return 1;
+    case OPT_DIFF: {
+        free(T->diff);
+        T->diff = strdup(optarg);
+        if (!T->diff)
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        char *eq = strchr(T->diff, '=');
+        T->diff_ref = eq ? eq + 1 : NULL;
+        if (eq)
+            *eq = '\0';
+        if (!T->diff[0] || (eq && !eq[1]))
+            svy_tool_usage_error("--diff: give VAR or VAR=REF, got '%s'", optarg);
+        return 1;
+    }
     case OPT_FLAG:
         if (strcmp(optarg, "nchs") != 0)
             svy_tool_usage_error("--flag: unknown standard '%s' (nchs)", optarg);
@@ -685,6 +734,8 @@ int main(int argc, char **argv)
     if (T.nouts == 0)
         svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean or --total%s",
                              T.codebook ? " (the codebook has no outcome)" : "");
+    if (T.diff && T.t.layout == SVY_TABLE_WIDE)
+        svy_tool_usage_error("--diff: the differences are rows of the long layout; drop --layout wide");
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */
 
@@ -707,6 +758,7 @@ done:
     }
     free(T.outs);
     free(T.by_alloc);
+    free(T.diff);
     free(T.psu);
     free(T.strata);
     free(T.fpc);

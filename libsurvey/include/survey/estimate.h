@@ -148,6 +148,12 @@ typedef struct svy_est_result {
     long long domain_rows; /* rows of the domain, valid or not, of any weight */
     unsigned flags;        /* SVY_FLAG_*: the NCHS ones when nchs is set */
     const char *note;      /* why a number is missing or flagged, for people; NULL when none */
+    /* Differences (svy_est_set_diff): reference is the reference level's
+     * by value (the estimate is the domain's stat minus the reference
+     * level's, in the same other by values), p_value the two-sided p of
+     * the t test on df; reference is NULL for every other result. */
+    const char *reference;
+    double p_value;
 } svy_est_result;
 
 /* Where the weights come from. */
@@ -223,6 +229,20 @@ SVY_API svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err);
  * outcome with no valid value in a domain is not an error: its estimate is
  * empty, flagged SVY_FLAG_NO_ESTIMATE, with a note. */
 SVY_API svy_status svy_est_finish(svy_est *e, svy_err *err);
+
+/* Differences (R: svyby(covmat = TRUE) + svycontrast; Stata: lincom after
+ * svy: mean, over()): for every estimate, each level of by variable `by`
+ * minus the reference level `ref` (its by value, as text or a code; NULL:
+ * the lowest level), within each combination of the other by variables.
+ * The SE comes from the joint linearization of the two domains (they share
+ * PSUs); df is the design's (PSUs minus strata, or --df inf/fixed), the
+ * p-value two-sided.  The rows follow the estimates (their `reference` set,
+ * stat the statistic differenced).  Call before svy_est_finish(); SVY_E_USAGE when `by`
+ * is not a by variable, and from svy_est_finish() when no domain has the
+ * reference level. */
+SVY_API svy_status svy_est_set_diff(svy_est *e, const char *by, const char *ref, svy_err *err);
+/* The by variable's index given to svy_est_set_diff, -1 without one. */
+SVY_API long svy_est_diff_by(const svy_est *e);
 
 SVY_API size_t svy_est_count(const svy_est *e);
 SVY_API const svy_est_result *svy_est_get(const svy_est *e, size_t i);
