@@ -403,7 +403,11 @@ static void long_diff_cells(const tbuild *b, const svy_est_result *r, tcell *x)
     long k = svy_est_diff_by(b->e);
     const char *l = k >= 0 ? label_of(b->o, svy_est_by_name(b->e, (size_t)k), &v) : NULL;
     cell_str(g, &x[0], l ? l : r->reference);
-    if (b->report)
+    if (b->report && r->p_value < 0.0001) { /* 4 decimals would read 0.0000 */
+        x[1].text = svy_grid_printf(g, "%.1e", r->p_value);
+        x[1].kind = C_NUM;
+    }
+    else if (b->report)
         cell_fixed(g, &x[1], r->p_value, 4);
     else
         cell_num(g, &x[1], r->p_value);
