@@ -483,6 +483,8 @@ svy_status svy_est_compute(svy_est *e, svy_err *err)
             }
         }
     }
+    if (st == SVY_OK && e->test_on)
+        st = svy_est_test_results(e, order, ndom, lv, nlv, err);
     if (st == SVY_OK && e->diff_on)
         st = svy_est_diff_results(e, order, ndom, lv, nlv, err);
 out:

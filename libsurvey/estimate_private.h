@@ -192,6 +192,11 @@ struct svy_est {
     int diff_on;
     size_t diff_by;
     char *diff_ref;
+    /* --test (estimate_test.c) */
+    int test_on, test_chisq;
+    size_t test_by;
+    svy_est_test *tests;
+    size_t ntests, captests;
     char **names; /* display names of share levels and notes, owned */
     size_t nnames, capnames;
 };
@@ -283,6 +288,8 @@ double svy_est_full_df(const svy_est *e);
 
 /* estimate_diff.c: the difference results, appended after the others (the
  * domains in table order, every share level of each outcome in lv). */
+svy_status svy_est_test_results(svy_est *e, const size_t *order, size_t ndom, const long *lv, size_t nlv,
+                                svy_err *err);
 svy_status svy_est_diff_results(svy_est *e, const size_t *order, size_t ndom, const long *lv, size_t nlv,
                                 svy_err *err);
 

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static svy_vgroup_stats level_stats(const layer *L, size_t r, long level)
@@ -411,9 +412,9 @@ svy_status svy_est_combination_var(vctx *c, size_t nt, const size_t *dom, const 
 {
     c->V = 0;
     c->undefined = 0;
-    cterm t[8];
-    if (nt > 8)
-        return svy_err_set(err, SVY_E_LIMIT, NULL, 0, 0, NULL, "more than 8 domains in one combination");
+    cterm t8[8], *t = nt <= 8 ? t8 : svy_calloc(nt, sizeof *t);
+    if (!t)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     svy_status st = SVY_OK;
     for (size_t li = 0; li < c->e->nlay && st == SVY_OK; li++) {
         const layer *L = &c->e->lay[li];
@@ -436,5 +437,7 @@ svy_status svy_est_combination_var(vctx *c, size_t nt, const size_t *dom, const 
                 st = c_rows_var(c, L, L->stage + 1, t, nt, err);
         }
     }
+    if (t != t8)
+        free(t);
     return st;
 }

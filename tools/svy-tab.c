@@ -39,6 +39,9 @@ typedef struct tab {
     char **by_alloc;    /* -b's list, owned */
     char *diff;         /* --diff VAR[=REF], owned: VAR, and REF after its '=' */
     const char *diff_ref;
+    const char *test;   /* --test VAR */
+    int test_chisq;     /* --test-method chisq */
+    int test_method_given;
     const char *codebook;
 } tab;
 
@@ -82,6 +85,10 @@ static void usage(void)
            "                          level REF (a code or label; default the lowest), within the\n"
            "                          other --by values: SE from the joint linearization (R's\n"
            "                          svyby(covmat=TRUE) + svycontrast), the design's df, p-value\n"
+           "      --test VAR          instead of the estimates, the Rao-Scott test of independence\n"
+           "                          of each rate (and two-level share) and --by variable VAR,\n"
+           "                          within the other --by values (R's svychisq)\n"
+           "      --test-method M     f|chisq (f): second-order F, or first-order chi-squared\n"
            "Output:\n"
            "  -f, --format FMT        csv|tsv|md|latex|html|json (csv)\n"
            "      --layout L          long|wide (long): long has one row per domain, variable\n"
@@ -196,6 +203,8 @@ static svy_status make_est(tab *T, svy_err *err)
         if (svy_est_add_outcome(T->est, T->outs[i].stat, T->outs[i].column, T->outs[i].value, err) != SVY_OK)
             return err->code;
     if (T->diff && svy_est_set_diff(T->est, T->diff, T->diff_ref, err) != SVY_OK)
+        return err->code;
+    if (T->test && svy_est_set_test(T->est, T->test, T->test_chisq, err) != SVY_OK)
         return err->code;
     return SVY_OK;
 }
@@ -433,6 +442,8 @@ enum {
     OPT_OVERALL,
     OPT_PERCENT,
     OPT_SHARE,
+    OPT_TEST,
+    OPT_TEST_METHOD,
     OPT_TITLE,
     OPT_TOTAL,
     OPT_ULTIMATE
@@ -465,6 +476,8 @@ static const struct option long_opts[] = {
     {"rate", required_argument, NULL, 'r'},
     {"share", required_argument, NULL, OPT_SHARE},
     {"strata", required_argument, NULL, 's'},
+    {"test", required_argument, NULL, OPT_TEST},
+    {"test-method", required_argument, NULL, OPT_TEST_METHOD},
     {"title", required_argument, NULL, OPT_TITLE},
     {"total", required_argument, NULL, OPT_TOTAL},
     {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
@@ -541,6 +554,15 @@ static int design_option(tab *T, int c)
             svy_tool_usage_error("--diff: give VAR or VAR=REF, got '%s'", optarg);
         return 1;
     }
+    case OPT_TEST:
+        T->test = optarg;
+        return 1;
+    case OPT_TEST_METHOD:
+        if (strcmp(optarg, "f") != 0 && strcmp(optarg, "F") != 0 && strcmp(optarg, "chisq") != 0)
+            svy_tool_usage_error("--test-method: '%s' is neither f nor chisq", optarg);
+        T->test_chisq = strcmp(optarg, "chisq") == 0;
+        T->test_method_given = 1;
+        return 1;
     case OPT_FLAG:
         if (strcmp(optarg, "nchs") != 0)
             svy_tool_usage_error("--flag: unknown standard '%s' (nchs)", optarg);
@@ -694,14 +716,15 @@ static int write_table(tab *T, svy_err *err)
     if (T->note[0])
         T->t.note = T->note;
     if (!T->output) {
-        if (svy_table_write(stdout, "<stdout>", T->est, &T->t, err) != SVY_OK)
+        if ((T->test ? svy_table_write_tests : svy_table_write)(stdout, "<stdout>", T->est, &T->t, err) != SVY_OK)
             return svy_tool_report(err);
         return svy_tool_finish_stdout(SVY_EXIT_OK);
     }
     svy_outfile *of;
     if (svy_outfile_open(T->output, &of, err) != SVY_OK)
         return svy_tool_report(err);
-    if (svy_table_write(svy_outfile_stream(of), T->output, T->est, &T->t, err) != SVY_OK) {
+    if ((T->test ? svy_table_write_tests : svy_table_write)(svy_outfile_stream(of), T->output, T->est, &T->t,
+                                                            err) != SVY_OK) {
         svy_outfile_abort(of);
         return svy_tool_report(err);
     }
@@ -734,6 +757,11 @@ int main(int argc, char **argv)
     if (T.nouts == 0)
         svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean or --total%s",
                              T.codebook ? " (the codebook has no outcome)" : "");
+    if (T.test && (T.diff || T.t.layout == SVY_TABLE_WIDE))
+        svy_tool_usage_error("--test writes the tests table instead of the estimates: drop %s",
+                             T.diff ? "--diff (run svy-tab twice)" : "--layout wide");
+    if (T.test_method_given && !T.test)
+        svy_tool_usage_error("--test-method needs --test VAR");
     if (T.diff && T.t.layout == SVY_TABLE_WIDE)
         svy_tool_usage_error("--diff: the differences are rows of the long layout; drop --layout wide");
     if (T.d.overall && T.nby == 0)

@@ -244,6 +244,29 @@ SVY_API svy_status svy_est_set_diff(svy_est *e, const char *by, const char *ref,
 /* The by variable's index given to svy_est_set_diff, -1 without one. */
 SVY_API long svy_est_diff_by(const svy_est *e);
 
+/* Rao-Scott tests of independence (R's svychisq): for every rate (a 0/1
+ * column, or COL=VALUE: in the level or not) and every share of two levels,
+ * its table against by variable `by`, within each combination of the other
+ * by variables.  chisq 0: the second-order F (statistic = "F": F, ndf, ddf
+ * = ndf (PSUs - strata), p); 1: the first-order correction (statistic =
+ * "Chisq": Pearson's X^2 unadjusted, as R prints it, df (R-1)(C-1), p of
+ * X^2 / mean(eigenvalues)).  Call before svy_est_finish(); SVY_E_USAGE when
+ * `by` is not a by variable. */
+typedef struct svy_est_test {
+    size_t domain;        /* a domain of the combination (its other by values) */
+    const char *variable; /* the outcome */
+    const char *by;       /* the by variable tested */
+    int chisq;
+    double statistic, ndf, ddf, p_value; /* ddf NaN for chisq */
+    const char *note;     /* why there is no test; NULL when none */
+} svy_est_test;
+
+SVY_API svy_status svy_est_set_test(svy_est *e, const char *by, int chisq, svy_err *err);
+SVY_API size_t svy_est_test_count(const svy_est *e);
+SVY_API const svy_est_test *svy_est_test_get(const svy_est *e, size_t i);
+/* The by variable's index given to svy_est_set_test, -1 without one. */
+SVY_API long svy_est_test_by(const svy_est *e);
+
 SVY_API size_t svy_est_count(const svy_est *e);
 SVY_API const svy_est_result *svy_est_get(const svy_est *e, size_t i);
 SVY_API size_t svy_est_ndomains(const svy_est *e);
