@@ -206,6 +206,8 @@ void svy_est_free(svy_est *e)
     free_names(e->strata_cols, e->d.nstrata);
     free_names(e->fpc_cols, e->d.nfpc);
     free(e->weight_col);
+    free(e->diff_ref);
+    free(e->tests);
     for (size_t k = 0; e->by && k < e->nby; k++)
         free(e->by[k]);
     free(e->by);

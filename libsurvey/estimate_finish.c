@@ -224,7 +224,7 @@ static double domain_df(const svy_est *e, size_t d)
     return (double)(psu - str);
 }
 
-static double full_df(const svy_est *e)
+double svy_est_full_df(const svy_est *e)
 {
     const svy_dstage *S = &e->dsn.st[0];
     long long psu = 0, str = 0;
@@ -476,7 +476,7 @@ svy_status svy_est_compute(svy_est *e, svy_err *err)
         st = nomem(err);
         goto out;
     }
-    double fdf = full_df(e);
+    double fdf = svy_est_full_df(e);
     for (size_t oi = 0; oi < ndom && st == SVY_OK; oi++) {
         size_t dom = order[oi];
         double df;
@@ -512,6 +512,10 @@ svy_status svy_est_compute(svy_est *e, svy_err *err)
             }
         }
     }
+    if (st == SVY_OK && e->test_on)
+        st = svy_est_test_results(e, order, ndom, lv, nlv, err);
+    if (st == SVY_OK && e->diff_on)
+        st = svy_est_diff_results(e, order, ndom, lv, nlv, err);
 out:
     free(order);
     free(lv);

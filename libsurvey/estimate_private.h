@@ -199,6 +199,16 @@ struct svy_est {
 
     svy_est_result *res;
     size_t nres, capres;
+    /* --diff (estimate_diff.c): differences between the levels of by
+     * variable diff_by and diff_ref (NULL: the lowest), after the results */
+    int diff_on;
+    size_t diff_by;
+    char *diff_ref;
+    /* --test (estimate_test.c) */
+    int test_on, test_chisq;
+    size_t test_by;
+    svy_est_test *tests;
+    size_t ntests, captests;
     char **names; /* display names of share levels and notes, owned */
     size_t nnames, capnames;
 };
@@ -292,8 +302,21 @@ void svy_est_ratio_rows_cell(double *c, double w, double y, double x);
 usum svy_est_ratio_rec_sum(const double *c, int rows);
 double svy_est_ratio_deff(const svy_est *e, size_t dom, const qty *q, double R, double se, double nnz);
 
-/* estimate_finish.c */
+/* The variance of the sum over nt disjoint domains dom[t] of quantity
+ * terms[t].q with lin terms[t].z (coefficients folded into the lin) into
+ * c->V: the joint linearization (estimate_variance.c). */
+svy_status svy_est_combination_var(vctx *c, size_t nt, const size_t *dom, const vctx *terms, svy_err *err);
+
+/* estimate_finish.c; the design's df (PSUs minus strata, nonzero weights) */
 svy_status svy_est_compute(svy_est *e, svy_err *err);
+double svy_est_full_df(const svy_est *e);
+
+/* estimate_diff.c: the difference results, appended after the others (the
+ * domains in table order, every share level of each outcome in lv). */
+svy_status svy_est_test_results(svy_est *e, const size_t *order, size_t ndom, const long *lv, size_t nlv,
+                                svy_err *err);
+svy_status svy_est_diff_results(svy_est *e, const size_t *order, size_t ndom, const long *lv, size_t nlv,
+                                svy_err *err);
 
 /* interval.c: confidence intervals and the NCHS flags of one result. */
 void svy_est_rate_ci(const svy_design *d, svy_est_result *r, long long nrows);

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 static svy_vgroup_stats level_stats(const layer *L, size_t r, long level)
@@ -278,4 +279,171 @@ usum svy_est_domain_sum(const svy_est *e, size_t dom, const qty *q)
 
     }
     return t;
+}
+
+/* ------------------------------------------- linear combinations of domains
+ *
+ * The variance of sum_t theta_t over disjoint domains dom[t] of one
+ * quantity (a difference: two terms, the second's lin negated): R's
+ * svyby(covmat = TRUE) + svycontrast, whose c'Vc is the variance of the
+ * combined linearization Z_i = sum_t Z_{i,t}.  Records of each domain are
+ * sorted by (parent, stratum, key), so the domains' lists are merged. */
+
+typedef struct cterm {
+    size_t a, b;     /* the term's records [a, b) in the layer */
+    vctx v;          /* its quantity and lin */
+} cterm;
+
+static int rec_cmp3(const layer *L, size_t i, uint32_t P, uint32_t h, uint32_t k)
+{
+    const rec *r = &L->recs[i];
+    if (r->parent != P)
+        return r->parent < P ? -1 : 1;
+    if (r->stratum != h)
+        return r->stratum < h ? -1 : 1;
+    return r->key < k ? -1 : r->key > k;
+}
+
+/* The smallest (parent, stratum, key) at the heads; 0 when every list is done. */
+static int next_head(const layer *L, const cterm *t, size_t nt, uint32_t *P, uint32_t *h, uint32_t *k)
+{
+    int any = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (t[i].a >= t[i].b)
+            continue;
+        if (!any || rec_cmp3(L, t[i].a, *P, *h, *k) < 0) {
+            const rec *r = &L->recs[t[i].a];
+            *P = r->parent;
+            *h = r->stratum;
+            *k = r->key;
+        }
+        any = 1;
+    }
+    return any;
+}
+
+static svy_status c_units_var(vctx *c, const layer *L, cterm *t, size_t nt, svy_err *err)
+{
+    const svy_dstage *S = &c->e->dsn.st[L->stage];
+    svy_lonely rule = c->e->d.lonely;
+    uint32_t P, h, k;
+    while (next_head(L, t, nt, &P, &h, &k)) {
+        uint32_t P0 = P;
+        double sum, ss, uu;
+        svy_vgroup g;
+        svy_vgroup_begin(&g, 1, &sum);
+        double F = S->strata[h].F;
+        while (next_head(L, t, nt, &P, &h, &k) && P == P0) {
+            uint32_t h0 = h;
+            size_t n = 0;
+            while (next_head(L, t, nt, &P, &h, &k) && P == P0 && h == h0) {
+                double Z = 0;
+                int any = 0;
+                for (size_t i = 0; i < nt; i++) {
+                    if (t[i].a >= t[i].b || rec_cmp3(L, t[i].a, P, h, k) != 0)
+                        continue;
+                    if (rec_count(c->e, L, t[i].a, t[i].v.q) > 0) {
+                        usum u = rec_sum(c->e, L, t[i].a, t[i].v.q);
+                        Z += t[i].v.z.alpha * u.p + t[i].v.z.beta * u.q;
+                        any = 1;
+                    }
+                    t[i].a++;
+                }
+                if (any)
+                    c->zbuf[n++] = Z;
+            }
+            if (!n)
+                continue;
+            const svy_dstratum *T = &S->strata[h0];
+            svy_vss_units(c->zbuf, n, 1, (double)T->n, &ss, &uu);
+            if (svy_vgroup_add(&g, &ss, &uu, (double)T->n, T->g, rule) < 0)
+                return lonely_error(c->e, L->stage, h0, err);
+        }
+        group_end(c, &g, F);
+    }
+    return SVY_OK;
+}
+
+/* Rows are the units: the terms' rows are disjoint, so the stratum's sum of
+ * squares is the terms' own minus their cross products S_t S_u / n. */
+static svy_status c_rows_var(vctx *c, const layer *L, size_t stage, cterm *t, size_t nt, svy_err *err)
+{
+    const svy_dstage *S = &c->e->dsn.st[stage];
+    svy_lonely rule = c->e->d.lonely;
+    uint32_t P, h, k;
+    while (next_head(L, t, nt, &P, &h, &k)) {
+        uint32_t G = L->by_stratum ? P : k;
+        double sum, ss, uu;
+        svy_vgroup g;
+        svy_vgroup_begin(&g, 1, &sum);
+        double F = S->strata[L->by_stratum ? h : k].F;
+        do {
+            uint32_t hh = L->by_stratum ? h : k, h0 = h, k0 = k;
+            const svy_dstratum *T = &S->strata[hh];
+            double n = (double)T->n, sst = 0, uut = 0, Ssum = 0, Ssq = 0;
+            int any = 0;
+            for (size_t i = 0; i < nt; i++) {
+                if (t[i].a >= t[i].b || rec_cmp3(L, t[i].a, P, h0, k0) != 0)
+                    continue;
+                size_t r = t[i].a++;
+                if (rec_count(c->e, L, r, t[i].v.q) <= 0)
+                    continue;
+                double s1, u1;
+                rows_ss(&t[i].v, L, r, n, &s1, &u1);
+                usum u = rec_sum(c->e, L, r, t[i].v.q);
+                double St = t[i].v.z.alpha * u.p + t[i].v.z.beta * u.q;
+                sst += s1;
+                uut += u1;
+                Ssum += St;
+                Ssq += St * St;
+                any = 1;
+            }
+            if (any) {
+                /* sum over t != u of S_t S_u = (sum S)^2 - sum S^2 */
+                double cross = (Ssum * Ssum - Ssq) / n;
+                ss = sst - cross;
+                if (ss < 0)
+                    ss = 0;
+                uu = uut;
+                if (svy_vgroup_add(&g, &ss, &uu, n, T->g, rule) < 0)
+                    return lonely_error(c->e, stage, hh, err);
+            }
+        } while (L->by_stratum && next_head(L, t, nt, &P, &h, &k) && P == G);
+        group_end(c, &g, F);
+    }
+    return SVY_OK;
+}
+
+svy_status svy_est_combination_var(vctx *c, size_t nt, const size_t *dom, const vctx *terms, svy_err *err)
+{
+    c->V = 0;
+    c->undefined = 0;
+    cterm t8[8], *t = nt <= 8 ? t8 : svy_calloc(nt, sizeof *t);
+    if (!t)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    svy_status st = SVY_OK;
+    for (size_t li = 0; li < c->e->nlay && st == SVY_OK; li++) {
+        const layer *L = &c->e->lay[li];
+        for (int pass = 0; pass < 2 && st == SVY_OK; pass++) {
+            int rows_pass = pass == 1;
+            if (L->by_stratum && !rows_pass)
+                continue;
+            if (!L->by_stratum && rows_pass && !L->rows)
+                continue;
+            for (size_t i = 0; i < nt; i++) {
+                t[i].a = L->dstart[dom[i]];
+                t[i].b = L->dstart[dom[i] + 1];
+                t[i].v = terms[i];
+            }
+            if (L->by_stratum)
+                st = c_rows_var(c, L, L->stage, t, nt, err);
+            else if (!rows_pass)
+                st = c_units_var(c, L, t, nt, err);
+            else
+                st = c_rows_var(c, L, L->stage + 1, t, nt, err);
+        }
+    }
+    if (t != t8)
+        free(t);
+    return st;
 }

@@ -299,15 +299,17 @@ static int decimals(const svy_est_result *r, int percent)
 /* Report formats show the flag and note columns only when a row has one;
  * machine formats always have them (and the method), so that pipelines
  * can rely on the columns. */
-static void long_columns(const svy_est *e, const svy_table_opts *o, int report, int *flag, int *note)
+static void long_columns(const svy_est *e, const svy_table_opts *o, int report, int *flag, int *note, int *diff)
 {
     *flag = !report || o->flag;
     *note = !report;
+    *diff = 0;
     for (size_t i = 0; i < svy_est_count(e); i++) {
         const svy_est_result *r = svy_est_get(e, i);
         unsigned mine = r->flags & (SVY_FLAG_NO_ESTIMATE | SVY_FLAG_NO_VARIANCE);
         *flag |= mine != 0;
         *note |= r->note != NULL;
+        *diff |= r->reference != NULL;
     }
 }
 
@@ -319,6 +321,7 @@ typedef struct tbuild {
     int percent, report;
     const char *method;
     int flag, note;  /* long layout: the flag and note columns are there */
+    int diff;        /* long layout: differences (--diff) add reference and p_value */
 } tbuild;
 
 static void long_header(const tbuild *b, size_t ncol)
@@ -338,6 +341,11 @@ static void long_header(const tbuild *b, size_t ncol)
     for (size_t k = 0; k < 10; k++) {
         g->right[c] = k > 1;
         g->head[c++] = svy_strdup(svy_msg(L, names[k]));
+    }
+    if (b->diff) {
+        g->head[c++] = svy_strdup("reference");
+        g->right[c] = 1;
+        g->head[c++] = svy_strdup("p_value");
     }
     if (o->cv) {
         g->right[c] = 1;
@@ -381,6 +389,30 @@ static void long_numbers(const tbuild *b, const svy_est_result *r, tcell *x)
     }
 }
 
+/* A difference's reference level (labelled as the by column is) and p-value. */
+static void long_diff_cells(const tbuild *b, const svy_est_result *r, tcell *x)
+{
+    grid *g = b->g;
+    if (!r->reference)
+        return;
+    svy_value v;
+    memset(&v, 0, sizeof v);
+    v.type = SVY_VAL_STR;
+    v.str = r->reference;
+    v.len = strlen(r->reference);
+    long k = svy_est_diff_by(b->e);
+    const char *l = k >= 0 ? label_of(b->o, svy_est_by_name(b->e, (size_t)k), &v) : NULL;
+    cell_str(g, &x[0], l ? l : r->reference);
+    if (b->report && r->p_value < 0.0001) { /* 4 decimals would read 0.0000 */
+        x[1].text = svy_grid_printf(g, "%.1e", r->p_value);
+        x[1].kind = C_NUM;
+    }
+    else if (b->report)
+        cell_fixed(g, &x[1], r->p_value, 4);
+    else
+        cell_num(g, &x[1], r->p_value);
+}
+
 static void long_row(const tbuild *b, const svy_est_result *r, tcell *row)
 {
     grid *g = b->g;
@@ -391,9 +423,13 @@ static void long_row(const tbuild *b, const svy_est_result *r, tcell *row)
     tcell *x = row + svy_est_nby(b->e);
     x[0].text = variable_text(g, o, r);
     x[0].kind = C_STR;
-    cell_str(g, &x[1], stat_word(L, r->stat, report));
+    cell_str(g, &x[1], r->reference ? "difference" : stat_word(L, r->stat, report));
     long_numbers(b, r, x);
     size_t k = 10;
+    if (b->diff) {
+        long_diff_cells(b, r, x + k);
+        k += 2;
+    }
     if (o->cv) {
         if (report)
             cell_fixed(g, &x[k], r->cv * 100, 1);
@@ -421,8 +457,8 @@ static void build_long(tbuild *b)
 {
     grid *g = b->g;
     const svy_est *e = b->e;
-    long_columns(e, b->o, b->report, &b->flag, &b->note);
-    size_t ncol = svy_est_nby(e) + 10 + (b->o->cv ? 1 : 0) + (size_t)b->flag + (size_t)b->note + (b->report ? 0 : 1);
+    long_columns(e, b->o, b->report, &b->flag, &b->note, &b->diff);
+    size_t ncol = svy_est_nby(e) + 10 + 2 * (size_t)b->diff + (b->o->cv ? 1 : 0) + (size_t)b->flag + (size_t)b->note + (b->report ? 0 : 1);
     grid_set_header(g, ncol);
     if (g->failed)
         return;
@@ -577,7 +613,7 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
     memset(&g, 0, sizeof g);
     g.footer = svy_table_method(&g, e, o, percent, report);
     if (g.footer) {
-        tbuild b = {&g, e, o, percent, report, g.footer, 0, 0};
+        tbuild b = {&g, e, o, percent, report, g.footer, 0, 0, 0};
         if (o->layout == SVY_TABLE_WIDE)
             build_wide(&b);
         else

@@ -4,6 +4,7 @@
 #include "svy_private.h"
 #include "table_private.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <survey/replicate.h>
@@ -147,6 +148,35 @@ static char *rep_method(grid *g, const svy_est *e, const svy_rep_info *ri, const
                            percent ? svy_msg(o->lang, SVY_MSG_TAB_PERCENT) : "", s_ci, df, o->note ? o->note : "");
 }
 
+/* --diff: how the differences' SE, df and p were computed (English only:
+ * not yet in the message catalogue); empty without differences. */
+static void diff_text(const svy_est *e, char *out, size_t size)
+{
+    out[0] = '\0';
+    long k = svy_est_diff_by(e);
+    if (k < 0)
+        return;
+    const svy_est_result *r = NULL;
+    for (size_t i = 0; i < svy_est_count(e) && !r; i++)
+        if (svy_est_get(e, i)->reference)
+            r = svy_est_get(e, i);
+    if (!r)
+        return;
+    char df[40];
+    if (isinf(r->df))
+        snprintf(df, sizeof df, "the normal distribution");
+    else
+        snprintf(df, sizeof df, "t with %.17g df", r->df);
+    snprintf(out, size,
+             " Differences: each level of %s minus the reference level %s within the other by values; SE from the "
+             "joint linearization of the two domains, their covariance included (R svyby(covmat = TRUE) + "
+             "svycontrast; Stata lincom), interval estimate +- quantile x SE and two-sided p-value from %s%s.",
+             svy_est_by_name(e, (size_t)k), r->reference, df,
+             svy_est_design(e)->df_rule == SVY_DF_DOMAIN || svy_est_design(e)->df_rule == SVY_DF_FULL
+                 ? " (the design's PSUs minus strata)"
+                 : "");
+}
+
 char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
 {
     const svy_design *d = svy_est_design(e);
@@ -185,8 +215,10 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
         any_ne |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_ESTIMATE) != 0;
     }
     int wide = o->layout == SVY_TABLE_WIDE && report;
-    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci,
-                           s_df, s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
+    char s_diff[700];
+    diff_text(e, s_diff, sizeof s_diff);
+    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci,
+                           s_df, s_diff, s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
                            wide && any_nv ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_VARIANCE) : "",
                            wide && any_ne ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_ESTIMATE) : "", o->note ? o->note : "");
 }

@@ -41,6 +41,11 @@ typedef struct tab {
     const char *cb_weight; /* the codebook's design weight */
     char note[400];     /* what the table's notes say about the choice */
     char **by_alloc;    /* -b's list, owned */
+    char *diff;         /* --diff VAR[=REF], owned: VAR, and REF after its '=' */
+    const char *diff_ref;
+    const char *test;   /* --test VAR */
+    int test_chisq;     /* --test-method chisq */
+    int test_method_given;
     const char *codebook;
     svy_repopts rep;    /* replicate weights: --repweights ... or --repinfo */
     svy_repdesign rd;
@@ -93,6 +98,14 @@ static void usage(void)
            "                          compared with numbers, codes or labels (== != < <= > >=,\n"
            "                          COL in {v,...}), joined by & | ! and parentheses, e.g.\n"
            "                          'age >= 30 & category == \"platform worker\"'\n"
+           "      --diff VAR[=REF]    add each level of --by variable VAR minus the reference\n"
+           "                          level REF (a code or label; default the lowest), within the\n"
+           "                          other --by values: SE from the joint linearization (R's\n"
+           "                          svyby(covmat=TRUE) + svycontrast), the design's df, p-value\n"
+           "      --test VAR          instead of the estimates, the Rao-Scott test of independence\n"
+           "                          of each rate (and two-level share) and --by variable VAR,\n"
+           "                          within the other --by values (R's svychisq)\n"
+           "      --test-method M     f|chisq (f): second-order F, or first-order chi-squared\n"
            "Output:\n"
            "  -f, --format FMT        csv|tsv|md|latex|html|json (csv)\n"
            "      --layout L          long|wide (long): long has one row per domain, variable\n"
@@ -227,6 +240,34 @@ static svy_status make_est(tab *T, svy_err *err)
     svy_est_set_subpop(T->est, T->subpop);
     if (T->rep.any && svy_est_set_replicates(T->est, &T->rd, err) != SVY_OK)
         return err->code;
+    if (T->diff && svy_est_set_diff(T->est, T->diff, T->diff_ref, err) != SVY_OK)
+        return err->code;
+    if (T->test && svy_est_set_test(T->est, T->test, T->test_chisq, err) != SVY_OK)
+        return err->code;
+    return SVY_OK;
+}
+
+/* --diff VAR=REF: REF may be a label (in any codebook language, or the
+ * file's) of a coded VAR; the estimator matches by values, so it gets the
+ * code.  A REF that is neither is reported after the rows, when the levels
+ * are known. */
+static svy_status diff_ref_code(tab *T, svy_err *err)
+{
+    if (!T->diff || !T->diff_ref)
+        return SVY_OK;
+    long vi = svy_schema_find(T->schema, T->diff);
+    const svy_var *var = vi >= 0 ? svy_schema_var(T->schema, (size_t)vi) : NULL;
+    long ci = T->cb ? svy_codebook_find(T->cb, T->diff) : -1;
+    const svy_cb_var *cbv = ci >= 0 ? svy_codebook_var(T->cb, (size_t)ci) : NULL;
+    double code;
+    char *known = NULL;
+    if (svy_level_resolve(var, cbv, T->diff_ref, &code, &known) == SVY_LEVEL_CODE) {
+        char buf[SVY_DTOA_MAX];
+        svy_dtoa(code, buf);
+        free(known);
+        return svy_est_set_diff(T->est, T->diff, buf, err);
+    }
+    free(known);
     return SVY_OK;
 }
 
@@ -388,6 +429,8 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     say_rep_notes(T);
     if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->cb, err)) != SVY_OK)
         return st;
+    if ((st = diff_ref_code(T, err)) != SVY_OK)
+        return st;
     return check_levels(T, err);
 }
 
@@ -463,6 +506,7 @@ enum {
     OPT_CI = 256,
     OPT_CV,
     OPT_DF,
+    OPT_DIFF,
     OPT_FLAG,
     OPT_FPC,
     OPT_LABELS,
@@ -476,6 +520,8 @@ enum {
     OPT_RATIO,
     OPT_SHARE,
     OPT_SUBPOP,
+    OPT_TEST,
+    OPT_TEST_METHOD,
     OPT_TITLE,
     OPT_TOTAL,
     OPT_ULTIMATE
@@ -488,6 +534,7 @@ static const struct option long_opts[] = {
     {"codebook", required_argument, NULL, 'c'},
     {"cv", no_argument, NULL, OPT_CV},
     {"df", required_argument, NULL, OPT_DF},
+    {"diff", required_argument, NULL, OPT_DIFF},
     {"encoding", required_argument, NULL, 'e'},
     {"flag", required_argument, NULL, OPT_FLAG},
     {"format", required_argument, NULL, 'f'},
@@ -509,6 +556,8 @@ static const struct option long_opts[] = {
     {"share", required_argument, NULL, OPT_SHARE},
     {"strata", required_argument, NULL, 's'},
     {"subpop", required_argument, NULL, OPT_SUBPOP},
+    {"test", required_argument, NULL, OPT_TEST},
+    {"test-method", required_argument, NULL, OPT_TEST_METHOD},
     {"title", required_argument, NULL, OPT_TITLE},
     {"total", required_argument, NULL, OPT_TOTAL},
     {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
@@ -587,6 +636,28 @@ static int design_option(tab *T, int c)
             T->d.df_rule = SVY_DF_FIXED;
             T->d.df = parse_positive("--df", optarg);
         }
+        return 1;
+    case OPT_DIFF: {
+        free(T->diff);
+        T->diff = strdup(optarg);
+        if (!T->diff)
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        char *eq = strchr(T->diff, '=');
+        T->diff_ref = eq ? eq + 1 : NULL;
+        if (eq)
+            *eq = '\0';
+        if (!T->diff[0] || (eq && !eq[1]))
+            svy_tool_usage_error("--diff: give VAR or VAR=REF, got '%s'", optarg);
+        return 1;
+    }
+    case OPT_TEST:
+        T->test = optarg;
+        return 1;
+    case OPT_TEST_METHOD:
+        if (strcmp(optarg, "f") != 0 && strcmp(optarg, "F") != 0 && strcmp(optarg, "chisq") != 0)
+            svy_tool_usage_error("--test-method: '%s' is neither f nor chisq", optarg);
+        T->test_chisq = strcmp(optarg, "chisq") == 0;
+        T->test_method_given = 1;
         return 1;
     case OPT_FLAG:
         if (strcmp(optarg, "nchs") != 0)
@@ -768,14 +839,15 @@ static int write_table(tab *T, svy_err *err)
     T->t.schema = T->schema;
     set_notes(T);
     if (!T->output) {
-        if (svy_table_write(stdout, "<stdout>", T->est, &T->t, err) != SVY_OK)
+        if ((T->test ? svy_table_write_tests : svy_table_write)(stdout, "<stdout>", T->est, &T->t, err) != SVY_OK)
             return svy_tool_report(err);
         return svy_tool_finish_stdout(SVY_EXIT_OK);
     }
     svy_outfile *of;
     if (svy_outfile_open(T->output, &of, err) != SVY_OK)
         return svy_tool_report(err);
-    if (svy_table_write(svy_outfile_stream(of), T->output, T->est, &T->t, err) != SVY_OK) {
+    if ((T->test ? svy_table_write_tests : svy_table_write)(svy_outfile_stream(of), T->output, T->est, &T->t,
+                                                            err) != SVY_OK) {
         svy_outfile_abort(of);
         return svy_tool_report(err);
     }
@@ -810,6 +882,13 @@ int main(int argc, char **argv)
     if (T.nouts == 0)
         svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean, --total or --ratio%s",
                              T.codebook ? " (the codebook has no outcome)" : "");
+    if (T.test && (T.diff || T.t.layout == SVY_TABLE_WIDE))
+        svy_tool_usage_error("--test writes the tests table instead of the estimates: drop %s",
+                             T.diff ? "--diff (run svy-tab twice)" : "--layout wide");
+    if (T.test_method_given && !T.test)
+        svy_tool_usage_error("--test-method needs --test VAR");
+    if (T.diff && T.t.layout == SVY_TABLE_WIDE)
+        svy_tool_usage_error("--diff: the differences are rows of the long layout; drop --layout wide");
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */
 
@@ -832,6 +911,7 @@ done:
     }
     free(T.outs);
     free(T.by_alloc);
+    free(T.diff);
     free(T.psu);
     free(T.strata);
     free(T.fpc);

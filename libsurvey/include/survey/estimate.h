@@ -149,6 +149,12 @@ typedef struct svy_est_result {
     long long domain_rows; /* rows of the domain, valid or not, of any weight */
     unsigned flags;        /* SVY_FLAG_*: the NCHS ones when nchs is set */
     const char *note;      /* why a number is missing or flagged, for people; NULL when none */
+    /* Differences (svy_est_set_diff): reference is the reference level's
+     * by value (the estimate is the domain's stat minus the reference
+     * level's, in the same other by values), p_value the two-sided p of
+     * the t test on df; reference is NULL for every other result. */
+    const char *reference;
+    double p_value;
 } svy_est_result;
 
 /* Where the weights come from. */
@@ -229,6 +235,43 @@ SVY_API svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err);
  * outcome with no valid value in a domain is not an error: its estimate is
  * empty, flagged SVY_FLAG_NO_ESTIMATE, with a note. */
 SVY_API svy_status svy_est_finish(svy_est *e, svy_err *err);
+
+/* Differences (R: svyby(covmat = TRUE) + svycontrast; Stata: lincom after
+ * svy: mean, over()): for every estimate, each level of by variable `by`
+ * minus the reference level `ref` (its by value, as text or a code; NULL:
+ * the lowest level), within each combination of the other by variables.
+ * The SE comes from the joint linearization of the two domains (they share
+ * PSUs); df is the design's (PSUs minus strata, or --df inf/fixed), the
+ * p-value two-sided.  The rows follow the estimates (their `reference` set,
+ * stat the statistic differenced).  Call before svy_est_finish(); SVY_E_USAGE when `by`
+ * is not a by variable, and from svy_est_finish() when no domain has the
+ * reference level. */
+SVY_API svy_status svy_est_set_diff(svy_est *e, const char *by, const char *ref, svy_err *err);
+/* The by variable's index given to svy_est_set_diff, -1 without one. */
+SVY_API long svy_est_diff_by(const svy_est *e);
+
+/* Rao-Scott tests of independence (R's svychisq): for every rate (a 0/1
+ * column, or COL=VALUE: in the level or not) and every share of two levels,
+ * its table against by variable `by`, within each combination of the other
+ * by variables.  chisq 0: the second-order F (statistic = "F": F, ndf, ddf
+ * = ndf (PSUs - strata), p); 1: the first-order correction (statistic =
+ * "Chisq": Pearson's X^2 unadjusted, as R prints it, df (R-1)(C-1), p of
+ * X^2 / mean(eigenvalues)).  Call before svy_est_finish(); SVY_E_USAGE when
+ * `by` is not a by variable. */
+typedef struct svy_est_test {
+    size_t domain;        /* a domain of the combination (its other by values) */
+    const char *variable; /* the outcome */
+    const char *by;       /* the by variable tested */
+    int chisq;
+    double statistic, ndf, ddf, p_value; /* ddf NaN for chisq */
+    const char *note;     /* why there is no test; NULL when none */
+} svy_est_test;
+
+SVY_API svy_status svy_est_set_test(svy_est *e, const char *by, int chisq, svy_err *err);
+SVY_API size_t svy_est_test_count(const svy_est *e);
+SVY_API const svy_est_test *svy_est_test_get(const svy_est *e, size_t i);
+/* The by variable's index given to svy_est_set_test, -1 without one. */
+SVY_API long svy_est_test_by(const svy_est *e);
 
 SVY_API size_t svy_est_count(const svy_est *e);
 SVY_API const svy_est_result *svy_est_get(const svy_est *e, size_t i);

@@ -64,6 +64,12 @@ SVY_API const char *svy_table_layout_name(svy_table_layout l);
  * write error. */
 SVY_API svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const svy_table_opts *o,
                                    svy_err *err);
+/* The tests table of svy_est_set_test (Rao-Scott): per outcome and
+ * combination of the other by variables, the other by columns, variable,
+ * by, statistic, ndf, ddf, p_value, note and method (machine formats; report
+ * formats put the method under the table). */
+SVY_API svy_status svy_table_write_tests(FILE *f, const char *name, const svy_est *e, const svy_table_opts *o,
+                                         svy_err *err);
 
 #ifdef __cplusplus
 }
