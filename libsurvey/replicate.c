@@ -245,6 +245,11 @@ svy_status svy_rep_bind(svy_est *e, svy_err *err)
                     SVY_E_USAGE, "replicate weights give rates, shares, means and totals; a %s is not supported "
                     "with them yet", svy_stat_name(k));
     }
+    /* The differences' and tests' SEs come from the linearization's joint
+     * covariance, which replicate weights do not give: refused, not wrong. */
+    SVY_FAIL_IF(e->diff_on || e->test_on, err, SVY_E_USAGE,
+                "replicate weights give rates, shares, means and totals; --%s is not supported with them yet",
+                e->diff_on ? "diff" : "test");
     svy_status st = match_columns(e, r, err);
     if (st)
         return st;
