@@ -144,7 +144,7 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
     if (!(r->vals = calloc(r->nvals, sizeof *r->vals)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     svy_format fmt = output_format(r->o);
-    if (!(r->writer = svy_writer_new(fmt)))
+    if (!(r->writer = svy_tool_writer_new(fmt)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     r->text_out = fmt == SVY_FMT_CSV || fmt == SVY_FMT_TSV;
     r->csv_out = svy_writer_copies_lines(r->writer);
