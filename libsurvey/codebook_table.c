@@ -3,6 +3,7 @@
 #include "svy_private.h"
 #include "codebook_private.h"
 
+#include <csv.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,19 +68,153 @@ static char *read_file(const char *path, size_t *len, svy_err *err, int *absent)
     return buf;
 }
 
-static int push_field(char ***f, size_t *n, size_t *cap, const char *s, size_t len)
+/* NUL is valid UTF-8 but cuts every name and pattern short. */
+static svy_status check_bytes(const char *buf, size_t len, const char *path, svy_err *err)
 {
-    if (!svy_grow((void **)f, cap, *n + 1, sizeof **f))
-        return 0;
-    char *d = svy_strndup(s, len);
-    if (!d)
-        return 0;
-    (*f)[(*n)++] = d;
-    return 1;
+    size_t bad;
+    const char *msg = NULL;
+    if (!svy_utf8_valid(buf, len, &bad))
+        msg = "codebook files must be UTF-8";
+    else if (memchr(buf, 0, len)) {
+        bad = (size_t)((const char *)memchr(buf, 0, len) - buf);
+        msg = "NUL byte in a codebook file";
+    }
+    if (!msg)
+        return SVY_OK;
+    int line = 1;
+    for (size_t i = 0; i < bad; i++)
+        line += buf[i] == '\n';
+    return svy_err_set(err, SVY_E_ENCODING, path, line, 0, NULL, "%s", msg);
+}
+
+/* libcsv parses; this reader keeps what libcsv does not say: the line each
+ * record starts on, and where each field's raw bytes lie, so that the two
+ * places where lenient libcsv and the codebook's rules differ are caught
+ * (text after a closing quote, which libcsv folds into the field; a quote
+ * never closed, which libcsv closes at the end) and a lone CR.  The buffer
+ * is fed one byte at a time so the callbacks know the position; codebook
+ * files are small. */
+typedef struct cbparse {
+    cbtab *t;
+    svy_err *err;
+    const char *buf;
+    size_t len, pos, fstart;
+    char **f;
+    size_t n, cap;
+    int line, rec_line, in_row, nonempty;
+    svy_status st;
+} cbparse;
+
+static int is_blank(char b)
+{
+    return b == ' ' || b == '\t';
+}
+
+/* The raw bytes [fstart, end) of one field against the quoting rules. */
+static svy_status raw_field_check(cbparse *c, size_t end)
+{
+    const char *b = c->buf;
+    size_t j = c->fstart;
+    while (j < end && (is_blank(b[j]) || b[j] == '\r' || b[j] == '\n'))
+        j++;
+    if (j == end || b[j] != '"')
+        return SVY_OK;
+    for (j++;; j++) {
+        if (j >= end)
+            return svy_err_set(c->err, SVY_E_FORMAT, c->t->path, c->rec_line, (long long)c->n + 1, NULL,
+                               "quoted field not closed");
+        if (b[j] == '"') {
+            if (j + 1 < end && b[j + 1] == '"')
+                j++;
+            else
+                break;
+        }
+    }
+    for (j++; j < end && is_blank(b[j]); j++)
+        ;
+    if (j != end)
+        return svy_err_set(c->err, SVY_E_FORMAT, c->t->path, c->rec_line, (long long)c->n + 1, NULL,
+                           "text after a closing quote");
+    return SVY_OK;
+}
+
+static void drop_fields(cbparse *c)
+{
+    for (size_t k = 0; k < c->n; k++)
+        free(c->f[k]);
+    free(c->f);
+    c->f = NULL;
+    c->n = c->cap = 0;
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    cbparse *c = data;
+    if (c->st != SVY_OK)
+        return;
+    c->st = raw_field_check(c, c->pos);
+    c->fstart = c->pos + 1;
+    if (c->st != SVY_OK)
+        return;
+    char *d = NULL;
+    if (!svy_grow((void **)&c->f, &c->cap, c->n + 1, sizeof *c->f) || !(d = svy_strndup(s ? s : "", len))) {
+        c->st = svy_err_set(c->err, SVY_E_NOMEM, c->t->path, c->rec_line, 0, NULL, "out of memory");
+        return;
+    }
+    c->f[c->n++] = d;
+    c->nonempty |= len > 0;
+}
+
+/* A record ends: the first one with any text is the header, fully empty
+ * ones are skipped. */
+static void on_row(int term, void *data)
+{
+    cbparse *c = data;
+    c->in_row = 0;
+    c->fstart = c->pos + 1;
+    if (c->st == SVY_OK && term == '\r' && c->pos + 1 < c->len && c->buf[c->pos + 1] != '\n')
+        c->st = svy_err_set(c->err, SVY_E_FORMAT, c->t->path, c->rec_line, (long long)c->n, NULL,
+                            "text after a closing quote");
+    cbtab *t = c->t;
+    if (c->st == SVY_OK && c->nonempty) {
+        if (!t->head) {
+            t->head = c->f;
+            t->nhead = c->n;
+            c->f = NULL;
+        } else if (!svy_grow((void **)&t->rows, &t->cap, t->nrows + 1, sizeof *t->rows)) {
+            c->st = svy_err_set(c->err, SVY_E_NOMEM, t->path, c->rec_line, 0, NULL, "out of memory");
+        } else {
+            t->rows[t->nrows++] = (cbrow){c->f, c->n, c->rec_line};
+            c->f = NULL;
+        }
+    }
+    if (c->f)
+        drop_fields(c);
+    c->n = c->cap = 0;
+    c->nonempty = 0;
+}
+
+/* One byte into libcsv, with the line count and the start of a record. */
+static void feed(cbparse *c, struct csv_parser *p, size_t i)
+{
+    char b = c->buf[i];
+    if (!c->in_row && b == '\r' && i + 1 < c->len && c->buf[i + 1] != '\n') {
+        c->st = svy_err_set(c->err, SVY_E_FORMAT, c->t->path, c->line, 1, NULL, "text after a closing quote");
+        return;
+    }
+    if (!c->in_row && !is_blank(b) && b != '\r' && b != '\n') {
+        c->in_row = 1;
+        c->rec_line = c->line;
+    }
+    c->pos = i;
+    if (csv_parse(p, c->buf + i, 1, on_field, on_row, c) != 1 && c->st == SVY_OK)
+        c->st = svy_err_set(c->err, SVY_E_NOMEM, c->t->path, c->rec_line, 0, NULL, "out of memory");
+    c->line += b == '\n';
 }
 
 /* RFC 4180 with the spreadsheet habits: BOM, CRLF, a trailing empty line,
- * fields trimmed of blanks outside quotes.  Fully empty rows are skipped. */
+ * fields trimmed of blanks outside quotes.  Fully empty rows are skipped.
+ * libcsv runs lenient (a quote inside an unquoted field is kept). */
 svy_status cbtab_load(cbtab *t, const char *path, int *absent, svy_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -88,123 +223,24 @@ svy_status cbtab_load(cbtab *t, const char *path, int *absent, svy_err *err)
     char *buf = read_file(path, &len, err, absent);
     if (!buf)
         return absent && *absent ? SVY_OK : err->code;
-    size_t bad;
-    if (!svy_utf8_valid(buf, len, &bad)) {
-        int line = 1;
-        for (size_t i = 0; i < bad; i++)
-            line += buf[i] == '\n';
-        free(buf);
-        return svy_err_set(err, SVY_E_ENCODING, path, line, 0, NULL, "codebook files must be UTF-8");
+    svy_status st = check_bytes(buf, len, path, err);
+    struct csv_parser p;
+    if (st == SVY_OK && csv_init(&p, 0) != 0)
+        st = svy_err_set(err, SVY_E_NOMEM, path, 0, 0, NULL, "out of memory");
+    if (st == SVY_OK) {
+        size_t i = len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3) ? 3 : 0;
+        cbparse c = {.t = t, .err = err, .buf = buf, .len = len, .fstart = i, .line = 1, .rec_line = 1};
+        for (; i < len && c.st == SVY_OK; i++)
+            feed(&c, &p, i);
+        c.pos = len;
+        if (c.st == SVY_OK && csv_fini(&p, on_field, on_row, &c) != 0 && c.st == SVY_OK)
+            c.st = svy_err_set(err, SVY_E_NOMEM, path, c.rec_line, 0, NULL, "out of memory");
+        drop_fields(&c);
+        csv_free(&p);
+        st = c.st;
     }
-    /* NUL is valid UTF-8 but cuts every name and pattern short. */
-    const char *nul = memchr(buf, 0, len);
-    if (nul) {
-        int line = 1;
-        for (const char *q = buf; q < nul; q++)
-            line += *q == '\n';
-        free(buf);
-        return svy_err_set(err, SVY_E_ENCODING, path, line, 0, NULL, "NUL byte in a codebook file");
-    }
-    size_t i = 0;
-    if (len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))
-        i = 3;
-    int line = 1;
-    char *fld = NULL;
-    size_t flen = 0, fcap = 0;
-    int first = 1;
-    svy_status st = SVY_OK;
-    while (i < len && st == SVY_OK) {
-        char **f = NULL;
-        size_t n = 0, cap = 0;
-        int rec_line = line, nonempty = 0;
-        for (;;) {
-            flen = 0;
-            while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-                i++;
-            if (i < len && buf[i] == '"') {
-                i++;
-                for (;;) {
-                    if (i >= len) {
-                        st = svy_err_set(err, SVY_E_FORMAT, path, rec_line, (long long)n + 1, NULL,
-                                         "quoted field not closed");
-                        break;
-                    }
-                    if (buf[i] == '"') {
-                        if (i + 1 < len && buf[i + 1] == '"') {
-                            i++;
-                        } else {
-                            i++;
-                            break;
-                        }
-                    }
-                    if (buf[i] == '\n')
-                        line++;
-                    if (!svy_grow((void **)&fld, &fcap, flen + 1, 1)) {
-                        st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
-                        break;
-                    }
-                    fld[flen++] = buf[i++];
-                }
-                while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-                    i++;
-            } else {
-                while (i < len && buf[i] != ',' && buf[i] != '\n' && buf[i] != '\r') {
-                    if (!svy_grow((void **)&fld, &fcap, flen + 1, 1)) {
-                        st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
-                        break;
-                    }
-                    fld[flen++] = buf[i++];
-                }
-                while (flen && (fld[flen - 1] == ' ' || fld[flen - 1] == '\t'))
-                    flen--;
-            }
-            if (st != SVY_OK)
-                break;
-            if (flen)
-                nonempty = 1;
-            if (!push_field(&f, &n, &cap, fld ? fld : "", flen)) {
-                st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
-                break;
-            }
-            if (i < len && buf[i] == ',') {
-                i++;
-                continue;
-            }
-            if (i < len && buf[i] == '\r')
-                i++;
-            if (i < len && buf[i] == '\n') {
-                i++;
-                line++;
-            } else if (i < len) {
-                st = svy_err_set(err, SVY_E_FORMAT, path, rec_line, (long long)n, NULL,
-                                 "text after a closing quote");
-            }
-            break;
-        }
-        if (st == SVY_OK && nonempty) {
-            if (first) {
-                t->head = f;
-                t->nhead = n;
-                f = NULL;
-                first = 0;
-            } else if (!svy_grow((void **)&t->rows, &t->cap, t->nrows + 1, sizeof *t->rows)) {
-                st = svy_err_set(err, SVY_E_NOMEM, path, rec_line, 0, NULL, "out of memory");
-            } else {
-                t->rows[t->nrows].f = f;
-                t->rows[t->nrows].n = n;
-                t->rows[t->nrows++].line = rec_line;
-                f = NULL;
-            }
-        }
-        if (f) {
-            for (size_t k = 0; k < n; k++)
-                free(f[k]);
-            free(f);
-        }
-    }
-    free(fld);
     free(buf);
-    if (st == SVY_OK && first)
+    if (st == SVY_OK && !t->head)
         st = svy_err_set(err, SVY_E_FORMAT, path, 1, 0, NULL, "no header line");
     if (st != SVY_OK)
         cbtab_free(t);

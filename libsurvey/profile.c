@@ -190,3 +190,21 @@ size_t svy_profile_stata_bytes(const svy_col_profile *c)
            : lo >= -2147483647.0 && hi <= 2147483620.0 ? 4
                                                          : 0;
 }
+
+void svy_profile_type_untyped(const svy_profile *p, svy_schema *schema)
+{
+    size_t n = svy_profile_ncols(p);
+    for (size_t i = 0; i < n && i < svy_schema_nvars(schema); i++) {
+        svy_var *v = svy_schema_var_mut(schema, i);
+        const svy_col_profile *c = svy_profile_col(p, i);
+        if (svy_var_type_of(v) != SVY_VAR_UNTYPED)
+            continue;
+        if (c->ntext == 0) {
+            svy_var_set_type(v, SVY_VAR_NUMERIC);
+            svy_var_set_width(v, svy_profile_stata_bytes(c));
+        } else {
+            svy_var_set_type(v, SVY_VAR_STRING);
+            svy_var_set_width(v, c->width ? c->width : 1);
+        }
+    }
+}

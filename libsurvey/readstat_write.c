@@ -352,18 +352,10 @@ static svy_status rs_open_impl(svy_writer *w, svy_err *err)
         return svy_err_set(err, SVY_E_NOMEM, w->name, 0, 0, NULL, "out of memory");
     readstat_set_data_writer(m->rw, data_writer);
     /* Both formats stamp the time of writing into the header; a fixed time
-     * (svy_writer_set_timestamp, or the reproducible-builds convention
-     * SOURCE_DATE_EPOCH) makes the same data give the same bytes. */
-    long long ts = w->timestamp;
-    const char *sde = getenv("SOURCE_DATE_EPOCH");
-    if (ts < 0 && sde && *sde) {
-        char *end;
-        long long t = strtoll(sde, &end, 10);
-        if (!*end && t >= 0)
-            ts = t;
-    }
-    if (ts >= 0)
-        readstat_writer_set_file_timestamp(m->rw, (time_t)ts);
+     * (svy_writer_set_timestamp; the tools pass SOURCE_DATE_EPOCH) makes the
+     * same data give the same bytes.  The library reads no environment. */
+    if (w->timestamp >= 0)
+        readstat_writer_set_file_timestamp(m->rw, (time_t)w->timestamp);
     readstat_writer_set_error_handler(m->rw, on_error);
     readstat_error_t e;
     if (dta) {

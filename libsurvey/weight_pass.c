@@ -209,17 +209,13 @@ static long value_cat_slow(const mvar *v, const svy_var *sv, const svy_value *va
  * keeps only what the slow path found: a function of the text alone. */
 static long value_cat(mvar *v, const svy_schema *schema, const svy_value *val)
 {
-    if (val->type != SVY_VAL_STR || val->len > 7)
-        return value_cat_slow(v, svy_schema_var(schema, (size_t)v->col), val);
-    uint64_t key = svy_short_key(val->str, val->len);
-    struct vcache *ent = &v->vcache[(key * 0x9e3779b97f4a7c15ull) >> 58];
-    if (ent->key == key)
-        return ent->cat;
+    uint64_t key;
+    svy_textcache_ent *ent = svy_textcache_slot(&v->vcache, val, &key);
+    if (ent && ent->key == key)
+        return ent->id;
     long c = value_cat_slow(v, svy_schema_var(schema, (size_t)v->col), val);
-    if (c >= 0) {
-        ent->key = key;
-        ent->cat = (uint32_t)c;
-    }
+    if (c >= 0 && ent)
+        svy_textcache_put(ent, key, (uint32_t)c);
     return c;
 }
 

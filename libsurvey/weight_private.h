@@ -16,6 +16,7 @@
 
 #include "svy_private.h"
 #include "hashmap_private.h"
+#include "textcache_private.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -35,12 +36,8 @@ typedef struct mvar {
     size_t ncat;
     size_t first_margin; /* for messages */
     uint64_t stride;     /* place value in a cell's vcell */
-    /* Category of each short text met in the data, direct-mapped: the
-     * key is the text's bytes, its length and a set top bit (0 = empty). */
-    struct vcache {
-        uint64_t key;
-        uint32_t cat;
-    } vcache[64];
+    /* Category of each short text met in the data. */
+    svy_textcache vcache;
 } mvar;
 
 typedef struct margin {

@@ -34,7 +34,7 @@ struct svy_writer {
     int labels, missing_codes, iso_dates;
     long long row_count; /* declared, -1 when not */
     long long rows;      /* written */
-    long long timestamp; /* file creation time; < 0: SOURCE_DATE_EPOCH or now */
+    long long timestamp; /* file creation time; < 0: now */
     int opened, closed;
 };
 

@@ -111,7 +111,7 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     svy_format fmt = r->o->output ? svy_format_from_path(r->o->output) : SVY_FMT_CSV;
     if (fmt == SVY_FMT_UNKNOWN)
         fmt = SVY_FMT_CSV;
-    if (!(r->writer = svy_writer_new(fmt)))
+    if (!(r->writer = svy_tool_writer_new(fmt)))
         return svy_err_set(err, SVY_E_USAGE, r->o->output, 0, 0, NULL, "this format cannot be written");
     return svy_writer_open(r->writer, r->o->output ? r->o->output : "-", svy_clean_schema(r->clean), err);
 }

@@ -260,7 +260,7 @@ int main(int argc, char **argv)
     svy_status st;
     struct scan_run scan = {0};
     svy_codebook *cb = NULL;
-    svy_writer *w = svy_writer_new(o.format);
+    svy_writer *w = svy_tool_writer_new(o.format);
     svy_reader *r = svy_reader_new();
     if (!r || !w) {
         svy_tool_warn("out of memory");

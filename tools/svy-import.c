@@ -123,7 +123,7 @@ int main(int argc, char **argv)
     int code = SVY_EXIT_OK;
     svy_status st = SVY_OK;
     svy_reader *r = svy_reader_new();
-    svy_writer *w = svy_writer_new(o.format);
+    svy_writer *w = svy_tool_writer_new(o.format);
     if (!r || !w) {
         svy_tool_warn("out of memory");
         code = SVY_EXIT_IO;

@@ -31,6 +31,9 @@ struct run {
     svy_reader *reader;
     svy_writer *writer;
     svy_schema *out_schema;
+    /* Typed outputs (.dta, .sav): the first pass profiles the columns so
+     * untyped CSV columns of numbers are written as numbers. */
+    svy_profile *prof;
     svy_value *vals;
     size_t nvals;
     int text_out;
@@ -92,9 +95,14 @@ static void usage(void)
            svy_tool_name(), SVY_WEIGHT_MAX_ITER, SVY_WEIGHT_TOL, SVY_WEIGHT_TRIM_ROUNDS);
 }
 
+static svy_format output_format(const struct svy_weight_opts *o);
+
 static svy_status pass1_schema(void *ctx, const svy_schema *schema, svy_err *err)
 {
     struct run *r = ctx;
+    svy_format fmt = output_format(r->o);
+    if (fmt != SVY_FMT_CSV && fmt != SVY_FMT_TSV && !(r->prof = svy_profile_new(schema, 0)))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     svy_status st = svy_weight_begin(r->w, schema, svy_reader_name(r->reader), err);
     return st || !r->wrep ? st : svy_wrep_begin(r->wrep, r->w, err);
 }
@@ -102,13 +110,15 @@ static svy_status pass1_schema(void *ctx, const svy_schema *schema, svy_err *err
 static svy_status rep_pass1_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct run *r = ctx;
-    return svy_wrep_add_row(r->wrep, r->w, row, err);
+    svy_status st = r->prof ? svy_profile_add_row(r->prof, row, err) : SVY_OK;
+    return st ? st : svy_wrep_add_row(r->wrep, r->w, row, err);
 }
 
 static svy_status pass1_row(void *ctx, const svy_row *row, svy_err *err)
 {
     struct run *r = ctx;
-    return svy_weight_add_row(r->w, row, err);
+    svy_status st = r->prof ? svy_profile_add_row(r->prof, row, err) : SVY_OK;
+    return st ? st : svy_weight_add_row(r->w, row, err);
 }
 
 /* The output's format, by its name: CSV for standard output and for names
@@ -149,6 +159,8 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
     struct run *r = ctx;
     if (!(r->out_schema = svy_schema_clone(schema)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (r->prof)
+        svy_profile_type_untyped(r->prof, r->out_schema);
     if (svy_schema_find(schema, r->o->out_col) >= 0)
         return svy_err_set(err, SVY_E_USAGE, svy_reader_name(r->reader), 0, 0, r->o->out_col,
                            "the input already has a column %s (choose another with --out)", r->o->out_col);
@@ -166,7 +178,7 @@ static svy_status pass2_schema(void *ctx, const svy_schema *schema, svy_err *err
     if (!(r->vals = calloc(r->nvals, sizeof *r->vals)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     svy_format fmt = output_format(r->o);
-    if (!(r->writer = svy_writer_new(fmt)))
+    if (!(r->writer = svy_tool_writer_new(fmt)))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     r->text_out = fmt == SVY_FMT_CSV || fmt == SVY_FMT_TSV;
     r->csv_out = svy_writer_copies_lines(r->writer);
@@ -549,6 +561,7 @@ int main(int argc, char **argv)
 
     svy_writer_free(r.writer);
     svy_schema_free(r.out_schema);
+    svy_profile_free(r.prof);
     free(r.vals);
     free(r.cache);
     svy_reader_free(r.reader);

@@ -370,3 +370,47 @@ Test(codebook, label_and_missing_texts_of_a_variable)
     free(l);
     svy_schema_free(s);
 }
+
+/* The CSV rules libcsv alone would change (lenient libcsv folds text after
+ * a closing quote into the field and closes an open quote at the end;
+ * strict libcsv refuses a quote inside an unquoted field): messages, lines
+ * and columns as the hand-written reader before gave them. */
+Test(codebook, table_reader_keeps_its_quote_rules)
+{
+    static const struct {
+        const char *text, *msg;
+        int line, col;
+    } bad[] = {{"a,b\n\"ab\"c,d\n", "text after a closing quote", 2, 1},
+               {"a,b\nx, \"ab\" \"c\",d\ny\n", "text after a closing quote", 2, 2},
+               {"a,b\n\nx,\"two\nlines\n", "quoted field not closed", 3, 2},
+               {"a,b\nx,y\rz\n", "text after a closing quote", 2, 2},
+               {"a,b\n  \rz\n", "text after a closing quote", 2, 1},
+               {"\n \n,\n", "no header line", 1, 0}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        write_file("t.csv", bad[i].text);
+        char path[300];
+        snprintf(path, sizeof path, "%s/t.csv", tmpdir);
+        cbtab t;
+        svy_err err;
+        svy_err_clear(&err);
+        cr_expect_eq(cbtab_load(&t, path, NULL, &err), SVY_E_FORMAT, "case %zu must fail", i);
+        cr_expect_str_eq(err.msg, bad[i].msg, "case %zu", i);
+        cr_expect_eq(err.row, bad[i].line, "case %zu line", i);
+        cr_expect_eq(err.col, bad[i].col, "case %zu column", i);
+    }
+    write_file("t.csv", "a , \"b,\"\"c\"\"\" \r\n\r\n,,\nsay \"hi\",  x  \n\n  \"q\"  ,\"\"\n");
+    char path[300];
+    snprintf(path, sizeof path, "%s/t.csv", tmpdir);
+    cbtab t;
+    svy_err err;
+    svy_err_clear(&err);
+    cr_assert_eq(cbtab_load(&t, path, NULL, &err), SVY_OK, "%s", err.msg);
+    cr_expect_str_eq(t.head[1], "b,\"c\"", "quoted header, blanks outside quotes trimmed");
+    cr_assert_eq(t.nrows, 2, "empty records skipped");
+    cr_expect_str_eq(t.rows[0].f[0], "say \"hi\"", "a quote inside an unquoted field is kept");
+    cr_expect_str_eq(t.rows[0].f[1], "x");
+    cr_expect_eq(t.rows[0].line, 4);
+    cr_expect_str_eq(t.rows[1].f[0], "q");
+    cr_expect_eq(t.rows[1].line, 6);
+    cbtab_free(&t);
+}

@@ -172,3 +172,16 @@ char **svy_tool_split_list(const char *s, size_t *n)
     *n = k;
     return out;
 }
+
+svy_writer *svy_tool_writer_new(svy_format fmt)
+{
+    svy_writer *w = svy_writer_new(fmt);
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (w && sde && *sde) {
+        char *end;
+        long long t = strtoll(sde, &end, 10);
+        if (!*end && t >= 0)
+            svy_writer_set_timestamp(w, t);
+    }
+    return w;
+}

@@ -43,6 +43,13 @@ int svy_tool_exit_code(svy_status st);
  * its exit code. */
 int svy_tool_report(const svy_err *err);
 
+/* A new writer for fmt with the tools' common settings: the creation time
+ * stamped into .dta/.sav headers is SOURCE_DATE_EPOCH when set to a whole
+ * number of seconds (reproducible builds; the library reads no environment),
+ * else the time of writing.  NULL when fmt cannot be written or out of
+ * memory. */
+svy_writer *svy_tool_writer_new(svy_format fmt);
+
 /* --version text, same layout for every tool. */
 void svy_tool_version(void);
 

@@ -63,6 +63,14 @@ SVY_API const svy_col_profile *svy_profile_col(const svy_profile *p, size_t i);
  * does (a double). */
 SVY_API size_t svy_profile_stata_bytes(const svy_col_profile *c);
 
+/* Types for the untyped (CSV) columns of schema, which has p's columns
+ * first, from every value p counted: numeric when each non-empty value is a
+ * number, with the Stata integer storage that holds them
+ * (svy_profile_stata_bytes), else text as wide as the longest value.  Typed
+ * columns are left alone.  For writers of typed formats (.dta, .sav), so a
+ * CSV column of numbers is written as numbers. */
+SVY_API void svy_profile_type_untyped(const svy_profile *p, svy_schema *schema);
+
 #ifdef __cplusplus
 }
 #endif

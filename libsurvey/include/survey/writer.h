@@ -59,8 +59,8 @@ SVY_API void svy_writer_set_row_count(svy_writer *w, long long n);
 SVY_API int svy_writer_copies_lines(const svy_writer *w);
 
 /* Creation time stored in .dta/.sav headers, in seconds since 1970.  By
- * default the SOURCE_DATE_EPOCH environment variable when set (reproducible
- * builds), else the current time. */
+ * default the current time (the library reads no environment: the tools
+ * pass SOURCE_DATE_EPOCH here, for reproducible builds). */
 SVY_API void svy_writer_set_timestamp(svy_writer *w, long long epoch_seconds);
 
 /* Open the output for this schema (copied).  "-" is standard output. */
