@@ -763,19 +763,27 @@ static void set_notes(tab *T)
 {
     if (T->note[0])
         T->t.note = T->note;
-    if (!T->subpop)
+    int quantiles = 0;
+    for (size_t i = 0; i < T->nouts; i++)
+        quantiles |= T->outs[i].stat == SVY_STAT_QUANTILE;
+    if (!T->subpop && !quantiles)
         return;
-    char in[32], all[32];
-    snprintf(in, sizeof in, "%lld", svy_est_subpop_rows(T->est));
-    snprintf(all, sizeof all, "%lld", svy_est_rows(T->est));
-    const char *expr = svy_subpop_text(T->subpop);
-    size_t size = strlen(T->note) + strlen(expr) + 512;
+    const char *expr = T->subpop ? svy_subpop_text(T->subpop) : "";
+    size_t size = strlen(T->note) + strlen(expr) + 1024;
     T->notes = malloc(size);
     if (!T->notes)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
     size_t len = (size_t)snprintf(T->notes, size, "%s", T->note);
-    svy_msg_format(T->notes + len, size - len, T->t.lang, SVY_MSG_TAB_SUBPOP_NOTE, expr, in, all,
-                   (const char *)NULL);
+    if (T->subpop) {
+        char in[32], all[32];
+        snprintf(in, sizeof in, "%lld", svy_est_subpop_rows(T->est));
+        snprintf(all, sizeof all, "%lld", svy_est_rows(T->est));
+        svy_msg_format(T->notes + len, size - len, T->t.lang, SVY_MSG_TAB_SUBPOP_NOTE, expr, in, all,
+                       (const char *)NULL);
+        len += strlen(T->notes + len);
+    }
+    if (quantiles)
+        svy_msg_format(T->notes + len, size - len, T->t.lang, SVY_MSG_TAB_QUANTILE_NOTE, (const char *)NULL);
     T->t.note = T->notes;
 }
 
