@@ -75,7 +75,8 @@ typedef struct outcome {
     double prob;
     struct qdom *qd;  /* per domain: its prepared pairs and estimate */
     size_t nqd;
-    struct qspool { uint32_t dom; double x, w; } *qs; /* the estimating pass's (domain, x, w), w != 0 */
+    struct qspool { uint32_t dom, h, u; double x, w; } *qs; /* the estimating pass's rows, w != 0: domain,
+                                                            * first-stage stratum and unit (for df), x, w */
     size_t nqs, capqs;
     void *qpairs;     /* svy_qpair, bucketed by domain */
 } outcome;
@@ -213,7 +214,7 @@ struct svy_est {
  * 1{x <= q_d}: the row in domain dom
  * (collect its pair, or set ys[o] to the indicator), the end of a pass (q_d
  * for every domain, and one more pass), the results (Woodruff), freeing. */
-svy_status svy_est_quant_row(svy_est *e, uint32_t dom, double w, double *ys, const int *valid, svy_err *err);
+svy_status svy_est_quant_row(svy_est *e, uint32_t dom, const svy_dpath *p, double *ys, const int *valid, svy_err *err);
 svy_status svy_est_quant_end_pass(svy_est *e, int *again, svy_err *err);
 void svy_est_quant_results(svy_est *e);
 void svy_est_quant_free(outcome *oc);

@@ -3,12 +3,13 @@
  *
  * A quantile outcome is a rate outcome whose row value is 1{x <= q_d}, d
  * the domain the row is summed into.  The estimating pass keeps each row's
- * (domain, x, w) with x present and w != 0 (24 bytes a row and quantile);
+ * (domain, first-stage stratum and unit, x, w) with x present and w != 0
+ * (32 bytes a row and quantile; the units give the df: R's na.rm = TRUE
+ * makes the rows with a value the domain);
  * at its end every domain's pairs are sorted (svy_qdomain_prepare, 16 bytes
  * a row kept) and q_d = svy_qrule_math; one more pass sums the indicator as
  * an ordinary domain rate, so Fhat = svymean(x <= q_d) and its SE come from
- * the estimator's own linearization (domains, --subpop, lonely PSUs, df as
- * degf of the domain), and svy_woodruff gives R's interval and SE. */
+ * the estimator's own linearization (domains, --subpop, lonely PSUs), and svy_woodruff gives R's interval and SE. */
 #include "estimate_private.h"
 #include "quantile_private.h"
 #include "svy_private.h"
@@ -20,6 +21,7 @@
 typedef struct qdom {
     size_t start, n;  /* its pairs in qpairs */
     double total, q;
+    double df;        /* R's degf of the domain's rows with a value and w != 0 */
 } qdom;
 
 svy_status svy_est_add_quantile(svy_est *e, const char *column, double p, svy_err *err)
@@ -34,8 +36,9 @@ svy_status svy_est_add_quantile(svy_est *e, const char *column, double p, svy_er
     return SVY_OK;
 }
 
-svy_status svy_est_quant_row(svy_est *e, uint32_t dom, double w, double *ys, const int *valid, svy_err *err)
+svy_status svy_est_quant_row(svy_est *e, uint32_t dom, const svy_dpath *p, double *ys, const int *valid, svy_err *err)
 {
+    double w = p->w;
     for (size_t o = 0; o < e->nout; o++) {
         outcome *oc = &e->out[o];
         if (!oc->quant || !valid[o])
@@ -48,9 +51,30 @@ svy_status svy_est_quant_row(svy_est *e, uint32_t dom, double w, double *ys, con
             continue;
         if (!svy_grow((void **)&oc->qs, &oc->capqs, oc->nqs + 1, sizeof *oc->qs))
             return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory keeping the values of %s (--quantile)", oc->column);
-        oc->qs[oc->nqs++] = (struct qspool){dom, oc->x, w};
+        oc->qs[oc->nqs++] = (struct qspool){dom, p->stratum[0], p->unit[0], oc->x, w};
     }
     return SVY_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* PSUs minus strata among n keys (stratum << 32 | unit), sorted here;
+ * a row is its own PSU where there are none. */
+static double keys_df(uint64_t *k, size_t n)
+{
+    qsort(k, n, sizeof *k, cmp_u64);
+    long long psu = 0, str = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || k[i] >> 32 != k[i - 1] >> 32)
+            str++;
+        if (i == 0 || k[i] != k[i - 1] || (uint32_t)k[i] == SVY_DSN_NOUNIT)
+            psu++;
+    }
+    return (double)(psu - str);
 }
 
 /* Bucket one outcome's pairs by domain (stable), prepare each domain and
@@ -60,9 +84,11 @@ static svy_status quant_prepare(svy_est *e, outcome *oc, svy_err *err)
     size_t nd = e->dom_tab.n, n = oc->nqs;
     oc->qd = calloc(nd ? nd : 1, sizeof *oc->qd);
     svy_qpair *v = malloc((n ? n : 1) * sizeof *v), *tmp = malloc((n ? n : 1) * sizeof *tmp);
-    if (!oc->qd || !v || !tmp) {
+    uint64_t *keys = malloc((n ? n : 1) * sizeof *keys);
+    if (!oc->qd || !v || !tmp || !keys) {
         free(v);
         free(tmp);
+        free(keys);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory sorting the values of %s (--quantile)", oc->column);
     }
     oc->nqd = nd;
@@ -76,8 +102,12 @@ static svy_status quant_prepare(svy_est *e, outcome *oc, svy_err *err)
     }
     for (size_t i = 0; i < n; i++) {
         qdom *q = &oc->qd[oc->qs[i].dom];
+        keys[q->start + q->n] = (uint64_t)oc->qs[i].h << 32 | oc->qs[i].u;
         v[q->start + q->n++] = (svy_qpair){oc->qs[i].x, oc->qs[i].w};
     }
+    for (size_t d = 0; d < nd; d++)
+        oc->qd[d].df = keys_df(keys + oc->qd[d].start, oc->qd[d].n);
+    free(keys);
     free(oc->qs);
     oc->qs = NULL;
     oc->nqs = oc->capqs = 0;
@@ -127,6 +157,8 @@ void svy_est_quant_results(svy_est *e)
         r->p = oc->prob;
         const qdom *q = r->domain < oc->nqd ? &oc->qd[r->domain] : NULL;
         double Fhat = r->estimate, se_F = r->se;
+        if (q && e->d.df_rule == SVY_DF_DOMAIN) /* na.rm = TRUE: the rows with a value are the domain */
+            r->df = q->df;
         r->deff = r->cv = NAN;
         if (!q || q->n == 0 || !isfinite(Fhat)) {
             r->estimate = r->se = r->ci_low = r->ci_high = NAN;

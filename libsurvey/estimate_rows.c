@@ -514,12 +514,12 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
     long dom = row_domain(e, row, err);
     if (dom == -2)
         rc = SVY_E_NOMEM;
-    else if (dom >= 0 && (!e->qphase || (rc = svy_est_quant_row(e, (uint32_t)dom, p->w, v->ys, v->valid, err)) == SVY_OK))
+    else if (dom >= 0 && (!e->qphase || (rc = svy_est_quant_row(e, (uint32_t)dom, p, v->ys, v->valid, err)) == SVY_OK))
         rc = add_to_domain(e, dom, p, v, err);
     if (rc == SVY_OK && e->d.overall && e->nby > 0) {
         long od = overall_domain(e, row, err);
         if (od >= 0 && e->qphase)
-            rc = svy_est_quant_row(e, (uint32_t)od, p->w, v->ys, v->valid, err);
+            rc = svy_est_quant_row(e, (uint32_t)od, p, v->ys, v->valid, err);
         if (rc == SVY_OK)
             rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, p, v, err);
     }

@@ -193,7 +193,7 @@ SVY_API svy_status svy_est_add_ratio(svy_est *e, const char *num, const char *de
  * survey >= 4's defaults (qrule = "math", Woodruff's interval "mean"), by
  * domain as svyby: the rows with a value are the domain, df its own.  The
  * rows then come once more (svy_est_passes_max), and the pairs (x, w) of
- * rows with a value and a weight above 0 are kept: 24 bytes a row while
+ * rows with a value and a weight above 0 are kept: 32 bytes a row while
  * the estimating pass reads, 16 after (each quantile outcome its own).
  * Results: stat SVY_STAT_QUANTILE, p, estimate, se and CI as R reports
  * them (se = CI width / (2 t); an end past the data is NaN, and so is se). */
