@@ -30,7 +30,7 @@ void svy_design_init(svy_design *d)
 static const char *const lonely_names[] = {"fail", "remove", "certainty", "adjust", "average"};
 static const char *const df_names[] = {"domain", "full", "inf", "fixed"};
 static const char *const ci_names[] = {"logit", "wald", "beta", "wilson"};
-static const char *const stat_names[] = {"rate", "share", "mean", "total", "ratio"};
+static const char *const stat_names[] = {"rate", "share", "mean", "total", "ratio", "quantile"};
 
 const char *svy_lonely_name(svy_lonely l)
 {
@@ -49,7 +49,7 @@ const char *svy_ci_method_name(svy_ci_method m)
 
 const char *svy_stat_name(svy_stat s)
 {
-    return (unsigned)s < 5 ? stat_names[s] : "?";
+    return (unsigned)s < 6 ? stat_names[s] : "?";
 }
 
 int svy_stat_is_proportion(svy_stat s)
@@ -80,7 +80,7 @@ int svy_df_rule_parse(const char *s, svy_df_rule *out)
 
 int svy_stat_parse(const char *s, svy_stat *out)
 {
-    int i = name_index(s, stat_names, 5);
+    int i = name_index(s, stat_names, 6);
     return i >= 0 ? (*out = (svy_stat)i, 1) : 0;
 }
 
@@ -224,6 +224,7 @@ void svy_est_free(svy_est *e)
         free(e->out[i].value);
         free(e->out[i].name);
         free(e->out[i].den);
+        svy_est_quant_free(&e->out[i]);
     }
     free(e->out);
     svy_strtab_free(&e->dom_tab);
@@ -347,7 +348,7 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
                 o->match = code;
             }
         }
-        o->plain = o->stat == SVY_STAT_RATE && !o->value;
+        o->plain = o->stat == SVY_STAT_RATE && !o->value && !o->quant;
         e->any_share |= o->stat == SVY_STAT_SHARE;
         e->any_shift |= o->stat == SVY_STAT_MEAN || o->stat == SVY_STAT_TOTAL || o->stat == SVY_STAT_RATIO;
         e->all_rates &= o->stat == SVY_STAT_RATE;
@@ -359,7 +360,7 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
     }
     e->sums_size = so;
     e->rows_size = ro;
-    e->batch = e->all_rates && e->nout <= 32;
+    e->batch = e->all_rates && e->nout <= 32 && !e->qphase; /* quantiles: ys differ by domain */
     svy_est_plan_layers(e);
     if (e->rep && (st = svy_rep_bind(e, err)) != SVY_OK)
         return st;
@@ -431,7 +432,7 @@ size_t svy_est_columns(const svy_est *e, const char **names, size_t cap)
 
 int svy_est_passes_max(const svy_est *e)
 {
-    return e->dsn.derive_w || e->dsn.nstage >= 2 ? 2 : 1;
+    return (e->dsn.derive_w || e->dsn.nstage >= 2 ? 2 : 1) + (e->qphase != 0);
 }
 
 /* ------------------------------------------------------------ accessors */

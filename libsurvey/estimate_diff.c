@@ -29,6 +29,12 @@ svy_status svy_est_set_diff(svy_est *e, const char *by, const char *ref, svy_err
     if (k == e->nby)
         return svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, by, "--diff %s: %s is not a --by variable%s", by, by,
                            e->nby ? "" : " (there is no --by)");
+    /* A quantile's SE comes from Woodruff's interval, not a linearization of
+     * the domain: there is no covariance to difference it with. */
+    for (size_t o = 0; o < e->nout; o++)
+        SVY_FAIL_IF(e->out[o].quant, err, SVY_E_USAGE,
+                    "--diff: differences of quantiles are not computed (no joint variance of two domains' "
+                    "quantiles); run svy-tab once with --quantile and once with --diff");
     char *r = NULL;
     if (ref && !(r = svy_strdup(ref)))
         return nomem(err);

@@ -539,7 +539,10 @@ static svy_status finish(svy_est *e, svy_err *err)
     SVY_FAIL_IF(e->dom_tab.n == 0 && e->subpop && !e->subpop_rows, err, SVY_E_DATA,
                 "no row is in the subpopulation (--subpop): nothing to estimate");
     SVY_FAIL_IF(e->dom_tab.n == 0, err, SVY_E_DATA, "every row has a missing --by value: no domain to estimate");
-    return svy_est_compute(e, err);
+    svy_status st = svy_est_compute(e, err);
+    if (st == SVY_OK && e->qphase)
+        svy_est_quant_results(e);
+    return st;
 }
 
 svy_status svy_est_finish(svy_est *e, svy_err *err)

@@ -69,7 +69,16 @@ typedef struct outcome {
     size_t off_sums, off_rows; /* its doubles in SUMS and ROWS blocks */
     char *den;        /* ratio: the denominator's column (column is the numerator) */
     long den_col;
-    double x;         /* ratio: the row's denominator, as read */
+    double x;         /* ratio: the row's denominator, as read; quantile: its value */
+    /* quantile (estimate_quantile.c): a rate outcome 1{x <= q_d} in the last pass */
+    int quant;
+    double prob;
+    struct qdom *qd;  /* per domain: its prepared pairs and estimate */
+    size_t nqd;
+    struct qspool { uint32_t dom, h, u; double x, w; } *qs; /* the estimating pass's rows, w != 0: domain,
+                                                            * first-stage stratum and unit (for df), x, w */
+    size_t nqs, capqs;
+    void *qpairs;     /* svy_qpair, bucketed by domain */
 } outcome;
 
 /* One record: the rows of a domain in one unit (or stratum) of a layer. */
@@ -193,6 +202,7 @@ struct svy_est {
     long overall_dom;
     const struct svy_subpop *subpop; /* --subpop (estimate_subpop.c); NULL: none */
     long long subpop_rows;           /* rows in it */
+    int qphase;                      /* quantiles: 0 none, 1 collecting, 2 the pass of 1{x <= q} */
 
     struct svy_rep *rep; /* replicate weights (replicate.c); NULL: Taylor linearization */
     int row_extra;       /* per row after its domain: the overall domain, or replicate weights */
@@ -212,6 +222,15 @@ struct svy_est {
     char **names; /* display names of share levels and notes, owned */
     size_t nnames, capnames;
 };
+
+/* estimate_quantile.c: quantiles (svy_est_add_quantile) as rates of
+ * 1{x <= q_d}: the row in domain dom
+ * (collect its pair, or set ys[o] to the indicator), the end of a pass (q_d
+ * for every domain, and one more pass), the results (Woodruff), freeing. */
+svy_status svy_est_quant_row(svy_est *e, uint32_t dom, const svy_dpath *p, double *ys, const int *valid, svy_err *err);
+svy_status svy_est_quant_end_pass(svy_est *e, int *again, svy_err *err);
+void svy_est_quant_results(svy_est *e);
+void svy_est_quant_free(outcome *oc);
 
 /* estimate.c: the layers of records the design needs, and freeing them
  * (svy_est_free, and a pass that starts over). */

@@ -138,6 +138,16 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
     char nb[SVY_DTOA_MAX];
     switch (oc->stat) {
     case SVY_STAT_RATE:
+        if (oc->quant) { /* its value now, the indicator per domain (svy_est_quant_row) */
+            if (!number_of(v, y) || !isfinite(*y)) {
+                svy_fail_row(e->schema, row, oc->col, err, "column %s holds '%s', which is not a number (--quantile)",
+                             oc->column, value_text(v, nb));
+                return -1;
+            }
+            oc->x = *y;
+            *y = 0;
+            return 1;
+        }
         if (oc->value) {
             double num;
             if (oc->match_num && number_of(v, &num))
@@ -168,6 +178,8 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
         return 1;
     case SVY_STAT_RATIO:
         return svy_est_ratio_value(e, oc, row, y, err);
+    case SVY_STAT_QUANTILE: /* never: its outcome is a rate (above) */
+        break;
     }
     return 0;
 }
@@ -503,12 +515,15 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
     long dom = row_domain(e, row, err);
     if (dom == -2)
         rc = SVY_E_NOMEM;
-    else if (dom >= 0)
+    else if (dom >= 0 && (!e->qphase || (rc = svy_est_quant_row(e, (uint32_t)dom, p, v->ys, v->valid, err)) == SVY_OK))
         rc = add_to_domain(e, dom, p, v, err);
     if (rc == SVY_OK && e->row_extra) { /* one test per row for both (set at bind) */
         if (e->d.overall && e->nby > 0) {
             long od = overall_domain(e, row, err);
-            rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, p, v, err);
+            if (od >= 0 && e->qphase)
+                rc = svy_est_quant_row(e, (uint32_t)od, p, v->ys, v->valid, err);
+            if (rc == SVY_OK)
+                rc = od < 0 ? SVY_E_NOMEM : add_to_domain(e, od, p, v, err);
         }
         if (rc == SVY_OK && e->rep)
             rc = svy_rep_row(e, row, dom, v->ys, v->valid, v->levels, err);
@@ -601,6 +616,8 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
         return fs;
     int was_estimating = e->dsn.estimating;
     svy_status st = svy_dsn_end_pass(&e->dsn, again, err);
+    if (!st && e->qphase)
+        st = svy_est_quant_end_pass(e, again, err);
     if (st)
         return st;
     if (*again) {

@@ -244,7 +244,7 @@ svy_status svy_est_test_results(svy_est *e, const size_t *order, size_t ndom, co
                 dom[nc++] = order[k];
             }
         for (size_t o = 0; o < e->nout && st == SVY_OK; o++) {
-            if (e->out[o].stat == SVY_STAT_RATE) {
+            if (e->out[o].stat == SVY_STAT_RATE && !e->out[o].quant) { /* a quantile is no 0/1 outcome */
                 qty q = {o, -1, SVY_STAT_RATE, NULL, 0};
                 st = one_test(e, &q, dom, nc, zbuf, err);
             } else if (e->out[o].stat == SVY_STAT_SHARE) {

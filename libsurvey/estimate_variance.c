@@ -51,6 +51,8 @@ static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
             return (usum){c[2], c[0], c[1], c[3], c[4]};
         case SVY_STAT_RATIO:
             return svy_est_ratio_rec_sum(c, 0);
+        case SVY_STAT_QUANTILE: /* never: its outcome is a rate (estimate_quantile.c) */
+            break;
         }
         return u;
     }
@@ -68,6 +70,8 @@ static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
         return (usum){c[0], c[0] * c[1] + c[3], c[0] * c[2] + c[4], c[8], c[9]};
     case SVY_STAT_RATIO:
         return svy_est_ratio_rec_sum(c, 1);
+    case SVY_STAT_QUANTILE: /* never: its outcome is a rate */
+        break;
     }
     return u;
 }
@@ -108,6 +112,9 @@ static void rows_ss(const vctx *v, const layer *L, size_t r, double n, double *s
         svy_vss_comoments(k, A, B, caa > 0 ? caa : 0, cab, cbb > 0 ? cbb : 0, z.alpha, z.beta, n, ss, uu);
         return;
     }
+    case SVY_STAT_QUANTILE: /* never: its outcome is a rate */
+        *ss = *uu = 0;
+        return;
     }
 }
 

@@ -39,6 +39,12 @@ static const char *const catalogue[SVY_MSG_COUNT_][2] = {
     [SVY_MSG_TAB_SUBPOP_NOTE] = {" Subpopulation: {1} (rows in: {2} of {3}; the variance uses the whole design, "
                                  "as R's subset()).",
                                  "子总体：{1}（子总体内 {2} 行，共 {3} 行；方差使用整个设计，同 R 的 subset()）。"},
+    [SVY_MSG_TAB_QUANTILE_NOTE] = {" Quantiles: R's svyquantile (qrule \"math\": the smallest value whose weighted "
+                                   "CDF reaches p), on the rows with a value; CI: Woodruff's (\"mean\"), the CDF at "
+                                   "the estimate plus and minus t times its SE, mapped back; SE = CI width / (2 t).",
+                                   "分位数：同 R 的 svyquantile（qrule \"math\"：加权累积分布达到 p 的最小值），"
+                                   "用有值的行；置信区间：Woodruff 法（\"mean\"），估计值处累积分布加减 t 倍标准误后反推；"
+                                   "标准误 = 区间宽度 / (2t)。"},
     [SVY_MSG_PLOT_PERCENT] = {"Percent", "百分比"},
     [SVY_MSG_PLOT_PROPORTION] = {"Proportion", "比例"},
     [SVY_MSG_PLOT_BY_FIRST] = {" by ", "，按"},

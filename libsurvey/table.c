@@ -322,6 +322,7 @@ typedef struct tbuild {
     const char *method;
     int flag, note;  /* long layout: the flag and note columns are there */
     int diff;        /* long layout: differences (--diff) add reference and p_value */
+    int pcol;        /* long layout: a quantile's p, last (only when there are quantiles) */
 } tbuild;
 
 static void long_header(const tbuild *b, size_t ncol)
@@ -357,6 +358,10 @@ static void long_header(const tbuild *b, size_t ncol)
         g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_NOTE));
     if (!b->report)
         g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_METHOD));
+    if (b->pcol) {
+        g->right[c] = 1;
+        g->head[c++] = svy_strdup("p");
+    }
     for (size_t i = 0; i < ncol; i++)
         if (!g->head[i])
             g->failed = 1;
@@ -450,7 +455,9 @@ static void long_row(const tbuild *b, const svy_est_result *r, tcell *row)
         k++;
     }
     if (!report)
-        cell_str(g, &x[k], b->method);
+        cell_str(g, &x[k++], b->method);
+    if (b->pcol && r->stat == SVY_STAT_QUANTILE)
+        cell_num(g, &x[k], r->p);
 }
 
 static void build_long(tbuild *b)
@@ -458,7 +465,11 @@ static void build_long(tbuild *b)
     grid *g = b->g;
     const svy_est *e = b->e;
     long_columns(e, b->o, b->report, &b->flag, &b->note, &b->diff);
-    size_t ncol = svy_est_nby(e) + 10 + 2 * (size_t)b->diff + (b->o->cv ? 1 : 0) + (size_t)b->flag + (size_t)b->note + (b->report ? 0 : 1);
+    b->pcol = 0;
+    for (size_t i = 0; i < svy_est_count(e); i++)
+        b->pcol |= svy_est_get(e, i)->stat == SVY_STAT_QUANTILE;
+    size_t ncol = svy_est_nby(e) + 10 + 2 * (size_t)b->diff + (b->o->cv ? 1 : 0) + (size_t)b->flag + (size_t)b->note +
+                  (b->report ? 0 : 1) + (size_t)b->pcol;
     grid_set_header(g, ncol);
     if (g->failed)
         return;
@@ -613,7 +624,7 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
     memset(&g, 0, sizeof g);
     g.footer = svy_table_method(&g, e, o, percent, report);
     if (g.footer) {
-        tbuild b = {&g, e, o, percent, report, g.footer, 0, 0, 0};
+        tbuild b = {&g, e, o, percent, report, g.footer, 0, 0, 0, 0};
         if (o->layout == SVY_TABLE_WIDE)
             build_wide(&b);
         else

@@ -15,6 +15,7 @@ typedef struct outspec {
     char *column;
     char *value;
     int unchecked; /* COL=VALUE with nothing to check VALUE against */
+    int median;    /* --median COL: the quantile at 0.5 only (else at every --probs) */
 } outspec;
 
 typedef struct tab {
@@ -51,6 +52,8 @@ typedef struct tab {
     svy_repdesign rd;
     svy_subpop *subpop; /* --subpop */
     char *notes;        /* the notes' sentences (note and the subpopulation), owned */
+    double *probs;      /* --probs (NULL: 0.5) */
+    size_t nprobs;
 } tab;
 
 static void usage(void)
@@ -89,6 +92,11 @@ static void usage(void)
            "      --total COL[,...]   total\n"
            "      --ratio NUM/DEN[,...]  ratio of the totals of two columns (R's svyratio),\n"
            "                          on the rows where both are present\n"
+           "      --quantile COL[,...]  quantiles at every --probs (R's svyquantile: qrule\n"
+           "                          \"math\", Woodruff's interval), rows with a value; the long\n"
+           "                          layout adds the column p\n"
+           "      --probs P[,...]     probabilities of --quantile, each above 0 and below 1 (0.5)\n"
+           "      --median COL[,...]  the quantile at 0.5\n"
            "      --ci METHOD         logit|wald|beta|wilson (logit); beta is Korn-Graubard\n"
            "      --level N           confidence level in percent (95)\n"
            "      --df RULE           domain|full|inf|NUMBER (domain)\n"
@@ -151,6 +159,7 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
         o->stat = stat;
         o->value = NULL;
         o->unchecked = 0;
+        o->median = 0;
         char *eq = stat == SVY_STAT_RATE ? strchr(items[i], '=') : NULL;
         if (eq) {
             *eq = '\0';
@@ -167,6 +176,36 @@ static void add_outs(tab *T, svy_stat stat, const char *list)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
     }
     free(items);
+}
+
+/* --probs: each strictly between 0 and 1. */
+static void parse_probs(tab *T, const char *list)
+{
+    size_t n;
+    char **items = svy_tool_split_list(list, &n);
+    free(T->probs);
+    T->probs = calloc(n ? n : 1, sizeof *T->probs);
+    if (!T->probs)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char *end;
+        double p = strtod(items[i], &end);
+        if (end == items[i] || *end || !(p > 0 && p < 1))
+            svy_tool_usage_error("--probs: '%s' is not a probability above 0 and below 1", items[i]);
+        T->probs[i] = p;
+    }
+    T->nprobs = n;
+    free(items);
+    if (!n)
+        svy_tool_usage_error("--probs: no probability in '%s'", list);
+}
+
+static void add_quantiles(tab *T, const char *list, int median)
+{
+    size_t from = T->nouts;
+    add_outs(T, SVY_STAT_QUANTILE, list);
+    for (size_t i = from; i < T->nouts; i++)
+        T->outs[i].median = median;
 }
 
 /* The codebook's columns with a design role, stage by stage (psu, psu2...),
@@ -233,6 +272,15 @@ static svy_status make_est(tab *T, svy_err *err)
         return err->code ? err->code : SVY_E_NOMEM;
     for (size_t i = 0; i < T->nouts; i++) {
         const outspec *o = &T->outs[i];
+        if (o->stat == SVY_STAT_QUANTILE) {
+            static const double half = 0.5;
+            const double *pr = o->median || !T->probs ? &half : T->probs;
+            size_t np = o->median || !T->probs ? 1 : T->nprobs;
+            for (size_t k = 0; k < np; k++)
+                if (svy_est_add_quantile(T->est, o->column, pr[k], err) != SVY_OK)
+                    return err->code;
+            continue;
+        }
         if ((o->stat == SVY_STAT_RATIO ? svy_est_add_ratio(T->est, o->column, o->value, err)
                                        : svy_est_add_outcome(T->est, o->stat, o->column, o->value, err)) != SVY_OK)
             return err->code;
@@ -516,7 +564,10 @@ enum {
     OPT_LONELY,
     OPT_MEAN,
     OPT_OVERALL,
+    OPT_MEDIAN,
     OPT_PERCENT,
+    OPT_PROBS,
+    OPT_QUANTILE,
     OPT_RATIO,
     OPT_SHARE,
     OPT_SUBPOP,
@@ -546,10 +597,13 @@ static const struct option long_opts[] = {
     {"level", required_argument, NULL, OPT_LEVEL},
     {"lonely", required_argument, NULL, OPT_LONELY},
     {"mean", required_argument, NULL, OPT_MEAN},
+    {"median", required_argument, NULL, OPT_MEDIAN},
     {"output", required_argument, NULL, 'o'},
     {"overall", no_argument, NULL, OPT_OVERALL},
     {"percent", no_argument, NULL, OPT_PERCENT},
+    {"probs", required_argument, NULL, OPT_PROBS},
     {"psu", required_argument, NULL, 'p'},
+    {"quantile", required_argument, NULL, OPT_QUANTILE},
     {"quiet", no_argument, NULL, 'q'},
     {"rate", required_argument, NULL, 'r'},
     {"ratio", required_argument, NULL, OPT_RATIO},
@@ -697,6 +751,15 @@ static int design_option(tab *T, int c)
     case OPT_RATIO:
         add_outs(T, SVY_STAT_RATIO, optarg);
         return 1;
+    case OPT_QUANTILE:
+        add_quantiles(T, optarg, 0);
+        return 1;
+    case OPT_MEDIAN:
+        add_quantiles(T, optarg, 1);
+        return 1;
+    case OPT_PROBS:
+        parse_probs(T, optarg);
+        return 1;
     case OPT_TOTAL:
         add_outs(T, SVY_STAT_TOTAL, optarg);
         return 1;
@@ -817,19 +880,27 @@ static void set_notes(tab *T)
 {
     if (T->note[0])
         T->t.note = T->note;
-    if (!T->subpop)
+    int quantiles = 0;
+    for (size_t i = 0; i < T->nouts; i++)
+        quantiles |= T->outs[i].stat == SVY_STAT_QUANTILE;
+    if (!T->subpop && !quantiles)
         return;
-    char in[32], all[32];
-    snprintf(in, sizeof in, "%lld", svy_est_subpop_rows(T->est));
-    snprintf(all, sizeof all, "%lld", svy_est_rows(T->est));
-    const char *expr = svy_subpop_text(T->subpop);
-    size_t size = strlen(T->note) + strlen(expr) + 512;
+    const char *expr = T->subpop ? svy_subpop_text(T->subpop) : "";
+    size_t size = strlen(T->note) + strlen(expr) + 1024;
     T->notes = malloc(size);
     if (!T->notes)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
     size_t len = (size_t)snprintf(T->notes, size, "%s", T->note);
-    svy_msg_format(T->notes + len, size - len, T->t.lang, SVY_MSG_TAB_SUBPOP_NOTE, expr, in, all,
-                   (const char *)NULL);
+    if (T->subpop) {
+        char in[32], all[32];
+        snprintf(in, sizeof in, "%lld", svy_est_subpop_rows(T->est));
+        snprintf(all, sizeof all, "%lld", svy_est_rows(T->est));
+        svy_msg_format(T->notes + len, size - len, T->t.lang, SVY_MSG_TAB_SUBPOP_NOTE, expr, in, all,
+                       (const char *)NULL);
+        len += strlen(T->notes + len);
+    }
+    if (quantiles)
+        svy_msg_format(T->notes + len, size - len, T->t.lang, SVY_MSG_TAB_QUANTILE_NOTE, (const char *)NULL);
     T->t.note = T->notes;
 }
 
@@ -880,7 +951,7 @@ int main(int argc, char **argv)
     }
     rep_design(&T);
     if (T.nouts == 0)
-        svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean, --total or --ratio%s",
+        svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean, --total, --ratio, --quantile or --median%s",
                              T.codebook ? " (the codebook has no outcome)" : "");
     if (T.test && (T.diff || T.t.layout == SVY_TABLE_WIDE))
         svy_tool_usage_error("--test writes the tests table instead of the estimates: drop %s",
@@ -889,6 +960,10 @@ int main(int argc, char **argv)
         svy_tool_usage_error("--test-method needs --test VAR");
     if (T.diff && T.t.layout == SVY_TABLE_WIDE)
         svy_tool_usage_error("--diff: the differences are rows of the long layout; drop --layout wide");
+    if (T.probs && T.nprobs > 1 && T.t.layout == SVY_TABLE_WIDE)
+        for (size_t i = 0; i < T.nouts; i++)
+            if (T.outs[i].stat == SVY_STAT_QUANTILE && !T.outs[i].median)
+                svy_tool_usage_error("--layout wide takes one --probs (its columns would not say which p)");
     if (T.d.overall && T.nby == 0)
         T.d.overall = 0; /* without --by the only row already is the overall one */
 
@@ -919,5 +994,6 @@ done:
     svy_repopts_free(&T.rep);
     svy_subpop_free(T.subpop);
     free(T.notes);
+    free(T.probs);
     return rc;
 }

@@ -81,10 +81,11 @@ typedef enum svy_stat {
     SVY_STAT_SHARE,    /* the share of every level of a categorical column */
     SVY_STAT_MEAN,
     SVY_STAT_TOTAL,
-    SVY_STAT_RATIO     /* R's svyratio: total of NUM / total of DEN (estimate_ratio.c) */
+    SVY_STAT_RATIO,    /* R's svyratio: total of NUM / total of DEN (estimate_ratio.c) */
+    SVY_STAT_QUANTILE  /* R's svyquantile (estimate_quantile.c); svy_est_result.p */
 } svy_stat;
 
-/* "rate", "share", "mean", "total", "ratio". */
+/* "rate", "share", "mean", "total", "ratio", "quantile". */
 SVY_API const char *svy_stat_name(svy_stat s);
 SVY_API int svy_stat_parse(const char *s, svy_stat *out); /* 1 when known */
 /* 1 for statistics that are proportions (printed in percent in reports). */
@@ -155,6 +156,7 @@ typedef struct svy_est_result {
      * the t test on df; reference is NULL for every other result. */
     const char *reference;
     double p_value;
+    double p;              /* SVY_STAT_QUANTILE: the probability (else 0) */
 } svy_est_result;
 
 /* Where the weights come from. */
@@ -191,6 +193,17 @@ SVY_API svy_status svy_est_add_outcome(svy_est *e, svy_stat stat, const char *co
  * the rows where both are present (na.rm = TRUE: a domain).  Its variable
  * is named "NUM/DEN". */
 SVY_API svy_status svy_est_add_ratio(svy_est *e, const char *num, const char *den, svy_err *err);
+
+/* Add the quantile of COLUMN at probability p (0 < p < 1) before
+ * svy_est_bind(): R's svyquantile(~COLUMN, design, p, na.rm = TRUE) with
+ * survey >= 4's defaults (qrule = "math", Woodruff's interval "mean"), by
+ * domain as svyby: the rows with a value are the domain, df its own.  The
+ * rows then come once more (svy_est_passes_max), and the pairs (x, w) of
+ * rows with a value and a weight above 0 are kept: 32 bytes a row while
+ * the estimating pass reads, 16 after (each quantile outcome its own).
+ * Results: stat SVY_STAT_QUANTILE, p, estimate, se and CI as R reports
+ * them (se = CI width / (2 t); an end past the data is NaN, and so is se). */
+SVY_API svy_status svy_est_add_quantile(svy_est *e, const char *column, double p, svy_err *err);
 
 /* Find the columns in the schema (SVY_E_USAGE naming an unknown one); the
  * schema must outlive the run. */

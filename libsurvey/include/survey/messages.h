@@ -56,6 +56,7 @@ typedef enum svy_msg_id {
     SVY_MSG_TAB_TOTAL,           /* the overall row */
     SVY_MSG_TAB_FINAL_WEIGHT_NOTE, /* {1} final weight, {2} the codebook's weight */
     SVY_MSG_TAB_SUBPOP_NOTE,     /* {1} --subpop's expression, {2} rows in, {3} rows */
+    SVY_MSG_TAB_QUANTILE_NOTE,   /* --quantile/--median: the method */
     /* charts (svy-plot) */
     SVY_MSG_PLOT_PERCENT,        /* subtitle: "Percent" */
     SVY_MSG_PLOT_PROPORTION,
