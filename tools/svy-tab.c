@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "design_opts.h"
 #include "repopts.h"
 #include <survey/subpop.h>
 
@@ -19,9 +20,7 @@ typedef struct outspec {
 } outspec;
 
 typedef struct tab {
-    svy_design d;
-    char **psu, **strata, **fpc; /* the flags' lists, owned */
-    const char *cb_psu[SVY_STAGES_MAX], *cb_strata[SVY_STAGES_MAX], *cb_fpc[SVY_STAGES_MAX];
+    svy_design_opts o;  /* the design flags, the codebook, the weight's choice */
     char **by;
     size_t nby;
     outspec *outs;
@@ -31,23 +30,13 @@ typedef struct tab {
     const char *input;
     svy_est *est;
     svy_schema *schema; /* a copy, for labels */
-    svy_codebook *cb;
-    svy_lang lang;
     const char *encoding;
-    int quiet;
-    int lonely_given;
-    int weight_given;   /* -w: the user chose; else the codebook or the input does */
-    int roles_given;    /* -s, -p and --fpc were all given: the codebook chose none */
-    int weight_final;   /* the weight is the input's final weight, not the codebook's */
-    const char *cb_weight; /* the codebook's design weight */
-    char note[400];     /* what the table's notes say about the choice */
     char **by_alloc;    /* -b's list, owned */
     char *diff;         /* --diff VAR[=REF], owned: VAR, and REF after its '=' */
     const char *diff_ref;
     const char *test;   /* --test VAR */
     int test_chisq;     /* --test-method chisq */
     int test_method_given;
-    const char *codebook;
     svy_repopts rep;    /* replicate weights: --repweights ... or --repinfo */
     svy_repdesign rd;
     svy_subpop *subpop; /* --subpop */
@@ -208,46 +197,20 @@ static void add_quantiles(tab *T, const char *list, int median)
         T->outs[i].median = median;
 }
 
-/* The codebook's columns with a design role, stage by stage (psu, psu2...),
- * up to `stages`: as many as it declares. */
-static size_t cb_stages(const svy_codebook *cb, svy_role role, const char **out, size_t stages)
-{
-    size_t n = 0;
-    while (n < stages && (out[n] = svy_codebook_role_stage(cb, role, (int)n + 1)))
-        n++;
-    return n;
-}
-
-/* Roles the flags left open come from the codebook: the design, and the
- * outcomes (role outcome) when no estimate was asked for: a rate when the labelled codes are 0 and 1, the
- * shares of the levels for other codes, a mean for numbers.  Given --psu
- * columns fix the number of stages; the codebook's strata and fpc of later
- * stages are then not used. */
+/* The codebook's outcomes (role outcome) when no estimate was asked for: a
+ * rate when the labelled codes are 0 and 1, the shares of the levels for
+ * other codes, a mean for numbers.  (The design roles come from
+ * design_opts.) */
 static void apply_codebook(tab *T)
 {
-    if (!T->d.weight)
-        T->d.weight = svy_codebook_role(T->cb, SVY_ROLE_WEIGHT);
-    if (!T->d.npsu) {
-        T->d.npsu = cb_stages(T->cb, SVY_ROLE_PSU, T->cb_psu, SVY_STAGES_MAX);
-        T->d.psu = T->cb_psu;
-    }
-    size_t stages = T->d.npsu ? T->d.npsu : 1;
-    if (!T->d.nstrata) {
-        T->d.nstrata = cb_stages(T->cb, SVY_ROLE_STRATA, T->cb_strata, stages);
-        T->d.strata = T->cb_strata;
-    }
-    if (!T->d.nfpc) {
-        T->d.nfpc = cb_stages(T->cb, SVY_ROLE_FPC, T->cb_fpc, stages);
-        T->d.fpc = T->cb_fpc;
-    }
     if (T->nouts == 0) {
-        size_t n = svy_codebook_roles(T->cb, SVY_ROLE_OUTCOME, NULL, 0);
+        size_t n = svy_codebook_roles(T->o.cb, SVY_ROLE_OUTCOME, NULL, 0);
         const char **names = calloc(n + 1, sizeof *names);
         if (!names)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
-        svy_codebook_roles(T->cb, SVY_ROLE_OUTCOME, names, n);
+        svy_codebook_roles(T->o.cb, SVY_ROLE_OUTCOME, names, n);
         for (size_t i = 0; i < n; i++) {
-            const svy_cb_var *v = svy_codebook_var(T->cb, (size_t)svy_codebook_find(T->cb, names[i]));
+            const svy_cb_var *v = svy_codebook_var(T->o.cb, (size_t)svy_codebook_find(T->o.cb, names[i]));
             svy_stat stat = SVY_STAT_MEAN;
             if (svy_cb_var_type(v) == SVY_CB_CODE) {
                 int binary = svy_cb_var_nlabels(v) > 0;
@@ -267,7 +230,7 @@ static void apply_codebook(tab *T)
 static svy_status make_est(tab *T, svy_err *err)
 {
     svy_est_free(T->est);
-    T->est = svy_est_new(&T->d, (const char *const *)T->by, T->nby, err);
+    T->est = svy_est_new(&T->o.d, (const char *const *)T->by, T->nby, err);
     if (!T->est)
         return err->code ? err->code : SVY_E_NOMEM;
     for (size_t i = 0; i < T->nouts; i++) {
@@ -305,8 +268,8 @@ static svy_status diff_ref_code(tab *T, svy_err *err)
         return SVY_OK;
     long vi = svy_schema_find(T->schema, T->diff);
     const svy_var *var = vi >= 0 ? svy_schema_var(T->schema, (size_t)vi) : NULL;
-    long ci = T->cb ? svy_codebook_find(T->cb, T->diff) : -1;
-    const svy_cb_var *cbv = ci >= 0 ? svy_codebook_var(T->cb, (size_t)ci) : NULL;
+    long ci = T->o.cb ? svy_codebook_find(T->o.cb, T->diff) : -1;
+    const svy_cb_var *cbv = ci >= 0 ? svy_codebook_var(T->o.cb, (size_t)ci) : NULL;
     double code;
     char *known = NULL;
     if (svy_level_resolve(var, cbv, T->diff_ref, &code, &known) == SVY_LEVEL_CODE) {
@@ -330,8 +293,8 @@ static svy_status check_levels(tab *T, svy_err *err)
             continue;
         long vi = svy_schema_find(T->schema, o->column);
         const svy_var *var = vi >= 0 ? svy_schema_var(T->schema, (size_t)vi) : NULL;
-        long ci = T->cb ? svy_codebook_find(T->cb, o->column) : -1;
-        const svy_cb_var *cbv = ci >= 0 ? svy_codebook_var(T->cb, (size_t)ci) : NULL;
+        long ci = T->o.cb ? svy_codebook_find(T->o.cb, o->column) : -1;
+        const svy_cb_var *cbv = ci >= 0 ? svy_codebook_var(T->o.cb, (size_t)ci) : NULL;
         double code;
         char *known;
         switch (svy_level_resolve(var, cbv, o->value, &code, &known)) {
@@ -353,80 +316,11 @@ static svy_status check_levels(tab *T, svy_err *err)
     return SVY_OK;
 }
 
-/* The weight, when the user did not give one: an input that holds a final
- * weight (svy-weight's) is analysed with it, not with the codebook's design
- * weight it was made from.  Said on stderr (unless -q) and in the notes. */
-static svy_status choose_weight(tab *T, svy_err *err)
-{
-    if (T->weight_given)
-        return SVY_OK;
-    int ambiguous;
-    const char *fw = svy_final_weight_find(T->schema, &ambiguous);
-    if (!fw)
-        return SVY_OK;
-    if (ambiguous && T->cb)
-        return svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, fw,
-                           "the input holds more than one final weight (%s is one); choose with -w", fw);
-    if (!T->cb) {
-        if (!T->quiet)
-            svy_tool_warn("warning: the input holds the final weight %s, but no weight was given: "
-                          "every row weighs 1 (-w %s uses it)", fw, fw);
-        return SVY_OK;
-    }
-    if (T->d.weight && strcmp(T->d.weight, fw) == 0)
-        return SVY_OK;
-    T->d.weight = fw;
-    T->weight_final = 1;
-    svy_msg_format(T->note, sizeof T->note, T->t.lang, SVY_MSG_TAB_FINAL_WEIGHT_NOTE, fw,
-                   T->cb_weight ? T->cb_weight : "-", (const char *)NULL);
-    return make_est(T, err);
-}
-
-/* A design role's columns, stage by stage: "province" or "city,resp_id". */
-static const char *stage_list(const char *const *cols, size_t n, const char *none, char *buf, size_t size)
-{
-    if (n == 0)
-        return none;
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n && len < size; i++) {
-        int k = snprintf(buf + len, size - len, "%s%s", i ? "," : "", cols[i]);
-        if (k < 0)
-            break;
-        len += (size_t)k;
-    }
-    return buf;
-}
-
-/* With a codebook the design is partly chosen for the user: say which. */
-static void say_design(const tab *T)
-{
-    if (!T->cb || T->quiet || (T->weight_given && T->roles_given))
-        return;
-    const svy_design *d = &T->d;
-    char w[300], sb[300], pb[300], fb[300];
-    if (T->weight_given)
-        snprintf(w, sizeof w, "%s (-w)", d->weight);
-    else if (T->weight_final)
-        snprintf(w, sizeof w, "%s (the input's final weight, not the codebook's design weight %s)", d->weight,
-                 T->cb_weight ? T->cb_weight : "(none)");
-    else if (d->weight)
-        snprintf(w, sizeof w, "%s (the codebook's design weight)", d->weight);
-    else if (d->nfpc)
-        snprintf(w, sizeof w, "none (derived from the fpc, N/n over stages)");
-    else
-        snprintf(w, sizeof w, "none (every row weighs 1)");
-    fprintf(stderr, "%s: design: weight %s; strata %s; PSU %s; FPC %s (-w, -s, -p, --fpc override; -q: quiet)\n",
-            svy_tool_name(), w, stage_list(d->strata, d->nstrata, "none", sb, sizeof sb),
-            stage_list(d->psu, d->npsu, "none (each row)", pb, sizeof pb),
-            stage_list(d->fpc, d->nfpc, "none", fb, sizeof fb));
-}
-
 /* R's warnings about a replicate design's defaults, as notes. */
 static void say_rep_notes(const tab *T)
 {
     const char *n = svy_est_rep_note(T->est);
-    while (n && *n && !T->quiet) {
+    while (n && *n && !T->o.quiet) {
         const char *nl = strchr(n, '\n');
         int len = nl ? (int)(nl - n) : (int)strlen(n);
         fprintf(stderr, "%s: note: %.*s\n", svy_tool_name(), len, n);
@@ -443,18 +337,18 @@ static void rep_design(tab *T)
         return;
     const char *w;
     svy_repopts_design(&T->rep, &T->rd, &w);
-    if (w && T->d.weight && strcmp(w, T->d.weight) != 0)
-        svy_tool_usage_error("-w %s, but the --repinfo file's full-sample weight is %s", T->d.weight, w);
-    if (w && !T->d.weight) {
-        T->d.weight = w;
-        T->weight_given = 1;
+    if (w && T->o.d.weight && strcmp(w, T->o.d.weight) != 0)
+        svy_tool_usage_error("-w %s, but the --repinfo file's full-sample weight is %s", T->o.d.weight, w);
+    if (w && !T->o.d.weight) {
+        T->o.d.weight = w;
+        T->o.weight_given = 1;
     }
-    if (T->psu || T->strata || T->fpc || T->d.ultimate_cluster || T->lonely_given)
+    if (T->o.psu || T->o.strata || T->o.fpc || T->o.d.ultimate_cluster || T->o.lonely_given)
         svy_tool_usage_error("replicate weights carry the design: --strata, --psu, --fpc, --ultimate-cluster and "
                              "--lonely are not used with them (R's svrepdesign ignores them); leave them out");
-    if ((T->d.nstrata || T->d.npsu || T->d.nfpc) && !T->quiet)
+    if ((T->o.d.nstrata || T->o.d.npsu || T->o.d.nfpc) && !T->o.quiet)
         svy_tool_warn("note: the codebook's strata, PSUs and fpc are not used with replicate weights");
-    T->d.nstrata = T->d.npsu = T->d.nfpc = 0;
+    T->o.d.nstrata = T->o.d.npsu = T->o.d.nfpc = 0;
 }
 
 static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
@@ -463,19 +357,17 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     T->schema = svy_schema_clone(schema);
     if (!T->schema)
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    if (T->cb) {
-        svy_status st = svy_codebook_apply_labels(T->cb, T->schema, T->lang, err);
-        if (st != SVY_OK)
-            return st;
-    }
-    svy_status st = choose_weight(T, err);
+    int final_before = T->o.weight_final;
+    svy_status st = svy_design_opts_weigh(&T->o, T->schema, err);
     if (st != SVY_OK)
         return st;
-    say_design(T);
+    if (T->o.weight_final && !final_before && (st = make_est(T, err)) != SVY_OK)
+        return st; /* the input's final weight: a new estimator with it */
+    svy_design_opts_say(&T->o);
     if ((st = svy_est_bind(T->est, T->schema, err)) != SVY_OK)
         return st;
     say_rep_notes(T);
-    if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->cb, err)) != SVY_OK)
+    if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->o.cb, err)) != SVY_OK)
         return st;
     if ((st = diff_ref_code(T, err)) != SVY_OK)
         return st;
@@ -498,7 +390,7 @@ static const char *by_label(const svy_var *var, const svy_value *v)
  * (a typo in the data, most likely, not a group of the study). */
 static void warn_stray_domains(const tab *T)
 {
-    if (T->quiet)
+    if (T->o.quiet)
         return;
     size_t last = (size_t)-1;
     for (size_t i = 0; i < svy_est_count(T->est); i++) {
@@ -528,7 +420,7 @@ static void warn_unmatched(const tab *T)
 {
     for (size_t i = 0; i < T->nouts; i++) {
         const outspec *o = &T->outs[i];
-        if (!o->unchecked || T->quiet)
+        if (!o->unchecked || T->o.quiet)
             continue;
         int any = 0, seen = 0;
         for (size_t k = 0; k < svy_est_count(T->est); k++) {
@@ -556,12 +448,9 @@ enum {
     OPT_DF,
     OPT_DIFF,
     OPT_FLAG,
-    OPT_FPC,
     OPT_LABELS,
-    OPT_LANG,
     OPT_LAYOUT,
     OPT_LEVEL,
-    OPT_LONELY,
     OPT_MEAN,
     OPT_OVERALL,
     OPT_MEDIAN,
@@ -575,63 +464,42 @@ enum {
     OPT_TEST_METHOD,
     OPT_TITLE,
     OPT_TOTAL,
-    OPT_ULTIMATE
 };
 
 /* Sorted by name. */
 static const struct option long_opts[] = {
     {"by", required_argument, NULL, 'b'},
     {"ci", required_argument, NULL, OPT_CI},
-    {"codebook", required_argument, NULL, 'c'},
     {"cv", no_argument, NULL, OPT_CV},
     {"df", required_argument, NULL, OPT_DF},
     {"diff", required_argument, NULL, OPT_DIFF},
     {"encoding", required_argument, NULL, 'e'},
     {"flag", required_argument, NULL, OPT_FLAG},
     {"format", required_argument, NULL, 'f'},
-    {"fpc", required_argument, NULL, OPT_FPC},
     {"help", no_argument, NULL, 'h'},
     {"labels", no_argument, NULL, OPT_LABELS},
-    {"lang", required_argument, NULL, OPT_LANG},
     {"layout", required_argument, NULL, OPT_LAYOUT},
     {"level", required_argument, NULL, OPT_LEVEL},
-    {"lonely", required_argument, NULL, OPT_LONELY},
     {"mean", required_argument, NULL, OPT_MEAN},
     {"median", required_argument, NULL, OPT_MEDIAN},
     {"output", required_argument, NULL, 'o'},
     {"overall", no_argument, NULL, OPT_OVERALL},
     {"percent", no_argument, NULL, OPT_PERCENT},
     {"probs", required_argument, NULL, OPT_PROBS},
-    {"psu", required_argument, NULL, 'p'},
     {"quantile", required_argument, NULL, OPT_QUANTILE},
-    {"quiet", no_argument, NULL, 'q'},
     {"rate", required_argument, NULL, 'r'},
     {"ratio", required_argument, NULL, OPT_RATIO},
     {"share", required_argument, NULL, OPT_SHARE},
-    {"strata", required_argument, NULL, 's'},
     {"subpop", required_argument, NULL, OPT_SUBPOP},
     {"test", required_argument, NULL, OPT_TEST},
     {"test-method", required_argument, NULL, OPT_TEST_METHOD},
     {"title", required_argument, NULL, OPT_TITLE},
     {"total", required_argument, NULL, OPT_TOTAL},
-    {"ultimate-cluster", no_argument, NULL, OPT_ULTIMATE},
     {"version", no_argument, NULL, 'V'},
-    {"weight", required_argument, NULL, 'w'},
+    SVY_DESIGN_LONG,
     SVY_REPOPTS_LONG,
     {NULL, 0, NULL, 0},
 };
-
-/* A design flag's list of columns, one per stage; empty names are errors. */
-static void set_list(char ***dst, size_t *n, const char *opt, const char *arg)
-{
-    free(*dst);
-    *dst = svy_tool_split_list(arg, n);
-    for (size_t i = 0; i < *n; i++)
-        if (!(*dst)[i][0])
-            svy_tool_usage_error("%s: empty column name in '%s'", opt, arg);
-    if (*n > SVY_STAGES_MAX)
-        svy_tool_usage_error("%s: %zu stages; at most %d are supported", opt, *n, SVY_STAGES_MAX);
-}
 
 static double parse_positive(const char *opt, const char *s)
 {
@@ -666,29 +534,18 @@ static int design_option(tab *T, int c)
         T->by_alloc = svy_tool_split_list(optarg, &T->nby);
         T->by = T->by_alloc;
         return 1;
-    case 'p':
-        set_list(&T->psu, &T->d.npsu, "--psu", optarg);
-        T->d.psu = (const char *const *)T->psu;
-        return 1;
     case 'r':
         add_outs(T, SVY_STAT_RATE, optarg);
         return 1;
-    case 's':
-        set_list(&T->strata, &T->d.nstrata, "--strata", optarg);
-        T->d.strata = (const char *const *)T->strata;
-        return 1;
-    case 'w':
-        T->d.weight = optarg;
-        return 1;
     case OPT_CI:
-        if (!svy_ci_method_parse(optarg, &T->d.ci))
+        if (!svy_ci_method_parse(optarg, &T->o.d.ci))
             svy_tool_usage_error("--ci: unknown method '%s' (logit, wald, beta, wilson)", optarg);
         return 1;
     case OPT_DF:
         /* a rule by name (domain, full, inf), or a fixed number */
-        if (!svy_df_rule_parse(optarg, &T->d.df_rule) || T->d.df_rule == SVY_DF_FIXED) {
-            T->d.df_rule = SVY_DF_FIXED;
-            T->d.df = parse_positive("--df", optarg);
+        if (!svy_df_rule_parse(optarg, &T->o.d.df_rule) || T->o.d.df_rule == SVY_DF_FIXED) {
+            T->o.d.df_rule = SVY_DF_FIXED;
+            T->o.d.df = parse_positive("--df", optarg);
         }
         return 1;
     case OPT_DIFF: {
@@ -716,31 +573,21 @@ static int design_option(tab *T, int c)
     case OPT_FLAG:
         if (strcmp(optarg, "nchs") != 0)
             svy_tool_usage_error("--flag: unknown standard '%s' (nchs)", optarg);
-        T->d.nchs = 1;
+        T->o.d.nchs = 1;
         T->t.flag = 1;
-        return 1;
-    case OPT_FPC:
-        set_list(&T->fpc, &T->d.nfpc, "--fpc", optarg);
-        T->d.fpc = (const char *const *)T->fpc;
         return 1;
     case OPT_LEVEL: {
         double l = parse_positive("--level", optarg);
         if (!(l > 0 && l < 100))
             svy_tool_usage_error("--level: %s is not a percentage between 0 and 100", optarg);
-        T->d.level = l / 100;
+        T->o.d.level = l / 100;
         return 1;
     }
-    case OPT_LONELY:
-        T->lonely_given = 1;
-        if (!svy_lonely_parse(optarg, &T->d.lonely))
-            svy_tool_usage_error("--lonely: unknown rule '%s' (fail, remove, certainty, adjust, average)",
-                                 optarg);
-        return 1;
     case OPT_MEAN:
         add_outs(T, SVY_STAT_MEAN, optarg);
         return 1;
     case OPT_OVERALL:
-        T->d.overall = 1;
+        T->o.d.overall = 1;
         return 1;
     case OPT_SHARE:
         add_outs(T, SVY_STAT_SHARE, optarg);
@@ -763,9 +610,6 @@ static int design_option(tab *T, int c)
     case OPT_TOTAL:
         add_outs(T, SVY_STAT_TOTAL, optarg);
         return 1;
-    case OPT_ULTIMATE:
-        T->d.ultimate_cluster = 1;
-        return 1;
     }
     return 0;
 }
@@ -774,14 +618,8 @@ static int design_option(tab *T, int c)
 static int output_option(tab *T, int c)
 {
     switch (c) {
-    case 'c':
-        T->codebook = optarg;
-        return 1;
     case 'e':
         T->encoding = optarg;
-        return 1;
-    case 'q':
-        T->quiet = 1;
         return 1;
     case 'f':
         if (!svy_table_format_parse(optarg, &T->t.format))
@@ -795,11 +633,6 @@ static int output_option(tab *T, int c)
         return 1;
     case OPT_LABELS:
         T->t.labels = 1;
-        return 1;
-    case OPT_LANG:
-        if (!svy_lang_parse(optarg, &T->lang))
-            svy_tool_usage_error("--lang: '%s' is neither zh nor en", optarg);
-        T->t.lang = T->lang; /* the notes follow --lang; without it they stay English */
         return 1;
     case OPT_LAYOUT:
         if (!svy_table_layout_parse(optarg, &T->t.layout))
@@ -828,9 +661,12 @@ static void parse_options(tab *T, int argc, char **argv)
             svy_tool_version();
             exit(svy_tool_finish_stdout(SVY_EXIT_OK));
         }
-        if (!design_option(T, c) && !output_option(T, c) && !svy_repopts_option(&T->rep, c, optarg))
+        if (!svy_design_opts_parse(&T->o, c, optarg) && !design_option(T, c) && !output_option(T, c) &&
+            !svy_repopts_option(&T->rep, c, optarg))
             svy_tool_bad_option(argv, "b:c:e:f:ho:p:qr:s:Vw:");
     }
+    if (T->o.lang_given)
+        T->t.lang = T->o.lang; /* the notes follow --lang; without it they stay English */
 }
 
 /* Read the input (twice when the design needs it) into the estimates;
@@ -844,7 +680,7 @@ static int read_rows(tab *T, svy_err *err)
     const char *cols[256];
     size_t ncols = svy_est_columns(T->est, cols, 256);
     /* Without -w the weight may be one the input holds: read every column. */
-    if (ncols <= 256 && T->weight_given && !T->rep.any) { /* replicate columns may be PREFIX* */
+    if (ncols <= 256 && T->o.weight_given && !T->rep.any) { /* replicate columns may be PREFIX* */
         if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
     }
@@ -878,19 +714,19 @@ static int read_rows(tab *T, svy_err *err)
 /* The notes' own sentences: the weight chosen, the subpopulation. */
 static void set_notes(tab *T)
 {
-    if (T->note[0])
-        T->t.note = T->note;
+    if (T->o.note[0])
+        T->t.note = T->o.note;
     int quantiles = 0;
     for (size_t i = 0; i < T->nouts; i++)
         quantiles |= T->outs[i].stat == SVY_STAT_QUANTILE;
     if (!T->subpop && !quantiles)
         return;
     const char *expr = T->subpop ? svy_subpop_text(T->subpop) : "";
-    size_t size = strlen(T->note) + strlen(expr) + 1024;
+    size_t size = strlen(T->o.note) + strlen(expr) + 1024;
     T->notes = malloc(size);
     if (!T->notes)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
-    size_t len = (size_t)snprintf(T->notes, size, "%s", T->note);
+    size_t len = (size_t)snprintf(T->notes, size, "%s", T->o.note);
     if (T->subpop) {
         char in[32], all[32];
         snprintf(in, sizeof in, "%lld", svy_est_subpop_rows(T->est));
@@ -932,7 +768,7 @@ int main(int argc, char **argv)
     svy_tool_init(argv[0]);
     tab T;
     memset(&T, 0, sizeof T);
-    svy_design_init(&T.d);
+    svy_design_opts_init(&T.o);
     svy_table_opts_init(&T.t);
     svy_repopts_init(&T.rep);
     parse_options(&T, argc, argv);
@@ -941,18 +777,14 @@ int main(int argc, char **argv)
     T.input = optind < argc ? argv[optind] : "-";
     svy_err err;
     svy_err_clear(&err);
-    T.weight_given = T.d.weight != NULL;
-    T.roles_given = T.d.nstrata && T.d.npsu && T.d.nfpc;
-    if (T.codebook) {
-        if (svy_codebook_load(T.codebook, &T.cb, &err) != SVY_OK)
-            return svy_tool_report(&err);
-        T.cb_weight = svy_codebook_role(T.cb, SVY_ROLE_WEIGHT);
+    if (svy_design_opts_resolve(&T.o, &err) != SVY_OK)
+        return svy_tool_report(&err);
+    if (T.o.cb)
         apply_codebook(&T);
-    }
     rep_design(&T);
     if (T.nouts == 0)
         svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean, --total, --ratio, --quantile or --median%s",
-                             T.codebook ? " (the codebook has no outcome)" : "");
+                             T.o.codebook ? " (the codebook has no outcome)" : "");
     if (T.test && (T.diff || T.t.layout == SVY_TABLE_WIDE))
         svy_tool_usage_error("--test writes the tests table instead of the estimates: drop %s",
                              T.diff ? "--diff (run svy-tab twice)" : "--layout wide");
@@ -964,8 +796,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < T.nouts; i++)
             if (T.outs[i].stat == SVY_STAT_QUANTILE && !T.outs[i].median)
                 svy_tool_usage_error("--layout wide takes one --probs (its columns would not say which p)");
-    if (T.d.overall && T.nby == 0)
-        T.d.overall = 0; /* without --by the only row already is the overall one */
+    if (T.o.d.overall && T.nby == 0)
+        T.o.d.overall = 0; /* without --by the only row already is the overall one */
 
     int rc = SVY_EXIT_OK;
     if (make_est(&T, &err) != SVY_OK) {
@@ -987,10 +819,7 @@ done:
     free(T.outs);
     free(T.by_alloc);
     free(T.diff);
-    free(T.psu);
-    free(T.strata);
-    free(T.fpc);
-    svy_codebook_free(T.cb);
+    svy_design_opts_free(&T.o);
     svy_repopts_free(&T.rep);
     svy_subpop_free(T.subpop);
     free(T.notes);

@@ -1,4 +1,4 @@
-/* The shared design flags (see design_opts.h); the rules are svy-tab's. */
+/* The shared design flags (see design_opts.h), of svy-tab and svy-model. */
 #include "design_opts.h"
 
 #include <stdlib.h>
@@ -62,6 +62,7 @@ int svy_design_opts_parse(svy_design_opts *o, int c, const char *arg)
         o->d.ultimate_cluster = 1;
         return 1;
     case SVY_DOPT_LONELY:
+        o->lonely_given = 1;
         if (!svy_lonely_parse(arg, &o->d.lonely))
             svy_tool_usage_error("--lonely: unknown rule '%s' (fail, remove, certainty, adjust, average)", arg);
         return 1;
@@ -178,16 +179,26 @@ static svy_status choose_weight(svy_design_opts *o, const svy_schema *schema, sv
     return SVY_OK;
 }
 
-svy_status svy_design_opts_on_schema(svy_design_opts *o, svy_schema *schema, svy_err *err)
+svy_status svy_design_opts_weigh(svy_design_opts *o, svy_schema *schema, svy_err *err)
 {
     if (o->cb) {
         svy_status st = svy_codebook_apply_labels(o->cb, schema, o->lang, err);
         if (st)
             return st;
     }
-    svy_status st = choose_weight(o, schema, err);
+    return choose_weight(o, schema, err);
+}
+
+void svy_design_opts_say(const svy_design_opts *o)
+{
+    say_design(o);
+}
+
+svy_status svy_design_opts_on_schema(svy_design_opts *o, svy_schema *schema, svy_err *err)
+{
+    svy_status st = svy_design_opts_weigh(o, schema, err);
     if (st)
         return st;
-    say_design(o);
+    svy_design_opts_say(o);
     return SVY_OK;
 }

@@ -1,8 +1,8 @@
 /* The design flags every estimating tool shares (-c, -w, -s, -p, --fpc,
  * --ultimate-cluster, --lonely, --lang, -q), their defaults from a study
  * codebook's design roles, the choice of the input's final weight, and the
- * line on standard error that says which design was chosen.  svy-model uses
- * it; svy-tab parses the same flags itself today and should move onto it. */
+ * line on standard error that says which design was chosen.  svy-tab and
+ * svy-model use it (svy-tab keeps its own, longer help text). */
 #ifndef SVY_DESIGN_OPTS_H
 #define SVY_DESIGN_OPTS_H
 
@@ -50,6 +50,7 @@ typedef struct svy_design_opts {
     svy_lang lang;
     int lang_given;
     int quiet;
+    int lonely_given;            /* --lonely */
     int weight_given, roles_given, weight_final;
     char note[400];              /* the choice of weight, for a table's notes */
 } svy_design_opts;
@@ -65,5 +66,9 @@ svy_status svy_design_opts_resolve(svy_design_opts *o, svy_err *err);
  * codebook's labels, the final weight when none was given, and the line on
  * standard error (unless -q). */
 svy_status svy_design_opts_on_schema(svy_design_opts *o, svy_schema *schema, svy_err *err);
+/* The same in two steps, for a tool that must act on the weight's choice
+ * before the line is said: the labels and the weight; then the line. */
+svy_status svy_design_opts_weigh(svy_design_opts *o, svy_schema *schema, svy_err *err);
+void svy_design_opts_say(const svy_design_opts *o);
 
 #endif
