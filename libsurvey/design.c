@@ -782,3 +782,41 @@ svy_status svy_dsn_end_pass(svy_dsn *d, int *again, svy_err *err)
     d->pass = 3;
     return SVY_OK;
 }
+
+/* A lone unit under --lonely fail: name the stratum, the row of its first
+ * member and the column.  brief: without the id columns of the stratum's
+ * units and of the unit above (the words of the model's variance). */
+svy_status svy_dsn_lonely_error(const svy_dsn *d, size_t s, uint32_t h, int brief, svy_err *err)
+{
+    const svy_dstage *S = &d->st[s];
+    const svy_dstratum *T = &S->strata[h];
+    size_t len;
+    const char *t = svy_dsn_stratum_text(d, s, h, &len);
+    int tl = (int)(len < 100 ? len : 100);
+    const char *rule = "choose --lonely remove|certainty|adjust|average (R's survey.lonely.psu)";
+    const char *of = !brief && S->id_name ? " of column " : "", *id = !brief && S->id_name ? S->id_name : "";
+    if (s == 0 && S->strata_name)
+        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->strata_col + 1, S->strata_name,
+                           "stratum '%.*s' of column %s has a single PSU%s%s (this row is its first): %s", tl, t,
+                           S->strata_name, of, id, rule);
+    if (s == 0)
+        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->id_col >= 0 ? S->id_col + 1 : 0, S->id_name,
+                           "the design has a single PSU%s%s: %s", of, id, rule);
+    const svy_dstage *U = &d->st[s - 1];
+    if (brief)
+        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->id_col + 1, S->id_name,
+                           "unit '%.*s' of stage %zu has a single unit of column %s sampled in it "
+                           "(stage %zu; this row is its first): %s",
+                           tl, t, s, S->id_name, s + 1, rule);
+    if (!S->own_strata)
+        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->id_col + 1, S->id_name,
+                           "unit '%.*s' of column %s (stage %zu) has a single unit of column %s sampled in it "
+                           "(stage %zu; this row is its first): %s",
+                           tl, t, U->id_name, s, S->id_name, s + 1, rule);
+    size_t ul;
+    const char *ut = svy_dsn_unit_text(d, s - 1, T->parent, &ul);
+    return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->strata_col + 1, S->strata_name,
+                       "stratum '%.*s' of column %s within unit '%.*s' of column %s has a single unit of "
+                       "column %s at stage %zu (this row is its first): %s",
+                       tl, t, S->strata_name, (int)(ul < 100 ? ul : 100), ut, U->id_name, S->id_name, s + 1, rule);
+}

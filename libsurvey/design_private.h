@@ -170,6 +170,9 @@ svy_status svy_dsn_end_pass(svy_dsn *d, int *again, svy_err *err);
 /* Text of a stratum (at stage s, 0-based) for messages. */
 const char *svy_dsn_stratum_text(const svy_dsn *d, size_t s, uint32_t h, size_t *len);
 const char *svy_dsn_unit_text(const svy_dsn *d, size_t s, uint32_t u, size_t *len);
+/* The error of a lone unit under --lonely fail (stratum h of stage s); brief
+ * leaves out the id columns (vtotals' words). */
+svy_status svy_dsn_lonely_error(const svy_dsn *d, size_t s, uint32_t h, int brief, svy_err *err);
 
 /* Key text of a value: numbers by value (the shortest round trip, -0 as 0)
  * when numeric is set, else the text.  buf holds SVY_DTOA_MAX bytes. */

@@ -129,42 +129,6 @@ static double rec_count(const svy_est *e, const layer *L, size_t r, const qty *q
     return q->stat == SVY_STAT_RATE ? c[0] + c[4] : c[0];
 }
 
-/* A lone unit under --lonely fail: name the stratum, the row of its first
- * member and the column. */
-static svy_status lonely_error(const svy_est *e, size_t s, uint32_t h, svy_err *err)
-{
-    const svy_dsn *d = &e->dsn;
-    const svy_dstage *S = &d->st[s];
-    const svy_dstratum *T = &S->strata[h];
-    size_t len;
-    const char *t = svy_dsn_stratum_text(d, s, h, &len);
-    int tl = (int)(len < 100 ? len : 100);
-    const char *rule = "choose --lonely remove|certainty|adjust|average (R's survey.lonely.psu)";
-    if (s == 0) {
-        const char *col = S->strata_name ? S->strata_name : S->id_name;
-        long c = S->strata_name ? S->strata_col : S->id_col;
-        if (S->strata_name)
-            return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, c + 1, col,
-                               "stratum '%.*s' of column %s has a single PSU%s%s (this row is its first): %s", tl, t,
-                               S->strata_name, S->id_name ? " of column " : "", S->id_name ? S->id_name : "", rule);
-        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, c >= 0 ? c + 1 : 0, col,
-                           "the design has a single PSU%s%s: %s", S->id_name ? " of column " : "",
-                           S->id_name ? S->id_name : "", rule);
-    }
-    const svy_dstage *U = &d->st[s - 1];
-    if (!S->own_strata)
-        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->id_col + 1, S->id_name,
-                           "unit '%.*s' of column %s (stage %zu) has a single unit of column %s sampled in it "
-                           "(stage %zu; this row is its first): %s",
-                           tl, t, U->id_name, s, S->id_name, s + 1, rule);
-    size_t ul;
-    const char *ut = svy_dsn_unit_text(d, s - 1, T->parent, &ul);
-    return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->strata_col + 1, S->strata_name,
-                       "stratum '%.*s' of column %s within unit '%.*s' of column %s has a single unit of "
-                       "column %s at stage %zu (this row is its first): %s",
-                       tl, t, S->strata_name, (int)(ul < 100 ? ul : 100), ut, U->id_name, S->id_name, s + 1, rule);
-}
-
 static void group_end(vctx *c, const svy_vgroup *g, double F)
 {
     double before = c->V;
@@ -199,7 +163,7 @@ static svy_status units_var(vctx *c, const layer *L, size_t a, size_t b, svy_err
             const svy_dstratum *T = &S->strata[h];
             svy_vss_units(c->zbuf, k, 1, (double)T->n, &ss, &uu);
             if (svy_vgroup_add(&g, &ss, &uu, (double)T->n, T->g, rule) < 0)
-                return lonely_error(c->e, L->stage, h, err);
+                return svy_dsn_lonely_error(&c->e->dsn, L->stage, h, 0, err);
         }
         group_end(c, &g, F);
     }
@@ -229,7 +193,7 @@ static svy_status rows_var(vctx *c, const layer *L, size_t stage, size_t a, size
                 const svy_dstratum *T = &S->strata[h];
                 rows_ss(c, L, i, (double)T->n, &ss, &uu);
                 if (svy_vgroup_add(&g, &ss, &uu, (double)T->n, T->g, rule) < 0)
-                    return lonely_error(c->e, stage, h, err);
+                    return svy_dsn_lonely_error(&c->e->dsn, stage, h, 0, err);
             }
             i++;
         } while (i < b && L->by_stratum && L->recs[i].parent == P);
@@ -364,7 +328,7 @@ static svy_status c_units_var(vctx *c, const layer *L, cterm *t, size_t nt, svy_
             const svy_dstratum *T = &S->strata[h0];
             svy_vss_units(c->zbuf, n, 1, (double)T->n, &ss, &uu);
             if (svy_vgroup_add(&g, &ss, &uu, (double)T->n, T->g, rule) < 0)
-                return lonely_error(c->e, L->stage, h0, err);
+                return svy_dsn_lonely_error(&c->e->dsn, L->stage, h0, 0, err);
         }
         group_end(c, &g, F);
     }
@@ -413,7 +377,7 @@ static svy_status c_rows_var(vctx *c, const layer *L, size_t stage, cterm *t, si
                     ss = 0;
                 uu = uut;
                 if (svy_vgroup_add(&g, &ss, &uu, n, T->g, rule) < 0)
-                    return lonely_error(c->e, stage, hh, err);
+                    return svy_dsn_lonely_error(&c->e->dsn, stage, hh, 0, err);
             }
         } while (L->by_stratum && next_head(L, t, nt, &P, &h, &k) && P == G);
         group_end(c, &g, F);

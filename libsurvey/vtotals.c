@@ -216,29 +216,6 @@ double svy_vtot_df(const svy_vtot *v)
     return units - strata;
 }
 
-/* A lone unit under --lonely fail: the stratum, the row of its first member
- * and the column. */
-static svy_status lonely_error(const svy_dsn *d, size_t s, uint32_t h, svy_err *err)
-{
-    const svy_dstage *S = &d->st[s];
-    const svy_dstratum *T = &S->strata[h];
-    size_t len;
-    const char *t = svy_dsn_stratum_text(d, s, h, &len);
-    int tl = (int)(len < 100 ? len : 100);
-    const char *rule = "choose --lonely remove|certainty|adjust|average (R's survey.lonely.psu)";
-    if (s == 0 && S->strata_name)
-        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->strata_col + 1, S->strata_name,
-                           "stratum '%.*s' of column %s has a single PSU (this row is its first): %s", tl, t,
-                           S->strata_name, rule);
-    if (s == 0)
-        return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->id_col >= 0 ? S->id_col + 1 : 0, S->id_name,
-                           "the design has a single PSU: %s", rule);
-    return svy_err_set(err, SVY_E_DATA, NULL, T->first_row, S->id_col + 1, S->id_name,
-                       "unit '%.*s' of stage %zu has a single unit of column %s sampled in it "
-                       "(stage %zu; this row is its first): %s",
-                       tl, t, s, S->id_name, s + 1, rule);
-}
-
 /* ss and uu of stratum h of stage s over its n design units. */
 static void stratum_ss(svy_vtot *v, size_t s, size_t h, double n)
 {
@@ -268,7 +245,7 @@ static svy_status add_stratum(svy_vtot *v, svy_vgroup *g, size_t s, size_t h, sv
     const svy_dstratum *T = &v->d->st[s].strata[h];
     stratum_ss(v, s, h, (double)T->n);
     if (svy_vgroup_add(g, v->ss, v->uu, (double)T->n, T->g, v->rule) < 0)
-        return lonely_error(v->d, s, (uint32_t)h, err);
+        return svy_dsn_lonely_error(v->d, s, (uint32_t)h, 1, err);
     return SVY_OK;
 }
 
