@@ -293,6 +293,23 @@ typedef struct vctx {
 } vctx;
 
 
+/* Co-moments of (a, b) shifted by the first row (ROWS):
+ * c[0..7] = n, first a, first b, sums of the shifts, of their squares and product. */
+static inline void svy_est_comoment_add(double *c, double a, double b)
+{
+    if (c[0] == 0) {
+        c[1] = a;
+        c[2] = b;
+    }
+    c[0] += 1;
+    double da = a - c[1], db = b - c[2];
+    c[3] += da;
+    c[4] += db;
+    c[5] += da * da;
+    c[6] += da * db;
+    c[7] += db * db;
+}
+
 static inline int svy_est_is_prop(svy_stat s)
 {
     return s == SVY_STAT_RATE || s == SVY_STAT_SHARE;

@@ -78,18 +78,7 @@ void svy_est_ratio_sums_cell(double *c, double w, double y, double x)
 void svy_est_ratio_rows_cell(double *c, double w, double y, double x)
 {
     double a = w * y, b = w * x;
-    /* co-moments of (w y, w x) shifted by the first row, as a mean's */
-    if (c[0] == 0) {
-        c[1] = a;
-        c[2] = b;
-    }
-    c[0] += 1;
-    double da = a - c[1], db = b - c[2];
-    c[3] += da;
-    c[4] += db;
-    c[5] += da * da;
-    c[6] += da * db;
-    c[7] += db * db;
+    svy_est_comoment_add(c, a, b); /* co-moments of (w y, w x), as a mean's */
     c[8] += w;
     c[9] += a * y;
     c[10] += a * x;

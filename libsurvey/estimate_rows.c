@@ -195,22 +195,6 @@ static inline void group_add(double *g, double w)
     g[3] += dw * dw;
 }
 
-/* Co-moments of (a, b) shifted by the first row (ROWS). */
-static inline void comoment_add(double *c, double a, double b)
-{
-    if (c[0] == 0) {
-        c[1] = a;
-        c[2] = b;
-    }
-    c[0] += 1;
-    double da = a - c[1], db = b - c[2];
-    c[3] += da;
-    c[4] += db;
-    c[5] += da * da;
-    c[6] += da * db;
-    c[7] += db * db;
-}
-
 /* A row in a record of a table of rates only. */
 static inline void add_rates(double *blk, int rows, size_t nout, double w, const double *ys, const int *valid)
 {
@@ -274,11 +258,11 @@ static inline void rows_cell(double *c, svy_stat stat, double w, double y, const
         group_add(c + (y != 0 ? 0 : 4), w);
     } else if (stat == SVY_STAT_MEAN) {
         double yp = *ysh, a = w * yp;
-        comoment_add(c, a, w);
+        svy_est_comoment_add(c, a, w);
         c[8] += a * yp;
     } else if (stat == SVY_STAT_TOTAL) {
         double yp = *ysh, a = w * yp;
-        comoment_add(c, w * y, w);
+        svy_est_comoment_add(c, w * y, w);
         c[8] += a;
         c[9] += a * yp;
     } else if (stat == SVY_STAT_RATIO) {
