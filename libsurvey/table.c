@@ -81,7 +81,7 @@ char *svy_grid_printf(grid *g, const char *fmt, ...)
 
 static void grid_free(grid *g)
 {
-    for (size_t i = 0; i < g->ncol; i++)
+    for (size_t i = 0; g->head && i < g->ncol; i++)
         free(g->head[i]);
     for (size_t i = 0; i < g->nrow * g->ncol; i++)
         free(g->cells[i].text);
@@ -89,6 +89,23 @@ static void grid_free(grid *g)
     free(g->cells);
     free(g->right);
     free(g->footer);
+}
+
+svy_status svy_table_finish(FILE *f, grid *g, const svy_table_opts *o, const char *name, svy_err *err)
+{
+    if (g->failed) {
+        grid_free(g);
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    int werr = svy_table_emit(f, g, o);
+    grid_free(g);
+    if (werr == ENOMEM)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (werr || fflush(f) != 0 || ferror(f)) {
+        /* Say why (a full disk, a closed pipe), as every other write error does. */
+        return svy_err_sys(err, werr ? werr : errno, name, 0, "write error");
+    }
+    return SVY_OK;
 }
 
 static void grid_set_header(grid *g, size_t ncol)
@@ -630,17 +647,5 @@ svy_status svy_table_write(FILE *f, const char *name, const svy_est *e, const sv
         else
             build_long(&b);
     }
-    if (g.failed) {
-        grid_free(&g);
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    int werr = svy_table_emit(f, &g, o);
-    grid_free(&g);
-    if (werr == ENOMEM)
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    if (werr || fflush(f) != 0 || ferror(f)) {
-        /* Say why (a full disk, a closed pipe), as every other write error does. */
-        return svy_err_sys(err, werr ? werr : errno, name, 0, "write error");
-    }
-    return SVY_OK;
+    return svy_table_finish(f, &g, o, name, err);
 }

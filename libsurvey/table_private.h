@@ -44,4 +44,8 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
  * failure the stream's error flag does not show). */
 int svy_table_emit(FILE *f, const grid *g, const svy_table_opts *o);
 
+/* table.c: write the grid (unless building it ran out of memory), free it,
+ * and report as svy_table_write does: out of memory, or a write error on name. */
+svy_status svy_table_finish(FILE *f, grid *g, const svy_table_opts *o, const char *name, svy_err *err);
+
 #endif

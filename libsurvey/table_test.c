@@ -30,18 +30,6 @@ static void put_num(grid *g, tcell *c, double d, int report, int dec)
     put(g, c, b, C_NUM);
 }
 
-static void free_grid(grid *g)
-{
-    for (size_t i = 0; g->head && i < g->ncol; i++)
-        free(g->head[i]);
-    for (size_t i = 0; i < g->nrow * g->ncol; i++)
-        free(g->cells[i].text);
-    free(g->head);
-    free(g->cells);
-    free(g->right);
-    free(g->footer);
-}
-
 static const char *method_text(int chisq)
 {
     return chisq ? "Rao-Scott first-order correction (R svychisq statistic = \"Chisq\"): statistic = Pearson's X2 "
@@ -143,15 +131,5 @@ svy_status svy_table_write_tests(FILE *f, const char *name, const svy_est *e, co
     free(design);
     if (g.footer)
         build(&g, e, o, report, g.footer);
-    if (g.failed) {
-        free_grid(&g);
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    }
-    int werr = svy_table_emit(f, &g, o);
-    free_grid(&g);
-    if (werr == ENOMEM)
-        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-    if (werr || fflush(f) != 0 || ferror(f))
-        return svy_err_sys(err, werr ? werr : errno, name, 0, "write error");
-    return SVY_OK;
+    return svy_table_finish(f, &g, o, name, err);
 }
