@@ -265,25 +265,17 @@ static void say_fit(const opts *o)
         svy_tool_warn("%s", F->y_note);
 }
 
+static svy_status write_model(FILE *f, const char *name, void *ctx, svy_err *err)
+{
+    opts *o = ctx;
+    return svy_model_write(f, name, o->m, &o->out, err);
+}
+
 static int write_out(opts *o, svy_err *err)
 {
     if (o->D.note[0])
         o->out.note = o->D.note;
-    if (!o->output) {
-        if (svy_model_write(stdout, "<stdout>", o->m, &o->out, err) != SVY_OK)
-            return svy_tool_report(err);
-        return svy_tool_finish_stdout(SVY_EXIT_OK);
-    }
-    svy_outfile *of;
-    if (svy_outfile_open(o->output, &of, err) != SVY_OK)
-        return svy_tool_report(err);
-    if (svy_model_write(svy_outfile_stream(of), o->output, o->m, &o->out, err) != SVY_OK) {
-        svy_outfile_abort(of);
-        return svy_tool_report(err);
-    }
-    if (svy_outfile_commit(of, err) != SVY_OK)
-        return svy_tool_report(err);
-    return SVY_EXIT_OK;
+    return svy_tool_write_result(o->output, write_model, o, err);
 }
 
 int main(int argc, char **argv)

@@ -740,27 +740,18 @@ static void set_notes(tab *T)
     T->t.note = T->notes;
 }
 
+static svy_status write_table_to(FILE *f, const char *name, void *ctx, svy_err *err)
+{
+    tab *T = ctx;
+    return (T->test ? svy_table_write_tests : svy_table_write)(f, name, T->est, &T->t, err);
+}
+
 /* The table, to -o atomically or to standard output; an exit code. */
 static int write_table(tab *T, svy_err *err)
 {
     T->t.schema = T->schema;
     set_notes(T);
-    if (!T->output) {
-        if ((T->test ? svy_table_write_tests : svy_table_write)(stdout, "<stdout>", T->est, &T->t, err) != SVY_OK)
-            return svy_tool_report(err);
-        return svy_tool_finish_stdout(SVY_EXIT_OK);
-    }
-    svy_outfile *of;
-    if (svy_outfile_open(T->output, &of, err) != SVY_OK)
-        return svy_tool_report(err);
-    if ((T->test ? svy_table_write_tests : svy_table_write)(svy_outfile_stream(of), T->output, T->est, &T->t,
-                                                            err) != SVY_OK) {
-        svy_outfile_abort(of);
-        return svy_tool_report(err);
-    }
-    if (svy_outfile_commit(of, err) != SVY_OK)
-        return svy_tool_report(err);
-    return SVY_EXIT_OK;
+    return svy_tool_write_result(T->output, write_table_to, T, err);
 }
 
 int main(int argc, char **argv)

@@ -143,6 +143,25 @@ int svy_tool_finish_stdout(int code)
     return code;
 }
 
+int svy_tool_write_result(const char *path, svy_tool_write_fn write, void *ctx, svy_err *err)
+{
+    if (!path) {
+        if (write(stdout, "<stdout>", ctx, err) != SVY_OK)
+            return svy_tool_report(err);
+        return svy_tool_finish_stdout(SVY_EXIT_OK);
+    }
+    svy_outfile *of;
+    if (svy_outfile_open(path, &of, err) != SVY_OK)
+        return svy_tool_report(err);
+    if (write(svy_outfile_stream(of), path, ctx, err) != SVY_OK) {
+        svy_outfile_abort(of);
+        return svy_tool_report(err);
+    }
+    if (svy_outfile_commit(of, err) != SVY_OK)
+        return svy_tool_report(err);
+    return SVY_EXIT_OK;
+}
+
 char **svy_tool_split_list(const char *s, size_t *n)
 {
     size_t count = 1;

@@ -57,6 +57,13 @@ void svy_tool_version(void);
  * with a message; call before returning 0. */
 int svy_tool_finish_stdout(int code);
 
+/* Write a tool's one result: to standard output when path is NULL, else
+ * atomically to path (temp file, renamed when complete; removed when write
+ * fails).  write(f, name, ctx, err) writes the whole result to f.  Returns
+ * the exit code, having reported any error. */
+typedef svy_status (*svy_tool_write_fn)(FILE *f, const char *name, void *ctx, svy_err *err);
+int svy_tool_write_result(const char *path, svy_tool_write_fn write, void *ctx, svy_err *err);
+
 /* Parse "a,b,c" into a NULL-terminated array of strings (one allocation,
  * free with free()); *n gets the count.  Empty items are a usage error. */
 char **svy_tool_split_list(const char *s, size_t *n);
