@@ -154,6 +154,8 @@ __attribute__((format(printf, 5, 6)))
 #endif
 svy_status svy_fail_row(const svy_schema *schema, const svy_row *row, long col, svy_err *err, const char *fmt, ...);
 
+/* Frees a last stage's id set (design.c; also at the end of a pass). */
+void svy_dsn_idset_free(svy_idset *s);
 svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err);
 void svy_dsn_free(svy_dsn *d);
 svy_status svy_dsn_bind(svy_dsn *d, const svy_schema *schema, svy_err *err);

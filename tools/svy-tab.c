@@ -9,6 +9,7 @@
 #include "repopts.h"
 #include <survey/subpop.h>
 
+#include "tab_usage.h"
 #include "tool.h"
 
 typedef struct outspec {
@@ -44,81 +45,6 @@ typedef struct tab {
     double *probs;      /* --probs (NULL: 0.5) */
     size_t nprobs;
 } tab;
-
-static void usage(void)
-{
-    printf("Usage: %s [OPTIONS] [FILE|-]\n"
-           "Weighted rates, means and totals by domain, with design-based standard errors,\n"
-           "confidence intervals, degrees of freedom and design effects (as R's survey package).\n"
-           "\n"
-           "Design (flags override a codebook):\n"
-           "  -c, --codebook DIR      design roles, default outcomes (role outcome) and value\n"
-           "                          labels from a study codebook (codebooks/README.md)\n"
-           "      --lang zh|en        language of codebook labels (zh) and, when given, of the\n"
-           "                          words of md, latex and html tables (else English)\n"
-           "  -w, --weight COL        sampling weight; 0 keeps the row in the design (default:\n"
-           "                          from the fpc, N/n multiplied over stages; else 1)\n"
-           "                          With -c and no -w, a final weight in the input (svy-weight's\n"
-           "                          weight_final) is used instead of the codebook's design weight;\n"
-           "                          the weight used is said on standard error and in the notes.\n"
-           "  -p, --psu A[,B...]      unit ids by stage, as R's id = ~A + B: PSUs, then units\n"
-           "                          within them (default: each row is a PSU)\n"
-           "  -s, --strata S1[,S2...] strata by stage, as R's strata = ~S1 + S2\n"
-           "      --fpc F1[,F2...]    per stage: population units of the stratum, or sampling\n"
-           "                          fractions when no value is above 1 (R's fpc = ~F1 + F2);\n"
-           "                          with two or more stages the variance is R's multistage one\n"
-           "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"
-           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n",
-           svy_tool_name());
-    fputs(SVY_REPOPTS_HELP, stdout);
-    fputs("Estimates:\n"
-           "  -b, --by A[,B...]       domains: every combination present in the data\n"
-           "      --overall           add the overall row\n"
-           "  -r, --rate COL[=VALUE][,...]  rate of a 0/1 column, or share with VALUE (a code, or a\n"
-           "                          label in any codebook language or the file's; else an error)\n"
-           "      --share COL[,...]   share of every level of a column\n"
-           "      --mean COL[,...]    mean\n"
-           "      --total COL[,...]   total\n"
-           "      --ratio NUM/DEN[,...]  ratio of the totals of two columns (R's svyratio),\n"
-           "                          on the rows where both are present\n"
-           "      --quantile COL[,...]  quantiles at every --probs (R's svyquantile: qrule\n"
-           "                          \"math\", Woodruff's interval), rows with a value; the long\n"
-           "                          layout adds the column p\n"
-           "      --probs P[,...]     probabilities of --quantile, each above 0 and below 1 (0.5)\n"
-           "      --median COL[,...]  the quantile at 0.5\n"
-           "      --ci METHOD         logit|wald|beta|wilson (logit); beta is Korn-Graubard\n"
-           "      --level N           confidence level in percent (95)\n"
-           "      --df RULE           domain|full|inf|NUMBER (domain)\n"
-           "      --flag nchs         flag proportions the NCHS standards say not to show\n"
-           "      --subpop EXPR       estimate within the rows where EXPR holds, the whole design\n"
-           "                          kept for the variance (R's subset(design, ...)): columns\n"
-           "                          compared with numbers, codes or labels (== != < <= > >=,\n"
-           "                          COL in {v,...}), joined by & | ! and parentheses, e.g.\n"
-           "                          'age >= 30 & category == \"platform worker\"'\n"
-           "      --diff VAR[=REF]    add each level of --by variable VAR minus the reference\n"
-           "                          level REF (a code or label; default the lowest), within the\n"
-           "                          other --by values: SE from the joint linearization (R's\n"
-           "                          svyby(covmat=TRUE) + svycontrast), the design's df, p-value\n"
-           "      --test VAR          instead of the estimates, the Rao-Scott test of independence\n"
-           "                          of each rate (and two-level share) and --by variable VAR,\n"
-           "                          within the other --by values (R's svychisq)\n"
-           "      --test-method M     f|chisq (f): second-order F, or first-order chi-squared\n"
-           "Output:\n"
-           "  -f, --format FMT        csv|tsv|md|latex|html|json (csv)\n"
-           "      --layout L          long|wide (long): long has one row per domain, variable\n"
-           "                          and statistic; csv, tsv and json add flag, note, method\n"
-           "      --percent           proportions in percent (always in md, latex, html)\n"
-           "      --labels            value labels instead of codes (and variable labels\n                          in md, latex, html)\n"
-           "      --cv                add the coefficient of variation\n"
-           "      --title TEXT        caption of md, latex and html tables\n"
-           "  -o, --output FILE       write FILE atomically instead of standard output\n"
-           "Input:\n"
-           "  -e, --encoding ENC      text encoding of the input (GB18030, CP1252, ...)\n"
-           "  -q, --quiet             do not say on standard error which design was chosen\n"
-           "  -h, --help              this help\n"
-           "  -V, --version           version\n",
-          stdout);
-}
 
 /* --ratio NUM/DEN: cut item at the first '/', *den the denominator (owned);
  * returns the cut (never NULL). */
@@ -654,7 +580,7 @@ static void parse_options(tab *T, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "b:c:e:f:ho:p:qr:s:Vw:", long_opts, NULL)) != -1) {
         if (c == 'h') {
-            usage();
+            svy_tab_usage();
             exit(svy_tool_finish_stdout(SVY_EXIT_OK));
         }
         if (c == 'V') {

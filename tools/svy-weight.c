@@ -10,7 +10,7 @@
 #include <string.h>
 #include <survey/survey.h>
 
-#include "svy-weight-rep.h"
+#include "weight_rep_opts.h"
 #include "tool.h"
 
 struct svy_weight_opts {

@@ -1,7 +1,7 @@
 /* svy-weight --replicates: option checks, replicate columns and the
  * replicate-design file (the format both svy-weight and svy-tab --repinfo
  * use: column,type,scale,rscale,rho,mse,weight). */
-#include "svy-weight-rep.h"
+#include "weight_rep_opts.h"
 
 #include <stdio.h>
 #include <stdlib.h>
