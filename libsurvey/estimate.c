@@ -195,6 +195,7 @@ void svy_est_layers_free(svy_est *e)
         free(L->lpool);
         free(L->dstart);
     }
+    svy_est_test_free(e);
 }
 
 void svy_est_free(svy_est *e)

@@ -219,6 +219,13 @@ struct svy_est {
     size_t test_by;
     svy_est_test *tests;
     size_t ntests, captests;
+    /* rows whose tested variable is missing (in the design and in R's N and
+     * nu, in no domain): per combination of the other by values (keyed as
+     * dom_tab with UINT32_MAX for the tested one) their rows, and their
+     * first-stage (combination, stratum, unit) keys */
+    svy_strtab tmiss_combo, tmiss_psu;
+    long long *tmiss_rows;
+    size_t cap_tmiss_rows;
     char **names; /* display names of share levels and notes, owned */
     size_t nnames, capnames;
 };
@@ -267,6 +274,8 @@ typedef struct qty {
     svy_stat stat;
     const long *lv;  /* every level of a share outcome (sorted), nlv of them */
     size_t nlv;
+    const double *coef; /* a share: NULL, or a unit's value is sum_l coef[l] (weight in level lv[l])
+                         * (--test's cells; lin is then unused) */
 } qty;
 
 /* A unit's (or a domain's) sums for one quantity. */
@@ -325,6 +334,11 @@ usum svy_est_domain_sum(const svy_est *e, size_t dom, const qty *q);
 int svy_est_top_units(const svy_est *e, size_t d, const qty *q);
 lin svy_est_lin_of(svy_stat stat, double R, double X);
 svy_status svy_est_quantity_var(vctx *c, size_t d, int skip_top, svy_err *err);
+
+/* estimate_test.c: a row in the design whose tested by variable is missing
+ * (e->dom_key holds the other by values' ids); freeing those rows' counts. */
+svy_status svy_est_test_row(svy_est *e, const svy_dpath *p, svy_err *err);
+void svy_est_test_free(svy_est *e);
 
 /* estimate_subpop.c: whether a row is in the subpopulation (*in). */
 svy_status svy_est_subpop_in(svy_est *e, const svy_row *row, int *in, svy_err *err);

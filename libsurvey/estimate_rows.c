@@ -44,7 +44,8 @@ static long byval_id(svy_est *e, size_t k, const svy_value *v)
 }
 
 /* The domain of a row, -1 when a by value is missing (the row stays in the
- * design but in no domain), -2 on failure. */
+ * design but in no domain), -2 on failure, -3 when only --test's variable is
+ * (dom_key holds the others: R's svychisq counts the row in N and nu). */
 static long row_domain(svy_est *e, const svy_row *row, svy_err *err)
 {
     if (e->nby == 0) {
@@ -59,10 +60,16 @@ static long row_domain(svy_est *e, const svy_row *row, svy_err *err)
     const size_t nby = e->nby;
     uint64_t packed = 0;
     int packable = nby <= 4;
+    int test_missing = 0;
     for (size_t k = 0; k < nby; k++) {
         const svy_value *v = &row->vals[e->by_idx[k]];
-        if (svy_value_is_missing(v))
-            return -1;
+        if (svy_value_is_missing(v)) {
+            if (!e->test_on || k != e->test_by)
+                return -1;
+            test_missing = 1;
+            e->dom_key[k] = UINT32_MAX;
+            continue;
+        }
         long id = byval_id(e, k, v);
         if (id < 0)
             return nomem(err), -2;
@@ -70,6 +77,8 @@ static long row_domain(svy_est *e, const svy_row *row, svy_err *err)
         packable &= id < 65536;
         packed = packed << 16 | (uint64_t)id;
     }
+    if (test_missing)
+        return -3;
     struct domc *dc = NULL;
     if (packable) {
         dc = &e->dom_cache[(packed * 0x9e3779b97f4a7c15ull) >> (64 - DOMC_BITS)];
@@ -497,6 +506,10 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
         e->pend[e->npend].nrec = 0;
     }
     long dom = row_domain(e, row, err);
+    if (dom == -3) {
+        rc = svy_est_test_row(e, p, err);
+        dom = -1;
+    }
     if (dom == -2)
         rc = SVY_E_NOMEM;
     else if (dom >= 0 && (!e->qphase || (rc = svy_est_quant_row(e, (uint32_t)dom, p, v->ys, v->valid, err)) == SVY_OK))

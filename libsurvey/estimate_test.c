@@ -1,15 +1,18 @@
-/* --test: Rao-Scott tests of independence between each two-level outcome
- * (a rate; a share of two levels) and one by variable, within each
- * combination of the other by variables: R's svychisq on
- * subset(design, other == c).  compare.c computes the statistics from the
- * cell proportions and their covariance; here both come from the
- * estimator's records.  Cell (o, j) (o the outcome's level, j the by
- * variable's) has p = W_oj / W over the rows with both present, and its
+/* --test: Rao-Scott tests of independence between each rate or share
+ * outcome and one by variable, within each combination of the other by
+ * variables: R's svychisq on subset(design, other == c), the R x C table of
+ * the outcome's levels by the variable's.  compare.c computes the
+ * statistics from the cell proportions and their covariance; here both come
+ * from the estimator's records.  Cell (o, j) (o the outcome's level, j the
+ * by variable's) has p = W_oj / W over the rows with both present, and its
  * linearization per unit Z_oj = (W_i,oj - p W_i) / W touches every domain j'
- * of the combination, linearly in the domain's (in-level, out-of-level)
- * sums: so any combination of cells is a combination of the domains
- * (svy_est_combination_var), and the covariances follow by polarization.
- * Work per result, after the others; nothing per row. */
+ * of the combination, linearly in the domain's weights in each level: so
+ * any combination of cells is a combination of the domains with one
+ * coefficient per level (svy_est_combination_var), and the covariances
+ * follow by polarization.  R's N and nu count every row of the combination,
+ * also those missing the outcome or the tested variable: the latter, in no
+ * domain, are counted as they come (svy_est_test_row).  Work per result,
+ * after the others; nothing per row but for rows missing the variable. */
 #include "svy_private.h"
 #include "compare_private.h"
 #include "estimate_private.h"
@@ -64,6 +67,48 @@ static int same_others(const svy_est *e, size_t a, size_t b)
     return 1;
 }
 
+/* ------------------------------------- rows whose tested variable is missing */
+
+svy_status svy_est_test_row(svy_est *e, const svy_dpath *p, svy_err *err)
+{
+    int added;
+    long c = svy_strtab_intern(&e->tmiss_combo, e->dom_key, e->nby * sizeof *e->dom_key, &added);
+    if (c < 0 || !svy_grow((void **)&e->tmiss_rows, &e->cap_tmiss_rows, (size_t)c + 1, sizeof *e->tmiss_rows))
+        return nomem(err);
+    if (added)
+        e->tmiss_rows[c] = 0;
+    e->tmiss_rows[c]++;
+    const layer *L = &e->lay[0];
+    uint32_t k[3] = {(uint32_t)c, p->stratum[L->stage], L->by_stratum ? 0 : p->unit[L->stage]};
+    return svy_strtab_intern(&e->tmiss_psu, k, sizeof k, NULL) < 0 ? nomem(err) : SVY_OK;
+}
+
+void svy_est_test_free(svy_est *e)
+{
+    svy_strtab_free(&e->tmiss_combo);
+    svy_strtab_free(&e->tmiss_psu);
+    free(e->tmiss_rows);
+    e->tmiss_rows = NULL;
+    e->cap_tmiss_rows = 0;
+}
+
+/* The combination (of rows missing the tested variable) of domain d's other
+ * by values; -1 none. */
+static long missing_combo(const svy_est *e, size_t d)
+{
+    if (!e->tmiss_combo.n)
+        return -1;
+    uint32_t k8[8], *k = e->nby <= 8 ? k8 : svy_calloc(e->nby, sizeof *k);
+    if (!k)
+        return -1;
+    memcpy(k, svy_strtab_str(&e->dom_tab, d), e->nby * sizeof *k);
+    k[e->test_by] = UINT32_MAX;
+    long c = svy_strtab_find(&e->tmiss_combo, k, e->nby * sizeof *k);
+    if (k != k8)
+        free(k);
+    return c;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -71,13 +116,16 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* R's nu: distinct PSUs minus distinct strata over the combination's rows
- * (zero weights and missing outcomes count). */
-static double combination_nu(const svy_est *e, const size_t *dom, size_t nd)
+ * (zero weights, missing outcomes and a missing tested variable count);
+ * miss: the combination's rows missing the tested variable, or -1. */
+static double combination_nu(const svy_est *e, const size_t *dom, size_t nd, long miss)
 {
     const layer *L = &e->lay[0];
     size_t n = 0;
     for (size_t j = 0; j < nd; j++)
         n += L->dstart[dom[j] + 1] - L->dstart[dom[j]];
+    if (miss >= 0)
+        n += e->tmiss_psu.n;
     uint64_t *k = svy_calloc(n ? n : 1, sizeof *k);
     if (!k)
         return NAN;
@@ -90,6 +138,16 @@ static double combination_nu(const svy_est *e, const size_t *dom, size_t nd)
                 psu += (double)r->rows; /* rows are the PSUs */
             k[n++] = ((uint64_t)r->stratum << 32) | (L->by_stratum ? 0 : r->key);
         }
+    if (miss >= 0) {
+        if (L->by_stratum)
+            psu += (double)e->tmiss_rows[miss];
+        for (size_t i = 0; i < e->tmiss_psu.n; i++) {
+            uint32_t m[3];
+            memcpy(m, svy_strtab_str(&e->tmiss_psu, i), sizeof m);
+            if (m[0] == (uint32_t)miss)
+                k[n++] = ((uint64_t)m[1] << 32) | m[2];
+        }
+    }
     qsort(k, n, sizeof *k, cmp_u64);
     double strata = 0;
     for (size_t i = 0; i < n; i++) {
@@ -102,33 +160,47 @@ static double combination_nu(const svy_est *e, const size_t *dom, size_t nd)
     return psu - strata;
 }
 
+/* ------------------------------------------------------------ the table */
+
+/* One outcome's table in one combination: rows the outcome's levels with
+ * weight (a rate: in, out), columns the domains; cell (o, j) at o + nr j. */
 typedef struct ctab {
     svy_est *e;
     const qty *q;
     const size_t *dom;
-    size_t nc;        /* levels of the by variable (domains) */
+    size_t nc, nr;
+    size_t *row_lv;   /* a share: each table row's index in q->lv */
     double W;         /* the combination's weight over complete rows */
-    double *pin, *pout; /* per domain: weight in the level, out of it */
+    double *cw;       /* nr * nc cell weights */
     vctx *terms;
+    qty *tq;          /* a share: per domain the quantity with its coefficients */
+    double *coef;     /* nc * q->nlv */
     double *zbuf;
 } ctab;
 
-/* Var(sum of cells a and b) (b = a: the variance of cell a times 4). Cells
- * are o + 2 j, o = 0 the in-level side. */
+/* Var(sum of cells a and b) (b = a: the variance of cell a times 4).  Cell
+ * (o, j)'s linearization per unit is (W_i,oj - p_oj W_i) / W, with W_i the
+ * unit's weight over complete rows of every domain of the combination. */
 static svy_status cells_var(ctab *t, size_t a, size_t b, double *V, svy_err *err)
 {
-    double A = 0;
-    size_t cells[2] = {a, b};
-    for (int s = 0; s < 2; s++) {
-        size_t c = cells[s], j = c / 2;
-        A += (c % 2 == 0 ? t->pin[j] : t->pout[j]) / t->W;
-    }
+    const double A = (t->cw[a] + t->cw[b]) / t->W;
+    const size_t nlv = t->q->nlv;
     for (size_t j = 0; j < t->nc; j++) {
-        double ain = 0, aout = 0;
-        for (int s = 0; s < 2; s++)
-            if (cells[s] / 2 == j)
-                *(cells[s] % 2 == 0 ? &ain : &aout) += 1;
-        t->terms[j] = (vctx){t->e, t->q, {(ain - A) / t->W, (aout - A) / t->W}, t->zbuf, 0, 0};
+        if (t->q->stat == SVY_STAT_SHARE) {
+            double *c = t->coef + j * nlv;
+            for (size_t l = 0; l < nlv; l++)
+                c[l] = -A / t->W;
+            if (a / t->nr == j)
+                c[t->row_lv[a % t->nr]] += 1 / t->W;
+            if (b / t->nr == j)
+                c[t->row_lv[b % t->nr]] += 1 / t->W;
+            t->tq[j] = *t->q;
+            t->tq[j].coef = c;
+            t->terms[j] = (vctx){t->e, &t->tq[j], {0, 0}, t->zbuf, 0, 0};
+            continue;
+        }
+        double in = (a == j * 2) + (b == j * 2), out = (a == j * 2 + 1) + (b == j * 2 + 1);
+        t->terms[j] = (vctx){t->e, t->q, {(in - A) / t->W, (out - A) / t->W}, t->zbuf, 0, 0};
     }
     vctx c = {t->e, t->q, {0, 0}, t->zbuf, 0, 0};
     svy_status st = svy_est_combination_var(&c, t->nc, t->dom, t->terms, err);
@@ -136,8 +208,65 @@ static svy_status cells_var(ctab *t, size_t a, size_t b, double *V, svy_err *err
     return st;
 }
 
+/* The cells' weights: a rate's in and out, a share's levels with weight in
+ * the combination (levels seen only with weight 0 carry no information and
+ * are left out, as levels no row has).  0: fewer than two rows. */
+static int cell_weights(ctab *t)
+{
+    const qty *q = t->q;
+    if (q->stat == SVY_STAT_RATE) {
+        double in = 0, out = 0;
+        for (size_t j = 0; j < t->nc; j++) {
+            usum u = svy_est_domain_sum(t->e, t->dom[j], q);
+            in += t->cw[2 * j] = u.p;
+            out += t->cw[2 * j + 1] = u.q;
+        }
+        t->nr = in > 0 && out > 0 ? 2 : 1;
+    } else {
+        t->nr = 0;
+        for (size_t l = 0; l < q->nlv; l++) {
+            qty ql = *q;
+            ql.level = q->lv[l];
+            double tot = 0;
+            for (size_t j = 0; j < t->nc; j++)
+                tot += t->cw[l + q->nlv * j] = svy_est_domain_sum(t->e, t->dom[j], &ql).p;
+            if (tot > 0)
+                t->row_lv[t->nr++] = l;
+        }
+        /* compact to the rows kept: cell (o, j) at o + nr j */
+        for (size_t j = 0; j < t->nc; j++)
+            for (size_t o = 0; o < t->nr; o++)
+                t->cw[o + t->nr * j] = t->cw[t->row_lv[o] + q->nlv * j];
+    }
+    t->W = 0;
+    for (size_t c = 0; c < t->nr * t->nc; c++)
+        t->W += t->cw[c];
+    return t->nr >= 2;
+}
+
 static const char NOTE_LEVELS[] = "fewer than two levels of the outcome or of the by variable: no test";
-static const char NOTE_LEVELS3[] = "a share of more than two levels: not tested yet (rates and two-level shares are)";
+/* compare.c's limit: K^2 covariances, K(K+1)/2 variances over the records */
+enum { CELLS_MAX = 1024 };
+static const char NOTE_CELLS[] = "a table of more than 1024 cells: no test";
+
+/* The covariance of the cell proportions, by polarization: K(K+1)/2
+ * variances of one or two cells, each over the combination's records. */
+static svy_status cells_cov(ctab *t, double *V, svy_err *err)
+{
+    size_t K = t->nr * t->nc;
+    svy_status st = SVY_OK;
+    for (size_t a = 0; a < K && st == SVY_OK; a++) {
+        st = cells_var(t, a, a, &V[a * K + a], err);
+        V[a * K + a] /= 4;
+    }
+    for (size_t a = 0; a < K && st == SVY_OK; a++)
+        for (size_t b = a + 1; b < K && st == SVY_OK; b++) {
+            double s;
+            st = cells_var(t, a, b, &s, err);
+            V[a * K + b] = V[b * K + a] = (s - V[a * K + a] - V[b * K + b]) / 2;
+        }
+    return st;
+}
 
 /* One outcome's test in one combination. */
 static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t nc, double *zbuf, svy_err *err)
@@ -151,52 +280,44 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
     T->by = e->by[e->test_by];
     T->chisq = e->test_chisq;
     T->statistic = T->ndf = T->ddf = T->p_value = NAN;
-    if (q->stat == SVY_STAT_SHARE && q->nlv != 2) {
-        T->note = NOTE_LEVELS3;
-        return SVY_OK;
-    }
-    size_t R = 2, K = R * nc;
-    ctab t = {e, q, dom, nc, 0, NULL, NULL, NULL, zbuf};
-    t.pin = svy_calloc(nc, sizeof *t.pin);
-    t.pout = svy_calloc(nc, sizeof *t.pout);
+    size_t L = q->stat == SVY_STAT_SHARE ? q->nlv : 2, K = L * nc;
+    ctab t = {e, q, dom, nc, 0, NULL, 0, NULL, NULL, NULL, NULL, zbuf};
+    t.row_lv = svy_calloc(L, sizeof *t.row_lv);
+    t.cw = svy_calloc(K, sizeof *t.cw);
     t.terms = svy_calloc(nc, sizeof *t.terms);
-    double *ph = svy_calloc(K, sizeof *ph), *V = svy_calloc(K * K, sizeof *V);
-    double N = 0;
+    t.tq = svy_calloc(nc, sizeof *t.tq);
+    t.coef = svy_calloc(nc * L, sizeof *t.coef);
+    double *ph = NULL, *V = NULL;
     svy_status st = SVY_OK;
-    if (!t.pin || !t.pout || !t.terms || !ph || !V) {
+    if (!t.row_lv || !t.cw || !t.terms || !t.tq || !t.coef) {
         st = nomem(err);
         goto out;
     }
-    int in_any = 0, out_any = 0;
-    for (size_t j = 0; j < nc; j++) {
-        usum u = svy_est_domain_sum(e, dom[j], q);
-        t.pin[j] = u.p;
-        t.pout[j] = u.q;
-        t.W += u.p + u.q;
-        in_any |= u.p > 0;
-        out_any |= u.q > 0;
+    long miss = missing_combo(e, dom[0]);
+    double N = miss >= 0 ? (double)e->tmiss_rows[miss] : 0;
+    for (size_t j = 0; j < nc; j++)
         N += (double)e->doms[dom[j]].rows;
-    }
-    if (nc < 2 || !in_any || !out_any || !(t.W > 0)) {
+    if (nc < 2 || !cell_weights(&t) || !(t.W > 0)) {
         T->note = NOTE_LEVELS;
         goto out;
     }
-    for (size_t c = 0; c < K; c++)
-        ph[c] = (c % 2 == 0 ? t.pin[c / 2] : t.pout[c / 2]) / t.W;
-    for (size_t a = 0; a < K && st == SVY_OK; a++) {
-        st = cells_var(&t, a, a, &V[a * K + a], err);
-        V[a * K + a] /= 4;
+    K = t.nr * nc;
+    if (K > CELLS_MAX) {
+        T->note = NOTE_CELLS;
+        goto out;
     }
-    for (size_t a = 0; a < K && st == SVY_OK; a++)
-        for (size_t b = a + 1; b < K && st == SVY_OK; b++) {
-            double s;
-            st = cells_var(&t, a, b, &s, err);
-            V[a * K + b] = V[b * K + a] = (s - V[a * K + a] - V[b * K + b]) / 2;
-        }
-    if (st)
+    ph = svy_calloc(K, sizeof *ph);
+    V = svy_calloc(K * K, sizeof *V);
+    if (!ph || !V) {
+        st = nomem(err);
+        goto out;
+    }
+    for (size_t c = 0; c < K; c++)
+        ph[c] = t.cw[c] / t.W;
+    if ((st = cells_cov(&t, V, err)))
         goto out;
     svy_raoscott_result rs;
-    if ((st = svy_raoscott(R, nc, ph, V, N, combination_nu(e, dom, nc), &rs, err)))
+    if ((st = svy_raoscott(t.nr, nc, ph, V, N, combination_nu(e, dom, nc, miss), &rs, err)))
         goto out;
     if (e->test_chisq) {
         T->statistic = rs.x2;
@@ -209,9 +330,11 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
         T->p_value = rs.p_f;
     }
 out:
-    free(t.pin);
-    free(t.pout);
+    free(t.row_lv);
+    free(t.cw);
     free(t.terms);
+    free(t.tq);
+    free(t.coef);
     free(ph);
     free(V);
     return st;
@@ -245,14 +368,14 @@ svy_status svy_est_test_results(svy_est *e, const size_t *order, size_t ndom, co
             }
         for (size_t o = 0; o < e->nout && st == SVY_OK; o++) {
             if (e->out[o].stat == SVY_STAT_RATE && !e->out[o].quant) { /* a quantile is no 0/1 outcome */
-                qty q = {o, -1, SVY_STAT_RATE, NULL, 0};
+                qty q = {o, -1, SVY_STAT_RATE, NULL, 0, NULL};
                 st = one_test(e, &q, dom, nc, zbuf, err);
             } else if (e->out[o].stat == SVY_STAT_SHARE) {
                 size_t k = 0;
                 for (size_t l = 0; l < nlv; l++)
                     if (e->lvl_outcome[lv[l]] == (long)o)
                         olv[k++] = lv[l];
-                qty q = {o, k ? olv[0] : -1, SVY_STAT_SHARE, olv, k};
+                qty q = {o, k ? olv[0] : -1, SVY_STAT_SHARE, olv, k, NULL};
                 st = one_test(e, &q, dom, nc, zbuf, err);
             }
         }

@@ -76,6 +76,33 @@ static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
     return u;
 }
 
+/* A share's weight in each level of q->lv times q->coef, summed: a unit's
+ * value of a combination of --test's cells. */
+static double coef_total(const layer *L, size_t r, const qty *q)
+{
+    double z = 0;
+    for (size_t l = 0; l < q->nlv; l++) {
+        if (q->coef[l] == 0)
+            continue;
+        if (L->rows) {
+            z += q->coef[l] * level_stats(L, r, q->lv[l]).s;
+        } else {
+            long li = svy_u64map_find(&L->lmap, ((uint64_t)r << 32) | (uint64_t)q->lv[l]);
+            z += li < 0 ? 0 : q->coef[l] * L->lpool[li];
+        }
+    }
+    return z;
+}
+
+/* The linearized total of record r for the term v. */
+static double term_total(const svy_est *e, const layer *L, size_t r, const vctx *v)
+{
+    if (v->q->coef)
+        return coef_total(L, r, v->q);
+    usum u = rec_sum(e, L, r, v->q);
+    return v->z.alpha * u.p + v->z.beta * u.q;
+}
+
 lin svy_est_lin_of(svy_stat stat, double R, double X)
 {
     if (svy_est_is_prop(stat))
@@ -97,6 +124,19 @@ static void rows_ss(const vctx *v, const layer *L, size_t r, double n, double *s
                        svy_vstats_from_shifted(c[4], c[5], c[6], c[7]), z.alpha, z.beta, n, ss, uu);
         return;
     case SVY_STAT_SHARE:
+        if (q->coef) {
+            svy_vgroup_stats g[16] = {{0, 0, 0}}, *gs = q->nlv <= 16 ? g : svy_calloc(q->nlv, sizeof *gs);
+            if (!gs) { /* no memory: an undefined variance rather than a wrong one */
+                *ss = *uu = NAN;
+                return;
+            }
+            for (size_t l = 0; l < q->nlv; l++)
+                gs[l] = level_stats(L, r, q->lv[l]);
+            svy_vss_mgroups(gs, q->coef, q->nlv, n, ss, uu);
+            if (gs != g)
+                free(gs);
+            return;
+        }
         svy_vss_groups(level_stats(L, r, q->level), other_levels(L, r, q), z.alpha, z.beta, n, ss, uu);
         return;
     case SVY_STAT_MEAN:
@@ -314,8 +354,7 @@ static svy_status c_units_var(vctx *c, const layer *L, cterm *t, size_t nt, svy_
                     if (t[i].a >= t[i].b || rec_cmp3(L, t[i].a, P, h, k) != 0)
                         continue;
                     if (rec_count(c->e, L, t[i].a, t[i].v.q) > 0) {
-                        usum u = rec_sum(c->e, L, t[i].a, t[i].v.q);
-                        Z += t[i].v.z.alpha * u.p + t[i].v.z.beta * u.q;
+                        Z += term_total(c->e, L, t[i].a, &t[i].v);
                         any = 1;
                     }
                     t[i].a++;
@@ -361,8 +400,7 @@ static svy_status c_rows_var(vctx *c, const layer *L, size_t stage, cterm *t, si
                     continue;
                 double s1, u1;
                 rows_ss(&t[i].v, L, r, n, &s1, &u1);
-                usum u = rec_sum(c->e, L, r, t[i].v.q);
-                double St = t[i].v.z.alpha * u.p + t[i].v.z.beta * u.q;
+                double St = term_total(c->e, L, r, &t[i].v);
                 sst += s1;
                 uut += u1;
                 Ssum += St;

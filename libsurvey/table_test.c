@@ -36,7 +36,8 @@ static const char *method_text(int chisq)
                    "of the weighted table scaled to the rows, unadjusted; p from chi-squared((R-1)(C-1)) of X2 / "
                    "mean eigenvalue of the design effect matrix."
                  : "Rao-Scott second-order F (R svychisq statistic = \"F\"): F = X2 / tr(Delta), ndf = tr(Delta)^2 / "
-                   "tr(Delta^2), ddf = ndf x (PSUs - strata of the rows tested).";
+                   "tr(Delta^2), ddf = ndf x (PSUs - strata over every row of the combination, rows missing "
+                   "either variable included, as R).";
 }
 
 static void build(grid *g, const svy_est *e, const svy_table_opts *o, int report, const char *method)

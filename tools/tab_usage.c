@@ -63,7 +63,7 @@ void svy_tab_usage(void)
            "                          other --by values: SE from the joint linearization (R's\n"
            "                          svyby(covmat=TRUE) + svycontrast), the design's df, p-value\n"
            "      --test VAR          instead of the estimates, the Rao-Scott test of independence\n"
-           "                          of each rate (and two-level share) and --by variable VAR,\n"
+           "                          of each rate or share and --by variable VAR (R x C table),\n"
            "                          within the other --by values (R's svychisq)\n"
            "      --test-method M     f|chisq (f): second-order F, or first-order chi-squared\n"
            "Output:\n"

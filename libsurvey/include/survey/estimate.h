@@ -264,9 +264,10 @@ SVY_API svy_status svy_est_set_diff(svy_est *e, const char *by, const char *ref,
 SVY_API long svy_est_diff_by(const svy_est *e);
 
 /* Rao-Scott tests of independence (R's svychisq): for every rate (a 0/1
- * column, or COL=VALUE: in the level or not) and every share of two levels,
- * its table against by variable `by`, within each combination of the other
- * by variables.  chisq 0: the second-order F (statistic = "F": F, ndf, ddf
+ * column, or COL=VALUE: in the level or not) and every share (its levels with
+ * weight), its R x C table against by variable `by`, within each combination
+ * of the other by variables; N and nu count every row of the combination,
+ * rows missing the outcome or `by` included.  chisq 0: the second-order F (statistic = "F": F, ndf, ddf
  * = ndf (PSUs - strata), p); 1: the first-order correction (statistic =
  * "Chisq": Pearson's X^2 unadjusted, as R prints it, df (R-1)(C-1), p of
  * X^2 / mean(eigenvalues)).  Call before svy_est_finish(); SVY_E_USAGE when
