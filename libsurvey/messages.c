@@ -127,6 +127,14 @@ static const char *const catalogue[SVY_MSG_COUNT_][2] = {
                                       "\xe2\x80\xa1 该子总体的所有行都在同一个初级抽样单位中：无方差估计。"},
     [SVY_MSG_TAB_NOTE_NO_ESTIMATE] = {" \xe2\x80\x94 no valid value (or only weights of 0) in the domain.",
                                       "\xe2\x80\x94 该子总体没有有效值（或权重全为 0）。"},
+    [SVY_MSG_PLOT_DIFF_PP] = {"Difference (level \xe2\x88\x92 reference) in percentage points",
+                              "差值（水平 \xe2\x88\x92 参照），百分点"},
+    [SVY_MSG_PLOT_DIFF_PROP] = {"Difference (level \xe2\x88\x92 reference) in proportions",
+                                "差值（水平 \xe2\x88\x92 参照），比例"},
+    [SVY_MSG_PLOT_DIFF_OF_PP] = {"Difference {1} in percentage points", "差值 {1}，百分点"},
+    [SVY_MSG_PLOT_DIFF_OF_PROP] = {"Difference {1} in proportions", "差值 {1}，比例"},
+    [SVY_MSG_PLOT_DIFFS_PP] = {"differences in percentage points", "差值（百分点）"},
+    [SVY_MSG_PLOT_DIFFS_PROP] = {"differences of proportions", "比例差值"},
 };
 
 const char *svy_msg(svy_lang lang, svy_msg_id id)

@@ -61,6 +61,7 @@ void svy_plot_set_kind(svy_plot *p, svy_plot_kind kind) { p->kind = kind; }
 void svy_plot_set_lang(svy_plot *p, svy_lang lang) { p->lang = lang; }
 void svy_plot_set_sort(svy_plot *p, svy_plot_sort sort) { p->sort = sort; }
 void svy_plot_set_percent(svy_plot *p, int on) { p->percent = on != 0; }
+void svy_plot_set_differences(svy_plot *p, int on) { p->diff = on != 0; }
 
 void svy_plot_set_size(svy_plot *p, double width, double height)
 {
@@ -142,15 +143,17 @@ svy_status svy_plot_add(svy_plot *p, const char *x, const char *color, const cha
     svy_dtoa(est, a);
     svy_dtoa(ci_low, b);
     svy_dtoa(ci_high, cc);
-    BLAME_IF(est < 0 || est > 1, err, SVY_E_DATA, "estimate",
-                "estimate %s is outside [0, 1]: a rate chart shows proportions", a);
+    const double vmin = p->diff ? -1 : 0;
+    BLAME_IF(est < vmin || est > 1, err, SVY_E_DATA, "estimate",
+                p->diff ? "difference %s is outside [-1, 1]: a chart of differences shows differences of proportions"
+                        : "estimate %s is outside [0, 1]: a rate chart shows proportions", a);
     int has_lo = !isnan(ci_low), has_hi = !isnan(ci_high);
     BLAME_IF(has_lo != has_hi, err, SVY_E_DATA, "ci_low", "confidence interval has only one end");
     if (has_lo) {
         BLAME_IF(!isfinite(ci_low) || !isfinite(ci_high), err, SVY_E_DATA, "ci_low",
                     "confidence interval is not finite");
-        BLAME_IF(ci_low < 0 || ci_high > 1, err, SVY_E_DATA, "ci_low",
-                    "confidence interval [%s, %s] is outside [0, 1]", b, cc);
+        BLAME_IF(ci_low < vmin || ci_high > 1, err, SVY_E_DATA, "ci_low",
+                    "confidence interval [%s, %s] is outside [%s, 1]", b, cc, p->diff ? "-1" : "0");
         /* A rounding slack: svy-tab's interval ends are printed shortest
          * round-trip, but an interval of width zero may sit a hair off. */
         BLAME_IF(ci_low > est + 1e-12 || ci_high < est - 1e-12, err, SVY_E_DATA, "ci_low",

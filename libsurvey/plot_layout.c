@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,10 +62,30 @@ void plot_fmt_value(double v, int percent, int decimals, char *buf, size_t size)
         strcat(buf, "%");
 }
 
+/* A difference: "+" or U+2212 before it, no % sign (percentage points). */
+static void fmt_signed(double v, int percent, int decimals, char *buf, size_t size)
+{
+    char d[64];
+    plot_fixed(fabs(percent ? v * 100 : v), decimals, d, sizeof d);
+    int zero = strspn(d, "0.") == strlen(d);
+    snprintf(buf, size, "%s%s", zero ? "" : v > 0 ? "+" : "\xE2\x88\x92", d);
+}
+
 /* Label decimals: percent to one decimal, as tables print them. */
 void plot_fmt_estimate(const svy_plot *p, double v, char *buf, size_t size)
 {
-    plot_fmt_value(v, p->percent, p->percent ? 1 : 3, buf, size);
+    if (p->diff)
+        fmt_signed(v, p->percent, p->percent ? 1 : 3, buf, size);
+    else
+        plot_fmt_value(v, p->percent, p->percent ? 1 : 3, buf, size);
+}
+
+void plot_fmt_tick(const svy_plot *p, double v, int decimals, char *buf, size_t size)
+{
+    if (p->diff)
+        fmt_signed(v, p->percent, decimals, buf, size);
+    else
+        plot_fmt_value(v, p->percent, decimals, buf, size);
 }
 
 /* ---- layout -------------------------------------------------------------- */

@@ -26,6 +26,7 @@ struct svy_plot {
     svy_plot_kind kind;
     svy_plot_sort sort;
     int percent;
+    int diff;      /* differences of proportions (svy_plot_set_differences) */
     svy_lang lang; /* of the words the chart adds */
     double width, height;
     char *title, *subtitle, *source, *footnote, *color_title, *x_title, *facet_title, *flag_label;
@@ -128,5 +129,7 @@ void plot_layout_free(layout *L);
 void plot_nice_scale(scale *s, double lo, double hi, int max_ticks, int percent);
 void plot_fmt_value(double v, int percent, int decimals, char *buf, size_t size);
 void plot_fmt_estimate(const svy_plot *p, double v, char *buf, size_t size);
+/* A tick label (signed for differences, without the % sign). */
+void plot_fmt_tick(const svy_plot *p, double v, int decimals, char *buf, size_t size);
 
 #endif

@@ -235,7 +235,8 @@ static void write_desc(const svy_plot *p, const layout *L, FILE *f)
     char m[600];
     const char *group = svy_msg(p->lang, SVY_MSG_PLOT_GROUP);
     svy_msg_format(m, sizeof m, p->lang, p->kind == SVY_PLOT_DOT ? SVY_MSG_PLOT_DESC_DOT : SVY_MSG_PLOT_DESC_BAR,
-                   svy_msg(p->lang, p->percent ? SVY_MSG_PLOT_PERCENTAGES : SVY_MSG_PLOT_PROPORTIONS),
+                   svy_msg(p->lang, p->diff ? (p->percent ? SVY_MSG_PLOT_DIFFS_PP : SVY_MSG_PLOT_DIFFS_PROP)
+                                            : p->percent ? SVY_MSG_PLOT_PERCENTAGES : SVY_MSG_PLOT_PROPORTIONS),
                    (const char *)NULL);
     svg_out(f, "<desc id=\"svyplot-desc\">%t", m);
     if (p->x_title) {
@@ -364,14 +365,21 @@ static void panel_scale(panel *P, double px)
         lo = fmin(lo, a);
         hi = fmax(hi, b);
     }
-    /* Bars must start at zero; dots may zoom, but not when zero is near. */
-    if (!dot || lo < 0.35 * hi)
+    /* Bars must start at zero; dots may zoom, but not when zero is near.
+     * Differences always show zero, their reference line. */
+    if (p->diff) {
+        lo = fmin(lo, 0);
+        hi = fmax(hi, 0);
+    } else if (!dot || lo < 0.35 * hi) {
         lo = 0;
+    }
     if (hi - lo < 0.01)
         hi = fmin(1, lo + 0.01);
     if (hi - lo < 0.01)
         lo = hi - 0.01;
-    double plot_w = L->panel_w - L->value_room;
+    /* negative differences print their values left of their intervals */
+    double left_room = p->diff && lo < 0 ? L->value_room : 0;
+    double plot_w = L->panel_w - L->value_room - left_room;
     /* About one tick per 80 px, but never so few that a panel shows only
      * its ends, nor so many that the grid turns into texture. */
     int max_ticks = (int)(plot_w / 80);
@@ -380,8 +388,8 @@ static void panel_scale(panel *P, double px)
     if (max_ticks > 6)
         max_ticks = 6;
     plot_nice_scale(&s, lo, hi, max_ticks, p->percent);
-    s.x0 = px + 6;
-    s.x1 = px + plot_w;
+    s.x0 = px + 6 + left_room;
+    s.x1 = px + left_room + plot_w;
     P->s = s;
 }
 
@@ -399,7 +407,10 @@ static void draw_grid(const panel *P)
         svg_out(f, "<line x1=\"%v\" y1=\"%v\" x2=\"%v\" y2=\"%v\"/>\n", x, top, x, top + rows_h);
     }
     svg_out(f, "</g>\n");
-    if (!dot || s.lo == 0)
+    if (p->diff) /* the zero line: no difference */
+        svg_out(f, "<line x1=\"%v\" y1=\"%v\" x2=\"%v\" y2=\"%v\" stroke=\"#444\" stroke-width=\"1.5\"/>\n",
+            sx(&s, 0), top, sx(&s, 0), top + rows_h);
+    else if (!dot || s.lo == 0)
         svg_out(f, "<line x1=\"%v\" y1=\"%v\" x2=\"%v\" y2=\"%v\" stroke=\"#8C8C8C\" stroke-width=\"1\"/>\n",
             sx(&s, s.lo), top, sx(&s, s.lo), top + rows_h);
     /* Tick labels */
@@ -407,7 +418,7 @@ static void draw_grid(const panel *P)
     for (int t = 0; t < s.nticks; t++) {
         char buf[32];
         double v = s.lo + t * s.step;
-        plot_fmt_value(v, p->percent, s.decimals, buf, sizeof buf);
+        plot_fmt_tick(p, v, s.decimals, buf, sizeof buf);
         svg_out(f, "<text x=\"%v\" y=\"%v\">%s</text>\n", sx(&s, v), top + rows_h + 16, buf);
     }
     svg_out(f, "</g>\n");
@@ -433,8 +444,8 @@ static void draw_mark(const panel *P, const cell *e, size_t ci, double y)
                 e->flagged ? " stroke-dasharray=\"3 3\"" : "");
         draw_dot(f, ex, y, L->mark / 2, col, e->flagged);
     } else {
-        double x0 = sx(&s, 0);
-        draw_bar_swatch(f, x0, y - L->mark / 2, ex - x0, L->mark, ci, col, e->flagged);
+        double x0 = sx(&s, 0); /* a negative difference's bar runs left of zero */
+        draw_bar_swatch(f, fmin(x0, ex), y - L->mark / 2, fabs(ex - x0), L->mark, ci, col, e->flagged);
         if (has_ci) {
             double cap = L->mark * 0.25;
             double xl = sx(&s, e->lo);
@@ -499,10 +510,18 @@ static void draw_values(const panel *P)
             double right = isnan(e->hi) ? sx(&s, e->est) : sx(&s, e->hi);
             if (dot)
                 right = fmax(right, sx(&s, e->est) + L->mark / 2);
+            /* a negative difference: left of its interval (and of its bar) */
+            int left = p->diff && e->est < 0;
+            if (left) {
+                right = isnan(e->lo) ? sx(&s, e->est) : sx(&s, e->lo);
+                if (dot)
+                    right = fmin(right, sx(&s, e->est) - L->mark / 2);
+            }
             char buf[32];
             plot_fmt_estimate(p, e->est, buf, sizeof buf);
-            svg_out(f, "<text x=\"%v\" y=\"%v\" fill=\"%s\"%s>%s</text>\n", right + 5, y + FS_VALUE * 0.35,
-                e->flagged ? "#777" : "#333", e->flagged ? " font-style=\"italic\"" : "", buf);
+            svg_out(f, "<text x=\"%v\" y=\"%v\" fill=\"%s\"%s%s>%s</text>\n", left ? right - 5 : right + 5,
+                y + FS_VALUE * 0.35, e->flagged ? "#777" : "#333", e->flagged ? " font-style=\"italic\"" : "",
+                left ? " text-anchor=\"end\"" : "", buf);
         }
     }
     svg_out(f, "</g>\n");

@@ -1,4 +1,5 @@
 /* svy-plot: draw svy-tab's long CSV as an SVG rate chart. */
+#include "plot_diff.h"
 #include "tool.h"
 
 #include <getopt.h>
@@ -37,6 +38,7 @@ struct svy_plot_opts {
     size_t nflags;
     long long kept;
     long long empty;    /* rows without an estimate (svy-tab: no valid value in the domain) */
+    plot_diff diff;     /* svy-tab --diff's rows: drawn as differences around zero */
 
     /* --codebook: outcomes and column titles by their labels. */
     svy_codebook *cb;
@@ -84,6 +86,11 @@ static void usage(void)
            "  -e, --encoding ENC      text encoding of the input (GB18030, CP1252, ...)\n"
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
+           "\n"
+           "A table from svy-tab --diff (a reference column) draws its differences (level -\n"
+           "reference) with their CIs around a zero line, signed, in percentage points; the\n"
+           "compared column's labels read \"level - reference\"; --filter statistic=rate draws\n"
+           "the rates instead.\n"
            "\n"
            "Rows flagged in the flag column (svy-tab --flag nchs, no-variance) are drawn hollow\n"
            "or hatched and explained in the legend; rows without an estimate (no-estimate) are\n"
@@ -147,9 +154,14 @@ static svy_status on_schema(void *ctx, const svy_schema *s, svy_err *err)
         return st;
     if (o->facet && (st = need_col(o, s, o->facet, "--facet", &o->ifacet, err)))
         return st;
-    for (size_t i = 0; i < o->nfilters; i++)
+    const char *stat_filter = NULL;
+    for (size_t i = 0; i < o->nfilters; i++) {
         if ((st = need_col(o, s, o->filters[i].col, "--filter", &o->filters[i].idx, err)))
             return st;
+        if (strcmp(o->filters[i].col, "statistic") == 0)
+            stat_filter = o->filters[i].value;
+    }
+    plot_diff_detect(&o->diff, s, o->ivar, stat_filter);
     return SVY_OK;
 }
 
@@ -266,6 +278,13 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
                                o->first_var, var);
     }
 
+    if (o->diff.on) { /* a table of differences: its estimates are not drawn */
+        int skip = plot_diff_skip(&o->diff, row);
+        if (skip < 0)
+            return svy_err_set(err, SVY_E_NOMEM, o->name, 0, 0, NULL, "out of memory");
+        if (skip)
+            return SVY_OK;
+    }
     svy_status st;
     double est, lo, hi;
     /* svy-tab leaves the estimate of a domain without valid values empty
@@ -279,7 +298,12 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
         (st = read_number(o, row, o->ilo, "ci_low", 1, &lo, err)) ||
         (st = read_number(o, row, o->ihi, "ci_high", 1, &hi, err)))
         return st;
-    if (est < 0 || est > 1)
+    if (o->diff.on && (est < -1 || est > 1))
+        return svy_err_set(err, SVY_E_DATA, o->name, row->index, o->iest + 1, "estimate",
+                           "difference %s is outside [-1, 1]: svy-plot draws differences of proportions "
+                           "(--filter variable=NAME keeps one outcome)",
+                           cell_text(&row->vals[o->iest], b2));
+    if (!o->diff.on && (est < 0 || est > 1))
         return svy_err_set(err, SVY_E_DATA, o->name, row->index, o->iest + 1, "estimate",
                            "estimate %s is outside [0, 1]: svy-plot draws proportions (is this a "
                            "--percent table, or a mean? --filter statistic=rate keeps the proportions)",
@@ -291,6 +315,13 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     if (o->inote >= 0)
         add_distinct(o->notes, &o->nnotes, cell_text(&row->vals[o->inote], b2));
 
+    if (o->diff.on) { /* drawn at the end, when the compared column is known */
+        int k = plot_diff_keep(&o->diff, row, o->ix, o->icolor, o->ifacet, est, lo, hi, flagged);
+        if (k < 0)
+            return svy_err_set(err, SVY_E_NOMEM, o->name, 0, 0, NULL, "out of memory");
+        o->kept += k;
+        return SVY_OK;
+    }
     /* svy-tab --overall leaves the --by cells of its overall row empty. */
     const char *x = shown(o, o->ix, or_all(o, cell_text(&row->vals[o->ix], b2)));
     const char *color = o->icolor >= 0 ? shown(o, o->icolor, or_all(o, cell_text(&row->vals[o->icolor], b3))) : NULL;
@@ -315,8 +346,60 @@ static const char *col_title(const struct svy_plot_opts *o, const char *col)
     return col && strcmp(col, "variable") == 0 ? svy_msg(o->words, SVY_MSG_PLOT_OUTCOME) : var_label(o, col);
 }
 
+/* The kept differences into the chart, the compared column's cells as
+ * "level − reference"; *one: that comparison when the column is not mapped
+ * and every row makes the same one (the subtitle names it). */
+static svy_status add_diff_rows(struct svy_plot_opts *o, char **one, svy_err *err)
+{
+    plot_diff *d = &o->diff;
+    long k = plot_diff_column(d, o->ix, o->icolor, o->ifacet);
+    const long cols[3] = {o->ix, o->icolor, o->ifacet};
+    int same = k >= 0 && k != o->ix && k != o->icolor && k != o->ifacet;
+    for (size_t i = 0; i < d->n; i++) {
+        const plot_drow *r = &d->rows[i];
+        if (same && (strcmp(r->by[k], d->rows[0].by[k]) != 0 || strcmp(r->ref, d->rows[0].ref) != 0))
+            same = 0;
+        const char *cells[3] = {r->x, r->color, r->facet}, *txt[3];
+        char *lab[3] = {NULL, NULL, NULL};
+        for (int j = 0; j < 3; j++) {
+            txt[j] = cells[j] ? shown(o, cols[j], or_all(o, cells[j])) : NULL;
+            if (cells[j] && cols[j] == k && !(txt[j] = lab[j] = plot_diff_label(txt[j], r->ref)))
+                svy_tool_die(SVY_EXIT_IO, "out of memory");
+        }
+        svy_status st = svy_plot_add(o->plot, txt[0], txt[1], txt[2], r->est, r->lo, r->hi, r->flagged, err);
+        for (int j = 0; j < 3; j++)
+            free(lab[j]);
+        if (st) {
+            svy_err e = *err;
+            return svy_err_set(err, st, o->name, r->row, 0, NULL, "%s", e.msg);
+        }
+    }
+    if (same && d->n && !(*one = plot_diff_label(d->rows[0].by[k], d->rows[0].ref)))
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    return SVY_OK;
+}
+
+/* What the chart's values are: "Percent", or for differences "Difference
+ * (level − reference) in percentage points" (one: the comparison, when
+ * every row makes the same). */
+static char *what_shown(const struct svy_plot_opts *o, const char *one)
+{
+    size_t len = 300 + (one ? strlen(one) : 0);
+    char *s = malloc(len);
+    if (!s)
+        return NULL;
+    if (!o->diff.on)
+        snprintf(s, len, "%s", svy_msg(o->words, o->percent ? SVY_MSG_PLOT_PERCENT : SVY_MSG_PLOT_PROPORTION));
+    else if (one)
+        svy_msg_format(s, len, o->words, o->percent ? SVY_MSG_PLOT_DIFF_OF_PP : SVY_MSG_PLOT_DIFF_OF_PROP, one,
+                       (const char *)NULL);
+    else
+        snprintf(s, len, "%s", svy_msg(o->words, o->percent ? SVY_MSG_PLOT_DIFF_PP : SVY_MSG_PLOT_DIFF_PROP));
+    return s;
+}
+
 /* "Percent by category, gender and province" from the mapping. */
-static char *default_subtitle(const struct svy_plot_opts *o)
+static char *default_subtitle(const struct svy_plot_opts *o, const char *one)
 {
     const char *parts[3] = {o->x, o->color, o->facet};
     size_t n = 0, len = 200;
@@ -326,10 +409,14 @@ static char *default_subtitle(const struct svy_plot_opts *o)
             v[n] = col_title(o, parts[i]);
             len += strlen(v[n++]) + 8;
         }
-    char *s = malloc(len);
-    if (!s)
+    char *what = what_shown(o, one);
+    char *s = what ? malloc(len + strlen(what)) : NULL;
+    if (!s) {
+        free(what);
         return NULL;
-    strcpy(s, svy_msg(o->words, o->percent ? SVY_MSG_PLOT_PERCENT : SVY_MSG_PLOT_PROPORTION));
+    }
+    strcpy(s, what);
+    free(what);
     for (size_t i = 0; i < n; i++) {
         strcat(s, svy_msg(o->words, i == 0       ? SVY_MSG_PLOT_BY_FIRST
                                     : i + 1 == n ? SVY_MSG_PLOT_BY_LAST
@@ -435,7 +522,7 @@ int main(int argc, char **argv)
     svy_err_clear(&err);
     svy_status st = SVY_OK;
     int code = SVY_EXIT_OK;
-    char *subtitle = NULL, *notes = NULL, *flaglabel = NULL;
+    char *subtitle = NULL, *notes = NULL, *flaglabel = NULL, *one = NULL;
     svy_outfile *of = NULL;
     svy_reader *r = svy_reader_new();
     o.plot = svy_plot_new();
@@ -457,9 +544,14 @@ int main(int argc, char **argv)
         goto out;
     if (o.kept == 0) {
         st = svy_err_set(&err, SVY_E_DATA, o.name, 0, 0, NULL,
-                         o.nfilters ? "no rows left after --filter" : "no estimates in the table");
+                         o.nfilters ? "no rows left after --filter"
+                         : o.diff.on ? "no differences in the table (its reference column is empty)"
+                                     : "no estimates in the table");
         goto out;
     }
+    svy_plot_set_differences(o.plot, o.diff.on);
+    if (o.diff.on && (st = add_diff_rows(&o, &one, &err)))
+        goto out;
     if (o.empty)
         svy_tool_warn("%lld row%s without an estimate not drawn (see the table's note column)", o.empty,
                       o.empty == 1 ? "" : "s");
@@ -473,7 +565,7 @@ int main(int argc, char **argv)
     if (!title && !o.mixed_vars)
         title = var_label(&o, o.first_var);
     if (!o.subtitle)
-        subtitle = default_subtitle(&o);
+        subtitle = default_subtitle(&o, one);
     notes = join(o.notes, o.nnotes, " ");
     const char *foot = o.footnote ? o.footnote : notes;
     /* Name the flags in the legend ("review", "suppress"), unless they are
@@ -536,6 +628,8 @@ out:
     svy_plot_free(o.plot);
     svy_codebook_free(o.cb);
     free(o.first_var);
+    free(one);
+    plot_diff_free(&o.diff);
     for (size_t i = 0; i < o.nnotes; i++)
         free(o.notes[i]);
     for (size_t i = 0; i < o.nflags; i++)

@@ -127,6 +127,31 @@ Test(plot, add_rejects_values_a_rate_chart_cannot_show)
     svy_plot_free(p);
 }
 
+/* A chart of differences (svy-tab --diff) takes values in [-1, 1], draws
+ * the zero line and signed values without a % sign. */
+Test(plot, differences_are_signed_around_zero)
+{
+    svy_plot *p = svy_plot_new();
+    svy_err err;
+    svy_plot_set_differences(p, 1);
+    cr_assert_eq(svy_plot_add(p, "a", NULL, NULL, -0.212, -0.25, -0.17, 0, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(svy_plot_add(p, "b", NULL, NULL, 0.05, -0.01, 0.11, 0, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(svy_plot_add(p, "c", NULL, NULL, -1.2, NAN, NAN, 0, &err), SVY_E_DATA,
+                 "a difference of proportions is within [-1, 1]");
+    cr_assert(strstr(err.msg, "outside [-1, 1]"), "the message says why: %s", err.msg);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(svy_plot_write_svg(p, f, "mem", &err), SVY_OK, "%s", err.msg);
+    fclose(f);
+    cr_assert(strstr(buf, ">\xE2\x88\x92" "21.2</text>"), "a negative value with a minus sign, in points");
+    cr_assert(strstr(buf, ">+5.0</text>"), "a positive value with a plus sign");
+    cr_assert(strstr(buf, "stroke=\"#444\" stroke-width=\"1.5\""), "the zero line");
+    cr_assert_null(strstr(buf, "%</text>"), "no percent sign on differences");
+    free(buf);
+    svy_plot_free(p);
+}
+
 /* A caller points at its own column from err->var, never from the words of
  * the message (svy-plot used to search the message for "confidence"). */
 Test(plot, add_errors_name_the_input_they_blame)

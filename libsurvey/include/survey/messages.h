@@ -131,6 +131,12 @@ typedef enum svy_msg_id {
     SVY_MSG_TAB_FPC_NONE,
     SVY_MSG_TAB_NOTE_NO_VARIANCE, /* what the double dagger means */
     SVY_MSG_TAB_NOTE_NO_ESTIMATE, /* what the dash means */
+    SVY_MSG_PLOT_DIFF_PP,        /* subtitle of a chart of differences (svy-tab --diff), percent */
+    SVY_MSG_PLOT_DIFF_PROP,      /* the same, proportions */
+    SVY_MSG_PLOT_DIFF_OF_PP,     /* {1} "level − reference", one comparison in the whole chart */
+    SVY_MSG_PLOT_DIFF_OF_PROP,
+    SVY_MSG_PLOT_DIFFS_PP,       /* description: what the chart shows ({1} of DESC_DOT) */
+    SVY_MSG_PLOT_DIFFS_PROP,
     SVY_MSG_COUNT_
 } svy_msg_id;
 

@@ -51,6 +51,11 @@ SVY_API void svy_plot_set_kind(svy_plot *p, svy_plot_kind kind);
 SVY_API void svy_plot_set_sort(svy_plot *p, svy_plot_sort sort);
 /* Percent axis and value labels (default on); off shows proportions 0-1. */
 SVY_API void svy_plot_set_percent(svy_plot *p, int on);
+/* Estimates are differences of proportions, in [-1, 1] (svy-tab --diff):
+ * the axis runs through zero, drawn as the reference line, bars start at
+ * zero on either side, values are signed and, with percent, in percentage
+ * points (no % sign).  Off by default. */
+SVY_API void svy_plot_set_differences(svy_plot *p, int on);
 /* Pixel size; 0 picks it from the content (default width 760, height as
  * the rows need).  A fixed height squeezes or stretches the rows. */
 SVY_API void svy_plot_set_size(svy_plot *p, double width, double height);
