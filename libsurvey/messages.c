@@ -135,6 +135,21 @@ static const char *const catalogue[SVY_MSG_COUNT_][2] = {
     [SVY_MSG_PLOT_DIFF_OF_PROP] = {"Difference {1} in proportions", "差值 {1}，比例"},
     [SVY_MSG_PLOT_DIFFS_PP] = {"differences in percentage points", "差值（百分点）"},
     [SVY_MSG_PLOT_DIFFS_PROP] = {"differences of proportions", "比例差值"},
+    [SVY_MSG_TAB_COL_REFERENCE] = {"reference", "参照组"},
+    [SVY_MSG_TAB_COL_P_VALUE] = {"p_value", "p值"},
+    [SVY_MSG_TAB_STAT_DIFFERENCE] = {"difference", "差值"},
+    [SVY_MSG_TAB_STAT_RATIO] = {"ratio", "比值"},
+    [SVY_MSG_TAB_STAT_QUANTILE] = {"quantile", "分位数"},
+    [SVY_MSG_TAB_DIFF_NOTE] = {" Differences: each level of {1} minus the reference level {2} within the other by "
+                               "values; SE from the joint linearization of the two domains, their covariance "
+                               "included (R svyby(covmat = TRUE) + svycontrast; Stata lincom), interval estimate "
+                               "+- quantile x SE and two-sided p-value from {3}{4}.",
+                               "差值：{1}的每个水平减去参照水平{2}（其他分组变量取值相同）；标准误来自两个域的"
+                               "联合线性化，含两者的协方差（R svyby(covmat = TRUE) + svycontrast；Stata lincom），"
+                               "区间为估计值 ± 分位数 × 标准误，双侧p值来自{3}{4}。"},
+    [SVY_MSG_TAB_DIFF_NORMAL] = {"the normal distribution", "正态分布"},
+    [SVY_MSG_TAB_DIFF_T] = {"t with {1} df", "自由度为{1}的t分布"},
+    [SVY_MSG_TAB_DIFF_DESIGN_DF] = {" (the design's PSUs minus strata)", "（设计的初级抽样单位数减层数）"},
 };
 
 const char *svy_msg(svy_lang lang, svy_msg_id id)

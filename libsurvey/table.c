@@ -181,6 +181,19 @@ static void cell_int(grid *g, tcell *c, long long n)
 
 /* ----------------------------------------------------------- labelling */
 
+static const char *label_of(const svy_table_opts *o, const char *column, const svy_value *v);
+
+const char *svy_table_label_of(const svy_table_opts *o, const char *column, const char *text)
+{
+    svy_value v;
+    memset(&v, 0, sizeof v);
+    v.type = SVY_VAL_STR;
+    v.str = text;
+    v.len = strlen(text);
+    const char *l = label_of(o, column, &v);
+    return l ? l : text;
+}
+
 static const char *label_of(const svy_table_opts *o, const char *column, const svy_value *v)
 {
     if (!o->labels || !o->schema || !v)
@@ -294,8 +307,8 @@ static char *flag_text(grid *g, svy_lang L, unsigned f)
  * machine formats' English name otherwise. */
 static const char *stat_word(svy_lang L, svy_stat st, int report)
 {
-    static const svy_msg_id words[] = {SVY_MSG_TAB_STAT_RATE, SVY_MSG_TAB_STAT_SHARE, SVY_MSG_TAB_STAT_MEAN,
-                                       SVY_MSG_TAB_STAT_TOTAL};
+    static const svy_msg_id words[] = {SVY_MSG_TAB_STAT_RATE,  SVY_MSG_TAB_STAT_SHARE, SVY_MSG_TAB_STAT_MEAN,
+                                       SVY_MSG_TAB_STAT_TOTAL, SVY_MSG_TAB_STAT_RATIO, SVY_MSG_TAB_STAT_QUANTILE};
     if (report && (unsigned)st < sizeof words / sizeof *words)
         return svy_msg(L, words[st]);
     return svy_stat_name(st);
@@ -361,9 +374,9 @@ static void long_header(const tbuild *b, size_t ncol)
         g->head[c++] = svy_strdup(svy_msg(L, names[k]));
     }
     if (b->diff) {
-        g->head[c++] = svy_strdup("reference");
+        g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_REFERENCE));
         g->right[c] = 1;
-        g->head[c++] = svy_strdup("p_value");
+        g->head[c++] = svy_strdup(svy_msg(L, SVY_MSG_TAB_COL_P_VALUE));
     }
     if (o->cv) {
         g->right[c] = 1;
@@ -445,7 +458,9 @@ static void long_row(const tbuild *b, const svy_est_result *r, tcell *row)
     tcell *x = row + svy_est_nby(b->e);
     x[0].text = variable_text(g, o, r);
     x[0].kind = C_STR;
-    cell_str(g, &x[1], r->reference ? "difference" : stat_word(L, r->stat, report));
+    cell_str(g, &x[1], !r->reference ? stat_word(L, r->stat, report)
+                       : report      ? svy_msg(L, SVY_MSG_TAB_STAT_DIFFERENCE)
+                                     : "difference");
     long_numbers(b, r, x);
     size_t k = 10;
     if (b->diff) {

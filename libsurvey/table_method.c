@@ -148,9 +148,9 @@ static char *rep_method(grid *g, const svy_est *e, const svy_rep_info *ri, const
                            percent ? svy_msg(o->lang, SVY_MSG_TAB_PERCENT) : "", s_ci, df, o->note ? o->note : "");
 }
 
-/* --diff: how the differences' SE, df and p were computed (English only:
- * not yet in the message catalogue); empty without differences. */
-static void diff_text(const svy_est *e, char *out, size_t size)
+/* --diff: how the differences' SE, df and p were computed; empty without
+ * differences.  The reference is labelled as in the table. */
+static void diff_text(const svy_est *e, const svy_table_opts *o, svy_lang L, char *out, size_t size)
 {
     out[0] = '\0';
     long k = svy_est_diff_by(e);
@@ -162,19 +162,18 @@ static void diff_text(const svy_est *e, char *out, size_t size)
             r = svy_est_get(e, i);
     if (!r)
         return;
-    char df[40];
+    char dfn[40], df[120];
+    snprintf(dfn, sizeof dfn, "%.17g", r->df);
     if (isinf(r->df))
-        snprintf(df, sizeof df, "the normal distribution");
+        snprintf(df, sizeof df, "%s", svy_msg(L, SVY_MSG_TAB_DIFF_NORMAL));
     else
-        snprintf(df, sizeof df, "t with %.17g df", r->df);
-    snprintf(out, size,
-             " Differences: each level of %s minus the reference level %s within the other by values; SE from the "
-             "joint linearization of the two domains, their covariance included (R svyby(covmat = TRUE) + "
-             "svycontrast; Stata lincom), interval estimate +- quantile x SE and two-sided p-value from %s%s.",
-             svy_est_by_name(e, (size_t)k), r->reference, df,
-             svy_est_design(e)->df_rule == SVY_DF_DOMAIN || svy_est_design(e)->df_rule == SVY_DF_FULL
-                 ? " (the design's PSUs minus strata)"
-                 : "");
+        svy_msg_format(df, sizeof df, L, SVY_MSG_TAB_DIFF_T, dfn, (const char *)NULL);
+    const char *by = svy_est_by_name(e, (size_t)k);
+    svy_msg_format(out, size, L, SVY_MSG_TAB_DIFF_NOTE, by, svy_table_label_of(o, by, r->reference), df,
+                   svy_est_design(e)->df_rule == SVY_DF_DOMAIN || svy_est_design(e)->df_rule == SVY_DF_FULL
+                       ? svy_msg(L, SVY_MSG_TAB_DIFF_DESIGN_DF)
+                       : "",
+                   (const char *)NULL);
 }
 
 char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
@@ -216,7 +215,7 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
     }
     int wide = o->layout == SVY_TABLE_WIDE && report;
     char s_diff[700];
-    diff_text(e, s_diff, sizeof s_diff);
+    diff_text(e, o, L, s_diff, sizeof s_diff);
     return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci,
                            s_df, s_diff, s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
                            wide && any_nv ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_VARIANCE) : "",

@@ -39,6 +39,8 @@ char *svy_grid_printf(grid *g, const char *fmt, ...)
 /* table_method.c: the design and method paragraph (NULL, g->failed set, when
  * out of memory). */
 char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report);
+/* The label of by value `text` of column `column` (with --labels), else text. */
+const char *svy_table_label_of(const svy_table_opts *o, const char *column, const char *text);
 
 /* table_write.c: write the grid in o->format; 0, or an errno (ENOMEM, or a
  * failure the stream's error flag does not show). */

@@ -137,6 +137,15 @@ typedef enum svy_msg_id {
     SVY_MSG_PLOT_DIFF_OF_PROP,
     SVY_MSG_PLOT_DIFFS_PP,       /* description: what the chart shows ({1} of DESC_DOT) */
     SVY_MSG_PLOT_DIFFS_PROP,
+    SVY_MSG_TAB_COL_REFERENCE,   /* --diff's columns and statistic word (report formats) */
+    SVY_MSG_TAB_COL_P_VALUE,
+    SVY_MSG_TAB_STAT_DIFFERENCE,
+    SVY_MSG_TAB_STAT_RATIO,
+    SVY_MSG_TAB_STAT_QUANTILE,
+    SVY_MSG_TAB_DIFF_NOTE,       /* {1} by variable, {2} reference, {3} distribution, {4} DESIGN_DF or "" */
+    SVY_MSG_TAB_DIFF_NORMAL,
+    SVY_MSG_TAB_DIFF_T,          /* {1} df */
+    SVY_MSG_TAB_DIFF_DESIGN_DF,
     SVY_MSG_COUNT_
 } svy_msg_id;
 
