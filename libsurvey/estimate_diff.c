@@ -138,7 +138,7 @@ static qty *quantities(const svy_est *e, const long *lv, size_t nlv, long *olv, 
     n = 0;
     for (size_t o = 0; o < e->nout; o++) {
         if (e->out[o].stat != SVY_STAT_SHARE) {
-            q[n++] = (qty){o, -1, e->out[o].stat, NULL, 0, NULL};
+            q[n++] = (qty){o, -1, e->out[o].stat, NULL, 0};
             continue;
         }
         long *seg = olv + used;
@@ -148,7 +148,7 @@ static qty *quantities(const svy_est *e, const long *lv, size_t nlv, long *olv, 
                 seg[k++] = lv[i];
         used += k;
         for (size_t i = 0; i < k; i++)
-            q[n++] = (qty){o, seg[i], SVY_STAT_SHARE, seg, k, NULL};
+            q[n++] = (qty){o, seg[i], SVY_STAT_SHARE, seg, k};
     }
     *nq = n;
     return q;

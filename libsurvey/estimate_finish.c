@@ -495,7 +495,7 @@ svy_status svy_est_compute(svy_est *e, svy_err *err)
             break;
         }
         for (size_t o = 0; o < e->nout && st == SVY_OK; o++) {
-            qty q = {o, -1, e->out[o].stat, NULL, 0, NULL};
+            qty q = {o, -1, e->out[o].stat, NULL, 0};
             if (q.stat != SVY_STAT_SHARE) {
                 st = one_result(e, dom, &q, df, zbuf, err);
                 continue;

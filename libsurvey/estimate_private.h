@@ -274,8 +274,6 @@ typedef struct qty {
     svy_stat stat;
     const long *lv;  /* every level of a share outcome (sorted), nlv of them */
     size_t nlv;
-    const double *coef; /* a share: NULL, or a unit's value is sum_l coef[l] (weight in level lv[l])
-                         * (--test's cells; lin is then unused) */
 } qty;
 
 /* A unit's (or a domain's) sums for one quantity. */
@@ -356,6 +354,20 @@ double svy_est_ratio_deff(const svy_est *e, size_t dom, const qty *q, double R, 
  * terms[t].q with lin terms[t].z (coefficients folded into the lin) into
  * c->V: the joint linearization (estimate_variance.c). */
 svy_status svy_est_combination_var(vctx *c, size_t nt, const size_t *dom, const vctx *terms, svy_err *err);
+
+/* The K x K covariance of --test's cell proportions (K = nr nc; cell
+ * (o, j) at o + nr j: table row o, domain dom[j]) into V, in one pass over
+ * the domains' records (estimate_variance.c).  A rate's table rows are in
+ * and out; a share's the levels row_level[0..nr). */
+typedef struct svy_cells {
+    const qty *q;
+    size_t nc, nr;
+    const size_t *dom;
+    const long *row_level;
+    const double *ph; /* the K proportions */
+    double W;         /* the table's weight */
+} svy_cells;
+svy_status svy_est_cells_cov(svy_est *e, const svy_cells *cs, double *V, svy_err *err);
 
 /* estimate_finish.c; the design's df (PSUs minus strata, nonzero weights) */
 svy_status svy_est_compute(svy_est *e, svy_err *err);

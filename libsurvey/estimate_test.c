@@ -6,10 +6,9 @@
  * from the estimator's records.  Cell (o, j) (o the outcome's level, j the
  * by variable's) has p = W_oj / W over the rows with both present, and its
  * linearization per unit Z_oj = (W_i,oj - p W_i) / W touches every domain j'
- * of the combination, linearly in the domain's weights in each level: so
- * any combination of cells is a combination of the domains with one
- * coefficient per level (svy_est_combination_var), and the covariances
- * follow by polarization.  R's N and nu count every row of the combination,
+ * of the combination: one pass over the combination's records gives each
+ * unit's K = R C values, and the kernel their K x K covariance
+ * (svy_est_cells_cov).  R's N and nu count every row of the combination,
  * also those missing the outcome or the tested variable: the latter, in no
  * domain, are counted as they come (svy_est_test_row).  Work per result,
  * after the others; nothing per row but for rows missing the variable. */
@@ -170,43 +169,10 @@ typedef struct ctab {
     const size_t *dom;
     size_t nc, nr;
     size_t *row_lv;   /* a share: each table row's index in q->lv */
+    long *level_id;   /* and its level */
     double W;         /* the combination's weight over complete rows */
     double *cw;       /* nr * nc cell weights */
-    vctx *terms;
-    qty *tq;          /* a share: per domain the quantity with its coefficients */
-    double *coef;     /* nc * q->nlv */
-    double *zbuf;
 } ctab;
-
-/* Var(sum of cells a and b) (b = a: the variance of cell a times 4).  Cell
- * (o, j)'s linearization per unit is (W_i,oj - p_oj W_i) / W, with W_i the
- * unit's weight over complete rows of every domain of the combination. */
-static svy_status cells_var(ctab *t, size_t a, size_t b, double *V, svy_err *err)
-{
-    const double A = (t->cw[a] + t->cw[b]) / t->W;
-    const size_t nlv = t->q->nlv;
-    for (size_t j = 0; j < t->nc; j++) {
-        if (t->q->stat == SVY_STAT_SHARE) {
-            double *c = t->coef + j * nlv;
-            for (size_t l = 0; l < nlv; l++)
-                c[l] = -A / t->W;
-            if (a / t->nr == j)
-                c[t->row_lv[a % t->nr]] += 1 / t->W;
-            if (b / t->nr == j)
-                c[t->row_lv[b % t->nr]] += 1 / t->W;
-            t->tq[j] = *t->q;
-            t->tq[j].coef = c;
-            t->terms[j] = (vctx){t->e, &t->tq[j], {0, 0}, t->zbuf, 0, 0};
-            continue;
-        }
-        double in = (a == j * 2) + (b == j * 2), out = (a == j * 2 + 1) + (b == j * 2 + 1);
-        t->terms[j] = (vctx){t->e, t->q, {(in - A) / t->W, (out - A) / t->W}, t->zbuf, 0, 0};
-    }
-    vctx c = {t->e, t->q, {0, 0}, t->zbuf, 0, 0};
-    svy_status st = svy_est_combination_var(&c, t->nc, t->dom, t->terms, err);
-    *V = c.undefined ? NAN : c.V;
-    return st;
-}
 
 /* The cells' weights: a rate's in and out, a share's levels with weight in
  * the combination (levels seen only with weight 0 carry no information and
@@ -245,31 +211,12 @@ static int cell_weights(ctab *t)
 }
 
 static const char NOTE_LEVELS[] = "fewer than two levels of the outcome or of the by variable: no test";
-/* compare.c's limit: K^2 covariances, K(K+1)/2 variances over the records */
+/* compare.c's limit; the covariance costs K^2 per unit of the design */
 enum { CELLS_MAX = 1024 };
 static const char NOTE_CELLS[] = "a table of more than 1024 cells: no test";
 
-/* The covariance of the cell proportions, by polarization: K(K+1)/2
- * variances of one or two cells, each over the combination's records. */
-static svy_status cells_cov(ctab *t, double *V, svy_err *err)
-{
-    size_t K = t->nr * t->nc;
-    svy_status st = SVY_OK;
-    for (size_t a = 0; a < K && st == SVY_OK; a++) {
-        st = cells_var(t, a, a, &V[a * K + a], err);
-        V[a * K + a] /= 4;
-    }
-    for (size_t a = 0; a < K && st == SVY_OK; a++)
-        for (size_t b = a + 1; b < K && st == SVY_OK; b++) {
-            double s;
-            st = cells_var(t, a, b, &s, err);
-            V[a * K + b] = V[b * K + a] = (s - V[a * K + a] - V[b * K + b]) / 2;
-        }
-    return st;
-}
-
 /* One outcome's test in one combination. */
-static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t nc, double *zbuf, svy_err *err)
+static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t nc, svy_err *err)
 {
     if (!svy_grow((void **)&e->tests, &e->captests, e->ntests + 1, sizeof *e->tests))
         return nomem(err);
@@ -281,15 +228,13 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
     T->chisq = e->test_chisq;
     T->statistic = T->ndf = T->ddf = T->p_value = NAN;
     size_t L = q->stat == SVY_STAT_SHARE ? q->nlv : 2, K = L * nc;
-    ctab t = {e, q, dom, nc, 0, NULL, 0, NULL, NULL, NULL, NULL, zbuf};
+    ctab t = {e, q, dom, nc, 0, NULL, NULL, 0, NULL};
     t.row_lv = svy_calloc(L, sizeof *t.row_lv);
+    t.level_id = svy_calloc(L, sizeof *t.level_id);
     t.cw = svy_calloc(K, sizeof *t.cw);
-    t.terms = svy_calloc(nc, sizeof *t.terms);
-    t.tq = svy_calloc(nc, sizeof *t.tq);
-    t.coef = svy_calloc(nc * L, sizeof *t.coef);
     double *ph = NULL, *V = NULL;
     svy_status st = SVY_OK;
-    if (!t.row_lv || !t.cw || !t.terms || !t.tq || !t.coef) {
+    if (!t.row_lv || !t.level_id || !t.cw) {
         st = nomem(err);
         goto out;
     }
@@ -314,7 +259,10 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
     }
     for (size_t c = 0; c < K; c++)
         ph[c] = t.cw[c] / t.W;
-    if ((st = cells_cov(&t, V, err)))
+    for (size_t o = 0; q->stat == SVY_STAT_SHARE && o < t.nr; o++)
+        t.level_id[o] = q->lv[t.row_lv[o]];
+    svy_cells cs = {q, nc, t.nr, dom, t.level_id, ph, t.W};
+    if ((st = svy_est_cells_cov(e, &cs, V, err)))
         goto out;
     svy_raoscott_result rs;
     if ((st = svy_raoscott(t.nr, nc, ph, V, N, combination_nu(e, dom, nc, miss), &rs, err)))
@@ -331,10 +279,8 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
     }
 out:
     free(t.row_lv);
+    free(t.level_id);
     free(t.cw);
-    free(t.terms);
-    free(t.tq);
-    free(t.coef);
     free(ph);
     free(V);
     return st;
@@ -343,16 +289,11 @@ out:
 svy_status svy_est_test_results(svy_est *e, const size_t *order, size_t ndom, const long *lv, size_t nlv,
                                 svy_err *err)
 {
-    size_t maxrecs = 1;
-    for (size_t li = 0; li < e->nlay; li++)
-        if (e->lay[li].nrecs > maxrecs)
-            maxrecs = e->lay[li].nrecs;
     size_t *dom = svy_calloc(ndom ? ndom : 1, sizeof *dom);
     unsigned char *done = svy_calloc(ndom ? ndom : 1, 1);
     long *olv = svy_calloc(nlv ? nlv : 1, sizeof *olv);
-    double *zbuf = svy_calloc(maxrecs * 2, sizeof *zbuf);
     svy_status st = SVY_OK;
-    if (!dom || !done || !olv || !zbuf) {
+    if (!dom || !done || !olv) {
         st = nomem(err);
         goto out;
     }
@@ -368,15 +309,15 @@ svy_status svy_est_test_results(svy_est *e, const size_t *order, size_t ndom, co
             }
         for (size_t o = 0; o < e->nout && st == SVY_OK; o++) {
             if (e->out[o].stat == SVY_STAT_RATE && !e->out[o].quant) { /* a quantile is no 0/1 outcome */
-                qty q = {o, -1, SVY_STAT_RATE, NULL, 0, NULL};
-                st = one_test(e, &q, dom, nc, zbuf, err);
+                qty q = {o, -1, SVY_STAT_RATE, NULL, 0};
+                st = one_test(e, &q, dom, nc, err);
             } else if (e->out[o].stat == SVY_STAT_SHARE) {
                 size_t k = 0;
                 for (size_t l = 0; l < nlv; l++)
                     if (e->lvl_outcome[lv[l]] == (long)o)
                         olv[k++] = lv[l];
-                qty q = {o, k ? olv[0] : -1, SVY_STAT_SHARE, olv, k, NULL};
-                st = one_test(e, &q, dom, nc, zbuf, err);
+                qty q = {o, k ? olv[0] : -1, SVY_STAT_SHARE, olv, k};
+                st = one_test(e, &q, dom, nc, err);
             }
         }
     }
@@ -384,6 +325,5 @@ out:
     free(dom);
     free(done);
     free(olv);
-    free(zbuf);
     return st;
 }

@@ -76,33 +76,6 @@ static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
     return u;
 }
 
-/* A share's weight in each level of q->lv times q->coef, summed: a unit's
- * value of a combination of --test's cells. */
-static double coef_total(const layer *L, size_t r, const qty *q)
-{
-    double z = 0;
-    for (size_t l = 0; l < q->nlv; l++) {
-        if (q->coef[l] == 0)
-            continue;
-        if (L->rows) {
-            z += q->coef[l] * level_stats(L, r, q->lv[l]).s;
-        } else {
-            long li = svy_u64map_find(&L->lmap, ((uint64_t)r << 32) | (uint64_t)q->lv[l]);
-            z += li < 0 ? 0 : q->coef[l] * L->lpool[li];
-        }
-    }
-    return z;
-}
-
-/* The linearized total of record r for the term v. */
-static double term_total(const svy_est *e, const layer *L, size_t r, const vctx *v)
-{
-    if (v->q->coef)
-        return coef_total(L, r, v->q);
-    usum u = rec_sum(e, L, r, v->q);
-    return v->z.alpha * u.p + v->z.beta * u.q;
-}
-
 lin svy_est_lin_of(svy_stat stat, double R, double X)
 {
     if (svy_est_is_prop(stat))
@@ -124,19 +97,6 @@ static void rows_ss(const vctx *v, const layer *L, size_t r, double n, double *s
                        svy_vstats_from_shifted(c[4], c[5], c[6], c[7]), z.alpha, z.beta, n, ss, uu);
         return;
     case SVY_STAT_SHARE:
-        if (q->coef) {
-            svy_vgroup_stats g[16] = {{0, 0, 0}}, *gs = q->nlv <= 16 ? g : svy_calloc(q->nlv, sizeof *gs);
-            if (!gs) { /* no memory: an undefined variance rather than a wrong one */
-                *ss = *uu = NAN;
-                return;
-            }
-            for (size_t l = 0; l < q->nlv; l++)
-                gs[l] = level_stats(L, r, q->lv[l]);
-            svy_vss_mgroups(gs, q->coef, q->nlv, n, ss, uu);
-            if (gs != g)
-                free(gs);
-            return;
-        }
         svy_vss_groups(level_stats(L, r, q->level), other_levels(L, r, q), z.alpha, z.beta, n, ss, uu);
         return;
     case SVY_STAT_MEAN:
@@ -354,7 +314,8 @@ static svy_status c_units_var(vctx *c, const layer *L, cterm *t, size_t nt, svy_
                     if (t[i].a >= t[i].b || rec_cmp3(L, t[i].a, P, h, k) != 0)
                         continue;
                     if (rec_count(c->e, L, t[i].a, t[i].v.q) > 0) {
-                        Z += term_total(c->e, L, t[i].a, &t[i].v);
+                        usum u = rec_sum(c->e, L, t[i].a, t[i].v.q);
+                        Z += t[i].v.z.alpha * u.p + t[i].v.z.beta * u.q;
                         any = 1;
                     }
                     t[i].a++;
@@ -400,7 +361,8 @@ static svy_status c_rows_var(vctx *c, const layer *L, size_t stage, cterm *t, si
                     continue;
                 double s1, u1;
                 rows_ss(&t[i].v, L, r, n, &s1, &u1);
-                double St = term_total(c->e, L, r, &t[i].v);
+                usum u = rec_sum(c->e, L, r, t[i].v.q);
+                double St = t[i].v.z.alpha * u.p + t[i].v.z.beta * u.q;
                 sst += s1;
                 uut += u1;
                 Ssum += St;
@@ -454,5 +416,236 @@ svy_status svy_est_combination_var(vctx *c, size_t nt, const size_t *dom, const 
     }
     if (t != t8)
         free(t);
+    return st;
+}
+
+/* ------------------------------------------ the covariance of --test's cells
+ *
+ * The K = nr x nc cell proportions of a table (estimate_test.c): cell
+ * c = (o, j) has unit value Z_i,c = (W_i,c - p_c W_i) / W, W_i the unit's
+ * weight over the table's cells, so one pass over the domains' records
+ * (merged by unit, as above) gives every Z_i (K columns) for the kernel. */
+
+/* A record's weight in each table row (rate: in, out; share: the levels). */
+static void cell_weights_of(const svy_est *e, const layer *L, size_t r, const svy_cells *cs, double *w)
+{
+    const qty *q = cs->q;
+    if (q->stat == SVY_STAT_RATE) {
+        usum u = rec_sum(e, L, r, q);
+        w[0] = u.p;
+        w[1] = u.q;
+        return;
+    }
+    for (size_t o = 0; o < cs->nr; o++) {
+        if (L->rows) {
+            w[o] = level_stats(L, r, cs->row_level[o]).s;
+        } else {
+            long li = svy_u64map_find(&L->lmap, ((uint64_t)r << 32) | (uint64_t)cs->row_level[o]);
+            w[o] = li < 0 ? 0 : L->lpool[li];
+        }
+    }
+}
+
+/* The groups of a ROWS record's rows, one per table row. */
+static void cell_groups_of(const svy_est *e, const layer *L, size_t r, const svy_cells *cs, svy_vgroup_stats *g)
+{
+    const qty *q = cs->q;
+    if (q->stat == SVY_STAT_RATE) {
+        const double *c = L->pool + L->recs[r].block + e->out[q->o].off_rows;
+        g[0] = svy_vstats_from_shifted(c[0], c[1], c[2], c[3]);
+        g[1] = svy_vstats_from_shifted(c[4], c[5], c[6], c[7]);
+        return;
+    }
+    for (size_t o = 0; o < cs->nr; o++)
+        g[o] = level_stats(L, r, cs->row_level[o]);
+}
+
+typedef struct kbuf {
+    size_t K;
+    double *z, *sum, *ss, *uu, *v, *zbar, *w;
+    svy_vgroup_stats *g;
+    size_t capz;
+} kbuf;
+
+/* v = (e_c - p) / W: how a row's weight in cell c moves the K proportions. */
+static void cell_vec(const svy_cells *cs, size_t c, double *v)
+{
+    size_t K = cs->nr * cs->nc;
+    for (size_t a = 0; a < K; a++)
+        v[a] = ((double)(a == c) - cs->ph[a]) / cs->W;
+}
+
+/* Stage-s covariance over unit records: each unit's K totals. */
+static svy_status k_units(svy_est *e, const layer *L, cterm *t, const svy_cells *cs, kbuf *b, double *V,
+                          svy_err *err)
+{
+    const svy_dstage *S = &e->dsn.st[L->stage];
+    const size_t K = b->K, nr = cs->nr;
+    uint32_t P, h, k;
+    while (next_head(L, t, cs->nc, &P, &h, &k)) {
+        uint32_t P0 = P;
+        svy_vgroup g;
+        svy_vgroup_begin(&g, K, b->sum);
+        double F = S->strata[h].F;
+        while (next_head(L, t, cs->nc, &P, &h, &k) && P == P0) {
+            uint32_t h0 = h;
+            size_t n = 0;
+            while (next_head(L, t, cs->nc, &P, &h, &k) && P == P0 && h == h0) {
+                if (!svy_grow((void **)&b->z, &b->capz, (n + 1) * K, sizeof *b->z))
+                    return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+                double *z = b->z + n * K, Wi = 0;
+                memset(z, 0, K * sizeof *z);
+                int any = 0;
+                for (size_t j = 0; j < cs->nc; j++) {
+                    if (t[j].a >= t[j].b || rec_cmp3(L, t[j].a, P, h, k) != 0)
+                        continue;
+                    if (rec_count(e, L, t[j].a, cs->q) > 0) {
+                        cell_weights_of(e, L, t[j].a, cs, b->w);
+                        for (size_t o = 0; o < nr; o++) {
+                            z[o + nr * j] += b->w[o];
+                            Wi += b->w[o];
+                        }
+                        any = 1;
+                    }
+                    t[j].a++;
+                }
+                if (!any)
+                    continue;
+                for (size_t c = 0; c < K; c++)
+                    z[c] = (z[c] - cs->ph[c] * Wi) / cs->W;
+                n++;
+            }
+            if (!n)
+                continue;
+            const svy_dstratum *T = &S->strata[h0];
+            svy_vss_units(b->z, n, K, (double)T->n, b->ss, b->uu);
+            if (svy_vgroup_add(&g, b->ss, b->uu, (double)T->n, T->g, e->d.lonely) < 0)
+                return svy_dsn_lonely_error(&e->dsn, L->stage, h0, 0, err);
+        }
+        svy_vgroup_end(&g, F, V);
+    }
+    return SVY_OK;
+}
+
+/* ss and uu of one stratum whose rows are the units, from the groups of its
+ * rows by cell: within-cell spread, spread of the cells' means, padding to
+ * n units: sums of outer products of one sign, nothing cancels. */
+static void k_rows_ss(const svy_cells *cs, const svy_vgroup_stats *g, double n, kbuf *b)
+{
+    const size_t K = b->K;
+    double k = 0;
+    memset(b->zbar, 0, K * sizeof *b->zbar);
+    memset(b->ss, 0, K * K * sizeof *b->ss);
+    memset(b->uu, 0, K * K * sizeof *b->uu);
+    for (size_t c = 0; c < K; c++) {
+        if (g[c].k == 0)
+            continue;
+        k += g[c].k;
+        cell_vec(cs, c, b->v);
+        for (size_t a = 0; a < K; a++)
+            b->zbar[a] += g[c].s * b->v[a];
+    }
+    if (k == 0)
+        return;
+    for (size_t a = 0; a < K; a++)
+        b->zbar[a] /= k;
+    for (size_t c = 0; c < K; c++) {
+        if (g[c].k == 0)
+            continue;
+        cell_vec(cs, c, b->v);
+        double mu = g[c].s / g[c].k, q2 = g[c].k > 0 ? g[c].m + g[c].s * mu : 0;
+        for (size_t a = 0; a < K; a++) {
+            double da = mu * b->v[a] - b->zbar[a];
+            for (size_t d = 0; d < K; d++) {
+                b->ss[a * K + d] += g[c].m * b->v[a] * b->v[d] + g[c].k * da * (mu * b->v[d] - b->zbar[d]);
+                b->uu[a * K + d] += q2 * b->v[a] * b->v[d];
+            }
+        }
+    }
+    double pad = k * (n - k) / n;
+    for (size_t a = 0; a < K; a++)
+        for (size_t d = 0; d < K; d++)
+            b->ss[a * K + d] += pad * b->zbar[a] * b->zbar[d];
+}
+
+/* Rows are the units: each record's rows, grouped by cell. */
+static svy_status k_rows(svy_est *e, const layer *L, size_t stage, cterm *t, const svy_cells *cs, kbuf *b,
+                         double *V, svy_err *err)
+{
+    const svy_dstage *S = &e->dsn.st[stage];
+    const size_t K = b->K, nr = cs->nr;
+    uint32_t P, h, k;
+    while (next_head(L, t, cs->nc, &P, &h, &k)) {
+        uint32_t G = L->by_stratum ? P : k;
+        svy_vgroup g;
+        svy_vgroup_begin(&g, K, b->sum);
+        double F = S->strata[L->by_stratum ? h : k].F;
+        do {
+            uint32_t hh = L->by_stratum ? h : k, h0 = h, k0 = k;
+            const svy_dstratum *T = &S->strata[hh];
+            int any = 0;
+            for (size_t c = 0; c < K; c++)
+                b->g[c] = (svy_vgroup_stats){0, 0, 0};
+            for (size_t j = 0; j < cs->nc; j++) {
+                if (t[j].a >= t[j].b || rec_cmp3(L, t[j].a, P, h0, k0) != 0)
+                    continue;
+                size_t r = t[j].a++;
+                if (rec_count(e, L, r, cs->q) <= 0)
+                    continue;
+                cell_groups_of(e, L, r, cs, b->g + nr * j);
+                any = 1;
+            }
+            if (any) {
+                k_rows_ss(cs, b->g, (double)T->n, b);
+                if (svy_vgroup_add(&g, b->ss, b->uu, (double)T->n, T->g, e->d.lonely) < 0)
+                    return svy_dsn_lonely_error(&e->dsn, stage, hh, 0, err);
+            }
+        } while (L->by_stratum && next_head(L, t, cs->nc, &P, &h, &k) && P == G);
+        svy_vgroup_end(&g, F, V);
+    }
+    return SVY_OK;
+}
+
+svy_status svy_est_cells_cov(svy_est *e, const svy_cells *cs, double *V, svy_err *err)
+{
+    const size_t K = cs->nr * cs->nc;
+    kbuf b = {K, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    b.sum = svy_calloc(3 * K * K + 3 * K, sizeof *b.sum);
+    b.g = svy_calloc(K, sizeof *b.g);
+    cterm *t = svy_calloc(cs->nc, sizeof *t);
+    svy_status st = SVY_OK;
+    if (!b.sum || !b.g || !t) {
+        st = svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        goto out;
+    }
+    b.ss = b.sum + K * K;
+    b.uu = b.ss + K * K;
+    b.v = b.uu + K * K;
+    b.zbar = b.v + K;
+    b.w = b.zbar + K;
+    memset(V, 0, K * K * sizeof *V);
+    for (size_t li = 0; li < e->nlay && st == SVY_OK; li++) {
+        const layer *L = &e->lay[li];
+        for (int pass = 0; pass < 2 && st == SVY_OK; pass++) {
+            int rows_pass = pass == 1;
+            if ((L->by_stratum && !rows_pass) || (!L->by_stratum && rows_pass && !L->rows))
+                continue;
+            for (size_t j = 0; j < cs->nc; j++) {
+                t[j].a = L->dstart[cs->dom[j]];
+                t[j].b = L->dstart[cs->dom[j] + 1];
+            }
+            if (L->by_stratum)
+                st = k_rows(e, L, L->stage, t, cs, &b, V, err);
+            else if (!rows_pass)
+                st = k_units(e, L, t, cs, &b, V, err);
+            else
+                st = k_rows(e, L, L->stage + 1, t, cs, &b, V, err);
+        }
+    }
+out:
+    free(b.sum);
+    free(b.g);
+    free(b.z);
+    free(t);
     return st;
 }

@@ -136,28 +136,6 @@ void svy_vss_groups(svy_vgroup_stats g1, svy_vgroup_stats g0, double alpha, doub
     *uu = alpha * alpha * sum_sq(g1) + beta * beta * sum_sq(g0);
 }
 
-void svy_vss_mgroups(const svy_vgroup_stats *g, const double *c, size_t m, double n, double *ss, double *uu)
-{
-    double k = 0, s = 0, u = 0;
-    for (size_t i = 0; i < m; i++) {
-        k += g[i].k;
-        s += c[i] * g[i].s;
-        u += c[i] * c[i] * sum_sq(g[i]);
-    }
-    if (k == 0) {
-        *ss = *uu = 0;
-        return;
-    }
-    double zbar = s / k, present = 0;
-    for (size_t i = 0; i < m; i++)
-        if (g[i].k > 0) {
-            double d = c[i] * (g[i].s / g[i].k) - zbar;
-            present += c[i] * c[i] * g[i].m + g[i].k * d * d;
-        }
-    *ss = present + k * (n - k) / n * zbar * zbar;
-    *uu = u;
-}
-
 void svy_vss_comoments(double k, double A, double B, double Caa, double Cab, double Cbb, double alpha, double beta,
                        double n, double *ss, double *uu)
 {

@@ -90,11 +90,6 @@ svy_vgroup_stats svy_vstats_from_shifted(double k, double x0, double d1, double 
 void svy_vss_groups(svy_vgroup_stats g1, svy_vgroup_stats g0, double alpha, double beta, double n, double *ss,
                     double *uu);
 
-/* ss and uu (p = 1) of a stratum whose units are its rows, each row in one
- * of m groups g[i] with Z = c[i] w (a share's levels, --test's cells): the
- * groups' own spreads plus the spread of their means, sums of squares only. */
-void svy_vss_mgroups(const svy_vgroup_stats *g, const double *c, size_t m, double n, double *ss, double *uu);
-
 /* ss and uu (p = 1) of a stratum whose units are its rows, for
  * Z = alpha a + beta b, from the co-moments of (a, b) over its k present
  * rows: sums A, B, centred Caa, Cab, Cbb.  n: rows of the stratum. */
