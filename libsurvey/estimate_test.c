@@ -13,6 +13,7 @@
 #include "svy_private.h"
 #include "compare_private.h"
 #include "estimate_private.h"
+#include "replicate_private.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -183,11 +184,14 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
     }
     for (size_t c = 0; c < K; c++)
         ph[c] = (c % 2 == 0 ? t.pin[c / 2] : t.pout[c / 2]) / t.W;
-    for (size_t a = 0; a < K && st == SVY_OK; a++) {
+    double nu = NAN;
+    if (e->rep) /* the replicates' covariance and degf (replicate_compare.c) */
+        st = svy_rep_test_cov(e, q, dom, nc, ph, V, &nu, err);
+    for (size_t a = 0; a < K && st == SVY_OK && !e->rep; a++) {
         st = cells_var(&t, a, a, &V[a * K + a], err);
         V[a * K + a] /= 4;
     }
-    for (size_t a = 0; a < K && st == SVY_OK; a++)
+    for (size_t a = 0; a < K && st == SVY_OK && !e->rep; a++)
         for (size_t b = a + 1; b < K && st == SVY_OK; b++) {
             double s;
             st = cells_var(&t, a, b, &s, err);
@@ -196,7 +200,7 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
     if (st)
         goto out;
     svy_raoscott_result rs;
-    if ((st = svy_raoscott(R, nc, ph, V, N, combination_nu(e, dom, nc), &rs, err)))
+    if ((st = svy_raoscott(R, nc, ph, V, N, e->rep ? nu : combination_nu(e, dom, nc), &rs, err)))
         goto out;
     if (e->test_chisq) {
         T->statistic = rs.x2;

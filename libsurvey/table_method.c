@@ -119,6 +119,8 @@ static void df_text(const svy_design *d, svy_lang L, char *df, size_t size)
     }
 }
 
+static void diff_text(const svy_est *e, char *out, size_t size);
+
 /* A replicate-weight design's paragraph (English only for now): the type,
  * scale, rscales and centring R's svrepdesign() used, and the df rule. */
 static char *rep_method(grid *g, const svy_est *e, const svy_rep_info *ri, const svy_table_opts *o, int percent,
@@ -138,14 +140,17 @@ static char *rep_method(grid *g, const svy_est *e, const svy_rep_info *ri, const
         snprintf(df, sizeof df, "rank of the replicate weights minus 1");
     else
         df_text(d, o->lang, df, sizeof df);
+    char s_diff[700];
+    diff_text(e, s_diff, sizeof s_diff);
     return svy_grid_printf(g,
                            "Design: replicate weights (R's svrepdesign, combined weights): %s, %zu replicates%s, "
                            "scale %.10g, rscales %s, centred on %s; weight %s; %lld rows. Variance: scale * sum of "
-                           "rscale * (replicate estimate - centre)^2. %s%s Degrees of freedom: %s.%s",
+                           "rscale * (replicate estimate - centre)^2. %s%s Degrees of freedom: %s.%s%s",
                            svy_reptype_name(ri->type), ri->nrep, rho, ri->scale, rs,
                            ri->mse ? "the full-sample estimate (mse)" : "the replicates' mean",
                            d->weight ? d->weight : "none (1)", svy_est_rows(e),
-                           percent ? svy_msg(o->lang, SVY_MSG_TAB_PERCENT) : "", s_ci, df, o->note ? o->note : "");
+                           percent ? svy_msg(o->lang, SVY_MSG_TAB_PERCENT) : "", s_ci, df, s_diff,
+                           o->note ? o->note : "");
 }
 
 /* --diff: how the differences' SE, df and p were computed (English only:
@@ -167,6 +172,18 @@ static void diff_text(const svy_est *e, char *out, size_t size)
         snprintf(df, sizeof df, "the normal distribution");
     else
         snprintf(df, sizeof df, "t with %.17g df", r->df);
+    svy_rep_info ri;
+    if (svy_est_rep_info(e, &ri)) {
+        snprintf(out, size,
+                 " Differences: each level of %s minus the reference level %s within the other by values; SE from "
+                 "the replicates' differences (R svyby(covmat = TRUE) + svycontrast on the svrepdesign), interval "
+                 "estimate +- quantile x SE and two-sided p-value from %s%s.",
+                 svy_est_by_name(e, (size_t)k), r->reference, df,
+                 svy_est_design(e)->df_rule == SVY_DF_DOMAIN || svy_est_design(e)->df_rule == SVY_DF_FULL
+                     ? " (the rank of the replicate weights minus 1)"
+                     : "");
+        return;
+    }
     snprintf(out, size,
              " Differences: each level of %s minus the reference level %s within the other by values; SE from the "
              "joint linearization of the two domains, their covariance included (R svyby(covmat = TRUE) + "
