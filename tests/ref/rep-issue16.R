@@ -102,6 +102,8 @@ run("clus1_jk1_mse", "rep-clus1-jk1", arg("clus1_jk1_mse"),
 s1 <- rd("rep-strat-jkn")
 rs <- as.numeric(readLines("tests/data/rep-strat-jkn-rscales.txt"))
 run("strat_jkn", "rep-strat-jkn", arg("strat_jkn"), mk(s1, "rw[0-9]+", type = "JKn", rscales = rs))
+# The same design read from svy-weight's replicate-design file (--repinfo).
+run("strat_jkn_info", "rep-strat-jkn", arg("strat_jkn_info"), mk(s1, "rw[0-9]+", type = "JKn", rscales = rs))
 b1 <- rd("rep-strat-boot")
 run("strat_boot", "rep-strat-boot", arg("strat_boot"), mk(b1, "bw[0-9]+", type = "bootstrap", scale = scale_of("strat_boot")))
 p1 <- rd("rep-strat-brr")
