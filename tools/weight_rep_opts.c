@@ -42,6 +42,8 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
         type = SVY_REP_JK1;
     else if (strcmp(o->spec, "jkn") == 0)
         type = SVY_REP_JKN;
+    else if (strcmp(o->spec, "brr") == 0)
+        type = SVY_REP_BRR;
     else if (strncmp(o->spec, "bootstrap", 9) == 0 && (o->spec[9] == '\0' || o->spec[9] == ':')) {
         type = SVY_REP_BOOTSTRAP;
         if (o->spec[9] == ':') {
@@ -52,7 +54,7 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
             nboot = n;
         }
     } else {
-        svy_tool_usage_error("--replicates '%s': use jk1, jkn or bootstrap[:N]", o->spec);
+        svy_tool_usage_error("--replicates '%s': use jk1, jkn, brr or bootstrap[:N]", o->spec);
     }
     if (trim)
         svy_tool_usage_error("--replicates with --trim is not supported yet: trimming replicates is left out");
@@ -67,6 +69,10 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
     }
     if (type == SVY_REP_JKN && !o->strata)
         svy_tool_usage_error("--replicates jkn needs --strata (unstratified: jk1 or bootstrap)");
+    if (type == SVY_REP_BRR && !o->strata)
+        svy_tool_usage_error("--replicates brr needs --strata (two PSUs per stratum)");
+    if (type == SVY_REP_BRR && o->fpc)
+        svy_tool_usage_error("--replicates brr does not use --fpc (R's as.svrepdesign drops it with a warning)");
     if (type == SVY_REP_JK1 && o->strata)
         svy_tool_usage_error("--replicates jk1 is for an unstratified design: use jkn with --strata");
     char *strata = first_stage(o->strata, "--strata");

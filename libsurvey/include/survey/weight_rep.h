@@ -35,7 +35,9 @@ typedef struct svy_wrep svy_wrep;
 
 /* The types svy-weight makes: SVY_REP_JK1 (R's jk1weights: one replicate per
  * PSU, no strata), SVY_REP_JKN (jknweights: one per PSU of a stratum with 2+
- * PSUs) and SVY_REP_BOOTSTRAP (bootweights: Canty-Davison rescaled bootstrap). */
+ * PSUs), SVY_REP_BRR (brrweights: strata of 2 PSUs, or of an even number
+ * split into pairs; R's Hadamard matrix; no fpc) and SVY_REP_BOOTSTRAP
+ * (bootweights: Canty-Davison rescaled bootstrap). */
 
 #define SVY_REP_BOOT_DEFAULT 50 /* R's bootweights(replicates = 50) */
 
