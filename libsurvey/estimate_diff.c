@@ -253,7 +253,10 @@ svy_status svy_est_diff_results(svy_est *e, const size_t *order, size_t ndom, co
     }
     for (size_t i = nres; i-- > 0;)
         first[e->res[i].domain] = i; /* each domain's results are contiguous */
-    double df = e->d.df_rule == SVY_DF_INF ? INFINITY : e->d.df_rule == SVY_DF_FIXED ? e->d.df : (e->rep ? svy_rep_full_df(e) : svy_est_full_df(e));
+    double df = e->d.df_rule == SVY_DF_INF     ? INFINITY
+                : e->d.df_rule == SVY_DF_FIXED ? e->d.df
+                : e->rep                       ? svy_rep_full_df(e) /* degf of the replicate design */
+                                               : svy_est_full_df(e);
     for (size_t i = 0; i < ndom && st == SVY_OK; i++) {
         size_t d = order[i];
         if (e->doms[d].overall || cmp_level(by_text(e, d, e->diff_by), ref) == 0)
