@@ -18,6 +18,7 @@
 
 struct svy_wrep {
     svy_reptype type;
+    double rho;        /* Fay's; 0 for BRR */
     size_t nboot;
     unsigned long seed;
     char *strata_col, *psu_col, *fpc_col;
@@ -82,13 +83,26 @@ void svy_wrep_free(svy_wrep *r)
 
 svy_status svy_wrep_set_type(svy_wrep *r, svy_reptype type, size_t nboot, unsigned long seed, svy_err *err)
 {
-    SVY_FAIL_IF(type != SVY_REP_JK1 && type != SVY_REP_JKN && type != SVY_REP_BOOTSTRAP && type != SVY_REP_BRR, err,
-                SVY_E_USAGE, "unknown replicate type");
+    SVY_FAIL_IF(type != SVY_REP_JK1 && type != SVY_REP_JKN && type != SVY_REP_BOOTSTRAP && type != SVY_REP_BRR &&
+                    type != SVY_REP_FAY,
+                err, SVY_E_USAGE, "unknown replicate type");
     SVY_FAIL_IF(nboot > 100000, err, SVY_E_USAGE, "at most 100000 bootstrap replicates");
     r->type = type;
     r->nboot = nboot ? nboot : SVY_REP_BOOT_DEFAULT;
     r->seed = seed;
     return SVY_OK;
+}
+
+svy_status svy_wrep_set_rho(svy_wrep *r, double rho, svy_err *err)
+{
+    SVY_FAIL_IF(!(rho > 0 && rho < 1), err, SVY_E_USAGE, "Fay's rho must be above 0 and below 1, not %g", rho);
+    r->rho = rho;
+    return SVY_OK;
+}
+
+double svy_wrep_rho(const svy_wrep *r)
+{
+    return r->type == SVY_REP_FAY ? r->rho : NAN;
 }
 
 static int dup_opt(char **dst, const char *s)
@@ -124,9 +138,12 @@ svy_status svy_wrep_begin(svy_wrep *r, svy_weight *w, svy_err *err)
                 "JK1 is for an unstratified design (R: \"Can't use JK1 for a stratified design\"): use jkn");
     SVY_FAIL_IF(r->type == SVY_REP_JKN && !r->strata_col, err, SVY_E_USAGE,
                 "JKn needs strata (R: \"Must use JK1 or bootstrap for an unstratified design\"): use jk1");
-    SVY_FAIL_IF(r->type == SVY_REP_BRR && !r->strata_col, err, SVY_E_USAGE,
+    int brr = r->type == SVY_REP_BRR || r->type == SVY_REP_FAY;
+    SVY_FAIL_IF(r->type == SVY_REP_FAY && !(r->rho > 0 && r->rho < 1), err, SVY_E_USAGE,
+                "Fay replicates need rho (svy_wrep_set_rho)");
+    SVY_FAIL_IF(brr && !r->strata_col, err, SVY_E_USAGE,
                 "BRR needs strata of two PSUs (R: \"Must use JK1 or bootstrap for an unstratified design\")");
-    SVY_FAIL_IF(r->type == SVY_REP_BRR && r->fpc_col, err, SVY_E_USAGE,
+    SVY_FAIL_IF(brr && r->fpc_col, err, SVY_E_USAGE,
                 "BRR does not use an fpc (R: \"Finite population correction dropped in conversion\"): leave it out");
     svy_status st;
     if ((st = find(w, r->strata_col, "strata", &r->strata_idx, err)) ||
@@ -483,8 +500,9 @@ static int cmp_named(const void *pa, const void *pb)
  * strata sorted by their text; strata of more than 2 PSUs split into pairs
  * first, then those of 2; within a stratum the PSUs in order of first
  * appearance, alternately first and second of a pair.  Replicate i doubles
- * the second PSU of pair k when H[k + 1, i] = 0, else the first; H is R's
- * hadamard(pairs), one replicate per column. */
+ * the second PSU of pair k when H[k + 1, i] = 0, else the first, and zeroes
+ * the other (Fay: 2 - rho and rho); H is R's hadamard(pairs), one
+ * replicate per column. */
 static svy_status pair_up(svy_wrep *r, const named *o, uint32_t *pair, unsigned char *pos, size_t *npairs,
                           svy_err *err)
 {
@@ -541,12 +559,12 @@ static svy_status brr(svy_wrep *r, svy_err *err)
         st = svy_weight_nomem(err);
     for (size_t i = 0; !st && i < size; i++) {
         for (size_t p = 0; p < np; p++)
-            r->mult[i * np + p] = H[(pair[p] + 1) * size + i] ? 2.0 * (1 - pos[p]) : 2.0 * pos[p];
+            r->mult[i * np + p] = (H[(pair[p] + 1) * size + i] ? 1 - pos[p] : pos[p]) ? 2 - r->rho : r->rho;
         r->rscale[i] = 1;
     }
     if (!st) {
         r->nrep = size;
-        r->scale = 1 / (double)size;
+        r->scale = 1 / ((double)size * (1 - r->rho) * (1 - r->rho)); /* R: 1/(R (1 - fay.rho)^2) */
     }
     for (size_t s = 0; o && s < ns; s++)
         free(o[s].text);
@@ -655,7 +673,7 @@ svy_status svy_wrep_fit(svy_wrep *r, svy_weight *w, svy_err *err)
     SVY_FAIL_IF(!w->fit_ok, err, SVY_E_USAGE, "svy_wrep_fit needs a successful svy_weight_fit");
     SVY_FAIL_IF(r->fitted, err, SVY_E_USAGE, "svy_wrep_fit called twice");
     r->fitted = 1;
-    svy_status st = r->type == SVY_REP_BOOTSTRAP ? bootstrap(r, err) : r->type == SVY_REP_BRR ? brr(r, err)
+    svy_status st = r->type == SVY_REP_BOOTSTRAP ? bootstrap(r, err) : (r->type == SVY_REP_BRR || r->type == SVY_REP_FAY) ? brr(r, err)
                                                                                                : jackknife(r, err);
     if (st)
         return st;

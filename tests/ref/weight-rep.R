@@ -116,3 +116,8 @@ write_case("brr-ps", postStratify(rbrr, ~stype, pop_stype), pairs$snum)
 #    raked to stype and sch.wide.
 rsplit <- as.svrepdesign(svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = strat), type = "BRR")
 write_case("brr-split-rake", rake_k(rsplit, list(~stype, ~sch.wide), list(pop_stype, pop_sch)), strat$snum)
+# 9. Fay's variant (rho = 0.3: multipliers 1.7 and 0.3) on the pairs of 7,
+#    post-stratified to stype.
+rfay <- as.svrepdesign(svydesign(ids = ~snum, strata = ~pair, weights = ~pw, data = pairs), type = "Fay",
+                       fay.rho = 0.3)
+write_case("fay-ps", postStratify(rfay, ~stype, pop_stype), pairs$snum)
