@@ -8,6 +8,7 @@
 #include "svy_private.h"
 #include "compare_private.h"
 #include "estimate_private.h"
+#include "replicate_private.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -165,6 +166,8 @@ static lin lin_in(const svy_est *e, size_t d, const qty *q)
 static const char NOTE_MISSING[] = "no estimate for this level or the reference level: no difference";
 static const char NOTE_AVG[] = "no stratum with two or more PSUs to average over (--lonely average): no variance";
 
+static svy_status diff_ci(const svy_est *e, svy_est_result *r, double est, double V, double df, svy_err *err);
+
 /* One difference: d's result a minus dref's result b, quantity q. */
 static svy_status one_diff(svy_est *e, size_t d, size_t dref, const qty *q, size_t a, size_t b, const char *ref,
                            double df, double *zbuf, svy_err *err)
@@ -189,14 +192,20 @@ static svy_status one_diff(svy_est *e, size_t d, size_t dref, const qty *q, size
         r->note = NOTE_MISSING;
         return SVY_OK;
     }
-    double est = r1.estimate - r0.estimate;
+    double est = r1.estimate - r0.estimate, V;
+    svy_status st;
+    if (e->rep) { /* svrVar of the replicates' differences (replicate_compare.c) */
+        if ((st = svy_rep_diff(e, d, dref, q, est, &V, err)))
+            return st;
+        r->estimate = est;
+        return diff_ci(e, r, est, V, df, err);
+    }
     vctx terms[2] = {{e, q, lin_in(e, d, q), zbuf, 0, 0}, {e, q, lin_in(e, dref, q), zbuf, 0, 0}};
     terms[1].z.alpha = -terms[1].z.alpha;
     terms[1].z.beta = -terms[1].z.beta;
     size_t doms[2] = {d, dref};
     vctx c = {e, q, {0, 0}, zbuf, 0, 0};
-    svy_status st = svy_est_combination_var(&c, 2, doms, terms, err);
-    if (st)
+    if ((st = svy_est_combination_var(&c, 2, doms, terms, err)))
         return st;
     r->estimate = est;
     if (c.undefined || isnan(c.V)) {
@@ -204,7 +213,14 @@ static svy_status one_diff(svy_est *e, size_t d, size_t dref, const qty *q, size
         return SVY_OK;
     }
     double s = q->stat == SVY_STAT_TOTAL ? e->dsn.wscale : 1;
-    double V = c.V * s * s, one = 1;
+    return diff_ci(e, r, est, c.V * s * s, df, err);
+}
+
+/* The SE, interval and p of a difference est with variance V. */
+static svy_status diff_ci(const svy_est *e, svy_est_result *r, double est, double V, double df, svy_err *err)
+{
+    double one = 1;
+    svy_status st;
     svy_contrast_result cr;
     if ((st = svy_contrast(1, &est, &V, &one, df, e->d.level, &cr, err)))
         return st;
@@ -237,7 +253,10 @@ svy_status svy_est_diff_results(svy_est *e, const size_t *order, size_t ndom, co
     }
     for (size_t i = nres; i-- > 0;)
         first[e->res[i].domain] = i; /* each domain's results are contiguous */
-    double df = e->d.df_rule == SVY_DF_INF ? INFINITY : e->d.df_rule == SVY_DF_FIXED ? e->d.df : svy_est_full_df(e);
+    double df = e->d.df_rule == SVY_DF_INF     ? INFINITY
+                : e->d.df_rule == SVY_DF_FIXED ? e->d.df
+                : e->rep                       ? svy_rep_full_df(e) /* degf of the replicate design */
+                                               : svy_est_full_df(e);
     for (size_t i = 0; i < ndom && st == SVY_OK; i++) {
         size_t d = order[i];
         if (e->doms[d].overall || cmp_level(by_text(e, d, e->diff_by), ref) == 0)

@@ -369,6 +369,8 @@ static svy_status rep_result(svy_est *e, size_t dom, const qty *q, rsums *m, svy
         return st;
     m->nnz = m->n;
     result_deff_ci(e, q, m, r);
+    if (q->stat == SVY_STAT_RATIO)
+        r->deff = NAN; /* R's svyratio(deff = TRUE) on a svrepdesign stops with an error: none */
     if (svy_est_is_prop(q->stat) && e->d.ci == SVY_CI_LOGIT) {
         double p = r->estimate, t = svy_qt(1 - (1 - e->d.level) / 2, r->df);
         r->ci_low = r->ci_high = NAN;

@@ -237,6 +237,7 @@ struct svy_est {
 svy_status svy_est_quant_row(svy_est *e, uint32_t dom, const svy_dpath *p, double *ys, const int *valid, svy_err *err);
 svy_status svy_est_quant_end_pass(svy_est *e, int *again, svy_err *err);
 void svy_est_quant_results(svy_est *e);
+double svy_est_quant_indicator(const svy_est *e, size_t o, size_t dom); /* 1{x <= q_dom}, the last pass */
 void svy_est_quant_free(outcome *oc);
 
 /* estimate.c: the layers of records the design needs, and freeing them

@@ -59,6 +59,12 @@ svy_status svy_est_quant_row(svy_est *e, uint32_t dom, const svy_dpath *p, doubl
     return SVY_OK;
 }
 
+double svy_est_quant_indicator(const svy_est *e, size_t o, size_t dom)
+{
+    const outcome *oc = &e->out[o];
+    return dom < oc->nqd && oc->x <= oc->qd[dom].q;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -160,7 +166,9 @@ void svy_est_quant_results(svy_est *e)
         r->p = oc->prob;
         const qdom *q = r->domain < oc->nqd ? &oc->qd[r->domain] : NULL;
         double Fhat = r->estimate, se_F = r->se;
-        if (q && e->d.df_rule == SVY_DF_DOMAIN) /* na.rm = TRUE: the rows with a value are the domain */
+        /* na.rm = TRUE: the rows with a value are the domain (replicate
+         * weights: the CDF's df, the rank of the domain's replicates) */
+        if (q && e->d.df_rule == SVY_DF_DOMAIN && !e->rep)
             r->df = q->df;
         r->deff = r->cv = NAN;
         if (!q || q->n == 0 || !isfinite(Fhat)) {

@@ -600,6 +600,7 @@ static void reset_estimates(svy_est *e)
     e->overall_dom = -1;
     e->rows = 0;
     e->subpop_rows = 0;
+    svy_rep_reset(e->rep);
     svy_est_plan_layers(e);
 }
 

@@ -15,6 +15,7 @@
 #include "svy_private.h"
 #include "compare_private.h"
 #include "estimate_private.h"
+#include "replicate_private.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -262,10 +263,15 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
     for (size_t o = 0; q->stat == SVY_STAT_SHARE && o < t.nr; o++)
         t.level_id[o] = q->lv[t.row_lv[o]];
     svy_cells cs = {q, nc, t.nr, dom, t.level_id, ph, t.W};
-    if ((st = svy_est_cells_cov(e, &cs, V, err)))
+    double nu = NAN;
+    if (e->rep) /* the replicates' covariance and degf (replicate_compare.c) */
+        st = svy_rep_test_cov(e, &cs, V, &nu, err);
+    else
+        st = svy_est_cells_cov(e, &cs, V, err);
+    if (st)
         goto out;
     svy_raoscott_result rs;
-    if ((st = svy_raoscott(t.nr, nc, ph, V, N, combination_nu(e, dom, nc, miss), &rs, err)))
+    if ((st = svy_raoscott(t.nr, nc, ph, V, N, e->rep ? nu : combination_nu(e, dom, nc, miss), &rs, err)))
         goto out;
     if (e->test_chisq) {
         T->statistic = rs.x2;

@@ -150,6 +150,14 @@ static const char *const catalogue[SVY_MSG_COUNT_][2] = {
     [SVY_MSG_TAB_DIFF_NORMAL] = {"the normal distribution", "正态分布"},
     [SVY_MSG_TAB_DIFF_T] = {"t with {1} df", "自由度为{1}的t分布"},
     [SVY_MSG_TAB_DIFF_DESIGN_DF] = {" (the design's PSUs minus strata)", "（设计的初级抽样单位数减层数）"},
+    [SVY_MSG_TAB_DIFF_NOTE_REP] = {" Differences: each level of {1} minus the reference level {2} within the other by "
+                                   "values; SE from the replicates' differences (R svyby(covmat = TRUE) + svycontrast "
+                                   "on the svrepdesign), interval estimate +- quantile x SE and two-sided p-value "
+                                   "from {3}{4}.",
+                                   "差值：{1}的每个水平减去参照水平{2}（其他分组变量取值相同）；标准误来自各重复样本"
+                                   "差值的方差（R svrepdesign 上的 svyby(covmat = TRUE) + svycontrast），"
+                                   "区间为估计值 ± 分位数 × 标准误，双侧p值来自{3}{4}。"},
+    [SVY_MSG_TAB_DIFF_REP_DF] = {" (the rank of the replicate weights minus 1)", "（重复权数矩阵的秩减1）"},
 };
 
 const char *svy_msg(svy_lang lang, svy_msg_id id)

@@ -241,15 +241,11 @@ svy_status svy_rep_bind(svy_est *e, svy_err *err)
     svy_rep *r = e->rep;
     for (size_t o = 0; o < e->nout; o++) {
         svy_stat k = e->out[o].stat;
-        SVY_FAIL_IF(k != SVY_STAT_RATE && k != SVY_STAT_SHARE && k != SVY_STAT_MEAN && k != SVY_STAT_TOTAL, err,
-                    SVY_E_USAGE, "replicate weights give rates, shares, means and totals; a %s is not supported "
-                    "with them yet", svy_stat_name(k));
+        SVY_FAIL_IF(k != SVY_STAT_RATE && k != SVY_STAT_SHARE && k != SVY_STAT_MEAN && k != SVY_STAT_TOTAL &&
+                        k != SVY_STAT_RATIO, err,
+                    SVY_E_USAGE, "replicate weights give rates, shares, means, totals, ratios and quantiles; a %s "
+                    "is not supported with them", svy_stat_name(k));
     }
-    /* The differences' and tests' SEs come from the linearization's joint
-     * covariance, which replicate weights do not give: refused, not wrong. */
-    SVY_FAIL_IF(e->diff_on || e->test_on, err, SVY_E_USAGE,
-                "replicate weights give rates, shares, means and totals; --%s is not supported with them yet",
-                e->diff_on ? "diff" : "test");
     svy_status st = match_columns(e, r, err);
     if (st)
         return st;
@@ -258,8 +254,11 @@ svy_status svy_rep_bind(svy_est *e, svy_err *err)
         return st;
     if (!(r->a = svy_calloc(r->R, sizeof *r->a)))
         return nomem(err);
-    r->gram_dom = e->d.df_rule == SVY_DF_DOMAIN;
-    r->gram_full = e->d.df_rule == SVY_DF_FULL;
+    /* --diff and --test take the df of the whole design (a test within
+     * combinations of other by variables: that of the combination's domains) */
+    r->gram_dom = e->d.df_rule == SVY_DF_DOMAIN || (e->test_on && e->nby > 1);
+    r->gram_full = e->d.df_rule == SVY_DF_FULL || e->diff_on || e->test_on;
+    r->df_full = -2;
     if (r->gram_full && !(r->gfull = svy_calloc(r->R * (r->R + 1) / 2, sizeof *r->gfull)))
         return nomem(err);
     return SVY_OK;
@@ -346,7 +345,16 @@ static svy_status add_domain(svy_est *e, size_t dom, const double *ys, const int
         double *s = slot(r, dom, o, -1, err);
         if (!s)
             return SVY_E_NOMEM;
-        double y = share ? 0 : ys[o];
+        /* a quantile's 1{x <= q} is the domain's own (ys holds the last domain's) */
+        double y = share ? 0 : e->out[o].quant ? svy_est_quant_indicator(e, o, dom) : ys[o];
+        if (e->out[o].stat == SVY_STAT_RATIO) { /* sums of a y and a x (the row's denominator) */
+            double x = e->out[o].x;
+            for (size_t i = 0; i < R; i++) {
+                s[i] += a[i] * y;
+                s[R + i] += a[i] * x;
+            }
+            continue;
+        }
         for (size_t i = 0; i < R; i++) {
             s[i] += a[i] * y;
             s[R + i] += a[i];
@@ -365,6 +373,8 @@ svy_status svy_rep_row(svy_est *e, const svy_row *row, long dom, const double *y
                        const long *levels, svy_err *err)
 {
     svy_rep *r = e->rep;
+    if (e->qphase == 1)
+        return SVY_OK; /* quantiles: the rows come again once q is known */
     for (size_t i = 0; i < r->R; i++) {
         const svy_value *v = &row->vals[r->col[i]];
         const char *name = svy_var_name(svy_schema_var(e->schema, (size_t)r->col[i]));
@@ -435,9 +445,7 @@ double svy_rep_df(svy_est *e, size_t dom)
     case SVY_DF_FIXED:
         return e->d.df;
     case SVY_DF_FULL:
-        if (!r->dfs && (r->dfs = svy_calloc(1, sizeof *r->dfs)))
-            r->dfs[0] = rank_df(r->gfull, r->R);
-        return r->dfs ? r->dfs[0] : NAN;
+        return svy_rep_full_df(e);
     default:
         break;
     }
@@ -454,9 +462,54 @@ double svy_rep_df(svy_est *e, size_t dom)
     return r->dfs[dom];
 }
 
+double svy_rep_full_df(svy_est *e)
+{
+    svy_rep *r = e->rep;
+    if (r->df_full == -2)
+        r->df_full = rank_df(r->gfull, r->R);
+    return r->df_full;
+}
+
+double svy_rep_domains_df(svy_est *e, const size_t *dom, size_t nd)
+{
+    svy_rep *r = e->rep;
+    size_t n = r->R * (r->R + 1) / 2;
+    double *g = svy_calloc(n, sizeof *g);
+    if (!g)
+        return NAN;
+    int any = 0;
+    for (size_t j = 0; j < nd; j++)
+        if (dom[j] < r->capgram && r->gram[dom[j]]) {
+            any = 1;
+            for (size_t i = 0; i < n; i++)
+                g[i] += r->gram[dom[j]][i];
+        }
+    double df = any ? rank_df(g, r->R) : NAN;
+    free(g);
+    return df;
+}
+
+void svy_rep_reset(svy_rep *r)
+{
+    if (!r)
+        return;
+    svy_u64map_free(&r->map);
+    memset(&r->map, 0, sizeof r->map);
+    r->nslots = 0;
+    for (size_t i = 0; i < r->capgram; i++) {
+        free(r->gram[i]);
+        r->gram[i] = NULL;
+    }
+    if (r->gfull)
+        memset(r->gfull, 0, r->R * (r->R + 1) / 2 * sizeof *r->gfull);
+    for (size_t i = 0; i < r->capdfs; i++)
+        r->dfs[i] = -2;
+    r->df_full = -2;
+}
+
 /* svrVar: scale sum_r rscale_r (t_r - c)^2 over the replicates whose t_r
  * is a number; *dropped counts the others. */
-static double svrvar(const svy_rep *r, const double *t, double centre, int mse, size_t *dropped)
+double svy_rep_var(const svy_rep *r, const double *t, double centre, int mse, size_t *dropped)
 {
     double sum = 0, n = 0;
     *dropped = 0;
@@ -482,35 +535,51 @@ static double svrvar(const svy_rep *r, const double *t, double centre, int mse, 
 static const char NOTE_NA[] = "some replicates have no weight in this domain: dropped (as R)";
 static const char NOTE_ALL_NA[] = "no replicate has weight in this domain: no variance";
 
+void svy_rep_sums(const svy_est *e, size_t dom, const qty *q, const double **num, const double **den)
+{
+    const svy_rep *r = e->rep;
+    const size_t R = r->R;
+    long i = svy_u64map_find(&r->map, (uint64_t)dom << 40 | (uint64_t)q->o << 20 | (uint64_t)(q->level + 1));
+    long id = q->level >= 0 ? svy_u64map_find(&r->map, (uint64_t)dom << 40 | (uint64_t)q->o << 20) : i;
+    *num = i >= 0 ? r->pool + (size_t)i * 2 * R : NULL;
+    *den = id >= 0 ? r->pool + (size_t)id * 2 * R + R : NULL;
+}
+
+void svy_rep_estimates(const svy_est *e, size_t dom, const qty *q, double *t)
+{
+    const double *num, *den;
+    svy_rep_sums(e, dom, q, &num, &den);
+    int ratio = q->stat == SVY_STAT_RATIO;
+    for (size_t k = 0; k < e->rep->R; k++) {
+        double nu = num ? num[k] : 0, de = den ? den[k] : 0;
+        t[k] = q->stat == SVY_STAT_TOTAL ? nu : (ratio ? de != 0 : de > 0) ? nu / de : NAN;
+    }
+}
+
 svy_status svy_rep_result(svy_est *e, size_t dom, const qty *q, svy_est_result *res, double *se_logit,
                           svy_err *err)
 {
     svy_rep *r = e->rep;
     const size_t R = r->R;
     *se_logit = NAN;
-    long i = svy_u64map_find(&r->map, (uint64_t)dom << 40 | (uint64_t)q->o << 20 | (uint64_t)(q->level + 1));
-    long id = q->level >= 0 ? svy_u64map_find(&r->map, (uint64_t)dom << 40 | (uint64_t)q->o << 20) : i;
     double *t = svy_calloc(2 * R, sizeof *t);
     if (!t)
         return nomem(err);
-    const double *num = i >= 0 ? r->pool + (size_t)i * 2 * R : NULL;
-    const double *den = id >= 0 ? r->pool + (size_t)id * 2 * R + R : NULL;
+    svy_rep_estimates(e, dom, q, t);
     for (size_t k = 0; k < R; k++) {
-        double nu = num ? num[k] : 0, de = den ? den[k] : 0;
-        t[k] = q->stat == SVY_STAT_TOTAL ? nu : de > 0 ? nu / de : NAN;
         t[R + k] = t[k] > 0 && t[k] < 1 ? log(t[k] / (1 - t[k])) : t[k] <= 0 ? -INFINITY : INFINITY;
         if (isnan(t[k]))
             t[R + k] = NAN;
     }
     size_t dropped;
-    double V = svrvar(r, t, res->estimate, r->mse, &dropped);
+    double V = svy_rep_var(r, t, res->estimate, r->mse, &dropped);
     res->se = sqrt(V);
     res->df = svy_rep_df(e, dom);
     if (dropped && !res->note)
         res->note = dropped == R ? NOTE_ALL_NA : NOTE_NA;
     if (svy_est_is_prop(q->stat)) {
         double p = res->estimate;
-        double Vl = svrvar(r, t + R, p > 0 && p < 1 ? log(p / (1 - p)) : NAN, r->mse, &dropped);
+        double Vl = svy_rep_var(r, t + R, p > 0 && p < 1 ? log(p / (1 - p)) : NAN, r->mse, &dropped);
         *se_logit = sqrt(Vl);
     }
     free(t);

@@ -40,7 +40,8 @@ typedef struct svy_rep {
     double **gram;      /* per domain, NULL until its first row */
     size_t capgram;
     double *gfull;
-    double *dfs;        /* per domain, NAN until computed */
+    double *dfs;        /* per domain, -2 until computed */
+    double df_full;     /* the whole design's, -2 until computed */
     size_t capdfs;
 } svy_rep;
 
@@ -57,5 +58,22 @@ svy_status svy_rep_result(svy_est *e, size_t dom, const qty *q, svy_est_result *
                           svy_err *err);
 /* The degrees of freedom of domain dom under the design's df rule. */
 double svy_rep_df(svy_est *e, size_t dom);
+/* degf of the whole design (rank of every row's replicate weights - 1),
+ * and of the rows of domains dom[0..nd) (NAN when none was kept). */
+double svy_rep_full_df(svy_est *e);
+double svy_rep_domains_df(svy_est *e, const size_t *dom, size_t nd);
+/* Forget the sums (the rows come again: a quantile's second pass). */
+void svy_rep_reset(svy_rep *r);
+/* Quantity q of domain dom: the replicates' sums (NULL: no row), and the
+ * replicate estimates t[0..R) (NAN where a replicate has no weight). */
+void svy_rep_sums(const svy_est *e, size_t dom, const qty *q, const double **num, const double **den);
+void svy_rep_estimates(const svy_est *e, size_t dom, const qty *q, double *t);
+/* svrVar of one statistic's replicates t, centred on their mean (over
+ * rscale > 0) or on centre with mse; *dropped counts NAN replicates. */
+double svy_rep_var(const svy_rep *r, const double *t, double centre, int mse, size_t *dropped);
+/* replicate_compare.c: --diff's SE from the replicates of the difference;
+ * --test's cell covariance V (K x K, K = nr nc as svy_cells) and R's nu = degf. */
+svy_status svy_rep_diff(svy_est *e, size_t d, size_t dref, const qty *q, double est, double *V, svy_err *err);
+svy_status svy_rep_test_cov(svy_est *e, const svy_cells *cs, double *V, double *nu, svy_err *err);
 
 #endif

@@ -119,6 +119,8 @@ static void df_text(const svy_design *d, svy_lang L, char *df, size_t size)
     }
 }
 
+static void diff_text(const svy_est *e, const svy_table_opts *o, svy_lang L, char *out, size_t size);
+
 /* A replicate-weight design's paragraph (English only for now): the type,
  * scale, rscales and centring R's svrepdesign() used, and the df rule. */
 static char *rep_method(grid *g, const svy_est *e, const svy_rep_info *ri, const svy_table_opts *o, int percent,
@@ -138,14 +140,17 @@ static char *rep_method(grid *g, const svy_est *e, const svy_rep_info *ri, const
         snprintf(df, sizeof df, "rank of the replicate weights minus 1");
     else
         df_text(d, o->lang, df, sizeof df);
+    char s_diff[700];
+    diff_text(e, o, o->lang, s_diff, sizeof s_diff);
     return svy_grid_printf(g,
                            "Design: replicate weights (R's svrepdesign, combined weights): %s, %zu replicates%s, "
                            "scale %.10g, rscales %s, centred on %s; weight %s; %lld rows. Variance: scale * sum of "
-                           "rscale * (replicate estimate - centre)^2. %s%s Degrees of freedom: %s.%s",
+                           "rscale * (replicate estimate - centre)^2. %s%s Degrees of freedom: %s.%s%s",
                            svy_reptype_name(ri->type), ri->nrep, rho, ri->scale, rs,
                            ri->mse ? "the full-sample estimate (mse)" : "the replicates' mean",
                            d->weight ? d->weight : "none (1)", svy_est_rows(e),
-                           percent ? svy_msg(o->lang, SVY_MSG_TAB_PERCENT) : "", s_ci, df, o->note ? o->note : "");
+                           percent ? svy_msg(o->lang, SVY_MSG_TAB_PERCENT) : "", s_ci, df, s_diff,
+                           o->note ? o->note : "");
 }
 
 /* --diff: how the differences' SE, df and p were computed; empty without
@@ -169,9 +174,12 @@ static void diff_text(const svy_est *e, const svy_table_opts *o, svy_lang L, cha
     else
         svy_msg_format(df, sizeof df, L, SVY_MSG_TAB_DIFF_T, dfn, (const char *)NULL);
     const char *by = svy_est_by_name(e, (size_t)k);
-    svy_msg_format(out, size, L, SVY_MSG_TAB_DIFF_NOTE, by, svy_table_label_of(o, by, r->reference), df,
+    svy_rep_info ri;
+    int rep = svy_est_rep_info(e, &ri);
+    svy_msg_format(out, size, L, rep ? SVY_MSG_TAB_DIFF_NOTE_REP : SVY_MSG_TAB_DIFF_NOTE, by,
+                   svy_table_label_of(o, by, r->reference), df,
                    svy_est_design(e)->df_rule == SVY_DF_DOMAIN || svy_est_design(e)->df_rule == SVY_DF_FULL
-                       ? svy_msg(L, SVY_MSG_TAB_DIFF_DESIGN_DF)
+                       ? svy_msg(L, rep ? SVY_MSG_TAB_DIFF_REP_DF : SVY_MSG_TAB_DIFF_DESIGN_DF)
                        : "",
                    (const char *)NULL);
 }

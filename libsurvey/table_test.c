@@ -5,6 +5,8 @@
 #include "svy_private.h"
 #include "table_private.h"
 
+#include <survey/replicate.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -30,8 +32,16 @@ static void put_num(grid *g, tcell *c, double d, int report, int dec)
     put(g, c, b, C_NUM);
 }
 
-static const char *method_text(int chisq)
+static const char *method_text(int chisq, int rep)
 {
+    if (rep)
+        return chisq ? "Rao-Scott first-order correction (R svychisq statistic = \"Chisq\" on the svrepdesign): "
+                       "statistic = Pearson's X2 of the weighted table scaled to the rows, unadjusted; the cells' "
+                       "covariance from the replicates; p from chi-squared((R-1)(C-1)) of X2 / mean eigenvalue of "
+                       "the design effect matrix."
+                     : "Rao-Scott second-order F (R svychisq statistic = \"F\" on the svrepdesign): the cells' "
+                       "covariance from the replicates; F = X2 / tr(Delta), ndf = tr(Delta)^2 / tr(Delta^2), ddf = "
+                       "ndf x (rank of the replicate weights of the rows tested minus 1).";
     return chisq ? "Rao-Scott first-order correction (R svychisq statistic = \"Chisq\"): statistic = Pearson's X2 "
                    "of the weighted table scaled to the rows, unadjusted; p from chi-squared((R-1)(C-1)) of X2 / "
                    "mean eigenvalue of the design effect matrix."
@@ -126,7 +136,8 @@ svy_status svy_table_write_tests(FILE *f, const char *name, const svy_est *e, co
     grid g;
     memset(&g, 0, sizeof g);
     char *design = svy_table_method(&g, e, o, 0, report);
-    const char *m = method_text(svy_est_test_get(e, 0) ? svy_est_test_get(e, 0)->chisq : 0);
+    svy_rep_info ri;
+    const char *m = method_text(svy_est_test_get(e, 0) ? svy_est_test_get(e, 0)->chisq : 0, svy_est_rep_info(e, &ri));
     if (design)
         g.footer = svy_grid_printf(&g, "%s %s", m, design);
     free(design);

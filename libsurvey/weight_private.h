@@ -160,6 +160,10 @@ svy_status svy_weight_add_row_cell(svy_weight *w, const svy_row *row, size_t *ce
 svy_status svy_weight_lookup_start(const svy_weight *w, const svy_row *row, double *weight, size_t *cell,
                                    double *start, svy_err *err);
 
+/* hadamard.c: R's survey:::hadamard(n), the n-row Hadamard matrix BRR uses
+ * (0/1 entries, row-major, *size x *size with *size > n; NULL: no memory). */
+unsigned char *svy_hadamard(size_t n, size_t *size);
+
 /* weight_cells.c: the starting weights of each cell. */
 svy_status svy_wcell_add(svy_weight *w, size_t cell, double w0, svy_err *err);
 /* Flush the spool before reading it. */

@@ -18,6 +18,7 @@
 
 struct svy_wrep {
     svy_reptype type;
+    double rho;        /* Fay's; 0 for BRR */
     size_t nboot;
     unsigned long seed;
     char *strata_col, *psu_col, *fpc_col;
@@ -82,13 +83,26 @@ void svy_wrep_free(svy_wrep *r)
 
 svy_status svy_wrep_set_type(svy_wrep *r, svy_reptype type, size_t nboot, unsigned long seed, svy_err *err)
 {
-    SVY_FAIL_IF(type != SVY_REP_JK1 && type != SVY_REP_JKN && type != SVY_REP_BOOTSTRAP, err, SVY_E_USAGE,
-                "unknown replicate type");
+    SVY_FAIL_IF(type != SVY_REP_JK1 && type != SVY_REP_JKN && type != SVY_REP_BOOTSTRAP && type != SVY_REP_BRR &&
+                    type != SVY_REP_FAY,
+                err, SVY_E_USAGE, "unknown replicate type");
     SVY_FAIL_IF(nboot > 100000, err, SVY_E_USAGE, "at most 100000 bootstrap replicates");
     r->type = type;
     r->nboot = nboot ? nboot : SVY_REP_BOOT_DEFAULT;
     r->seed = seed;
     return SVY_OK;
+}
+
+svy_status svy_wrep_set_rho(svy_wrep *r, double rho, svy_err *err)
+{
+    SVY_FAIL_IF(!(rho > 0 && rho < 1), err, SVY_E_USAGE, "Fay's rho must be above 0 and below 1, not %g", rho);
+    r->rho = rho;
+    return SVY_OK;
+}
+
+double svy_wrep_rho(const svy_wrep *r)
+{
+    return r->type == SVY_REP_FAY ? r->rho : NAN;
 }
 
 static int dup_opt(char **dst, const char *s)
@@ -124,6 +138,13 @@ svy_status svy_wrep_begin(svy_wrep *r, svy_weight *w, svy_err *err)
                 "JK1 is for an unstratified design (R: \"Can't use JK1 for a stratified design\"): use jkn");
     SVY_FAIL_IF(r->type == SVY_REP_JKN && !r->strata_col, err, SVY_E_USAGE,
                 "JKn needs strata (R: \"Must use JK1 or bootstrap for an unstratified design\"): use jk1");
+    int brr = r->type == SVY_REP_BRR || r->type == SVY_REP_FAY;
+    SVY_FAIL_IF(r->type == SVY_REP_FAY && !(r->rho > 0 && r->rho < 1), err, SVY_E_USAGE,
+                "Fay replicates need rho (svy_wrep_set_rho)");
+    SVY_FAIL_IF(brr && !r->strata_col, err, SVY_E_USAGE,
+                "BRR needs strata of two PSUs (R: \"Must use JK1 or bootstrap for an unstratified design\")");
+    SVY_FAIL_IF(brr && r->fpc_col, err, SVY_E_USAGE,
+                "BRR does not use an fpc (R: \"Finite population correction dropped in conversion\"): leave it out");
     svy_status st;
     if ((st = find(w, r->strata_col, "strata", &r->strata_idx, err)) ||
         (st = find(w, r->psu_col, "PSU", &r->psu_idx, err)) || (st = find(w, r->fpc_col, "fpc", &r->fpc_idx, err)))
@@ -449,6 +470,111 @@ static svy_status bootstrap(svy_wrep *r, svy_err *err)
     return SVY_OK;
 }
 
+/* A stratum as R's as.character() writes it (brrweights orders strata so). */
+static char *stratum_text(const svy_wrep *r, size_t s)
+{
+    const char *k = svy_strtab_str(&r->strata, s);
+    size_t len = svy_strtab_len(&r->strata, s);
+    char t[40];
+    if (k[0] != 'N')
+        return svy_strndup(k + 1, len - 1);
+    double d;
+    memcpy(&d, k + 1, 8);
+    snprintf(t, sizeof t, "%.15g", d);
+    return svy_strdup(t);
+}
+
+typedef struct named {
+    char *text;
+    size_t s;
+} named;
+
+static int cmp_named(const void *pa, const void *pb)
+{
+    const named *a = pa, *b = pb;
+    int c = strcmp(a->text, b->text);
+    return c ? c : (a->s > b->s) - (a->s < b->s);
+}
+
+/* The half-samples of R's brrweights (small = "fail", large = "split"):
+ * strata sorted by their text; strata of more than 2 PSUs split into pairs
+ * first, then those of 2; within a stratum the PSUs in order of first
+ * appearance, alternately first and second of a pair.  Replicate i doubles
+ * the second PSU of pair k when H[k + 1, i] = 0, else the first, and zeroes
+ * the other (Fay: 2 - rho and rho); H is R's hadamard(pairs), one
+ * replicate per column. */
+static svy_status pair_up(svy_wrep *r, const named *o, uint32_t *pair, unsigned char *pos, size_t *npairs,
+                          svy_err *err)
+{
+    size_t np = r->psus.n, ns = r->strata.n, upto = 0;
+    for (size_t i = 0; i < ns; i++) {
+        size_t s = o[i].s;
+        if (r->sn[s] >= 2 && r->sn[s] % 2 == 0)
+            continue;
+        char b[300];
+        describe_stratum(r, s, b, sizeof b);
+        return svy_err_set(err, SVY_E_DATA, NULL, r->sfirst[s], 0, r->strata_col,
+                           r->sn[s] < 2 ? "%s has only one PSU; BRR needs two per stratum (R: \"Some strata have "
+                                          "fewer than 2 PSUs\")"
+                                        : "%s has %zu PSUs, an odd number (R: \"Can't split with odd numbers of "
+                                          "PSUs in a stratum\")",
+                           b, r->sn[s]);
+    }
+    for (int large = 1; large >= 0; large--)
+        for (size_t i = 0; i < ns; i++) {
+            size_t s = o[i].s, k = 0;
+            if ((r->sn[s] > 2) != large)
+                continue;
+            for (size_t p = 0; p < np; p++)
+                if (r->pstrat[p] == s) {
+                    pair[p] = (uint32_t)(upto + k / 2);
+                    pos[p] = (unsigned char)(k++ % 2);
+                }
+            upto += r->sn[s] / 2;
+        }
+    *npairs = upto;
+    return SVY_OK;
+}
+
+static svy_status brr(svy_wrep *r, svy_err *err)
+{
+    size_t np = r->psus.n, ns = r->strata.n, npairs = 0, size = 0;
+    named *o = svy_calloc(ns ? ns : 1, sizeof *o);
+    uint32_t *pair = svy_calloc(np ? np : 1, sizeof *pair);
+    unsigned char *pos = svy_calloc(np ? np : 1, 1), *H = NULL;
+    svy_status st = o && pair && pos ? SVY_OK : svy_weight_nomem(err);
+    for (size_t s = 0; s < ns && !st; s++)
+        if (!(o[s] = (named){stratum_text(r, s), s}).text)
+            st = svy_weight_nomem(err);
+    if (!st) {
+        qsort(o, ns, sizeof *o, cmp_named);
+        st = pair_up(r, o, pair, pos, &npairs, err);
+    }
+    if (!st && !(H = svy_hadamard(npairs, &size)))
+        st = svy_weight_nomem(err);
+    if (!st && np > SIZE_MAX / sizeof(double) / size)
+        st = svy_err_set(err, SVY_E_LIMIT, NULL, 0, 0, NULL, "too many replicates and PSUs");
+    if (!st && (!(r->mult = svy_calloc(np * size, sizeof *r->mult)) ||
+                !(r->rscale = svy_calloc(size, sizeof *r->rscale))))
+        st = svy_weight_nomem(err);
+    for (size_t i = 0; !st && i < size; i++) {
+        for (size_t p = 0; p < np; p++)
+            r->mult[i * np + p] = (H[(pair[p] + 1) * size + i] ? 1 - pos[p] : pos[p]) ? 2 - r->rho : r->rho;
+        r->rscale[i] = 1;
+    }
+    if (!st) {
+        r->nrep = size;
+        r->scale = 1 / ((double)size * (1 - r->rho) * (1 - r->rho)); /* R: 1/(R (1 - fay.rho)^2) */
+    }
+    for (size_t s = 0; o && s < ns; s++)
+        free(o[s].text);
+    free(o);
+    free(pair);
+    free(pos);
+    free(H);
+    return st;
+}
+
 /* Multiplier of PSU p in replicate i. */
 static inline double multiplier(const svy_wrep *r, size_t i, size_t p)
 {
@@ -547,7 +673,8 @@ svy_status svy_wrep_fit(svy_wrep *r, svy_weight *w, svy_err *err)
     SVY_FAIL_IF(!w->fit_ok, err, SVY_E_USAGE, "svy_wrep_fit needs a successful svy_weight_fit");
     SVY_FAIL_IF(r->fitted, err, SVY_E_USAGE, "svy_wrep_fit called twice");
     r->fitted = 1;
-    svy_status st = r->type == SVY_REP_BOOTSTRAP ? bootstrap(r, err) : jackknife(r, err);
+    svy_status st = r->type == SVY_REP_BOOTSTRAP ? bootstrap(r, err) : (r->type == SVY_REP_BRR || r->type == SVY_REP_FAY) ? brr(r, err)
+                                                                                               : jackknife(r, err);
     if (st)
         return st;
     r->ncells = w->cells_ix.n;

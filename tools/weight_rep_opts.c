@@ -3,6 +3,7 @@
  * use: column,type,scale,rscale,rho,mse,weight). */
 #include "weight_rep_opts.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,20 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
     }
     svy_reptype type;
     size_t nboot = 0;
+    double rho = 0;
     if (strcmp(o->spec, "jk1") == 0)
         type = SVY_REP_JK1;
     else if (strcmp(o->spec, "jkn") == 0)
         type = SVY_REP_JKN;
+    else if (strcmp(o->spec, "brr") == 0)
+        type = SVY_REP_BRR;
+    else if (strncmp(o->spec, "fay:", 4) == 0) {
+        type = SVY_REP_FAY;
+        char *end;
+        rho = strtod(o->spec + 4, &end);
+        if (!o->spec[4] || *end || !(rho > 0 && rho < 1))
+            svy_tool_usage_error("--replicates fay:RHO needs RHO above 0 and below 1, not '%s'", o->spec + 4);
+    }
     else if (strncmp(o->spec, "bootstrap", 9) == 0 && (o->spec[9] == '\0' || o->spec[9] == ':')) {
         type = SVY_REP_BOOTSTRAP;
         if (o->spec[9] == ':') {
@@ -52,7 +63,7 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
             nboot = n;
         }
     } else {
-        svy_tool_usage_error("--replicates '%s': use jk1, jkn or bootstrap[:N]", o->spec);
+        svy_tool_usage_error("--replicates '%s': use jk1, jkn, brr, fay:RHO or bootstrap[:N]", o->spec);
     }
     if (trim)
         svy_tool_usage_error("--replicates with --trim is not supported yet: trimming replicates is left out");
@@ -67,6 +78,11 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
     }
     if (type == SVY_REP_JKN && !o->strata)
         svy_tool_usage_error("--replicates jkn needs --strata (unstratified: jk1 or bootstrap)");
+    if ((type == SVY_REP_BRR || type == SVY_REP_FAY) && !o->strata)
+        svy_tool_usage_error("--replicates %s needs --strata (two PSUs per stratum)", svy_reptype_name(type));
+    if ((type == SVY_REP_BRR || type == SVY_REP_FAY) && o->fpc)
+        svy_tool_usage_error("--replicates %s does not use --fpc (R's as.svrepdesign drops it with a warning)",
+                             svy_reptype_name(type));
     if (type == SVY_REP_JK1 && o->strata)
         svy_tool_usage_error("--replicates jk1 is for an unstratified design: use jkn with --strata");
     char *strata = first_stage(o->strata, "--strata");
@@ -75,7 +91,8 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
     svy_err err;
     svy_err_clear(&err);
     svy_wrep *r = svy_wrep_new();
-    if (!r || svy_wrep_set_type(r, type, nboot, seed, &err) || svy_wrep_set_design(r, strata, psu, fpc, &err))
+    if (!r || svy_wrep_set_type(r, type, nboot, seed, &err) || svy_wrep_set_design(r, strata, psu, fpc, &err) ||
+        (type == SVY_REP_FAY && svy_wrep_set_rho(r, rho, &err)))
         svy_tool_die(SVY_EXIT_IO, "out of memory");
     free(strata);
     free(psu);
@@ -143,7 +160,10 @@ svy_status wrep_tool_repinfo(const svy_wrep *r, const char *path, const char *ou
         svy_csv_out_cstr(c, svy_wrep_type_name(r));
         svy_csv_out_num(c, svy_wrep_scale(r));
         svy_csv_out_num(c, svy_wrep_rscale(r, i));
-        svy_csv_out_empty(c);
+        if (isnan(svy_wrep_rho(r)))
+            svy_csv_out_empty(c);
+        else
+            svy_csv_out_num(c, svy_wrep_rho(r));
         svy_csv_out_int(c, 0); /* R's default, getOption("survey.replicates.mse") */
         svy_csv_out_cstr(c, out);
         svy_csv_out_end_row(c);

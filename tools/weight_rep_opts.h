@@ -6,7 +6,7 @@
 #include <survey/survey.h>
 
 struct wrep_opts {
-    const char *spec; /* --replicates jk1|jkn|bootstrap[:N] */
+    const char *spec; /* --replicates jk1|jkn|brr|fay:RHO|bootstrap[:N] */
     const char *strata, *psu, *fpc, *repinfo, *seed;
 };
 

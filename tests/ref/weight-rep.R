@@ -105,3 +105,19 @@ write.csv(out, file.path(ref, "weight-rep-jkn-nonresponse.csv"), row.names = FAL
 write.csv(data.frame(column = paste0("r", seq_len(ncol(a))), type = "jkn", scale = num17(rnr$scale),
                      rscale = num17(rnr$rscales)),
           file.path(ref, "weight-rep-jkn-nonresponse-info.csv"), row.names = FALSE, quote = FALSE)
+# 7. BRR (R's brrweights and hadamard) on apistrat in pairs of schools (the
+#    strata of tests/data/rep-strat-brr.csv, from rep-api.R; 100 strata of 2
+#    PSUs, 104 replicates from Paley's construction), post-stratified to stype.
+pairs <- read.csv(file.path(dat, "rep-strat-brr.csv"))
+rbrr <- as.svrepdesign(svydesign(ids = ~snum, strata = ~pair, weights = ~pw, data = pairs), type = "BRR")
+write_case("brr-ps", postStratify(rbrr, ~stype, pop_stype), pairs$snum)
+# 8. BRR with strata of more than two PSUs, split into pairs (brrweights'
+#    large = "split"): apistrat by stype (100, 50 and 50 schools: 100 pairs),
+#    raked to stype and sch.wide.
+rsplit <- as.svrepdesign(svydesign(ids = ~1, strata = ~stype, weights = ~pw, data = strat), type = "BRR")
+write_case("brr-split-rake", rake_k(rsplit, list(~stype, ~sch.wide), list(pop_stype, pop_sch)), strat$snum)
+# 9. Fay's variant (rho = 0.3: multipliers 1.7 and 0.3) on the pairs of 7,
+#    post-stratified to stype.
+rfay <- as.svrepdesign(svydesign(ids = ~snum, strata = ~pair, weights = ~pw, data = pairs), type = "Fay",
+                       fay.rho = 0.3)
+write_case("fay-ps", postStratify(rfay, ~stype, pop_stype), pairs$snum)

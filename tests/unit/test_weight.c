@@ -7,6 +7,7 @@
 #include <survey/weight.h>
 
 #include "test_util.h"
+#include "weight_private.h"
 
 typedef svy_test_table table;
 
@@ -676,4 +677,33 @@ Test(weight, spooled_nonrespondents_stay_out_of_the_statistics)
     free(got);
     svy_weight_free(w);
     svy_test_table_free(&d);
+}
+
+/* BRR's Hadamard matrices are R's (survey:::hadamard(n)): stored ones,
+ * Paley's from a prime, doubled; size and a checksum per n from
+ * tests/ref/hadamard.R. */
+Test(weight, hadamard_matches_r)
+{
+    svy_test_table t = svy_test_table_load("tests/ref/hadamard.csv", "tests/ref/hadamard.R");
+    size_t cn = svy_test_col(&t, "n"), cs = svy_test_col(&t, "size"), cx = svy_test_col(&t, "sum");
+    for (size_t r = 0; r < t.nrow; r++) {
+        size_t n = (size_t)atol(t.cell[r][cn]), size;
+        unsigned char *h = svy_hadamard(n, &size);
+        cr_assert(h, "n = %zu: no matrix", n);
+        cr_assert_eq(size, (size_t)atol(t.cell[r][cs]), "n = %zu: size %zu, R %s", n, size, t.cell[r][cs]);
+        double sum = 0;
+        for (size_t i = 0; i < size; i++)
+            for (size_t j = 0; j < size; j++)
+                sum += h[i * size + j] * ((double)(i + 1) * 1000003 + (double)(j + 1) * 7919);
+        cr_assert_eq(sum, atof(t.cell[r][cx]), "n = %zu: checksum %.17g, R %s", n, sum, t.cell[r][cx]);
+        for (size_t a = 1; a < size && size <= 64; a++) /* columns orthogonal as +-1 vectors */
+            for (size_t b = 0; b < a; b++) {
+                long dot = 0;
+                for (size_t i = 0; i < size; i++)
+                    dot += (2 * h[i * size + a] - 1) * (2 * h[i * size + b] - 1);
+                cr_assert_eq(dot, 0, "n = %zu: columns %zu and %zu not orthogonal", n, a, b);
+            }
+        free(h);
+    }
+    svy_test_table_free(&t);
 }

@@ -36,7 +36,8 @@ enum {
     "      --rscales FILE|LIST per-replicate factors (R's rscales; jkn needs them)\n"                      \
     "      --rho R             Fay's rho (fay needs it)\n"                                                 \
     "      --mse               centre on the full-sample estimate\n"                                       \
-    "      --repinfo FILE      all of these (and -w) from svy-weight's replicate file\n"
+    "      --repinfo FILE      all of these (and -w) from svy-weight's replicate file\n"              \
+    "                          (every statistic, --diff and --test take the replicate variance)\n"
 
 typedef struct svy_repopts {
     char **cols;      /* --repweights' list */

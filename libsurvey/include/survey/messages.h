@@ -146,6 +146,8 @@ typedef enum svy_msg_id {
     SVY_MSG_TAB_DIFF_NORMAL,
     SVY_MSG_TAB_DIFF_T,          /* {1} df */
     SVY_MSG_TAB_DIFF_DESIGN_DF,
+    SVY_MSG_TAB_DIFF_NOTE_REP,   /* as DIFF_NOTE, SE from the replicates */
+    SVY_MSG_TAB_DIFF_REP_DF,
     SVY_MSG_COUNT_
 } svy_msg_id;
 

@@ -35,7 +35,10 @@ typedef struct svy_wrep svy_wrep;
 
 /* The types svy-weight makes: SVY_REP_JK1 (R's jk1weights: one replicate per
  * PSU, no strata), SVY_REP_JKN (jknweights: one per PSU of a stratum with 2+
- * PSUs) and SVY_REP_BOOTSTRAP (bootweights: Canty-Davison rescaled bootstrap). */
+ * PSUs), SVY_REP_BRR (brrweights: strata of 2 PSUs, or of an even number
+ * split into pairs; R's Hadamard matrix; no fpc), SVY_REP_FAY (the same
+ * half-samples with Fay's multipliers) and SVY_REP_BOOTSTRAP
+ * (bootweights: Canty-Davison rescaled bootstrap). */
 
 #define SVY_REP_BOOT_DEFAULT 50 /* R's bootweights(replicates = 50) */
 
@@ -45,6 +48,11 @@ SVY_API void svy_wrep_free(svy_wrep *r);
  * bootstrap's generator (GSL's mt19937). */
 SVY_API svy_status svy_wrep_set_type(svy_wrep *r, svy_reptype type, size_t nboot, unsigned long seed,
                                      svy_err *err);
+/* Fay's rho for SVY_REP_FAY (BRR's half-samples with multipliers 2 - rho
+ * and rho; R's brrweights(fay.rho =)), 0 < rho < 1. */
+SVY_API svy_status svy_wrep_set_rho(svy_wrep *r, double rho, svy_err *err);
+/* Fay's rho, NAN for the other types. */
+SVY_API double svy_wrep_rho(const svy_wrep *r);
 /* Columns (NULL: none).  No PSU column: every row is its own PSU.  fpc:
  * the population size of the stratum (a value <= 1 is the sampling
  * fraction, as R's svydesign reads it); constant within a stratum. */
