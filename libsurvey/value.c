@@ -396,18 +396,20 @@ size_t svy_dtoa(double d, char *buf)
     if (!isfinite(d))
         return dtoa_search(d, buf);
     /* Integers (the bulk of survey data) print without any search. */
-    if (d == floor(d) && fabs(d) < 1e15 && !(d == 0 && signbit(d))) {
-        size_t n = 0;
-        uint64_t u;
-        if (d < 0) {
-            buf[n++] = '-';
-            u = (uint64_t)(-d);
-        } else {
-            u = (uint64_t)d;
+    double a = fabs(d);
+    if (a < 1e15) {
+        uint64_t u = (uint64_t)a;
+        if ((double)u == a && !(d == 0 && signbit(d))) {
+            size_t n = d < 0;
+            buf[0] = '-';
+            if (u < 10) {
+                buf[n++] = (char)('0' + u);
+            } else {
+                n += digits2(u, buf + n);
+            }
+            buf[n] = '\0';
+            return n;
         }
-        n += utoa_rev(u, buf + n);
-        buf[n] = '\0';
-        return n;
     }
     uint64_t sig, bits;
     int e;
