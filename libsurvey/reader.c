@@ -432,9 +432,33 @@ svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_e
         return SVY_E_ABORT;
     }
     size_t nvals = r->nvals;
+    if (__builtin_expect(r->progress != NULL, 0) && r->rows && !(r->rows % SVY_PROGRESS_ROWS))
+        svy_reader_report_progress(r, 0);
     svy_row row = {.index = ++r->rows, .nvals = nvals, .vals = r->vals, .line = r->line, .line_len = r->line_len,
                    .line_nvals = r->line ? nvals : 0};
     return h->row ? h->row(ctx, &row, err) : SVY_OK;
+}
+
+void svy_reader_set_progress(svy_reader *r, svy_progress_fn fn, void *ctx)
+{
+    r->progress = fn;
+    r->progress_ctx = ctx;
+}
+
+void svy_reader_report_progress(svy_reader *r, int done)
+{
+    svy_progress p = {.rows = r->rows, .bytes = -1, .size = -1, .done = done};
+    int fd = svy_reader_input_fd(r);
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        off_t pos = lseek(fd, 0, SEEK_CUR);
+        p.size = (long long)sb.st_size;
+        /* A backend that reads through a descriptor of its own leaves this
+         * one at 0: then how far is not known. */
+        if (pos > 0)
+            p.bytes = (long long)pos < p.size ? (long long)pos : p.size;
+    }
+    r->progress(r->progress_ctx, &p);
 }
 
 svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
@@ -456,6 +480,8 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
             svy_status st = backends[i].run(r, h, ctx, err);
             if (st == SVY_E_ABORT && r->limit_hit)
                 st = SVY_OK;
+            if (r->progress)
+                svy_reader_report_progress(r, 1);
             return st;
         }
     }
