@@ -20,6 +20,29 @@ static int is_blank(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Past the fast path: fast_float (exact, as strtod) on the whole text. */
+__attribute__((noinline)) static int parse_general(const char *s, size_t len, double *out)
+{
+    /* General path: fast_float (exact, as strtod) on the whole text, which
+     * takes no hex and no blanks; a leading '+' (strtod's and ours, not
+     * fast_float's) is skipped.  Texts of 512 bytes or more stay refused as
+     * before. */
+    if (len >= 512)
+        return 0;
+    if (s[0] == '+') {
+        s++;
+        len--;
+        if (!len || *s == '+' || *s == '-')
+            return 0;
+    }
+    /* A number starts with a digit or a point (after its sign): text, inf
+     * and nan end here, without fast_float. */
+    char c = s[s[0] == '-' && len > 1];
+    if (!((c >= '0' && c <= '9') || c == '.'))
+        return 0;
+    return svy_num_parse(s, len, out);
+}
+
 int svy_parse_number(const char *s, size_t len, double *out)
 {
     if (len == (size_t)-1)
@@ -36,9 +59,11 @@ int svy_parse_number(const char *s, size_t len, double *out)
     /* Fast path: [-+]digits[.digits] with at most 15 significant digits
      * (not tried on longer texts: both paths round correctly, so which one
      * reads a number never changes its value). */
-    size_t i = len > 17 ? len : 0;
+    if (len > 17)
+        return parse_general(s, len, out);
+    size_t i = 0;
     int neg = 0;
-    if (!i && (s[0] == '-' || s[0] == '+')) {
+    if (s[0] == '-' || s[0] == '+') {
         neg = s[0] == '-';
         i = 1;
     }
@@ -61,28 +86,13 @@ int svy_parse_number(const char *s, size_t len, double *out)
             break;
         }
     }
-    if (len <= 17 && i == len && any && frac <= 22) {
+    if (i == len && any && frac <= 22) {
         double d = (double)mant / svy_pow10_exact[frac];
         *out = neg ? -d : d;
         return 1;
     }
 
-    /* General path: fast_float (exact, as strtod) on the whole text, which
-     * takes no hex and no blanks; inf and nan it would take are refused
-     * here, and a leading '+' (strtod's and ours, not fast_float's) is
-     * skipped.  Texts of 512 bytes or more stay refused as before. */
-    if (len >= 512)
-        return 0;
-    if (s[0] == '+') {
-        s++;
-        len--;
-        if (!len || *s == '+' || *s == '-')
-            return 0;
-    }
-    char c = s[s[0] == '-' && len > 1];
-    if ((c | 0x20) == 'i' || (c | 0x20) == 'n')
-        return 0;
-    return svy_num_parse(s, len, out);
+    return parse_general(s, len, out);
 }
 
 int svy_value_number(const svy_value *v, double *out)
