@@ -48,7 +48,7 @@ install: build
 
 # libFuzzer targets (clang, ASan+UBSan): FUZZ_SECONDS per target, default 60.
 $(FUZZBUILD)/build.ninja:
-	CC=clang $(MESON) setup $(FUZZBUILD) --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
+	CC=clang CXX=clang++ $(MESON) setup $(FUZZBUILD) --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
 	  -Db_sanitize=address,undefined -Db_lundef=false
 
 fuzz:

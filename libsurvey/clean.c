@@ -4,6 +4,7 @@
 #include "svy_private.h"
 #include "codebook_private.h"
 #include "hashmap_private.h"
+#include "clean_private.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -43,6 +44,7 @@ struct svy_clean {
     svy_schema *schema;
     long *col; /* raw (or cleaned, when validating) column of each codebook variable */
     outcell *cell;
+    clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
     svy_value *vals;
     svy_row row;
     event *ev;
@@ -69,7 +71,8 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     c->col = svy_calloc(n, sizeof *c->col);
     c->cell = svy_calloc(n, sizeof *c->cell);
     c->vals = svy_calloc(n, sizeof *c->vals);
-    if (!c->col || !c->cell || !c->vals) {
+    c->memo = svy_calloc(n, sizeof *c->memo);
+    if (!c->col || !c->cell || !c->vals || !c->memo) {
         svy_clean_free(c);
         return NULL;
     }
@@ -84,6 +87,10 @@ void svy_clean_free(svy_clean *c)
         for (size_t i = 0; i < c->cb->nvars; i++)
             free(c->cell[i].s);
     free(c->cell);
+    if (c->memo)
+        for (size_t i = 0; i < c->cb->nvars; i++)
+            free(c->memo[i]);
+    free(c->memo);
     free(c->col);
     free(c->vals);
     free(c->ev);
@@ -322,8 +329,10 @@ static void reject(svy_clean *c, svy_clean_rule rule, const char *fmt, ...)
 
 static int is_missing_code(const svy_cb_var *v, const char *s, size_t len)
 {
+    if (!v->nmissing)
+        return 0;
     double x;
-    int isnum = svy_parse_number(s, len, &x);
+    int isnum = svy_number_fast(s, len, &x) || svy_parse_number(s, len, &x);
     for (size_t i = 0; i < v->nmissing; i++) {
         if (strlen(v->missing[i]) == len && !memcmp(v->missing[i], s, len))
             return 1;
@@ -385,13 +394,16 @@ static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, sv
     size_t len = rawlen;
     trim(&s, &len);
     svy_clean_rule rule = v->type == SVY_CB_TEXT ? SVY_RULE_TRIM : SVY_RULE_NUMBER;
-    char detail[256] = "";
+    char detail[256];
+    detail[0] = '\0';
     svy_status st = SVY_OK;
 
     if (!len || is_missing_code(v, s, len)) {
         set_missing(o);
         rule = SVY_RULE_MISSING;
-        snprintf(detail, sizeof detail, "%.*s", (int)len, s);
+        size_t dl = len < sizeof detail ? len : sizeof detail - 1;
+        memcpy(detail, s, dl);
+        detail[dl] = '\0';
         if (v->reject_invalid)
             reject(c, SVY_RULE_MISSING, "%s: missing code '%.*s'", v->name, (int)len, s);
         goto changed;
@@ -399,24 +411,11 @@ static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, sv
     if (v->recode) {
         const cb_recode *rc = v->recode;
         size_t k = 0;
-        for (; k < rc->n; k++) {
-            int m = pcre2_match(rc->r[k].re, (PCRE2_SPTR)s, len, 0, 0, rc->md, rc->mctx);
-            if (m >= 0)
-                break;
-            if (m != PCRE2_ERROR_NOMATCH) {
-                /* The rule is at fault (a limit) or the cell: name both. */
-                PCRE2_UCHAR msg[256];
-                pcre2_get_error_message(m, msg, sizeof msg);
-                int limit = m == PCRE2_ERROR_MATCHLIMIT || m == PCRE2_ERROR_DEPTHLIMIT || m == PCRE2_ERROR_HEAPLIMIT;
-                return svy_err_set(err, SVY_E_DATA, c->cb->path[CB_F_RECODES], rc->r[k].line, 2, v->name,
-                                   "pattern '%s' of recode set %s, matching the value '%.*s' of %s row %lld "
-                                   "(variable %s): %s%s",
-                                   rc->r[k].pattern, rc->name, (int)(len > 80 ? 80 : len), s, input_name(c),
-                                   c->cur_row, v->name, (const char *)msg,
-                                   limit ? " (a pattern that backtracks this much, like (a+)+, needs rewriting)"
-                                         : "");
-            }
-        }
+        if (!c->memo[i])
+            c->memo[i] = calloc(CLEAN_MEMO_SLOTS, sizeof *c->memo[i]); /* none: no memo */
+        if ((st = svy_clean_match_recode(v, c->memo[i], c->cb->path[CB_F_RECODES], input_name(c), c->cur_row, s,
+                                         len, &k, err)))
+            return st;
         if (k == rc->n) {
             char why[160];
             snprintf(why, sizeof why, "matches no pattern of recode set %s", rc->name);
@@ -424,7 +423,7 @@ static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, sv
             goto changed;
         }
         rule = SVY_RULE_RECODE;
-        snprintf(detail, sizeof detail, "%s@recodes.csv:%d", rc->name, rc->r[k].line);
+        svy_clean_recode_detail(rc, k, detail, sizeof detail);
         if (!rc->r[k].value) {
             set_missing(o);
             goto changed;
@@ -440,7 +439,7 @@ static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, sv
         goto changed;
     }
     double x;
-    if (!svy_parse_number(s, len, &x) && !svy_cb_parse_quantity(s, len, &x)) {
+    if (!svy_number_fast(s, len, &x) && !svy_parse_number(s, len, &x) && !svy_cb_parse_quantity(s, len, &x)) {
         st = invalid(c, i, SVY_RULE_INVALID, s, len, "is not a number", err, &rule, detail, sizeof detail);
         goto changed;
     }

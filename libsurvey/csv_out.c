@@ -301,7 +301,23 @@ void svy_csv_out_num(svy_csv_out *o, double d)
 
 void svy_csv_out_int(svy_csv_out *o, long long v)
 {
-    svy_csv_out_num(o, (double)v);
+    /* Row numbers and counts: the digits svy_dtoa gives an integer below
+     * 1e15, without the double; larger ones as svy_dtoa prints them. */
+    if (v <= -1000000000000000LL || v >= 1000000000000000LL) {
+        svy_csv_out_num(o, (double)v);
+        return;
+    }
+    char tmp[24];
+    size_t n = sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--n] = '-';
+    sep(o);
+    put(o, tmp + n, sizeof tmp - n);
 }
 
 void svy_csv_out_empty(svy_csv_out *o)

@@ -425,16 +425,47 @@ svy_status svy_reader_begin(svy_reader *r, svy_schema *full, const svy_handler *
     return h->schema ? h->schema(ctx, r->out, err) : SVY_OK;
 }
 
+/* Out of the row path, so that a run without progress pays one test. */
+__attribute__((noinline, cold)) static void progress_tick(svy_reader *r)
+{
+    if (r->rows && !(r->rows % SVY_PROGRESS_ROWS))
+        svy_reader_report_progress(r, 0);
+}
+
 svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
 {
     if (r->limit >= 0 && r->rows >= r->limit) {
         r->limit_hit = 1;
         return SVY_E_ABORT;
     }
+    if (__builtin_expect(r->progress != NULL, 0))
+        progress_tick(r);
     size_t nvals = r->nvals;
     svy_row row = {.index = ++r->rows, .nvals = nvals, .vals = r->vals, .line = r->line, .line_len = r->line_len,
                    .line_nvals = r->line ? nvals : 0};
     return h->row ? h->row(ctx, &row, err) : SVY_OK;
+}
+
+void svy_reader_set_progress(svy_reader *r, svy_progress_fn fn, void *ctx)
+{
+    r->progress = fn;
+    r->progress_ctx = ctx;
+}
+
+void svy_reader_report_progress(svy_reader *r, int done)
+{
+    svy_progress p = {.rows = r->rows, .bytes = -1, .size = -1, .done = done};
+    int fd = svy_reader_input_fd(r);
+    struct stat sb;
+    if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        off_t pos = lseek(fd, 0, SEEK_CUR);
+        p.size = (long long)sb.st_size;
+        /* A backend that reads through a descriptor of its own leaves this
+         * one at 0: then how far is not known. */
+        if (pos > 0)
+            p.bytes = (long long)pos < p.size ? (long long)pos : p.size;
+    }
+    r->progress(r->progress_ctx, &p);
 }
 
 svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
@@ -456,6 +487,8 @@ svy_status svy_reader_run(svy_reader *r, const svy_handler *h, void *ctx, svy_er
             svy_status st = backends[i].run(r, h, ctx, err);
             if (st == SVY_E_ABORT && r->limit_hit)
                 st = SVY_OK;
+            if (r->progress)
+                svy_reader_report_progress(r, 1);
             return st;
         }
     }

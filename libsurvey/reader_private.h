@@ -51,7 +51,13 @@ struct svy_reader {
      * svy_reader_emit(); NULL when it has none. */
     const char *line;
     size_t line_len;
+    /* svy_reader_set_progress */
+    svy_progress_fn progress;
+    void *progress_ctx;
 };
+
+/* Tell the progress callback where the run is (svy_reader_emit, run). */
+void svy_reader_report_progress(svy_reader *r, int done);
 
 /* A format backend reads r's input and drives the handler through
  * svy_reader_begin() and svy_reader_emit(). */

@@ -1,5 +1,6 @@
 /* Numbers in and out: lazy parsing of text cells, shortest round-trip output. */
 #include "svy_private.h"
+#include "numconv_private.h"
 
 #include <float.h>
 #include <math.h>
@@ -19,6 +20,28 @@ static int is_blank(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Past the fast path: fast_float (exact, as strtod) on the whole text, which
+ * takes no hex and no blanks; a leading '+' (strtod's and ours, not
+ * fast_float's) is skipped.  Texts of 512 bytes or more stay refused as
+ * before.  Not inlined: the fast path then compiles as tight as it did. */
+__attribute__((noinline)) static int parse_general(const char *s, size_t len, double *out)
+{
+    if (len >= 512)
+        return 0;
+    if (s[0] == '+') {
+        s++;
+        len--;
+        if (!len || *s == '+' || *s == '-')
+            return 0;
+    }
+    /* A number starts with a digit or a point (after its sign): text, inf
+     * and nan end here, without fast_float. */
+    char c = s[s[0] == '-' && len > 1];
+    if (!((c >= '0' && c <= '9') || c == '.'))
+        return 0;
+    return svy_num_parse(s, len, out);
+}
+
 int svy_parse_number(const char *s, size_t len, double *out)
 {
     if (len == (size_t)-1)
@@ -32,7 +55,11 @@ int svy_parse_number(const char *s, size_t len, double *out)
     if (!len)
         return 0;
 
-    /* Fast path: [-+]digits[.digits] with at most 15 significant digits. */
+    /* Fast path: [-+]digits[.digits] with at most 15 significant digits
+     * (not tried on longer texts: both paths round correctly, so which one
+     * reads a number never changes its value). */
+    if (len > 17)
+        return parse_general(s, len, out);
     size_t i = 0;
     int neg = 0;
     if (s[0] == '-' || s[0] == '+') {
@@ -64,24 +91,7 @@ int svy_parse_number(const char *s, size_t len, double *out)
         return 1;
     }
 
-    /* General path: strtod on a bounded copy, refusing hex, inf, nan and
-     * anything left over. */
-    char buf[512];
-    if (len >= sizeof buf)
-        return 0;
-    for (size_t k = 0; k < len; k++) {
-        char c = s[k];
-        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
-            return 0;
-    }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *end;
-    double d = strtod(buf, &end);
-    if (end != buf + len || end == buf)
-        return 0;
-    *out = d;
-    return 1;
+    return parse_general(s, len, out);
 }
 
 int svy_value_number(const svy_value *v, double *out)
@@ -108,24 +118,6 @@ static size_t utoa_rev(uint64_t u, char *buf)
     return n;
 }
 
-/* %.15g, %.16g or %.17g, the first that reads back, in exact integer
- * arithmetic for |d| in [1e-4, 1e15) that is not an integer: d = m 2^e with
- * -66 <= e < 0, so d 10^s (s <= 21) is the 128-bit integer m 10^s shifted
- * right by -e, rounded half to even as printf rounds, and whether the P
- * digits read back is whether they lie within half a unit of the last
- * place of d (a quarter below a power of two), as strtod decides.  The
- * text is the one printf gives, fixed notation with trailing zeros
- * dropped; 0 when d is outside the range or would print with an exponent. */
-#ifdef __SIZEOF_INT128__
-__extension__ typedef unsigned __int128 u128;
-
-static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-                                       100000000000ull, 1000000000000ull, 10000000000000ull,
-                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-                                       100000000000000000ull, 1000000000000000000ull,
-                                       10000000000000000000ull};
-
 /* The digits of u, two at a time. */
 static size_t digits2(uint64_t u, char *buf)
 {
@@ -149,6 +141,24 @@ static size_t digits2(uint64_t u, char *buf)
     memcpy(buf, tmp + n, sizeof tmp - n);
     return sizeof tmp - n;
 }
+
+/* %.15g, %.16g or %.17g, the first that reads back, in exact integer
+ * arithmetic for |d| in [1e-4, 1e15) that is not an integer: d = m 2^e with
+ * -66 <= e < 0, so d 10^s (s <= 21) is the 128-bit integer m 10^s shifted
+ * right by -e, rounded half to even as printf rounds, and whether the P
+ * digits read back is whether they lie within half a unit of the last
+ * place of d (a quarter below a power of two), as strtod decides.  The
+ * text is the one printf gives, fixed notation with trailing zeros
+ * dropped; 0 when d is outside the range or would print with an exponent. */
+#ifdef __SIZEOF_INT128__
+__extension__ typedef unsigned __int128 u128;
+
+static const uint64_t pow10_u64[20] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                                       10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+                                       100000000000ull, 1000000000000ull, 10000000000000ull,
+                                       100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                       100000000000000000ull, 1000000000000000000ull,
+                                       10000000000000000000ull};
 
 static inline u128 p10x(int i)
 {
@@ -264,7 +274,11 @@ __attribute__((noinline, cold)) static size_t dtoa_subnormal(double d, char *buf
     return (size_t)n;
 }
 
-size_t svy_dtoa(double d, char *buf)
+/* The search svy_dtoa did before Dragonbox, kept for the one case where
+ * the two may differ: a power of two (its lower neighbour is nearer than
+ * its upper one) whose shortest form has 16 or 17 digits; and for nan, inf
+ * and -0. */
+__attribute__((noinline, cold)) static size_t dtoa_search(double d, char *buf)
 {
     if (isnan(d))
         return (size_t)snprintf(buf, SVY_DTOA_MAX, "nan");
@@ -336,6 +350,87 @@ size_t svy_dtoa(double d, char *buf)
             return (size_t)n;
     }
     return 0; /* not reached */
+}
+
+/* dig[0..nd) with the decimal exponent x (the value is d.ddd 10^x) as
+ * printf's %.{prec}g lays them out with its trailing zeros dropped. */
+static size_t format_g(int neg, const char *dig, size_t nd, int x, int prec, char *buf)
+{
+    size_t n = 0;
+    if (neg)
+        buf[n++] = '-';
+    if (x < -4 || x >= prec) {
+        buf[n++] = dig[0];
+        if (nd > 1) {
+            buf[n++] = '.';
+            memcpy(buf + n, dig + 1, nd - 1);
+            n += nd - 1;
+        }
+        buf[n++] = 'e';
+        buf[n++] = x < 0 ? '-' : '+';
+        unsigned ax = (unsigned)(x < 0 ? -x : x);
+        if (ax >= 100)
+            buf[n++] = (char)('0' + ax / 100);
+        buf[n++] = (char)('0' + ax / 10 % 10);
+        buf[n++] = (char)('0' + ax % 10);
+    } else if (x >= 0) {
+        size_t ip = (size_t)x + 1;
+        for (size_t i = 0; i < ip; i++)
+            buf[n++] = i < nd ? dig[i] : '0';
+        if (nd > ip) {
+            buf[n++] = '.';
+            memcpy(buf + n, dig + ip, nd - ip);
+            n += nd - ip;
+        }
+    } else {
+        buf[n++] = '0';
+        buf[n++] = '.';
+        for (int i = 0; i < -x - 1; i++)
+            buf[n++] = '0';
+        memcpy(buf + n, dig, nd);
+        n += nd;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* What "%.15g", "%.16g" or "%.17g" prints, the first that reads back (for a
+ * subnormal, the first of "%.1g".."%.17g"): Dragonbox's shortest digits are
+ * those, because the correctly rounded P digits, when any P digits read back,
+ * are the nearest of them to d (and 15 digits always name one double, so
+ * fewer digits padded with zeros are the %.15g ones).  Only where d's
+ * rounding interval is lopsided, at a power of two, may the nearest P digits
+ * fall outside it while others lie inside: that case keeps the search. */
+size_t svy_dtoa(double d, char *buf)
+{
+    if (!isfinite(d))
+        return dtoa_search(d, buf);
+    /* Integers (the bulk of survey data) print without any search. */
+    double a = fabs(d);
+    if (a < 1e15) {
+        uint64_t u = (uint64_t)a;
+        if ((double)u == a && !(d == 0 && signbit(d))) {
+            size_t n = d < 0;
+            buf[0] = '-';
+            if (u < 10) {
+                buf[n++] = (char)('0' + u);
+            } else {
+                n += digits2(u, buf + n);
+            }
+            buf[n] = '\0';
+            return n;
+        }
+    }
+    uint64_t sig, bits;
+    int e;
+    if (!svy_num_shortest(d, &sig, &e))
+        return dtoa_search(d, buf); /* -0 */
+    char dig[24];
+    size_t nd = digits2(sig, dig);
+    memcpy(&bits, &d, sizeof bits);
+    if (nd >= 16 && !(bits & ((1ull << 52) - 1)))
+        return dtoa_search(d, buf);
+    return format_g(signbit(d) != 0, dig, nd, e + (int)nd - 1, nd < 15 ? 15 : (int)nd, buf);
 }
 
 /* Rounded as printf's %.*f rounds (so that a chart's label agrees with

@@ -40,7 +40,7 @@ static void usage(void)
            "      --log FILE       every changed cell: row,id,variable,old,new,rule,detail\n"
            "  -o, --output FILE    write here (atomically) instead of standard output;\n"
            "                       a .tsv name writes TSV, anything else CSV\n"
-           "  -q, --quiet          print only the summary, not each problem\n"
+           "  -q, --quiet          print only the summary, not each problem; no progress line\n"
            "      --rejects FILE   every dropped row: row,id,rule,reason\n"
            "      --strict         stop at the first problem (exit 1)\n"
            "  -h, --help           show this help and exit\n"
@@ -256,6 +256,7 @@ int main(int argc, char **argv)
         st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     if (st == SVY_OK && !(r.reader = svy_reader_new()))
         st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    svy_tool_progress(r.reader, o.quiet);
     if (st == SVY_OK && o.encoding)
         st = svy_reader_set_encoding(r.reader, o.encoding) == SVY_OK
                  ? SVY_OK

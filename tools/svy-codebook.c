@@ -39,6 +39,8 @@ static void usage(void)
            "  -e, --encoding ENC      text encoding of the file, overriding what it declares\n"
            "  -f, --format csv|md     output as CSV (default) or a Markdown table\n"
            "  -w, --write DIR         write a codebook folder (variables.csv, values.csv) in DIR\n"
+           "  -q, --quiet             no progress line on standard error (shown on a terminal\n"
+           "                          after about 2 s)\n"
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
            "\n"
@@ -196,11 +198,13 @@ int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
     struct svy_codebook_opts o = {.format = CB_CSV, .max_distinct = 1000};
+    int quiet = 0;
     /* Keep this list sorted. */
     static const struct option longopts[] = {
         {"catalog", required_argument, NULL, 'C'},
         {"encoding", required_argument, NULL, 'e'},
         {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"max-distinct", required_argument, NULL, 'd'},
         {"version", no_argument, NULL, 'V'},
@@ -208,7 +212,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "C:d:e:f:hVw:", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "C:d:e:f:hqVw:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'C': o.catalog = optarg; break;
         case 'd': {
@@ -229,6 +233,7 @@ int main(int argc, char **argv)
             else
                 svy_tool_usage_error("--format must be csv or md, not '%s'", optarg);
             break;
+        case 'q': quiet = 1; break;
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'V': svy_tool_version(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'w': o.write_dir = optarg; break;
@@ -245,6 +250,7 @@ int main(int argc, char **argv)
     svy_status st;
     struct cb_run run = {.o = &o};
     svy_reader *r = svy_reader_new();
+    svy_tool_progress(r, quiet);
     if (!r) {
         svy_tool_warn("out of memory");
         code = SVY_EXIT_IO;

@@ -56,6 +56,8 @@ static void usage(void)
            "  -C, --catalog FILE      SAS format catalog (.sas7bcat) with the value labels of\n"
            "                          .sas7bdat input (refused with any other input)\n"
            "  -e, --encoding ENC      text encoding of the input, overriding what it declares\n"
+           "  -q, --quiet             no progress line on standard error (shown on a terminal\n"
+           "                          after about 2 s)\n"
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
            "\n"
@@ -209,12 +211,14 @@ int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
     struct svy_export_opts o = {0};
+    int quiet = 0;
     /* Keep this list sorted. */
     static const struct option longopts[] = {
         {"catalog", required_argument, NULL, 'C'},
         {"codebook", required_argument, NULL, 'c'},
         {"encoding", required_argument, NULL, 'e'},
         {"format", required_argument, NULL, 'F'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"lang", required_argument, NULL, 'L'},
         {"output", required_argument, NULL, 'o'},
@@ -222,7 +226,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "C:c:e:F:hL:o:V", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "C:c:e:F:hqL:o:V", longopts, NULL)) != -1) {
         switch (ch) {
         case 'C': o.catalog = optarg; break;
         case 'c': o.codebook = optarg; break;
@@ -232,6 +236,7 @@ int main(int argc, char **argv)
             if (o.format != SVY_FMT_DTA && o.format != SVY_FMT_SAV && o.format != SVY_FMT_ZSAV)
                 svy_tool_usage_error("--format must be dta, sav or zsav, not '%s'", optarg);
             break;
+        case 'q': quiet = 1; break;
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'L':
             if (!svy_lang_parse(optarg, &o.lang))
@@ -262,6 +267,7 @@ int main(int argc, char **argv)
     svy_codebook *cb = NULL;
     svy_writer *w = svy_tool_writer_new(o.format);
     svy_reader *r = svy_reader_new();
+    svy_tool_progress(r, quiet);
     if (!r || !w) {
         svy_tool_warn("out of memory");
         code = SVY_EXIT_IO;

@@ -39,6 +39,8 @@ static void usage(void)
            "  -m, --missing-codes     missing values as their code or tag (., .a, 99) instead of empty\n"
            "  -o, --output FILE       write FILE (atomically) instead of standard output\n"
            "      --raw-dates         dates as stored numbers instead of ISO 8601\n"
+           "  -q, --quiet             no progress line on standard error (shown on a terminal\n"
+           "                          after about 2 s)\n"
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
            "\n"
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
     struct svy_import_opts o = {.limit = -1, .format = SVY_FMT_CSV, .output = "-"};
+    int quiet = 0;
     enum { OPT_RAW_DATES = 256 };
     /* Keep this list sorted. */
     static const struct option longopts[] = {
@@ -79,6 +82,7 @@ int main(int argc, char **argv)
         {"columns", required_argument, NULL, 'c'},
         {"encoding", required_argument, NULL, 'e'},
         {"format", required_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"labels", no_argument, NULL, 'l'},
         {"limit", required_argument, NULL, 'n'},
@@ -89,7 +93,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int ch;
-    while ((ch = getopt_long(argc, argv, "C:c:e:f:hln:mo:V", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "C:c:e:f:hqln:mo:V", longopts, NULL)) != -1) {
         switch (ch) {
         case 'C': o.catalog = optarg; break;
         case 'c':
@@ -102,6 +106,7 @@ int main(int argc, char **argv)
             if (o.format != SVY_FMT_CSV && o.format != SVY_FMT_TSV)
                 svy_tool_usage_error("--format must be csv or tsv, not '%s'", optarg);
             break;
+        case 'q': quiet = 1; break;
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'l': o.labels = 1; break;
         case 'n': o.limit = parse_count(optarg, "--limit"); break;
@@ -123,6 +128,7 @@ int main(int argc, char **argv)
     int code = SVY_EXIT_OK;
     svy_status st = SVY_OK;
     svy_reader *r = svy_reader_new();
+    svy_tool_progress(r, quiet);
     svy_writer *w = svy_tool_writer_new(o.format);
     if (!r || !w) {
         svy_tool_warn("out of memory");

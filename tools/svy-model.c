@@ -296,6 +296,7 @@ int main(int argc, char **argv)
     svy_reader *r = svy_reader_new();
     if (!r)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
+    svy_tool_progress(r, o.D.quiet);
     const char *cols[256];
     size_t ncols = svy_model_columns(o.m, cols, 256);
     int projected = 0;

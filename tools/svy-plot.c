@@ -84,6 +84,8 @@ static void usage(void)
            "Output:\n"
            "  -o, --output FILE       write the SVG to FILE atomically (default: stdout)\n"
            "  -e, --encoding ENC      text encoding of the input (GB18030, CP1252, ...)\n"
+           "  -q, --quiet             no progress line on standard error (shown on a terminal\n"
+           "                          after about 2 s)\n"
            "  -h, --help              show this help and exit\n"
            "  -V, --version           show the version and exit\n"
            "\n"
@@ -453,6 +455,7 @@ int main(int argc, char **argv)
         {"footnote", required_argument, NULL, OPT_FOOTNOTE},
         {"height", required_argument, NULL, OPT_HEIGHT},
         {"encoding", required_argument, NULL, 'e'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"kind", required_argument, NULL, 'k'},
         {"lang", required_argument, NULL, OPT_LANG},
@@ -469,8 +472,9 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     struct svy_plot_opts o = {.percent = 1, .output = "-", .words = SVY_LANG_EN};
+    int quiet = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "c:C:e:f:F:hk:o:s:t:Vx:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:C:e:f:F:hqk:o:s:t:Vx:", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': o.color = optarg; break;
         case 'C': codebook = optarg; break;
@@ -482,6 +486,7 @@ int main(int argc, char **argv)
             break;
         case 'f': o.facet = optarg; break;
         case 'F': add_filter(&o, optarg); break;
+        case 'q': quiet = 1; break;
         case 'h': usage(); return svy_tool_finish_stdout(SVY_EXIT_OK);
         case 'k':
             if (!svy_plot_kind_from_name(optarg, &o.kind))
@@ -525,6 +530,7 @@ int main(int argc, char **argv)
     char *subtitle = NULL, *notes = NULL, *flaglabel = NULL, *one = NULL;
     svy_outfile *of = NULL;
     svy_reader *r = svy_reader_new();
+    svy_tool_progress(r, quiet);
     o.plot = svy_plot_new();
     if (!r || !o.plot) {
         st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");

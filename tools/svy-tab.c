@@ -602,6 +602,7 @@ static int read_rows(tab *T, svy_err *err)
     svy_reader *r = svy_reader_new();
     if (!r)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
+    svy_tool_progress(r, T->o.quiet);
     svy_est_set_reader(T->est, r); /* its errors then name the file's columns */
     const char *cols[256];
     size_t ncols = svy_est_columns(T->est, cols, 256);

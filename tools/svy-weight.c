@@ -88,7 +88,7 @@ static void usage(void)
            "                            .tsv, .dta, .sav, .zsav by name, anything else CSV\n"
            "      --report FILE         the report as .csv or .md instead of on stderr\n"
            "  -e, --encoding ENC        text encoding of the input\n"
-           "  -q, --quiet               no report on standard error\n"
+           "  -q, --quiet               no report or progress line on standard error\n"
            "  -h, --help                show this help and exit\n"
            "  -V, --version             show the version and exit\n"
            "\n"
@@ -503,6 +503,7 @@ int main(int argc, char **argv)
     char **cells = NULL;
     if (!(r.w = svy_weight_new()) || !(r.reader = svy_reader_new()))
         st = svy_err_set(&err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    svy_tool_progress(r.reader, o.quiet);
     if (!st && (o.weight || o.prob))
         st = svy_weight_set_start(r.w, o.weight ? o.weight : o.prob, o.prob != NULL, &err);
     if (!st && o.respondent) {

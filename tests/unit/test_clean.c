@@ -452,3 +452,41 @@ Test(clean, validate_cleaned_rows)
     svy_schema_free(s);
     teardown(&f);
 }
+
+/* Recode matches are remembered per variable: many spellings (more than the
+ * memo's slots, so they collide and replace each other), each seen several
+ * times in a shuffled order, always give the rule that pcre2 gives, with the
+ * same detail, and unmatched texts stay unmatched. */
+Test(clean, recode_memo_gives_the_first_match_every_time)
+{
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    char id[16], prov[48], job[48];
+    for (int i = 0; i < 3000; i++) {
+        int k = (i * 7919) % 1000;
+        snprintf(id, sizeof id, "%d", i + 1);
+        /* 0: Zhejiang (line 2), 1: Guangdong (line 3), 2: no pattern */
+        snprintf(prov, sizeof prov, "x%d", k);
+        if (k % 3 == 0)
+            snprintf(prov, sizeof prov, "%*szj", k % 40, "");
+        else if (k % 3 == 1)
+            snprintf(prov, sizeof prov, "%*sGD省", k % 40, "");
+        snprintf(job, sizeof job, k % 2 ? "online %d" : "food %d", k);
+        const char *cells[NC] = {id, prov, "30", job, "2", "1", "1", "3"};
+        cr_assert_eq(feed(&f, cells, &out, &err), SVY_OK, "row %d: %s", i, err.msg);
+        cr_assert_not_null(out);
+        const logged *l = log_for("province");
+        cr_assert_not_null(l, "'%s' logged", prov);
+        if (k % 3 == 2) {
+            cr_assert(isnan(num(&f, out, "province")), "'%s' matches nothing", prov);
+            cr_assert_eq(l->rule, SVY_RULE_INVALID);
+        } else {
+            cr_assert_eq(num(&f, out, "province"), k % 3 == 0 ? 33 : 44, "'%s'", prov);
+            cr_assert_str_eq(l->detail, k % 3 == 0 ? "province@recodes.csv:2" : "province@recodes.csv:3");
+        }
+        cr_assert_eq(num(&f, out, "job"), k % 2 ? 5 : 1, "'%s'", job);
+    }
+    teardown(&f);
+}

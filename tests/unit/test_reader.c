@@ -529,3 +529,63 @@ Test(reader, kept_lines_write_back_as_the_values_would)
     cr_assert_eq(lines_of("a;b\n1;2\n", NULL, 0), 0, "';' between fields: not this CSV, no line");
 }
 
+
+/* Progress (issue 18): the callback sees every SVY_PROGRESS_ROWS rows and
+ * the end, with the bytes read so far of the file's size; the library
+ * itself prints nothing. */
+typedef struct seen_progress {
+    int calls, done;
+    long long rows[8], bytes[8], size[8];
+} seen_progress;
+
+static void record_progress(void *ctx, const svy_progress *p)
+{
+    seen_progress *s = ctx;
+    if (s->calls < 8) {
+        s->rows[s->calls] = p->rows;
+        s->bytes[s->calls] = p->bytes;
+        s->size[s->calls] = p->size;
+    }
+    s->calls++;
+    s->done += p->done;
+}
+
+static svy_status count_row(void *ctx, const svy_row *row, svy_err *err)
+{
+    (void)ctx;
+    (void)row;
+    (void)err;
+    return SVY_OK;
+}
+
+Test(reader, progress_every_so_many_rows_and_at_the_end)
+{
+    size_t cap = 40001 * 12, len = 0;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    len += (size_t)snprintf(text, cap, "id,x\n");
+    for (int i = 1; i <= 40000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "%d,%d\n", i, i % 7);
+    char *path = write_temp(text, len);
+    svy_reader *r = svy_reader_new();
+    seen_progress s = {0};
+    svy_reader_set_progress(r, record_progress, &s);
+    svy_err err;
+    svy_err_clear(&err);
+    svy_handler h = {NULL, count_row};
+    cr_assert_eq(svy_reader_open(r, path, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(svy_reader_run(r, &h, NULL, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(s.calls, 3, "at 16384 and 32768 rows and at the end: %d calls", s.calls);
+    cr_assert_eq(s.done, 1);
+    cr_assert_eq(s.rows[0], 16384);
+    cr_assert_eq(s.rows[1], 32768);
+    cr_assert_eq(s.rows[2], 40000);
+    for (int k = 0; k < 3; k++) {
+        cr_assert_eq(s.size[k], (long long)len, "the file's size");
+        cr_assert(s.bytes[k] > 0 && s.bytes[k] <= (long long)len, "bytes read %lld", s.bytes[k]);
+    }
+    cr_assert(s.bytes[0] <= s.bytes[1] && s.bytes[1] <= s.bytes[2]);
+    svy_reader_free(r);
+    unlink(path);
+    free(text);
+}

@@ -220,3 +220,114 @@ Test(value, fmt_fixed_matches_printf_in_any_locale)
     svy_fmt_fixed(3.14159, 3, got, 4);
     cr_assert_str_eq(got, "3.1", "cut to the buffer");
 }
+
+/* svy_dtoa (Dragonbox underneath) against printf over every kind of double:
+ * random bit patterns of the whole range, subnormals, powers of two (the
+ * lopsided rounding intervals) and their neighbours, digit for digit with
+ * the %.15g..%.17g search (%.1g.. for subnormals), and read back by strtod. */
+static size_t dtoa_reference(double d, char *buf)
+{
+    int first = fabs(d) < DBL_MIN && d != 0 ? 1 : 15;
+    for (int prec = first; prec <= 17; prec++) {
+        int n = snprintf(buf, SVY_DTOA_MAX, "%.*g", prec, d);
+        if (prec == 17 || strtod(buf, NULL) == d)
+            return (size_t)n;
+    }
+    return 0;
+}
+
+Test(value, dtoa_matches_printf_over_all_doubles)
+{
+    uint64_t s = 0x2545F4914F6CDD1DULL;
+    char a[SVY_DTOA_MAX], b[SVY_DTOA_MAX];
+    for (long i = 0; i < 1200000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double d;
+        uint64_t bits;
+        switch (i % 4) {
+        case 0: bits = s; break;                                     /* anything */
+        case 1: bits = s & ((1ULL << 52) - 1); break;                /* subnormal */
+        case 2: bits = (s % 2046 + 1) << 52; break;                  /* a power of two */
+        default: bits = (((s >> 12) % 2046 + 1) << 52) + s % 5 - 2; break; /* next to one */
+        }
+        memcpy(&d, &bits, 8);
+        if (!isfinite(d))
+            continue;
+        if (s & 1)
+            d = -d;
+        size_t na = dtoa_reference(d, a), nb = svy_dtoa(d, b);
+        cr_assert_str_eq(b, a, "bits %016llx: %s, printf %s", (unsigned long long)bits, b, a);
+        cr_assert_eq(na, nb);
+        double back = strtod(b, NULL);
+        cr_assert(memcmp(&back, &d, 8) == 0, "%s reads back", b);
+    }
+    const double edge[] = {5e-324, DBL_MIN, DBL_MAX, 1e-5, 1e-4, 9.999999999999999e-5, 1e15, 1e16, 1e17,
+                           1e21, 1e22, 1e23, 1e100, 1e-100, 2.2250738585072009e-308, 0.1, 0.2, 0.3};
+    for (size_t i = 0; i < sizeof edge / sizeof *edge; i++) {
+        dtoa_reference(edge[i], a);
+        svy_dtoa(edge[i], b);
+        cr_assert_str_eq(b, a, "%.17g", edge[i]);
+    }
+}
+
+/* svy_parse_number (fast_float underneath) against strtod, bit for bit:
+ * every double printed at 17, 16, 15 and 6 significant digits in both
+ * notations, long and halfway texts, and the forms strtod takes or refuses. */
+static void parse_like_strtod(const char *t)
+{
+    char *end;
+    double want = strtod(t, &end), got = -12345;
+    int ok = svy_parse_number(t, strlen(t), &got);
+    cr_assert(ok, "'%s' parses", t);
+    cr_assert(memcmp(&got, &want, 8) == 0, "'%s': %.17g, strtod %.17g", t, got, want);
+}
+
+Test(value, parse_number_matches_strtod_bit_for_bit)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ULL;
+    char t[64];
+    for (long i = 0; i < 600000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        double d;
+        uint64_t bits = i % 3 ? s : s & ((1ULL << 52) - 1);
+        memcpy(&d, &bits, 8);
+        if (!isfinite(d))
+            continue;
+        switch (i % 6) {
+        case 0: snprintf(t, sizeof t, "%.17g", d); break;
+        case 1: snprintf(t, sizeof t, "%.16g", d); break;
+        case 2: snprintf(t, sizeof t, "%.15g", d); break;
+        case 3: snprintf(t, sizeof t, "%.6e", d); break;
+        case 4: snprintf(t, sizeof t, "%.20e", d); break;
+        default:
+            if (fabs(d) < 1e15 && fabs(d) > 1e-3)
+                snprintf(t, sizeof t, "%.17f", d);
+            else
+                snprintf(t, sizeof t, "%.17g", d);
+        }
+        parse_like_strtod(t);
+    }
+    static const char *const forms[] = {
+        ".5", "5.", "-.5e-3", "+1.5e3", ".50000000000000000001", "50000000000000000000.", "-.50000000000000000001",
+        "+00000000000000000000.25", "-0000000000000000000000", "1234567890123456789e-5", "1E5", "1e+5", "1e-5", "1e400", "-1e400", "1e-400", "0e0", "-0",
+        "4.9406564584124654e-324", "2.4703282292062327e-324", "2.4703282292062328e-324",
+        "1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308",
+        "9007199254740993", "9007199254740993.00000000000000000000000000001", "9007199254740992.9999999999999999",
+        "0.1000000000000000055511151231257827021181583404541015625",
+        "0.1000000000000000055511151231257827021181583404541015624",
+        "0.1000000000000000055511151231257827021181583404541015626",
+        "1016.1290322580645", "2.2250738585072011e-308", "2.2250738585072012e-308",
+        "123456789012345678901234567890123456789012345678901234567890e-40",
+        "0.00000000000000000000000000000000000000000000000000000000000000000000000000001"};
+    for (size_t i = 0; i < sizeof forms / sizeof *forms; i++)
+        parse_like_strtod(forms[i]);
+    static const char *const bad[] = {"+-1", "++1", "-+1", "+", "+.", "1e", "e5", ".e5", "1.2.3", "0x1p3", "inf",
+                                      "-inf", "nan", "infinity", "1e5.5", "1-2", "1e++5"};
+    double d;
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_assert_not(svy_parse_number(bad[i], strlen(bad[i]), &d), "'%s' is refused", bad[i]);
+}

@@ -251,3 +251,30 @@ Test(writer, copies_lines_only_as_plain_csv)
         svy_writer_free(w);
     }
 }
+
+/* svy_csv_out_int prints what svy_dtoa prints for the same integer (its
+ * own digits below 1e15, svy_dtoa's text above). */
+Test(writer, csv_out_int_prints_as_dtoa)
+{
+    static const long long v[] = {0, 1, -1, 9, 10, 99, 100, -100, 123456789, -987654321012LL, 999999999999999LL,
+                                  -999999999999999LL, 1000000000000000LL, -1000000000000000LL, 1234567890123456789LL,
+                                  -9223372036854775807LL - 1, 9223372036854775807LL};
+    char *buf = NULL, want[4096] = "";
+    size_t len = 0, w = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    svy_csv_out *o = svy_csv_out_new(f, ',');
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        svy_csv_out_int(o, v[i]);
+        w += svy_dtoa((double)v[i], want + w);
+        want[w++] = i + 1 < sizeof v / sizeof *v ? ',' : '\n';
+    }
+    svy_csv_out_end_row(o);
+    want[w] = '\0';
+    svy_err err;
+    cr_assert_eq(svy_csv_out_flush(o, "mem", &err), SVY_OK);
+    svy_csv_out_free(o);
+    fclose(f);
+    cr_assert_str_eq(buf, want);
+    free(buf);
+}

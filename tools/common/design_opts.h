@@ -38,7 +38,8 @@ enum {
     "      --fpc F1[,F2...]    per stage: population units, or sampling fractions\n"                              \
     "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"                         \
     "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n"              \
-    "  -q, --quiet             do not say on standard error which design was chosen\n"
+    "  -q, --quiet             do not say on standard error which design was chosen;\n"                           \
+    "                          no progress line\n"
 
 typedef struct svy_design_opts {
     svy_design d;

@@ -34,6 +34,7 @@ SVY_PRINTF(1, 0) static void vwarn(const char *fmt, va_list ap)
     char buf[4096];
     vsnprintf(buf, sizeof buf, fmt, ap);
     fflush(stdout);
+    svy_tool_progress_clear();
     fprintf(stderr, "%s: ", progname);
     for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
         if (*p == '\n')

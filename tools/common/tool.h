@@ -64,6 +64,15 @@ int svy_tool_finish_stdout(int code);
 typedef svy_status (*svy_tool_write_fn)(FILE *f, const char *name, void *ctx, svy_err *err);
 int svy_tool_write_result(const char *path, svy_tool_write_fn write, void *ctx, svy_err *err);
 
+/* Progress on a long run (tools/common/progress.c): when standard error is
+ * a terminal (and TERM is not "dumb") and quiet is 0, a run of r that passes
+ * about two seconds shows rows read, rows per second and, when the input's
+ * size is known, how far into it, updated in place a few times a second and
+ * erased when the run ends.  Call once per reader, after svy_reader_new. */
+void svy_tool_progress(svy_reader *r, int quiet);
+/* Erase the progress line now (messages call it before they print). */
+void svy_tool_progress_clear(void);
+
 /* Parse "a,b,c" into a NULL-terminated array of strings (one allocation,
  * free with free()); *n gets the count.  Empty items are a usage error. */
 char **svy_tool_split_list(const char *s, size_t *n);

@@ -58,6 +58,24 @@ SVY_API void svy_reader_set_rewindable(svy_reader *r, int on);
  * writer would use them. */
 SVY_API void svy_reader_set_keep_lines(svy_reader *r, int on);
 
+/* Progress of a run, for a tool to show (the library prints nothing).  The
+ * callback is called from svy_reader_run() after every SVY_PROGRESS_ROWS
+ * rows and once more at the end of the run (done = 1, also when the run
+ * fails), on the caller's thread; it must not call the reader.  bytes is
+ * how far into the input the reader is and size the input's size, both -1
+ * when unknown (a pipe that is not spooled).  Costs one lseek per call, no
+ * clock: a tool that wants time reads its own clock in the callback. */
+#define SVY_PROGRESS_ROWS 16384
+typedef struct svy_progress {
+    long long rows;  /* rows delivered so far in this run */
+    long long bytes; /* input bytes read so far, or -1 */
+    long long size;  /* input size in bytes, or -1 */
+    int done;        /* 1: the run is over */
+} svy_progress;
+typedef void (*svy_progress_fn)(void *ctx, const svy_progress *p);
+/* fn NULL: no progress (the default). */
+SVY_API void svy_reader_set_progress(svy_reader *r, svy_progress_fn fn, void *ctx);
+
 /* Open a path, or "-" for standard input, and detect its format. */
 SVY_API svy_status svy_reader_open(svy_reader *r, const char *path, svy_err *err);
 
