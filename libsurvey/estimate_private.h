@@ -205,6 +205,7 @@ struct svy_est {
     int qphase;                      /* quantiles: 0 none, 1 collecting, 2 the pass of 1{x <= q} */
 
     struct svy_rep *rep; /* replicate weights (replicate.c); NULL: Taylor linearization */
+    struct svy_cal *cal; /* --calibrated-to margins (estimate_calib.c); NULL: none */
     int row_extra;       /* per row after its domain: the overall domain, or replicate weights */
 
     svy_est_result *res;

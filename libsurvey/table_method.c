@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <survey/calibrate.h>
 #include <survey/replicate.h>
 
 /* The design's roles, stage by stage, then the weights, into design[size]. */
@@ -177,6 +178,27 @@ static void diff_text(const svy_est *e, char *out, size_t size)
                  : "");
 }
 
+/* --calibrated-to: the variance knows the calibration (English only: not
+ * yet in the message catalogue); empty without margins. */
+static void calib_text(const svy_est *e, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t n = svy_est_calibration_count(e);
+    if (!n)
+        return;
+    size_t off = (size_t)snprintf(out, size, "Calibration-aware variance: the weights were %s to the margins in ",
+                                  n >= 2 ? "raked" : "post-stratified");
+    for (size_t i = 0; i < n && off < size; i++)
+        off += (size_t)snprintf(out + off, size - off, "%s%s", i ? (i + 1 == n ? " and " : ", ") : "",
+                                svy_est_calibration_margin(e, i));
+    if (off < size)
+        snprintf(out + off, size - off, "%s",
+                 n >= 2 ? "; the linearized values are replaced by their raking residuals, as R's rake() + "
+                          "svyrecvar (10 back-fitting passes with unweighted cell means, on the final weights). "
+                        : "; the linearized values are replaced by their residuals from the weighted cell means, "
+                          "as R's postStratify() + svyrecvar. ");
+}
+
 char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
 {
     const svy_design *d = svy_est_design(e);
@@ -215,9 +237,10 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
         any_ne |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_ESTIMATE) != 0;
     }
     int wide = o->layout == SVY_TABLE_WIDE && report;
-    char s_diff[700];
+    char s_diff[700], s_cal[1400];
     diff_text(e, s_diff, sizeof s_diff);
-    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci,
+    calib_text(e, s_cal, sizeof s_cal);
+    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s%s%s", s_design, s_cal, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci,
                            s_df, s_diff, s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
                            wide && any_nv ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_VARIANCE) : "",
                            wide && any_ne ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_ESTIMATE) : "", o->note ? o->note : "");
