@@ -134,7 +134,7 @@ svy_status svy_cal_bind(svy_est *e, svy_err *err)
                 "--calibrated-to with replicate weights: the replicates already carry the calibration");
     SVY_FAIL_IF(e->nlay != 1 || (e->lay[0].rows && !e->lay[0].by_stratum), err, SVY_E_USAGE,
                 "--calibrated-to with a variance of two or more stages (--fpc with several --psu columns) is not "
-                "supported yet; the ultimate-cluster variance is (--psu with the first stage only)");
+                "supported yet: add --ultimate-cluster (the first stage only, R's survey.ultimate.cluster)");
     c->nm = svy_weight_margin_count(c->wt);
     c->rake = c->nm >= 2;
     c->rows_units = e->lay[0].by_stratum;

@@ -33,9 +33,12 @@ margin <- function(var, levels, totals, file) {
   paste0("--calibrated-to $DATA/cal-margins/", file)
 }
 
-run <- function(id, des, args, file) {
+# sub: a subpopulation (svy-tab --subpop), R's subset() of the calibrated
+# design, which keeps every row (weight 0 outside) and the calibration.
+run <- function(id, des, args, file, sub = NULL) {
   cases[[length(cases) + 1]] <<- data.frame(id = id, data = file, args = args)
   des <- update(des, comp_imp = as.integer(comp.imp == "Yes"), api_stu = api.stu)
+  if (!is.null(sub)) des <- des[eval(sub, des$variables), ]
   doms <- list()
   for (s in sort(unique(as.character(des$variables$stype)))) doms[[s]] <- subset(des, stype == s)
   doms[["(all)"]] <- des
@@ -70,6 +73,8 @@ rs <- rake(dstrat, list(~stype, ~yr.rnd), list(pop.stype, pop.yr), control = tig
 wcsv(prep(apistrat, weights(rs)), "tests/data/cal-strat.csv")
 my <- margin("yr_rnd", pop.yr$yr.rnd, pop.yr$Freq, "yr_rnd.csv")
 run("strat_rake", rs, paste("-s stype --fpc fpc", ms, my), "cal-strat")
+run("strat_rake_sub", rs, paste("-s stype --fpc fpc", ms, my, "--subpop 'yr_rnd == \"No\"'"), "cal-strat",
+    quote(yr.rnd == "No"))
 
 # apiclus1 (one stage, clusters of districts, fpc): post-stratified by stype.
 dclus1 <- svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = apiclus1)
@@ -87,6 +92,10 @@ rc <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, data.frame(sch.wide 
            control = tight)
 wcsv(prep(apiclus1, weights(rc)), "tests/data/cal-clus1-rake.csv")
 run("clus1_rake", rc, paste("-p dnum --fpc fpc", mt, msw), "cal-clus1-rake")
+run("clus1_rake_sub", rc, paste("-p dnum --fpc fpc", mt, msw, "--subpop 'yr_rnd == \"No\"'"), "cal-clus1-rake",
+    quote(yr.rnd == "No"))
+run("clus1_ps_sub", ps, paste("-p dnum --fpc fpc", mt, "--subpop 'enroll > 300'"), "cal-clus1-ps",
+    quote(!is.na(enroll) & enroll > 300))
 
 # apiclus2 (two stages: districts, schools), the ultimate-cluster variance
 # with the first stage's fpc, raked by stype and sch.wide.
@@ -98,6 +107,30 @@ r2 <- rake(dclus2, list(~stype, ~sch.wide), list(pop.types, data.frame(sch.wide 
 wcsv(prep(apiclus2, weights(r2)), "tests/data/cal-clus2-rake.csv")
 run("clus2_rake", r2, paste("-p dnum,snum --fpc fpc1,fpc2 --ultimate-cluster", mt, msw), "cal-clus2-rake")
 options(survey.ultimate.cluster = FALSE)
+
+# --diff stype: each level minus E.  R's svyby(covmat = TRUE) fails on
+# calibrated designs (their subsets keep every row: the influence matrices do
+# not conform), so the joint linearization is taken from svyratio(covmat =
+# TRUE) of y 1{stype = l} over 1{stype = l}, whose linearized values are the
+# domain means' own, then svycontrast.
+dif <- list()
+diffs <- function(id, des) {
+  des <- update(des, comp_imp = as.integer(comp.imp == "Yes"), iE = as.numeric(stype == "E"),
+                iH = as.numeric(stype == "H"), iM = as.numeric(stype == "M"))
+  for (v in c("api00", "comp_imp")) {
+    y <- des$variables[[v]]
+    des$variables$yE <- y * des$variables$iE; des$variables$yH <- y * des$variables$iH
+    des$variables$yM <- y * des$variables$iM
+    for (l in c("H", "M")) {
+      r <- svyratio(as.formula(paste0("~y", l, " + yE")), as.formula(paste0("~i", l, " + iE")), des, covmat = TRUE)
+      ct <- svycontrast(r, c(1, 0, 0, -1))
+      dif[[length(dif) + 1]] <<- data.frame(case = id, level = l, variable = v, estimate = num(coef(ct)),
+                                            se = num(SE(ct)))
+    }
+  }
+}
+diffs("strat_rake", rs); diffs("clus1_ps", ps); diffs("clus1_rake", rc)
+write.csv(do.call(rbind, dif), "tests/ref/cal-diff.csv", row.names = FALSE, quote = FALSE)
 
 cs <- do.call(rbind, cases)
 write.table(cs, "tests/ref/cal-cases.csv", sep = ",", row.names = FALSE, quote = FALSE)

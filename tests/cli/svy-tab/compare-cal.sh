@@ -32,4 +32,26 @@ while IFS=, read -r id data args; do
 done < "$ref/cal-cases.csv"
 rows=$(($(wc -l < "$ref/cal-api.csv") - 1))
 [ "$total" -eq "$rows" ] || { echo "compared $total of $rows reference rows" >&2; exit 1; }
-echo "all $total R calibration reference rows agree"
+# --diff stype (tests/ref/cal-diff.csv: R's svyratio(covmat = TRUE) + svycontrast)
+ndiff=0
+for id in $(awk -F, 'NR > 1 { print $1 }' "$ref/cal-diff.csv" | sort -u); do
+  args=$(awk -F, -v id="$id" '$1 == id { sub(/^[^,]*,[^,]*,/, ""); print; exit }' "$ref/cal-cases.csv")
+  eval "a=($args)"
+  svy-tab -q -w wc -b stype --diff stype --mean api00 -r comp_imp "${a[@]}" "$DATA/$(awk -F, -v id="$id" \
+    '$1 == id { print $2; exit }' "$ref/cal-cases.csv").csv" > out.csv
+  n=$(awk -F, -v id="$id" '
+    function bad(what) { printf "%s diff %s %s: %s ours=%s R=%s\n", id, l, v, what, o, r > "/dev/stderr"; fail = 1 }
+    NR == FNR { if ($3 == "difference") ours[$1 "," $2] = $4 "," $5; next }
+    FNR == 1 || $1 != id { next }
+    { l = $2; v = $3
+      if (!((l "," v) in ours)) { o = ""; r = ""; bad("no row"); next }
+      split(ours[l "," v], f, ",")
+      for (j = 1; j <= 2; j++) { o = f[j]; r = $(3 + j); d = o - r; if (d < 0) d = -d; s = r < 0 ? -r : r
+        if (o == "" || d > 1e-9 * s) bad("differs") }
+      c++ }
+    END { if (fail) exit 1; print c + 0 }' out.csv "$ref/cal-diff.csv")
+  ndiff=$((ndiff + n))
+done
+drows=$(($(wc -l < "$ref/cal-diff.csv") - 1))
+[ "$ndiff" -eq "$drows" ] || { echo "compared $ndiff of $drows difference rows" >&2; exit 1; }
+echo "all $total R calibration reference rows agree; all $ndiff difference rows agree"
