@@ -25,6 +25,10 @@
 
 /* The back-fitting passes of R's svyrecvar for a "raking" postStrata. */
 enum { SVY_CAL_PASSES = 10 };
+/* Weights further than this (relative) from a margin line's total were not
+ * calibrated to it: an error.  R's rake() with its default control leaves
+ * gaps near 1e-5. */
+#define SVY_CAL_GAP_MAX 1e-3
 
 typedef struct svy_cal {
     char **paths;
@@ -33,6 +37,7 @@ typedef struct svy_cal {
     int rake;             /* two or more margins */
     int rows_units;       /* layer 0 is keyed by stratum: rows are the units */
     int prepared;
+    double gap;           /* the largest relative gap of a margin line's weight to its total */
     uint32_t cur_cell, cur_pc; /* the row being summed */
     svy_u64map pcmap;     /* (place << 32 | cell) -> pc */
     uint32_t *pc_place, *pc_cell;

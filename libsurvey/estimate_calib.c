@@ -47,6 +47,11 @@ svy_status svy_est_add_calibration(svy_est *e, const char *path, svy_err *err)
     return SVY_OK;
 }
 
+double svy_est_calibration_gap(const svy_est *e)
+{
+    return e->cal && e->cal->prepared ? e->cal->gap : NAN;
+}
+
 size_t svy_est_calibration_count(const svy_est *e)
 {
     return e->cal ? e->cal->npaths : 0;
@@ -266,7 +271,10 @@ static svy_status check_totals(svy_est *e, svy_err *err)
                 if (c->line[j * c->nm + m] == l)
                     s += c->cell_w[j];
             s *= e->dsn.wscale;
-            if (!(fabs(s - M->total[l]) <= 1e-6 * fabs(M->total[l]))) {
+            double gap = fabs(s - M->total[l]) / fabs(M->total[l]);
+            if (gap > c->gap)
+                c->gap = gap;
+            if (!(gap <= SVY_CAL_GAP_MAX)) {
                 char lev[300], msg[500];
                 svy_weight_describe_line(w, M, l, lev, sizeof lev);
                 snprintf(msg, sizeof msg,

@@ -739,6 +739,10 @@ int main(int argc, char **argv)
     }
 
     rc = read_rows(&T, &err);
+    if (rc == SVY_EXIT_OK && svy_est_calibration_gap(T.est) > 1e-8 && !T.o.quiet)
+        svy_tool_warn("note: the weights come within %.2g (relative) of the --calibrated-to margins, not to "
+                      "rounding: raking stopped early; the variance uses the final weights (see svy-tab(1))",
+                      svy_est_calibration_gap(T.est));
     if (rc == SVY_EXIT_OK)
         rc = write_table(&T, &err);
 

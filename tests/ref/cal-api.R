@@ -91,6 +91,7 @@ dflt <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, data.frame(sch.wid
 rc <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, data.frame(sch.wide = c("No", "Yes"), Freq = pop.sw)),
            control = tight)
 wcsv(prep(apiclus1, weights(rc)), "tests/data/cal-clus1-rake.csv")
+wcsv(prep(apiclus1, weights(dflt)), "tests/data/cal-clus1-rake-default.csv") # R's default control
 run("clus1_rake", rc, paste("-p dnum --fpc fpc", mt, msw), "cal-clus1-rake")
 run("clus1_rake_sub", rc, paste("-p dnum --fpc fpc", mt, msw, "--subpop 'yr_rnd == \"No\"'"), "cal-clus1-rake",
     quote(yr.rnd == "No"))
@@ -131,6 +132,13 @@ diffs <- function(id, des) {
 }
 diffs("strat_rake", rs); diffs("clus1_ps", ps); diffs("clus1_rake", rc)
 write.csv(do.call(rbind, dif), "tests/ref/cal-diff.csv", row.names = FALSE, quote = FALSE)
+
+# The median's Woodruff SE and the Rao-Scott test on the raked apistrat.
+q <- svyquantile(~api00, rs, 0.5, ci = TRUE)
+ch <- svychisq(~comp_imp + stype, update(rs, comp_imp = as.integer(comp.imp == "Yes")))
+write.csv(data.frame(what = c("median_se", "chisq_F", "chisq_ndf", "chisq_ddf", "chisq_p"),
+                     value = num(c(SE(q), ch$statistic, ch$parameter, ch$p.value))),
+          "tests/ref/cal-extra.csv", row.names = FALSE, quote = FALSE)
 
 cs <- do.call(rbind, cases)
 write.table(cs, "tests/ref/cal-cases.csv", sep = ",", row.names = FALSE, quote = FALSE)

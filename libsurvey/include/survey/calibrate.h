@@ -27,8 +27,9 @@
  * Call svy_est_add_calibration() once per margin, before svy_est_bind().
  * Margin files are those svy-weight --rake/--poststratify read (one or more
  * variable columns, then "total").  At the end, the weights must sum to
- * each margin line's total (relative 1e-6): else a data error naming the
- * line.  Data values that are no level of a margin are data errors naming
+ * each margin line's total within 1e-3 (relative): else a data error naming
+ * the line; svy_est_calibration_gap() says how close they came (a gap well
+ * above rounding means raking stopped early: see above).  Data values that are no level of a margin are data errors naming
  * the row.  Not with replicate weights (the replicates carry the
  * calibration), nor (yet) with a variance of two or more stages. */
 #ifndef SURVEY_CALIBRATE_H
@@ -48,6 +49,9 @@ SVY_API svy_status svy_est_add_calibration(svy_est *e, const char *path, svy_err
 /* Margins given (0: none), and the i-th margin's file. */
 SVY_API size_t svy_est_calibration_count(const svy_est *e);
 SVY_API const char *svy_est_calibration_margin(const svy_est *e, size_t i);
+/* After svy_est_finish(): the largest relative gap between a margin line's
+ * weight and its total (NAN without margins or before the results). */
+SVY_API double svy_est_calibration_gap(const svy_est *e);
 
 #ifdef __cplusplus
 }

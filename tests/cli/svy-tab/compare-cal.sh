@@ -54,4 +54,16 @@ for id in $(awk -F, 'NR > 1 { print $1 }' "$ref/cal-diff.csv" | sort -u); do
 done
 drows=$(($(wc -l < "$ref/cal-diff.csv") - 1))
 [ "$ndiff" -eq "$drows" ] || { echo "compared $ndiff of $drows difference rows" >&2; exit 1; }
-echo "all $total R calibration reference rows agree; all $ndiff difference rows agree"
+# The median's SE and the Rao-Scott test (tests/ref/cal-extra.csv) on strat_rake.
+args=$(awk -F, '$1 == "strat_rake" { sub(/^[^,]*,[^,]*,/, ""); print; exit }' "$ref/cal-cases.csv")
+eval "a=($args)"
+svy-tab -q -w wc --median api00 "${a[@]}" "$DATA/cal-strat.csv" > q.csv
+svy-tab -q -w wc -r comp_imp -b stype --test stype "${a[@]}" "$DATA/cal-strat.csv" > t.csv
+awk -F, '
+  function cmp(what, o, r) { d = o - r; if (d < 0) d = -d; s = r < 0 ? -r : r
+    if (o == "" || d > 1e-9 * s) { printf "%s: ours=%s R=%s\n", what, o, r > "/dev/stderr"; fail = 1 } }
+  FILENAME ~ /q.csv$/ && FNR == 2 { ours["median_se"] = $4 }
+  FILENAME ~ /t.csv$/ && FNR == 2 { ours["chisq_F"] = $3; ours["chisq_ndf"] = $4; ours["chisq_ddf"] = $5; ours["chisq_p"] = $6 }
+  FILENAME ~ /cal-extra.csv$/ && FNR > 1 { cmp($1, ours[$1], $2) }
+  END { exit fail }' q.csv t.csv "$ref/cal-extra.csv"
+echo "all $total R calibration reference rows agree; all $ndiff difference rows agree; median SE and Rao-Scott test agree"
