@@ -9,8 +9,8 @@
  *    when rows are the units): the sum of psw (the weight, 1 for weight 0
  *    under post-stratification, as R) and, rows as units, of psw^2;
  *  - per domain, SUMS records (estimate_private.h's layout) by cell with
- *    weight w (lw: sums of z) and 1 (l1, raking: sums of u = z/w), and, rows
- *    as units, by pc with weight w^2 (l2: sums of z w). */
+ *    weight w (lw: sums of z) and 1 (l1, raking: sums of u = z/w), and, where
+ *    rows are the units of some stage, by pc with weight w^2 (l2: sums of z w). */
 #ifndef SVY_CALIB_PRIVATE_H
 #define SVY_CALIB_PRIVATE_H
 
@@ -36,6 +36,7 @@ typedef struct svy_cal {
     svy_weight *wt;       /* the margins; the rows' joint cells */
     int rake;             /* two or more margins */
     int rows_units;       /* layer 0 is keyed by stratum: rows are the units */
+    int stage2;           /* layer 0 is keyed by unit, whose rows are the units of stage 2 */
     int prepared;
     double gap;           /* the largest relative gap of a margin line's weight to its total */
     uint32_t cur_cell, cur_pc; /* the row being summed */

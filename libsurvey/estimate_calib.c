@@ -132,17 +132,31 @@ static svy_status reload(svy_est *e, svy_err *err)
     return svy_weight_begin(c->wt, e->schema, src, err);
 }
 
+/* The layers the variance reads: one, keyed by stratum (rows are the
+ * units), by first-stage unit, or by first-stage unit whose rows are the
+ * units of a second stage (R's two-stage recursion). */
+static svy_status shape(svy_est *e, svy_err *err)
+{
+    svy_cal *c = e->cal;
+    SVY_FAIL_IF(e->nlay != 1, err, SVY_E_USAGE,
+                "--calibrated-to with a variance of two or more stages is supported when the second stage's units "
+                "are the rows and it has no strata of its own; else add --ultimate-cluster (the first stage only, "
+                "R's survey.ultimate.cluster)");
+    c->rows_units = e->lay[0].by_stratum;
+    c->stage2 = !e->lay[0].by_stratum && e->lay[0].rows;
+    return SVY_OK;
+}
+
 svy_status svy_cal_bind(svy_est *e, svy_err *err)
 {
     svy_cal *c = e->cal;
     SVY_FAIL_IF(e->rep, err, SVY_E_USAGE,
                 "--calibrated-to with replicate weights: the replicates already carry the calibration");
-    SVY_FAIL_IF(e->nlay != 1 || (e->lay[0].rows && !e->lay[0].by_stratum), err, SVY_E_USAGE,
-                "--calibrated-to with a variance of two or more stages (--fpc with several --psu columns) is not "
-                "supported yet: add --ultimate-cluster (the first stage only, R's survey.ultimate.cluster)");
+    svy_status st = shape(e, err);
+    if (st)
+        return st;
     c->nm = svy_weight_margin_count(c->wt);
     c->rake = c->nm >= 2;
-    c->rows_units = e->lay[0].by_stratum;
     c->lw.bsize = c->l1.bsize = c->l2.bsize = e->sums_size;
     e->batch = 0; /* rows are summed one by one (the calibration layers) */
     const char *src = e->source ? svy_reader_name(e->source) : NULL;
@@ -152,7 +166,8 @@ svy_status svy_cal_bind(svy_est *e, svy_err *err)
 svy_status svy_cal_reset(svy_est *e, svy_err *err)
 {
     sums_free(e->cal);
-    return reload(e, err);
+    svy_status st = shape(e, err); /* the layers may change when the rows come again */
+    return st ? st : reload(e, err);
 }
 
 /* "respondent at X=v, a level margin M lacks" is svy-weight's wording. */
@@ -480,6 +495,49 @@ static svy_status rows_var(vctx *v, svy_vgroup *g, size_t nt, const size_t *dom,
     return SVY_OK;
 }
 
+/* The second stage, whose units are the rows of each first-stage unit (its
+ * stratum at stage 2): per unit, after units_var left the units' totals of
+ * residuals in c->z, the sum of squared residuals; each unit is its own
+ * group, scaled by the first stage's sampling fraction (R's multistage). */
+static svy_status stage2_var(vctx *v, size_t nt, const size_t *dom, const vctx *terms, svy_err *err)
+{
+    svy_est *e = v->e;
+    svy_cal *c = e->cal;
+    const layer *L = &e->lay[0];
+    const svy_dstage *S2 = &e->dsn.st[1];
+    size_t nu = e->dsn.st[0].nunits;
+    memset(c->zq, 0, nu * sizeof *c->zq);
+    for (size_t t = 0; t < nt; t++)
+        for (size_t i = L->dstart[dom[t]]; i < L->dstart[dom[t] + 1]; i++) {
+            double ss, uu;
+            svy_est_rows_ss(&terms[t], L, i, (double)S2->strata[L->recs[i].key].n, &ss, &uu);
+            c->zq[L->recs[i].key] += uu;
+        }
+    const layer *L2 = &c->l2;
+    for (size_t t = 0; t < nt; t++)
+        for (size_t i = c->d2[dom[t]]; i < c->d2[dom[t] + 1]; i++) {
+            size_t r = c->p2[i], k = L2->recs[r].key;
+            usum u = svy_est_rec_usum(e, L2, r, terms[t].q);
+            c->zq[c->pc_place[k]] -= 2 * c->b[c->pc_cell[k]] * (terms[t].z.alpha * u.p + terms[t].z.beta * u.q);
+        }
+    for (size_t k = 0; k < c->npc; k++) {
+        double b = c->b[c->pc_cell[k]];
+        c->zq[c->pc_place[k]] += c->pc_w2[k] * b * b;
+    }
+    for (size_t u = 0; u < nu; u++) {
+        const svy_dstratum *T = &S2->strata[u];
+        double n = (double)T->n, ss = c->zq[u] - c->z[u] * (c->z[u] / n), uu = c->zq[u], sum;
+        if (ss < 0)
+            ss = 0;
+        svy_vgroup g;
+        svy_vgroup_begin(&g, 1, &sum);
+        if (svy_vgroup_add(&g, &ss, &uu, n, T->g, e->d.lonely) < 0)
+            return svy_dsn_lonely_error(&e->dsn, 1, (uint32_t)u, 0, err);
+        svy_vgroup_end(&g, T->F, &v->V);
+    }
+    return SVY_OK;
+}
+
 svy_status svy_cal_var(vctx *v, size_t nt, const size_t *dom, const vctx *terms, svy_err *err)
 {
     svy_est *e = v->e;
@@ -496,6 +554,8 @@ svy_status svy_cal_var(vctx *v, size_t nt, const size_t *dom, const vctx *terms,
     if (st)
         return st;
     svy_vgroup_end(&g, 1, &v->V);
+    if (e->cal->stage2 && (st = stage2_var(v, nt, dom, terms, err)))
+        return st;
     if (isnan(v->V))
         v->undefined = 1;
     return SVY_OK;

@@ -331,7 +331,7 @@ static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, 
     const double ws[3] = {w, 1, w * w};
     const uint32_t keys[3] = {c->cur_cell, c->cur_cell, c->cur_pc};
     for (int i = 0; i < 3; i++) {
-        if ((i == 1 && !c->rake) || (i == 2 && !c->rows_units))
+        if ((i == 1 && !c->rake) || (i == 2 && !c->rows_units && !c->stage2))
             continue;
         long r = svy_cal_rec(e, Ls[i], dom, keys[i], err);
         if (r < 0)

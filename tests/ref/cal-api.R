@@ -108,6 +108,12 @@ r2 <- rake(dclus2, list(~stype, ~sch.wide), list(pop.types, data.frame(sch.wide 
 wcsv(prep(apiclus2, weights(r2)), "tests/data/cal-clus2-rake.csv")
 run("clus2_rake", r2, paste("-p dnum,snum --fpc fpc1,fpc2 --ultimate-cluster", mt, msw), "cal-clus2-rake")
 options(survey.ultimate.cluster = FALSE)
+# The same, two stages (R's multistage recursion: schools within districts).
+r2m <- rake(dclus2, list(~stype, ~sch.wide), list(pop.types, data.frame(sch.wide = c("No", "Yes"), Freq = pop.sw)),
+            control = tight)
+run("clus2_rake_2stage", r2m, paste("-p dnum,snum --fpc fpc1,fpc2", mt, msw), "cal-clus2-rake")
+run("clus2_rake_2stage_sub", r2m, paste("-p dnum,snum --fpc fpc1,fpc2", mt, msw, "--subpop 'yr_rnd == \"No\"'"),
+    "cal-clus2-rake", quote(yr.rnd == "No"))
 
 # --diff stype: each level minus E.  R's svyby(covmat = TRUE) fails on
 # calibrated designs (their subsets keep every row: the influence matrices do

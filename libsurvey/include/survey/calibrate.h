@@ -31,7 +31,9 @@
  * the line; svy_est_calibration_gap() says how close they came (a gap well
  * above rounding means raking stopped early: see above).  Data values that are no level of a margin are data errors naming
  * the row.  Not with replicate weights (the replicates carry the
- * calibration), nor (yet) with a variance of two or more stages. */
+ * calibration); with a variance of two stages only when the rows are the
+ * second stage's units and it has no strata of its own (R's multistage
+ * recursion on the residuals); not (yet) with three. */
 #ifndef SURVEY_CALIBRATE_H
 #define SURVEY_CALIBRATE_H
 
