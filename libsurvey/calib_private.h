@@ -9,7 +9,8 @@
  *    when rows are the units): the sum of psw (the weight, 1 for weight 0
  *    under post-stratification, as R) and, rows as units, of psw^2;
  *  - per domain, SUMS records (estimate_private.h's layout) by cell with
- *    weight w (lw: sums of z) and 1 (l1, raking: sums of u = z/w), and, where
+ *    weight w (lw, post-stratification: sums of z) or 1 (l1, raking: sums
+ *    of u = z/w), and, where
  *    rows are the units of some stage, by pc with weight w^2 (l2: sums of z w). */
 #ifndef SVY_CALIB_PRIVATE_H
 #define SVY_CALIB_PRIVATE_H
@@ -62,8 +63,6 @@ svy_status svy_cal_bind(svy_est *e, svy_err *err);
  * domain): its joint cell and place into cur_cell, cur_pc, and the shared
  * sums. */
 svy_status svy_cal_row(svy_est *e, const svy_row *row, const svy_dpath *p, svy_err *err);
-/* The record of (domain, key) in a calibration layer (-1 on failure). */
-long svy_cal_rec(svy_est *e, layer *L, uint32_t dom, uint32_t key, svy_err *err);
 /* Rows come again: forget the sums (the margins stay). */
 svy_status svy_cal_reset(svy_est *e, svy_err *err);
 void svy_cal_free(svy_cal *c);

@@ -233,26 +233,6 @@ svy_status svy_cal_row(svy_est *e, const svy_row *row, const svy_dpath *p, svy_e
     return SVY_OK;
 }
 
-long svy_cal_rec(svy_est *e, layer *L, uint32_t dom, uint32_t key, svy_err *err)
-{
-    (void)e;
-    int added;
-    long i = svy_u64map_get(&L->map, ((uint64_t)dom << 32) | key, L->nrecs, &added);
-    if (i < 0)
-        return nomem(err), -1;
-    if (added) {
-        if (!svy_grow((void **)&L->recs, &L->caprecs, L->nrecs + 1, sizeof *L->recs))
-            return nomem(err), -1;
-        size_t need = L->npool + L->bsize;
-        if (!svy_grow((void **)&L->pool, &L->cappool, need, sizeof *L->pool))
-            return nomem(err), -1;
-        memset(L->pool + L->npool, 0, L->bsize * sizeof *L->pool);
-        L->recs[L->nrecs++] = (rec){.domain = dom, .key = key, .block = L->npool};
-        L->npool = need;
-    }
-    return i;
-}
-
 /* The records of each domain: a counting sort by domain into perm. */
 static svy_status by_domain(const layer *L, size_t ndom, size_t **start, size_t **perm, svy_err *err)
 {

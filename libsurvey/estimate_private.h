@@ -244,7 +244,8 @@ svy_status svy_est_blame(const svy_est *e, svy_status st, svy_err *err);
 
 /* estimate_domain.c: a new domain, the last one interned in dom_tab, whose
  * first row is `row` (its id, -1 on failure); a new record of (domain, key)
- * in layer li (-1 on failure); the level block of a share level in record r;
+ * in layer li (-1 on failure; li >= LAYERS_MAX: a layer outside e->lay,
+ * found by its map only, or made); the level block of a share level in record r;
  * a share level's id (-1 on failure). */
 long svy_est_new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err);
 long svy_est_rec_new(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err);

@@ -321,9 +321,9 @@ static inline svy_status add_to_record(svy_est *e, layer *L, size_t r, double w,
     return add_outcomes(e, L, r, w, v, err);
 }
 
-/* --calibrated-to: the row in its domain's records by joint cell (weights
- * w, and 1 when raking) and, rows as units, by (stratum, cell) with w^2
- * (calib_private.h). */
+/* --calibrated-to: the row in its domain's records by joint cell (weight w
+ * to post-stratify, 1 to rake) and, where rows are units, by (place, cell)
+ * with w^2 (calib_private.h). */
 static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, svy_err *err)
 {
     svy_cal *c = e->cal;
@@ -331,9 +331,9 @@ static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, 
     const double ws[3] = {w, 1, w * w};
     const uint32_t keys[3] = {c->cur_cell, c->cur_cell, c->cur_pc};
     for (int i = 0; i < 3; i++) {
-        if ((i == 1 && !c->rake) || (i == 2 && !c->rows_units && !c->stage2))
+        if ((i == 0 && c->rake) || (i == 1 && !c->rake) || (i == 2 && !c->rows_units && !c->stage2))
             continue;
-        long r = svy_cal_rec(e, Ls[i], dom, keys[i], err);
+        long r = svy_est_rec_new(e, Ls[i], LAYERS_MAX, dom, keys[i], err);
         if (r < 0)
             return SVY_E_NOMEM;
         svy_status st = add_to_record(e, Ls[i], (size_t)r, ws[i], v, err);
