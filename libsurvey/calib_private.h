@@ -43,7 +43,7 @@ typedef struct svy_cal {
     uint32_t cur_cell, cur_pc; /* the row being summed */
     svy_u64map pcmap;     /* (place << 32 | cell) -> pc */
     uint32_t *pc_place, *pc_cell;
-    double *pc_w, *pc_w2;
+    double *pc_w, *pc_w2, *pc_z0; /* pc_z0: rows of weight 0 (psw 1 once scaled) */
     size_t npc, cappc;
     double *cell_n, *cell_w; /* per joint cell: rows, sum of weights (scaled) */
     size_t ncell, capcell;

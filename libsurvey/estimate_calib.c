@@ -86,6 +86,7 @@ static void sums_free(svy_cal *c)
     free(c->pc_cell);
     free(c->pc_w);
     free(c->pc_w2);
+    free(c->pc_z0);
     free(c->cell_n);
     free(c->cell_w);
     layer_clear(&c->lw);
@@ -96,7 +97,7 @@ static void sums_free(svy_cal *c)
     for (size_t i = 0; i < sizeof v / sizeof *v; i++)
         free(v[i]);
     c->pc_place = c->pc_cell = NULL;
-    c->pc_w = c->pc_w2 = c->cell_n = c->cell_w = NULL;
+    c->pc_w = c->pc_w2 = c->pc_z0 = c->cell_n = c->cell_w = NULL;
     c->dw = c->d1 = c->d2 = c->pw = c->p1 = c->p2 = c->mstart = c->ustart = c->uorder = NULL;
     c->line = NULL;
     c->line_n = c->X = c->b = c->a = c->acc = c->z = c->zq = NULL;
@@ -214,20 +215,25 @@ svy_status svy_cal_row(svy_est *e, const svy_row *row, const svy_dpath *p, svy_e
     if (pc < 0)
         return nomem(err);
     if (added) {
-        size_t need = c->npc + 1, k1 = c->cappc, k2 = c->cappc, k3 = c->cappc;
+        size_t need = c->npc + 1, k1 = c->cappc, k2 = c->cappc, k3 = c->cappc, k4 = c->cappc;
         if (!svy_grow((void **)&c->pc_place, &k1, need, sizeof *c->pc_place) ||
             !svy_grow((void **)&c->pc_cell, &k2, need, sizeof *c->pc_cell) ||
             !svy_grow((void **)&c->pc_w, &k3, need, sizeof *c->pc_w) ||
+            !svy_grow((void **)&c->pc_z0, &k4, need, sizeof *c->pc_z0) ||
             !svy_grow((void **)&c->pc_w2, &c->cappc, need, sizeof *c->pc_w2))
             return nomem(err);
         c->pc_place[c->npc] = place;
         c->pc_cell[c->npc] = (uint32_t)cell;
-        c->pc_w[c->npc] = c->pc_w2[c->npc] = 0;
+        c->pc_w[c->npc] = c->pc_w2[c->npc] = c->pc_z0[c->npc] = 0;
         c->npc++;
     }
-    double psw = w == 0 ? 1 : w; /* R: weight 0 before and after: 1 */
-    c->pc_w[pc] += psw;
-    c->pc_w2[pc] += psw * psw;
+    /* R: a row of weight 0 before and after post-stratification counts with
+     * weight 1 (in the file's units: folded in at svy_cal_prepare, once the
+     * weights' scale is known) */
+    if (w == 0)
+        c->pc_z0[pc] += 1;
+    c->pc_w[pc] += w;
+    c->pc_w2[pc] += w * w;
     c->cur_cell = (uint32_t)cell;
     c->cur_pc = (uint32_t)pc;
     return SVY_OK;
@@ -332,6 +338,11 @@ svy_status svy_cal_prepare(svy_est *e, svy_err *err)
             c->line_n[c->mstart[m] + c->line[j * c->nm + m]] += c->cell_n[j];
     if ((st = check_totals(e, err)))
         return st;
+    double one = 1 / e->dsn.wscale; /* weight 1, scaled as the weights are */
+    for (size_t k = 0; k < c->npc; k++) {
+        c->pc_w[k] += c->pc_z0[k] * one;
+        c->pc_w2[k] += c->pc_z0[k] * one * one;
+    }
     size_t nd = e->dom_tab.n;
     if ((st = by_domain(&c->lw, nd, &c->dw, &c->pw, err)) || (st = by_domain(&c->l1, nd, &c->d1, &c->p1, err)) ||
         (st = by_domain(&c->l2, nd, &c->d2, &c->p2, err)))

@@ -85,6 +85,13 @@ wcsv(prep(apiclus1, weights(ps)), "tests/data/cal-clus1-ps.csv")
 mt <- margin("stype", pop.types$stype, pop.types$Freq, "stype-ex.csv")
 run("clus1_ps", ps, paste("-p dnum --fpc fpc", mt), "cal-clus1-ps")
 
+# The same with three weights of 0: R counts them with weight 1 in the
+# residual (svyrecvar: psw[zeroes] = 1), so their PSUs get -(cell mean).
+z1 <- apiclus1; z1$pw[c(3, 20, 50)] <- 0
+ps0 <- postStratify(svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = z1), ~stype, pop.types)
+wcsv(prep(z1, weights(ps0)), "tests/data/cal-clus1-ps-zero.csv")
+run("clus1_ps_zero", ps0, paste("-p dnum --fpc fpc", mt), "cal-clus1-ps-zero")
+
 # apiclus1 raked by stype and sch.wide (R's ?rake example).
 msw <- margin("sch_wide", c(0, 1), pop.sw, "sch_wide.csv")
 dflt <- rake(dclus1, list(~stype, ~sch.wide), list(pop.types, data.frame(sch.wide = c("No", "Yes"), Freq = pop.sw)))
