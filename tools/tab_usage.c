@@ -33,9 +33,9 @@ void svy_tab_usage(void)
            "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"
            "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n"
            "      --calibrated-to MARGIN  the weight was post-stratified (one margin) or raked\n"
-           "                          (several; repeat the flag) to these margin files, as\n"
-           "                          svy-weight's --poststratify/--rake take them: variances use\n"
-           "                          the calibration residuals (R's postStratify()/rake())\n",
+           "                          (several; repeat the flag) to these margin files (as\n"
+           "                          svy-weight --margin reads them): variances use the\n"
+           "                          calibration residuals (R's postStratify()/rake())\n",
            svy_tool_name());
     fputs(SVY_REPOPTS_HELP, stdout);
     fputs("Estimates:\n"

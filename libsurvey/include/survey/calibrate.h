@@ -25,7 +25,7 @@
  * and cell the sums of each quantity; nothing per row.
  *
  * Call svy_est_add_calibration() once per margin, before svy_est_bind().
- * Margin files are those svy-weight --rake/--poststratify read (one or more
+ * Margin files are those svy-weight --margin reads (one or more
  * variable columns, then "total").  At the end, the weights must sum to
  * each margin line's total within 1e-3 (relative): else a data error naming
  * the line; svy_est_calibration_gap() says how close they came (a gap well
