@@ -5,6 +5,7 @@
 #include "svy_private.h"
 #include "estimate_private.h"
 #include "replicate_private.h"
+#include "calib_private.h"
 
 #include <survey/subpop.h>
 
@@ -247,6 +248,7 @@ void svy_est_free(svy_est *e)
         free(e->names[i]);
     free(e->names);
     svy_rep_free(e->rep);
+    svy_cal_free(e->cal);
     free(e);
 }
 
@@ -365,6 +367,8 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
     svy_est_plan_layers(e);
     if (e->rep && (st = svy_rep_bind(e, err)) != SVY_OK)
         return st;
+    if (e->cal && (st = svy_cal_bind(e, err)) != SVY_OK)
+        return st;
     e->row_extra = (e->d.overall && e->nby > 0) || e->rep;
     e->bound = 1;
     return SVY_OK;
@@ -427,6 +431,8 @@ size_t svy_est_columns(const svy_est *e, const char **names, size_t cap)
     }
     for (size_t i = 0; e->subpop && i < svy_subpop_ncolumns(e->subpop); i++)
         PUT(svy_subpop_column(e->subpop, i));
+    for (size_t i = 0; svy_cal_column(e, i); i++)
+        PUT(svy_cal_column(e, i));
 #undef PUT
     return n;
 }

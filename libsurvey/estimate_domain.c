@@ -90,6 +90,8 @@ long svy_est_rec_new(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key
         L->recs[L->nrecs++] = (rec){.domain = dom, .key = key, .block = L->npool};
         L->npool = need;
     }
+    if (li >= LAYERS_MAX) /* a layer beside the design's (estimate_calib.c): no direct index */
+        return i;
     /* Extend the domain's direct index over this key while memory allows:
      * rows in any order then find their record without hashing. */
     dindex *x = &e->doms[dom].dix[li];

@@ -2,6 +2,7 @@
  * estimate_private.h for the records, variance_private.h for the kernel). */
 #include "svy_private.h"
 #include "estimate_private.h"
+#include "calib_private.h"
 #include "variance_private.h"
 #include "replicate_private.h"
 
@@ -456,6 +457,11 @@ static void fill_info(svy_est *e)
 svy_status svy_est_compute(svy_est *e, svy_err *err)
 {
     fill_info(e);
+    if (e->cal) { /* the margins against the weights, whatever needs a variance */
+        svy_status cs = svy_cal_prepare(e, err);
+        if (cs)
+            return cs;
+    }
     size_t maxrecs = 1;
     for (size_t li = 0; li < e->nlay; li++) {
         svy_status st = sort_layer(e, &e->lay[li], err);

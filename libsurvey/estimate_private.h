@@ -205,6 +205,7 @@ struct svy_est {
     int qphase;                      /* quantiles: 0 none, 1 collecting, 2 the pass of 1{x <= q} */
 
     struct svy_rep *rep; /* replicate weights (replicate.c); NULL: Taylor linearization */
+    struct svy_cal *cal; /* --calibrated-to margins (estimate_calib.c); NULL: none */
     int row_extra;       /* per row after its domain: the overall domain, or replicate weights */
 
     svy_est_result *res;
@@ -251,7 +252,8 @@ svy_status svy_est_blame(const svy_est *e, svy_status st, svy_err *err);
 
 /* estimate_domain.c: a new domain, the last one interned in dom_tab, whose
  * first row is `row` (its id, -1 on failure); a new record of (domain, key)
- * in layer li (-1 on failure); the level block of a share level in record r;
+ * in layer li (-1 on failure; li >= LAYERS_MAX: a layer outside e->lay,
+ * found by its map only, or made); the level block of a share level in record r;
  * a share level's id (-1 on failure). */
 long svy_est_new_domain(svy_est *e, const svy_row *row, int overall, svy_err *err);
 long svy_est_rec_new(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err);

@@ -5,6 +5,7 @@
 #include "svy_private.h"
 #include "estimate_private.h"
 #include "replicate_private.h"
+#include "calib_private.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -329,6 +330,28 @@ static inline svy_status add_to_record(svy_est *e, layer *L, size_t r, double w,
     return add_outcomes(e, L, r, w, v, err);
 }
 
+/* --calibrated-to: the row in its domain's records by joint cell (weight w
+ * to post-stratify, 1 to rake) and, where rows are units, by (place, cell)
+ * with w^2 (calib_private.h). */
+static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, svy_err *err)
+{
+    svy_cal *c = e->cal;
+    layer *Ls[3] = {&c->lw, &c->l1, &c->l2};
+    const double ws[3] = {w, 1, w * w};
+    const uint32_t keys[3] = {c->cur_cell, c->cur_cell, c->cur_pc};
+    for (int i = 0; i < 3; i++) {
+        if ((i == 0 && c->rake) || (i == 1 && !c->rake) || (i == 2 && !c->rows_units && !c->stage2))
+            continue;
+        long r = svy_est_rec_new(e, Ls[i], LAYERS_MAX, dom, keys[i], err);
+        if (r < 0)
+            return SVY_E_NOMEM;
+        svy_status st = add_to_record(e, Ls[i], (size_t)r, ws[i], v, err);
+        if (st)
+            return st;
+    }
+    return SVY_OK;
+}
+
 /* Add one row to one domain: its shifts, then a record in every layer. */
 static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const rowvals *v, svy_err *err)
 {
@@ -386,7 +409,7 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
         if (st)
             return st;
     }
-    return SVY_OK;
+    return e->cal ? cal_add(e, (uint32_t)dom, w, v, err) : SVY_OK;
 }
 
 /* Sum the queued rows into their records, in the order they came. */
@@ -549,6 +572,8 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     if (rc || !e->dsn.estimating)
         return rc ? svy_est_blame(e, rc, err) : rc; /* no call per row */
     e->rows++;
+    if (e->cal && (rc = svy_cal_row(e, row, &p, err)) != SVY_OK) /* every row of the design */
+        return svy_est_blame(e, rc, err);
     if (e->subpop) { /* out of the subpopulation: in the design, in no domain */
         int in;
         if ((rc = svy_est_subpop_in(e, row, &in, err)) != SVY_OK || !in)
@@ -619,8 +644,11 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
     if (st)
         return st;
     if (*again) {
-        if (was_estimating || e->dsn.repeat)
+        if (was_estimating || e->dsn.repeat) {
             reset_estimates(e);
+            if (e->cal && (st = svy_cal_reset(e, err)) != SVY_OK)
+                return st;
+        }
         return SVY_OK;
     }
     e->ended = 1;

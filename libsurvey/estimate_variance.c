@@ -5,6 +5,7 @@
 #include "svy_private.h"
 #include "estimate_private.h"
 #include "variance_private.h"
+#include "calib_private.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -76,6 +77,11 @@ static usum rec_sum(const svy_est *e, const layer *L, size_t r, const qty *q)
     return u;
 }
 
+usum svy_est_rec_usum(const svy_est *e, const layer *L, size_t r, const qty *q)
+{
+    return rec_sum(e, L, r, q);
+}
+
 lin svy_est_lin_of(svy_stat stat, double R, double X)
 {
     if (svy_est_is_prop(stat))
@@ -116,6 +122,11 @@ static void rows_ss(const vctx *v, const layer *L, size_t r, double n, double *s
         *ss = *uu = 0;
         return;
     }
+}
+
+void svy_est_rows_ss(const vctx *v, const layer *L, size_t r, double n, double *ss, double *uu)
+{
+    rows_ss(v, L, r, n, ss, uu);
 }
 
 static double rec_count(const svy_est *e, const layer *L, size_t r, const qty *q)
@@ -207,6 +218,8 @@ static svy_status rows_var(vctx *c, const layer *L, size_t stage, size_t a, size
  * in one PSU, where it is 0 by construction). */
 svy_status svy_est_quantity_var(vctx *c, size_t d, int skip_top, svy_err *err)
 {
+    if (c->e->cal) /* residuals reach units outside the domain: never 0 by construction */
+        return svy_cal_var(c, 1, &d, c, err);
     c->V = 0;
     svy_status st = SVY_OK;
     for (size_t li = 0; li < c->e->nlay && st == SVY_OK; li++) {
@@ -387,6 +400,8 @@ static svy_status c_rows_var(vctx *c, const layer *L, size_t stage, cterm *t, si
 
 svy_status svy_est_combination_var(vctx *c, size_t nt, const size_t *dom, const vctx *terms, svy_err *err)
 {
+    if (c->e->cal)
+        return svy_cal_var(c, nt, dom, terms, err);
     c->V = 0;
     c->undefined = 0;
     cterm t8[8], *t = nt <= 8 ? t8 : svy_calloc(nt, sizeof *t);

@@ -158,6 +158,17 @@ static const char *const catalogue[SVY_MSG_COUNT_][2] = {
                                    "差值的方差（R svrepdesign 上的 svyby(covmat = TRUE) + svycontrast），"
                                    "区间为估计值 ± 分位数 × 标准误，双侧p值来自{3}{4}。"},
     [SVY_MSG_TAB_DIFF_REP_DF] = {" (the rank of the replicate weights minus 1)", "（重复权数矩阵的秩减1）"},
+    [SVY_MSG_TAB_CALIB_RAKED] = {"Calibration-aware variance: the weights were raked to the margins in {1}; the "
+                                 "linearized values are replaced by their raking residuals, as R's rake() + "
+                                 "svyrecvar (10 back-fitting passes with unweighted cell means, on the final "
+                                 "weights). ",
+                                 "考虑校准的方差：权数已按{1}中的边际进行迭代比例调整（raking）；线性化值替换为其"
+                                 "raking残差，与R的rake() + svyrecvar相同（以最终权数、未加权格均值回代10轮）。"},
+    [SVY_MSG_TAB_CALIB_POSTSTRAT] = {"Calibration-aware variance: the weights were post-stratified to the margins "
+                                     "in {1}; the linearized values are replaced by their residuals from the "
+                                     "weighted cell means, as R's postStratify() + svyrecvar. ",
+                                     "考虑校准的方差：权数已按{1}中的边际事后分层；线性化值替换为其相对于加权格"
+                                     "均值的残差，与R的postStratify() + svyrecvar相同。"},
 };
 
 const char *svy_msg(svy_lang lang, svy_msg_id id)

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <survey/calibrate.h>
 #include <survey/replicate.h>
 
 /* The design's roles, stage by stage, then the weights, into design[size]. */
@@ -184,6 +185,24 @@ static void diff_text(const svy_est *e, const svy_table_opts *o, svy_lang L, cha
                    (const char *)NULL);
 }
 
+/* --calibrated-to: the variance knows the calibration; empty without
+ * margins. */
+static void calib_text(const svy_est *e, svy_lang L, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t n = svy_est_calibration_count(e);
+    if (!n)
+        return;
+    char list[1000];
+    size_t off = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < n && off < sizeof list; i++)
+        off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", i ? svy_msg(L, SVY_MSG_TAB_LIST_SEP) : "",
+                                svy_est_calibration_margin(e, i));
+    svy_msg_format(out, size, L, n >= 2 ? SVY_MSG_TAB_CALIB_RAKED : SVY_MSG_TAB_CALIB_POSTSTRAT, list,
+                   (const char *)NULL);
+}
+
 char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int percent, int report)
 {
     const svy_design *d = svy_est_design(e);
@@ -222,9 +241,10 @@ char *svy_table_method(grid *g, const svy_est *e, const svy_table_opts *o, int p
         any_ne |= (svy_est_get(e, i)->flags & SVY_FLAG_NO_ESTIMATE) != 0;
     }
     int wide = o->layout == SVY_TABLE_WIDE && report;
-    char s_diff[700];
+    char s_diff[700], s_cal[1400];
     diff_text(e, o, L, s_diff, sizeof s_diff);
-    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s%s", s_design, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci,
+    calib_text(e, L, s_cal, sizeof s_cal);
+    return svy_grid_printf(g, "%s%s%s%s%s%s%s%s%s%s%s", s_design, s_cal, percent ? svy_msg(L, SVY_MSG_TAB_PERCENT) : "", s_ci,
                            s_df, s_diff, s_lonely, report && o->flag ? svy_msg(L, SVY_MSG_TAB_FLAG_NOTE) : "",
                            wide && any_nv ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_VARIANCE) : "",
                            wide && any_ne ? svy_msg(L, SVY_MSG_TAB_NOTE_NO_ESTIMATE) : "", o->note ? o->note : "");

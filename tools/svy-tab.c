@@ -7,6 +7,7 @@
 
 #include "design_opts.h"
 #include "repopts.h"
+#include <survey/calibrate.h>
 #include <survey/subpop.h>
 
 #include "tab_usage.h"
@@ -44,6 +45,8 @@ typedef struct tab {
     char *notes;        /* the notes' sentences (note and the subpopulation), owned */
     double *probs;      /* --probs (NULL: 0.5) */
     size_t nprobs;
+    const char **cal;   /* --calibrated-to MARGIN, repeatable */
+    size_t ncal;
 } tab;
 
 /* --ratio NUM/DEN: cut item at the first '/', *den the denominator (owned);
@@ -175,6 +178,9 @@ static svy_status make_est(tab *T, svy_err *err)
             return err->code;
     }
     svy_est_set_subpop(T->est, T->subpop);
+    for (size_t i = 0; i < T->ncal; i++)
+        if (svy_est_add_calibration(T->est, T->cal[i], err) != SVY_OK)
+            return err->code;
     if (T->rep.any && svy_est_set_replicates(T->est, &T->rd, err) != SVY_OK)
         return err->code;
     if (T->diff && svy_est_set_diff(T->est, T->diff, T->diff_ref, err) != SVY_OK)
@@ -370,6 +376,7 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 
 enum {
     OPT_CI = 256,
+    OPT_CALIBRATED,
     OPT_CV,
     OPT_DF,
     OPT_DIFF,
@@ -395,6 +402,7 @@ enum {
 /* Sorted by name. */
 static const struct option long_opts[] = {
     {"by", required_argument, NULL, 'b'},
+    {"calibrated-to", required_argument, NULL, OPT_CALIBRATED},
     {"ci", required_argument, NULL, OPT_CI},
     {"cv", no_argument, NULL, OPT_CV},
     {"df", required_argument, NULL, OPT_DF},
@@ -517,6 +525,11 @@ static int design_option(tab *T, int c)
         return 1;
     case OPT_SHARE:
         add_outs(T, SVY_STAT_SHARE, optarg);
+        return 1;
+    case OPT_CALIBRATED:
+        if (!(T->cal = realloc(T->cal, (T->ncal + 1) * sizeof *T->cal)))
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        T->cal[T->ncal++] = optarg;
         return 1;
     case OPT_SUBPOP:
         parse_subpop(T, optarg);
@@ -699,6 +712,9 @@ int main(int argc, char **argv)
         return svy_tool_report(&err);
     if (T.o.cb)
         apply_codebook(&T);
+    if (T.ncal && T.rep.any)
+        svy_tool_usage_error("--calibrated-to with replicate weights: the replicates already carry the calibration "
+                             "(each was weighted again); leave --calibrated-to out");
     rep_design(&T);
     if (T.nouts == 0)
         svy_tool_usage_error("nothing to estimate: give --rate, --share, --mean, --total, --ratio, --quantile or --median%s",
@@ -724,6 +740,10 @@ int main(int argc, char **argv)
     }
 
     rc = read_rows(&T, &err);
+    if (rc == SVY_EXIT_OK && svy_est_calibration_gap(T.est) > 1e-8 && !T.o.quiet)
+        svy_tool_warn("note: the weights come within %.2g (relative) of the --calibrated-to margins, not to "
+                      "rounding: raking stopped early; the variance uses the final weights (see svy-tab(1))",
+                      svy_est_calibration_gap(T.est));
     if (rc == SVY_EXIT_OK)
         rc = write_table(&T, &err);
 
@@ -742,5 +762,6 @@ done:
     svy_subpop_free(T.subpop);
     free(T.notes);
     free(T.probs);
+    free(T.cal);
     return rc;
 }

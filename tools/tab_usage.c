@@ -31,7 +31,11 @@ void svy_tab_usage(void)
            "                          fractions when no value is above 1 (R's fpc = ~F1 + F2);\n"
            "                          with two or more stages the variance is R's multistage one\n"
            "      --ultimate-cluster  first-stage variance only (R's survey.ultimate.cluster)\n"
-           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n",
+           "      --lonely RULE       stratum with one unit: fail|remove|certainty|adjust|average (fail)\n"
+           "      --calibrated-to MARGIN  the weight was post-stratified (one margin) or raked\n"
+           "                          (several; repeat the flag) to these margin files (as\n"
+           "                          svy-weight --margin reads them): variances use the\n"
+           "                          calibration residuals (R's postStratify()/rake())\n",
            svy_tool_name());
     fputs(SVY_REPOPTS_HELP, stdout);
     fputs("Estimates:\n"

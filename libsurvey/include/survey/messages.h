@@ -148,6 +148,8 @@ typedef enum svy_msg_id {
     SVY_MSG_TAB_DIFF_DESIGN_DF,
     SVY_MSG_TAB_DIFF_NOTE_REP,   /* as DIFF_NOTE, SE from the replicates */
     SVY_MSG_TAB_DIFF_REP_DF,
+    SVY_MSG_TAB_CALIB_RAKED,     /* {1} the margin files */
+    SVY_MSG_TAB_CALIB_POSTSTRAT, /* {1} the margin file */
     SVY_MSG_COUNT_
 } svy_msg_id;
 
