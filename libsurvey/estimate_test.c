@@ -216,6 +216,71 @@ static const char NOTE_LEVELS[] = "fewer than two levels of the outcome or of th
 enum { CELLS_MAX = 1024 };
 static const char NOTE_CELLS[] = "a table of more than 1024 cells: no test";
 
+/* Var(cell a + cell b) with calibration residuals (b = a: 4 Var(cell a)).
+ * The linearization of the cells' proportions is (1{a} + 1{b} - A 1{in
+ * the table}) / W, A = p_a + p_b: per domain, a term per cell of S in it
+ * and one for every row of the domain in the table. */
+static svy_status cal_pair_var(svy_est *e, const svy_cells *cs, size_t a, size_t b, vctx *terms, size_t *tdom,
+                               qty *tq, double *V, svy_err *err)
+{
+    const size_t nr = cs->nr, cells[2] = {a, b};
+    const double A = cs->ph[a] + cs->ph[b], W = cs->W;
+    size_t nt = 0;
+    for (size_t j = 0; j < cs->nc; j++) {
+        lin base = {-A / W, -A / W};
+        for (int s = 0; s < 2; s++) {
+            if (cells[s] / nr != j)
+                continue;
+            size_t o = cells[s] % nr;
+            if (cs->q->stat == SVY_STAT_SHARE) {
+                tq[nt] = *cs->q;
+                tq[nt].level = cs->row_level[o];
+                terms[nt] = (vctx){e, &tq[nt], {1 / W, 0}, NULL, 0, 0};
+                tdom[nt++] = cs->dom[j];
+            } else if (o == 0) {
+                base.alpha += 1 / W;
+            } else {
+                base.beta += 1 / W;
+            }
+        }
+        tq[nt] = *cs->q;
+        if (cs->q->stat == SVY_STAT_SHARE)
+            tq[nt].level = cs->row_level[0];
+        terms[nt] = (vctx){e, &tq[nt], base, NULL, 0, 0};
+        tdom[nt++] = cs->dom[j];
+    }
+    vctx c = {e, cs->q, {0, 0}, NULL, 0, 0};
+    svy_status st = svy_est_combination_var(&c, nt, tdom, terms, err);
+    *V = c.undefined ? NAN : c.V;
+    return st;
+}
+
+/* The K x K covariance of the cells under --calibrated-to, from the
+ * variances of single cells and of pairs (svy_est_cells_cov's one pass has
+ * no calibration residuals). */
+static svy_status cal_cells_cov(svy_est *e, const svy_cells *cs, double *V, svy_err *err)
+{
+    const size_t K = cs->nr * cs->nc, nt = 3 * cs->nc;
+    vctx *terms = svy_calloc(nt, sizeof *terms);
+    size_t *tdom = svy_calloc(nt, sizeof *tdom);
+    qty *tq = svy_calloc(nt, sizeof *tq);
+    svy_status st = terms && tdom && tq ? SVY_OK : nomem(err);
+    for (size_t a = 0; a < K && st == SVY_OK; a++) {
+        st = cal_pair_var(e, cs, a, a, terms, tdom, tq, &V[a * K + a], err);
+        V[a * K + a] /= 4;
+    }
+    for (size_t a = 0; a < K && st == SVY_OK; a++)
+        for (size_t b = a + 1; b < K && st == SVY_OK; b++) {
+            double s;
+            st = cal_pair_var(e, cs, a, b, terms, tdom, tq, &s, err);
+            V[a * K + b] = V[b * K + a] = (s - V[a * K + a] - V[b * K + b]) / 2;
+        }
+    free(terms);
+    free(tdom);
+    free(tq);
+    return st;
+}
+
 /* One outcome's test in one combination. */
 static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t nc, svy_err *err)
 {
@@ -266,6 +331,8 @@ static svy_status one_test(svy_est *e, const qty *q, const size_t *dom, size_t n
     double nu = NAN;
     if (e->rep) /* the replicates' covariance and degf (replicate_compare.c) */
         st = svy_rep_test_cov(e, &cs, V, &nu, err);
+    else if (e->cal) /* calibration residuals reach every cell: pairs through svy_cal_var */
+        st = cal_cells_cov(e, &cs, V, err);
     else
         st = svy_est_cells_cov(e, &cs, V, err);
     if (st)
