@@ -9,6 +9,7 @@
 #include "repopts.h"
 #include <survey/subpop.h>
 
+#include "tab_sums.h"
 #include "tab_usage.h"
 #include "tool.h"
 
@@ -44,6 +45,9 @@ typedef struct tab {
     char *notes;        /* the notes' sentences (note and the subpopulation), owned */
     double *probs;      /* --probs (NULL: 0.5) */
     size_t nprobs;
+    tab_sums sums;      /* --partial, --from-sums, --sql */
+    char **inputs;      /* the inputs (several: --from-sums) */
+    int ninputs;
 } tab;
 
 /* --ratio NUM/DEN: cut item at the first '/', *den the denominator (owned);
@@ -295,9 +299,9 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     say_rep_notes(T);
     if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->o.cb, err)) != SVY_OK)
         return st;
-    if ((st = diff_ref_code(T, err)) != SVY_OK)
+    if ((st = diff_ref_code(T, err)) != SVY_OK || (st = check_levels(T, err)) != SVY_OK)
         return st;
-    return check_levels(T, err);
+    return tab_sums_schema(&T->sums, T->est, T->schema, 1, err);
 }
 
 /* The label a by value has in the schema (its text, or its number). */
@@ -365,6 +369,8 @@ static void warn_unmatched(const tab *T)
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 {
     tab *T = ctx;
+    if (T->sums.partial || T->sums.from_sums)
+        return tab_sums_row(&T->sums, T->est, row, err);
     return svy_est_push(T->est, row, err);
 }
 
@@ -424,6 +430,7 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, 'V'},
     SVY_DESIGN_LONG,
     SVY_REPOPTS_LONG,
+    TAB_SUMS_LONG,
     {NULL, 0, NULL, 0},
 };
 
@@ -588,11 +595,37 @@ static void parse_options(tab *T, int argc, char **argv)
             exit(svy_tool_finish_stdout(SVY_EXIT_OK));
         }
         if (!svy_design_opts_parse(&T->o, c, optarg) && !design_option(T, c) && !output_option(T, c) &&
-            !svy_repopts_option(&T->rep, c, optarg))
+            !svy_repopts_option(&T->rep, c, optarg) && !tab_sums_option(&T->sums, c, optarg))
             svy_tool_bad_option(argv, "b:c:e:f:ho:p:qr:s:Vw:");
     }
     if (T->o.lang_given)
         T->t.lang = T->o.lang; /* the notes follow --lang; without it they stay English */
+}
+
+static svy_status on_later_sums(void *ctx, const svy_schema *schema, svy_err *err)
+{
+    tab *T = ctx;
+    return tab_sums_schema(&T->sums, T->est, schema, 0, err);
+}
+
+/* --from-sums: the first file (open in *r), then every other; the
+ * estimator's errors name each in turn. */
+static svy_status read_sums_files(tab *T, svy_reader **r, svy_handler *h, svy_err *err)
+{
+    h->schema = on_schema;
+    svy_status st = svy_reader_run(*r, h, T, err);
+    for (int i = 1; st == SVY_OK && i < T->ninputs; i++) {
+        svy_reader_free(*r);
+        if (!(*r = svy_reader_new()))
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        svy_est_set_reader(T->est, *r);
+        h->schema = on_later_sums;
+        if ((st = svy_reader_open(*r, T->inputs[i], err)) == SVY_OK)
+            st = svy_reader_run(*r, h, T, err);
+        if (st != SVY_OK && !err->file[0])
+            snprintf(err->file, sizeof err->file, "%s", T->inputs[i]);
+    }
+    return st;
 }
 
 /* Read the input (twice when the design needs it) into the estimates;
@@ -606,7 +639,7 @@ static int read_rows(tab *T, svy_err *err)
     const char *cols[256];
     size_t ncols = svy_est_columns(T->est, cols, 256);
     /* Without -w the weight may be one the input holds: read every column. */
-    if (ncols <= 256 && T->o.weight_given && !T->rep.any) { /* replicate columns may be PREFIX* */
+    if (ncols <= 256 && T->o.weight_given && !T->rep.any && !T->sums.from_sums) { /* replicate columns may be PREFIX* */
         if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
     }
@@ -617,12 +650,19 @@ static int read_rows(tab *T, svy_err *err)
      * several rows, need the rows twice: standard input is then spooled. */
     svy_reader_set_rewindable(r, svy_est_passes_max(T->est) > 1);
     svy_status st = svy_reader_open(r, T->input, err);
+    if (st == SVY_OK && T->sums.from_sums) /* every sums file, then the estimates */
+        st = read_sums_files(T, &r, &h, err);
     int again = 1;
     for (int pass = 0; st == SVY_OK && again; pass++) {
         h.schema = pass ? NULL : on_schema;
-        st = svy_reader_run(r, &h, T, err);
+        if (!T->sums.from_sums)
+            st = svy_reader_run(r, &h, T, err);
         if (st == SVY_OK)
             st = svy_est_end_pass(T->est, &again, err);
+    }
+    if (st == SVY_OK && T->sums.partial) {
+        svy_reader_free(r);
+        return tab_sums_partial_write(&T->sums, T->output, T->o.quiet, err);
     }
     if (st == SVY_OK)
         st = svy_est_finish(T->est, err);
@@ -680,6 +720,22 @@ static int write_table(tab *T, svy_err *err)
     return svy_tool_write_result(T->output, write_table_to, T, err);
 }
 
+/* --sql: the query of the sums of these flags; an exit code. */
+static int sql_query(tab *T)
+{
+    const char **cols = calloc(T->nouts + 1, sizeof *cols), **vals = calloc(T->nouts + 1, sizeof *vals);
+    if (!cols || !vals)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    for (size_t i = 0; i < T->nouts; i++) {
+        cols[i] = T->outs[i].column;
+        vals[i] = T->outs[i].stat == SVY_STAT_RATIO ? NULL : T->outs[i].value;
+    }
+    int rc = tab_sums_sql(&T->sums, T->est, T->o.cb, cols, vals, T->output);
+    free(cols);
+    free(vals);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
@@ -689,8 +745,8 @@ int main(int argc, char **argv)
     svy_table_opts_init(&T.t);
     svy_repopts_init(&T.rep);
     parse_options(&T, argc, argv);
-    if (optind + 1 < argc)
-        svy_tool_usage_error("one input at most, got %d", argc - optind);
+    T.inputs = argv + optind;
+    T.ninputs = argc - optind;
     T.input = optind < argc ? argv[optind] : "-";
     svy_err err;
     svy_err_clear(&err);
@@ -722,11 +778,19 @@ int main(int argc, char **argv)
         goto done;
     }
 
+    tab_sums_check(&T.sums, T.est, T.ninputs, T.o.quiet);
+    if (T.sums.sql) {
+        rc = sql_query(&T);
+        goto done;
+    }
     rc = read_rows(&T, &err);
-    if (rc == SVY_EXIT_OK)
+    if (rc == SVY_EXIT_OK && T.sums.from_sums)
+        tab_sums_say(&T.sums, T.o.quiet);
+    if (rc == SVY_EXIT_OK && !T.sums.partial)
         rc = write_table(&T, &err);
 
 done:
+    tab_sums_free(&T.sums);
     svy_est_free(T.est);
     svy_schema_free(T.schema);
     for (size_t i = 0; i < T.nouts; i++) {

@@ -60,5 +60,6 @@
 #include <survey/table.h>
 #include <survey/weight.h>
 #include <survey/weight_rep.h>
+#include <survey/sums.h>
 
 #endif

@@ -1,0 +1,29 @@
+/* Shared by the sums files' modules (sums_write.c, sums_read.c,
+ * sums_sql.c; see survey/sums.h).  Not installed. */
+#ifndef SVY_SUMS_PRIVATE_H
+#define SVY_SUMS_PRIVATE_H
+
+#ifndef SVY_BUILDING_LIB
+#error sums_private.h is only for building libsurvey and its unit tests.
+#endif
+
+#include <stdio.h>
+
+/* The key columns of a sums file, each name once, in file order: the by
+ * columns, then the first stage's strata, PSU and fpc, then the weight. */
+enum { SUMS_KEY_BY, SUMS_KEY_STRATA, SUMS_KEY_PSU, SUMS_KEY_FPC, SUMS_KEY_WEIGHT };
+typedef struct sums_key {
+    const char *name;
+    int role;
+    size_t by;    /* SUMS_KEY_BY: which by variable */
+} sums_key;
+enum { SUMS_KEYS_MAX = 64 };
+size_t svy_sums_keys(const svy_est *e, sums_key *keys);
+
+/* Which fields hold sums of weights (scaled when the rows were). */
+int svy_sums_weighted(svy_stat s, size_t field);
+
+/* A CSV field, quoted when it must be. */
+void svy_sums_put_field(FILE *f, const char *s, size_t len);
+
+#endif
