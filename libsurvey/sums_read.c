@@ -167,7 +167,7 @@ static svy_status read_line(svy_est *e, const svy_row *row, long long *rows, lon
     size_t len;
     const char *t = svy_value_is_missing(id) ? "" : svy_dsn_key(id, 0, nb, &len);
     if (strcmp(t, S->ident) != 0)
-        return svy_fail_row(e->schema, row, S->c_id, err,
+        return svy_err_set(err, SVY_E_USAGE, NULL, row->index, S->c_id + 1, "_svysums",
                             "these sums were made for other flags (%s; these flags make %s): give svy-tab --from-sums "
                             "the same design, --by, estimate and --subpop flags as --partial or --sql",
                             t[0] ? t : "none", S->ident);

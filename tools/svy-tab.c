@@ -288,7 +288,11 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     if (!T->schema)
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     int final_before = T->o.weight_final;
-    svy_status st = svy_design_opts_weigh(&T->o, T->schema, err);
+    svy_status st = SVY_OK;
+    for (size_t i = 0; T->sums.from_sums && st == SVY_OK && i < T->nouts; i++) /* their labels */
+        st = tab_sums_add_var(T->schema, T->outs[i].column, T->outs[i].stat == SVY_STAT_RATIO ? T->outs[i].value : NULL, err);
+    if (st == SVY_OK)
+        st = svy_design_opts_weigh(&T->o, T->schema, err);
     if (st != SVY_OK)
         return st;
     if (T->o.weight_final && !final_before && (st = make_est(T, err)) != SVY_OK)
@@ -301,7 +305,7 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
         return st;
     if ((st = diff_ref_code(T, err)) != SVY_OK || (st = check_levels(T, err)) != SVY_OK)
         return st;
-    return tab_sums_schema(&T->sums, T->est, T->schema, 1, err);
+    return tab_sums_schema(&T->sums, T->est, schema, 1, err); /* as read, without outcome columns */
 }
 
 /* The label a by value has in the schema (its text, or its number). */
@@ -602,32 +606,6 @@ static void parse_options(tab *T, int argc, char **argv)
         T->t.lang = T->o.lang; /* the notes follow --lang; without it they stay English */
 }
 
-static svy_status on_later_sums(void *ctx, const svy_schema *schema, svy_err *err)
-{
-    tab *T = ctx;
-    return tab_sums_schema(&T->sums, T->est, schema, 0, err);
-}
-
-/* --from-sums: the first file (open in *r), then every other; the
- * estimator's errors name each in turn. */
-static svy_status read_sums_files(tab *T, svy_reader **r, svy_handler *h, svy_err *err)
-{
-    h->schema = on_schema;
-    svy_status st = svy_reader_run(*r, h, T, err);
-    for (int i = 1; st == SVY_OK && i < T->ninputs; i++) {
-        svy_reader_free(*r);
-        if (!(*r = svy_reader_new()))
-            svy_tool_die(SVY_EXIT_IO, "out of memory");
-        svy_est_set_reader(T->est, *r);
-        h->schema = on_later_sums;
-        if ((st = svy_reader_open(*r, T->inputs[i], err)) == SVY_OK)
-            st = svy_reader_run(*r, h, T, err);
-        if (st != SVY_OK && !err->file[0])
-            snprintf(err->file, sizeof err->file, "%s", T->inputs[i]);
-    }
-    return st;
-}
-
 /* Read the input (twice when the design needs it) into the estimates;
  * an exit code. */
 static int read_rows(tab *T, svy_err *err)
@@ -651,7 +629,7 @@ static int read_rows(tab *T, svy_err *err)
     svy_reader_set_rewindable(r, svy_est_passes_max(T->est) > 1);
     svy_status st = svy_reader_open(r, T->input, err);
     if (st == SVY_OK && T->sums.from_sums) /* every sums file, then the estimates */
-        st = read_sums_files(T, &r, &h, err);
+        st = tab_sums_read_all(&T->sums, T->est, &r, &h, T, T->inputs, T->ninputs, err);
     int again = 1;
     for (int pass = 0; st == SVY_OK && again; pass++) {
         h.schema = pass ? NULL : on_schema;

@@ -1,6 +1,7 @@
 /* svy-tab --partial, --from-sums, --sql and --table: the estimates' sums
  * written from rows, read back from files, or computed by a database
  * (libsurvey/sums_*.c; the format in survey/sums.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,15 @@ svy_status tab_sums_schema(tab_sums *s, svy_est *est, const svy_schema *schema, 
                               "its columns are not those of the first sums file (the same flags make the same columns)");
 }
 
+svy_status tab_sums_add_var(svy_schema *schema, const char *a, const char *b, svy_err *err)
+{
+    const char *names[2] = {a, b};
+    for (int i = 0; i < 2; i++)
+        if (names[i] && svy_schema_find(schema, names[i]) < 0 && !svy_schema_add(schema, names[i], SVY_VAR_NUMERIC, err))
+            return err->code ? err->code : SVY_E_NOMEM;
+    return SVY_OK;
+}
+
 svy_status tab_sums_row(tab_sums *s, svy_est *est, const svy_row *row, svy_err *err)
 {
     if (s->partial)
@@ -132,6 +142,45 @@ svy_status tab_sums_row(tab_sums *s, svy_est *est, const svy_row *row, svy_err *
     if (st == SVY_OK && s->c_rows >= 0 && s->c_dom >= 0 && svy_value_number(&row->vals[s->c_rows], &r) &&
         svy_value_number(&row->vals[s->c_dom], &d) && d == 1 && r > 0 && (s->min_cell == 0 || r < (double)s->min_cell))
         s->min_cell = (long long)r;
+    return st;
+}
+
+/* The later sums files: their columns checked, their lines to the tool. */
+typedef struct later {
+    tab_sums *s;
+    svy_est *est;
+    const svy_handler *h;
+    void *ctx;
+} later;
+
+static svy_status later_schema(void *c, const svy_schema *schema, svy_err *err)
+{
+    later *L = c;
+    return tab_sums_schema(L->s, L->est, schema, 0, err);
+}
+
+static svy_status later_row(void *c, const svy_row *row, svy_err *err)
+{
+    later *L = c;
+    return L->h->row(L->ctx, row, err);
+}
+
+svy_status tab_sums_read_all(tab_sums *s, svy_est *est, svy_reader **r, const svy_handler *h, void *ctx,
+                             char *const *inputs, int n, svy_err *err)
+{
+    svy_status st = svy_reader_run(*r, h, ctx, err);
+    later L = {s, est, h, ctx};
+    svy_handler lh = {later_schema, later_row};
+    for (int i = 1; st == SVY_OK && i < n; i++) {
+        svy_reader_free(*r);
+        if (!(*r = svy_reader_new()))
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+        svy_est_set_reader(est, *r);
+        if ((st = svy_reader_open(*r, inputs[i], err)) == SVY_OK)
+            st = svy_reader_run(*r, &lh, &L, err);
+        if (st != SVY_OK && !err->file[0])
+            snprintf(err->file, sizeof err->file, "%s", inputs[i]);
+    }
     return st;
 }
 

@@ -32,6 +32,13 @@ int tab_sums_sql(tab_sums *s, svy_est *est, const svy_codebook *cb, const char *
 /* After the schema is bound: --partial's accumulator; --from-sums: the
  * columns of the first file, the same in every later one. */
 svy_status tab_sums_schema(tab_sums *s, svy_est *est, const svy_schema *schema, int first, svy_err *err);
+/* --from-sums: the first file (open in *r, its schema to h) and every
+ * later one (inputs[1..n-1]) through h's row callback with ctx. */
+svy_status tab_sums_read_all(tab_sums *s, svy_est *est, svy_reader **r, const svy_handler *h, void *ctx,
+                             char *const *inputs, int n, svy_err *err);
+/* --from-sums: the outcome columns a and b (NULL: none) in the sums
+ * file's schema, where the codebook's labels find them (no values). */
+svy_status tab_sums_add_var(svy_schema *schema, const char *a, const char *b, svy_err *err);
 /* A row (--partial) or a line (--from-sums). */
 svy_status tab_sums_row(tab_sums *s, svy_est *est, const svy_row *row, svy_err *err);
 /* --partial: write the sums (an exit code); --from-sums: say what the
