@@ -49,13 +49,13 @@ static void ident(const q *Q, const char *s)
 
 static const char *dbl(const q *Q)
 {
-    static const char *const t[] = {"REAL", "DOUBLE PRECISION", "Float64", "DOUBLE"};
+    static const char *const t[] = {"REAL", "DOUBLE PRECISION", "Nullable(Float64)", "DOUBLE"};
     return t[Q->d];
 }
 
 static const char *txt(const q *Q)
 {
-    static const char *const t[] = {"TEXT", "TEXT", "String", "STRING"};
+    static const char *const t[] = {"TEXT", "TEXT", "Nullable(String)", "STRING"};
     return t[Q->d];
 }
 
