@@ -214,6 +214,12 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
                 "or select the rows in the database (a view) and say so in the title");
     SVY_FAIL_IF(!table_ok(table), err, SVY_E_USAGE,
                 "--table '%s': give a table name of letters, digits, '_' and '.' (a view for anything else)", table);
+    for (size_t o = 0; dialect == SVY_SQL_SPARK && o < e->nout; o++) /* before any output */
+        SVY_FAIL_IF(e->out[o].value && !(levels && levels[o].is_num) &&
+                        (strchr(e->out[o].value, '\'') || strchr(e->out[o].value, '\\')),
+                    err, SVY_E_USAGE,
+                    "--sql spark: the value '%s' holds a quote or backslash, which Spark SQL escapes its own way",
+                    e->out[o].value);
     q Q = {f, dialect, table};
     sums_key keys[SUMS_KEYS_MAX];
     size_t nk = svy_sums_keys(e, keys);
