@@ -50,13 +50,14 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
     }
     SVY_FAIL_IF(e->nby + 4 > SUMS_KEYS_MAX, err, SVY_E_USAGE, "sums take at most %d --by variables", SUMS_KEYS_MAX - 4);
     SVY_FAIL_IF(e->d.npsu > 1 && e->dsn.nstage == 1, err, SVY_E_USAGE,
-                "sums take one --psu column (the first stage's; later ones are not read without an fpc)");
+                "sums take one --psu column: give the first stage's alone (without an fpc the later ones do not enter "
+                "the variance)");
     SVY_FAIL_IF(e->rep, err, SVY_E_USAGE, "replicate weights do not come from sums yet: run svy-tab on the rows");
     SVY_FAIL_IF(e->d.npsu == 0, err, SVY_E_USAGE,
                 "sums need --psu: without it every row is a unit, and its variance needs the rows");
     SVY_FAIL_IF(e->dsn.nstage > 1, err, SVY_E_USAGE,
-                "sums cover the first stage only: give --ultimate-cluster, or fpc for the first stage alone "
-                "(the multistage variance needs the later stages' units)");
+                "sums cover the first stage only: a multistage design (an fpc for every stage) needs the later "
+                "stages' units; give --psu and --fpc for the first stage alone to use its variance (R's ultimate cluster)");
     SVY_FAIL_IF(!e->d.weight && e->d.nfpc > 0, err, SVY_E_USAGE,
                 "sums need a weight column: weights derived from the fpc need the units counted first (give -w)");
     return SVY_OK;

@@ -29,15 +29,17 @@ int tab_sums_option(tab_sums *s, int c, const char *arg)
     return 0;
 }
 
-void tab_sums_check(tab_sums *s, svy_est *est, int ninputs, int quiet)
+void tab_sums_check(tab_sums *s, svy_est *est, int ninputs, int weight_unsure)
 {
-    (void)quiet;
     if (s->partial + s->from_sums + (s->sql != NULL) > 1)
         svy_tool_usage_error("--partial, --from-sums and --sql are three different runs: give one");
     if (s->table && !s->sql)
         svy_tool_usage_error("--table names the table of --sql");
     if (s->sql && !s->table)
         svy_tool_usage_error("--sql %s needs --table NAME", s->sql);
+    if (s->sql && weight_unsure)
+        svy_tool_usage_error("--sql with a codebook: give -w (a file run prefers a final weight the input holds, "
+                             "which the query cannot see)");
     if (s->sql && ninputs > 0)
         svy_tool_usage_error("--sql reads no input: it prints the query (run it, then svy-tab --from-sums)");
     if (!s->partial && !s->from_sums && !s->sql) {
