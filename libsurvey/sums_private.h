@@ -20,8 +20,11 @@ typedef struct sums_key {
 enum { SUMS_KEYS_MAX = 64 };
 size_t svy_sums_keys(const svy_est *e, sums_key *keys);
 
-/* Which fields hold sums of weights (scaled when the rows were). */
-int svy_sums_weighted(svy_stat s, size_t field);
+/* The power of the weight field f holds (0 counts and values, 1 sums of
+ * w, 2 of w^2); whether the lines are ROWS lines (no --psu: rows are the
+ * units, co-moments per domain and stratum). */
+int svy_sums_power(svy_stat s, int rows, size_t f);
+int svy_sums_rows(const svy_est *e);
 
 /* A CSV field, quoted when it must be. */
 void svy_sums_put_field(FILE *f, const char *s, size_t len);

@@ -14,6 +14,7 @@
 
 struct sums_bind {
     int ready;
+    int rows;       /* ROWS lines (no --psu) */
     char ident[SVY_SUMS_IDENT_MAX];
     long c_id, c_dom, c_sub, c_rows, c_nz;
     long *cols;     /* every outcome's fields, in order */
@@ -66,17 +67,18 @@ static svy_status ready(svy_est *e, svy_err *err)
         (S->c_nz = col_of(e, "_nzrows", err)) < 0)
         return SVY_E_USAGE;
     S->foff = svy_calloc(e->nout + 1, sizeof *S->foff);
+    S->rows = svy_sums_rows(e);
     for (size_t o = 0; o < e->nout; o++)
-        S->width += svy_sums_nfields(e->out[o].stat);
+        S->width += svy_sums_nfields(e->out[o].stat, S->rows);
     S->cols = svy_calloc(S->width + 1, sizeof *S->cols);
     S->f = svy_calloc(S->width + 1, sizeof *S->f);
     SVY_FAIL_IF(!S->foff || !S->cols || !S->f, err, SVY_E_NOMEM, "out of memory");
     size_t w = 0;
     for (size_t o = 0; o < e->nout; o++) {
         S->foff[o] = w;
-        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat); j++, w++) {
+        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat, S->rows); j++, w++) {
             char name[64];
-            snprintf(name, sizeof name, "_%zu_%s", o + 1, svy_sums_field(e->out[o].stat, j));
+            snprintf(name, sizeof name, "_%zu_%s", o + 1, svy_sums_field(e->out[o].stat, S->rows, j));
             if ((S->cols[w] = col_of(e, name, err)) < 0)
                 return SVY_E_USAGE;
         }
@@ -112,14 +114,81 @@ static double reshift(double *dp, double c_line, double n)
     return c_line - dp[1];
 }
 
-/* A line's sums into the domain's record of its PSU. */
+/* ROWS lines: a group of a proportion (count, first weight, sums of w -
+ * first and its square) and co-moments (count, first a and b, sums of the
+ * deviations, their squares and product) added to a record's, moved to its
+ * first values. */
+static void group_merge(double *g, const double *l)
+{
+    if (l[0] == 0)
+        return;
+    if (g[0] == 0)
+        g[1] = l[1];
+    double dl = l[1] - g[1], k = l[0];
+    g[2] += l[2] + k * dl;
+    g[3] += l[3] + 2 * dl * l[2] + k * dl * dl;
+    g[0] += k;
+}
+
+static void comoment_merge(double *c, const double *m)
+{
+    double k = m[0];
+    if (k == 0)
+        return;
+    if (c[0] == 0)
+        c[1] = m[1], c[2] = m[2];
+    double al = m[1] - c[1], be = m[2] - c[2];
+    c[3] += m[3] + k * al;
+    c[4] += m[4] + k * be;
+    c[5] += m[5] + 2 * al * m[3] + k * al * al;
+    c[6] += m[6] + al * m[4] + be * m[3] + k * al * be;
+    c[7] += m[7] + 2 * be * m[4] + k * be * be;
+    c[0] += k;
+}
+
+/* One outcome's ROWS line x into its record's cells c (layout in
+ * estimate_private.h); s its domain's shift. */
+static void rows_merge(svy_stat st, double *c, double *s, const double *x)
+{
+    double dl, m[8], Sa, Sb;
+    switch (st) {
+    case SVY_STAT_RATE: /* n z bad k1 v1 d1 e1 k0 v0 d0 e0 */
+        group_merge(c, x + 3);
+        group_merge(c + 4, x + 7);
+        break;
+    case SVY_STAT_MEAN: /* n z c k a0 b0 da db daa dab dbb q; a = w (y - c): moved by dl b */
+        dl = reshift(s, x[2], x[0]);
+        Sa = x[3] * x[4] + x[6], Sb = x[3] * x[5] + x[7];
+        m[0] = x[3], m[1] = x[4] + dl * x[5], m[2] = x[5], m[3] = x[6] + dl * x[7], m[4] = x[7];
+        m[5] = x[8] + 2 * dl * x[9] + dl * dl * x[10], m[6] = x[9] + dl * x[10], m[7] = x[10];
+        comoment_merge(c, m);
+        c[8] += x[11] + 2 * dl * Sa + dl * dl * Sb;
+        break;
+    case SVY_STAT_TOTAL: /* n z c k a0 b0 da db daa dab dbb a q; a = w y */
+        dl = reshift(s, x[2], x[0]);
+        Sb = x[3] * x[5] + x[7];
+        comoment_merge(c, x + 3);
+        c[8] += x[11] + dl * Sb;
+        c[9] += x[12] + 2 * dl * x[11] + dl * dl * Sb;
+        break;
+    case SVY_STAT_RATIO: /* n z k a0 b0 da db daa dab dbb w yy xy xx */
+        comoment_merge(c, x + 2);
+        for (int i = 0; i < 4; i++)
+            c[8 + i] += x[10 + i];
+        break;
+    default:
+        break;
+    }
+}
+
+/* A line's sums into the domain's record of its PSU (or stratum). */
 static svy_status add_line(svy_est *e, long dom, const svy_dpath *p, long long rows, long long nz, const double *f,
                            svy_err *err)
 {
     dominfo *D = &e->doms[dom];
     D->rows += rows;
     layer *L = &e->lay[0];
-    long r = svy_est_rec_get(e, L, 0, (uint32_t)dom, p->unit[0], err);
+    long r = svy_est_rec_get(e, L, 0, (uint32_t)dom, L->by_stratum ? p->stratum[0] : p->unit[0], err);
     if (r < 0)
         return SVY_E_NOMEM;
     rec *R = &L->recs[r];
@@ -129,8 +198,12 @@ static svy_status add_line(svy_est *e, long dom, const svy_dpath *p, long long r
     const struct sums_bind *S = e->sums;
     for (size_t o = 0; o < e->nout; o++) {
         const double *x = f + S->foff[o];
-        double *c = blk + e->out[o].off_sums, *s = dp + DB * o, dl;
+        double *c = blk + (S->rows ? e->out[o].off_rows : e->out[o].off_sums), *s = dp + DB * o, dl;
         s[2] += x[1];
+        if (S->rows) {
+            rows_merge(e->out[o].stat, c, s, x);
+            continue;
+        }
         switch (e->out[o].stat) {
         case SVY_STAT_RATE:
             c[0] += x[2], c[1] += x[3], c[2] += x[0];
@@ -178,7 +251,7 @@ static svy_status read_line(svy_est *e, const svy_row *row, long long *rows, lon
     if (!count_of(row, S->c_dom, dm) || *dm > 1 || !count_of(row, S->c_sub, sub) || *sub > 1)
         return bad_line(e, row, S->c_dom, err, "_dom and _sub must be 0 or 1");
     for (size_t o = 0, w = 0; o < e->nout; o++)
-        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat); j++, w++) {
+        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat, S->rows); j++, w++) {
             const svy_value *v = &row->vals[S->cols[w]];
             if (svy_value_is_missing(v)) /* SUM over no row is NULL in SQL */
                 S->f[w] = 0;
@@ -186,8 +259,8 @@ static svy_status read_line(svy_est *e, const svy_row *row, long long *rows, lon
                 return bad_line(e, row, S->cols[w], err, "not a number");
         }
     for (size_t o = 0; o < e->nout; o++)
-        if (e->out[o].stat == SVY_STAT_RATE && S->f[S->foff[o] + 4] > 0)
-            return svy_fail_row(e->schema, row, S->cols[S->foff[o] + 4], err,
+        if (e->out[o].stat == SVY_STAT_RATE && S->f[S->foff[o] + (S->rows ? 2 : 4)] > 0)
+            return svy_fail_row(e->schema, row, S->cols[S->foff[o] + (S->rows ? 2 : 4)], err,
                                 "column %s holds values other than 0 and 1 in these rows, but a rate needs 0 or 1 "
                                 "(use --rate %s=VALUE for a code)",
                                 e->out[o].column, e->out[o].column);
@@ -200,6 +273,8 @@ static void design_counts(svy_est *e, const svy_dpath *p, long long rows, long l
     svy_dsn *d = &e->dsn;
     d->rows += rows - 1;
     svy_dstratum *T = &d->st[0].strata[p->stratum[0]];
+    if (d->nids == 0)
+        T->n += rows - 1; /* rows are the units */
     if (p->w != 0) {
         T->nzrows += nz - 1;
         d->zero_rows += rows - nz;

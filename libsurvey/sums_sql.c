@@ -93,7 +93,8 @@ static svy_status literal(const q *Q, const char *s, svy_err *err)
 }
 
 /* Outcome o's values in the inner SELECT: _vK (1 valid), _yK, _xK, _cK. */
-static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const svy_sql_level *lv, svy_err *err)
+static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const svy_sql_level *lv, int rows,
+                                svy_err *err)
 {
     FILE *f = Q->f;
     fputs(",\n    CASE WHEN ", f);
@@ -128,10 +129,15 @@ static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const s
         cast(Q, oc->den);
         fprintf(f, " AS _x%zu", k);
     }
-    if (oc->stat == SVY_STAT_MEAN || oc->stat == SVY_STAT_TOTAL) {
+    if (oc->stat == SVY_STAT_MEAN || oc->stat == SVY_STAT_TOTAL || (rows && oc->den)) {
         fputs(",\n    (SELECT MIN(", f);
         cast(Q, oc->column);
         fprintf(f, ") FROM %s) AS _c%zu", Q->table, k);
+    }
+    if (rows && oc->den) {
+        fputs(",\n    (SELECT MIN(", f);
+        cast(Q, oc->den);
+        fprintf(f, ") FROM %s) AS _m%zu", Q->table, k);
     }
     return SVY_OK;
 }
@@ -156,6 +162,82 @@ static void field(const q *Q, size_t k, const char *name, const char *tpl, int d
     else
         fputs(")", Q->f);
     fprintf(Q->f, " AS _%zu_%s", k, name);
+}
+
+/* MIN(expr) AS _K_name: a constant of the query (a shift) */
+static void cfield(const q *Q, size_t k, const char *name, const char *tpl)
+{
+    fputs(Q->d == SVY_SQL_SQLITE ? ",\n  printf('%!.17g', MIN(" : ",\n  MIN(", Q->f);
+    for (const char *t = tpl; *t; t++)
+        if (*t == '#')
+            fprintf(Q->f, "%zu", k);
+        else
+            putc(*t, Q->f);
+    fprintf(Q->f, Q->d == SVY_SQL_SQLITE ? ")) AS _%zu_%s" : ") AS _%zu_%s", k, name);
+}
+
+/* Co-moments of (a, b) around (a0, b0): every ROWS line of a mean, total, ratio. */
+static void comoments(const q *Q, size_t k, const char *a0, const char *b0, const char *da, const char *db)
+{
+    char t[512];
+    field(Q, k, "k", "1", 0);
+    cfield(Q, k, "a0", a0);
+    cfield(Q, k, "b0", b0);
+    field(Q, k, "da", da, 1);
+    field(Q, k, "db", db, 1);
+    snprintf(t, sizeof t, "(%s) * (%s)", da, da);
+    field(Q, k, "daa", t, 1);
+    snprintf(t, sizeof t, "(%s) * (%s)", da, db);
+    field(Q, k, "dab", t, 1);
+    snprintf(t, sizeof t, "(%s) * (%s)", db, db);
+    field(Q, k, "dbb", t, 1);
+}
+
+/* The fields of ROWS lines (no --psu: rows are the units). */
+static void outer_rows(const q *Q, const outcome *oc, size_t k)
+{
+    field(Q, k, "n", "1", 0);
+    field(Q, k, "z", "CASE WHEN _w = 0 THEN 1 ELSE 0 END", 0);
+    switch (oc->stat) {
+    case SVY_STAT_RATE:
+        field(Q, k, "bad", "CASE WHEN _y# <> 0 AND _y# <> 1 THEN 1 ELSE 0 END", 0);
+        for (int g = 1; g >= 0; g--) {
+            const char *in = g ? "_y# <> 0" : "_y# = 0";
+            char t[256], nm[4];
+            snprintf(t, sizeof t, "CASE WHEN %s THEN 1 ELSE 0 END", in);
+            snprintf(nm, sizeof nm, "k%d", g);
+            field(Q, k, nm, t, 0);
+            nm[0] = 'v';
+            cfield(Q, k, nm, "_w0");
+            snprintf(t, sizeof t, "CASE WHEN %s THEN _w - _w0 ELSE 0.0 END", in);
+            nm[0] = 'd';
+            field(Q, k, nm, t, 1);
+            snprintf(t, sizeof t, "CASE WHEN %s THEN (_w - _w0) * (_w - _w0) ELSE 0.0 END", in);
+            nm[0] = 'e';
+            field(Q, k, nm, t, 1);
+        }
+        break;
+    case SVY_STAT_MEAN:
+    case SVY_STAT_TOTAL:
+        cfield(Q, k, "c", "_c#");
+        if (oc->stat == SVY_STAT_MEAN)
+            comoments(Q, k, "0.0", "_w0", "_w * (_y# - _c#)", "_w - _w0");
+        else
+            comoments(Q, k, "_w0 * _c#", "_w0", "_w * _y# - _w0 * _c#", "_w - _w0");
+        if (oc->stat == SVY_STAT_TOTAL)
+            field(Q, k, "a", "_w * (_y# - _c#)", 1);
+        field(Q, k, "q", "_w * (_y# - _c#) * (_y# - _c#)", 1);
+        break;
+    case SVY_STAT_RATIO:
+        comoments(Q, k, "_w0 * _c#", "_w0 * _m#", "_w * _y# - _w0 * _c#", "_w * _x# - _w0 * _m#");
+        field(Q, k, "w", "_w", 1);
+        field(Q, k, "yy", "_w * _y# * _y#", 1);
+        field(Q, k, "xy", "_w * _y# * _x#", 1);
+        field(Q, k, "xx", "_w * _x# * _x#", 1);
+        break;
+    default:
+        break;
+    }
 }
 
 static void outer_outcome(const q *Q, const outcome *oc, size_t k)
@@ -242,14 +324,22 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
             fprintf(f, " AND _k%zu IS NOT NULL", i);
     fputs(" THEN 1 ELSE 0 END AS _dom,\n  1 AS _sub,\n  COUNT(*) AS _rows,\n"
           "  SUM(CASE WHEN _w <> 0 THEN 1 ELSE 0 END) AS _nzrows", f);
+    int rows = svy_sums_rows(e);
     for (size_t o = 0; o < e->nout; o++)
-        outer_outcome(&Q, &e->out[o], o + 1);
+        (rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1);
     fputs("\nFROM (SELECT ", f);
     if (e->d.weight)
         cast(&Q, e->d.weight);
     else
         fputs("1.0", f);
     fputs(" AS _w", f);
+    if (rows && e->d.weight) {
+        fputs(",\n    (SELECT MIN(", f);
+        cast(&Q, e->d.weight);
+        fprintf(f, ") FROM %s) AS _w0", table);
+    } else if (rows) {
+        fputs(",\n    1.0 AS _w0", f);
+    }
     for (size_t i = 0; i < nk; i++)
         if (keys[i].role != SUMS_KEY_WEIGHT) {
             fputs(",\n    ", f);
@@ -257,7 +347,7 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
             fprintf(f, " AS _k%zu", i);
         }
     for (size_t o = 0; o < e->nout; o++)
-        if ((st = inner_outcome(&Q, &e->out[o], o + 1, levels ? &levels[o] : NULL, err)) != SVY_OK)
+        if ((st = inner_outcome(&Q, &e->out[o], o + 1, levels ? &levels[o] : NULL, rows, err)) != SVY_OK)
             return st;
     fprintf(f, "\n  FROM %s) AS _t\nGROUP BY ", table);
     int first = 1;

@@ -14,27 +14,66 @@
 
 #include "sums_private.h"
 
-static const char *const f_rate[] = {"n", "z", "s1", "s0", "bad"};
-static const char *const f_mean[] = {"n", "z", "c", "a", "b", "q"};
-static const char *const f_total[] = {"n", "z", "c", "t", "b", "a", "q"};
-static const char *const f_ratio[] = {"n", "z", "y", "x", "w", "yy", "xy", "xx"};
+/* Each statistic's fields (survey/sums.h), with the power of the weight
+ * each holds (a sum of w, of w^2 ...: scaled by the weights' scale to it).
+ * SUMS lines (units of several rows), then ROWS lines (rows are the units,
+ * no --psu: co-moments shifted by a0, b0; proportions per group). */
+typedef struct fdef {
+    const char *name;
+    int pw;
+} fdef;
+static const fdef f_sums[4][9] = {
+    {{"n", 0}, {"z", 0}, {"s1", 1}, {"s0", 1}, {"bad", 0}},
+    {{"n", 0}, {"z", 0}, {"c", 0}, {"a", 1}, {"b", 1}, {"q", 1}},
+    {{"n", 0}, {"z", 0}, {"c", 0}, {"t", 1}, {"b", 1}, {"a", 1}, {"q", 1}},
+    {{"n", 0}, {"z", 0}, {"y", 1}, {"x", 1}, {"w", 1}, {"yy", 1}, {"xy", 1}, {"xx", 1}},
+};
+static const fdef f_rows[4][15] = {
+    {{"n", 0}, {"z", 0}, {"bad", 0}, {"k1", 0}, {"v1", 1}, {"d1", 1}, {"e1", 2}, {"k0", 0}, {"v0", 1}, {"d0", 1},
+     {"e0", 2}},
+    {{"n", 0}, {"z", 0}, {"c", 0}, {"k", 0}, {"a0", 1}, {"b0", 1}, {"da", 1}, {"db", 1}, {"daa", 2}, {"dab", 2},
+     {"dbb", 2}, {"q", 1}},
+    {{"n", 0}, {"z", 0}, {"c", 0}, {"k", 0}, {"a0", 1}, {"b0", 1}, {"da", 1}, {"db", 1}, {"daa", 2}, {"dab", 2},
+     {"dbb", 2}, {"a", 1}, {"q", 1}},
+    {{"n", 0}, {"z", 0}, {"k", 0}, {"a0", 1}, {"b0", 1}, {"da", 1}, {"db", 1}, {"daa", 2}, {"dab", 2}, {"dbb", 2},
+     {"w", 1}, {"yy", 1}, {"xy", 1}, {"xx", 1}},
+};
+static const size_t n_sums[4] = {5, 6, 7, 8}, n_rows[4] = {11, 12, 13, 14};
 
-size_t svy_sums_nfields(svy_stat s)
+static int stat_ix(svy_stat s)
 {
     switch (s) {
-    case SVY_STAT_RATE: return 5;
-    case SVY_STAT_MEAN: return 6;
-    case SVY_STAT_TOTAL: return 7;
-    case SVY_STAT_RATIO: return 8;
-    default: return 0;
+    case SVY_STAT_RATE: return 0;
+    case SVY_STAT_MEAN: return 1;
+    case SVY_STAT_TOTAL: return 2;
+    case SVY_STAT_RATIO: return 3;
+    default: return -1;
     }
 }
 
-const char *svy_sums_field(svy_stat s, size_t i)
+size_t svy_sums_nfields(svy_stat s, int rows)
 {
-    if (i >= svy_sums_nfields(s))
+    int i = stat_ix(s);
+    return i < 0 ? 0 : rows ? n_rows[i] : n_sums[i];
+}
+
+const char *svy_sums_field(svy_stat s, int rows, size_t f)
+{
+    if (f >= svy_sums_nfields(s, rows))
         return NULL;
-    return s == SVY_STAT_RATE ? f_rate[i] : s == SVY_STAT_MEAN ? f_mean[i] : s == SVY_STAT_TOTAL ? f_total[i] : f_ratio[i];
+    return rows ? f_rows[stat_ix(s)][f].name : f_sums[stat_ix(s)][f].name;
+}
+
+int svy_sums_power(svy_stat s, int rows, size_t f)
+{
+    if (f >= svy_sums_nfields(s, rows))
+        return 0;
+    return rows ? f_rows[stat_ix(s)][f].pw : f_sums[stat_ix(s)][f].pw;
+}
+
+int svy_sums_rows(const svy_est *e)
+{
+    return e->d.npsu == 0;
 }
 
 svy_status svy_sums_check(const svy_est *e, svy_err *err)
@@ -53,8 +92,6 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
                 "sums take one --psu column: give the first stage's alone (without an fpc the later ones do not enter "
                 "the variance)");
     SVY_FAIL_IF(e->rep, err, SVY_E_USAGE, "replicate weights do not come from sums yet: run svy-tab on the rows");
-    SVY_FAIL_IF(e->d.npsu == 0, err, SVY_E_USAGE,
-                "sums need --psu: without it every row is a unit, and its variance needs the rows");
     SVY_FAIL_IF(e->dsn.nstage > 1, err, SVY_E_USAGE,
                 "sums cover the first stage only: a multistage design (an fpc for every stage) needs the later "
                 "stages' units; give --psu and --fpc for the first stage alone to use its variance (R's ultimate cluster)");
@@ -142,7 +179,7 @@ svy_sums *svy_sums_new(svy_est *e, svy_err *err)
     s->e = e;
     for (size_t o = 0; o < e->nout; o++) {
         s->foff[o] = s->width;
-        s->width += svy_sums_nfields(e->out[o].stat);
+        s->width += svy_sums_nfields(e->out[o].stat, svy_sums_rows(e));
     }
     return s;
 }
@@ -176,6 +213,46 @@ static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, svy_err *err)
         s->npool += s->width;
     }
     return i;
+}
+
+/* The same in a ROWS line (rows are the units): a group of a proportion
+ * (count, first weight, sums of w - first), co-moments (svy_est_comoment_add). */
+static void group_add(double *g, double w)
+{
+    if (g[0] == 0)
+        g[1] = w;
+    g[0] += 1;
+    double dw = w - g[1];
+    g[2] += dw;
+    g[3] += dw * dw;
+}
+
+static void field_add_rows(double *f, svy_stat st, double w, double y, double x)
+{
+    f[0] += 1;
+    f[1] += w == 0;
+    if (st == SVY_STAT_RATE) {
+        group_add(f + (y != 0 ? 3 : 7), w);
+    } else if (st == SVY_STAT_MEAN || st == SVY_STAT_TOTAL) {
+        if (f[0] == 1)
+            f[2] = y;
+        double yp = y - f[2], a = w * yp;
+        if (st == SVY_STAT_MEAN) {
+            svy_est_comoment_add(f + 3, a, w);
+            f[11] += a * yp;
+        } else {
+            svy_est_comoment_add(f + 3, w * y, w);
+            f[11] += a;
+            f[12] += a * yp;
+        }
+    } else if (st == SVY_STAT_RATIO) {
+        double a = w * y, b = w * x;
+        svy_est_comoment_add(f + 2, a, b);
+        f[10] += w;
+        f[11] += a * y;
+        f[12] += a * x;
+        f[13] += b * x;
+    }
 }
 
 /* One valid outcome of a row into its fields (as the estimator's cells
@@ -231,7 +308,8 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
         if ((st = svy_est_row_outcomes(e, row, s->ys, s->valid, err)) != SVY_OK)
             return svy_est_blame(e, st, err);
     }
-    long i = line_of(s, dom, p.unit[0], in, err);
+    int rows = svy_sums_rows(e);
+    long i = line_of(s, dom, rows ? p.stratum[0] : p.unit[0], in, err);
     if (i < 0)
         return SVY_E_NOMEM;
     pline *L = &s->ln[i];
@@ -239,7 +317,8 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
     L->nzrows += p.w != 0;
     for (size_t o = 0; in && o < e->nout; o++)
         if (s->valid[o])
-            field_add(s->pool + L->block + s->foff[o], e->out[o].stat, p.w, s->ys[o], e->out[o].x);
+            (rows ? field_add_rows : field_add)(s->pool + L->block + s->foff[o], e->out[o].stat, p.w, s->ys[o],
+                                                e->out[o].x);
     return SVY_OK;
 }
 
@@ -269,17 +348,6 @@ size_t svy_sums_keys(const svy_est *e, sums_key *keys)
             keys[n++] = (sums_key){names[i], roles[i], bys[i]};
     }
     return n;
-}
-
-int svy_sums_weighted(svy_stat s, size_t field)
-{
-    switch (s) {
-    case SVY_STAT_RATE: return field == 2 || field == 3;
-    case SVY_STAT_MEAN:
-    case SVY_STAT_TOTAL: return field >= 3;
-    case SVY_STAT_RATIO: return field >= 2;
-    default: return 0;
-    }
 }
 
 void svy_sums_put_field(FILE *f, const char *s, size_t len)
@@ -315,9 +383,10 @@ static void write_header(const svy_est *e, const sums_key *keys, size_t nk, FILE
         svy_sums_put_field(f, keys[i].name, strlen(keys[i].name));
     }
     fputs(",_dom,_sub,_rows,_nzrows", f);
+    int rows = svy_sums_rows(e);
     for (size_t o = 0; o < e->nout; o++)
-        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat); j++)
-            fprintf(f, ",_%zu_%s", o + 1, svy_sums_field(e->out[o].stat, j));
+        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat, rows); j++)
+            fprintf(f, ",_%zu_%s", o + 1, svy_sums_field(e->out[o].stat, rows, j));
     putc('\n', f);
 }
 
@@ -326,7 +395,7 @@ static void write_keys(const svy_sums *s, const pline *L, const sums_key *keys, 
 {
     const svy_est *e = s->e;
     const svy_dsn *d = &e->dsn;
-    uint32_t h = d->st[0].units[L->unit].stratum;
+    uint32_t h = svy_sums_rows(e) ? L->unit : d->st[0].units[L->unit].stratum; /* ROWS lines: keyed by stratum */
     size_t len;
     const char *t;
     for (size_t i = 0; i < nk; i++) {
@@ -365,6 +434,7 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
     char ident[SVY_SUMS_IDENT_MAX];
     svy_sums_identity(e, ident);
     double sc = e->dsn.wscale;
+    int rows = svy_sums_rows(e);
     *min_cell = 0;
     write_header(e, keys, nk, f);
     for (size_t i = 0; i < s->n; i++) {
@@ -376,8 +446,10 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
         fprintf(f, ",%d,%u,%lld,%lld", L->dom1 != 0, L->sub, L->rows, L->nzrows);
         for (size_t o = 0; o < e->nout; o++) {
             const double *x = s->pool + L->block + s->foff[o];
-            for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat); j++)
-                put_num(f, svy_sums_weighted(e->out[o].stat, j) ? x[j] * sc : x[j]);
+            for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat, rows); j++) {
+                int pw = svy_sums_power(e->out[o].stat, rows, j);
+                put_num(f, pw == 2 ? x[j] * sc * sc : pw ? x[j] * sc : x[j]);
+            }
         }
         putc('\n', f);
     }

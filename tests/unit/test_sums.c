@@ -43,7 +43,8 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
     return svy_est_push(R->e, row, err);
 }
 
-/* An estimator of the flags: by dom, rate b, mean y7 y9, total yd, ratio b/y7. */
+/* An estimator of the flags: by dom, rate b, mean y7 y9, total yd, ratio
+ * b/y7; design 0: strata and PSUs, 1: with the fpc, 2: strata, rows as units. */
 static svy_est *make(int psu_fpc, svy_err *err)
 {
     static const char *strata[] = {"h"}, *psu[] = {"psu"}, *fpc[] = {"fpc1"}, *by[] = {"dom"};
@@ -52,9 +53,9 @@ static svy_est *make(int psu_fpc, svy_err *err)
     d.strata = strata;
     d.nstrata = 1;
     d.psu = psu;
-    d.npsu = 1;
+    d.npsu = psu_fpc < 2;
     d.weight = "w";
-    if (psu_fpc) {
+    if (psu_fpc == 1) {
         d.fpc = fpc;
         d.nfpc = 1;
     }
@@ -94,7 +95,7 @@ Test(sums, shards_of_rows_give_the_estimates_of_the_rows)
     snprintf(data, sizeof data, "%s/tests/data/exact.csv", srcdir());
     svy_err err;
     svy_err_clear(&err);
-    for (int fpc = 0; fpc < 2; fpc++) {
+    for (int fpc = 0; fpc < 3; fpc++) {
         run rows = {.e = make(fpc, &err)};
         read_into(&rows, data);
         cr_assert(!svy_est_finish(rows.e, &err), "%s", err.msg);
@@ -159,10 +160,11 @@ Test(sums, identity_follows_the_flags)
 
 Test(sums, fields_and_what_sums_cannot_give)
 {
-    cr_assert_eq(svy_sums_nfields(SVY_STAT_RATE), 5);
-    cr_assert_str_eq(svy_sums_field(SVY_STAT_TOTAL, 3), "t");
-    cr_assert_null(svy_sums_field(SVY_STAT_MEAN, 6));
-    cr_assert_eq(svy_sums_nfields(SVY_STAT_QUANTILE), 0);
+    cr_assert_eq(svy_sums_nfields(SVY_STAT_RATE, 0), 5);
+    cr_assert_str_eq(svy_sums_field(SVY_STAT_TOTAL, 0, 3), "t");
+    cr_assert_null(svy_sums_field(SVY_STAT_MEAN, 0, 6));
+    cr_assert_str_eq(svy_sums_field(SVY_STAT_MEAN, 1, 8), "daa");
+    cr_assert_eq(svy_sums_nfields(SVY_STAT_QUANTILE, 0), 0);
     svy_err err;
     svy_err_clear(&err);
     svy_est *e = make(0, &err);

@@ -28,14 +28,22 @@
  *   mean   n z c a b q      (c a shift; a = sum w (y-c), b = sum w,
  *   total  n z c t b a q     q = sum w (y-c)^2, t = sum w y)
  *   ratio  n z y x w yy xy xx (sums of w y, w x, w, w y y, w y x, w x x)
+ * Without --psu every row is a unit: lines are per domain and stratum, and
+ * hold co-moments (sums of a - a0, b - b0 and their squares and product,
+ * around shifts a0 and b0) instead:
+ *   rate   n z bad k1 v1 d1 e1 k0 v0 d0 e0  (per group y = 1 and y = 0: rows,
+ *                            a shift of w, sums of w - v and (w - v)^2)
+ *   mean   n z c k a0 b0 da db daa dab dbb q    (a = w (y - c), b = w)
+ *   total  n z c k a0 b0 da db daa dab dbb a q  (a = w y, b = w)
+ *   ratio  n z k a0 b0 da db daa dab dbb w yy xy xx  (a = w y, b = w x)
  * Numbers are printed so they read back to the same double.  Shifts make
  * sums of squares around a value near the data: lines with different
  * shifts are moved to the domain's at reading (exact to rounding).
  *
  * What these sums cannot give (a usage error that says so): quantiles
  * (they need the values), shares (use --rate COL=VALUE per level),
- * replicate weights, designs whose first stage is rows (no --psu) or whose
- * variance has later stages (multistage fpc), weights derived from the fpc.
+ * replicate weights, designs of several stages (an fpc per stage), weights
+ * derived from the fpc.
  */
 #ifndef SURVEY_SUMS_H
 #define SURVEY_SUMS_H
@@ -61,9 +69,11 @@ SVY_API svy_status svy_sums_check(const svy_est *e, svy_err *err);
  * "svysums1:" and 16 hex digits (buf holds SVY_SUMS_IDENT_MAX bytes). */
 SVY_API void svy_sums_identity(const svy_est *e, char *buf);
 
-/* The number of fields of a statistic, and the name of field i. */
-SVY_API size_t svy_sums_nfields(svy_stat s);
-SVY_API const char *svy_sums_field(svy_stat s, size_t i);
+/* The number of fields of a statistic, and the name of field i, in lines
+ * of PSUs (rows 0) or, without --psu, of strata whose rows are the units
+ * (rows 1). */
+SVY_API size_t svy_sums_nfields(svy_stat s, int rows);
+SVY_API const char *svy_sums_field(svy_stat s, int rows, size_t i);
 
 /* Partial sums from rows: an accumulator over a bound estimator (which it
  * uses for the design, the domains and the outcomes' values; do not push
