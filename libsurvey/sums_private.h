@@ -10,8 +10,10 @@
 #include <stdio.h>
 
 /* The key columns of a sums file, each name once, in file order: the by
- * columns, then the first stage's strata, PSU and fpc, then the weight. */
-enum { SUMS_KEY_BY, SUMS_KEY_STRATA, SUMS_KEY_PSU, SUMS_KEY_FPC, SUMS_KEY_WEIGHT };
+ * columns, then the first stage's strata, PSU and fpc, then the weight;
+ * of a second stage whose units are rows, the fpc and one id of the line's
+ * rows (the design counts the ids of each PSU, and _rows - 1 more). */
+enum { SUMS_KEY_BY, SUMS_KEY_STRATA, SUMS_KEY_PSU, SUMS_KEY_FPC, SUMS_KEY_WEIGHT, SUMS_KEY_FPC2, SUMS_KEY_ID2 };
 typedef struct sums_key {
     const char *name;
     int role;

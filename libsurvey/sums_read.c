@@ -68,6 +68,8 @@ static svy_status ready(svy_est *e, svy_err *err)
         return SVY_E_USAGE;
     S->foff = svy_calloc(e->nout + 1, sizeof *S->foff);
     S->rows = svy_sums_rows(e);
+    SVY_FAIL_IF(e->nlay != 1 || e->lay[0].rows != S->rows, err, SVY_E_USAGE,
+                "this design's variance needs records the sums do not hold");
     for (size_t o = 0; o < e->nout; o++)
         S->width += svy_sums_nfields(e->out[o].stat, S->rows);
     S->cols = svy_calloc(S->width + 1, sizeof *S->cols);
@@ -275,6 +277,8 @@ static void design_counts(svy_est *e, const svy_dpath *p, long long rows, long l
     svy_dstratum *T = &d->st[0].strata[p->stratum[0]];
     if (d->nids == 0)
         T->n += rows - 1; /* rows are the units */
+    if (d->nstage == 2)
+        d->st[1].strata[p->stratum[1]].n += rows - 1; /* the line's rows are units of its PSU */
     if (p->w != 0) {
         T->nzrows += nz - 1;
         d->zero_rows += rows - nz;
@@ -298,6 +302,10 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
     svy_dpath p;
     if ((st = svy_dsn_row(&e->dsn, line, &p, err)) != SVY_OK)
         return svy_est_blame(e, st, err);
+    if (e->dsn.repeat)
+        return svy_est_blame(e, svy_fail_row(e->schema, line, e->dsn.st[1].id_col, err,
+                                             "two lines of one PSU name the same %s: units of several rows at the "
+                                             "last stage do not come from sums", e->d.psu[1]), err);
     if ((p.w != 0) != (nz > 0))
         return svy_est_blame(e, bad_line(e, line, e->dsn.weight_col, err, "the weight column must be 1 when _nzrows > 0, else 0"), err);
     design_counts(e, &p, rows, nz);

@@ -313,6 +313,8 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
         fputs(",\n  ", f);
         if (keys[i].role == SUMS_KEY_WEIGHT)
             fputs("MAX(CASE WHEN _w <> 0 THEN 1 ELSE 0 END)", f);
+        else if (keys[i].role == SUMS_KEY_ID2)
+            fprintf(f, "MIN(_k%zu)", i);
         else
             fprintf(f, "_k%zu", i);
         fputs(" AS ", f);
@@ -352,7 +354,7 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
     fprintf(f, "\n  FROM %s) AS _t\nGROUP BY ", table);
     int first = 1;
     for (size_t i = 0; i < nk; i++)
-        if (keys[i].role != SUMS_KEY_WEIGHT) {
+        if (keys[i].role != SUMS_KEY_WEIGHT && keys[i].role != SUMS_KEY_ID2) {
             fprintf(f, "%s_k%zu", first ? "" : ", ", i);
             first = 0;
         }

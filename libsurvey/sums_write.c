@@ -73,7 +73,7 @@ int svy_sums_power(svy_stat s, int rows, size_t f)
 
 int svy_sums_rows(const svy_est *e)
 {
-    return e->d.npsu == 0;
+    return e->d.npsu == 0 || e->dsn.multistage; /* multistage: rows within each PSU */
 }
 
 svy_status svy_sums_check(const svy_est *e, svy_err *err)
@@ -92,9 +92,12 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
                 "sums take one --psu column: give the first stage's alone (without an fpc the later ones do not enter "
                 "the variance)");
     SVY_FAIL_IF(e->rep, err, SVY_E_USAGE, "replicate weights do not come from sums yet: run svy-tab on the rows");
-    SVY_FAIL_IF(e->dsn.nstage > 1, err, SVY_E_USAGE,
-                "sums cover the first stage only: a multistage design (an fpc for every stage) needs the later "
-                "stages' units; give --psu and --fpc for the first stage alone to use its variance (R's ultimate cluster)");
+    SVY_FAIL_IF(e->dsn.nstage > 2, err, SVY_E_USAGE,
+                "sums take at most two stages (PSUs, then rows within them): give the first two --psu and --fpc "
+                "columns, or the first alone for its ultimate-cluster variance");
+    SVY_FAIL_IF(e->dsn.nstage == 2 && e->dsn.st[1].own_strata, err, SVY_E_USAGE,
+                "sums of two stages take no strata of the second stage (--strata %s): give --strata %s alone",
+                e->d.strata[1], e->d.strata[0]);
     SVY_FAIL_IF(!e->d.weight && e->d.nfpc > 0, err, SVY_E_USAGE,
                 "sums need a weight column: weights derived from the fpc need the units counted first (give -w)");
     return SVY_OK;
@@ -138,7 +141,9 @@ void svy_sums_identity(const svy_est *e, char *buf)
 /* ------------------------------------------------------ partial sums */
 
 typedef struct pline {
-    uint32_t dom1, unit, sub;
+    uint32_t dom1, unit, sub; /* unit: the PSU, or the stratum where rows are the units (no --psu) */
+    uint32_t h2;              /* two stages: the stratum of the second (the PSU), and one id of its rows */
+    long id2;
     long long rows, nzrows;
     size_t block;
 } pline;
@@ -154,6 +159,7 @@ struct svy_sums {
     size_t *foff;   /* each outcome's fields in a line */
     double *ys;
     int *valid;
+    svy_strtab ids;  /* two stages: one id per line */
 };
 
 static svy_status nomem(svy_err *err)
@@ -189,6 +195,7 @@ void svy_sums_free(svy_sums *s)
     if (!s)
         return;
     svy_u64map_free(&s->map);
+    svy_strtab_free(&s->ids);
     free(s->ln);
     free(s->pool);
     free(s->foff);
@@ -308,11 +315,22 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
         if ((st = svy_est_row_outcomes(e, row, s->ys, s->valid, err)) != SVY_OK)
             return svy_est_blame(e, st, err);
     }
+    SVY_FAIL_IF(e->dsn.repeat, err, SVY_E_DATA,
+                "%s repeats within its unit (row %lld): units of several rows at the last stage do not come from sums",
+                e->d.psu[e->dsn.nstage - 1], row->index);
     int rows = svy_sums_rows(e);
-    long i = line_of(s, dom, rows ? p.stratum[0] : p.unit[0], in, err);
+    long i = line_of(s, dom, e->d.npsu == 0 ? p.stratum[0] : p.unit[0], in, err);
     if (i < 0)
         return SVY_E_NOMEM;
     pline *L = &s->ln[i];
+    if (L->rows == 0 && e->dsn.nstage == 2) {
+        char nb[SVY_DTOA_MAX];
+        size_t len;
+        const char *t = svy_dsn_key(&row->vals[e->dsn.st[1].id_col], e->dsn.st[1].id_numeric, nb, &len);
+        L->h2 = p.stratum[1];
+        if ((L->id2 = svy_strtab_intern(&s->ids, t, len, NULL)) < 0)
+            return nomem(err);
+    }
     L->rows++;
     L->nzrows += p.w != 0;
     for (size_t o = 0; in && o < e->nout; o++)
@@ -340,6 +358,10 @@ size_t svy_sums_keys(const svy_est *e, sums_key *keys)
         names[m] = e->d.fpc[0], roles[m] = SUMS_KEY_FPC, bys[m++] = 0;
     if (e->d.weight && m < SUMS_KEYS_MAX)
         names[m] = e->d.weight, roles[m] = SUMS_KEY_WEIGHT, bys[m++] = 0;
+    if (e->dsn.nstage == 2 && e->d.nfpc >= 2 && m + 1 < SUMS_KEYS_MAX) {
+        names[m] = e->d.fpc[1], roles[m] = SUMS_KEY_FPC2, bys[m++] = 0;
+        names[m] = e->d.psu[1], roles[m] = SUMS_KEY_ID2, bys[m++] = 0;
+    }
     for (size_t i = 0; i < m; i++) {
         int dup = 0;
         for (size_t j = 0; j < n; j++)
@@ -395,7 +417,7 @@ static void write_keys(const svy_sums *s, const pline *L, const sums_key *keys, 
 {
     const svy_est *e = s->e;
     const svy_dsn *d = &e->dsn;
-    uint32_t h = svy_sums_rows(e) ? L->unit : d->st[0].units[L->unit].stratum; /* ROWS lines: keyed by stratum */
+    uint32_t h = e->d.npsu == 0 ? L->unit : d->st[0].units[L->unit].stratum; /* no --psu: keyed by stratum */
     size_t len;
     const char *t;
     for (size_t i = 0; i < nk; i++) {
@@ -420,6 +442,14 @@ static void write_keys(const svy_sums *s, const pline *L, const sums_key *keys, 
             svy_sums_put_field(f, b, svy_dtoa(d->st[0].strata[h].fpc, b));
             break;
         }
+        case SUMS_KEY_FPC2: {
+            char b[SVY_DTOA_MAX];
+            svy_sums_put_field(f, b, svy_dtoa(d->st[1].strata[L->h2].fpc, b));
+            break;
+        }
+        case SUMS_KEY_ID2:
+            svy_sums_put_field(f, svy_strtab_str(&s->ids, (size_t)L->id2), svy_strtab_len(&s->ids, (size_t)L->id2));
+            break;
         default:
             putc(L->nzrows ? '1' : '0', f);
         }

@@ -28,8 +28,10 @@
  *   mean   n z c a b q      (c a shift; a = sum w (y-c), b = sum w,
  *   total  n z c t b a q     q = sum w (y-c)^2, t = sum w y)
  *   ratio  n z y x w yy xy xx (sums of w y, w x, w, w y y, w y x, w x x)
- * Without --psu every row is a unit: lines are per domain and stratum, and
- * hold co-moments (sums of a - a0, b - b0 and their squares and product,
+ * Without --psu every row is a unit: lines are per domain and stratum; in
+ * two stages whose second-stage units are rows (R's multistage variance:
+ * --psu A,ID --fpc F1,F2) per domain and PSU, with the second stage's fpc
+ * and one ID of the line's rows as keys.  Such lines hold co-moments (sums of a - a0, b - b0 and their squares and product,
  * around shifts a0 and b0) instead:
  *   rate   n z bad k1 v1 d1 e1 k0 v0 d0 e0  (per group y = 1 and y = 0: rows,
  *                            a shift of w, sums of w - v and (w - v)^2)
@@ -42,8 +44,8 @@
  *
  * What these sums cannot give (a usage error that says so): quantiles
  * (they need the values), shares (use --rate COL=VALUE per level),
- * replicate weights, designs of several stages (an fpc per stage), weights
- * derived from the fpc.
+ * replicate weights, more than two stages, strata of the second stage,
+ * second-stage units of several rows, weights derived from the fpc.
  */
 #ifndef SURVEY_SUMS_H
 #define SURVEY_SUMS_H
