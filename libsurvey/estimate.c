@@ -226,6 +226,7 @@ void svy_est_free(svy_est *e)
         free(e->out[i].name);
         free(e->out[i].den);
         svy_est_quant_free(&e->out[i]);
+        free(e->out[i].lev);
     }
     free(e->out);
     svy_strtab_free(&e->dom_tab);
@@ -335,6 +336,7 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
         outcome *o = &e->out[i];
         if (e->sums) { /* a sums file: its own columns (sums_read.c) */
             o->col = o->den_col = -1;
+            o->numeric = 1; /* share levels: codes */
             goto laid_out;
         }
         if ((o->col = find_col(schema, o->column, o->den ? "ratio numerator" : "outcome", err)) < 0)

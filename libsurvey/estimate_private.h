@@ -70,6 +70,8 @@ typedef struct outcome {
     char *den;        /* ratio: the denominator's column (column is the numerator) */
     long den_col;
     double x;         /* ratio: the row's denominator, as read; quantile: its value */
+    double *lev;      /* share from sums (sums_share.c): its codes, fixed before the rows */
+    size_t nlev;
     /* quantile (estimate_quantile.c): a rate outcome 1{x <= q_d} in the last pass */
     int quant;
     double prob;

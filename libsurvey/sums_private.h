@@ -28,6 +28,17 @@ size_t svy_sums_keys(const svy_est *e, sums_key *keys);
 int svy_sums_power(svy_stat s, int rows, size_t f);
 int svy_sums_rows(const svy_est *e);
 
+/* Outcome o's fields (sums_share.c: shares too): how many, the name of
+ * field j (in buf for a share level), the power of the weight it holds. */
+size_t svy_sums_nf(const svy_est *e, size_t o);
+const char *svy_sums_fname(const svy_est *e, size_t o, size_t j, char *buf, size_t cap);
+int svy_sums_fpow(const svy_est *e, size_t o, size_t j);
+/* A share's row into its fields f (weight w); a line's share fields x into
+ * record r of layer li; a proportion's group merged (sums_read.c). */
+void svy_sums_share_add(const svy_est *e, size_t o, double *f, const svy_row *row, double w);
+svy_status svy_sums_share_merge(svy_est *e, size_t o, size_t li, size_t r, const double *x, svy_err *err);
+void svy_sums_group_merge(double *g, const double *l);
+
 /* A CSV field, quoted when it must be. */
 void svy_sums_put_field(FILE *f, const char *s, size_t len);
 

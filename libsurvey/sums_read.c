@@ -71,16 +71,16 @@ static svy_status ready(svy_est *e, svy_err *err)
     SVY_FAIL_IF(e->nlay != 1 || e->lay[0].rows != S->rows, err, SVY_E_USAGE,
                 "this design's variance needs records the sums do not hold");
     for (size_t o = 0; o < e->nout; o++)
-        S->width += svy_sums_nfields(e->out[o].stat, S->rows);
+        S->width += svy_sums_nf(e, o);
     S->cols = svy_calloc(S->width + 1, sizeof *S->cols);
     S->f = svy_calloc(S->width + 1, sizeof *S->f);
     SVY_FAIL_IF(!S->foff || !S->cols || !S->f, err, SVY_E_NOMEM, "out of memory");
     size_t w = 0;
     for (size_t o = 0; o < e->nout; o++) {
         S->foff[o] = w;
-        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat, S->rows); j++, w++) {
-            char name[64];
-            snprintf(name, sizeof name, "_%zu_%s", o + 1, svy_sums_field(e->out[o].stat, S->rows, j));
+        for (size_t j = 0; j < svy_sums_nf(e, o); j++, w++) {
+            char name[64], b[32];
+            snprintf(name, sizeof name, "_%zu_%s", o + 1, svy_sums_fname(e, o, j, b, sizeof b));
             if ((S->cols[w] = col_of(e, name, err)) < 0)
                 return SVY_E_USAGE;
         }
@@ -120,7 +120,7 @@ static double reshift(double *dp, double c_line, double n)
  * first and its square) and co-moments (count, first a and b, sums of the
  * deviations, their squares and product) added to a record's, moved to its
  * first values. */
-static void group_merge(double *g, const double *l)
+void svy_sums_group_merge(double *g, const double *l)
 {
     if (l[0] == 0)
         return;
@@ -155,8 +155,8 @@ static void rows_merge(svy_stat st, double *c, double *s, const double *x)
     double dl, m[8], Sa, Sb;
     switch (st) {
     case SVY_STAT_RATE: /* n z bad k1 v1 d1 e1 k0 v0 d0 e0 */
-        group_merge(c, x + 3);
-        group_merge(c + 4, x + 7);
+        svy_sums_group_merge(c, x + 3);
+        svy_sums_group_merge(c + 4, x + 7);
         break;
     case SVY_STAT_MEAN: /* n z c k a0 b0 da db daa dab dbb q; a = w (y - c): moved by dl b */
         dl = reshift(s, x[2], x[0]);
@@ -202,6 +202,13 @@ static svy_status add_line(svy_est *e, long dom, const svy_dpath *p, long long r
         const double *x = f + S->foff[o];
         double *c = blk + (S->rows ? e->out[o].off_rows : e->out[o].off_sums), *s = dp + DB * o, dl;
         s[2] += x[1];
+        if (e->out[o].stat == SVY_STAT_SHARE) {
+            svy_status st = svy_sums_share_merge(e, o, 0, (size_t)r, x, err);
+            if (st)
+                return st;
+            blk = L->pool + L->recs[r].block;
+            continue;
+        }
         if (S->rows) {
             rows_merge(e->out[o].stat, c, s, x);
             continue;
@@ -253,13 +260,19 @@ static svy_status read_line(svy_est *e, const svy_row *row, long long *rows, lon
     if (!count_of(row, S->c_dom, dm) || *dm > 1 || !count_of(row, S->c_sub, sub) || *sub > 1)
         return bad_line(e, row, S->c_dom, err, "_dom and _sub must be 0 or 1");
     for (size_t o = 0, w = 0; o < e->nout; o++)
-        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat, S->rows); j++, w++) {
+        for (size_t j = 0; j < svy_sums_nf(e, o); j++, w++) {
             const svy_value *v = &row->vals[S->cols[w]];
             if (svy_value_is_missing(v)) /* SUM over no row is NULL in SQL */
                 S->f[w] = 0;
             else if (!svy_value_number(v, &S->f[w]) || !isfinite(S->f[w]))
                 return bad_line(e, row, S->cols[w], err, "not a number");
         }
+    for (size_t o = 0; o < e->nout; o++)
+        if (e->out[o].stat == SVY_STAT_SHARE && S->f[S->foff[o] + 2] > 0)
+            return svy_fail_row(e->schema, row, S->cols[S->foff[o] + 2], err,
+                                "column %s holds values that are not among the codebook's codes of %s in these rows "
+                                "(_%zu_other); the share would leave them out",
+                                e->out[o].column, e->out[o].column, o + 1);
     for (size_t o = 0; o < e->nout; o++)
         if (e->out[o].stat == SVY_STAT_RATE && S->f[S->foff[o] + (S->rows ? 2 : 4)] > 0)
             return svy_fail_row(e->schema, row, S->cols[S->foff[o] + (S->rows ? 2 : 4)], err,

@@ -193,12 +193,55 @@ static void comoments(const q *Q, size_t k, const char *a0, const char *b0, cons
     field(Q, k, "dbb", t, 1);
 }
 
-/* The fields of ROWS lines (no --psu: rows are the units). */
-static void outer_rows(const q *Q, const outcome *oc, size_t k)
+/* A share's fields after n and z (survey/sums.h): other, then SUMS: b and
+ * per level k s; ROWS: per level k v d e. */
+static int share_fields(const q *Q, const outcome *oc, size_t k, int rows)
+{
+    size_t cap = 64 + 40 * oc->nlev;
+    char *t = malloc(cap), nm[32], code[SVY_DTOA_MAX];
+    if (!t)
+        return 0;
+    size_t n = (size_t)snprintf(t, cap, "CASE WHEN _y# IN (");
+    for (size_t j = 0; j < oc->nlev; j++) {
+        svy_dtoa(oc->lev[j], code);
+        n += (size_t)snprintf(t + n, cap - n, "%s%s", j ? ", " : "", code);
+    }
+    snprintf(t + n, cap - n, ") THEN 0 ELSE 1 END");
+    field(Q, k, "other", t, 0);
+    if (!rows)
+        field(Q, k, "b", "_w", 1);
+    for (size_t j = 0; j < oc->nlev; j++) {
+        svy_dtoa(oc->lev[j], code);
+        snprintf(nm, sizeof nm, "k%zu", j + 1);
+        snprintf(t, cap, "CASE WHEN _y# = %s THEN 1 ELSE 0 END", code);
+        field(Q, k, nm, t, 0);
+        if (!rows) {
+            snprintf(nm, sizeof nm, "s%zu", j + 1);
+            snprintf(t, cap, "CASE WHEN _y# = %s THEN _w ELSE 0.0 END", code);
+            field(Q, k, nm, t, 1);
+            continue;
+        }
+        snprintf(nm, sizeof nm, "v%zu", j + 1);
+        cfield(Q, k, nm, "_w0");
+        snprintf(nm, sizeof nm, "d%zu", j + 1);
+        snprintf(t, cap, "CASE WHEN _y# = %s THEN _w - _w0 ELSE 0.0 END", code);
+        field(Q, k, nm, t, 1);
+        snprintf(nm, sizeof nm, "e%zu", j + 1);
+        snprintf(t, cap, "CASE WHEN _y# = %s THEN (_w - _w0) * (_w - _w0) ELSE 0.0 END", code);
+        field(Q, k, nm, t, 1);
+    }
+    free(t);
+    return 1;
+}
+
+/* The fields of ROWS lines (no --psu: rows are the units); 0 out of memory. */
+static int outer_rows(const q *Q, const outcome *oc, size_t k)
 {
     field(Q, k, "n", "1", 0);
     field(Q, k, "z", "CASE WHEN _w = 0 THEN 1 ELSE 0 END", 0);
     switch (oc->stat) {
+    case SVY_STAT_SHARE:
+        return share_fields(Q, oc, k, 1);
     case SVY_STAT_RATE:
         field(Q, k, "bad", "CASE WHEN _y# <> 0 AND _y# <> 1 THEN 1 ELSE 0 END", 0);
         for (int g = 1; g >= 0; g--) {
@@ -238,13 +281,16 @@ static void outer_rows(const q *Q, const outcome *oc, size_t k)
     default:
         break;
     }
+    return 1;
 }
 
-static void outer_outcome(const q *Q, const outcome *oc, size_t k)
+static int outer_outcome(const q *Q, const outcome *oc, size_t k)
 {
     field(Q, k, "n", "1", 0);
     field(Q, k, "z", "CASE WHEN _w = 0 THEN 1 ELSE 0 END", 0);
     switch (oc->stat) {
+    case SVY_STAT_SHARE:
+        return share_fields(Q, oc, k, 0);
     case SVY_STAT_RATE:
         field(Q, k, "s1", "_w * _y#", 1);
         field(Q, k, "s0", "_w - _w * _y#", 1);
@@ -273,6 +319,7 @@ static void outer_outcome(const q *Q, const outcome *oc, size_t k)
     default:
         break;
     }
+    return 1;
 }
 
 static int table_ok(const char *t)
@@ -328,7 +375,7 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
           "  SUM(CASE WHEN _w <> 0 THEN 1 ELSE 0 END) AS _nzrows", f);
     int rows = svy_sums_rows(e);
     for (size_t o = 0; o < e->nout; o++)
-        (rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1);
+        SVY_FAIL_IF(!(rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1), err, SVY_E_NOMEM, "out of memory");
     fputs("\nFROM (SELECT ", f);
     if (e->d.weight)
         cast(&Q, e->d.weight);

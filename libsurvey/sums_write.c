@@ -83,9 +83,10 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
         SVY_FAIL_IF(oc->quant || oc->stat == SVY_STAT_QUANTILE, err, SVY_E_USAGE,
                     "--quantile/--median %s: quantiles cannot come from sums (they need the values); run svy-tab on the rows",
                     oc->column);
-        SVY_FAIL_IF(oc->stat == SVY_STAT_SHARE, err, SVY_E_USAGE,
-                    "--share %s: shares do not come from sums yet; give each level as --rate %s=VALUE", oc->column,
-                    oc->column);
+        SVY_FAIL_IF(oc->stat == SVY_STAT_SHARE && !oc->nlev, err, SVY_E_USAGE,
+                    "--share %s from sums needs the codes of %s: give -c with a codebook that labels them, or "
+                    "--rate %s=VALUE per level",
+                    oc->column, oc->column, oc->column);
     }
     SVY_FAIL_IF(e->nby + 4 > SUMS_KEYS_MAX, err, SVY_E_USAGE, "sums take at most %d --by variables", SUMS_KEYS_MAX - 4);
     SVY_FAIL_IF(e->d.npsu > 1 && e->dsn.nstage == 1, err, SVY_E_USAGE,
@@ -133,6 +134,11 @@ void svy_sums_identity(const svy_est *e, char *buf)
         h = fnv(h, e->out[o].column);
         h = fnv(h, e->out[o].value ? e->out[o].value : "");
         h = fnv(h, e->out[o].den ? e->out[o].den : "");
+        for (size_t k = 0; k < e->out[o].nlev; k++) {
+            char b[SVY_DTOA_MAX];
+            svy_dtoa(e->out[o].lev[k], b);
+            h = fnv(h, b);
+        }
     }
     h = fnv(h, e->subpop ? svy_subpop_text(e->subpop) : "");
     snprintf(buf, SVY_SUMS_IDENT_MAX, "svysums%d:%016llx", SVY_SUMS_VERSION, (unsigned long long)h);
@@ -185,7 +191,7 @@ svy_sums *svy_sums_new(svy_est *e, svy_err *err)
     s->e = e;
     for (size_t o = 0; o < e->nout; o++) {
         s->foff[o] = s->width;
-        s->width += svy_sums_nfields(e->out[o].stat, svy_sums_rows(e));
+        s->width += svy_sums_nf(e, o);
     }
     return s;
 }
@@ -334,7 +340,9 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
     L->rows++;
     L->nzrows += p.w != 0;
     for (size_t o = 0; in && o < e->nout; o++)
-        if (s->valid[o])
+        if (s->valid[o] && e->out[o].stat == SVY_STAT_SHARE)
+            svy_sums_share_add(e, o, s->pool + L->block + s->foff[o], row, p.w);
+        else if (s->valid[o])
             (rows ? field_add_rows : field_add)(s->pool + L->block + s->foff[o], e->out[o].stat, p.w, s->ys[o],
                                                 e->out[o].x);
     return SVY_OK;
@@ -405,10 +413,11 @@ static void write_header(const svy_est *e, const sums_key *keys, size_t nk, FILE
         svy_sums_put_field(f, keys[i].name, strlen(keys[i].name));
     }
     fputs(",_dom,_sub,_rows,_nzrows", f);
-    int rows = svy_sums_rows(e);
     for (size_t o = 0; o < e->nout; o++)
-        for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat, rows); j++)
-            fprintf(f, ",_%zu_%s", o + 1, svy_sums_field(e->out[o].stat, rows, j));
+        for (size_t j = 0; j < svy_sums_nf(e, o); j++) {
+            char b[32];
+            fprintf(f, ",_%zu_%s", o + 1, svy_sums_fname(e, o, j, b, sizeof b));
+        }
     putc('\n', f);
 }
 
@@ -464,7 +473,6 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
     char ident[SVY_SUMS_IDENT_MAX];
     svy_sums_identity(e, ident);
     double sc = e->dsn.wscale;
-    int rows = svy_sums_rows(e);
     *min_cell = 0;
     write_header(e, keys, nk, f);
     for (size_t i = 0; i < s->n; i++) {
@@ -476,8 +484,8 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
         fprintf(f, ",%d,%u,%lld,%lld", L->dom1 != 0, L->sub, L->rows, L->nzrows);
         for (size_t o = 0; o < e->nout; o++) {
             const double *x = s->pool + L->block + s->foff[o];
-            for (size_t j = 0; j < svy_sums_nfields(e->out[o].stat, rows); j++) {
-                int pw = svy_sums_power(e->out[o].stat, rows, j);
+            for (size_t j = 0; j < svy_sums_nf(e, o); j++) {
+                int pw = svy_sums_fpow(e, o, j);
                 put_num(f, pw == 2 ? x[j] * sc * sc : pw ? x[j] * sc : x[j]);
             }
         }

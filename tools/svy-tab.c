@@ -756,7 +756,7 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    tab_sums_check(&T.sums, T.est, T.ninputs, T.o.cb && !T.o.weight_given);
+    tab_sums_check(&T.sums, T.est, T.ninputs, T.o.cb, T.o.cb && !T.o.weight_given);
     if (T.sums.sql) {
         rc = sql_query(&T);
         goto done;

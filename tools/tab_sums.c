@@ -29,7 +29,7 @@ int tab_sums_option(tab_sums *s, int c, const char *arg)
     return 0;
 }
 
-void tab_sums_check(tab_sums *s, svy_est *est, int ninputs, int weight_unsure)
+void tab_sums_check(tab_sums *s, svy_est *est, int ninputs, const svy_codebook *cb, int weight_unsure)
 {
     if (s->partial + s->from_sums + (s->sql != NULL) > 1)
         svy_tool_usage_error("--partial, --from-sums and --sql are three different runs: give one");
@@ -51,7 +51,7 @@ void tab_sums_check(tab_sums *s, svy_est *est, int ninputs, int weight_unsure)
         svy_tool_usage_error("--partial reads one shard: run it once per shard, then --from-sums on all the outputs");
     svy_err err;
     svy_err_clear(&err);
-    if (svy_sums_check(est, &err) != SVY_OK)
+    if (svy_sums_share_codes(est, cb, &err) != SVY_OK || svy_sums_check(est, &err) != SVY_OK)
         svy_tool_usage_error("%s", err.msg);
     if (s->from_sums && svy_est_set_from_sums(est, &err) != SVY_OK)
         svy_tool_die(SVY_EXIT_IO, "out of memory");

@@ -23,9 +23,10 @@ typedef struct tab_sums {
 
 /* 1 when c is one of the options (then parsed into s). */
 int tab_sums_option(tab_sums *s, int c, const char *arg);
-/* Usage errors of the flags; est made with them; weight_unsure: a
+/* Usage errors of the flags; est made with them (and the levels of its
+ * shares, from the codebook cb); weight_unsure: a
  * codebook and no -w (the input's final weight would be preferred). */
-void tab_sums_check(tab_sums *s, svy_est *est, int ninputs, int weight_unsure);
+void tab_sums_check(tab_sums *s, svy_est *est, int ninputs, const svy_codebook *cb, int weight_unsure);
 /* --sql: the query to output (an exit code).  values[i]: outcome i's
  * COL=VALUE, columns[i] its column. */
 int tab_sums_sql(tab_sums *s, svy_est *est, const svy_codebook *cb, const char *const *columns,

@@ -42,8 +42,10 @@
  * sums of squares around a value near the data: lines with different
  * shifts are moved to the domain's at reading (exact to rounding).
  *
+ *   share  n z other b, then per level j (the codebook's codes, in its order)
+ *          kj sj; ROWS lines: n z other, then per level kj vj dj ej
  * What these sums cannot give (a usage error that says so): quantiles
- * (they need the values), shares (use --rate COL=VALUE per level),
+ * (they need the values), shares of a column the codebook does not label,
  * replicate weights, more than two stages, strata of the second stage,
  * second-stage units of several rows, weights derived from the fpc.
  */
@@ -51,6 +53,7 @@
 #define SURVEY_SUMS_H
 
 #include <stdio.h>
+#include <survey/codebook.h>
 #include <survey/common.h>
 #include <survey/error.h>
 #include <survey/estimate.h>
@@ -66,6 +69,11 @@ extern "C" {
 /* After svy_est_bind (or the outcomes and svy_est_set_subpop): whether the
  * design and estimates can come from sums (SVY_E_USAGE saying why not). */
 SVY_API svy_status svy_sums_check(const svy_est *e, svy_err *err);
+
+/* Before any sums: the levels of every --share outcome, the codes the
+ * codebook labels for its column (SVY_E_USAGE when it has none); a value
+ * outside them is an error when the sums are read. */
+SVY_API svy_status svy_sums_share_codes(svy_est *e, const svy_codebook *cb, svy_err *err);
 
 /* The identity of the estimator's design and estimate flags:
  * "svysums1:" and 16 hex digits (buf holds SVY_SUMS_IDENT_MAX bytes). */
