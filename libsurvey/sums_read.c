@@ -287,6 +287,8 @@ static void design_counts(svy_est *e, const svy_dpath *p, long long rows, long l
 {
     svy_dsn *d = &e->dsn;
     d->rows += rows - 1;
+    if (d->pass != 1) /* the design counts in its first pass only */
+        return;
     svy_dstratum *T = &d->st[0].strata[p->stratum[0]];
     if (d->nids == 0)
         T->n += rows - 1; /* rows are the units */
@@ -322,12 +324,20 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
     if ((p.w != 0) != (nz > 0))
         return svy_est_blame(e, bad_line(e, line, e->dsn.weight_col, err, "the weight column must be 1 when _nzrows > 0, else 0"), err);
     design_counts(e, &p, rows, nz);
+    if (!e->dsn.estimating) /* weights from the fpc: the lines come again when n is known */
+        return SVY_OK;
     e->rows += rows;
     if (!sub)
         return SVY_OK;
     if (e->subpop)
         e->subpop_rows += rows;
-    const double *f = e->sums->f;
+    double *f = e->sums->f;
+    if (e->dsn.derive_w) /* sums of weight 1: the line's weight N/n (constant in it) to each field's power */
+        for (size_t o = 0, w = 0; o < e->nout; o++)
+            for (size_t j = 0; j < svy_sums_nf(e, o); j++, w++) {
+                int pw = svy_sums_fpow(e, o, j);
+                f[w] *= pw == 2 ? p.w * p.w : pw ? p.w : 1;
+            }
     if (dm) {
         long dom = svy_est_row_domain(e, line, err);
         if (dom == -2)

@@ -99,8 +99,6 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
     SVY_FAIL_IF(e->dsn.nstage == 2 && e->dsn.st[1].own_strata, err, SVY_E_USAGE,
                 "sums of two stages take no strata of the second stage (--strata %s): give --strata %s alone",
                 e->d.strata[1], e->d.strata[0]);
-    SVY_FAIL_IF(!e->d.weight && e->d.nfpc > 0, err, SVY_E_USAGE,
-                "sums need a weight column: weights derived from the fpc need the units counted first (give -w)");
     return SVY_OK;
 }
 
@@ -306,6 +304,8 @@ static void field_add(double *f, svy_stat st, double w, double y, double x)
 svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
 {
     svy_est *e = s->e;
+    if (e->dsn.pass > 1) /* weights from the fpc: the sums are of weight 1, weighted at reading */
+        return SVY_OK;
     svy_dpath p;
     svy_status st = svy_dsn_row(&e->dsn, row, &p, err);
     if (st)

@@ -628,15 +628,16 @@ static int read_rows(tab *T, svy_err *err)
      * several rows, need the rows twice: standard input is then spooled. */
     svy_reader_set_rewindable(r, svy_est_passes_max(T->est) > 1);
     svy_status st = svy_reader_open(r, T->input, err);
-    if (st == SVY_OK && T->sums.from_sums) /* every sums file, then the estimates */
-        st = tab_sums_read_all(&T->sums, T->est, &r, &h, T, T->inputs, T->ninputs, err);
     int again = 1;
     for (int pass = 0; st == SVY_OK && again; pass++) {
         h.schema = pass ? NULL : on_schema;
-        if (!T->sums.from_sums)
+        if (T->sums.from_sums) /* every sums file */
+            st = tab_sums_read_all(&T->sums, T->est, r, &h, T, T->inputs, T->ninputs, err);
+        else
             st = svy_reader_run(r, &h, T, err);
         if (st == SVY_OK)
             st = svy_est_end_pass(T->est, &again, err);
+        again &= !T->sums.partial; /* weights from the fpc: partial sums are of weight 1 */
     }
     if (st == SVY_OK && T->sums.partial) {
         svy_reader_free(r);

@@ -167,21 +167,25 @@ static svy_status later_row(void *c, const svy_row *row, svy_err *err)
     return L->h->row(L->ctx, row, err);
 }
 
-svy_status tab_sums_read_all(tab_sums *s, svy_est *est, svy_reader **r, const svy_handler *h, void *ctx,
+svy_status tab_sums_read_all(tab_sums *s, svy_est *est, svy_reader *r, const svy_handler *h, void *ctx,
                              char *const *inputs, int n, svy_err *err)
 {
-    svy_status st = svy_reader_run(*r, h, ctx, err);
+    svy_status st = svy_reader_run(r, h, ctx, err);
     later L = {s, est, h, ctx};
     svy_handler lh = {later_schema, later_row};
     for (int i = 1; st == SVY_OK && i < n; i++) {
-        svy_reader_free(*r);
-        if (!(*r = svy_reader_new()))
+        if (strcmp(inputs[i], "-") == 0)
+            svy_tool_usage_error("--from-sums: standard input (-) may only be the first file");
+        svy_reader *lr = svy_reader_new();
+        if (!lr)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
-        svy_est_set_reader(est, *r);
-        if ((st = svy_reader_open(*r, inputs[i], err)) == SVY_OK)
-            st = svy_reader_run(*r, &lh, &L, err);
+        svy_est_set_reader(est, lr);
+        if ((st = svy_reader_open(lr, inputs[i], err)) == SVY_OK)
+            st = svy_reader_run(lr, &lh, &L, err);
         if (st != SVY_OK && !err->file[0])
             snprintf(err->file, sizeof err->file, "%s", inputs[i]);
+        svy_est_set_reader(est, r);
+        svy_reader_free(lr);
     }
     return st;
 }

@@ -34,9 +34,10 @@ int tab_sums_sql(tab_sums *s, svy_est *est, const svy_codebook *cb, const char *
 /* After the schema is bound: --partial's accumulator; --from-sums: the
  * columns of the first file, the same in every later one. */
 svy_status tab_sums_schema(tab_sums *s, svy_est *est, const svy_schema *schema, int first, svy_err *err);
-/* --from-sums: the first file (open in *r, its schema to h) and every
- * later one (inputs[1..n-1]) through h's row callback with ctx. */
-svy_status tab_sums_read_all(tab_sums *s, svy_est *est, svy_reader **r, const svy_handler *h, void *ctx,
+/* --from-sums, once per pass: the first file (open in r, its schema to h)
+ * and every later one (inputs[1..n-1], opened again) through h's row
+ * callback with ctx. */
+svy_status tab_sums_read_all(tab_sums *s, svy_est *est, svy_reader *r, const svy_handler *h, void *ctx,
                              char *const *inputs, int n, svy_err *err);
 /* --from-sums: the outcome columns a and b (NULL: none) in the sums
  * file's schema, where the codebook's labels find them (no values). */

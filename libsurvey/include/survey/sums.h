@@ -47,7 +47,9 @@
  * What these sums cannot give (a usage error that says so): quantiles
  * (they need the values), shares of a column the codebook does not label,
  * replicate weights, more than two stages, strata of the second stage,
- * second-stage units of several rows, weights derived from the fpc.
+ * second-stage units of several rows.  Weights derived from the fpc (no
+ * weight column) are constant within a line: its sums are of weight 1, and
+ * the reader, in the design's second pass, weights them by the line's N/n.
  */
 #ifndef SURVEY_SUMS_H
 #define SURVEY_SUMS_H
