@@ -204,6 +204,7 @@ void svy_est_free(svy_est *e)
     if (!e)
         return;
     svy_dsn_free(&e->dsn);
+    svy_sums_bind_free(e->sums);
     free_names(e->psu_cols, e->d.npsu);
     free_names(e->strata_cols, e->d.nstrata);
     free_names(e->fpc_cols, e->d.nfpc);
@@ -227,6 +228,7 @@ void svy_est_free(svy_est *e)
         free(e->out[i].name);
         free(e->out[i].den);
         svy_est_quant_free(&e->out[i]);
+        free(e->out[i].lev);
     }
     free(e->out);
     svy_strtab_free(&e->dom_tab);
@@ -335,6 +337,11 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
     e->all_plain = 1;
     for (size_t i = 0; i < e->nout; i++) {
         outcome *o = &e->out[i];
+        if (e->sums) { /* a sums file: its own columns (sums_read.c) */
+            o->col = o->den_col = -1;
+            o->numeric = 1; /* share levels: codes */
+            goto laid_out;
+        }
         if ((o->col = find_col(schema, o->column, o->den ? "ratio numerator" : "outcome", err)) < 0)
             return SVY_E_USAGE;
         if (o->den && (o->den_col = find_col(schema, o->den, "ratio denominator", err)) < 0)
@@ -351,6 +358,7 @@ static svy_status bind(svy_est *e, const svy_schema *schema, svy_err *err)
                 o->match = code;
             }
         }
+    laid_out:
         o->plain = o->stat == SVY_STAT_RATE && !o->value && !o->quant;
         e->any_share |= o->stat == SVY_STAT_SHARE;
         e->any_shift |= o->stat == SVY_STAT_MEAN || o->stat == SVY_STAT_TOTAL || o->stat == SVY_STAT_RATIO;

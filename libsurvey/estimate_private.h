@@ -70,6 +70,8 @@ typedef struct outcome {
     char *den;        /* ratio: the denominator's column (column is the numerator) */
     long den_col;
     double x;         /* ratio: the row's denominator, as read; quantile: its value */
+    double *lev;      /* share from sums (sums_share.c): its codes, fixed before the rows */
+    size_t nlev;
     /* quantile (estimate_quantile.c): a rate outcome 1{x <= q_d} in the last pass */
     int quant;
     double prob;
@@ -229,7 +231,17 @@ struct svy_est {
     size_t cap_tmiss_rows;
     char **names; /* display names of share levels and notes, owned */
     size_t nnames, capnames;
+    struct sums_bind *sums; /* reading a sums file (sums_read.c); NULL: rows */
 };
+
+/* estimate_rows.c, for the sums (sums_write.c, sums_read.c): a row's domain
+ * (-1 none, -2 failure), the overall domain, and a row's outcomes (ys,
+ * valid; shares' levels not read). */
+long svy_est_row_domain(svy_est *e, const svy_row *row, svy_err *err);
+long svy_est_overall_dom(svy_est *e, const svy_row *row, svy_err *err);
+svy_status svy_est_row_outcomes(svy_est *e, const svy_row *row, double *ys, int *valid, svy_err *err);
+/* sums_read.c: frees what svy_est_set_from_sums made */
+void svy_sums_bind_free(struct sums_bind *b);
 
 /* estimate_quantile.c: quantiles (svy_est_add_quantile) as rates of
  * 1{x <= q_d}: the row in domain dom

@@ -659,3 +659,26 @@ svy_status svy_est_end_pass(svy_est *e, int *again, svy_err *err)
 {
     return svy_est_blame(e, end_pass(e, again, err), err);
 }
+
+/* ------------------------------------------- for the sums (sums_*.c) */
+
+long svy_est_row_domain(svy_est *e, const svy_row *row, svy_err *err)
+{
+    return row_domain(e, row, err);
+}
+
+long svy_est_overall_dom(svy_est *e, const svy_row *row, svy_err *err)
+{
+    return overall_domain(e, row, err);
+}
+
+svy_status svy_est_row_outcomes(svy_est *e, const svy_row *row, double *ys, int *valid, svy_err *err)
+{
+    for (size_t o = 0; o < e->nout; o++) {
+        int r = outcome_value(e, o, row, &ys[o], err);
+        if (r < 0)
+            return SVY_E_DATA;
+        valid[o] = r;
+    }
+    return SVY_OK;
+}

@@ -10,6 +10,7 @@
 #include <survey/calibrate.h>
 #include <survey/subpop.h>
 
+#include "tab_sums.h"
 #include "tab_usage.h"
 #include "tool.h"
 
@@ -47,6 +48,9 @@ typedef struct tab {
     size_t nprobs;
     const char **cal;   /* --calibrated-to MARGIN, repeatable */
     size_t ncal;
+    tab_sums sums;      /* --partial, --from-sums, --sql */
+    char **inputs;      /* the inputs (several: --from-sums) */
+    int ninputs;
 } tab;
 
 /* --ratio NUM/DEN: cut item at the first '/', *den the denominator (owned);
@@ -290,7 +294,11 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     if (!T->schema)
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     int final_before = T->o.weight_final;
-    svy_status st = svy_design_opts_weigh(&T->o, T->schema, err);
+    svy_status st = SVY_OK;
+    for (size_t i = 0; T->sums.from_sums && st == SVY_OK && i < T->nouts; i++) /* their labels */
+        st = tab_sums_add_var(T->schema, T->outs[i].column, T->outs[i].stat == SVY_STAT_RATIO ? T->outs[i].value : NULL, err);
+    if (st == SVY_OK)
+        st = svy_design_opts_weigh(&T->o, T->schema, err);
     if (st != SVY_OK)
         return st;
     if (T->o.weight_final && !final_before && (st = make_est(T, err)) != SVY_OK)
@@ -301,9 +309,9 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     say_rep_notes(T);
     if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->o.cb, err)) != SVY_OK)
         return st;
-    if ((st = diff_ref_code(T, err)) != SVY_OK)
+    if ((st = diff_ref_code(T, err)) != SVY_OK || (st = check_levels(T, err)) != SVY_OK)
         return st;
-    return check_levels(T, err);
+    return tab_sums_schema(&T->sums, T->est, schema, 1, err); /* as read, without outcome columns */
 }
 
 /* The label a by value has in the schema (its text, or its number). */
@@ -371,6 +379,8 @@ static void warn_unmatched(const tab *T)
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 {
     tab *T = ctx;
+    if (T->sums.partial || T->sums.from_sums)
+        return tab_sums_row(&T->sums, T->est, row, err);
     return svy_est_push(T->est, row, err);
 }
 
@@ -432,6 +442,7 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, 'V'},
     SVY_DESIGN_LONG,
     SVY_REPOPTS_LONG,
+    TAB_SUMS_LONG,
     {NULL, 0, NULL, 0},
 };
 
@@ -601,7 +612,7 @@ static void parse_options(tab *T, int argc, char **argv)
             exit(svy_tool_finish_stdout(SVY_EXIT_OK));
         }
         if (!svy_design_opts_parse(&T->o, c, optarg) && !design_option(T, c) && !output_option(T, c) &&
-            !svy_repopts_option(&T->rep, c, optarg))
+            !svy_repopts_option(&T->rep, c, optarg) && !tab_sums_option(&T->sums, c, optarg))
             svy_tool_bad_option(argv, "b:c:e:f:ho:p:qr:s:Vw:");
     }
     if (T->o.lang_given)
@@ -620,7 +631,7 @@ static int read_rows(tab *T, svy_err *err)
     const char *cols[256];
     size_t ncols = svy_est_columns(T->est, cols, 256);
     /* Without -w the weight may be one the input holds: read every column. */
-    if (ncols <= 256 && T->o.weight_given && !T->rep.any) { /* replicate columns may be PREFIX* */
+    if (ncols <= 256 && T->o.weight_given && !T->rep.any && !T->sums.from_sums) { /* replicate columns may be PREFIX* */
         if (svy_reader_set_columns(r, cols, ncols) != SVY_OK)
             svy_tool_die(SVY_EXIT_IO, "out of memory");
     }
@@ -634,9 +645,17 @@ static int read_rows(tab *T, svy_err *err)
     int again = 1;
     for (int pass = 0; st == SVY_OK && again; pass++) {
         h.schema = pass ? NULL : on_schema;
-        st = svy_reader_run(r, &h, T, err);
+        if (T->sums.from_sums) /* every sums file */
+            st = tab_sums_read_all(&T->sums, T->est, r, &h, T, T->inputs, T->ninputs, err);
+        else
+            st = svy_reader_run(r, &h, T, err);
         if (st == SVY_OK)
             st = svy_est_end_pass(T->est, &again, err);
+        again &= !T->sums.partial; /* weights from the fpc: partial sums are of weight 1 */
+    }
+    if (st == SVY_OK && T->sums.partial) {
+        svy_reader_free(r);
+        return tab_sums_partial_write(&T->sums, T->output, T->o.quiet, err);
     }
     if (st == SVY_OK)
         st = svy_est_finish(T->est, err);
@@ -694,6 +713,22 @@ static int write_table(tab *T, svy_err *err)
     return svy_tool_write_result(T->output, write_table_to, T, err);
 }
 
+/* --sql: the query of the sums of these flags; an exit code. */
+static int sql_query(tab *T)
+{
+    const char **cols = calloc(T->nouts + 1, sizeof *cols), **vals = calloc(T->nouts + 1, sizeof *vals);
+    if (!cols || !vals)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    for (size_t i = 0; i < T->nouts; i++) {
+        cols[i] = T->outs[i].column;
+        vals[i] = T->outs[i].stat == SVY_STAT_RATIO ? NULL : T->outs[i].value;
+    }
+    int rc = tab_sums_sql(&T->sums, T->est, T->o.cb, cols, vals, T->output);
+    free(cols);
+    free(vals);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     svy_tool_init(argv[0]);
@@ -703,8 +738,8 @@ int main(int argc, char **argv)
     svy_table_opts_init(&T.t);
     svy_repopts_init(&T.rep);
     parse_options(&T, argc, argv);
-    if (optind + 1 < argc)
-        svy_tool_usage_error("one input at most, got %d", argc - optind);
+    T.inputs = argv + optind;
+    T.ninputs = argc - optind;
     T.input = optind < argc ? argv[optind] : "-";
     svy_err err;
     svy_err_clear(&err);
@@ -739,15 +774,23 @@ int main(int argc, char **argv)
         goto done;
     }
 
+    tab_sums_check(&T.sums, T.est, T.ninputs, T.o.cb, T.o.cb && !T.o.weight_given);
+    if (T.sums.sql) {
+        rc = sql_query(&T);
+        goto done;
+    }
     rc = read_rows(&T, &err);
     if (rc == SVY_EXIT_OK && svy_est_calibration_gap(T.est) > 1e-8 && !T.o.quiet)
         svy_tool_warn("note: the weights come within %.2g (relative) of the --calibrated-to margins, not to "
                       "rounding: raking stopped early; the variance uses the final weights (see svy-tab(1))",
                       svy_est_calibration_gap(T.est));
-    if (rc == SVY_EXIT_OK)
+    if (rc == SVY_EXIT_OK && T.sums.from_sums)
+        tab_sums_say(&T.sums, T.o.quiet);
+    if (rc == SVY_EXIT_OK && !T.sums.partial)
         rc = write_table(&T, &err);
 
 done:
+    tab_sums_free(&T.sums);
     svy_est_free(T.est);
     svy_schema_free(T.schema);
     for (size_t i = 0; i < T.nouts; i++) {

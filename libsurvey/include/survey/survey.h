@@ -61,5 +61,6 @@
 #include <survey/weight.h>
 #include <survey/weight_rep.h>
 #include <survey/calibrate.h>
+#include <survey/sums.h>
 
 #endif

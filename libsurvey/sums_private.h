@@ -1,0 +1,45 @@
+/* Shared by the sums files' modules (sums_write.c, sums_read.c,
+ * sums_sql.c; see survey/sums.h).  Not installed. */
+#ifndef SVY_SUMS_PRIVATE_H
+#define SVY_SUMS_PRIVATE_H
+
+#ifndef SVY_BUILDING_LIB
+#error sums_private.h is only for building libsurvey and its unit tests.
+#endif
+
+#include <stdio.h>
+
+/* The key columns of a sums file, each name once, in file order: the by
+ * columns, then the first stage's strata, PSU and fpc, then the weight;
+ * of a second stage whose units are rows, the fpc and one id of the line's
+ * rows (the design counts the ids of each PSU, and _rows - 1 more). */
+enum { SUMS_KEY_BY, SUMS_KEY_STRATA, SUMS_KEY_PSU, SUMS_KEY_FPC, SUMS_KEY_WEIGHT, SUMS_KEY_FPC2, SUMS_KEY_ID2 };
+typedef struct sums_key {
+    const char *name;
+    int role;
+    size_t by;    /* SUMS_KEY_BY: which by variable */
+} sums_key;
+enum { SUMS_KEYS_MAX = 64 };
+size_t svy_sums_keys(const svy_est *e, sums_key *keys);
+
+/* The power of the weight field f holds (0 counts and values, 1 sums of
+ * w, 2 of w^2); whether the lines are ROWS lines (no --psu: rows are the
+ * units, co-moments per domain and stratum). */
+int svy_sums_power(svy_stat s, int rows, size_t f);
+int svy_sums_rows(const svy_est *e);
+
+/* Outcome o's fields (sums_share.c: shares too): how many, the name of
+ * field j (in buf for a share level), the power of the weight it holds. */
+size_t svy_sums_nf(const svy_est *e, size_t o);
+const char *svy_sums_fname(const svy_est *e, size_t o, size_t j, char *buf, size_t cap);
+int svy_sums_fpow(const svy_est *e, size_t o, size_t j);
+/* A share's row into its fields f (weight w); a line's share fields x into
+ * record r of layer li; a proportion's group merged (sums_read.c). */
+void svy_sums_share_add(const svy_est *e, size_t o, double *f, const svy_row *row, double w);
+svy_status svy_sums_share_merge(svy_est *e, size_t o, size_t li, size_t r, const double *x, svy_err *err);
+void svy_sums_group_merge(double *g, const double *l);
+
+/* A CSV field, quoted when it must be. */
+void svy_sums_put_field(FILE *f, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,410 @@
+/* One SQL query computing a sums file (see survey/sums.h) for SQLite,
+ * PostgreSQL, ClickHouse and Spark SQL: an inner SELECT turns each row
+ * into its keys, weight and outcome values (missing = NULL, as an empty
+ * field is in a file), the outer one sums them per group. */
+#include "svy_private.h"
+#include "estimate_private.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <survey/sums.h>
+
+#include "sums_private.h"
+
+int svy_sql_dialect_parse(const char *s, svy_sql_dialect *out)
+{
+    static const char *const names[] = {"sqlite", "postgres", "clickhouse", "spark"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *out = (svy_sql_dialect)i;
+            return 1;
+        }
+    if (strcmp(s, "postgresql") == 0 || strcmp(s, "hive") == 0) {
+        *out = s[0] == 'p' ? SVY_SQL_POSTGRES : SVY_SQL_SPARK;
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct q {
+    FILE *f;
+    svy_sql_dialect d;
+    const char *table;
+} q;
+
+static void ident(const q *Q, const char *s)
+{
+    char qc = Q->d == SVY_SQL_SPARK ? '`' : '"';
+    putc(qc, Q->f);
+    for (; *s; s++) {
+        if (*s == qc)
+            putc(qc, Q->f);
+        putc(*s, Q->f);
+    }
+    putc(qc, Q->f);
+}
+
+static const char *dbl(const q *Q)
+{
+    static const char *const t[] = {"REAL", "DOUBLE PRECISION", "Nullable(Float64)", "DOUBLE"};
+    return t[Q->d];
+}
+
+static const char *txt(const q *Q)
+{
+    static const char *const t[] = {"TEXT", "TEXT", "Nullable(String)", "STRING"};
+    return t[Q->d];
+}
+
+/* A sum printed so it reads back to the same double (sqlite3's shell
+ * prints 15 digits of a REAL). */
+static void sum_open(const q *Q)
+{
+    fputs(Q->d == SVY_SQL_SQLITE ? "printf('%!.17g', SUM(" : "SUM(", Q->f);
+}
+
+static void sum_close(const q *Q)
+{
+    fputs(Q->d == SVY_SQL_SQLITE ? "))" : ")", Q->f);
+}
+
+static void cast(const q *Q, const char *col)
+{
+    fputs("CAST(", Q->f);
+    ident(Q, col);
+    fprintf(Q->f, " AS %s)", dbl(Q));
+}
+
+static svy_status literal(const q *Q, const char *s, svy_err *err)
+{
+    SVY_FAIL_IF(Q->d == SVY_SQL_SPARK && (strchr(s, '\'') || strchr(s, '\\')), err, SVY_E_USAGE,
+                "--sql spark: the value '%s' holds a quote or backslash, which Spark SQL escapes its own way", s);
+    putc('\'', Q->f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            putc('\'', Q->f);
+        putc(*s, Q->f);
+    }
+    putc('\'', Q->f);
+    return SVY_OK;
+}
+
+/* Outcome o's values in the inner SELECT: _vK (1 valid), _yK, _xK, _cK. */
+static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const svy_sql_level *lv, int rows,
+                                svy_err *err)
+{
+    FILE *f = Q->f;
+    fputs(",\n    CASE WHEN ", f);
+    ident(Q, oc->column);
+    if (oc->den) {
+        fputs(" IS NOT NULL AND ", f);
+        ident(Q, oc->den);
+    }
+    fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu,\n    ", k);
+    if (oc->stat == SVY_STAT_RATE && oc->value) {
+        fputs("CASE WHEN ", f);
+        if (lv && lv->is_num) {
+            char b[SVY_DTOA_MAX];
+            svy_dtoa(lv->num, b);
+            cast(Q, oc->column);
+            fprintf(f, " = %s", b);
+        } else {
+            svy_status st;
+            fputs("CAST(", f);
+            ident(Q, oc->column);
+            fprintf(f, " AS %s) = ", txt(Q));
+            if ((st = literal(Q, oc->value, err)) != SVY_OK)
+                return st;
+        }
+        fputs(" THEN 1.0 ELSE 0.0 END", f);
+    } else {
+        cast(Q, oc->column);
+    }
+    fprintf(f, " AS _y%zu", k);
+    if (oc->den) {
+        fputs(",\n    ", f);
+        cast(Q, oc->den);
+        fprintf(f, " AS _x%zu", k);
+    }
+    if (oc->stat == SVY_STAT_MEAN || oc->stat == SVY_STAT_TOTAL || (rows && oc->den)) {
+        fputs(",\n    (SELECT MIN(", f);
+        cast(Q, oc->column);
+        fprintf(f, ") FROM %s) AS _c%zu", Q->table, k);
+    }
+    if (rows && oc->den) {
+        fputs(",\n    (SELECT MIN(", f);
+        cast(Q, oc->den);
+        fprintf(f, ") FROM %s) AS _m%zu", Q->table, k);
+    }
+    return SVY_OK;
+}
+
+/* SUM(CASE WHEN valid THEN expr ELSE 0 END) AS _K_name, # in tpl standing for K */
+static void field(const q *Q, size_t k, const char *name, const char *tpl, int dbl_sum)
+{
+    fputs(",\n  ", Q->f);
+    if (dbl_sum)
+        sum_open(Q);
+    else
+        fputs("SUM(", Q->f);
+    fprintf(Q->f, "CASE WHEN _v%zu = 1 THEN ", k);
+    for (const char *t = tpl; *t; t++)
+        if (*t == '#')
+            fprintf(Q->f, "%zu", k);
+        else
+            putc(*t, Q->f);
+    fprintf(Q->f, " ELSE %s END", dbl_sum ? "0.0" : "0");
+    if (dbl_sum)
+        sum_close(Q);
+    else
+        fputs(")", Q->f);
+    fprintf(Q->f, " AS _%zu_%s", k, name);
+}
+
+/* MIN(expr) AS _K_name: a constant of the query (a shift) */
+static void cfield(const q *Q, size_t k, const char *name, const char *tpl)
+{
+    fputs(Q->d == SVY_SQL_SQLITE ? ",\n  printf('%!.17g', MIN(" : ",\n  MIN(", Q->f);
+    for (const char *t = tpl; *t; t++)
+        if (*t == '#')
+            fprintf(Q->f, "%zu", k);
+        else
+            putc(*t, Q->f);
+    fprintf(Q->f, Q->d == SVY_SQL_SQLITE ? ")) AS _%zu_%s" : ") AS _%zu_%s", k, name);
+}
+
+/* Co-moments of (a, b) around (a0, b0): every ROWS line of a mean, total, ratio. */
+static void comoments(const q *Q, size_t k, const char *a0, const char *b0, const char *da, const char *db)
+{
+    char t[512];
+    field(Q, k, "k", "1", 0);
+    cfield(Q, k, "a0", a0);
+    cfield(Q, k, "b0", b0);
+    field(Q, k, "da", da, 1);
+    field(Q, k, "db", db, 1);
+    snprintf(t, sizeof t, "(%s) * (%s)", da, da);
+    field(Q, k, "daa", t, 1);
+    snprintf(t, sizeof t, "(%s) * (%s)", da, db);
+    field(Q, k, "dab", t, 1);
+    snprintf(t, sizeof t, "(%s) * (%s)", db, db);
+    field(Q, k, "dbb", t, 1);
+}
+
+/* A share's fields after n and z (survey/sums.h): other, then SUMS: b and
+ * per level k s; ROWS: per level k v d e. */
+static int share_fields(const q *Q, const outcome *oc, size_t k, int rows)
+{
+    size_t cap = 64 + 40 * oc->nlev;
+    char *t = malloc(cap), nm[32], code[SVY_DTOA_MAX];
+    if (!t)
+        return 0;
+    size_t n = (size_t)snprintf(t, cap, "CASE WHEN _y# IN (");
+    for (size_t j = 0; j < oc->nlev; j++) {
+        svy_dtoa(oc->lev[j], code);
+        n += (size_t)snprintf(t + n, cap - n, "%s%s", j ? ", " : "", code);
+    }
+    snprintf(t + n, cap - n, ") THEN 0 ELSE 1 END");
+    field(Q, k, "other", t, 0);
+    if (!rows)
+        field(Q, k, "b", "_w", 1);
+    for (size_t j = 0; j < oc->nlev; j++) {
+        svy_dtoa(oc->lev[j], code);
+        snprintf(nm, sizeof nm, "k%zu", j + 1);
+        snprintf(t, cap, "CASE WHEN _y# = %s THEN 1 ELSE 0 END", code);
+        field(Q, k, nm, t, 0);
+        if (!rows) {
+            snprintf(nm, sizeof nm, "s%zu", j + 1);
+            snprintf(t, cap, "CASE WHEN _y# = %s THEN _w ELSE 0.0 END", code);
+            field(Q, k, nm, t, 1);
+            continue;
+        }
+        snprintf(nm, sizeof nm, "v%zu", j + 1);
+        cfield(Q, k, nm, "_w0");
+        snprintf(nm, sizeof nm, "d%zu", j + 1);
+        snprintf(t, cap, "CASE WHEN _y# = %s THEN _w - _w0 ELSE 0.0 END", code);
+        field(Q, k, nm, t, 1);
+        snprintf(nm, sizeof nm, "e%zu", j + 1);
+        snprintf(t, cap, "CASE WHEN _y# = %s THEN (_w - _w0) * (_w - _w0) ELSE 0.0 END", code);
+        field(Q, k, nm, t, 1);
+    }
+    free(t);
+    return 1;
+}
+
+/* The fields of ROWS lines (no --psu: rows are the units); 0 out of memory. */
+static int outer_rows(const q *Q, const outcome *oc, size_t k)
+{
+    field(Q, k, "n", "1", 0);
+    field(Q, k, "z", "CASE WHEN _w = 0 THEN 1 ELSE 0 END", 0);
+    switch (oc->stat) {
+    case SVY_STAT_SHARE:
+        return share_fields(Q, oc, k, 1);
+    case SVY_STAT_RATE:
+        field(Q, k, "bad", "CASE WHEN _y# <> 0 AND _y# <> 1 THEN 1 ELSE 0 END", 0);
+        for (int g = 1; g >= 0; g--) {
+            const char *in = g ? "_y# <> 0" : "_y# = 0";
+            char t[256], nm[4];
+            snprintf(t, sizeof t, "CASE WHEN %s THEN 1 ELSE 0 END", in);
+            snprintf(nm, sizeof nm, "k%d", g);
+            field(Q, k, nm, t, 0);
+            nm[0] = 'v';
+            cfield(Q, k, nm, "_w0");
+            snprintf(t, sizeof t, "CASE WHEN %s THEN _w - _w0 ELSE 0.0 END", in);
+            nm[0] = 'd';
+            field(Q, k, nm, t, 1);
+            snprintf(t, sizeof t, "CASE WHEN %s THEN (_w - _w0) * (_w - _w0) ELSE 0.0 END", in);
+            nm[0] = 'e';
+            field(Q, k, nm, t, 1);
+        }
+        break;
+    case SVY_STAT_MEAN:
+    case SVY_STAT_TOTAL:
+        cfield(Q, k, "c", "_c#");
+        if (oc->stat == SVY_STAT_MEAN)
+            comoments(Q, k, "0.0", "_w0", "_w * (_y# - _c#)", "_w - _w0");
+        else
+            comoments(Q, k, "_w0 * _c#", "_w0", "_w * _y# - _w0 * _c#", "_w - _w0");
+        if (oc->stat == SVY_STAT_TOTAL)
+            field(Q, k, "a", "_w * (_y# - _c#)", 1);
+        field(Q, k, "q", "_w * (_y# - _c#) * (_y# - _c#)", 1);
+        break;
+    case SVY_STAT_RATIO:
+        comoments(Q, k, "_w0 * _c#", "_w0 * _m#", "_w * _y# - _w0 * _c#", "_w * _x# - _w0 * _m#");
+        field(Q, k, "w", "_w", 1);
+        field(Q, k, "yy", "_w * _y# * _y#", 1);
+        field(Q, k, "xy", "_w * _y# * _x#", 1);
+        field(Q, k, "xx", "_w * _x# * _x#", 1);
+        break;
+    default:
+        break;
+    }
+    return 1;
+}
+
+static int outer_outcome(const q *Q, const outcome *oc, size_t k)
+{
+    field(Q, k, "n", "1", 0);
+    field(Q, k, "z", "CASE WHEN _w = 0 THEN 1 ELSE 0 END", 0);
+    switch (oc->stat) {
+    case SVY_STAT_SHARE:
+        return share_fields(Q, oc, k, 0);
+    case SVY_STAT_RATE:
+        field(Q, k, "s1", "_w * _y#", 1);
+        field(Q, k, "s0", "_w - _w * _y#", 1);
+        field(Q, k, "bad", "CASE WHEN _y# <> 0 AND _y# <> 1 THEN 1 ELSE 0 END", 0);
+        break;
+    case SVY_STAT_MEAN:
+    case SVY_STAT_TOTAL:
+        fprintf(Q->f, Q->d == SVY_SQL_SQLITE ? ",\n  printf('%%!.17g', MIN(_c%zu)) AS _%zu_c" : ",\n  MIN(_c%zu) AS _%zu_c", k, k);
+        if (oc->stat == SVY_STAT_TOTAL)
+            field(Q, k, "t", "_w * _y#", 1);
+        if (oc->stat == SVY_STAT_MEAN)
+            field(Q, k, "a", "_w * (_y# - _c#)", 1);
+        field(Q, k, "b", "_w", 1);
+        if (oc->stat == SVY_STAT_TOTAL)
+            field(Q, k, "a", "_w * (_y# - _c#)", 1);
+        field(Q, k, "q", "_w * (_y# - _c#) * (_y# - _c#)", 1);
+        break;
+    case SVY_STAT_RATIO:
+        field(Q, k, "y", "_w * _y#", 1);
+        field(Q, k, "x", "_w * _x#", 1);
+        field(Q, k, "w", "_w", 1);
+        field(Q, k, "yy", "_w * _y# * _y#", 1);
+        field(Q, k, "xy", "_w * _y# * _x#", 1);
+        field(Q, k, "xx", "_w * _x# * _x#", 1);
+        break;
+    default:
+        break;
+    }
+    return 1;
+}
+
+static int table_ok(const char *t)
+{
+    if (!*t)
+        return 0;
+    for (; *t; t++)
+        if (!isalnum((unsigned char)*t) && *t != '_' && *t != '.')
+            return 0;
+    return 1;
+}
+
+svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *table, const svy_sql_level *levels,
+                        FILE *f, svy_err *err)
+{
+    svy_status st = svy_sums_check(e, err);
+    if (st)
+        return st;
+    SVY_FAIL_IF(e->subpop, err, SVY_E_USAGE,
+                "--sql with --subpop: the query cannot say the subpopulation yet; give svy-tab --partial the rows, "
+                "or select the rows in the database (a view) and say so in the title");
+    SVY_FAIL_IF(!table_ok(table), err, SVY_E_USAGE,
+                "--table '%s': give a table name of letters, digits, '_' and '.' (a view for anything else)", table);
+    for (size_t o = 0; dialect == SVY_SQL_SPARK && o < e->nout; o++) /* before any output */
+        SVY_FAIL_IF(e->out[o].value && !(levels && levels[o].is_num) &&
+                        (strchr(e->out[o].value, '\'') || strchr(e->out[o].value, '\\')),
+                    err, SVY_E_USAGE,
+                    "--sql spark: the value '%s' holds a quote or backslash, which Spark SQL escapes its own way",
+                    e->out[o].value);
+    q Q = {f, dialect, table};
+    sums_key keys[SUMS_KEYS_MAX];
+    size_t nk = svy_sums_keys(e, keys);
+    char id[SVY_SUMS_IDENT_MAX];
+    svy_sums_identity(e, id);
+    fprintf(f, "-- svy-tab --sql: the sums of %s (only these aggregates leave the database)\n", id);
+    fprintf(f, "SELECT '%s' AS _svysums", id);
+    for (size_t i = 0; i < nk; i++) {
+        fputs(",\n  ", f);
+        if (keys[i].role == SUMS_KEY_WEIGHT)
+            fputs("MAX(CASE WHEN _w <> 0 THEN 1 ELSE 0 END)", f);
+        else if (keys[i].role == SUMS_KEY_ID2)
+            fprintf(f, "MIN(_k%zu)", i);
+        else
+            fprintf(f, "_k%zu", i);
+        fputs(" AS ", f);
+        ident(&Q, keys[i].name);
+    }
+    fputs(",\n  CASE WHEN 1 = 1", f);
+    for (size_t i = 0; i < nk; i++)
+        if (keys[i].role == SUMS_KEY_BY)
+            fprintf(f, " AND _k%zu IS NOT NULL", i);
+    fputs(" THEN 1 ELSE 0 END AS _dom,\n  1 AS _sub,\n  COUNT(*) AS _rows,\n"
+          "  SUM(CASE WHEN _w <> 0 THEN 1 ELSE 0 END) AS _nzrows", f);
+    int rows = svy_sums_rows(e);
+    for (size_t o = 0; o < e->nout; o++)
+        SVY_FAIL_IF(!(rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1), err, SVY_E_NOMEM, "out of memory");
+    fputs("\nFROM (SELECT ", f);
+    if (e->d.weight)
+        cast(&Q, e->d.weight);
+    else
+        fputs("1.0", f);
+    fputs(" AS _w", f);
+    if (rows && e->d.weight) {
+        fputs(",\n    (SELECT MIN(", f);
+        cast(&Q, e->d.weight);
+        fprintf(f, ") FROM %s) AS _w0", table);
+    } else if (rows) {
+        fputs(",\n    1.0 AS _w0", f);
+    }
+    for (size_t i = 0; i < nk; i++)
+        if (keys[i].role != SUMS_KEY_WEIGHT) {
+            fputs(",\n    ", f);
+            ident(&Q, keys[i].name);
+            fprintf(f, " AS _k%zu", i);
+        }
+    for (size_t o = 0; o < e->nout; o++)
+        if ((st = inner_outcome(&Q, &e->out[o], o + 1, levels ? &levels[o] : NULL, rows, err)) != SVY_OK)
+            return st;
+    fprintf(f, "\n  FROM %s) AS _t\nGROUP BY ", table);
+    int first = 1;
+    for (size_t i = 0; i < nk; i++)
+        if (keys[i].role != SUMS_KEY_WEIGHT && keys[i].role != SUMS_KEY_ID2) {
+            fprintf(f, "%s_k%zu", first ? "" : ", ", i);
+            first = 0;
+        }
+    fputs(first ? "_sub;\n" : ";\n", f);
+    return ferror(f) ? svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "writing the query") : SVY_OK;
+}
