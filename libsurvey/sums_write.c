@@ -93,6 +93,9 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
                 "sums take one --psu column: give the first stage's alone (without an fpc the later ones do not enter "
                 "the variance)");
     SVY_FAIL_IF(e->rep, err, SVY_E_USAGE, "replicate weights do not come from sums yet: run svy-tab on the rows");
+    SVY_FAIL_IF(e->cal, err, SVY_E_USAGE,
+                "--calibrated-to does not come from sums yet (the residuals need sums per margin cell and PSU): run "
+                "svy-tab on the rows");
     SVY_FAIL_IF(e->dsn.nstage > 2, err, SVY_E_USAGE,
                 "sums take at most two stages (PSUs, then rows within them): give the first two --psu and --fpc "
                 "columns, or the first alone for its ultimate-cluster variance");
