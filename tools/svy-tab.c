@@ -10,48 +10,10 @@
 #include <survey/calibrate.h>
 #include <survey/subpop.h>
 
-#include "tab_sums.h"
+#include "tab.h"
 #include "tab_usage.h"
 #include "tool.h"
 
-typedef struct outspec {
-    svy_stat stat;
-    char *column;
-    char *value;
-    int unchecked; /* COL=VALUE with nothing to check VALUE against */
-    int median;    /* --median COL: the quantile at 0.5 only (else at every --probs) */
-} outspec;
-
-typedef struct tab {
-    svy_design_opts o;  /* the design flags, the codebook, the weight's choice */
-    char **by;
-    size_t nby;
-    outspec *outs;
-    size_t nouts, capouts;
-    svy_table_opts t;
-    const char *output;
-    const char *input;
-    svy_est *est;
-    svy_schema *schema; /* a copy, for labels */
-    const char *encoding;
-    char **by_alloc;    /* -b's list, owned */
-    char *diff;         /* --diff VAR[=REF], owned: VAR, and REF after its '=' */
-    const char *diff_ref;
-    const char *test;   /* --test VAR */
-    int test_chisq;     /* --test-method chisq */
-    int test_method_given;
-    svy_repopts rep;    /* replicate weights: --repweights ... or --repinfo */
-    svy_repdesign rd;
-    svy_subpop *subpop; /* --subpop */
-    char *notes;        /* the notes' sentences (note and the subpopulation), owned */
-    double *probs;      /* --probs (NULL: 0.5) */
-    size_t nprobs;
-    const char **cal;   /* --calibrated-to MARGIN, repeatable */
-    size_t ncal;
-    tab_sums sums;      /* --partial, --from-sums, --sql */
-    char **inputs;      /* the inputs (several: --from-sums) */
-    int ninputs;
-} tab;
 
 /* --ratio NUM/DEN: cut item at the first '/', *den the denominator (owned);
  * returns the cut (never NULL). */
@@ -315,67 +277,6 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
 }
 
 /* The label a by value has in the schema (its text, or its number). */
-static const char *by_label(const svy_var *var, const svy_value *v)
-{
-    const char *l = svy_var_label_for(var, v);
-    double x;
-    if (!l && v->type == SVY_VAL_STR && svy_parse_number(v->str, v->len, &x)) {
-        svy_value num = {.type = SVY_VAL_NUM, .num = x};
-        l = svy_var_label_for(var, &num);
-    }
-    return l;
-}
-
-/* A stray word in a labelled --by column makes a domain of one row: say so
- * (a typo in the data, most likely, not a group of the study). */
-static void warn_stray_domains(const tab *T)
-{
-    if (T->o.quiet)
-        return;
-    size_t last = (size_t)-1;
-    for (size_t i = 0; i < svy_est_count(T->est); i++) {
-        const svy_est_result *r = svy_est_get(T->est, i);
-        if (r->domain == last || r->domain_rows != 1 || svy_est_domain_is_overall(T->est, r->domain))
-            continue;
-        last = r->domain;
-        for (size_t k = 0; k < T->nby; k++) {
-            long vi = svy_schema_find(T->schema, T->by[k]);
-            const svy_value *v = svy_est_domain_value(T->est, r->domain, k);
-            if (vi < 0 || !v)
-                continue;
-            const svy_var *var = svy_schema_var(T->schema, (size_t)vi);
-            if (svy_var_nlabels(var) == 0 || by_label(var, v))
-                continue;
-            char nb[SVY_DTOA_MAX];
-            const char *text = v->type == SVY_VAL_NUM ? (svy_dtoa(v->num, nb), nb) : v->str;
-            svy_tool_warn("warning: --by %s: '%s' makes a domain of one row, and it is none of the values "
-                          "%s's labels name (a stray word in the data?)",
-                          T->by[k], text, T->by[k]);
-        }
-    }
-}
-
-/* A COL=VALUE that nothing could check and no row has: say so. */
-static void warn_unmatched(const tab *T)
-{
-    for (size_t i = 0; i < T->nouts; i++) {
-        const outspec *o = &T->outs[i];
-        if (!o->unchecked || T->o.quiet)
-            continue;
-        int any = 0, seen = 0;
-        for (size_t k = 0; k < svy_est_count(T->est); k++) {
-            const svy_est_result *r = svy_est_get(T->est, k);
-            if (r->stat != SVY_STAT_RATE || !r->level || strcmp(r->column, o->column) || strcmp(r->level, o->value))
-                continue;
-            seen = 1;
-            any |= !(r->estimate == 0);
-        }
-        if (seen && !any)
-            svy_tool_warn("warning: no row has %s=%s (%s has no value labels to check '%s' against): "
-                          "its rate is 0 everywhere", o->column, o->value, o->column, o->value);
-    }
-}
-
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
 {
     tab *T = ctx;
@@ -665,8 +566,8 @@ static int read_rows(tab *T, svy_err *err)
     svy_reader_free(r);
     if (st != SVY_OK)
         return svy_tool_report(err);
-    warn_unmatched(T);
-    warn_stray_domains(T);
+    tab_warn_unmatched(T);
+    tab_warn_stray_domains(T);
     return SVY_EXIT_OK;
 }
 
