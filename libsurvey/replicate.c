@@ -58,6 +58,7 @@ void svy_rep_free(svy_rep *r)
     free(r->col);
     free(r->rscales);
     free(r->a);
+    free(r->nz);
     svy_u64map_free(&r->map);
     free(r->pool);
     for (size_t i = 0; i < r->capgram; i++)
@@ -252,7 +253,7 @@ svy_status svy_rep_bind(svy_est *e, svy_err *err)
     r->note[0] = '\0';
     if ((st = defaults(r, err)))
         return st;
-    if (!(r->a = svy_calloc(r->R, sizeof *r->a)))
+    if (!(r->a = svy_calloc(r->R, sizeof *r->a)) || !(r->nz = svy_calloc(r->R, sizeof *r->nz)))
         return nomem(err);
     /* --diff and --test take the df of the whole design (a test within
      * combinations of other by variables: that of the combination's domains) */
@@ -310,13 +311,30 @@ static double *slot(svy_rep *r, size_t dom, size_t o, long level, svy_err *err)
     return r->pool + (size_t)i * 2 * r->R;
 }
 
-static void gram_add(double *g, const double *a, size_t R)
+/* Add a a' to the packed lower triangle g.  A replicate weight of 0 (a
+ * bootstrap's unsampled PSUs: a third to a half of them) adds nothing, so
+ * only the pairs of nonzero ones are summed: the same sums, bit for bit. */
+static void gram_add(double *g, const double *a, size_t R, size_t *nz)
 {
-    for (size_t i = 0; i < R; i++) {
+    size_t k = 0;
+    for (size_t i = 0; i < R; i++)
+        if (a[i] != 0)
+            nz[k++] = i;
+    if (4 * k > 3 * R) { /* few zeros: the dense loop (vectorized) */
+        for (size_t i = 0; i < R; i++) {
+            double ai = a[i];
+            double *gi = g + i * (i + 1) / 2;
+            for (size_t j = 0; j <= i; j++)
+                gi[j] += ai * a[j];
+        }
+        return;
+    }
+    for (size_t p = 0; p < k; p++) {
+        size_t i = nz[p];
         double ai = a[i];
         double *gi = g + i * (i + 1) / 2;
-        for (size_t j = 0; j <= i; j++)
-            gi[j] += ai * a[j];
+        for (size_t q = 0; q <= p; q++)
+            gi[nz[q]] += ai * a[nz[q]];
     }
 }
 
@@ -336,7 +354,7 @@ static svy_status add_domain(svy_est *e, size_t dom, const double *ys, const int
         }
         if (!r->gram[dom] && !(r->gram[dom] = svy_calloc(R * (R + 1) / 2, sizeof **r->gram)))
             return nomem(err);
-        gram_add(r->gram[dom], a, R);
+        gram_add(r->gram[dom], a, R, r->nz);
     }
     for (size_t o = 0; o < e->nout; o++) {
         if (!valid[o])
@@ -377,8 +395,13 @@ svy_status svy_rep_row(svy_est *e, const svy_row *row, long dom, const double *y
         return SVY_OK; /* quantiles: the rows come again once q is known */
     for (size_t i = 0; i < r->R; i++) {
         const svy_value *v = &row->vals[r->col[i]];
-        const char *name = svy_var_name(svy_schema_var(e->schema, (size_t)r->col[i]));
         double w;
+        /* most cells are short decimals: read exactly without the general parser */
+        if (v->type == SVY_VAL_STR && v->missing == SVY_MISS_NONE && svy_number_fast(v->str, v->len, &w) && w >= 0) {
+            r->a[i] = w;
+            continue;
+        }
+        const char *name = svy_var_name(svy_schema_var(e->schema, (size_t)r->col[i]));
         if (svy_value_is_missing(v))
             return svy_err_set(err, SVY_E_DATA, NULL, row->index, r->col[i] + 1, name,
                                "replicate weight %s is missing (R: \"Missing values not allowed in "
@@ -389,7 +412,7 @@ svy_status svy_rep_row(svy_est *e, const svy_row *row, long dom, const double *y
         r->a[i] = w;
     }
     if (r->gram_full)
-        gram_add(r->gfull, r->a, r->R);
+        gram_add(r->gfull, r->a, r->R, r->nz);
     svy_status st = SVY_OK;
     if (dom >= 0)
         st = add_domain(e, (size_t)dom, ys, valid, levels, err);

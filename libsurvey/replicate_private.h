@@ -33,6 +33,7 @@ typedef struct svy_rep {
     double *rscales;
     char note[800];
     double *a;          /* one row's replicate weights */
+    size_t *nz;         /* the indices of its nonzero ones (gram_add) */
     svy_u64map map;     /* (domain, outcome, level + 1) -> slot */
     double *pool;
     size_t nslots, capslots;
