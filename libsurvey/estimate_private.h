@@ -315,6 +315,18 @@ typedef struct vctx {
 } vctx;
 
 
+/* One group of a proportion (ROWS): count, first weight, sums of w - w0
+ * and of (w - w0)^2 (estimate_rows.c, and the sums files alike). */
+static inline void svy_est_group_add(double *g, double w)
+{
+    if (g[0] == 0)
+        g[1] = w;
+    g[0] += 1;
+    double dw = w - g[1];
+    g[2] += dw;
+    g[3] += dw * dw;
+}
+
 /* Co-moments of (a, b) shifted by the first row (ROWS):
  * c[0..7] = n, first a, first b, sums of the shifts, of their squares and product. */
 static inline void svy_est_comoment_add(double *c, double a, double b)

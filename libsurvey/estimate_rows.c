@@ -194,16 +194,6 @@ static int outcome_value(svy_est *e, size_t o, const svy_row *row, double *y, sv
     return 0;
 }
 
-/* One group of a proportion (ROWS): count, first weight, sums of w - w0. */
-static inline void group_add(double *g, double w)
-{
-    if (g[0] == 0)
-        g[1] = w;
-    g[0] += 1;
-    double dw = w - g[1];
-    g[2] += dw;
-    g[3] += dw * dw;
-}
 
 /* A row in a record of a table of rates only. */
 static inline void add_rates(double *blk, int rows, size_t nout, double w, const double *ys, const int *valid)
@@ -223,7 +213,7 @@ static inline void add_rates(double *blk, int rows, size_t nout, double w, const
     /* rows as units, rates only: one group of eight doubles each */
     for (size_t o = 0; o < nout; o++, blk += 8)
         if (valid[o])
-            group_add(blk + (ys[o] != 0 ? 0 : 4), w);
+            svy_est_group_add(blk + (ys[o] != 0 ? 0 : 4), w);
 }
 
 /* One row's outcomes: their values (y), shifted values (means and totals:
@@ -265,7 +255,7 @@ static inline void sums_cell(double *c, svy_stat stat, double w, double y, const
 static inline void rows_cell(double *c, svy_stat stat, double w, double y, const double *ysh)
 {
     if (stat == SVY_STAT_RATE) {
-        group_add(c + (y != 0 ? 0 : 4), w);
+        svy_est_group_add(c + (y != 0 ? 0 : 4), w);
     } else if (stat == SVY_STAT_MEAN) {
         double yp = *ysh, a = w * yp;
         svy_est_comoment_add(c, a, w);
@@ -309,7 +299,7 @@ static svy_status add_outcomes(svy_est *e, layer *L, size_t r, double w, const r
         if (!lb)
             return SVY_E_NOMEM;
         if (rows)
-            group_add(lb, w);
+            svy_est_group_add(lb, w);
         else
             lb[0] += w;
         blk = L->pool + L->recs[r].block;

@@ -95,13 +95,7 @@ void svy_sums_share_add(const svy_est *e, size_t o, double *f, const svy_row *ro
         return;
     }
     if (svy_sums_rows(e)) {
-        double *g = f + 3 + 4 * (size_t)k;
-        if (g[0] == 0)
-            g[1] = w;
-        g[0] += 1;
-        double dw = w - g[1];
-        g[2] += dw;
-        g[3] += dw * dw;
+        svy_est_group_add(f + 3 + 4 * (size_t)k, w);
     } else {
         f[3] += w;
         f[4 + 2 * (size_t)k] += 1;

@@ -193,6 +193,21 @@ static void comoments(const q *Q, size_t k, const char *a0, const char *b0, cons
     field(Q, k, "dbb", t, 1);
 }
 
+/* A group of a proportion in ROWS lines, the rows where cond holds: the
+ * fields v, d, e + suffix (a shift of w, sums of w - v and (w - v)^2). */
+static void group_sums(const q *Q, size_t k, const char *suffix, const char *cond)
+{
+    char nm[40], t[512];
+    snprintf(nm, sizeof nm, "v%s", suffix);
+    cfield(Q, k, nm, "_w0");
+    snprintf(nm, sizeof nm, "d%s", suffix);
+    snprintf(t, sizeof t, "CASE WHEN %s THEN _w - _w0 ELSE 0.0 END", cond);
+    field(Q, k, nm, t, 1);
+    snprintf(nm, sizeof nm, "e%s", suffix);
+    snprintf(t, sizeof t, "CASE WHEN %s THEN (_w - _w0) * (_w - _w0) ELSE 0.0 END", cond);
+    field(Q, k, nm, t, 1);
+}
+
 /* A share's fields after n and z (survey/sums.h): other, then SUMS: b and
  * per level k s; ROWS: per level k v d e. */
 static int share_fields(const q *Q, const outcome *oc, size_t k, int rows)
@@ -221,14 +236,9 @@ static int share_fields(const q *Q, const outcome *oc, size_t k, int rows)
             field(Q, k, nm, t, 1);
             continue;
         }
-        snprintf(nm, sizeof nm, "v%zu", j + 1);
-        cfield(Q, k, nm, "_w0");
-        snprintf(nm, sizeof nm, "d%zu", j + 1);
-        snprintf(t, cap, "CASE WHEN _y# = %s THEN _w - _w0 ELSE 0.0 END", code);
-        field(Q, k, nm, t, 1);
-        snprintf(nm, sizeof nm, "e%zu", j + 1);
-        snprintf(t, cap, "CASE WHEN _y# = %s THEN (_w - _w0) * (_w - _w0) ELSE 0.0 END", code);
-        field(Q, k, nm, t, 1);
+        snprintf(nm, sizeof nm, "%zu", j + 1);
+        snprintf(t, cap, "_y# = %s", code);
+        group_sums(Q, k, nm, t);
     }
     free(t);
     return 1;
@@ -250,14 +260,7 @@ static int outer_rows(const q *Q, const outcome *oc, size_t k)
             snprintf(t, sizeof t, "CASE WHEN %s THEN 1 ELSE 0 END", in);
             snprintf(nm, sizeof nm, "k%d", g);
             field(Q, k, nm, t, 0);
-            nm[0] = 'v';
-            cfield(Q, k, nm, "_w0");
-            snprintf(t, sizeof t, "CASE WHEN %s THEN _w - _w0 ELSE 0.0 END", in);
-            nm[0] = 'd';
-            field(Q, k, nm, t, 1);
-            snprintf(t, sizeof t, "CASE WHEN %s THEN (_w - _w0) * (_w - _w0) ELSE 0.0 END", in);
-            nm[0] = 'e';
-            field(Q, k, nm, t, 1);
+            group_sums(Q, k, nm + 1, in);
         }
         break;
     case SVY_STAT_MEAN:

@@ -229,24 +229,15 @@ static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, svy_err *err)
     return i;
 }
 
-/* The same in a ROWS line (rows are the units): a group of a proportion
- * (count, first weight, sums of w - first), co-moments (svy_est_comoment_add). */
-static void group_add(double *g, double w)
-{
-    if (g[0] == 0)
-        g[1] = w;
-    g[0] += 1;
-    double dw = w - g[1];
-    g[2] += dw;
-    g[3] += dw * dw;
-}
+/* The same in a ROWS line (rows are the units): groups of a proportion
+ * (svy_est_group_add), co-moments (svy_est_comoment_add). */
 
 static void field_add_rows(double *f, svy_stat st, double w, double y, double x)
 {
     f[0] += 1;
     f[1] += w == 0;
     if (st == SVY_STAT_RATE) {
-        group_add(f + (y != 0 ? 3 : 7), w);
+        svy_est_group_add(f + (y != 0 ? 3 : 7), w);
     } else if (st == SVY_STAT_MEAN || st == SVY_STAT_TOTAL) {
         if (f[0] == 1)
             f[2] = y;
