@@ -1,0 +1,88 @@
+#!/bin/sh
+# The aggregate path (issue 18) timed beside the row run, in one run:
+#  1. svy-tab on N rows of CSV (the row run);
+#  2. --partial over SHARDS shards (rows in survey order, so shards split
+#     PSUs), then --from-sums merging the SHARDS partial files (target: 100
+#     shards merged in under 1 s);
+#  3. SQLite: --sql sqlite | sqlite3 -csv -header | --from-sums - (the
+#     engine's GROUP BY timed apart from the load).
+# Every table is compared with the row run's to 1e-12 (tests/sums/csvcmp).
+# Usage: bench/sums.sh [BUILD_DIR]  (env: N=1000000, SHARDS=100)
+set -eu
+build=${1:-build}
+here=$(cd "$(dirname "$0")/.." && pwd)
+tab="$here/$build/tools/svy-tab"
+csvcmp="$here/$build/tests/csvcmp"
+[ -x "$tab" ] && [ -x "$csvcmp" ] || { echo "bench/sums.sh: build first" >&2; exit 1; }
+N=${N:-1000000} SHARDS=${SHARDS:-100}
+work=${TMPDIR:-/tmp}/svy-bench-sums
+mkdir -p "$work"
+cc -O2 -o "$work/gen-tab" "$here/bench/gen-tab.c"
+f="$work/tab-$N-shuffled.csv"
+[ -s "$f" ] || "$work/gen-tab" "$N" 20211 shuffle > "$f"
+args="-q -s province -p psu -w weight -b category,gender,province -r y1,y2,y3,y4,y5,y6"
+
+# CPU (user+sys) and wall seconds of one command (stdout to $out)
+timed() {
+  /usr/bin/time -f '%U %S %e' -o "$work/t" "$@" > "$out"
+  awk '{ printf "%.2f CPU, %.2f wall", $1 + $2, $3 }' "$work/t"
+}
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; $N rows, $SHARDS shards"
+out="$work/row.out"
+echo "row run:                $(timed "$tab" $args "$f")"
+
+rm -rf "$work/shards" && mkdir -p "$work/shards"
+body=$((N / SHARDS + 1))
+tail -n +2 "$f" | split -l "$body" -d -a 3 - "$work/shards/s"
+head -1 "$f" > "$work/hdr"
+for s in "$work"/shards/s???; do cat "$work/hdr" "$s" > "$s.csv" && rm "$s"; done
+start=$(date +%s.%N)
+for s in "$work"/shards/s???.csv; do "$tab" $args --partial "$s" > "${s%.csv}.sums"; done
+wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+echo "--partial, $SHARDS shards: $wall wall (one process after another)"
+out="$work/part.out"
+echo "--from-sums of $SHARDS:    $(timed "$tab" $args --from-sums "$work"/shards/s???.sums)"
+"$csvcmp" "$work/row.out" "$work/part.out" && echo "  equal to the row run (1e-12)"
+du -sh "$work/shards" | awk '{ print "  sums files and shards: " $1 }'
+cat "$work"/shards/s???.sums | wc -c | awk '{ printf "  sums bytes: %d\n", $1 }'
+
+if command -v sqlite3 >/dev/null 2>&1; then
+  rm -f "$work/db"
+  t0=$(date +%s.%N)
+  sh "$here/tests/sums/sqlite-load" "$f" "$work/db" nsfe
+  echo "sqlite load (not timed against): $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s wall"
+  "$tab" $args --sql sqlite --table nsfe > "$work/q.sql"
+  out="$work/q.csv"
+  echo "sqlite3 query:          $(timed sqlite3 -csv -header "$work/db" < "$work/q.sql")"
+  out="$work/sql.out"
+  echo "--from-sums of it:      $(timed "$tab" $args --from-sums "$work/q.csv")"
+  "$csvcmp" "$work/row.out" "$work/sql.out" && echo "  equal to the row run (1e-12)"
+  echo "  query result: $(wc -l < "$work/q.csv") lines"
+fi
+
+# ClickHouse (BIG rows, default 10M): the query through clickhouse-client
+# on a Distributed table over two local shards, against svy-tab reading
+# the same rows as CSV.
+BIG=${BIG-10000000}
+if [ -n "$BIG" ] && command -v clickhouse-server >/dev/null 2>&1; then
+  fb="$work/tab-$BIG-shuffled.csv"
+  [ -s "$fb" ] || "$work/gen-tab" "$BIG" 20211 shuffle > "$fb"
+  out="$work/rowbig.out"
+  echo "row run, $BIG rows:   $(timed "$tab" $args "$fb")"
+  chwork=$(mktemp -d) rowbig="$work/rowbig.out"
+  (
+    work=$chwork src=$here
+    . "$here/tests/sums/clickhouse-env"
+    t0=$(date +%s.%N)
+    load "$fb" nsfe
+    echo "clickhouse load (not timed against): $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s wall"
+    "$tab" $args --sql clickhouse --table nsfe > "$chwork/q.sql"
+    t0=$(date +%s.%N)
+    ch --format CSVWithNames --multiquery < "$chwork/q.sql" > "$chwork/q.csv"
+    t1=$(date +%s.%N)
+    "$tab" $args --from-sums "$chwork/q.csv" > "$chwork/ch.out"
+    t2=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "clickhouse query + --from-sums: %.2f + %.2f s wall (the server'\''s CPU is not ours to count)\n", b - a, c - b }'
+    "$csvcmp" "$rowbig" "$chwork/ch.out" && echo "  equal to the row run (1e-12)"
+  )
+fi
