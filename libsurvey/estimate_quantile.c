@@ -65,17 +65,42 @@ double svy_est_quant_indicator(const svy_est *e, size_t o, size_t dom)
     return dom < oc->nqd && oc->x <= oc->qd[dom].q;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* LSD radix sort of n keys, byte by byte, skipping the bytes all keys
+ * share (strata and units use few); tmp: n keys of scratch. */
+static void sort_u64(uint64_t *k, size_t n, uint64_t *tmp)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
+    size_t cnt[8][256];
+    if (n < 2)
+        return;
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            cnt[b][(k[i] >> (8 * b)) & 255]++;
+    uint64_t *a = k, *o = tmp;
+    for (int b = 0; b < 8; b++) {
+        size_t *c = cnt[b], at = 0;
+        if (c[(a[0] >> (8 * b)) & 255] == n)
+            continue;
+        for (int d = 0; d < 256; d++) {
+            size_t m = c[d];
+            c[d] = at;
+            at += m;
+        }
+        for (size_t i = 0; i < n; i++)
+            o[c[(a[i] >> (8 * b)) & 255]++] = a[i];
+        uint64_t *t = a;
+        a = o;
+        o = t;
+    }
+    if (a != k)
+        memcpy(k, a, n * sizeof *k);
 }
 
-/* PSUs minus strata among n keys (stratum << 32 | unit), sorted here;
- * a row is its own PSU where there are none. */
-static double keys_df(uint64_t *k, size_t n)
+/* PSUs minus strata among n keys (stratum << 32 | unit), sorted here
+ * (tmp: n keys of scratch); a row is its own PSU where there are none. */
+static double keys_df(uint64_t *k, size_t n, uint64_t *tmp)
 {
-    qsort(k, n, sizeof *k, cmp_u64);
+    sort_u64(k, n, tmp);
     long long psu = 0, str = 0;
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || k[i] >> 32 != k[i - 1] >> 32)
@@ -115,7 +140,7 @@ static svy_status quant_prepare(svy_est *e, outcome *oc, svy_err *err)
         v[q->start + q->n++] = (svy_qpair){oc->qs[i].x, oc->qs[i].w};
     }
     for (size_t d = 0; d < nd; d++)
-        oc->qd[d].df = keys_df(keys + oc->qd[d].start, oc->qd[d].n);
+        oc->qd[d].df = keys_df(keys + oc->qd[d].start, oc->qd[d].n, (uint64_t *)(void *)tmp);
     free(keys);
     free(oc->qs);
     oc->qs = NULL;

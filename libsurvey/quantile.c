@@ -5,6 +5,8 @@
 #include "quantile_private.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <survey/estimate.h>
 
@@ -32,6 +34,48 @@ static void sort_stable(svy_qpair *v, size_t n, svy_qpair *tmp)
         memcpy(v, a, n * sizeof *v);
 }
 
+/* The order key of x: its bits, sign flipped for x >= 0 and all flipped for
+ * x < 0, so that unsigned order is numeric order; -0 is keyed as +0 (they
+ * compare equal, as in the merge's <). */
+static uint64_t qkey(double x)
+{
+    uint64_t k;
+    x = x == 0 ? 0.0 : x;
+    memcpy(&k, &x, sizeof k);
+    return k >> 63 ? ~k : k | (uint64_t)1 << 63;
+}
+
+/* Stable LSD radix sort by qkey(x), byte by byte, skipping the bytes that
+ * all keys share: the same order as sort_stable (ties keep input order). */
+static void sort_radix(svy_qpair *v, size_t n, svy_qpair *tmp)
+{
+    size_t cnt[8][256];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = qkey(v[i].x);
+        for (int b = 0; b < 8; b++)
+            cnt[b][(k >> (8 * b)) & 255]++;
+    }
+    svy_qpair *a = v, *o = tmp;
+    for (int b = 0; b < 8; b++) {
+        size_t *c = cnt[b], at = 0;
+        if (c[(qkey(a[0].x) >> (8 * b)) & 255] == n)
+            continue; /* one bucket: the pass keeps the order */
+        for (int d = 0; d < 256; d++) {
+            size_t m = c[d];
+            c[d] = at;
+            at += m;
+        }
+        for (size_t i = 0; i < n; i++)
+            o[c[(qkey(a[i].x) >> (8 * b)) & 255]++] = a[i];
+        svy_qpair *t = a;
+        a = o;
+        o = t;
+    }
+    if (a != v)
+        memcpy(v, a, n * sizeof *v);
+}
+
 svy_status svy_qdomain_prepare(svy_qpair *v, size_t *n, svy_qpair *tmp, double *total, svy_err *err)
 {
     size_t m = 0;
@@ -48,7 +92,10 @@ svy_status svy_qdomain_prepare(svy_qpair *v, size_t *n, svy_qpair *tmp, double *
     }
     *n = m;
     *total = (double)sum;
-    sort_stable(v, m, tmp);
+    if (m < 2048) /* below it the merge's passes cost less than the radix's */
+        sort_stable(v, m, tmp);
+    else
+        sort_radix(v, m, tmp);
     long double run = 0;
     for (size_t i = 0; i < m; i++) {
         run += v[i].w;

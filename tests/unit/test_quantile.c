@@ -160,3 +160,41 @@ Test(quantile, bad_pairs_are_data_errors)
     n = 2;
     cr_expect_eq(svy_qdomain_prepare(v, &n, tmp, &total, &err), SVY_E_DATA);
 }
+
+/* Domains of 2048 rows or more are radix-sorted: the order must be the merge
+ * sort's (by x, ties incl. -0 and +0 in input order) on negatives, zeros of
+ * both signs, ties, and values far apart.  w_i = i + 1 tells the rows apart
+ * after the running sum. */
+Test(quantile, radix_order_is_stable_merge_order)
+{
+    enum { N = 3000 };
+    static const double pool[] = {-0.0, 0.0, 1, -1, 2.5, -2.5, 1e300, -1e300, 5e-324, 3000, 3000.5, -7};
+    svy_qpair *v = calloc(N, sizeof *v), *tmp = calloc(N, sizeof *tmp);
+    size_t idx[N], ref[N];
+    cr_assert(v && tmp);
+    for (size_t i = 0; i < N; i++) {
+        v[i] = (svy_qpair){pool[(i * 7 + i / 13) % (sizeof pool / sizeof *pool)], (double)(i + 1)};
+        ref[i] = i;
+    }
+    for (size_t i = 1; i < N; i++) /* stable insertion sort of the indices */
+        for (size_t j = i; j > 0 && v[ref[j]].x < v[ref[j - 1]].x; j--) {
+            size_t t = ref[j];
+            ref[j] = ref[j - 1];
+            ref[j - 1] = t;
+        }
+    double want_x[N];
+    for (size_t i = 0; i < N; i++)
+        want_x[i] = v[ref[i]].x;
+    size_t n = N;
+    double total;
+    svy_err err;
+    cr_assert_eq(svy_qdomain_prepare(v, &n, tmp, &total, &err), SVY_OK);
+    cr_assert_eq(n, (size_t)N);
+    for (size_t i = 0; i < N; i++) {
+        idx[i] = (size_t)(v[i].w - (i ? v[i - 1].w : 0)) - 1;
+        cr_expect_eq(idx[i], ref[i], "position %zu: row %zu, the merge sort's %zu", i, idx[i], ref[i]);
+        cr_expect(!memcmp(&v[i].x, &want_x[i], sizeof v[i].x), "position %zu: x %g", i, v[i].x);
+    }
+    free(v);
+    free(tmp);
+}
