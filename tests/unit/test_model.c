@@ -13,24 +13,13 @@
 #include <survey/schema.h>
 #include <survey/subpop.h>
 
+#include "design_case.h"
 #include "test_util.h"
 
 typedef svy_test_table table;
 
 static const double TOL = 1e-8;
 
-static const char *nz(const char *s)
-{
-    return *s ? s : NULL;
-}
-
-static size_t split_words(char *buf, const char **out, size_t max)
-{
-    size_t n = 0;
-    for (char *tok = strtok(buf, " "); tok && n < max; tok = strtok(NULL, " "))
-        out[n++] = tok;
-    return n;
-}
 
 static void near(const char *id, const char *what, double got, const char *want_s)
 {
@@ -54,26 +43,13 @@ typedef struct run {
  * (model-subpop-cases.csv: then subpop, in svy's syntax: NULL for none) */
 static run run_case(char **cs, const char *subpop, svy_status *status, svy_err *err)
 {
-    static char pbuf[256], sbuf[256], fbuf[256];
-    static const char *psu[8], *strata[8], *fpc[8];
+    static design_case dc;
     char path[256];
     snprintf(path, sizeof path, "tests/data/model/%s.csv", cs[1]);
     run R = {0};
     R.data = svy_test_table_load(path, "the R script tests/ref/model-api.R");
-    snprintf(sbuf, sizeof sbuf, "%s", cs[3]);
-    snprintf(pbuf, sizeof pbuf, "%s", cs[4]);
-    snprintf(fbuf, sizeof fbuf, "%s", cs[5]);
     svy_design d;
-    svy_design_init(&d);
-    d.weight = nz(cs[2]);
-    d.nstrata = split_words(sbuf, strata, 8);
-    d.strata = strata;
-    d.npsu = split_words(pbuf, psu, 8);
-    d.psu = psu;
-    d.nfpc = split_words(fbuf, fpc, 8);
-    d.fpc = fpc;
-    d.ultimate_cluster = strcmp(cs[6], "1") == 0;
-    cr_assert(svy_lonely_parse(cs[7], &d.lonely));
+    design_case_read((const char *const *)cs, &dc, &d);
     svy_family fam = strcmp(cs[8], "logit") == 0 ? SVY_FAMILY_LOGIT : SVY_FAMILY_LINEAR;
     R.m = svy_model_new(&d, fam, cs[9], err);
     cr_assert(R.m, "%s: %s", cs[0], err->msg);

@@ -10,23 +10,12 @@
 #include <survey/schema.h>
 
 #include "design_private.h"
+#include "design_case.h"
 #include "test_util.h"
 #include "vtotals_private.h"
 
 typedef svy_test_table table;
 
-static const char *nz(const char *s)
-{
-    return *s ? s : NULL;
-}
-
-static size_t split_words(char *buf, const char **out, size_t max)
-{
-    size_t n = 0;
-    for (char *tok = strtok(buf, " "); tok && n < max; tok = strtok(NULL, " "))
-        out[n++] = tok;
-    return n;
-}
 
 static long col_of(const table *t, const char *name)
 {
@@ -57,25 +46,14 @@ static void run_case(const table *cases, size_t ci, const table *ref)
 {
     const char *const *cs = (const char *const *)cases->cell[ci];
     const char *id = cs[0];
-    char path[256], pbuf[256], sbuf[256], fbuf[256], cbuf[256];
+    char path[256], cbuf[256];
     snprintf(path, sizeof path, "tests/data/model/%s.csv", cs[1]);
     table t = svy_test_table_load(path, "the R script tests/ref/model-api.R");
-    const char *psu[8], *strata[8], *fpc[8], *cols[8];
-    snprintf(sbuf, sizeof sbuf, "%s", cs[3]);
-    snprintf(pbuf, sizeof pbuf, "%s", cs[4]);
-    snprintf(fbuf, sizeof fbuf, "%s", cs[5]);
+    const char *cols[8];
     snprintf(cbuf, sizeof cbuf, "%s", cs[8]);
+    design_case dc;
     svy_design spec;
-    svy_design_init(&spec);
-    spec.weight = nz(cs[2]);
-    spec.nstrata = split_words(sbuf, strata, 8);
-    spec.strata = strata;
-    spec.npsu = split_words(pbuf, psu, 8);
-    spec.psu = psu;
-    spec.nfpc = split_words(fbuf, fpc, 8);
-    spec.fpc = fpc;
-    spec.ultimate_cluster = strcmp(cs[6], "1") == 0;
-    cr_assert(svy_lonely_parse(cs[7], &spec.lonely));
+    design_case_read(cs, &dc, &spec);
     size_t p = split_words(cbuf, cols, 8);
 
     svy_err err;
