@@ -57,7 +57,30 @@ typedef struct svy_cal {
     size_t *ustart, *uorder; /* units of the first stage by stratum */
 } svy_cal;
 
-/* estimate_calib.c */
+/* R's raking residual divides by the weight. */
+#define SVY_CAL_ZERO_RAKE "weight 0 with --calibrated-to several margins: R's raking residual is 0/0 here"
+
+/* estimate_calib.c, without an estimator (svy-model's calibration: the
+ * caller keeps each row's cell, and hands in sums per cell):
+ *   svy_cal_add_margin (each margin, *c NULL at first), svy_cal_begin (the
+ *   schema), svy_cal_cell (every row of the design), svy_cal_restart (the
+ *   rows come again), svy_cal_cells_ready (after the last pass: the cells
+ *   against the margins' totals; c->gap), then svy_cal_coef as often as
+ *   needed: X per joint cell (c->ncell) is the sum of the linearized values
+ *   z (post-stratification) or of z / w (raking, c->rake) over the cell's
+ *   rows; b per cell such that row k's residual is z_k - psw_k b_cell(k),
+ *   psw the weight (1 in the file's units for a weight of 0, only possible
+ *   when post-stratified: weight 0 with raking is the caller's data error,
+ *   SVY_CAL_ZERO_RAKE). */
+svy_status svy_cal_add_margin(svy_cal **c, const char *path, svy_err *err);
+svy_status svy_cal_begin(svy_cal *c, const svy_schema *schema, const char *source, svy_err *err);
+svy_status svy_cal_cell(svy_cal *c, const svy_row *row, double w, size_t *cell, svy_err *err);
+svy_status svy_cal_restart(svy_cal *c, const svy_schema *schema, const char *source, svy_err *err);
+svy_status svy_cal_cells_ready(svy_cal *c, double wscale, svy_err *err);
+void svy_cal_coef(svy_cal *c, const double *X, double *b);
+const char *svy_cal_margin_column(const svy_cal *c, size_t i);
+
+/* estimate_calib.c, for the estimator */
 svy_status svy_cal_bind(svy_est *e, svy_err *err);
 /* A row of the estimating pass (every row of the design, whatever its
  * domain): its joint cell and place into cur_cell, cur_pc, and the shared

@@ -24,14 +24,11 @@ static svy_status nomem(svy_err *err)
     return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
 }
 
-svy_status svy_est_add_calibration(svy_est *e, const char *path, svy_err *err)
+svy_status svy_cal_add_margin(svy_cal **cp, const char *path, svy_err *err)
 {
-    SVY_FAIL_IF(e->bound, err, SVY_E_USAGE, "calibration margins must be given before the schema is bound");
-    SVY_FAIL_IF(e->rep, err, SVY_E_USAGE,
-                "--calibrated-to with replicate weights: the replicates already carry the calibration");
-    if (!e->cal && !(e->cal = svy_calloc(1, sizeof *e->cal)))
+    if (!*cp && !(*cp = svy_calloc(1, sizeof **cp)))
         return nomem(err);
-    svy_cal *c = e->cal;
+    svy_cal *c = *cp;
     if (!c->wt && !(c->wt = svy_weight_new()))
         return nomem(err);
     svy_status st = svy_weight_load_margin(c->wt, path, err);
@@ -45,6 +42,14 @@ svy_status svy_est_add_calibration(svy_est *e, const char *path, svy_err *err)
         return nomem(err);
     c->npaths++;
     return SVY_OK;
+}
+
+svy_status svy_est_add_calibration(svy_est *e, const char *path, svy_err *err)
+{
+    SVY_FAIL_IF(e->bound, err, SVY_E_USAGE, "calibration margins must be given before the schema is bound");
+    SVY_FAIL_IF(e->rep, err, SVY_E_USAGE,
+                "--calibrated-to with replicate weights: the replicates already carry the calibration");
+    return svy_cal_add_margin(&e->cal, path, err);
 }
 
 double svy_est_calibration_gap(const svy_est *e)
@@ -62,9 +67,14 @@ const char *svy_est_calibration_margin(const svy_est *e, size_t i)
     return e->cal && i < e->cal->npaths ? e->cal->paths[i] : NULL;
 }
 
+const char *svy_cal_margin_column(const svy_cal *c, size_t i)
+{
+    return c && c->wt && i < c->wt->nmvars ? c->wt->mvars[i].name : NULL;
+}
+
 const char *svy_cal_column(const svy_est *e, size_t i)
 {
-    return e->cal && e->cal->wt && i < e->cal->wt->nmvars ? e->cal->wt->mvars[i].name : NULL;
+    return svy_cal_margin_column(e->cal, i);
 }
 
 static void layer_clear(layer *L)
@@ -117,10 +127,9 @@ void svy_cal_free(svy_cal *c)
     free(c);
 }
 
-/* A new engine with the same margins (the rows come again). */
-static svy_status reload(svy_est *e, svy_err *err)
+svy_status svy_cal_restart(svy_cal *c, const svy_schema *schema, const char *source, svy_err *err)
 {
-    svy_cal *c = e->cal;
+    sums_free(c);
     svy_weight_free(c->wt);
     if (!(c->wt = svy_weight_new()))
         return nomem(err);
@@ -129,8 +138,7 @@ static svy_status reload(svy_est *e, svy_err *err)
         if (st)
             return st;
     }
-    const char *src = e->source ? svy_reader_name(e->source) : NULL;
-    return svy_weight_begin(c->wt, e->schema, src, err);
+    return svy_weight_begin(c->wt, schema, source, err);
 }
 
 /* The layers the variance reads: one, keyed by stratum (rows are the
@@ -156,19 +164,25 @@ svy_status svy_cal_bind(svy_est *e, svy_err *err)
     svy_status st = shape(e, err);
     if (st)
         return st;
-    c->nm = svy_weight_margin_count(c->wt);
-    c->rake = c->nm >= 2;
     c->lw.bsize = c->l1.bsize = c->l2.bsize = e->sums_size;
     e->batch = 0; /* rows are summed one by one (the calibration layers) */
     const char *src = e->source ? svy_reader_name(e->source) : NULL;
-    return svy_weight_begin(c->wt, e->schema, src, err);
+    return svy_cal_begin(c, e->schema, src, err);
+}
+
+svy_status svy_cal_begin(svy_cal *c, const svy_schema *schema, const char *source, svy_err *err)
+{
+    c->nm = svy_weight_margin_count(c->wt);
+    c->rake = c->nm >= 2;
+    return svy_weight_begin(c->wt, schema, source, err);
 }
 
 svy_status svy_cal_reset(svy_est *e, svy_err *err)
 {
     sums_free(e->cal);
     svy_status st = shape(e, err); /* the layers may change when the rows come again */
-    return st ? st : reload(e, err);
+    const char *src = e->source ? svy_reader_name(e->source) : NULL;
+    return st ? st : svy_cal_restart(e->cal, e->schema, src, err);
 }
 
 /* "respondent at X=v, a level margin M lacks" is svy-weight's wording. */
@@ -186,18 +200,13 @@ static svy_status cell_error(svy_err *err)
     return err->code;
 }
 
-svy_status svy_cal_row(svy_est *e, const svy_row *row, const svy_dpath *p, svy_err *err)
+svy_status svy_cal_cell(svy_cal *c, const svy_row *row, double w, size_t *cellp, svy_err *err)
 {
-    svy_cal *c = e->cal;
     size_t cell;
     double start;
     svy_status st = svy_weight_add_row_cell(c->wt, row, &cell, &start, err);
     if (st)
         return st == SVY_E_DATA ? cell_error(err) : st;
-    double w = p->w;
-    if (w == 0 && c->rake)
-        return svy_fail_row(e->schema, row, e->dsn.weight_col, err,
-                            "weight 0 with --calibrated-to several margins: R's raking residual is 0/0 here");
     if (cell >= c->ncell) {
         size_t old = c->capcell;
         if (!svy_grow((void **)&c->cell_n, &old, cell + 1, sizeof *c->cell_n) ||
@@ -209,6 +218,20 @@ svy_status svy_cal_row(svy_est *e, const svy_row *row, const svy_dpath *p, svy_e
     }
     c->cell_n[cell] += 1;
     c->cell_w[cell] += w;
+    *cellp = cell;
+    return SVY_OK;
+}
+
+svy_status svy_cal_row(svy_est *e, const svy_row *row, const svy_dpath *p, svy_err *err)
+{
+    svy_cal *c = e->cal;
+    size_t cell;
+    double w = p->w;
+    svy_status st = svy_cal_cell(c, row, w, &cell, err);
+    if (st)
+        return st;
+    if (w == 0 && c->rake)
+        return svy_fail_row(e->schema, row, e->dsn.weight_col, err, "%s", SVY_CAL_ZERO_RAKE);
     uint32_t place = c->rows_units ? p->stratum[0] : p->unit[0];
     int added;
     long pc = svy_u64map_get(&c->pcmap, (uint64_t)place << 32 | (uint64_t)cell, c->npc, &added);
@@ -260,9 +283,8 @@ static svy_status by_domain(const layer *L, size_t ndom, size_t **start, size_t 
 }
 
 /* Every margin line's weight against its total. */
-static svy_status check_totals(svy_est *e, svy_err *err)
+static svy_status check_totals(svy_cal *c, double wscale, svy_err *err)
 {
-    svy_cal *c = e->cal;
     const svy_weight *w = c->wt;
     for (size_t m = 0; m < c->nm; m++) {
         const margin *M = &w->margins[m];
@@ -271,7 +293,7 @@ static svy_status check_totals(svy_est *e, svy_err *err)
             for (size_t j = 0; j < c->ncell; j++)
                 if (c->line[j * c->nm + m] == l)
                     s += c->cell_w[j];
-            s *= e->dsn.wscale;
+            s *= wscale;
             double gap = fabs(s - M->total[l]) / fabs(M->total[l]);
             if (gap > c->gap)
                 c->gap = gap;
@@ -306,11 +328,8 @@ static svy_status units_by_stratum(svy_est *e, svy_err *err)
     return SVY_OK;
 }
 
-svy_status svy_cal_prepare(svy_est *e, svy_err *err)
+svy_status svy_cal_cells_ready(svy_cal *c, double wscale, svy_err *err)
 {
-    svy_cal *c = e->cal;
-    if (c->prepared)
-        return SVY_OK;
     svy_status st = svy_weight_fit(c->wt, err); /* the margins against the cells: every line has rows */
     if (st)
         return st;
@@ -324,11 +343,10 @@ svy_status svy_cal_prepare(svy_est *e, svy_err *err)
         nl += w->margins[m].nlines;
     }
     c->mstart[c->nm] = nl;
-    size_t J = c->ncell ? c->ncell : 1, places = c->rows_units ? e->dsn.st[0].nstrata : e->dsn.st[0].nunits;
+    size_t J = c->ncell ? c->ncell : 1;
     if (!(c->line = svy_calloc(J * c->nm, sizeof *c->line)) || !(c->line_n = svy_calloc(nl + 1, sizeof *c->line_n)) ||
         !(c->X = svy_calloc(J, sizeof *c->X)) || !(c->b = svy_calloc(J, sizeof *c->b)) ||
-        !(c->a = svy_calloc(nl + 1, sizeof *c->a)) || !(c->acc = svy_calloc(nl + 1, sizeof *c->acc)) ||
-        !(c->z = svy_calloc(places + 1, sizeof *c->z)) || !(c->zq = svy_calloc(places + 1, sizeof *c->zq)))
+        !(c->a = svy_calloc(nl + 1, sizeof *c->a)) || !(c->acc = svy_calloc(nl + 1, sizeof *c->acc)))
         return nomem(err);
     for (size_t k = 0; k < w->nresp; k++)
         for (size_t m = 0; m < c->nm; m++)
@@ -336,8 +354,20 @@ svy_status svy_cal_prepare(svy_est *e, svy_err *err)
     for (size_t j = 0; j < c->ncell; j++)
         for (size_t m = 0; m < c->nm; m++)
             c->line_n[c->mstart[m] + c->line[j * c->nm + m]] += c->cell_n[j];
-    if ((st = check_totals(e, err)))
+    return check_totals(c, wscale, err);
+}
+
+svy_status svy_cal_prepare(svy_est *e, svy_err *err)
+{
+    svy_cal *c = e->cal;
+    if (c->prepared)
+        return SVY_OK;
+    svy_status st = svy_cal_cells_ready(c, e->dsn.wscale, err);
+    if (st)
         return st;
+    size_t places = c->rows_units ? e->dsn.st[0].nstrata : e->dsn.st[0].nunits;
+    if (!(c->z = svy_calloc(places + 1, sizeof *c->z)) || !(c->zq = svy_calloc(places + 1, sizeof *c->zq)))
+        return nomem(err);
     double one = 1 / e->dsn.wscale; /* weight 1, scaled as the weights are */
     for (size_t k = 0; k < c->npc; k++) {
         c->pc_w[k] += c->pc_z0[k] * one;
@@ -365,15 +395,12 @@ static void term_sums(const svy_est *e, const layer *L, const size_t *start, con
         }
 }
 
-/* b per joint cell: what the residual subtracts per unit of weight. */
-static void residual_b(const svy_est *e, size_t nt, const size_t *dom, const vctx *terms)
+/* b per joint cell from c->X: what the residual subtracts per unit of weight. */
+static void coef_of_X(svy_cal *c)
 {
-    svy_cal *c = e->cal;
     size_t J = c->ncell, nm = c->nm, nl = c->mstart[nm];
-    memset(c->X, 0, J * sizeof *c->X);
     memset(c->a, 0, nl * sizeof *c->a);
     if (!c->rake) { /* post-stratification: the w-weighted mean of u in the cell */
-        term_sums(e, &c->lw, c->dw, c->pw, nt, dom, terms, c->X);
         memset(c->acc, 0, nl * sizeof *c->acc);
         double *wl = c->acc;
         for (size_t j = 0; j < J; j++) {
@@ -385,7 +412,6 @@ static void residual_b(const svy_est *e, size_t nt, const size_t *dom, const vct
         return;
     }
     /* raking: R's 10 passes of back-fitting u on the margins, unweighted means */
-    term_sums(e, &c->l1, c->d1, c->p1, nt, dom, terms, c->X);
     for (int it = 0; it < SVY_CAL_PASSES; it++)
         for (size_t m = 0; m < nm; m++) {
             double *acc = c->acc + c->mstart[m], *am = c->a + c->mstart[m];
@@ -407,6 +433,21 @@ static void residual_b(const svy_est *e, size_t nt, const size_t *dom, const vct
             s += c->a[c->mstart[m] + c->line[j * nm + m]];
         c->b[j] = s;
     }
+}
+
+void svy_cal_coef(svy_cal *c, const double *X, double *b)
+{
+    memcpy(c->X, X, c->ncell * sizeof *c->X);
+    coef_of_X(c);
+    memcpy(b, c->b, c->ncell * sizeof *b);
+}
+
+static void residual_b(const svy_est *e, size_t nt, const size_t *dom, const vctx *terms)
+{
+    svy_cal *c = e->cal;
+    memset(c->X, 0, c->ncell * sizeof *c->X);
+    term_sums(e, c->rake ? &c->l1 : &c->lw, c->rake ? c->d1 : c->dw, c->rake ? c->p1 : c->pw, nt, dom, terms, c->X);
+    coef_of_X(c);
 }
 
 static svy_status add_stratum(vctx *v, svy_vgroup *g, size_t h, double ss, double uu)
