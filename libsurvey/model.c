@@ -44,6 +44,7 @@ void svy_model_free(svy_model *m)
         return;
     if (m->spool)
         fclose(m->spool);
+    svy_mcal_free(m);
     svy_mformula_free(&m->f);
     if (m->dsn_ready)
         svy_dsn_free(&m->dsn);
@@ -132,7 +133,9 @@ svy_status svy_model_bind(svy_model *m, const svy_schema *schema, svy_err *err)
     if (st)
         return st;
     size_t ns = m->dsn.nstage;
-    m->reclen = ns * 8 + 8 + m->f.nvars * 12;
+    m->reclen = ns * 8 + 8 + m->f.nvars * 12 + (m->cal ? 4 : 0);
+    if (m->cal && (st = svy_mcal_bind(m, err)))
+        return st;
     return svy_tmpfile(&m->spool, err);
 }
 
@@ -154,6 +157,8 @@ size_t svy_model_columns(const svy_model *m, const char **names, size_t cap)
     size_t ns = m->subpop ? svy_subpop_ncolumns(m->subpop) : 0;
     for (size_t i = 0; i < ns; i++)
         n = add_column(names, n, cap, svy_subpop_column(m->subpop, i));
+    for (size_t i = 0; svy_mcal_column(m, i); i++)
+        n = add_column(names, n, cap, svy_mcal_column(m, i));
     return n;
 }
 
@@ -193,12 +198,30 @@ static svy_status note_value(mvar *v, double num, const char *s, size_t len, uin
     return SVY_OK;
 }
 
+static svy_status spool_row(svy_model *m, const svy_row *row, const svy_dpath *pp, uint32_t cell, int *in_model,
+                            svy_err *err);
+
 svy_status svy_model_push(svy_model *m, const svy_row *row, svy_err *err)
 {
     svy_dpath path;
     svy_status st = svy_dsn_row(&m->dsn, row, &path, err);
     if (st)
         return st;
+    uint32_t cell = 0;
+    if (m->cal && (st = svy_mcal_row(m, row, &path, &cell, err)))
+        return st;
+    int in = 0;
+    if ((st = spool_row(m, row, &path, cell, &in, err)))
+        return st;
+    return m->cal && !in ? svy_mcal_outside(m, &path, cell, err) : SVY_OK;
+}
+
+/* The row into the spool when it is one of the model's (*in_model). */
+static svy_status spool_row(svy_model *m, const svy_row *row, const svy_dpath *pp, uint32_t cell, int *in_model,
+                            svy_err *err)
+{
+    svy_status st;
+    svy_dpath path = *pp;
     m->rows++;
     if (m->subpop) {
         /* Out of the subpopulation: out of the model, in the design (R's
@@ -234,7 +257,7 @@ svy_status svy_model_push(svy_model *m, const svy_row *row, svy_err *err)
             txt[i] = v;
         }
     }
-    unsigned char rec[8 * SVY_STAGES_MAX * 2 + 8 + SVY_MODEL_VARS_MAX * 12];
+    unsigned char rec[8 * SVY_STAGES_MAX * 2 + 8 + SVY_MODEL_VARS_MAX * 12 + 4];
     size_t ns = m->dsn.nstage, off = 0;
     memcpy(rec, path.stratum, ns * 4);
     memcpy(rec + ns * 4, path.unit, ns * 4);
@@ -249,9 +272,13 @@ svy_status svy_model_push(svy_model *m, const svy_row *row, svy_err *err)
         memcpy(rec + off + i * 8, &num[i], 8);
         memcpy(rec + off + nv * 8 + i * 4, &tid, 4);
     }
+    if (m->cal)
+        memcpy(rec + off + nv * 12, &cell, 4);
     if (fwrite(rec, 1, m->reclen, m->spool) != m->reclen)
         return svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "cannot spool the model's rows to a temporary file");
     m->used++;
+    m->wsum_used += path.w;
+    *in_model = 1;
     if (path.w == 0)
         m->zero_w++;
     return SVY_OK;
@@ -421,8 +448,9 @@ svy_status svy_model_end_pass(svy_model *m, int *again, svy_err *err)
         /* The design needs the rows again (weights from the fpc, units of
          * several rows): the spool is written anew. */
         m->rows = m->used = m->dropped = m->zero_w = m->subpop_rows = 0;
-        m->wsum_all = 0;
-        return spool_rewind_write(m, err);
+        m->wsum_all = m->wsum_used = 0;
+        svy_status st2 = m->cal ? svy_mcal_again(m, err) : SVY_OK;
+        return st2 ? st2 : spool_rewind_write(m, err);
     }
     return settle_levels(m, err);
 }
@@ -451,7 +479,7 @@ static long level_of(const mvar *v, double num, uint32_t tid)
 
 int svy_model_next(svy_model *m, mrow *r, svy_err *err)
 {
-    unsigned char rec[8 * SVY_STAGES_MAX * 2 + 8 + SVY_MODEL_VARS_MAX * 12];
+    unsigned char rec[8 * SVY_STAGES_MAX * 2 + 8 + SVY_MODEL_VARS_MAX * 12 + 4];
     size_t got = fread(rec, 1, m->reclen, m->spool);
     if (got != m->reclen) {
         if (got == 0 && feof(m->spool))
@@ -472,6 +500,9 @@ int svy_model_next(svy_model *m, mrow *r, svy_err *err)
             r->lev[i] = (uint32_t)level_of(v, r->num[i], tid);
     }
     r->y = m->y_text ? (double)(r->lev[0] != 0) : r->num[0];
+    r->cell = 0;
+    if (m->cal)
+        memcpy(&r->cell, rec + off + nv * 12, 4);
     return 1;
 }
 

@@ -428,67 +428,70 @@ static svy_status pass(irls *I, const double *beta, double *dev, svy_err *err)
     return SVY_OK;
 }
 
-/* The sandwich: scores x W_prev (y - mu)/mu'(eta) at the final beta, with
- * W from the solve's iterate (prev; NULL: the start), times (X'WX)^-1,
- * through the design's multistage variance. */
+/* The sandwich's rows: scores x W_prev (y - mu)/mu'(eta) at the final
+ * beta, with W from the solve's iterate (prev; NULL: the start), times
+ * (X'WX)^-1. */
+typedef struct sctx {
+    irls *I;
+    const solve *S;
+    const double *prev;
+    double *u;
+    long long fitted01;
+} sctx;
+
+static void score_row(void *ctx, mrow *row, double *z, int last)
+{
+    sctx *c = ctx;
+    irls *I = c->I;
+    const solve *S = c->S;
+    svy_family fam = I->m->family;
+    size_t p = I->p, rank = S->rank;
+    double pw = row->path.w * I->pwscale, y = row->y, eta = 0, etap = 0;
+    svy_mmatrix_row(I->X, row, I->x);
+    for (size_t j = 0; j < p; j++)
+        eta += I->x[j] * S->beta[j];
+    double mu, me;
+    link2(fam, eta, &mu, &me);
+    if (last && fam == SVY_FAMILY_LOGIT && (mu > 1 - 10 * DBL_EPSILON || mu < 10 * DBL_EPSILON))
+        c->fitted01++;
+    double mup, mep;
+    if (c->prev) {
+        for (size_t j = 0; j < p; j++)
+            etap += I->x[j] * c->prev[j];
+    } else {
+        etap = start_eta(fam, y, pw);
+    }
+    link2(fam, etap, &mup, &mep);
+    double W = pw > 0 && mep != 0 ? pw * mep * mep / variance(fam, mup) : 0;
+    double res = (y - mu) / me;
+    for (size_t a = 0; a < rank; a++)
+        c->u[a] = I->x[S->pivot[a]] * W * res;
+    for (size_t b = 0; b < rank; b++) {
+        double s = 0;
+        for (size_t a = 0; a < rank; a++)
+            s += c->u[a] * S->Ainv[a * rank + b];
+        z[b] = s;
+    }
+}
+
+/* The sandwich through the design's multistage variance (with the
+ * calibration residuals when the weights were calibrated). */
 static svy_status sandwich(irls *I, const solve *S, const double *prev, mfit *fit, svy_err *err)
 {
-    svy_model *m = I->m;
-    svy_family fam = m->family;
     size_t p = I->p, rank = S->rank;
-    double *u = svy_calloc(rank + 1, sizeof *u), *z = svy_calloc(rank + 1, sizeof *z);
+    sctx c = {.I = I, .S = S, .prev = prev, .u = svy_calloc(rank + 1, sizeof *c.u)};
     double *Vr = svy_calloc(rank * rank + 1, sizeof *Vr);
-    svy_vtot *v = svy_vtot_new(&m->dsn, rank, m->d.lonely, err);
-    svy_status st = (!u || !z || !Vr) ? svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory")
-                    : !v             ? err->code
-                                     : svy_model_rewind(m, err);
-    mrow row;
-    int k = 0;
-    fit->fitted01 = 0;
-    while (st == SVY_OK && (k = svy_model_next(m, &row, err)) > 0) {
-        double pw = row.path.w * I->pwscale, y = row.y, eta = 0, etap = 0;
-        svy_mmatrix_row(I->X, &row, I->x);
-        for (size_t j = 0; j < p; j++)
-            eta += I->x[j] * S->beta[j];
-        double mu, me;
-        link2(fam, eta, &mu, &me);
-        if (fam == SVY_FAMILY_LOGIT && (mu > 1 - 10 * DBL_EPSILON || mu < 10 * DBL_EPSILON))
-            fit->fitted01++;
-        double mup, mep;
-        if (prev) {
-            for (size_t j = 0; j < p; j++)
-                etap += I->x[j] * prev[j];
-        } else {
-            etap = start_eta(fam, y, pw);
-        }
-        link2(fam, etap, &mup, &mep);
-        double W = pw > 0 && mep != 0 ? pw * mep * mep / variance(fam, mup) : 0;
-        double res = (y - mu) / me;
-        for (size_t a = 0; a < rank; a++)
-            u[a] = I->x[S->pivot[a]] * W * res;
-        for (size_t b = 0; b < rank; b++) {
-            double s = 0;
-            for (size_t a = 0; a < rank; a++)
-                s += u[a] * S->Ainv[a * rank + b];
-            z[b] = s;
-        }
-        svy_vtot_add(v, &row.path, z);
-    }
-    if (st == SVY_OK && k < 0)
-        st = err->code;
-    if (st == SVY_OK && rank > 0)
-        st = svy_vtot_cov(v, Vr, err);
+    svy_status st = (!c.u || !Vr) ? svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory")
+                                  : svy_model_vcov_of(I->m, rank, score_row, &c, Vr, &fit->design_df, err);
+    fit->fitted01 = c.fitted01;
     if (st == SVY_OK) {
         for (size_t i = 0; i < p * p; i++)
             fit->V[i] = NAN;
         for (size_t a = 0; a < rank; a++)
             for (size_t b = 0; b < rank; b++)
                 fit->V[S->pivot[a] * p + S->pivot[b]] = Vr[a * rank + b];
-        fit->design_df = svy_vtot_df(v);
     }
-    svy_vtot_free(v);
-    free(u);
-    free(z);
+    free(c.u);
     free(Vr);
     return st;
 }
@@ -502,11 +505,23 @@ void svy_mfit_free(mfit *fit)
     memset(fit, 0, sizeof *fit);
 }
 
+/* glm's prior weights: w / mean(w) over the design's rows; after a
+ * subpopulation R's `[` drops the other rows, unless the design is
+ * calibrated: then they stay with weight 0 and count in the mean.
+ * svypredmeans refits on the fit's design, design[-nas, ]: on a calibrated
+ * design the rows with a missing value are there too, with weight 0. */
+static double pw_scale(const svy_model *m)
+{
+    if (m->cal)
+        return (double)m->rows / (m->margins_refit ? m->wsum_used : m->wsum_all);
+    return (double)m->subpop_rows / m->wsum_all;
+}
+
 svy_status svy_mfit_run(svy_model *m, const mmatrix *X, mfit *fit, svy_err *err)
 {
     size_t p = X->p, q = p + 1;
     memset(fit, 0, sizeof *fit);
-    irls I = {.m = m, .X = X, .p = p, .pwscale = (double)m->subpop_rows / m->wsum_all, .T = {.q = q}, .reclen = p + 2};
+    irls I = {.m = m, .X = X, .p = p, .pwscale = pw_scale(m), .T = {.q = q}, .reclen = p + 2};
     solve cur = {0}, next = {0};
     double *prev = svy_calloc(p, sizeof *prev);
     I.T.R = svy_calloc(q * q, sizeof *I.T.R);

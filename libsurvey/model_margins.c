@@ -22,8 +22,8 @@ typedef struct mctx {
     svy_model *m;
     mmatrix X;
     mfit fit;
-    size_t L, p;
-    double *mg, *G, *x, *z, *Vc, *vv, sw;
+    size_t L, p, g;
+    double *mg, *G, *x, *Vc, *vv, sw;
 } mctx;
 
 static void mctx_free(mctx *c)
@@ -33,7 +33,6 @@ static void mctx_free(mctx *c)
     free(c->mg);
     free(c->G);
     free(c->x);
-    free(c->z);
     free(c->Vc);
     free(c->vv);
 }
@@ -47,6 +46,18 @@ static double predict(const mctx *c, const mrow *r, double *eta)
             e += c->x[j] * c->fit.beta[j];
     *eta = e;
     return svy_model_linkinv(c->m->family, e);
+}
+
+/* svymean's linearized values of the predictions at every level. */
+static void cond_row(void *ctx, mrow *r, double *z, int last)
+{
+    (void)last;
+    mctx *c = ctx;
+    for (size_t l = 0; l < c->L; l++) {
+        r->lev[c->g] = (uint32_t)l;
+        double eta, mu = predict(c, r, &eta);
+        z[l] = r->path.w * (mu - c->mg[l]) / c->sw;
+    }
 }
 
 /* m_l and G_l, then V_cond through the design. */
@@ -75,24 +86,8 @@ static svy_status margin_passes(mctx *c, size_t g, svy_err *err)
         for (size_t j = 0; j < c->p; j++)
             c->G[l * c->p + j] /= c->sw;
     }
-    svy_vtot *v = svy_vtot_new(&m->dsn, c->L, m->d.lonely, err);
-    if (!v)
-        return err->code;
-    st = svy_model_rewind(m, err);
-    while (st == SVY_OK && (k = svy_model_next(m, &r, err)) > 0) {
-        for (size_t l = 0; l < c->L; l++) {
-            r.lev[g] = (uint32_t)l;
-            double eta, mu = predict(c, &r, &eta);
-            c->z[l] = r.path.w * (mu - c->mg[l]) / c->sw;
-        }
-        svy_vtot_add(v, &r.path, c->z);
-    }
-    if (st == SVY_OK && k < 0)
-        st = err->code;
-    if (st == SVY_OK)
-        st = svy_vtot_cov(v, c->Vc, err);
-    svy_vtot_free(v);
-    return st;
+    c->g = g;
+    return svy_model_vcov_of(m, c->L, cond_row, c, c->Vc, NULL, err);
 }
 
 static char *level_name(const mvar *v, size_t l, int label, int bare)
@@ -117,18 +112,20 @@ svy_status svy_model_margins_run(svy_model *m, svy_err *err)
             terms[nt++] = m->f.terms[i];
     terms[nt++] = (mterm)1 << g;
     svy_status st = svy_mmatrix_build(&c.X, &m->f, terms, nt, m->f.intercept, err);
-    if (st == SVY_OK)
+    if (st == SVY_OK) {
+        m->margins_refit = 1;
         st = svy_mfit_run(m, &c.X, &c.fit, err);
+        m->margins_refit = 0;
+    }
     size_t L = c.L, p = c.p = c.X.p;
     if (st == SVY_OK) {
         c.mg = svy_calloc(L, sizeof *c.mg);
         c.G = svy_calloc(L * p, sizeof *c.G);
         c.x = svy_calloc(p + 1, sizeof *c.x);
-        c.z = svy_calloc(L, sizeof *c.z);
         c.Vc = svy_calloc(L * L, sizeof *c.Vc);
         c.vv = svy_calloc(L * L, sizeof *c.vv);
         m->margins = svy_calloc(L, sizeof *m->margins);
-        if (!c.mg || !c.G || !c.x || !c.z || !c.Vc || !c.vv || !m->margins)
+        if (!c.mg || !c.G || !c.x || !c.Vc || !c.vv || !m->margins)
             st = svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     }
     if (st == SVY_OK)

@@ -7,6 +7,8 @@
  * model_margins.c  svypredmeans and the differences from the reference level
  * model_wald.c     regTermTest
  * model_write.c    the tables
+ * model_cal.c      calibrated weights (--calibrated-to) and the design
+ *                  covariance of the rows' linearized values
  */
 #ifndef SVY_MODEL_PRIVATE_H
 #define SVY_MODEL_PRIVATE_H
@@ -102,7 +104,10 @@ typedef struct mrow {
     double y;           /* Y as a number (text Y: its 0/1) */
     double num[SVY_MODEL_VARS_MAX];
     uint32_t lev[SVY_MODEL_VARS_MAX]; /* categorical: level index */
+    uint32_t cell;      /* with calibration: the row's joint margin cell */
 } mrow;
+
+struct svy_cal;
 
 struct svy_model {
     svy_design d;
@@ -121,6 +126,8 @@ struct svy_model {
     const svy_subpop *subpop; /* borrowed; NULL: every row */
     long long subpop_rows;
     double wsum_all;       /* sum of the weights of every design row (R's rescale) */
+    double wsum_used;      /* ... of the model's rows */
+    int margins_refit;     /* svy_mfit_run is svypredmeans' refit */
     int y_text;            /* Y read as R reads a factor response */
     double y_bad;          /* a logit Y outside [0, 1] */
     long long y_bad_row;
@@ -134,6 +141,10 @@ struct svy_model {
     int count_levels;      /* the main fit counts rows and Y = 1 per level (separation) */
     char *separation, *y_note;
     char *keybuf;
+    struct svy_cal *cal;   /* --calibrated-to margins (calib_private.h); NULL none */
+    FILE *cal_out;         /* the design's rows outside the model: path and cell */
+    int cal_ready;
+    const char *source;    /* the input's name (borrowed) */
 };
 
 /* model_formula.c */
@@ -177,6 +188,27 @@ svy_status svy_mfit_run(svy_model *m, const mmatrix *X, mfit *fit, svy_err *err)
 void svy_mfit_free(mfit *fit);
 double svy_model_linkinv(svy_family f, double eta);
 double svy_model_mu_eta(svy_family f, double eta);
+
+/* model_cal.c: calibration (the tool's --calibrated-to) */
+svy_status svy_mcal_bind(svy_model *m, svy_err *err);
+void svy_mcal_free(svy_model *m);
+/* The rows come again. */
+svy_status svy_mcal_again(svy_model *m, svy_err *err);
+/* Every design row: its joint margin cell. */
+svy_status svy_mcal_row(svy_model *m, const svy_row *row, const svy_dpath *path, uint32_t *cell, svy_err *err);
+/* A design row that is not one of the model's. */
+svy_status svy_mcal_outside(svy_model *m, const svy_dpath *path, uint32_t cell, svy_err *err);
+/* After the last pass: the cells against the margins' totals. */
+svy_status svy_mcal_ready(svy_model *m, svy_err *err);
+const char *svy_mcal_column(const svy_model *m, size_t i);
+/* The linearized values z (p) of a model row; last: the read that feeds the
+ * variance (a value may be asked for twice with calibration). */
+typedef void (*svy_mz_fn)(void *ctx, mrow *r, double *z, int last);
+/* V (p x p): the design covariance of the totals of z over the model's rows,
+ * with calibration residuals of every design row when the weights were
+ * calibrated (R's svyrecvar with the design's postStrata); df: R's degf of
+ * the design without the rows outside the model (NULL: not wanted). */
+svy_status svy_model_vcov_of(svy_model *m, size_t p, svy_mz_fn fn, void *ctx, double *V, double *df, svy_err *err);
 
 /* model_margins.c, model_wald.c */
 svy_status svy_model_margins_run(svy_model *m, svy_err *err);

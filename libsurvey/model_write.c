@@ -285,6 +285,25 @@ static void note(const wctx *w, const char *fmt, ...)
     fputs(w->fmt == SVY_TABLE_HTML ? "</p>\n" : w->fmt == SVY_TABLE_LATEX ? "\\par\n" : "\n\n", w->f);
 }
 
+/* --calibrated-to: the variance knows the calibration. */
+static void calib_note(const wctx *w, const svy_model *m)
+{
+    size_t n = svy_model_calibration_count(m);
+    if (!n)
+        return;
+    char list[800];
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? (i + 1 == n ? " and " : ", ") : "",
+                                svy_model_calibration_margin(m, i));
+    note(w, "Calibration-aware variance: the weights were %s to the margins in %s; the influence functions of every "
+            "design row (0 in rows outside the model) are replaced by their %s residuals before the design "
+            "variance, as R's svyglm on a design passed through %s.",
+         n >= 2 ? "raked" : "post-stratified", list, n >= 2 ? "raking" : "post-stratification",
+         n >= 2 ? "rake() (10 back-fitting passes with unweighted cell means, on the final weights)" : "postStratify()");
+}
+
 static void notes(const wctx *w, const svy_model *m, const svy_model_out *o)
 {
     const svy_design *d = &m->d;
@@ -314,6 +333,7 @@ static void notes(const wctx *w, const svy_model *m, const svy_model_out *o)
          d->weight ? d->weight : d->nfpc ? "from the fpc" : "none (1)", s, p, fp,
          d->npsu >= 2 && d->nfpc && !d->ultimate_cluster ? "multistage" : "first-stage (ultimate cluster)",
          svy_lonely_name(d->lonely), d->level * 100);
+    calib_note(w, m);
     if (svy_model_nmargins(m))
         note(w, "Margins: predictive margins (R svypredmeans, Korn-Graubard), averaged over the rows of the model%s; "
                 "normal intervals and p-values, as R's confint on them.",

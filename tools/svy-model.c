@@ -22,9 +22,12 @@ typedef struct opts {
     size_t nrefs;
     const char **walds;
     size_t nwalds;
+    const char **cals;    /* --calibrated-to */
+    size_t ncals;
     svy_model_out out;
     svy_model *m;
     svy_schema *schema;   /* a copy, for labels */
+    svy_reader *reader;
 } opts;
 
 static void usage(void)
@@ -52,6 +55,10 @@ static void usage(void)
            "                          != < <= > >=, col in {v,...}, & | ! and parentheses; labels\n"
            "                          by their text); the other rows stay in the design (PSUs,\n"
            "                          strata, df), as R's svyglm on subset(design, EXPR)\n"
+           "      --calibrated-to MARGIN  the weight was post-stratified (one margin) or raked\n"
+           "                          (several; repeat the flag) to these margin files (as\n"
+           "                          svy-weight --margin reads them): SEs, tests and margins use\n"
+           "                          the calibration residuals (R's svyglm after postStratify()/rake())\n"
            "Output:\n"
            "  -f, --format FMT        csv|tsv|md|latex|html (csv). csv/tsv: one table, the\n"
            "                          coefficients (term,estimate,se,t,df,p_value,ci_low,ci_high),\n"
@@ -78,12 +85,14 @@ enum {
     OPT_LEVEL,
     OPT_ODDS,
     OPT_LABELS,
+    OPT_CALIBRATED,
     OPT_TITLE,
     OPT_SUBPOP
 };
 
 static const struct option long_opts[] = {
     SVY_DESIGN_LONG,
+    {"calibrated-to", required_argument, NULL, OPT_CALIBRATED},
     {"encoding", required_argument, NULL, 'e'},
     {"format", required_argument, NULL, 'f'},
     {"help", no_argument, NULL, 'h'},
@@ -122,6 +131,8 @@ static svy_status make_model(opts *o, svy_err *err)
     }
     for (size_t i = 0; st == SVY_OK && i < o->nwalds; i++)
         st = svy_model_add_wald(o->m, o->walds[i], err);
+    for (size_t i = 0; st == SVY_OK && i < o->ncals; i++)
+        st = svy_model_add_calibration(o->m, o->cals[i], err);
     if (o->subpop)
         svy_model_set_subpop(o->m, o->subpop);
     return st;
@@ -141,6 +152,7 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
         return st;
     if (o->subpop && (st = svy_subpop_bind(o->subpop, o->schema, o->D.cb, err)))
         return st;
+    svy_model_set_source(o->m, svy_reader_name(o->reader));
     return svy_model_bind(o->m, o->schema, err);
 }
 
@@ -207,6 +219,10 @@ static void parse_options(opts *o, int argc, char **argv)
                 svy_tool_usage_error("--subpop: %s", e.msg);
             break;
         }
+        case OPT_CALIBRATED:
+            o->cals = grow(o->cals, o->ncals + 1, sizeof *o->cals);
+            o->cals[o->ncals++] = optarg;
+            break;
         case OPT_WALD:
             o->walds = grow(o->walds, o->nwalds + 1, sizeof *o->walds);
             o->walds[o->nwalds++] = optarg;
@@ -263,6 +279,10 @@ static void say_fit(const opts *o)
                       F->dropped, F->subpop ? F->subpop_rows : F->rows, F->subpop ? " of the subpopulation" : "");
     if (F->y_note)
         svy_tool_warn("%s", F->y_note);
+    if (svy_model_calibration_gap(o->m) > 1e-8)
+        svy_tool_warn("note: the weights come within %.2g (relative) of the --calibrated-to margins, not to "
+                      "rounding: raking stopped early; the variance uses the final weights (see svy-model(1))",
+                      svy_model_calibration_gap(o->m));
 }
 
 static svy_status write_model(FILE *f, const char *name, void *ctx, svy_err *err)
@@ -297,6 +317,7 @@ int main(int argc, char **argv)
     if (!r)
         svy_tool_die(SVY_EXIT_IO, "out of memory");
     svy_tool_progress(r, o.D.quiet);
+    o.reader = r;
     const char *cols[256];
     size_t ncols = svy_model_columns(o.m, cols, 256);
     int projected = 0;
@@ -338,6 +359,7 @@ done:
     svy_schema_free(o.schema);
     free(o.refs);
     free(o.walds);
+    free(o.cals);
     svy_design_opts_free(&o.D);
     return rc;
 }

@@ -16,6 +16,15 @@
  * (svy_model_set_subpop) the rows outside it leave the model the same way:
  * their PSUs and strata stay in the design, as in R's
  * svyglm(design = subset(design, EXPR)).
+ * With svy_model_add_calibration the weight was post-stratified (one
+ * margin) or raked (several) to margin files as svy-weight --margin reads
+ * them: every variance (coefficients, Wald tests, margins) replaces the
+ * linearized values of every design row by their calibration residuals, as
+ * R's svyglm on a design passed through postStratify() or rake() does
+ * (survey/calibrate.h has the rules; the rows outside the model, with a
+ * missing value or outside the subpopulation, have value 0 and a residual;
+ * with a subpopulation glm's weights are rescaled by the mean over every
+ * design row, as R's `[` on a calibrated design keeps them with weight 0).
  *
  * Call sequence (the rows come in the same order every pass):
  *   svy_model *m = svy_model_new(&design, SVY_FAMILY_LOGIT, "y ~ a + b", &err);
@@ -117,6 +126,18 @@ SVY_API svy_status svy_model_set_margins(svy_model *m, const char *column, svy_e
 SVY_API void svy_model_set_subpop(svy_model *m, const svy_subpop *s);
 /* A joint Wald test of the terms (comma-separated, "a:b" for an interaction). */
 SVY_API svy_status svy_model_add_wald(svy_model *m, const char *terms, svy_err *err);
+/* Before svy_model_bind(): the weight was calibrated to the margin in path
+ * (repeat for raking).  After svy_model_finish(): the margins given, and the
+ * largest relative gap between a margin line's weight and its total (NaN
+ * without margins).  Weights further than 1e-3 from a total: SVY_E_DATA
+ * naming the margin line; a weight of 0 with raking: SVY_E_DATA (R's
+ * residual is 0/0). */
+SVY_API svy_status svy_model_add_calibration(svy_model *m, const char *path, svy_err *err);
+/* The input's name for the margins' messages (borrowed; NULL: "<data>"). */
+SVY_API void svy_model_set_source(svy_model *m, const char *name);
+SVY_API size_t svy_model_calibration_count(const svy_model *m);
+SVY_API const char *svy_model_calibration_margin(const svy_model *m, size_t i);
+SVY_API double svy_model_calibration_gap(const svy_model *m);
 
 SVY_API svy_status svy_model_bind(svy_model *m, const svy_schema *schema, svy_err *err);
 /* Every column the model and its design read (for svy_reader_set_columns). */

@@ -5,6 +5,8 @@
 # margins (--margins) and the Wald tests (--wald, one run per test).
 # CASES=model-subpop-cases.csv REF=model-subpop.csv: the --subpop cases
 # (tests/ref/model-subpop.R; their column subpop is given as --subpop).
+# CASES=model-cal-cases.csv REF=model-cal.csv: the --calibrated-to cases
+# (tests/ref/model-cal.R; column calibrated: margin files under tests/data).
 set -euo pipefail
 ref="$SRC/tests/ref/${REF:-model-api.csv}"
 cases="$SRC/tests/ref/${CASES:-model-cases.csv}"
@@ -27,7 +29,7 @@ compare() {
     END { if (seen == 0) { print what ": nothing compared"; bad = 1 } exit bad }' "$2" "$1" || fail=1
   checked=$((checked + 1))
 }
-while IFS=, read -r id dat weight strata psu fpc ultimate lonely family formula refv margins wald subpop subpop_r; do
+while IFS=, read -r id dat weight strata psu fpc ultimate lonely family formula refv margins wald subpop subpop_r calibrated; do
   [ "$id" = id ] && continue
   args=(-q --"$family" --lonely "$lonely")
   [ -n "$weight" ] && args+=(-w "$weight")
@@ -37,6 +39,7 @@ while IFS=, read -r id dat weight strata psu fpc ultimate lonely family formula 
   [ "$ultimate" = 1 ] && args+=(--ultimate-cluster)
   [ -n "$refv" ] && args+=(--ref "$refv")
   [ -n "${subpop:-}" ] && args+=(--subpop "$subpop")
+  for c in ${calibrated:-}; do args+=(--calibrated-to "$SRC/tests/data/$c"); done
   svy-model "${args[@]}" "$formula" "$data/$dat.csv" | tail -n +2 > ours.csv
   rrows "$id" coef | awk -F, '{ print $1","$2","$3","$4","$5","$6","$7","$8 }' > r.csv
   compare ours.csv r.csv "$id coef"
