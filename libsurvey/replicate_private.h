@@ -54,6 +54,8 @@ typedef struct svy_rep {
     size_t capsplit;
     double **dden;        /* per domain: sum of a over its rows */
     size_t *drows, capdd;
+    long *dslot;          /* per domain and outcome: its level -1 slot, -1 before its first value */
+    size_t capds;
     const char *last_s;   /* the row's last nonzero replicate text and its value */
     size_t last_len;
     double last_w;

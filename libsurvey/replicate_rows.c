@@ -82,17 +82,22 @@ static long slot_index(svy_rep *r, size_t dom, size_t o, long level, int *added)
     return i;
 }
 
-/* The domain's shared sum of a, created with the domain. */
-static double *dom_den(svy_rep *r, size_t dom)
+/* The domain's shared sum of a, created with the domain, and its outcomes'
+ * slots (a table: no hashing per row and outcome). */
+static double *dom_den(svy_rep *r, size_t dom, size_t nout)
 {
     if (dom >= r->capdd) {
-        size_t cap = r->capdd, capn = r->capdd;
+        size_t cap = r->capdd, capn = r->capdd, caps = r->capds;
         if (!svy_grow((void **)&r->dden, &cap, dom + 1, sizeof *r->dden) ||
-            !svy_grow((void **)&r->drows, &capn, cap, sizeof *r->drows))
+            !svy_grow((void **)&r->drows, &capn, cap, sizeof *r->drows) ||
+            !svy_grow((void **)&r->dslot, &caps, cap * nout, sizeof *r->dslot))
             return NULL;
         memset(r->dden + r->capdd, 0, (cap - r->capdd) * sizeof *r->dden);
         memset(r->drows + r->capdd, 0, (cap - r->capdd) * sizeof *r->drows);
+        for (size_t i = r->capdd * nout; i < cap * nout; i++)
+            r->dslot[i] = -1;
         r->capdd = cap;
+        r->capds = caps;
     }
     if (!r->dden[dom])
         r->dden[dom] = svy_calloc(r->R, sizeof **r->dden);
@@ -105,13 +110,14 @@ static svy_status add_domain(svy_est *e, size_t dom, const double *ys, const int
     svy_rep *r = e->rep;
     const size_t R = r->R;
     const double *a = r->a;
-    double *dd = dom_den(r, dom);
+    double *dd = dom_den(r, dom, e->nout);
     if (!dd)
         return nomem(err);
+    long *ds = r->dslot + dom * e->nout;
     /* an outcome without a value here leaves the shared den from now on */
     for (size_t o = 0; o < e->nout; o++)
         if (!valid[o]) {
-            long i = svy_u64map_find(&r->map, (uint64_t)dom << 40 | (uint64_t)o << 20);
+            long i = ds[o];
             if (i >= 0 && !r->split[i]) {
                 memcpy(r->pool + (size_t)i * 2 * R + R, dd, R * sizeof *dd);
                 r->split[i] = 1;
@@ -121,8 +127,8 @@ static svy_status add_domain(svy_est *e, size_t dom, const double *ys, const int
         if (!valid[o])
             continue;
         svy_stat k = e->out[o].stat;
-        int added;
-        long i = slot_index(r, dom, o, -1, &added);
+        int added = 0;
+        long i = ds[o] >= 0 ? ds[o] : (ds[o] = slot_index(r, dom, o, -1, &added));
         if (i < 0)
             return nomem(err);
         double *s = r->pool + (size_t)i * 2 * R;
@@ -452,6 +458,8 @@ void svy_rep_rows_clear(svy_rep *r, int release)
         r->dden[i] = NULL;
         r->drows[i] = 0;
     }
+    for (size_t i = 0; i < r->capds; i++)
+        r->dslot[i] = -1;
     svy_u64map_free(&r->pmap);
     memset(&r->pmap, 0, sizeof r->pmap);
     svy_u64map_free(&r->emap);
@@ -464,6 +472,7 @@ void svy_rep_rows_clear(svy_rep *r, int release)
     free(r->split);
     free(r->dden);
     free(r->drows);
+    free(r->dslot);
     free(r->pb);
     free(r->pm);
     free(r->pbin);
