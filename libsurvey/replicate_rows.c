@@ -38,7 +38,7 @@ static svy_status nomem(svy_err *err)
     return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
 }
 
-/* s += a and s += a y, element by element. */
+/* s += a, and s += a y: the scalar loop's IEEE operations, two at a time. */
 static void vadd(double *restrict s, const double *restrict a, size_t R)
 {
     size_t i = 0;
@@ -188,14 +188,25 @@ static double *dom_gram(svy_rep *r, uint32_t t)
     return r->gram[dom];
 }
 
-/* Add s b b' to the packed lower triangle g, over the pairs of nonzero b
- * only (zeros add nothing). */
+/* Add s b b' to the packed lower triangle g.  Zeros add nothing, so only
+ * the pairs of nonzero b are summed, unless under a quarter are 0 (the
+ * dense loop, vectorized): a row with no direction (files without
+ * structure) costs what it did. */
 static void gram_add(double *g, const double *b, double s, size_t R, size_t *nz)
 {
     size_t k = 0;
     for (size_t i = 0; i < R; i++)
         if (b[i] != 0)
             nz[k++] = i;
+    if (4 * k > 3 * R) {
+        for (size_t i = 0; i < R; i++) {
+            double bi = s * b[i];
+            double *gi = g + i * (i + 1) / 2;
+            for (size_t j = 0; j <= i; j++)
+                gi[j] += bi * b[j];
+        }
+        return;
+    }
     for (size_t p = 0; p < k; p++) {
         size_t i = nz[p];
         double bi = s * b[i];
