@@ -14,8 +14,11 @@
 # CPU = user + sys from GNU time (the machine may be shared: CPU is the figure);
 # svy-* least CPU of RUNS, R once.
 # Usage: bench/tab16.sh [BUILD_DIR]
-#   env: SIZES="100000 1000000", R_SIZES="100000 1000000", RUNS=3, PARTS="1 2"
+#   env: SIZES="100000 1000000", R_SIZES="100000 1000000", RUNS=3, PARTS="1 2",
+#   BASE=DIR: part 1 also times DIR's svy-tab (a build of the base, e.g. main),
+#   interleaved with BUILD_DIR's, and compares the two outputs byte for byte
 set -eu
+set -f # rw* is svy-tab's pattern, not the shell's
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 tab="$here/$build/tools/svy-tab"; wt="$here/$build/tools/svy-weight"
@@ -38,6 +41,8 @@ least() { # least CPU of RUNS runs of a command; its output kept in $work/best.c
   echo "$b"
 }
 c() { echo "$1" | cut -d' ' -f"$2"; }
+base=${BASE:-}
+if [ -n "$base" ] && [ ! -x "$base/tools/svy-tab" ]; then echo "bench/tab16.sh: no $base/tools/svy-tab" >&2; exit 1; fi
 inR() { case " $R_SIZES " in *" $1 "*) return 0;; esac; return 1; }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; $(date -u '+%F %H:%M UTC')"
 case " $PARTS " in *" 1 "*)
@@ -47,8 +52,22 @@ echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for n in $SIZES; do
   f="$work/tabr-$n.csv"
   [ -s "$f" ] || "$work/gen-tab" "$n" 20211 shuffle | awk -v R=80 -f "$here/bench/add-reps.awk" > "$f"
-  s=$(least "$tab" -w weight --repweights 'rw*' --reptype bootstrap -b category,gender,province -r y1,y2,y3,y4,y5,y6 "$f")
-  cp "$work/best.csv" "$work/svy-rep.csv"
+  A="-w weight --repweights rw* --reptype bootstrap -b category,gender,province -r y1,y2,y3,y4,y5,y6"
+  if [ -n "$base" ]; then # base and new alternate, RUNS times each
+    sb=""; sn=""
+    for _ in $(seq "$RUNS"); do
+      rb=$(t "$base/tools/svy-tab" $A "$f"); cp "$work/out.csv" "$work/base-rep.csv"
+      rn=$(t "$tab" $A "$f"); cp "$work/out.csv" "$work/svy-rep.csv"
+      if [ -z "$sb" ] || awk -v a="$(c "$rb" 2)" -v b="$(c "$sb" 2)" 'BEGIN{exit !(a<b)}'; then sb=$rb; fi
+      if [ -z "$sn" ] || awk -v a="$(c "$rn" 2)" -v b="$(c "$sn" 2)" 'BEGIN{exit !(a<b)}'; then sn=$rn; fi
+    done
+    s=$sn
+    same=$(cmp -s "$work/base-rep.csv" "$work/svy-rep.csv" && echo "byte-identical" || echo "DIFFERENT")
+    echo "base $base at $n rows: CPU $(c "$sb" 2) s, wall $(c "$sb" 1) s, $(c "$sb" 3) MB; output $same" >&2
+  else
+    s=$(least "$tab" $A "$f")
+    cp "$work/best.csv" "$work/svy-rep.csv"
+  fi
   rr="| (not run) | | | |"; d=""
   if inR "$n"; then
     r=$(t Rscript "$here/bench/tab16.R" "$f" "$work/r-rep.csv")

@@ -59,8 +59,7 @@ void svy_rep_free(svy_rep *r)
     free(r->rscales);
     free(r->a);
     free(r->nz);
-    svy_u64map_free(&r->map);
-    free(r->pool);
+    svy_rep_rows_clear(r, 1);
     for (size_t i = 0; i < r->capgram; i++)
         free(r->gram[i]);
     free(r->gram);
@@ -253,8 +252,8 @@ svy_status svy_rep_bind(svy_est *e, svy_err *err)
     r->note[0] = '\0';
     if ((st = defaults(r, err)))
         return st;
-    if (!(r->a = svy_calloc(r->R, sizeof *r->a)) || !(r->nz = svy_calloc(r->R, sizeof *r->nz)))
-        return nomem(err);
+    if ((st = svy_rep_rows_bind(r, err)))
+        return st;
     /* --diff and --test take the df of the whole design (a test within
      * combinations of other by variables: that of the combination's domains) */
     r->gram_dom = e->d.df_rule == SVY_DF_DOMAIN || (e->test_on && e->nby > 1);
@@ -288,137 +287,6 @@ int svy_est_rep_info(const svy_est *e, svy_rep_info *out)
             out->rscale_max = r->rscales[i];
     }
     return 1;
-}
-
-/* ------------------------------------------------------------- per row */
-
-static double *slot(svy_rep *r, size_t dom, size_t o, long level, svy_err *err)
-{
-    uint64_t key = (uint64_t)dom << 40 | (uint64_t)o << 20 | (uint64_t)(level + 1);
-    int added;
-    long i = svy_u64map_get(&r->map, key, r->nslots, &added);
-    if (i < 0)
-        return nomem(err), NULL;
-    if (added) {
-        size_t need = (r->nslots + 1) * 2 * r->R;
-        size_t cap = r->capslots;
-        if (!svy_grow((void **)&r->pool, &cap, need, sizeof *r->pool))
-            return nomem(err), NULL;
-        memset(r->pool + r->nslots * 2 * r->R, 0, 2 * r->R * sizeof *r->pool);
-        r->capslots = cap;
-        r->nslots++;
-    }
-    return r->pool + (size_t)i * 2 * r->R;
-}
-
-/* Add a a' to the packed lower triangle g.  A replicate weight of 0 (a
- * bootstrap's unsampled PSUs: a third to a half of them) adds nothing, so
- * only the pairs of nonzero ones are summed: the same sums, bit for bit. */
-static void gram_add(double *g, const double *a, size_t R, size_t *nz)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < R; i++)
-        if (a[i] != 0)
-            nz[k++] = i;
-    if (4 * k > 3 * R) { /* few zeros: the dense loop (vectorized) */
-        for (size_t i = 0; i < R; i++) {
-            double ai = a[i];
-            double *gi = g + i * (i + 1) / 2;
-            for (size_t j = 0; j <= i; j++)
-                gi[j] += ai * a[j];
-        }
-        return;
-    }
-    for (size_t p = 0; p < k; p++) {
-        size_t i = nz[p];
-        double ai = a[i];
-        double *gi = g + i * (i + 1) / 2;
-        for (size_t q = 0; q <= p; q++)
-            gi[nz[q]] += ai * a[nz[q]];
-    }
-}
-
-static svy_status add_domain(svy_est *e, size_t dom, const double *ys, const int *valid, const long *levels,
-                             svy_err *err)
-{
-    svy_rep *r = e->rep;
-    const size_t R = r->R;
-    const double *a = r->a;
-    if (r->gram_dom) {
-        if (dom >= r->capgram) {
-            size_t cap = r->capgram;
-            if (!svy_grow((void **)&r->gram, &cap, dom + 1, sizeof *r->gram))
-                return nomem(err);
-            memset(r->gram + r->capgram, 0, (cap - r->capgram) * sizeof *r->gram);
-            r->capgram = cap;
-        }
-        if (!r->gram[dom] && !(r->gram[dom] = svy_calloc(R * (R + 1) / 2, sizeof **r->gram)))
-            return nomem(err);
-        gram_add(r->gram[dom], a, R, r->nz);
-    }
-    for (size_t o = 0; o < e->nout; o++) {
-        if (!valid[o])
-            continue;
-        int share = e->out[o].stat == SVY_STAT_SHARE;
-        double *s = slot(r, dom, o, -1, err);
-        if (!s)
-            return SVY_E_NOMEM;
-        /* a quantile's 1{x <= q} is the domain's own (ys holds the last domain's) */
-        double y = share ? 0 : e->out[o].quant ? svy_est_quant_indicator(e, o, dom) : ys[o];
-        if (e->out[o].stat == SVY_STAT_RATIO) { /* sums of a y and a x (the row's denominator) */
-            double x = e->out[o].x;
-            for (size_t i = 0; i < R; i++) {
-                s[i] += a[i] * y;
-                s[R + i] += a[i] * x;
-            }
-            continue;
-        }
-        for (size_t i = 0; i < R; i++) {
-            s[i] += a[i] * y;
-            s[R + i] += a[i];
-        }
-        if (share) {
-            if (!(s = slot(r, dom, o, levels[o], err)))
-                return SVY_E_NOMEM;
-            for (size_t i = 0; i < R; i++)
-                s[i] += a[i];
-        }
-    }
-    return SVY_OK;
-}
-
-svy_status svy_rep_row(svy_est *e, const svy_row *row, long dom, const double *ys, const int *valid,
-                       const long *levels, svy_err *err)
-{
-    svy_rep *r = e->rep;
-    if (e->qphase == 1)
-        return SVY_OK; /* quantiles: the rows come again once q is known */
-    for (size_t i = 0; i < r->R; i++) {
-        const svy_value *v = &row->vals[r->col[i]];
-        double w;
-        /* most cells are short decimals: read exactly without the general parser */
-        if (v->type == SVY_VAL_STR && v->missing == SVY_MISS_NONE && svy_number_fast(v->str, v->len, &w) && w >= 0) {
-            r->a[i] = w;
-            continue;
-        }
-        const char *name = svy_var_name(svy_schema_var(e->schema, (size_t)r->col[i]));
-        if (svy_value_is_missing(v))
-            return svy_err_set(err, SVY_E_DATA, NULL, row->index, r->col[i] + 1, name,
-                               "replicate weight %s is missing (R: \"Missing values not allowed in "
-                               "'repweights'\")", name);
-        if (!svy_value_number(v, &w) || !isfinite(w) || w < 0)
-            return svy_err_set(err, SVY_E_DATA, NULL, row->index, r->col[i] + 1, name,
-                               "replicate weight %s is not a number of 0 or more", name);
-        r->a[i] = w;
-    }
-    if (r->gram_full)
-        gram_add(r->gfull, r->a, r->R, r->nz);
-    svy_status st = SVY_OK;
-    if (dom >= 0)
-        st = add_domain(e, (size_t)dom, ys, valid, levels, err);
-    if (st == SVY_OK && e->d.overall && e->nby > 0 && e->overall_dom >= 0)
-        st = add_domain(e, (size_t)e->overall_dom, ys, valid, levels, err);
-    return st;
 }
 
 /* ------------------------------------------------------------- results */
@@ -472,6 +340,8 @@ double svy_rep_df(svy_est *e, size_t dom)
     default:
         break;
     }
+    if (svy_rep_gram_flush(r) != SVY_OK)
+        return NAN;
     if (dom >= r->capdfs) {
         size_t cap = r->capdfs;
         if (!svy_grow((void **)&r->dfs, &cap, dom + 1, sizeof *r->dfs))
@@ -488,6 +358,8 @@ double svy_rep_df(svy_est *e, size_t dom)
 double svy_rep_full_df(svy_est *e)
 {
     svy_rep *r = e->rep;
+    if (svy_rep_gram_flush(r) != SVY_OK)
+        return NAN;
     if (r->df_full == -2)
         r->df_full = rank_df(r->gfull, r->R);
     return r->df_full;
@@ -497,7 +369,7 @@ double svy_rep_domains_df(svy_est *e, const size_t *dom, size_t nd)
 {
     svy_rep *r = e->rep;
     size_t n = r->R * (r->R + 1) / 2;
-    double *g = svy_calloc(n, sizeof *g);
+    double *g = svy_rep_gram_flush(r) == SVY_OK ? svy_calloc(n, sizeof *g) : NULL;
     if (!g)
         return NAN;
     int any = 0;
@@ -516,9 +388,7 @@ void svy_rep_reset(svy_rep *r)
 {
     if (!r)
         return;
-    svy_u64map_free(&r->map);
-    memset(&r->map, 0, sizeof r->map);
-    r->nslots = 0;
+    svy_rep_rows_clear(r, 0);
     for (size_t i = 0; i < r->capgram; i++) {
         free(r->gram[i]);
         r->gram[i] = NULL;
@@ -557,16 +427,6 @@ double svy_rep_var(const svy_rep *r, const double *t, double centre, int mse, si
 
 static const char NOTE_NA[] = "some replicates have no weight in this domain: dropped (as R)";
 static const char NOTE_ALL_NA[] = "no replicate has weight in this domain: no variance";
-
-void svy_rep_sums(const svy_est *e, size_t dom, const qty *q, const double **num, const double **den)
-{
-    const svy_rep *r = e->rep;
-    const size_t R = r->R;
-    long i = svy_u64map_find(&r->map, (uint64_t)dom << 40 | (uint64_t)q->o << 20 | (uint64_t)(q->level + 1));
-    long id = q->level >= 0 ? svy_u64map_find(&r->map, (uint64_t)dom << 40 | (uint64_t)q->o << 20) : i;
-    *num = i >= 0 ? r->pool + (size_t)i * 2 * R : NULL;
-    *den = id >= 0 ? r->pool + (size_t)id * 2 * R + R : NULL;
-}
 
 void svy_rep_estimates(const svy_est *e, size_t dom, const qty *q, double *t)
 {

@@ -3,9 +3,14 @@
  *
  * Per (domain, outcome, share level) a slot of 2R doubles: the replicates'
  * sums of a_r y (num) and of a_r (den) over the rows with a valid value;
- * a share keeps its denominator in the slot of level -1.  Per domain, when
+ * a share keeps its denominator in the slot of level -1.  While an outcome
+ * has had a value on every row of its domain its den is the domain's own
+ * sum of a_r (dden: the same additions in the same order), so a row adds
+ * its weights once per domain, not once per outcome.  Per domain, when
  * the df rule needs it, the lower triangle of sum_k a_k a_k' (R x R), whose
- * rank is the rank of the domain's replicate-weight matrix. */
+ * rank is the rank of the domain's replicate-weight matrix; rows whose
+ * weights are proportional (a PSU's rows in bootstrap, JK and BRR files)
+ * are summed as one term per distinct direction (replicate_rows.c). */
 #ifndef SVY_REPLICATE_PRIVATE_H
 #define SVY_REPLICATE_PRIVATE_H
 
@@ -44,6 +49,33 @@ typedef struct svy_rep {
     double *dfs;        /* per domain, -2 until computed */
     double df_full;     /* the whole design's, -2 until computed */
     size_t capdfs;
+    /* replicate_rows.c: the domains' shared denominators */
+    unsigned char *split; /* per slot: its den is its own (else dden of its domain) */
+    size_t capsplit;
+    double **dden;        /* per domain: sum of a over its rows */
+    size_t *drows, capdd;
+    long *dslot;          /* per domain and outcome: its level -1 slot, -1 before its first value */
+    size_t capds;
+    const char *last_s;   /* the row's last nonzero replicate text and its value */
+    size_t last_len;
+    double last_w;
+    /* the Gram terms per distinct direction b = a / c (c: the row's first
+     * nonzero weight): per (matrix, direction) the sum of c^2 */
+    int pat_off;          /* too many directions: every row added to its matrices */
+    size_t dir_cap;       /* how many directions are kept (unit tests lower it) */
+    size_t nw;            /* 64-bit words of a row's nonzero mask */
+    svy_u64map pmap;      /* hash of a direction -> its index */
+    double *pb;           /* directions, R each */
+    uint64_t *pm;         /* their nonzero masks, nw each */
+    unsigned char *pbin;  /* 1: every nonzero b is 1 (compared by mask) */
+    double *pbmax;        /* largest b of each */
+    size_t ndir, cappb, cappm, cappbin, cappbmax;
+    svy_u64map emap;      /* (matrix, direction) -> term */
+    double *esum;
+    uint32_t *etgt, *epid; /* matrix (a domain, or UINT32_MAX: the whole design) and direction */
+    size_t nent, capes, capet, capep;
+    double *b;            /* scratch: one row's direction and mask */
+    uint64_t *mask;
 } svy_rep;
 
 void svy_rep_free(svy_rep *r);
@@ -65,6 +97,12 @@ double svy_rep_full_df(svy_est *e);
 double svy_rep_domains_df(svy_est *e, const size_t *dom, size_t nd);
 /* Forget the sums (the rows come again: a quantile's second pass). */
 void svy_rep_reset(svy_rep *r);
+/* replicate_rows.c: allocate the per-row scratch (at bind); move the Gram
+ * terms kept per direction into the matrices (before any rank is read);
+ * free and forget what the rows kept (svy_rep_free, svy_rep_reset). */
+svy_status svy_rep_rows_bind(svy_rep *r, svy_err *err);
+svy_status svy_rep_gram_flush(svy_rep *r);
+void svy_rep_rows_clear(svy_rep *r, int release);
 /* Quantity q of domain dom: the replicates' sums (NULL: no row), and the
  * replicate estimates t[0..R) (NAN where a replicate has no weight). */
 void svy_rep_sums(const svy_est *e, size_t dom, const qty *q, const double **num, const double **den);

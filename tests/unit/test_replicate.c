@@ -156,3 +156,127 @@ Test(replicate, type_names)
     cr_assert(!svy_reptype_parse("JK1", &t));
     cr_assert_str_eq(svy_reptype_name(SVY_REP_FAY), "fay");
 }
+
+/* ------------------------------------------------------------------
+ * The Gram matrices summed per distinct direction (replicate_rows.c):
+ * the same degrees of freedom as one term per row, with binary and
+ * general factors, a linearly dependent PSU and an all-zero row; and the
+ * denominators shared per domain, split when an outcome is missing. */
+#include "replicate_private.h"
+
+enum { NR = 6, NROWS = 301 };
+static const double fac[10][NR] = {
+    {0, 2, 2, 0, 2, 0},       {2, 0, 2, 2, 0, 0},     {0, 1.5, 0.5, 3, 0, 1}, {1, 0, 2.5, 0, 1, 1},
+    {1, 1.5, 3, 3, 1, 2},     {1, 0, 0, 2, 0.5, 0},   {0, 1, 0, 0, 2, 0.5},   {0.5, 0, 1, 0, 0, 2},
+    {2, 0.5, 0, 1, 0, 0},     {0, 0, 0.5, 1, 1, 1},
+}; /* PSU 4 = PSU 2 + PSU 3 */
+static char cell[NROWS][4 + NR][32];
+
+static void make_rows(void)
+{
+    for (int i = 0; i < NROWS; i++) {
+        int g = i % 3, k = i / 3;
+        int p = g == 0 ? k % 2 : g == 1 ? 2 + k % 3 : 5 + k % 5;
+        double w = 1 + (i * 37 % 100) / 8.0;
+        snprintf(cell[i][0], 32, "%d", g);
+        snprintf(cell[i][1], 32, "%d", i % 2);
+        if (i % 7 == 3)
+            cell[i][2][0] = '\0';
+        else
+            snprintf(cell[i][2], 32, "%d", i * 13 % 5);
+        snprintf(cell[i][3], 32, "%.17g", w);
+        for (int r = 0; r < NR; r++) /* the last row: every replicate weight 0 */
+            snprintf(cell[i][4 + r], 32, "%.17g", i == NROWS - 1 ? 0 : w * fac[p][r]);
+    }
+}
+
+/* Means of the columns ys by g (and overall), without the rows missing y2
+ * when skip_missing_y2;
+ * dir_cap: the directions kept (SIZE_MAX: the default). */
+static svy_est *run_gram(const char *const *ys, size_t ny, size_t dir_cap, int skip_missing_y2)
+{
+    static const char *const names[4 + NR] = {"g", "y", "y2", "w", "r1", "r2", "r3", "r4", "r5", "r6"};
+    static const char *const by[] = {"g"};
+    static const char *const rcols[] = {"r*"};
+    svy_err err;
+    svy_design d;
+    svy_design_init(&d);
+    d.weight = "w";
+    d.overall = 1;
+    svy_est *e = svy_est_new(&d, by, 1, &err);
+    cr_assert(e);
+    for (size_t j = 0; j < ny; j++)
+        cr_assert_eq(svy_est_add_outcome(e, SVY_STAT_MEAN, ys[j], NULL, &err), SVY_OK);
+    svy_repdesign rd;
+    svy_repdesign_init(&rd);
+    rd.cols = rcols;
+    rd.ncols = 1;
+    rd.type = SVY_REP_BOOTSTRAP;
+    cr_assert_eq(svy_est_set_replicates(e, &rd, &err), SVY_OK, "%s", err.msg);
+    svy_schema *s = svy_schema_new();
+    for (size_t c = 0; c < 4 + NR; c++)
+        cr_assert(svy_schema_add(s, names[c], SVY_VAR_UNTYPED, &err));
+    cr_assert_eq(svy_est_bind(e, s, &err), SVY_OK, "%s", err.msg);
+    if (dir_cap != SIZE_MAX)
+        e->rep->dir_cap = dir_cap;
+    for (int i = 0; i < NROWS; i++) {
+        if (skip_missing_y2 && !cell[i][2][0])
+            continue;
+        svy_value v[4 + NR];
+        memset(v, 0, sizeof v);
+        for (size_t c = 0; c < 4 + NR; c++) {
+            v[c].type = SVY_VAL_STR;
+            v[c].str = cell[i][c];
+            v[c].len = strlen(cell[i][c]);
+            if (!v[c].len)
+                v[c].missing = SVY_MISS_SYSTEM;
+        }
+        svy_row row = {.index = i + 1, .nvals = 4 + NR, .vals = v};
+        cr_assert_eq(svy_est_push(e, &row, &err), SVY_OK, "%s", err.msg);
+    }
+    cr_assert_eq(svy_est_finish(e, &err), SVY_OK, "%s", err.msg);
+    svy_schema_free(s);
+    return e;
+}
+
+Test(replicate, df_by_direction_equals_by_row)
+{
+    make_rows();
+    static const char *const ys[] = {"y", "y2"};
+    svy_est *a = run_gram(ys, 2, SIZE_MAX, 0), *b = run_gram(ys, 2, 0, 0), *c = run_gram(ys, 2, 3, 0);
+    cr_assert(!a->rep->pat_off && b->rep->pat_off && c->rep->pat_off);
+    cr_assert_eq(svy_est_count(a), svy_est_count(b));
+    for (size_t i = 0; i < svy_est_count(a); i++) {
+        const svy_est_result *ra = svy_est_get(a, i), *rb = svy_est_get(b, i), *rc = svy_est_get(c, i);
+        cr_assert(ra->se == rb->se && ra->se == rc->se && ra->estimate == rb->estimate);
+        cr_assert_eq(ra->df, rb->df, "result %zu: df %g by direction, %g by row", i, ra->df, rb->df);
+        cr_assert_eq(ra->df, rc->df);
+        const svy_value *g = svy_est_domain_value(a, ra->domain, 0);
+        /* g 0: two binary PSUs; g 1: three PSUs of rank 2; g 2: five
+         * general PSUs; overall: all six replicates */
+        double want = !g || svy_value_is_missing(g) ? 5 : g->str[0] == '0' ? 1 : g->str[0] == '1' ? 1 : 4;
+        cr_assert_eq(ra->df, want, "domain %s: df %g", g && g->str ? g->str : "overall", ra->df);
+    }
+    svy_est_free(a);
+    svy_est_free(b);
+    svy_est_free(c);
+}
+
+Test(replicate, shared_denominator_split_at_a_missing_value)
+{
+    make_rows();
+    static const char *const ys[] = {"y", "y2"}, *const y2[] = {"y2"};
+    svy_est *a = run_gram(ys, 2, SIZE_MAX, 0), *b = run_gram(y2, 1, SIZE_MAX, 1);
+    size_t nb = 0;
+    for (size_t i = 0; i < svy_est_count(a); i++) {
+        const svy_est_result *ra = svy_est_get(a, i);
+        if (strcmp(ra->variable, "y2") != 0)
+            continue;
+        const svy_est_result *rb = svy_est_get(b, nb++);
+        cr_assert(ra->estimate == rb->estimate && ra->se == rb->se, "%s: %.17g %.17g / %.17g %.17g",
+                  ra->variable, ra->estimate, ra->se, rb->estimate, rb->se);
+    }
+    cr_assert_eq(nb, svy_est_count(b));
+    svy_est_free(a);
+    svy_est_free(b);
+}
