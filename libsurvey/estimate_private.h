@@ -128,10 +128,11 @@ enum { DB = 3 };
 enum { DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
 
 /* Rows of a table of rates waiting for their records (see svy_est_push):
- * the domains' index entries are prefetched when a row is queued; every
- * PEND rows the records are looked up (in the rows' order) and prefetched,
- * then summed in the rows' order, so rows in any order do not wait on
- * memory one by one. */
+ * the domains' index entries are prefetched when a row is queued; rows go
+ * in batches of PEND through three stages: filled, then (one batch later)
+ * their records looked up in the rows' order and prefetched, then (one
+ * batch later again) summed in the rows' order, so rows in any order do
+ * not wait on memory one by one, nor on a prefetch issued just before. */
 enum { PEND = 16, PEND_RECS = 2 * LAYERS_MAX };
 typedef struct pending {
     double w;
@@ -175,8 +176,9 @@ struct svy_est {
     int batch;      /* rates only, at most 32: rows may be queued (pending) */
     int queueing;   /* rows are queued now: most rows lately changed unit */
     uint32_t last_rec, window, changes;
-    pending pend[PEND];
-    size_t npend;
+    pending pend[3 * PEND]; /* three batches: filled, looked up, to sum */
+    size_t npend;   /* rows in the batch being filled (pfill) */
+    size_t pfill, pn[3];
     size_t sums_size, rows_size; /* doubles per record in SUMS and ROWS layers */
 
     svy_strtab dom_tab, lvl_tab;

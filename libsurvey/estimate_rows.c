@@ -342,6 +342,12 @@ static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, 
     return SVY_OK;
 }
 
+/* The queue's place for the next row. */
+static inline pending *pend_next(svy_est *e)
+{
+    return &e->pend[e->pfill * PEND + e->npend];
+}
+
 /* Add one row to one domain: its shifts, then a record in every layer. */
 static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const rowvals *v, svy_err *err)
 {
@@ -381,7 +387,7 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
         }
         if (e->queueing) {
             /* the record is looked up when the queue is summed (flush_pending) */
-            pending *q = &e->pend[e->npend];
+            pending *q = pend_next(e);
             q->lay[q->nrec] = (uint32_t)li;
             q->dom[q->nrec] = (uint32_t)dom;
             q->rec[q->nrec++] = key;
@@ -402,34 +408,37 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
     return e->cal ? cal_add(e, (uint32_t)dom, w, v, err) : SVY_OK;
 }
 
-/* Sum the queued rows into their records, in the order they came. */
-static svy_status flush_pending(svy_est *e, svy_err *err)
+/* The records of a batch of queued rows, looked up in the rows' order (new
+ * records come in the same order as summed at once) and prefetched. */
+static svy_status resolve_batch(svy_est *e, pending *b, size_t n, svy_err *err)
 {
-    const size_t nout = e->nout;
-    /* look the records up in the rows' order (new records come in the same
-     * order as summed at once) and prefetch them all, then sum */
-    for (size_t i = 0; i < e->npend; i++) {
-        pending *q = &e->pend[i];
+    for (size_t i = 0; i < n; i++) {
+        pending *q = &b[i];
         for (uint32_t j = 0; j < q->nrec; j++) {
             layer *L = &e->lay[q->lay[j]];
             long r = svy_est_rec_get(e, L, q->lay[j], q->dom[j], q->rec[j], err);
-            if (r < 0) {
-                e->npend = 0;
+            if (r < 0)
                 return SVY_E_NOMEM;
-            }
             q->rec[j] = (uint32_t)r;
 #if defined(__GNUC__)
-            const char *b = (const char *)(L->pool + L->recs[r].block);
-            const char *end = b + L->bsize * sizeof *L->pool;
-            for (; b < end; b += 64)
-                __builtin_prefetch(b, 1);
+            const char *p = (const char *)(L->pool + L->recs[r].block);
+            const char *end = p + L->bsize * sizeof *L->pool;
+            for (; p < end; p += 64)
+                __builtin_prefetch(p, 1);
             __builtin_prefetch(end - 1, 1);
             __builtin_prefetch(&L->recs[r], 1);
 #endif
         }
     }
-    for (size_t i = 0; i < e->npend; i++) {
-        const pending *q = &e->pend[i];
+    return SVY_OK;
+}
+
+/* Sum a looked-up batch into its records, in the rows' order. */
+static void sum_batch(svy_est *e, const pending *b, size_t n)
+{
+    const size_t nout = e->nout;
+    for (size_t i = 0; i < n; i++) {
+        const pending *q = &b[i];
         const double w = q->w;
         for (uint32_t j = 0; j < q->nrec; j++) {
             layer *L = &e->lay[q->lay[j]];
@@ -439,8 +448,31 @@ static svy_status flush_pending(svy_est *e, svy_err *err)
             add_rates(L->pool + R->block, L->rows, nout, w, q->ys, q->valid);
         }
     }
+}
+
+/* The batch being filled is full (or drain: every queued row is summed).
+ * Batch pfill+1 was looked up a batch ago: summed now; batch pfill+2 was
+ * filled a batch ago: looked up now; the full one waits a batch. */
+static svy_status flush_pending(svy_est *e, int drain, svy_err *err)
+{
+    size_t f = e->pfill, a = (f + 1) % 3, b = (f + 2) % 3;
+    e->pn[f] = e->npend;
     e->npend = 0;
-    return SVY_OK;
+    svy_status st = resolve_batch(e, e->pend + b * PEND, e->pn[b], err);
+    if (st == SVY_OK)
+        sum_batch(e, e->pend + a * PEND, e->pn[a]);
+    e->pn[a] = 0;
+    if (st == SVY_OK && drain) {
+        sum_batch(e, e->pend + b * PEND, e->pn[b]);
+        st = resolve_batch(e, e->pend + f * PEND, e->pn[f], err);
+        if (st == SVY_OK)
+            sum_batch(e, e->pend + f * PEND, e->pn[f]);
+        e->pn[b] = e->pn[f] = 0;
+    }
+    if (st != SVY_OK)
+        e->pn[0] = e->pn[1] = e->pn[2] = 0;
+    e->pfill = a;
+    return st;
 }
 
 /* Every 1024 rows: queue while most rows change unit (rows in any order),
@@ -453,7 +485,7 @@ static svy_status choose_queueing(svy_est *e, svy_err *err)
     int q = e->changes > 512;
     svy_status st = SVY_OK;
     if (!q && e->queueing)
-        st = flush_pending(e, err);
+        st = flush_pending(e, 1, err);
     e->queueing = q;
     e->window = e->changes = 0;
     return st;
@@ -515,8 +547,8 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
 {
     svy_status rc = SVY_OK;
     if (e->queueing) {
-        e->pend[e->npend].w = p->w;
-        e->pend[e->npend].nrec = 0;
+        pend_next(e)->w = p->w;
+        pend_next(e)->nrec = 0;
     }
     long dom = row_domain(e, row, err);
     if (dom == -3) {
@@ -538,8 +570,8 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
         if (rc == SVY_OK && e->rep)
             rc = svy_rep_row(e, row, dom, v->ys, v->valid, v->levels, err);
     }
-    if (rc == SVY_OK && e->queueing && e->pend[e->npend].nrec && ++e->npend == PEND)
-        rc = flush_pending(e, err);
+    if (rc == SVY_OK && e->queueing && pend_next(e)->nrec && ++e->npend == PEND)
+        rc = flush_pending(e, 0, err);
     if (rc == SVY_OK && e->batch)
         rc = choose_queueing(e, err);
     return rc;
@@ -558,6 +590,7 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_push before bind, after the last pass or after finish");
     svy_dpath p;
+    e->dsn.defer_ids = 1; /* a repeated id is news only at the end of the pass here */
     svy_status rc = svy_dsn_row(&e->dsn, row, &p, err);
     if (rc || !e->dsn.estimating)
         return rc ? svy_est_blame(e, rc, err) : rc; /* no call per row */
@@ -577,8 +610,8 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     rowvals v = {ys_s, ysh_s, valid_s, lv_s};
     if (e->queueing) { /* (queueing only with at most 32 outcomes, below SMALL) */
         /* the row's outcomes go straight to its place in the queue */
-        v.ys = e->pend[e->npend].ys;
-        v.valid = e->pend[e->npend].valid;
+        v.ys = pend_next(e)->ys;
+        v.valid = pend_next(e)->valid;
     }
     if (e->nout > SMALL) {
         v = (rowvals){malloc(e->nout * sizeof *v.ys), malloc(e->nout * sizeof *v.ysh),
@@ -624,7 +657,7 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
-    svy_status fs = flush_pending(e, err);
+    svy_status fs = flush_pending(e, 1, err);
     if (fs)
         return fs;
     int was_estimating = e->dsn.estimating;
