@@ -8,8 +8,10 @@
 #include "design_private.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static int idset_grow(svy_idset *s)
 {
@@ -71,6 +73,7 @@ static int own_grow(svy_idset *s, double need, long long rows)
     uint32_t *o = realloc(s->own, cap * sizeof *o);
     if (!o)
         return 0;
+    svy_dsn_huge(o, cap * sizeof *o);
     memset(o + s->ncap, 0, (cap - s->ncap) * sizeof *o);
     for (size_t i = 0; i < s->nslots; i++) {
         uint64_t k = s->slots[i];
@@ -230,4 +233,19 @@ int svy_dsn_id_check(svy_dsn *d, svy_dstage *S, uint32_t h, const svy_value *v, 
         return -1;
     id_result(d, S, r, h, row);
     return 0;
+}
+
+void svy_dsn_huge(void *p, size_t n)
+{
+#if defined(MADV_HUGEPAGE)
+    const uintptr_t page = (uintptr_t)2 << 20;
+    if (n < 2 * page)
+        return;
+    uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
+    if (b > a)
+        (void)madvise((void *)a, b - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
 }

@@ -190,6 +190,9 @@ long svy_dsn_code_intern(svy_dsn *d, svy_strtab *tab, const svy_value *v, int nu
  * of memory. */
 int svy_dsn_id_check(svy_dsn *d, svy_dstage *S, uint32_t h, const svy_value *v, long long row);
 int svy_dsn_ids_drain(svy_dsn *d);
+/* Large arrays that rows in any order read at random: huge pages asked for
+ * (where the system has them on request), so they cost few TLB entries. */
+void svy_dsn_huge(void *p, size_t n);
 /* Frees a last stage's id set (design.c; also at the end of a pass). */
 void svy_dsn_idset_free(svy_idset *s);
 svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err);
