@@ -434,7 +434,9 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
             e->changes += key != e->last_rec;
             e->last_rec = key;
         }
-        long r = rec_of(e, L, li, (uint32_t)dom, key, err);
+        /* rows grouped by unit: the domain's direct index is in the cache */
+        long r = e->queueing ? rec_of(e, L, li, (uint32_t)dom, key, err)
+                             : svy_est_rec_get(e, L, li, (uint32_t)dom, key, err);
         if (r < 0)
             return SVY_E_NOMEM;
         if (e->queueing) {
@@ -649,7 +651,9 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_push before bind, after the last pass or after finish");
     svy_dpath p;
-    e->dsn.defer_ids = 1; /* a repeated id is news only at the end of the pass here */
+    /* rows in any order: the last stage's ids are checked a few rows late
+     * (a repeated id is news only at the end of the pass here) */
+    e->dsn.defer_ids = e->queueing;
     svy_status rc = svy_dsn_row(&e->dsn, row, &p, err);
     if (rc || !e->dsn.estimating)
         return rc ? svy_est_blame(e, rc, err) : rc; /* no call per row */
