@@ -76,6 +76,9 @@ void svy_dsn_free(svy_dsn *d)
         svy_strtab_free(&S->labels);
         svy_strtab_free(&S->ukeys);
         free(S->strata);
+        free(S->hot);
+        free(S->sdir.e);
+        free(S->udir.e);
         free(S->units);
         svy_dsn_idset_free(&S->ids);
         free(S->scache);
@@ -230,8 +233,58 @@ static inline void cache_put(svy_dcache *set, uint64_t key, uint32_t parent, uin
     set[0] = (svy_dcache){key, parent, id, isnum, 0};
 }
 
+/* A code that is a small whole number in digits, in a numeric column
+ * (where "01" and "1" are the same code): its value, else UINT64_MAX. */
+static inline uint64_t direct_code(const svy_value *v, int numeric)
+{
+    if (!numeric || v->type != SVY_VAL_STR || v->len - 1 >= 9)
+        return UINT64_MAX;
+    uint64_t u = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned dg = (unsigned)(unsigned char)v->str[i] - '0';
+        if (dg > 9)
+            return UINT64_MAX;
+        u = u * 10 + dg;
+    }
+    return u;
+}
+
+static inline int direct_get(const svy_ddirect *t, uint64_t u, uint32_t parent, uint32_t *out)
+{
+    if (u >= t->cap || t->e[u] >> 32 != (uint64_t)parent + 1)
+        return 0;
+    *out = (uint32_t)t->e[u];
+    return 1;
+}
+
+/* Remember the id of code u under parent, while the array stays within 4
+ * entries per code it holds (plus 1024); a code taken by another parent
+ * stays with the caches.  Only a cache: out of memory, it does nothing. */
+static void direct_put(svy_ddirect *t, uint64_t u, uint32_t parent, uint32_t id)
+{
+    if (u == UINT64_MAX || parent >= UINT32_MAX - 1)
+        return;
+    if (u >= t->cap) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap <= u)
+            cap *= 2;
+        if (cap > 4 * (t->n + 1024))
+            return;
+        uint64_t *e = realloc(t->e, cap * sizeof *e);
+        if (!e)
+            return;
+        memset(e + t->cap, 0, (cap - t->cap) * sizeof *e);
+        t->e = e;
+        t->cap = cap;
+    }
+    if (!t->e[u]) {
+        t->e[u] = ((uint64_t)parent + 1) << 32 | id;
+        t->n++;
+    }
+}
+
 /* A code of a stage, a stratum or a unit: its id from the two-way cache
- * (code_cached), or interned as prefix + text (code_intern, -1 out of
+ * (code_cached), or interned as prefix + text (svy_dsn_code_intern, -1 out of
  * memory); the caller makes a new code's record, then code_remember()
  * caches the id. */
 typedef struct code_probe {
@@ -249,7 +302,7 @@ static inline int code_cached(svy_dcache *cache, const svy_value *v, uint32_t pa
     return cache_get(p->slot, p->key, parent, p->isnum, out);
 }
 
-static long code_intern(svy_dsn *d, svy_strtab *tab, const svy_value *v, int numeric, uint32_t prefix, int *added)
+long svy_dsn_code_intern(svy_dsn *d, svy_strtab *tab, const svy_value *v, int numeric, uint32_t prefix, int *added)
 {
     char nb[SVY_DTOA_MAX];
     size_t len;
@@ -277,8 +330,10 @@ static svy_status changed(const svy_dsn *d, const svy_row *row, long col, svy_er
 static svy_status new_stratum(svy_dsn *d, svy_dstage *S, uint32_t parent, uint32_t label, const svy_row *row,
                               svy_err *err)
 {
-    if (!svy_grow((void **)&S->strata, &S->capstrata, S->nstrata + 1, sizeof *S->strata))
+    if (!svy_grow((void **)&S->strata, &S->capstrata, S->nstrata + 1, sizeof *S->strata) ||
+        !svy_grow((void **)&S->hot, &S->caphot, S->nstrata + 1, sizeof *S->hot))
         return nomem(err);
+    S->hot[S->nstrata] = (svy_dhot){0, 0};
     svy_dstratum *h = &S->strata[S->nstrata++];
     memset(h, 0, sizeof *h);
     h->parent = parent;
@@ -311,11 +366,16 @@ static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t 
     const svy_value *v = &row->vals[S->strata_col];
     if (svy_value_is_missing(v))
         return svy_fail_row(d->schema, row, S->strata_col, err, "stratum %s is missing", S->strata_name);
-    code_probe p;
-    if (code_cached(S->scache, v, parent, &p, out))
+    uint64_t u = direct_code(v, S->strata_numeric);
+    if (direct_get(&S->sdir, u, parent, out))
         return SVY_OK;
+    code_probe p;
+    if (code_cached(S->scache, v, parent, &p, out)) {
+        direct_put(&S->sdir, u, parent, *out);
+        return SVY_OK;
+    }
     int added;
-    long id = code_intern(d, &S->labels, v, S->strata_numeric, i == 0 ? 0 : parent, &added);
+    long id = svy_dsn_code_intern(d, &S->labels, v, S->strata_numeric, i == 0 ? 0 : parent, &added);
     if (id < 0)
         return nomem(err);
     if (added) {
@@ -326,147 +386,9 @@ static svy_status stratum_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t 
             return st;
     }
     code_remember(&p, parent, (uint32_t)id);
+    direct_put(&S->sdir, u, parent, (uint32_t)id);
     *out = (uint32_t)id;
     return SVY_OK;
-}
-
-/* ---- the exact check of a last stage whose units are rows ---- */
-
-static int idset_grow(svy_idset *s)
-{
-    size_t nn = s->nslots ? s->nslots * 2 : 1024;
-    uint64_t *ns = svy_calloc(nn, sizeof *ns);
-    if (!ns)
-        return 0;
-    for (size_t i = 0; i < s->nslots; i++) {
-        uint64_t k = s->slots[i];
-        if (!k)
-            continue;
-        size_t j = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (nn - 1);
-        while (ns[j])
-            j = (j + 1) & (nn - 1);
-        ns[j] = k;
-    }
-    free(s->slots);
-    s->slots = ns;
-    s->nslots = nn;
-    return 1;
-}
-
-/* The packed key set: 1 new, 0 there before, -1 out of memory. */
-static int slots_add(svy_idset *s, uint64_t k)
-{
-    if ((s->n + 1) * 4 > s->nslots * 3 && !idset_grow(s))
-        return -1;
-    size_t j = (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (s->nslots - 1);
-    while (s->slots[j]) {
-        if (s->slots[j] == k)
-            return 0;
-        j = (j + 1) & (s->nslots - 1);
-    }
-    s->slots[j] = k;
-    s->n++;
-    return 1;
-}
-
-static uint64_t pack(uint32_t stratum, double x)
-{
-    return 1ull << 63 | (uint64_t)stratum << 40 | (uint64_t)x;
-}
-
-/* Cover ids below need with the direct array while it stays within 4 ids
- * per row seen (respondent numbers are dense).  Ids already in the key set
- * that the array now covers are marked as living there. */
-static int own_grow(svy_idset *s, double need, long long rows)
-{
-    size_t cap = s->ncap ? s->ncap : 4096;
-    while ((double)cap < need)
-        cap *= 2;
-    if ((double)cap > 4.0 * (double)(rows + 65536) || cap > ((size_t)1 << 30))
-        return 0;
-    uint64_t *b = realloc(s->seen, cap / 64 * sizeof *b);
-    if (!b)
-        return 0;
-    memset(b + s->ncap / 64, 0, (cap - s->ncap) / 64 * sizeof *b);
-    s->seen = b;
-    uint32_t *o = realloc(s->own, cap * sizeof *o);
-    if (!o)
-        return 0;
-    memset(o + s->ncap, 0, (cap - s->ncap) * sizeof *o);
-    for (size_t i = 0; i < s->nslots; i++) {
-        uint64_t k = s->slots[i];
-        uint64_t x = k & ((1ull << 40) - 1);
-        if (k && x >= s->ncap && x < cap) {
-            o[x] = UINT32_MAX;
-            b[x / 64] |= 1ull << (x % 64);
-        }
-    }
-    s->own = o;
-    s->ncap = cap;
-    return 1;
-}
-
-/* 1 new, 0 seen before, -1 out of memory. */
-static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value *v, int numeric)
-{
-    double x;
-    int isnum = 0;
-    if (v->type == SVY_VAL_STR && numeric && v->len - 1 < 15 && stratum < (1u << 23)) {
-        /* respondent numbers: digits only, read as an integer (what the
-         * general path below reads them as, without its double checks) */
-        uint64_t u = 0;
-        size_t i = 0;
-        for (; i < v->len; i++) {
-            unsigned dg = (unsigned)(unsigned char)v->str[i] - '0';
-            if (dg > 9)
-                break;
-            u = u * 10 + dg;
-        }
-        if (i == v->len && u < s->ncap) {
-            uint64_t *b = &s->seen[u / 64], bit = 1ull << (u % 64);
-            if (!(*b & bit)) {
-                /* a new id: own is written, not read (no wait on memory) */
-                *b |= bit;
-                s->own[u] = stratum + 1;
-                return 1;
-            }
-            uint32_t *o = &s->own[u];
-            if (*o == stratum + 1)
-                return 0;
-        }
-    }
-    if (v->type == SVY_VAL_NUM) {
-        x = v->num;
-        isnum = 1;
-    } else if (numeric && (svy_number_fast(v->str, v->len, &x) || svy_parse_number(v->str, v->len, &x)) &&
-               isfinite(x)) {
-        isnum = 1;
-    }
-    if (isnum && x >= 0 && x < 1099511627776.0 && x == floor(x) && stratum < (1u << 23)) {
-        if (x >= (double)s->ncap && x < 4294967295.0)
-            own_grow(s, x + 1, d->rows);
-        if (x < (double)s->ncap) {
-            uint32_t *o = &s->own[(size_t)x];
-            if (*o == 0) {
-                *o = stratum + 1;
-                s->seen[(size_t)x / 64] |= 1ull << ((size_t)x % 64);
-                return 1;
-            }
-            if (*o == stratum + 1)
-                return 0;
-            if (*o != UINT32_MAX) {
-                /* the id in a second stratum: both go to the key set */
-                if (slots_add(s, pack(*o - 1, x)) < 0)
-                    return -1;
-                *o = UINT32_MAX;
-            }
-        }
-        return slots_add(s, pack(stratum, x));
-    }
-    int added;
-    if (code_intern(d, &s->other, v, numeric, stratum, &added) < 0)
-        return -1;
-    return added;
 }
 
 /* The unit of a row at stage i in stratum h; SVY_DSN_NOUNIT where rows
@@ -487,25 +409,18 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
         *out = SVY_DSN_NOUNIT;
         if (d->pass > 1)
             return SVY_OK;
-        int r = idset_add(d, &S->ids, h, v, S->id_numeric);
-        if (r < 0)
-            return nomem(err);
-        if (r)
-            S->strata[h].n++;
-        else if (!d->repeat) {
-            /* Units of several rows: the rest of this pass only counts, and
-             * the rows come again with the units kept. */
-            d->repeat = 1;
-            d->repeat_row = row->index;
-            d->estimating = 0;
-        }
+        return svy_dsn_id_check(d, S, h, v, row->index) < 0 ? nomem(err) : SVY_OK;
+    }
+    uint64_t uc = direct_code(v, S->id_numeric);
+    if (direct_get(&S->udir, uc, h, out))
+        return SVY_OK;
+    code_probe p;
+    if (code_cached(S->ucache, v, h, &p, out)) {
+        direct_put(&S->udir, uc, h, *out);
         return SVY_OK;
     }
-    code_probe p;
-    if (code_cached(S->ucache, v, h, &p, out))
-        return SVY_OK;
     int added;
-    long id = code_intern(d, &S->ukeys, v, S->id_numeric, h, &added);
+    long id = svy_dsn_code_intern(d, &S->ukeys, v, S->id_numeric, h, &added);
     if (id < 0)
         return nomem(err);
     if (added) {
@@ -520,6 +435,7 @@ static svy_status unit_of(svy_dsn *d, size_t i, const svy_row *row, uint32_t h, 
             S->strata[h].n++;
     }
     code_remember(&p, h, (uint32_t)id);
+    direct_put(&S->udir, uc, h, (uint32_t)id);
     *out = (uint32_t)id;
     return SVY_OK;
 }
@@ -534,9 +450,9 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         return svy_fail_row(d->schema, row, S->fpc_col, err, "fpc %s is missing", S->fpc_name);
     /* The fpc repeats row after row: a short text seen last time is not parsed again. */
     uint64_t key = v->type == SVY_VAL_STR && v->len <= 7 ? svy_short_key(v->str, v->len) : 0;
-    svy_dstratum *T = &S->strata[h];
-    if (key && key == T->fpc_text)
+    if (key && key == S->hot[h].fpc_text)
         return SVY_OK; /* this text passed every check below in this stratum */
+    svy_dstratum *T = &S->strata[h];
     if (key && key == S->fpc_key)
         f = S->fpc_last;
     else if (!(v->type == SVY_VAL_STR && svy_number_fast(v->str, v->len, &f)) && !svy_value_number(v, &f))
@@ -568,7 +484,7 @@ static svy_status read_fpc(svy_dsn *d, size_t i, const svy_row *row, uint32_t h,
         d->fpc_max_row = row->index;
         d->fpc_max_stage = i;
     }
-    T->fpc_text = key;
+    S->hot[h].fpc_text = key;
     return SVY_OK;
 }
 

@@ -124,6 +124,12 @@ svy_status svy_dsn_end_pass(svy_dsn *d, int *again, svy_err *err)
         return SVY_OK;
     }
     d->rows_pass1 = d->rows;
+    SVY_FAIL_IF(svy_dsn_ids_drain(d) < 0, err, SVY_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < d->nstage; i++) /* units that are rows, counted apart */
+        for (size_t h = 0; h < d->st[i].nstrata; h++) {
+            d->st[i].strata[h].n += d->st[i].hot[h].n;
+            d->st[i].hot[h].n = 0;
+        }
     svy_status st;
     if (d->has_fpc && d->rows > 0 && (st = fpc_counts(d, err)))
         return st;

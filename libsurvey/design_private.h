@@ -27,8 +27,9 @@
  * of (stratum, id) keys; when an id does repeat in its stratum, the estimator
  * is told to read the rows again with units kept (svy_dsn_end_pass).
  *
- * Memory: per stratum 120 bytes, per unit 16 bytes plus its key in a hash
- * table (about 40 bytes); the last stage's check costs 4 bytes per possible
+ * Memory: per stratum 128 bytes, per unit 16 bytes plus its key in a hash
+ * table (about 40 bytes), and when codes are small whole numbers 8 bytes per
+ * possible code (at most 4 per code seen, plus 8 KiB); the last stage's check costs 4 bytes per possible
  * id when ids are whole numbers below 4 times the rows (respondent numbers:
  * a direct array, plus a bit per id), else 11 to 21 bytes per row when ids are whole numbers
  * below 2^40 in fewer than 2^23 strata, else the key text plus about 40
@@ -59,7 +60,6 @@ typedef struct svy_dstratum {
     long long first_row;  /* the row of its first member */
     long long fpc_row;    /* the row its fpc was read from */
     double fpc;           /* as given; NAN without an fpc */
-    uint64_t fpc_text;    /* short text of the fpc that passed every check here; 0 none */
     double N, g, f;       /* after svy_dsn_end_pass: population units, (N - n)/N, n/N */
     double F;             /* the fractions n/N of the strata above, multiplied: its variance's factor */
     double prodN, prodn;  /* N and n multiplied down to here: weights from the fpc */
@@ -73,6 +73,20 @@ typedef struct svy_dunit {
     long long first_row;
 } svy_dunit;
 
+/* What every row reads or writes of its stratum, apart (16 bytes a stratum,
+ * so rows in any order find it in the cache). */
+typedef struct svy_dhot {
+    uint64_t fpc_text;    /* short text of the fpc that passed every check here; 0 none */
+    long long n;          /* units that are rows, counted in pass 1: added to n at its end */
+} svy_dhot;
+
+/* Codes that are small whole numbers written as digits (PSU and stratum
+ * numbers in a numeric column), by value: (parent + 1) << 32 | id; 0 none. */
+typedef struct svy_ddirect {
+    uint64_t *e;
+    size_t cap, n;
+} svy_ddirect;
+
 /* A two-way cache of short codes (and numbers) to strata and units. */
 typedef struct svy_dcache {
     uint64_t key;
@@ -80,6 +94,14 @@ typedef struct svy_dcache {
     uint32_t isnum, pad;
 } svy_dcache;
 enum { SVY_DCACHE_BITS = 12 };
+
+/* An id waiting for its check (design_ids.c). */
+typedef struct svy_idq {
+    uint64_t u;
+    uint32_t stratum;
+    long long row;
+} svy_idq;
+enum { SVY_IDQ = 16 };
 
 /* The exact set of (stratum, id) of a last stage whose units are rows. */
 typedef struct svy_idset {
@@ -91,6 +113,8 @@ typedef struct svy_idset {
     uint64_t *slots;      /* packed (stratum, id) keys, 0 empty */
     size_t nslots, n;
     svy_strtab other;     /* keys that do not pack: stratum + id text */
+    svy_idq q[SVY_IDQ];   /* ids below ncap checked a few rows late (defer_ids) */
+    unsigned qhead, qn;
 } svy_idset;
 
 typedef struct svy_dstage {
@@ -101,11 +125,14 @@ typedef struct svy_dstage {
     svy_strtab labels;    /* stratum keys: (parent unit, text) from stage 2 on */
     svy_dstratum *strata;
     size_t nstrata, capstrata;
+    svy_dhot *hot;        /* per stratum */
+    size_t caphot;
     svy_strtab ukeys;     /* unit keys: (stratum, id text) */
     svy_dunit *units;
     size_t nunits, capunits;
     svy_idset ids;        /* the last stage when its units are rows */
     svy_dcache *scache, *ucache;
+    svy_ddirect sdir, udir; /* before the caches: strata and units by number */
     uint64_t fpc_key;     /* the last short fpc text read, and its number */
     double fpc_last;
 } svy_dstage;
@@ -118,6 +145,8 @@ typedef struct svy_dsn {
     int has_fpc, fraction, derive_w, ultimate;
     int rows_last;        /* the units of stage nstage are rows (no id, or ids checked unique) */
     int multistage;       /* R's recursion over the later stages */
+    int defer_ids;        /* the last stage's ids may be checked a few rows late: *repeat
+                           * is then known at the end of the pass, not at its row */
     long weight_col;
     const char *weight_name;
     const svy_schema *schema;
@@ -154,6 +183,16 @@ __attribute__((format(printf, 5, 6)))
 #endif
 svy_status svy_fail_row(const svy_schema *schema, const svy_row *row, long col, svy_err *err, const char *fmt, ...);
 
+/* design.c: a code interned as prefix + key text; -1 out of memory. */
+long svy_dsn_code_intern(svy_dsn *d, svy_strtab *tab, const svy_value *v, int numeric, uint32_t prefix, int *added);
+/* design_ids.c: the last stage's check of a row's id v in stratum h (counts
+ * new units in S->hot, sets d->repeat); the queued ones (defer_ids); -1 out
+ * of memory. */
+int svy_dsn_id_check(svy_dsn *d, svy_dstage *S, uint32_t h, const svy_value *v, long long row);
+int svy_dsn_ids_drain(svy_dsn *d);
+/* Large arrays that rows in any order read at random: huge pages asked for
+ * (where the system has them on request), so they cost few TLB entries. */
+void svy_dsn_huge(void *p, size_t n);
 /* Frees a last stage's id set (design.c; also at the end of a pass). */
 void svy_dsn_idset_free(svy_idset *s);
 svy_status svy_dsn_init(svy_dsn *d, const svy_design *spec, svy_err *err);

@@ -195,6 +195,7 @@ void svy_est_layers_free(svy_est *e)
         svy_u64map_free(&L->lmap);
         free(L->lpool);
         free(L->dstart);
+        free(L->ux);
     }
     svy_est_test_free(e);
 }
@@ -204,6 +205,7 @@ void svy_est_free(svy_est *e)
     if (!e)
         return;
     svy_dsn_free(&e->dsn);
+    svy_est_queue_free(e);
     svy_sums_bind_free(e->sums);
     free_names(e->psu_cols, e->d.npsu);
     free_names(e->strata_cols, e->d.nstrata);

@@ -84,8 +84,11 @@ long svy_est_rec_new(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key
         if (!svy_grow((void **)&L->recs, &L->caprecs, L->nrecs + 1, sizeof *L->recs))
             return nomem(err), -1;
         size_t need = L->npool + L->bsize;
+        size_t cap = L->cappool;
         if (!svy_grow((void **)&L->pool, &L->cappool, need, sizeof *L->pool))
             return nomem(err), -1;
+        if (cap != L->cappool)
+            svy_dsn_huge(L->pool, L->cappool * sizeof *L->pool);
         memset(L->pool + L->npool, 0, L->bsize * sizeof *L->pool);
         L->recs[L->nrecs++] = (rec){.domain = dom, .key = key, .block = L->npool};
         L->npool = need;

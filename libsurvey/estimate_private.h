@@ -105,6 +105,8 @@ typedef struct layer {
     double *lpool;
     size_t nlpool, caplpool;
     size_t *dstart;   /* at finish: records of domain d are [dstart[d], dstart[d+1]) */
+    struct uslot *ux; /* by key (unit or stratum): its first records (estimate_rows.c) */
+    size_t uxlen;
 } layer;
 
 /* A dense index of one domain's records in one layer, by key. */
@@ -127,20 +129,27 @@ enum { DB = 3 };
  * of domains. */
 enum { DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
 
-/* Rows of a table of rates waiting for their records (see svy_est_push):
- * the domains' index entries are prefetched when a row is queued; every
- * PEND rows the records are looked up (in the rows' order) and prefetched,
- * then summed in the rows' order, so rows in any order do not wait on
- * memory one by one. */
-enum { PEND = 16, PEND_RECS = 2 * LAYERS_MAX };
-typedef struct pending {
+/* Rows of a table of rates in any order (see estimate_rows.c): each row's
+ * record is looked up at once (records are made in the rows' order), and
+ * the row waits in its layer's queue as (weight, record, outcomes as bits);
+ * every QROWS rows the queue is sorted by record (stable: a record still
+ * sums its rows in their order, so every sum is the same) and summed
+ * record after record, so each record's lines come from memory once a
+ * batch, not once a row.  Memory: 48 bytes per entry, two entries per row
+ * at most in each layer, plus 4 bytes per record to sort. */
+enum { QROWS = 32768, USLOT = 7 };
+typedef struct qent {
     double w;
-    uint32_t nrec;
-    uint32_t lay[PEND_RECS], rec[PEND_RECS]; /* rec: the key until looked up */
-    uint32_t dom[PEND_RECS];
-    double ys[32];   /* the row's outcomes, written there by svy_est_push */
-    int valid[32];
-} pending;
+    uint32_t rec, y, v, pad;
+} qent;
+typedef struct rqueue {
+    qent *ent[LAYERS_MAX]; /* per layer, in the rows' order */
+    size_t n[LAYERS_MAX];
+    qent *sorted;
+    uint32_t *cnt;
+    size_t capcnt, rows;
+} rqueue;
+void svy_est_queue_free(svy_est *e);
 
 struct svy_est {
     svy_design d;
@@ -172,11 +181,10 @@ struct svy_est {
     int any_shift;  /* a mean or total: values are shifted by the domain's first */
     int all_rates;  /* every outcome a rate: the short loop for SUMS records */
     int all_plain;  /* every outcome a rate of a 0/1 column: the short loop for cells */
-    int batch;      /* rates only, at most 32: rows may be queued (pending) */
+    int batch;      /* rates only, at most 32: rows may be queued (rqueue) */
     int queueing;   /* rows are queued now: most rows lately changed unit */
     uint32_t last_rec, window, changes;
-    pending pend[PEND];
-    size_t npend;
+    rqueue *q;      /* while queueing */
     size_t sums_size, rows_size; /* doubles per record in SUMS and ROWS layers */
 
     svy_strtab dom_tab, lvl_tab;

@@ -342,6 +342,56 @@ static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, 
     return SVY_OK;
 }
 
+/* A unit's (or stratum's) first records, one cache line: rows in any order
+ * find their record here in a table of 64 bytes per unit, where the
+ * domains' direct indexes (estimate_domain.c) spread a unit's records over
+ * as many lines as it has domains. */
+typedef struct uslot {
+    uint32_t n;
+    uint32_t dom[USLOT], rec[USLOT];
+    uint32_t pad;
+} uslot;
+
+/* Keep the units' tables under this many bytes a layer. */
+#define UX_MAX ((size_t)64 << 20)
+
+static void ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r)
+{
+    if (key >= L->uxlen) {
+        size_t nl = L->uxlen ? L->uxlen * 2 : 256;
+        while (nl <= key)
+            nl *= 2;
+        if (nl * sizeof *L->ux > UX_MAX)
+            return;
+        uslot *nu = realloc(L->ux, nl * sizeof *nu);
+        if (!nu)
+            return; /* only a cache */
+        memset(nu + L->uxlen, 0, (nl - L->uxlen) * sizeof *nu);
+        L->ux = nu;
+        L->uxlen = nl;
+    }
+    uslot *u = &L->ux[key];
+    if (u->n < USLOT) {
+        u->dom[u->n] = dom;
+        u->rec[u->n++] = r;
+    }
+}
+
+/* The record of (dom, key) in layer li, made when new (-1 out of memory). */
+static inline long rec_of(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err)
+{
+    if (key < L->uxlen) {
+        const uslot *u = &L->ux[key];
+        for (uint32_t j = 0; j < u->n; j++)
+            if (u->dom[j] == dom)
+                return u->rec[j];
+    }
+    long r = svy_est_rec_get(e, L, li, dom, key, err);
+    if (r >= 0)
+        ux_put(L, key, dom, (uint32_t)r);
+    return r;
+}
+
 /* Add one row to one domain: its shifts, then a record in every layer. */
 static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const rowvals *v, svy_err *err)
 {
@@ -371,6 +421,11 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
                 c[2] += 1;
         }
     }
+    uint32_t yb = 0, vb = 0; /* queued: the outcomes (0 or 1) as bits */
+    for (size_t o = 0; e->queueing && o < e->nout; o++) {
+        yb |= (uint32_t)(ys[o] != 0) << o;
+        vb |= (uint32_t)(valid[o] != 0) << o;
+    }
     for (size_t li = 0; li < e->nlay; li++) {
         layer *L = &e->lay[li];
         uint32_t key = L->by_stratum ? p->stratum[L->stage] : p->unit[L->stage];
@@ -379,22 +434,16 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
             e->changes += key != e->last_rec;
             e->last_rec = key;
         }
-        if (e->queueing) {
-            /* the record is looked up when the queue is summed (flush_pending) */
-            pending *q = &e->pend[e->npend];
-            q->lay[q->nrec] = (uint32_t)li;
-            q->dom[q->nrec] = (uint32_t)dom;
-            q->rec[q->nrec++] = key;
-#if defined(__GNUC__)
-            const dindex *x = &D->dix[li];
-            if (key < x->len)
-                __builtin_prefetch(&x->idx[key], 0);
-#endif
-            continue;
-        }
-        long r = svy_est_rec_get(e, L, li, (uint32_t)dom, key, err);
+        /* rows grouped by unit: the domain's direct index is in the cache */
+        long r = e->queueing ? rec_of(e, L, li, (uint32_t)dom, key, err)
+                             : svy_est_rec_get(e, L, li, (uint32_t)dom, key, err);
         if (r < 0)
             return SVY_E_NOMEM;
+        if (e->queueing) {
+            rqueue *q = e->q;
+            q->ent[li][q->n[li]++] = (qent){w, (uint32_t)r, yb, vb, 0};
+            continue;
+        }
         svy_status st = add_to_record(e, L, (size_t)r, w, v, err);
         if (st)
             return st;
@@ -402,45 +451,93 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
     return e->cal ? cal_add(e, (uint32_t)dom, w, v, err) : SVY_OK;
 }
 
-/* Sum the queued rows into their records, in the order they came. */
-static svy_status flush_pending(svy_est *e, svy_err *err)
+/* A queued row in its record: add_rates with the outcomes as bits (the
+ * same products: w times 0 or 1). */
+static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, uint32_t y, uint32_t v)
+{
+    if (!rows) {
+        for (size_t o = 0; o < nout; o++, blk += 3) {
+            if (!(v >> o & 1))
+                continue;
+            double a = w * (double)(y >> o & 1);
+            blk[0] += a;
+            blk[1] += w - a;
+            blk[2] += 1;
+        }
+        return;
+    }
+    for (size_t o = 0; o < nout; o++, blk += 8)
+        if (v >> o & 1)
+            svy_est_group_add(blk + ((y >> o & 1) ? 0 : 4), w);
+}
+
+static void sum_entries(svy_est *e, layer *L, const qent *x, size_t n)
 {
     const size_t nout = e->nout;
-    /* look the records up in the rows' order (new records come in the same
-     * order as summed at once) and prefetch them all, then sum */
-    for (size_t i = 0; i < e->npend; i++) {
-        pending *q = &e->pend[i];
-        for (uint32_t j = 0; j < q->nrec; j++) {
-            layer *L = &e->lay[q->lay[j]];
-            long r = svy_est_rec_get(e, L, q->lay[j], q->dom[j], q->rec[j], err);
-            if (r < 0) {
-                e->npend = 0;
-                return SVY_E_NOMEM;
-            }
-            q->rec[j] = (uint32_t)r;
-#if defined(__GNUC__)
-            const char *b = (const char *)(L->pool + L->recs[r].block);
-            const char *end = b + L->bsize * sizeof *L->pool;
-            for (; b < end; b += 64)
-                __builtin_prefetch(b, 1);
-            __builtin_prefetch(end - 1, 1);
-            __builtin_prefetch(&L->recs[r], 1);
-#endif
-        }
+    for (size_t i = 0; i < n; i++) {
+        rec *R = &L->recs[x[i].rec];
+        R->rows++;
+        R->nzrows += x[i].w != 0;
+        add_rates_bits(L->pool + R->block, L->rows, nout, x[i].w, x[i].y, x[i].v);
     }
-    for (size_t i = 0; i < e->npend; i++) {
-        const pending *q = &e->pend[i];
-        const double w = q->w;
-        for (uint32_t j = 0; j < q->nrec; j++) {
-            layer *L = &e->lay[q->lay[j]];
-            rec *R = &L->recs[q->rec[j]];
-            R->rows++;
-            R->nzrows += w != 0;
-            add_rates(L->pool + R->block, L->rows, nout, w, q->ys, q->valid);
+}
+
+/* Sum every queued row: each layer's entries sorted by record (counting
+ * sort, stable), unless its records are too many to gain from it. */
+static void flush_queue(svy_est *e)
+{
+    rqueue *q = e->q;
+    if (!q)
+        return;
+    for (size_t li = 0; li < e->nlay; li++) {
+        size_t n = q->n[li], nr = e->lay[li].nrecs;
+        layer *L = &e->lay[li];
+        const qent *in = q->ent[li];
+        q->n[li] = 0;
+        if (!n)
+            continue;
+        if (nr > 4 * (size_t)QROWS || !svy_grow((void **)&q->cnt, &q->capcnt, nr + 1, sizeof *q->cnt)) {
+            sum_entries(e, L, in, n);
+            continue;
         }
+        uint32_t *cnt = q->cnt;
+        memset(cnt, 0, (nr + 1) * sizeof *cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[in[i].rec + 1]++;
+        for (size_t r = 0; r < nr; r++)
+            cnt[r + 1] += cnt[r];
+        for (size_t i = 0; i < n; i++)
+            q->sorted[cnt[in[i].rec]++] = in[i];
+        sum_entries(e, L, q->sorted, n);
     }
-    e->npend = 0;
-    return SVY_OK;
+    q->rows = 0;
+}
+
+void svy_est_queue_free(svy_est *e)
+{
+    if (!e->q)
+        return;
+    for (size_t l = 0; l < LAYERS_MAX; l++)
+        free(e->q->ent[l]);
+    free(e->q->sorted);
+    free(e->q->cnt);
+    free(e->q);
+    e->q = NULL;
+}
+
+/* The queue's memory, when rows start coming in any order; 0 when there
+ * is none (the rows are then summed at once). */
+static int queue_ready(svy_est *e)
+{
+    if (e->q)
+        return 1;
+    rqueue *q = e->q = calloc(1, sizeof *q);
+    int ok = q && (q->sorted = svy_malloc(2 * QROWS * sizeof *q->sorted)) != NULL;
+    for (size_t l = 0; ok && l < e->nlay; l++)
+        ok = (q->ent[l] = svy_malloc(2 * QROWS * sizeof *q->ent[l])) != NULL;
+    if (!ok)
+        svy_est_queue_free(e);
+    return ok;
 }
 
 /* Every 1024 rows: queue while most rows change unit (rows in any order),
@@ -450,13 +547,13 @@ static svy_status choose_queueing(svy_est *e, svy_err *err)
 {
     if (++e->window < 1024)
         return SVY_OK;
-    int q = e->changes > 512;
-    svy_status st = SVY_OK;
+    int q = e->changes > 512 && queue_ready(e);
     if (!q && e->queueing)
-        st = flush_pending(e, err);
+        flush_queue(e);
     e->queueing = q;
     e->window = e->changes = 0;
-    return st;
+    (void)err;
+    return SVY_OK;
 }
 
 /* Read a row's outcomes into v (values, validity, share levels). */
@@ -514,10 +611,6 @@ static svy_status read_outcomes(svy_est *e, const svy_row *row, const rowvals *v
 static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, const rowvals *v, svy_err *err)
 {
     svy_status rc = SVY_OK;
-    if (e->queueing) {
-        e->pend[e->npend].w = p->w;
-        e->pend[e->npend].nrec = 0;
-    }
     long dom = row_domain(e, row, err);
     if (dom == -3) {
         rc = svy_est_test_row(e, p, err);
@@ -538,8 +631,8 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
         if (rc == SVY_OK && e->rep)
             rc = svy_rep_row(e, row, dom, v->ys, v->valid, v->levels, err);
     }
-    if (rc == SVY_OK && e->queueing && e->pend[e->npend].nrec && ++e->npend == PEND)
-        rc = flush_pending(e, err);
+    if (rc == SVY_OK && e->queueing && ++e->q->rows == QROWS)
+        flush_queue(e);
     if (rc == SVY_OK && e->batch)
         rc = choose_queueing(e, err);
     return rc;
@@ -558,6 +651,9 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_push before bind, after the last pass or after finish");
     svy_dpath p;
+    /* rows in any order: the last stage's ids are checked a few rows late
+     * (a repeated id is news only at the end of the pass here) */
+    e->dsn.defer_ids = e->queueing;
     svy_status rc = svy_dsn_row(&e->dsn, row, &p, err);
     if (rc || !e->dsn.estimating)
         return rc ? svy_est_blame(e, rc, err) : rc; /* no call per row */
@@ -575,11 +671,6 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     int valid_s[SMALL];
     long lv_s[SMALL];
     rowvals v = {ys_s, ysh_s, valid_s, lv_s};
-    if (e->queueing) { /* (queueing only with at most 32 outcomes, below SMALL) */
-        /* the row's outcomes go straight to its place in the queue */
-        v.ys = e->pend[e->npend].ys;
-        v.valid = e->pend[e->npend].valid;
-    }
     if (e->nout > SMALL) {
         v = (rowvals){malloc(e->nout * sizeof *v.ys), malloc(e->nout * sizeof *v.ysh),
                       malloc(e->nout * sizeof *v.valid), malloc(e->nout * sizeof *v.levels)};
@@ -624,9 +715,9 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
-    svy_status fs = flush_pending(e, err);
-    if (fs)
-        return fs;
+    flush_queue(e);
+    svy_est_queue_free(e);
+    e->queueing = 0;
     int was_estimating = e->dsn.estimating;
     svy_status st = svy_dsn_end_pass(&e->dsn, again, err);
     if (!st && e->qphase)
