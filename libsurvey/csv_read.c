@@ -135,13 +135,16 @@ static int direct_row(csvctx *c, char *p, size_t n, size_t *bounds, size_t nb)
     return 1;
 }
 
-/* Splits a line in one pass: the offsets of its first 64 delimiters go to
+/* Splits a line in one pass: the offsets of its first SCAN_FIELDS - 1 delimiters go to
  * bounds[], and the count of all of them is returned; SCAN_QUOTE when the
  * line has a quote (libcsv's job).  *nonascii is set when a byte is NUL, CR
  * or not ASCII: the only lines that can hold a bad byte, or need quotes
  * when written back (line_plain).  The SSE2 version looks
  * at 16 bytes at a time (the line's buffer has SCAN_PAD bytes after it). */
 #define SCAN_QUOTE ((size_t)-1)
+/* Lines of up to SCAN_FIELDS fields take direct_row (a file with 80
+ * replicate weights has 94). */
+#define SCAN_FIELDS 256
 static size_t scan_line(const char *p, size_t n, char delim, size_t *bounds, int *nonascii)
 {
     size_t nb = 0;
@@ -165,7 +168,7 @@ static size_t scan_line(const char *p, size_t n, char delim, size_t *bounds, int
             return SCAN_QUOTE;
         odd |= mo;
         while (md) {
-            if (nb < 64)
+            if (nb < SCAN_FIELDS - 1)
                 bounds[nb] = i + (size_t)__builtin_ctz(md);
             nb++;
             md &= md - 1;
@@ -179,7 +182,7 @@ static size_t scan_line(const char *p, size_t n, char delim, size_t *bounds, int
         unsigned char b = (unsigned char)p[i];
         acc |= b;
         if (b == (unsigned char)delim) {
-            if (nb < 64)
+            if (nb < SCAN_FIELDS - 1)
                 bounds[nb] = i;
             nb++;
         } else if (b == '"') {
@@ -216,7 +219,7 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         svy_csv_on_row('\n', c);
         return 1;
     }
-    size_t bounds[65];
+    size_t bounds[SCAN_FIELDS];
     int nonascii;
     size_t nb = scan_line(p, n, delim, bounds, &nonascii);
     if (nb == SCAN_QUOTE) {
@@ -227,7 +230,7 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
     if (nonascii && bad_bytes(c, p, n))
         return -1;
     c->ascii_line = !nonascii;
-    if (c->header_done && nb + 1 == c->ncols && nb < 64 && !c->st)
+    if (c->header_done && nb + 1 == c->ncols && nb < SCAN_FIELDS - 1 && !c->st)
         return direct_row(c, p, n, bounds, nb);
     c->zero_copy = c->header_done;
     size_t from = 0;
@@ -235,7 +238,7 @@ static int fast_line(csvctx *c, char *p, size_t n, char delim)
         size_t to;
         if (k == nb) {
             to = n;
-        } else if (k < 64) {
+        } else if (k < SCAN_FIELDS - 1) {
             to = bounds[k];
         } else {
             const char *q = memchr(p + from, delim, n - from);
