@@ -19,7 +19,8 @@
  *   the weight column under its name: 1 when a row of the group weighs
  *   more than 0, else 0 (the sums hold the weights)
  *   _dom       1: the rows are in the domain of their by values
- *   _sub       1: the rows are in the subpopulation (1 without --subpop)
+ *   _sub       1: the rows are in the subpopulation (1 without --subpop;
+ *              the query computes it from --subpop as a key, not a WHERE)
  *   _rows, _nzrows  rows, and rows of nonzero weight
  * then per outcome K (1-based, in the order added) the fields
  * svy_sums_field() names, "_K_" + field:
