@@ -106,6 +106,21 @@ static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const s
         ident(Q, oc->den);
     }
     fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu,\n    ", k);
+    if (svy_sums_open(oc)) { /* the value itself, a key: SQLite's shell would print a REAL to 15 digits */
+        if (Q->d == SVY_SQL_SQLITE) {
+            fputs("CASE WHEN typeof(", f);
+            ident(Q, oc->column);
+            fputs(") = 'real' THEN printf('%!.17g', ", f);
+            ident(Q, oc->column);
+            fputs(") ELSE ", f);
+            ident(Q, oc->column);
+            fputs(" END", f);
+        } else {
+            ident(Q, oc->column);
+        }
+        fprintf(f, " AS _l%zu", k);
+        return SVY_OK;
+    }
     if (oc->stat == SVY_STAT_RATE && oc->value) {
         fputs("CASE WHEN ", f);
         if (lv && lv->is_num) {
@@ -214,6 +229,15 @@ static void group_sums(const q *Q, size_t k, const char *suffix, const char *con
  * per level k s; ROWS: per level k v d e. */
 static int share_fields(const q *Q, const outcome *oc, size_t k, int rows)
 {
+    if (svy_sums_open(oc)) { /* one level per line (_K_level): SUMS b; ROWS k v d e */
+        if (!rows) {
+            field(Q, k, "b", "_w", 1);
+            return 1;
+        }
+        field(Q, k, "k", "1", 0);
+        group_sums(Q, k, "", "1 = 1");
+        return 1;
+    }
     size_t cap = 64 + 40 * oc->nlev;
     char *t = malloc(cap), nm[32], code[SVY_DTOA_MAX];
     if (!t)
@@ -413,8 +437,9 @@ static int table_ok(const char *t)
     return 1;
 }
 
-/* The outer SELECT's identity and keys, up to _nzrows. */
-static void outer_keys(const q *Q, const char *id, const sums_key *keys, size_t nk)
+/* The outer SELECT's identity and keys, up to _nzrows and the levels of
+ * open shares. */
+static void outer_keys(const q *Q, const svy_est *e, const char *id, const sums_key *keys, size_t nk)
 {
     FILE *f = Q->f;
     fprintf(f, "-- svy-tab --sql: the sums of %s (only these aggregates leave the database)\n", id);
@@ -436,6 +461,9 @@ static void outer_keys(const q *Q, const char *id, const sums_key *keys, size_t 
             fprintf(f, " AND _k%zu IS NOT NULL", i);
     fprintf(f, " THEN 1 ELSE 0 END AS _dom,\n  %s AS _sub,\n  COUNT(*) AS _rows,\n"
                "  SUM(CASE WHEN _w <> 0 THEN 1 ELSE 0 END) AS _nzrows", Q->sub ? "_s" : "1");
+    for (size_t o = 0; o < e->nout; o++)
+        if (svy_sums_open(&e->out[o]))
+            fprintf(f, ",\n  _l%zu AS _%zu_level", o + 1, o + 1);
 }
 
 svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *table, const svy_sql_level *levels,
@@ -460,7 +488,7 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
     size_t nk = svy_sums_keys(e, keys);
     char id[SVY_SUMS_IDENT_MAX];
     svy_sums_identity(e, id);
-    outer_keys(&Q, id, keys, nk);
+    outer_keys(&Q, e, id, keys, nk);
     int rows = svy_sums_rows(e);
     for (size_t o = 0; o < e->nout; o++)
         if (!(rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1)) {
@@ -500,7 +528,10 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
             first = 0;
         }
     if (Q.sub)
-        fprintf(f, "%s_s", first ? "" : ", ");
-    fputs(first && !Q.sub ? "_sub;\n" : ";\n", f);
+        fprintf(f, "%s_s", first ? "" : ", "), first = 0;
+    for (size_t o = 0; o < e->nout; o++)
+        if (svy_sums_open(&e->out[o]))
+            fprintf(f, "%s_l%zu", first ? "" : ", ", o + 1), first = 0;
+    fputs(first ? "_sub;\n" : ";\n", f);
     return ferror(f) ? svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "writing the query") : SVY_OK;
 }
