@@ -324,8 +324,8 @@ static svy_status open_levels(svy_est *e, const svy_row *line, svy_err *err)
         const svy_value *v = &line->vals[S->c_lev[o]];
         if (svy_value_is_missing(v))
             return svy_fail_row(e->schema, line, S->c_lev[o], err,
-                                "_%zu_level is empty, but the line has %s values of %s (_%zu_n)", o + 1,
-                                "valid", e->out[o].column, o + 1);
+                                "_%zu_level is empty, but the line has valid values of %s (_%zu_n)", o + 1,
+                                e->out[o].column, o + 1);
         if ((S->lv[o] = svy_est_level_get(e, o, v, err)) < 0)
             return SVY_E_NOMEM;
     }
