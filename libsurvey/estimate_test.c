@@ -57,13 +57,19 @@ long svy_est_test_by(const svy_est *e)
     return e && e->test_on ? (long)e->test_by : -1;
 }
 
+/* Whether domains a and b have the same other by values: their keys' value
+ * ids ("1" and "1.0" one value, as the domains are), not the first-shown
+ * spellings. */
 static int same_others(const svy_est *e, size_t a, size_t b)
 {
-    for (size_t k = 0; k < e->nby; k++)
-        if (k != e->test_by && e->dom_vals[a * e->nby + k] != e->dom_vals[b * e->nby + k] &&
-            strcmp(svy_strtab_str(&e->domval_tab, e->dom_vals[a * e->nby + k]),
-                   svy_strtab_str(&e->domval_tab, e->dom_vals[b * e->nby + k])) != 0)
+    const char *ka = svy_strtab_str(&e->dom_tab, a), *kb = svy_strtab_str(&e->dom_tab, b);
+    for (size_t k = 0; k < e->nby; k++) {
+        uint32_t x, y;
+        memcpy(&x, ka + k * sizeof x, sizeof x);
+        memcpy(&y, kb + k * sizeof y, sizeof y);
+        if (k != e->test_by && x != y)
             return 0;
+    }
     return 1;
 }
 

@@ -10,11 +10,14 @@
 #include <survey/choices.h>
 #include <survey/subpop.h>
 
+#include "subpop_private.h"
+
 #define EXPR_MAX ((size_t)1 << 16) /* bytes of an expression */
 #define DEPTH_MAX 200              /* nesting of ( and ! */
 
 typedef enum { N_OR, N_AND, N_NOT, N_CMP, N_IN } nkind;
 typedef enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE } cmpop;
+_Static_assert((int)N_IN == SVY_SP_IN && (int)OP_GE == SVY_SP_GE, "subpop_private.h names the same kinds");
 static const char *const op_text[] = {"==", "!=", "<", "<=", ">", ">="};
 
 typedef struct lit {
@@ -715,4 +718,22 @@ svy_status svy_subpop_eval(const svy_subpop *s, const svy_row *row, int *in, svy
         return err->code;
     *in = r == YES; /* R: r & !is.na(r) */
     return SVY_OK;
+}
+
+/* ------------------------------------------------------------ view (subpop_private.h) */
+
+int svy_subpop_bound(const svy_subpop *s) { return s->bound; }
+size_t svy_subpop_root(const svy_subpop *s) { return s->root; }
+
+void svy_subpop_node_at(const svy_subpop *s, size_t i, svy_subpop_node *out)
+{
+    const node *n = &s->nodes[i];
+    int leaf = n->kind == N_CMP || n->kind == N_IN;
+    *out = (svy_subpop_node){(int)n->kind, (int)n->op, n->a, n->b, leaf ? s->cols[n->col].name : NULL, leaf ? n->nlit : 0};
+}
+
+void svy_subpop_lit_at(const svy_subpop *s, size_t i, size_t k, svy_subpop_lit *out)
+{
+    const lit *l = &s->lits[s->nodes[i].lit0 + k];
+    *out = (svy_subpop_lit){l->by_num, l->num, l->text};
 }

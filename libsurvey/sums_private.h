@@ -33,10 +33,14 @@ int svy_sums_rows(const svy_est *e);
 size_t svy_sums_nf(const svy_est *e, size_t o);
 const char *svy_sums_fname(const svy_est *e, size_t o, size_t j, char *buf, size_t cap);
 int svy_sums_fpow(const svy_est *e, size_t o, size_t j);
+/* A share of a column no codebook labels ("open"): its levels come with
+ * the sums, a line per level (column _K_level). */
+int svy_sums_open(const outcome *oc);
 /* A share's row into its fields f (weight w); a line's share fields x into
- * record r of layer li; a proportion's group merged (sums_read.c). */
+ * record r of layer li (lv: an open share's level id, from the line's
+ * _K_level); a proportion's group merged (sums_read.c). */
 void svy_sums_share_add(const svy_est *e, size_t o, double *f, const svy_row *row, double w);
-svy_status svy_sums_share_merge(svy_est *e, size_t o, size_t li, size_t r, const double *x, svy_err *err);
+svy_status svy_sums_share_merge(svy_est *e, size_t o, size_t li, size_t r, const double *x, long lv, svy_err *err);
 void svy_sums_group_merge(double *g, const double *l);
 
 /* A CSV field, quoted when it must be. */

@@ -18,6 +18,8 @@ struct sums_bind {
     char ident[SVY_SUMS_IDENT_MAX];
     long c_id, c_dom, c_sub, c_rows, c_nz;
     long *cols;     /* every outcome's fields, in order */
+    long *c_lev;    /* each outcome's _K_level (open shares), else -1 */
+    long *lv;       /* the line's level of each open share */
     size_t *foff;   /* each outcome's first field */
     size_t width;
     double *f;
@@ -28,6 +30,8 @@ void svy_sums_bind_free(struct sums_bind *b)
     if (!b)
         return;
     free(b->cols);
+    free(b->c_lev);
+    free(b->lv);
     free(b->foff);
     free(b->f);
     free(b);
@@ -74,9 +78,16 @@ static svy_status ready(svy_est *e, svy_err *err)
         S->width += svy_sums_nf(e, o);
     S->cols = svy_calloc(S->width + 1, sizeof *S->cols);
     S->f = svy_calloc(S->width + 1, sizeof *S->f);
-    SVY_FAIL_IF(!S->foff || !S->cols || !S->f, err, SVY_E_NOMEM, "out of memory");
+    S->c_lev = svy_calloc(e->nout + 1, sizeof *S->c_lev);
+    S->lv = svy_calloc(e->nout + 1, sizeof *S->lv);
+    SVY_FAIL_IF(!S->foff || !S->cols || !S->f || !S->c_lev || !S->lv, err, SVY_E_NOMEM, "out of memory");
     size_t w = 0;
     for (size_t o = 0; o < e->nout; o++) {
+        char lname[48];
+        snprintf(lname, sizeof lname, "_%zu_level", o + 1);
+        S->c_lev[o] = -1;
+        if (svy_sums_open(&e->out[o]) && (S->c_lev[o] = col_of(e, lname, err)) < 0)
+            return SVY_E_USAGE;
         S->foff[o] = w;
         for (size_t j = 0; j < svy_sums_nf(e, o); j++, w++) {
             char name[64], b[32];
@@ -203,7 +214,7 @@ static svy_status add_line(svy_est *e, long dom, const svy_dpath *p, long long r
         double *c = blk + (S->rows ? e->out[o].off_rows : e->out[o].off_sums), *s = dp + DB * o, dl;
         s[2] += x[1];
         if (e->out[o].stat == SVY_STAT_SHARE) {
-            svy_status st = svy_sums_share_merge(e, o, 0, (size_t)r, x, err);
+            svy_status st = svy_sums_share_merge(e, o, 0, (size_t)r, x, S->lv[o], err);
             if (st)
                 return st;
             blk = L->pool + L->recs[r].block;
@@ -268,7 +279,7 @@ static svy_status read_line(svy_est *e, const svy_row *row, long long *rows, lon
                 return bad_line(e, row, S->cols[w], err, "not a number");
         }
     for (size_t o = 0; o < e->nout; o++)
-        if (e->out[o].stat == SVY_STAT_SHARE && S->f[S->foff[o] + 2] > 0)
+        if (e->out[o].stat == SVY_STAT_SHARE && !svy_sums_open(&e->out[o]) && S->f[S->foff[o] + 2] > 0)
             return svy_fail_row(e->schema, row, S->cols[S->foff[o] + 2], err,
                                 "column %s holds values that are not among the codebook's codes of %s in these rows "
                                 "(_%zu_other); the share would leave them out",
@@ -302,6 +313,25 @@ static void design_counts(svy_est *e, const svy_dpath *p, long long rows, long l
     }
 }
 
+/* The line's level of each open share that has valid rows in it: a level
+ * of the table even where the line is in no domain, as a row's value is. */
+static svy_status open_levels(svy_est *e, const svy_row *line, svy_err *err)
+{
+    struct sums_bind *S = e->sums;
+    for (size_t o = 0; o < e->nout; o++) {
+        if (S->c_lev[o] < 0 || S->f[S->foff[o]] == 0)
+            continue;
+        const svy_value *v = &line->vals[S->c_lev[o]];
+        if (svy_value_is_missing(v))
+            return svy_fail_row(e->schema, line, S->c_lev[o], err,
+                                "_%zu_level is empty, but the line has valid values of %s (_%zu_n)", o + 1,
+                                e->out[o].column, o + 1);
+        if ((S->lv[o] = svy_est_level_get(e, o, v, err)) < 0)
+            return SVY_E_NOMEM;
+    }
+    return SVY_OK;
+}
+
 svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
 {
     SVY_FAIL_IF(!e->sums || !e->bound || e->finished || e->ended, err, SVY_E_USAGE,
@@ -331,6 +361,8 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
         return SVY_OK;
     if (e->subpop)
         e->subpop_rows += rows;
+    if ((st = open_levels(e, line, err)) != SVY_OK)
+        return svy_est_blame(e, st, err);
     double *f = e->sums->f;
     if (e->dsn.derive_w) /* sums of weight 1: the line's weight N/n (constant in it) to each field's power */
         for (size_t o = 0, w = 0; o < e->nout; o++)

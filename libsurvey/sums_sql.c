@@ -12,6 +12,7 @@
 #include <string.h>
 #include <survey/sums.h>
 
+#include "subpop_private.h"
 #include "sums_private.h"
 
 int svy_sql_dialect_parse(const char *s, svy_sql_dialect *out)
@@ -33,6 +34,7 @@ typedef struct q {
     FILE *f;
     svy_sql_dialect d;
     const char *table;
+    int sub; /* --subpop: _s (1 in the subpopulation) is a key and gates every field */
 } q;
 
 static void ident(const q *Q, const char *s)
@@ -104,6 +106,21 @@ static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const s
         ident(Q, oc->den);
     }
     fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu,\n    ", k);
+    if (svy_sums_open(oc)) { /* the value itself, a key: SQLite's shell would print a REAL to 15 digits */
+        if (Q->d == SVY_SQL_SQLITE) {
+            fputs("CASE WHEN typeof(", f);
+            ident(Q, oc->column);
+            fputs(") = 'real' THEN printf('%!.17g', ", f);
+            ident(Q, oc->column);
+            fputs(") ELSE ", f);
+            ident(Q, oc->column);
+            fputs(" END", f);
+        } else {
+            ident(Q, oc->column);
+        }
+        fprintf(f, " AS _l%zu", k);
+        return SVY_OK;
+    }
     if (oc->stat == SVY_STAT_RATE && oc->value) {
         fputs("CASE WHEN ", f);
         if (lv && lv->is_num) {
@@ -150,7 +167,7 @@ static void field(const q *Q, size_t k, const char *name, const char *tpl, int d
         sum_open(Q);
     else
         fputs("SUM(", Q->f);
-    fprintf(Q->f, "CASE WHEN _v%zu = 1 THEN ", k);
+    fprintf(Q->f, Q->sub ? "CASE WHEN _v%zu = 1 AND _s = 1 THEN " : "CASE WHEN _v%zu = 1 THEN ", k);
     for (const char *t = tpl; *t; t++)
         if (*t == '#')
             fprintf(Q->f, "%zu", k);
@@ -212,6 +229,15 @@ static void group_sums(const q *Q, size_t k, const char *suffix, const char *con
  * per level k s; ROWS: per level k v d e. */
 static int share_fields(const q *Q, const outcome *oc, size_t k, int rows)
 {
+    if (svy_sums_open(oc)) { /* one level per line (_K_level): SUMS b; ROWS k v d e */
+        if (!rows) {
+            field(Q, k, "b", "_w", 1);
+            return 1;
+        }
+        field(Q, k, "k", "1", 0);
+        group_sums(Q, k, "", "1 = 1");
+        return 1;
+    }
     size_t cap = 64 + 40 * oc->nlev;
     char *t = malloc(cap), nm[32], code[SVY_DTOA_MAX];
     if (!t)
@@ -325,6 +351,82 @@ static int outer_outcome(const q *Q, const outcome *oc, size_t k)
     return 1;
 }
 
+/* One test of --subpop as a SQL boolean that is never NULL: that it holds
+ * (neg 0) or that it fails (neg 1).  A missing value makes a comparison
+ * neither (R's NA) and `in` fail (R's %in%). */
+static svy_status sub_test(const q *Q, const svy_subpop *s, size_t i, const svy_subpop_node *n, int neg, svy_err *err)
+{
+    static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">="};
+    const char *op = n->kind == SVY_SP_IN ? "=" : ops[n->op];
+    fputs("(CASE WHEN ", Q->f);
+    ident(Q, n->column);
+    fprintf(Q->f, " IS NULL THEN %d WHEN ", n->kind == SVY_SP_IN && neg);
+    for (size_t k = 0; k < n->nlit; k++) {
+        svy_subpop_lit l;
+        svy_subpop_lit_at(s, i, k, &l);
+        fputs(k ? " OR " : "", Q->f);
+        if (l.by_num) {
+            char b[SVY_DTOA_MAX];
+            svy_dtoa(l.num, b);
+            cast(Q, n->column);
+            fprintf(Q->f, " %s %s", op, b);
+            continue;
+        }
+        fputs("CAST(", Q->f);
+        ident(Q, n->column);
+        fprintf(Q->f, " AS %s) %s ", txt(Q), op);
+        svy_status st = literal(Q, l.text, err);
+        if (st != SVY_OK)
+            return st;
+    }
+    fprintf(Q->f, " THEN %d ELSE %d END = 1)", !neg, neg);
+    return SVY_OK;
+}
+
+/* Node i of --subpop: that it is TRUE (neg 0) or FALSE (neg 1), R's
+ * three-valued logic written with two-valued AND, OR: !a is TRUE when a is
+ * FALSE; a & b is FALSE when either is; a | b TRUE when either is.  (SQL's
+ * own NULL logic would do, but ClickHouse 18's and/or have none.) */
+static svy_status sub_node(const q *Q, const svy_subpop *s, size_t i, int neg, svy_err *err)
+{
+    svy_subpop_node n;
+    svy_subpop_node_at(s, i, &n);
+    if (n.kind == SVY_SP_NOT)
+        return sub_node(Q, s, n.a, !neg, err);
+    if (n.kind == SVY_SP_CMP || n.kind == SVY_SP_IN)
+        return sub_test(Q, s, i, &n, neg, err);
+    svy_status st;
+    fputs("(", Q->f);
+    if ((st = sub_node(Q, s, n.a, neg, err)) != SVY_OK)
+        return st;
+    fputs((n.kind == SVY_SP_AND) != neg ? " AND " : " OR ", Q->f);
+    if ((st = sub_node(Q, s, n.b, neg, err)) != SVY_OK)
+        return st;
+    fputs(")", Q->f);
+    return SVY_OK;
+}
+
+/* The inner SELECT's _s: 1 for a row in the subpopulation (malloc'd text,
+ * made before any output so that a value Spark cannot quote fails first). */
+static svy_status sub_column(q Q, const svy_subpop *s, char **out, svy_err *err)
+{
+    size_t len;
+    *out = NULL;
+    SVY_FAIL_IF(!svy_subpop_bound(s), err, SVY_E_USAGE, "--sql: --subpop was not bound to the codebook");
+    if (!(Q.f = open_memstream(out, &len)))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    fputs(",\n    CASE WHEN ", Q.f);
+    svy_status st = sub_node(&Q, s, svy_subpop_root(s), 0, err);
+    fputs(" THEN 1 ELSE 0 END AS _s", Q.f);
+    if (fclose(Q.f) != 0 && st == SVY_OK)
+        st = svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    if (st != SVY_OK) {
+        free(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 static int table_ok(const char *t)
 {
     if (!*t)
@@ -335,28 +437,11 @@ static int table_ok(const char *t)
     return 1;
 }
 
-svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *table, const svy_sql_level *levels,
-                        FILE *f, svy_err *err)
+/* The outer SELECT's identity and keys, up to _nzrows and the levels of
+ * open shares. */
+static void outer_keys(const q *Q, const svy_est *e, const char *id, const sums_key *keys, size_t nk)
 {
-    svy_status st = svy_sums_check(e, err);
-    if (st)
-        return st;
-    SVY_FAIL_IF(e->subpop, err, SVY_E_USAGE,
-                "--sql with --subpop: the query cannot say the subpopulation yet; give svy-tab --partial the rows, "
-                "or select the rows in the database (a view) and say so in the title");
-    SVY_FAIL_IF(!table_ok(table), err, SVY_E_USAGE,
-                "--table '%s': give a table name of letters, digits, '_' and '.' (a view for anything else)", table);
-    for (size_t o = 0; dialect == SVY_SQL_SPARK && o < e->nout; o++) /* before any output */
-        SVY_FAIL_IF(e->out[o].value && !(levels && levels[o].is_num) &&
-                        (strchr(e->out[o].value, '\'') || strchr(e->out[o].value, '\\')),
-                    err, SVY_E_USAGE,
-                    "--sql spark: the value '%s' holds a quote or backslash, which Spark SQL escapes its own way",
-                    e->out[o].value);
-    q Q = {f, dialect, table};
-    sums_key keys[SUMS_KEYS_MAX];
-    size_t nk = svy_sums_keys(e, keys);
-    char id[SVY_SUMS_IDENT_MAX];
-    svy_sums_identity(e, id);
+    FILE *f = Q->f;
     fprintf(f, "-- svy-tab --sql: the sums of %s (only these aggregates leave the database)\n", id);
     fprintf(f, "SELECT '%s' AS _svysums", id);
     for (size_t i = 0; i < nk; i++) {
@@ -368,17 +453,48 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
         else
             fprintf(f, "_k%zu", i);
         fputs(" AS ", f);
-        ident(&Q, keys[i].name);
+        ident(Q, keys[i].name);
     }
-    fputs(",\n  CASE WHEN 1 = 1", f);
+    fputs(Q->sub ? ",\n  CASE WHEN _s = 1" : ",\n  CASE WHEN 1 = 1", f);
     for (size_t i = 0; i < nk; i++)
         if (keys[i].role == SUMS_KEY_BY)
             fprintf(f, " AND _k%zu IS NOT NULL", i);
-    fputs(" THEN 1 ELSE 0 END AS _dom,\n  1 AS _sub,\n  COUNT(*) AS _rows,\n"
-          "  SUM(CASE WHEN _w <> 0 THEN 1 ELSE 0 END) AS _nzrows", f);
+    fprintf(f, " THEN 1 ELSE 0 END AS _dom,\n  %s AS _sub,\n  COUNT(*) AS _rows,\n"
+               "  SUM(CASE WHEN _w <> 0 THEN 1 ELSE 0 END) AS _nzrows", Q->sub ? "_s" : "1");
+    for (size_t o = 0; o < e->nout; o++)
+        if (svy_sums_open(&e->out[o]))
+            fprintf(f, ",\n  _l%zu AS _%zu_level", o + 1, o + 1);
+}
+
+svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *table, const svy_sql_level *levels,
+                        FILE *f, svy_err *err)
+{
+    svy_status st = svy_sums_check(e, err);
+    if (st)
+        return st;
+    SVY_FAIL_IF(!table_ok(table), err, SVY_E_USAGE,
+                "--table '%s': give a table name of letters, digits, '_' and '.' (a view for anything else)", table);
+    for (size_t o = 0; dialect == SVY_SQL_SPARK && o < e->nout; o++) /* before any output */
+        SVY_FAIL_IF(e->out[o].value && !(levels && levels[o].is_num) &&
+                        (strchr(e->out[o].value, '\'') || strchr(e->out[o].value, '\\')),
+                    err, SVY_E_USAGE,
+                    "--sql spark: the value '%s' holds a quote or backslash, which Spark SQL escapes its own way",
+                    e->out[o].value);
+    q Q = {f, dialect, table, e->subpop != NULL};
+    char *sub = NULL;
+    if (e->subpop && (st = sub_column(Q, e->subpop, &sub, err)) != SVY_OK)
+        return st;
+    sums_key keys[SUMS_KEYS_MAX];
+    size_t nk = svy_sums_keys(e, keys);
+    char id[SVY_SUMS_IDENT_MAX];
+    svy_sums_identity(e, id);
+    outer_keys(&Q, e, id, keys, nk);
     int rows = svy_sums_rows(e);
     for (size_t o = 0; o < e->nout; o++)
-        SVY_FAIL_IF(!(rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1), err, SVY_E_NOMEM, "out of memory");
+        if (!(rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1)) {
+            free(sub);
+            return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        }
     fputs("\nFROM (SELECT ", f);
     if (e->d.weight)
         cast(&Q, e->d.weight);
@@ -398,6 +514,9 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
             ident(&Q, keys[i].name);
             fprintf(f, " AS _k%zu", i);
         }
+    if (sub)
+        fputs(sub, f);
+    free(sub);
     for (size_t o = 0; o < e->nout; o++)
         if ((st = inner_outcome(&Q, &e->out[o], o + 1, levels ? &levels[o] : NULL, rows, err)) != SVY_OK)
             return st;
@@ -408,6 +527,11 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
             fprintf(f, "%s_k%zu", first ? "" : ", ", i);
             first = 0;
         }
+    if (Q.sub)
+        fprintf(f, "%s_s", first ? "" : ", "), first = 0;
+    for (size_t o = 0; o < e->nout; o++)
+        if (svy_sums_open(&e->out[o]))
+            fprintf(f, "%s_l%zu", first ? "" : ", ", o + 1), first = 0;
     fputs(first ? "_sub;\n" : ";\n", f);
     return ferror(f) ? svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "writing the query") : SVY_OK;
 }

@@ -83,10 +83,6 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
         SVY_FAIL_IF(oc->quant || oc->stat == SVY_STAT_QUANTILE, err, SVY_E_USAGE,
                     "--quantile/--median %s: quantiles cannot come from sums (they need the values); run svy-tab on the rows",
                     oc->column);
-        SVY_FAIL_IF(oc->stat == SVY_STAT_SHARE && !oc->nlev, err, SVY_E_USAGE,
-                    "--share %s from sums needs the codes of %s: give -c with a codebook that labels them, or "
-                    "--rate %s=VALUE per level",
-                    oc->column, oc->column, oc->column);
     }
     SVY_FAIL_IF(e->nby + 4 > SUMS_KEYS_MAX, err, SVY_E_USAGE, "sums take at most %d --by variables", SUMS_KEYS_MAX - 4);
     SVY_FAIL_IF(e->d.npsu > 1 && e->dsn.nstage == 1, err, SVY_E_USAGE,
@@ -167,6 +163,14 @@ struct svy_sums {
     double *ys;
     int *valid;
     svy_strtab ids;  /* two stages: one id per line */
+    /* shares of columns no codebook labels: lines per level too */
+    size_t nopen;
+    size_t *open;       /* their outcomes */
+    svy_strtab lvtab;   /* their levels' texts */
+    svy_strtab linetab; /* with open shares: a line's packed key, id = line */
+    int32_t *key;       /* dom, sub, unit, then a level id (or -1) per open share */
+    int32_t *lvids;     /* each line's level ids */
+    size_t caplv;
 };
 
 static svy_status nomem(svy_err *err)
@@ -193,7 +197,17 @@ svy_sums *svy_sums_new(svy_est *e, svy_err *err)
     for (size_t o = 0; o < e->nout; o++) {
         s->foff[o] = s->width;
         s->width += svy_sums_nf(e, o);
+        s->nopen += svy_sums_open(&e->out[o]);
     }
+    if (s->nopen && (!(s->open = svy_calloc(s->nopen, sizeof *s->open)) ||
+                     !(s->key = svy_calloc(3 + s->nopen, sizeof *s->key)))) {
+        svy_sums_free(s);
+        nomem(err);
+        return NULL;
+    }
+    for (size_t o = 0, j = 0; o < e->nout; o++)
+        if (svy_sums_open(&e->out[o]))
+            s->open[j++] = o;
     return s;
 }
 
@@ -203,6 +217,11 @@ void svy_sums_free(svy_sums *s)
         return;
     svy_u64map_free(&s->map);
     svy_strtab_free(&s->ids);
+    svy_strtab_free(&s->lvtab);
+    svy_strtab_free(&s->linetab);
+    free(s->open);
+    free(s->key);
+    free(s->lvids);
     free(s->ln);
     free(s->pool);
     free(s->foff);
@@ -211,17 +230,28 @@ void svy_sums_free(svy_sums *s)
     free(s);
 }
 
+/* The line of a group of rows; with open shares, s->key[3..] holds the
+ * row's levels (a line per level, as shards split PSUs). */
 static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, svy_err *err)
 {
     uint64_t key = ((uint64_t)(dom + 1) << 33) | ((uint64_t)(sub != 0) << 32) | unit;
     int added;
-    long i = svy_u64map_get(&s->map, key, s->n, &added);
+    long i;
+    if (s->nopen) {
+        s->key[0] = (int32_t)dom, s->key[1] = sub != 0, s->key[2] = (int32_t)unit;
+        i = svy_strtab_intern(&s->linetab, s->key, (3 + s->nopen) * sizeof *s->key, &added);
+    } else {
+        i = svy_u64map_get(&s->map, key, s->n, &added);
+    }
     if (i < 0)
         return nomem(err), -1;
     if (added) {
         if (!svy_grow((void **)&s->ln, &s->cap, s->n + 1, sizeof *s->ln) ||
-            !svy_grow((void **)&s->pool, &s->cappool, s->npool + s->width, sizeof *s->pool))
+            !svy_grow((void **)&s->pool, &s->cappool, s->npool + s->width, sizeof *s->pool) ||
+            (s->nopen && !svy_grow((void **)&s->lvids, &s->caplv, (s->n + 1) * s->nopen, sizeof *s->lvids)))
             return nomem(err), -1;
+        if (s->nopen)
+            memcpy(s->lvids + s->n * s->nopen, s->key + 3, s->nopen * sizeof *s->key);
         memset(s->pool + s->npool, 0, s->width * sizeof *s->pool);
         s->ln[s->n++] = (pline){.dom1 = (uint32_t)(dom + 1), .unit = unit, .sub = (uint32_t)(sub != 0), .block = s->npool};
         s->npool += s->width;
@@ -295,6 +325,27 @@ static void field_add(double *f, svy_stat st, double w, double y, double x)
     }
 }
 
+/* A row's levels of the open shares into s->key[3..]: the value's key
+ * as the estimator makes it ("1" and "1.0" one level of a number column),
+ * -1 when missing or not read. */
+static svy_status open_levels(svy_sums *s, const svy_row *row, int in)
+{
+    for (size_t j = 0; j < s->nopen; j++) {
+        size_t o = s->open[j], len;
+        const outcome *oc = &s->e->out[o];
+        s->key[3 + j] = -1;
+        if (!in || !s->valid[o])
+            continue;
+        char nb[SVY_DTOA_MAX];
+        const char *t = svy_dsn_key(&row->vals[oc->col], oc->numeric, nb, &len);
+        long id = svy_strtab_intern(&s->lvtab, t, len, NULL);
+        if (id < 0)
+            return SVY_E_NOMEM;
+        s->key[3 + j] = (int32_t)id;
+    }
+    return SVY_OK;
+}
+
 svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
 {
     svy_est *e = s->e;
@@ -319,6 +370,8 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
                 "%s repeats within its unit (row %lld): units of several rows at the last stage do not come from sums",
                 e->d.psu[e->dsn.nstage - 1], row->index);
     int rows = svy_sums_rows(e);
+    if (s->nopen && (st = open_levels(s, row, in)) != SVY_OK)
+        return nomem(err);
     long i = line_of(s, dom, e->d.npsu == 0 ? p.stratum[0] : p.unit[0], in, err);
     if (i < 0)
         return SVY_E_NOMEM;
@@ -408,6 +461,9 @@ static void write_header(const svy_est *e, const sums_key *keys, size_t nk, FILE
     }
     fputs(",_dom,_sub,_rows,_nzrows", f);
     for (size_t o = 0; o < e->nout; o++)
+        if (svy_sums_open(&e->out[o]))
+            fprintf(f, ",_%zu_level", o + 1);
+    for (size_t o = 0; o < e->nout; o++)
         for (size_t j = 0; j < svy_sums_nf(e, o); j++) {
             char b[32];
             fprintf(f, ",_%zu_%s", o + 1, svy_sums_fname(e, o, j, b, sizeof b));
@@ -476,6 +532,12 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
         fputs(ident, f);
         write_keys(s, L, keys, nk, f);
         fprintf(f, ",%d,%u,%lld,%lld", L->dom1 != 0, L->sub, L->rows, L->nzrows);
+        for (size_t j = 0; j < s->nopen; j++) {
+            int32_t id = s->lvids[i * s->nopen + j];
+            putc(',', f);
+            if (id >= 0)
+                svy_sums_put_field(f, svy_strtab_str(&s->lvtab, (size_t)id), svy_strtab_len(&s->lvtab, (size_t)id));
+        }
         for (size_t o = 0; o < e->nout; o++) {
             const double *x = s->pool + L->block + s->foff[o];
             for (size_t j = 0; j < svy_sums_nf(e, o); j++) {

@@ -269,7 +269,7 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     if ((st = svy_est_bind(T->est, T->schema, err)) != SVY_OK)
         return st;
     say_rep_notes(T);
-    if (T->subpop && (st = svy_subpop_bind(T->subpop, T->schema, T->o.cb, err)) != SVY_OK)
+    if (T->subpop && !T->sums.from_sums && (st = svy_subpop_bind(T->subpop, T->schema, T->o.cb, err)) != SVY_OK)
         return st;
     if ((st = diff_ref_code(T, err)) != SVY_OK || (st = check_levels(T, err)) != SVY_OK)
         return st;
@@ -624,7 +624,7 @@ static int sql_query(tab *T)
         cols[i] = T->outs[i].column;
         vals[i] = T->outs[i].stat == SVY_STAT_RATIO ? NULL : T->outs[i].value;
     }
-    int rc = tab_sums_sql(&T->sums, T->est, T->o.cb, cols, vals, T->output);
+    int rc = tab_sums_sql(&T->sums, T->est, T->o.cb, cols, vals, T->subpop, T->output);
     free(cols);
     free(vals);
     return rc;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <survey/subpop.h>
+
 #include "tab_sums.h"
 #include "tool.h"
 
@@ -65,9 +67,30 @@ static svy_status sql_write(FILE *f, const char *name, void *ctx, svy_err *err)
     return svy_sums_sql(a[1], s->dialect, s->table, a[2], f, err);
 }
 
-int tab_sums_sql(tab_sums *s, svy_est *est, const svy_codebook *cb, const char *const *columns,
-                 const char *const *values, const char *output)
+/* --subpop against the columns it names, untyped as a CSV's are: the
+ * query compares a code as a number and other text as text, as a file run
+ * does, and the same labels and errors. */
+static void sql_subpop(svy_subpop *sub, const svy_codebook *cb)
 {
+    svy_err err;
+    svy_err_clear(&err);
+    svy_schema *sc = svy_schema_new();
+    if (!sc)
+        svy_tool_die(SVY_EXIT_IO, "out of memory");
+    for (size_t i = 0; i < svy_subpop_ncolumns(sub); i++)
+        if (!svy_schema_add(sc, svy_subpop_column(sub, i), SVY_VAR_UNTYPED, &err))
+            svy_tool_die(SVY_EXIT_IO, "out of memory");
+    svy_status st = svy_subpop_bind(sub, sc, cb, &err);
+    svy_schema_free(sc);
+    if (st != SVY_OK)
+        svy_tool_usage_error("%s", err.msg);
+}
+
+int tab_sums_sql(tab_sums *s, svy_est *est, const svy_codebook *cb, const char *const *columns,
+                 const char *const *values, svy_subpop *sub, const char *output)
+{
+    if (sub)
+        sql_subpop(sub, cb);
     size_t n = 0;
     while (columns[n])
         n++;

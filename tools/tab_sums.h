@@ -3,6 +3,7 @@
 #ifndef TAB_SUMS_H
 #define TAB_SUMS_H
 
+#include <survey/subpop.h>
 #include <survey/survey.h>
 
 enum { OPT_SUMS_FROM = 600, OPT_SUMS_PARTIAL, OPT_SUMS_SQL, OPT_SUMS_TABLE };
@@ -28,9 +29,10 @@ int tab_sums_option(tab_sums *s, int c, const char *arg);
  * codebook and no -w (the input's final weight would be preferred). */
 void tab_sums_check(tab_sums *s, svy_est *est, int ninputs, const svy_codebook *cb, int weight_unsure);
 /* --sql: the query to output (an exit code).  values[i]: outcome i's
- * COL=VALUE, columns[i] its column. */
+ * COL=VALUE, columns[i] its column; sub: --subpop (NULL: none), bound
+ * here as a CSV run would bind it (labels from the codebook). */
 int tab_sums_sql(tab_sums *s, svy_est *est, const svy_codebook *cb, const char *const *columns,
-                 const char *const *values, const char *output);
+                 const char *const *values, svy_subpop *sub, const char *output);
 /* After the schema is bound: --partial's accumulator; --from-sums: the
  * columns of the first file, the same in every later one. */
 svy_status tab_sums_schema(tab_sums *s, svy_est *est, const svy_schema *schema, int first, svy_err *err);

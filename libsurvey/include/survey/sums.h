@@ -19,7 +19,8 @@
  *   the weight column under its name: 1 when a row of the group weighs
  *   more than 0, else 0 (the sums hold the weights)
  *   _dom       1: the rows are in the domain of their by values
- *   _sub       1: the rows are in the subpopulation (1 without --subpop)
+ *   _sub       1: the rows are in the subpopulation (1 without --subpop;
+ *              the query computes it from --subpop as a key, not a WHERE)
  *   _rows, _nzrows  rows, and rows of nonzero weight
  * then per outcome K (1-based, in the order added) the fields
  * svy_sums_field() names, "_K_" + field:
@@ -44,9 +45,12 @@
  *
  *   share  n z other b, then per level j (the codebook's codes, in its order)
  *          kj sj; ROWS lines: n z other, then per level kj vj dj ej
+ * A share of a column the codebook does not label ("open") splits the
+ * lines by the column's value as well: a column _K_level after _nzrows
+ * holds it (empty when missing), and the fields are the one level's:
+ *   share  n z b; ROWS lines: n z k v d e
  * What these sums cannot give (a usage error that says so): quantiles
- * (they need the values), shares of a column the codebook does not label,
- * replicate weights, more than two stages, strata of the second stage,
+ * (they need the values), replicate weights, more than two stages, strata of the second stage,
  * second-stage units of several rows.  Weights derived from the fpc (no
  * weight column) are constant within a line: its sums are of weight 1, and
  * the reader, in the design's second pass, weights them by the line's N/n.
@@ -73,8 +77,9 @@ extern "C" {
 SVY_API svy_status svy_sums_check(const svy_est *e, svy_err *err);
 
 /* Before any sums: the levels of every --share outcome, the codes the
- * codebook labels for its column (SVY_E_USAGE when it has none); a value
- * outside them is an error when the sums are read. */
+ * codebook labels for its column (a value outside them is an error when
+ * the sums are read); a column it does not label keeps its levels open
+ * (they come with the sums, a line per level). */
 SVY_API svy_status svy_sums_share_codes(svy_est *e, const svy_codebook *cb, svy_err *err);
 
 /* The identity of the estimator's design and estimate flags:
