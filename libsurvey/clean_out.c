@@ -1,0 +1,284 @@
+/* The clean engine's memo of cleaned cells, and the CSV bytes of a cleaned
+ * cell and of its log line, made once per remembered text. */
+#include "svy_private.h"
+#include "clean_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <survey/value.h>
+
+size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quoted)
+{
+    int quote = len == 0 ? empty_quoted : len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3);
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == '"' || s[i] == ',' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        memcpy(buf, s, len);
+        return len;
+    }
+    size_t n = 0;
+    buf[n++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            buf[n++] = '"';
+        buf[n++] = s[i];
+    }
+    buf[n++] = '"';
+    return n;
+}
+
+int svy_clean_cell_field(clean_cell *o, int text)
+{
+    if (o->missing) {
+        o->f = "";
+        o->flen = 0;
+        return 1;
+    }
+    if (!text && o->dtoa) {
+        o->f = o->s;
+        o->flen = o->len;
+        return 1;
+    }
+    if (text && o->len && !memchr(o->s, '"', o->len) && !memchr(o->s, ',', o->len) && !memchr(o->s, '\n', o->len) &&
+        !memchr(o->s, '\r', o->len) && !(o->len >= 3 && !memcmp(o->s, "\xEF\xBB\xBF", 3))) {
+        o->f = o->s;
+        o->flen = o->len;
+        return 1;
+    }
+    size_t need = text ? 2 * o->len + 2 : SVY_DTOA_MAX;
+    if (!svy_grow((void **)&o->fown, &o->fcap, need, 1))
+        return 0;
+    o->flen = text ? svy_clean_csv_field(o->fown, o->s, o->len, 1) : svy_dtoa(o->num, o->fown);
+    o->f = o->fown;
+    return 1;
+}
+
+/* Word-at-a-time hash of a short text. */
+static uint64_t text_hash(const char *s, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        s += 8;
+        len -= 8;
+    }
+    h = (h ^ svy_short_key(s, len)) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ h >> 29;
+}
+
+clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *hit)
+{
+    *hit = 0;
+    if (!m->slots) {
+        if (!(m->slots = calloc(CLEAN_CELL_SLOTS + 1, sizeof *m->slots)))
+            return NULL;
+    }
+    if (m->off || len > CLEAN_KEY_MAX)
+        return &m->slots[CLEAN_CELL_SLOTS];
+    clean_slot *r = &m->slots[text_hash(s, len) % CLEAN_CELL_SLOTS];
+    m->lookups++;
+    if (r->used && r->keylen == len && !memcmp(r->key, s, len)) {
+        *hit = 1;
+        return r;
+    }
+    /* Every 4096 lookups: a column that mostly misses is not worth it. */
+    if (++m->misses > 2048 && (m->lookups & 4095) == 0 && m->misses * 2 > m->lookups)
+        m->off = 1;
+    if ((m->lookups & 4095) == 0)
+        m->lookups = m->misses = 0;
+    return r;
+}
+
+void svy_clean_memo_free(clean_memo *m)
+{
+    if (!m->slots)
+        return;
+    for (size_t i = 0; i <= CLEAN_CELL_SLOTS; i++)
+        free(m->slots[i].blob);
+    free(m->slots);
+    m->slots = NULL;
+}
+
+int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
+                         int changed, svy_clean_rule rule, const char *detail)
+{
+    size_t namel = strlen(v->name), dl = detail ? strlen(detail) : 0;
+    size_t oldl = strnlen(raw, rawlen), newl = strlen(o->s);
+    size_t need = o->len + 1 + o->flen + rawlen + 1 + dl + 1 + 2 * (namel + oldl + newl + dl) + 32;
+    if (!svy_grow((void **)&r->blob, &r->bcap, need, 1))
+        return 0;
+    char *b = r->blob;
+    size_t n = 0;
+    memcpy(b, o->s, o->len);
+    b[o->len] = '\0';
+    r->s_len = (uint32_t)o->len;
+    n = o->len + 1;
+    memcpy(b + n, o->f, o->flen);
+    r->f_off = (uint32_t)n;
+    r->f_len = (uint32_t)o->flen;
+    n += o->flen;
+    r->used = r->keylen = 0;
+    if (rawlen <= CLEAN_KEY_MAX) {
+        memcpy(r->key, raw, rawlen);
+        r->keylen = (uint16_t)rawlen;
+    }
+    r->num = o->num;
+    r->missing = (unsigned char)o->missing;
+    r->changed = (unsigned char)changed;
+    r->rule = (unsigned char)rule;
+    if (changed) {
+        r->old_off = (uint32_t)n;
+        memcpy(b + n, raw, rawlen);
+        b[n + rawlen] = '\0';
+        n += rawlen + 1;
+        r->det_off = (uint32_t)n;
+        memcpy(b + n, detail ? detail : "", dl);
+        b[n + dl] = '\0';
+        n += dl + 1;
+        r->t_off = (uint32_t)n;
+        n += svy_clean_csv_field(b + n, v->name, namel, 1);
+        b[n++] = ',';
+        n += svy_clean_csv_field(b + n, raw, oldl, 0);
+        b[n++] = ',';
+        n += svy_clean_csv_field(b + n, o->s, newl, 0);
+        b[n++] = ',';
+        const char *rn = svy_clean_rule_name(rule);
+        memcpy(b + n, rn, strlen(rn));
+        n += strlen(rn);
+        b[n++] = ',';
+        n += svy_clean_csv_field(b + n, detail ? detail : "", dl, 0);
+        b[n++] = '\n';
+        r->t_len = (uint32_t)(n - r->t_off);
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------ a kept row */
+
+const char *svy_clean_row_id(const svy_clean *c)
+{
+    if (c->cb->id < 0 || c->cell[c->cb->id].missing)
+        return "";
+    return c->cell[c->cb->id].s;
+}
+
+/* "row,id," of the row's log lines, at the start of c->lbuf. */
+static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl)
+{
+    char tmp[24];
+    size_t nd = sizeof tmp, n = 0;
+    if (row <= -1000000000000000LL || row >= 1000000000000000LL) {
+        n = svy_dtoa((double)row, c->lbuf); /* as svy_csv_out_int prints it */
+        c->lbuf[n++] = ',';
+        n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
+        c->lbuf[n++] = ',';
+        return n;
+    }
+    unsigned long long u = row < 0 ? 0ULL - (unsigned long long)row : (unsigned long long)row;
+    do {
+        tmp[--nd] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (row < 0)
+        tmp[--nd] = '-';
+    memcpy(c->lbuf, tmp + nd, sizeof tmp - nd);
+    n = sizeof tmp - nd;
+    c->lbuf[n++] = ',';
+    n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
+    c->lbuf[n++] = ',';
+    return n;
+}
+
+/* The row's log lines, all in one piece. */
+static int write_log(svy_clean *c, long long row)
+{
+    const char *id = svy_clean_row_id(c);
+    size_t idl = strlen(id), need = 2 * idl + 40, pre;
+    for (size_t k = 0; k < c->nev; k++)
+        need += 2 * idl + 40 + c->ev[k].t_len;
+    if (!svy_grow((void **)&c->lbuf, &c->lbufcap, need, 1))
+        return 0;
+    pre = log_prefix(c, row, id, idl);
+    char *d = c->lbuf + pre;
+    for (size_t k = 0; k < c->nev; k++) {
+        const clean_event *e = &c->ev[k];
+        const char *base = e->slot ? e->slot->blob : c->arena;
+        if (k)
+            memcpy(d, c->lbuf, pre), d += pre;
+        memcpy(d, base + e->t_off, e->t_len);
+        d += e->t_len;
+    }
+    svy_csv_out_fields(c->log, c->lbuf, (size_t)(d - c->lbuf) - 1);
+    svy_csv_out_end_row(c->log);
+    return 1;
+}
+
+static svy_status hook_changes(svy_clean *c, long long row, svy_err *err)
+{
+    svy_status st = SVY_OK;
+    for (size_t k = 0; k < c->nev && st == SVY_OK; k++) {
+        const clean_event *e = &c->ev[k];
+        const char *base = e->slot ? e->slot->blob : c->arena;
+        svy_clean_change ch = {row, svy_clean_row_id(c), c->cb->vars[e->var].name, base + e->old_off,
+                               base + e->new_off, e->rule, base + e->det_off};
+        if (c->hooks.change)
+            st = c->hooks.change(c->ctx, &ch, err);
+    }
+    return st;
+}
+
+svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
+{
+    for (size_t k = 0; k < c->nev; k++) {
+        c->st.cells_changed++;
+        c->st.changed_by[c->ev[k].rule]++;
+    }
+    if (c->log && c->nev && !write_log(c, row))
+        return svy_err_set(err, SVY_E_NOMEM, c->input, row, 0, NULL, "out of memory");
+    if (!c->hooks.change)
+        return SVY_OK;
+    return hook_changes(c, row, err);
+}
+
+int svy_clean_fill_row(svy_clean *c)
+{
+    const svy_codebook *cb = c->cb;
+    size_t need = 1;
+    for (size_t i = 0; i < cb->nvars; i++)
+        need += c->cell[i].flen + 1;
+    if (!svy_grow((void **)&c->line, &c->linecap, need, 1))
+        return 0;
+    char *d = c->line;
+    for (size_t i = 0; i < cb->nvars; i++) {
+        const clean_cell *o = &c->cell[i];
+        svy_value *v = &c->vals[i];
+        int text = cb->vars[i].type == SVY_CB_TEXT;
+        memcpy(d, o->f, o->flen);
+        d += o->flen;
+        *d++ = ',';
+        v->type = text ? SVY_VAL_STR : SVY_VAL_NUM;
+        v->tag = 0;
+        if (o->missing) {
+            v->missing = SVY_MISS_SYSTEM;
+            v->num = NAN;
+            v->str = "";
+            v->len = 0;
+        } else {
+            v->missing = SVY_MISS_NONE;
+            v->num = text ? 0 : o->num;
+            v->str = text ? o->s : NULL;
+            v->len = text ? o->len : 0;
+        }
+    }
+    c->row.index = c->st.rows_out;
+    c->row.nvals = cb->nvars;
+    c->row.vals = c->vals;
+    c->row.line = c->line;
+    c->row.line_len = cb->nvars ? (size_t)(d - c->line) - 1 : 0;
+    c->row.line_nvals = cb->nvars;
+    return 1;
+}
