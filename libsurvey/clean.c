@@ -33,10 +33,14 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     c->vals = svy_calloc(n, sizeof *c->vals);
     c->memo = svy_calloc(n, sizeof *c->memo);
     c->cmemo = svy_calloc(n, sizeof *c->cmemo);
-    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo) {
+    c->order = svy_calloc(n, sizeof *c->order);
+    c->text = svy_calloc(n, 1);
+    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo || !c->order || !c->text) {
         svy_clean_free(c);
         return NULL;
     }
+    for (size_t i = 0; i < n; i++)
+        c->text[i] = cb->vars[i].type == SVY_CB_TEXT;
     return c;
 }
 
@@ -54,6 +58,8 @@ void svy_clean_free(svy_clean *c)
         for (size_t i = 0; i < c->cb->nvars; i++)
             svy_clean_memo_free(&c->cmemo[i]);
     free(c->cmemo);
+    free(c->order);
+    free(c->text);
     free(c->line);
     free(c->lbuf);
     if (c->memo)
@@ -126,6 +132,16 @@ svy_status svy_clean_begin(svy_clean *c, const svy_schema *raw, svy_err *err)
         return st;
     for (size_t i = 0; i < c->cb->nvars; i++)
         c->col[i] = i < c->cb->nsource ? svy_schema_find(raw, c->cb->vars[i].source) : -1;
+    /* The id first, so every message about the row can name it; room for
+     * an event of every source cell and check, so none has to grow. */
+    size_t n = 0;
+    if (c->cb->id >= 0)
+        c->order[n++] = (size_t)c->cb->id;
+    for (size_t i = 0; i < c->cb->nsource; i++)
+        if ((long)i != c->cb->id)
+            c->order[n++] = i;
+    if (!svy_grow((void **)&c->ev, &c->evcap, c->cb->nsource + c->cb->nchecks + 1, sizeof *c->ev))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     c->validating = 0;
     return build_schema(c, err);
 }
@@ -149,7 +165,7 @@ svy_status svy_clean_begin_validate(svy_clean *c, const svy_schema *cleaned, svy
 /* The text of o (its f is set apart, by svy_clean_cell_field). */
 static int set_text(clean_cell *o, const char *s, size_t len)
 {
-    if (!svy_grow((void **)&o->own, &o->cap, len + 1, 1))
+    if (!svy_grow((void **)&o->own, &o->cap, len + 1 + 16, 1)) /* 16 to spare: see put16 */
         return 0;
     memmove(o->own, s, len);
     o->own[len] = '\0';
@@ -177,8 +193,19 @@ static size_t print_number(double x, char *buf)
     return svy_dtoa(x, buf);
 }
 
+/* "0".."9", and 16 bytes to spare after each (see put16). */
+static const char small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
+
 static int set_number(clean_cell *o, double x)
 {
+    if (x >= 0 && x <= 9 && x == (double)(int)x && !(x == 0 && signbit(x))) {
+        o->s = o->f = small_ints + 2 * (int)x;
+        o->len = o->flen = 1;
+        o->num = x;
+        o->missing = 0;
+        o->dtoa = 1;
+        return 1;
+    }
     char buf[SVY_DTOA_MAX];
     size_t n = print_number(x, buf);
     if (!set_text(o, buf, n))
@@ -311,7 +338,7 @@ static svy_status record(svy_clean *c, size_t var, const char *old, size_t oldle
      * them (up to a NUL), empty ones as missing. */
     size_t nl = strlen(name), rl = strlen(rn), ol = strlen(c->arena + e->old_off);
     size_t wl = strlen(c->arena + e->new_off), dl = strlen(c->arena + e->det_off);
-    if (!svy_grow((void **)&c->arena, &c->acap, c->alen + 2 * (nl + ol + wl + dl) + rl + 16, 1))
+    if (!svy_grow((void **)&c->arena, &c->acap, c->alen + 2 * (nl + ol + wl + dl) + rl + 16 + 32, 1))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     char *t = c->arena + c->alen;
     size_t n = svy_clean_csv_field(t, name, nl, 1);
@@ -527,7 +554,7 @@ static svy_status use_slot(svy_clean *c, size_t i, const clean_slot *r, svy_err 
     return SVY_OK;
 }
 
-static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_err *err)
+svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_err *err)
 {
     const svy_cb_var *v = &c->cb->vars[i];
     clean_cell *o = &c->cell[i];
@@ -544,7 +571,7 @@ static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, sv
     clean_slot *r = svy_clean_memo_find(&c->cmemo[i], raw, rawlen, &hit);
     if (!r)
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
-    if (hit)
+    if (hit > 0)
         return use_slot(c, i, r, err);
     unsigned long side = c->side;
     svy_clean_rule rule;
@@ -555,7 +582,7 @@ static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, sv
     int changed = o->missing || o->len != rawlen || memcmp(o->s, raw, rawlen);
     if (!svy_clean_cell_field(o, v->type == SVY_CB_TEXT))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
-    if (c->side == side) { /* nothing said about it: the same text always gives the same */
+    if (c->side == side && hit == 0) { /* nothing said about it: the same text always gives the same */
         if (!svy_clean_slot_store(r, v, o, raw, rawlen, changed, rule, detail))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
         r->used = 1;
@@ -711,14 +738,10 @@ svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, s
     c->alen = 0;
     c->st.rows_in++;
     svy_status st = SVY_OK;
-    /* The id first, so every message about the row can name it. */
-    if (cb->id >= 0)
-        st = clean_source(c, (size_t)cb->id, &in->vals[c->col[cb->id]], err);
-    for (size_t i = 0; i < cb->nsource && st == SVY_OK; i++)
-        if ((long)i != cb->id)
-            st = clean_source(c, i, &in->vals[c->col[i]], err);
+    st = svy_clean_sources(c, in, err);
     for (size_t i = cb->nsource; i < cb->nvars && st == SVY_OK; i++)
-        if ((st = derive(c, i, err)) == SVY_OK && !svy_clean_cell_field(&c->cell[i], cb->vars[i].type == SVY_CB_TEXT))
+        if ((st = derive(c, i, err)) == SVY_OK && cb->vars[i].kind == CB_K_COPY &&
+            !svy_clean_cell_field(&c->cell[i], cb->vars[i].type == SVY_CB_TEXT))
             st = svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     if (st == SVY_OK)
         st = run_checks(c, err);

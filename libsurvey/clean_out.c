@@ -77,19 +77,26 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
         if (!(m->slots = calloc(CLEAN_CELL_SLOTS + 1, sizeof *m->slots)))
             return NULL;
     }
-    if (m->off || len > CLEAN_KEY_MAX)
+    if (m->off || len > CLEAN_KEY_MAX) {
+        *hit = -1;
         return &m->slots[CLEAN_CELL_SLOTS];
-    clean_slot *r = &m->slots[text_hash(s, len) % CLEAN_CELL_SLOTS];
+    }
+    uint64_t a, b, c;
+    clean_slot *r = &m->slots[clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c)
+                                                                 : text_hash(s, len) % CLEAN_CELL_SLOTS];
     m->lookups++;
     if (r->used && r->keylen == len && !memcmp(r->key, s, len)) {
         *hit = 1;
         return r;
     }
-    /* Every 4096 lookups: a column that mostly misses is not worth it. */
-    if (++m->misses > 2048 && (m->lookups & 4095) == 0 && m->misses * 2 > m->lookups)
-        m->off = 1;
-    if ((m->lookups & 4095) == 0)
+    /* Every 4096 lookups (hits in svy_clean_sources count too): a column
+     * that mostly misses is not worth it. */
+    m->misses++;
+    if (m->lookups >= 4096) {
+        if (m->misses * 2 > m->lookups)
+            m->off = 1;
         m->lookups = m->misses = 0;
+    }
     return r;
 }
 
@@ -108,7 +115,8 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
 {
     size_t namel = strlen(v->name), dl = detail ? strlen(detail) : 0;
     size_t oldl = strnlen(raw, rawlen), newl = strlen(o->s);
-    size_t need = o->len + 1 + o->flen + rawlen + 1 + dl + 1 + 2 * (namel + oldl + newl + dl) + 32;
+    /* 16 bytes to spare: the row's line and log copy 16 at a time */
+    size_t need = o->len + 1 + o->flen + rawlen + 1 + dl + 1 + 2 * (namel + oldl + newl + dl) + 32 + 16;
     if (!svy_grow((void **)&r->blob, &r->bcap, need, 1))
         return 0;
     char *b = r->blob;
@@ -122,6 +130,8 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
     r->f_len = (uint32_t)o->flen;
     n += o->flen;
     r->used = r->keylen = 0;
+    r->ka = r->kb = r->kc = 0;
+    clean_fast_key(raw, rawlen, &r->ka, &r->kb, &r->kc);
     if (rawlen <= CLEAN_KEY_MAX) {
         memcpy(r->key, raw, rawlen);
         r->keylen = (uint16_t)rawlen;
@@ -155,6 +165,61 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
         r->t_len = (uint32_t)(n - r->t_off);
     }
     return 1;
+}
+
+/* ------------------------------------------------------------ a row */
+
+svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
+{
+    const svy_value *vals = in->vals;
+    for (size_t j = 0; j < c->cb->nsource; j++) {
+        size_t i = c->order[j];
+        const svy_value *rv = &vals[c->col[i]];
+        clean_memo *m = &c->cmemo[i];
+        uint64_t a, b, k;
+        if (rv->type == SVY_VAL_STR && !rv->missing && rv->len && m->slots && !m->off &&
+            clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
+            const clean_slot *r = &m->slots[clean_fast_slot(a, b, k)];
+            if (r->ka == a && r->kb == b && r->kc == k) {
+                clean_cell *o = &c->cell[i];
+                m->lookups++;
+                o->num = r->num;
+                o->missing = r->missing;
+                o->dtoa = 0;
+                o->s = r->blob;
+                o->len = r->s_len;
+                o->f = r->blob + r->f_off;
+                o->flen = r->f_len;
+                if (r->changed) { /* room for every source cell and check: svy_clean_begin */
+                    clean_event *e = &c->ev[c->nev++];
+                    e->var = i;
+                    e->rule = (svy_clean_rule)r->rule;
+                    e->slot = r;
+                    e->new_off = 0;
+                    e->old_off = r->old_off;
+                    e->det_off = r->det_off;
+                    e->t_off = r->t_off;
+                    e->t_len = r->t_len;
+                }
+                continue;
+            }
+        }
+        svy_status st = svy_clean_source(c, i, rv, err);
+        if (st)
+            return st;
+    }
+    return SVY_OK;
+}
+
+/* n bytes from s to d; up to 16 of them as one 16-byte copy (both have 16
+ * bytes to spare: the buffers of the engine are made so). */
+static inline char *put16(char *d, const char *s, size_t n)
+{
+    if (n - 1 < 16)
+        memcpy(d, s, 16);
+    else if (n)
+        memcpy(d, s, n);
+    return d + n;
 }
 
 /* ------------------------------------------------------------ a kept row */
@@ -197,20 +262,27 @@ static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl
 static int write_log(svy_clean *c, long long row)
 {
     const char *id = svy_clean_row_id(c);
-    size_t idl = strlen(id), need = 2 * idl + 40, pre;
+    size_t idl = strlen(id), need = 2 * idl + 40 + 32, pre;
     for (size_t k = 0; k < c->nev; k++)
         need += 2 * idl + 40 + c->ev[k].t_len;
     if (!svy_grow((void **)&c->lbuf, &c->lbufcap, need, 1))
         return 0;
     pre = log_prefix(c, row, id, idl);
-    char *d = c->lbuf + pre;
+    char *d = c->lbuf + pre, p16[16];
+    memcpy(p16, c->lbuf, pre < 16 ? pre : 16);
     for (size_t k = 0; k < c->nev; k++) {
         const clean_event *e = &c->ev[k];
-        const char *base = e->slot ? e->slot->blob : c->arena;
+        const char *t = (e->slot ? e->slot->blob : c->arena) + e->t_off;
         if (k)
-            memcpy(d, c->lbuf, pre), d += pre;
-        memcpy(d, base + e->t_off, e->t_len);
-        d += e->t_len;
+            d = pre <= 16 ? put16(d, p16, pre) : (char *)memcpy(d, c->lbuf, pre) + pre;
+        if (e->t_len <= 32) { /* the tails have 16 bytes to spare */
+            memcpy(d, t, 16);
+            if (e->t_len > 16)
+                memcpy(d + 16, t + 16, 16);
+            d += e->t_len;
+        } else {
+            d = (char *)memcpy(d, t, e->t_len) + e->t_len;
+        }
     }
     svy_csv_out_fields(c->log, c->lbuf, (size_t)(d - c->lbuf) - 1);
     svy_csv_out_end_row(c->log);
@@ -247,7 +319,7 @@ svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
 int svy_clean_fill_row(svy_clean *c)
 {
     const svy_codebook *cb = c->cb;
-    size_t need = 1;
+    size_t need = 1 + 16;
     for (size_t i = 0; i < cb->nvars; i++)
         need += c->cell[i].flen + 1;
     if (!svy_grow((void **)&c->line, &c->linecap, need, 1))
@@ -256,9 +328,8 @@ int svy_clean_fill_row(svy_clean *c)
     for (size_t i = 0; i < cb->nvars; i++) {
         const clean_cell *o = &c->cell[i];
         svy_value *v = &c->vals[i];
-        int text = cb->vars[i].type == SVY_CB_TEXT;
-        memcpy(d, o->f, o->flen);
-        d += o->flen;
+        int text = c->text[i];
+        d = put16(d, o->f, o->flen);
         *d++ = ',';
         v->type = text ? SVY_VAL_STR : SVY_VAL_NUM;
         v->tag = 0;

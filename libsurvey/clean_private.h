@@ -51,9 +51,10 @@ typedef struct clean_cell {
  * raised a problem or rejected its row (those are never remembered).  The
  * blob holds s, f and, for a changed cell, the log's texts: old, detail and
  * the line after "row,id," (variable,old,new,rule,detail and a newline). */
-#define CLEAN_CELL_SLOTS 512
+#define CLEAN_CELL_SLOTS 2048
 #define CLEAN_KEY_MAX 40
 typedef struct clean_slot {
+    uint64_t ka, kb, kc; /* a text of up to 23 bytes as three words (clean_fast_key), else 0 */
     uint16_t used, keylen;
     char key[CLEAN_KEY_MAX];
     double num;
@@ -81,7 +82,39 @@ typedef struct clean_event {
     size_t old_off, det_off, new_off, t_off, t_len;
 } clean_event;
 
-/* The slot of text s of a memo: *hit is 1 when it holds s's result. */
+/* Texts of up to 23 bytes as three words that no other text has (a is
+ * never 0); 0 for longer texts. */
+static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_t *b, uint64_t *c)
+{
+    if (len <= 7) {
+        *a = svy_short_key(s, len);
+        *b = *c = 0;
+        return 1;
+    }
+    if (len > 23)
+        return 0;
+    memcpy(a, s, 8);
+    *a |= *a == 0; /* eight NUL bytes: kept apart from an empty slot (a reader gives no such text) */
+    if (len <= 15) {
+        *b = svy_short_key(s + 8, len - 8);
+        *c = 0;
+    } else {
+        memcpy(b, s + 8, 8);
+        *c = svy_short_key(s + 16, len - 16);
+    }
+    return 1;
+}
+
+static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (c * 0xC4CEB9FE1A85EC53ull);
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDull;
+    return (size_t)((h ^ h >> 32) & (CLEAN_CELL_SLOTS - 1)); /* a power of two */
+}
+
+/* The slot of text s of a memo: *hit is 1 when it holds s's result, -1
+ * when s is not to be remembered (the memo is off, or s too long). */
 clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *hit);
 void svy_clean_memo_free(clean_memo *m);
 
@@ -110,6 +143,8 @@ struct svy_clean {
     svy_schema *schema;
     long *col; /* raw (or cleaned, when validating) column of each codebook variable */
     clean_cell *cell;
+    size_t *order; /* source variables in the order they are cleaned: the id first */
+    unsigned char *text; /* per variable: a text variable */
     clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
     clean_memo *cmemo;      /* per source variable */
     svy_value *vals;
@@ -130,6 +165,13 @@ struct svy_clean {
     svy_clean_rule reject_rule;
     char reason[512];
 };
+
+/* Clean source cell i of the current row (clean.c): remembered or not. */
+svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_err *err);
+
+/* The row's source cells, the id first (clean_out.c): texts remembered
+ * are looked up here, the rest go to svy_clean_source. */
+svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err);
 
 /* The cleaned id of the current row, "" when there is none. */
 const char *svy_clean_row_id(const svy_clean *c);
