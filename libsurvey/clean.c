@@ -72,6 +72,8 @@ void svy_clean_free(svy_clean *c)
     free(c->arena);
     svy_strtab_free(&c->ids);
     free(c->id_row);
+    svy_u64map_free(&c->idnum);
+    free(c->idnum_row);
     free(c->input);
     svy_schema_free(c->schema);
     free(c);
@@ -79,6 +81,7 @@ void svy_clean_free(svy_clean *c)
 
 void svy_clean_set_strict(svy_clean *c, int on) { c->strict = on; }
 void svy_clean_set_log(svy_clean *c, svy_csv_out *log) { c->log = log; }
+void svy_clean_set_line_only(svy_clean *c, int on) { c->line_only = on; }
 
 void svy_clean_set_hooks(svy_clean *c, const svy_clean_hooks *hooks, void *ctx)
 {
@@ -530,27 +533,14 @@ static svy_status clean_text(svy_clean *c, size_t i, const char *raw, size_t raw
 /* The cell as remembered in r; its change, if any, for the log. */
 static svy_status use_slot(svy_clean *c, size_t i, const clean_slot *r, svy_err *err)
 {
-    clean_cell *o = &c->cell[i];
-    o->num = r->num;
-    o->missing = r->missing;
-    o->dtoa = 0;
-    o->s = r->blob;
-    o->len = r->s_len;
-    o->f = r->blob + r->f_off;
-    o->flen = r->f_len;
+    c->cell[i].v = r->v;
     if (!r->changed)
         return SVY_OK;
     if (c->nev == c->evcap && !svy_grow((void **)&c->ev, &c->evcap, c->nev + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     clean_event *e = &c->ev[c->nev++];
     e->var = i;
-    e->rule = (svy_clean_rule)r->rule;
     e->slot = r;
-    e->new_off = 0;
-    e->old_off = r->old_off;
-    e->det_off = r->det_off;
-    e->t_off = r->t_off;
-    e->t_len = r->t_len;
     return SVY_OK;
 }
 
@@ -695,6 +685,24 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
 
 /* ------------------------------------------------------------ ids */
 
+/* A numeric id that is a whole number is its own key in c->idnum (one text
+ * per number: the cleaned text is svy_dtoa's); 0 for any other. */
+static int id_number(const svy_clean *c, uint64_t *key)
+{
+    const clean_cell *o = &c->cell[c->cb->id];
+    if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0 && o->num == floor(o->num)))
+        return 0;
+    *key = (uint64_t)o->num;
+    return 1;
+}
+
+void svy_clean_id_prefetch(const svy_clean *c)
+{
+    uint64_t key;
+    if (c->cb->id >= 0 && id_number(c, &key))
+        svy_u64map_prefetch(&c->idnum, key);
+}
+
 static svy_status dedup(svy_clean *c, svy_err *err)
 {
     const char *id = row_id(c);
@@ -703,17 +711,26 @@ static svy_status dedup(svy_clean *c, svy_err *err)
         return SVY_OK;
     }
     /* Room for a new id's row first, so a failure leaves both in step. */
+    uint64_t key;
     int added;
     long e = -1;
-    if (svy_grow((void **)&c->id_row, &c->id_rowcap, c->ids.n + 1, sizeof *c->id_row))
-        e = svy_strtab_intern(&c->ids, id, strlen(id), &added);
+    long long *rows;
+    if (id_number(c, &key)) {
+        if (svy_grow((void **)&c->idnum_row, &c->idnum_rowcap, c->idnum.n + 1, sizeof *c->idnum_row))
+            e = svy_u64map_get(&c->idnum, key, c->idnum.n, &added);
+        rows = c->idnum_row;
+    } else {
+        if (svy_grow((void **)&c->id_row, &c->id_rowcap, c->ids.n + 1, sizeof *c->id_row))
+            e = svy_strtab_intern(&c->ids, id, strlen(id), &added);
+        rows = c->id_row;
+    }
     if (e < 0)
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
     if (added) {
-        c->id_row[e] = c->cur_row;
+        rows[e] = c->cur_row;
         return SVY_OK;
     }
-    long long first = c->id_row[e];
+    long long first = rows[e];
     const char *name = c->cb->vars[c->cb->id].name;
     if (c->cb->dup == CB_DUP_ERROR)
         return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, c->col[c->cb->id] + 1, name,

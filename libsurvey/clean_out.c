@@ -123,11 +123,12 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
     size_t n = 0;
     memcpy(b, o->s, o->len);
     b[o->len] = '\0';
-    r->s_len = (uint32_t)o->len;
     n = o->len + 1;
     memcpy(b + n, o->f, o->flen);
-    r->f_off = (uint32_t)n;
-    r->f_len = (uint32_t)o->flen;
+    r->v = o->v;
+    r->v.s = b;
+    r->v.f = b + n;
+    r->v.dtoa = 0;
     n += o->flen;
     r->used = r->keylen = 0;
     r->ka = r->kb = r->kc = 0;
@@ -136,8 +137,6 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
         memcpy(r->key, raw, rawlen);
         r->keylen = (uint16_t)rawlen;
     }
-    r->num = o->num;
-    r->missing = (unsigned char)o->missing;
     r->changed = (unsigned char)changed;
     r->rule = (unsigned char)rule;
     if (changed) {
@@ -181,25 +180,12 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
             clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
             const clean_slot *r = &m->slots[clean_fast_slot(a, b, k)];
             if (r->ka == a && r->kb == b && r->kc == k) {
-                clean_cell *o = &c->cell[i];
                 m->lookups++;
-                o->num = r->num;
-                o->missing = r->missing;
-                o->dtoa = 0;
-                o->s = r->blob;
-                o->len = r->s_len;
-                o->f = r->blob + r->f_off;
-                o->flen = r->f_len;
+                c->cell[i].v = r->v;
                 if (r->changed) { /* room for every source cell and check: svy_clean_begin */
                     clean_event *e = &c->ev[c->nev++];
                     e->var = i;
-                    e->rule = (svy_clean_rule)r->rule;
                     e->slot = r;
-                    e->new_off = 0;
-                    e->old_off = r->old_off;
-                    e->det_off = r->det_off;
-                    e->t_off = r->t_off;
-                    e->t_len = r->t_len;
                 }
                 continue;
             }
@@ -207,6 +193,8 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
         svy_status st = svy_clean_source(c, i, rv, err);
         if (st)
             return st;
+        if ((long)i == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
+            svy_clean_id_prefetch(c);
     }
     return SVY_OK;
 }
@@ -264,7 +252,7 @@ static int write_log(svy_clean *c, long long row)
     const char *id = svy_clean_row_id(c);
     size_t idl = strlen(id), need = 2 * idl + 40 + 32, pre;
     for (size_t k = 0; k < c->nev; k++)
-        need += 2 * idl + 40 + c->ev[k].t_len;
+        need += 2 * idl + 40 + (c->ev[k].slot ? c->ev[k].slot->t_len : c->ev[k].t_len);
     if (!svy_grow((void **)&c->lbuf, &c->lbufcap, need, 1))
         return 0;
     pre = log_prefix(c, row, id, idl);
@@ -272,16 +260,17 @@ static int write_log(svy_clean *c, long long row)
     memcpy(p16, c->lbuf, pre < 16 ? pre : 16);
     for (size_t k = 0; k < c->nev; k++) {
         const clean_event *e = &c->ev[k];
-        const char *t = (e->slot ? e->slot->blob : c->arena) + e->t_off;
+        const char *t = e->slot ? e->slot->blob + e->slot->t_off : c->arena + e->t_off;
+        size_t tl = e->slot ? e->slot->t_len : e->t_len;
         if (k)
             d = pre <= 16 ? put16(d, p16, pre) : (char *)memcpy(d, c->lbuf, pre) + pre;
-        if (e->t_len <= 32) { /* the tails have 16 bytes to spare */
+        if (tl <= 32) { /* the tails have 16 bytes to spare */
             memcpy(d, t, 16);
-            if (e->t_len > 16)
+            if (tl > 16)
                 memcpy(d + 16, t + 16, 16);
-            d += e->t_len;
+            d += tl;
         } else {
-            d = (char *)memcpy(d, t, e->t_len) + e->t_len;
+            d = (char *)memcpy(d, t, tl) + tl;
         }
     }
     svy_csv_out_fields(c->log, c->lbuf, (size_t)(d - c->lbuf) - 1);
@@ -294,9 +283,15 @@ static svy_status hook_changes(svy_clean *c, long long row, svy_err *err)
     svy_status st = SVY_OK;
     for (size_t k = 0; k < c->nev && st == SVY_OK; k++) {
         const clean_event *e = &c->ev[k];
-        const char *base = e->slot ? e->slot->blob : c->arena;
-        svy_clean_change ch = {row, svy_clean_row_id(c), c->cb->vars[e->var].name, base + e->old_off,
-                               base + e->new_off, e->rule, base + e->det_off};
+        const clean_slot *r = e->slot;
+        const char *base = r ? r->blob : c->arena;
+        svy_clean_change ch = {row,
+                               svy_clean_row_id(c),
+                               c->cb->vars[e->var].name,
+                               base + (r ? r->old_off : e->old_off),
+                               base + (r ? 0 : e->new_off),
+                               r ? (svy_clean_rule)r->rule : e->rule,
+                               base + (r ? r->det_off : e->det_off)};
         if (c->hooks.change)
             st = c->hooks.change(c->ctx, &ch, err);
     }
@@ -305,10 +300,9 @@ static svy_status hook_changes(svy_clean *c, long long row, svy_err *err)
 
 svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
 {
-    for (size_t k = 0; k < c->nev; k++) {
-        c->st.cells_changed++;
-        c->st.changed_by[c->ev[k].rule]++;
-    }
+    for (size_t k = 0; k < c->nev; k++)
+        c->st.changed_by[c->ev[k].slot ? c->ev[k].slot->rule : c->ev[k].rule]++;
+    c->st.cells_changed += (long long)c->nev;
     if (c->log && c->nev && !write_log(c, row))
         return svy_err_set(err, SVY_E_NOMEM, c->input, row, 0, NULL, "out of memory");
     if (!c->hooks.change)
@@ -326,11 +320,13 @@ int svy_clean_fill_row(svy_clean *c)
         return 0;
     char *d = c->line;
     for (size_t i = 0; i < cb->nvars; i++) {
+        d = put16(d, c->cell[i].f, c->cell[i].flen);
+        *d++ = ',';
+    }
+    for (size_t i = 0; i < cb->nvars && !c->line_only; i++) {
         const clean_cell *o = &c->cell[i];
         svy_value *v = &c->vals[i];
         int text = c->text[i];
-        d = put16(d, o->f, o->flen);
-        *d++ = ',';
         v->type = text ? SVY_VAL_STR : SVY_VAL_NUM;
         v->tag = 0;
         if (o->missing) {

@@ -32,16 +32,31 @@ svy_status svy_clean_match_recode(const svy_cb_var *v, clean_memo_slot *memo, co
 /* "set@recodes.csv:line", the log's detail of rule k of rc. */
 void svy_clean_recode_detail(const cb_recode *rc, size_t k, char *buf, size_t size);
 
+/* What the rest of the row reads of a cleaned cell; a memo slot holds one
+ * to copy whole. */
+typedef struct clean_val {
+    double num;
+    const char *s; /* text of the cleaned value ("" when missing) */
+    const char *f; /* the value as the CSV writer writes it */
+    size_t len, flen;
+    int missing;
+    int dtoa; /* numeric and s is svy_dtoa(num): f may be s */
+} clean_val;
+
 /* One cleaned cell.  s and f are borrowed from a cell memo slot or point
  * into own/fown; both stay valid until the variable's next cell. */
 typedef struct clean_cell {
-    double num;
-    int missing;
-    int dtoa;          /* numeric and s is svy_dtoa(num): f may be s */
-    const char *s;     /* text of the cleaned value ("" when missing) */
-    size_t len;
-    const char *f;     /* the value as the CSV writer writes it */
-    size_t flen;
+    union {
+        clean_val v;
+        struct {
+            double num;
+            const char *s;
+            const char *f;
+            size_t len, flen;
+            int missing;
+            int dtoa;
+        };
+    };
     char *own, *fown;
     size_t cap, fcap;
 } clean_cell;
@@ -57,9 +72,9 @@ typedef struct clean_slot {
     uint64_t ka, kb, kc; /* a text of up to 23 bytes as three words (clean_fast_key), else 0 */
     uint16_t used, keylen;
     char key[CLEAN_KEY_MAX];
-    double num;
-    unsigned char missing, changed, rule;
-    uint32_t s_len, f_off, f_len, old_off, det_off, t_off, t_len;
+    clean_val v; /* s and f point into blob */
+    unsigned char changed, rule;
+    uint32_t old_off, det_off, t_off, t_len;
     char *blob;
     size_t bcap;
 } clean_slot;
@@ -73,8 +88,8 @@ typedef struct clean_memo {
     int off;
 } clean_memo;
 
-/* A changed cell of the current row: its texts are in slot's blob, or in
- * the row's arena when slot is NULL. */
+/* A changed cell of the current row: remembered in slot (then only var and
+ * slot are set), or with its texts in the row's arena (slot NULL). */
 typedef struct clean_event {
     size_t var;
     svy_clean_rule rule;
@@ -135,7 +150,7 @@ size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quote
 /* The engine (clean.c); the row's output and log are made in clean_out.c. */
 struct svy_clean {
     const svy_codebook *cb;
-    int strict, validating;
+    int strict, validating, line_only;
     svy_clean_hooks hooks;
     void *ctx;
     svy_csv_out *log;   /* the log written directly, or NULL */
@@ -158,6 +173,9 @@ struct svy_clean {
     svy_strtab ids;      /* id text -> index into id_row */
     long long *id_row;   /* row each id was first seen at */
     size_t id_rowcap;
+    svy_u64map idnum;    /* whole-number ids 1 .. 2^53 (their text is svy_dtoa's) -> index into idnum_row */
+    long long *idnum_row;
+    size_t idnum_rowcap;
     svy_clean_stats st;
     long long cur_row;
     unsigned long side; /* problems and rejections raised: such cells are not remembered */
@@ -172,6 +190,10 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
 /* The row's source cells, the id first (clean_out.c): texts remembered
  * are looked up here, the rest go to svy_clean_source. */
 svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err);
+
+/* The current row's id cleaned: start loading its place in the table of
+ * ids, needed at the row's end. */
+void svy_clean_id_prefetch(const svy_clean *c);
 
 /* The cleaned id of the current row, "" when there is none. */
 const char *svy_clean_row_id(const svy_clean *c);

@@ -87,7 +87,10 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
         fmt = SVY_FMT_CSV;
     if (!(r->writer = svy_tool_writer_new(fmt)))
         return svy_err_set(err, SVY_E_USAGE, r->o->output, 0, 0, NULL, "this format cannot be written");
-    return svy_writer_open(r->writer, r->o->output ? r->o->output : "-", svy_clean_schema(r->clean), err);
+    st = svy_writer_open(r->writer, r->o->output ? r->o->output : "-", svy_clean_schema(r->clean), err);
+    /* A CSV writer copies the row's line: the values need not be filled. */
+    svy_clean_set_line_only(r->clean, st == SVY_OK && svy_writer_copies_lines(r->writer));
+    return st;
 }
 
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)

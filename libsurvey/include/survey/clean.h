@@ -84,6 +84,10 @@ SVY_API void svy_clean_set_hooks(svy_clean *c, const svy_clean_hooks *hooks, voi
  * hook would give, made once per remembered text instead of per row.  The
  * change hook, if set as well, is still called.  NULL: no log. */
 SVY_API void svy_clean_set_log(svy_clean *c, svy_csv_out *o);
+/* On: the rows svy_clean_row gives carry their values in the line alone
+ * (svy_row.line holds every one); vals are left as they were.  For a
+ * writer that copies lines (svy_writer_copies_lines()). */
+SVY_API void svy_clean_set_line_only(svy_clean *c, int on);
 /* Name of the input, for error records (copied). */
 SVY_API svy_status svy_clean_set_input_name(svy_clean *c, const char *name);
 
