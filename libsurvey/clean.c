@@ -341,7 +341,7 @@ static svy_status record(svy_clean *c, size_t var, const char *old, size_t oldle
      * them (up to a NUL), empty ones as missing. */
     size_t nl = strlen(name), rl = strlen(rn), ol = strlen(c->arena + e->old_off);
     size_t wl = strlen(c->arena + e->new_off), dl = strlen(c->arena + e->det_off);
-    if (!svy_grow((void **)&c->arena, &c->acap, c->alen + 2 * (nl + ol + wl + dl) + rl + 16 + 32, 1))
+    if (!svy_grow((void **)&c->arena, &c->acap, c->alen + 2 * (nl + ol + wl + dl) + rl + 16 + 48, 1))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     char *t = c->arena + c->alen;
     size_t n = svy_clean_csv_field(t, name, nl, 1);
@@ -358,6 +358,8 @@ static svy_status record(svy_clean *c, size_t var, const char *old, size_t oldle
     e->t_off = c->alen;
     e->t_len = n;
     c->alen += n;
+    if (c->tail_max < n)
+        c->tail_max = n;
     c->nev++;
     return SVY_OK;
 }
@@ -573,7 +575,7 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
     if (!svy_clean_cell_field(o, v->type == SVY_CB_TEXT))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     if (c->side == side && hit == 0) { /* nothing said about it: the same text always gives the same */
-        if (!svy_clean_slot_store(r, v, o, raw, rawlen, changed, rule, detail))
+        if (!svy_clean_slot_store(r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
         r->used = 1;
         return use_slot(c, i, r, err);

@@ -76,6 +76,7 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
     if (!m->slots) {
         if (!(m->slots = calloc(CLEAN_CELL_SLOTS + 1, sizeof *m->slots)))
             return NULL;
+        m->fast = m->slots;
     }
     if (m->off || len > CLEAN_KEY_MAX) {
         *hit = -1;
@@ -93,8 +94,10 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
      * that mostly misses is not worth it. */
     m->misses++;
     if (m->lookups >= 4096) {
-        if (m->misses * 2 > m->lookups)
+        if (m->misses * 2 > m->lookups) {
             m->off = 1;
+            m->fast = NULL;
+        }
         m->lookups = m->misses = 0;
     }
     return r;
@@ -111,12 +114,12 @@ void svy_clean_memo_free(clean_memo *m)
 }
 
 int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
-                         int changed, svy_clean_rule rule, const char *detail)
+                         int changed, svy_clean_rule rule, const char *detail, size_t *tail_max)
 {
     size_t namel = strlen(v->name), dl = detail ? strlen(detail) : 0;
     size_t oldl = strnlen(raw, rawlen), newl = strlen(o->s);
-    /* 16 bytes to spare: the row's line and log copy 16 at a time */
-    size_t need = o->len + 1 + o->flen + rawlen + 1 + dl + 1 + 2 * (namel + oldl + newl + dl) + 32 + 16;
+    /* 48 bytes to spare: the row's line and log copy 16 and 32 at a time */
+    size_t need = o->len + 1 + o->flen + rawlen + 1 + dl + 1 + 2 * (namel + oldl + newl + dl) + 32 + 48;
     if (!svy_grow((void **)&r->blob, &r->bcap, need, 1))
         return 0;
     char *b = r->blob;
@@ -162,6 +165,8 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
         n += svy_clean_csv_field(b + n, detail ? detail : "", dl, 0);
         b[n++] = '\n';
         r->t_len = (uint32_t)(n - r->t_off);
+        if (*tail_max < r->t_len)
+            *tail_max = r->t_len;
     }
     return 1;
 }
@@ -176,9 +181,9 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
         const svy_value *rv = &vals[c->col[i]];
         clean_memo *m = &c->cmemo[i];
         uint64_t a, b, k;
-        if (rv->type == SVY_VAL_STR && !rv->missing && rv->len && m->slots && !m->off &&
+        if (m->fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
             clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
-            const clean_slot *r = &m->slots[clean_fast_slot(a, b, k)];
+            const clean_slot *r = &m->fast[clean_fast_slot(a, b, k)];
             if (r->ka == a && r->kb == b && r->kc == k) {
                 m->lookups++;
                 c->cell[i].v = r->v;
@@ -250,24 +255,24 @@ static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl
 static int write_log(svy_clean *c, long long row)
 {
     const char *id = svy_clean_row_id(c);
-    size_t idl = strlen(id), need = 2 * idl + 40 + 32, pre;
-    for (size_t k = 0; k < c->nev; k++)
-        need += 2 * idl + 40 + (c->ev[k].slot ? c->ev[k].slot->t_len : c->ev[k].t_len);
-    if (!svy_grow((void **)&c->lbuf, &c->lbufcap, need, 1))
+    size_t idl = strlen(id), pre;
+    if (!svy_grow((void **)&c->lbuf, &c->lbufcap, (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32), 1))
         return 0;
     pre = log_prefix(c, row, id, idl);
     char *d = c->lbuf + pre, p16[16];
     memcpy(p16, c->lbuf, pre < 16 ? pre : 16);
     for (size_t k = 0; k < c->nev; k++) {
         const clean_event *e = &c->ev[k];
-        const char *t = e->slot ? e->slot->blob + e->slot->t_off : c->arena + e->t_off;
-        size_t tl = e->slot ? e->slot->t_len : e->t_len;
+        const clean_slot *r = e->slot;
+        const char *t = r ? r->blob + r->t_off : c->arena + e->t_off;
+        size_t tl = r ? r->t_len : e->t_len;
+        c->st.changed_by[r ? r->rule : e->rule]++;
         if (k)
             d = pre <= 16 ? put16(d, p16, pre) : (char *)memcpy(d, c->lbuf, pre) + pre;
-        if (tl <= 32) { /* the tails have 16 bytes to spare */
-            memcpy(d, t, 16);
-            if (tl > 16)
-                memcpy(d + 16, t + 16, 16);
+        if (tl <= 64) { /* the tails have 48 bytes to spare */
+            memcpy(d, t, 32);
+            if (tl > 32)
+                memcpy(d + 32, t + 32, 32);
             d += tl;
         } else {
             d = (char *)memcpy(d, t, tl) + tl;
@@ -300,11 +305,14 @@ static svy_status hook_changes(svy_clean *c, long long row, svy_err *err)
 
 svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
 {
-    for (size_t k = 0; k < c->nev; k++)
-        c->st.changed_by[c->ev[k].slot ? c->ev[k].slot->rule : c->ev[k].rule]++;
     c->st.cells_changed += (long long)c->nev;
-    if (c->log && c->nev && !write_log(c, row))
-        return svy_err_set(err, SVY_E_NOMEM, c->input, row, 0, NULL, "out of memory");
+    if (c->log && c->nev) { /* it counts them by rule as well */
+        if (!write_log(c, row))
+            return svy_err_set(err, SVY_E_NOMEM, c->input, row, 0, NULL, "out of memory");
+    } else {
+        for (size_t k = 0; k < c->nev; k++)
+            c->st.changed_by[c->ev[k].slot ? c->ev[k].slot->rule : c->ev[k].rule]++;
+    }
     if (!c->hooks.change)
         return SVY_OK;
     return hook_changes(c, row, err);
@@ -313,14 +321,17 @@ svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
 int svy_clean_fill_row(svy_clean *c)
 {
     const svy_codebook *cb = c->cb;
-    size_t need = 1 + 16;
-    for (size_t i = 0; i < cb->nvars; i++)
-        need += c->cell[i].flen + 1;
-    if (!svy_grow((void **)&c->line, &c->linecap, need, 1))
-        return 0;
-    char *d = c->line;
+    char *d = c->line, *end = c->line + c->linecap;
     for (size_t i = 0; i < cb->nvars; i++) {
-        d = put16(d, c->cell[i].f, c->cell[i].flen);
+        const clean_cell *o = &c->cell[i];
+        if ((size_t)(end - d) < o->flen + 17) { /* room for it, its comma and 16 to spare */
+            size_t at = (size_t)(d - c->line);
+            if (!svy_grow((void **)&c->line, &c->linecap, at + o->flen + 17 + 256, 1))
+                return 0;
+            d = c->line + at;
+            end = c->line + c->linecap;
+        }
+        d = put16(d, o->f, o->flen);
         *d++ = ',';
     }
     for (size_t i = 0; i < cb->nvars && !c->line_only; i++) {

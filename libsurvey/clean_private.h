@@ -84,6 +84,7 @@ typedef struct clean_slot {
  * (nearly) all different texts, like an id, turns it off. */
 typedef struct clean_memo {
     clean_slot *slots;
+    const clean_slot *fast; /* slots while the memo is on, else NULL */
     unsigned long lookups, misses;
     int off;
 } clean_memo;
@@ -134,9 +135,10 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
 void svy_clean_memo_free(clean_memo *m);
 
 /* Fill slot r (key s[0..len)) from a cleaned cell of variable v: s, f and,
- * when changed, the log's texts.  0: out of memory. */
+ * when changed, the log's texts; *tail_max: the longest log line tail yet.
+ * 0: out of memory. */
 int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
-                         int changed, svy_clean_rule rule, const char *detail);
+                         int changed, svy_clean_rule rule, const char *detail, size_t *tail_max);
 
 /* f of a cell from its s: quoted where the CSV writer quotes (text), or
  * svy_dtoa(num) (numbers not already printed so).  0: out of memory. */
@@ -170,6 +172,7 @@ struct svy_clean {
     size_t alen, acap;
     char *line, *lbuf; /* the output row as CSV; the row's log lines */
     size_t linecap, lbufcap;
+    size_t tail_max; /* the longest log line after "row,id," remembered or recorded yet */
     svy_strtab ids;      /* id text -> index into id_row */
     long long *id_row;   /* row each id was first seen at */
     size_t id_rowcap;
