@@ -165,106 +165,6 @@ svy_status svy_clean_begin_validate(svy_clean *c, const svy_schema *cleaned, svy
 
 /* ------------------------------------------------------------ helpers */
 
-/* The text of o (its f is set apart, by svy_clean_cell_field). */
-static int set_text(clean_cell *o, const char *s, size_t len)
-{
-    if (!svy_grow((void **)&o->own, &o->cap, len + 1 + 16, 1)) /* 16 to spare: see put16 */
-        return 0;
-    memmove(o->own, s, len);
-    o->own[len] = '\0';
-    o->s = o->own;
-    o->len = len;
-    o->dtoa = 0;
-    return 1;
-}
-
-/* Whole numbers below 1e15 as svy_dtoa prints them, without it. */
-static size_t print_number(double x, char *buf)
-{
-    if (x >= 0 && x < 1e15 && x == (double)(long long)x && !(x == 0 && signbit(x))) {
-        char tmp[24];
-        size_t n = sizeof tmp;
-        unsigned long long u = (unsigned long long)x;
-        do {
-            tmp[--n] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        memcpy(buf, tmp + n, sizeof tmp - n);
-        buf[sizeof tmp - n] = '\0';
-        return sizeof tmp - n;
-    }
-    return svy_dtoa(x, buf);
-}
-
-/* "0".."9", and 16 bytes to spare after each (see put16). */
-static const char small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
-
-static int set_number(clean_cell *o, double x)
-{
-    if (x >= 0 && x <= 9 && x == (double)(int)x && !(x == 0 && signbit(x))) {
-        o->s = o->f = small_ints + 2 * (int)x;
-        o->len = o->flen = 1;
-        o->num = x;
-        o->missing = 0;
-        o->dtoa = 1;
-        return 1;
-    }
-    char buf[SVY_DTOA_MAX];
-    size_t n = print_number(x, buf);
-    if (!set_text(o, buf, n))
-        return 0;
-    o->num = x;
-    o->missing = 0;
-    o->dtoa = 1;
-    o->f = o->s;
-    o->flen = n;
-    return 1;
-}
-
-static void set_missing(clean_cell *o)
-{
-    o->missing = 1;
-    o->num = NAN;
-    o->s = o->f = "";
-    o->len = o->flen = 0;
-}
-
-/* 1 when svy_dtoa prints the number read from s[0..len) as s itself: a
- * plain decimal of at most 15 digits, no zeros it would drop, not in its
- * exponent range; then the text can stay as it is. */
-static int prints_as_itself(const char *s, size_t len)
-{
-    size_t i = len && s[0] == '-', sig;
-    if (i == len)
-        return 0;
-    if (s[i] == '0') {
-        if (++i == len || s[i] != '.')
-            return 0; /* "0" (negative zero apart) is left to svy_dtoa; "05" */
-        size_t z = ++i;
-        while (i < len && s[i] == '0')
-            i++;
-        if (i - z > 3 || i == len)
-            return 0; /* below 1e-4: printed with an exponent */
-        sig = 0;
-    } else {
-        size_t d = i;
-        while (i < len && (unsigned)(s[i] - '0') <= 9)
-            i++;
-        if (i == d || i - d > 15)
-            return 0;
-        if (i == len)
-            return 1;
-        if (s[i] != '.' || ++i == len)
-            return 0;
-        sig = i - 1 - d;
-    }
-    size_t f = i;
-    for (; i < len; i++)
-        if ((unsigned)(s[i] - '0') > 9)
-            return 0;
-    return sig + (len - f) <= 15 && s[len - 1] != '0';
-}
-
 /* Raw cell as text; 0 when it is missing. */
 static int raw_text(const svy_value *v, char *buf, const char **s, size_t *len)
 {
@@ -453,7 +353,7 @@ static svy_status invalid(svy_clean *c, size_t i, svy_clean_rule rule, const cha
                             raw, why);
     if (st)
         return st;
-    set_missing(&c->cell[i]);
+    svy_clean_set_missing(&c->cell[i]);
     *out_rule = rule;
     snprintf(detail, dsize, "%s", why);
     if (v->reject_invalid)
@@ -474,7 +374,7 @@ static svy_status clean_text(svy_clean *c, size_t i, const char *raw, size_t raw
     *rule = v->type == SVY_CB_TEXT ? SVY_RULE_TRIM : SVY_RULE_NUMBER;
     detail[0] = '\0';
     if (!len || is_missing_code(v, s, len)) {
-        set_missing(o);
+        svy_clean_set_missing(o);
         *rule = SVY_RULE_MISSING;
         size_t dl = len < 256 ? len : 255;
         memcpy(detail, s, dl);
@@ -500,7 +400,7 @@ static svy_status clean_text(svy_clean *c, size_t i, const char *raw, size_t raw
         *rule = SVY_RULE_RECODE;
         svy_clean_recode_detail(rc, k, detail, 256);
         if (!rc->r[k].value) {
-            set_missing(o);
+            svy_clean_set_missing(o);
             return SVY_OK;
         }
         s = rc->r[k].value;
@@ -508,7 +408,7 @@ static svy_status clean_text(svy_clean *c, size_t i, const char *raw, size_t raw
     }
     int ok;
     if (v->type == SVY_CB_TEXT) {
-        ok = set_text(o, s, len);
+        ok = svy_clean_set_text(o, s, len);
         o->missing = 0;
         o->num = NAN;
     } else {
@@ -524,7 +424,7 @@ static svy_status clean_text(svy_clean *c, size_t i, const char *raw, size_t raw
             return st;
         }
         /* A number already written as svy_dtoa writes it stays as it is. */
-        ok = prints_as_itself(s, len) ? set_text(o, s, len) : set_number(o, x);
+        ok = svy_clean_prints_as_itself(s, len) ? svy_clean_set_text(o, s, len) : svy_clean_set_number(o, x);
         o->num = x;
         o->missing = 0;
         o->dtoa = 1;
@@ -554,7 +454,7 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
     const char *raw;
     size_t rawlen;
     if (!raw_text(rawv, numbuf, &raw, &rawlen)) {
-        set_missing(o);
+        svy_clean_set_missing(o);
         if (v->reject_invalid)
             reject(c, SVY_RULE_INVALID, "%s: missing", v->name);
         return SVY_OK;
@@ -595,8 +495,8 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     switch (v->kind) {
     case CB_K_COPY:
         if (a->missing) {
-            set_missing(o);
-        } else if (!set_text(o, a->s, a->len)) {
+            svy_clean_set_missing(o);
+        } else if (!svy_clean_set_text(o, a->s, a->len)) {
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
         } else {
             o->num = a->num;
@@ -639,8 +539,8 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     default: break;
     }
     if (isnan(x))
-        set_missing(o);
-    else if (!set_number(o, x))
+        svy_clean_set_missing(o);
+    else if (!svy_clean_set_number(o, x))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
     return SVY_OK;
 }
@@ -677,7 +577,7 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
             char old[256];
             size_t ol = o->len < sizeof old ? o->len : sizeof old - 1;
             memcpy(old, o->s ? o->s : "", ol);
-            set_missing(o);
+            svy_clean_set_missing(o);
             if ((st = record(c, ch->then.var, old, ol, SVY_RULE_CHECK, detail, err)))
                 return st;
         }
@@ -800,10 +700,10 @@ svy_status svy_clean_validate_row(svy_clean *c, const svy_row *row, svy_err *err
         const char *s;
         size_t len;
         if (!raw_text(val, numbuf, &s, &len)) {
-            set_missing(o);
+            svy_clean_set_missing(o);
             continue;
         }
-        if (!set_text(o, s, len))
+        if (!svy_clean_set_text(o, s, len))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
         o->missing = 0;
         if (v->type == SVY_CB_TEXT)
@@ -812,7 +712,7 @@ svy_status svy_clean_validate_row(svy_clean *c, const svy_row *row, svy_err *err
         if (!svy_parse_number(s, len, &x)) {
             if ((st = problem(c, i, c->col[i] + 1, err, "%s: '%.*s' is not a number", v->name, (int)len, s)))
                 return st;
-            set_missing(o);
+            svy_clean_set_missing(o);
         } else if (!svy_cb_var_valid_num(v, x)) {
             if ((st = problem(c, i, c->col[i] + 1, err, "%s: %s is not a valid value", v->name, o->s)))
                 return st;

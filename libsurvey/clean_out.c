@@ -1,5 +1,6 @@
-/* The clean engine's memo of cleaned cells, and the CSV bytes of a cleaned
- * cell and of its log line, made once per remembered text. */
+/* The clean engine's memo of cleaned cells (a cell, its CSV field and its log
+ * line made once per remembered text), a cell's text, and a kept row's
+ * output line and log lines. */
 #include "svy_private.h"
 #include "clean_private.h"
 
@@ -7,6 +8,106 @@
 #include <stdlib.h>
 #include <string.h>
 #include <survey/value.h>
+
+/* The text of o (its f is set apart, by svy_clean_cell_field). */
+int svy_clean_set_text(clean_cell *o, const char *s, size_t len)
+{
+    if (!svy_grow((void **)&o->own, &o->cap, len + 1 + 16, 1)) /* 16 to spare: see put16 */
+        return 0;
+    memmove(o->own, s, len);
+    o->own[len] = '\0';
+    o->s = o->own;
+    o->len = len;
+    o->dtoa = 0;
+    return 1;
+}
+
+/* Whole numbers below 1e15 as svy_dtoa prints them, without it. */
+static size_t print_number(double x, char *buf)
+{
+    if (x >= 0 && x < 1e15 && x == (double)(long long)x && !(x == 0 && signbit(x))) {
+        char tmp[24];
+        size_t n = sizeof tmp;
+        unsigned long long u = (unsigned long long)x;
+        do {
+            tmp[--n] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        memcpy(buf, tmp + n, sizeof tmp - n);
+        buf[sizeof tmp - n] = '\0';
+        return sizeof tmp - n;
+    }
+    return svy_dtoa(x, buf);
+}
+
+/* "0".."9", and 16 bytes to spare after each (see put16). */
+static const char small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
+
+int svy_clean_set_number(clean_cell *o, double x)
+{
+    if (x >= 0 && x <= 9 && x == (double)(int)x && !(x == 0 && signbit(x))) {
+        o->s = o->f = small_ints + 2 * (int)x;
+        o->len = o->flen = 1;
+        o->num = x;
+        o->missing = 0;
+        o->dtoa = 1;
+        return 1;
+    }
+    char buf[SVY_DTOA_MAX];
+    size_t n = print_number(x, buf);
+    if (!svy_clean_set_text(o, buf, n))
+        return 0;
+    o->num = x;
+    o->missing = 0;
+    o->dtoa = 1;
+    o->f = o->s;
+    o->flen = n;
+    return 1;
+}
+
+void svy_clean_set_missing(clean_cell *o)
+{
+    o->missing = 1;
+    o->num = NAN;
+    o->s = o->f = "";
+    o->len = o->flen = 0;
+}
+
+/* 1 when svy_dtoa prints the number read from s[0..len) as s itself: a
+ * plain decimal of at most 15 digits, no zeros it would drop, not in its
+ * exponent range; then the text can stay as it is. */
+int svy_clean_prints_as_itself(const char *s, size_t len)
+{
+    size_t i = len && s[0] == '-', sig;
+    if (i == len)
+        return 0;
+    if (s[i] == '0') {
+        if (++i == len || s[i] != '.')
+            return 0; /* "0" (negative zero apart) is left to svy_dtoa; "05" */
+        size_t z = ++i;
+        while (i < len && s[i] == '0')
+            i++;
+        if (i - z > 3 || i == len)
+            return 0; /* below 1e-4: printed with an exponent */
+        sig = 0;
+    } else {
+        size_t d = i;
+        while (i < len && (unsigned)(s[i] - '0') <= 9)
+            i++;
+        if (i == d || i - d > 15)
+            return 0;
+        if (i == len)
+            return 1;
+        if (s[i] != '.' || ++i == len)
+            return 0;
+        sig = i - 1 - d;
+    }
+    size_t f = i;
+    for (; i < len; i++)
+        if ((unsigned)(s[i] - '0') > 9)
+            return 0;
+    return sig + (len - f) <= 15 && s[len - 1] != '0';
+}
 
 size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quoted)
 {

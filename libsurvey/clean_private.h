@@ -140,6 +140,15 @@ void svy_clean_memo_free(clean_memo *m);
 int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
                          int changed, svy_clean_rule rule, const char *detail, size_t *tail_max);
 
+/* A cell's text (copied; f is set apart by svy_clean_cell_field), a number
+ * (its text as svy_dtoa prints it, f too), missing.  0: out of memory. */
+int svy_clean_set_text(clean_cell *o, const char *s, size_t len);
+int svy_clean_set_number(clean_cell *o, double x);
+void svy_clean_set_missing(clean_cell *o);
+
+/* 1 when svy_dtoa prints the number read from s[0..len) as s itself. */
+int svy_clean_prints_as_itself(const char *s, size_t len);
+
 /* f of a cell from its s: quoted where the CSV writer quotes (text), or
  * svy_dtoa(num) (numbers not already printed so).  0: out of memory. */
 int svy_clean_cell_field(clean_cell *o, int text);
