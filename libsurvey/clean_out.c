@@ -147,7 +147,7 @@ int svy_clean_cell_field(clean_cell *o, int text)
         o->flen = o->len;
         return 1;
     }
-    size_t need = text ? 2 * o->len + 2 : SVY_DTOA_MAX;
+    size_t need = (text ? 2 * o->len + 2 : SVY_DTOA_MAX) + 16; /* 16 to spare: see put16 */
     if (!svy_grow((void **)&o->fown, &o->fcap, need, 1))
         return 0;
     o->flen = text ? svy_clean_csv_field(o->fown, o->s, o->len, 1) : svy_dtoa(o->num, o->fown);
