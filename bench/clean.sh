@@ -36,8 +36,12 @@ make_raw() {
 # The same codebook without the id role: nothing grows with rows at all.
 noid="$out/nsfe-noid"
 rm -rf "$noid"; cp -r "$root/codebooks/nsfe-2021" "$noid"
-sed -i 's/^resp_id,id,\(.*\),id,reject,$/resp_id,id,\1,,reject,/' "$noid/variables.csv"
-grep -q '^resp_id,id,.*,,reject,$' "$noid/variables.csv" || { echo "could not drop the id role" >&2; exit 1; }
+# (the role column, the 10th, is a ;-list: "id;psu2" becomes "psu2")
+awk 'BEGIN { FS = OFS = "," } $1 == "resp_id" { n = split($10, r, ";"); s = ""
+  for (i = 1; i <= n; i++) if (r[i] != "id") s = s (s == "" ? "" : ";") r[i]; $10 = s } { print }' \
+  "$root/codebooks/nsfe-2021/variables.csv" > "$noid/variables.csv"
+awk -F, '$1 == "resp_id" && $10 ~ /(^|;)id(;|$)/ { bad = 1 } $1 == "resp_id" { seen = 1 } END { if (!seen || bad) exit 1 }' \
+  "$noid/variables.csv" || { echo "could not drop the id role" >&2; exit 1; }
 
 measure() { # label, command...
   label=$1; shift
@@ -46,7 +50,7 @@ measure() { # label, command...
   cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { print s }' "$out/time.txt")
   kb=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$out/time.txt")
   awk -v l="$label" -v n="$n" -v s="$secs" -v c="$cpu" -v kb="$kb" 'BEGIN {
-    printf "%-42s %8s rows %7.2f s wall %7.2f s cpu %9.0f rows/cpu-s %7.1f MiB\n", l, n, s, c, c > 0 ? n / c : 0, kb / 1024 }'
+    printf "%-42s %8s rows %7.2f s wall %7.2f s cpu %9.0f rows/cpu-s %7.1f MiB\n", l, n, s, c, (c > 0 ? n / c : 0), kb / 1024 }'
 }
 
 echo "svy-clean benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -m), load $(cut -d' ' -f1 /proc/loadavg)"

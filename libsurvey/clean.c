@@ -3,7 +3,6 @@
  * never lists cells of a row that the rejects file lists as dropped. */
 #include "svy_private.h"
 #include "codebook_private.h"
-#include "hashmap_private.h"
 #include "clean_private.h"
 
 #include <math.h>
@@ -22,45 +21,6 @@ const char *svy_clean_rule_name(svy_clean_rule rule)
     return (unsigned)rule < SVY_RULE_COUNT_ ? rule_names[rule] : "?";
 }
 
-typedef struct outcell {
-    double num;
-    int missing;
-    char *s; /* text of the cleaned value (text variables, and numbers as printed) */
-    size_t len, cap;
-} outcell;
-
-typedef struct event {
-    size_t var;
-    size_t old_off, new_off, det_off;
-    svy_clean_rule rule;
-} event;
-
-struct svy_clean {
-    const svy_codebook *cb;
-    int strict, validating;
-    svy_clean_hooks hooks;
-    void *ctx;
-    char *input;
-    svy_schema *schema;
-    long *col; /* raw (or cleaned, when validating) column of each codebook variable */
-    outcell *cell;
-    clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
-    svy_value *vals;
-    svy_row row;
-    event *ev;
-    size_t nev, evcap;
-    char *arena;
-    size_t alen, acap;
-    svy_strtab ids;      /* id text -> index into id_row */
-    long long *id_row;   /* row each id was first seen at */
-    size_t id_rowcap;
-    svy_clean_stats st;
-    long long cur_row;
-    int rejected;
-    svy_clean_rule reject_rule;
-    char reason[512];
-};
-
 svy_clean *svy_clean_new(const svy_codebook *cb)
 {
     svy_clean *c = calloc(1, sizeof *c);
@@ -72,10 +32,15 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     c->cell = svy_calloc(n, sizeof *c->cell);
     c->vals = svy_calloc(n, sizeof *c->vals);
     c->memo = svy_calloc(n, sizeof *c->memo);
-    if (!c->col || !c->cell || !c->vals || !c->memo) {
+    c->cmemo = svy_calloc(n, sizeof *c->cmemo);
+    c->order = svy_calloc(n, sizeof *c->order);
+    c->text = svy_calloc(n, 1);
+    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo || !c->order || !c->text) {
         svy_clean_free(c);
         return NULL;
     }
+    for (size_t i = 0; i < n; i++)
+        c->text[i] = cb->vars[i].type == SVY_CB_TEXT;
     return c;
 }
 
@@ -84,9 +49,19 @@ void svy_clean_free(svy_clean *c)
     if (!c)
         return;
     if (c->cell)
-        for (size_t i = 0; i < c->cb->nvars; i++)
-            free(c->cell[i].s);
+        for (size_t i = 0; i < c->cb->nvars; i++) {
+            free(c->cell[i].own);
+            free(c->cell[i].fown);
+        }
     free(c->cell);
+    if (c->cmemo)
+        for (size_t i = 0; i < c->cb->nvars; i++)
+            svy_clean_memo_free(&c->cmemo[i]);
+    free(c->cmemo);
+    free(c->order);
+    free(c->text);
+    free(c->line);
+    free(c->lbuf);
     if (c->memo)
         for (size_t i = 0; i < c->cb->nvars; i++)
             free(c->memo[i]);
@@ -97,12 +72,16 @@ void svy_clean_free(svy_clean *c)
     free(c->arena);
     svy_strtab_free(&c->ids);
     free(c->id_row);
+    svy_u64map_free(&c->idnum);
+    free(c->idnum_row);
     free(c->input);
     svy_schema_free(c->schema);
     free(c);
 }
 
 void svy_clean_set_strict(svy_clean *c, int on) { c->strict = on; }
+void svy_clean_set_log(svy_clean *c, svy_csv_out *log) { c->log = log; }
+void svy_clean_set_line_only(svy_clean *c, int on) { c->line_only = on; }
 
 void svy_clean_set_hooks(svy_clean *c, const svy_clean_hooks *hooks, void *ctx)
 {
@@ -156,6 +135,16 @@ svy_status svy_clean_begin(svy_clean *c, const svy_schema *raw, svy_err *err)
         return st;
     for (size_t i = 0; i < c->cb->nvars; i++)
         c->col[i] = i < c->cb->nsource ? svy_schema_find(raw, c->cb->vars[i].source) : -1;
+    /* The id first, so every message about the row can name it; room for
+     * an event of every source cell and check, so none has to grow. */
+    size_t n = 0;
+    if (c->cb->id >= 0)
+        c->order[n++] = (size_t)c->cb->id;
+    for (size_t i = 0; i < c->cb->nsource; i++)
+        if ((long)i != c->cb->id)
+            c->order[n++] = i;
+    if (!svy_grow((void **)&c->ev, &c->evcap, c->cb->nsource + c->cb->nchecks + 1, sizeof *c->ev))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     c->validating = 0;
     return build_schema(c, err);
 }
@@ -175,34 +164,6 @@ svy_status svy_clean_begin_validate(svy_clean *c, const svy_schema *cleaned, svy
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static int set_text(outcell *o, const char *s, size_t len)
-{
-    if (!svy_grow((void **)&o->s, &o->cap, len + 1, 1))
-        return 0;
-    memcpy(o->s, s, len);
-    o->s[len] = '\0';
-    o->len = len;
-    return 1;
-}
-
-static int set_number(outcell *o, double x)
-{
-    char buf[SVY_DTOA_MAX];
-    size_t n = svy_dtoa(x, buf);
-    o->num = x;
-    o->missing = 0;
-    return set_text(o, buf, n);
-}
-
-static void set_missing(outcell *o)
-{
-    o->missing = 1;
-    o->num = NAN;
-    o->len = 0;
-    if (o->s)
-        o->s[0] = '\0';
-}
 
 /* Raw cell as text; 0 when it is missing. */
 static int raw_text(const svy_value *v, char *buf, const char **s, size_t *len)
@@ -258,31 +219,52 @@ static size_t arena_put(svy_clean *c, const char *s, size_t len, int *ok)
     return off;
 }
 
+/* A changed cell not remembered: its texts in the row's arena. */
 static svy_status record(svy_clean *c, size_t var, const char *old, size_t oldlen, svy_clean_rule rule,
                          const char *detail, svy_err *err)
 {
     if (!svy_grow((void **)&c->ev, &c->evcap, c->nev + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     int ok = 1;
-    event *e = &c->ev[c->nev];
+    const clean_cell *o = &c->cell[var];
+    const char *name = c->cb->vars[var].name, *rn = svy_clean_rule_name(rule);
+    clean_event *e = &c->ev[c->nev];
     e->var = var;
     e->rule = rule;
+    e->slot = NULL;
     e->old_off = arena_put(c, old, oldlen, &ok);
-    e->new_off = arena_put(c, c->cell[var].missing ? "" : c->cell[var].s, c->cell[var].missing ? 0 : c->cell[var].len,
-                           &ok);
+    e->new_off = arena_put(c, o->s, o->len, &ok);
     e->det_off = arena_put(c, detail ? detail : "", detail ? strlen(detail) : 0, &ok);
     if (!ok)
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    /* The log's line after "row,id,": the fields as svy_csv_out_cstr writes
+     * them (up to a NUL), empty ones as missing. */
+    size_t nl = strlen(name), rl = strlen(rn), ol = strlen(c->arena + e->old_off);
+    size_t wl = strlen(c->arena + e->new_off), dl = strlen(c->arena + e->det_off);
+    if (!svy_grow((void **)&c->arena, &c->acap, c->alen + 2 * (nl + ol + wl + dl) + rl + 16 + 48, 1))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    char *t = c->arena + c->alen;
+    size_t n = svy_clean_csv_field(t, name, nl, 1);
+    t[n++] = ',';
+    n += svy_clean_csv_field(t + n, c->arena + e->old_off, ol, 0);
+    t[n++] = ',';
+    n += svy_clean_csv_field(t + n, c->arena + e->new_off, wl, 0);
+    t[n++] = ',';
+    memcpy(t + n, rn, rl);
+    n += rl;
+    t[n++] = ',';
+    n += svy_clean_csv_field(t + n, c->arena + e->det_off, dl, 0);
+    t[n++] = '\n';
+    e->t_off = c->alen;
+    e->t_len = n;
+    c->alen += n;
+    if (c->tail_max < n)
+        c->tail_max = n;
     c->nev++;
     return SVY_OK;
 }
 
-static const char *row_id(const svy_clean *c)
-{
-    if (c->cb->id < 0 || c->cell[c->cb->id].missing || !c->cell[c->cb->id].s)
-        return "";
-    return c->cell[c->cb->id].s;
-}
+static const char *row_id(const svy_clean *c) { return svy_clean_row_id(c); }
 
 /* A problem: reported, counted, and in strict mode the end of the run. */
 static svy_status problem(svy_clean *c, size_t var, long long col, svy_err *err, const char *fmt, ...)
@@ -299,6 +281,7 @@ static svy_status problem(svy_clean *c, size_t var, long long col, svy_err *err,
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     c->st.problems++;
+    c->side++;
     const char *name = var < c->cb->nvars ? c->cb->vars[var].name : NULL;
     if (c->strict)
         return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, col, name, "%s", msg);
@@ -315,6 +298,7 @@ static void reject(svy_clean *c, svy_clean_rule rule, const char *fmt, ...)
 
 static void reject(svy_clean *c, svy_clean_rule rule, const char *fmt, ...)
 {
+    c->side++;
     if (c->rejected)
         return; /* the first reason is the one reported */
     c->rejected = 1;
@@ -369,7 +353,7 @@ static svy_status invalid(svy_clean *c, size_t i, svy_clean_rule rule, const cha
                             raw, why);
     if (st)
         return st;
-    set_missing(&c->cell[i]);
+    svy_clean_set_missing(&c->cell[i]);
     *out_rule = rule;
     snprintf(detail, dsize, "%s", why);
     if (v->reject_invalid)
@@ -377,40 +361,32 @@ static svy_status invalid(svy_clean *c, size_t i, svy_clean_rule rule, const cha
     return SVY_OK;
 }
 
-static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_err *err)
+/* A source cell's raw text made clean: the cell, *rule and detail (256
+ * bytes); problems and rejections raised on the way. */
+static svy_status clean_text(svy_clean *c, size_t i, const char *raw, size_t rawlen, svy_clean_rule *rule,
+                             char *detail, svy_err *err)
 {
     const svy_cb_var *v = &c->cb->vars[i];
-    outcell *o = &c->cell[i];
-    char numbuf[SVY_DTOA_MAX];
-    const char *raw;
-    size_t rawlen;
-    if (!raw_text(rawv, numbuf, &raw, &rawlen)) {
-        set_missing(o);
-        if (v->reject_invalid)
-            reject(c, SVY_RULE_INVALID, "%s: missing", v->name);
-        return SVY_OK;
-    }
+    clean_cell *o = &c->cell[i];
     const char *s = raw;
     size_t len = rawlen;
     trim(&s, &len);
-    svy_clean_rule rule = v->type == SVY_CB_TEXT ? SVY_RULE_TRIM : SVY_RULE_NUMBER;
-    char detail[256];
+    *rule = v->type == SVY_CB_TEXT ? SVY_RULE_TRIM : SVY_RULE_NUMBER;
     detail[0] = '\0';
-    svy_status st = SVY_OK;
-
     if (!len || is_missing_code(v, s, len)) {
-        set_missing(o);
-        rule = SVY_RULE_MISSING;
-        size_t dl = len < sizeof detail ? len : sizeof detail - 1;
+        svy_clean_set_missing(o);
+        *rule = SVY_RULE_MISSING;
+        size_t dl = len < 256 ? len : 255;
         memcpy(detail, s, dl);
         detail[dl] = '\0';
         if (v->reject_invalid)
             reject(c, SVY_RULE_MISSING, "%s: missing code '%.*s'", v->name, (int)len, s);
-        goto changed;
+        return SVY_OK;
     }
     if (v->recode) {
         const cb_recode *rc = v->recode;
         size_t k = 0;
+        svy_status st;
         if (!c->memo[i])
             c->memo[i] = calloc(CLEAN_MEMO_SLOTS, sizeof *c->memo[i]); /* none: no memo */
         if ((st = svy_clean_match_recode(v, c->memo[i], c->cb->path[CB_F_RECODES], input_name(c), c->cur_row, s,
@@ -419,47 +395,92 @@ static svy_status clean_source(svy_clean *c, size_t i, const svy_value *rawv, sv
         if (k == rc->n) {
             char why[160];
             snprintf(why, sizeof why, "matches no pattern of recode set %s", rc->name);
-            st = invalid(c, i, SVY_RULE_INVALID, s, len, why, err, &rule, detail, sizeof detail);
-            goto changed;
+            return invalid(c, i, SVY_RULE_INVALID, s, len, why, err, rule, detail, 256);
         }
-        rule = SVY_RULE_RECODE;
-        svy_clean_recode_detail(rc, k, detail, sizeof detail);
+        *rule = SVY_RULE_RECODE;
+        svy_clean_recode_detail(rc, k, detail, 256);
         if (!rc->r[k].value) {
-            set_missing(o);
-            goto changed;
+            svy_clean_set_missing(o);
+            return SVY_OK;
         }
         s = rc->r[k].value;
         len = strlen(s);
     }
+    int ok;
     if (v->type == SVY_CB_TEXT) {
-        if (!set_text(o, s, len))
-            return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
+        ok = svy_clean_set_text(o, s, len);
         o->missing = 0;
         o->num = NAN;
-        goto changed;
+    } else {
+        double x;
+        if (!svy_number_fast(s, len, &x) && !svy_parse_number(s, len, &x) && !svy_cb_parse_quantity(s, len, &x))
+            return invalid(c, i, SVY_RULE_INVALID, s, len, "is not a number", err, rule, detail, 256);
+        if (!svy_cb_var_valid_num(v, x)) {
+            char rg[200], why[240];
+            format_ranges(v, rg, sizeof rg);
+            snprintf(why, sizeof why, "is outside the valid values (%s)", rg);
+            svy_status st = invalid(c, i, SVY_RULE_RANGE, s, len, why, err, rule, detail, 256);
+            snprintf(detail, 256, "%s", rg);
+            return st;
+        }
+        /* A number already written as svy_dtoa writes it stays as it is. */
+        ok = svy_clean_prints_as_itself(s, len) ? svy_clean_set_text(o, s, len) : svy_clean_set_number(o, x);
+        o->num = x;
+        o->missing = 0;
+        o->dtoa = 1;
     }
-    double x;
-    if (!svy_number_fast(s, len, &x) && !svy_parse_number(s, len, &x) && !svy_cb_parse_quantity(s, len, &x)) {
-        st = invalid(c, i, SVY_RULE_INVALID, s, len, "is not a number", err, &rule, detail, sizeof detail);
-        goto changed;
-    }
-    if (!svy_cb_var_valid_num(v, x)) {
-        char rg[200], why[240];
-        format_ranges(v, rg, sizeof rg);
-        snprintf(why, sizeof why, "is outside the valid values (%s)", rg);
-        st = invalid(c, i, SVY_RULE_RANGE, s, len, why, err, &rule, detail, sizeof detail);
-        snprintf(detail, sizeof detail, "%s", rg);
-        goto changed;
-    }
-    if (!set_number(o, x))
-        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
+    return ok ? SVY_OK : svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
+}
 
-changed:
+/* The cell as remembered in r; its change, if any, for the log. */
+static svy_status use_slot(svy_clean *c, size_t i, const clean_slot *r, svy_err *err)
+{
+    c->cell[i].v = r->v;
+    if (!r->changed)
+        return SVY_OK;
+    if (c->nev == c->evcap && !svy_grow((void **)&c->ev, &c->evcap, c->nev + 1, sizeof *c->ev))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    clean_event *e = &c->ev[c->nev++];
+    e->var = i;
+    e->slot = r;
+    return SVY_OK;
+}
+
+svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_err *err)
+{
+    const svy_cb_var *v = &c->cb->vars[i];
+    clean_cell *o = &c->cell[i];
+    char numbuf[SVY_DTOA_MAX];
+    const char *raw;
+    size_t rawlen;
+    if (!raw_text(rawv, numbuf, &raw, &rawlen)) {
+        svy_clean_set_missing(o);
+        if (v->reject_invalid)
+            reject(c, SVY_RULE_INVALID, "%s: missing", v->name);
+        return SVY_OK;
+    }
+    int hit;
+    clean_slot *r = svy_clean_memo_find(&c->cmemo[i], raw, rawlen, &hit);
+    if (!r)
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    if (hit > 0)
+        return use_slot(c, i, r, err);
+    unsigned long side = c->side;
+    svy_clean_rule rule;
+    char detail[256];
+    svy_status st = clean_text(c, i, raw, rawlen, &rule, detail, err);
     if (st)
         return st;
-    if (o->missing || o->len != rawlen || memcmp(o->s, raw, rawlen))
-        return record(c, i, raw, rawlen, rule, detail, err);
-    return SVY_OK;
+    int changed = o->missing || o->len != rawlen || memcmp(o->s, raw, rawlen);
+    if (!svy_clean_cell_field(o, v->type == SVY_CB_TEXT))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    if (c->side == side && hit == 0) { /* nothing said about it: the same text always gives the same */
+        if (!svy_clean_slot_store(r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
+            return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+        r->used = 1;
+        return use_slot(c, i, r, err);
+    }
+    return changed ? record(c, i, raw, rawlen, rule, detail, err) : SVY_OK;
 }
 
 /* ------------------------------------------------------------ derived */
@@ -467,15 +488,15 @@ changed:
 static svy_status derive(svy_clean *c, size_t i, svy_err *err)
 {
     const svy_cb_var *v = &c->cb->vars[i];
-    outcell *o = &c->cell[i];
-    const outcell *a = &c->cell[v->src[0]];
+    clean_cell *o = &c->cell[i];
+    const clean_cell *a = &c->cell[v->src[0]];
     int anymiss = 0, hit = 0, miss_all = 0;
     double x = NAN;
     switch (v->kind) {
     case CB_K_COPY:
         if (a->missing) {
-            set_missing(o);
-        } else if (!set_text(o, a->s, a->len)) {
+            svy_clean_set_missing(o);
+        } else if (!svy_clean_set_text(o, a->s, a->len)) {
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
         } else {
             o->num = a->num;
@@ -485,7 +506,7 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     case CB_K_ANY_OF:
     case CB_K_ALL_OF:
         for (size_t k = 0; k < v->nsrc; k++) {
-            const outcell *s = &c->cell[v->src[k]];
+            const clean_cell *s = &c->cell[v->src[k]];
             if (s->missing)
                 anymiss = 1;
             else if (s->num == v->arg)
@@ -518,8 +539,8 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     default: break;
     }
     if (isnan(x))
-        set_missing(o);
-    else if (!set_number(o, x))
+        svy_clean_set_missing(o);
+    else if (!svy_clean_set_number(o, x))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
     return SVY_OK;
 }
@@ -528,7 +549,7 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
  * condition is about being missing. */
 static int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
 {
-    const outcell *o = &c->cell[k->var];
+    const clean_cell *o = &c->cell[k->var];
     if (o->missing && k->op != CB_OP_MISSING && k->op != CB_OP_PRESENT)
         return missing_means;
     return svy_cb_cond_holds(k->op, k->value, o->missing, o->num);
@@ -541,7 +562,7 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
         const cb_check *ch = &cb->checks[k];
         if (!cond_true(c, &ch->when, 0) || cond_true(c, &ch->then, 1))
             continue;
-        outcell *o = &c->cell[ch->then.var];
+        clean_cell *o = &c->cell[ch->then.var];
         const char *var = cb->vars[ch->then.var].name;
         svy_status st = problem(c, ch->then.var, 0, err, "check %s (checks.csv:%d): %s%s%s = %s", ch->name, ch->line,
                                 ch->message, *ch->message ? "; " : "", var, o->missing ? "" : o->s);
@@ -556,7 +577,7 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
             char old[256];
             size_t ol = o->len < sizeof old ? o->len : sizeof old - 1;
             memcpy(old, o->s ? o->s : "", ol);
-            set_missing(o);
+            svy_clean_set_missing(o);
             if ((st = record(c, ch->then.var, old, ol, SVY_RULE_CHECK, detail, err)))
                 return st;
         }
@@ -566,6 +587,24 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
 
 /* ------------------------------------------------------------ ids */
 
+/* A numeric id that is a whole number is its own key in c->idnum (one text
+ * per number: the cleaned text is svy_dtoa's); 0 for any other. */
+static int id_number(const svy_clean *c, uint64_t *key)
+{
+    const clean_cell *o = &c->cell[c->cb->id];
+    if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0 && o->num == floor(o->num)))
+        return 0;
+    *key = (uint64_t)o->num;
+    return 1;
+}
+
+void svy_clean_id_prefetch(const svy_clean *c)
+{
+    uint64_t key;
+    if (c->cb->id >= 0 && id_number(c, &key))
+        svy_u64map_prefetch(&c->idnum, key);
+}
+
 static svy_status dedup(svy_clean *c, svy_err *err)
 {
     const char *id = row_id(c);
@@ -574,17 +613,26 @@ static svy_status dedup(svy_clean *c, svy_err *err)
         return SVY_OK;
     }
     /* Room for a new id's row first, so a failure leaves both in step. */
+    uint64_t key;
     int added;
     long e = -1;
-    if (svy_grow((void **)&c->id_row, &c->id_rowcap, c->ids.n + 1, sizeof *c->id_row))
-        e = svy_strtab_intern(&c->ids, id, strlen(id), &added);
+    long long *rows;
+    if (id_number(c, &key)) {
+        if (svy_grow((void **)&c->idnum_row, &c->idnum_rowcap, c->idnum.n + 1, sizeof *c->idnum_row))
+            e = svy_u64map_get(&c->idnum, key, c->idnum.n, &added);
+        rows = c->idnum_row;
+    } else {
+        if (svy_grow((void **)&c->id_row, &c->id_rowcap, c->ids.n + 1, sizeof *c->id_row))
+            e = svy_strtab_intern(&c->ids, id, strlen(id), &added);
+        rows = c->id_row;
+    }
     if (e < 0)
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
     if (added) {
-        c->id_row[e] = c->cur_row;
+        rows[e] = c->cur_row;
         return SVY_OK;
     }
-    long long first = c->id_row[e];
+    long long first = rows[e];
     const char *name = c->cb->vars[c->cb->id].name;
     if (c->cb->dup == CB_DUP_ERROR)
         return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, c->col[c->cb->id] + 1, name,
@@ -599,30 +647,6 @@ static svy_status dedup(svy_clean *c, svy_err *err)
 
 /* ------------------------------------------------------------ rows */
 
-static void fill_row(svy_clean *c)
-{
-    for (size_t i = 0; i < c->cb->nvars; i++) {
-        const outcell *o = &c->cell[i];
-        svy_value *v = &c->vals[i];
-        memset(v, 0, sizeof *v);
-        int text = c->cb->vars[i].type == SVY_CB_TEXT;
-        v->type = text ? SVY_VAL_STR : SVY_VAL_NUM;
-        if (o->missing) {
-            v->missing = SVY_MISS_SYSTEM;
-            v->num = NAN;
-            v->str = "";
-        } else if (text) {
-            v->str = o->s;
-            v->len = o->len;
-        } else {
-            v->num = o->num;
-        }
-    }
-    c->row.index = c->st.rows_out;
-    c->row.nvals = c->cb->nvars;
-    c->row.vals = c->vals;
-}
-
 svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, svy_err *err)
 {
     const svy_codebook *cb = c->cb;
@@ -633,14 +657,11 @@ svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, s
     c->alen = 0;
     c->st.rows_in++;
     svy_status st = SVY_OK;
-    /* The id first, so every message about the row can name it. */
-    if (cb->id >= 0)
-        st = clean_source(c, (size_t)cb->id, &in->vals[c->col[cb->id]], err);
-    for (size_t i = 0; i < cb->nsource && st == SVY_OK; i++)
-        if ((long)i != cb->id)
-            st = clean_source(c, i, &in->vals[c->col[i]], err);
+    st = svy_clean_sources(c, in, err);
     for (size_t i = cb->nsource; i < cb->nvars && st == SVY_OK; i++)
-        st = derive(c, i, err);
+        if ((st = derive(c, i, err)) == SVY_OK && cb->vars[i].kind == CB_K_COPY &&
+            !svy_clean_cell_field(&c->cell[i], cb->vars[i].type == SVY_CB_TEXT))
+            st = svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     if (st == SVY_OK)
         st = run_checks(c, err);
     if (st == SVY_OK && cb->id >= 0 && !c->rejected)
@@ -654,19 +675,11 @@ svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, s
             return c->hooks.reject(c->ctx, in->index, row_id(c), c->reject_rule, c->reason, err);
         return SVY_OK;
     }
-    for (size_t k = 0; k < c->nev; k++) {
-        const event *e = &c->ev[k];
-        c->st.cells_changed++;
-        c->st.changed_by[e->rule]++;
-        if (c->hooks.change) {
-            svy_clean_change ch = {in->index, row_id(c), cb->vars[e->var].name, c->arena + e->old_off,
-                                   c->arena + e->new_off, e->rule, c->arena + e->det_off};
-            if ((st = c->hooks.change(c->ctx, &ch, err)))
-                return st;
-        }
-    }
+    if ((st = svy_clean_emit_changes(c, in->index, err)))
+        return st;
     c->st.rows_out++;
-    fill_row(c);
+    if (!svy_clean_fill_row(c))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     *out = &c->row;
     return SVY_OK;
 }
@@ -682,15 +695,15 @@ svy_status svy_clean_validate_row(svy_clean *c, const svy_row *row, svy_err *err
     for (size_t i = 0; i < cb->nvars; i++) {
         const svy_cb_var *v = &cb->vars[i];
         const svy_value *val = &row->vals[c->col[i]];
-        outcell *o = &c->cell[i];
+        clean_cell *o = &c->cell[i];
         char numbuf[SVY_DTOA_MAX];
         const char *s;
         size_t len;
         if (!raw_text(val, numbuf, &s, &len)) {
-            set_missing(o);
+            svy_clean_set_missing(o);
             continue;
         }
-        if (!set_text(o, s, len))
+        if (!svy_clean_set_text(o, s, len))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
         o->missing = 0;
         if (v->type == SVY_CB_TEXT)
@@ -699,7 +712,7 @@ svy_status svy_clean_validate_row(svy_clean *c, const svy_row *row, svy_err *err
         if (!svy_parse_number(s, len, &x)) {
             if ((st = problem(c, i, c->col[i] + 1, err, "%s: '%.*s' is not a number", v->name, (int)len, s)))
                 return st;
-            set_missing(o);
+            svy_clean_set_missing(o);
         } else if (!svy_cb_var_valid_num(v, x)) {
             if ((st = problem(c, i, c->col[i] + 1, err, "%s: %s is not a valid value", v->name, o->s)))
                 return st;

@@ -1,10 +1,13 @@
-/* Internals shared by clean.c and clean_recode.c. */
+/* Internals shared by clean.c, clean_recode.c and clean_out.c. */
 #ifndef SVY_CLEAN_PRIVATE_H
 #define SVY_CLEAN_PRIVATE_H
 
 #include "codebook_private.h"
+#include "hashmap_private.h"
 
 #include <stdint.h>
+#include <survey/clean.h>
+#include <survey/csv.h>
 
 /* Which pattern of a recode set a text matched, remembered per variable:
  * survey columns repeat a few spellings, and a match depends on the text
@@ -28,5 +31,190 @@ svy_status svy_clean_match_recode(const svy_cb_var *v, clean_memo_slot *memo, co
 
 /* "set@recodes.csv:line", the log's detail of rule k of rc. */
 void svy_clean_recode_detail(const cb_recode *rc, size_t k, char *buf, size_t size);
+
+/* What the rest of the row reads of a cleaned cell; a memo slot holds one
+ * to copy whole. */
+typedef struct clean_val {
+    double num;
+    const char *s; /* text of the cleaned value ("" when missing) */
+    const char *f; /* the value as the CSV writer writes it */
+    size_t len, flen;
+    int missing;
+    int dtoa; /* numeric and s is svy_dtoa(num): f may be s */
+} clean_val;
+
+/* One cleaned cell.  s and f are borrowed from a cell memo slot or point
+ * into own/fown; both stay valid until the variable's next cell. */
+typedef struct clean_cell {
+    union {
+        clean_val v;
+        struct {
+            double num;
+            const char *s;
+            const char *f;
+            size_t len, flen;
+            int missing;
+            int dtoa;
+        };
+    };
+    char *own, *fown;
+    size_t cap, fcap;
+} clean_cell;
+
+/* What cleaning made of one raw text of a variable, remembered: a source
+ * cell's result depends on its variable and its raw text alone, unless it
+ * raised a problem or rejected its row (those are never remembered).  The
+ * blob holds s, f and, for a changed cell, the log's texts: old, detail and
+ * the line after "row,id," (variable,old,new,rule,detail and a newline). */
+#define CLEAN_CELL_SLOTS 2048
+#define CLEAN_KEY_MAX 40
+typedef struct clean_slot {
+    uint64_t ka, kb, kc; /* a text of up to 23 bytes as three words (clean_fast_key), else 0 */
+    uint16_t used, keylen;
+    char key[CLEAN_KEY_MAX];
+    clean_val v; /* s and f point into blob */
+    unsigned char changed, rule;
+    uint32_t old_off, det_off, t_off, t_len;
+    char *blob;
+    size_t bcap;
+} clean_slot;
+
+/* A variable's memo: CLEAN_CELL_SLOTS direct-mapped slots and one scratch
+ * slot (slots[CLEAN_CELL_SLOTS]) for texts not remembered.  A column of
+ * (nearly) all different texts, like an id, turns it off. */
+typedef struct clean_memo {
+    clean_slot *slots;
+    const clean_slot *fast; /* slots while the memo is on, else NULL */
+    unsigned long lookups, misses;
+    int off;
+} clean_memo;
+
+/* A changed cell of the current row: remembered in slot (then only var and
+ * slot are set), or with its texts in the row's arena (slot NULL). */
+typedef struct clean_event {
+    size_t var;
+    svy_clean_rule rule;
+    const clean_slot *slot;
+    size_t old_off, det_off, new_off, t_off, t_len;
+} clean_event;
+
+/* Texts of up to 23 bytes as three words that no other text has (a is
+ * never 0); 0 for longer texts. */
+static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_t *b, uint64_t *c)
+{
+    if (len <= 7) {
+        *a = svy_short_key(s, len);
+        *b = *c = 0;
+        return 1;
+    }
+    if (len > 23)
+        return 0;
+    memcpy(a, s, 8);
+    *a |= *a == 0; /* eight NUL bytes: kept apart from an empty slot (a reader gives no such text) */
+    if (len <= 15) {
+        *b = svy_short_key(s + 8, len - 8);
+        *c = 0;
+    } else {
+        memcpy(b, s + 8, 8);
+        *c = svy_short_key(s + 16, len - 16);
+    }
+    return 1;
+}
+
+static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (c * 0xC4CEB9FE1A85EC53ull);
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDull;
+    return (size_t)((h ^ h >> 32) & (CLEAN_CELL_SLOTS - 1)); /* a power of two */
+}
+
+/* The slot of text s of a memo: *hit is 1 when it holds s's result, -1
+ * when s is not to be remembered (the memo is off, or s too long). */
+clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *hit);
+void svy_clean_memo_free(clean_memo *m);
+
+/* Fill slot r (key s[0..len)) from a cleaned cell of variable v: s, f and,
+ * when changed, the log's texts; *tail_max: the longest log line tail yet.
+ * 0: out of memory. */
+int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
+                         int changed, svy_clean_rule rule, const char *detail, size_t *tail_max);
+
+/* A cell's text (copied; f is set apart by svy_clean_cell_field), a number
+ * (its text as svy_dtoa prints it, f too), missing.  0: out of memory. */
+int svy_clean_set_text(clean_cell *o, const char *s, size_t len);
+int svy_clean_set_number(clean_cell *o, double x);
+void svy_clean_set_missing(clean_cell *o);
+
+/* 1 when svy_dtoa prints the number read from s[0..len) as s itself. */
+int svy_clean_prints_as_itself(const char *s, size_t len);
+
+/* f of a cell from its s: quoted where the CSV writer quotes (text), or
+ * svy_dtoa(num) (numbers not already printed so).  0: out of memory. */
+int svy_clean_cell_field(clean_cell *o, int text);
+
+/* Bytes of a CSV field as svy_csv_out_str writes s; empty_quoted: "" for
+ * an empty s (the writer's empty string) or nothing (the log's missing).
+ * Returns the length; buf needs 2 * len + 2 bytes. */
+size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quoted);
+
+/* The engine (clean.c); the row's output and log are made in clean_out.c. */
+struct svy_clean {
+    const svy_codebook *cb;
+    int strict, validating, line_only;
+    svy_clean_hooks hooks;
+    void *ctx;
+    svy_csv_out *log;   /* the log written directly, or NULL */
+    char *input;
+    svy_schema *schema;
+    long *col; /* raw (or cleaned, when validating) column of each codebook variable */
+    clean_cell *cell;
+    size_t *order; /* source variables in the order they are cleaned: the id first */
+    unsigned char *text; /* per variable: a text variable */
+    clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
+    clean_memo *cmemo;      /* per source variable */
+    svy_value *vals;
+    svy_row row;
+    clean_event *ev;
+    size_t nev, evcap;
+    char *arena;
+    size_t alen, acap;
+    char *line, *lbuf; /* the output row as CSV; the row's log lines */
+    size_t linecap, lbufcap;
+    size_t tail_max; /* the longest log line after "row,id," remembered or recorded yet */
+    svy_strtab ids;      /* id text -> index into id_row */
+    long long *id_row;   /* row each id was first seen at */
+    size_t id_rowcap;
+    svy_u64map idnum;    /* whole-number ids 1 .. 2^53 (their text is svy_dtoa's) -> index into idnum_row */
+    long long *idnum_row;
+    size_t idnum_rowcap;
+    svy_clean_stats st;
+    long long cur_row;
+    unsigned long side; /* problems and rejections raised: such cells are not remembered */
+    int rejected;
+    svy_clean_rule reject_rule;
+    char reason[512];
+};
+
+/* Clean source cell i of the current row (clean.c): remembered or not. */
+svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_err *err);
+
+/* The row's source cells, the id first (clean_out.c): texts remembered
+ * are looked up here, the rest go to svy_clean_source. */
+svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err);
+
+/* The current row's id cleaned: start loading its place in the table of
+ * ids, needed at the row's end. */
+void svy_clean_id_prefetch(const svy_clean *c);
+
+/* The cleaned id of the current row, "" when there is none. */
+const char *svy_clean_row_id(const svy_clean *c);
+
+/* The kept row's changes to the log and the change hook, counted. */
+svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err);
+
+/* c->row: the values and, as one CSV line, the bytes a CSV writer writes
+ * for them.  0: out of memory. */
+int svy_clean_fill_row(svy_clean *c);
 
 #endif

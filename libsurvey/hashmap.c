@@ -174,6 +174,15 @@ long svy_u64map_get(svy_u64map *m, uint64_t key, size_t next, int *added)
     return (long)next;
 }
 
+void svy_u64map_prefetch(const svy_u64map *m, uint64_t key)
+{
+    if (!m->nslots)
+        return;
+    size_t i = hash_u64(key) & (m->nslots - 1);
+    __builtin_prefetch(&m->keys[i]);
+    __builtin_prefetch(&m->vals[i]);
+}
+
 long svy_u64map_find(const svy_u64map *m, uint64_t key)
 {
     if (!m->nslots)

@@ -55,5 +55,8 @@ void svy_u64map_free(svy_u64map *m);
 long svy_u64map_get(svy_u64map *m, uint64_t key, size_t next, int *added);
 /* Index for key, or -1 when absent. */
 long svy_u64map_find(const svy_u64map *m, uint64_t key);
+/* Start loading key's first slot into the cache, for a get or find a
+ * little later (a large map's lookups are cache misses). */
+void svy_u64map_prefetch(const svy_u64map *m, uint64_t key);
 
 #endif

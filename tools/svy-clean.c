@@ -50,32 +50,6 @@ static void usage(void)
            svy_tool_name());
 }
 
-static svy_status on_change(void *ctx, const svy_clean_change *ch, svy_err *err)
-{
-    struct run *r = ctx;
-    if (!r->log)
-        return SVY_OK;
-    svy_csv_out_int(r->log, ch->row);
-    svy_csv_out_cstr(r->log, ch->id);
-    svy_csv_out_cstr(r->log, ch->var);
-    /* Missing is an empty field, not an empty string. */
-    if (*ch->old_value)
-        svy_csv_out_cstr(r->log, ch->old_value);
-    else
-        svy_csv_out_empty(r->log);
-    if (*ch->new_value)
-        svy_csv_out_cstr(r->log, ch->new_value);
-    else
-        svy_csv_out_empty(r->log);
-    svy_csv_out_cstr(r->log, svy_clean_rule_name(ch->rule));
-    if (*ch->detail)
-        svy_csv_out_cstr(r->log, ch->detail);
-    else
-        svy_csv_out_empty(r->log);
-    svy_csv_out_end_row(r->log);
-    return SVY_OK;
-}
-
 static svy_status on_reject(void *ctx, long long row, const char *id, svy_clean_rule rule, const char *reason,
                             svy_err *err)
 {
@@ -113,7 +87,10 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
         fmt = SVY_FMT_CSV;
     if (!(r->writer = svy_tool_writer_new(fmt)))
         return svy_err_set(err, SVY_E_USAGE, r->o->output, 0, 0, NULL, "this format cannot be written");
-    return svy_writer_open(r->writer, r->o->output ? r->o->output : "-", svy_clean_schema(r->clean), err);
+    st = svy_writer_open(r->writer, r->o->output ? r->o->output : "-", svy_clean_schema(r->clean), err);
+    /* A CSV writer copies the row's line: the values need not be filled. */
+    svy_clean_set_line_only(r->clean, st == SVY_OK && svy_writer_copies_lines(r->writer));
+    return st;
 }
 
 static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
@@ -266,9 +243,10 @@ int main(int argc, char **argv)
     if (st == SVY_OK) {
         svy_clean_set_strict(r.clean, o.strict);
         svy_clean_set_input_name(r.clean, svy_reader_name(r.reader));
-        svy_clean_hooks hooks = {on_change, on_reject, on_problem};
+        svy_clean_hooks hooks = {NULL, on_reject, on_problem};
         svy_clean_set_hooks(r.clean, &hooks, &r);
         st = open_side(o.log, "row,id,variable,old,new,rule,detail", &r.log_file, &r.log, &err);
+        svy_clean_set_log(r.clean, r.log); /* the engine writes the log lines itself */
     }
     if (st == SVY_OK)
         st = open_side(o.rejects, "row,id,rule,reason", &r.rej_file, &r.rej, &err);

@@ -490,3 +490,104 @@ Test(clean, recode_memo_gives_the_first_match_every_time)
     }
     teardown(&f);
 }
+
+/* The log the engine writes itself (svy_clean_set_log) is byte for byte
+ * what svy-clean wrote from the change hook, and a row's line is what a CSV
+ * writer makes of its values: texts remembered (seen again and again), ones
+ * needing quotes, blanks trimmed, missing codes, unmatched texts, numbers
+ * printed otherwise than read, duplicates. */
+static char *slurp(FILE *fp, size_t *n)
+{
+    fflush(fp);
+    long len = ftell(fp);
+    cr_assert_geq(len, 0);
+    char *buf = malloc((size_t)len + 1);
+    cr_assert_not_null(buf);
+    rewind(fp);
+    *n = fread(buf, 1, (size_t)len, fp);
+    buf[*n] = '\0';
+    return buf;
+}
+
+static void hook_line(svy_csv_out *o, long long row, const svy_clean_change *ch)
+{
+    svy_csv_out_int(o, row);
+    svy_csv_out_cstr(o, ch->id);
+    svy_csv_out_cstr(o, ch->var);
+    const char *f[4] = {ch->old_value, ch->new_value, svy_clean_rule_name(ch->rule), ch->detail};
+    for (int k = 0; k < 4; k++)
+        if (*f[k])
+            svy_csv_out_cstr(o, f[k]);
+        else
+            svy_csv_out_empty(o);
+    svy_csv_out_end_row(o);
+}
+
+static svy_csv_out *hook_out;
+static svy_status on_change_csv(void *ctx, const svy_clean_change *ch, svy_err *err)
+{
+    hook_line(hook_out, ch->row, ch);
+    return on_change(ctx, ch, err);
+}
+
+Test(clean, log_and_line_are_what_the_hook_and_a_csv_writer_give)
+{
+    fixture f;
+    setup(&f, 0);
+    FILE *flog = tmpfile(), *fhook = tmpfile(), *fline = tmpfile(), *fvals = tmpfile();
+    cr_assert(flog && fhook && fline && fvals);
+    svy_csv_out *olog = svy_csv_out_new(flog, ','), *oline = svy_csv_out_new(fline, ','),
+                *ovals = svy_csv_out_new(fvals, ',');
+    hook_out = svy_csv_out_new(fhook, ',');
+    svy_clean_set_log(f.c, olog);
+    svy_clean_hooks h = {on_change_csv, on_reject, on_problem};
+    svy_clean_set_hooks(f.c, &h, NULL);
+    static const char *const provs[] = {"浙江省", " zj ", "GD省", "x, \"y\"", "广东", "\xE3\x80\x80ZJ"};
+    static const char *const ages[] = {"30", "030", "35岁", "-9", "16.50", "80", " 40 ", "1e1"};
+    static const char *const jobs[] = {"food", "滴滴", "online, \"live\"", "none", "骑手"};
+    static const char *const yn[] = {"1", "2", "3", "-9", NULL, " 2"};
+    const svy_row *out;
+    svy_err err;
+    long kept = 0;
+    for (int i = 0; i < 2000; i++) {
+        char id[24];
+        snprintf(id, sizeof id, i % 97 == 5 ? "%d" : i % 50 == 3 ? "0%d" : "%d", i % 97 == 5 ? i - 1 : i + 1);
+        const char *cells[NC] = {id,          provs[i % 6], ages[(i / 3) % 8], jobs[(i / 2) % 5],
+                                 yn[i % 6],   yn[(i / 5) % 6], yn[(i / 7) % 6], yn[(i / 11) % 6]};
+        cr_assert_eq(feed(&f, cells, &out, &err), SVY_OK, "row %d: %s", i, err.msg);
+        if (!out)
+            continue;
+        kept++;
+        svy_csv_out_fields(oline, out->line, out->line_len);
+        svy_csv_out_end_row(oline);
+        cr_assert_eq(out->line_nvals, out->nvals);
+        for (size_t k = 0; k < out->nvals; k++) {
+            const svy_value *v = &out->vals[k];
+            if (v->missing)
+                svy_csv_out_empty(ovals);
+            else if (v->type == SVY_VAL_STR)
+                svy_csv_out_str(ovals, v->str, v->len);
+            else
+                svy_csv_out_num(ovals, v->num);
+        }
+        svy_csv_out_end_row(ovals);
+    }
+    cr_assert_gt(kept, 1500);
+    cr_assert_gt(svy_clean_get_stats(f.c)->rows_rejected, 10, "duplicates (07 is 7) rejected");
+    svy_csv_out *all[4] = {olog, hook_out, oline, ovals};
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(svy_csv_out_flush(all[k], "t", &err), SVY_OK);
+    size_t nl, nh, nli, nv;
+    char *a = slurp(flog, &nl), *b = slurp(fhook, &nh), *c = slurp(fline, &nli), *d = slurp(fvals, &nv);
+    cr_assert_gt(nl, 10000, "a log was written");
+    cr_assert(strstr(a, "\"x, \"\"y\"\"\""), "quoted old values in the log");
+    cr_assert_eq(nl, nh, "log %zu bytes, hook %zu", nl, nh);
+    cr_assert(!memcmp(a, b, nl), "the log is the hook's bytes");
+    cr_assert_eq(nli, nv, "lines %zu bytes, values %zu", nli, nv);
+    cr_assert(!memcmp(c, d, nv), "the lines are the values as CSV");
+    free(a), free(b), free(c), free(d);
+    for (int k = 0; k < 4; k++)
+        svy_csv_out_free(all[k]);
+    fclose(flog), fclose(fhook), fclose(fline), fclose(fvals);
+    teardown(&f);
+}

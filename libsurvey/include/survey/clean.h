@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <survey/codebook.h>
 #include <survey/common.h>
+#include <survey/csv.h>
 #include <survey/error.h>
 #include <survey/schema.h>
 #include <survey/value.h>
@@ -77,6 +78,16 @@ SVY_API svy_clean *svy_clean_new(const svy_codebook *cb);
 SVY_API void svy_clean_free(svy_clean *c);
 SVY_API void svy_clean_set_strict(svy_clean *c, int on);
 SVY_API void svy_clean_set_hooks(svy_clean *c, const svy_clean_hooks *hooks, void *ctx);
+/* Write the log of changed cells to o as svy-clean's --log has it (one CSV
+ * line per change: row,id,variable,old,new,rule,detail, missing as an empty
+ * field; no header), once the row is known to be kept: the bytes the change
+ * hook would give, made once per remembered text instead of per row.  The
+ * change hook, if set as well, is still called.  NULL: no log. */
+SVY_API void svy_clean_set_log(svy_clean *c, svy_csv_out *o);
+/* On: the rows svy_clean_row gives carry their values in the line alone
+ * (svy_row.line holds every one); vals are left as they were.  For a
+ * writer that copies lines (svy_writer_copies_lines()). */
+SVY_API void svy_clean_set_line_only(svy_clean *c, int on);
 /* Name of the input, for error records (copied). */
 SVY_API svy_status svy_clean_set_input_name(svy_clean *c, const char *name);
 
@@ -86,7 +97,8 @@ SVY_API svy_status svy_clean_begin(svy_clean *c, const svy_schema *raw, svy_err 
 SVY_API const svy_schema *svy_clean_schema(const svy_clean *c);
 
 /* Clean one raw row.  *out is the cleaned row (valid until the next call),
- * or NULL when the row was rejected. */
+ * or NULL when the row was rejected; its line (svy_row.line) holds all its
+ * values as a CSV writer with ',' writes them. */
 SVY_API svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, svy_err *err);
 
 /* Validation of already cleaned data: bind by cleaned variable names (every

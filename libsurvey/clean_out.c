@@ -1,0 +1,463 @@
+/* The clean engine's memo of cleaned cells (a cell, its CSV field and its log
+ * line made once per remembered text), a cell's text, and a kept row's
+ * output line and log lines. */
+#include "svy_private.h"
+#include "clean_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <survey/value.h>
+
+/* The text of o (its f is set apart, by svy_clean_cell_field). */
+int svy_clean_set_text(clean_cell *o, const char *s, size_t len)
+{
+    if (!svy_grow((void **)&o->own, &o->cap, len + 1 + 16, 1)) /* 16 to spare: see put16 */
+        return 0;
+    memmove(o->own, s, len);
+    o->own[len] = '\0';
+    o->s = o->own;
+    o->len = len;
+    o->dtoa = 0;
+    return 1;
+}
+
+/* Whole numbers below 1e15 as svy_dtoa prints them, without it. */
+static size_t print_number(double x, char *buf)
+{
+    if (x >= 0 && x < 1e15 && x == (double)(long long)x && !(x == 0 && signbit(x))) {
+        char tmp[24];
+        size_t n = sizeof tmp;
+        unsigned long long u = (unsigned long long)x;
+        do {
+            tmp[--n] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        memcpy(buf, tmp + n, sizeof tmp - n);
+        buf[sizeof tmp - n] = '\0';
+        return sizeof tmp - n;
+    }
+    return svy_dtoa(x, buf);
+}
+
+/* "0".."9", and 16 bytes to spare after each (see put16). */
+static const char small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
+
+int svy_clean_set_number(clean_cell *o, double x)
+{
+    if (x >= 0 && x <= 9 && x == (double)(int)x && !(x == 0 && signbit(x))) {
+        o->s = o->f = small_ints + 2 * (int)x;
+        o->len = o->flen = 1;
+        o->num = x;
+        o->missing = 0;
+        o->dtoa = 1;
+        return 1;
+    }
+    char buf[SVY_DTOA_MAX];
+    size_t n = print_number(x, buf);
+    if (!svy_clean_set_text(o, buf, n))
+        return 0;
+    o->num = x;
+    o->missing = 0;
+    o->dtoa = 1;
+    o->f = o->s;
+    o->flen = n;
+    return 1;
+}
+
+void svy_clean_set_missing(clean_cell *o)
+{
+    o->missing = 1;
+    o->num = NAN;
+    o->s = o->f = "";
+    o->len = o->flen = 0;
+}
+
+/* 1 when svy_dtoa prints the number read from s[0..len) as s itself: a
+ * plain decimal of at most 15 digits, no zeros it would drop, not in its
+ * exponent range; then the text can stay as it is. */
+int svy_clean_prints_as_itself(const char *s, size_t len)
+{
+    size_t i = len && s[0] == '-', sig;
+    if (i == len)
+        return 0;
+    if (s[i] == '0') {
+        if (++i == len || s[i] != '.')
+            return 0; /* "0" (negative zero apart) is left to svy_dtoa; "05" */
+        size_t z = ++i;
+        while (i < len && s[i] == '0')
+            i++;
+        if (i - z > 3 || i == len)
+            return 0; /* below 1e-4: printed with an exponent */
+        sig = 0;
+    } else {
+        size_t d = i;
+        while (i < len && (unsigned)(s[i] - '0') <= 9)
+            i++;
+        if (i == d || i - d > 15)
+            return 0;
+        if (i == len)
+            return 1;
+        if (s[i] != '.' || ++i == len)
+            return 0;
+        sig = i - 1 - d;
+    }
+    size_t f = i;
+    for (; i < len; i++)
+        if ((unsigned)(s[i] - '0') > 9)
+            return 0;
+    return sig + (len - f) <= 15 && s[len - 1] != '0';
+}
+
+size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quoted)
+{
+    int quote = len == 0 ? empty_quoted : len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3);
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == '"' || s[i] == ',' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        memcpy(buf, s, len);
+        return len;
+    }
+    size_t n = 0;
+    buf[n++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            buf[n++] = '"';
+        buf[n++] = s[i];
+    }
+    buf[n++] = '"';
+    return n;
+}
+
+int svy_clean_cell_field(clean_cell *o, int text)
+{
+    if (o->missing) {
+        o->f = "";
+        o->flen = 0;
+        return 1;
+    }
+    if (!text && o->dtoa) {
+        o->f = o->s;
+        o->flen = o->len;
+        return 1;
+    }
+    if (text && o->len && !memchr(o->s, '"', o->len) && !memchr(o->s, ',', o->len) && !memchr(o->s, '\n', o->len) &&
+        !memchr(o->s, '\r', o->len) && !(o->len >= 3 && !memcmp(o->s, "\xEF\xBB\xBF", 3))) {
+        o->f = o->s;
+        o->flen = o->len;
+        return 1;
+    }
+    size_t need = (text ? 2 * o->len + 2 : SVY_DTOA_MAX) + 16; /* 16 to spare: see put16 */
+    if (!svy_grow((void **)&o->fown, &o->fcap, need, 1))
+        return 0;
+    o->flen = text ? svy_clean_csv_field(o->fown, o->s, o->len, 1) : svy_dtoa(o->num, o->fown);
+    o->f = o->fown;
+    return 1;
+}
+
+/* Word-at-a-time hash of a short text. */
+static uint64_t text_hash(const char *s, size_t len)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+        h ^= h >> 32;
+        s += 8;
+        len -= 8;
+    }
+    h = (h ^ svy_short_key(s, len)) * 0xC4CEB9FE1A85EC53ull;
+    return h ^ h >> 29;
+}
+
+clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *hit)
+{
+    *hit = 0;
+    if (!m->slots) {
+        if (!(m->slots = calloc(CLEAN_CELL_SLOTS + 1, sizeof *m->slots)))
+            return NULL;
+        m->fast = m->slots;
+    }
+    if (m->off || len > CLEAN_KEY_MAX) {
+        *hit = -1;
+        return &m->slots[CLEAN_CELL_SLOTS];
+    }
+    uint64_t a, b, c;
+    clean_slot *r = &m->slots[clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c)
+                                                                 : text_hash(s, len) % CLEAN_CELL_SLOTS];
+    m->lookups++;
+    if (r->used && r->keylen == len && !memcmp(r->key, s, len)) {
+        *hit = 1;
+        return r;
+    }
+    /* Every 4096 lookups (hits in svy_clean_sources count too): a column
+     * that mostly misses is not worth it. */
+    m->misses++;
+    if (m->lookups >= 4096) {
+        if (m->misses * 2 > m->lookups) {
+            m->off = 1;
+            m->fast = NULL;
+        }
+        m->lookups = m->misses = 0;
+    }
+    return r;
+}
+
+void svy_clean_memo_free(clean_memo *m)
+{
+    if (!m->slots)
+        return;
+    for (size_t i = 0; i <= CLEAN_CELL_SLOTS; i++)
+        free(m->slots[i].blob);
+    free(m->slots);
+    m->slots = NULL;
+}
+
+int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
+                         int changed, svy_clean_rule rule, const char *detail, size_t *tail_max)
+{
+    size_t namel = strlen(v->name), dl = detail ? strlen(detail) : 0;
+    size_t oldl = strnlen(raw, rawlen), newl = strlen(o->s);
+    /* 48 bytes to spare: the row's line and log copy 16 and 32 at a time */
+    size_t need = o->len + 1 + o->flen + rawlen + 1 + dl + 1 + 2 * (namel + oldl + newl + dl) + 32 + 48;
+    if (!svy_grow((void **)&r->blob, &r->bcap, need, 1))
+        return 0;
+    char *b = r->blob;
+    size_t n = 0;
+    memcpy(b, o->s, o->len);
+    b[o->len] = '\0';
+    n = o->len + 1;
+    memcpy(b + n, o->f, o->flen);
+    r->v = o->v;
+    r->v.s = b;
+    r->v.f = b + n;
+    r->v.dtoa = 0;
+    n += o->flen;
+    r->used = r->keylen = 0;
+    r->ka = r->kb = r->kc = 0;
+    clean_fast_key(raw, rawlen, &r->ka, &r->kb, &r->kc);
+    if (rawlen <= CLEAN_KEY_MAX) {
+        memcpy(r->key, raw, rawlen);
+        r->keylen = (uint16_t)rawlen;
+    }
+    r->changed = (unsigned char)changed;
+    r->rule = (unsigned char)rule;
+    if (changed) {
+        r->old_off = (uint32_t)n;
+        memcpy(b + n, raw, rawlen);
+        b[n + rawlen] = '\0';
+        n += rawlen + 1;
+        r->det_off = (uint32_t)n;
+        memcpy(b + n, detail ? detail : "", dl);
+        b[n + dl] = '\0';
+        n += dl + 1;
+        r->t_off = (uint32_t)n;
+        n += svy_clean_csv_field(b + n, v->name, namel, 1);
+        b[n++] = ',';
+        n += svy_clean_csv_field(b + n, raw, oldl, 0);
+        b[n++] = ',';
+        n += svy_clean_csv_field(b + n, o->s, newl, 0);
+        b[n++] = ',';
+        const char *rn = svy_clean_rule_name(rule);
+        memcpy(b + n, rn, strlen(rn));
+        n += strlen(rn);
+        b[n++] = ',';
+        n += svy_clean_csv_field(b + n, detail ? detail : "", dl, 0);
+        b[n++] = '\n';
+        r->t_len = (uint32_t)(n - r->t_off);
+        if (*tail_max < r->t_len)
+            *tail_max = r->t_len;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------ a row */
+
+svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
+{
+    const svy_value *vals = in->vals;
+    for (size_t j = 0; j < c->cb->nsource; j++) {
+        size_t i = c->order[j];
+        const svy_value *rv = &vals[c->col[i]];
+        clean_memo *m = &c->cmemo[i];
+        uint64_t a, b, k;
+        if (m->fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
+            clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
+            const clean_slot *r = &m->fast[clean_fast_slot(a, b, k)];
+            if (r->ka == a && r->kb == b && r->kc == k) {
+                m->lookups++;
+                c->cell[i].v = r->v;
+                if (r->changed) { /* room for every source cell and check: svy_clean_begin */
+                    clean_event *e = &c->ev[c->nev++];
+                    e->var = i;
+                    e->slot = r;
+                }
+                continue;
+            }
+        }
+        svy_status st = svy_clean_source(c, i, rv, err);
+        if (st)
+            return st;
+        if ((long)i == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
+            svy_clean_id_prefetch(c);
+    }
+    return SVY_OK;
+}
+
+/* n bytes from s to d; up to 16 of them as one 16-byte copy (both have 16
+ * bytes to spare: the buffers of the engine are made so). */
+static inline char *put16(char *d, const char *s, size_t n)
+{
+    if (n - 1 < 16)
+        memcpy(d, s, 16);
+    else if (n)
+        memcpy(d, s, n);
+    return d + n;
+}
+
+/* ------------------------------------------------------------ a kept row */
+
+const char *svy_clean_row_id(const svy_clean *c)
+{
+    if (c->cb->id < 0 || c->cell[c->cb->id].missing)
+        return "";
+    return c->cell[c->cb->id].s;
+}
+
+/* "row,id," of the row's log lines, at the start of c->lbuf. */
+static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl)
+{
+    char tmp[24];
+    size_t nd = sizeof tmp, n = 0;
+    if (row <= -1000000000000000LL || row >= 1000000000000000LL) {
+        n = svy_dtoa((double)row, c->lbuf); /* as svy_csv_out_int prints it */
+        c->lbuf[n++] = ',';
+        n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
+        c->lbuf[n++] = ',';
+        return n;
+    }
+    unsigned long long u = row < 0 ? 0ULL - (unsigned long long)row : (unsigned long long)row;
+    do {
+        tmp[--nd] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (row < 0)
+        tmp[--nd] = '-';
+    memcpy(c->lbuf, tmp + nd, sizeof tmp - nd);
+    n = sizeof tmp - nd;
+    c->lbuf[n++] = ',';
+    n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
+    c->lbuf[n++] = ',';
+    return n;
+}
+
+/* The row's log lines, all in one piece. */
+static int write_log(svy_clean *c, long long row)
+{
+    const char *id = svy_clean_row_id(c);
+    size_t idl = strlen(id), pre;
+    if (!svy_grow((void **)&c->lbuf, &c->lbufcap, (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32), 1))
+        return 0;
+    pre = log_prefix(c, row, id, idl);
+    char *d = c->lbuf + pre, p16[16];
+    memcpy(p16, c->lbuf, pre < 16 ? pre : 16);
+    for (size_t k = 0; k < c->nev; k++) {
+        const clean_event *e = &c->ev[k];
+        const clean_slot *r = e->slot;
+        const char *t = r ? r->blob + r->t_off : c->arena + e->t_off;
+        size_t tl = r ? r->t_len : e->t_len;
+        c->st.changed_by[r ? r->rule : e->rule]++;
+        if (k)
+            d = pre <= 16 ? put16(d, p16, pre) : (char *)memcpy(d, c->lbuf, pre) + pre;
+        if (tl <= 64) { /* the tails have 48 bytes to spare */
+            memcpy(d, t, 32);
+            if (tl > 32)
+                memcpy(d + 32, t + 32, 32);
+            d += tl;
+        } else {
+            d = (char *)memcpy(d, t, tl) + tl;
+        }
+    }
+    svy_csv_out_fields(c->log, c->lbuf, (size_t)(d - c->lbuf) - 1);
+    svy_csv_out_end_row(c->log);
+    return 1;
+}
+
+static svy_status hook_changes(svy_clean *c, long long row, svy_err *err)
+{
+    svy_status st = SVY_OK;
+    for (size_t k = 0; k < c->nev && st == SVY_OK; k++) {
+        const clean_event *e = &c->ev[k];
+        const clean_slot *r = e->slot;
+        const char *base = r ? r->blob : c->arena;
+        svy_clean_change ch = {row,
+                               svy_clean_row_id(c),
+                               c->cb->vars[e->var].name,
+                               base + (r ? r->old_off : e->old_off),
+                               base + (r ? 0 : e->new_off),
+                               r ? (svy_clean_rule)r->rule : e->rule,
+                               base + (r ? r->det_off : e->det_off)};
+        if (c->hooks.change)
+            st = c->hooks.change(c->ctx, &ch, err);
+    }
+    return st;
+}
+
+svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
+{
+    c->st.cells_changed += (long long)c->nev;
+    if (c->log && c->nev) { /* it counts them by rule as well */
+        if (!write_log(c, row))
+            return svy_err_set(err, SVY_E_NOMEM, c->input, row, 0, NULL, "out of memory");
+    } else {
+        for (size_t k = 0; k < c->nev; k++)
+            c->st.changed_by[c->ev[k].slot ? c->ev[k].slot->rule : c->ev[k].rule]++;
+    }
+    if (!c->hooks.change)
+        return SVY_OK;
+    return hook_changes(c, row, err);
+}
+
+int svy_clean_fill_row(svy_clean *c)
+{
+    const svy_codebook *cb = c->cb;
+    char *d = c->line, *end = c->line + c->linecap;
+    for (size_t i = 0; i < cb->nvars; i++) {
+        const clean_cell *o = &c->cell[i];
+        if ((size_t)(end - d) < o->flen + 17) { /* room for it, its comma and 16 to spare */
+            size_t at = (size_t)(d - c->line);
+            if (!svy_grow((void **)&c->line, &c->linecap, at + o->flen + 17 + 256, 1))
+                return 0;
+            d = c->line + at;
+            end = c->line + c->linecap;
+        }
+        d = put16(d, o->f, o->flen);
+        *d++ = ',';
+    }
+    for (size_t i = 0; i < cb->nvars && !c->line_only; i++) {
+        const clean_cell *o = &c->cell[i];
+        svy_value *v = &c->vals[i];
+        int text = c->text[i];
+        v->type = text ? SVY_VAL_STR : SVY_VAL_NUM;
+        v->tag = 0;
+        if (o->missing) {
+            v->missing = SVY_MISS_SYSTEM;
+            v->num = NAN;
+            v->str = "";
+            v->len = 0;
+        } else {
+            v->missing = SVY_MISS_NONE;
+            v->num = text ? 0 : o->num;
+            v->str = text ? o->s : NULL;
+            v->len = text ? o->len : 0;
+        }
+    }
+    c->row.index = c->st.rows_out;
+    c->row.nvals = cb->nvars;
+    c->row.vals = c->vals;
+    c->row.line = c->line;
+    c->row.line_len = cb->nvars ? (size_t)(d - c->line) - 1 : 0;
+    c->row.line_nvals = cb->nvars;
+    return 1;
+}
