@@ -169,6 +169,16 @@ static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const s
     return SVY_OK;
 }
 
+/* tpl with # standing for K */
+static void tpl_put(const q *Q, const char *tpl, size_t k)
+{
+    for (const char *t = tpl; *t; t++)
+        if (*t == '#')
+            fprintf(Q->f, "%zu", k);
+        else
+            putc(*t, Q->f);
+}
+
 /* SUM(CASE WHEN valid THEN expr ELSE 0 END) AS _K_name, # in tpl standing for K */
 static void field(const q *Q, size_t k, const char *name, const char *tpl, int dbl_sum)
 {
@@ -179,11 +189,7 @@ static void field(const q *Q, size_t k, const char *name, const char *tpl, int d
          * input present, so assumeNotNull changes no value, and a group
          * without such rows still sums to 0, not NULL. */
         fputs("sumIf(assumeNotNull(", Q->f);
-        for (const char *t = tpl; *t; t++)
-            if (*t == '#')
-                fprintf(Q->f, "%zu", k);
-            else
-                putc(*t, Q->f);
+        tpl_put(Q, tpl, k);
         fprintf(Q->f, Q->sub ? "), _v%zu = 1 AND _s = 1)" : "), _v%zu = 1)", k);
         fprintf(Q->f, " AS _%zu_%s", k, name);
         return;
@@ -193,11 +199,7 @@ static void field(const q *Q, size_t k, const char *name, const char *tpl, int d
     else
         fputs("SUM(", Q->f);
     fprintf(Q->f, Q->sub ? "CASE WHEN _v%zu = 1 AND _s = 1 THEN " : "CASE WHEN _v%zu = 1 THEN ", k);
-    for (const char *t = tpl; *t; t++)
-        if (*t == '#')
-            fprintf(Q->f, "%zu", k);
-        else
-            putc(*t, Q->f);
+    tpl_put(Q, tpl, k);
     fprintf(Q->f, " ELSE %s END", dbl_sum ? "0.0" : "0");
     if (dbl_sum)
         sum_close(Q);
@@ -210,11 +212,7 @@ static void field(const q *Q, size_t k, const char *name, const char *tpl, int d
 static void cfield(const q *Q, size_t k, const char *name, const char *tpl)
 {
     fputs(Q->d == SVY_SQL_SQLITE ? ",\n  printf('%!.17g', MIN(" : ",\n  MIN(", Q->f);
-    for (const char *t = tpl; *t; t++)
-        if (*t == '#')
-            fprintf(Q->f, "%zu", k);
-        else
-            putc(*t, Q->f);
+    tpl_put(Q, tpl, k);
     fprintf(Q->f, Q->d == SVY_SQL_SQLITE ? ")) AS _%zu_%s" : ") AS _%zu_%s", k, name);
 }
 
