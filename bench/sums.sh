@@ -61,28 +61,36 @@ if command -v sqlite3 >/dev/null 2>&1; then
 fi
 
 # ClickHouse (BIG rows, default 10M): the query through clickhouse-client
-# on a Distributed table over two local shards, against svy-tab reading
-# the same rows as CSV.
-BIG=${BIG-10000000}
+# on a Distributed table over two local MergeTree shards ordered by
+# (province, psu), Float64 columns (no Nullable: the file has no empty
+# field), against svy-tab reading the same rows as CSV; least of RUNS runs
+# (default 3), interleaved.  The server's CPU is read from /proc/PID/stat
+# around each query (nothing else runs on this server), the client's and
+# --from-sums' from time(1).
+BIG=${BIG-10000000} RUNS=${RUNS:-3}
 if [ -n "$BIG" ] && command -v clickhouse-server >/dev/null 2>&1; then
   fb="$work/tab-$BIG-shuffled.csv"
   [ -s "$fb" ] || "$work/gen-tab" "$BIG" 20211 shuffle > "$fb"
-  out="$work/rowbig.out"
-  echo "row run, $BIG rows:   $(timed "$tab" $args "$fb")"
   chwork=$(mktemp -d) rowbig="$work/rowbig.out"
   (
     work=$chwork src=$here
     . "$here/tests/sums/clickhouse-env"
     t0=$(date +%s.%N)
-    load "$fb" nsfe
+    load "$fb" nsfe "province, psu"
     echo "clickhouse load (not timed against): $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s wall"
     "$tab" $args --sql clickhouse --table nsfe > "$chwork/q.sql"
-    t0=$(date +%s.%N)
-    ch --format CSVWithNames --multiquery < "$chwork/q.sql" > "$chwork/q.csv"
-    t1=$(date +%s.%N)
-    "$tab" $args --from-sums "$chwork/q.csv" > "$chwork/ch.out"
-    t2=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "clickhouse query + --from-sums: %.2f + %.2f s wall (the server'\''s CPU is not ours to count)\n", b - a, c - b }'
+    scpu() { awk '{ print ($14 + $15) / 100 }' "/proc/$pid/stat"; }
+    r=1
+    while [ $r -le "$RUNS" ]; do
+      out="$rowbig"
+      echo "run $r, load $(cut -d' ' -f1 /proc/loadavg): row run, $BIG rows: $(timed "$tab" $args "$fb")"
+      c0=$(scpu) out="$chwork/q.csv"
+      cl=$(timed clickhouse-client --host 127.0.0.1 --port "$port" --format CSVWithNames --multiquery < "$chwork/q.sql")
+      c1=$(scpu) out="$chwork/ch.out"
+      fs=$(timed "$tab" $args --from-sums "$chwork/q.csv")
+      echo "  clickhouse: server $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') CPU; client $cl; --from-sums $fs"
+      r=$((r + 1))
+    done
     "$csvcmp" "$rowbig" "$chwork/ch.out" && echo "  equal to the row run (1e-12)"
   )
 fi
