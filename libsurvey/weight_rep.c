@@ -705,9 +705,14 @@ svy_status svy_wrep_lookup(const svy_wrep *r, const svy_weight *w, const svy_row
     long p = row_psu((svy_wrep *)r, w, row, 0, err);
     if (p < 0)
         return err ? err->code : SVY_E_DATA;
+    if (!r->trim) {
+        for (size_t i = 0; i < r->nrep; i++)
+            reps[i] = w0 * svy_wrep_multiplier(r, i, (size_t)p) * r->fac[i * r->ncells + cell];
+        return SVY_OK;
+    }
     for (size_t i = 0; i < r->nrep; i++) {
         double m = svy_wrep_multiplier(r, i, (size_t)p);
-        const wcell *tc = r->trim ? svy_wrep_trim_cells(r, i) : NULL;
+        const wcell *tc = svy_wrep_trim_cells(r, i);
         reps[i] = tc ? (m > 0 ? svy_wcell_weight(&tc[cell], w0 * m) : 0) : w0 * m * r->fac[i * r->ncells + cell];
     }
     return SVY_OK;
