@@ -258,6 +258,7 @@ svy_status svy_weight_fit_cells(svy_weight *w, svy_err *err)
         return st;
     cell_totals(w);
     st = svy_weight_rake(w, err);
+    w->rake_sweeps = w->rep.iterations;
     for (size_t k = 0; k < w->nresp; k++)
         w->cells[w->resp[k]].a *= w->cfac[k];
     if (!st && w->trim_on)

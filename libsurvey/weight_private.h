@@ -88,6 +88,9 @@ typedef struct wcell {
 
 /* ---- the engine ----------------------------------------------------------- */
 
+/* Blocks of spooled rows: their cells and starting weights. */
+typedef int (*svy_wcell_block_fn)(void *ctx, const uint32_t *cell, const double *w0, size_t n);
+
 struct svy_weight {
     char *start_col;
     int start_prob;
@@ -143,6 +146,13 @@ struct svy_weight {
      * are few: rows mostly repeat a class, so this skips hashing. */
     uint32_t *cell_cache; /* cell + 1; 0 empty */
     uint64_t ncells_dense;
+    /* Raking sweeps the first rake took (before any trimming round): what
+     * every replicate gets, as R's rake() on a replicate design. */
+    int rake_sweeps;
+    /* Where trimming reads the spooled rows: NULL for the spool, else (a
+     * replicate's trimming, weight_rep_trim.c) this reader of trim_src. */
+    svy_status (*trim_scan)(void *src, svy_wcell_block_fn fn, void *ctx, svy_err *err);
+    void *trim_src;
     /* Where raking stands: the margin line furthest from its total. */
     size_t worst_m, worst_l;
     svy_weight_report rep;
@@ -169,7 +179,6 @@ svy_status svy_wcell_add(svy_weight *w, size_t cell, double w0, svy_err *err);
 /* Flush the spool before reading it. */
 svy_status svy_wcell_spool_finish(svy_weight *w, svy_err *err);
 /* Call fn for every block of spooled rows; stop at a nonzero return. */
-typedef int (*svy_wcell_block_fn)(void *ctx, const uint32_t *cell, const double *w0, size_t n);
 svy_status svy_wcell_spool_scan(svy_weight *w, svy_wcell_block_fn fn, void *ctx, svy_err *err);
 void svy_wcell_free(svy_weight *w);
 /* Report statistics over the respondents' final weights (one or a few
@@ -187,6 +196,9 @@ double svy_weight_max_gap(svy_weight *w, size_t *worst_m, size_t *worst_l);
 /* weight_trim.c */
 svy_status svy_weight_trim(svy_weight *w, svy_err *err);
 void svy_wtrim_free(struct wtrim *t);
+/* Free what only the trimming passes need (the spooled cells' edge lists);
+ * svy_wtrim_weight still works. */
+void svy_wtrim_shrink(struct wtrim *t);
 double svy_wtrim_weight(const wcell *c, double w0);
 
 /* The final weight of a row of cell c with starting weight w0. */

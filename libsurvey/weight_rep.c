@@ -6,7 +6,8 @@
  * The first pass keeps the sum of starting weights of each (cell, PSU)
  * pair; a replicate's cell totals are sums of m_r * those.  Raking follows
  * R's rake() on a replicate design: every replicate gets as many sweeps as
- * the full sample needed and is not checked for convergence. */
+ * the full sample's first rake needed and is not checked for convergence.
+ * With trimming, weight_rep_trim.c then trims each replicate. */
 #include "weight_private.h"
 
 #include <gsl/gsl_randist.h>
@@ -16,37 +17,8 @@
 #include <string.h>
 #include <survey/weight_rep.h>
 
-struct svy_wrep {
-    svy_reptype type;
-    double rho;        /* Fay's; 0 for BRR */
-    size_t nboot;
-    unsigned long seed;
-    char *strata_col, *psu_col, *fpc_col;
-    long strata_idx, psu_idx, fpc_idx;
+#include "weight_rep_private.h"
 
-    svy_strtab strata; /* value key -> stratum */
-    double *sfpc;      /* per stratum: population size (or fraction), NaN none */
-    long long *sfirst; /* per stratum: first row */
-    size_t *sn;        /* per stratum: PSUs */
-    size_t scap;
-    svy_strtab psus;   /* stratum (4 bytes) + value key -> PSU */
-    uint32_t *pstrat;  /* per PSU: stratum */
-    size_t pcap;
-    svy_strtab pairs;  /* cell (4 bytes) + PSU (4 bytes) -> pair */
-    long double *psum; /* per pair: sum of starting weights */
-    size_t paircap;
-    char *key;
-    size_t keycap;
-
-    /* After the fit. */
-    size_t nrep, ncells;
-    double scale;
-    double *rscale;
-    uint32_t *del;     /* jackknife: the PSU replicate r deletes */
-    double *mult;      /* bootstrap: nrep x PSUs multipliers */
-    double *fac;       /* nrep x cells: replicate cell factors */
-    int fitted;
-};
 
 svy_wrep *svy_wrep_new(void)
 {
@@ -78,6 +50,7 @@ void svy_wrep_free(svy_wrep *r)
     free(r->del);
     free(r->mult);
     free(r->fac);
+    svy_wrep_trim_free(r->trim);
     free(r);
 }
 
@@ -133,7 +106,6 @@ static svy_status find(const svy_weight *w, const char *name, const char *what, 
 svy_status svy_wrep_begin(svy_wrep *r, svy_weight *w, svy_err *err)
 {
     SVY_FAIL_IF(!w->begun, err, SVY_E_USAGE, "svy_wrep_begin before svy_weight_begin");
-    SVY_FAIL_IF(w->trim_on, err, SVY_E_USAGE, "replicate weights with trimming are not supported");
     SVY_FAIL_IF(r->type == SVY_REP_JK1 && r->strata_col, err, SVY_E_USAGE,
                 "JK1 is for an unstratified design (R: \"Can't use JK1 for a stratified design\"): use jkn");
     SVY_FAIL_IF(r->type == SVY_REP_JKN && !r->strata_col, err, SVY_E_USAGE,
@@ -305,6 +277,8 @@ svy_status svy_wrep_add_row(svy_wrep *r, svy_weight *w, const svy_row *row, svy_
         r->psum[q] = 0;
     }
     r->psum[q] += w0;
+    if (w->trim_on && w->cells[cell].resp)
+        return svy_wrep_trim_row(r, (uint32_t)cell, (uint32_t)p, w0, err);
     return SVY_OK;
 }
 
@@ -575,19 +549,6 @@ static svy_status brr(svy_wrep *r, svy_err *err)
     return st;
 }
 
-/* Multiplier of PSU p in replicate i. */
-static inline double multiplier(const svy_wrep *r, size_t i, size_t p)
-{
-    if (r->mult)
-        return r->mult[i * r->psus.n + p];
-    uint32_t d = r->del[i];
-    if (p == d)
-        return 0;
-    if (r->type == SVY_REP_JK1)
-        return (double)r->psus.n / (double)(r->psus.n - 1);
-    size_t s = r->pstrat[d];
-    return r->pstrat[p] == s ? (double)r->sn[s] / (double)(r->sn[s] - 1) : 1;
-}
 
 struct scratch {
     long double *tot, *all, *resp, *ctot, *acc;
@@ -613,7 +574,7 @@ static svy_status fit_one(svy_wrep *r, const svy_weight *w, size_t i, struct scr
         const uint32_t *k = (const uint32_t *)(const void *)svy_strtab_str(&r->pairs, q);
         uint32_t kk[2];
         memcpy(kk, k, sizeof kk);
-        x->tot[kk[0]] += multiplier(r, i, kk[1]) * r->psum[q];
+        x->tot[kk[0]] += svy_wrep_multiplier(r, i, kk[1]) * r->psum[q];
     }
     for (size_t c = 0; c < nc; c++)
         F[c] = w->cells[c].resp;
@@ -641,7 +602,7 @@ static svy_status fit_one(svy_wrep *r, const svy_weight *w, size_t i, struct scr
         x->ctot[k] = x->tot[w->resp[k]] * F[w->resp[k]];
         x->cfac[k] = F[w->resp[k]];
     }
-    for (int it = 0; it < w->rep.iterations; it++)
+    for (int it = 0; it < w->rake_sweeps; it++)
         for (size_t mi = 0; mi < w->nmargins; mi++) {
             const margin *m = &w->margins[mi];
             for (size_t l = 0; l < m->nlines; l++)
@@ -693,6 +654,8 @@ svy_status svy_wrep_fit(svy_wrep *r, svy_weight *w, svy_err *err)
         st = svy_weight_nomem(err);
     for (size_t i = 0; !st && i < r->nrep; i++)
         st = fit_one(r, w, i, &x, err);
+    if (!st)
+        st = svy_wrep_trim_fit(r, w, err);
     free(x.tot);
     free(x.all);
     free(x.resp);
@@ -742,7 +705,15 @@ svy_status svy_wrep_lookup(const svy_wrep *r, const svy_weight *w, const svy_row
     long p = row_psu((svy_wrep *)r, w, row, 0, err);
     if (p < 0)
         return err ? err->code : SVY_E_DATA;
-    for (size_t i = 0; i < r->nrep; i++)
-        reps[i] = w0 * multiplier(r, i, (size_t)p) * r->fac[i * r->ncells + cell];
+    if (!r->trim) {
+        for (size_t i = 0; i < r->nrep; i++)
+            reps[i] = w0 * svy_wrep_multiplier(r, i, (size_t)p) * r->fac[i * r->ncells + cell];
+        return SVY_OK;
+    }
+    for (size_t i = 0; i < r->nrep; i++) {
+        double m = svy_wrep_multiplier(r, i, (size_t)p);
+        const wcell *tc = svy_wrep_trim_cells(r, i);
+        reps[i] = tc ? (m > 0 ? svy_wcell_weight(&tc[cell], w0 * m) : 0) : w0 * m * r->fac[i * r->ncells + cell];
+    }
     return SVY_OK;
 }

@@ -51,6 +51,16 @@ struct wtrim {
     uint32_t ntop, nbot, tcap, bcap;
 };
 
+void svy_wtrim_shrink(struct wtrim *t)
+{
+    if (!t)
+        return;
+    free(t->etop);
+    free(t->ebot);
+    t->etop = t->ebot = NULL;
+    t->netop = t->nebot = 0;
+}
+
 void svy_wtrim_free(struct wtrim *t)
 {
     if (!t)
@@ -366,7 +376,8 @@ static svy_status find_all(svy_weight *w, tfind *find, double lo, double hi, int
     if (!need_scan)
         return SVY_OK;
     scan_ctx s = {w->cells, find, lo, hi};
-    svy_status st = svy_wcell_spool_scan(w, scan_block, &s, err);
+    svy_status st = w->trim_scan ? w->trim_scan(w->trim_src, scan_block, &s, err)
+                                 : svy_wcell_spool_scan(w, scan_block, &s, err);
     for (size_t k = 0; !st && k < w->nresp; k++) {
         struct wtrim *tw = w->cells[w->resp[k]].trim;
         if (!find[w->resp[k]].scan)

@@ -78,7 +78,8 @@ static void usage(void)
            "      --out COL             name of the new column (weight_final)\n"
            "      --replicates TYPE     also write replicate weights COL_r1 ... COL_rN, each\n"
            "                            weighted again: jk1, jkn, brr, fay:RHO or bootstrap[:N]\n"
-           "                            (N = 50)\n"
+           "                            (N = 50); with --trim each replicate is trimmed too\n"
+           "                            (Nx bounds from the replicate's own mean weight)\n"
            "      --strata COL          strata for the replicates (jkn, brr, fay, bootstrap)\n"
            "      --psu COL             primary sampling units (default: each row)\n"
            "      --fpc COL             stage-1 population size (or fraction <= 1)\n"
@@ -263,6 +264,23 @@ struct item {
     const char *text; /* instead of a number */
 };
 
+/* The replicates' trimming: said in the report, bounds and all. */
+static size_t rep_trim_items(const svy_wrep_trim_report *t, int rel, struct item *it)
+{
+    size_t n = 0;
+    it[n++] = (struct item){"rep_trim_bounds", "replicates trimmed, bounds", 0, 0,
+                            rel ? "Nx: times each replicate's own mean weight (its rows of weight 0 left out)"
+                                : "as given (absolute), the full sample's"};
+    it[n++] = (struct item){"rep_trim_lo_min", "  lower bound, smallest", t->lo_min, 0, NULL};
+    it[n++] = (struct item){"rep_trim_lo_max", "  lower bound, largest", t->lo_max, 0, NULL};
+    it[n++] = (struct item){"rep_trim_hi_min", "  upper bound, smallest", t->hi_min, 0, NULL};
+    it[n++] = (struct item){"rep_trim_hi_max", "  upper bound, largest", t->hi_max, 0, NULL};
+    it[n++] = (struct item){"rep_trim_changed", "  replicates with clipping", (double)t->changed, 1, NULL};
+    it[n++] = (struct item){"rep_trim_clipped", "  weights clipped, all reps", (double)t->clipped, 1, NULL};
+    it[n++] = (struct item){"rep_trim_rounds_max", "  most trimming rounds of one", t->rounds_max, 1, NULL};
+    return n;
+}
+
 static size_t report_items(const svy_weight_report *p, int margins, int trim, struct item *it)
 {
     size_t n = 0;
@@ -320,10 +338,13 @@ static void fmt_num(const struct item *i, char *buf, size_t size, int exact)
         snprintf(buf, size, "%.6g", i->num);
 }
 
-static svy_status write_report(const struct svy_weight_opts *o, const svy_weight_report *p, svy_err *err)
+static svy_status write_report(const struct svy_weight_opts *o, const svy_weight_report *p,
+                               const svy_wrep_trim_report *rt, svy_err *err)
 {
-    struct item it[40];
+    struct item it[48];
     size_t n = report_items(p, o->nmargins > 0, o->trim != NULL, it);
+    if (rt)
+        n += rep_trim_items(rt, strchr(o->trim, 'x') || strchr(o->trim, 'X'), it + n);
     char buf[300];
     if (!o->report) {
         if (o->quiet)
@@ -496,7 +517,7 @@ int main(int argc, char **argv)
     }
 
     struct run r = {.o = &o};
-    r.wrep = wrep_tool_setup(&o.rep, o.trim != NULL);
+    r.wrep = wrep_tool_setup(&o.rep);
     svy_err err;
     svy_err_clear(&err);
     svy_status st = SVY_OK;
@@ -540,7 +561,7 @@ int main(int argc, char **argv)
         if (st && !svy_weight_get_report(r.w)->converged && svy_weight_get_report(r.w)->worst_margin[0]) {
             svy_err rerr;
             svy_err_clear(&rerr);
-            if (write_report(&o, svy_weight_get_report(r.w), &rerr))
+            if (write_report(&o, svy_weight_get_report(r.w), NULL, &rerr))
                 svy_tool_report(&rerr);
         }
     }
@@ -558,7 +579,7 @@ int main(int argc, char **argv)
     if (!st && r.wrep && o.rep.repinfo)
         st = wrep_tool_repinfo(r.wrep, o.rep.repinfo, o.out_col, &err);
     if (!st)
-        st = write_report(&o, svy_weight_get_report(r.w), &err);
+        st = write_report(&o, svy_weight_get_report(r.w), r.wrep ? svy_wrep_get_trim_report(r.wrep) : NULL, &err);
     int code = st ? svy_tool_report(&err) : SVY_EXIT_OK;
 
     svy_writer_free(r.writer);

@@ -30,7 +30,7 @@ static char *first_stage(const char *list, const char *flag)
     return s;
 }
 
-svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
+svy_wrep *wrep_tool_setup(const struct wrep_opts *o)
 {
     if (!o->spec) {
         if (o->strata || o->psu || o->fpc || o->repinfo || o->seed)
@@ -65,8 +65,6 @@ svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim)
     } else {
         svy_tool_usage_error("--replicates '%s': use jk1, jkn, brr, fay:RHO or bootstrap[:N]", o->spec);
     }
-    if (trim)
-        svy_tool_usage_error("--replicates with --trim is not supported yet: trimming replicates is left out");
     if (o->seed && type != SVY_REP_BOOTSTRAP)
         svy_tool_usage_error("--seed is for --replicates bootstrap");
     unsigned long seed = 1;

@@ -11,7 +11,7 @@ struct wrep_opts {
 };
 
 /* Checks the options (usage errors exit); NULL when --replicates is absent. */
-svy_wrep *wrep_tool_setup(const struct wrep_opts *o, int trim);
+svy_wrep *wrep_tool_setup(const struct wrep_opts *o);
 /* Replicate column i's name: <out>_r<i+1>. */
 void wrep_tool_colname(const char *out, size_t i, char *buf, size_t size);
 /* Adds the replicate columns to the output schema. */

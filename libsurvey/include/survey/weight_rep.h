@@ -9,7 +9,15 @@
  * with rows.  Stage 1 only: the PSU column is the first-stage unit, PSUs are
  * nested in strata, the fpc is the first stage's.
  *
- * Use with an svy_weight w (no trimming):
+ * With trimming (svy_weight_set_trim), every replicate is trimmed as the
+ * full sample is, after its own nonresponse and raking factors: the same
+ * bounds (relative ones from the replicate's own mean weight over the rows
+ * it gives a positive weight), the same mode, raking again in rounds.  Rows
+ * of weight 0 in a replicate stay 0.  That spools the respondents' (cell,
+ * PSU, weight), 16 bytes a row, to a temporary file read once or a few
+ * times per replicate.
+ *
+ * Use with an svy_weight w:
  *     svy_wrep *r = svy_wrep_new();
  *     svy_wrep_set_type(r, SVY_REP_JKN, 0, 0, &err);
  *     svy_wrep_set_design(r, "stype", NULL, "fpc", &err);
@@ -71,6 +79,17 @@ SVY_API double svy_wrep_rscale(const svy_wrep *r, size_t i);
 /* The row's full-sample weight and its svy_wrep_count() replicate weights. */
 SVY_API svy_status svy_wrep_lookup(const svy_wrep *r, const svy_weight *w, const svy_row *row, double *weight,
                                    double *reps, svy_err *err);
+/* Trimming of the replicates, after svy_wrep_fit. */
+typedef struct svy_wrep_trim_report {
+    size_t replicates;    /* replicates trimmed (all of them) */
+    size_t changed;       /* replicates that had weights outside the bounds */
+    double lo_min, lo_max; /* lower bound in weight units: smallest and largest over replicates */
+    double hi_min, hi_max; /* upper bound, likewise */
+    long long clipped;    /* rows clipped in some round, summed over replicates */
+    int rounds_max, passes_max; /* most trimming rounds and passes of a replicate */
+} svy_wrep_trim_report;
+/* NULL without trimming. */
+SVY_API const svy_wrep_trim_report *svy_wrep_get_trim_report(const svy_wrep *r);
 /* The bootstrap multipliers of replicate i (PSUs in order of first
  * appearance), for tests; NULL for the jackknives. */
 SVY_API const double *svy_wrep_boot_multipliers(const svy_wrep *r, size_t i, size_t *npsu);
