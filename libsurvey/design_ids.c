@@ -114,27 +114,34 @@ static int own_shared(svy_idset *s, size_t x, uint32_t stratum)
     return slots_add(s, pack(stratum, (double)x));
 }
 
+/* A respondent number of digits only (under 15 of them, so exact in a
+ * double), read as an integer: what the general path reads it as, without
+ * its double checks.  0 when the text is anything else. */
+static int digits_id(const svy_value *v, uint64_t *out)
+{
+    if (v->type != SVY_VAL_STR || v->len - 1 >= 15)
+        return 0;
+    uint64_t u = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        unsigned dg = (unsigned)(unsigned char)v->str[i] - '0';
+        if (dg > 9)
+            return 0;
+        u = u * 10 + dg;
+    }
+    *out = u;
+    return 1;
+}
+
 /* 1 new, 0 seen before, -1 out of memory. */
 static int idset_add(svy_dsn *d, svy_idset *s, uint32_t stratum, const svy_value *v, int numeric)
 {
     double x;
     int isnum = 0;
-    if (v->type == SVY_VAL_STR && numeric && v->len - 1 < 15 && stratum < (1u << 23)) {
-        /* respondent numbers: digits only, read as an integer (what the
-         * general path below reads them as, without its double checks) */
-        uint64_t u = 0;
-        size_t i = 0;
-        for (; i < v->len; i++) {
-            unsigned dg = (unsigned)(unsigned char)v->str[i] - '0';
-            if (dg > 9)
-                break;
-            u = u * 10 + dg;
-        }
-        if (i == v->len && u < s->ncap) {
-            int r = own_add(s, u, stratum);
-            if (r >= 0)
-                return r;
-        }
+    uint64_t u;
+    if (numeric && stratum < (1u << 23) && digits_id(v, &u) && u < s->ncap) {
+        int r = own_add(s, u, stratum);
+        if (r >= 0)
+            return r;
     }
     if (v->type == SVY_VAL_NUM) {
         x = v->num;
@@ -205,25 +212,16 @@ int svy_dsn_ids_drain(svy_dsn *d)
 int svy_dsn_id_check(svy_dsn *d, svy_dstage *S, uint32_t h, const svy_value *v, long long row)
 {
     svy_idset *s = &S->ids;
-    if (d->defer_ids && v->type == SVY_VAL_STR && S->id_numeric && v->len - 1 < 15 && h < (1u << 23)) {
-        uint64_t u = 0;
-        size_t i = 0;
-        for (; i < v->len; i++) {
-            unsigned dg = (unsigned)(unsigned char)v->str[i] - '0';
-            if (dg > 9)
-                break;
-            u = u * 10 + dg;
-        }
-        if (i == v->len && u < s->ncap) {
-            if (s->qn == SVY_IDQ && dequeue(d, S) < 0)
-                return -1;
+    uint64_t u;
+    if (d->defer_ids && S->id_numeric && h < (1u << 23) && digits_id(v, &u) && u < s->ncap) {
+        if (s->qn == SVY_IDQ && dequeue(d, S) < 0)
+            return -1;
 #if defined(__GNUC__)
-            __builtin_prefetch(&s->seen[u / 64], 1);
-            __builtin_prefetch(&s->own[u], 1);
+        __builtin_prefetch(&s->seen[u / 64], 1);
+        __builtin_prefetch(&s->own[u], 1);
 #endif
-            s->q[(s->qhead + s->qn++) % SVY_IDQ] = (svy_idq){u, h, row};
-            return 0;
-        }
+        s->q[(s->qhead + s->qn++) % SVY_IDQ] = (svy_idq){u, h, row};
+        return 0;
     }
     /* in the order the rows came: the queue first */
     if (s->qn && svy_dsn_ids_drain(d) < 0)
