@@ -4,14 +4,11 @@
 # from apipop (tests/data/weight-margins/), and one weight per row for each
 # case (tests/ref/weight-*.csv).  Raking is run to a far tighter epsilon than
 # svy-weight's default tolerance so both sit on the same fixed point.
-suppressMessages(library(survey))
+source("tests/ref/weight-common.R")
 data(api)
-options(digits = 17)
-dat <- "tests/data"; mar <- file.path(dat, "weight-margins"); ref <- "tests/ref"
 dir.create(mar, showWarnings = FALSE, recursive = TRUE)
 
 wcsv <- function(df, path) write.csv(df, path, row.names = FALSE, na = "")
-num17 <- function(x) sprintf("%.17g", x)
 wref <- function(id, w, path) {
   stopifnot(all(is.finite(w)))
   write.csv(data.frame(snum = id, weight = num17(w)), path, row.names = FALSE, quote = FALSE)
@@ -37,15 +34,6 @@ pop_stype_sch <- margin(c("stype", "sch.wide"), "stype-sch.wide.csv")
 ctl <- list(maxit = 10000, epsilon = 1e-13)
 # rake() only warns when it does not converge: refuse to write such a reference.
 options(warn = 2)
-# Largest relative gap between weighted margins and their totals.
-gap <- function(d, margins, pops) {
-  max(sapply(seq_along(margins), function(i) {
-    p <- pops[[i]]; vars <- all.vars(margins[[i]])
-    t <- as.data.frame(svytable(margins[[i]], d), stringsAsFactors = FALSE)
-    m <- merge(t, p, by = vars)
-    max(abs(m$Freq.x - m$Freq.y) / m$Freq.y)
-  }))
-}
 dstrat <- svydesign(ids = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = apistrat)
 
 # 1. Post-stratification to a crossed margin.

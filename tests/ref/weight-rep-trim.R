@@ -36,30 +36,7 @@
 # overflow, as in weight-api.R case 5) the script falls back to repeating
 # single passes until every weight is within the tolerance, as svy-weight
 # does, and says how often it did.
-suppressMessages(library(survey))
-options(digits = 17)
-dat <- "tests/data"; mar <- file.path(dat, "weight-margins"); ref <- "tests/ref"
-num17 <- function(x) sprintf("%.17g", x)
-rd_margin <- function(f) {
-  t <- read.csv(file.path(mar, f), stringsAsFactors = FALSE)
-  names(t)[ncol(t)] <- "Freq"
-  t
-}
-gap <- function(d, margins, pops) {
-  max(sapply(seq_along(margins), function(i) {
-    p <- pops[[i]]; vars <- all.vars(margins[[i]])
-    t <- as.data.frame(svytable(margins[[i]], d), stringsAsFactors = FALSE)
-    m <- merge(t, p, by = vars)
-    max(abs(m$Freq.x - m$Freq.y) / m$Freq.y)
-  }))
-}
-rake_k <- function(rd, margins, pops) {
-  for (k in 1:200) {
-    rk <- suppressWarnings(rake(rd, margins, pops, control = list(maxit = k, epsilon = 1e-300)))
-    if (gap(rk, margins, pops) <= 1e-10) return(rk)
-  }
-  stop("no convergence")
-}
+source("tests/ref/weight-common.R")
 ctl <- list(maxit = 10000, epsilon = 1e-13)
 within <- function(w, lo, hi, tol) all(w <= hi * (1 + tol) & w >= lo * (1 - tol))
 fallbacks <- 0; steps <- 0

@@ -14,32 +14,8 @@
 # (relative) of their totals; K below is that number of sweeps, found in R
 # from the full-sample weights alone, and rake() is then run for exactly K
 # sweeps (maxit = K, an epsilon it never meets).
-suppressMessages(library(survey))
+source("tests/ref/weight-common.R")
 data(api)
-options(digits = 17)
-dat <- "tests/data"; mar <- file.path(dat, "weight-margins"); ref <- "tests/ref"
-num17 <- function(x) sprintf("%.17g", x)
-rd_margin <- function(f) {
-  t <- read.csv(file.path(mar, f), stringsAsFactors = FALSE)
-  names(t)[ncol(t)] <- "Freq"
-  t
-}
-gap <- function(d, margins, pops) {
-  max(sapply(seq_along(margins), function(i) {
-    p <- pops[[i]]; vars <- all.vars(margins[[i]])
-    t <- as.data.frame(svytable(margins[[i]], d), stringsAsFactors = FALSE)
-    m <- merge(t, p, by = vars)
-    max(abs(m$Freq.x - m$Freq.y) / m$Freq.y)
-  }))
-}
-# rake() for exactly the sweeps svy-weight makes.
-rake_k <- function(rd, margins, pops) {
-  for (k in 1:200) {
-    rk <- suppressWarnings(rake(rd, margins, pops, control = list(maxit = k, epsilon = 1e-300)))
-    if (gap(rk, margins, pops) <= 1e-10) return(rk)
-  }
-  stop("no convergence")
-}
 write_case <- function(name, d, id) {
   w <- weights(d, "sampling")
   a <- as.matrix(weights(d, "analysis"))
