@@ -11,13 +11,15 @@
 
 /* The key columns of a sums file, each name once, in file order: the by
  * columns, then the first stage's strata, PSU and fpc, then the weight;
- * of a second stage whose units are rows, the fpc and one id of the line's
- * rows (the design counts the ids of each PSU, and _rows - 1 more). */
-enum { SUMS_KEY_BY, SUMS_KEY_STRATA, SUMS_KEY_PSU, SUMS_KEY_FPC, SUMS_KEY_WEIGHT, SUMS_KEY_FPC2, SUMS_KEY_ID2 };
+ * of every later stage its strata (when its own), fpc and unit, the last
+ * stage's units being rows: one id of the line's rows (the design counts
+ * the ids of each unit above, and _rows - 1 more). */
+enum { SUMS_KEY_BY, SUMS_KEY_STRATA, SUMS_KEY_PSU, SUMS_KEY_FPC, SUMS_KEY_WEIGHT, SUMS_KEY_FPC2, SUMS_KEY_ID2,
+       SUMS_KEY_STRATA2, SUMS_KEY_UNIT2 };
 typedef struct sums_key {
     const char *name;
     int role;
-    size_t by;    /* SUMS_KEY_BY: which by variable */
+    size_t by;    /* SUMS_KEY_BY: which by variable; of a later stage (FPC2, ID2, STRATA2, UNIT2): the stage */
 } sums_key;
 enum { SUMS_KEYS_MAX = 64 };
 size_t svy_sums_keys(const svy_est *e, sums_key *keys);

@@ -23,6 +23,7 @@ struct sums_bind {
     size_t *foff;   /* each outcome's first field */
     size_t width;
     double *f;
+    double *fsums;  /* a ROWS line's fields as SUMS fields (several layers) */
 };
 
 void svy_sums_bind_free(struct sums_bind *b)
@@ -34,6 +35,7 @@ void svy_sums_bind_free(struct sums_bind *b)
     free(b->lv);
     free(b->foff);
     free(b->f);
+    free(b->fsums);
     free(b);
 }
 
@@ -72,8 +74,10 @@ static svy_status ready(svy_est *e, svy_err *err)
         return SVY_E_USAGE;
     S->foff = svy_calloc(e->nout + 1, sizeof *S->foff);
     S->rows = svy_sums_rows(e);
-    SVY_FAIL_IF(e->nlay != 1 || e->lay[0].rows != S->rows, err, SVY_E_USAGE,
-                "this design's variance needs records the sums do not hold");
+    int fits = e->nlay >= 1 && e->lay[e->nlay - 1].rows == S->rows; /* lines: records of the last layer */
+    for (size_t li = 0; li + 1 < e->nlay; li++)
+        fits &= !e->lay[li].rows; /* the layers above take sums */
+    SVY_FAIL_IF(!fits, err, SVY_E_USAGE, "this design's variance needs records the sums do not hold");
     for (size_t o = 0; o < e->nout; o++)
         S->width += svy_sums_nf(e, o);
     S->cols = svy_calloc(S->width + 1, sizeof *S->cols);
@@ -194,14 +198,17 @@ static void rows_merge(svy_stat st, double *c, double *s, const double *x)
     }
 }
 
-/* A line's sums into the domain's record of its PSU (or stratum). */
+/* A line's sums into the domain's record of its unit (or stratum) in layer
+ * li; f in the layer's own form (ROWS fields or SUMS fields); last: the
+ * line's own layer (the last), which counts its rows in the domain. */
 static svy_status add_line(svy_est *e, long dom, const svy_dpath *p, long long rows, long long nz, const double *f,
-                           svy_err *err)
+                           size_t li, int last, svy_err *err)
 {
     dominfo *D = &e->doms[dom];
-    D->rows += rows;
-    layer *L = &e->lay[0];
-    long r = svy_est_rec_get(e, L, 0, (uint32_t)dom, L->by_stratum ? p->stratum[0] : p->unit[0], err);
+    if (last)
+        D->rows += rows;
+    layer *L = &e->lay[li];
+    long r = svy_est_rec_get(e, L, li, (uint32_t)dom, L->by_stratum ? p->stratum[L->stage] : p->unit[L->stage], err);
     if (r < 0)
         return SVY_E_NOMEM;
     rec *R = &L->recs[r];
@@ -211,16 +218,17 @@ static svy_status add_line(svy_est *e, long dom, const svy_dpath *p, long long r
     const struct sums_bind *S = e->sums;
     for (size_t o = 0; o < e->nout; o++) {
         const double *x = f + S->foff[o];
-        double *c = blk + (S->rows ? e->out[o].off_rows : e->out[o].off_sums), *s = dp + DB * o, dl;
-        s[2] += x[1];
+        double *c = blk + (L->rows ? e->out[o].off_rows : e->out[o].off_sums), *s = dp + DB * o, dl;
+        if (last)
+            s[2] += x[1];
         if (e->out[o].stat == SVY_STAT_SHARE) {
-            svy_status st = svy_sums_share_merge(e, o, 0, (size_t)r, x, S->lv[o], err);
+            svy_status st = svy_sums_share_merge(e, o, li, (size_t)r, x, S->lv[o], err);
             if (st)
                 return st;
             blk = L->pool + L->recs[r].block;
             continue;
         }
-        if (S->rows) {
+        if (L->rows) {
             rows_merge(e->out[o].stat, c, s, x);
             continue;
         }
@@ -248,6 +256,66 @@ static svy_status add_line(svy_est *e, long dom, const svy_dpath *p, long long r
         }
     }
     return SVY_OK;
+}
+
+/* Outcome o's ROWS fields x as SUMS fields y (survey/sums.h): a layer
+ * above the lines' own takes the sums of its units, k a0 + da being the
+ * sum of a (the co-moments' and groups' first values times the count, plus
+ * the deviations from them). */
+static void rows_to_sums(const svy_est *e, size_t o, const double *x, double *y)
+{
+    const outcome *oc = &e->out[o];
+    y[0] = x[0], y[1] = x[1];
+    switch (oc->stat) {
+    case SVY_STAT_RATE: /* n z bad k1 v1 d1 e1 k0 v0 d0 e0 -> n z s1 s0 bad */
+        y[2] = x[3] * x[4] + x[5], y[3] = x[7] * x[8] + x[9], y[4] = x[2];
+        break;
+    case SVY_STAT_MEAN: /* n z c k a0 b0 da db daa dab dbb q -> n z c a b q */
+        y[2] = x[2], y[3] = x[3] * x[4] + x[6], y[4] = x[3] * x[5] + x[7], y[5] = x[11];
+        break;
+    case SVY_STAT_TOTAL: /* n z c k a0 b0 da db daa dab dbb a q -> n z c t b a q */
+        y[2] = x[2], y[3] = x[3] * x[4] + x[6], y[4] = x[3] * x[5] + x[7], y[5] = x[11], y[6] = x[12];
+        break;
+    case SVY_STAT_RATIO: /* n z k a0 b0 da db daa dab dbb w yy xy xx -> n z y x w yy xy xx */
+        y[2] = x[2] * x[3] + x[5], y[3] = x[2] * x[4] + x[6];
+        for (int i = 0; i < 4; i++)
+            y[4 + i] = x[10 + i];
+        break;
+    case SVY_STAT_SHARE:
+        if (svy_sums_open(oc)) { /* n z k v d e -> n z b */
+            y[2] = x[2] * x[3] + x[4];
+            break;
+        }
+        y[2] = x[2], y[3] = 0; /* n z other, per level k v d e -> n z other b, per level k s */
+        for (size_t k = 0; k < oc->nlev; k++) {
+            const double *g = x + 3 + 4 * k;
+            y[4 + 2 * k] = g[0];
+            y[5 + 2 * k] = g[0] * g[1] + g[2];
+            y[3] += y[5 + 2 * k];
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* A line into every layer: its own (the last) as read, those above (of
+ * more than one stage: units of the stages above) its sums. */
+static svy_status add_layers(svy_est *e, long dom, const svy_dpath *p, long long rows, long long nz, const double *f,
+                             svy_err *err)
+{
+    struct sums_bind *S = e->sums;
+    svy_status st = add_line(e, dom, p, rows, nz, f, e->nlay - 1, 1, err);
+    if (st != SVY_OK || e->nlay == 1)
+        return st;
+    double *y = S->fsums; /* the SUMS form at the same offsets: it is never longer than the ROWS form */
+    if (!y && !(y = S->fsums = svy_calloc(S->width + 1, sizeof *y)))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    for (size_t o = 0; o < e->nout; o++)
+        rows_to_sums(e, o, f + S->foff[o], y + S->foff[o]);
+    for (size_t li = 0; li + 1 < e->nlay && st == SVY_OK; li++)
+        st = add_line(e, dom, p, rows, nz, y, li, 0, err);
+    return st;
 }
 
 /* The line's numbers: counts, and every field (finite). */
@@ -303,8 +371,8 @@ static void design_counts(svy_est *e, const svy_dpath *p, long long rows, long l
     svy_dstratum *T = &d->st[0].strata[p->stratum[0]];
     if (d->nids == 0)
         T->n += rows - 1; /* rows are the units */
-    if (d->nstage == 2)
-        d->st[1].strata[p->stratum[1]].n += rows - 1; /* the line's rows are units of its PSU */
+    if (d->nstage >= 2) /* the line's rows are units of its stratum at the last stage */
+        d->st[d->nstage - 1].strata[p->stratum[d->nstage - 1]].n += rows - 1;
     if (p->w != 0) {
         T->nzrows += nz - 1;
         d->zero_rows += rows - nz;
@@ -348,9 +416,9 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
     if ((st = svy_dsn_row(&e->dsn, line, &p, err)) != SVY_OK)
         return svy_est_blame(e, st, err);
     if (e->dsn.repeat)
-        return svy_est_blame(e, svy_fail_row(e->schema, line, e->dsn.st[1].id_col, err,
-                                             "two lines of one PSU name the same %s: units of several rows at the "
-                                             "last stage do not come from sums", e->d.psu[1]), err);
+        return svy_est_blame(e, svy_fail_row(e->schema, line, e->dsn.st[e->dsn.nstage - 1].id_col, err,
+                                             "two lines of one unit name the same %s: units of several rows at the "
+                                             "last stage do not come from sums", e->d.psu[e->dsn.nstage - 1]), err);
     if ((p.w != 0) != (nz > 0))
         return svy_est_blame(e, bad_line(e, line, e->dsn.weight_col, err, "the weight column must be 1 when _nzrows > 0, else 0"), err);
     design_counts(e, &p, rows, nz);
@@ -374,14 +442,14 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
         long dom = svy_est_row_domain(e, line, err);
         if (dom == -2)
             return SVY_E_NOMEM;
-        if (dom >= 0 && (st = add_line(e, dom, &p, rows, nz, f, err)) != SVY_OK)
+        if (dom >= 0 && (st = add_layers(e, dom, &p, rows, nz, f, err)) != SVY_OK)
             return st;
     }
     if (e->d.overall && e->nby > 0) {
         long od = svy_est_overall_dom(e, line, err);
         if (od < 0)
             return SVY_E_NOMEM;
-        if ((st = add_line(e, od, &p, rows, nz, f, err)) != SVY_OK)
+        if ((st = add_layers(e, od, &p, rows, nz, f, err)) != SVY_OK)
             return st;
     }
     return SVY_OK;

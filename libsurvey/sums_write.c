@@ -84,7 +84,8 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
                     "--quantile/--median %s: quantiles cannot come from sums (they need the values); run svy-tab on the rows",
                     oc->column);
     }
-    SVY_FAIL_IF(e->nby + 4 > SUMS_KEYS_MAX, err, SVY_E_USAGE, "sums take at most %d --by variables", SUMS_KEYS_MAX - 4);
+    SVY_FAIL_IF(e->nby + 3 * e->dsn.nstage + 2 > SUMS_KEYS_MAX, err, SVY_E_USAGE,
+                "sums take at most %d --by variables and design columns", SUMS_KEYS_MAX - 2);
     SVY_FAIL_IF(e->d.npsu > 1 && e->dsn.nstage == 1, err, SVY_E_USAGE,
                 "sums take one --psu column: give the first stage's alone (without an fpc the later ones do not enter "
                 "the variance)");
@@ -92,12 +93,6 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
     SVY_FAIL_IF(e->cal, err, SVY_E_USAGE,
                 "--calibrated-to does not come from sums yet (the residuals need sums per margin cell and PSU): run "
                 "svy-tab on the rows");
-    SVY_FAIL_IF(e->dsn.nstage > 2, err, SVY_E_USAGE,
-                "sums take at most two stages (PSUs, then rows within them): give the first two --psu and --fpc "
-                "columns, or the first alone for its ultimate-cluster variance");
-    SVY_FAIL_IF(e->dsn.nstage == 2 && e->dsn.st[1].own_strata, err, SVY_E_USAGE,
-                "sums of two stages take no strata of the second stage (--strata %s): give --strata %s alone",
-                e->d.strata[1], e->d.strata[0]);
     return SVY_OK;
 }
 
@@ -145,8 +140,8 @@ void svy_sums_identity(const svy_est *e, char *buf)
 
 typedef struct pline {
     uint32_t dom1, unit, sub; /* unit: the PSU, or the stratum where rows are the units (no --psu) */
-    uint32_t h2;              /* two stages: the stratum of the second (the PSU), and one id of its rows */
-    long id2;
+    long id2;                 /* several stages: one id of the line's rows (the last stage) */
+    uint32_t ph[SVY_STAGES_MAX], pu[SVY_STAGES_MAX]; /* its stratum and unit at every stage */
     long long rows, nzrows;
     size_t block;
 } pline;
@@ -372,15 +367,25 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
     int rows = svy_sums_rows(e);
     if (s->nopen && (st = open_levels(s, row, in)) != SVY_OK)
         return nomem(err);
-    long i = line_of(s, dom, e->d.npsu == 0 ? p.stratum[0] : p.unit[0], in, err);
+    /* a line: rows of one unit of the last layer (their PSU, or stratum
+     * without --psu), or of several stages one stratum of the last (the
+     * unit above, or its own stratum in it): that fixes every stage above,
+     * and is the last layer's unit when the later stages are in the variance */
+    const layer *F = &e->lay[0];
+    uint32_t key = e->dsn.nstage >= 2 ? p.stratum[e->dsn.nstage - 1] : F->by_stratum ? p.stratum[0] : p.unit[0];
+    long i = line_of(s, dom, key, in, err);
     if (i < 0)
         return SVY_E_NOMEM;
     pline *L = &s->ln[i];
-    if (L->rows == 0 && e->dsn.nstage == 2) {
+    if (L->rows == 0) {
+        memcpy(L->ph, p.stratum, sizeof L->ph);
+        memcpy(L->pu, p.unit, sizeof L->pu);
+    }
+    if (L->rows == 0 && e->dsn.nstage >= 2) {
         char nb[SVY_DTOA_MAX];
         size_t len;
-        const char *t = svy_dsn_key(&row->vals[e->dsn.st[1].id_col], e->dsn.st[1].id_numeric, nb, &len);
-        L->h2 = p.stratum[1];
+        const svy_dstage *T = &e->dsn.st[e->dsn.nstage - 1];
+        const char *t = svy_dsn_key(&row->vals[T->id_col], T->id_numeric, nb, &len);
         if ((L->id2 = svy_strtab_intern(&s->ids, t, len, NULL)) < 0)
             return nomem(err);
     }
@@ -413,9 +418,14 @@ size_t svy_sums_keys(const svy_est *e, sums_key *keys)
         names[m] = e->d.fpc[0], roles[m] = SUMS_KEY_FPC, bys[m++] = 0;
     if (e->d.weight && m < SUMS_KEYS_MAX)
         names[m] = e->d.weight, roles[m] = SUMS_KEY_WEIGHT, bys[m++] = 0;
-    if (e->dsn.nstage == 2 && e->d.nfpc >= 2 && m + 1 < SUMS_KEYS_MAX) {
-        names[m] = e->d.fpc[1], roles[m] = SUMS_KEY_FPC2, bys[m++] = 0;
-        names[m] = e->d.psu[1], roles[m] = SUMS_KEY_ID2, bys[m++] = 0;
+    /* later stages: their strata (when their own), fpc, and units; the
+     * last stage's units are rows: one id of the line's rows */
+    for (size_t st = 1; st < e->dsn.nstage && st < e->d.nfpc && m + 3 < SUMS_KEYS_MAX; st++) {
+        const svy_dstage *T = &e->dsn.st[st];
+        if (T->own_strata)
+            names[m] = T->strata_name, roles[m] = SUMS_KEY_STRATA2, bys[m++] = st;
+        names[m] = e->d.fpc[st], roles[m] = SUMS_KEY_FPC2, bys[m++] = st;
+        names[m] = e->d.psu[st], roles[m] = st + 1 == e->dsn.nstage ? SUMS_KEY_ID2 : SUMS_KEY_UNIT2, bys[m++] = st;
     }
     for (size_t i = 0; i < m; i++) {
         int dup = 0;
@@ -476,7 +486,7 @@ static void write_keys(const svy_sums *s, const pline *L, const sums_key *keys, 
 {
     const svy_est *e = s->e;
     const svy_dsn *d = &e->dsn;
-    uint32_t h = e->d.npsu == 0 ? L->unit : d->st[0].units[L->unit].stratum; /* no --psu: keyed by stratum */
+    uint32_t h = L->ph[0];
     size_t len;
     const char *t;
     for (size_t i = 0; i < nk; i++) {
@@ -493,7 +503,15 @@ static void write_keys(const svy_sums *s, const pline *L, const sums_key *keys, 
             svy_sums_put_field(f, t, len);
             break;
         case SUMS_KEY_PSU:
-            t = svy_dsn_unit_text(d, 0, L->unit, &len);
+            t = svy_dsn_unit_text(d, 0, L->pu[0], &len);
+            svy_sums_put_field(f, t, len);
+            break;
+        case SUMS_KEY_STRATA2:
+            t = svy_dsn_stratum_text(d, keys[i].by, L->ph[keys[i].by], &len);
+            svy_sums_put_field(f, t, len);
+            break;
+        case SUMS_KEY_UNIT2:
+            t = svy_dsn_unit_text(d, keys[i].by, L->pu[keys[i].by], &len);
             svy_sums_put_field(f, t, len);
             break;
         case SUMS_KEY_FPC: {
@@ -503,7 +521,7 @@ static void write_keys(const svy_sums *s, const pline *L, const sums_key *keys, 
         }
         case SUMS_KEY_FPC2: {
             char b[SVY_DTOA_MAX];
-            svy_sums_put_field(f, b, svy_dtoa(d->st[1].strata[L->h2].fpc, b));
+            svy_sums_put_field(f, b, svy_dtoa(d->st[keys[i].by].strata[L->ph[keys[i].by]].fpc, b));
             break;
         }
         case SUMS_KEY_ID2:

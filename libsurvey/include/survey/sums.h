@@ -30,9 +30,12 @@
  *   total  n z c t b a q     q = sum w (y-c)^2, t = sum w y)
  *   ratio  n z y x w yy xy xx (sums of w y, w x, w, w y y, w y x, w x x)
  * Without --psu every row is a unit: lines are per domain and stratum; in
- * two stages whose second-stage units are rows (R's multistage variance:
- * --psu A,ID --fpc F1,F2) per domain and PSU, with the second stage's fpc
- * and one ID of the line's rows as keys.  Such lines hold co-moments (sums of a - a0, b - b0 and their squares and product,
+ * two or more stages whose last-stage units are rows (R's multistage
+ * variance: --psu A,ID --fpc F1,F2, or --psu A,B,ID --fpc F1,F2,F3, strata
+ * at any stage) per domain and stratum of the last stage (the unit above,
+ * or its own stratum in it), with every later stage's strata, fpc and
+ * units, and one ID of the line's rows, as keys; the reader adds a line's
+ * sums (k a0 + da ...) to the records of the stages above.  Such lines hold co-moments (sums of a - a0, b - b0 and their squares and product,
  * around shifts a0 and b0) instead:
  *   rate   n z bad k1 v1 d1 e1 k0 v0 d0 e0  (per group y = 1 and y = 0: rows,
  *                            a shift of w, sums of w - v and (w - v)^2)
@@ -50,8 +53,8 @@
  * holds it (empty when missing), and the fields are the one level's:
  *   share  n z b; ROWS lines: n z k v d e
  * What these sums cannot give (a usage error that says so): quantiles
- * (they need the values), replicate weights, more than two stages, strata of the second stage,
- * second-stage units of several rows.  Weights derived from the fpc (no
+ * (they need the values), replicate weights, last-stage units of several
+ * rows.  Weights derived from the fpc (no
  * weight column) are constant within a line: its sums are of weight 1, and
  * the reader, in the design's second pass, weights them by the line's N/n.
  */
