@@ -35,6 +35,7 @@ typedef struct q {
     svy_sql_dialect d;
     const char *table;
     int sub; /* --subpop: _s (1 in the subpopulation) is a key and gates every field */
+    int with; /* ClickHouse without --subpop: row values as WITH aliases (ch_head) */
 } q;
 
 static void ident(const q *Q, const char *s)
@@ -115,7 +116,10 @@ static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const s
         fputs(" IS NOT NULL AND ", f);
         ident(Q, oc->den);
     }
-    fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu,\n    ", k);
+    fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu", k);
+    if (svy_sums_open(oc) && Q->with) /* the column itself is the key (ch_head) */
+        return SVY_OK;
+    fputs(",\n    ", f);
     if (svy_sums_open(oc)) { /* the value itself, a key: SQLite's shell would print a REAL to 15 digits */
         if (Q->d == SVY_SQL_SQLITE) {
             fputs("CASE WHEN typeof(", f);
@@ -184,13 +188,14 @@ static void field(const q *Q, size_t k, const char *name, const char *tpl, int d
 {
     fputs(",\n  ", Q->f);
     if (Q->d == SVY_SQL_CLICKHOUSE) {
-        /* sumIf: ClickHouse 18.16 spends ~20% less than on SUM(CASE)
-         * (bench/RESULTS.md); the rows summed are those with every
-         * input present, so assumeNotNull changes no value, and a group
-         * without such rows still sums to 0, not NULL. */
-        fputs("sumIf(assumeNotNull(", Q->f);
+        /* times the 0/1 indicators: ClickHouse 18.16 spends less than on
+         * sumIf (bench/RESULTS.md); a row with an input missing is NULL
+         * (skipped) or 0, and a group of no valid row sums to 0 (or NULL,
+         * which clickhouse-client would print as \N: made 0).  _sg is _s
+         * again: ClickHouse 18.16 fails on a GROUP BY alias in a sum. */
+        fputs("ifNull(sum((", Q->f);
         tpl_put(Q, tpl, k);
-        fprintf(Q->f, Q->sub ? "), _v%zu = 1 AND _s = 1)" : "), _v%zu = 1)", k);
+        fprintf(Q->f, Q->sub ? ") * _v%zu * _sg), 0)" : ") * _v%zu), 0)", k);
         fprintf(Q->f, " AS _%zu_%s", k, name);
         return;
     }
@@ -460,33 +465,97 @@ static int table_ok(const char *t)
     return 1;
 }
 
+/* Key i in the outer SELECT and GROUP BY: the inner SELECT's _kI, or in
+ * ClickHouse the column itself (ClickHouse 18.16 fails on an alias of a
+ * column renamed again: "Unknown identifier"). */
+static void key_ref(const q *Q, const sums_key *keys, size_t i)
+{
+    if (Q->with)
+        ident(Q, keys[i].name);
+    else
+        fprintf(Q->f, "_k%zu", i);
+}
+
+/* An open share's level in the outer SELECT and GROUP BY, likewise. */
+static void level_ref(const q *Q, const svy_est *e, size_t o)
+{
+    if (Q->with)
+        ident(Q, e->out[o].column);
+    else
+        fprintf(Q->f, "_l%zu", o + 1);
+}
+
+/* ",\n  CASE ... END AS _dom": in a domain when in the subpopulation
+ * (sub = 1) and every by value is present (keys named pre + their index). */
+static void dom_case(const q *Q, const sums_key *keys, size_t nk, const char *sub, const char *pre)
+{
+    fprintf(Q->f, ",\n  CASE WHEN %s = 1", sub);
+    for (size_t i = 0; i < nk; i++)
+        if (keys[i].role == SUMS_KEY_BY)
+            fprintf(Q->f, " AND %s%zu IS NOT NULL", pre, i);
+    fputs(" THEN 1 ELSE 0 END AS _dom", Q->f);
+}
+
+/* ClickHouse: the query aggregates the table itself, so that each shard
+ * of a Distributed table sums its own rows (a subquery would send every
+ * row to the server that was asked); the row values are WITH aliases, and
+ * an outer SELECT gives the keys their names (ClickHouse 18.16 takes an
+ * alias that names a column for that column: "Cyclic aliases").  Its
+ * head: the comment, that renaming, and the start of the WITH.  Not with
+ * --subpop: 18.16 then fails on _s as a key of the GROUP BY ("not under
+ * aggregate function"), so that query keeps the subquery. */
+static void ch_head(const q *Q, const svy_est *e, const char *id, const sums_key *keys, size_t nk)
+{
+    FILE *f = Q->f;
+    fprintf(f, "-- svy-tab --sql: the sums of %s (only these aggregates leave the database)\n", id);
+    fputs("SELECT _svysums", f);
+    for (size_t i = 0; i < nk; i++) {
+        fprintf(f, ", _o%zu AS ", i);
+        ident(Q, keys[i].name);
+    }
+    dom_case(Q, keys, nk, "_sub", "_o");
+    fputs(", _sub, _rows, _nzrows", f);
+    for (size_t o = 0; o < e->nout; o++)
+        if (svy_sums_open(&e->out[o]))
+            fprintf(f, ", _%zu_level", o + 1);
+    for (size_t o = 0; o < e->nout; o++)
+        for (size_t j = 0; j < svy_sums_nf(e, o); j++) {
+            char b[32];
+            fprintf(f, ", _%zu_%s", o + 1, svy_sums_fname(e, o, j, b, sizeof b));
+        }
+    fputs("\nFROM (WITH ", f);
+}
+
 /* The outer SELECT's identity and keys, up to _nzrows and the levels of
  * open shares. */
 static void outer_keys(const q *Q, const svy_est *e, const char *id, const sums_key *keys, size_t nk)
 {
     FILE *f = Q->f;
-    fprintf(f, "-- svy-tab --sql: the sums of %s (only these aggregates leave the database)\n", id);
+    if (!Q->with) /* else in ch_head */
+        fprintf(f, "-- svy-tab --sql: the sums of %s (only these aggregates leave the database)\n", id);
     fprintf(f, "SELECT '%s' AS _svysums", id);
     for (size_t i = 0; i < nk; i++) {
         fputs(",\n  ", f);
         if (keys[i].role == SUMS_KEY_WEIGHT)
             fputs("MAX(CASE WHEN _w <> 0 THEN 1 ELSE 0 END)", f);
         else if (keys[i].role == SUMS_KEY_ID2)
-            fprintf(f, "MIN(_k%zu)", i);
+            fputs("MIN(", f), key_ref(Q, keys, i), fputs(")", f);
         else
-            fprintf(f, "_k%zu", i);
+            key_ref(Q, keys, i);
+        if (Q->with) {
+            fprintf(f, " AS _o%zu", i);
+            continue;
+        }
         fputs(" AS ", f);
         ident(Q, keys[i].name);
     }
-    fputs(Q->sub ? ",\n  CASE WHEN _s = 1" : ",\n  CASE WHEN 1 = 1", f);
-    for (size_t i = 0; i < nk; i++)
-        if (keys[i].role == SUMS_KEY_BY)
-            fprintf(f, " AND _k%zu IS NOT NULL", i);
-    fprintf(f, " THEN 1 ELSE 0 END AS _dom,\n  %s AS _sub,\n  COUNT(*) AS _rows,\n"
+    if (!Q->with) /* else in ch_head: ClickHouse 18.16 fails on _s = 1 here */
+        dom_case(Q, keys, nk, Q->sub ? "_s" : "1", "_k");
+    fprintf(f, ",\n  %s AS _sub,\n  COUNT(*) AS _rows,\n"
                "  SUM(CASE WHEN _w <> 0 THEN 1 ELSE 0 END) AS _nzrows", Q->sub ? "_s" : "1");
     for (size_t o = 0; o < e->nout; o++)
         if (svy_sums_open(&e->out[o]))
-            fprintf(f, ",\n  _l%zu AS _%zu_level", o + 1, o + 1);
+            fputs(",\n  ", f), level_ref(Q, e, o), fprintf(f, " AS _%zu_level", o + 1);
 }
 
 svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *table, const svy_sql_level *levels,
@@ -503,7 +572,7 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
                     err, SVY_E_USAGE,
                     "--sql spark: the value '%s' holds a quote or backslash, which Spark SQL escapes its own way",
                     e->out[o].value);
-    q Q = {f, dialect, table, e->subpop != NULL};
+    q Q = {f, dialect, table, e->subpop != NULL, dialect == SVY_SQL_CLICKHOUSE && !e->subpop};
     char *sub = NULL;
     if (e->subpop && (st = sub_column(Q, e->subpop, &sub, err)) != SVY_OK)
         return st;
@@ -511,14 +580,26 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
     size_t nk = svy_sums_keys(e, keys);
     char id[SVY_SUMS_IDENT_MAX];
     svy_sums_identity(e, id);
-    outer_keys(&Q, e, id, keys, nk);
+    char *ob = NULL; /* ClickHouse: the aggregating SELECT, written after the WITH (ch_head) */
+    size_t ol = 0;
+    int ch = Q.with, ok = !ch || (Q.f = open_memstream(&ob, &ol)) != NULL;
+    if (ok)
+        outer_keys(&Q, e, id, keys, nk);
     int rows = svy_sums_rows(e);
-    for (size_t o = 0; o < e->nout; o++)
-        if (!(rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1)) {
-            free(sub);
-            return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
-        }
-    fputs("\nFROM (SELECT ", f);
+    for (size_t o = 0; ok && o < e->nout; o++)
+        ok = (rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1);
+    if (ch && Q.f && (fclose(Q.f) != 0 || !ok))
+        ok = 0;
+    Q.f = f;
+    if (!ok) {
+        free(sub);
+        free(ob);
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
+    if (ch)
+        ch_head(&Q, e, id, keys, nk);
+    else
+        fputs("\nFROM (SELECT ", f);
     if (e->d.weight)
         cast(&Q, e->d.weight);
     else
@@ -532,29 +613,38 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
         fputs(",\n    1.0 AS _w0", f);
     }
     for (size_t i = 0; i < nk; i++)
-        if (keys[i].role != SUMS_KEY_WEIGHT) {
+        if (keys[i].role != SUMS_KEY_WEIGHT && !ch) {
             fputs(",\n    ", f);
             ident(&Q, keys[i].name);
             fprintf(f, " AS _k%zu", i);
         }
     if (sub)
         fputs(sub, f);
+    if (sub && dialect == SVY_SQL_CLICKHOUSE) /* the same as _sg (field) */
+        fprintf(f, "%.*s_sg", (int)strlen(sub) - 2, sub);
     free(sub);
     for (size_t o = 0; o < e->nout; o++)
-        if ((st = inner_outcome(&Q, &e->out[o], o + 1, levels ? &levels[o] : NULL, rows, err)) != SVY_OK)
+        if ((st = inner_outcome(&Q, &e->out[o], o + 1, levels ? &levels[o] : NULL, rows, err)) != SVY_OK) {
+            free(ob);
             return st;
-    fprintf(f, "\n  FROM %s) AS _t\nGROUP BY ", table);
+        }
+    if (ch)
+        fprintf(f, "\n%.*s\nFROM %s\nGROUP BY ", (int)ol, ob, table);
+    else
+        fprintf(f, "\n  FROM %s) AS _t\nGROUP BY ", table);
+    free(ob);
     int first = 1;
     for (size_t i = 0; i < nk; i++)
         if (keys[i].role != SUMS_KEY_WEIGHT && keys[i].role != SUMS_KEY_ID2) {
-            fprintf(f, "%s_k%zu", first ? "" : ", ", i);
+            fputs(first ? "" : ", ", f), key_ref(&Q, keys, i);
             first = 0;
         }
     if (Q.sub)
         fprintf(f, "%s_s", first ? "" : ", "), first = 0;
     for (size_t o = 0; o < e->nout; o++)
         if (svy_sums_open(&e->out[o]))
-            fprintf(f, "%s_l%zu", first ? "" : ", ", o + 1), first = 0;
-    fputs(first ? "_sub;\n" : ";\n", f);
+            fputs(first ? "" : ", ", f), level_ref(&Q, e, o), first = 0;
+    fputs(first ? "_sub" : "", f);
+    fputs(ch ? ");\n" : ";\n", f);
     return ferror(f) ? svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "writing the query") : SVY_OK;
 }
