@@ -66,7 +66,10 @@ fi
 # field), against svy-tab reading the same rows as CSV; least of RUNS runs
 # (default 3), interleaved.  The server's CPU is read from /proc/PID/stat
 # around each query (nothing else runs on this server), the client's and
-# --from-sums' from time(1).
+# --from-sums' from time(1), the whole pipeline's wall apart.  OLD_SQL=FILE:
+# another query for the same flags (e.g. another build's --sql clickhouse)
+# timed in the same runs; CH_THREADS=N: the query runs with max_threads N
+# (ClickHouse's default here is 1).
 BIG=${BIG-10000000} RUNS=${RUNS:-3}
 if [ -n "$BIG" ] && command -v clickhouse-server >/dev/null 2>&1; then
   fb="$work/tab-$BIG-shuffled.csv"
@@ -84,11 +87,16 @@ if [ -n "$BIG" ] && command -v clickhouse-server >/dev/null 2>&1; then
     while [ $r -le "$RUNS" ]; do
       out="$rowbig"
       echo "run $r, load $(cut -d' ' -f1 /proc/loadavg): row run, $BIG rows: $(timed "$tab" $args "$fb")"
-      c0=$(scpu) out="$chwork/q.csv"
-      cl=$(timed clickhouse-client --host 127.0.0.1 --port "$port" --format CSVWithNames --multiquery < "$chwork/q.sql")
-      c1=$(scpu) out="$chwork/ch.out"
-      fs=$(timed "$tab" $args --from-sums "$chwork/q.csv")
-      echo "  clickhouse: server $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') CPU; client $cl; --from-sums $fs"
+      for q in "$chwork/q.sql" ${OLD_SQL:+"$OLD_SQL"}; do
+        c0=$(scpu) out="$chwork/q.csv" t0=$(date +%s.%N)
+        cl=$(timed clickhouse-client --host 127.0.0.1 --port "$port" --format CSVWithNames --multiquery \
+               ${CH_THREADS:+--max_threads "$CH_THREADS"} < "$q")
+        c1=$(scpu) out="$chwork/ch.out"
+        fs=$(timed "$tab" $args --from-sums "$chwork/q.csv")
+        wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+        echo "  clickhouse$([ "$q" = "$chwork/q.sql" ] || echo " (OLD_SQL)"): server $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') CPU; client $cl; --from-sums $fs; pipeline $wall wall"
+        "$csvcmp" "$rowbig" "$chwork/ch.out" > /dev/null || echo "  NOT equal to the row run (1e-12)"
+      done
       r=$((r + 1))
     done
     "$csvcmp" "$rowbig" "$chwork/ch.out" && echo "  equal to the row run (1e-12)"
