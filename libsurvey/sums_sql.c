@@ -558,6 +558,24 @@ static void outer_keys(const q *Q, const svy_est *e, const char *id, const sums_
             fputs(",\n  ", f), level_ref(Q, e, o), fprintf(f, " AS _%zu_level", o + 1);
 }
 
+/* The outer (aggregating) SELECT, to Q->f or, in the WITH form, into *ob
+ * (written after the WITH: ch_head); 0 out of memory. */
+static int outer_select(q *Q, const svy_est *e, const char *id, const sums_key *keys, size_t nk, char **ob,
+                        size_t *ol)
+{
+    FILE *f = Q->f;
+    int ok = !Q->with || (Q->f = open_memstream(ob, ol)) != NULL;
+    if (ok)
+        outer_keys(Q, e, id, keys, nk);
+    int rows = svy_sums_rows(e);
+    for (size_t o = 0; ok && o < e->nout; o++)
+        ok = (rows ? outer_rows : outer_outcome)(Q, &e->out[o], o + 1);
+    if (Q->with && Q->f && fclose(Q->f) != 0)
+        ok = 0;
+    Q->f = f;
+    return ok;
+}
+
 svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *table, const svy_sql_level *levels,
                         FILE *f, svy_err *err)
 {
@@ -582,16 +600,8 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
     svy_sums_identity(e, id);
     char *ob = NULL; /* ClickHouse: the aggregating SELECT, written after the WITH (ch_head) */
     size_t ol = 0;
-    int ch = Q.with, ok = !ch || (Q.f = open_memstream(&ob, &ol)) != NULL;
-    if (ok)
-        outer_keys(&Q, e, id, keys, nk);
-    int rows = svy_sums_rows(e);
-    for (size_t o = 0; ok && o < e->nout; o++)
-        ok = (rows ? outer_rows : outer_outcome)(&Q, &e->out[o], o + 1);
-    if (ch && Q.f && (fclose(Q.f) != 0 || !ok))
-        ok = 0;
-    Q.f = f;
-    if (!ok) {
+    int ch = Q.with, rows = svy_sums_rows(e);
+    if (!outer_select(&Q, e, id, keys, nk, &ob, &ol)) {
         free(sub);
         free(ob);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
