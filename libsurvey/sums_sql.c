@@ -558,6 +558,88 @@ static void outer_keys(const q *Q, const svy_est *e, const char *id, const sums_
             fputs(",\n  ", f), level_ref(Q, e, o), fprintf(f, " AS _%zu_level", o + 1);
 }
 
+/* ClickHouse, rates only, lines per PSU: most rows have every outcome
+ * present, 0 or 1, and a nonzero weight, so the shards group the rows by
+ * their keys and a pattern of the rare events (bit 0: weight 0; per
+ * outcome K bit 2K-1 missing, bit 2K not 0 or 1), summing only the count
+ * and per outcome w y and w - w y; the outer SELECT makes n, z and bad of
+ * each outcome from the patterns' counts.  13 aggregate calls a row for
+ * six rates instead of 33 (bench/RESULTS.md). */
+static int ch_rates_only(const svy_est *e)
+{
+    if (svy_sums_rows(e) || e->nout > 31)
+        return 0;
+    for (size_t o = 0; o < e->nout; o++)
+        if (e->out[o].stat != SVY_STAT_RATE)
+            return 0;
+    return 1;
+}
+
+static void ch_pattern(const q *Q, size_t nout)
+{
+    fputs("toUInt64((_w = 0)", Q->f);
+    for (size_t k = 1; k <= nout; k++)
+        fprintf(Q->f, " + %llu * (1 - _v%zu) + %llu * (_v%zu * ifNull(_y%zu * (_y%zu - 1) != 0, 0))",
+                1ull << (2 * k - 1), k, 1ull << (2 * k), k, k, k);
+    fputs(")", Q->f);
+}
+
+static svy_status ch_rates(const q *Q, const svy_est *e, const char *id, const sums_key *keys, size_t nk,
+                           const svy_sql_level *levels, svy_err *err)
+{
+    FILE *f = Q->f;
+    fprintf(f, "-- svy-tab --sql: the sums of %s (only these aggregates leave the database)\n", id);
+    fprintf(f, "SELECT '%s' AS _svysums", id);
+    for (size_t i = 0; i < nk; i++) {
+        if (keys[i].role == SUMS_KEY_WEIGHT)
+            fputs(",\n  MAX(_c * (1 - bitAnd(_p, 1)) > 0) AS ", f);
+        else
+            fprintf(f, ",\n  _o%zu AS ", i);
+        ident(Q, keys[i].name);
+    }
+    dom_case(Q, keys, nk, "1", "_o");
+    fputs(",\n  1 AS _sub,\n  sum(_c) AS _rows,\n  sum(_c * (1 - bitAnd(_p, 1))) AS _nzrows", f);
+    for (size_t k = 1; k <= e->nout; k++) {
+        unsigned m = (unsigned)(2 * k - 1), b = (unsigned)(2 * k);
+        fprintf(f, ",\n  sum(_c * (1 - bitAnd(bitShiftRight(_p, %u), 1))) AS _%zu_n", m, k);
+        fprintf(f, ",\n  sum(_c * (1 - bitAnd(bitShiftRight(_p, %u), 1)) * bitAnd(_p, 1)) AS _%zu_z", m, k);
+        fprintf(f, ",\n  sum(_s1_%zu) AS _%zu_s1,\n  sum(_s0_%zu) AS _%zu_s0", k, k, k, k);
+        fprintf(f, ",\n  sum(_c * bitAnd(bitShiftRight(_p, %u), 1)) AS _%zu_bad", b, k);
+    }
+    fputs("\nFROM (WITH ", f);
+    if (e->d.weight)
+        cast(Q, e->d.weight);
+    else
+        fputs("1.0", f);
+    fputs(" AS _w", f);
+    for (size_t o = 0; o < e->nout; o++) {
+        svy_status st = inner_outcome(Q, &e->out[o], o + 1, levels ? &levels[o] : NULL, 0, err);
+        if (st != SVY_OK)
+            return st;
+    }
+    fputs("\nSELECT ", f);
+    for (size_t i = 0; i < nk; i++)
+        if (keys[i].role != SUMS_KEY_WEIGHT)
+            ident(Q, keys[i].name), fprintf(f, " AS _o%zu, ", i);
+    ch_pattern(Q, e->nout);
+    fputs(" AS _p,\n  count() AS _c", f);
+    for (size_t k = 1; k <= e->nout; k++)
+        fprintf(f, ",\n  ifNull(sum(_w * _y%zu * _v%zu), 0) AS _s1_%zu,\n  ifNull(sum((_w - _w * _y%zu) * _v%zu), 0) AS _s0_%zu",
+                k, k, k, k, k, k);
+    fprintf(f, "\nFROM %s\nGROUP BY ", Q->table);
+    for (size_t i = 0; i < nk; i++)
+        if (keys[i].role != SUMS_KEY_WEIGHT)
+            ident(Q, keys[i].name), fputs(", ", f);
+    ch_pattern(Q, e->nout);
+    fputs(")\nGROUP BY ", f);
+    int first = 1;
+    for (size_t i = 0; i < nk; i++)
+        if (keys[i].role != SUMS_KEY_WEIGHT)
+            fprintf(f, "%s_o%zu", first ? "" : ", ", i), first = 0;
+    fputs(first ? "_sub;\n" : ";\n", f);
+    return ferror(f) ? svy_err_set(err, SVY_E_IO, NULL, 0, 0, NULL, "writing the query") : SVY_OK;
+}
+
 /* The outer (aggregating) SELECT, to Q->f or, in the WITH form, into *ob
  * (written after the WITH: ch_head); 0 out of memory. */
 static int outer_select(q *Q, const svy_est *e, const char *id, const sums_key *keys, size_t nk, char **ob,
@@ -598,6 +680,8 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
     size_t nk = svy_sums_keys(e, keys);
     char id[SVY_SUMS_IDENT_MAX];
     svy_sums_identity(e, id);
+    if (Q.with && ch_rates_only(e))
+        return ch_rates(&Q, e, id, keys, nk, levels, err);
     char *ob = NULL; /* ClickHouse: the aggregating SELECT, written after the WITH (ch_head) */
     size_t ol = 0;
     int ch = Q.with, rows = svy_sums_rows(e);
