@@ -603,7 +603,10 @@ static svy_status ch_rates(const q *Q, const svy_est *e, const char *id, const s
         unsigned m = (unsigned)(2 * k - 1), b = (unsigned)(2 * k);
         fprintf(f, ",\n  sum(_c * (1 - bitAnd(bitShiftRight(_p, %u), 1))) AS _%zu_n", m, k);
         fprintf(f, ",\n  sum(_c * (1 - bitAnd(bitShiftRight(_p, %u), 1)) * bitAnd(_p, 1)) AS _%zu_z", m, k);
-        fprintf(f, ",\n  sum(_s1_%zu) AS _%zu_s1,\n  sum(_s0_%zu) AS _%zu_s0", k, k, k, k);
+        /* a pattern's rows are all valid or all missing: the sums of one
+         * where K is missing (NULL, or y 0 of a COL=VALUE test) do not count */
+        fprintf(f, ",\n  sum(_s1_%zu * (1 - bitAnd(bitShiftRight(_p, %u), 1))) AS _%zu_s1", k, m, k);
+        fprintf(f, ",\n  sum(_s0_%zu * (1 - bitAnd(bitShiftRight(_p, %u), 1))) AS _%zu_s0", k, m, k);
         fprintf(f, ",\n  sum(_c * bitAnd(bitShiftRight(_p, %u), 1)) AS _%zu_bad", b, k);
     }
     fputs("\nFROM (WITH ", f);
@@ -624,8 +627,7 @@ static svy_status ch_rates(const q *Q, const svy_est *e, const char *id, const s
     ch_pattern(Q, e->nout);
     fputs(" AS _p,\n  count() AS _c", f);
     for (size_t k = 1; k <= e->nout; k++)
-        fprintf(f, ",\n  ifNull(sum(_w * _y%zu * _v%zu), 0) AS _s1_%zu,\n  ifNull(sum((_w - _w * _y%zu) * _v%zu), 0) AS _s0_%zu",
-                k, k, k, k, k, k);
+        fprintf(f, ",\n  ifNull(sum(_w * _y%zu), 0) AS _s1_%zu,\n  ifNull(sum(_w - _w * _y%zu), 0) AS _s0_%zu", k, k, k, k);
     fprintf(f, "\nFROM %s\nGROUP BY ", Q->table);
     for (size_t i = 0; i < nk; i++)
         if (keys[i].role != SUMS_KEY_WEIGHT)
