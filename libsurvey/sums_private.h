@@ -7,7 +7,9 @@
 #error sums_private.h is only for building libsurvey and its unit tests.
 #endif
 
+#include <stdint.h>
 #include <stdio.h>
+#include <survey/sums.h>
 
 /* The key columns of a sums file, each name once, in file order: the by
  * columns, then the first stage's strata, PSU and fpc, then the weight;
@@ -45,5 +47,32 @@ void svy_sums_group_merge(double *g, const double *l);
 
 /* A CSV field, quoted when it must be. */
 void svy_sums_put_field(FILE *f, const char *s, size_t len);
+
+/* sums_rep.c: replicate weights.  Outcome o's replicate fields in blocks of
+ * R; the identity hash of the replicate columns (h unchanged without);
+ * partial sums per line (svy_sums); a line read into the replicates' slots
+ * and Gram matrices (dm: the line is in its domain; f, foff, lv: the line's
+ * Taylor fields, each outcome's first, each open share's level). */
+struct sums_rep;
+struct sums_rep_in;
+size_t svy_sums_rep_blocks(const svy_est *e, size_t o);
+uint64_t svy_sums_rep_hash(const svy_est *e, uint64_t h);
+svy_status svy_sums_rep_new(const svy_est *e, struct sums_rep **out, svy_err *err);
+void svy_sums_rep_free(struct sums_rep *p);
+svy_status svy_sums_rep_push(struct sums_rep *p, svy_est *e, size_t line, const svy_row *row, const double *ys,
+                             const int *valid, svy_err *err);
+void svy_sums_rep_header(const struct sums_rep *p, const svy_est *e, FILE *f);
+void svy_sums_rep_put(const struct sums_rep *p, size_t line, FILE *f);
+svy_status svy_sums_rep_ready(svy_est *e, struct sums_rep_in **out, svy_err *err);
+void svy_sums_rep_in_free(struct sums_rep_in *p);
+svy_status svy_sums_rep_line(svy_est *e, struct sums_rep_in *p, const svy_row *line, int dm, const double *f,
+                             const size_t *foff, const long *lv, svy_err *err);
+/* sums_rep_sql.c: whether the flags' df needs the Gram; the query's limits
+ * ; its inner and outer replicate fields
+ * (sub: --subpop's _s gates them). */
+int svy_sums_rep_needs_gram(const svy_est *e);
+svy_status svy_sums_rep_sql_check(const svy_est *e, svy_sql_dialect d, svy_err *err);
+svy_status svy_sums_rep_sql_inner(const svy_est *e, svy_sql_dialect d, FILE *f);
+svy_status svy_sums_rep_sql_outer(const svy_est *e, svy_sql_dialect d, int sub, FILE *f);
 
 #endif

@@ -23,6 +23,7 @@ struct sums_bind {
     size_t *foff;   /* each outcome's first field */
     size_t width;
     double *f;
+    struct sums_rep_in *rep; /* replicate weights (sums_rep.c) */
 };
 
 void svy_sums_bind_free(struct sums_bind *b)
@@ -34,6 +35,7 @@ void svy_sums_bind_free(struct sums_bind *b)
     free(b->lv);
     free(b->foff);
     free(b->f);
+    svy_sums_rep_in_free(b->rep);
     free(b);
 }
 
@@ -96,6 +98,8 @@ static svy_status ready(svy_est *e, svy_err *err)
                 return SVY_E_USAGE;
         }
     }
+    if (e->rep && (st = svy_sums_rep_ready(e, &S->rep, err)) != SVY_OK)
+        return st;
     S->ready = 1;
     return SVY_OK;
 }
@@ -384,5 +388,7 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
         if ((st = add_line(e, od, &p, rows, nz, f, err)) != SVY_OK)
             return st;
     }
+    if (e->rep)
+        return svy_sums_rep_line(e, e->sums->rep, line, (int)dm, f, e->sums->foff, e->sums->lv, err);
     return SVY_OK;
 }

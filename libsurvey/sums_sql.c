@@ -503,6 +503,8 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
                     err, SVY_E_USAGE,
                     "--sql spark: the value '%s' holds a quote or backslash, which Spark SQL escapes its own way",
                     e->out[o].value);
+    if (e->rep && (st = svy_sums_rep_sql_check(e, dialect, err)) != SVY_OK)
+        return st;
     q Q = {f, dialect, table, e->subpop != NULL};
     char *sub = NULL;
     if (e->subpop && (st = sub_column(Q, e->subpop, &sub, err)) != SVY_OK)
@@ -518,6 +520,10 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
             free(sub);
             return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
         }
+    if (e->rep && svy_sums_rep_sql_outer(e, dialect, Q.sub, f) != SVY_OK) {
+        free(sub);
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
     fputs("\nFROM (SELECT ", f);
     if (e->d.weight)
         cast(&Q, e->d.weight);
@@ -543,6 +549,8 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
     for (size_t o = 0; o < e->nout; o++)
         if ((st = inner_outcome(&Q, &e->out[o], o + 1, levels ? &levels[o] : NULL, rows, err)) != SVY_OK)
             return st;
+    if (e->rep && svy_sums_rep_sql_inner(e, dialect, f) != SVY_OK)
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     fprintf(f, "\n  FROM %s) AS _t\nGROUP BY ", table);
     int first = 1;
     for (size_t i = 0; i < nk; i++)

@@ -88,7 +88,6 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
     SVY_FAIL_IF(e->d.npsu > 1 && e->dsn.nstage == 1, err, SVY_E_USAGE,
                 "sums take one --psu column: give the first stage's alone (without an fpc the later ones do not enter "
                 "the variance)");
-    SVY_FAIL_IF(e->rep, err, SVY_E_USAGE, "replicate weights do not come from sums yet: run svy-tab on the rows");
     SVY_FAIL_IF(e->cal, err, SVY_E_USAGE,
                 "--calibrated-to does not come from sums yet (the residuals need sums per margin cell and PSU): run "
                 "svy-tab on the rows");
@@ -138,6 +137,7 @@ void svy_sums_identity(const svy_est *e, char *buf)
         }
     }
     h = fnv(h, e->subpop ? svy_subpop_text(e->subpop) : "");
+    h = svy_sums_rep_hash(e, h);
     snprintf(buf, SVY_SUMS_IDENT_MAX, "svysums%d:%016llx", SVY_SUMS_VERSION, (unsigned long long)h);
 }
 
@@ -171,6 +171,7 @@ struct svy_sums {
     int32_t *key;       /* dom, sub, unit, then a level id (or -1) per open share */
     int32_t *lvids;     /* each line's level ids */
     size_t caplv;
+    struct sums_rep *rep; /* replicate weights (sums_rep.c) */
 };
 
 static svy_status nomem(svy_err *err)
@@ -208,6 +209,10 @@ svy_sums *svy_sums_new(svy_est *e, svy_err *err)
     for (size_t o = 0, j = 0; o < e->nout; o++)
         if (svy_sums_open(&e->out[o]))
             s->open[j++] = o;
+    if (e->rep && svy_sums_rep_new(e, &s->rep, err) != SVY_OK) {
+        svy_sums_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -215,6 +220,7 @@ void svy_sums_free(svy_sums *s)
 {
     if (!s)
         return;
+    svy_sums_rep_free(s->rep);
     svy_u64map_free(&s->map);
     svy_strtab_free(&s->ids);
     svy_strtab_free(&s->lvtab);
@@ -386,6 +392,8 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
     }
     L->rows++;
     L->nzrows += p.w != 0;
+    if (s->rep && in && (st = svy_sums_rep_push(s->rep, e, (size_t)i, row, s->ys, s->valid, err)) != SVY_OK)
+        return svy_est_blame(e, st, err);
     for (size_t o = 0; in && o < e->nout; o++)
         if (s->valid[o] && e->out[o].stat == SVY_STAT_SHARE)
             svy_sums_share_add(e, o, s->pool + L->block + s->foff[o], row, p.w);
@@ -452,7 +460,7 @@ static void put_num(FILE *f, double x)
     fwrite(b, 1, svy_dtoa(x, b), f);
 }
 
-static void write_header(const svy_est *e, const sums_key *keys, size_t nk, FILE *f)
+static void write_header(const svy_sums *s, const svy_est *e, const sums_key *keys, size_t nk, FILE *f)
 {
     fputs("_svysums", f);
     for (size_t i = 0; i < nk; i++) {
@@ -468,6 +476,8 @@ static void write_header(const svy_est *e, const sums_key *keys, size_t nk, FILE
             char b[32];
             fprintf(f, ",_%zu_%s", o + 1, svy_sums_fname(e, o, j, b, sizeof b));
         }
+    if (s->rep)
+        svy_sums_rep_header(s->rep, e, f);
     putc('\n', f);
 }
 
@@ -524,7 +534,7 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
     svy_sums_identity(e, ident);
     double sc = e->dsn.wscale;
     *min_cell = 0;
-    write_header(e, keys, nk, f);
+    write_header(s, e, keys, nk, f);
     for (size_t i = 0; i < s->n; i++) {
         const pline *L = &s->ln[i];
         if (L->dom1 && (*min_cell == 0 || L->rows < *min_cell))
@@ -545,6 +555,8 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
                 put_num(f, pw == 2 ? x[j] * sc * sc : pw ? x[j] * sc : x[j]);
             }
         }
+        if (s->rep)
+            svy_sums_rep_put(s->rep, i, f);
         putc('\n', f);
     }
     if (ferror(f))
