@@ -192,6 +192,7 @@ svy_status svy_sums_rep_push(struct sums_rep *p, svy_est *e, size_t line, const 
 void svy_sums_rep_header(const struct sums_rep *p, const svy_est *e, FILE *f)
 {
     char b[64];
+    fputs(",_repbad", f); /* rows whose replicate weights are missing or negative: 0 here (a row is an error) */
     for (size_t k = 0; k < p->R; k++) {
         const char *name = svy_var_name(svy_schema_var(e->schema, (size_t)e->rep->col[k]));
         putc(',', f);
@@ -211,6 +212,7 @@ void svy_sums_rep_header(const struct sums_rep *p, const svy_est *e, FILE *f)
 void svy_sums_rep_put(const struct sums_rep *p, size_t line, FILE *f)
 {
     char b[SVY_DTOA_MAX];
+    fputs(",0", f);
     for (size_t i = 0; i < p->width; i++) {
         putc(',', f);
         fwrite(b, 1, svy_dtoa(line < p->nlines ? p->pool[line * p->width + i] : 0, b), f);
@@ -225,6 +227,7 @@ struct sums_rep_in {
     long *cols;
     double *v;
     int gram;            /* the df rule needs the rank: the _g columns read */
+    long c_bad;          /* _repbad */
 };
 
 void svy_sums_rep_in_free(struct sums_rep_in *p)
@@ -269,6 +272,8 @@ svy_status svy_sums_rep_ready(svy_est *e, struct sums_rep_in **out, svy_err *err
     p->gram = e->rep->gram_dom || e->rep->gram_full;
     char b[64];
     size_t w = 0;
+    if ((p->c_bad = rep_col(e, "_repbad", err)) < 0)
+        return SVY_E_USAGE;
     for (size_t o = 0; o < e->nout; o++)
         for (size_t j = 0; j < svy_sums_rep_blocks(e, o); j++)
             for (size_t k = 0; k < R; k++, w++) {
@@ -351,6 +356,11 @@ svy_status svy_sums_rep_line(svy_est *e, struct sums_rep_in *p, const svy_row *l
                              const size_t *foff, const long *lv, svy_err *err)
 {
     svy_rep *r = e->rep;
+    double bad;
+    if (!svy_value_is_missing(&line->vals[p->c_bad]) && (!svy_value_number(&line->vals[p->c_bad], &bad) || bad != 0))
+        return svy_est_blame(e, svy_fail_row(e->schema, line, p->c_bad, err,
+                                             "rows of this line have a replicate weight that is missing or below 0 "
+                                             "(_repbad; R: \"Missing values not allowed in 'repweights'\")"), err);
     for (size_t i = 0; i < p->width; i++) {
         const svy_value *v = &line->vals[p->cols[i]];
         if (svy_value_is_missing(v)) /* SUM over no row is NULL in SQL */

@@ -60,7 +60,7 @@ svy_status svy_sums_rep_sql_check(const svy_est *e, svy_sql_dialect d, svy_err *
     size_t R = rep_names(e, names);
     free(names);
     SVY_FAIL_IF(R < 2, err, SVY_E_USAGE, "--repweights: %zu replicate column; a variance needs 2 or more", R);
-    size_t n = ncols + R;
+    size_t n = ncols + 1 + R;
     for (size_t o = 0; o < e->nout; o++)
         n += svy_sums_rep_blocks(e, o) * R;
     size_t lim = d == SVY_SQL_SQLITE ? 2000 : d == SVY_SQL_POSTGRES ? 1664 : 0;
@@ -173,6 +173,11 @@ svy_status svy_sums_rep_sql_outer(const svy_est *e, svy_sql_dialect d, int sub, 
     size_t R = rep_names(e, names);
     char expr[128], name[96];
     const char *cond = sub ? "_s = 1" : NULL;
+    fputs(d == SVY_SQL_CLICKHOUSE ? ",\n  sumIf(1, " : ",\n  SUM(CASE WHEN ", f);
+    fputs(sub ? "_s = 1 AND (" : "(", f);
+    for (size_t k = 1; k <= R; k++)
+        fprintf(f, "%s_a%zu IS NULL OR _a%zu < 0", k > 1 ? " OR " : "", k, k);
+    fputs(d == SVY_SQL_CLICKHOUSE ? ")) AS _repbad" : ") THEN 1 ELSE 0 END) AS _repbad", f);
     for (size_t k = 1; k <= R; k++) {
         snprintf(expr, sizeof expr, "_a%zu", k);
         rsum(f, d, cond, expr, names[k - 1]);

@@ -147,6 +147,7 @@ typedef struct pline {
     uint32_t dom1, unit, sub; /* unit: the PSU, or the stratum where rows are the units (no --psu) */
     uint32_t h2;              /* two stages: the stratum of the second (the PSU), and one id of its rows */
     long id2;
+    uint32_t tmiss;           /* rows missing only --test's variable: their combination + 1 (s->tmtab) */
     long long rows, nzrows;
     size_t block;
 } pline;
@@ -172,6 +173,7 @@ struct svy_sums {
     int32_t *lvids;     /* each line's level ids */
     size_t caplv;
     struct sums_rep *rep; /* replicate weights (sums_rep.c) */
+    svy_strtab tmtab;     /* --test: the other by values' ids of rows missing the tested one */
 };
 
 static svy_status nomem(svy_err *err)
@@ -221,6 +223,7 @@ void svy_sums_free(svy_sums *s)
     if (!s)
         return;
     svy_sums_rep_free(s->rep);
+    svy_strtab_free(&s->tmtab);
     svy_u64map_free(&s->map);
     svy_strtab_free(&s->ids);
     svy_strtab_free(&s->lvtab);
@@ -238,13 +241,15 @@ void svy_sums_free(svy_sums *s)
 
 /* The line of a group of rows; with open shares, s->key[3..] holds the
  * row's levels (a line per level, as shards split PSUs). */
-static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, svy_err *err)
+static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, uint32_t tm, svy_err *err)
 {
     uint64_t key = ((uint64_t)(dom + 1) << 33) | ((uint64_t)(sub != 0) << 32) | unit;
+    if (tm) /* in no domain (dom -1): keyed by the combination */
+        key = 1ull << 63 | (uint64_t)tm << 33 | ((uint64_t)(sub != 0) << 32) | unit;
     int added;
     long i;
     if (s->nopen) {
-        s->key[0] = (int32_t)dom, s->key[1] = sub != 0, s->key[2] = (int32_t)unit;
+        s->key[0] = (int32_t)(dom - (long)tm), s->key[1] = sub != 0, s->key[2] = (int32_t)unit;
         i = svy_strtab_intern(&s->linetab, s->key, (3 + s->nopen) * sizeof *s->key, &added);
     } else {
         i = svy_u64map_get(&s->map, key, s->n, &added);
@@ -259,7 +264,8 @@ static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, svy_err *err)
         if (s->nopen)
             memcpy(s->lvids + s->n * s->nopen, s->key + 3, s->nopen * sizeof *s->key);
         memset(s->pool + s->npool, 0, s->width * sizeof *s->pool);
-        s->ln[s->n++] = (pline){.dom1 = (uint32_t)(dom + 1), .unit = unit, .sub = (uint32_t)(sub != 0), .block = s->npool};
+        s->ln[s->n++] = (pline){.dom1 = (uint32_t)(dom + 1), .unit = unit, .sub = (uint32_t)(sub != 0), .tmiss = tm,
+                                .block = s->npool};
         s->npool += s->width;
     }
     return i;
@@ -366,9 +372,17 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
     if (e->subpop && (st = svy_est_subpop_in(e, row, &in, err)) != SVY_OK)
         return svy_est_blame(e, st, err);
     long dom = -1;
+    uint32_t tm = 0;
     if (in) {
         if ((dom = svy_est_row_domain(e, row, err)) == -2)
             return SVY_E_NOMEM;
+        if (dom == -3) { /* only --test's variable missing: no domain, but its combination counts */
+            long c = svy_strtab_intern(&s->tmtab, e->dom_key, e->nby * sizeof *e->dom_key, NULL);
+            if (c < 0)
+                return nomem(err);
+            tm = (uint32_t)c + 1;
+            dom = -1;
+        }
         if ((st = svy_est_row_outcomes(e, row, s->ys, s->valid, err)) != SVY_OK)
             return svy_est_blame(e, st, err);
     }
@@ -378,7 +392,7 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
     int rows = svy_sums_rows(e);
     if (s->nopen && (st = open_levels(s, row, in)) != SVY_OK)
         return nomem(err);
-    long i = line_of(s, dom, e->d.npsu == 0 ? p.stratum[0] : p.unit[0], in, err);
+    long i = line_of(s, dom, e->d.npsu == 0 ? p.stratum[0] : p.unit[0], in, tm, err);
     if (i < 0)
         return SVY_E_NOMEM;
     pline *L = &s->ln[i];
@@ -493,6 +507,12 @@ static void write_keys(const svy_sums *s, const pline *L, const sums_key *keys, 
         putc(',', f);
         switch (keys[i].role) {
         case SUMS_KEY_BY:
+            if (L->tmiss && keys[i].by != e->test_by) { /* the normalized value (a key) */
+                uint32_t id;
+                memcpy(&id, svy_strtab_str(&s->tmtab, L->tmiss - 1) + keys[i].by * sizeof id, sizeof id);
+                svy_sums_put_field(f, svy_strtab_str(&e->byval_tab[keys[i].by], id),
+                                   svy_strtab_len(&e->byval_tab[keys[i].by], id));
+            }
             if (L->dom1 && !e->doms[L->dom1 - 1].overall) {
                 size_t id = e->dom_vals[(L->dom1 - 1) * e->nby + keys[i].by];
                 svy_sums_put_field(f, svy_strtab_str(&e->domval_tab, id), svy_strtab_len(&e->domval_tab, id));
