@@ -380,7 +380,8 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
             return SVY_E_NOMEM;
         if (dom >= 0 && (st = add_line(e, dom, &p, rows, nz, f, err)) != SVY_OK)
             return st;
-    } else if (e->test_on && svy_est_row_domain(e, line, err) == -3) { /* only --test's variable missing */
+    } else if (e->test_on && svy_value_is_missing(&line->vals[e->by_idx[e->test_by]]) &&
+               svy_est_row_domain(e, line, err) == -3) { /* only --test's variable missing (no domain made) */
         for (long long k = 0; k < rows; k++)
             if ((st = svy_est_test_row(e, &p, err)) != SVY_OK)
                 return st;
