@@ -73,8 +73,8 @@ svy_status svy_sums_rep_sql_check(const svy_est *e, svy_sql_dialect d, svy_err *
     SVY_FAIL_IF(lim && svy_sums_rep_needs_gram(e) && n + g > lim, err, SVY_E_USAGE,
                 "--sql: the degrees of freedom of %s need the rank of the replicate weights, whose Gram matrix "
                 "(%zu sums for %zu replicates) with the %zu other sums is over %s's %zu result columns; give --df N "
-                "(e.g. --df %zu, the rank of full replicates less 1, as the row run states) or --df inf, without "
-                "--diff and --test, or use --partial on the rows",
+                "(the df a row run states: at most %zu here) or --df inf, without --diff and --test, or use "
+                "--partial on the rows",
                 e->diff_on || e->test_on ? "--diff and --test" : "this --df rule", g, R, n, eng, lim, R - 1);
     return SVY_OK;
 }
