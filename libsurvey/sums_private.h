@@ -42,6 +42,8 @@ int svy_sums_open(const outcome *oc);
  * record r of layer li (lv: an open share's level id, from the line's
  * _K_level); a proportion's group merged (sums_read.c). */
 void svy_sums_share_add(const svy_est *e, size_t o, double *f, const svy_row *row, double w);
+/* A row's value of a labelled share: the index of its code, or -1 (other). */
+long svy_sums_share_code(const outcome *oc, const svy_row *row);
 svy_status svy_sums_share_merge(svy_est *e, size_t o, size_t li, size_t r, const double *x, long lv, svy_err *err);
 void svy_sums_group_merge(double *g, const double *l);
 

@@ -122,18 +122,6 @@ svy_status svy_sums_rep_new(const svy_est *e, struct sums_rep **out, svy_err *er
     return SVY_OK;
 }
 
-/* The closed share's code index of a row's value, or -1. */
-static long code_of(const outcome *oc, const svy_row *row)
-{
-    double x;
-    if (!svy_value_number(&row->vals[oc->col], &x))
-        return -1;
-    for (size_t k = 0; k < oc->nlev; k++)
-        if (oc->lev[k] == x)
-            return (long)k;
-    return -1;
-}
-
 /* g += a a' (packed lower triangle), over a's nonzero entries. */
 static void gram_add(double *g, const double *a, size_t R, size_t *nz)
 {
@@ -172,7 +160,7 @@ svy_status svy_sums_rep_push(struct sums_rep *p, svy_est *e, size_t line, const 
         const outcome *oc = &e->out[o];
         double *x = b + p->off[o];
         if (oc->stat == SVY_STAT_SHARE) {
-            long c = svy_sums_open(oc) ? -1 : code_of(oc, row);
+            long c = svy_sums_open(oc) ? -1 : svy_sums_share_code(oc, row);
             for (size_t k = 0; k < R; k++)
                 x[k] += a[k];
             for (size_t k = 0; c >= 0 && k < R; k++)
