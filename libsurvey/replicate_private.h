@@ -34,6 +34,7 @@ typedef struct svy_rep {
     /* at bind */
     size_t R;
     long *col;          /* schema index of each replicate column */
+    char **names;       /* and its name (the schema is the caller's: sums files need them later) */
     double scale;
     double *rscales;
     char note[800];

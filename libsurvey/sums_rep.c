@@ -66,12 +66,12 @@ uint64_t svy_sums_rep_hash(const svy_est *e, uint64_t h)
         return h;
     /* the columns as bound (a sums file's are the rows'), else as asked
      * (--sql: names only) */
-    size_t n = r->col ? r->R : r->npat;
+    size_t n = r->names ? r->R : r->npat;
     h = (h ^ 0x72) * 0x100000001b3ull;
     for (size_t i = 0; i < n; i++) {
-        const char *s = r->col ? svy_var_name(svy_schema_var(e->schema, (size_t)r->col[i])) : r->pat[i];
+        const char *s = r->names ? r->names[i] : r->pat[i];
         int dup = 0;
-        for (size_t j = 0; !r->col && j < i; j++)
+        for (size_t j = 0; !r->names && j < i; j++)
             dup |= strcmp(r->pat[j], s) == 0;
         if (dup)
             continue;
@@ -182,7 +182,7 @@ void svy_sums_rep_header(const struct sums_rep *p, const svy_est *e, FILE *f)
     char b[64];
     fputs(",_repbad", f); /* rows whose replicate weights are missing or negative: 0 here (a row is an error) */
     for (size_t k = 0; k < p->R; k++) {
-        const char *name = svy_var_name(svy_schema_var(e->schema, (size_t)e->rep->col[k]));
+        const char *name = e->rep->names[k];
         putc(',', f);
         svy_sums_put_field(f, name, strlen(name));
     }
