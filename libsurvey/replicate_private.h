@@ -44,6 +44,9 @@ typedef struct svy_rep {
     double *pool;
     size_t nslots, capslots;
     int gram_dom, gram_full; /* which matrices the df rule needs */
+    /* --sql (sums_rep_sql.c): the Gram split over parts of a UNION ALL */
+    size_t sql_parts, sql_part, sql_chunk;
+    int sql_in;
     double **gram;      /* per domain, NULL until its first row */
     size_t capgram;
     double *gfull;

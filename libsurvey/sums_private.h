@@ -75,6 +75,13 @@ svy_status svy_sums_rep_line(svy_est *e, struct sums_rep_in *p, const svy_row *l
 int svy_sums_rep_needs_gram(const svy_est *e);
 svy_status svy_sums_rep_sql_check(const svy_est *e, svy_sql_dialect d, svy_err *err);
 svy_status svy_sums_rep_sql_inner(const svy_est *e, svy_sql_dialect d, FILE *f);
+/* The whole query as a UNION ALL of parts, each with a chunk of the Gram,
+ * when it must be split (1, *st its status), else 0. */
+int svy_sums_rep_sql_split(const svy_est *e, svy_sql_dialect d, const char *table, const svy_sql_level *levels,
+                           FILE *f, svy_status *st, svy_err *err);
+/* sums_rep.c: a line of a part > 0 of a split query (its Gram chunk only):
+ * 1 when it was one (*st its status). */
+int svy_sums_rep_part_line(svy_est *e, struct sums_rep_in *p, const svy_row *line, svy_status *st, svy_err *err);
 svy_status svy_sums_rep_sql_outer(const svy_est *e, svy_sql_dialect d, int sub, FILE *f);
 
 #endif

@@ -343,6 +343,8 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
     svy_status st;
     if (!e->sums->ready && (st = ready(e, err)) != SVY_OK)
         return svy_est_blame(e, st, err);
+    if (e->rep && svy_sums_rep_part_line(e, e->sums->rep, line, &st, err)) /* a Gram chunk alone */
+        return st;
     long long rows, nz, dm, sub;
     if ((st = read_line(e, line, &rows, &nz, &dm, &sub, err)) != SVY_OK)
         return svy_est_blame(e, st, err);

@@ -216,6 +216,9 @@ struct sums_rep_in {
     double *v;
     int gram;            /* the df rule needs the rank: the _g columns read */
     long c_bad;          /* _repbad */
+    size_t ngc;          /* Gram columns a line holds: ng, or a query's chunk (_gc1 ..) */
+    long c_part, c_id, c_rows, c_dom, c_sub; /* a split query's _gpart (-1 none), and its lines' keys */
+    char ident[SVY_SUMS_IDENT_MAX];
 };
 
 void svy_sums_rep_in_free(struct sums_rep_in *p)
@@ -254,10 +257,15 @@ svy_status svy_sums_rep_ready(svy_est *e, struct sums_rep_in **out, svy_err *err
         p->off[o] = p->width;
         p->width += svy_sums_rep_blocks(e, o) * R;
     }
-    p->width += p->ng;
-    if (!(p->cols = svy_calloc(p->width, sizeof *p->cols)) || !(p->v = svy_calloc(p->width, sizeof *p->v)))
-        return nomem(err);
     p->gram = e->rep->gram_dom || e->rep->gram_full;
+    p->c_part = svy_schema_find(e->schema, "_gpart");
+    p->ngc = !p->gram || (p->c_part < 0 && svy_schema_find(e->schema, "_g1_1") < 0) ? 0 : p->c_part < 0 ? p->ng : 0;
+    for (char b[32]; p->gram && p->c_part >= 0; p->ngc++) /* a split query: its chunk's width */
+        if (snprintf(b, sizeof b, "_gc%zu", p->ngc + 1), svy_schema_find(e->schema, b) < 0)
+            break;
+    p->width += p->ngc;
+    if (!(p->cols = svy_calloc(p->width + 1, sizeof *p->cols)) || !(p->v = svy_calloc(p->width + 1, sizeof *p->v)))
+        return nomem(err);
     char b[64];
     size_t w = 0;
     if ((p->c_bad = rep_col(e, "_repbad", err)) < 0)
@@ -269,19 +277,25 @@ svy_status svy_sums_rep_ready(svy_est *e, struct sums_rep_in **out, svy_err *err
                 if ((p->cols[w] = rep_col(e, b, err)) < 0)
                     return SVY_E_USAGE;
             }
-    if (p->gram && svy_schema_find(e->schema, "_g1_1") < 0)
+    if (p->gram && !p->ngc)
         return svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, "_g1_1",
                            "these sums hold no Gram matrix of the replicate weights (--sql leaves it out when --df N "
                            "or --df inf is given without --diff and --test), but the degrees of freedom of these flags "
                            "need its rank: give the --df the query was made with");
-    for (size_t i = 0; p->gram && i < R; i++)
-        for (size_t j = 0; j <= i; j++, w++) {
-            snprintf(b, sizeof b, "_g%zu_%zu", i + 1, j + 1);
+    for (size_t i = 0, n = 0; n < p->ngc && i < R; i++)
+        for (size_t j = 0; j <= i && n < p->ngc; j++, w++, n++) {
+            if (p->c_part >= 0)
+                snprintf(b, sizeof b, "_gc%zu", n + 1);
+            else
+                snprintf(b, sizeof b, "_g%zu_%zu", i + 1, j + 1);
             if ((p->cols[w] = rep_col(e, b, err)) < 0)
                 return SVY_E_USAGE;
         }
-    if (!p->gram)
-        p->width -= p->ng;
+    svy_sums_identity(e, p->ident);
+    p->c_id = svy_schema_find(e->schema, "_svysums");
+    p->c_rows = svy_schema_find(e->schema, "_rows");
+    p->c_dom = svy_schema_find(e->schema, "_dom");
+    p->c_sub = svy_schema_find(e->schema, "_sub");
     return SVY_OK;
 }
 
@@ -329,15 +343,72 @@ static svy_status add_slots(svy_est *e, const struct sums_rep_in *p, size_t dom,
     return SVY_OK;
 }
 
-static svy_status add_gram(svy_rep *r, const struct sums_rep_in *p, long dom, svy_err *err)
+/* The line's Gram columns (of part k) into matrix dom (-1: the whole design's). */
+static svy_status add_gram(svy_rep *r, const struct sums_rep_in *p, long dom, size_t k, svy_err *err)
 {
     double *g = svy_rep_gram_of(r, dom);
     if (!g)
         return nomem(err);
-    const double *x = p->v + p->width - p->ng;
-    for (size_t i = 0; i < p->ng; i++)
-        g[i] += x[i];
+    const double *x = p->v + p->width - p->ngc;
+    for (size_t i = 0, at = k * p->ngc; i < p->ngc && at + i < p->ng; i++)
+        g[at + i] += x[i];
     return SVY_OK;
+}
+
+/* The line's numbers: the replicate fields, its Gram columns (the first
+ * `from` are skipped). */
+static svy_status read_fields(svy_est *e, struct sums_rep_in *p, const svy_row *line, size_t from, svy_err *err)
+{
+    for (size_t i = from; i < p->width; i++) {
+        const svy_value *v = &line->vals[p->cols[i]];
+        if (svy_value_is_missing(v)) /* SUM over no row is NULL in SQL */
+            p->v[i] = 0;
+        else if (!svy_value_number(v, &p->v[i]) || !isfinite(p->v[i]))
+            return svy_est_blame(e, svy_fail_row(e->schema, line, p->cols[i], err, "not a number"), err);
+    }
+    return SVY_OK;
+}
+
+/* A split query's part of a line, 0 without one. */
+static size_t part_of(const struct sums_rep_in *p, const svy_row *line)
+{
+    double k;
+    if (p->c_part < 0 || !svy_value_number(&line->vals[p->c_part], &k) || !(k >= 0) || k > 1e6)
+        return 0;
+    return (size_t)k;
+}
+
+int svy_sums_rep_part_line(svy_est *e, struct sums_rep_in *p, const svy_row *line, svy_status *st, svy_err *err)
+{
+    size_t k = part_of(p, line);
+    if (!k || !p->ngc)
+        return 0;
+    svy_rep *r = e->rep;
+    double rows = 0, dm = 0, sub = 0;
+    char nb[SVY_DTOA_MAX];
+    size_t len;
+    const svy_value *id = &line->vals[p->c_id];
+    *st = SVY_OK;
+    if (svy_value_is_missing(id) || strcmp(svy_dsn_key(id, 0, nb, &len), p->ident) != 0)
+        *st = svy_err_set(err, SVY_E_USAGE, NULL, line->index, p->c_id + 1, "_svysums",
+                          "these sums were made for other flags (these flags make %s)", p->ident);
+    else if (!svy_value_number(&line->vals[p->c_rows], &rows) || !svy_value_number(&line->vals[p->c_dom], &dm) ||
+             !svy_value_number(&line->vals[p->c_sub], &sub))
+        *st = svy_est_blame(e, svy_fail_row(e->schema, line, p->c_rows, err, "_rows, _dom, _sub must be counts"), err);
+    if (*st || rows == 0 || sub != 1 || (*st = read_fields(e, p, line, p->width - p->ngc, err)))
+        return 1;
+    if (r->gram_full)
+        *st = add_gram(r, p, -1, k, err);
+    long dom = dm == 1 ? svy_est_row_domain(e, line, err) : -1;
+    if (dom == -2)
+        *st = SVY_E_NOMEM;
+    if (*st == SVY_OK && dom >= 0 && r->gram_dom)
+        *st = add_gram(r, p, dom, k, err);
+    if (*st == SVY_OK && e->d.overall && e->nby > 0 && r->gram_dom) {
+        long od = svy_est_overall_dom(e, line, err);
+        *st = od < 0 ? SVY_E_NOMEM : add_gram(r, p, od, k, err);
+    }
+    return 1;
 }
 
 svy_status svy_sums_rep_line(svy_est *e, struct sums_rep_in *p, const svy_row *line, int dm, const double *f,
@@ -349,21 +420,16 @@ svy_status svy_sums_rep_line(svy_est *e, struct sums_rep_in *p, const svy_row *l
         return svy_est_blame(e, svy_fail_row(e->schema, line, p->c_bad, err,
                                              "rows of this line have a replicate weight that is missing or below 0 "
                                              "(_repbad; R: \"Missing values not allowed in 'repweights'\")"), err);
-    for (size_t i = 0; i < p->width; i++) {
-        const svy_value *v = &line->vals[p->cols[i]];
-        if (svy_value_is_missing(v)) /* SUM over no row is NULL in SQL */
-            p->v[i] = 0;
-        else if (!svy_value_number(v, &p->v[i]) || !isfinite(p->v[i]))
-            return svy_est_blame(e, svy_fail_row(e->schema, line, p->cols[i], err, "not a number"), err);
-    }
-    svy_status st = SVY_OK;
+    svy_status st = read_fields(e, p, line, 0, err);
+    if (st)
+        return st;
     if (r->gram_full && p->gram)
-        st = add_gram(r, p, -1, err);
+        st = add_gram(r, p, -1, 0, err);
     long dom = dm ? svy_est_row_domain(e, line, err) : -1;
     if (dom == -2)
         return SVY_E_NOMEM;
     if (st == SVY_OK && dom >= 0 && r->gram_dom && p->gram)
-        st = add_gram(r, p, dom, err);
+        st = add_gram(r, p, dom, 0, err);
     if (st == SVY_OK && dom >= 0)
         st = add_slots(e, p, (size_t)dom, f, foff, lv, err);
     if (st == SVY_OK && e->d.overall && e->nby > 0) {
@@ -371,7 +437,7 @@ svy_status svy_sums_rep_line(svy_est *e, struct sums_rep_in *p, const svy_row *l
         if (od < 0)
             return SVY_E_NOMEM;
         if (r->gram_dom && p->gram)
-            st = add_gram(r, p, od, err);
+            st = add_gram(r, p, od, 0, err);
         if (st == SVY_OK)
             st = add_slots(e, p, (size_t)od, f, foff, lv, err);
     }

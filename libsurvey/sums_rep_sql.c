@@ -4,12 +4,15 @@
  * themselves, each outcome's 2R (or R(L+1)) replicate sums, and the Gram
  * matrix sum a_i a_j (j <= i) that the df rules take the rank of.
  *
- * The Gram is R(R+1)/2 columns in one result: it fits SQLite's 2,000 and
- * PostgreSQL's 1,664 result columns up to about 60 and 55 replicates less
- * the other fields.  It is left out when the flags need no rank (--df N or
- * --df inf, without --diff and --test); otherwise a query over the limit is
- * refused with a message naming the --df to give.  The reader refuses
- * sums without a Gram when its flags need one: never a different df. */
+ * The Gram is R(R+1)/2 columns: with one rate it fits SQLite's 2,000 result
+ * columns up to 59 replicates and PostgreSQL's 1,664 up to 53.  Past that
+ * the query is a UNION ALL of parts (each one more pass over the table),
+ * every part the same query with _gpart = k and the k-th chunk of the Gram
+ * in columns _gc1 ..; --from-sums takes only the chunk from lines of parts
+ * above 0.  Past PARTS_MAX parts it is refused with a message naming the
+ * --df to give.  The Gram is left out when the flags need no rank (--df N
+ * or --df inf, without --diff and --test); the reader refuses sums without
+ * a Gram when its flags need one: never a different df. */
 #include "svy_private.h"
 #include "replicate_private.h"
 
@@ -19,6 +22,8 @@
 #include <survey/sums.h>
 
 #include "sums_private.h"
+
+enum { PARTS_MAX = 16 };
 
 /* Whether the flags' df needs the rank (replicate.c's svy_rep_bind). */
 int svy_sums_rep_needs_gram(const svy_est *e)
@@ -70,12 +75,28 @@ svy_status svy_sums_rep_sql_check(const svy_est *e, svy_sql_dialect d, svy_err *
                 "(one svy-tab --sql per outcome, each read by its own --from-sums)",
                 n, R, eng, lim);
     size_t g = R * (R + 1) / 2;
+    svy_rep *rw = e->rep;
+    if (!rw->sql_in)
+        rw->sql_parts = 0;
+    /* over the limit: the Gram in chunks, one per part of a UNION ALL
+     * (each part one more pass over the table), up to PARTS_MAX */
+    if (lim && svy_sums_rep_needs_gram(e) && n + g > lim && n + 2 <= lim && !rw->sql_in) {
+        size_t chunk = lim - n - 1, parts = (g + chunk - 1) / chunk;
+        if (parts <= PARTS_MAX) {
+            rw->sql_parts = parts;
+            rw->sql_chunk = chunk;
+            return SVY_OK;
+        }
+    }
+    if (rw->sql_in)
+        return SVY_OK;
     SVY_FAIL_IF(lim && svy_sums_rep_needs_gram(e) && n + g > lim, err, SVY_E_USAGE,
                 "--sql: the degrees of freedom of %s need the rank of the replicate weights, whose Gram matrix "
-                "(%zu sums for %zu replicates) with the %zu other sums is over %s's %zu result columns; give --df N "
+                "(%zu sums for %zu replicates) with the %zu other sums needs more than %d parts of %s's %zu result "
+                "columns; give --df N "
                 "(the df a row run states: at most %zu here) or --df inf, without --diff and --test, or use "
                 "--partial on the rows",
-                e->diff_on || e->test_on ? "--diff and --test" : "this --df rule", g, R, n, eng, lim, R - 1);
+                e->diff_on || e->test_on ? "--diff and --test" : "this --df rule", g, R, n, PARTS_MAX, eng, lim, R - 1);
     return SVY_OK;
 }
 
@@ -187,11 +208,63 @@ svy_status svy_sums_rep_sql_outer(const svy_est *e, svy_sql_dialect d, int sub, 
         outcome_fields(e, d, o, R, sub, f);
     if (!svy_sums_rep_needs_gram(e))
         return SVY_OK;
+    const svy_rep *r = e->rep;
+    size_t lo = 0, hi = R * (R + 1) / 2, p = 0; /* the packed entries of this part */
+    if (r->sql_parts) {
+        fprintf(f, ",\n  %zu AS _gpart", r->sql_part);
+        lo = r->sql_part * r->sql_chunk;
+        hi = lo + r->sql_chunk < hi ? lo + r->sql_chunk : hi;
+    }
     for (size_t i = 1; i <= R; i++)
-        for (size_t j = 1; j <= i; j++) {
+        for (size_t j = 1; j <= i; j++, p++) {
+            if (p < lo || p >= hi)
+                continue;
             snprintf(expr, sizeof expr, "_a%zu * _a%zu", i, j);
-            snprintf(name, sizeof name, "_g%zu_%zu", i, j);
+            if (r->sql_parts)
+                snprintf(name, sizeof name, "_gc%zu", p - lo + 1);
+            else
+                snprintf(name, sizeof name, "_g%zu_%zu", i, j);
             rsum(f, d, cond, expr, name);
         }
+    for (size_t q = hi - lo; r->sql_parts && q < r->sql_chunk; q++) { /* the last part: as wide as the others */
+        fprintf(f, ",\n  0.0 AS ");
+        snprintf(name, sizeof name, "_gc%zu", q + 1);
+        ident(f, d, name);
+    }
     return SVY_OK;
+}
+
+int svy_sums_rep_sql_split(const svy_est *e, svy_sql_dialect d, const char *table, const svy_sql_level *levels,
+                           FILE *f, svy_status *st, svy_err *err)
+{
+    svy_rep *r = e->rep;
+    if (r->sql_parts < 2 || r->sql_in)
+        return 0;
+    r->sql_in = 1;
+    *st = SVY_OK;
+    for (size_t k = 0; *st == SVY_OK && k < r->sql_parts; k++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&buf, &len);
+        if (!m) {
+            *st = svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+            break;
+        }
+        r->sql_part = k;
+        *st = svy_sums_sql(e, d, table, levels, m, err);
+        if (fclose(m) != 0 && *st == SVY_OK)
+            *st = svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+        while (len && (buf[len - 1] == '\n' || buf[len - 1] == ';'))
+            len--;
+        if (*st == SVY_OK) {
+            fputs(k ? "\nUNION ALL\n" : "", f);
+            fwrite(buf, 1, len, f);
+        }
+        free(buf);
+    }
+    if (*st == SVY_OK)
+        fputs(";\n", f);
+    r->sql_in = 0;
+    r->sql_part = 0;
+    return 1;
 }

@@ -505,6 +505,8 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
                     e->out[o].value);
     if (e->rep && (st = svy_sums_rep_sql_check(e, dialect, err)) != SVY_OK)
         return st;
+    if (e->rep && svy_sums_rep_sql_split(e, dialect, table, levels, f, &st, err))
+        return st;
     q Q = {f, dialect, table, e->subpop != NULL};
     char *sub = NULL;
     if (e->subpop && (st = sub_column(Q, e->subpop, &sub, err)) != SVY_OK)
