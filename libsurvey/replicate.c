@@ -56,6 +56,9 @@ void svy_rep_free(svy_rep *r)
     free(r->pat);
     free(r->rs_given);
     free(r->col);
+    for (size_t i = 0; r->names && i < r->R; i++)
+        free(r->names[i]);
+    free(r->names);
     free(r->rscales);
     free(r->a);
     free(r->nz);
@@ -157,6 +160,11 @@ static svy_status match_columns(svy_est *e, svy_rep *r, svy_err *err)
         SVY_FAIL_IF(r->col[i] == wc, err, SVY_E_USAGE,
                     "--repweights: the full-sample weight %s is among the replicate columns", e->d.weight);
     SVY_FAIL_IF(r->R < 2, err, SVY_E_USAGE, "--repweights: %zu replicate column; a variance needs 2 or more", r->R);
+    if (!(r->names = svy_calloc(r->R, sizeof *r->names)))
+        return nomem(err);
+    for (size_t i = 0; i < r->R; i++)
+        if (!(r->names[i] = svy_strdup(svy_var_name(svy_schema_var(s, (size_t)r->col[i])))))
+            return nomem(err);
     return SVY_OK;
 }
 

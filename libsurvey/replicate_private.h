@@ -34,6 +34,7 @@ typedef struct svy_rep {
     /* at bind */
     size_t R;
     long *col;          /* schema index of each replicate column */
+    char **names;       /* and its name (the schema is the caller's: sums files need them later) */
     double scale;
     double *rscales;
     char note[800];
@@ -43,6 +44,9 @@ typedef struct svy_rep {
     double *pool;
     size_t nslots, capslots;
     int gram_dom, gram_full; /* which matrices the df rule needs */
+    /* --sql (sums_rep_sql.c): the Gram split over parts of a UNION ALL */
+    size_t sql_parts, sql_part, sql_chunk;
+    int sql_in;
     double **gram;      /* per domain, NULL until its first row */
     size_t capgram;
     double *gfull;
@@ -114,5 +118,13 @@ double svy_rep_var(const svy_rep *r, const double *t, double centre, int mse, si
  * --test's cell covariance V (K x K, K = nr nc as svy_cells) and R's nu = degf. */
 svy_status svy_rep_diff(svy_est *e, size_t d, size_t dref, const qty *q, double est, double *V, svy_err *err);
 svy_status svy_rep_test_cov(svy_est *e, const svy_cells *cs, double *V, double *nu, svy_err *err);
+
+/* Sums files (sums_rep.c): a row's replicate weights into r->a; the slot
+ * (num, den: 2R doubles, its den its own) of quantity (dom, o, level),
+ * made when new (NULL: out of memory; valid until the next slot is made);
+ * the Gram matrix of domain dom, or of the whole design (dom < 0). */
+svy_status svy_rep_read_row(svy_est *e, const svy_row *row, svy_err *err);
+double *svy_rep_slot(svy_rep *r, size_t dom, size_t o, long level);
+double *svy_rep_gram_of(svy_rep *r, long dom);
 
 #endif

@@ -517,3 +517,25 @@ void svy_rep_rows_clear(svy_rep *r, int release)
     free(r->b);
     free(r->mask);
 }
+
+/* ------------------------------------------------------------- sums files */
+
+svy_status svy_rep_read_row(svy_est *e, const svy_row *row, svy_err *err)
+{
+    return read_weights(e, row, err);
+}
+
+double *svy_rep_slot(svy_rep *r, size_t dom, size_t o, long level)
+{
+    int added = 0;
+    long i = slot_index(r, dom, o, level, &added);
+    if (i < 0)
+        return NULL;
+    r->split[i] = 1; /* its den is its own: no rows, no shared dden */
+    return r->pool + (size_t)i * 2 * r->R;
+}
+
+double *svy_rep_gram_of(svy_rep *r, long dom)
+{
+    return dom_gram(r, dom < 0 ? FULL_TGT : (uint32_t)dom);
+}

@@ -7,7 +7,9 @@
 #error sums_private.h is only for building libsurvey and its unit tests.
 #endif
 
+#include <stdint.h>
 #include <stdio.h>
+#include <survey/sums.h>
 
 /* The key columns of a sums file, each name once, in file order: the by
  * columns, then the first stage's strata, PSU and fpc, then the weight;
@@ -42,10 +44,46 @@ int svy_sums_open(const outcome *oc);
  * record r of layer li (lv: an open share's level id, from the line's
  * _K_level); a proportion's group merged (sums_read.c). */
 void svy_sums_share_add(const svy_est *e, size_t o, double *f, const svy_row *row, double w);
+/* A row's value of a labelled share: the index of its code, or -1 (other). */
+long svy_sums_share_code(const outcome *oc, const svy_row *row);
 svy_status svy_sums_share_merge(svy_est *e, size_t o, size_t li, size_t r, const double *x, long lv, svy_err *err);
 void svy_sums_group_merge(double *g, const double *l);
 
 /* A CSV field, quoted when it must be. */
 void svy_sums_put_field(FILE *f, const char *s, size_t len);
+
+/* sums_rep.c: replicate weights.  Outcome o's replicate fields in blocks of
+ * R; the identity hash of the replicate columns (h unchanged without);
+ * partial sums per line (svy_sums); a line read into the replicates' slots
+ * and Gram matrices (dm: the line is in its domain; f, foff, lv: the line's
+ * Taylor fields, each outcome's first, each open share's level). */
+struct sums_rep;
+struct sums_rep_in;
+size_t svy_sums_rep_blocks(const svy_est *e, size_t o);
+uint64_t svy_sums_rep_hash(const svy_est *e, uint64_t h);
+svy_status svy_sums_rep_new(const svy_est *e, struct sums_rep **out, svy_err *err);
+void svy_sums_rep_free(struct sums_rep *p);
+svy_status svy_sums_rep_push(struct sums_rep *p, svy_est *e, size_t line, const svy_row *row, const double *ys,
+                             const int *valid, svy_err *err);
+void svy_sums_rep_header(const struct sums_rep *p, const svy_est *e, FILE *f);
+void svy_sums_rep_put(const struct sums_rep *p, size_t line, FILE *f);
+svy_status svy_sums_rep_ready(svy_est *e, struct sums_rep_in **out, svy_err *err);
+void svy_sums_rep_in_free(struct sums_rep_in *p);
+svy_status svy_sums_rep_line(svy_est *e, struct sums_rep_in *p, const svy_row *line, int dm, const double *f,
+                             const size_t *foff, const long *lv, svy_err *err);
+/* sums_rep_sql.c: whether the flags' df needs the Gram; the query's limits
+ * ; its inner and outer replicate fields
+ * (sub: --subpop's _s gates them). */
+int svy_sums_rep_needs_gram(const svy_est *e);
+svy_status svy_sums_rep_sql_check(const svy_est *e, svy_sql_dialect d, svy_err *err);
+svy_status svy_sums_rep_sql_inner(const svy_est *e, svy_sql_dialect d, FILE *f);
+/* The whole query as a UNION ALL of parts, each with a chunk of the Gram,
+ * when it must be split (1, *st its status), else 0. */
+int svy_sums_rep_sql_split(const svy_est *e, svy_sql_dialect d, const char *table, const svy_sql_level *levels,
+                           FILE *f, svy_status *st, svy_err *err);
+/* sums_rep.c: a line of a part > 0 of a split query (its Gram chunk only):
+ * 1 when it was one (*st its status). */
+int svy_sums_rep_part_line(svy_est *e, struct sums_rep_in *p, const svy_row *line, svy_status *st, svy_err *err);
+svy_status svy_sums_rep_sql_outer(const svy_est *e, svy_sql_dialect d, int sub, FILE *f);
 
 #endif

@@ -24,6 +24,7 @@ struct sums_bind {
     size_t width;
     double *f;
     double *fsums;  /* a ROWS line's fields as SUMS fields (several layers) */
+    struct sums_rep_in *rep; /* replicate weights (sums_rep.c) */
 };
 
 void svy_sums_bind_free(struct sums_bind *b)
@@ -36,6 +37,7 @@ void svy_sums_bind_free(struct sums_bind *b)
     free(b->foff);
     free(b->f);
     free(b->fsums);
+    svy_sums_rep_in_free(b->rep);
     free(b);
 }
 
@@ -100,6 +102,8 @@ static svy_status ready(svy_est *e, svy_err *err)
                 return SVY_E_USAGE;
         }
     }
+    if (e->rep && (st = svy_sums_rep_ready(e, &S->rep, err)) != SVY_OK)
+        return st;
     S->ready = 1;
     return SVY_OK;
 }
@@ -407,6 +411,8 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
     svy_status st;
     if (!e->sums->ready && (st = ready(e, err)) != SVY_OK)
         return svy_est_blame(e, st, err);
+    if (e->rep && svy_sums_rep_part_line(e, e->sums->rep, line, &st, err)) /* a Gram chunk alone */
+        return st;
     long long rows, nz, dm, sub;
     if ((st = read_line(e, line, &rows, &nz, &dm, &sub, err)) != SVY_OK)
         return svy_est_blame(e, st, err);
@@ -444,6 +450,11 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
             return SVY_E_NOMEM;
         if (dom >= 0 && (st = add_layers(e, dom, &p, rows, nz, f, err)) != SVY_OK)
             return st;
+    } else if (e->test_on && svy_value_is_missing(&line->vals[e->by_idx[e->test_by]]) &&
+               svy_est_row_domain(e, line, err) == -3) { /* only --test's variable missing (no domain made) */
+        for (long long k = 0; k < rows; k++)
+            if ((st = svy_est_test_row(e, &p, err)) != SVY_OK)
+                return st;
     }
     if (e->d.overall && e->nby > 0) {
         long od = svy_est_overall_dom(e, line, err);
@@ -452,5 +463,7 @@ svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
         if ((st = add_layers(e, od, &p, rows, nz, f, err)) != SVY_OK)
             return st;
     }
+    if (e->rep)
+        return svy_sums_rep_line(e, e->sums->rep, line, (int)dm, f, e->sums->foff, e->sums->lv, err);
     return SVY_OK;
 }

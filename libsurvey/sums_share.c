@@ -89,7 +89,7 @@ int svy_sums_fpow(const svy_est *e, size_t o, size_t j)
 }
 
 /* The level of a row's value: its index, or -1 (other). */
-static long level_of(const outcome *oc, const svy_row *row)
+long svy_sums_share_code(const outcome *oc, const svy_row *row)
 {
     double x;
     if (!svy_value_number(&row->vals[oc->col], &x))
@@ -112,7 +112,7 @@ void svy_sums_share_add(const svy_est *e, size_t o, double *f, const svy_row *ro
             f[2] += w;
         return;
     }
-    long k = level_of(oc, row);
+    long k = svy_sums_share_code(oc, row);
     if (k < 0) {
         f[2] += 1;
         return;

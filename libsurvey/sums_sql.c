@@ -674,7 +674,11 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
                     err, SVY_E_USAGE,
                     "--sql spark: the value '%s' holds a quote or backslash, which Spark SQL escapes its own way",
                     e->out[o].value);
-    q Q = {f, dialect, table, e->subpop != NULL, dialect == SVY_SQL_CLICKHOUSE && !e->subpop};
+    if (e->rep && (st = svy_sums_rep_sql_check(e, dialect, err)) != SVY_OK)
+        return st;
+    if (e->rep && svy_sums_rep_sql_split(e, dialect, table, levels, f, &st, err))
+        return st;
+    q Q = {f, dialect, table, e->subpop != NULL, dialect == SVY_SQL_CLICKHOUSE && !e->subpop && !e->rep};
     char *sub = NULL;
     if (e->subpop && (st = sub_column(Q, e->subpop, &sub, err)) != SVY_OK)
         return st;
@@ -687,7 +691,8 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
     char *ob = NULL; /* ClickHouse: the aggregating SELECT, written after the WITH (ch_head) */
     size_t ol = 0;
     int ch = Q.with, rows = svy_sums_rows(e);
-    if (!outer_select(&Q, e, id, keys, nk, &ob, &ol)) {
+    if (!outer_select(&Q, e, id, keys, nk, &ob, &ol) ||
+        (e->rep && svy_sums_rep_sql_outer(e, dialect, Q.sub, f) != SVY_OK)) {
         free(sub);
         free(ob);
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -724,6 +729,10 @@ svy_status svy_sums_sql(const svy_est *e, svy_sql_dialect dialect, const char *t
             free(ob);
             return st;
         }
+    if (e->rep && svy_sums_rep_sql_inner(e, dialect, f) != SVY_OK) {
+        free(ob);
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
+    }
     if (ch)
         fprintf(f, "\n%.*s\nFROM %s\nGROUP BY ", (int)ol, ob, table);
     else

@@ -89,7 +89,6 @@ svy_status svy_sums_check(const svy_est *e, svy_err *err)
     SVY_FAIL_IF(e->d.npsu > 1 && e->dsn.nstage == 1, err, SVY_E_USAGE,
                 "sums take one --psu column: give the first stage's alone (without an fpc the later ones do not enter "
                 "the variance)");
-    SVY_FAIL_IF(e->rep, err, SVY_E_USAGE, "replicate weights do not come from sums yet: run svy-tab on the rows");
     SVY_FAIL_IF(e->cal, err, SVY_E_USAGE,
                 "--calibrated-to does not come from sums yet (the residuals need sums per margin cell and PSU): run "
                 "svy-tab on the rows");
@@ -133,6 +132,7 @@ void svy_sums_identity(const svy_est *e, char *buf)
         }
     }
     h = fnv(h, e->subpop ? svy_subpop_text(e->subpop) : "");
+    h = svy_sums_rep_hash(e, h);
     snprintf(buf, SVY_SUMS_IDENT_MAX, "svysums%d:%016llx", SVY_SUMS_VERSION, (unsigned long long)h);
 }
 
@@ -142,6 +142,7 @@ typedef struct pline {
     uint32_t dom1, unit, sub; /* unit: the PSU, or the stratum where rows are the units (no --psu) */
     long id2;                 /* several stages: one id of the line's rows (the last stage) */
     uint32_t ph[SVY_STAGES_MAX], pu[SVY_STAGES_MAX]; /* its stratum and unit at every stage */
+    uint32_t tmiss;           /* rows missing only --test's variable: their combination + 1 (s->tmtab) */
     long long rows, nzrows;
     size_t block;
 } pline;
@@ -166,6 +167,8 @@ struct svy_sums {
     int32_t *key;       /* dom, sub, unit, then a level id (or -1) per open share */
     int32_t *lvids;     /* each line's level ids */
     size_t caplv;
+    struct sums_rep *rep; /* replicate weights (sums_rep.c) */
+    svy_strtab tmtab;     /* --test: the other by values' ids of rows missing the tested one */
 };
 
 static svy_status nomem(svy_err *err)
@@ -203,6 +206,10 @@ svy_sums *svy_sums_new(svy_est *e, svy_err *err)
     for (size_t o = 0, j = 0; o < e->nout; o++)
         if (svy_sums_open(&e->out[o]))
             s->open[j++] = o;
+    if (e->rep && svy_sums_rep_new(e, &s->rep, err) != SVY_OK) {
+        svy_sums_free(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -210,6 +217,8 @@ void svy_sums_free(svy_sums *s)
 {
     if (!s)
         return;
+    svy_sums_rep_free(s->rep);
+    svy_strtab_free(&s->tmtab);
     svy_u64map_free(&s->map);
     svy_strtab_free(&s->ids);
     svy_strtab_free(&s->lvtab);
@@ -227,13 +236,15 @@ void svy_sums_free(svy_sums *s)
 
 /* The line of a group of rows; with open shares, s->key[3..] holds the
  * row's levels (a line per level, as shards split PSUs). */
-static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, svy_err *err)
+static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, uint32_t tm, svy_err *err)
 {
     uint64_t key = ((uint64_t)(dom + 1) << 33) | ((uint64_t)(sub != 0) << 32) | unit;
+    if (tm) /* in no domain (dom -1): keyed by the combination */
+        key = 1ull << 63 | (uint64_t)tm << 33 | ((uint64_t)(sub != 0) << 32) | unit;
     int added;
     long i;
     if (s->nopen) {
-        s->key[0] = (int32_t)dom, s->key[1] = sub != 0, s->key[2] = (int32_t)unit;
+        s->key[0] = (int32_t)(dom - (long)tm), s->key[1] = sub != 0, s->key[2] = (int32_t)unit;
         i = svy_strtab_intern(&s->linetab, s->key, (3 + s->nopen) * sizeof *s->key, &added);
     } else {
         i = svy_u64map_get(&s->map, key, s->n, &added);
@@ -248,7 +259,8 @@ static long line_of(svy_sums *s, long dom, uint32_t unit, int sub, svy_err *err)
         if (s->nopen)
             memcpy(s->lvids + s->n * s->nopen, s->key + 3, s->nopen * sizeof *s->key);
         memset(s->pool + s->npool, 0, s->width * sizeof *s->pool);
-        s->ln[s->n++] = (pline){.dom1 = (uint32_t)(dom + 1), .unit = unit, .sub = (uint32_t)(sub != 0), .block = s->npool};
+        s->ln[s->n++] = (pline){.dom1 = (uint32_t)(dom + 1), .unit = unit, .sub = (uint32_t)(sub != 0), .tmiss = tm,
+                                .block = s->npool};
         s->npool += s->width;
     }
     return i;
@@ -355,9 +367,17 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
     if (e->subpop && (st = svy_est_subpop_in(e, row, &in, err)) != SVY_OK)
         return svy_est_blame(e, st, err);
     long dom = -1;
+    uint32_t tm = 0;
     if (in) {
         if ((dom = svy_est_row_domain(e, row, err)) == -2)
             return SVY_E_NOMEM;
+        if (dom == -3) { /* only --test's variable missing: no domain, but its combination counts */
+            long c = svy_strtab_intern(&s->tmtab, e->dom_key, e->nby * sizeof *e->dom_key, NULL);
+            if (c < 0)
+                return nomem(err);
+            tm = (uint32_t)c + 1;
+            dom = -1;
+        }
         if ((st = svy_est_row_outcomes(e, row, s->ys, s->valid, err)) != SVY_OK)
             return svy_est_blame(e, st, err);
     }
@@ -373,7 +393,7 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
      * and is the last layer's unit when the later stages are in the variance */
     const layer *F = &e->lay[0];
     uint32_t key = e->dsn.nstage >= 2 ? p.stratum[e->dsn.nstage - 1] : F->by_stratum ? p.stratum[0] : p.unit[0];
-    long i = line_of(s, dom, key, in, err);
+    long i = line_of(s, dom, key, in, tm, err);
     if (i < 0)
         return SVY_E_NOMEM;
     pline *L = &s->ln[i];
@@ -391,6 +411,8 @@ svy_status svy_sums_push(svy_sums *s, const svy_row *row, svy_err *err)
     }
     L->rows++;
     L->nzrows += p.w != 0;
+    if (s->rep && in && (st = svy_sums_rep_push(s->rep, e, (size_t)i, row, s->ys, s->valid, err)) != SVY_OK)
+        return svy_est_blame(e, st, err);
     for (size_t o = 0; in && o < e->nout; o++)
         if (s->valid[o] && e->out[o].stat == SVY_STAT_SHARE)
             svy_sums_share_add(e, o, s->pool + L->block + s->foff[o], row, p.w);
@@ -462,7 +484,7 @@ static void put_num(FILE *f, double x)
     fwrite(b, 1, svy_dtoa(x, b), f);
 }
 
-static void write_header(const svy_est *e, const sums_key *keys, size_t nk, FILE *f)
+static void write_header(const svy_sums *s, const svy_est *e, const sums_key *keys, size_t nk, FILE *f)
 {
     fputs("_svysums", f);
     for (size_t i = 0; i < nk; i++) {
@@ -478,6 +500,8 @@ static void write_header(const svy_est *e, const sums_key *keys, size_t nk, FILE
             char b[32];
             fprintf(f, ",_%zu_%s", o + 1, svy_sums_fname(e, o, j, b, sizeof b));
         }
+    if (s->rep)
+        svy_sums_rep_header(s->rep, e, f);
     putc('\n', f);
 }
 
@@ -493,6 +517,12 @@ static void write_keys(const svy_sums *s, const pline *L, const sums_key *keys, 
         putc(',', f);
         switch (keys[i].role) {
         case SUMS_KEY_BY:
+            if (L->tmiss && keys[i].by != e->test_by) { /* the normalized value (a key) */
+                uint32_t id;
+                memcpy(&id, svy_strtab_str(&s->tmtab, L->tmiss - 1) + keys[i].by * sizeof id, sizeof id);
+                svy_sums_put_field(f, svy_strtab_str(&e->byval_tab[keys[i].by], id),
+                                   svy_strtab_len(&e->byval_tab[keys[i].by], id));
+            }
             if (L->dom1 && !e->doms[L->dom1 - 1].overall) {
                 size_t id = e->dom_vals[(L->dom1 - 1) * e->nby + keys[i].by];
                 svy_sums_put_field(f, svy_strtab_str(&e->domval_tab, id), svy_strtab_len(&e->domval_tab, id));
@@ -542,7 +572,7 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
     svy_sums_identity(e, ident);
     double sc = e->dsn.wscale;
     *min_cell = 0;
-    write_header(e, keys, nk, f);
+    write_header(s, e, keys, nk, f);
     for (size_t i = 0; i < s->n; i++) {
         const pline *L = &s->ln[i];
         if (L->dom1 && (*min_cell == 0 || L->rows < *min_cell))
@@ -563,6 +593,8 @@ svy_status svy_sums_write(svy_sums *s, FILE *f, long long *min_cell, svy_err *er
                 put_num(f, pw == 2 ? x[j] * sc * sc : pw ? x[j] * sc : x[j]);
             }
         }
+        if (s->rep)
+            svy_sums_rep_put(s->rep, i, f);
         putc('\n', f);
     }
     if (ferror(f))

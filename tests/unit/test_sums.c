@@ -1,6 +1,7 @@
 /* Sums files (libsurvey/sums_*.c, survey/sums.h): partial sums of shards
  * read back equal the estimates from the rows, values near 1e9 with a
- * spread of 1 included; the identity follows the flags; fields. */
+ * spread of 1 included, and with replicate weights (their df from the
+ * Gram's rank); the identity follows the flags; fields. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -73,6 +74,32 @@ static svy_est *make(int psu_fpc, svy_err *err)
     return e;
 }
 
+/* R's JK1 replicates of apiclus1 (rw1..rw15): by stype, the overall row,
+ * a rate, a mean, a total and a ratio; df: the domain's rank (df 0) or the
+ * whole design's (1). */
+static svy_est *make_rep(int df_full, svy_err *err)
+{
+    static const char *by[] = {"stype"}, *cols[] = {"rw*"};
+    svy_design d;
+    svy_design_init(&d);
+    d.weight = "pw";
+    d.overall = 1;
+    if (df_full)
+        d.df_rule = SVY_DF_FULL;
+    svy_est *e = svy_est_new(&d, by, 1, err);
+    cr_assert(e);
+    svy_repdesign r;
+    svy_repdesign_init(&r);
+    r.cols = cols;
+    r.ncols = 1;
+    cr_assert(!svy_est_add_outcome(e, SVY_STAT_RATE, "sch_wide", NULL, err));
+    cr_assert(!svy_est_add_outcome(e, SVY_STAT_MEAN, "api00", NULL, err));
+    cr_assert(!svy_est_add_outcome(e, SVY_STAT_TOTAL, "enroll", NULL, err));
+    cr_assert(!svy_est_add_ratio(e, "api00", "enroll", err));
+    cr_assert(!svy_est_set_replicates(e, &r, err), "%s", err->msg);
+    return e;
+}
+
 static void read_into(run *R, const char *path)
 {
     svy_err err;
@@ -89,18 +116,24 @@ static int close12(double a, double b)
     return a == b || (isnan(a) && isnan(b)) || fabs(a - b) <= 1e-12 * fmax(fabs(a), fabs(b));
 }
 
+/* Designs 0-2: make(); 3, 4: make_rep() with either df rule. */
+static svy_est *make_any(int k, svy_err *err)
+{
+    return k < 3 ? make(k, err) : make_rep(k - 3, err);
+}
+
 Test(sums, shards_of_rows_give_the_estimates_of_the_rows)
 {
     char data[1024], sums[2][64];
-    snprintf(data, sizeof data, "%s/tests/data/exact.csv", srcdir());
     svy_err err;
     svy_err_clear(&err);
-    for (int fpc = 0; fpc < 3; fpc++) {
-        run rows = {.e = make(fpc, &err)};
+    for (int fpc = 0; fpc < 5; fpc++) {
+        snprintf(data, sizeof data, "%s/tests/data/%s", srcdir(), fpc < 3 ? "exact.csv" : "rep-clus1-jk1.csv");
+        run rows = {.e = make_any(fpc, &err)};
         read_into(&rows, data);
         cr_assert(!svy_est_finish(rows.e, &err), "%s", err.msg);
         for (int k = 0; k < 2; k++) {
-            run part = {.e = make(fpc, &err), .from_row = k, .to_row = 1};
+            run part = {.e = make_any(fpc, &err), .from_row = k, .to_row = 1};
             read_into(&part, data);
             snprintf(sums[k], sizeof sums[k], "/tmp/svy-test-sums-%d-%d.csv", (int)getpid(), k);
             FILE *f = fopen(sums[k], "w");
@@ -111,7 +144,7 @@ Test(sums, shards_of_rows_give_the_estimates_of_the_rows)
             svy_sums_free(part.acc);
             svy_est_free(part.e);
         }
-        run back = {.e = make(fpc, &err), .from = 1};
+        run back = {.e = make_any(fpc, &err), .from = 1};
         cr_assert(!svy_est_set_from_sums(back.e, &err));
         read_into(&back, sums[0]);
         /* the second file: its lines, bound to the first's schema (same columns) */
@@ -129,7 +162,8 @@ Test(sums, shards_of_rows_give_the_estimates_of_the_rows)
             cr_assert(close12(a->estimate, b->estimate), "%s: %.17g vs %.17g", a->variable, a->estimate, b->estimate);
             cr_assert(close12(a->se, b->se), "%s se: %.17g vs %.17g", a->variable, a->se, b->se);
             cr_assert(close12(a->deff, b->deff), "%s deff: %.17g vs %.17g", a->variable, a->deff, b->deff);
-            cr_assert(close12(a->df, b->df));
+            cr_assert(close12(a->df, b->df), "%s df: %g vs %g", a->variable, a->df, b->df);
+            cr_assert(fpc < 3 || (a->df >= 1 && a->df <= 14)); /* a rank, not a fallback */
             cr_assert_eq(a->n, b->n);
             cr_assert_eq(a->domain_rows, b->domain_rows);
         }

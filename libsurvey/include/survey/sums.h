@@ -52,10 +52,16 @@
  * lines by the column's value as well: a column _K_level after _nzrows
  * holds it (empty when missing), and the fields are the one level's:
  *   share  n z b; ROWS lines: n z k v d e
+ * With replicate weights (lines per domain: no strata or PSUs) each line also
+ * holds _repbad (rows whose replicate weight is NULL or negative: an error at
+ * reading), each replicate column's sum under its own name, per outcome K the
+ * replicates' sums _K_ry<r> _K_ra<r> (a ratio: _K_ry<r> _K_rx<r>; a share:
+ * _K_ra<r>, then per code j _K_ry<j>_<r>; an open share: _K_ra<r>), and the
+ * Gram matrix of the replicate weights _g<i>_<j> (j <= i), whose rank gives
+ * the df (a query leaves it out when the df rule needs no rank).
  * What these sums cannot give (a usage error that says so): quantiles
- * (they need the values), replicate weights, last-stage units of several
- * rows.  Weights derived from the fpc (no
- * weight column) are constant within a line: its sums are of weight 1, and
+ * (they need the values), last-stage units of several rows.  Weights
+ * derived from the fpc (no weight column) are constant within a line: its sums are of weight 1, and
  * the reader, in the design's second pass, weights them by the line's N/n.
  */
 #ifndef SURVEY_SUMS_H
