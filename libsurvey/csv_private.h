@@ -52,6 +52,8 @@ typedef struct csvctx {
     int lines_ok;
     char *linebuf;
     size_t linecap;
+    /* csv_scan.c: column -> value slot, -1 not delivered, -2 past the last */
+    int *smap;
 } csvctx;
 
 /* The byte source: the file or stdin (after the bytes read for detection),
@@ -80,6 +82,18 @@ void svy_csv_on_field(void *s, size_t len, void *data);
 void svy_csv_on_row(int term, void *data);
 char svy_csv_detect_delim(const svy_reader *r);
 int svy_csv_is_utf8_name(const char *enc);
+
+/* csv_scan.c: the row loop for common lines.  svy_csv_scan_init: 1 when
+ * the delimiter allows it (after the header).  svy_csv_scan splits and
+ * delivers whole lines of p[start..end) and returns where it stopped, with
+ * *why: SCAN_MORE, the line there is not complete; SCAN_LEFT, the line
+ * there goes to the line path (as it was read); SCAN_FAILED, c->st was set
+ * by the line from *last to the returned offset. */
+enum { SCAN_MORE, SCAN_LEFT, SCAN_FAILED };
+int svy_csv_scan_init(csvctx *c);
+size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, int *why);
+/* 1 when s[0..len) is UTF-8 as svy_utf8_valid has it. */
+int svy_csv_utf8_ok(const char *s, size_t len);
 
 /* csv_source.c: up to cap bytes of UTF-8 into dst; 0 at the end; -1 on a
  * read error (errno set); -2 when the input has bytes invalid in its

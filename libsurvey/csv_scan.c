@@ -1,0 +1,411 @@
+/* The CSV reader's row loop for the common lines: one pass over the buffer
+ * finds delimiters, newlines and quotes 16 bytes at a time and hands each
+ * field to its value slot as it is found, in place (the byte after a field
+ * becomes its NUL), many lines per call.
+ *
+ * It takes a line only when the line path (csv_read.c: fast_line, libcsv)
+ * would deliver it without complaint, and then delivers exactly what that
+ * path would: the header's number of fields; no NUL; no CR but one before
+ * the LF; quotes only around whole fields ("" inside them), the field not
+ * spanning lines; valid UTF-8 over the whole line when it has a byte past
+ * ASCII.  Any other line is left, untouched, for the line path, which keeps
+ * every message, row and column number it always gave. */
+#include "csv_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define SMAP_STOP (-2) /* map entry past the last column: a field too many */
+
+int svy_csv_scan_init(csvctx *c)
+{
+    unsigned char d = (unsigned char)c->delim;
+    if (d == '"' || d == '\n' || d == '\r' || d == 0 || d >= 0x80 || !c->ncols)
+        return 0;
+    c->smap = svy_calloc(c->ncols + 1, sizeof *c->smap);
+    if (!c->smap)
+        return 0;
+    for (size_t k = 0; k < c->ncols; k++)
+        c->smap[k] = (int)svy_reader_slot(c->r, k);
+    c->smap[c->ncols] = SMAP_STOP;
+    return 1;
+}
+
+/* UTF-8 as svy_utf8_valid reads it (no overlongs, surrogates or code points
+ * past U+10FFFF), with ASCII skipped 16 bytes at a time. */
+int svy_csv_utf8_ok(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+#if defined(__SSE2__)
+        while (i + 16 <= len && !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i))))
+            i += 16;
+        if (i >= len)
+            break;
+#endif
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xE0 && c <= 0xEF) { /* the common case in CJK text */
+            if (i + 2 >= len || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80)
+                return 0;
+            unsigned cp = ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+            if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
+                return 0;
+            i += 3;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= len || (s[i + 1] & 0xC0) != 0x80)
+                return 0;
+            i += 2;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (i + 3 >= len || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+                (s[i + 3] & 0xC0) != 0x80)
+                return 0;
+            unsigned cp = ((c & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
+                          (s[i + 3] & 0x3Fu);
+            if (cp < 0x10000 || cp > 0x10FFFF)
+                return 0;
+            i += 4;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+enum { LF_HI = 1, LF_CR = 2, LF_NUL = 4 };
+
+/* The state of the line being split. */
+typedef struct scanline {
+    size_t line;   /* its first byte */
+    size_t next;   /* the byte after its LF */
+    size_t from;   /* the field's first byte */
+    size_t k;      /* the field's column */
+    int quoted;    /* 0: unquoted, 1: inside quotes, 2: after the closing quote */
+    unsigned lf;   /* LF_HI: a byte >= 0x80; LF_CR: a CR; LF_NUL: a NUL */
+    int anyq;      /* a quoted field */
+    size_t nesc;   /* quoted fields with "" to undo, slots in esc[] */
+    int esc[16];
+    int esc_this;  /* the current quoted field has "" */
+} scanline;
+
+/* The line is given back to the line path: each byte that became a NUL is
+ * what it was.  A field's NUL is at its end: its delimiter, or the closing
+ * quote of a quoted field (whose value starts after the opening quote). */
+static void restore(csvctx *c, const char *base, const scanline *L)
+{
+    const svy_value *vals = c->r->vals;
+    for (size_t k = 0; k < L->k; k++) {
+        int slot = c->smap[k];
+        if (slot < 0)
+            continue;
+        const svy_value *v = &vals[slot];
+        if (v->missing != SVY_MISS_NONE)
+            continue;
+        char *end = (char *)(uintptr_t)(v->str + v->len);
+        *end = v->str > base + L->line && v->str[-1] == '"' ? '"' : c->delim;
+    }
+}
+
+/* One field, [from, to), quoted or not (to is the byte after its content). */
+static inline __attribute__((always_inline)) void deliver(char *p, svy_value *v, size_t from, int quoted, size_t to)
+{
+    if (quoted) {
+        size_t f = from + 1;
+        p[to] = '\0';
+        v->missing = SVY_MISS_NONE;
+        v->str = p + f;
+        v->len = to - f;
+    } else if (to != from) {
+        p[to] = '\0';
+        v->missing = SVY_MISS_NONE;
+        v->str = p + from;
+        v->len = to - from;
+    } else {
+        v->missing = SVY_MISS_SYSTEM;
+        v->str = "";
+        v->len = 0;
+    }
+}
+
+/* "" inside a quoted field becomes ", in place (the line is taken). */
+static void unescape(svy_value *v)
+{
+    char *s = (char *)(uintptr_t)v->str, *w = s;
+    for (size_t i = 0; i < v->len; i++) {
+        *w++ = s[i];
+        if (s[i] == '"')
+            i++;
+    }
+    *w = '\0';
+    v->len = (size_t)(w - s);
+}
+
+/* svy_row.line for a taken line (csv_read.c's line_plain: no quote, no CR,
+ * no field starting with U+FEFF): the line's bytes with each field's NUL
+ * turned back into the delimiter. */
+static int keep_line(csvctx *c, const char *p, const scanline *L, size_t e)
+{
+    size_t n = e - L->line;
+    const svy_value *vals = c->r->vals;
+    if (L->anyq)
+        return 1;
+    if (L->lf & LF_HI)
+        for (size_t k = 0; k < c->ncols; k++)
+            if (vals[k].len >= 3 && memcmp(vals[k].str, "\xEF\xBB\xBF", 3) == 0)
+                return 1;
+    if (n + 1 > c->linecap && !svy_grow((void **)&c->linebuf, &c->linecap, n + 1, 1)) {
+        svy_csv_fail(c, SVY_E_NOMEM, 0, NULL, "out of memory");
+        return 0;
+    }
+    memcpy(c->linebuf, p + L->line, n);
+    for (size_t k = 0; k + 1 < c->ncols; k++)
+        if (vals[k].len)
+            c->linebuf[vals[k].str + vals[k].len - (p + L->line)] = c->delim;
+    c->r->line = c->linebuf;
+    c->r->line_len = n;
+    return 1;
+}
+
+enum { LINE_TAKEN, LINE_LEFT, LINE_FAILED };
+
+/* The newline at pos ends the line: check it whole, give the last field,
+ * deliver the row. */
+static int end_line(csvctx *c, char *p, scanline *L, size_t pos)
+{
+    size_t e = pos;
+    L->next = pos + 1;
+    if (L->quoted == 1 || (L->lf & LF_NUL))
+        return LINE_LEFT; /* a quoted field spans lines (libcsv's), or a NUL */
+    if (L->lf & LF_CR) {
+        /* Only a CR right before the LF, which fast_line strips. */
+        e = pos - 1;
+        if (p[e] != '\r' || e == L->line || memchr(p + L->line, '\r', e - L->line))
+            return LINE_LEFT;
+    }
+    if (L->k + 1 != c->ncols || e == L->line || (L->quoted && p[e - 1] != '"'))
+        return LINE_LEFT;
+    /* Our NULs in the line are ASCII: the check sees the line's text. */
+    if ((L->lf & LF_HI) && !svy_csv_utf8_ok(p + L->line, e - L->line))
+        return LINE_LEFT;
+    int slot = c->smap[L->k];
+    svy_value *vals = c->r->vals;
+    if (L->esc_this && slot >= 0) {
+        if (L->nesc == sizeof L->esc / sizeof *L->esc)
+            return LINE_LEFT;
+        L->esc[L->nesc++] = slot;
+    }
+    if (slot >= 0)
+        deliver(p, &vals[slot], L->from, L->quoted, L->quoted ? e - 1 : e);
+    L->k++;
+    if (c->lines_ok && !keep_line(c, p, L, e))
+        return LINE_FAILED;
+    for (size_t j = 0; j < L->nesc; j++)
+        unescape(&vals[L->esc[j]]);
+    svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
+    c->r->line = NULL;
+    if (st) {
+        c->st = st;
+        return LINE_FAILED;
+    }
+    return LINE_TAKEN;
+}
+
+/* Per 16 bytes: which are the delimiter, LF, '"', past ASCII, NUL or CR. */
+typedef struct masks {
+    unsigned d, n, q, h, x, z;
+} masks;
+
+static inline __attribute__((always_inline)) masks block(const char *p, size_t i, size_t end, char delim)
+{
+    masks m;
+#if defined(__SSE2__)
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i)), z = _mm_setzero_si128();
+    __m128i isz = _mm_cmpeq_epi8(x, z);
+    m.d = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(delim)));
+    m.n = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
+    m.q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+    m.h = (unsigned)_mm_movemask_epi8(x);
+    m.x = (unsigned)_mm_movemask_epi8(_mm_or_si128(isz, _mm_cmpeq_epi8(x, _mm_set1_epi8('\r'))));
+    m.z = m.x ? (unsigned)_mm_movemask_epi8(isz) : 0;
+#else
+    m.d = m.n = m.q = m.h = m.x = m.z = 0;
+    for (unsigned b = 0; b < 16; b++) {
+        unsigned char ch = (unsigned char)p[i + b];
+        m.d |= (unsigned)(ch == (unsigned char)delim) << b;
+        m.n |= (unsigned)(ch == '\n') << b;
+        m.q |= (unsigned)(ch == '"') << b;
+        m.h |= (unsigned)(ch >= 0x80) << b;
+        m.x |= (unsigned)(ch == 0 || ch == '\r') << b;
+        m.z |= (unsigned)(ch == 0) << b;
+    }
+#endif
+    if (end - i < 16) {
+        unsigned keep = (1u << (end - i)) - 1;
+        m.d &= keep;
+        m.n &= keep;
+        m.q &= keep;
+        m.h &= keep;
+        m.x &= keep;
+        m.z &= keep;
+    }
+    return m;
+}
+
+/* What the bytes of m selected by sel say about their line. */
+static inline unsigned line_flags(const masks *m, unsigned sel)
+{
+    unsigned z = m->z & sel;
+    return ((m->h & sel) ? LF_HI : 0) | ((m->x & ~z & sel) ? LF_CR : 0) | (z ? LF_NUL : 0);
+}
+
+/* The line's state into L, and the newline at pos ends it. */
+static inline int newline(csvctx *c, char *p, scanline *L, size_t pos, size_t from, size_t k, int quoted,
+                          int esc_this, unsigned lf)
+{
+    L->from = from;
+    L->k = k;
+    L->quoted = quoted;
+    L->esc_this = esc_this;
+    L->lf = lf;
+    return end_line(c, p, L, pos);
+}
+
+size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, int *why)
+{
+    const char delim = c->delim;
+    svy_value *vals = c->r->vals;
+    const int *smap = c->smap;
+    scanline L = {.line = start};
+    size_t from = start, k = 0;
+    int quoted = 0, esc_this = 0, r;
+    unsigned skipq = 0, lf = 0;
+    for (size_t i = start; i < end; i += 16) {
+        masks m = block(p, i, end, delim);
+        unsigned rem = 0xFFFF; /* the block's bytes not yet in a finished line */
+        if (!(m.q | (unsigned)quoted | skipq)) {
+            /* No quote: fields end at delimiters, lines at LF. */
+            unsigned d = m.d, nl = m.n;
+            for (;;) {
+                unsigned nb = nl & -nl;
+                unsigned dd = nb ? d & (nb - 1) : d;
+                while (dd) {
+                    size_t pos = i + (unsigned)__builtin_ctz(dd);
+                    dd &= dd - 1;
+                    int slot = smap[k++];
+                    if (slot >= 0)
+                        deliver(p, &vals[slot], from, 0, pos);
+                    else if (slot == SMAP_STOP)
+                        goto left;
+                    from = pos + 1;
+                }
+                if (!nb)
+                    break;
+                size_t pos = i + (unsigned)__builtin_ctz(nb);
+                unsigned done = nb | (nb - 1);
+                if ((m.h | m.x) & rem & done)
+                    lf |= line_flags(&m, rem & done);
+                rem &= ~done;
+                d &= ~done;
+                nl &= nl - 1;
+                if ((r = newline(c, p, &L, pos, from, k, 0, 0, lf)) != LINE_TAKEN)
+                    goto line_done;
+                L.line = from = pos + 1;
+                L.nesc = 0;
+                L.anyq = 0;
+                k = 0;
+                lf = 0;
+            }
+            if ((m.h | m.x) & rem)
+                lf |= line_flags(&m, rem);
+            continue;
+        }
+        m.q &= ~skipq;
+        skipq = 0;
+        unsigned s = m.d | m.n | m.q;
+        while (s) {
+            unsigned b = (unsigned)__builtin_ctz(s), bit = 1u << b;
+            size_t pos = i + b;
+            s &= s - 1;
+            if (m.d & bit) {
+                if (quoted == 1)
+                    continue;
+                int slot = smap[k];
+                if (slot >= 0) {
+                    deliver(p, &vals[slot], from, quoted, quoted ? pos - 1 : pos);
+                    if (esc_this) {
+                        if (L.nesc == sizeof L.esc / sizeof *L.esc)
+                            goto left;
+                        L.esc[L.nesc++] = slot;
+                    }
+                } else if (slot == SMAP_STOP) {
+                    goto left;
+                }
+                esc_this = 0;
+                quoted = 0;
+                k++;
+                from = pos + 1;
+            } else if (m.n & bit) {
+                unsigned done = bit | (bit - 1);
+                if ((m.h | m.x) & rem & done)
+                    lf |= line_flags(&m, rem & done);
+                rem &= ~done;
+                if ((r = newline(c, p, &L, pos, from, k, quoted, esc_this, lf)) != LINE_TAKEN)
+                    goto line_done;
+                L.line = from = pos + 1;
+                L.nesc = 0;
+                L.anyq = 0;
+                k = 0;
+                lf = 0;
+                quoted = 0;
+                esc_this = 0;
+            } else if (quoted == 0) {
+                if (pos != from)
+                    goto left; /* a quote inside an unquoted field: libcsv's error */
+                quoted = 1;
+                L.anyq = 1;
+            } else if (quoted == 1) {
+                if (pos + 1 >= end)
+                    goto more;
+                char nx = p[pos + 1];
+                if (nx == '"') {
+                    esc_this = 1;
+                    if (b == 15)
+                        skipq = 1;
+                    else
+                        s &= ~(bit << 1);
+                } else if (nx == delim || nx == '\n' || nx == '\r') {
+                    quoted = 2;
+                } else {
+                    goto left; /* text after the closing quote */
+                }
+            } else {
+                goto left;
+            }
+        }
+        if ((m.h | m.x) & rem)
+            lf |= line_flags(&m, rem);
+    }
+more:
+    L.k = k;
+    restore(c, p, &L);
+    *why = SCAN_MORE;
+    return L.line;
+line_done:
+    if (r == LINE_FAILED) {
+        *last = L.line;
+        *why = SCAN_FAILED;
+        return L.next;
+    }
+left:
+    L.k = k;
+    restore(c, p, &L);
+    *why = SCAN_LEFT;
+    return L.line;
+}
