@@ -10,11 +10,11 @@
 #include <iconv.h>
 #include <sys/types.h>
 
-#define CHUNK (1u << 20)
-/* The line scan reads whole 16-byte blocks: the buffer has this much
- * readable (zeroed) space after its end, and the bytes past a line are
- * masked off. */
-#define SCAN_PAD 16
+#define CHUNK (1u << 18)
+/* The scans read whole blocks (16 bytes in csv_read.c, 64 in csv_scan.c):
+ * the buffer has this much readable (zeroed) space after its end, and the
+ * bytes past what was read are masked off. */
+#define SCAN_PAD 64
 #define LINE_MAX_BYTES FIELD_MAX
 /* One field may not exceed this; a "line without end" fails here. */
 #define FIELD_MAX ((size_t)64 << 20)

@@ -35,17 +35,23 @@ int svy_csv_scan_init(csvctx *c)
 }
 
 /* UTF-8 as svy_utf8_valid reads it (no overlongs, surrogates or code points
- * past U+10FFFF), with ASCII skipped 16 bytes at a time. */
+ * past U+10FFFF), with ASCII skipped 16 bytes at a time and a sequence's
+ * continuation bytes tested together. */
 int svy_csv_utf8_ok(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
 #if defined(__SSE2__)
-        while (i + 16 <= len && !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i))))
-            i += 16;
-        if (i >= len)
-            break;
+        if (i + 16 <= len) {
+            /* To the next byte past ASCII, or 16 on. */
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+            if (!m) {
+                i += 16;
+                continue;
+            }
+            i += (unsigned)__builtin_ctz(m);
+        }
 #endif
         unsigned c = s[i];
         if (c < 0x80) {
@@ -53,10 +59,12 @@ int svy_csv_utf8_ok(const char *str, size_t len)
             continue;
         }
         if (c >= 0xE0 && c <= 0xEF) { /* the common case in CJK text */
-            if (i + 2 >= len || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80)
+            if (i + 2 >= len)
                 return 0;
-            unsigned cp = ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
-            if (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))
+            unsigned c1 = s[i + 1], c2 = s[i + 2];
+            /* E0 needs A0..BF next (no overlong), ED 80..9F (no surrogate). */
+            unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+            if (c1 < lo || c1 > hi || (c2 & 0xC0) != 0x80)
                 return 0;
             i += 3;
         } else if (c >= 0xC2 && c <= 0xDF) {
@@ -64,12 +72,11 @@ int svy_csv_utf8_ok(const char *str, size_t len)
                 return 0;
             i += 2;
         } else if (c >= 0xF0 && c <= 0xF4) {
-            if (i + 3 >= len || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
-                (s[i + 3] & 0xC0) != 0x80)
+            if (i + 3 >= len)
                 return 0;
-            unsigned cp = ((c & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) | ((s[i + 2] & 0x3Fu) << 6) |
-                          (s[i + 3] & 0x3Fu);
-            if (cp < 0x10000 || cp > 0x10FFFF)
+            /* F0 needs 90..BF next (no overlong), F4 80..8F (<= U+10FFFF). */
+            unsigned c1 = s[i + 1], lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+            if (c1 < lo || c1 > hi || (s[i + 2] & 0xC0) != 0x80 || (s[i + 3] & 0xC0) != 0x80)
                 return 0;
             i += 4;
         } else {
@@ -217,37 +224,52 @@ static int end_line(csvctx *c, char *p, scanline *L, size_t pos)
     return LINE_TAKEN;
 }
 
-/* Per 16 bytes: which are the delimiter, LF, '"', past ASCII, NUL or CR. */
+/* Per 64 bytes, a bit each: the delimiter, LF, '"', past ASCII, NUL or CR,
+ * NUL (z only when x has a bit). */
 typedef struct masks {
-    unsigned d, n, q, h, x, z;
+    uint64_t d, n, q, h, x, z;
 } masks;
+
+#if defined(__SSE2__)
+static inline uint64_t bits64(__m128i a, __m128i b, __m128i c, __m128i d)
+{
+    return (uint64_t)(unsigned)_mm_movemask_epi8(a) | (uint64_t)(unsigned)_mm_movemask_epi8(b) << 16 |
+           (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 | (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48;
+}
+#define EQ4(v, y) _mm_cmpeq_epi8(x0, y), _mm_cmpeq_epi8(x1, y), _mm_cmpeq_epi8(x2, y), _mm_cmpeq_epi8(x3, y)
+#endif
 
 static inline __attribute__((always_inline)) masks block(const char *p, size_t i, size_t end, char delim)
 {
     masks m;
 #if defined(__SSE2__)
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i)), z = _mm_setzero_si128();
-    __m128i isz = _mm_cmpeq_epi8(x, z);
-    m.d = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(delim)));
-    m.n = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')));
-    m.q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-    m.h = (unsigned)_mm_movemask_epi8(x);
-    m.x = (unsigned)_mm_movemask_epi8(_mm_or_si128(isz, _mm_cmpeq_epi8(x, _mm_set1_epi8('\r'))));
-    m.z = m.x ? (unsigned)_mm_movemask_epi8(isz) : 0;
+    const __m128i *q = (const __m128i *)(const void *)(p + i);
+    __m128i x0 = _mm_loadu_si128(q), x1 = _mm_loadu_si128(q + 1), x2 = _mm_loadu_si128(q + 2),
+            x3 = _mm_loadu_si128(q + 3);
+    __m128i vz = _mm_setzero_si128(), vr = _mm_set1_epi8('\r');
+    m.d = bits64(EQ4(x, _mm_set1_epi8(delim)));
+    m.n = bits64(EQ4(x, _mm_set1_epi8('\n')));
+    m.q = bits64(EQ4(x, _mm_set1_epi8('"')));
+    m.h = bits64(x0, x1, x2, x3);
+    m.x = bits64(_mm_or_si128(_mm_cmpeq_epi8(x0, vz), _mm_cmpeq_epi8(x0, vr)),
+                 _mm_or_si128(_mm_cmpeq_epi8(x1, vz), _mm_cmpeq_epi8(x1, vr)),
+                 _mm_or_si128(_mm_cmpeq_epi8(x2, vz), _mm_cmpeq_epi8(x2, vr)),
+                 _mm_or_si128(_mm_cmpeq_epi8(x3, vz), _mm_cmpeq_epi8(x3, vr)));
+    m.z = m.x ? bits64(EQ4(x, vz)) : 0;
 #else
     m.d = m.n = m.q = m.h = m.x = m.z = 0;
-    for (unsigned b = 0; b < 16; b++) {
+    for (unsigned b = 0; b < 64; b++) {
         unsigned char ch = (unsigned char)p[i + b];
-        m.d |= (unsigned)(ch == (unsigned char)delim) << b;
-        m.n |= (unsigned)(ch == '\n') << b;
-        m.q |= (unsigned)(ch == '"') << b;
-        m.h |= (unsigned)(ch >= 0x80) << b;
-        m.x |= (unsigned)(ch == 0 || ch == '\r') << b;
-        m.z |= (unsigned)(ch == 0) << b;
+        m.d |= (uint64_t)(ch == (unsigned char)delim) << b;
+        m.n |= (uint64_t)(ch == '\n') << b;
+        m.q |= (uint64_t)(ch == '"') << b;
+        m.h |= (uint64_t)(ch >= 0x80) << b;
+        m.x |= (uint64_t)(ch == 0 || ch == '\r') << b;
+        m.z |= (uint64_t)(ch == 0) << b;
     }
 #endif
-    if (end - i < 16) {
-        unsigned keep = (1u << (end - i)) - 1;
+    if (end - i < 64) {
+        uint64_t keep = (1ull << (end - i)) - 1;
         m.d &= keep;
         m.n &= keep;
         m.q &= keep;
@@ -259,9 +281,9 @@ static inline __attribute__((always_inline)) masks block(const char *p, size_t i
 }
 
 /* What the bytes of m selected by sel say about their line. */
-static inline unsigned line_flags(const masks *m, unsigned sel)
+static inline unsigned line_flags(const masks *m, uint64_t sel)
 {
-    unsigned z = m->z & sel;
+    uint64_t z = m->z & sel;
     return ((m->h & sel) ? LF_HI : 0) | ((m->x & ~z & sel) ? LF_CR : 0) | (z ? LF_NUL : 0);
 }
 
@@ -285,18 +307,19 @@ size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, 
     scanline L = {.line = start};
     size_t from = start, k = 0;
     int quoted = 0, esc_this = 0, r;
-    unsigned skipq = 0, lf = 0;
-    for (size_t i = start; i < end; i += 16) {
+    unsigned lf = 0;
+    uint64_t skipq = 0;
+    for (size_t i = start; i < end; i += 64) {
         masks m = block(p, i, end, delim);
-        unsigned rem = 0xFFFF; /* the block's bytes not yet in a finished line */
-        if (!(m.q | (unsigned)quoted | skipq)) {
+        uint64_t rem = ~0ull; /* the block's bytes not yet in a finished line */
+        if (!(m.q | (uint64_t)quoted | skipq)) {
             /* No quote: fields end at delimiters, lines at LF. */
-            unsigned d = m.d, nl = m.n;
+            uint64_t d = m.d, nl = m.n;
             for (;;) {
-                unsigned nb = nl & -nl;
-                unsigned dd = nb ? d & (nb - 1) : d;
+                uint64_t nb = nl & -nl;
+                uint64_t dd = nb ? d & (nb - 1) : d;
                 while (dd) {
-                    size_t pos = i + (unsigned)__builtin_ctz(dd);
+                    size_t pos = i + (unsigned)__builtin_ctzll(dd);
                     dd &= dd - 1;
                     int slot = smap[k++];
                     if (slot >= 0)
@@ -307,8 +330,8 @@ size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, 
                 }
                 if (!nb)
                     break;
-                size_t pos = i + (unsigned)__builtin_ctz(nb);
-                unsigned done = nb | (nb - 1);
+                size_t pos = i + (unsigned)__builtin_ctzll(nb);
+                uint64_t done = nb | (nb - 1);
                 if ((m.h | m.x) & rem & done)
                     lf |= line_flags(&m, rem & done);
                 rem &= ~done;
@@ -328,9 +351,10 @@ size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, 
         }
         m.q &= ~skipq;
         skipq = 0;
-        unsigned s = m.d | m.n | m.q;
+        uint64_t s = m.d | m.n | m.q;
         while (s) {
-            unsigned b = (unsigned)__builtin_ctz(s), bit = 1u << b;
+            unsigned b = (unsigned)__builtin_ctzll(s);
+            uint64_t bit = 1ull << b;
             size_t pos = i + b;
             s &= s - 1;
             if (m.d & bit) {
@@ -352,7 +376,7 @@ size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, 
                 k++;
                 from = pos + 1;
             } else if (m.n & bit) {
-                unsigned done = bit | (bit - 1);
+                uint64_t done = bit | (bit - 1);
                 if ((m.h | m.x) & rem & done)
                     lf |= line_flags(&m, rem & done);
                 rem &= ~done;
@@ -376,7 +400,7 @@ size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, 
                 char nx = p[pos + 1];
                 if (nx == '"') {
                     esc_this = 1;
-                    if (b == 15)
+                    if (b == 63)
                         skipq = 1;
                     else
                         s &= ~(bit << 1);
