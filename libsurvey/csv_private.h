@@ -88,10 +88,10 @@ int svy_csv_is_utf8_name(const char *enc);
  * delivers whole lines of p[start..end) and returns where it stopped, with
  * *why: SCAN_MORE, the line there is not complete; SCAN_LEFT, the line
  * there goes to the line path (as it was read); SCAN_FAILED, c->st was set
- * by the line from *last to the returned offset. */
+ * by the line that ends before the returned offset. */
 enum { SCAN_MORE, SCAN_LEFT, SCAN_FAILED };
 int svy_csv_scan_init(csvctx *c);
-size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, int *why);
+size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, int *why);
 /* 1 when s[0..len) is UTF-8 as svy_utf8_valid has it. */
 int svy_csv_utf8_ok(const char *s, size_t len);
 

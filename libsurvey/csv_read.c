@@ -303,6 +303,23 @@ static int mark_after(source *src, const char *buf, size_t at, size_t end)
            (at == end && svy_csv_mark_follows(src));
 }
 
+/* csv_scan.c's row loop from *start: 1 when the caller stops splitting
+ * lines (to read more, or on a failure); else *start is a line for the
+ * line path. */
+static int scan_rows(csvctx *c, source *src, char *buf, size_t *start, size_t end, int at_eof)
+{
+    int why;
+    size_t next = svy_csv_scan(c, buf, *start, end, &why);
+    *start = next;
+    if (why == SCAN_FAILED) {
+        if (c->st == SVY_E_DATA && mark_after(src, buf, next, end))
+            c->st = svy_err_set(c->err, SVY_E_IO, c->r->name, c->r->rows + 1, 0, NULL,
+                                "the input is incomplete: the program writing it failed");
+        return 1;
+    }
+    return (why == SCAN_MORE && !at_eof) || next >= end;
+}
+
 svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
 {
     csvctx c = {.r = r, .h = h, .ctx = ctx, .err = err};
@@ -429,23 +446,8 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
                 scan_tried = 1;
                 svy_csv_scan_init(&c);
             }
-            if (c.smap && !in_csv) {
-                size_t last;
-                int why;
-                size_t next = svy_csv_scan(&c, buf, start, end, &last, &why);
-                if (why == SCAN_FAILED) {
-                    if (c.st == SVY_E_DATA && mark_after(&src, buf, next, end))
-                        c.st = svy_err_set(err, SVY_E_IO, r->name, r->rows + 1, 0, NULL,
-                                           "the input is incomplete: the program writing it failed");
-                    start = next;
-                    break;
-                }
-                start = next;
-                if (why == SCAN_MORE && !at_eof)
-                    break;
-                if (start >= end)
-                    break;
-            }
+            if (c.smap && !in_csv && scan_rows(&c, &src, buf, &start, end, at_eof))
+                break;
             char *line = buf + start;
             char *nl = memchr(line, '\n', end - start);
             if (!nl && !at_eof)

@@ -299,7 +299,7 @@ static inline int newline(csvctx *c, char *p, scanline *L, size_t pos, size_t fr
     return end_line(c, p, L, pos);
 }
 
-size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, size_t *last, int *why)
+size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, int *why)
 {
     const char delim = c->delim;
     svy_value *vals = c->r->vals;
@@ -423,7 +423,6 @@ more:
     return L.line;
 line_done:
     if (r == LINE_FAILED) {
-        *last = L.line;
         *why = SCAN_FAILED;
         return L.next;
     }
