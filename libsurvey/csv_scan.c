@@ -299,136 +299,159 @@ static inline int newline(csvctx *c, char *p, scanline *L, size_t pos, size_t fr
     return end_line(c, p, L, pos);
 }
 
-size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, int *why)
+/* The splitting state kept in registers between blocks (the rest is in
+ * scanline, touched at line ends). */
+typedef struct cursor {
+    size_t from, k;
+    int quoted, esc_this;
+    unsigned lf;
+    uint64_t skipq; /* the next block's first byte is the second quote of a "" */
+    int r;          /* end_line's answer that stopped the scan */
+} cursor;
+
+enum { GO_ON, STOP_MORE, STOP_LEFT, STOP_LINE };
+
+/* The line ends at pos: the line path's checks, the row, and a new line. */
+static inline __attribute__((always_inline)) int line_at(csvctx *c, char *p, scanline *L, cursor *u, size_t pos)
 {
-    const char delim = c->delim;
+    if ((u->r = newline(c, p, L, pos, u->from, u->k, u->quoted, u->esc_this, u->lf)) != LINE_TAKEN)
+        return STOP_LINE;
+    L->line = u->from = pos + 1;
+    L->nesc = 0;
+    L->anyq = 0;
+    u->k = 0;
+    u->lf = 0;
+    u->quoted = 0;
+    u->esc_this = 0;
+    return GO_ON;
+}
+
+/* A block without a quote, outside quotes: fields end at delimiters, lines
+ * at LF. */
+static inline __attribute__((always_inline)) int plain_block(csvctx *c, char *p, scanline *L, cursor *u,
+                                                             const masks *m, size_t i)
+{
     svy_value *vals = c->r->vals;
     const int *smap = c->smap;
-    scanline L = {.line = start};
-    size_t from = start, k = 0;
-    int quoted = 0, esc_this = 0, r;
-    unsigned lf = 0;
-    uint64_t skipq = 0;
-    for (size_t i = start; i < end; i += 64) {
-        masks m = block(p, i, end, delim);
-        uint64_t rem = ~0ull; /* the block's bytes not yet in a finished line */
-        if (!(m.q | (uint64_t)quoted | skipq)) {
-            /* No quote: fields end at delimiters, lines at LF. */
-            uint64_t d = m.d, nl = m.n;
-            for (;;) {
-                uint64_t nb = nl & -nl;
-                uint64_t dd = nb ? d & (nb - 1) : d;
-                while (dd) {
-                    size_t pos = i + (unsigned)__builtin_ctzll(dd);
-                    dd &= dd - 1;
-                    int slot = smap[k++];
-                    if (slot >= 0)
-                        deliver(p, &vals[slot], from, 0, pos);
-                    else if (slot == SMAP_STOP)
-                        goto left;
-                    from = pos + 1;
-                }
-                if (!nb)
-                    break;
-                size_t pos = i + (unsigned)__builtin_ctzll(nb);
-                uint64_t done = nb | (nb - 1);
-                if ((m.h | m.x) & rem & done)
-                    lf |= line_flags(&m, rem & done);
-                rem &= ~done;
-                d &= ~done;
-                nl &= nl - 1;
-                if ((r = newline(c, p, &L, pos, from, k, 0, 0, lf)) != LINE_TAKEN)
-                    goto line_done;
-                L.line = from = pos + 1;
-                L.nesc = 0;
-                L.anyq = 0;
-                k = 0;
-                lf = 0;
-            }
-            if ((m.h | m.x) & rem)
-                lf |= line_flags(&m, rem);
-            continue;
+    uint64_t d = m->d, nl = m->n, rem = ~0ull; /* rem: bytes not yet in a finished line */
+    for (;;) {
+        uint64_t nb = nl & -nl;
+        uint64_t dd = nb ? d & (nb - 1) : d;
+        while (dd) {
+            size_t pos = i + (unsigned)__builtin_ctzll(dd);
+            dd &= dd - 1;
+            int slot = smap[u->k++];
+            if (slot >= 0)
+                deliver(p, &vals[slot], u->from, 0, pos);
+            else if (slot == SMAP_STOP)
+                return STOP_LEFT;
+            u->from = pos + 1;
         }
-        m.q &= ~skipq;
-        skipq = 0;
-        uint64_t s = m.d | m.n | m.q;
-        while (s) {
-            unsigned b = (unsigned)__builtin_ctzll(s);
-            uint64_t bit = 1ull << b;
-            size_t pos = i + b;
-            s &= s - 1;
-            if (m.d & bit) {
-                if (quoted == 1)
-                    continue;
-                int slot = smap[k];
-                if (slot >= 0) {
-                    deliver(p, &vals[slot], from, quoted, quoted ? pos - 1 : pos);
-                    if (esc_this) {
-                        if (L.nesc == sizeof L.esc / sizeof *L.esc)
-                            goto left;
-                        L.esc[L.nesc++] = slot;
-                    }
-                } else if (slot == SMAP_STOP) {
-                    goto left;
-                }
-                esc_this = 0;
-                quoted = 0;
-                k++;
-                from = pos + 1;
-            } else if (m.n & bit) {
-                uint64_t done = bit | (bit - 1);
-                if ((m.h | m.x) & rem & done)
-                    lf |= line_flags(&m, rem & done);
-                rem &= ~done;
-                if ((r = newline(c, p, &L, pos, from, k, quoted, esc_this, lf)) != LINE_TAKEN)
-                    goto line_done;
-                L.line = from = pos + 1;
-                L.nesc = 0;
-                L.anyq = 0;
-                k = 0;
-                lf = 0;
-                quoted = 0;
-                esc_this = 0;
-            } else if (quoted == 0) {
-                if (pos != from)
-                    goto left; /* a quote inside an unquoted field: libcsv's error */
-                quoted = 1;
-                L.anyq = 1;
-            } else if (quoted == 1) {
-                if (pos + 1 >= end)
-                    goto more;
-                char nx = p[pos + 1];
-                if (nx == '"') {
-                    esc_this = 1;
-                    if (b == 63)
-                        skipq = 1;
-                    else
-                        s &= ~(bit << 1);
-                } else if (nx == delim || nx == '\n' || nx == '\r') {
-                    quoted = 2;
-                } else {
-                    goto left; /* text after the closing quote */
-                }
-            } else {
-                goto left;
-            }
-        }
-        if ((m.h | m.x) & rem)
-            lf |= line_flags(&m, rem);
+        if (!nb)
+            break;
+        uint64_t done = nb | (nb - 1);
+        if ((m->h | m->x) & rem & done)
+            u->lf |= line_flags(m, rem & done);
+        rem &= ~done;
+        d &= ~done;
+        nl &= nl - 1;
+        if (line_at(c, p, L, u, i + (unsigned)__builtin_ctzll(nb)) != GO_ON)
+            return STOP_LINE;
     }
-more:
-    L.k = k;
-    restore(c, p, &L);
-    *why = SCAN_MORE;
-    return L.line;
-line_done:
-    if (r == LINE_FAILED) {
+    if ((m->h | m->x) & rem)
+        u->lf |= line_flags(m, rem);
+    return GO_ON;
+}
+
+/* A block with quotes, or inside a quoted field: each delimiter, LF and
+ * quote in turn. */
+static inline __attribute__((always_inline)) int quoted_block(csvctx *c, char *p, scanline *L, cursor *u,
+                                                              masks *m, size_t i, size_t end)
+{
+    svy_value *vals = c->r->vals;
+    const char delim = c->delim;
+    uint64_t rem = ~0ull;
+    m->q &= ~u->skipq;
+    u->skipq = 0;
+    uint64_t s = m->d | m->n | m->q;
+    while (s) {
+        unsigned b = (unsigned)__builtin_ctzll(s);
+        uint64_t bit = 1ull << b;
+        size_t pos = i + b;
+        s &= s - 1;
+        if (m->d & bit) {
+            if (u->quoted == 1)
+                continue;
+            int slot = c->smap[u->k];
+            if (slot >= 0) {
+                deliver(p, &vals[slot], u->from, u->quoted, u->quoted ? pos - 1 : pos);
+                if (u->esc_this) {
+                    if (L->nesc == sizeof L->esc / sizeof *L->esc)
+                        return STOP_LEFT;
+                    L->esc[L->nesc++] = slot;
+                }
+            } else if (slot == SMAP_STOP) {
+                return STOP_LEFT;
+            }
+            u->esc_this = 0;
+            u->quoted = 0;
+            u->k++;
+            u->from = pos + 1;
+        } else if (m->n & bit) {
+            uint64_t done = bit | (bit - 1);
+            if ((m->h | m->x) & rem & done)
+                u->lf |= line_flags(m, rem & done);
+            rem &= ~done;
+            if (line_at(c, p, L, u, pos) != GO_ON)
+                return STOP_LINE;
+        } else if (u->quoted == 0) {
+            if (pos != u->from)
+                return STOP_LEFT; /* a quote inside an unquoted field: libcsv's error */
+            u->quoted = 1;
+            L->anyq = 1;
+        } else if (u->quoted == 1) {
+            if (pos + 1 >= end)
+                return STOP_MORE;
+            char nx = p[pos + 1];
+            if (nx == '"') {
+                u->esc_this = 1;
+                if (b == 63)
+                    u->skipq = 1;
+                else
+                    s &= ~(bit << 1);
+            } else if (nx == delim || nx == '\n' || nx == '\r') {
+                u->quoted = 2;
+            } else {
+                return STOP_LEFT; /* text after the closing quote */
+            }
+        } else {
+            return STOP_LEFT;
+        }
+    }
+    if ((m->h | m->x) & rem)
+        u->lf |= line_flags(m, rem);
+    return GO_ON;
+}
+
+size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, int *why)
+{
+    scanline L = {.line = start};
+    cursor u = {.from = start};
+    int stop = GO_ON;
+    for (size_t i = start; i < end && stop == GO_ON; i += 64) {
+        masks m = block(p, i, end, c->delim);
+        if (!(m.q | (uint64_t)u.quoted | u.skipq))
+            stop = plain_block(c, p, &L, &u, &m, i);
+        else
+            stop = quoted_block(c, p, &L, &u, &m, i, end);
+    }
+    if (stop == STOP_LINE && u.r == LINE_FAILED) {
         *why = SCAN_FAILED;
         return L.next;
     }
-left:
-    L.k = k;
+    /* Mid-line: the line goes back as it was read. */
+    L.k = u.k;
     restore(c, p, &L);
-    *why = SCAN_LEFT;
+    *why = stop == STOP_LEFT || stop == STOP_LINE ? SCAN_LEFT : SCAN_MORE;
     return L.line;
 }
