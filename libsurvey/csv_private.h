@@ -92,8 +92,6 @@ int svy_csv_is_utf8_name(const char *enc);
 enum { SCAN_MORE, SCAN_LEFT, SCAN_FAILED };
 int svy_csv_scan_init(csvctx *c);
 size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, int *why);
-/* 1 when s[0..len) is UTF-8 as svy_utf8_valid has it. */
-int svy_csv_utf8_ok(const char *s, size_t len);
 
 /* csv_source.c: up to cap bytes of UTF-8 into dst; 0 at the end; -1 on a
  * read error (errno set); -2 when the input has bytes invalid in its

@@ -34,58 +34,6 @@ int svy_csv_scan_init(csvctx *c)
     return 1;
 }
 
-/* UTF-8 as svy_utf8_valid reads it (no overlongs, surrogates or code points
- * past U+10FFFF), with ASCII skipped 16 bytes at a time and a sequence's
- * continuation bytes tested together. */
-int svy_csv_utf8_ok(const char *str, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < len) {
-#if defined(__SSE2__)
-        if (i + 16 <= len) {
-            /* To the next byte past ASCII, or 16 on. */
-            unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
-            if (!m) {
-                i += 16;
-                continue;
-            }
-            i += (unsigned)__builtin_ctz(m);
-        }
-#endif
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if (c >= 0xE0 && c <= 0xEF) { /* the common case in CJK text */
-            if (i + 2 >= len)
-                return 0;
-            unsigned c1 = s[i + 1], c2 = s[i + 2];
-            /* E0 needs A0..BF next (no overlong), ED 80..9F (no surrogate). */
-            unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-            if (c1 < lo || c1 > hi || (c2 & 0xC0) != 0x80)
-                return 0;
-            i += 3;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            if (i + 1 >= len || (s[i + 1] & 0xC0) != 0x80)
-                return 0;
-            i += 2;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            if (i + 3 >= len)
-                return 0;
-            /* F0 needs 90..BF next (no overlong), F4 80..8F (<= U+10FFFF). */
-            unsigned c1 = s[i + 1], lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-            if (c1 < lo || c1 > hi || (s[i + 2] & 0xC0) != 0x80 || (s[i + 3] & 0xC0) != 0x80)
-                return 0;
-            i += 4;
-        } else {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 enum { LF_HI = 1, LF_CR = 2, LF_NUL = 4 };
 
 /* The state of the line being split. */
@@ -199,7 +147,7 @@ static int end_line(csvctx *c, char *p, scanline *L, size_t pos)
     if (L->k + 1 != c->ncols || e == L->line || (L->quoted && p[e - 1] != '"'))
         return LINE_LEFT;
     /* Our NULs in the line are ASCII: the check sees the line's text. */
-    if ((L->lf & LF_HI) && !svy_csv_utf8_ok(p + L->line, e - L->line))
+    if ((L->lf & LF_HI) && !svy_utf8_valid(p + L->line, e - L->line, NULL))
         return LINE_LEFT;
     int slot = c->smap[L->k];
     svy_value *vals = c->r->vals;

@@ -271,29 +271,72 @@ Test(csv_scan, very_long_lines)
     free(text);
 }
 
-Test(csv_scan, utf8_check_agrees_with_the_field_check)
+/* svy_utf8_valid as it was written before it skipped ASCII by blocks and
+ * tested sequences by range: code point by code point. */
+static int utf8_reference(const unsigned char *s, size_t len, size_t *bad)
 {
-    /* Every 1- to 4-byte sequence from a small alphabet of lead and
-     * continuation bytes, after an ASCII run of each length to 20. */
-    static const unsigned char alpha[] = {0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xED,
-                                          0xEF, 0xF0, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F};
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            break;
+        }
+        if (i + n >= len)
+            break;
+        size_t k = 1;
+        for (; k <= n && (s[i + k] & 0xC0) == 0x80; k++)
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        if (k <= n || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            break;
+        i += n + 1;
+    }
+    *bad = i;
+    return i == len;
+}
+
+Test(csv_scan, utf8_check_agrees_with_the_code_point_check)
+{
+    /* Every 1- to 4-byte sequence from an alphabet of lead and continuation
+     * bytes at their edges, after ASCII runs of several lengths (the block
+     * skip) and before one more byte. */
+    static const unsigned char alpha[] = {0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xED,
+                                          0xEE, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F};
     const size_t na = sizeof alpha;
-    char buf[32];
-    for (size_t pre = 0; pre <= 20; pre += 4) {
+    unsigned char buf[40];
+    for (size_t pre = 0; pre <= 20; pre += 5) {
         memset(buf, 'a', pre);
         for (size_t a = 0; a < na; a++)
             for (size_t b = 0; b < na; b++)
                 for (size_t c = 0; c < na; c++)
-                    for (size_t d = 0; d < na; d += 3) {
-                        unsigned char q[4] = {alpha[a], alpha[b], alpha[c], alpha[d]};
+                    for (size_t d = 0; d < na; d++)
                         for (size_t len = 1; len <= 4; len++) {
+                            const unsigned char q[4] = {alpha[a], alpha[b], alpha[c], alpha[d]};
                             memcpy(buf + pre, q, len);
                             buf[pre + len] = 'z';
-                            int want = svy_csv_utf8_ok(buf, pre + len + 1);
-                            size_t bad;
-                            cr_assert_eq(want, svy_utf8_valid(buf, pre + len + 1, &bad),
-                                         "%02x %02x %02x %02x (%zu) after %zu", q[0], q[1], q[2], q[3], len, pre);
+                            for (size_t n = pre + len; n <= pre + len + 1; n++) {
+                                size_t want_bad = 0, bad = 0;
+                                int want = utf8_reference(buf, n, &want_bad);
+                                int got = svy_utf8_valid((const char *)buf, n, &bad);
+                                cr_assert(got == want && (got || bad == want_bad),
+                                          "%02x %02x %02x %02x (%zu of %zu) after %zu: %d at %zu, not %d at %zu",
+                                          q[0], q[1], q[2], q[3], len, n, pre, got, bad, want, want_bad);
+                            }
                         }
-                    }
     }
 }
