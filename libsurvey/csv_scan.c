@@ -1,5 +1,5 @@
 /* The CSV reader's row loop for the common lines: one pass over the buffer
- * finds delimiters, newlines and quotes 16 bytes at a time and hands each
+ * finds delimiters, newlines and quotes 64 bytes at a time and hands each
  * field to its value slot as it is found, in place (the byte after a field
  * becomes its NUL), many lines per call.
  *
@@ -184,7 +184,7 @@ static inline uint64_t bits64(__m128i a, __m128i b, __m128i c, __m128i d)
     return (uint64_t)(unsigned)_mm_movemask_epi8(a) | (uint64_t)(unsigned)_mm_movemask_epi8(b) << 16 |
            (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 | (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48;
 }
-#define EQ4(v, y) _mm_cmpeq_epi8(x0, y), _mm_cmpeq_epi8(x1, y), _mm_cmpeq_epi8(x2, y), _mm_cmpeq_epi8(x3, y)
+#define EQ4(y) _mm_cmpeq_epi8(x0, y), _mm_cmpeq_epi8(x1, y), _mm_cmpeq_epi8(x2, y), _mm_cmpeq_epi8(x3, y)
 #endif
 
 static inline __attribute__((always_inline)) masks block(const char *p, size_t i, size_t end, char delim)
@@ -195,15 +195,15 @@ static inline __attribute__((always_inline)) masks block(const char *p, size_t i
     __m128i x0 = _mm_loadu_si128(q), x1 = _mm_loadu_si128(q + 1), x2 = _mm_loadu_si128(q + 2),
             x3 = _mm_loadu_si128(q + 3);
     __m128i vz = _mm_setzero_si128(), vr = _mm_set1_epi8('\r');
-    m.d = bits64(EQ4(x, _mm_set1_epi8(delim)));
-    m.n = bits64(EQ4(x, _mm_set1_epi8('\n')));
-    m.q = bits64(EQ4(x, _mm_set1_epi8('"')));
+    m.d = bits64(EQ4(_mm_set1_epi8(delim)));
+    m.n = bits64(EQ4(_mm_set1_epi8('\n')));
+    m.q = bits64(EQ4(_mm_set1_epi8('"')));
     m.h = bits64(x0, x1, x2, x3);
     m.x = bits64(_mm_or_si128(_mm_cmpeq_epi8(x0, vz), _mm_cmpeq_epi8(x0, vr)),
                  _mm_or_si128(_mm_cmpeq_epi8(x1, vz), _mm_cmpeq_epi8(x1, vr)),
                  _mm_or_si128(_mm_cmpeq_epi8(x2, vz), _mm_cmpeq_epi8(x2, vr)),
                  _mm_or_si128(_mm_cmpeq_epi8(x3, vz), _mm_cmpeq_epi8(x3, vr)));
-    m.z = m.x ? bits64(EQ4(x, vz)) : 0;
+    m.z = m.x ? bits64(EQ4(vz)) : 0;
 #else
     m.d = m.n = m.q = m.h = m.x = m.z = 0;
     for (unsigned b = 0; b < 64; b++) {
