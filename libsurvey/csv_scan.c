@@ -259,11 +259,26 @@ typedef struct cursor {
 
 enum { GO_ON, STOP_MORE, STOP_LEFT, STOP_LINE };
 
-/* The line ends at pos: the line path's checks, the row, and a new line. */
+/* The line ends at pos: the line path's checks, the row, and a new line.
+ * A plain line (ASCII, no CR or quote, the header's width, no kept line)
+ * needs only its last field. */
 static inline __attribute__((always_inline)) int line_at(csvctx *c, char *p, scanline *L, cursor *u, size_t pos)
 {
-    if ((u->r = newline(c, p, L, pos, u->from, u->k, u->quoted, u->esc_this, u->lf)) != LINE_TAKEN)
+    if (!(u->lf | (unsigned)u->quoted | (unsigned)L->anyq | (unsigned)c->lines_ok) && u->k + 1 == c->ncols &&
+        pos != L->line) {
+        int slot = c->smap[u->k];
+        if (slot >= 0)
+            deliver(p, &c->r->vals[slot], u->from, 0, pos);
+        svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
+        if (st) {
+            c->st = st;
+            L->next = pos + 1;
+            u->r = LINE_FAILED;
+            return STOP_LINE;
+        }
+    } else if ((u->r = newline(c, p, L, pos, u->from, u->k, u->quoted, u->esc_this, u->lf)) != LINE_TAKEN) {
         return STOP_LINE;
+    }
     L->line = u->from = pos + 1;
     L->nesc = 0;
     L->anyq = 0;
