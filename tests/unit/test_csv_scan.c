@@ -83,6 +83,7 @@ static svy_status read_all(const char *content, size_t len, int on_stdin, const 
     svy_reader *r = svy_reader_new();
     if (cols)
         svy_reader_set_columns(r, cols, ncols);
+    free(s->out); /* the last read's rows (s starts zeroed) */
     memset(s, 0, sizeof *s);
     add(s, "", 0);
     svy_status st = svy_reader_open(r, on_stdin ? "-" : path, err);
@@ -104,7 +105,7 @@ static svy_status read_str(const char *content, seen *s, svy_err *err)
 
 Test(csv_scan, quotes_crlf_empty_fields_and_the_last_line)
 {
-    seen s;
+    seen s = {0};
     svy_err err;
     cr_assert_eq(read_str("a,b,c\n"
                           "\"x\",\"\",\n"             /* quoted, quoted empty, missing */
@@ -125,11 +126,12 @@ Test(csv_scan, quotes_crlf_empty_fields_and_the_last_line)
                             "[7]|[8]|[9]\n");
     cr_assert_eq(read_str("a,b\r\n\"x\"\r\n", &s, &err), SVY_E_DATA, "one field of two, quoted, CR LF");
     cr_assert_eq(err.row, 1);
+    free(s.out);
 }
 
 Test(csv_scan, errors_name_the_same_place)
 {
-    seen s;
+    seen s = {0};
     svy_err err;
     /* Invalid UTF-8 in the third column of the second row. */
     cr_assert_eq(read_str("a,b,c\n1,2,3\n4,5,x\xC3(\n", &s, &err), SVY_E_ENCODING);
@@ -164,6 +166,7 @@ Test(csv_scan, errors_name_the_same_place)
     /* A CR alone inside a line, or a blank line, is the line path's. */
     cr_assert_eq(read_str("a,b\n1,x\ry\n\n3,4\n", &s, &err), SVY_OK, "%s", err.msg);
     cr_assert_eq(s.rows, 2);
+    free(s.out);
 }
 
 /* The value of row i, column j, unescaped, and how it is written. */
@@ -233,7 +236,7 @@ Test(csv_scan, rows_across_buffer_edges_from_a_file_and_stdin)
     }
     expect[m] = '\0';
     for (int on_stdin = 0; on_stdin < 2; on_stdin++) {
-        seen s;
+        seen s = {0};
         svy_err err;
         cr_assert_eq(read_all(text, n, on_stdin, NULL, 0, &s, &err), SVY_OK, "%s", err.msg);
         cr_assert_eq(s.rows, (long long)rows);
@@ -261,7 +264,7 @@ Test(csv_scan, very_long_lines)
     memset(text + n, 'y', big);
     n += big;
     n += (size_t)snprintf(text + n, cap - n, "\",2\n3,4\n");
-    seen s;
+    seen s = {0};
     svy_err err;
     cr_assert_eq(read_all(text, n, 0, NULL, 0, &s, &err), SVY_OK, "%s", err.msg);
     cr_assert_eq(s.rows, 3);
