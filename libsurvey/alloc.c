@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 void *svy_malloc(size_t n)
 {
@@ -65,34 +68,50 @@ const char *svy_tmpdir(void)
     return (t && *t) ? t : "/tmp";
 }
 
+/* ASCII is skipped 16 bytes at a time to the next byte past it (the CSV
+ * reader checks every line with bytes past ASCII here); a sequence's
+ * continuation bytes are tested by range, the second byte's range saying
+ * what is an overlong, a surrogate or past U+10FFFF. */
 int svy_utf8_valid(const char *str, size_t len, size_t *bad)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
-        unsigned char c = s[i];
+#if defined(__SSE2__)
+        if (i + 16 <= len) {
+            unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+            if (!m) {
+                i += 16;
+                continue;
+            }
+            i += (unsigned)__builtin_ctz(m);
+        }
+#endif
+        unsigned c = s[i];
         if (c < 0x80) {
             i++;
             continue;
         }
-        size_t n;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) { n = 1; cp = c & 0x1F; }
-        else if (c >= 0xE0 && c <= 0xEF) { n = 2; cp = c & 0x0F; }
-        else if (c >= 0xF0 && c <= 0xF4) { n = 3; cp = c & 0x07; }
-        else goto fail;
-        if (i + n >= len)
-            goto fail;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
+        if (c >= 0xE0 && c <= 0xEF) { /* 3 bytes: CJK text */
+            /* E0 needs A0..BF next (no overlong), ED 80..9F (no surrogate). */
+            unsigned lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+            if (i + 2 >= len || s[i + 1] < lo || s[i + 1] > hi || (s[i + 2] & 0xC0) != 0x80)
                 goto fail;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        /* Overlongs, surrogates and > U+10FFFF. */
-        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+            i += 3;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= len || (s[i + 1] & 0xC0) != 0x80)
+                goto fail;
+            i += 2;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            /* F0 needs 90..BF next (no overlong), F4 80..8F (<= U+10FFFF). */
+            unsigned lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+            if (i + 3 >= len || s[i + 1] < lo || s[i + 1] > hi || (s[i + 2] & 0xC0) != 0x80 ||
+                (s[i + 3] & 0xC0) != 0x80)
+                goto fail;
+            i += 4;
+        } else {
             goto fail;
-        i += n + 1;
+        }
     }
     return 1;
 fail:

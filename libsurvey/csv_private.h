@@ -10,11 +10,11 @@
 #include <iconv.h>
 #include <sys/types.h>
 
-#define CHUNK (1u << 20)
-/* The line scan reads whole 16-byte blocks: the buffer has this much
- * readable (zeroed) space after its end, and the bytes past a line are
- * masked off. */
-#define SCAN_PAD 16
+#define CHUNK (1u << 18)
+/* The scans read whole blocks (16 bytes in csv_read.c, 64 in csv_scan.c):
+ * the buffer has this much readable (zeroed) space after its end, and the
+ * bytes past what was read are masked off. */
+#define SCAN_PAD 64
 #define LINE_MAX_BYTES FIELD_MAX
 /* One field may not exceed this; a "line without end" fails here. */
 #define FIELD_MAX ((size_t)64 << 20)
@@ -52,6 +52,8 @@ typedef struct csvctx {
     int lines_ok;
     char *linebuf;
     size_t linecap;
+    /* csv_scan.c: column -> value slot, -1 not delivered, -2 past the last */
+    int *smap;
 } csvctx;
 
 /* The byte source: the file or stdin (after the bytes read for detection),
@@ -80,6 +82,16 @@ void svy_csv_on_field(void *s, size_t len, void *data);
 void svy_csv_on_row(int term, void *data);
 char svy_csv_detect_delim(const svy_reader *r);
 int svy_csv_is_utf8_name(const char *enc);
+
+/* csv_scan.c: the row loop for common lines.  svy_csv_scan_init: 1 when
+ * the delimiter allows it (after the header).  svy_csv_scan splits and
+ * delivers whole lines of p[start..end) and returns where it stopped, with
+ * *why: SCAN_MORE, the line there is not complete; SCAN_LEFT, the line
+ * there goes to the line path (as it was read); SCAN_FAILED, c->st was set
+ * by the line that ends before the returned offset. */
+enum { SCAN_MORE, SCAN_LEFT, SCAN_FAILED };
+int svy_csv_scan_init(csvctx *c);
+size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, int *why);
 
 /* csv_source.c: up to cap bytes of UTF-8 into dst; 0 at the end; -1 on a
  * read error (errno set); -2 when the input has bytes invalid in its

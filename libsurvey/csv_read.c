@@ -295,6 +295,31 @@ __attribute__((noinline, cold)) static void cr_to_lf(char *buf, size_t *from, si
     *from = i;
 }
 
+/* A failed upstream tool cut its last row short, then wrote the abort
+ * mark: does the mark come right after the row that ends at at? */
+static int mark_after(source *src, const char *buf, size_t at, size_t end)
+{
+    return (end - at >= 10 && memcmp(buf + at, SVY_ABORT_MARK, 10) == 0) ||
+           (at == end && svy_csv_mark_follows(src));
+}
+
+/* csv_scan.c's row loop from *start: 1 when the caller stops splitting
+ * lines (to read more, or on a failure); else *start is a line for the
+ * line path. */
+static int scan_rows(csvctx *c, source *src, char *buf, size_t *start, size_t end, int at_eof)
+{
+    int why;
+    size_t next = svy_csv_scan(c, buf, *start, end, &why);
+    *start = next;
+    if (why == SCAN_FAILED) {
+        if (c->st == SVY_E_DATA && mark_after(src, buf, next, end))
+            c->st = svy_err_set(c->err, SVY_E_IO, c->r->name, c->r->rows + 1, 0, NULL,
+                                "the input is incomplete: the program writing it failed");
+        return 1;
+    }
+    return (why == SCAN_MORE && !at_eof) || next >= end;
+}
+
 svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
 {
     csvctx c = {.r = r, .h = h, .ctx = ctx, .err = err};
@@ -356,6 +381,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
     }
 
     int first = 1, at_eof = 0;
+    int scan_tried = 0; /* svy_csv_scan_init was asked, once the header is read */
     int cr_only = -1;   /* lines end in CR alone (Excel for Mac): -1 until the first line end is seen */
     size_t cr_from = 0; /* cr_to_lf: translated up to here */
     int cr_inq = 0;     /* cr_to_lf: inside quotes there */
@@ -416,6 +442,12 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
         }
         /* Whole lines; at the end, the last line even without a newline. */
         while (!c.st && start < end) {
+            if (c.header_done && !in_csv && !scan_tried) {
+                scan_tried = 1;
+                svy_csv_scan_init(&c);
+            }
+            if (c.smap && !in_csv && scan_rows(&c, &src, buf, &start, end, at_eof))
+                break;
             char *line = buf + start;
             char *nl = memchr(line, '\n', end - start);
             if (!nl && !at_eof)
@@ -445,8 +477,7 @@ svy_status svy_csv_read_run(svy_reader *r, const svy_handler *h, void *ctx, svy_
             }
             /* A failed upstream tool cut its last row short, then wrote the
              * abort mark: say the input is incomplete, not that the row is. */
-            if (c.st == SVY_E_DATA && ((end - (start + n) >= 10 && memcmp(buf + start + n, SVY_ABORT_MARK, 10) == 0) ||
-                                       (start + n == end && svy_csv_mark_follows(&src))))
+            if (c.st == SVY_E_DATA && mark_after(&src, buf, start + n, end))
                 c.st = svy_err_set(err, SVY_E_IO, r->name, r->rows + 1, 0, NULL,
                                    "the input is incomplete: the program writing it failed");
             start += n;
@@ -475,5 +506,6 @@ out:
     free(c.miss);
     free(c.direct);
     free(c.linebuf);
+    free(c.smap);
     return st;
 }

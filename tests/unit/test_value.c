@@ -331,3 +331,35 @@ Test(value, parse_number_matches_strtod_bit_for_bit)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_assert_not(svy_parse_number(bad[i], strlen(bad[i]), &d), "'%s' is refused", bad[i]);
 }
+
+/* numconv.cc reads [-]digits[.digits] of up to 19 digits itself before
+ * fast_float's Clinger and Eisel-Lemire steps: such texts of every length
+ * and split, with random digits (halfway cases among them), read as strtod
+ * reads them. */
+Test(value, plain_decimals_to_19_digits_match_strtod)
+{
+    uint64_t s = 0x2545F4914F6CDD1DULL;
+    char t[48];
+    for (long i = 0; i < 400000; i++) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        int ndig = 1 + (int)(s % 21), nint = (int)((s >> 8) % (unsigned)(ndig + 1)), n = 0;
+        if ((s >> 16) & 1)
+            t[n++] = '-';
+        uint64_t r = s >> 20;
+        for (int k = 0; k < ndig; k++) {
+            if (k == nint)
+                t[n++] = '.';
+            /* runs of 0 and 9 and a trailing 5 make halfway and carry cases */
+            int dig = (r >> (k % 40)) & 4 ? (int)((r >> (k % 40)) % 10) : ((r >> 3) & 1 ? 9 : 0);
+            if (k == ndig - 1 && (r & 3) == 0)
+                dig = 5;
+            t[n++] = (char)('0' + dig);
+        }
+        if (nint == ndig && (r >> 5) & 1)
+            t[n++] = '.';
+        t[n] = '\0';
+        parse_like_strtod(t);
+    }
+}
