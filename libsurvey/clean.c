@@ -73,6 +73,7 @@ void svy_clean_free(svy_clean *c)
     svy_strtab_free(&c->ids);
     free(c->id_row);
     svy_u64map_free(&c->idnum);
+    clean_ids_free(&c->idpages);
     free(c->idnum_row);
     free(c->input);
     svy_schema_free(c->schema);
@@ -601,23 +602,29 @@ static int id_number(const svy_clean *c, uint64_t *key)
 void svy_clean_id_prefetch(const svy_clean *c)
 {
     uint64_t key;
-    if (c->cb->id >= 0 && id_number(c, &key))
-        svy_u64map_prefetch(&c->idnum, key);
+    if (c->cb->id >= 0 && id_number(c, &key)) {
+        if (c->idpages.off)
+            svy_u64map_prefetch(&c->idnum, key);
+        else
+            clean_ids_prefetch(&c->idpages, key);
+    }
 }
 
-static svy_status dedup(svy_clean *c, svy_err *err)
+/* The row's id in the table of ids: 1 new, 0 seen before (*first: the row
+ * it was first seen at), -1 out of memory. */
+static int id_seen(svy_clean *c, const char *id, long long *first)
 {
-    const char *id = row_id(c);
-    if (!*id) {
-        reject(c, SVY_RULE_INVALID, "no %s", c->cb->vars[c->cb->id].name);
-        return SVY_OK;
+    uint64_t key;
+    int num = id_number(c, &key), added;
+    if (num) {
+        int k = clean_ids_add(&c->idpages, key, c->cur_row, first, &c->idnum, &c->idnum_row, &c->idnum_rowcap);
+        if (k != 2)
+            return k;
     }
     /* Room for a new id's row first, so a failure leaves both in step. */
-    uint64_t key;
-    int added;
     long e = -1;
     long long *rows;
-    if (id_number(c, &key)) {
+    if (num) {
         if (svy_grow((void **)&c->idnum_row, &c->idnum_rowcap, c->idnum.n + 1, sizeof *c->idnum_row))
             e = svy_u64map_get(&c->idnum, key, c->idnum.n, &added);
         rows = c->idnum_row;
@@ -627,12 +634,26 @@ static svy_status dedup(svy_clean *c, svy_err *err)
         rows = c->id_row;
     }
     if (e < 0)
-        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
-    if (added) {
+        return -1;
+    if (added)
         rows[e] = c->cur_row;
+    *first = rows[e];
+    return added;
+}
+
+static svy_status dedup(svy_clean *c, svy_err *err)
+{
+    const char *id = row_id(c);
+    if (!*id) {
+        reject(c, SVY_RULE_INVALID, "no %s", c->cb->vars[c->cb->id].name);
         return SVY_OK;
     }
-    long long first = rows[e];
+    long long first = 0;
+    int k = id_seen(c, id, &first);
+    if (k < 0)
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
+    if (k)
+        return SVY_OK;
     const char *name = c->cb->vars[c->cb->id].name;
     if (c->cb->dup == CB_DUP_ERROR)
         return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, c->col[c->cb->id] + 1, name,

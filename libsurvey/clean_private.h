@@ -158,6 +158,26 @@ int svy_clean_cell_field(clean_cell *o, int text);
  * Returns the length; buf needs 2 * len + 2 bytes. */
 size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quoted);
 
+/* Whole-number ids in pages of consecutive ids (clean_ids.c); off: given
+ * up (ids too sparse, or a row past 2^32), the ids are in the engine's
+ * hash table instead. */
+typedef struct clean_ids {
+    svy_u64map dir; /* page number -> index into pages */
+    uint32_t **pages; /* per id of the page: its first row + 1, 0 unseen */
+    size_t npages, pagecap, n;
+    uint32_t *last; /* the page of the latest id */
+    uint64_t last_pno;
+    int off;
+} clean_ids;
+
+/* Id seen at row: 1 new, 0 seen before (*first: its row), 2 not kept in
+ * pages (the caller asks map; pages given up move their ids into map and
+ * rows[] first), -1 out of memory. */
+int clean_ids_add(clean_ids *d, uint64_t id, long long row, long long *first, svy_u64map *map, long long **rows,
+                  size_t *rowcap);
+void clean_ids_prefetch(const clean_ids *d, uint64_t id);
+void clean_ids_free(clean_ids *d);
+
 /* The engine (clean.c); the row's output and log are made in clean_out.c. */
 struct svy_clean {
     const svy_codebook *cb;
@@ -185,7 +205,8 @@ struct svy_clean {
     svy_strtab ids;      /* id text -> index into id_row */
     long long *id_row;   /* row each id was first seen at */
     size_t id_rowcap;
-    svy_u64map idnum;    /* whole-number ids 1 .. 2^53 (their text is svy_dtoa's) -> index into idnum_row */
+    clean_ids idpages;   /* whole-number ids 1 .. 2^53 (their text is svy_dtoa's), while dense */
+    svy_u64map idnum;    /* the same, when not in idpages -> index into idnum_row */
     long long *idnum_row;
     size_t idnum_rowcap;
     svy_clean_stats st;

@@ -6,10 +6,15 @@
  * into the page cache is then no longer on the path that makes the rows.
  * Small outputs never start it.  Its write errors do not show in the
  * stream's error flag: callers take them from svy_csv_out_flush(). */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1 /* O_DIRECT */
+#endif
 #include "svy_private.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +26,9 @@
 
 #define OUTBUF (1u << 18)
 #define WRITER_AFTER ((size_t)8 << 20)
+/* Direct writes (svy_csv_out_set_direct) need buffers, lengths and file
+ * offsets on this boundary. */
+#define DIRECT_ALIGN 4096
 
 struct svy_csv_out {
     FILE *f;
@@ -44,15 +52,20 @@ struct svy_csv_out {
     size_t pending_len;
     int stop, w_failed, w_errno;
     int fd;
-    char mem[2][OUTBUF];
+    int direct;     /* asked for: the thread writes past the page cache where it can */
+    int fd_direct;  /* O_DIRECT is set on fd now (the thread's) */
+    long long w_off; /* the thread's file offset, -1 unknown */
+    _Alignas(DIRECT_ALIGN) char mem[2][OUTBUF];
 };
 
 svy_csv_out *svy_csv_out_new(FILE *f, char delim)
 {
-    svy_csv_out *o = malloc(sizeof *o);
+    svy_csv_out *o = aligned_alloc(DIRECT_ALIGN, (sizeof *o + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN);
     if (!o)
         return NULL;
     o->f = f;
+    o->direct = o->fd_direct = 0;
+    o->w_off = -1;
     o->delim = delim;
     o->at_row_start = 1;
     o->failed = 0;
@@ -65,6 +78,29 @@ svy_csv_out *svy_csv_out_new(FILE *f, char delim)
     memset(o->special, 0, sizeof o->special);
     o->special['"'] = o->special['\n'] = o->special['\r'] = o->special[(unsigned char)delim] = 1;
     return o;
+}
+
+/* O_DIRECT on the thread's descriptor when this write can go past the page
+ * cache (aligned buffer, length and offset), off when it cannot (the last
+ * piece).  The page cache copy of a large output is most of its system
+ * time, and an audit log is not read back right away. */
+static void direct_mode(svy_csv_out *o, const char *p, size_t n)
+{
+#if !defined(O_DIRECT)
+    (void)p, (void)n;
+    o->direct = 0;
+#else
+    int want = o->direct && o->w_off >= 0 && o->w_off % DIRECT_ALIGN == 0 && n % DIRECT_ALIGN == 0 &&
+               (uintptr_t)p % DIRECT_ALIGN == 0;
+    if (want == o->fd_direct)
+        return;
+    int fl = fcntl(o->fd, F_GETFL);
+    if (fl == -1 || fcntl(o->fd, F_SETFL, want ? fl | O_DIRECT : fl & ~O_DIRECT) == -1) {
+        o->direct = 0; /* the descriptor keeps what it had; buffered from here on */
+        return;
+    }
+    o->fd_direct = want;
+#endif
 }
 
 static void *writer_main(void *arg)
@@ -81,10 +117,20 @@ static void *writer_main(void *arg)
         int failed = o->w_failed;
         pthread_mutex_unlock(&o->mu);
         int e = 0;
+        if (o->direct)
+            direct_mode(o, p, n);
         while (n && !failed) {
             ssize_t k = write(o->fd, p, n);
             if (k < 0 && errno == EINTR)
                 continue;
+            if (k < 0 && errno == EINVAL && o->fd_direct) { /* not on this file system after all */
+                o->direct = 0;
+                direct_mode(o, p, n);
+                if (!o->fd_direct)
+                    continue;
+            }
+            if (o->w_off >= 0 && k > 0)
+                o->w_off += k;
             if (k <= 0) {
                 e = k < 0 ? errno : EIO;
                 failed = 1;
@@ -120,6 +166,10 @@ static int start_writer(svy_csv_out *o)
     o->fd = fileno(o->f);
     if (o->fd < 0)
         return 0;
+    if (o->direct) { /* only a file written from its start, by this object alone */
+        off_t at = lseek(o->fd, 0, SEEK_CUR);
+        o->w_off = at >= 0 && (long long)at == (long long)o->drained ? (long long)at : -1;
+    }
     if (pthread_mutex_init(&o->mu, NULL) != 0)
         return 0;
     if (pthread_cond_init(&o->cv, NULL) != 0) {
@@ -161,10 +211,17 @@ static void stop_writer(svy_csv_out *o)
     pthread_cond_broadcast(&o->cv);
     pthread_mutex_unlock(&o->mu);
     pthread_join(o->thread, NULL);
+    o->direct = 0;
+    direct_mode(o, NULL, 1); /* what follows goes through the stream */
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->mu);
     o->threaded = 0;
     o->no_thread = 1; /* once stopped (a flush), the rest is written here */
+}
+
+void svy_csv_out_set_direct(svy_csv_out *o, int on)
+{
+    o->direct = on;
 }
 
 void svy_csv_out_free(svy_csv_out *o)

@@ -1,5 +1,9 @@
 /* The writer front, CSV output, dates and atomic output files. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1 /* O_DIRECT */
+#endif
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +180,25 @@ static void write_numbered(svy_csv_out *o, long n)
     }
 }
 
+/* The rows of write_numbered in path, then last (or nothing). */
+static void check_numbered(const char *path, long n, const char *last)
+{
+    FILE *in = fopen(path, "rb");
+    cr_assert_not_null(in);
+    char line[128], want[128];
+    for (long i = 0; i < n; i++) {
+        cr_assert(fgets(line, sizeof line, in), "row %ld is there", i);
+        snprintf(want, sizeof want, "%ld,%s\n", i, i % 1000 ? "plain text of a row" : "\"a, \"\"quoted\"\" one\"");
+        cr_assert_str_eq(line, want, "row %ld in its place", i);
+    }
+    if (last) {
+        cr_assert(fgets(line, sizeof line, in), "the line after the flush is there");
+        cr_assert_str_eq(line, last);
+    }
+    cr_assert_null(fgets(line, sizeof line, in), "nothing after the last row");
+    fclose(in);
+}
+
 Test(writer, large_output_arrives_whole_and_in_order)
 {
     char path[] = "/tmp/svy-big-XXXXXX";
@@ -189,15 +212,32 @@ Test(writer, large_output_arrives_whole_and_in_order)
     cr_assert_eq(svy_csv_out_flush(o, path, &err), SVY_OK, "%s", err.msg);
     svy_csv_out_free(o);
     fclose(f);
-    FILE *in = fopen(path, "rb");
-    char line[128], want[128];
-    for (long i = 0; i < N; i++) {
-        cr_assert(fgets(line, sizeof line, in), "row %ld is there", i);
-        snprintf(want, sizeof want, "%ld,%s\n", i, i % 1000 ? "plain text of a row" : "\"a, \"\"quoted\"\" one\"");
-        cr_assert_str_eq(line, want, "row %ld in its place", i);
-    }
-    cr_assert_null(fgets(line, sizeof line, in), "nothing after the last row");
-    fclose(in);
+    check_numbered(path, N, NULL);
+    unlink(path);
+}
+
+/* Past the page cache (O_DIRECT where the file system has it, as /tmp here
+ * likely does), the same bytes; the descriptor is back to buffered writes
+ * after the flush, so the stream can go on (a last line here). */
+Test(writer, direct_output_arrives_whole_and_leaves_the_stream_usable)
+{
+    char path[] = "/tmp/svy-big-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    svy_csv_out *o = svy_csv_out_new(f, ',');
+    svy_csv_out_set_direct(o, 1);
+    enum { N = 1000003 }; /* about 25 MB, not a whole number of pages */
+    write_numbered(o, N);
+    svy_err err;
+    cr_assert_eq(svy_csv_out_flush(o, path, &err), SVY_OK, "%s", err.msg);
+#if defined(O_DIRECT)
+    cr_assert_eq(fcntl(fd, F_GETFL) & O_DIRECT, 0, "buffered again after the flush");
+#endif
+    fputs("after\n", f);
+    svy_csv_out_free(o);
+    fclose(f);
+    check_numbered(path, N, "after\n");
     unlink(path);
 }
 

@@ -42,6 +42,11 @@ SVY_API void svy_csv_out_empty(svy_csv_out *o);
  * any quoting included (an svy_row.line), written as it is. */
 SVY_API void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len);
 SVY_API void svy_csv_out_end_row(svy_csv_out *o);
+/* on: the writer thread writes its full buffers past the page cache
+ * (O_DIRECT) where the file system allows, for a large output no one reads
+ * right away (svy-clean's log): copying it into the page cache is most of
+ * its system time.  Only for a file this object writes from its start. */
+SVY_API void svy_csv_out_set_direct(svy_csv_out *o, int on);
 /* Push buffered bytes to the stream and fflush it; SVY_E_IO on failure. */
 SVY_API svy_status svy_csv_out_flush(svy_csv_out *o, const char *name, svy_err *err);
 
