@@ -35,12 +35,16 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     c->cmemo = svy_calloc(n, sizeof *c->cmemo);
     c->order = svy_calloc(n, sizeof *c->order);
     c->text = svy_calloc(n, 1);
-    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo || !c->order || !c->text) {
+    c->plain = svy_calloc(n, 1);
+    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo || !c->order || !c->text || !c->plain) {
         svy_clean_free(c);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        c->text[i] = cb->vars[i].type == SVY_CB_TEXT;
+    for (size_t i = 0; i < n; i++) {
+        const svy_cb_var *v = &cb->vars[i];
+        c->text[i] = v->type == SVY_CB_TEXT;
+        c->plain[i] = v->type != SVY_CB_TEXT && !v->nmissing && !v->recode;
+    }
     return c;
 }
 
@@ -60,6 +64,7 @@ void svy_clean_free(svy_clean *c)
     free(c->cmemo);
     free(c->order);
     free(c->text);
+    free(c->plain);
     free(c->line);
     free(c->lbuf);
     if (c->memo)
@@ -541,7 +546,7 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     }
     if (isnan(x))
         svy_clean_set_missing(o);
-    else if (!svy_clean_set_number(o, x))
+    else if (!svy_clean_set_flag(o, x))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
     return SVY_OK;
 }

@@ -41,12 +41,12 @@ static size_t print_number(double x, char *buf)
 }
 
 /* "0".."9", and 16 bytes to spare after each (see put16). */
-static const char small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
+const char svy_clean_small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
 
 int svy_clean_set_number(clean_cell *o, double x)
 {
     if (x >= 0 && x <= 9 && x == (double)(int)x && !(x == 0 && signbit(x))) {
-        o->s = o->f = small_ints + 2 * (int)x;
+        o->s = o->f = svy_clean_small_ints + 2 * (int)x;
         o->len = o->flen = 1;
         o->num = x;
         o->missing = 0;
@@ -65,11 +65,14 @@ int svy_clean_set_number(clean_cell *o, double x)
     return 1;
 }
 
+/* A missing cell's text and field: empty, with 16 bytes to spare. */
+static const char empty_text[32];
+
 void svy_clean_set_missing(clean_cell *o)
 {
     o->missing = 1;
     o->num = NAN;
-    o->s = o->f = "";
+    o->s = o->f = empty_text;
     o->len = o->flen = 0;
 }
 
@@ -132,7 +135,7 @@ size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quote
 int svy_clean_cell_field(clean_cell *o, int text)
 {
     if (o->missing) {
-        o->f = "";
+        o->f = empty_text;
         o->flen = 0;
         return 1;
     }
@@ -274,20 +277,55 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
 
 /* ------------------------------------------------------------ a row */
 
+/* A cell of a column whose memo is off (an id) that is a plain whole
+ * number in its valid range, of a numeric variable with no missing codes
+ * and no recode set: its text stays (no rule changes it, nothing is
+ * logged), made here directly as svy_clean_source would.  0: take the
+ * general path. */
+static int plain_number(svy_clean *c, size_t i, const svy_value *rv)
+{
+    const char *s = rv->str;
+    size_t len = rv->len;
+    if (!c->plain[i] || rv->type != SVY_VAL_STR || rv->missing || len - 1 >= 15 || s[0] == '0')
+        return 0;
+    uint64_t x = 0;
+    for (size_t k = 0; k < len; k++) {
+        unsigned d = (unsigned)(unsigned char)s[k] - '0';
+        if (d > 9)
+            return 0;
+        x = x * 10 + d;
+    }
+    const svy_cb_var *v = &c->cb->vars[i];
+    clean_cell *o = &c->cell[i];
+    if (!svy_cb_var_valid_num(v, (double)x) || !svy_clean_set_text(o, s, len))
+        return 0;
+    o->num = (double)x;
+    o->missing = 0;
+    o->dtoa = 1;
+    o->f = o->s;
+    o->flen = len;
+    return 1;
+}
+
 svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
 {
     const svy_value *vals = in->vals;
-    for (size_t j = 0; j < c->cb->nsource; j++) {
-        size_t i = c->order[j];
-        const svy_value *rv = &vals[c->col[i]];
-        clean_memo *m = &c->cmemo[i];
+    const size_t ns = c->cb->nsource, *order = c->order;
+    const long *col = c->col;
+    clean_cell *cell = c->cell;
+    clean_memo *cm = c->cmemo;
+    for (size_t j = 0; j < ns; j++) {
+        size_t i = order[j];
+        const svy_value *rv = &vals[col[i]];
+        clean_memo *m = &cm[i];
+        const clean_slot *fast = m->fast;
         uint64_t a, b, k;
-        if (m->fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
+        if (fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
             clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
-            const clean_slot *r = &m->fast[clean_fast_slot(a, b, k)];
+            const clean_slot *r = &fast[clean_fast_slot(a, b, k)];
             if (r->ka == a && r->kb == b && r->kc == k) {
                 m->lookups++;
-                c->cell[i].v = r->v;
+                cell[i].v = r->v;
                 if (r->changed) { /* room for every source cell and check: svy_clean_begin */
                     clean_event *e = &c->ev[c->nev++];
                     e->var = i;
@@ -296,9 +334,11 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
                 continue;
             }
         }
-        svy_status st = svy_clean_source(c, i, rv, err);
-        if (st)
-            return st;
+        if (!m->off || !plain_number(c, i, rv)) {
+            svy_status st = svy_clean_source(c, i, rv, err);
+            if (st)
+                return st;
+        }
         if ((long)i == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
             svy_clean_id_prefetch(c);
     }
@@ -347,7 +387,10 @@ static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl
     memcpy(c->lbuf, tmp + nd, sizeof tmp - nd);
     n = sizeof tmp - nd;
     c->lbuf[n++] = ',';
-    n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
+    if (c->cb->id >= 0 && !c->text[c->cb->id] && idl) /* a number's text needs no quotes */
+        memcpy(c->lbuf + n, id, idl), n += idl;
+    else
+        n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
     c->lbuf[n++] = ',';
     return n;
 }
@@ -356,7 +399,7 @@ static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl
 static int write_log(svy_clean *c, long long row)
 {
     const char *id = svy_clean_row_id(c);
-    size_t idl = strlen(id), pre;
+    size_t idl = *id ? c->cell[c->cb->id].len : 0, pre;
     if (!svy_grow((void **)&c->lbuf, &c->lbufcap, (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32), 1))
         return 0;
     pre = log_prefix(c, row, id, idl);
@@ -422,18 +465,27 @@ svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
 int svy_clean_fill_row(svy_clean *c)
 {
     const svy_codebook *cb = c->cb;
-    char *d = c->line, *end = c->line + c->linecap;
-    for (size_t i = 0; i < cb->nvars; i++) {
-        const clean_cell *o = &c->cell[i];
-        if ((size_t)(end - d) < o->flen + 17) { /* room for it, its comma and 16 to spare */
+    size_t nv = cb->nvars;
+    /* Every field of up to 16 bytes as one 16-byte copy (each f has 16
+     * bytes to spare), and its comma: room for them all at once. */
+    if (c->linecap < nv * 17 + 64 && !svy_grow((void **)&c->line, &c->linecap, nv * 17 + 256, 1))
+        return 0;
+    char *d = c->line;
+    const clean_cell *cell = c->cell;
+    for (size_t i = 0; i < nv; i++) {
+        size_t n = cell[i].flen;
+        if (n > 16) {
             size_t at = (size_t)(d - c->line);
-            if (!svy_grow((void **)&c->line, &c->linecap, at + o->flen + 17 + 256, 1))
+            if (at + n + (nv - i) * 17 + 64 > c->linecap &&
+                !svy_grow((void **)&c->line, &c->linecap, at + n + (nv - i) * 17 + 256, 1))
                 return 0;
             d = c->line + at;
-            end = c->line + c->linecap;
+            memcpy(d, cell[i].f, n);
+        } else {
+            memcpy(d, cell[i].f, 16);
         }
-        d = put16(d, o->f, o->flen);
-        *d++ = ',';
+        d[n] = ',';
+        d += n + 1;
     }
     for (size_t i = 0; i < cb->nvars && !c->line_only; i++) {
         const clean_cell *o = &c->cell[i];

@@ -5,6 +5,7 @@
 #include "codebook_private.h"
 #include "hashmap_private.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <survey/clean.h>
 #include <survey/csv.h>
@@ -146,6 +147,21 @@ int svy_clean_set_text(clean_cell *o, const char *s, size_t len);
 int svy_clean_set_number(clean_cell *o, double x);
 void svy_clean_set_missing(clean_cell *o);
 
+/* svy_clean_set_number, inline for 0 and 1 (the derived variables' flags). */
+extern const char svy_clean_small_ints[];
+static inline int svy_clean_set_flag(clean_cell *o, double x)
+{
+    if (x == 1 || (x == 0 && !signbit(x))) {
+        o->s = o->f = svy_clean_small_ints + 2 * (x == 1);
+        o->len = o->flen = 1;
+        o->num = x;
+        o->missing = 0;
+        o->dtoa = 1;
+        return 1;
+    }
+    return svy_clean_set_number(o, x);
+}
+
 /* 1 when svy_dtoa prints the number read from s[0..len) as s itself. */
 int svy_clean_prints_as_itself(const char *s, size_t len);
 
@@ -191,6 +207,7 @@ struct svy_clean {
     clean_cell *cell;
     size_t *order; /* source variables in the order they are cleaned: the id first */
     unsigned char *text; /* per variable: a text variable */
+    unsigned char *plain; /* per variable: numeric, no missing codes, no recode set (see plain_number) */
     clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
     clean_memo *cmemo;      /* per source variable */
     svy_value *vals;
