@@ -187,13 +187,24 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
         return &m->slots[CLEAN_CELL_SLOTS];
     }
     uint64_t a, b, c;
-    clean_slot *r = &m->slots[clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c)
-                                                                 : text_hash(s, len) % CLEAN_CELL_SLOTS];
+    size_t h = clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c) : text_hash(s, len) % CLEAN_CELL_SLOTS;
+    /* Four ways: a text is in one of the four slots of h's group (a new one
+     * takes slot h if empty, another empty one, else one picked by the count
+     * of lookups), so the
+     * few texts of one slot do not keep throwing each other out. */
+    clean_slot *g = &m->slots[h & ~(size_t)(CLEAN_WAYS - 1)], *r = m->slots[h].used ? NULL : &m->slots[h];
     m->lookups++;
-    if (r->used && r->keylen == len && !memcmp(r->key, s, len)) {
-        *hit = 1;
-        return r;
+    for (size_t w = 0; w < CLEAN_WAYS; w++) {
+        clean_slot *q = &g[w];
+        if (q->used && q->keylen == len && !memcmp(q->key, s, len)) {
+            *hit = 1;
+            return q;
+        }
+        if (!q->used && !r)
+            r = q;
     }
+    if (!r)
+        r = &g[m->lookups & (CLEAN_WAYS - 1)];
     /* Every 4096 lookups (hits in svy_clean_sources count too): a column
      * that mostly misses is not worth it. */
     m->misses++;
@@ -322,7 +333,14 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
         uint64_t a, b, k;
         if (fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
             clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
-            const clean_slot *r = &fast[clean_fast_slot(a, b, k)];
+            size_t h = clean_fast_slot(a, b, k);
+            const clean_slot *r = &fast[h];
+            if (!(r->ka == a && r->kb == b && r->kc == k)) { /* the text's other ways (svy_clean_memo_find) */
+                const clean_slot *g = &fast[h & ~(size_t)(CLEAN_WAYS - 1)];
+                for (size_t w = 0; w < CLEAN_WAYS; w++)
+                    if (g[w].ka == a && g[w].kb == b && g[w].kc == k)
+                        r = &g[w];
+            }
             if (r->ka == a && r->kb == b && r->kc == k) {
                 m->lookups++;
                 cell[i].v = r->v;

@@ -68,6 +68,7 @@ typedef struct clean_cell {
  * blob holds s, f and, for a changed cell, the log's texts: old, detail and
  * the line after "row,id," (variable,old,new,rule,detail and a newline). */
 #define CLEAN_CELL_SLOTS 2048
+#define CLEAN_WAYS 4 /* a text's slot is one of a group of this many (svy_clean_memo_find) */
 #define CLEAN_KEY_MAX 40
 typedef struct clean_slot {
     uint64_t ka, kb, kc; /* a text of up to 23 bytes as three words (clean_fast_key), else 0 */
