@@ -598,10 +598,10 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
 static int id_number(const svy_clean *c, uint64_t *key)
 {
     const clean_cell *o = &c->cell[c->cb->id];
-    if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0 && o->num == floor(o->num)))
+    if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0))
         return 0;
-    *key = (uint64_t)o->num;
-    return 1;
+    *key = (uint64_t)o->num; /* exact in range: a whole number converts back to itself */
+    return (double)*key == o->num;
 }
 
 void svy_clean_id_prefetch(const svy_clean *c)
