@@ -42,6 +42,7 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     }
     for (size_t i = 0; i < n; i++) {
         const svy_cb_var *v = &cb->vars[i];
+        c->cmemo[i].salt = i * 13; /* 160-byte slots: 32.5 lines apart, another cache set (64 sets) */
         c->text[i] = v->type == SVY_CB_TEXT;
         c->plain[i] = v->type != SVY_CB_TEXT && !v->nmissing && !v->recode;
     }

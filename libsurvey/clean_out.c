@@ -187,7 +187,8 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
         return &m->slots[CLEAN_CELL_SLOTS];
     }
     uint64_t a, b, c;
-    size_t h = clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c) : text_hash(s, len) % CLEAN_CELL_SLOTS;
+    size_t h = clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c, m->salt)
+                                                  : (text_hash(s, len) + m->salt) % CLEAN_CELL_SLOTS;
     /* Four ways: a text is in one of the four slots of h's group (a new one
      * takes slot h if empty, another empty one, else one picked by the count
      * of lookups), so the
@@ -333,7 +334,7 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
         uint64_t a, b, k;
         if (fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
             clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
-            size_t h = clean_fast_slot(a, b, k);
+            size_t h = clean_fast_slot(a, b, k, m->salt);
             const clean_slot *r = &fast[h];
             if (!(r->ka == a && r->kb == b && r->kc == k)) { /* the text's other ways (svy_clean_memo_find) */
                 const clean_slot *g = &fast[h & ~(size_t)(CLEAN_WAYS - 1)];

@@ -87,6 +87,7 @@ typedef struct clean_slot {
 typedef struct clean_memo {
     clean_slot *slots;
     const clean_slot *fast; /* slots while the memo is on, else NULL */
+    size_t salt; /* added to a text's hash: the same text of two columns in different cache sets */
     unsigned long lookups, misses;
     int off;
 } clean_memo;
@@ -123,12 +124,12 @@ static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_
     return 1;
 }
 
-static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c)
+static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c, size_t salt)
 {
     uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (c * 0xC4CEB9FE1A85EC53ull);
     h ^= h >> 29;
     h *= 0xFF51AFD7ED558CCDull;
-    return (size_t)((h ^ h >> 32) & (CLEAN_CELL_SLOTS - 1)); /* a power of two */
+    return (size_t)(((h ^ h >> 32) + salt) & (CLEAN_CELL_SLOTS - 1)); /* a power of two */
 }
 
 /* The slot of text s of a memo: *hit is 1 when it holds s's result, -1
