@@ -25,6 +25,9 @@
 #endif
 
 #define OUTBUF (1u << 18)
+/* The buffers of a direct output: each write is a request to the disk (a
+ * virtual machine's is an exit to the host), so fewer and larger. */
+#define DIRECT_BUF ((size_t)4 << 20)
 #define WRITER_AFTER ((size_t)8 << 20)
 /* Direct writes (svy_csv_out_set_direct) need buffers, lengths and file
  * offsets on this boundary. */
@@ -39,7 +42,10 @@ struct svy_csv_out {
     size_t len;
     size_t drained; /* bytes handed on so far */
     unsigned char special[256]; /* bytes that make a field need quotes */
-    char *buf;      /* the buffer being filled: one of mem[] */
+    char *buf;      /* the buffer being filled: one of bufs[] */
+    char *bufs[2];  /* mem[], or (direct) big[] */
+    char *big[2];   /* DIRECT_BUF bytes each, or NULL */
+    size_t cap;     /* bytes in each of bufs[] */
     /* The writer thread.  Under mu: pending is the buffer it is to write
      * (NULL when it is idle), stop asks it to end, and w_failed/w_errno
      * are its first write error. */
@@ -72,7 +78,10 @@ svy_csv_out *svy_csv_out_new(FILE *f, char delim)
     o->err_no = 0;
     o->len = 0;
     o->drained = 0;
-    o->buf = o->mem[0];
+    o->buf = o->bufs[0] = o->mem[0];
+    o->bufs[1] = o->mem[1];
+    o->big[0] = o->big[1] = NULL;
+    o->cap = OUTBUF;
     o->threaded = 0;
     o->no_thread = 0;
     memset(o->special, 0, sizeof o->special);
@@ -222,12 +231,30 @@ static void stop_writer(svy_csv_out *o)
 void svy_csv_out_set_direct(svy_csv_out *o, int on)
 {
     o->direct = on;
+    if (!on || o->big[0] || o->threaded || o->no_thread)
+        return;
+    /* Larger buffers, with what is in the first (a header) moved over;
+     * without the memory, the usual ones do. */
+    o->big[0] = aligned_alloc(DIRECT_ALIGN, DIRECT_BUF);
+    o->big[1] = o->big[0] ? aligned_alloc(DIRECT_ALIGN, DIRECT_BUF) : NULL;
+    if (!o->big[1]) {
+        free(o->big[0]);
+        o->big[0] = NULL;
+        return;
+    }
+    memcpy(o->big[0], o->buf, o->len);
+    o->buf = o->bufs[0] = o->big[0];
+    o->bufs[1] = o->big[1];
+    o->cap = DIRECT_BUF;
 }
 
 void svy_csv_out_free(svy_csv_out *o)
 {
-    if (o)
+    if (o) {
         stop_writer(o);
+        free(o->big[0]);
+        free(o->big[1]);
+    }
     free(o);
 }
 
@@ -244,7 +271,7 @@ static void drain(svy_csv_out *o)
             o->pending_len = o->len;
             pthread_cond_broadcast(&o->cv);
             pthread_mutex_unlock(&o->mu);
-            o->buf = o->buf == o->mem[0] ? o->mem[1] : o->mem[0];
+            o->buf = o->buf == o->bufs[0] ? o->bufs[1] : o->bufs[0];
         }
     } else if (o->len && !o->failed) {
         if (fwrite(o->buf, 1, o->len, o->f) != o->len) {
@@ -259,9 +286,9 @@ static void drain(svy_csv_out *o)
 static void put(svy_csv_out *o, const char *s, size_t n)
 {
     while (n) {
-        if (o->len == OUTBUF)
+        if (o->len == o->cap)
             drain(o);
-        size_t k = OUTBUF - o->len;
+        size_t k = o->cap - o->len;
         if (k > n)
             k = n;
         memcpy(o->buf + o->len, s, k);
@@ -274,7 +301,7 @@ static void put(svy_csv_out *o, const char *s, size_t n)
 static void sep(svy_csv_out *o)
 {
     if (!o->at_row_start) {
-        if (o->len == OUTBUF)
+        if (o->len == o->cap)
             drain(o);
         o->buf[o->len++] = o->delim;
     }
@@ -307,7 +334,7 @@ void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len)
 {
     /* Most fields need no quotes and fit the buffer: check, then copy.
      * (Text starting with U+FEFF takes the slow path, which quotes it.) */
-    if (len && o->len + len + 1 <= OUTBUF && !(len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)) {
+    if (len && o->len + len + 1 <= o->cap && !(len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)) {
         if (plain_len(o, s, len) == len) {
             char *d = o->buf + o->len;
             size_t k = 0;
@@ -385,7 +412,7 @@ void svy_csv_out_empty(svy_csv_out *o)
 void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len)
 {
     sep(o);
-    if (o->len + len <= OUTBUF) {
+    if (o->len + len <= o->cap) {
         memcpy(o->buf + o->len, s, len);
         o->len += len;
     } else {
