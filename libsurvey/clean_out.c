@@ -384,16 +384,16 @@ const char *svy_clean_row_id(const svy_clean *c)
     return c->cell[c->cb->id].s;
 }
 
-/* "row,id," of the row's log lines, at the start of c->lbuf. */
-static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl)
+/* "row,id," of the row's log lines, at the start of buf. */
+static size_t log_prefix(const svy_clean *c, char *buf, long long row, const char *id, size_t idl)
 {
     char tmp[24];
     size_t nd = sizeof tmp, n = 0;
     if (row <= -1000000000000000LL || row >= 1000000000000000LL) {
-        n = svy_dtoa((double)row, c->lbuf); /* as svy_csv_out_int prints it */
-        c->lbuf[n++] = ',';
-        n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
-        c->lbuf[n++] = ',';
+        n = svy_dtoa((double)row, buf); /* as svy_csv_out_int prints it */
+        buf[n++] = ',';
+        n += svy_clean_csv_field(buf + n, id, idl, 1);
+        buf[n++] = ',';
         return n;
     }
     unsigned long long u = row < 0 ? 0ULL - (unsigned long long)row : (unsigned long long)row;
@@ -403,14 +403,14 @@ static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl
     } while (u);
     if (row < 0)
         tmp[--nd] = '-';
-    memcpy(c->lbuf, tmp + nd, sizeof tmp - nd);
+    memcpy(buf, tmp + nd, sizeof tmp - nd);
     n = sizeof tmp - nd;
-    c->lbuf[n++] = ',';
+    buf[n++] = ',';
     if (c->cb->id >= 0 && !c->text[c->cb->id] && idl) /* a number's text needs no quotes */
-        memcpy(c->lbuf + n, id, idl), n += idl;
+        memcpy(buf + n, id, idl), n += idl;
     else
-        n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
-    c->lbuf[n++] = ',';
+        n += svy_clean_csv_field(buf + n, id, idl, 1);
+    buf[n++] = ',';
     return n;
 }
 
@@ -419,11 +419,18 @@ static int write_log(svy_clean *c, long long row)
 {
     const char *id = svy_clean_row_id(c);
     size_t idl = *id ? c->cell[c->cb->id].len : 0, pre;
-    if (!svy_grow((void **)&c->lbuf, &c->lbufcap, (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32), 1))
-        return 0;
-    pre = log_prefix(c, row, id, idl);
-    char *d = c->lbuf + pre, p16[16];
-    memcpy(p16, c->lbuf, pre < 16 ? pre : 16);
+    /* Straight into the log's buffer when it has room (the copies below
+     * may write up to 64 bytes past a line's end: the room allows it). */
+    size_t need = (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32);
+    char *buf = svy_csv_out_room(c->log, need);
+    if (!buf) {
+        if (!svy_grow((void **)&c->lbuf, &c->lbufcap, need, 1))
+            return 0;
+        buf = c->lbuf;
+    }
+    pre = log_prefix(c, buf, row, id, idl);
+    char *d = buf + pre, p16[16];
+    memcpy(p16, buf, pre < 16 ? pre : 16);
     for (size_t k = 0; k < c->nev; k++) {
         const clean_event *e = &c->ev[k];
         const clean_slot *r = e->slot;
@@ -431,7 +438,7 @@ static int write_log(svy_clean *c, long long row)
         size_t tl = r ? r->t_len : e->t_len;
         c->st.changed_by[r ? r->rule : e->rule]++;
         if (k)
-            d = pre <= 16 ? put16(d, p16, pre) : (char *)memcpy(d, c->lbuf, pre) + pre;
+            d = pre <= 16 ? put16(d, p16, pre) : (char *)memcpy(d, buf, pre) + pre;
         if (tl <= 64) { /* the tails have 48 bytes to spare */
             memcpy(d, t, 32);
             if (tl > 32)
@@ -441,8 +448,12 @@ static int write_log(svy_clean *c, long long row)
             d = (char *)memcpy(d, t, tl) + tl;
         }
     }
-    svy_csv_out_fields(c->log, c->lbuf, (size_t)(d - c->lbuf) - 1);
-    svy_csv_out_end_row(c->log);
+    if (buf != c->lbuf) {
+        svy_csv_out_advance(c->log, (size_t)(d - buf));
+    } else {
+        svy_csv_out_fields(c->log, buf, (size_t)(d - buf) - 1);
+        svy_csv_out_end_row(c->log);
+    }
     return 1;
 }
 

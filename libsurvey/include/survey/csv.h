@@ -42,6 +42,12 @@ SVY_API void svy_csv_out_empty(svy_csv_out *o);
  * any quoting included (an svy_row.line), written as it is. */
 SVY_API void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len);
 SVY_API void svy_csv_out_end_row(svy_csv_out *o);
+/* Whole rows made in place: room for n bytes at the end of the output,
+ * at a row's start (NULL when not at one, or n is more than a buffer);
+ * write rows there, each ended by \n, then svy_csv_out_advance() by the
+ * bytes written (at most n). */
+SVY_API char *svy_csv_out_room(svy_csv_out *o, size_t n);
+SVY_API void svy_csv_out_advance(svy_csv_out *o, size_t n);
 /* on: the writer thread writes its full buffers past the page cache
  * (O_DIRECT) where the file system allows, for a large output no one reads
  * right away (svy-clean's log): copying it into the page cache is most of
