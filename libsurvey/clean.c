@@ -557,6 +557,8 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
 static int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
 {
     const clean_cell *o = &c->cell[k->var];
+    if (k->op == CB_OP_EQ) /* the common one, inline */
+        return o->missing ? missing_means : o->num == k->value;
     if (o->missing && k->op != CB_OP_MISSING && k->op != CB_OP_PRESENT)
         return missing_means;
     return svy_cb_cond_holds(k->op, k->value, o->missing, o->num);
