@@ -429,8 +429,8 @@ static int write_log(svy_clean *c, long long row)
         buf = c->lbuf;
     }
     pre = log_prefix(c, buf, row, id, idl);
-    char *d = buf + pre, p16[16];
-    memcpy(p16, buf, pre < 16 ? pre : 16);
+    char *d = buf + pre, p32[32];
+    memcpy(p32, buf, pre < 32 ? pre : 32);
     for (size_t k = 0; k < c->nev; k++) {
         const clean_event *e = &c->ev[k];
         const clean_slot *r = e->slot;
@@ -438,7 +438,7 @@ static int write_log(svy_clean *c, long long row)
         size_t tl = r ? r->t_len : e->t_len;
         c->st.changed_by[r ? r->rule : e->rule]++;
         if (k)
-            d = pre <= 16 ? put16(d, p16, pre) : (char *)memcpy(d, buf, pre) + pre;
+            d = pre <= 32 ? (char *)memcpy(d, p32, 32) + pre : (char *)memcpy(d, buf, pre) + pre; /* slack: see need */
         if (tl <= 64) { /* the tails have 48 bytes to spare */
             memcpy(d, t, 32);
             if (tl > 32)
