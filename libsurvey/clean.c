@@ -482,7 +482,7 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
     if (!svy_clean_cell_field(o, v->type == SVY_CB_TEXT))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     if (c->side == side && hit == 0) { /* nothing said about it: the same text always gives the same */
-        if (!svy_clean_slot_store(r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
+        if (!svy_clean_slot_store(&c->cmemo[i], r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
         r->used = 1;
         return use_slot(c, i, r, err);

@@ -223,19 +223,28 @@ void svy_clean_memo_free(clean_memo *m)
 {
     if (!m->slots)
         return;
-    for (size_t i = 0; i <= CLEAN_CELL_SLOTS; i++)
-        free(m->slots[i].blob);
+    free(m->slots[CLEAN_CELL_SLOTS].blob); /* the scratch slot's (none: no blob) */
+    for (size_t i = 0; i < m->nheld; i++) /* not every slot: most were never touched */
+        free(m->slots[m->held[i]].blob);
+    free(m->held);
     free(m->slots);
     m->slots = NULL;
+    m->held = NULL;
+    m->nheld = m->heldcap = 0;
 }
 
-int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
+int svy_clean_slot_store(clean_memo *m, clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
                          int changed, svy_clean_rule rule, const char *detail, size_t *tail_max)
 {
     size_t namel = strlen(v->name), dl = detail ? strlen(detail) : 0;
     size_t oldl = strnlen(raw, rawlen), newl = strlen(o->s);
     /* 48 bytes to spare: the row's line and log copy 16 and 32 at a time */
     size_t need = o->len + 1 + o->flen + rawlen + 1 + dl + 1 + 2 * (namel + oldl + newl + dl) + 32 + 48;
+    if (!r->blob) { /* the memo's list of slots with a blob, to free them alone */
+        if (!svy_grow((void **)&m->held, &m->heldcap, m->nheld + 1, sizeof *m->held))
+            return 0;
+        m->held[m->nheld++] = (uint32_t)(r - m->slots);
+    }
     if (!svy_grow((void **)&r->blob, &r->bcap, need, 1))
         return 0;
     char *b = r->blob;

@@ -88,6 +88,8 @@ typedef struct clean_memo {
     clean_slot *slots;
     const clean_slot *fast; /* slots while the memo is on, else NULL */
     size_t salt; /* added to a text's hash: the same text of two columns in different cache sets */
+    uint32_t *held; /* slots that have a blob */
+    size_t nheld, heldcap;
     unsigned long lookups, misses;
     int off;
 } clean_memo;
@@ -137,10 +139,10 @@ static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c, size_t 
 clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *hit);
 void svy_clean_memo_free(clean_memo *m);
 
-/* Fill slot r (key s[0..len)) from a cleaned cell of variable v: s, f and,
+/* Fill slot r of memo m (key s[0..len)) from a cleaned cell of variable v: s, f and,
  * when changed, the log's texts; *tail_max: the longest log line tail yet.
  * 0: out of memory. */
-int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
+int svy_clean_slot_store(clean_memo *m, clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
                          int changed, svy_clean_rule rule, const char *detail, size_t *tail_max);
 
 /* A cell's text (copied; f is set apart by svy_clean_cell_field), a number
