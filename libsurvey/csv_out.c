@@ -6,15 +6,10 @@
  * into the page cache is then no longer on the path that makes the rows.
  * Small outputs never start it.  Its write errors do not show in the
  * stream's error flag: callers take them from svy_csv_out_flush(). */
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE 1 /* O_DIRECT */
-#endif
 #include "svy_private.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,13 +20,7 @@
 #endif
 
 #define OUTBUF (1u << 18)
-/* The buffers of a direct output: each write is a request to the disk (a
- * virtual machine's is an exit to the host), so fewer and larger. */
-#define DIRECT_BUF ((size_t)4 << 20)
 #define WRITER_AFTER ((size_t)8 << 20)
-/* Direct writes (svy_csv_out_set_direct) need buffers, lengths and file
- * offsets on this boundary. */
-#define DIRECT_ALIGN 4096
 
 struct svy_csv_out {
     FILE *f;
@@ -42,10 +31,7 @@ struct svy_csv_out {
     size_t len;
     size_t drained; /* bytes handed on so far */
     unsigned char special[256]; /* bytes that make a field need quotes */
-    char *buf;      /* the buffer being filled: one of bufs[] */
-    char *bufs[2];  /* mem[], or (direct) big[] */
-    char *big[2];   /* DIRECT_BUF bytes each, or NULL */
-    size_t cap;     /* bytes in each of bufs[] */
+    char *buf;      /* the buffer being filled: one of mem[] */
     /* The writer thread.  Under mu: pending is the buffer it is to write
      * (NULL when it is idle), stop asks it to end, and w_failed/w_errno
      * are its first write error. */
@@ -58,58 +44,27 @@ struct svy_csv_out {
     size_t pending_len;
     int stop, w_failed, w_errno;
     int fd;
-    int direct;     /* asked for: the thread writes past the page cache where it can */
-    int fd_direct;  /* O_DIRECT is set on fd now (the thread's) */
-    long long w_off; /* the thread's file offset, -1 unknown */
-    _Alignas(DIRECT_ALIGN) char mem[2][OUTBUF];
+    char mem[2][OUTBUF];
 };
 
 svy_csv_out *svy_csv_out_new(FILE *f, char delim)
 {
-    svy_csv_out *o = aligned_alloc(DIRECT_ALIGN, (sizeof *o + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN);
+    svy_csv_out *o = malloc(sizeof *o);
     if (!o)
         return NULL;
     o->f = f;
-    o->direct = o->fd_direct = 0;
-    o->w_off = -1;
     o->delim = delim;
     o->at_row_start = 1;
     o->failed = 0;
     o->err_no = 0;
     o->len = 0;
     o->drained = 0;
-    o->buf = o->bufs[0] = o->mem[0];
-    o->bufs[1] = o->mem[1];
-    o->big[0] = o->big[1] = NULL;
-    o->cap = OUTBUF;
+    o->buf = o->mem[0];
     o->threaded = 0;
     o->no_thread = 0;
     memset(o->special, 0, sizeof o->special);
     o->special['"'] = o->special['\n'] = o->special['\r'] = o->special[(unsigned char)delim] = 1;
     return o;
-}
-
-/* O_DIRECT on the thread's descriptor when this write can go past the page
- * cache (aligned buffer, length and offset), off when it cannot (the last
- * piece).  The page cache copy of a large output is most of its system
- * time, and an audit log is not read back right away. */
-static void direct_mode(svy_csv_out *o, const char *p, size_t n)
-{
-#if !defined(O_DIRECT)
-    (void)p, (void)n;
-    o->direct = 0;
-#else
-    int want = o->direct && o->w_off >= 0 && o->w_off % DIRECT_ALIGN == 0 && n % DIRECT_ALIGN == 0 &&
-               (uintptr_t)p % DIRECT_ALIGN == 0;
-    if (want == o->fd_direct)
-        return;
-    int fl = fcntl(o->fd, F_GETFL);
-    if (fl == -1 || fcntl(o->fd, F_SETFL, want ? fl | O_DIRECT : fl & ~O_DIRECT) == -1) {
-        o->direct = 0; /* the descriptor keeps what it had; buffered from here on */
-        return;
-    }
-    o->fd_direct = want;
-#endif
 }
 
 static void *writer_main(void *arg)
@@ -126,20 +81,10 @@ static void *writer_main(void *arg)
         int failed = o->w_failed;
         pthread_mutex_unlock(&o->mu);
         int e = 0;
-        if (o->direct)
-            direct_mode(o, p, n);
         while (n && !failed) {
             ssize_t k = write(o->fd, p, n);
             if (k < 0 && errno == EINTR)
                 continue;
-            if (k < 0 && errno == EINVAL && o->fd_direct) { /* not on this file system after all */
-                o->direct = 0;
-                direct_mode(o, p, n);
-                if (!o->fd_direct)
-                    continue;
-            }
-            if (o->w_off >= 0 && k > 0)
-                o->w_off += k;
             if (k <= 0) {
                 e = k < 0 ? errno : EIO;
                 failed = 1;
@@ -175,10 +120,6 @@ static int start_writer(svy_csv_out *o)
     o->fd = fileno(o->f);
     if (o->fd < 0)
         return 0;
-    if (o->direct) { /* only a file written from its start, by this object alone */
-        off_t at = lseek(o->fd, 0, SEEK_CUR);
-        o->w_off = at >= 0 && (long long)at == (long long)o->drained ? (long long)at : -1;
-    }
     if (pthread_mutex_init(&o->mu, NULL) != 0)
         return 0;
     if (pthread_cond_init(&o->cv, NULL) != 0) {
@@ -220,41 +161,16 @@ static void stop_writer(svy_csv_out *o)
     pthread_cond_broadcast(&o->cv);
     pthread_mutex_unlock(&o->mu);
     pthread_join(o->thread, NULL);
-    o->direct = 0;
-    direct_mode(o, NULL, 1); /* what follows goes through the stream */
     pthread_cond_destroy(&o->cv);
     pthread_mutex_destroy(&o->mu);
     o->threaded = 0;
     o->no_thread = 1; /* once stopped (a flush), the rest is written here */
 }
 
-void svy_csv_out_set_direct(svy_csv_out *o, int on)
-{
-    o->direct = on;
-    if (!on || o->big[0] || o->threaded || o->no_thread)
-        return;
-    /* Larger buffers, with what is in the first (a header) moved over;
-     * without the memory, the usual ones do. */
-    o->big[0] = aligned_alloc(DIRECT_ALIGN, DIRECT_BUF);
-    o->big[1] = o->big[0] ? aligned_alloc(DIRECT_ALIGN, DIRECT_BUF) : NULL;
-    if (!o->big[1]) {
-        free(o->big[0]);
-        o->big[0] = NULL;
-        return;
-    }
-    memcpy(o->big[0], o->buf, o->len);
-    o->buf = o->bufs[0] = o->big[0];
-    o->bufs[1] = o->big[1];
-    o->cap = DIRECT_BUF;
-}
-
 void svy_csv_out_free(svy_csv_out *o)
 {
-    if (o) {
+    if (o)
         stop_writer(o);
-        free(o->big[0]);
-        free(o->big[1]);
-    }
     free(o);
 }
 
@@ -271,7 +187,7 @@ static void drain(svy_csv_out *o)
             o->pending_len = o->len;
             pthread_cond_broadcast(&o->cv);
             pthread_mutex_unlock(&o->mu);
-            o->buf = o->buf == o->bufs[0] ? o->bufs[1] : o->bufs[0];
+            o->buf = o->buf == o->mem[0] ? o->mem[1] : o->mem[0];
         }
     } else if (o->len && !o->failed) {
         if (fwrite(o->buf, 1, o->len, o->f) != o->len) {
@@ -286,9 +202,9 @@ static void drain(svy_csv_out *o)
 static void put(svy_csv_out *o, const char *s, size_t n)
 {
     while (n) {
-        if (o->len == o->cap)
+        if (o->len == OUTBUF)
             drain(o);
-        size_t k = o->cap - o->len;
+        size_t k = OUTBUF - o->len;
         if (k > n)
             k = n;
         memcpy(o->buf + o->len, s, k);
@@ -301,7 +217,7 @@ static void put(svy_csv_out *o, const char *s, size_t n)
 static void sep(svy_csv_out *o)
 {
     if (!o->at_row_start) {
-        if (o->len == o->cap)
+        if (o->len == OUTBUF)
             drain(o);
         o->buf[o->len++] = o->delim;
     }
@@ -334,7 +250,7 @@ void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len)
 {
     /* Most fields need no quotes and fit the buffer: check, then copy.
      * (Text starting with U+FEFF takes the slow path, which quotes it.) */
-    if (len && o->len + len + 1 <= o->cap && !(len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)) {
+    if (len && o->len + len + 1 <= OUTBUF && !(len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)) {
         if (plain_len(o, s, len) == len) {
             char *d = o->buf + o->len;
             size_t k = 0;
@@ -412,7 +328,7 @@ void svy_csv_out_empty(svy_csv_out *o)
 void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len)
 {
     sep(o);
-    if (o->len + len <= o->cap) {
+    if (o->len + len <= OUTBUF) {
         memcpy(o->buf + o->len, s, len);
         o->len += len;
     } else {
@@ -422,9 +338,9 @@ void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len)
 
 char *svy_csv_out_room(svy_csv_out *o, size_t n)
 {
-    if (!o->at_row_start || n > o->cap)
+    if (!o->at_row_start || n > OUTBUF)
         return NULL;
-    if (o->cap - o->len < n)
+    if (OUTBUF - o->len < n)
         drain(o);
     return o->buf + o->len;
 }

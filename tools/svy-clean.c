@@ -247,8 +247,6 @@ int main(int argc, char **argv)
         svy_clean_set_hooks(r.clean, &hooks, &r);
         st = open_side(o.log, "row,id,variable,old,new,rule,detail", &r.log_file, &r.log, &err);
         svy_clean_set_log(r.clean, r.log); /* the engine writes the log lines itself */
-        if (r.log)
-            svy_csv_out_set_direct(r.log, 1); /* 13 lines a row: past the page cache */
     }
     if (st == SVY_OK)
         st = open_side(o.rejects, "row,id,rule,reason", &r.rej_file, &r.rej, &err);

@@ -1,9 +1,5 @@
 /* The writer front, CSV output, dates and atomic output files. */
-#if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE 1 /* O_DIRECT */
-#endif
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,31 +209,6 @@ Test(writer, large_output_arrives_whole_and_in_order)
     svy_csv_out_free(o);
     fclose(f);
     check_numbered(path, N, NULL);
-    unlink(path);
-}
-
-/* Past the page cache (O_DIRECT where the file system has it, as /tmp here
- * likely does), the same bytes; the descriptor is back to buffered writes
- * after the flush, so the stream can go on (a last line here). */
-Test(writer, direct_output_arrives_whole_and_leaves_the_stream_usable)
-{
-    char path[] = "/tmp/svy-big-XXXXXX";
-    int fd = mkstemp(path);
-    cr_assert(fd >= 0);
-    FILE *f = fdopen(fd, "wb");
-    svy_csv_out *o = svy_csv_out_new(f, ',');
-    svy_csv_out_set_direct(o, 1);
-    enum { N = 1000003 }; /* about 25 MB, not a whole number of pages */
-    write_numbered(o, N);
-    svy_err err;
-    cr_assert_eq(svy_csv_out_flush(o, path, &err), SVY_OK, "%s", err.msg);
-#if defined(O_DIRECT)
-    cr_assert_eq(fcntl(fd, F_GETFL) & O_DIRECT, 0, "buffered again after the flush");
-#endif
-    fputs("after\n", f);
-    svy_csv_out_free(o);
-    fclose(f);
-    check_numbered(path, N, "after\n");
     unlink(path);
 }
 

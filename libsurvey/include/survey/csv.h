@@ -48,11 +48,6 @@ SVY_API void svy_csv_out_end_row(svy_csv_out *o);
  * bytes written (at most n). */
 SVY_API char *svy_csv_out_room(svy_csv_out *o, size_t n);
 SVY_API void svy_csv_out_advance(svy_csv_out *o, size_t n);
-/* on: the writer thread writes its full buffers past the page cache
- * (O_DIRECT) where the file system allows, for a large output no one reads
- * right away (svy-clean's log): copying it into the page cache is most of
- * its system time.  Only for a file this object writes from its start. */
-SVY_API void svy_csv_out_set_direct(svy_csv_out *o, int on);
 /* Push buffered bytes to the stream and fflush it; SVY_E_IO on failure. */
 SVY_API svy_status svy_csv_out_flush(svy_csv_out *o, const char *name, svy_err *err);
 
