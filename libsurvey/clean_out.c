@@ -12,7 +12,7 @@
 /* The text of o (its f is set apart, by svy_clean_cell_field). */
 int svy_clean_set_text(clean_cell *o, const char *s, size_t len)
 {
-    if (!svy_grow((void **)&o->own, &o->cap, len + 1 + 16, 1)) /* 16 to spare: see put16 */
+    if (!svy_grow((void **)&o->own, &o->cap, len + 1 + 16, 1)) /* 16 to spare: see svy_clean_fill_row */
         return 0;
     memmove(o->own, s, len);
     o->own[len] = '\0';
@@ -40,7 +40,7 @@ static size_t print_number(double x, char *buf)
     return svy_dtoa(x, buf);
 }
 
-/* "0".."9", and 16 bytes to spare after each (see put16). */
+/* "0".."9", and 16 bytes to spare after each (see svy_clean_fill_row). */
 const char svy_clean_small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
 
 int svy_clean_set_number(clean_cell *o, double x)
@@ -150,7 +150,7 @@ int svy_clean_cell_field(clean_cell *o, int text)
         o->flen = o->len;
         return 1;
     }
-    size_t need = (text ? 2 * o->len + 2 : SVY_DTOA_MAX) + 16; /* 16 to spare: see put16 */
+    size_t need = (text ? 2 * o->len + 2 : SVY_DTOA_MAX) + 16; /* 16 to spare: see svy_clean_fill_row */
     if (!svy_grow((void **)&o->fown, &o->fcap, need, 1))
         return 0;
     o->flen = text ? svy_clean_csv_field(o->fown, o->s, o->len, 1) : svy_dtoa(o->num, o->fown);
@@ -373,16 +373,6 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
     return SVY_OK;
 }
 
-/* n bytes from s to d; up to 16 of them as one 16-byte copy (both have 16
- * bytes to spare: the buffers of the engine are made so). */
-static inline char *put16(char *d, const char *s, size_t n)
-{
-    if (n - 1 < 16)
-        memcpy(d, s, 16);
-    else if (n)
-        memcpy(d, s, n);
-    return d + n;
-}
 
 /* ------------------------------------------------------------ a kept row */
 
