@@ -35,12 +35,17 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     c->cmemo = svy_calloc(n, sizeof *c->cmemo);
     c->order = svy_calloc(n, sizeof *c->order);
     c->text = svy_calloc(n, 1);
-    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo || !c->order || !c->text) {
+    c->plain = svy_calloc(n, 1);
+    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo || !c->order || !c->text || !c->plain) {
         svy_clean_free(c);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        c->text[i] = cb->vars[i].type == SVY_CB_TEXT;
+    for (size_t i = 0; i < n; i++) {
+        const svy_cb_var *v = &cb->vars[i];
+        c->cmemo[i].salt = i * 13; /* 160-byte slots: 32.5 lines apart, another cache set (64 sets) */
+        c->text[i] = v->type == SVY_CB_TEXT;
+        c->plain[i] = v->type != SVY_CB_TEXT && !v->nmissing && !v->recode;
+    }
     return c;
 }
 
@@ -60,6 +65,7 @@ void svy_clean_free(svy_clean *c)
     free(c->cmemo);
     free(c->order);
     free(c->text);
+    free(c->plain);
     free(c->line);
     free(c->lbuf);
     if (c->memo)
@@ -73,6 +79,7 @@ void svy_clean_free(svy_clean *c)
     svy_strtab_free(&c->ids);
     free(c->id_row);
     svy_u64map_free(&c->idnum);
+    clean_ids_free(&c->idpages);
     free(c->idnum_row);
     free(c->input);
     svy_schema_free(c->schema);
@@ -475,7 +482,7 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
     if (!svy_clean_cell_field(o, v->type == SVY_CB_TEXT))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     if (c->side == side && hit == 0) { /* nothing said about it: the same text always gives the same */
-        if (!svy_clean_slot_store(r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
+        if (!svy_clean_slot_store(&c->cmemo[i], r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
         r->used = 1;
         return use_slot(c, i, r, err);
@@ -540,7 +547,7 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     }
     if (isnan(x))
         svy_clean_set_missing(o);
-    else if (!svy_clean_set_number(o, x))
+    else if (!svy_clean_set_flag(o, x))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
     return SVY_OK;
 }
@@ -550,6 +557,8 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
 static int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
 {
     const clean_cell *o = &c->cell[k->var];
+    if (k->op == CB_OP_EQ) /* the common one, inline */
+        return o->missing ? missing_means : o->num == k->value;
     if (o->missing && k->op != CB_OP_MISSING && k->op != CB_OP_PRESENT)
         return missing_means;
     return svy_cb_cond_holds(k->op, k->value, o->missing, o->num);
@@ -592,32 +601,38 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
 static int id_number(const svy_clean *c, uint64_t *key)
 {
     const clean_cell *o = &c->cell[c->cb->id];
-    if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0 && o->num == floor(o->num)))
+    if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0))
         return 0;
-    *key = (uint64_t)o->num;
-    return 1;
+    *key = (uint64_t)o->num; /* exact in range: a whole number converts back to itself */
+    return (double)*key == o->num;
 }
 
 void svy_clean_id_prefetch(const svy_clean *c)
 {
     uint64_t key;
-    if (c->cb->id >= 0 && id_number(c, &key))
-        svy_u64map_prefetch(&c->idnum, key);
+    if (c->cb->id >= 0 && id_number(c, &key)) {
+        if (c->idpages.off)
+            svy_u64map_prefetch(&c->idnum, key);
+        else
+            clean_ids_prefetch(&c->idpages, key);
+    }
 }
 
-static svy_status dedup(svy_clean *c, svy_err *err)
+/* The row's id in the table of ids: 1 new, 0 seen before (*first: the row
+ * it was first seen at), -1 out of memory. */
+static int id_seen(svy_clean *c, const char *id, long long *first)
 {
-    const char *id = row_id(c);
-    if (!*id) {
-        reject(c, SVY_RULE_INVALID, "no %s", c->cb->vars[c->cb->id].name);
-        return SVY_OK;
+    uint64_t key;
+    int num = id_number(c, &key), added;
+    if (num) {
+        int k = clean_ids_add(&c->idpages, key, c->cur_row, first, &c->idnum, &c->idnum_row, &c->idnum_rowcap);
+        if (k != 2)
+            return k;
     }
     /* Room for a new id's row first, so a failure leaves both in step. */
-    uint64_t key;
-    int added;
     long e = -1;
     long long *rows;
-    if (id_number(c, &key)) {
+    if (num) {
         if (svy_grow((void **)&c->idnum_row, &c->idnum_rowcap, c->idnum.n + 1, sizeof *c->idnum_row))
             e = svy_u64map_get(&c->idnum, key, c->idnum.n, &added);
         rows = c->idnum_row;
@@ -627,12 +642,26 @@ static svy_status dedup(svy_clean *c, svy_err *err)
         rows = c->id_row;
     }
     if (e < 0)
-        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
-    if (added) {
+        return -1;
+    if (added)
         rows[e] = c->cur_row;
+    *first = rows[e];
+    return added;
+}
+
+static svy_status dedup(svy_clean *c, svy_err *err)
+{
+    const char *id = row_id(c);
+    if (!*id) {
+        reject(c, SVY_RULE_INVALID, "no %s", c->cb->vars[c->cb->id].name);
         return SVY_OK;
     }
-    long long first = rows[e];
+    long long first = 0;
+    int k = id_seen(c, id, &first);
+    if (k < 0)
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
+    if (k)
+        return SVY_OK;
     const char *name = c->cb->vars[c->cb->id].name;
     if (c->cb->dup == CB_DUP_ERROR)
         return svy_err_set(err, SVY_E_DATA, input_name(c), c->cur_row, c->col[c->cb->id] + 1, name,

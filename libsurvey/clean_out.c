@@ -12,7 +12,7 @@
 /* The text of o (its f is set apart, by svy_clean_cell_field). */
 int svy_clean_set_text(clean_cell *o, const char *s, size_t len)
 {
-    if (!svy_grow((void **)&o->own, &o->cap, len + 1 + 16, 1)) /* 16 to spare: see put16 */
+    if (!svy_grow((void **)&o->own, &o->cap, len + 1 + 16, 1)) /* 16 to spare: see svy_clean_fill_row */
         return 0;
     memmove(o->own, s, len);
     o->own[len] = '\0';
@@ -40,13 +40,13 @@ static size_t print_number(double x, char *buf)
     return svy_dtoa(x, buf);
 }
 
-/* "0".."9", and 16 bytes to spare after each (see put16). */
-static const char small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
+/* "0".."9", and 16 bytes to spare after each (see svy_clean_fill_row). */
+const char svy_clean_small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
 
 int svy_clean_set_number(clean_cell *o, double x)
 {
     if (x >= 0 && x <= 9 && x == (double)(int)x && !(x == 0 && signbit(x))) {
-        o->s = o->f = small_ints + 2 * (int)x;
+        o->s = o->f = svy_clean_small_ints + 2 * (int)x;
         o->len = o->flen = 1;
         o->num = x;
         o->missing = 0;
@@ -65,11 +65,14 @@ int svy_clean_set_number(clean_cell *o, double x)
     return 1;
 }
 
+/* A missing cell's text and field: empty, with 16 bytes to spare. */
+static const char empty_text[32];
+
 void svy_clean_set_missing(clean_cell *o)
 {
     o->missing = 1;
     o->num = NAN;
-    o->s = o->f = "";
+    o->s = o->f = empty_text;
     o->len = o->flen = 0;
 }
 
@@ -132,7 +135,7 @@ size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quote
 int svy_clean_cell_field(clean_cell *o, int text)
 {
     if (o->missing) {
-        o->f = "";
+        o->f = empty_text;
         o->flen = 0;
         return 1;
     }
@@ -147,7 +150,7 @@ int svy_clean_cell_field(clean_cell *o, int text)
         o->flen = o->len;
         return 1;
     }
-    size_t need = (text ? 2 * o->len + 2 : SVY_DTOA_MAX) + 16; /* 16 to spare: see put16 */
+    size_t need = (text ? 2 * o->len + 2 : SVY_DTOA_MAX) + 16; /* 16 to spare: see svy_clean_fill_row */
     if (!svy_grow((void **)&o->fown, &o->fcap, need, 1))
         return 0;
     o->flen = text ? svy_clean_csv_field(o->fown, o->s, o->len, 1) : svy_dtoa(o->num, o->fown);
@@ -184,13 +187,25 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
         return &m->slots[CLEAN_CELL_SLOTS];
     }
     uint64_t a, b, c;
-    clean_slot *r = &m->slots[clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c)
-                                                                 : text_hash(s, len) % CLEAN_CELL_SLOTS];
+    size_t h = clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c, m->salt)
+                                                  : (text_hash(s, len) + m->salt) % CLEAN_CELL_SLOTS;
+    /* Four ways: a text is in one of the four slots of h's group (a new one
+     * takes slot h if empty, another empty one, else one picked by the count
+     * of lookups), so the
+     * few texts of one slot do not keep throwing each other out. */
+    clean_slot *g = &m->slots[h & ~(size_t)(CLEAN_WAYS - 1)], *r = m->slots[h].used ? NULL : &m->slots[h];
     m->lookups++;
-    if (r->used && r->keylen == len && !memcmp(r->key, s, len)) {
-        *hit = 1;
-        return r;
+    for (size_t w = 0; w < CLEAN_WAYS; w++) {
+        clean_slot *q = &g[w];
+        if (q->used && q->keylen == len && !memcmp(q->key, s, len)) {
+            *hit = 1;
+            return q;
+        }
+        if (!q->used && !r)
+            r = q;
     }
+    if (!r)
+        r = &g[m->lookups & (CLEAN_WAYS - 1)];
     /* Every 4096 lookups (hits in svy_clean_sources count too): a column
      * that mostly misses is not worth it. */
     m->misses++;
@@ -208,19 +223,28 @@ void svy_clean_memo_free(clean_memo *m)
 {
     if (!m->slots)
         return;
-    for (size_t i = 0; i <= CLEAN_CELL_SLOTS; i++)
-        free(m->slots[i].blob);
+    free(m->slots[CLEAN_CELL_SLOTS].blob); /* the scratch slot's (none: no blob) */
+    for (size_t i = 0; i < m->nheld; i++) /* not every slot: most were never touched */
+        free(m->slots[m->held[i]].blob);
+    free(m->held);
     free(m->slots);
     m->slots = NULL;
+    m->held = NULL;
+    m->nheld = m->heldcap = 0;
 }
 
-int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
+int svy_clean_slot_store(clean_memo *m, clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
                          int changed, svy_clean_rule rule, const char *detail, size_t *tail_max)
 {
     size_t namel = strlen(v->name), dl = detail ? strlen(detail) : 0;
     size_t oldl = strnlen(raw, rawlen), newl = strlen(o->s);
     /* 48 bytes to spare: the row's line and log copy 16 and 32 at a time */
     size_t need = o->len + 1 + o->flen + rawlen + 1 + dl + 1 + 2 * (namel + oldl + newl + dl) + 32 + 48;
+    if (!r->blob) { /* the memo's list of slots with a blob, to free them alone */
+        if (!svy_grow((void **)&m->held, &m->heldcap, m->nheld + 1, sizeof *m->held))
+            return 0;
+        m->held[m->nheld++] = (uint32_t)(r - m->slots);
+    }
     if (!svy_grow((void **)&r->blob, &r->bcap, need, 1))
         return 0;
     char *b = r->blob;
@@ -274,20 +298,62 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
 
 /* ------------------------------------------------------------ a row */
 
+/* A cell of a column whose memo is off (an id) that is a plain whole
+ * number in its valid range, of a numeric variable with no missing codes
+ * and no recode set: its text stays (no rule changes it, nothing is
+ * logged), made here directly as svy_clean_source would.  0: take the
+ * general path. */
+static int plain_number(svy_clean *c, size_t i, const svy_value *rv)
+{
+    const char *s = rv->str;
+    size_t len = rv->len;
+    if (!c->plain[i] || rv->type != SVY_VAL_STR || rv->missing || len - 1 >= 15 || s[0] == '0')
+        return 0;
+    uint64_t x = 0;
+    for (size_t k = 0; k < len; k++) {
+        unsigned d = (unsigned)(unsigned char)s[k] - '0';
+        if (d > 9)
+            return 0;
+        x = x * 10 + d;
+    }
+    const svy_cb_var *v = &c->cb->vars[i];
+    clean_cell *o = &c->cell[i];
+    if (!svy_cb_var_valid_num(v, (double)x) || !svy_clean_set_text(o, s, len))
+        return 0;
+    o->num = (double)x;
+    o->missing = 0;
+    o->dtoa = 1;
+    o->f = o->s;
+    o->flen = len;
+    return 1;
+}
+
 svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
 {
     const svy_value *vals = in->vals;
-    for (size_t j = 0; j < c->cb->nsource; j++) {
-        size_t i = c->order[j];
-        const svy_value *rv = &vals[c->col[i]];
-        clean_memo *m = &c->cmemo[i];
+    const size_t ns = c->cb->nsource, *order = c->order;
+    const long *col = c->col;
+    clean_cell *cell = c->cell;
+    clean_memo *cm = c->cmemo;
+    for (size_t j = 0; j < ns; j++) {
+        size_t i = order[j];
+        const svy_value *rv = &vals[col[i]];
+        clean_memo *m = &cm[i];
+        const clean_slot *fast = m->fast;
         uint64_t a, b, k;
-        if (m->fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
+        if (fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
             clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
-            const clean_slot *r = &m->fast[clean_fast_slot(a, b, k)];
+            size_t h = clean_fast_slot(a, b, k, m->salt);
+            const clean_slot *r = &fast[h];
+            if (!(r->ka == a && r->kb == b && r->kc == k)) { /* the text's other ways (svy_clean_memo_find) */
+                const clean_slot *g = &fast[h & ~(size_t)(CLEAN_WAYS - 1)];
+                for (size_t w = 0; w < CLEAN_WAYS; w++)
+                    if (g[w].ka == a && g[w].kb == b && g[w].kc == k)
+                        r = &g[w];
+            }
             if (r->ka == a && r->kb == b && r->kc == k) {
                 m->lookups++;
-                c->cell[i].v = r->v;
+                cell[i].v = r->v;
                 if (r->changed) { /* room for every source cell and check: svy_clean_begin */
                     clean_event *e = &c->ev[c->nev++];
                     e->var = i;
@@ -296,25 +362,17 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
                 continue;
             }
         }
-        svy_status st = svy_clean_source(c, i, rv, err);
-        if (st)
-            return st;
+        if (!m->off || !plain_number(c, i, rv)) {
+            svy_status st = svy_clean_source(c, i, rv, err);
+            if (st)
+                return st;
+        }
         if ((long)i == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
             svy_clean_id_prefetch(c);
     }
     return SVY_OK;
 }
 
-/* n bytes from s to d; up to 16 of them as one 16-byte copy (both have 16
- * bytes to spare: the buffers of the engine are made so). */
-static inline char *put16(char *d, const char *s, size_t n)
-{
-    if (n - 1 < 16)
-        memcpy(d, s, 16);
-    else if (n)
-        memcpy(d, s, n);
-    return d + n;
-}
 
 /* ------------------------------------------------------------ a kept row */
 
@@ -325,16 +383,16 @@ const char *svy_clean_row_id(const svy_clean *c)
     return c->cell[c->cb->id].s;
 }
 
-/* "row,id," of the row's log lines, at the start of c->lbuf. */
-static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl)
+/* "row,id," of the row's log lines, at the start of buf. */
+static size_t log_prefix(const svy_clean *c, char *buf, long long row, const char *id, size_t idl)
 {
     char tmp[24];
     size_t nd = sizeof tmp, n = 0;
     if (row <= -1000000000000000LL || row >= 1000000000000000LL) {
-        n = svy_dtoa((double)row, c->lbuf); /* as svy_csv_out_int prints it */
-        c->lbuf[n++] = ',';
-        n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
-        c->lbuf[n++] = ',';
+        n = svy_dtoa((double)row, buf); /* as svy_csv_out_int prints it */
+        buf[n++] = ',';
+        n += svy_clean_csv_field(buf + n, id, idl, 1);
+        buf[n++] = ',';
         return n;
     }
     unsigned long long u = row < 0 ? 0ULL - (unsigned long long)row : (unsigned long long)row;
@@ -344,11 +402,14 @@ static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl
     } while (u);
     if (row < 0)
         tmp[--nd] = '-';
-    memcpy(c->lbuf, tmp + nd, sizeof tmp - nd);
+    memcpy(buf, tmp + nd, sizeof tmp - nd);
     n = sizeof tmp - nd;
-    c->lbuf[n++] = ',';
-    n += svy_clean_csv_field(c->lbuf + n, id, idl, 1);
-    c->lbuf[n++] = ',';
+    buf[n++] = ',';
+    if (c->cb->id >= 0 && !c->text[c->cb->id] && idl) /* a number's text needs no quotes */
+        memcpy(buf + n, id, idl), n += idl;
+    else
+        n += svy_clean_csv_field(buf + n, id, idl, 1);
+    buf[n++] = ',';
     return n;
 }
 
@@ -356,12 +417,19 @@ static size_t log_prefix(svy_clean *c, long long row, const char *id, size_t idl
 static int write_log(svy_clean *c, long long row)
 {
     const char *id = svy_clean_row_id(c);
-    size_t idl = strlen(id), pre;
-    if (!svy_grow((void **)&c->lbuf, &c->lbufcap, (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32), 1))
-        return 0;
-    pre = log_prefix(c, row, id, idl);
-    char *d = c->lbuf + pre, p16[16];
-    memcpy(p16, c->lbuf, pre < 16 ? pre : 16);
+    size_t idl = *id ? c->cell[c->cb->id].len : 0, pre;
+    /* Straight into the log's buffer when it has room (the copies below
+     * may write up to 64 bytes past a line's end: the room allows it). */
+    size_t need = (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32);
+    char *buf = svy_csv_out_room(c->log, need);
+    if (!buf) {
+        if (!svy_grow((void **)&c->lbuf, &c->lbufcap, need, 1))
+            return 0;
+        buf = c->lbuf;
+    }
+    pre = log_prefix(c, buf, row, id, idl);
+    char *d = buf + pre, p32[32];
+    memcpy(p32, buf, pre < 32 ? pre : 32);
     for (size_t k = 0; k < c->nev; k++) {
         const clean_event *e = &c->ev[k];
         const clean_slot *r = e->slot;
@@ -369,7 +437,7 @@ static int write_log(svy_clean *c, long long row)
         size_t tl = r ? r->t_len : e->t_len;
         c->st.changed_by[r ? r->rule : e->rule]++;
         if (k)
-            d = pre <= 16 ? put16(d, p16, pre) : (char *)memcpy(d, c->lbuf, pre) + pre;
+            d = pre <= 32 ? (char *)memcpy(d, p32, 32) + pre : (char *)memcpy(d, buf, pre) + pre; /* slack: see need */
         if (tl <= 64) { /* the tails have 48 bytes to spare */
             memcpy(d, t, 32);
             if (tl > 32)
@@ -379,8 +447,12 @@ static int write_log(svy_clean *c, long long row)
             d = (char *)memcpy(d, t, tl) + tl;
         }
     }
-    svy_csv_out_fields(c->log, c->lbuf, (size_t)(d - c->lbuf) - 1);
-    svy_csv_out_end_row(c->log);
+    if (buf != c->lbuf) {
+        svy_csv_out_advance(c->log, (size_t)(d - buf));
+    } else {
+        svy_csv_out_fields(c->log, buf, (size_t)(d - buf) - 1);
+        svy_csv_out_end_row(c->log);
+    }
     return 1;
 }
 
@@ -422,18 +494,27 @@ svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
 int svy_clean_fill_row(svy_clean *c)
 {
     const svy_codebook *cb = c->cb;
-    char *d = c->line, *end = c->line + c->linecap;
-    for (size_t i = 0; i < cb->nvars; i++) {
-        const clean_cell *o = &c->cell[i];
-        if ((size_t)(end - d) < o->flen + 17) { /* room for it, its comma and 16 to spare */
+    size_t nv = cb->nvars;
+    /* Every field of up to 16 bytes as one 16-byte copy (each f has 16
+     * bytes to spare), and its comma: room for them all at once. */
+    if (c->linecap < nv * 17 + 64 && !svy_grow((void **)&c->line, &c->linecap, nv * 17 + 256, 1))
+        return 0;
+    char *d = c->line;
+    const clean_cell *cell = c->cell;
+    for (size_t i = 0; i < nv; i++) {
+        size_t n = cell[i].flen;
+        if (n > 16) {
             size_t at = (size_t)(d - c->line);
-            if (!svy_grow((void **)&c->line, &c->linecap, at + o->flen + 17 + 256, 1))
+            if (at + n + (nv - i) * 17 + 64 > c->linecap &&
+                !svy_grow((void **)&c->line, &c->linecap, at + n + (nv - i) * 17 + 256, 1))
                 return 0;
             d = c->line + at;
-            end = c->line + c->linecap;
+            memcpy(d, cell[i].f, n);
+        } else {
+            memcpy(d, cell[i].f, 16);
         }
-        d = put16(d, o->f, o->flen);
-        *d++ = ',';
+        d[n] = ',';
+        d += n + 1;
     }
     for (size_t i = 0; i < cb->nvars && !c->line_only; i++) {
         const clean_cell *o = &c->cell[i];

@@ -5,6 +5,7 @@
 #include "codebook_private.h"
 #include "hashmap_private.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <survey/clean.h>
 #include <survey/csv.h>
@@ -67,6 +68,7 @@ typedef struct clean_cell {
  * blob holds s, f and, for a changed cell, the log's texts: old, detail and
  * the line after "row,id," (variable,old,new,rule,detail and a newline). */
 #define CLEAN_CELL_SLOTS 2048
+#define CLEAN_WAYS 4 /* a text's slot is one of a group of this many (svy_clean_memo_find) */
 #define CLEAN_KEY_MAX 40
 typedef struct clean_slot {
     uint64_t ka, kb, kc; /* a text of up to 23 bytes as three words (clean_fast_key), else 0 */
@@ -85,6 +87,9 @@ typedef struct clean_slot {
 typedef struct clean_memo {
     clean_slot *slots;
     const clean_slot *fast; /* slots while the memo is on, else NULL */
+    size_t salt; /* added to a text's hash: the same text of two columns in different cache sets */
+    uint32_t *held; /* slots that have a blob */
+    size_t nheld, heldcap;
     unsigned long lookups, misses;
     int off;
 } clean_memo;
@@ -121,12 +126,12 @@ static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_
     return 1;
 }
 
-static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c)
+static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c, size_t salt)
 {
     uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (c * 0xC4CEB9FE1A85EC53ull);
     h ^= h >> 29;
     h *= 0xFF51AFD7ED558CCDull;
-    return (size_t)((h ^ h >> 32) & (CLEAN_CELL_SLOTS - 1)); /* a power of two */
+    return (size_t)(((h ^ h >> 32) + salt) & (CLEAN_CELL_SLOTS - 1)); /* a power of two */
 }
 
 /* The slot of text s of a memo: *hit is 1 when it holds s's result, -1
@@ -134,10 +139,10 @@ static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c)
 clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *hit);
 void svy_clean_memo_free(clean_memo *m);
 
-/* Fill slot r (key s[0..len)) from a cleaned cell of variable v: s, f and,
+/* Fill slot r of memo m (key s[0..len)) from a cleaned cell of variable v: s, f and,
  * when changed, the log's texts; *tail_max: the longest log line tail yet.
  * 0: out of memory. */
-int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
+int svy_clean_slot_store(clean_memo *m, clean_slot *r, const svy_cb_var *v, const clean_cell *o, const char *raw, size_t rawlen,
                          int changed, svy_clean_rule rule, const char *detail, size_t *tail_max);
 
 /* A cell's text (copied; f is set apart by svy_clean_cell_field), a number
@@ -145,6 +150,21 @@ int svy_clean_slot_store(clean_slot *r, const svy_cb_var *v, const clean_cell *o
 int svy_clean_set_text(clean_cell *o, const char *s, size_t len);
 int svy_clean_set_number(clean_cell *o, double x);
 void svy_clean_set_missing(clean_cell *o);
+
+/* svy_clean_set_number, inline for 0 and 1 (the derived variables' flags). */
+extern const char svy_clean_small_ints[];
+static inline int svy_clean_set_flag(clean_cell *o, double x)
+{
+    if (x == 1 || (x == 0 && !signbit(x))) {
+        o->s = o->f = svy_clean_small_ints + 2 * (x == 1);
+        o->len = o->flen = 1;
+        o->num = x;
+        o->missing = 0;
+        o->dtoa = 1;
+        return 1;
+    }
+    return svy_clean_set_number(o, x);
+}
 
 /* 1 when svy_dtoa prints the number read from s[0..len) as s itself. */
 int svy_clean_prints_as_itself(const char *s, size_t len);
@@ -157,6 +177,26 @@ int svy_clean_cell_field(clean_cell *o, int text);
  * an empty s (the writer's empty string) or nothing (the log's missing).
  * Returns the length; buf needs 2 * len + 2 bytes. */
 size_t svy_clean_csv_field(char *buf, const char *s, size_t len, int empty_quoted);
+
+/* Whole-number ids in pages of consecutive ids (clean_ids.c); off: given
+ * up (ids too sparse, or a row past 2^32), the ids are in the engine's
+ * hash table instead. */
+typedef struct clean_ids {
+    svy_u64map dir; /* page number -> index into pages */
+    uint32_t **pages; /* per id of the page: its first row + 1, 0 unseen */
+    size_t npages, pagecap, n;
+    uint32_t *last; /* the page of the latest id */
+    uint64_t last_pno;
+    int off;
+} clean_ids;
+
+/* Id seen at row: 1 new, 0 seen before (*first: its row), 2 not kept in
+ * pages (the caller asks map; pages given up move their ids into map and
+ * rows[] first), -1 out of memory. */
+int clean_ids_add(clean_ids *d, uint64_t id, long long row, long long *first, svy_u64map *map, long long **rows,
+                  size_t *rowcap);
+void clean_ids_prefetch(const clean_ids *d, uint64_t id);
+void clean_ids_free(clean_ids *d);
 
 /* The engine (clean.c); the row's output and log are made in clean_out.c. */
 struct svy_clean {
@@ -171,6 +211,7 @@ struct svy_clean {
     clean_cell *cell;
     size_t *order; /* source variables in the order they are cleaned: the id first */
     unsigned char *text; /* per variable: a text variable */
+    unsigned char *plain; /* per variable: numeric, no missing codes, no recode set (see plain_number) */
     clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
     clean_memo *cmemo;      /* per source variable */
     svy_value *vals;
@@ -185,7 +226,8 @@ struct svy_clean {
     svy_strtab ids;      /* id text -> index into id_row */
     long long *id_row;   /* row each id was first seen at */
     size_t id_rowcap;
-    svy_u64map idnum;    /* whole-number ids 1 .. 2^53 (their text is svy_dtoa's) -> index into idnum_row */
+    clean_ids idpages;   /* whole-number ids 1 .. 2^53 (their text is svy_dtoa's), while dense */
+    svy_u64map idnum;    /* the same, when not in idpages -> index into idnum_row */
     long long *idnum_row;
     size_t idnum_rowcap;
     svy_clean_stats st;

@@ -336,6 +336,21 @@ void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len)
     }
 }
 
+char *svy_csv_out_room(svy_csv_out *o, size_t n)
+{
+    if (!o->at_row_start || n > OUTBUF)
+        return NULL;
+    if (OUTBUF - o->len < n)
+        drain(o);
+    return o->buf + o->len;
+}
+
+void svy_csv_out_advance(svy_csv_out *o, size_t n)
+{
+    o->len += n;
+    o->at_row_start = 1;
+}
+
 void svy_csv_out_end_row(svy_csv_out *o)
 {
     /* RFC 4180 says CRLF; every consumer in a Unix pipeline wants LF, and

@@ -176,6 +176,25 @@ static void write_numbered(svy_csv_out *o, long n)
     }
 }
 
+/* The rows of write_numbered in path, then last (or nothing). */
+static void check_numbered(const char *path, long n, const char *last)
+{
+    FILE *in = fopen(path, "rb");
+    cr_assert_not_null(in);
+    char line[128], want[128];
+    for (long i = 0; i < n; i++) {
+        cr_assert(fgets(line, sizeof line, in), "row %ld is there", i);
+        snprintf(want, sizeof want, "%ld,%s\n", i, i % 1000 ? "plain text of a row" : "\"a, \"\"quoted\"\" one\"");
+        cr_assert_str_eq(line, want, "row %ld in its place", i);
+    }
+    if (last) {
+        cr_assert(fgets(line, sizeof line, in), "the line after the flush is there");
+        cr_assert_str_eq(line, last);
+    }
+    cr_assert_null(fgets(line, sizeof line, in), "nothing after the last row");
+    fclose(in);
+}
+
 Test(writer, large_output_arrives_whole_and_in_order)
 {
     char path[] = "/tmp/svy-big-XXXXXX";
@@ -189,15 +208,7 @@ Test(writer, large_output_arrives_whole_and_in_order)
     cr_assert_eq(svy_csv_out_flush(o, path, &err), SVY_OK, "%s", err.msg);
     svy_csv_out_free(o);
     fclose(f);
-    FILE *in = fopen(path, "rb");
-    char line[128], want[128];
-    for (long i = 0; i < N; i++) {
-        cr_assert(fgets(line, sizeof line, in), "row %ld is there", i);
-        snprintf(want, sizeof want, "%ld,%s\n", i, i % 1000 ? "plain text of a row" : "\"a, \"\"quoted\"\" one\"");
-        cr_assert_str_eq(line, want, "row %ld in its place", i);
-    }
-    cr_assert_null(fgets(line, sizeof line, in), "nothing after the last row");
-    fclose(in);
+    check_numbered(path, N, NULL);
     unlink(path);
 }
 
@@ -276,5 +287,46 @@ Test(writer, csv_out_int_prints_as_dtoa)
     svy_csv_out_free(o);
     fclose(f);
     cr_assert_str_eq(buf, want);
+    free(buf);
+}
+
+/* Rows made in place sit between the rows written field by field; no room
+ * inside a row or past a buffer; the room's slack beyond what is advanced
+ * is not written. */
+Test(writer, csv_out_room_takes_whole_rows_in_place)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_not_null(f);
+    svy_csv_out *o = svy_csv_out_new(f, ',');
+    svy_csv_out_cstr(o, "a");
+    cr_assert_null(svy_csv_out_room(o, 8), "not inside a row");
+    svy_csv_out_end_row(o);
+    cr_assert_null(svy_csv_out_room(o, (size_t)1 << 30), "not past a buffer");
+    for (int k = 0; k < 3000; k++) { /* past one 256 KB buffer */
+        char *d = svy_csv_out_room(o, 200);
+        cr_assert_not_null(d);
+        memset(d, 'x', 200);
+        memcpy(d, "1,2\n3,4\n", 8);
+        svy_csv_out_advance(o, 8);
+        svy_csv_out_int(o, k);
+        svy_csv_out_end_row(o);
+    }
+    svy_err err;
+    cr_assert_eq(svy_csv_out_flush(o, "mem", &err), SVY_OK);
+    svy_csv_out_free(o);
+    fclose(f);
+    cr_assert(!memchr(buf, 'x', len), "only what was advanced");
+    char *p = buf;
+    cr_assert(!strncmp(p, "a\n", 2));
+    p += 2;
+    for (int k = 0; k < 3000; k++) {
+        char want[32];
+        int n = snprintf(want, sizeof want, "1,2\n3,4\n%d\n", k);
+        cr_assert(!strncmp(p, want, (size_t)n), "rows of %d in their place", k);
+        p += n;
+    }
+    cr_assert_eq((size_t)(p - buf), len);
     free(buf);
 }

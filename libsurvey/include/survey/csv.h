@@ -42,6 +42,12 @@ SVY_API void svy_csv_out_empty(svy_csv_out *o);
  * any quoting included (an svy_row.line), written as it is. */
 SVY_API void svy_csv_out_fields(svy_csv_out *o, const char *s, size_t len);
 SVY_API void svy_csv_out_end_row(svy_csv_out *o);
+/* Whole rows made in place: room for n bytes at the end of the output,
+ * at a row's start (NULL when not at one, or n is more than a buffer);
+ * write rows there, each ended by \n, then svy_csv_out_advance() by the
+ * bytes written (at most n). */
+SVY_API char *svy_csv_out_room(svy_csv_out *o, size_t n);
+SVY_API void svy_csv_out_advance(svy_csv_out *o, size_t n);
 /* Push buffered bytes to the stream and fflush it; SVY_E_IO on failure. */
 SVY_API svy_status svy_csv_out_flush(svy_csv_out *o, const char *name, svy_err *err);
 

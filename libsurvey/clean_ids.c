@@ -1,0 +1,102 @@
+/* The id rule's table of whole-number ids, in pages of consecutive ids.
+ *
+ * Survey ids are numbered in blocks (a province's, a wave's), so the ids of
+ * neighbouring rows share a page: a new id is a write into a page already
+ * in the cache, where a hash table of a million ids makes every insert a
+ * cache miss, and every doubling of the table a million more.  Ids spread
+ * too thin for pages (fewer than CLEAN_ID_DENSE per page on average) go to
+ * the hash table instead, and so do the ids of rows past 2^32. */
+#include "svy_private.h"
+#include "clean_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_BITS 10
+#define PAGE_IDS ((size_t)1 << PAGE_BITS)
+/* Pages pay when they average this many ids (4 KiB a page: 32 bytes an id,
+ * what the hash table costs); checked from the 64th page on. */
+#define CLEAN_ID_DENSE 128
+
+void clean_ids_free(clean_ids *d)
+{
+    for (size_t i = 0; i < d->npages; i++)
+        free(d->pages[i]);
+    free(d->pages);
+    svy_u64map_free(&d->dir);
+    memset(d, 0, sizeof *d);
+}
+
+/* Give the pages up: their ids and rows into map (rows[] by index). */
+static int to_map(clean_ids *d, svy_u64map *map, long long **rows, size_t *rowcap)
+{
+    for (size_t i = 0; i < d->dir.nslots; i++) {
+        if (!d->dir.vals[i])
+            continue;
+        const uint32_t *pg = d->pages[d->dir.vals[i] - 1];
+        for (size_t j = 0; j < PAGE_IDS; j++) {
+            if (!pg[j])
+                continue;
+            int added;
+            long e = -1;
+            if (svy_grow((void **)rows, rowcap, map->n + 1, sizeof **rows))
+                e = svy_u64map_get(map, (d->dir.keys[i] << PAGE_BITS) | j, map->n, &added);
+            if (e < 0)
+                return 0;
+            (*rows)[e] = (long long)pg[j] - 1;
+        }
+    }
+    clean_ids_free(d);
+    d->off = 1;
+    return 1;
+}
+
+static uint32_t *new_page(clean_ids *d, uint64_t pno)
+{
+    int added;
+    if (!svy_grow((void **)&d->pages, &d->pagecap, d->npages + 1, sizeof *d->pages))
+        return NULL;
+    uint32_t *pg = calloc(PAGE_IDS, sizeof *pg);
+    if (!pg || svy_u64map_get(&d->dir, pno, d->npages, &added) < 0) {
+        free(pg);
+        return NULL;
+    }
+    d->pages[d->npages++] = pg;
+    return pg;
+}
+
+int clean_ids_add(clean_ids *d, uint64_t id, long long row, long long *first, svy_u64map *map, long long **rows,
+                  size_t *rowcap)
+{
+    if (d->off || row < 0 || row >= (long long)UINT32_MAX - 1)
+        return d->off || to_map(d, map, rows, rowcap) ? 2 : -1;
+    uint64_t pno = id >> PAGE_BITS;
+    uint32_t *pg = d->last;
+    if (!pg || pno != d->last_pno) {
+        long k = svy_u64map_find(&d->dir, pno);
+        if (k >= 0) {
+            pg = d->pages[k];
+        } else {
+            if (d->npages >= 64 && d->n < d->npages * CLEAN_ID_DENSE)
+                return to_map(d, map, rows, rowcap) ? 2 : -1;
+            if (!(pg = new_page(d, pno)))
+                return -1;
+        }
+        d->last = pg;
+        d->last_pno = pno;
+    }
+    uint32_t *e = &pg[id & (PAGE_IDS - 1)];
+    if (*e) {
+        *first = (long long)*e - 1;
+        return 0;
+    }
+    *e = (uint32_t)(row + 1);
+    d->n++;
+    return 1;
+}
+
+void clean_ids_prefetch(const clean_ids *d, uint64_t id)
+{
+    if (!d->off && d->last && id >> PAGE_BITS != d->last_pno)
+        svy_u64map_prefetch(&d->dir, id >> PAGE_BITS);
+}
