@@ -128,6 +128,7 @@ enum { DB = 3 };
 /* Entries of each by variable's cache of short values, and of the cache
  * of domains. */
 enum { DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
+enum { BYDIR_K = 4, BYDIR_N = 1110, DDIR_BITS = 12 };
 
 /* Rows of a table of rates in any order (see estimate_rows.c): each row's
  * record is looked up at once (records are made in the rows' order), and
@@ -135,12 +136,14 @@ enum { DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
  * every QROWS rows the queue is sorted by record (stable: a record still
  * sums its rows in their order, so every sum is the same) and summed
  * record after record, so each record's lines come from memory once a
- * batch, not once a row.  Memory: 48 bytes per entry, two entries per row
- * at most in each layer, plus 4 bytes per record to sort. */
-enum { QROWS = 32768, USLOT = 7 };
+ * batch, not once a row.  At most QOUT outcomes: their values (0 or 1)
+ * in yv's low 16 bits, which are valid in its high 16.  Memory: 16 bytes
+ * per entry, two entries per row at most in each layer, plus 4 bytes per
+ * record to sort. */
+enum { QROWS = 32768, USLOT = 7, QOUT = 16 };
 typedef struct qent {
     double w;
-    uint32_t rec, y, v, pad;
+    uint32_t rec, yv;
 } qent;
 typedef struct rqueue {
     qent *ent[LAYERS_MAX]; /* per layer, in the rows' order */
@@ -171,6 +174,16 @@ struct svy_est {
         uint64_t key;
         uint32_t dom1; /* domain + 1; 0 = empty entry */
     } dom_cache[DOMC];
+    /* Before those caches, which miss when rows come in any order (their
+     * entries collide): the first BYDIR_K by variables' values of one to
+     * three digits, their id + 1 by text (small_code in estimate_rows.c);
+     * and domains by their by values' ids, each id
+     * packed in the bits its variable has needed so far (dbits; when one
+     * grows, ddir starts empty), domain + 1.  24 KiB, in svy_est. */
+    uint16_t bydir[BYDIR_K][BYDIR_N];
+    uint8_t dbits[BYDIR_K];
+    unsigned dtot;
+    uint32_t ddir[1u << DDIR_BITS];
     const svy_schema *schema;
     const svy_reader *source; /* errors name its file and its columns */
 
