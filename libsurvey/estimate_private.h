@@ -138,8 +138,8 @@ enum { BYDIR_K = 4, BYDIR_N = 1110, DDIR_BITS = 12 };
  * record after record, so each record's lines come from memory once a
  * batch, not once a row.  At most QOUT outcomes: their values (0 or 1)
  * in yv's low 16 bits, which are valid in its high 16.  Memory: 16 bytes
- * per entry, two entries per row at most in each layer, plus 4 bytes per
- * record to sort. */
+ * per entry, two entries per row at most in each layer, as many again to
+ * sort, 4 bytes per domain. */
 enum { QROWS = 32768, USLOT = 7, QOUT = 16 };
 typedef struct qent {
     double w;
@@ -148,9 +148,9 @@ typedef struct qent {
 typedef struct rqueue {
     qent *ent[LAYERS_MAX]; /* per layer, in the rows' order */
     size_t n[LAYERS_MAX];
-    qent *sorted;
-    uint32_t *cnt;
-    size_t capcnt, rows;
+    qent *sorted;      /* as many: the sort's other half */
+    uint32_t *drows;   /* rows queued per domain, into doms[].rows at the flush */
+    size_t ndrows, capdrows, rows;
 } rqueue;
 void svy_est_queue_free(svy_est *e);
 

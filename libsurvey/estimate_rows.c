@@ -431,10 +431,13 @@ static void ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r)
             nl *= 2;
         if (nl * sizeof *L->ux > UX_MAX)
             return;
-        uslot *nu = realloc(L->ux, nl * sizeof *nu);
+        uslot *nu = aligned_alloc(64, nl * sizeof *nu); /* a slot a line */
         if (!nu)
             return; /* only a cache */
+        if (L->uxlen)
+            memcpy(nu, L->ux, L->uxlen * sizeof *nu);
         memset(nu + L->uxlen, 0, (nl - L->uxlen) * sizeof *nu);
+        free(L->ux);
         L->ux = nu;
         L->uxlen = nl;
     }
@@ -460,11 +463,29 @@ static inline long rec_of(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_
     return r;
 }
 
+/* A queued row of domain dom: counted in the queue (a small array that
+ * stays in the cache), into the domain at the flush; 0 out of memory. */
+static inline int queue_count(rqueue *q, size_t dom)
+{
+    if (dom >= q->ndrows) {
+        size_t old = q->capdrows;
+        if (!svy_grow((void **)&q->drows, &q->capdrows, dom + 1, sizeof *q->drows))
+            return 0;
+        memset(q->drows + old, 0, (q->capdrows - old) * sizeof *q->drows);
+        q->ndrows = dom + 1;
+    }
+    q->drows[dom]++;
+    return 1;
+}
+
 /* Add one row to one domain: its shifts, then a record in every layer. */
 static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const rowvals *v, svy_err *err)
 {
     dominfo *D = &e->doms[dom];
-    D->rows++;
+    if (!e->queueing)
+        D->rows++;
+    else if (!queue_count(e->q, (size_t)dom))
+        return nomem(err);
     double *dp = e->dpool + D->block;
     double w = p->w;
     const double *ys = v->ys;
@@ -551,8 +572,44 @@ static void sum_entries(svy_est *e, layer *L, const qent *x, size_t n)
     }
 }
 
-/* Sum every queued row: each layer's entries sorted by record (counting
- * sort, stable), unless its records are too many to gain from it. */
+/* A stable sort of n queued entries by record (records below nr, at most
+ * 2^18), from in into the returned array (in or tmp, n entries each): a
+ * counting pass by the low bits of the record, then, past 256 records, one
+ * by the high bits.  Each pass writes to at most 512 places at once, whose
+ * lines stay in the cache; one pass over thousands of records would miss a
+ * line for nearly every entry. */
+static qent *sort_entries(qent *in, qent *tmp, size_t n, size_t nr)
+{
+    unsigned bits = 1;
+    while (((size_t)1 << bits) < nr)
+        bits++;
+    const unsigned lo = bits <= 8 ? bits : (bits + 1) / 2, hi = bits - lo;
+    const uint32_t mask = ((uint32_t)1 << lo) - 1;
+    uint32_t c1[512] = {0}, c2[512] = {0};
+    for (size_t i = 0; i < n; i++) {
+        c1[in[i].rec & mask]++;
+        c2[in[i].rec >> lo]++;
+    }
+    uint32_t s1 = 0, s2 = 0;
+    for (size_t b = 0; b < 512; b++) {
+        uint32_t t1 = c1[b], t2 = c2[b];
+        c1[b] = s1;
+        c2[b] = s2;
+        s1 += t1;
+        s2 += t2;
+    }
+    for (size_t i = 0; i < n; i++)
+        tmp[c1[in[i].rec & mask]++] = in[i];
+    if (!hi)
+        return tmp;
+    for (size_t i = 0; i < n; i++)
+        in[c2[tmp[i].rec >> lo]++] = tmp[i];
+    return in;
+}
+
+/* Sum every queued row: each layer's entries sorted by record (stable),
+ * unless its records are too many to gain from it; then the domains' row
+ * counts. */
 static void flush_queue(svy_est *e)
 {
     rqueue *q = e->q;
@@ -561,23 +618,13 @@ static void flush_queue(svy_est *e)
     for (size_t li = 0; li < e->nlay; li++) {
         size_t n = q->n[li], nr = e->lay[li].nrecs;
         layer *L = &e->lay[li];
-        const qent *in = q->ent[li];
         q->n[li] = 0;
-        if (!n)
-            continue;
-        if (nr > 4 * (size_t)QROWS || !svy_grow((void **)&q->cnt, &q->capcnt, nr + 1, sizeof *q->cnt)) {
-            sum_entries(e, L, in, n);
-            continue;
-        }
-        uint32_t *cnt = q->cnt;
-        memset(cnt, 0, (nr + 1) * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[in[i].rec + 1]++;
-        for (size_t r = 0; r < nr; r++)
-            cnt[r + 1] += cnt[r];
-        for (size_t i = 0; i < n; i++)
-            q->sorted[cnt[in[i].rec]++] = in[i];
-        sum_entries(e, L, q->sorted, n);
+        if (n)
+            sum_entries(e, L, nr > 4 * (size_t)QROWS ? q->ent[li] : sort_entries(q->ent[li], q->sorted, n, nr), n);
+    }
+    for (size_t d = 0; d < q->ndrows; d++) {
+        e->doms[d].rows += q->drows[d];
+        q->drows[d] = 0;
     }
     q->rows = 0;
 }
@@ -589,7 +636,7 @@ void svy_est_queue_free(svy_est *e)
     for (size_t l = 0; l < LAYERS_MAX; l++)
         free(e->q->ent[l]);
     free(e->q->sorted);
-    free(e->q->cnt);
+    free(e->q->drows);
     free(e->q);
     e->q = NULL;
 }
