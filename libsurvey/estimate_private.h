@@ -174,16 +174,6 @@ struct svy_est {
         uint64_t key;
         uint32_t dom1; /* domain + 1; 0 = empty entry */
     } dom_cache[DOMC];
-    /* Before those caches, which miss when rows come in any order (their
-     * entries collide): the first BYDIR_K by variables' values of one to
-     * three digits, their id + 1 by text (small_code in estimate_rows.c);
-     * and domains by their by values' ids, each id
-     * packed in the bits its variable has needed so far (dbits; when one
-     * grows, ddir starts empty), domain + 1.  24 KiB, in svy_est. */
-    uint16_t bydir[BYDIR_K][BYDIR_N];
-    uint8_t dbits[BYDIR_K];
-    unsigned dtot;
-    uint32_t ddir[1u << DDIR_BITS];
     const svy_schema *schema;
     const svy_reader *source; /* errors name its file and its columns */
 
@@ -253,6 +243,16 @@ struct svy_est {
     char **names; /* display names of share levels and notes, owned */
     size_t nnames, capnames;
     struct sums_bind *sums; /* reading a sums file (sums_read.c); NULL: rows */
+    /* Before the by values' and domains' caches (above), which miss when rows come in any order (their
+     * entries collide): the first BYDIR_K by variables' values of one to
+     * three digits, their id + 1 by text (small_code in estimate_rows.c);
+     * and domains by their by values' ids, each id
+     * packed in the bits its variable has needed so far (dbits; when one
+     * grows, ddir starts empty), domain + 1.  24 KiB, in svy_est. */
+    uint16_t bydir[BYDIR_K][BYDIR_N];
+    uint8_t dbits[BYDIR_K];
+    unsigned dtot;
+    uint32_t ddir[1u << DDIR_BITS];
 };
 
 /* estimate_rows.c, for the sums (sums_write.c, sums_read.c): a row's domain

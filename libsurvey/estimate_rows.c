@@ -49,20 +49,22 @@ static inline long small_code(const svy_value *v)
     return -1;
 }
 
-/* The id of by variable k's value v (c: its small_code, or -1), -1 when
- * memory ran out.  Numbers are the same value whatever their spelling
- * ("1", "1.0") in a column that is not typed text. */
-static long byval_slow(svy_est *e, size_t k, const svy_value *v, long c)
+/* The id of by variable k's value v, -1 when memory ran out, after a miss
+ * in its short-text cache (ent, key: v's entry there, or NULL).  Numbers
+ * are the same value whatever their spelling ("1", "1.0") in a column that
+ * is not typed text.  The cache is direct-mapped: codes whose entries
+ * collide miss in turn when rows come in any order: those bydir holds are
+ * found there, and the entry keeps the code that came first. */
+static long byval_slow(svy_est *e, size_t k, const svy_value *v, svy_textcache_ent *ent, uint64_t key)
 {
-    uint64_t key = 0;
-    svy_textcache_ent *ent = svy_textcache_slot(&e->byval_cache[k], v, &key);
-    if (ent && ent->key == key)
-        return ent->id;
+    long c = k < BYDIR_K ? small_code(v) : -1;
+    if (c >= 0 && e->bydir[k][c])
+        return e->bydir[k][c] - 1;
     char nb[SVY_DTOA_MAX];
     size_t len;
     const char *s = svy_dsn_key(v, e->by_numeric[k], nb, &len);
     long id = svy_strtab_intern(&e->byval_tab[k], s, len, NULL);
-    if (id >= 0 && ent)
+    if (id >= 0 && ent && (!ent->key || c < 0))
         svy_textcache_put(ent, key, (uint32_t)id);
     if (id >= 0 && id < UINT16_MAX && c >= 0)
         e->bydir[k][c] = (uint16_t)(id + 1);
@@ -71,10 +73,11 @@ static long byval_slow(svy_est *e, size_t k, const svy_value *v, long c)
 
 static inline long byval_id(svy_est *e, size_t k, const svy_value *v)
 {
-    long c = k < BYDIR_K ? small_code(v) : -1;
-    if (c >= 0 && e->bydir[k][c])
-        return e->bydir[k][c] - 1;
-    return byval_slow(e, k, v, c);
+    uint64_t key = 0;
+    svy_textcache_ent *ent = svy_textcache_slot(&e->byval_cache[k], v, &key);
+    if (ent && ent->key == key)
+        return ent->id;
+    return byval_slow(e, k, v, ent, key);
 }
 
 /* By variable k's id outgrew its dbits[k] bits in ddir: more bits, and ddir
@@ -543,6 +546,17 @@ static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, 
     if (!rows) {
         uint64_t wb;
         memcpy(&wb, &w, sizeof wb);
+        if (v == ((uint32_t)1 << nout) - 1) { /* every outcome valid: the usual row */
+            for (size_t o = 0; o < nout; o++, blk += 3, y >>= 1) {
+                uint64_t ab = wb & (0 - (uint64_t)(y & 1));
+                double a;
+                memcpy(&a, &ab, sizeof a);
+                blk[0] += a;
+                blk[1] += w - a;
+                blk[2] += 1;
+            }
+            return;
+        }
         for (size_t o = 0; o < nout; o++, blk += 3) {
             if (!(v >> o & 1))
                 continue;
@@ -703,8 +717,10 @@ static inline svy_status read_outcomes(svy_est *e, const svy_row *row, rowvals *
             ys[o0] = dg;
             valid[o0] = 1;
             if (bits)
-                yv |= dg << o0 | 1u << (o0 + 16);
+                yv |= dg << o0;
         }
+        if (bits)
+            yv |= (((uint32_t)1 << o0) - 1) << 16; /* those o0 are valid */
     }
     for (size_t o = o0; o < nout; o++) {
         const svy_value *c = &vals[out[o].col];
