@@ -105,7 +105,7 @@ typedef struct layer {
     double *lpool;
     size_t nlpool, caplpool;
     size_t *dstart;   /* at finish: records of domain d are [dstart[d], dstart[d+1]) */
-    struct uslot *ux; /* by key (unit or stratum): its first records (estimate_rows.c) */
+    struct uslot *ux; /* by key (unit or stratum): its first records (estimate_queue.c) */
     size_t uxlen;
 } layer;
 
@@ -152,6 +152,22 @@ typedef struct rqueue {
     uint32_t *drows;   /* rows queued per domain, into doms[].rows at the flush */
     size_t ndrows, capdrows, rows;
 } rqueue;
+/* A unit's (or stratum's) first records (layer.ux), one cache line: rows in any order
+ * find their record here in a table of 64 bytes per unit, where the
+ * domains' direct indexes (estimate_domain.c) spread a unit's records over
+ * as many lines as it has domains. */
+typedef struct uslot {
+    uint32_t n;
+    uint32_t dom[USLOT], rec[USLOT];
+    uint32_t pad;
+} uslot;
+
+/* estimate_queue.c: a unit's new record in its slot (a cache: a full slot
+ * or no memory leaves it out); the queue's memory (0: none, rows are
+ * summed at once); summing the queued rows; freeing the queue. */
+void svy_est_ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r);
+int svy_est_queue_ready(svy_est *e);
+void svy_est_flush_queue(svy_est *e);
 void svy_est_queue_free(svy_est *e);
 
 struct svy_est {

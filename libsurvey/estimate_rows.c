@@ -49,22 +49,23 @@ static inline long small_code(const svy_value *v)
     return -1;
 }
 
-/* The id of by variable k's value v, -1 when memory ran out, after a miss
- * in its short-text cache (ent, key: v's entry there, or NULL).  Numbers
- * are the same value whatever their spelling ("1", "1.0") in a column that
- * is not typed text.  The cache is direct-mapped: codes whose entries
- * collide miss in turn when rows come in any order: those bydir holds are
- * found there, and the entry keeps the code that came first. */
-static long byval_slow(svy_est *e, size_t k, const svy_value *v, svy_textcache_ent *ent, uint64_t key)
+/* The id of by variable k's value v (c: its small_code, or -1), -1 when
+ * memory ran out.  Numbers are the same value whatever their spelling
+ * ("1", "1.0") in a column that is not typed text.  Codes of one to three
+ * digits are found by text in bydir; others in the short-text cache, which
+ * is direct-mapped (codes whose entries collide would miss in turn when
+ * rows come in any order), then the table. */
+static long byval_slow(svy_est *e, size_t k, const svy_value *v, long c)
 {
-    long c = k < BYDIR_K ? small_code(v) : -1;
-    if (c >= 0 && e->bydir[k][c])
-        return e->bydir[k][c] - 1;
+    uint64_t key = 0;
+    svy_textcache_ent *ent = svy_textcache_slot(&e->byval_cache[k], v, &key);
+    if (ent && ent->key == key)
+        return ent->id;
     char nb[SVY_DTOA_MAX];
     size_t len;
     const char *s = svy_dsn_key(v, e->by_numeric[k], nb, &len);
     long id = svy_strtab_intern(&e->byval_tab[k], s, len, NULL);
-    if (id >= 0 && ent && (!ent->key || c < 0))
+    if (id >= 0 && ent)
         svy_textcache_put(ent, key, (uint32_t)id);
     if (id >= 0 && id < UINT16_MAX && c >= 0)
         e->bydir[k][c] = (uint16_t)(id + 1);
@@ -73,11 +74,10 @@ static long byval_slow(svy_est *e, size_t k, const svy_value *v, svy_textcache_e
 
 static inline long byval_id(svy_est *e, size_t k, const svy_value *v)
 {
-    uint64_t key = 0;
-    svy_textcache_ent *ent = svy_textcache_slot(&e->byval_cache[k], v, &key);
-    if (ent && ent->key == key)
-        return ent->id;
-    return byval_slow(e, k, v, ent, key);
+    long c = k < BYDIR_K ? small_code(v) : -1;
+    if (c >= 0 && e->bydir[k][c])
+        return e->bydir[k][c] - 1;
+    return byval_slow(e, k, v, c);
 }
 
 /* By variable k's id outgrew its dbits[k] bits in ddir: more bits, and ddir
@@ -413,44 +413,6 @@ static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, 
     return SVY_OK;
 }
 
-/* A unit's (or stratum's) first records, one cache line: rows in any order
- * find their record here in a table of 64 bytes per unit, where the
- * domains' direct indexes (estimate_domain.c) spread a unit's records over
- * as many lines as it has domains. */
-typedef struct uslot {
-    uint32_t n;
-    uint32_t dom[USLOT], rec[USLOT];
-    uint32_t pad;
-} uslot;
-
-/* Keep the units' tables under this many bytes a layer. */
-#define UX_MAX ((size_t)64 << 20)
-
-static void ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r)
-{
-    if (key >= L->uxlen) {
-        size_t nl = L->uxlen ? L->uxlen * 2 : 256;
-        while (nl <= key)
-            nl *= 2;
-        if (nl * sizeof *L->ux > UX_MAX)
-            return;
-        uslot *nu = aligned_alloc(64, nl * sizeof *nu); /* a slot a line */
-        if (!nu)
-            return; /* only a cache */
-        if (L->uxlen)
-            memcpy(nu, L->ux, L->uxlen * sizeof *nu);
-        memset(nu + L->uxlen, 0, (nl - L->uxlen) * sizeof *nu);
-        free(L->ux);
-        L->ux = nu;
-        L->uxlen = nl;
-    }
-    uslot *u = &L->ux[key];
-    if (u->n < USLOT) {
-        u->dom[u->n] = dom;
-        u->rec[u->n++] = r;
-    }
-}
-
 /* The record of (dom, key) in layer li, made when new (-1 out of memory). */
 static inline long rec_of(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err)
 {
@@ -462,7 +424,7 @@ static inline long rec_of(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_
     }
     long r = svy_est_rec_get(e, L, li, dom, key, err);
     if (r >= 0)
-        ux_put(L, key, dom, (uint32_t)r);
+        svy_est_ux_put(L, key, dom, (uint32_t)r);
     return r;
 }
 
@@ -538,140 +500,6 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
     return e->cal ? cal_add(e, (uint32_t)dom, w, v, err) : SVY_OK;
 }
 
-/* A queued row in its record: add_rates with the outcomes as bits (the
- * same products: w times 0 or 1). */
-static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, uint32_t yv)
-{
-    uint32_t y = yv & 0xffff, v = yv >> 16;
-    if (!rows) {
-        uint64_t wb;
-        memcpy(&wb, &w, sizeof wb);
-        if (v == ((uint32_t)1 << nout) - 1) { /* every outcome valid: the usual row */
-            for (size_t o = 0; o < nout; o++, blk += 3, y >>= 1) {
-                uint64_t ab = wb & (0 - (uint64_t)(y & 1));
-                double a;
-                memcpy(&a, &ab, sizeof a);
-                blk[0] += a;
-                blk[1] += w - a;
-                blk[2] += 1;
-            }
-            return;
-        }
-        for (size_t o = 0; o < nout; o++, blk += 3) {
-            if (!(v >> o & 1))
-                continue;
-            /* w times 0 or 1 (w >= 0): w or +0, without a branch on y */
-            uint64_t ab = wb & (0 - (uint64_t)(y >> o & 1));
-            double a;
-            memcpy(&a, &ab, sizeof a);
-            blk[0] += a;
-            blk[1] += w - a;
-            blk[2] += 1;
-        }
-        return;
-    }
-    for (size_t o = 0; o < nout; o++, blk += 8)
-        if (v >> o & 1)
-            svy_est_group_add(blk + ((y >> o & 1) ? 0 : 4), w);
-}
-
-static void sum_entries(svy_est *e, layer *L, const qent *x, size_t n)
-{
-    const size_t nout = e->nout;
-    for (size_t i = 0; i < n; i++) {
-        rec *R = &L->recs[x[i].rec];
-        R->rows++;
-        R->nzrows += x[i].w != 0;
-        add_rates_bits(L->pool + R->block, L->rows, nout, x[i].w, x[i].yv);
-    }
-}
-
-/* A stable sort of n queued entries by record (records below nr, at most
- * 2^18), from in into the returned array (in or tmp, n entries each): a
- * counting pass by the low bits of the record, then, past 256 records, one
- * by the high bits.  Each pass writes to at most 512 places at once, whose
- * lines stay in the cache; one pass over thousands of records would miss a
- * line for nearly every entry. */
-static qent *sort_entries(qent *in, qent *tmp, size_t n, size_t nr)
-{
-    unsigned bits = 1;
-    while (((size_t)1 << bits) < nr)
-        bits++;
-    const unsigned lo = bits <= 8 ? bits : (bits + 1) / 2, hi = bits - lo;
-    const uint32_t mask = ((uint32_t)1 << lo) - 1;
-    uint32_t c1[512] = {0}, c2[512] = {0};
-    for (size_t i = 0; i < n; i++) {
-        c1[in[i].rec & mask]++;
-        c2[in[i].rec >> lo]++;
-    }
-    uint32_t s1 = 0, s2 = 0;
-    for (size_t b = 0; b < 512; b++) {
-        uint32_t t1 = c1[b], t2 = c2[b];
-        c1[b] = s1;
-        c2[b] = s2;
-        s1 += t1;
-        s2 += t2;
-    }
-    for (size_t i = 0; i < n; i++)
-        tmp[c1[in[i].rec & mask]++] = in[i];
-    if (!hi)
-        return tmp;
-    for (size_t i = 0; i < n; i++)
-        in[c2[tmp[i].rec >> lo]++] = tmp[i];
-    return in;
-}
-
-/* Sum every queued row: each layer's entries sorted by record (stable),
- * unless its records are too many to gain from it; then the domains' row
- * counts. */
-static void flush_queue(svy_est *e)
-{
-    rqueue *q = e->q;
-    if (!q)
-        return;
-    for (size_t li = 0; li < e->nlay; li++) {
-        size_t n = q->n[li], nr = e->lay[li].nrecs;
-        layer *L = &e->lay[li];
-        q->n[li] = 0;
-        if (n)
-            sum_entries(e, L, nr > 4 * (size_t)QROWS ? q->ent[li] : sort_entries(q->ent[li], q->sorted, n, nr), n);
-    }
-    for (size_t d = 0; d < q->ndrows; d++) {
-        e->doms[d].rows += q->drows[d];
-        q->drows[d] = 0;
-    }
-    q->rows = 0;
-}
-
-void svy_est_queue_free(svy_est *e)
-{
-    if (!e->q)
-        return;
-    for (size_t l = 0; l < LAYERS_MAX; l++)
-        free(e->q->ent[l]);
-    free(e->q->sorted);
-    free(e->q->drows);
-    free(e->q);
-    e->q = NULL;
-}
-
-/* The queue's memory, when rows start coming in any order; 0 when there
- * is none (the rows are then summed at once). */
-static int queue_ready(svy_est *e)
-{
-    if (e->q)
-        return 1;
-    if (e->nout > QOUT)
-        return 0;
-    rqueue *q = e->q = calloc(1, sizeof *q);
-    int ok = q && (q->sorted = svy_malloc(2 * QROWS * sizeof *q->sorted)) != NULL;
-    for (size_t l = 0; ok && l < e->nlay; l++)
-        ok = (q->ent[l] = svy_malloc(2 * QROWS * sizeof *q->ent[l])) != NULL;
-    if (!ok)
-        svy_est_queue_free(e);
-    return ok;
-}
-
 /* Every 1024 rows: queue while most rows change unit (rows in any order),
  * sum at once while they do not (rows grouped by unit, whose few records
  * stay in the cache). */
@@ -679,9 +507,9 @@ static svy_status choose_queueing(svy_est *e, svy_err *err)
 {
     if (++e->window < 1024)
         return SVY_OK;
-    int q = e->changes > 512 && queue_ready(e);
+    int q = e->changes > 512 && svy_est_queue_ready(e);
     if (!q && e->queueing)
-        flush_queue(e);
+        svy_est_flush_queue(e);
     e->queueing = q;
     e->window = e->changes = 0;
     (void)err;
@@ -778,7 +606,7 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
             rc = svy_rep_row(e, row, dom, v->ys, v->valid, v->levels, err);
     }
     if (rc == SVY_OK && e->queueing && ++e->q->rows == QROWS)
-        flush_queue(e);
+        svy_est_flush_queue(e);
     if (rc == SVY_OK && e->batch)
         rc = choose_queueing(e, err);
     return rc;
@@ -863,7 +691,7 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
-    flush_queue(e);
+    svy_est_flush_queue(e);
     svy_est_queue_free(e);
     e->queueing = 0;
     int was_estimating = e->dsn.estimating;
