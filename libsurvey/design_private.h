@@ -27,7 +27,7 @@
  * of (stratum, id) keys; when an id does repeat in its stratum, the estimator
  * is told to read the rows again with units kept (svy_dsn_end_pass).
  *
- * Memory: per stratum 128 bytes, per unit 16 bytes plus its key in a hash
+ * Memory: per stratum 128 bytes, per unit 16 bytes and a bit plus its key in a hash
  * table (about 40 bytes), and when codes are small whole numbers 8 bytes per
  * possible code (at most 4 per code seen, plus 8 KiB); the last stage's check costs 4 bytes per possible
  * id when ids are whole numbers below 4 times the rows (respondent numbers:
