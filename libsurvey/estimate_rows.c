@@ -157,9 +157,11 @@ static long row_domain(svy_est *e, const svy_row *row, svy_err *err)
         if (id < 0)
             return nomem(err), -2;
         e->dom_key[k] = (uint32_t)id;
-        if (direct && (uint32_t)id >> e->dbits[k])
-            direct = ddir_widen(e, k, (uint32_t)id);
-        idx = idx << e->dbits[k] | (size_t)id;
+        if (direct) { /* nby <= BYDIR_K */
+            if ((uint32_t)id >> e->dbits[k])
+                direct = ddir_widen(e, k, (uint32_t)id);
+            idx = idx << e->dbits[k] | (size_t)id;
+        }
     }
     if (test_missing)
         return -3;
