@@ -80,6 +80,7 @@ void svy_dsn_free(svy_dsn *d)
         free(S->sdir.e);
         free(S->udir.e);
         free(S->units);
+        free(S->nzbits);
         svy_dsn_idset_free(&S->ids);
         free(S->scache);
         free(S->ucache);
@@ -528,6 +529,30 @@ static inline double scaled(svy_dsn *d, double w, long long rowi)
     return w / d->wscale;
 }
 
+/* Marks stage 1's unit u as holding a row of nonzero weight: 1 when it
+ * did not yet, 0 when it did, -1 out of memory.  A bit per unit (rows in
+ * any order then read 160 bytes for 1,280 units, not a unit each). */
+static inline int nz_mark(svy_dstage *S, uint32_t u)
+{
+    size_t wi = u >> 6;
+    if (wi >= S->nzwords) {
+        size_t nw = S->nzwords ? S->nzwords * 2 : 16;
+        while (nw <= wi)
+            nw *= 2;
+        uint64_t *nb = realloc(S->nzbits, nw * sizeof *nb);
+        if (!nb)
+            return -1;
+        memset(nb + S->nzwords, 0, (nw - S->nzwords) * sizeof *nb);
+        S->nzbits = nb;
+        S->nzwords = nw;
+    }
+    uint64_t bit = (uint64_t)1 << (u & 63);
+    if (S->nzbits[wi] & bit)
+        return 0;
+    S->nzbits[wi] |= bit;
+    return 1;
+}
+
 svy_status svy_dsn_row(svy_dsn *d, const svy_row *row, svy_dpath *p, svy_err *err)
 {
     svy_status st;
@@ -553,9 +578,13 @@ svy_status svy_dsn_row(svy_dsn *d, const svy_row *row, svy_dpath *p, svy_err *er
         if (w != 0 || d->derive_w) {
             svy_dstratum *T = &d->st[0].strata[p->stratum[0]];
             T->nzrows++;
-            if (p->unit[0] != SVY_DSN_NOUNIT && !d->st[0].units[p->unit[0]].nz) {
-                d->st[0].units[p->unit[0]].nz = 1;
-                T->nzunits++;
+            svy_dstage *S = &d->st[0];
+            if (p->unit[0] != SVY_DSN_NOUNIT && p->unit[0] + 1 != S->nzlast) { /* rows by unit: once a unit */
+                int fresh = nz_mark(S, p->unit[0]);
+                if (fresh < 0)
+                    return nomem(err);
+                T->nzunits += (long long)fresh;
+                S->nzlast = p->unit[0] + 1;
             }
         } else {
             d->zero_rows++;

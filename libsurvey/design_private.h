@@ -27,7 +27,7 @@
  * of (stratum, id) keys; when an id does repeat in its stratum, the estimator
  * is told to read the rows again with units kept (svy_dsn_end_pass).
  *
- * Memory: per stratum 128 bytes, per unit 16 bytes plus its key in a hash
+ * Memory: per stratum 128 bytes, per unit 16 bytes and a bit plus its key in a hash
  * table (about 40 bytes), and when codes are small whole numbers 8 bytes per
  * possible code (at most 4 per code seen, plus 8 KiB); the last stage's check costs 4 bytes per possible
  * id when ids are whole numbers below 4 times the rows (respondent numbers:
@@ -69,7 +69,7 @@ typedef struct svy_dstratum {
 
 typedef struct svy_dunit {
     uint32_t stratum;
-    int nz;               /* holds a row of nonzero weight */
+    int pad;
     long long first_row;
 } svy_dunit;
 
@@ -130,6 +130,9 @@ typedef struct svy_dstage {
     svy_strtab ukeys;     /* unit keys: (stratum, id text) */
     svy_dunit *units;
     size_t nunits, capunits;
+    uint64_t *nzbits;     /* stage 1: a bit per unit holding a row of nonzero weight */
+    size_t nzwords;
+    uint32_t nzlast;      /* the last unit marked there, + 1; 0 none */
     svy_idset ids;        /* the last stage when its units are rows */
     svy_dcache *scache, *ucache;
     svy_ddirect sdir, udir; /* before the caches: strata and units by number */

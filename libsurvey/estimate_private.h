@@ -105,7 +105,7 @@ typedef struct layer {
     double *lpool;
     size_t nlpool, caplpool;
     size_t *dstart;   /* at finish: records of domain d are [dstart[d], dstart[d+1]) */
-    struct uslot *ux; /* by key (unit or stratum): its first records (estimate_rows.c) */
+    struct uslot *ux; /* by key (unit or stratum): its first records (estimate_queue.c) */
     size_t uxlen;
 } layer;
 
@@ -128,6 +128,7 @@ enum { DB = 3 };
 /* Entries of each by variable's cache of short values, and of the cache
  * of domains. */
 enum { DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
+enum { BYDIR_K = 4, BYDIR_N = 1110, DDIR_BITS = 12 };
 
 /* Rows of a table of rates in any order (see estimate_rows.c): each row's
  * record is looked up at once (records are made in the rows' order), and
@@ -135,20 +136,38 @@ enum { DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
  * every QROWS rows the queue is sorted by record (stable: a record still
  * sums its rows in their order, so every sum is the same) and summed
  * record after record, so each record's lines come from memory once a
- * batch, not once a row.  Memory: 48 bytes per entry, two entries per row
- * at most in each layer, plus 4 bytes per record to sort. */
-enum { QROWS = 32768, USLOT = 7 };
+ * batch, not once a row.  At most QOUT outcomes: their values (0 or 1)
+ * in yv's low 16 bits, which are valid in its high 16.  Memory: 16 bytes
+ * per entry, two entries per row at most in each layer, as many again to
+ * sort, 4 bytes per domain. */
+enum { QROWS = 32768, USLOT = 7, QOUT = 16 };
 typedef struct qent {
     double w;
-    uint32_t rec, y, v, pad;
+    uint32_t rec, yv;
 } qent;
 typedef struct rqueue {
     qent *ent[LAYERS_MAX]; /* per layer, in the rows' order */
     size_t n[LAYERS_MAX];
-    qent *sorted;
-    uint32_t *cnt;
-    size_t capcnt, rows;
+    qent *sorted;      /* as many: the sort's other half */
+    uint32_t *drows;   /* rows queued per domain, into doms[].rows at the flush */
+    size_t ndrows, capdrows, rows;
 } rqueue;
+/* A unit's (or stratum's) first records (layer.ux), one cache line: rows in any order
+ * find their record here in a table of 64 bytes per unit, where the
+ * domains' direct indexes (estimate_domain.c) spread a unit's records over
+ * as many lines as it has domains. */
+typedef struct uslot {
+    uint32_t n;
+    uint32_t dom[USLOT], rec[USLOT];
+    uint32_t pad;
+} uslot;
+
+/* estimate_queue.c: a unit's new record in its slot (a cache: a full slot
+ * or no memory leaves it out); the queue's memory (0: none, rows are
+ * summed at once); summing the queued rows; freeing the queue. */
+void svy_est_ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r);
+int svy_est_queue_ready(svy_est *e);
+void svy_est_flush_queue(svy_est *e);
 void svy_est_queue_free(svy_est *e);
 
 struct svy_est {
@@ -240,6 +259,16 @@ struct svy_est {
     char **names; /* display names of share levels and notes, owned */
     size_t nnames, capnames;
     struct sums_bind *sums; /* reading a sums file (sums_read.c); NULL: rows */
+    /* Before the by values' and domains' caches (above), which miss when rows come in any order (their
+     * entries collide): the first BYDIR_K by variables' values of one to
+     * three digits, their id + 1 by text (small_code in estimate_rows.c);
+     * and domains by their by values' ids, each id
+     * packed in the bits its variable has needed so far (dbits; when one
+     * grows, ddir starts empty), domain + 1.  24 KiB, in svy_est. */
+    uint16_t bydir[BYDIR_K][BYDIR_N];
+    uint8_t dbits[BYDIR_K];
+    unsigned dtot;
+    uint32_t ddir[1u << DDIR_BITS];
 };
 
 /* estimate_rows.c, for the sums (sums_write.c, sums_read.c): a row's domain

@@ -26,10 +26,36 @@ static svy_status nomem(svy_err *err)
  * in this file with the code that sums rows (one call less per row, about
  * 1% of svy-tab's instructions).  New domains are made in estimate_domain.c. */
 
-/* The id of by variable k's value v, -1 when memory ran out.  Numbers are
- * the same value whatever their spelling ("1", "1.0") in a column that is
- * not typed text. */
-static long byval_id(svy_est *e, size_t k, const svy_value *v)
+/* A text of one to three digits: its place among such texts ("5" 5, "05"
+ * 15, "15" 25, "105" 215: each text a place of its own), below BYDIR_N;
+ * else -1. */
+static inline long small_code(const svy_value *v)
+{
+    if (v->type != SVY_VAL_STR)
+        return -1;
+    const unsigned char *s = (const unsigned char *)v->str;
+    unsigned a, b, c;
+    switch (v->len) {
+    case 1:
+        a = s[0] - '0';
+        return a <= 9 ? (long)a : -1;
+    case 2:
+        a = s[0] - '0', b = s[1] - '0';
+        return a <= 9 && b <= 9 ? (long)(10 + 10 * a + b) : -1;
+    case 3:
+        a = s[0] - '0', b = s[1] - '0', c = s[2] - '0';
+        return a <= 9 && b <= 9 && c <= 9 ? (long)(110 + 100 * a + 10 * b + c) : -1;
+    }
+    return -1;
+}
+
+/* The id of by variable k's value v (c: its small_code, or -1), -1 when
+ * memory ran out.  Numbers are the same value whatever their spelling
+ * ("1", "1.0") in a column that is not typed text.  Codes of one to three
+ * digits are found by text in bydir; others in the short-text cache, which
+ * is direct-mapped (codes whose entries collide would miss in turn when
+ * rows come in any order), then the table. */
+static long byval_slow(svy_est *e, size_t k, const svy_value *v, long c)
 {
     uint64_t key = 0;
     svy_textcache_ent *ent = svy_textcache_slot(&e->byval_cache[k], v, &key);
@@ -41,6 +67,62 @@ static long byval_id(svy_est *e, size_t k, const svy_value *v)
     long id = svy_strtab_intern(&e->byval_tab[k], s, len, NULL);
     if (id >= 0 && ent)
         svy_textcache_put(ent, key, (uint32_t)id);
+    if (id >= 0 && id < UINT16_MAX && c >= 0)
+        e->bydir[k][c] = (uint16_t)(id + 1);
+    return id;
+}
+
+static inline long byval_id(svy_est *e, size_t k, const svy_value *v)
+{
+    long c = k < BYDIR_K ? small_code(v) : -1;
+    if (c >= 0 && e->bydir[k][c])
+        return e->bydir[k][c] - 1;
+    return byval_slow(e, k, v, c);
+}
+
+/* By variable k's id outgrew its dbits[k] bits in ddir: more bits, and ddir
+ * starts empty; 0 when the ids would need more than DDIR_BITS in all. */
+static int ddir_widen(svy_est *e, size_t k, uint32_t id)
+{
+    unsigned b = e->dbits[k];
+    while (b < 32 && id >> b)
+        b++;
+    if (e->dtot - e->dbits[k] + b > DDIR_BITS)
+        return 0;
+    e->dtot = e->dtot - e->dbits[k] + b;
+    e->dbits[k] = (uint8_t)b;
+    memset(e->ddir, 0, sizeof e->ddir);
+    return 1;
+}
+
+/* The domain of by value ids dom_key[0..nby), found or made; its entry in
+ * ddir (dd), or else in dom_cache when the ids pack in 64 bits. */
+static long domain_of_ids(svy_est *e, const svy_row *row, uint32_t *dd, svy_err *err)
+{
+    uint64_t packed = 0;
+    int packable = e->nby <= 4;
+    for (size_t k = 0; k < e->nby; k++) {
+        packable &= e->dom_key[k] < 65536;
+        packed = packed << 16 | e->dom_key[k];
+    }
+    struct domc *dc = NULL;
+    if (packable && !dd) {
+        dc = &e->dom_cache[(packed * 0x9e3779b97f4a7c15ull) >> (64 - DOMC_BITS)];
+        if (dc->dom1 && dc->key == packed)
+            return (long)dc->dom1 - 1;
+    }
+    int added;
+    long id = svy_strtab_intern(&e->dom_tab, (const char *)e->dom_key, e->nby * sizeof *e->dom_key, &added);
+    if (id < 0)
+        return nomem(err), -2;
+    if (added && svy_est_new_domain(e, row, 0, err) < 0)
+        return -2;
+    if (dc && id < UINT32_MAX) {
+        dc->key = packed;
+        dc->dom1 = (uint32_t)id + 1;
+    }
+    if (dd && id < UINT32_MAX)
+        *dd = (uint32_t)id + 1;
     return id;
 }
 
@@ -59,8 +141,8 @@ static long row_domain(svy_est *e, const svy_row *row, svy_err *err)
         return id;
     }
     const size_t nby = e->nby;
-    uint64_t packed = 0;
-    int packable = nby <= 4;
+    int direct = nby <= BYDIR_K; /* the domain by its ids in ddir */
+    size_t idx = 0;
     int test_missing = 0;
     for (size_t k = 0; k < nby; k++) {
         const svy_value *v = &row->vals[e->by_idx[k]];
@@ -75,28 +157,18 @@ static long row_domain(svy_est *e, const svy_row *row, svy_err *err)
         if (id < 0)
             return nomem(err), -2;
         e->dom_key[k] = (uint32_t)id;
-        packable &= id < 65536;
-        packed = packed << 16 | (uint64_t)id;
+        if (direct) { /* nby <= BYDIR_K */
+            if ((uint32_t)id >> e->dbits[k])
+                direct = ddir_widen(e, k, (uint32_t)id);
+            idx = idx << e->dbits[k] | (size_t)id;
+        }
     }
     if (test_missing)
         return -3;
-    struct domc *dc = NULL;
-    if (packable) {
-        dc = &e->dom_cache[(packed * 0x9e3779b97f4a7c15ull) >> (64 - DOMC_BITS)];
-        if (dc->dom1 && dc->key == packed)
-            return (long)dc->dom1 - 1;
-    }
-    int added;
-    long id = svy_strtab_intern(&e->dom_tab, (const char *)e->dom_key, nby * sizeof *e->dom_key, &added);
-    if (id < 0)
-        return nomem(err), -2;
-    if (added && svy_est_new_domain(e, row, 0, err) < 0)
-        return -2;
-    if (dc && id < UINT32_MAX) {
-        dc->key = packed;
-        dc->dom1 = (uint32_t)id + 1;
-    }
-    return id;
+    uint32_t *dd = direct ? &e->ddir[idx] : NULL;
+    if (dd && *dd)
+        return (long)*dd - 1;
+    return domain_of_ids(e, row, dd, err);
 }
 
 static long overall_domain(svy_est *e, const svy_row *row, svy_err *err)
@@ -222,6 +294,7 @@ typedef struct rowvals {
     double *ys, *ysh;
     int *valid;
     long *levels;
+    uint32_t yv; /* while queueing: the outcomes as bits (qent) */
 } rowvals;
 
 /* One outcome of a row in a SUMS record (units hold several rows), shares
@@ -342,41 +415,6 @@ static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, 
     return SVY_OK;
 }
 
-/* A unit's (or stratum's) first records, one cache line: rows in any order
- * find their record here in a table of 64 bytes per unit, where the
- * domains' direct indexes (estimate_domain.c) spread a unit's records over
- * as many lines as it has domains. */
-typedef struct uslot {
-    uint32_t n;
-    uint32_t dom[USLOT], rec[USLOT];
-    uint32_t pad;
-} uslot;
-
-/* Keep the units' tables under this many bytes a layer. */
-#define UX_MAX ((size_t)64 << 20)
-
-static void ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r)
-{
-    if (key >= L->uxlen) {
-        size_t nl = L->uxlen ? L->uxlen * 2 : 256;
-        while (nl <= key)
-            nl *= 2;
-        if (nl * sizeof *L->ux > UX_MAX)
-            return;
-        uslot *nu = realloc(L->ux, nl * sizeof *nu);
-        if (!nu)
-            return; /* only a cache */
-        memset(nu + L->uxlen, 0, (nl - L->uxlen) * sizeof *nu);
-        L->ux = nu;
-        L->uxlen = nl;
-    }
-    uslot *u = &L->ux[key];
-    if (u->n < USLOT) {
-        u->dom[u->n] = dom;
-        u->rec[u->n++] = r;
-    }
-}
-
 /* The record of (dom, key) in layer li, made when new (-1 out of memory). */
 static inline long rec_of(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err)
 {
@@ -388,15 +426,33 @@ static inline long rec_of(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_
     }
     long r = svy_est_rec_get(e, L, li, dom, key, err);
     if (r >= 0)
-        ux_put(L, key, dom, (uint32_t)r);
+        svy_est_ux_put(L, key, dom, (uint32_t)r);
     return r;
+}
+
+/* A queued row of domain dom: counted in the queue (a small array that
+ * stays in the cache), into the domain at the flush; 0 out of memory. */
+static inline int queue_count(rqueue *q, size_t dom)
+{
+    if (dom >= q->ndrows) {
+        size_t old = q->capdrows;
+        if (!svy_grow((void **)&q->drows, &q->capdrows, dom + 1, sizeof *q->drows))
+            return 0;
+        memset(q->drows + old, 0, (q->capdrows - old) * sizeof *q->drows);
+        q->ndrows = dom + 1;
+    }
+    q->drows[dom]++;
+    return 1;
 }
 
 /* Add one row to one domain: its shifts, then a record in every layer. */
 static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const rowvals *v, svy_err *err)
 {
     dominfo *D = &e->doms[dom];
-    D->rows++;
+    if (!e->queueing)
+        D->rows++;
+    else if (!queue_count(e->q, (size_t)dom))
+        return nomem(err);
     double *dp = e->dpool + D->block;
     double w = p->w;
     const double *ys = v->ys;
@@ -421,11 +477,6 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
                 c[2] += 1;
         }
     }
-    uint32_t yb = 0, vb = 0; /* queued: the outcomes (0 or 1) as bits */
-    for (size_t o = 0; e->queueing && o < e->nout; o++) {
-        yb |= (uint32_t)(ys[o] != 0) << o;
-        vb |= (uint32_t)(valid[o] != 0) << o;
-    }
     for (size_t li = 0; li < e->nlay; li++) {
         layer *L = &e->lay[li];
         uint32_t key = L->by_stratum ? p->stratum[L->stage] : p->unit[L->stage];
@@ -441,7 +492,7 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
             return SVY_E_NOMEM;
         if (e->queueing) {
             rqueue *q = e->q;
-            q->ent[li][q->n[li]++] = (qent){w, (uint32_t)r, yb, vb, 0};
+            q->ent[li][q->n[li]++] = (qent){w, (uint32_t)r, v->yv};
             continue;
         }
         svy_status st = add_to_record(e, L, (size_t)r, w, v, err);
@@ -451,95 +502,6 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
     return e->cal ? cal_add(e, (uint32_t)dom, w, v, err) : SVY_OK;
 }
 
-/* A queued row in its record: add_rates with the outcomes as bits (the
- * same products: w times 0 or 1). */
-static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, uint32_t y, uint32_t v)
-{
-    if (!rows) {
-        for (size_t o = 0; o < nout; o++, blk += 3) {
-            if (!(v >> o & 1))
-                continue;
-            double a = w * (double)(y >> o & 1);
-            blk[0] += a;
-            blk[1] += w - a;
-            blk[2] += 1;
-        }
-        return;
-    }
-    for (size_t o = 0; o < nout; o++, blk += 8)
-        if (v >> o & 1)
-            svy_est_group_add(blk + ((y >> o & 1) ? 0 : 4), w);
-}
-
-static void sum_entries(svy_est *e, layer *L, const qent *x, size_t n)
-{
-    const size_t nout = e->nout;
-    for (size_t i = 0; i < n; i++) {
-        rec *R = &L->recs[x[i].rec];
-        R->rows++;
-        R->nzrows += x[i].w != 0;
-        add_rates_bits(L->pool + R->block, L->rows, nout, x[i].w, x[i].y, x[i].v);
-    }
-}
-
-/* Sum every queued row: each layer's entries sorted by record (counting
- * sort, stable), unless its records are too many to gain from it. */
-static void flush_queue(svy_est *e)
-{
-    rqueue *q = e->q;
-    if (!q)
-        return;
-    for (size_t li = 0; li < e->nlay; li++) {
-        size_t n = q->n[li], nr = e->lay[li].nrecs;
-        layer *L = &e->lay[li];
-        const qent *in = q->ent[li];
-        q->n[li] = 0;
-        if (!n)
-            continue;
-        if (nr > 4 * (size_t)QROWS || !svy_grow((void **)&q->cnt, &q->capcnt, nr + 1, sizeof *q->cnt)) {
-            sum_entries(e, L, in, n);
-            continue;
-        }
-        uint32_t *cnt = q->cnt;
-        memset(cnt, 0, (nr + 1) * sizeof *cnt);
-        for (size_t i = 0; i < n; i++)
-            cnt[in[i].rec + 1]++;
-        for (size_t r = 0; r < nr; r++)
-            cnt[r + 1] += cnt[r];
-        for (size_t i = 0; i < n; i++)
-            q->sorted[cnt[in[i].rec]++] = in[i];
-        sum_entries(e, L, q->sorted, n);
-    }
-    q->rows = 0;
-}
-
-void svy_est_queue_free(svy_est *e)
-{
-    if (!e->q)
-        return;
-    for (size_t l = 0; l < LAYERS_MAX; l++)
-        free(e->q->ent[l]);
-    free(e->q->sorted);
-    free(e->q->cnt);
-    free(e->q);
-    e->q = NULL;
-}
-
-/* The queue's memory, when rows start coming in any order; 0 when there
- * is none (the rows are then summed at once). */
-static int queue_ready(svy_est *e)
-{
-    if (e->q)
-        return 1;
-    rqueue *q = e->q = calloc(1, sizeof *q);
-    int ok = q && (q->sorted = svy_malloc(2 * QROWS * sizeof *q->sorted)) != NULL;
-    for (size_t l = 0; ok && l < e->nlay; l++)
-        ok = (q->ent[l] = svy_malloc(2 * QROWS * sizeof *q->ent[l])) != NULL;
-    if (!ok)
-        svy_est_queue_free(e);
-    return ok;
-}
-
 /* Every 1024 rows: queue while most rows change unit (rows in any order),
  * sum at once while they do not (rows grouped by unit, whose few records
  * stay in the cache). */
@@ -547,17 +509,21 @@ static svy_status choose_queueing(svy_est *e, svy_err *err)
 {
     if (++e->window < 1024)
         return SVY_OK;
-    int q = e->changes > 512 && queue_ready(e);
+    int q = e->changes > 512 && svy_est_queue_ready(e);
     if (!q && e->queueing)
-        flush_queue(e);
+        svy_est_flush_queue(e);
     e->queueing = q;
     e->window = e->changes = 0;
     (void)err;
     return SVY_OK;
 }
 
-/* Read a row's outcomes into v (values, validity, share levels). */
-static svy_status read_outcomes(svy_est *e, const svy_row *row, const rowvals *v, svy_err *err)
+/* Read a row's outcomes into v (values, validity, share levels; with bits,
+ * the outcomes as bits too, for the queue). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline svy_status read_outcomes(svy_est *e, const svy_row *row, rowvals *v, int bits, svy_err *err)
 {
     /* Loop invariants in locals: the stores to ys[] and levels[] could
      * alias the estimator's fields, and the compiler would reload them. */
@@ -567,6 +533,7 @@ static svy_status read_outcomes(svy_est *e, const svy_row *row, const rowvals *v
     double *ys = v->ys;
     int *valid = v->valid;
     long *levels = v->levels;
+    uint32_t yv = 0;
     size_t o0 = 0;
     if (e->all_plain) {
         /* every cell 0 or 1, one character: no levels (no share) to set */
@@ -579,7 +546,11 @@ static svy_status read_outcomes(svy_est *e, const svy_row *row, const rowvals *v
                 break;
             ys[o0] = dg;
             valid[o0] = 1;
+            if (bits)
+                yv |= dg << o0;
         }
+        if (bits)
+            yv |= (((uint32_t)1 << o0) - 1) << 16; /* those o0 are valid */
     }
     for (size_t o = o0; o < nout; o++) {
         const svy_value *c = &vals[out[o].col];
@@ -590,6 +561,8 @@ static svy_status read_outcomes(svy_est *e, const svy_row *row, const rowvals *v
             if (dg <= 1) {
                 ys[o] = dg;
                 valid[o] = 1;
+                if (bits)
+                    yv |= dg << o | 1u << (o + 16);
                 continue;
             }
         }
@@ -597,12 +570,15 @@ static svy_status read_outcomes(svy_est *e, const svy_row *row, const rowvals *v
         if (r < 0)
             return SVY_E_DATA;
         valid[o] = r;
+        if (bits && r)
+            yv |= (uint32_t)(ys[o] != 0) << o | 1u << (o + 16);
         if (r && out[o].stat == SVY_STAT_SHARE) {
             levels[o] = svy_est_level_get(e, o, &row->vals[out[o].col], err);
             if (levels[o] < 0)
                 return SVY_E_NOMEM;
         }
     }
+    v->yv = yv;
     return SVY_OK;
 }
 
@@ -632,7 +608,7 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
             rc = svy_rep_row(e, row, dom, v->ys, v->valid, v->levels, err);
     }
     if (rc == SVY_OK && e->queueing && ++e->q->rows == QROWS)
-        flush_queue(e);
+        svy_est_flush_queue(e);
     if (rc == SVY_OK && e->batch)
         rc = choose_queueing(e, err);
     return rc;
@@ -670,16 +646,17 @@ svy_status svy_est_push(svy_est *e, const svy_row *row, svy_err *err)
     double ys_s[SMALL], ysh_s[SMALL];
     int valid_s[SMALL];
     long lv_s[SMALL];
-    rowvals v = {ys_s, ysh_s, valid_s, lv_s};
+    rowvals v = {ys_s, ysh_s, valid_s, lv_s, 0};
     if (e->nout > SMALL) {
         v = (rowvals){malloc(e->nout * sizeof *v.ys), malloc(e->nout * sizeof *v.ysh),
-                      malloc(e->nout * sizeof *v.valid), malloc(e->nout * sizeof *v.levels)};
+                      malloc(e->nout * sizeof *v.valid), malloc(e->nout * sizeof *v.levels), 0};
         if (!v.ys || !v.ysh || !v.valid || !v.levels) {
             rowvals_free(&v);
             return nomem(err);
         }
     }
-    rc = read_outcomes(e, row, &v, err);
+    /* two copies: the sums at once (rows grouped by unit) need no bits */
+    rc = e->queueing ? read_outcomes(e, row, &v, 1, err) : read_outcomes(e, row, &v, 0, err);
     if (rc == SVY_OK)
         rc = sum_row(e, row, &p, &v, err);
     if (v.levels != lv_s)
@@ -702,6 +679,7 @@ static void reset_estimates(svy_est *e)
     svy_strtab_free(&e->dom_tab);
     svy_strtab_free(&e->domval_tab);
     memset(e->dom_cache, 0, sizeof e->dom_cache);
+    memset(e->ddir, 0, sizeof e->ddir);
     e->ndpool = 0;
     e->overall_dom = -1;
     e->rows = 0;
@@ -715,7 +693,7 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
-    flush_queue(e);
+    svy_est_flush_queue(e);
     svy_est_queue_free(e);
     e->queueing = 0;
     int was_estimating = e->dsn.estimating;
