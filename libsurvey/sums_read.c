@@ -404,11 +404,51 @@ static svy_status open_levels(svy_est *e, const svy_row *line, svy_err *err)
     return SVY_OK;
 }
 
+/* clickhouse-client prints NULL as \N in CSVWithNames (no output setting
+ * for it in 18.16; a string, even an empty one, is quoted), where SQLite's
+ * and PostgreSQL's clients print an empty field: a field that is exactly \N
+ * is missing, as in a file (a by value "\N" reads as NULL).  *copy: the
+ * line with those fields missing (vals malloc'd); 1 when made, 0 for a
+ * line without one, -1 out of memory. */
+static int is_ch_null(const svy_value *v)
+{
+    return !svy_value_is_missing(v) && v->str && v->len == 2 && v->str[0] == '\\' && v->str[1] == 'N';
+}
+
+static int ch_nulls(const svy_row *line, svy_row *copy)
+{
+    size_t i = 0;
+    while (i < line->nvals && !is_ch_null(&line->vals[i]))
+        i++;
+    if (i == line->nvals)
+        return 0;
+    svy_value *v = malloc(line->nvals * sizeof *v);
+    if (!v)
+        return -1;
+    memcpy(v, line->vals, line->nvals * sizeof *v);
+    for (; i < line->nvals; i++)
+        if (is_ch_null(&v[i]))
+            v[i].missing = SVY_MISS_SYSTEM, v[i].str = "", v[i].len = 0;
+    *copy = *line;
+    copy->vals = v;
+    copy->line = NULL, copy->line_len = 0, copy->line_nvals = 0;
+    return 1;
+}
+
 svy_status svy_est_push_sums(svy_est *e, const svy_row *line, svy_err *err)
 {
     SVY_FAIL_IF(!e->sums || !e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_push_sums without svy_est_set_from_sums and bind, or after the end");
     svy_status st;
+    svy_row nl;
+    int cn = ch_nulls(line, &nl);
+    if (cn < 0)
+        return svy_est_blame(e, svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory"), err);
+    if (cn) {
+        st = svy_est_push_sums(e, &nl, err);
+        free((void *)nl.vals);
+        return st;
+    }
     if (!e->sums->ready && (st = ready(e, err)) != SVY_OK)
         return svy_est_blame(e, st, err);
     if (e->rep && svy_sums_rep_part_line(e, e->sums->rep, line, &st, err)) /* a Gram chunk alone */
