@@ -51,7 +51,7 @@
 
 #include "hashmap_private.h"
 
-enum { SVY_DSN_NOUNIT = UINT32_MAX };
+#define SVY_DSN_NOUNIT UINT32_MAX /* not an enum: past int, which -Wpedantic refuses */
 
 typedef struct svy_dstratum {
     uint32_t parent;      /* its unit of the stage above; 0 at stage 1 */
