@@ -38,6 +38,18 @@ void svy_est_ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r)
     }
 }
 
+/* One outcome of a queued row: w times 0 or 1 (w >= 0) is w or +0, taken
+ * without a branch on y; wb holds w's bits. */
+static inline void add_rate(double *blk, double w, uint64_t wb, uint32_t y)
+{
+    uint64_t ab = wb & (0 - (uint64_t)y);
+    double a;
+    memcpy(&a, &ab, sizeof a);
+    blk[0] += a;
+    blk[1] += w - a;
+    blk[2] += 1;
+}
+
 /* A queued row in its record: add_rates with the outcomes as bits (the
  * same products: w times 0 or 1). */
 static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, uint32_t yv)
@@ -47,26 +59,13 @@ static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, 
         uint64_t wb;
         memcpy(&wb, &w, sizeof wb);
         if (v == ((uint32_t)1 << nout) - 1) { /* every outcome valid: the usual row */
-            for (size_t o = 0; o < nout; o++, blk += 3, y >>= 1) {
-                uint64_t ab = wb & (0 - (uint64_t)(y & 1));
-                double a;
-                memcpy(&a, &ab, sizeof a);
-                blk[0] += a;
-                blk[1] += w - a;
-                blk[2] += 1;
-            }
+            for (size_t o = 0; o < nout; o++, blk += 3, y >>= 1)
+                add_rate(blk, w, wb, y & 1);
             return;
         }
         for (size_t o = 0; o < nout; o++, blk += 3) {
-            if (!(v >> o & 1))
-                continue;
-            /* w times 0 or 1 (w >= 0): w or +0, without a branch on y */
-            uint64_t ab = wb & (0 - (uint64_t)(y >> o & 1));
-            double a;
-            memcpy(&a, &ab, sizeof a);
-            blk[0] += a;
-            blk[1] += w - a;
-            blk[2] += 1;
+            if (v >> o & 1)
+                add_rate(blk, w, wb, y >> o & 1);
         }
         return;
     }

@@ -46,6 +46,9 @@ int svy_sums_open(const outcome *oc);
 void svy_sums_share_add(const svy_est *e, size_t o, double *f, const svy_row *row, double w);
 /* A row's value of a labelled share: the index of its code, or -1 (other). */
 long svy_sums_share_code(const outcome *oc, const svy_row *row);
+/* The sums file's column NAME, or -1 and a usage error saying this is not a
+ * sums file "of OF" (made "with the same SAME"). */
+long svy_sums_col(const svy_est *e, const char *name, const char *of, const char *same, svy_err *err);
 svy_status svy_sums_share_merge(svy_est *e, size_t o, size_t li, size_t r, const double *x, long lv, svy_err *err);
 void svy_sums_group_merge(double *g, const double *l);
 

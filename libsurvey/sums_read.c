@@ -51,15 +51,20 @@ svy_status svy_est_set_from_sums(svy_est *e, svy_err *err)
     return SVY_OK;
 }
 
-static long col_of(const svy_est *e, const char *name, svy_err *err)
+long svy_sums_col(const svy_est *e, const char *name, const char *of, const char *same, svy_err *err)
 {
     long c = svy_schema_find(e->schema, name);
     if (c < 0)
         svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, name,
-                    "this is not a sums file of these flags: it has no column %s (svy-tab --partial or --sql makes one "
-                    "with the same design and estimate flags)",
-                    name);
+                    "this is not a sums file of %s: it has no column %s (svy-tab --partial or --sql makes one with the "
+                    "same %s)",
+                    of, name, same);
     return c;
+}
+
+static long col_of(const svy_est *e, const char *name, svy_err *err)
+{
+    return svy_sums_col(e, name, "these flags", "design and estimate flags", err);
 }
 
 /* The sums file's columns, at its first line. */

@@ -233,13 +233,7 @@ void svy_sums_rep_in_free(struct sums_rep_in *p)
 
 static long rep_col(const svy_est *e, const char *name, svy_err *err)
 {
-    long c = svy_schema_find(e->schema, name);
-    if (c < 0)
-        svy_err_set(err, SVY_E_USAGE, NULL, 0, 0, name,
-                    "this is not a sums file of these replicate weights: it has no column %s (svy-tab --partial or "
-                    "--sql makes one with the same flags)",
-                    name);
-    return c;
+    return svy_sums_col(e, name, "these replicate weights", "flags", err);
 }
 
 svy_status svy_sums_rep_ready(svy_est *e, struct sums_rep_in **out, svy_err *err)
