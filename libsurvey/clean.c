@@ -4,6 +4,7 @@
 #include "svy_private.h"
 #include "codebook_private.h"
 #include "clean_private.h"
+#include "writer_private.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -34,14 +35,16 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     c->memo = svy_calloc(n, sizeof *c->memo);
     c->cmemo = svy_calloc(n, sizeof *c->cmemo);
     c->order = svy_calloc(n, sizeof *c->order);
+    c->src = svy_calloc(n, sizeof *c->src);
     c->text = svy_calloc(n, 1);
     c->plain = svy_calloc(n, 1);
-    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo || !c->order || !c->text || !c->plain) {
+    if (!c->col || !c->cell || !c->vals || !c->memo || !c->cmemo || !c->order || !c->src || !c->text || !c->plain) {
         svy_clean_free(c);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
         const svy_cb_var *v = &cb->vars[i];
+        c->cell[i].p = &c->cell[i].v; /* no value yet: as a zeroed cell (an id read before its first cell) */
         c->cmemo[i].salt = i * 13; /* 160-byte slots: 32.5 lines apart, another cache set (64 sets) */
         c->text[i] = v->type == SVY_CB_TEXT;
         c->plain[i] = v->type != SVY_CB_TEXT && !v->nmissing && !v->recode;
@@ -64,6 +67,7 @@ void svy_clean_free(svy_clean *c)
             svy_clean_memo_free(&c->cmemo[i]);
     free(c->cmemo);
     free(c->order);
+    free(c->src);
     free(c->text);
     free(c->plain);
     free(c->line);
@@ -89,6 +93,12 @@ void svy_clean_free(svy_clean *c)
 void svy_clean_set_strict(svy_clean *c, int on) { c->strict = on; }
 void svy_clean_set_log(svy_clean *c, svy_csv_out *log) { c->log = log; }
 void svy_clean_set_line_only(svy_clean *c, int on) { c->line_only = on; }
+
+void svy_clean_set_writer(svy_clean *c, svy_writer *w)
+{
+    c->writer = w;
+    c->wout = w ? svy_writer_line_out(w) : NULL;
+}
 
 void svy_clean_set_hooks(svy_clean *c, const svy_clean_hooks *hooks, void *ctx)
 {
@@ -150,6 +160,9 @@ svy_status svy_clean_begin(svy_clean *c, const svy_schema *raw, svy_err *err)
     for (size_t i = 0; i < c->cb->nsource; i++)
         if ((long)i != c->cb->id)
             c->order[n++] = i;
+    for (size_t j = 0; j < n; j++)
+        c->src[j] = (clean_src){&c->cmemo[c->order[j]], &c->cell[c->order[j]], (size_t)c->col[c->order[j]], c->order[j]};
+    c->inorder = c->cb->id <= 0; /* the order is the line's: fields written as cells are made */
     if (!svy_grow((void **)&c->ev, &c->evcap, c->cb->nsource + c->cb->nchecks + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     c->validating = 0;
@@ -233,7 +246,7 @@ static svy_status record(svy_clean *c, size_t var, const char *old, size_t oldle
     if (!svy_grow((void **)&c->ev, &c->evcap, c->nev + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     int ok = 1;
-    const clean_cell *o = &c->cell[var];
+    const clean_val *o = c->cell[var].p;
     const char *name = c->cb->vars[var].name, *rn = svy_clean_rule_name(rule);
     clean_event *e = &c->ev[c->nev];
     e->var = var;
@@ -442,7 +455,7 @@ static svy_status clean_text(svy_clean *c, size_t i, const char *raw, size_t raw
 /* The cell as remembered in r; its change, if any, for the log. */
 static svy_status use_slot(svy_clean *c, size_t i, const clean_slot *r, svy_err *err)
 {
-    c->cell[i].v = r->v;
+    c->cell[i].p = &r->v;
     if (!r->changed)
         return SVY_OK;
     if (c->nev == c->evcap && !svy_grow((void **)&c->ev, &c->evcap, c->nev + 1, sizeof *c->ev))
@@ -496,7 +509,7 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
 {
     const svy_cb_var *v = &c->cb->vars[i];
     clean_cell *o = &c->cell[i];
-    const clean_cell *a = &c->cell[v->src[0]];
+    const clean_val *a = c->cell[v->src[0]].p;
     int anymiss = 0, hit = 0, miss_all = 0;
     double x = NAN;
     switch (v->kind) {
@@ -513,7 +526,7 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     case CB_K_ANY_OF:
     case CB_K_ALL_OF:
         for (size_t k = 0; k < v->nsrc; k++) {
-            const clean_cell *s = &c->cell[v->src[k]];
+            const clean_val *s = c->cell[v->src[k]].p;
             if (s->missing)
                 anymiss = 1;
             else if (s->num == v->arg)
@@ -556,7 +569,7 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
  * condition is about being missing. */
 static int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
 {
-    const clean_cell *o = &c->cell[k->var];
+    const clean_val *o = c->cell[k->var].p;
     if (k->op == CB_OP_EQ) /* the common one, inline */
         return o->missing ? missing_means : o->num == k->value;
     if (o->missing && k->op != CB_OP_MISSING && k->op != CB_OP_PRESENT)
@@ -571,7 +584,7 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
         const cb_check *ch = &cb->checks[k];
         if (!cond_true(c, &ch->when, 0) || cond_true(c, &ch->then, 1))
             continue;
-        clean_cell *o = &c->cell[ch->then.var];
+        const clean_val *o = c->cell[ch->then.var].p;
         const char *var = cb->vars[ch->then.var].name;
         svy_status st = problem(c, ch->then.var, 0, err, "check %s (checks.csv:%d): %s%s%s = %s", ch->name, ch->line,
                                 ch->message, *ch->message ? "; " : "", var, o->missing ? "" : o->s);
@@ -586,7 +599,8 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
             char old[256];
             size_t ol = o->len < sizeof old ? o->len : sizeof old - 1;
             memcpy(old, o->s ? o->s : "", ol);
-            svy_clean_set_missing(o);
+            svy_clean_set_missing(&c->cell[ch->then.var]);
+            c->lstale = 1; /* its field may be in the line already */
             if ((st = record(c, ch->then.var, old, ol, SVY_RULE_CHECK, detail, err)))
                 return st;
         }
@@ -600,7 +614,7 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
  * per number: the cleaned text is svy_dtoa's); 0 for any other. */
 static int id_number(const svy_clean *c, uint64_t *key)
 {
-    const clean_cell *o = &c->cell[c->cb->id];
+    const clean_val *o = c->cell[c->cb->id].p;
     if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0))
         return 0;
     *key = (uint64_t)o->num; /* exact in range: a whole number converts back to itself */
@@ -685,8 +699,9 @@ svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, s
     c->nev = 0;
     c->alen = 0;
     c->st.rows_in++;
-    svy_status st = SVY_OK;
-    st = svy_clean_sources(c, in, err);
+    if (!svy_clean_line_start(c))
+        return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    svy_status st = svy_clean_sources(c, in, err);
     for (size_t i = cb->nsource; i < cb->nvars && st == SVY_OK; i++)
         if ((st = derive(c, i, err)) == SVY_OK && cb->vars[i].kind == CB_K_COPY &&
             !svy_clean_cell_field(&c->cell[i], cb->vars[i].type == SVY_CB_TEXT))
@@ -709,7 +724,18 @@ svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, s
     c->st.rows_out++;
     if (!svy_clean_fill_row(c))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
-    *out = &c->row;
+    if (!c->wout) {
+        *out = &c->row;
+        return SVY_OK;
+    }
+    if (c->lroom) { /* the line is in the output's buffer: ended and taken as it is */
+        c->lb[c->row.line_len] = '\n';
+        svy_csv_out_advance(c->wout, c->row.line_len + 1);
+    } else {
+        svy_csv_out_fields(c->wout, c->lb, c->row.line_len);
+        svy_csv_out_end_row(c->wout);
+    }
+    svy_writer_count_row(c->writer);
     return SVY_OK;
 }
 

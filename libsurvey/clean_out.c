@@ -19,6 +19,7 @@ int svy_clean_set_text(clean_cell *o, const char *s, size_t len)
     o->s = o->own;
     o->len = len;
     o->dtoa = 0;
+    o->p = &o->v;
     return 1;
 }
 
@@ -51,6 +52,7 @@ int svy_clean_set_number(clean_cell *o, double x)
         o->num = x;
         o->missing = 0;
         o->dtoa = 1;
+        o->p = &o->v;
         return 1;
     }
     char buf[SVY_DTOA_MAX];
@@ -74,6 +76,7 @@ void svy_clean_set_missing(clean_cell *o)
     o->num = NAN;
     o->s = o->f = empty_text;
     o->len = o->flen = 0;
+    o->p = &o->v;
 }
 
 /* 1 when svy_dtoa prints the number read from s[0..len) as s itself: a
@@ -328,48 +331,76 @@ static int plain_number(svy_clean *c, size_t i, const svy_value *rv)
     return 1;
 }
 
+/* The slot of a's text (svy_clean_memo_find) if it is remembered there, else NULL. */
+static inline const clean_slot *memo_hit(const clean_slot *fast, size_t h, uint64_t a, uint64_t b, uint64_t k)
+{
+    const clean_slot *r = &fast[h];
+    if (r->ka == a && r->kb == b && r->kc == k)
+        return r;
+    const clean_slot *g = &fast[h & ~(size_t)(CLEAN_WAYS - 1)]; /* the text's other ways */
+    for (size_t w = 0; w < CLEAN_WAYS; w++)
+        if (g[w].ka == a && g[w].kb == b && g[w].kc == k)
+            return &g[w];
+    return NULL;
+}
+
 svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
 {
     const svy_value *vals = in->vals;
-    const size_t ns = c->cb->nsource, *order = c->order;
-    const long *col = c->col;
-    clean_cell *cell = c->cell;
-    clean_memo *cm = c->cmemo;
-    for (size_t j = 0; j < ns; j++) {
-        size_t i = order[j];
-        const svy_value *rv = &vals[col[i]];
-        clean_memo *m = &cm[i];
-        const clean_slot *fast = m->fast;
-        uint64_t a, b, k;
-        if (fast && rv->type == SVY_VAL_STR && !rv->missing && rv->len &&
-            clean_fast_key(rv->str, rv->len, &a, &b, &k)) {
-            size_t h = clean_fast_slot(a, b, k, m->salt);
-            const clean_slot *r = &fast[h];
-            if (!(r->ka == a && r->kb == b && r->kc == k)) { /* the text's other ways (svy_clean_memo_find) */
-                const clean_slot *g = &fast[h & ~(size_t)(CLEAN_WAYS - 1)];
-                for (size_t w = 0; w < CLEAN_WAYS; w++)
-                    if (g[w].ka == a && g[w].kb == b && g[w].kc == k)
-                        r = &g[w];
-            }
-            if (r->ka == a && r->kb == b && r->kc == k) {
-                m->lookups++;
-                cell[i].v = r->v;
-                if (r->changed) { /* room for every source cell and check: svy_clean_begin */
-                    clean_event *e = &c->ev[c->nev++];
-                    e->var = i;
-                    e->slot = r;
-                }
-                continue;
+    const clean_src *p = c->src, *pe = p + c->cb->nsource;
+    clean_event *ev = c->ev;
+    size_t nev = c->nev;
+    char *d = c->inorder ? c->lb : NULL; /* each field into the line as soon as it is made */
+    for (; p < pe; p++) {
+        const svy_value *rv = &vals[p->col];
+        clean_memo *m = p->m;
+        const clean_slot *fast = m->fast, *r = NULL;
+        size_t len = rv->len;
+        if (fast && len - 1 < 23 && rv->type == SVY_VAL_STR && !rv->missing) {
+            uint64_t a, b, k;
+            if (len <= 7) { /* the common case: one word */
+                a = clean_short_key(rv->str, len);
+                r = memo_hit(fast, clean_fast_slot(a, 0, 0, m->salt), a, 0, 0);
+            } else {
+                clean_fast_key(rv->str, len, &a, &b, &k);
+                r = memo_hit(fast, clean_fast_slot(a, b, k, m->salt), a, b, k);
             }
         }
-        if (!m->off || !plain_number(c, i, rv)) {
-            svy_status st = svy_clean_source(c, i, rv, err);
-            if (st)
-                return st;
+        const clean_val *cv;
+        if (r) {
+            m->lookups++;
+            p->cell->p = cv = &r->v;
+            if (r->changed) { /* room for every source cell and check: svy_clean_begin */
+                ev[nev].var = p->var;
+                ev[nev++].slot = r;
+            }
+        } else {
+            c->nev = nev;
+            if (!m->off || !plain_number(c, p->var, rv)) {
+                svy_status st = svy_clean_source(c, p->var, rv, err);
+                if (st)
+                    return st;
+            }
+            if ((long)p->var == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
+                svy_clean_id_prefetch(c);
+            ev = c->ev; /* svy_clean_source may have grown it */
+            nev = c->nev;
+            cv = p->cell->p;
         }
-        if ((long)i == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
-            svy_clean_id_prefetch(c);
+        if (d) { /* as in svy_clean_fill_row */
+            size_t n = cv->flen;
+            if (n > 16) {
+                if (!(d = svy_clean_line_long(c, d, cv->f, n)))
+                    return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
+            } else {
+                memcpy(d, cv->f, 16);
+            }
+            d[n] = ',';
+            d += n + 1;
+        }
     }
+    c->nev = nev;
+    c->lend = d;
     return SVY_OK;
 }
 
@@ -378,9 +409,9 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
 
 const char *svy_clean_row_id(const svy_clean *c)
 {
-    if (c->cb->id < 0 || c->cell[c->cb->id].missing)
+    if (c->cb->id < 0 || c->cell[c->cb->id].p->missing)
         return "";
-    return c->cell[c->cb->id].s;
+    return c->cell[c->cb->id].p->s;
 }
 
 /* "row,id," of the row's log lines, at the start of buf. */
@@ -417,7 +448,7 @@ static size_t log_prefix(const svy_clean *c, char *buf, long long row, const cha
 static int write_log(svy_clean *c, long long row)
 {
     const char *id = svy_clean_row_id(c);
-    size_t idl = *id ? c->cell[c->cb->id].len : 0, pre;
+    size_t idl = *id ? c->cell[c->cb->id].p->len : 0, pre;
     /* Straight into the log's buffer when it has room (the copies below
      * may write up to 64 bytes past a line's end: the room allows it). */
     size_t need = (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32);
@@ -491,33 +522,70 @@ svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
     return hook_changes(c, row, err);
 }
 
+int svy_clean_line_start(svy_clean *c)
+{
+    /* Each field of up to 16 bytes as one 16-byte copy, and its comma
+     * (17 * nvars + 64), and in the output's buffer room for longer ones
+     * (a weight's 17 digits) so that the line seldom has to move. */
+    size_t need = c->cb->nvars * 17 + 64;
+    char *p = c->wout ? svy_csv_out_room(c->wout, need += c->cb->nvars * 16 + 256) : NULL;
+    c->lstale = 0;
+    c->lroom = p != NULL;
+    if (!p) {
+        if (c->linecap < need && !svy_grow((void **)&c->line, &c->linecap, need + 192, 1))
+            return 0;
+        p = c->line;
+        need = c->linecap;
+    }
+    c->lb = c->lend = p;
+    c->lcap = need;
+    return 1;
+}
+
+char *svy_clean_line_long(svy_clean *c, char *d, const char *f, size_t n)
+{
+    size_t at = (size_t)(d - c->lb), need = at + n + c->cb->nvars * 17 + 64;
+    if (need > c->lcap) {
+        int moving = c->lroom; /* else lb is line, which may move as it grows */
+        if (c->linecap < need && !svy_grow((void **)&c->line, &c->linecap, need + 192, 1))
+            return NULL;
+        if (moving)
+            memcpy(c->line, c->lb, at);
+        c->lb = c->line;
+        c->lcap = c->linecap;
+        c->lroom = 0;
+        d = c->lb + at;
+    }
+    memcpy(d, f, n);
+    return d;
+}
+
 int svy_clean_fill_row(svy_clean *c)
 {
     const svy_codebook *cb = c->cb;
-    size_t nv = cb->nvars;
+    size_t nv = cb->nvars, i = cb->nsource;
+    char *d = c->lend;
+    if (!c->inorder || c->lstale || !d) { /* every field anew, where the line was begun */
+        i = 0;
+        d = c->lb;
+    }
     /* Every field of up to 16 bytes as one 16-byte copy (each f has 16
-     * bytes to spare), and its comma: room for them all at once. */
-    if (c->linecap < nv * 17 + 64 && !svy_grow((void **)&c->line, &c->linecap, nv * 17 + 256, 1))
-        return 0;
-    char *d = c->line;
-    const clean_cell *cell = c->cell;
-    for (size_t i = 0; i < nv; i++) {
-        size_t n = cell[i].flen;
+     * bytes to spare), and its comma: room for them all (svy_clean_line_start). */
+    for (const clean_cell *cell = c->cell; i < nv; i++) {
+        const clean_val *cv = cell[i].p;
+        size_t n = cv->flen;
         if (n > 16) {
-            size_t at = (size_t)(d - c->line);
-            if (at + n + (nv - i) * 17 + 64 > c->linecap &&
-                !svy_grow((void **)&c->line, &c->linecap, at + n + (nv - i) * 17 + 256, 1))
+            if (!(d = svy_clean_line_long(c, d, cv->f, n)))
                 return 0;
-            d = c->line + at;
-            memcpy(d, cell[i].f, n);
         } else {
-            memcpy(d, cell[i].f, 16);
+            memcpy(d, cv->f, 16);
         }
         d[n] = ',';
         d += n + 1;
     }
-    for (size_t i = 0; i < cb->nvars && !c->line_only; i++) {
-        const clean_cell *o = &c->cell[i];
+    c->lend = d;
+    for (i = 0; i < cb->nvars && !c->line_only; i++) {
+        const clean_val *o = c->cell[i].p;
         svy_value *v = &c->vals[i];
         int text = c->text[i];
         v->type = text ? SVY_VAL_STR : SVY_VAL_NUM;
@@ -537,8 +605,8 @@ int svy_clean_fill_row(svy_clean *c)
     c->row.index = c->st.rows_out;
     c->row.nvals = cb->nvars;
     c->row.vals = c->vals;
-    c->row.line = c->line;
-    c->row.line_len = cb->nvars ? (size_t)(d - c->line) - 1 : 0;
+    c->row.line = c->lb;
+    c->row.line_len = cb->nvars ? (size_t)(d - c->lb) - 1 : 0;
     c->row.line_nvals = cb->nvars;
     return 1;
 }

@@ -44,9 +44,12 @@ typedef struct clean_val {
     int dtoa; /* numeric and s is svy_dtoa(num): f may be s */
 } clean_val;
 
-/* One cleaned cell.  s and f are borrowed from a cell memo slot or point
- * into own/fown; both stay valid until the variable's next cell. */
+/* One cleaned cell, read through p: the value of a memo slot (a remembered
+ * text: no copy) or the cell's own v, whose s and f point into own/fown or
+ * static texts.  Either stays valid until the variable's next cell.  The
+ * svy_clean_set_* functions fill v and point p at it. */
 typedef struct clean_cell {
+    const clean_val *p;
     union {
         clean_val v;
         struct {
@@ -94,6 +97,14 @@ typedef struct clean_memo {
     int off;
 } clean_memo;
 
+/* One source cell of a row, in the order they are cleaned: the raw value
+ * at vals[col] of the input row, variable var (svy_clean_begin). */
+typedef struct clean_src {
+    clean_memo *m;
+    clean_cell *cell;
+    size_t col, var;
+} clean_src;
+
 /* A changed cell of the current row: remembered in slot (then only var and
  * slot are set), or with its texts in the row's arena (slot NULL). */
 typedef struct clean_event {
@@ -105,10 +116,30 @@ typedef struct clean_event {
 
 /* Texts of up to 23 bytes as three words that no other text has (a is
  * never 0); 0 for longer texts. */
+/* svy_short_key's word (1 to 7 bytes) from two loads that may overlap. */
+static inline uint64_t clean_short_key(const char *s, size_t len)
+{
+    uint64_t x = 0;
+    if (len >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + len - 4, 4);
+        x = lo | (uint64_t)hi << (8 * (len - 4));
+    } else if (len >= 2) {
+        uint16_t lo, hi;
+        memcpy(&lo, s, 2);
+        memcpy(&hi, s + len - 2, 2);
+        x = lo | (uint64_t)hi << (8 * (len - 2));
+    } else if (len) {
+        x = (unsigned char)s[0];
+    }
+    return x | (uint64_t)len << 56 | 1ull << 63;
+}
+
 static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_t *b, uint64_t *c)
 {
     if (len <= 7) {
-        *a = svy_short_key(s, len);
+        *a = clean_short_key(s, len);
         *b = *c = 0;
         return 1;
     }
@@ -161,6 +192,7 @@ static inline int svy_clean_set_flag(clean_cell *o, double x)
         o->num = x;
         o->missing = 0;
         o->dtoa = 1;
+        o->p = &o->v;
         return 1;
     }
     return svy_clean_set_number(o, x);
@@ -210,6 +242,7 @@ struct svy_clean {
     long *col; /* raw (or cleaned, when validating) column of each codebook variable */
     clean_cell *cell;
     size_t *order; /* source variables in the order they are cleaned: the id first */
+    clean_src *src;  /* the same, with their columns, memos and cells */
     unsigned char *text; /* per variable: a text variable */
     unsigned char *plain; /* per variable: numeric, no missing codes, no recode set (see plain_number) */
     clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
@@ -222,6 +255,13 @@ struct svy_clean {
     size_t alen, acap;
     char *line, *lbuf; /* the output row as CSV; the row's log lines */
     size_t linecap, lbufcap;
+    struct svy_writer *writer; /* kept rows written here (svy_clean_set_writer), or NULL */
+    svy_csv_out *wout;  /* its CSV output, for lines built in place */
+    char *lb, *lend;    /* the row's line as built so far: at lb (wout's room or line), up to lend */
+    size_t lcap;        /* bytes usable at lb */
+    int lroom;          /* lb is wout's room */
+    int lstale;         /* a source cell changed after its field was written (a check) */
+    int inorder;        /* source cells are cleaned in the line's order: their fields written at once */
     size_t tail_max; /* the longest log line after "row,id," remembered or recorded yet */
     svy_strtab ids;      /* id text -> index into id_row */
     long long *id_row;   /* row each id was first seen at */
@@ -255,8 +295,19 @@ const char *svy_clean_row_id(const svy_clean *c);
 /* The kept row's changes to the log and the change hook, counted. */
 svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err);
 
+/* Where the row's line is built: in the writer's output buffer when it has
+ * one, else c->line (clean_out.c).  0: out of memory. */
+int svy_clean_line_start(svy_clean *c);
+
+/* The line's field at d (in the line at c->lb), f[0..n) longer than 16
+ * bytes: copied, the line moved into c->line when its room is short.
+ * Returns d as it stands after the move (the field's start), NULL when out
+ * of memory. */
+char *svy_clean_line_long(svy_clean *c, char *d, const char *f, size_t n);
+
 /* c->row: the values and, as one CSV line, the bytes a CSV writer writes
- * for them.  0: out of memory. */
+ * for them (the source fields already in the line unless stale).  0: out
+ * of memory. */
 int svy_clean_fill_row(svy_clean *c);
 
 #endif

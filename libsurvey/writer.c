@@ -264,3 +264,12 @@ static void csv_release(svy_writer *w)
 }
 
 const svy_writer_ops svy_csv_writer_ops = {csv_open, csv_write, csv_close, csv_release};
+
+svy_csv_out *svy_writer_line_out(svy_writer *w)
+{
+    if (!w->opened || w->closed || w->ops != &svy_csv_writer_ops || !copies_lines(w))
+        return NULL;
+    return ((csv_impl *)w->impl)->o;
+}
+
+void svy_writer_count_row(svy_writer *w) { w->rows++; }

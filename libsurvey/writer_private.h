@@ -7,6 +7,7 @@
 #endif
 
 #include <stdio.h>
+#include <survey/csv.h>
 #include <survey/outfile.h>
 #include <survey/writer.h>
 
@@ -37,6 +38,13 @@ struct svy_writer {
     long long timestamp; /* file creation time; < 0: now */
     int opened, closed;
 };
+
+/* The CSV output of an open writer that copies lines (copies_lines), for a
+ * caller that writes whole lines into it itself (svy_csv_out_room and
+ * svy_csv_out_advance, or svy_csv_out_fields and svy_csv_out_end_row) and
+ * counts each with svy_writer_count_row; NULL for any other writer. */
+svy_csv_out *svy_writer_line_out(svy_writer *w);
+void svy_writer_count_row(svy_writer *w);
 
 extern const svy_writer_ops svy_csv_writer_ops;  /* csv and tsv (writer.c) */
 extern const svy_writer_ops svy_rs_writer_ops;   /* dta, sav, zsav (readstat_write.c) */

@@ -88,8 +88,10 @@ static svy_status on_schema(void *ctx, const svy_schema *schema, svy_err *err)
     if (!(r->writer = svy_tool_writer_new(fmt)))
         return svy_err_set(err, SVY_E_USAGE, r->o->output, 0, 0, NULL, "this format cannot be written");
     st = svy_writer_open(r->writer, r->o->output ? r->o->output : "-", svy_clean_schema(r->clean), err);
-    /* A CSV writer copies the row's line: the values need not be filled. */
+    /* A CSV writer copies the row's line: the values need not be filled,
+     * and the engine makes the line in the writer's buffer and writes it. */
     svy_clean_set_line_only(r->clean, st == SVY_OK && svy_writer_copies_lines(r->writer));
+    svy_clean_set_writer(r->clean, st == SVY_OK ? r->writer : NULL);
     return st;
 }
 
@@ -100,7 +102,7 @@ static svy_status on_row(void *ctx, const svy_row *row, svy_err *err)
         return svy_clean_validate_row(r->clean, row, err);
     const svy_row *out;
     svy_status st = svy_clean_row(r->clean, row, &out, err);
-    if (st || !out)
+    if (st || !out) /* rejected, or written by the engine (svy_clean_set_writer) */
         return st;
     return svy_writer_write(r->writer, out, err);
 }

@@ -591,3 +591,58 @@ Test(clean, log_and_line_are_what_the_hook_and_a_csv_writer_give)
     fclose(flog), fclose(fhook), fclose(fline), fclose(fvals);
     teardown(&f);
 }
+
+/* With svy_clean_set_writer the engine writes each kept row into the CSV
+ * writer's buffer itself: the same bytes as the values of the rows it gives
+ * written with svy_writer_write, checks that change a written cell and
+ * rejected rows included. */
+static void clean_rows(fixture *f, svy_writer *w, int in_place)
+{
+    static const char *const provs[] = {"浙江省", " zj ", "GD省", "x, \"y\"", "广东", "\xE3\x80\x80ZJ"};
+    static const char *const ages[] = {"30", "030", "35岁", "-9", "16.50", "80", " 40 ", "17"};
+    static const char *const jobs[] = {"food", "滴滴", "online, \"live\"", "none", "骑手"};
+    static const char *const yn[] = {"1", "2", "3", "-9", NULL, " 2"};
+    static const char *const burden[] = {"5", "1", "99", "4", "3.25"};
+    svy_err err;
+    if (in_place)
+        svy_clean_set_writer(f->c, w);
+    for (int i = 0; i < 3000; i++) {
+        char id[24];
+        const svy_row *out;
+        snprintf(id, sizeof id, "%d", i % 89 == 7 ? i : i + 1);
+        const char *cells[NC] = {id,        provs[i % 6],     ages[(i / 3) % 8],  jobs[(i / 2) % 5],
+                                 yn[i % 6], yn[(i / 5) % 6], yn[(i / 7) % 6], burden[(i / 13) % 5]};
+        cr_assert_eq(feed(f, cells, &out, &err), SVY_OK, "row %d: %s", i, err.msg);
+        cr_assert(!in_place || !out, "row %d written by the engine", i);
+        if (out) { /* its values, not its line */
+            svy_row r = *out;
+            r.line = NULL;
+            cr_assert_eq(svy_writer_write(w, &r, &err), SVY_OK);
+        }
+    }
+}
+
+Test(clean, rows_written_in_place_are_the_rows_given)
+{
+    fixture f[2];
+    FILE *fp[2];
+    char *text[2];
+    size_t n[2];
+    svy_err err;
+    for (int k = 0; k < 2; k++) {
+        setup(&f[k], 0);
+        svy_writer *w = svy_writer_new(SVY_FMT_CSV);
+        cr_assert(w && (fp[k] = tmpfile()));
+        cr_assert_eq(svy_writer_open_stream(w, fp[k], "t.csv", svy_clean_schema(f[k].c), &err), SVY_OK);
+        clean_rows(&f[k], w, k);
+        cr_assert_eq(svy_writer_close(w, &err), SVY_OK);
+        svy_writer_free(w);
+        text[k] = slurp(fp[k], &n[k]);
+        fclose(fp[k]);
+        teardown(&f[k]);
+    }
+    cr_assert_gt(n[0], 30000, "rows were written");
+    cr_assert_eq(n[0], n[1], "given %zu bytes, in place %zu", n[0], n[1]);
+    cr_assert(!memcmp(text[0], text[1], n[0]), "the same bytes");
+    free(text[0]), free(text[1]);
+}

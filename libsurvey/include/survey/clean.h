@@ -23,6 +23,7 @@
 #include <survey/error.h>
 #include <survey/schema.h>
 #include <survey/value.h>
+#include <survey/writer.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -88,6 +89,11 @@ SVY_API void svy_clean_set_log(svy_clean *c, svy_csv_out *o);
  * (svy_row.line holds every one); vals are left as they were.  For a
  * writer that copies lines (svy_writer_copies_lines()). */
 SVY_API void svy_clean_set_line_only(svy_clean *c, int on);
+/* Kept rows written to w by svy_clean_row itself (*out is then NULL), their
+ * lines made in w's output buffer, when w is an open CSV writer that copies
+ * lines (svy_writer_copies_lines()); else, or with NULL, rows are given to
+ * the caller as before.  The engine borrows w, open while rows are cleaned. */
+SVY_API void svy_clean_set_writer(svy_clean *c, svy_writer *w);
 /* Name of the input, for error records (copied). */
 SVY_API svy_status svy_clean_set_input_name(svy_clean *c, const char *name);
 
