@@ -27,16 +27,9 @@ int svy_clean_set_text(clean_cell *o, const char *s, size_t len)
 static size_t print_number(double x, char *buf)
 {
     if (x >= 0 && x < 1e15 && x == (double)(long long)x && !(x == 0 && signbit(x))) {
-        char tmp[24];
-        size_t n = sizeof tmp;
-        unsigned long long u = (unsigned long long)x;
-        do {
-            tmp[--n] = (char)('0' + u % 10);
-            u /= 10;
-        } while (u);
-        memcpy(buf, tmp + n, sizeof tmp - n);
-        buf[sizeof tmp - n] = '\0';
-        return sizeof tmp - n;
+        size_t n = svy_fmt_ll((long long)x, buf);
+        buf[n] = '\0';
+        return n;
     }
     return svy_dtoa(x, buf);
 }
@@ -161,22 +154,6 @@ int svy_clean_cell_field(clean_cell *o, int text)
     return 1;
 }
 
-/* Word-at-a-time hash of a short text. */
-static uint64_t text_hash(const char *s, size_t len)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ len;
-    while (len >= 8) {
-        uint64_t w;
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-        h ^= h >> 32;
-        s += 8;
-        len -= 8;
-    }
-    h = (h ^ svy_short_key(s, len)) * 0xC4CEB9FE1A85EC53ull;
-    return h ^ h >> 29;
-}
-
 clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *hit)
 {
     *hit = 0;
@@ -191,7 +168,7 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
     }
     uint64_t a, b, c;
     size_t h = clean_fast_key(s, len, &a, &b, &c) ? clean_fast_slot(a, b, c, m->salt)
-                                                  : (text_hash(s, len) + m->salt) % CLEAN_CELL_SLOTS;
+                                                  : (svy_hash_bytes(s, len, 0) + m->salt) % CLEAN_CELL_SLOTS;
     /* Four ways: a text is in one of the four slots of h's group (a new one
      * takes slot h if empty, another empty one, else one picked by the count
      * of lookups), so the
@@ -417,24 +394,7 @@ const char *svy_clean_row_id(const svy_clean *c)
 /* "row,id," of the row's log lines, at the start of buf. */
 static size_t log_prefix(const svy_clean *c, char *buf, long long row, const char *id, size_t idl)
 {
-    char tmp[24];
-    size_t nd = sizeof tmp, n = 0;
-    if (row <= -1000000000000000LL || row >= 1000000000000000LL) {
-        n = svy_dtoa((double)row, buf); /* as svy_csv_out_int prints it */
-        buf[n++] = ',';
-        n += svy_clean_csv_field(buf + n, id, idl, 1);
-        buf[n++] = ',';
-        return n;
-    }
-    unsigned long long u = row < 0 ? 0ULL - (unsigned long long)row : (unsigned long long)row;
-    do {
-        tmp[--nd] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (row < 0)
-        tmp[--nd] = '-';
-    memcpy(buf, tmp + nd, sizeof tmp - nd);
-    n = sizeof tmp - nd;
+    size_t n = svy_fmt_ll(row, buf); /* as svy_csv_out_int writes it */
     buf[n++] = ',';
     if (c->cb->id >= 0 && !c->text[c->cb->id] && idl) /* a number's text needs no quotes */
         memcpy(buf + n, id, idl), n += idl;
@@ -442,6 +402,63 @@ static size_t log_prefix(const svy_clean *c, char *buf, long long row, const cha
         n += svy_clean_csv_field(buf + n, id, idl, 1);
     buf[n++] = ',';
     return n;
+}
+
+/* A log line's tail (after "row,id,"), counted by its rule. */
+static inline const char *event_tail(svy_clean *c, const clean_event *e, size_t *tl)
+{
+    const clean_slot *r = e->slot;
+    if (r) {
+        c->st.changed_by[r->rule]++;
+        *tl = r->t_len;
+        return r->blob + r->t_off;
+    }
+    c->st.changed_by[e->rule]++;
+    *tl = e->t_len;
+    return c->arena + e->t_off;
+}
+
+/* A tail of tl bytes at d, as 32-byte copies: tails have 48 bytes to spare,
+ * the log's room 64 (see write_log's need). */
+static inline char *put_tail(char *d, const char *t, size_t tl)
+{
+    if (tl <= 64) {
+        memcpy(d, t, 32);
+        if (tl > 32)
+            memcpy(d + 32, t + 32, 32);
+        return d + tl;
+    }
+    return (char *)memcpy(d, t, tl) + tl;
+}
+
+/* The row's log lines after the first's prefix (pre bytes at buf, at most
+ * 32): each line's prefix one 32-byte copy.  Returns their end. */
+static char *log_lines32(svy_clean *c, char *buf, size_t pre)
+{
+    char p32[32];
+    memcpy(p32, buf, pre);
+    char *d = buf;
+    for (const clean_event *e = c->ev, *ee = e + c->nev; e < ee; e++) {
+        size_t tl;
+        const char *t = event_tail(c, e, &tl);
+        memcpy(d, p32, 32); /* the first line's own prefix again, in place */
+        d = put_tail(d + pre, t, tl);
+    }
+    return d;
+}
+
+/* The same for a longer prefix (a long id). */
+static char *log_lines(svy_clean *c, char *buf, size_t pre)
+{
+    char *d = buf + pre;
+    for (const clean_event *e = c->ev, *ee = e + c->nev; e < ee; e++) {
+        size_t tl;
+        const char *t = event_tail(c, e, &tl);
+        if (e != c->ev)
+            d = (char *)memcpy(d, buf, pre) + pre;
+        d = put_tail(d, t, tl);
+    }
+    return d;
 }
 
 /* The row's log lines, all in one piece. */
@@ -459,25 +476,7 @@ static int write_log(svy_clean *c, long long row)
         buf = c->lbuf;
     }
     pre = log_prefix(c, buf, row, id, idl);
-    char *d = buf + pre, p32[32];
-    memcpy(p32, buf, pre < 32 ? pre : 32);
-    for (size_t k = 0; k < c->nev; k++) {
-        const clean_event *e = &c->ev[k];
-        const clean_slot *r = e->slot;
-        const char *t = r ? r->blob + r->t_off : c->arena + e->t_off;
-        size_t tl = r ? r->t_len : e->t_len;
-        c->st.changed_by[r ? r->rule : e->rule]++;
-        if (k)
-            d = pre <= 32 ? (char *)memcpy(d, p32, 32) + pre : (char *)memcpy(d, buf, pre) + pre; /* slack: see need */
-        if (tl <= 64) { /* the tails have 48 bytes to spare */
-            memcpy(d, t, 32);
-            if (tl > 32)
-                memcpy(d + 32, t + 32, 32);
-            d += tl;
-        } else {
-            d = (char *)memcpy(d, t, tl) + tl;
-        }
-    }
+    char *d = pre <= 32 ? log_lines32(c, buf, pre) : log_lines(c, buf, pre);
     if (buf != c->lbuf) {
         svy_csv_out_advance(c->log, (size_t)(d - buf));
     } else {

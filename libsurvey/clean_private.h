@@ -70,7 +70,7 @@ typedef struct clean_cell {
  * raised a problem or rejected its row (those are never remembered).  The
  * blob holds s, f and, for a changed cell, the log's texts: old, detail and
  * the line after "row,id," (variable,old,new,rule,detail and a newline). */
-#define CLEAN_CELL_SLOTS 2048
+#define CLEAN_CELL_SLOTS 2048 /* 2^11: clean_fast_slot */
 #define CLEAN_WAYS 4 /* a text's slot is one of a group of this many (svy_clean_memo_find) */
 #define CLEAN_KEY_MAX 40
 typedef struct clean_slot {
@@ -157,12 +157,12 @@ static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_
     return 1;
 }
 
+/* Multiplicative (Fibonacci) hashing: the product's top bits depend on every
+ * bit of the key; a one-word key (b = c = 0) costs one multiply. */
 static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c, size_t salt)
 {
-    uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull) ^ (c * 0xC4CEB9FE1A85EC53ull);
-    h ^= h >> 29;
-    h *= 0xFF51AFD7ED558CCDull;
-    return (size_t)(((h ^ h >> 32) + salt) & (CLEAN_CELL_SLOTS - 1)); /* a power of two */
+    uint64_t h = (a ^ (b * 0xC4CEB9FE1A85EC53ull) ^ (c * 0xFF51AFD7ED558CCDull)) * 0x9E3779B97F4A7C15ull;
+    return (size_t)((h >> 53) + salt) & (CLEAN_CELL_SLOTS - 1); /* 2^11 slots */
 }
 
 /* The slot of text s of a memo: *hit is 1 when it holds s's result, -1

@@ -299,25 +299,43 @@ void svy_csv_out_num(svy_csv_out *o, double d)
     put(o, tmp, n);
 }
 
-void svy_csv_out_int(svy_csv_out *o, long long v)
+/* "00".."99" */
+static const char digits2[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                              "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                              "8081828384858687888990919293949596979899";
+
+size_t svy_fmt_ll(long long v, char *buf)
 {
     /* Row numbers and counts: the digits svy_dtoa gives an integer below
-     * 1e15, without the double; larger ones as svy_dtoa prints them. */
-    if (v <= -1000000000000000LL || v >= 1000000000000000LL) {
-        svy_csv_out_num(o, (double)v);
-        return;
-    }
-    char tmp[24];
-    size_t n = sizeof tmp;
+     * 1e15, without the double, two at a time; larger ones as svy_dtoa
+     * prints them. */
+    if (v <= -1000000000000000LL || v >= 1000000000000000LL)
+        return svy_dtoa((double)v, buf);
+    char tmp[48], *p = tmp + 24; /* the digits end at tmp + 24; 24 bytes copied from their start */
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        tmp[--n] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        p -= 2;
+        memcpy(p, digits2 + 2 * (u % 100), 2);
+        u /= 100;
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, digits2 + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
     if (v < 0)
-        tmp[--n] = '-';
+        *--p = '-';
+    memcpy(buf, p, 24);
+    return (size_t)(tmp + 24 - p);
+}
+
+void svy_csv_out_int(svy_csv_out *o, long long v)
+{
+    char tmp[SVY_DTOA_MAX];
+    size_t n = svy_fmt_ll(v, tmp);
     sep(o);
-    put(o, tmp + n, sizeof tmp - n);
+    put(o, tmp, n);
 }
 
 void svy_csv_out_empty(svy_csv_out *o)

@@ -19,7 +19,7 @@ static uint64_t hash_u64(uint64_t x)
 }
 
 /* Keys are short (codes, ids, a few by values): eight bytes at a time. */
-static uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
+uint64_t svy_hash_bytes(const void *p, size_t n, uint64_t seed)
 {
     const unsigned char *s = p;
     uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
@@ -55,7 +55,7 @@ static int strtab_rehash(svy_strtab *t, size_t nslots)
     if (!ns)
         return 0;
     for (size_t id = 0; id < t->n; id++) {
-        uint64_t h = hash_bytes(t->arena + t->ent[id].off, t->ent[id].len, 0);
+        uint64_t h = svy_hash_bytes(t->arena + t->ent[id].off, t->ent[id].len, 0);
         size_t i = h & (nslots - 1);
         while (ns[i])
             i = (i + 1) & (nslots - 1);
@@ -71,7 +71,7 @@ long svy_strtab_find(const svy_strtab *t, const void *s, size_t n)
 {
     if (t->nslots == 0)
         return -1;
-    size_t i = hash_bytes(s, n, 0) & (t->nslots - 1);
+    size_t i = svy_hash_bytes(s, n, 0) & (t->nslots - 1);
     while (t->slots[i]) {
         size_t id = t->slots[i] - 1;
         if (t->ent[id].len == n && memcmp(t->arena + t->ent[id].off, s, n) == 0)
@@ -89,7 +89,7 @@ long svy_strtab_intern(svy_strtab *t, const void *s, size_t n, int *added)
         *added = 0;
     if (t->nslots == 0 && !strtab_rehash(t, 64))
         return -1;
-    uint64_t h = hash_bytes(s, n, 0);
+    uint64_t h = svy_hash_bytes(s, n, 0);
     size_t i = h & (t->nslots - 1);
     while (t->slots[i]) {
         size_t id = t->slots[i] - 1;

@@ -10,6 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A hash of n bytes, eight at a time (the tables' keys; svy-clean's memo
+ * of long texts). */
+uint64_t svy_hash_bytes(const void *p, size_t n, uint64_t seed);
+
 /* Interned byte strings, ids 0, 1, ... in order of first appearance.  Each
  * string is stored once, NUL-terminated, in one arena: no malloc per key.
  * A zeroed struct is an empty table. */

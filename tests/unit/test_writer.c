@@ -330,3 +330,28 @@ Test(writer, csv_out_room_takes_whole_rows_in_place)
     cr_assert_eq((size_t)(p - buf), len);
     free(buf);
 }
+
+/* svy_fmt_ll is svy_csv_out_int's text: "%lld" below 1e15 in size (every
+ * digit count, both signs), svy_dtoa's beyond. */
+Test(writer, fmt_ll_is_lld_below_1e15_and_dtoa_beyond)
+{
+    long long v[] = {0, 1, -1, 9, 10, 99, 100, 101, 999, 1000, 12345, -99999, 1000000, 2147483648LL,
+                     999999999999999LL, -999999999999999LL, 1000000000000000LL, -1000000000000000LL,
+                     9007199254740993LL, -9223372036854775807LL - 1};
+    for (size_t k = 0; k < sizeof v / sizeof *v; k++) {
+        char got[SVY_DTOA_MAX + 1], want[SVY_DTOA_MAX + 1];
+        size_t n = svy_fmt_ll(v[k], got);
+        got[n] = '\0';
+        if (v[k] <= -1000000000000000LL || v[k] >= 1000000000000000LL)
+            want[svy_dtoa((double)v[k], want)] = '\0';
+        else
+            snprintf(want, sizeof want, "%lld", v[k]);
+        cr_assert_str_eq(got, want, "%lld", v[k]);
+    }
+    for (long long x = -20000; x <= 20000; x += 7) {
+        char got[SVY_DTOA_MAX + 1], want[32];
+        got[svy_fmt_ll(x, got)] = '\0';
+        snprintf(want, sizeof want, "%lld", x);
+        cr_assert_str_eq(got, want);
+    }
+}

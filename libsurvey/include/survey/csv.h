@@ -37,6 +37,9 @@ SVY_API void svy_csv_out_str(svy_csv_out *o, const char *s, size_t len);
 SVY_API void svy_csv_out_cstr(svy_csv_out *o, const char *s);
 SVY_API void svy_csv_out_num(svy_csv_out *o, double d);
 SVY_API void svy_csv_out_int(svy_csv_out *o, long long n);
+/* The text svy_csv_out_int writes for n, at buf (SVY_DTOA_MAX bytes, not
+ * NUL-terminated); returns its length. */
+SVY_API size_t svy_fmt_ll(long long n, char *buf);
 SVY_API void svy_csv_out_empty(svy_csv_out *o);
 /* Text that is already one or more fields of this output, delimiters and
  * any quoting included (an svy_row.line), written as it is. */
