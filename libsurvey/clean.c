@@ -567,7 +567,7 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
 
 /* A missing value neither triggers a check nor contradicts it, unless the
  * condition is about being missing. */
-static int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
+static inline int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
 {
     const clean_val *o = c->cell[k->var].p;
     if (k->op == CB_OP_EQ) /* the common one, inline */

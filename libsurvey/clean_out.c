@@ -37,6 +37,10 @@ static size_t print_number(double x, char *buf)
 /* "0".."9", and 16 bytes to spare after each (see svy_clean_fill_row). */
 const char svy_clean_small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
 
+/* 0 and 1 as svy_clean_set_number makes them. */
+const clean_val svy_clean_flags[2] = {{0.0, svy_clean_small_ints, svy_clean_small_ints, 1, 1, 0, 1},
+                                      {1.0, svy_clean_small_ints + 2, svy_clean_small_ints + 2, 1, 1, 0, 1}};
+
 int svy_clean_set_number(clean_cell *o, double x)
 {
     if (x >= 0 && x <= 9 && x == (double)(int)x && !(x == 0 && signbit(x))) {
@@ -392,13 +396,34 @@ const char *svy_clean_row_id(const svy_clean *c)
 }
 
 /* "row,id," of the row's log lines, at the start of buf. */
-static size_t log_prefix(const svy_clean *c, char *buf, long long row, const char *id, size_t idl)
+static size_t log_prefix(svy_clean *c, char *buf, long long row, const char *id, size_t idl)
 {
-    size_t n = svy_fmt_ll(row, buf); /* as svy_csv_out_int writes it */
+    size_t n = c->lrow_n; /* the row number's text is kept from the last row */
+    if (n && c->lrow > 0 && row == c->lrow + 1 && row < 100000000000000LL) { /* the next row: one added to its digits */
+        char *t = c->lrow_txt;
+        size_t k = n;
+        while (k && t[k - 1] == '9')
+            t[--k] = '0';
+        if (k) {
+            t[k - 1]++;
+        } else {
+            memmove(t + 1, t, n++);
+            t[0] = '1';
+        }
+    } else {
+        n = svy_fmt_ll(row, c->lrow_txt); /* as svy_csv_out_int writes it */
+    }
+    c->lrow = row;
+    c->lrow_n = n;
+    memcpy(buf, c->lrow_txt, 24);
     buf[n++] = ',';
-    if (c->cb->id >= 0 && !c->text[c->cb->id] && idl) /* a number's text needs no quotes */
-        memcpy(buf + n, id, idl), n += idl;
-    else
+    if (c->cb->id >= 0 && !c->text[c->cb->id] && idl) { /* a number's text needs no quotes */
+        if (idl <= 16)
+            memcpy(buf + n, id, 16); /* a cell's text has 16 bytes to spare */
+        else
+            memcpy(buf + n, id, idl);
+        n += idl;
+    } else
         n += svy_clean_csv_field(buf + n, id, idl, 1);
     buf[n++] = ',';
     return n;

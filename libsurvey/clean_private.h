@@ -182,17 +182,15 @@ int svy_clean_set_text(clean_cell *o, const char *s, size_t len);
 int svy_clean_set_number(clean_cell *o, double x);
 void svy_clean_set_missing(clean_cell *o);
 
-/* svy_clean_set_number, inline for 0 and 1 (the derived variables' flags). */
+/* svy_clean_set_number, inline for 0 and 1 (the derived variables' flags):
+ * the cell points at a shared value (its own v is left as it was, so no
+ * svy_clean_cell_field after it). */
 extern const char svy_clean_small_ints[];
+extern const clean_val svy_clean_flags[2];
 static inline int svy_clean_set_flag(clean_cell *o, double x)
 {
     if (x == 1 || (x == 0 && !signbit(x))) {
-        o->s = o->f = svy_clean_small_ints + 2 * (x == 1);
-        o->len = o->flen = 1;
-        o->num = x;
-        o->missing = 0;
-        o->dtoa = 1;
-        o->p = &o->v;
+        o->p = &svy_clean_flags[x == 1];
         return 1;
     }
     return svy_clean_set_number(o, x);
@@ -263,6 +261,9 @@ struct svy_clean {
     int lstale;         /* a source cell changed after its field was written (a check) */
     int inorder;        /* source cells are cleaned in the line's order: their fields written at once */
     size_t tail_max; /* the longest log line after "row,id," remembered or recorded yet */
+    char lrow_txt[32];   /* the log's latest row number as text (svy_fmt_ll's), lrow_n bytes */
+    size_t lrow_n;
+    long long lrow;
     svy_strtab ids;      /* id text -> index into id_row */
     long long *id_row;   /* row each id was first seen at */
     size_t id_rowcap;
