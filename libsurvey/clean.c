@@ -565,6 +565,43 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     return SVY_OK;
 }
 
+/* Every derived variable of the row: any_of and all_of here, without a
+ * branch per source; the rest by derive.  Their cells point at shared
+ * values (svy_clean_flags, svy_clean_missing): no svy_clean_cell_field after. */
+static svy_status derive_all(svy_clean *c, svy_err *err)
+{
+    const svy_codebook *cb = c->cb;
+    const clean_cell *cell = c->cell;
+    for (size_t i = cb->nsource; i < cb->nvars; i++) {
+        const svy_cb_var *v = &cb->vars[i];
+        if (v->kind != CB_K_ANY_OF && v->kind != CB_K_ALL_OF) {
+            svy_status st = derive(c, i, err);
+            if (st)
+                return st;
+            if (v->kind == CB_K_COPY && !svy_clean_cell_field(&c->cell[i], v->type == SVY_CB_TEXT))
+                return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+            continue;
+        }
+        /* any_of: 1 at the first source with the value, else missing if one
+         * is, else 0; all_of: 0 at the first present without it, else
+         * missing if one is, else 1. */
+        const int any = v->kind == CB_K_ANY_OF;
+        const double arg = v->arg;
+        int anymiss = 0, x = -2;
+        for (const size_t *k = v->src, *ke = k + v->nsrc; k < ke && x == -2; k++) {
+            const clean_val *sv = cell[*k].p;
+            if (sv->missing)
+                anymiss = 1;
+            else if ((sv->num == arg) == any)
+                x = any;
+        }
+        if (x == -2)
+            x = anymiss ? -1 : !any;
+        c->cell[i].p = x < 0 ? &svy_clean_missing : &svy_clean_flags[x];
+    }
+    return SVY_OK;
+}
+
 /* A missing value neither triggers a check nor contradicts it, unless the
  * condition is about being missing. */
 static inline int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
@@ -702,10 +739,8 @@ svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, s
     if (!svy_clean_line_start(c))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     svy_status st = svy_clean_sources(c, in, err);
-    for (size_t i = cb->nsource; i < cb->nvars && st == SVY_OK; i++)
-        if ((st = derive(c, i, err)) == SVY_OK && cb->vars[i].kind == CB_K_COPY &&
-            !svy_clean_cell_field(&c->cell[i], cb->vars[i].type == SVY_CB_TEXT))
-            st = svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
+    if (st == SVY_OK)
+        st = derive_all(c, err);
     if (st == SVY_OK)
         st = run_checks(c, err);
     if (st == SVY_OK && cb->id >= 0 && !c->rejected)

@@ -37,6 +37,12 @@ static size_t print_number(double x, char *buf)
 /* "0".."9", and 16 bytes to spare after each (see svy_clean_fill_row). */
 const char svy_clean_small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9\0" "................";
 
+/* A missing cell's text and field: empty, with 16 bytes to spare. */
+static const char empty_text[32];
+
+/* A missing value as svy_clean_set_missing makes it. */
+const clean_val svy_clean_missing = {NAN, empty_text, empty_text, 0, 0, 1, 0};
+
 /* 0 and 1 as svy_clean_set_number makes them. */
 const clean_val svy_clean_flags[2] = {{0.0, svy_clean_small_ints, svy_clean_small_ints, 1, 1, 0, 1},
                                       {1.0, svy_clean_small_ints + 2, svy_clean_small_ints + 2, 1, 1, 0, 1}};
@@ -64,8 +70,6 @@ int svy_clean_set_number(clean_cell *o, double x)
     return 1;
 }
 
-/* A missing cell's text and field: empty, with 16 bytes to spare. */
-static const char empty_text[32];
 
 void svy_clean_set_missing(clean_cell *o)
 {

@@ -186,7 +186,7 @@ void svy_clean_set_missing(clean_cell *o);
  * the cell points at a shared value (its own v is left as it was, so no
  * svy_clean_cell_field after it). */
 extern const char svy_clean_small_ints[];
-extern const clean_val svy_clean_flags[2];
+extern const clean_val svy_clean_flags[2], svy_clean_missing;
 static inline int svy_clean_set_flag(clean_cell *o, double x)
 {
     if (x == 1 || (x == 0 && !signbit(x))) {
