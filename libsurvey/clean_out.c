@@ -316,7 +316,23 @@ static int plain_number(svy_clean *c, size_t i, const svy_value *rv)
     return 1;
 }
 
-/* The slot of a's text (svy_clean_memo_find) if it is remembered there, else NULL. */
+/* The slot of a text of 1 to 7 bytes, one word a (svy_clean_memo_find), if
+ * it is remembered there, else NULL: a slot of that keylen holds such a text,
+ * whose ka is its bytes. */
+static inline const clean_slot *memo_hit_short(const clean_slot *fast, size_t h, uint64_t a, size_t len)
+{
+    const clean_slot *r = &fast[h];
+    if (r->ka == a && r->keylen == len)
+        return r;
+    const clean_slot *g = &fast[h & ~(size_t)(CLEAN_WAYS - 1)]; /* the text's other ways */
+    for (size_t w = 0; w < CLEAN_WAYS; w++)
+        if (g[w].ka == a && g[w].keylen == len)
+            return &g[w];
+    return NULL;
+}
+
+/* The same for a text of 8 to 23 bytes: its three words tell it apart from
+ * any other text (kb or kc of a longer one is never 0). */
 static inline const clean_slot *memo_hit(const clean_slot *fast, size_t h, uint64_t a, uint64_t b, uint64_t k)
 {
     const clean_slot *r = &fast[h];
@@ -345,7 +361,7 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
             uint64_t a, b, k;
             if (len <= 7) { /* the common case: one word */
                 a = clean_short_key(rv->str, len);
-                r = memo_hit(fast, clean_fast_slot(a, 0, 0, m->salt), a, 0, 0);
+                r = memo_hit_short(fast, clean_fast_slot(a, 0, 0, m->salt), a, len);
             } else {
                 clean_fast_key(rv->str, len, &a, &b, &k);
                 r = memo_hit(fast, clean_fast_slot(a, b, k, m->salt), a, b, k);

@@ -74,7 +74,7 @@ typedef struct clean_cell {
 #define CLEAN_WAYS 4 /* a text's slot is one of a group of this many (svy_clean_memo_find) */
 #define CLEAN_KEY_MAX 40
 typedef struct clean_slot {
-    uint64_t ka, kb, kc; /* a text of up to 23 bytes as three words (clean_fast_key), else 0 */
+    uint64_t ka, kb, kc; /* a text of up to 23 bytes as three words (clean_fast_key; with keylen), else 0 */
     uint16_t used, keylen;
     char key[CLEAN_KEY_MAX];
     clean_val v; /* s and f point into blob */
@@ -116,7 +116,8 @@ typedef struct clean_event {
 
 /* Texts of up to 23 bytes as three words that no other text has (a is
  * never 0); 0 for longer texts. */
-/* svy_short_key's word (1 to 7 bytes) from two loads that may overlap. */
+/* A text of 1 to 7 bytes as one word, its bytes alone (the slot's keylen
+ * tells "1" from "1\0"), from two loads that may overlap. */
 static inline uint64_t clean_short_key(const char *s, size_t len)
 {
     uint64_t x = 0;
@@ -133,7 +134,7 @@ static inline uint64_t clean_short_key(const char *s, size_t len)
     } else if (len) {
         x = (unsigned char)s[0];
     }
-    return x | (uint64_t)len << 56 | 1ull << 63;
+    return x;
 }
 
 static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_t *b, uint64_t *c)
