@@ -607,8 +607,12 @@ static svy_status derive_all(svy_clean *c, svy_err *err)
 static inline int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
 {
     const clean_val *o = c->cell[k->var].p;
-    if (k->op == CB_OP_EQ) /* the common one, inline */
+    if (k->op == CB_OP_EQ) /* the common ones, inline (as svy_cb_cond_holds) */
         return o->missing ? missing_means : o->num == k->value;
+    if (k->op == CB_OP_MISSING)
+        return o->missing;
+    if (k->op == CB_OP_PRESENT)
+        return !o->missing;
     if (o->missing && k->op != CB_OP_MISSING && k->op != CB_OP_PRESENT)
         return missing_means;
     return svy_cb_cond_holds(k->op, k->value, o->missing, o->num);

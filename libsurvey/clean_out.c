@@ -306,7 +306,14 @@ static int plain_number(svy_clean *c, size_t i, const svy_value *rv)
     }
     const svy_cb_var *v = &c->cb->vars[i];
     clean_cell *o = &c->cell[i];
-    if (!svy_cb_var_valid_num(v, (double)x) || !svy_clean_set_text(o, s, len))
+    int valid = 0;
+    if (v->kind == CB_K_SOURCE && v->nvalid) { /* as svy_cb_var_valid_num for a whole number */
+        for (size_t k = 0; k < v->nvalid && !valid; k++)
+            valid = (double)x >= v->valid[k].lo && (double)x <= v->valid[k].hi;
+    } else {
+        valid = svy_cb_var_valid_num(v, (double)x);
+    }
+    if (!valid || !svy_clean_set_text(o, s, len))
         return 0;
     o->num = (double)x;
     o->missing = 0;
@@ -481,7 +488,7 @@ static inline char *put_tail(char *d, const char *t, size_t tl)
 static char *log_lines32(svy_clean *c, char *buf, size_t pre)
 {
     char p32[32];
-    memcpy(p32, buf, pre);
+    memcpy(p32, buf, 32); /* pre bytes and what follows them in the log's room */
     char *d = buf;
     for (const clean_event *e = c->ev, *ee = e + c->nev; e < ee; e++) {
         size_t tl;
@@ -509,8 +516,9 @@ static char *log_lines(svy_clean *c, char *buf, size_t pre)
 /* The row's log lines, all in one piece. */
 static int write_log(svy_clean *c, long long row)
 {
-    const char *id = svy_clean_row_id(c);
-    size_t idl = *id ? c->cell[c->cb->id].p->len : 0, pre;
+    const clean_val *idv = c->cb->id >= 0 ? c->cell[c->cb->id].p : &svy_clean_missing; /* svy_clean_row_id */
+    const char *id = idv->missing ? "" : idv->s;
+    size_t idl = idv->missing ? 0 : idv->len, pre;
     /* Straight into the log's buffer when it has room (the copies below
      * may write up to 64 bytes past a line's end: the room allows it). */
     size_t need = (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32);
