@@ -651,59 +651,6 @@ static svy_status run_checks(svy_clean *c, svy_err *err)
 
 /* ------------------------------------------------------------ ids */
 
-/* A numeric id that is a whole number is its own key in c->idnum (one text
- * per number: the cleaned text is svy_dtoa's); 0 for any other. */
-static int id_number(const svy_clean *c, uint64_t *key)
-{
-    const clean_val *o = c->cell[c->cb->id].p;
-    if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0))
-        return 0;
-    *key = (uint64_t)o->num; /* exact in range: a whole number converts back to itself */
-    return (double)*key == o->num;
-}
-
-void svy_clean_id_prefetch(const svy_clean *c)
-{
-    uint64_t key;
-    if (c->cb->id >= 0 && id_number(c, &key)) {
-        if (c->idpages.off)
-            svy_u64map_prefetch(&c->idnum, key);
-        else
-            clean_ids_prefetch(&c->idpages, key);
-    }
-}
-
-/* The row's id in the table of ids: 1 new, 0 seen before (*first: the row
- * it was first seen at), -1 out of memory. */
-static int id_seen(svy_clean *c, const char *id, long long *first)
-{
-    uint64_t key;
-    int num = id_number(c, &key), added;
-    if (num) {
-        int k = clean_ids_add(&c->idpages, key, c->cur_row, first, &c->idnum, &c->idnum_row, &c->idnum_rowcap);
-        if (k != 2)
-            return k;
-    }
-    /* Room for a new id's row first, so a failure leaves both in step. */
-    long e = -1;
-    long long *rows;
-    if (num) {
-        if (svy_grow((void **)&c->idnum_row, &c->idnum_rowcap, c->idnum.n + 1, sizeof *c->idnum_row))
-            e = svy_u64map_get(&c->idnum, key, c->idnum.n, &added);
-        rows = c->idnum_row;
-    } else {
-        if (svy_grow((void **)&c->id_row, &c->id_rowcap, c->ids.n + 1, sizeof *c->id_row))
-            e = svy_strtab_intern(&c->ids, id, strlen(id), &added);
-        rows = c->id_row;
-    }
-    if (e < 0)
-        return -1;
-    if (added)
-        rows[e] = c->cur_row;
-    *first = rows[e];
-    return added;
-}
-
 static svy_status dedup(svy_clean *c, svy_err *err)
 {
     const char *id = row_id(c);
@@ -712,7 +659,7 @@ static svy_status dedup(svy_clean *c, svy_err *err)
         return SVY_OK;
     }
     long long first = 0;
-    int k = id_seen(c, id, &first);
+    int k = svy_clean_id_seen(c, id, &first);
     if (k < 0)
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory (ids)");
     if (k)

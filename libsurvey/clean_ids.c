@@ -1,4 +1,5 @@
-/* The id rule's table of whole-number ids, in pages of consecutive ids.
+/* The id rule's table of whole-number ids, in pages of consecutive ids, and
+ * the engine's lookup of a row's id (in the pages, else a hash table).
  *
  * Survey ids are numbered in blocks (a province's, a wave's), so the ids of
  * neighbouring rows share a page: a new id is a write into a page already
@@ -99,4 +100,57 @@ void clean_ids_prefetch(const clean_ids *d, uint64_t id)
 {
     if (!d->off && d->last && id >> PAGE_BITS != d->last_pno)
         svy_u64map_prefetch(&d->dir, id >> PAGE_BITS);
+}
+
+/* ------------------------------------------------------------ the engine's ids */
+
+/* A numeric id that is a whole number is its own key in c->idnum (one text
+ * per number: the cleaned text is svy_dtoa's); 0 for any other. */
+static int id_number(const svy_clean *c, uint64_t *key)
+{
+    const clean_val *o = c->cell[c->cb->id].p;
+    if (c->text[c->cb->id] || !(o->num >= 1 && o->num <= 9007199254740992.0))
+        return 0;
+    *key = (uint64_t)o->num; /* exact in range: a whole number converts back to itself */
+    return (double)*key == o->num;
+}
+
+void svy_clean_id_prefetch(const svy_clean *c)
+{
+    uint64_t key;
+    if (c->cb->id >= 0 && id_number(c, &key)) {
+        if (c->idpages.off)
+            svy_u64map_prefetch(&c->idnum, key);
+        else
+            clean_ids_prefetch(&c->idpages, key);
+    }
+}
+
+int svy_clean_id_seen(svy_clean *c, const char *id, long long *first)
+{
+    uint64_t key;
+    int num = id_number(c, &key), added;
+    if (num) {
+        int k = clean_ids_add(&c->idpages, key, c->cur_row, first, &c->idnum, &c->idnum_row, &c->idnum_rowcap);
+        if (k != 2)
+            return k;
+    }
+    /* Room for a new id's row first, so a failure leaves both in step. */
+    long e = -1;
+    long long *rows;
+    if (num) {
+        if (svy_grow((void **)&c->idnum_row, &c->idnum_rowcap, c->idnum.n + 1, sizeof *c->idnum_row))
+            e = svy_u64map_get(&c->idnum, key, c->idnum.n, &added);
+        rows = c->idnum_row;
+    } else {
+        if (svy_grow((void **)&c->id_row, &c->id_rowcap, c->ids.n + 1, sizeof *c->id_row))
+            e = svy_strtab_intern(&c->ids, id, strlen(id), &added);
+        rows = c->id_row;
+    }
+    if (e < 0)
+        return -1;
+    if (added)
+        rows[e] = c->cur_row;
+    *first = rows[e];
+    return added;
 }

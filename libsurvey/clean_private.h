@@ -291,6 +291,10 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err);
  * ids, needed at the row's end. */
 void svy_clean_id_prefetch(const svy_clean *c);
 
+/* The row's id (its text id) in the table of ids (clean_ids.c): 1 new, 0
+ * seen before (*first: the row it was first seen at), -1 out of memory. */
+int svy_clean_id_seen(svy_clean *c, const char *id, long long *first);
+
 /* The cleaned id of the current row, "" when there is none. */
 const char *svy_clean_row_id(const svy_clean *c);
 
