@@ -41,11 +41,12 @@ const char svy_clean_small_ints[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7
 static const char empty_text[32];
 
 /* A missing value as svy_clean_set_missing makes it. */
-const clean_val svy_clean_missing = {NAN, empty_text, empty_text, 0, 0, 1, 0};
+const clean_val svy_clean_missing = {.f = empty_text, .s = empty_text, .num = NAN, .missing = 1};
 
 /* 0 and 1 as svy_clean_set_number makes them. */
-const clean_val svy_clean_flags[2] = {{0.0, svy_clean_small_ints, svy_clean_small_ints, 1, 1, 0, 1},
-                                      {1.0, svy_clean_small_ints + 2, svy_clean_small_ints + 2, 1, 1, 0, 1}};
+const clean_val svy_clean_flags[2] = {
+    {.f = svy_clean_small_ints, .flen = 1, .s = svy_clean_small_ints, .len = 1, .num = 0.0, .dtoa = 1},
+    {.f = svy_clean_small_ints + 2, .flen = 1, .s = svy_clean_small_ints + 2, .len = 1, .num = 1.0, .dtoa = 1}};
 
 int svy_clean_set_number(clean_cell *o, double x)
 {
@@ -166,8 +167,11 @@ clean_slot *svy_clean_memo_find(clean_memo *m, const char *s, size_t len, int *h
 {
     *hit = 0;
     if (!m->slots) {
-        if (!(m->slots = calloc(CLEAN_CELL_SLOTS + 1, sizeof *m->slots)))
+        /* From a 64-byte boundary (see clean_slot); calloc's pages are
+         * touched only where slots are used. */
+        if (!(m->mem = calloc(CLEAN_CELL_SLOTS + 2, sizeof *m->slots)))
             return NULL;
+        m->slots = (clean_slot *)((char *)m->mem + (-(uintptr_t)m->mem & 63));
         m->fast = m->slots;
     }
     if (m->off || len > CLEAN_KEY_MAX) {
@@ -215,8 +219,9 @@ void svy_clean_memo_free(clean_memo *m)
     for (size_t i = 0; i < m->nheld; i++) /* not every slot: most were never touched */
         free(m->slots[m->held[i]].blob);
     free(m->held);
-    free(m->slots);
+    free(m->mem);
     m->slots = NULL;
+    m->mem = NULL;
     m->held = NULL;
     m->nheld = m->heldcap = 0;
 }

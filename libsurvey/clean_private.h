@@ -36,10 +36,11 @@ void svy_clean_recode_detail(const cb_recode *rc, size_t k, char *buf, size_t si
 /* What the rest of the row reads of a cleaned cell; a memo slot holds one
  * to copy whole. */
 typedef struct clean_val {
-    double num;
+    const char *f; /* the value as the CSV writer writes it (f and flen first: see clean_slot) */
+    size_t flen;
     const char *s; /* text of the cleaned value ("" when missing) */
-    const char *f; /* the value as the CSV writer writes it */
-    size_t len, flen;
+    size_t len;
+    double num;
     int missing;
     int dtoa; /* numeric and s is svy_dtoa(num): f may be s */
 } clean_val;
@@ -52,11 +53,12 @@ typedef struct clean_cell {
     const clean_val *p;
     union {
         clean_val v;
-        struct {
-            double num;
-            const char *s;
+        struct { /* clean_val's fields */
             const char *f;
-            size_t len, flen;
+            size_t flen;
+            const char *s;
+            size_t len;
+            double num;
             int missing;
             int dtoa;
         };
@@ -74,21 +76,26 @@ typedef struct clean_cell {
 #define CLEAN_WAYS 4 /* a text's slot is one of a group of this many (svy_clean_memo_find) */
 #define CLEAN_KEY_MAX 40
 typedef struct clean_slot {
-    uint64_t ka, kb, kc; /* a text of up to 23 bytes as three words (clean_fast_key; with keylen), else 0 */
+    /* What a lookup of a text of up to 7 bytes reads, in the slot's first 32
+     * bytes (one cache line: slots are 160 bytes from a 64-byte boundary). */
+    uint64_t ka; /* with kb, kc: a text of up to 23 bytes as three words (clean_fast_key; with keylen), else 0 */
     uint16_t used, keylen;
-    char key[CLEAN_KEY_MAX];
-    clean_val v; /* s and f point into blob */
     unsigned char changed, rule;
+    clean_val v; /* s and f point into blob */
+    uint64_t kb, kc;
     uint32_t old_off, det_off, t_off, t_len;
+    char key[CLEAN_KEY_MAX];
     char *blob;
-    size_t bcap;
+    size_t bcap, pad_;
 } clean_slot;
+_Static_assert(sizeof(clean_slot) == 160, "160-byte slots: the memo's salt (svy_clean_new) and line layout");
 
 /* A variable's memo: CLEAN_CELL_SLOTS direct-mapped slots and one scratch
  * slot (slots[CLEAN_CELL_SLOTS]) for texts not remembered.  A column of
  * (nearly) all different texts, like an id, turns it off. */
 typedef struct clean_memo {
-    clean_slot *slots;
+    clean_slot *slots; /* in mem, from its first 64-byte boundary */
+    void *mem;
     const clean_slot *fast; /* slots while the memo is on, else NULL */
     size_t salt; /* added to a text's hash: the same text of two columns in different cache sets */
     uint32_t *held; /* slots that have a blob */
