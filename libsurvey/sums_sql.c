@@ -105,18 +105,56 @@ static svy_status literal(const q *Q, const char *s, svy_err *err)
     return SVY_OK;
 }
 
+/* ClickHouse's WITH form: a rate's value in the column's own type, 0/1
+ * (UInt8) for COL=VALUE, NULL where the column is: a registry's flags are
+ * small integers, which w * y and the 0/1 test take as they are, where
+ * toFloat64 converted every row (bench/RESULTS.md).  Exact: a row counts
+ * only when its value is 0 or 1 (else the reading fails), and a number
+ * equals a code in ClickHouse exactly when its double does in a row run. */
+static svy_status ch_rate_value(const q *Q, const outcome *oc, const svy_sql_level *lv, svy_err *err)
+{
+    if (!oc->value) {
+        ident(Q, oc->column);
+        return SVY_OK;
+    }
+    if (lv && lv->is_num) {
+        char b[SVY_DTOA_MAX];
+        svy_dtoa(lv->num, b);
+        putc('(', Q->f);
+        ident(Q, oc->column);
+        fprintf(Q->f, " = %s)", b);
+        return SVY_OK;
+    }
+    fputs("(CAST(", Q->f);
+    ident(Q, oc->column);
+    fprintf(Q->f, " AS %s) = ", txt(Q));
+    svy_status st = literal(Q, oc->value, err);
+    putc(')', Q->f);
+    return st;
+}
+
 /* Outcome o's values in the inner SELECT: _vK (1 valid), _yK, _xK, _cK. */
 static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const svy_sql_level *lv, int rows,
                                 svy_err *err)
 {
     FILE *f = Q->f;
-    fputs(",\n    CASE WHEN ", f);
-    ident(Q, oc->column);
-    if (oc->den) {
-        fputs(" IS NOT NULL AND ", f);
-        ident(Q, oc->den);
+    if (Q->with) { /* a UInt8, the constant 1 for a column that cannot be NULL */
+        fputs(",\n    isNotNull(", f);
+        ident(Q, oc->column);
+        if (oc->den) {
+            fputs(") AND isNotNull(", f);
+            ident(Q, oc->den);
+        }
+        fprintf(f, ") AS _v%zu", k);
+    } else {
+        fputs(",\n    CASE WHEN ", f);
+        ident(Q, oc->column);
+        if (oc->den) {
+            fputs(" IS NOT NULL AND ", f);
+            ident(Q, oc->den);
+        }
+        fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu", k);
     }
-    fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu", k);
     if (svy_sums_open(oc) && Q->with) /* the column itself is the key (ch_head) */
         return SVY_OK;
     fputs(",\n    ", f);
@@ -135,7 +173,11 @@ static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const s
         fprintf(f, " AS _l%zu", k);
         return SVY_OK;
     }
-    if (oc->stat == SVY_STAT_RATE && oc->value) {
+    if (oc->stat == SVY_STAT_RATE && Q->with) {
+        svy_status st = ch_rate_value(Q, oc, lv, err);
+        if (st != SVY_OK)
+            return st;
+    } else if (oc->stat == SVY_STAT_RATE && oc->value) {
         fputs("CASE WHEN ", f);
         if (lv && lv->is_num) {
             char b[SVY_DTOA_MAX];
@@ -575,12 +617,16 @@ static int ch_rates_only(const svy_est *e)
     return 1;
 }
 
+/* The pattern in the smallest unsigned type that holds its 2 nout + 1
+ * bits: the GROUP BY's keys stay a fixed-size hash key.  A missing value
+ * makes the 0/1 test NULL, so ifNull gives its bit 0. */
 static void ch_pattern(const q *Q, size_t nout)
 {
-    fputs("toUInt64((_w = 0)", Q->f);
+    size_t bits = 2 * nout + 1;
+    fprintf(Q->f, "toUInt%d((_w = 0)", bits <= 8 ? 8 : bits <= 16 ? 16 : bits <= 32 ? 32 : 64);
     for (size_t k = 1; k <= nout; k++)
-        fprintf(Q->f, " + %llu * (1 - _v%zu) + %llu * (_v%zu * ifNull(_y%zu * (_y%zu - 1) != 0, 0))",
-                1ull << (2 * k - 1), k, 1ull << (2 * k), k, k, k);
+        fprintf(Q->f, " + %llu * (1 - _v%zu) + %llu * ifNull(_y%zu * (_y%zu - 1) != 0, 0)", 1ull << (2 * k - 1), k,
+                1ull << (2 * k), k, k);
     fputs(")", Q->f);
 }
 
