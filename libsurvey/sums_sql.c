@@ -15,21 +15,6 @@
 #include "subpop_private.h"
 #include "sums_private.h"
 
-int svy_sql_dialect_parse(const char *s, svy_sql_dialect *out)
-{
-    static const char *const names[] = {"sqlite", "postgres", "clickhouse", "spark"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = (svy_sql_dialect)i;
-            return 1;
-        }
-    if (strcmp(s, "postgresql") == 0 || strcmp(s, "hive") == 0) {
-        *out = s[0] == 'p' ? SVY_SQL_POSTGRES : SVY_SQL_SPARK;
-        return 1;
-    }
-    return 0;
-}
-
 typedef struct q {
     FILE *f;
     svy_sql_dialect d;
@@ -40,55 +25,18 @@ typedef struct q {
 
 static void ident(const q *Q, const char *s)
 {
-    char qc = Q->d == SVY_SQL_SPARK ? '`' : '"';
-    putc(qc, Q->f);
-    for (; *s; s++) {
-        if (*s == qc)
-            putc(qc, Q->f);
-        putc(*s, Q->f);
-    }
-    putc(qc, Q->f);
+    svy_sql_ident(Q->f, Q->d, s);
 }
 
-static const char *dbl(const q *Q)
+static void cast(const q *Q, const char *col)
 {
-    static const char *const t[] = {"REAL", "DOUBLE PRECISION", "Float64", "DOUBLE"};
-    return t[Q->d];
+    svy_sql_double(Q->f, Q->d, col);
 }
 
 static const char *txt(const q *Q)
 {
     static const char *const t[] = {"TEXT", "TEXT", "Nullable(String)", "STRING"};
     return t[Q->d];
-}
-
-/* A sum printed so it reads back to the same double (sqlite3's shell
- * prints 15 digits of a REAL). */
-static void sum_open(const q *Q)
-{
-    fputs(Q->d == SVY_SQL_SQLITE ? "printf('%!.17g', SUM(" : "SUM(", Q->f);
-}
-
-static void sum_close(const q *Q)
-{
-    fputs(Q->d == SVY_SQL_SQLITE ? "))" : ")", Q->f);
-}
-
-/* ClickHouse: toFloat64 keeps a column's own nullability, where CAST to
- * Nullable(Float64) made every value, sum and test of a column without
- * missing values Nullable, which ClickHouse 18.16 computes about 1.5x
- * slower (bench/RESULTS.md); NULL still gives NULL. */
-static void cast(const q *Q, const char *col)
-{
-    if (Q->d == SVY_SQL_CLICKHOUSE) {
-        fputs("toFloat64(", Q->f);
-        ident(Q, col);
-        putc(')', Q->f);
-        return;
-    }
-    fputs("CAST(", Q->f);
-    ident(Q, col);
-    fprintf(Q->f, " AS %s)", dbl(Q));
 }
 
 static svy_status literal(const q *Q, const char *s, svy_err *err)
@@ -242,14 +190,14 @@ static void field(const q *Q, size_t k, const char *name, const char *tpl, int d
         return;
     }
     if (dbl_sum)
-        sum_open(Q);
+        svy_sql_sum_open(Q->f, Q->d);
     else
         fputs("SUM(", Q->f);
     fprintf(Q->f, Q->sub ? "CASE WHEN _v%zu = 1 AND _s = 1 THEN " : "CASE WHEN _v%zu = 1 THEN ", k);
     tpl_put(Q, tpl, k);
     fprintf(Q->f, " ELSE %s END", dbl_sum ? "0.0" : "0");
     if (dbl_sum)
-        sum_close(Q);
+        svy_sql_sum_close(Q->f, Q->d);
     else
         fputs(")", Q->f);
     fprintf(Q->f, " AS _%zu_%s", k, name);
