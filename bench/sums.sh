@@ -22,9 +22,10 @@ f="$work/tab-$N-shuffled.csv"
 [ -s "$f" ] || "$work/gen-tab" "$N" 20211 shuffle > "$f"
 args="-q -s province -p psu -w weight -b category,gender,province -r y1,y2,y3,y4,y5,y6"
 
-# CPU (user+sys) and wall seconds of one command (stdout to $out)
+# CPU (user+sys) and wall seconds of one command (stdout to $out; its peak
+# kB left in $work/t)
 timed() {
-  /usr/bin/time -f '%U %S %e' -o "$work/t" "$@" > "$out"
+  /usr/bin/time -f '%U %S %e %M' -o "$work/t" "$@" > "$out"
   awk '{ printf "%.2f CPU, %.2f wall", $1 + $2, $3 }' "$work/t"
 }
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores; $N rows, $SHARDS shards"
@@ -62,15 +63,22 @@ fi
 
 # ClickHouse (BIG rows, default 10M): the query through clickhouse-client
 # on a Distributed table over two local MergeTree shards ordered by
-# (province, psu), Float64 columns (no Nullable: the file has no empty
-# field), against svy-tab reading the same rows as CSV; least of RUNS runs
-# (default 3), interleaved.  The server's CPU is read from /proc/PID/stat
-# around each query (nothing else runs on this server), the client's and
-# --from-sums' from time(1), the whole pipeline's wall apart.  OLD_SQL=FILE:
-# another query for the same flags (e.g. another build's --sql clickhouse)
-# timed in the same runs; CH_THREADS=N: the query runs with max_threads N
-# (ClickHouse's default here is 1).
-BIG=${BIG-10000000} RUNS=${RUNS:-3}
+# (province, psu), against svy-tab reading the same rows as CSV; RUNS runs
+# (default 3), interleaved.  Column types (CH_TYPES): "dba" (default) the
+# types a registry's DBA gives (tests/sums/clickhouse-env's load ... dba:
+# province, category, gender, y1..y6, fpc1 UInt8, psu UInt16, id and fpc2
+# UInt32, weight Float64; no Nullable, as the file has no empty field;
+# printed below), "float" every column Float64 (sessions 6-7).  Threads:
+# CH_THREADS, a list (default "1 2"), each query run with max_threads N,
+# N = 1 being this server's own default on this 2-core VM (shown below).
+# The server's CPU is read from /proc/PID/stat around each query (nothing
+# else runs on this server), the client's and --from-sums' from time(1);
+# the whole pipeline's wall (query, client, --from-sums) beside the row
+# run's wall and CPU.  OLD_SQL=FILE: another query for the same flags (e.g.
+# another build's --sql clickhouse) timed in the same runs.  R_BIG=1: R's
+# svyby on the same BIG rows once (bench/tab.R; minutes and about 1.5 GB a
+# million rows: off by default), its estimates and SEs against svy-tab's.
+BIG=${BIG-10000000} RUNS=${RUNS:-3} CH_TYPES=${CH_TYPES:-dba} CH_THREADS=${CH_THREADS:-"1 2"}
 if [ -n "$BIG" ] && command -v clickhouse-server >/dev/null 2>&1; then
   fb="$work/tab-$BIG-shuffled.csv"
   [ -s "$fb" ] || "$work/gen-tab" "$BIG" 20211 shuffle > "$fb"
@@ -79,8 +87,10 @@ if [ -n "$BIG" ] && command -v clickhouse-server >/dev/null 2>&1; then
     work=$chwork src=$here
     . "$here/tests/sums/clickhouse-env"
     t0=$(date +%s.%N)
-    load "$fb" nsfe "province, psu"
+    load "$fb" nsfe "province, psu" "$([ "$CH_TYPES" = float ] || echo dba)"
     echo "clickhouse load (not timed against): $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s wall"
+    echo "  columns ($CH_TYPES): $cols"
+    echo "  ClickHouse $(ch -q 'SELECT version()'), default max_threads $(ch -q "SELECT value FROM system.settings WHERE name = 'max_threads'")"
     "$tab" $args --sql clickhouse --table nsfe > "$chwork/q.sql"
     scpu() { awk '{ print ($14 + $15) / 100 }' "/proc/$pid/stat"; }
     r=1
@@ -88,17 +98,24 @@ if [ -n "$BIG" ] && command -v clickhouse-server >/dev/null 2>&1; then
       out="$rowbig"
       echo "run $r, load $(cut -d' ' -f1 /proc/loadavg): row run, $BIG rows: $(timed "$tab" $args "$fb")"
       for q in "$chwork/q.sql" ${OLD_SQL:+"$OLD_SQL"}; do
-        c0=$(scpu) out="$chwork/q.csv" t0=$(date +%s.%N)
-        cl=$(timed clickhouse-client --host 127.0.0.1 --port "$port" --format CSVWithNames --multiquery \
-               ${CH_THREADS:+--max_threads "$CH_THREADS"} < "$q")
-        c1=$(scpu) out="$chwork/ch.out"
-        fs=$(timed "$tab" $args --from-sums "$chwork/q.csv")
-        wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-        echo "  clickhouse$([ "$q" = "$chwork/q.sql" ] || echo " (OLD_SQL)"): server $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') CPU; client $cl; --from-sums $fs; pipeline $wall wall"
-        "$csvcmp" "$rowbig" "$chwork/ch.out" > /dev/null || echo "  NOT equal to the row run (1e-12)"
+        for th in $CH_THREADS; do
+          c0=$(scpu) out="$chwork/q.csv" t0=$(date +%s.%N)
+          cl=$(timed clickhouse-client --host 127.0.0.1 --port "$port" --format CSVWithNames --multiquery \
+                 --max_threads "$th" < "$q")
+          c1=$(scpu) out="$chwork/ch.out"
+          fs=$(timed "$tab" $args --from-sums "$chwork/q.csv")
+          wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+          echo "  clickhouse$([ "$q" = "$chwork/q.sql" ] || echo " (OLD_SQL)"), max_threads $th: server $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') CPU; client $cl; --from-sums $fs; pipeline $wall wall"
+          "$csvcmp" "$rowbig" "$chwork/ch.out" > /dev/null || echo "  NOT equal to the row run (1e-12)"
+        done
       done
       r=$((r + 1))
     done
     "$csvcmp" "$rowbig" "$chwork/ch.out" && echo "  equal to the row run (1e-12)"
   )
+  if [ -n "${R_BIG:-}" ]; then
+    out="$work/r-big.log"
+    echo "R (bench/tab.R), $BIG rows: $(timed Rscript "$here/bench/tab.R" "$fb" "$work/r-big.csv"), $(awk '{ printf "%.0f MB", $4 / 1024 }' "$work/t")"
+    awk -f "$here/bench/cmp-r.awk" "$rowbig" "$work/r-big.csv"
+  fi
 fi

@@ -55,6 +55,15 @@ void svy_sums_group_merge(double *g, const double *l);
 /* A CSV field, quoted when it must be. */
 void svy_sums_put_field(FILE *f, const char *s, size_t len);
 
+/* sums_dialect.c: the dialects' text, for sums_sql.c and sums_rep_sql.c: an
+ * identifier quoted; a column as a double (toFloat64 in ClickHouse, which
+ * keeps its nullability); SUM( and its close (SQLite prints it to 17
+ * digits). */
+void svy_sql_ident(FILE *f, svy_sql_dialect d, const char *s);
+void svy_sql_double(FILE *f, svy_sql_dialect d, const char *col);
+void svy_sql_sum_open(FILE *f, svy_sql_dialect d);
+void svy_sql_sum_close(FILE *f, svy_sql_dialect d);
+
 /* sums_rep.c: replicate weights.  Outcome o's replicate fields in blocks of
  * R; the identity hash of the replicate columns (h unchanged without);
  * partial sums per line (svy_sums); a line read into the replicates' slots

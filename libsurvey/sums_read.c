@@ -347,14 +347,13 @@ static svy_status read_line(svy_est *e, const svy_row *row, long long *rows, lon
         return bad_line(e, row, S->c_nz, err, "_nzrows is not a count of at most _rows");
     if (!count_of(row, S->c_dom, dm) || *dm > 1 || !count_of(row, S->c_sub, sub) || *sub > 1)
         return bad_line(e, row, S->c_dom, err, "_dom and _sub must be 0 or 1");
-    for (size_t o = 0, w = 0; o < e->nout; o++)
-        for (size_t j = 0; j < svy_sums_nf(e, o); j++, w++) {
-            const svy_value *v = &row->vals[S->cols[w]];
-            if (svy_value_is_missing(v)) /* SUM over no row is NULL in SQL */
-                S->f[w] = 0;
-            else if (!svy_value_number(v, &S->f[w]) || !isfinite(S->f[w]))
-                return bad_line(e, row, S->cols[w], err, "not a number");
-        }
+    for (size_t w = 0; w < S->width; w++) { /* every outcome's fields, in order (sums_bind) */
+        const svy_value *v = &row->vals[S->cols[w]];
+        if (svy_value_is_missing(v)) /* SUM over no row is NULL in SQL */
+            S->f[w] = 0;
+        else if (!svy_value_number(v, &S->f[w]) || !isfinite(S->f[w]))
+            return bad_line(e, row, S->cols[w], err, "not a number");
+    }
     for (size_t o = 0; o < e->nout; o++)
         if (e->out[o].stat == SVY_STAT_SHARE && !svy_sums_open(&e->out[o]) && S->f[S->foff[o] + 2] > 0)
             return svy_fail_row(e->schema, row, S->cols[S->foff[o] + 2], err,

@@ -100,36 +100,15 @@ svy_status svy_sums_rep_sql_check(const svy_est *e, svy_sql_dialect d, svy_err *
     return SVY_OK;
 }
 
-static void ident(FILE *f, svy_sql_dialect d, const char *s)
-{
-    char qc = d == SVY_SQL_SPARK ? '`' : '"';
-    putc(qc, f);
-    for (; *s; s++) {
-        if (*s == qc)
-            putc(qc, f);
-        putc(*s, f);
-    }
-    putc(qc, f);
-}
-
 svy_status svy_sums_rep_sql_inner(const svy_est *e, svy_sql_dialect d, FILE *f)
 {
-    static const char *const t[] = {"REAL", "DOUBLE PRECISION", "Float64", "DOUBLE"};
     const char **names = svy_calloc(e->rep->npat + 1, sizeof *names);
     if (!names)
         return SVY_E_NOMEM;
     size_t R = rep_names(e, names);
     for (size_t i = 0; i < R; i++) {
         fputs(",\n    ", f);
-        if (d == SVY_SQL_CLICKHOUSE) {
-            fputs("toFloat64(", f);
-            ident(f, d, names[i]);
-            fputs(")", f);
-        } else {
-            fputs("CAST(", f);
-            ident(f, d, names[i]);
-            fprintf(f, " AS %s)", t[d]);
-        }
+        svy_sql_double(f, d, names[i]);
         fprintf(f, " AS _a%zu", i + 1);
     }
     free(names);
@@ -147,15 +126,15 @@ static void rsum(FILE *f, svy_sql_dialect d, const char *cond, const char *expr,
         else
             fprintf(f, "sum(assumeNotNull(%s))", expr);
     } else {
-        fputs(d == SVY_SQL_SQLITE ? "printf('%!.17g', SUM(" : "SUM(", f);
+        svy_sql_sum_open(f, d);
         if (cond)
             fprintf(f, "CASE WHEN %s THEN %s ELSE 0.0 END", cond, expr);
         else
             fputs(expr, f);
-        fputs(d == SVY_SQL_SQLITE ? "))" : ")", f);
+        svy_sql_sum_close(f, d);
     }
     fputs(" AS ", f);
-    ident(f, d, name);
+    svy_sql_ident(f, d, name);
 }
 
 /* Outcome o's replicate fields (sums_rep.c's names, in its order). */
@@ -229,7 +208,7 @@ svy_status svy_sums_rep_sql_outer(const svy_est *e, svy_sql_dialect d, int sub, 
     for (size_t q = hi - lo; r->sql_parts && q < r->sql_chunk; q++) { /* the last part: as wide as the others */
         fprintf(f, ",\n  0.0 AS ");
         snprintf(name, sizeof name, "_gc%zu", q + 1);
-        ident(f, d, name);
+        svy_sql_ident(f, d, name);
     }
     return SVY_OK;
 }

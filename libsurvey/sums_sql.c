@@ -15,21 +15,6 @@
 #include "subpop_private.h"
 #include "sums_private.h"
 
-int svy_sql_dialect_parse(const char *s, svy_sql_dialect *out)
-{
-    static const char *const names[] = {"sqlite", "postgres", "clickhouse", "spark"};
-    for (int i = 0; i < 4; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *out = (svy_sql_dialect)i;
-            return 1;
-        }
-    if (strcmp(s, "postgresql") == 0 || strcmp(s, "hive") == 0) {
-        *out = s[0] == 'p' ? SVY_SQL_POSTGRES : SVY_SQL_SPARK;
-        return 1;
-    }
-    return 0;
-}
-
 typedef struct q {
     FILE *f;
     svy_sql_dialect d;
@@ -40,55 +25,18 @@ typedef struct q {
 
 static void ident(const q *Q, const char *s)
 {
-    char qc = Q->d == SVY_SQL_SPARK ? '`' : '"';
-    putc(qc, Q->f);
-    for (; *s; s++) {
-        if (*s == qc)
-            putc(qc, Q->f);
-        putc(*s, Q->f);
-    }
-    putc(qc, Q->f);
+    svy_sql_ident(Q->f, Q->d, s);
 }
 
-static const char *dbl(const q *Q)
+static void cast(const q *Q, const char *col)
 {
-    static const char *const t[] = {"REAL", "DOUBLE PRECISION", "Float64", "DOUBLE"};
-    return t[Q->d];
+    svy_sql_double(Q->f, Q->d, col);
 }
 
 static const char *txt(const q *Q)
 {
     static const char *const t[] = {"TEXT", "TEXT", "Nullable(String)", "STRING"};
     return t[Q->d];
-}
-
-/* A sum printed so it reads back to the same double (sqlite3's shell
- * prints 15 digits of a REAL). */
-static void sum_open(const q *Q)
-{
-    fputs(Q->d == SVY_SQL_SQLITE ? "printf('%!.17g', SUM(" : "SUM(", Q->f);
-}
-
-static void sum_close(const q *Q)
-{
-    fputs(Q->d == SVY_SQL_SQLITE ? "))" : ")", Q->f);
-}
-
-/* ClickHouse: toFloat64 keeps a column's own nullability, where CAST to
- * Nullable(Float64) made every value, sum and test of a column without
- * missing values Nullable, which ClickHouse 18.16 computes about 1.5x
- * slower (bench/RESULTS.md); NULL still gives NULL. */
-static void cast(const q *Q, const char *col)
-{
-    if (Q->d == SVY_SQL_CLICKHOUSE) {
-        fputs("toFloat64(", Q->f);
-        ident(Q, col);
-        putc(')', Q->f);
-        return;
-    }
-    fputs("CAST(", Q->f);
-    ident(Q, col);
-    fprintf(Q->f, " AS %s)", dbl(Q));
 }
 
 static svy_status literal(const q *Q, const char *s, svy_err *err)
@@ -105,18 +53,56 @@ static svy_status literal(const q *Q, const char *s, svy_err *err)
     return SVY_OK;
 }
 
+/* ClickHouse's WITH form: a rate's value in the column's own type, 0/1
+ * (UInt8) for COL=VALUE, NULL where the column is: a registry's flags are
+ * small integers, which w * y and the 0/1 test take as they are, where
+ * toFloat64 converted every row (bench/RESULTS.md).  Exact: a row counts
+ * only when its value is 0 or 1 (else the reading fails), and a number
+ * equals a code in ClickHouse exactly when its double does in a row run. */
+static svy_status ch_rate_value(const q *Q, const outcome *oc, const svy_sql_level *lv, svy_err *err)
+{
+    if (!oc->value) {
+        ident(Q, oc->column);
+        return SVY_OK;
+    }
+    if (lv && lv->is_num) {
+        char b[SVY_DTOA_MAX];
+        svy_dtoa(lv->num, b);
+        putc('(', Q->f);
+        ident(Q, oc->column);
+        fprintf(Q->f, " = %s)", b);
+        return SVY_OK;
+    }
+    fputs("(CAST(", Q->f);
+    ident(Q, oc->column);
+    fprintf(Q->f, " AS %s) = ", txt(Q));
+    svy_status st = literal(Q, oc->value, err);
+    putc(')', Q->f);
+    return st;
+}
+
 /* Outcome o's values in the inner SELECT: _vK (1 valid), _yK, _xK, _cK. */
 static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const svy_sql_level *lv, int rows,
                                 svy_err *err)
 {
     FILE *f = Q->f;
-    fputs(",\n    CASE WHEN ", f);
-    ident(Q, oc->column);
-    if (oc->den) {
-        fputs(" IS NOT NULL AND ", f);
-        ident(Q, oc->den);
+    if (Q->with) { /* a UInt8, the constant 1 for a column that cannot be NULL */
+        fputs(",\n    isNotNull(", f);
+        ident(Q, oc->column);
+        if (oc->den) {
+            fputs(") AND isNotNull(", f);
+            ident(Q, oc->den);
+        }
+        fprintf(f, ") AS _v%zu", k);
+    } else {
+        fputs(",\n    CASE WHEN ", f);
+        ident(Q, oc->column);
+        if (oc->den) {
+            fputs(" IS NOT NULL AND ", f);
+            ident(Q, oc->den);
+        }
+        fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu", k);
     }
-    fprintf(f, " IS NOT NULL THEN 1 ELSE 0 END AS _v%zu", k);
     if (svy_sums_open(oc) && Q->with) /* the column itself is the key (ch_head) */
         return SVY_OK;
     fputs(",\n    ", f);
@@ -135,7 +121,11 @@ static svy_status inner_outcome(const q *Q, const outcome *oc, size_t k, const s
         fprintf(f, " AS _l%zu", k);
         return SVY_OK;
     }
-    if (oc->stat == SVY_STAT_RATE && oc->value) {
+    if (oc->stat == SVY_STAT_RATE && Q->with) {
+        svy_status st = ch_rate_value(Q, oc, lv, err);
+        if (st != SVY_OK)
+            return st;
+    } else if (oc->stat == SVY_STAT_RATE && oc->value) {
         fputs("CASE WHEN ", f);
         if (lv && lv->is_num) {
             char b[SVY_DTOA_MAX];
@@ -200,14 +190,14 @@ static void field(const q *Q, size_t k, const char *name, const char *tpl, int d
         return;
     }
     if (dbl_sum)
-        sum_open(Q);
+        svy_sql_sum_open(Q->f, Q->d);
     else
         fputs("SUM(", Q->f);
     fprintf(Q->f, Q->sub ? "CASE WHEN _v%zu = 1 AND _s = 1 THEN " : "CASE WHEN _v%zu = 1 THEN ", k);
     tpl_put(Q, tpl, k);
     fprintf(Q->f, " ELSE %s END", dbl_sum ? "0.0" : "0");
     if (dbl_sum)
-        sum_close(Q);
+        svy_sql_sum_close(Q->f, Q->d);
     else
         fputs(")", Q->f);
     fprintf(Q->f, " AS _%zu_%s", k, name);
@@ -575,12 +565,16 @@ static int ch_rates_only(const svy_est *e)
     return 1;
 }
 
+/* The pattern in the smallest unsigned type that holds its 2 nout + 1
+ * bits: the GROUP BY's keys stay a fixed-size hash key.  A missing value
+ * makes the 0/1 test NULL, so ifNull gives its bit 0. */
 static void ch_pattern(const q *Q, size_t nout)
 {
-    fputs("toUInt64((_w = 0)", Q->f);
+    size_t bits = 2 * nout + 1;
+    fprintf(Q->f, "toUInt%d((_w = 0)", bits <= 8 ? 8 : bits <= 16 ? 16 : bits <= 32 ? 32 : 64);
     for (size_t k = 1; k <= nout; k++)
-        fprintf(Q->f, " + %llu * (1 - _v%zu) + %llu * (_v%zu * ifNull(_y%zu * (_y%zu - 1) != 0, 0))",
-                1ull << (2 * k - 1), k, 1ull << (2 * k), k, k, k);
+        fprintf(Q->f, " + %llu * (1 - _v%zu) + %llu * ifNull(_y%zu * (_y%zu - 1) != 0, 0)", 1ull << (2 * k - 1), k,
+                1ull << (2 * k), k, k);
     fputs(")", Q->f);
 }
 
