@@ -19,6 +19,19 @@
 #endif
 
 #define SMAP_STOP (-2) /* map entry past the last column: a field too many */
+#define SMAP_TAIL (-3) /* not delivered, nor any column after it */
+
+/* smap holds a delivered column's byte offset in the value array (no
+ * multiply per field), or a negative mark. */
+static int slot_off(long slot)
+{
+    return slot < 0 ? (int)slot : (int)((size_t)slot * sizeof(svy_value));
+}
+
+static inline svy_value *slot_at(svy_value *vals, int off)
+{
+    return (svy_value *)(void *)((char *)vals + off);
+}
 
 int svy_csv_scan_init(csvctx *c)
 {
@@ -29,9 +42,26 @@ int svy_csv_scan_init(csvctx *c)
     if (!c->smap)
         return 0;
     for (size_t k = 0; k < c->ncols; k++)
-        c->smap[k] = (int)svy_reader_slot(c->r, k);
+        c->smap[k] = slot_off(svy_reader_slot(c->r, k));
     c->smap[c->ncols] = SMAP_STOP;
+    for (size_t k = c->ncols; k-- > 0 && c->smap[k] == -1;)
+        c->smap[k] = SMAP_TAIL;
     return 1;
+}
+
+/* The index of x's lowest set bit (x != 0) as a word: GCC widens
+ * __builtin_ctzll's int and clears the register first, two instructions a
+ * field more.  "rep bsf" is tzcnt where there is one, bsf elsewhere: the
+ * same answer for x != 0. */
+static inline size_t low_bit(uint64_t x)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t t;
+    __asm__("rep bsfq %1, %0" : "=r"(t) : "rm"(x) : "cc");
+    return (size_t)t;
+#else
+    return (size_t)__builtin_ctzll(x);
+#endif
 }
 
 enum { LF_HI = 1, LF_CR = 2, LF_NUL = 4 };
@@ -45,7 +75,7 @@ typedef struct scanline {
     int quoted;    /* 0: unquoted, 1: inside quotes, 2: after the closing quote */
     unsigned lf;   /* LF_HI: a byte >= 0x80; LF_CR: a CR; LF_NUL: a NUL */
     int anyq;      /* a quoted field */
-    size_t nesc;   /* quoted fields with "" to undo, slots in esc[] */
+    size_t nesc;   /* quoted fields with "" to undo, value offsets in esc[] */
     int esc[16];
     int esc_this;  /* the current quoted field has "" */
 } scanline;
@@ -55,12 +85,12 @@ typedef struct scanline {
  * quote of a quoted field (whose value starts after the opening quote). */
 static void restore(csvctx *c, const char *base, const scanline *L)
 {
-    const svy_value *vals = c->r->vals;
+    svy_value *vals = c->r->vals;
     for (size_t k = 0; k < L->k; k++) {
         int slot = c->smap[k];
         if (slot < 0)
             continue;
-        const svy_value *v = &vals[slot];
+        const svy_value *v = slot_at(vals, slot);
         if (v->missing != SVY_MISS_NONE)
             continue;
         char *end = (char *)(uintptr_t)(v->str + v->len);
@@ -157,12 +187,12 @@ static int end_line(csvctx *c, char *p, scanline *L, size_t pos)
         L->esc[L->nesc++] = slot;
     }
     if (slot >= 0)
-        deliver(p, &vals[slot], L->from, L->quoted, L->quoted ? e - 1 : e);
+        deliver(p, slot_at(vals, slot), L->from, L->quoted, L->quoted ? e - 1 : e);
     L->k++;
     if (c->lines_ok && !keep_line(c, p, L, e))
         return LINE_FAILED;
     for (size_t j = 0; j < L->nesc; j++)
-        unescape(&vals[L->esc[j]]);
+        unescape(slot_at(vals, L->esc[j]));
     svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
     c->r->line = NULL;
     if (st) {
@@ -195,9 +225,25 @@ static inline __attribute__((always_inline)) masks block(const char *p, size_t i
     __m128i x0 = _mm_loadu_si128(q), x1 = _mm_loadu_si128(q + 1), x2 = _mm_loadu_si128(q + 2),
             x3 = _mm_loadu_si128(q + 3);
     __m128i vz = _mm_setzero_si128(), vr = _mm_set1_epi8('\r');
+    __m128i vq = _mm_set1_epi8('"');
     m.d = bits64(EQ4(_mm_set1_epi8(delim)));
     m.n = bits64(EQ4(_mm_set1_epi8('\n')));
-    m.q = bits64(EQ4(_mm_set1_epi8('"')));
+    /* Most blocks have no quote, CR, NUL or byte past ASCII: one test for
+     * all four (a byte's own top bit marks it past ASCII). */
+#define SPECIAL(x) _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vq), x), \
+                                _mm_or_si128(_mm_cmpeq_epi8(x, vz), _mm_cmpeq_epi8(x, vr)))
+    __m128i sp = _mm_or_si128(_mm_or_si128(SPECIAL(x0), SPECIAL(x1)), _mm_or_si128(SPECIAL(x2), SPECIAL(x3)));
+    if (!_mm_movemask_epi8(sp)) {
+        m.q = m.h = m.x = m.z = 0;
+        if (end - i < 64) {
+            uint64_t keep = (1ull << (end - i)) - 1;
+            m.d &= keep;
+            m.n &= keep;
+        }
+        return m;
+    }
+#undef SPECIAL
+    m.q = bits64(EQ4(vq));
     m.h = bits64(x0, x1, x2, x3);
     m.x = bits64(_mm_or_si128(_mm_cmpeq_epi8(x0, vz), _mm_cmpeq_epi8(x0, vr)),
                  _mm_or_si128(_mm_cmpeq_epi8(x1, vz), _mm_cmpeq_epi8(x1, vr)),
@@ -268,7 +314,7 @@ static inline __attribute__((always_inline)) int line_at(csvctx *c, char *p, sca
         pos != L->line) {
         int slot = c->smap[u->k];
         if (slot >= 0)
-            deliver(p, &c->r->vals[slot], u->from, 0, pos);
+            deliver(p, slot_at(c->r->vals, slot), u->from, 0, pos);
         svy_status st = svy_reader_emit(c->r, c->h, c->ctx, c->err);
         if (st) {
             c->st = st;
@@ -301,13 +347,24 @@ static inline __attribute__((always_inline)) int plain_block(csvctx *c, char *p,
         uint64_t nb = nl & -nl;
         uint64_t dd = nb ? d & (nb - 1) : d;
         while (dd) {
-            size_t pos = i + (unsigned)__builtin_ctzll(dd);
+            size_t pos = i + low_bit(dd);
             dd &= dd - 1;
             int slot = smap[u->k++];
-            if (slot >= 0)
-                deliver(p, &vals[slot], u->from, 0, pos);
-            else if (slot == SMAP_STOP)
+            if (slot >= 0) {
+                deliver(p, slot_at(vals, slot), u->from, 0, pos);
+            } else if (slot == SMAP_TAIL && dd) {
+                /* The line's other fields in this block are not read:
+                 * counted, not visited. */
+                pos = i + 63 - (unsigned)__builtin_clzll(dd);
+                size_t more = 0;
+                for (; dd; dd &= dd - 1)
+                    more++;
+                if (u->k + more > c->ncols)
+                    return STOP_LEFT; /* a field too many */
+                u->k += more;
+            } else if (slot == SMAP_STOP) {
                 return STOP_LEFT;
+            }
             u->from = pos + 1;
         }
         if (!nb)
@@ -347,7 +404,7 @@ static inline __attribute__((always_inline)) int quoted_block(csvctx *c, char *p
                 continue;
             int slot = c->smap[u->k];
             if (slot >= 0) {
-                deliver(p, &vals[slot], u->from, u->quoted, u->quoted ? pos - 1 : pos);
+                deliver(p, slot_at(vals, slot), u->from, u->quoted, u->quoted ? pos - 1 : pos);
                 if (u->esc_this) {
                     if (L->nesc == sizeof L->esc / sizeof *L->esc)
                         return STOP_LEFT;

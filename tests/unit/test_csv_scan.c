@@ -169,6 +169,49 @@ Test(csv_scan, errors_name_the_same_place)
     free(s.out);
 }
 
+/* Columns after the last one asked for are counted, not visited: the
+ * values, and the errors for a field too many or too few, are the line
+ * path's, in one block or across several. */
+Test(csv_scan, columns_not_asked_for_at_the_end)
+{
+    seen s = {0};
+    svy_err err;
+    const char *ab[] = {"a", "b"};
+    const char *csv = "a,b,c,d,e\n1,2,x,y,z\n3,4,,,\n,5,\"q\",\"r,s\",\n";
+    cr_assert_eq(read_all(csv, strlen(csv), 0, ab, 2, &s, &err), SVY_OK, "%s", err.msg);
+    cr_assert_str_eq(s.out, "[1]|[2]\n[3]|[4]\n<NA>|[5]\n");
+    const char *more = "a,b,c,d,e\n1,2,x,y,z\n3,4,5,6,7,8\n";
+    cr_assert_eq(read_all(more, strlen(more), 0, ab, 2, &s, &err), SVY_E_DATA);
+    cr_assert(err.row == 2 && err.col == 6, "row %lld col %lld: %s", err.row, err.col, err.msg);
+    const char *fewer = "a,b,c,d,e\n1,2,x,y,z\n3,4,5,6\n";
+    cr_assert_eq(read_all(fewer, strlen(fewer), 0, ab, 2, &s, &err), SVY_E_DATA);
+    cr_assert_eq(err.row, 2, "row %lld: %s", err.row, err.msg);
+    /* Long trailing fields: each line's delimiters fall in several blocks;
+     * the last line has one field too many, the one before one too few. */
+    static char big[400000];
+    size_t n = (size_t)snprintf(big, sizeof big, "a,b,c,d,e\n");
+    long long rows = 0;
+    while (n < sizeof big - 2000) {
+        rows++;
+        n += (size_t)snprintf(big + n, sizeof big - n, "%lld,%lld,%.*s,%.*s,%.*s\n", rows, rows * 7,
+                              (int)(rows % 90), "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+                              (int)(rows % 70), "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+                              (int)(rows % 130), "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+    }
+    cr_assert_eq(read_all(big, n, 0, ab, 2, &s, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(s.rows, rows);
+    char want[64];
+    snprintf(want, sizeof want, "[%lld]|[%lld]\n", rows, rows * 7);
+    cr_assert(s.len >= strlen(want) && strcmp(s.out + s.len - strlen(want), want) == 0, "last row %s", want);
+    size_t m = n + (size_t)snprintf(big + n, sizeof big - n, "x,y,%0100d,%080d,1,2\n", 0, 0);
+    cr_assert_eq(read_all(big, m, 1, ab, 2, &s, &err), SVY_E_DATA);
+    cr_assert(err.row == rows + 1 && err.col == 6, "row %lld col %lld: %s", err.row, err.col, err.msg);
+    m = n + (size_t)snprintf(big + n, sizeof big - n, "x,y,%0100d,%080d\n", 0, 0);
+    cr_assert_eq(read_all(big, m, 0, ab, 2, &s, &err), SVY_E_DATA);
+    cr_assert_eq(err.row, rows + 1, "row %lld: %s", err.row, err.msg);
+    free(s.out);
+}
+
 /* The value of row i, column j, unescaped, and how it is written. */
 static size_t value_of(unsigned long long i, unsigned j, char *val, int *missing, int *quote)
 {
