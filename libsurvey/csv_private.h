@@ -54,6 +54,8 @@ typedef struct csvctx {
     size_t linecap;
     /* csv_scan.c: column -> value slot, -1 not delivered, -2 past the last */
     int *smap;
+    /* csv_scan.c: the row loop for this CPU */
+    size_t (*scan)(struct csvctx *c, char *p, size_t start, size_t end, int *why);
 } csvctx;
 
 /* The byte source: the file or stdin (after the bytes read for detection),
@@ -92,6 +94,14 @@ int svy_csv_is_utf8_name(const char *enc);
 enum { SCAN_MORE, SCAN_LEFT, SCAN_FAILED };
 int svy_csv_scan_init(csvctx *c);
 size_t svy_csv_scan(csvctx *c, char *p, size_t start, size_t end, int *why);
+/* csv_scan_avx2.c: the same loop built for AVX2 and BMI (x86-64 builds),
+ * taken when the CPU has them and svy_csv_scan_base_only is 0 (the unit
+ * tests set it to run the baseline loop too). */
+size_t svy_csv_scan_avx2(csvctx *c, char *p, size_t start, size_t end, int *why);
+extern int svy_csv_scan_base_only;
+/* Lines svy_csv_scan gave back to the line path, counted for the unit
+ * tests (a line the loop should take but gives back reads the same). */
+extern unsigned long svy_csv_scan_left;
 
 /* csv_source.c: up to cap bytes of UTF-8 into dst; 0 at the end; -1 on a
  * read error (errno set); -2 when the input has bytes invalid in its

@@ -426,24 +426,10 @@ svy_status svy_reader_begin(svy_reader *r, svy_schema *full, const svy_handler *
 }
 
 /* Out of the row path, so that a run without progress pays one test. */
-__attribute__((noinline, cold)) static void progress_tick(svy_reader *r)
+__attribute__((noinline, cold)) void svy_reader_progress_tick(svy_reader *r)
 {
     if (r->rows && !(r->rows % SVY_PROGRESS_ROWS))
         svy_reader_report_progress(r, 0);
-}
-
-svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
-{
-    if (r->limit >= 0 && r->rows >= r->limit) {
-        r->limit_hit = 1;
-        return SVY_E_ABORT;
-    }
-    if (__builtin_expect(r->progress != NULL, 0))
-        progress_tick(r);
-    size_t nvals = r->nvals;
-    svy_row row = {.index = ++r->rows, .nvals = nvals, .vals = r->vals, .line = r->line, .line_len = r->line_len,
-                   .line_nvals = r->line ? nvals : 0};
-    return h->row ? h->row(ctx, &row, err) : SVY_OK;
 }
 
 void svy_reader_set_progress(svy_reader *r, svy_progress_fn fn, void *ctx)

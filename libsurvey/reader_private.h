@@ -77,10 +77,25 @@ int svy_reader_input_fd(const svy_reader *r);
 svy_status svy_reader_begin(svy_reader *r, svy_schema *full, const svy_handler *h, void *ctx,
                             svy_err *err);
 
+/* svy_reader_emit's progress report, out of the row path. */
+void svy_reader_progress_tick(svy_reader *r);
+
 /* Deliver r->vals as the next row.  Returns SVY_OK to go on, SVY_E_ABORT
  * (with err untouched) when the row limit is reached, or the handler's
- * status. */
-svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err);
+ * status.  Inline: the row loops call it once a row. */
+static inline svy_status svy_reader_emit(svy_reader *r, const svy_handler *h, void *ctx, svy_err *err)
+{
+    if (r->limit >= 0 && r->rows >= r->limit) {
+        r->limit_hit = 1;
+        return SVY_E_ABORT;
+    }
+    if (__builtin_expect(r->progress != NULL, 0))
+        svy_reader_progress_tick(r);
+    size_t nvals = r->nvals;
+    svy_row row = {.index = ++r->rows, .nvals = nvals, .vals = r->vals, .line = r->line, .line_len = r->line_len,
+                   .line_nvals = r->line ? nvals : 0};
+    return h->row ? h->row(ctx, &row, err) : SVY_OK;
+}
 
 /* 1: UTF-16 with a byte-order mark; 2, 3: little-, big-endian ASCII text
  * without one; 0: not UTF-16 text (reader.c). */

@@ -80,12 +80,9 @@ extern const double svy_pow10_exact[23];
  * [-]digits[.digits] with at most 15 digits in all.  The result is the one
  * svy_parse_number gives (the same exact mantissa divided by the same exact
  * power of ten, which rounds correctly); 0 sends anything else to it. */
-static inline int svy_number_fast(const char *s, size_t len, double *out)
+static inline __attribute__((always_inline)) int svy_number_fast_loop(const char *s, size_t i, size_t len, int neg,
+                                                                     double *out)
 {
-    size_t i = len > 0 && s[0] == '-';
-    int neg = (int)i;
-    if (len - i == 0 || len - i > 16)
-        return 0;
     uint64_t mant = 0;
     size_t dot = 0, ndig = 0;
     for (; i < len; i++) {
@@ -101,8 +98,49 @@ static inline int svy_number_fast(const char *s, size_t len, double *out)
     }
     if (!ndig || ndig > 15)
         return 0;
-    double x = (double)mant / svy_pow10_exact[dot ? len - dot : 0];
+    double x = (double)(int64_t)mant / svy_pow10_exact[dot ? len - dot : 0];
     *out = neg ? -x : x;
+    return 1;
+}
+
+/* 4 to 8 bytes after the sign as one word, read without a byte loop and
+ * never outside s[0..len): two 4-byte loads that may overlap (OR keeps a
+ * byte read twice); shorter texts take the byte loop.  Then the
+ * point is found and taken out, the digits are left-padded with '0' to
+ * eight, checked and converted as fast_float does (parse_eight_digits). */
+static inline __attribute__((always_inline)) int svy_number_fast(const char *s, size_t len, double *out)
+{
+    size_t i = len > 0 && s[0] == '-';
+    size_t n = len - i;
+    if (n - 4 > 4) /* 0 to 3 bytes (the loop is shorter), or more than 8 */
+        return n - 1 < 16 && svy_number_fast_loop(s, i, len, (int)i, out);
+    const char *t = s + i;
+    uint32_t lo, hi;
+    memcpy(&lo, t, 4);
+    memcpy(&hi, t + n - 4, 4);
+    uint64_t x = lo | (uint64_t)hi << (8 * (n - 4));
+    /* The lowest byte equal to '.' (the borrow trick's false hits lie only
+     * above a true one; bytes past n are 0, not '.'). */
+    uint64_t e = x ^ 0x2E2E2E2E2E2E2E2Eull;
+    uint64_t z = (e - 0x0101010101010101ull) & ~e & 0x8080808080808080ull;
+    size_t frac = 0;
+    if (z) {
+        unsigned b = (unsigned)__builtin_ctzll(z) >> 3; /* the point's byte */
+        uint64_t below = (1ull << (8 * b)) - 1;
+        x = (x & below) | ((x >> 8) & ~below);
+        frac = n - 1 - b;
+        n--;
+    }
+    if (n < 8)
+        x = x << (8 * (8 - n)) | 0x3030303030303030ull >> (8 * n);
+    if (((x + 0x4646464646464646ull) | (x - 0x3030303030303030ull)) & 0x8080808080808080ull)
+        return 0;
+    x -= 0x3030303030303030ull;
+    x = x * 10 + (x >> 8);
+    x = ((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32)) +
+         ((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32))) >> 32;
+    double v = (double)(int64_t)(uint32_t)x / svy_pow10_exact[frac];
+    *out = i ? -v : v;
     return 1;
 }
 

@@ -103,7 +103,7 @@ static svy_status read_str(const char *content, seen *s, svy_err *err)
     return read_all(content, strlen(content), 0, NULL, 0, s, err);
 }
 
-Test(csv_scan, quotes_crlf_empty_fields_and_the_last_line)
+static void quotes_crlf_empty_fields_and_the_last_line(void)
 {
     seen s = {0};
     svy_err err;
@@ -128,8 +128,18 @@ Test(csv_scan, quotes_crlf_empty_fields_and_the_last_line)
     cr_assert_eq(err.row, 1);
     free(s.out);
 }
+Test(csv_scan, quotes_crlf_empty_fields_and_the_last_line)
+{
+    quotes_crlf_empty_fields_and_the_last_line();
+}
 
-Test(csv_scan, errors_name_the_same_place)
+Test(csv_scan, quotes_crlf_empty_fields_and_the_last_line_baseline_loop)
+{
+    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
+    quotes_crlf_empty_fields_and_the_last_line();
+}
+
+static void errors_name_the_same_place(void)
 {
     seen s = {0};
     svy_err err;
@@ -168,6 +178,72 @@ Test(csv_scan, errors_name_the_same_place)
     cr_assert_eq(s.rows, 2);
     free(s.out);
 }
+Test(csv_scan, errors_name_the_same_place)
+{
+    errors_name_the_same_place();
+}
+
+Test(csv_scan, errors_name_the_same_place_baseline_loop)
+{
+    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
+    errors_name_the_same_place();
+}
+
+/* Columns after the last one asked for are counted, not visited: the
+ * values, and the errors for a field too many or too few, are the line
+ * path's, in one block or across several. */
+static void columns_not_asked_for_at_the_end(void)
+{
+    seen s = {0};
+    svy_err err;
+    const char *ab[] = {"a", "b"};
+    const char *csv = "a,b,c,d,e\n1,2,x,y,z\n3,4,,,\n,5,\"q\",\"r,s\",\n";
+    cr_assert_eq(read_all(csv, strlen(csv), 0, ab, 2, &s, &err), SVY_OK, "%s", err.msg);
+    cr_assert_str_eq(s.out, "[1]|[2]\n[3]|[4]\n<NA>|[5]\n");
+    cr_assert_eq(svy_csv_scan_left, 0, "the row loop took every line");
+    const char *more = "a,b,c,d,e\n1,2,x,y,z\n3,4,5,6,7,8\n";
+    cr_assert_eq(read_all(more, strlen(more), 0, ab, 2, &s, &err), SVY_E_DATA);
+    cr_assert(err.row == 2 && err.col == 6, "row %lld col %lld: %s", err.row, err.col, err.msg);
+    const char *fewer = "a,b,c,d,e\n1,2,x,y,z\n3,4,5,6\n";
+    cr_assert_eq(read_all(fewer, strlen(fewer), 0, ab, 2, &s, &err), SVY_E_DATA);
+    cr_assert_eq(err.row, 2, "row %lld: %s", err.row, err.msg);
+    /* Long trailing fields: each line's delimiters fall in several blocks;
+     * the last line has one field too many, the one before one too few. */
+    static char big[400000];
+    size_t n = (size_t)snprintf(big, sizeof big, "a,b,c,d,e\n");
+    long long rows = 0;
+    while (n < sizeof big - 2000) {
+        rows++;
+        n += (size_t)snprintf(big + n, sizeof big - n, "%lld,%lld,%.*s,%.*s,%.*s\n", rows, rows * 7,
+                              (int)(rows % 90), "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+                              (int)(rows % 70), "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd",
+                              (int)(rows % 130), "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+    }
+    svy_csv_scan_left = 0; /* the lines with errors above went back */
+    cr_assert_eq(read_all(big, n, 0, ab, 2, &s, &err), SVY_OK, "%s", err.msg);
+    cr_assert_eq(s.rows, rows);
+    cr_assert_eq(svy_csv_scan_left, 0, "the row loop took every line");
+    char want[64];
+    snprintf(want, sizeof want, "[%lld]|[%lld]\n", rows, rows * 7);
+    cr_assert(s.len >= strlen(want) && strcmp(s.out + s.len - strlen(want), want) == 0, "last row %s", want);
+    size_t m = n + (size_t)snprintf(big + n, sizeof big - n, "x,y,%0100d,%080d,1,2\n", 0, 0);
+    cr_assert_eq(read_all(big, m, 1, ab, 2, &s, &err), SVY_E_DATA);
+    cr_assert(err.row == rows + 1 && err.col == 6, "row %lld col %lld: %s", err.row, err.col, err.msg);
+    m = n + (size_t)snprintf(big + n, sizeof big - n, "x,y,%0100d,%080d\n", 0, 0);
+    cr_assert_eq(read_all(big, m, 0, ab, 2, &s, &err), SVY_E_DATA);
+    cr_assert_eq(err.row, rows + 1, "row %lld: %s", err.row, err.msg);
+    free(s.out);
+}
+Test(csv_scan, columns_not_asked_for_at_the_end)
+{
+    columns_not_asked_for_at_the_end();
+}
+
+Test(csv_scan, columns_not_asked_for_at_the_end_baseline_loop)
+{
+    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
+    columns_not_asked_for_at_the_end();
+}
 
 /* The value of row i, column j, unescaped, and how it is written. */
 static size_t value_of(unsigned long long i, unsigned j, char *val, int *missing, int *quote)
@@ -191,7 +267,7 @@ static size_t value_of(unsigned long long i, unsigned j, char *val, int *missing
     return n;
 }
 
-Test(csv_scan, rows_across_buffer_edges_from_a_file_and_stdin)
+static void rows_across_buffer_edges_from_a_file_and_stdin(void)
 {
     /* About 3 MiB of rows: fields of every kind meet the read buffer's end
      * (wherever it is) somewhere; some lines end in CR LF. */
@@ -250,8 +326,18 @@ Test(csv_scan, rows_across_buffer_edges_from_a_file_and_stdin)
     free(text);
     free(expect);
 }
+Test(csv_scan, rows_across_buffer_edges_from_a_file_and_stdin)
+{
+    rows_across_buffer_edges_from_a_file_and_stdin();
+}
 
-Test(csv_scan, very_long_lines)
+Test(csv_scan, rows_across_buffer_edges_from_a_file_and_stdin_baseline_loop)
+{
+    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
+    rows_across_buffer_edges_from_a_file_and_stdin();
+}
+
+static void very_long_lines(void)
 {
     /* A 5 MiB field, unquoted then quoted, between short ones. */
     size_t big = 5u << 20, cap = 2 * big + 64;
@@ -272,6 +358,16 @@ Test(csv_scan, very_long_lines)
     cr_assert_str_eq(s.out + s.len - 8, "[3]|[4]\n");
     free(s.out);
     free(text);
+}
+Test(csv_scan, very_long_lines)
+{
+    very_long_lines();
+}
+
+Test(csv_scan, very_long_lines_baseline_loop)
+{
+    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
+    very_long_lines();
 }
 
 /* svy_utf8_valid as it was written before it skipped ASCII by blocks and

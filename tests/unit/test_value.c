@@ -195,6 +195,80 @@ Test(value, inline_number_parser_agrees_with_parse_number)
     }
 }
 
+/* The byte loop the inline parser had before its word-at-a-time form: the
+ * new one must answer as it did, bit for bit, on every text. */
+static int number_fast_bytewise(const char *s, size_t len, double *out)
+{
+    size_t i = len > 0 && s[0] == '-';
+    int neg = (int)i;
+    if (len - i == 0 || len - i > 16)
+        return 0;
+    uint64_t mant = 0;
+    size_t dot = 0, ndig = 0;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d <= 9) {
+            mant = mant * 10 + d;
+            ndig++;
+        } else if (s[i] == '.' && !dot) {
+            dot = i + 1;
+        } else {
+            return 0;
+        }
+    }
+    if (!ndig || ndig > 15)
+        return 0;
+    double x = (double)mant / svy_pow10_exact[dot ? len - dot : 0];
+    *out = neg ? -x : x;
+    return 1;
+}
+
+static void fast_like_bytewise(const char *t, size_t n)
+{
+    /* the text alone in its allocation: a read past either end is ASan's */
+    char *s = malloc(n ? n : 1);
+    cr_assert(s);
+    memcpy(s, t, n);
+    double a = -7, b = -7;
+    int fa = svy_number_fast(s, n, &a), fb = number_fast_bytewise(s, n, &b);
+    cr_assert(fa == fb && memcmp(&a, &b, sizeof a) == 0, "'%.*s' (%zu bytes): %d %.17g, byte loop %d %.17g", (int)n,
+              t, n, fa, a, fb, b);
+    free(s);
+}
+
+/* Every text of 0 to 6 bytes over digits, '.', '-' and bytes next to them
+ * ('/', ':', '+', NUL, 0xAE, 0xB0), then random texts of up to 18 bytes,
+ * mostly digits with points and signs. */
+Test(value, inline_number_parser_word_form_matches_byte_loop)
+{
+    const char alpha[] = {'0', '1', '5', '9', '.', '-', '/', ':', '+', '\0', (char)0xAE, (char)0xB0};
+    const size_t na = sizeof alpha;
+    char t[24];
+    for (size_t n = 0; n <= 6; n++) {
+        size_t total = 1;
+        for (size_t k = 0; k < n; k++)
+            total *= na;
+        for (size_t c = 0; c < total; c++) {
+            size_t y = c;
+            for (size_t k = 0; k < n; k++, y /= na)
+                t[k] = alpha[y % na];
+            fast_like_bytewise(t, n);
+        }
+    }
+    uint64_t x = 7;
+    for (int r = 0; r < 2000000; r++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        size_t n = (size_t)((x >> 59) + (x >> 61)) % 19;
+        uint64_t y = x;
+        for (size_t k = 0; k < n; k++) {
+            y = y * 2862933555777941757ull + 3037000493ull;
+            unsigned v = (unsigned)(y >> 40) % 64;
+            t[k] = v < 52 ? (char)('0' + v % 10) : v < 58 ? '.' : v < 61 ? '-' : alpha[v % na];
+        }
+        fast_like_bytewise(t, n);
+    }
+}
+
 /* Fixed decimals as printf's %.*f rounds, but always with a '.' point. */
 Test(value, fmt_fixed_matches_printf_in_any_locale)
 {
