@@ -255,7 +255,7 @@ void svy_dsn_huge(void *p, size_t n)
 {
 #if defined(MADV_HUGEPAGE)
     const uintptr_t page = (uintptr_t)2 << 20;
-    if (n < 2 * page)
+    if (n < page)
         return;
     uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
     if (b > a)

@@ -312,12 +312,16 @@ int svy_est_queue_ready(svy_est *e)
     rqueue *q = e->q = calloc(1, sizeof *q);
     if (!q)
         return 0;
-    q->pool = aligned_alloc(64, (size_t)QCHUNKS * QCH * sizeof *q->pool);
+    /* a huge page (asked for before it is written): the chunks are
+     * written and read at random */
+    const size_t bytes = (size_t)QCHUNKS * QCH * sizeof *q->pool;
+    q->pool = aligned_alloc((size_t)2 << 20, bytes);
     q->next = malloc(QCHUNKS * sizeof *q->next);
     if (!q->pool || !q->next) {
         svy_est_queue_free(e);
         return 0;
     }
+    svy_dsn_huge(q->pool, bytes);
     for (size_t l = 0; l < LAYERS_MAX; l++)
         q->ql[l].ush = USH0;
     return 1;
