@@ -164,7 +164,7 @@ typedef struct rqueue {
     uint32_t *next;    /* per chunk: the bucket's next chunk */
     uint32_t used;     /* chunks taken */
     qlayer ql[LAYERS_MAX];
-    uint32_t *drows;   /* rows queued per domain, into doms[].rows at the flush */
+    uint32_t *drows;   /* rows queued per domain, into doms[].rows at the end of the pass */
     size_t ndrows, capdrows;
 } rqueue;
 /* A unit's (or stratum's) first records (layer.ux), one cache line: the
@@ -185,6 +185,7 @@ typedef struct uslot {
 int svy_est_queue_ready(svy_est *e);
 int svy_est_queue_put_slow(rqueue *q, size_t li, uint32_t key, uint32_t dom, double w, uint32_t yv);
 svy_status svy_est_flush_queue(svy_est *e, svy_err *err);
+void svy_est_queue_rows(svy_est *e); /* the domains' queued row counts, into doms[].rows (end of a pass) */
 void svy_est_queue_free(svy_est *e);
 
 /* Every queued row comes here: its bucket's last chunk, when it has room. */

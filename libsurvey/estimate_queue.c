@@ -268,11 +268,11 @@ static svy_status flush_layer(svy_est *e, size_t li, svy_err *err)
     return st;
 }
 
-/* Sum every queued row, then the domains' row counts. */
+/* Sum every queued row. */
 svy_status svy_est_flush_queue(svy_est *e, svy_err *err)
 {
     rqueue *q = e->q;
-    if (!q)
+    if (!q || !q->used)
         return SVY_OK;
     svy_status st = SVY_OK;
     for (size_t li = 0; li < e->nlay; li++) {
@@ -281,11 +281,16 @@ svy_status svy_est_flush_queue(svy_est *e, svy_err *err)
             st = s;
     }
     q->used = 0;
-    for (size_t d = 0; d < q->ndrows; d++) {
+    return st;
+}
+
+void svy_est_queue_rows(svy_est *e)
+{
+    rqueue *q = e->q;
+    for (size_t d = 0; q && d < q->ndrows; d++) {
         e->doms[d].rows += q->drows[d];
         q->drows[d] = 0;
     }
-    return st;
 }
 
 void svy_est_queue_free(svy_est *e)

@@ -480,9 +480,11 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
             }
             if (put > 0)
                 continue;
-            /* a row the queue cannot take: the rows before it first */
+            /* a row the queue cannot take: the rows before it first, and
+             * no queue until the next choice (choose_queueing) */
             if ((st = svy_est_flush_queue(e, err)) != SVY_OK)
                 return st;
+            e->queueing = 0;
         }
         /* rows grouped by unit: the domain's direct index is in the cache */
         long r = svy_est_rec_get(e, L, li, (uint32_t)dom, key, err);
@@ -683,6 +685,7 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
     svy_status fst = svy_est_flush_queue(e, err);
+    svy_est_queue_rows(e);
     svy_est_queue_free(e);
     e->queueing = 0;
     if (fst)
