@@ -55,26 +55,44 @@ static uint64_t pack(uint32_t stratum, double x)
     return 1ull << 63 | (uint64_t)stratum << 40 | (uint64_t)x;
 }
 
+/* n bytes, the first old of them p's (p is freed), the rest zero; large
+ * ones 2 MiB aligned, huge pages asked for before anything is written
+ * (asked for later, pages already there stay small): rows in any order
+ * write the direct array at random, and each small page would cost a TLB
+ * entry. */
+static void *huge_realloc(void *p, size_t old, size_t n)
+{
+    const size_t page = (size_t)2 << 20;
+    void *q = n >= page ? aligned_alloc(page, (n + page - 1) / page * page) : malloc(n);
+    if (!q)
+        return NULL;
+    svy_dsn_huge(q, n);
+    if (old)
+        memcpy(q, p, old);
+    memset((char *)q + old, 0, n - old);
+    free(p);
+    return q;
+}
+
 /* Cover ids below need with the direct array while it stays within 4 ids
- * per row seen (respondent numbers are dense).  Ids already in the key set
- * that the array now covers are marked as living there. */
+ * per row seen, plus 2^20 ids (respondent numbers are dense; in rows in
+ * any order the largest come early).  Ids already in the key set that the
+ * array now covers are marked as living there. */
 static int own_grow(svy_idset *s, double need, long long rows)
 {
     size_t cap = s->ncap ? s->ncap : 4096;
     while ((double)cap < need)
         cap *= 2;
-    if ((double)cap > 4.0 * (double)(rows + 65536) || cap > ((size_t)1 << 30))
+    if ((double)cap > 4.0 * (double)(rows + 262144) || cap > ((size_t)1 << 30))
         return 0;
     uint64_t *b = realloc(s->seen, cap / 64 * sizeof *b);
     if (!b)
         return 0;
     memset(b + s->ncap / 64, 0, (cap - s->ncap) / 64 * sizeof *b);
     s->seen = b;
-    uint32_t *o = realloc(s->own, cap * sizeof *o);
+    uint32_t *o = huge_realloc(s->own, s->ncap * sizeof *o, cap * sizeof *o);
     if (!o)
         return 0;
-    svy_dsn_huge(o, cap * sizeof *o);
-    memset(o + s->ncap, 0, (cap - s->ncap) * sizeof *o);
     for (size_t i = 0; i < s->nslots; i++) {
         uint64_t k = s->slots[i];
         uint64_t x = k & ((1ull << 40) - 1);
@@ -237,7 +255,7 @@ void svy_dsn_huge(void *p, size_t n)
 {
 #if defined(MADV_HUGEPAGE)
     const uintptr_t page = (uintptr_t)2 << 20;
-    if (n < 2 * page)
+    if (n < page)
         return;
     uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), b = ((uintptr_t)p + n) & ~(page - 1);
     if (b > a)

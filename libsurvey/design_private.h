@@ -30,8 +30,8 @@
  * Memory: per stratum 128 bytes, per unit 16 bytes and a bit plus its key in a hash
  * table (about 40 bytes), and when codes are small whole numbers 8 bytes per
  * possible code (at most 4 per code seen, plus 8 KiB); the last stage's check costs 4 bytes per possible
- * id when ids are whole numbers below 4 times the rows (respondent numbers:
- * a direct array, plus a bit per id), else 11 to 21 bytes per row when ids are whole numbers
+ * id when ids are whole numbers below 4 times (the rows + 2^18) (respondent numbers:
+ * a direct array, plus a bit per id; at most 4.2 MiB past 4 ids a row), else 11 to 21 bytes per row when ids are whole numbers
  * below 2^40 in fewer than 2^23 strata, else the key text plus about 40
  * bytes.  Nothing per row for one stage.
  */

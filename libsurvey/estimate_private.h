@@ -130,45 +130,78 @@ enum { DB = 3 };
 enum { DOMC_BITS = 10, DOMC = 1 << DOMC_BITS };
 enum { BYDIR_K = 4, BYDIR_N = 1110, DDIR_BITS = 12 };
 
-/* Rows of a table of rates in any order (see estimate_rows.c): each row's
- * record is looked up at once (records are made in the rows' order), and
- * the row waits in its layer's queue as (weight, record, outcomes as bits);
- * every QROWS rows the queue is sorted by record (stable: a record still
- * sums its rows in their order, so every sum is the same) and summed
- * record after record, so each record's lines come from memory once a
- * batch, not once a row.  At most QOUT outcomes: their values (0 or 1)
- * in yv's low 16 bits, which are valid in its high 16.  Memory: 16 bytes
- * per entry, two entries per row at most in each layer, as many again to
- * sort, 4 bytes per domain. */
-enum { QROWS = 32768, USLOT = 7, QOUT = 16 };
+/* Rows of a table of rates in any order (see estimate_rows.c): each row
+ * waits in its layer's queue as (weight, key and domain, outcomes as bits),
+ * in the bucket of its key (unit or stratum; a bucket is the 2^ush keys
+ * whose records fill about QBYTES), without looking its record up.  When
+ * the queue is full, each bucket in turn finds its rows' records (made
+ * there when new, so a bucket's records lie together) and sums them in
+ * the rows' order (a record still sums its rows in their order, so every
+ * sum is the same): the bucket's records stay in the cache while its rows
+ * go by, and no row waits on memory for its record.  At most QOUT outcomes:
+ * their values (0 or 1) in yv's low 16 bits, which are valid in its high
+ * 16; domains below 2^16 (kd: the key's low 16 bits, then the domain).
+ * Memory: QCHUNKS chunks of QCH entries of 16 bytes (2 MiB, any number of
+ * layers), a link per chunk, 12 bytes per bucket (at most QBUCKETS a
+ * layer), 4 bytes per domain. */
+enum { QCH = 64, QCHUNKS = 2048, QBUCKETS = 512, QBYTES = 32768, USLOT = 7, QOUT = 16 };
+#define SVY_QNONE UINT32_MAX
 typedef struct qent {
     double w;
-    uint32_t rec, yv;
+    uint32_t kd, yv;
 } qent;
+typedef struct qbucket {
+    uint32_t head, tail, fill; /* its chunks, first and last (SVY_QNONE: none); entries in the last */
+} qbucket;
+typedef struct qlayer {
+    qbucket *bk;
+    uint32_t nb;       /* buckets in bk */
+    unsigned ush;      /* a bucket holds the keys of 2^ush */
+    uint32_t keys;     /* the largest key queued (or refused) + 1: the next ush */
+} qlayer;
 typedef struct rqueue {
-    qent *ent[LAYERS_MAX]; /* per layer, in the rows' order */
-    size_t n[LAYERS_MAX];
-    qent *sorted;      /* as many: the sort's other half */
-    uint32_t *drows;   /* rows queued per domain, into doms[].rows at the flush */
-    size_t ndrows, capdrows, rows;
+    qent *pool;        /* QCHUNKS chunks of QCH entries */
+    uint32_t *next;    /* per chunk: the bucket's next chunk */
+    uint32_t used;     /* chunks taken */
+    qlayer ql[LAYERS_MAX];
+    uint32_t *drows;   /* rows queued per domain, into doms[].rows at the end of the pass */
+    size_t ndrows, capdrows;
 } rqueue;
-/* A unit's (or stratum's) first records (layer.ux), one cache line: rows in any order
- * find their record here in a table of 64 bytes per unit, where the
- * domains' direct indexes (estimate_domain.c) spread a unit's records over
- * as many lines as it has domains. */
+/* A unit's (or stratum's) first records (layer.ux), one cache line: the
+ * queue's buckets find their rows' records here, in a table of 64 bytes
+ * per unit, where the domains' direct indexes (estimate_domain.c) spread a
+ * unit's records over as many lines as it has domains. */
 typedef struct uslot {
     uint32_t n;
     uint32_t dom[USLOT], rec[USLOT];
     uint32_t pad;
 } uslot;
 
-/* estimate_queue.c: a unit's new record in its slot (a cache: a full slot
- * or no memory leaves it out); the queue's memory (0: none, rows are
- * summed at once); summing the queued rows; freeing the queue. */
-void svy_est_ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r);
+/* estimate_queue.c: the queue's memory (0: none, rows are summed at once);
+ * a row of domain dom in layer li's queue (1; 0 when it cannot be queued:
+ * flush and sum it at once; -1 when the queue is full: flush and put it
+ * again); summing the queued rows (SVY_E_NOMEM when a new record found no
+ * memory); freeing the queue. */
 int svy_est_queue_ready(svy_est *e);
-void svy_est_flush_queue(svy_est *e);
+int svy_est_queue_put_slow(rqueue *q, size_t li, uint32_t key, uint32_t dom, double w, uint32_t yv);
+svy_status svy_est_flush_queue(svy_est *e, svy_err *err);
+void svy_est_queue_rows(svy_est *e); /* the domains' queued row counts, into doms[].rows (end of a pass) */
 void svy_est_queue_free(svy_est *e);
+
+/* Every queued row comes here: its bucket's last chunk, when it has room. */
+static inline int svy_est_queue_put(rqueue *q, size_t li, uint32_t key, uint32_t dom, double w, uint32_t yv)
+{
+    const qlayer *l = &q->ql[li];
+    uint32_t b = key >> l->ush;
+    if (b < l->nb && dom <= 0xffff) {
+        qbucket *B = &l->bk[b];
+        if (B->fill < QCH) {
+            q->pool[(size_t)B->tail * QCH + B->fill++] = (qent){w, key << 16 | dom, yv};
+            return 1;
+        }
+    }
+    return svy_est_queue_put_slow(q, li, key, dom, w, yv);
+}
 
 struct svy_est {
     svy_design d;

@@ -1,7 +1,7 @@
-/* The queue of rows in any order (see rqueue in estimate_private.h): the
- * units' first records, and summing a batch of queued rows sorted by record.
- * Per batch, not per row: the per-row half (looking a record up, queueing
- * the row) is in estimate_rows.c. */
+/* The queue of rows in any order (see rqueue in estimate_private.h): a row
+ * into its key's bucket (the slow half: a new chunk, more buckets), the
+ * units' first records, and summing the queued rows bucket after bucket.
+ * The per-row half (queueing a row) is inline in estimate_private.h. */
 #include "svy_private.h"
 #include "estimate_private.h"
 
@@ -9,11 +9,17 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Keep the units' tables under this many bytes a layer. */
 #define UX_MAX ((size_t)64 << 20)
 
-void svy_est_ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r)
+/* A bucket of 2^4 keys before any record tells how large they are. */
+enum { USH0 = 4, USH_MAX = 16 };
+
+static void ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r)
 {
     if (key >= L->uxlen) {
         size_t nl = L->uxlen ? L->uxlen * 2 : 256;
@@ -36,6 +42,82 @@ void svy_est_ux_put(layer *L, uint32_t key, uint32_t dom, uint32_t r)
         u->dom[u->n] = dom;
         u->rec[u->n++] = r;
     }
+}
+
+/* The place of dom in a slot, -1 when it is not there.  Without a branch
+ * per place: rows in any order find their domain at any place in it, and
+ * a branch would guess wrong. */
+static inline int slot_find(const uslot *u, uint32_t dom)
+{
+#if defined(__SSE2__)
+    /* n and dom[0..2] (n's lane dropped), then dom[3..6]; places past n
+     * masked out */
+    const __m128i d = _mm_set1_epi32((int)dom);
+    __m128i a = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(const void *)u), d);
+    __m128i b = _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(const void *)&u->dom[3]), d);
+    unsigned m = ((unsigned)_mm_movemask_ps(_mm_castsi128_ps(a)) >> 1) |
+                 (unsigned)_mm_movemask_ps(_mm_castsi128_ps(b)) << 3;
+    m &= ((unsigned)1 << u->n) - 1;
+    return m ? __builtin_ctz(m) : -1;
+#else
+    for (uint32_t j = 0; j < u->n; j++)
+        if (u->dom[j] == dom)
+            return (int)j;
+    return -1;
+#endif
+}
+
+/* The record of (dom, key) in layer li, made when new (-1 out of memory). */
+static inline long rec_of(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err)
+{
+    if (key < L->uxlen) {
+        const uslot *u = &L->ux[key];
+        int j = slot_find(u, dom);
+        if (j >= 0)
+            return u->rec[j];
+    }
+    long r = svy_est_rec_get(e, L, li, dom, key, err);
+    if (r >= 0)
+        ux_put(L, key, dom, (uint32_t)r);
+    return r;
+}
+
+int svy_est_queue_put_slow(rqueue *q, size_t li, uint32_t key, uint32_t dom, double w, uint32_t yv)
+{
+    qlayer *l = &q->ql[li];
+    if (key >= l->keys)
+        l->keys = key == UINT32_MAX ? key : key + 1;
+    uint32_t b = key >> l->ush;
+    if (dom > 0xffff || b >= QBUCKETS)
+        return 0;
+    if (b >= l->nb) {
+        uint32_t nb = l->nb ? l->nb : 16;
+        while (nb <= b)
+            nb *= 2;
+        if (nb > QBUCKETS)
+            nb = QBUCKETS;
+        qbucket *bk = realloc(l->bk, nb * sizeof *bk);
+        if (!bk)
+            return 0;
+        for (uint32_t i = l->nb; i < nb; i++)
+            bk[i] = (qbucket){SVY_QNONE, SVY_QNONE, QCH};
+        l->bk = bk;
+        l->nb = nb;
+    }
+    qbucket *B = &l->bk[b];
+    if (B->fill == QCH) {
+        if (q->used == QCHUNKS)
+            return -1;
+        uint32_t c = q->used++;
+        if (B->head == SVY_QNONE)
+            B->head = c;
+        else
+            q->next[B->tail] = c;
+        B->tail = c;
+        B->fill = 0;
+    }
+    q->pool[(size_t)B->tail * QCH + B->fill++] = (qent){w, key << 16 | dom, yv};
+    return 1;
 }
 
 /* One outcome of a queued row: w times 0 or 1 (w >= 0) is w or +0, taken
@@ -74,72 +156,141 @@ static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, 
             svy_est_group_add(blk + ((y >> o & 1) ? 0 : 4), w);
 }
 
-static void sum_entries(svy_est *e, layer *L, const qent *x, size_t n)
+/* n queued rows of a bucket whose keys are base + their low ush bits. */
+static svy_status sum_entries(svy_est *e, layer *L, size_t li, uint32_t base, uint32_t mask, const qent *x,
+                              size_t n, svy_err *err)
 {
     const size_t nout = e->nout;
+    const int rows = L->rows;
     for (size_t i = 0; i < n; i++) {
-        rec *R = &L->recs[x[i].rec];
+        uint32_t kd = x[i].kd;
+        long r = rec_of(e, L, li, kd & 0xffff, base | (kd >> 16 & mask), err);
+        if (r < 0)
+            return SVY_E_NOMEM;
+        rec *R = &L->recs[r];
         R->rows++;
         R->nzrows += x[i].w != 0;
-        add_rates_bits(L->pool + R->block, L->rows, nout, x[i].w, x[i].yv);
+        add_rates_bits(L->pool + R->block, rows, nout, x[i].w, x[i].yv);
     }
+    return SVY_OK;
 }
 
-/* A stable sort of n queued entries by record (records below nr, at most
- * 2^18), from in into the returned array (in or tmp, n entries each): a
- * counting pass by the low bits of the record, then, past 256 records, one
- * by the high bits.  Each pass writes to at most 512 places at once, whose
- * lines stay in the cache; one pass over thousands of records would miss a
- * line for nearly every entry. */
-static qent *sort_entries(qent *in, qent *tmp, size_t n, size_t nr)
+/* Keys a bucket: as many as have records of about QBYTES in all (with their
+ * slots), in at most QBUCKETS buckets. */
+static unsigned bucket_shift(const layer *L, const qlayer *l)
 {
-    unsigned bits = 1;
-    while (((size_t)1 << bits) < nr)
-        bits++;
-    const unsigned lo = bits <= 8 ? bits : (bits + 1) / 2, hi = bits - lo;
-    const uint32_t mask = ((uint32_t)1 << lo) - 1;
-    uint32_t c1[512] = {0}, c2[512] = {0};
-    for (size_t i = 0; i < n; i++) {
-        c1[in[i].rec & mask]++;
-        c2[in[i].rec >> lo]++;
-    }
-    uint32_t s1 = 0, s2 = 0;
-    for (size_t b = 0; b < 512; b++) {
-        uint32_t t1 = c1[b], t2 = c2[b];
-        c1[b] = s1;
-        c2[b] = s2;
-        s1 += t1;
-        s2 += t2;
-    }
-    for (size_t i = 0; i < n; i++)
-        tmp[c1[in[i].rec & mask]++] = in[i];
-    if (!hi)
-        return tmp;
-    for (size_t i = 0; i < n; i++)
-        in[c2[tmp[i].rec >> lo]++] = tmp[i];
-    return in;
+    if (!l->keys || !L->nrecs)
+        return USH0;
+    double per = (double)L->nrecs / l->keys * (double)(L->bsize * sizeof(double) + sizeof(rec)) + sizeof(uslot);
+    unsigned s = 0;
+    while (s < USH_MAX && (double)((size_t)2 << s) * per <= QBYTES)
+        s++;
+    while (s < USH_MAX && (l->keys - 1) >> s >= QBUCKETS)
+        s++;
+    return s;
 }
 
-/* Sum every queued row: each layer's entries sorted by record (stable),
- * unless its records are too many to gain from it; then the domains' row
- * counts. */
-void svy_est_flush_queue(svy_est *e)
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
+/* Lines from memory before they are needed: a chunk of entries. */
+static inline void fetch_chunk(const rqueue *q, uint32_t c)
+{
+    if (c == SVY_QNONE)
+        return;
+    const char *p = (const char *)(q->pool + (size_t)c * QCH);
+    for (size_t i = 0; i < QCH * sizeof(qent); i += 64)
+        PREFETCH(p + i);
+}
+
+/* The slots of bucket b's keys (fetch_slots), then, a bucket later, the
+ * records they name (fetch_recs: a record's doubles are at rec * bsize in
+ * a table of rates, whose records have no other blocks). */
+static inline void fetch_slots(const layer *L, const qlayer *l, uint32_t b)
+{
+    size_t k0 = (size_t)b << l->ush, k1 = k0 + ((size_t)1 << l->ush);
+    for (size_t k = k0; k < k1 && k < L->uxlen; k++)
+        PREFETCH(&L->ux[k]);
+}
+
+static inline void fetch_recs(const layer *L, const qlayer *l, uint32_t b)
+{
+    size_t k0 = (size_t)b << l->ush, k1 = k0 + ((size_t)1 << l->ush);
+    const size_t bytes = L->bsize * sizeof(double);
+    for (size_t k = k0; k < k1 && k < L->uxlen; k++) {
+        const uslot *u = &L->ux[k];
+        for (uint32_t j = 0; j < u->n && j < USLOT; j++) {
+            size_t r = u->rec[j];
+            if (r >= L->nrecs)
+                continue;
+            PREFETCH(&L->recs[r]);
+            const char *p = (const char *)(L->pool + r * L->bsize);
+            for (size_t i = 0; i < bytes; i += 64)
+                PREFETCH(p + i);
+        }
+    }
+}
+
+/* One layer's queued rows, bucket after bucket; the buckets left empty. */
+static svy_status flush_layer(svy_est *e, size_t li, svy_err *err)
 {
     rqueue *q = e->q;
-    if (!q)
-        return;
-    for (size_t li = 0; li < e->nlay; li++) {
-        size_t n = q->n[li], nr = e->lay[li].nrecs;
-        layer *L = &e->lay[li];
-        q->n[li] = 0;
-        if (n)
-            sum_entries(e, L, nr > 4 * (size_t)QROWS ? q->ent[li] : sort_entries(q->ent[li], q->sorted, n, nr), n);
+    qlayer *l = &q->ql[li];
+    layer *L = &e->lay[li];
+    const uint32_t mask = ((uint32_t)1 << l->ush) - 1;
+    svy_status st = SVY_OK;
+    if (l->nb)
+        fetch_slots(L, l, 0);
+    if (l->nb > 1)
+        fetch_slots(L, l, 1);
+    if (l->nb)
+        fetch_recs(L, l, 0);
+    for (uint32_t b = 0; b < l->nb; b++) {
+        qbucket *B = &l->bk[b];
+        if (b + 2 < l->nb)
+            fetch_slots(L, l, b + 2);
+        if (b + 1 < l->nb) {
+            fetch_recs(L, l, b + 1);
+            fetch_chunk(q, l->bk[b + 1].head);
+        }
+        for (uint32_t c = B->head; st == SVY_OK && c != SVY_QNONE; c = c == B->tail ? SVY_QNONE : q->next[c]) {
+            if (c != B->tail)
+                fetch_chunk(q, q->next[c]);
+            st = sum_entries(e, L, li, b << l->ush, mask, q->pool + (size_t)c * QCH, c == B->tail ? B->fill : QCH,
+                             err);
+        }
+        *B = (qbucket){SVY_QNONE, SVY_QNONE, QCH};
     }
-    for (size_t d = 0; d < q->ndrows; d++) {
+    l->ush = bucket_shift(L, l);
+    return st;
+}
+
+/* Sum every queued row. */
+svy_status svy_est_flush_queue(svy_est *e, svy_err *err)
+{
+    rqueue *q = e->q;
+    if (!q || !q->used)
+        return SVY_OK;
+    svy_status st = SVY_OK;
+    for (size_t li = 0; li < e->nlay; li++) {
+        svy_status s = flush_layer(e, li, err);
+        if (s && !st)
+            st = s;
+    }
+    q->used = 0;
+    return st;
+}
+
+void svy_est_queue_rows(svy_est *e)
+{
+    rqueue *q = e->q;
+    for (size_t d = 0; q && d < q->ndrows; d++) {
         e->doms[d].rows += q->drows[d];
         q->drows[d] = 0;
     }
-    q->rows = 0;
 }
 
 void svy_est_queue_free(svy_est *e)
@@ -147,8 +298,9 @@ void svy_est_queue_free(svy_est *e)
     if (!e->q)
         return;
     for (size_t l = 0; l < LAYERS_MAX; l++)
-        free(e->q->ent[l]);
-    free(e->q->sorted);
+        free(e->q->ql[l].bk);
+    free(e->q->pool);
+    free(e->q->next);
     free(e->q->drows);
     free(e->q);
     e->q = NULL;
@@ -163,10 +315,19 @@ int svy_est_queue_ready(svy_est *e)
     if (e->nout > QOUT)
         return 0;
     rqueue *q = e->q = calloc(1, sizeof *q);
-    int ok = q && (q->sorted = svy_malloc(2 * QROWS * sizeof *q->sorted)) != NULL;
-    for (size_t l = 0; ok && l < e->nlay; l++)
-        ok = (q->ent[l] = svy_malloc(2 * QROWS * sizeof *q->ent[l])) != NULL;
-    if (!ok)
+    if (!q)
+        return 0;
+    /* a huge page (asked for before it is written): the chunks are
+     * written and read at random */
+    const size_t bytes = (size_t)QCHUNKS * QCH * sizeof *q->pool;
+    q->pool = aligned_alloc((size_t)2 << 20, bytes);
+    q->next = malloc(QCHUNKS * sizeof *q->next);
+    if (!q->pool || !q->next) {
         svy_est_queue_free(e);
-    return ok;
+        return 0;
+    }
+    svy_dsn_huge(q->pool, bytes);
+    for (size_t l = 0; l < LAYERS_MAX; l++)
+        q->ql[l].ush = USH0;
+    return 1;
 }

@@ -415,21 +415,6 @@ static svy_status cal_add(svy_est *e, uint32_t dom, double w, const rowvals *v, 
     return SVY_OK;
 }
 
-/* The record of (dom, key) in layer li, made when new (-1 out of memory). */
-static inline long rec_of(svy_est *e, layer *L, size_t li, uint32_t dom, uint32_t key, svy_err *err)
-{
-    if (key < L->uxlen) {
-        const uslot *u = &L->ux[key];
-        for (uint32_t j = 0; j < u->n; j++)
-            if (u->dom[j] == dom)
-                return u->rec[j];
-    }
-    long r = svy_est_rec_get(e, L, li, dom, key, err);
-    if (r >= 0)
-        svy_est_ux_put(L, key, dom, (uint32_t)r);
-    return r;
-}
-
 /* A queued row of domain dom: counted in the queue (a small array that
  * stays in the cache), into the domain at the flush; 0 out of memory. */
 static inline int queue_count(rqueue *q, size_t dom)
@@ -485,16 +470,26 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
             e->changes += key != e->last_rec;
             e->last_rec = key;
         }
+        if (e->queueing) {
+            int put = svy_est_queue_put(e->q, li, key, (uint32_t)dom, w, v->yv);
+            svy_status st;
+            if (put < 0) { /* the queue is full */
+                if ((st = svy_est_flush_queue(e, err)) != SVY_OK)
+                    return st;
+                put = svy_est_queue_put(e->q, li, key, (uint32_t)dom, w, v->yv);
+            }
+            if (put > 0)
+                continue;
+            /* a row the queue cannot take: the rows before it first, and
+             * no queue until the next choice (choose_queueing) */
+            if ((st = svy_est_flush_queue(e, err)) != SVY_OK)
+                return st;
+            e->queueing = 0;
+        }
         /* rows grouped by unit: the domain's direct index is in the cache */
-        long r = e->queueing ? rec_of(e, L, li, (uint32_t)dom, key, err)
-                             : svy_est_rec_get(e, L, li, (uint32_t)dom, key, err);
+        long r = svy_est_rec_get(e, L, li, (uint32_t)dom, key, err);
         if (r < 0)
             return SVY_E_NOMEM;
-        if (e->queueing) {
-            rqueue *q = e->q;
-            q->ent[li][q->n[li]++] = (qent){w, (uint32_t)r, v->yv};
-            continue;
-        }
         svy_status st = add_to_record(e, L, (size_t)r, w, v, err);
         if (st)
             return st;
@@ -510,12 +505,10 @@ static svy_status choose_queueing(svy_est *e, svy_err *err)
     if (++e->window < 1024)
         return SVY_OK;
     int q = e->changes > 512 && svy_est_queue_ready(e);
-    if (!q && e->queueing)
-        svy_est_flush_queue(e);
+    svy_status st = !q && e->queueing ? svy_est_flush_queue(e, err) : SVY_OK;
     e->queueing = q;
     e->window = e->changes = 0;
-    (void)err;
-    return SVY_OK;
+    return st;
 }
 
 /* Read a row's outcomes into v (values, validity, share levels; with bits,
@@ -607,8 +600,6 @@ static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, co
         if (rc == SVY_OK && e->rep)
             rc = svy_rep_row(e, row, dom, v->ys, v->valid, v->levels, err);
     }
-    if (rc == SVY_OK && e->queueing && ++e->q->rows == QROWS)
-        svy_est_flush_queue(e);
     if (rc == SVY_OK && e->batch)
         rc = choose_queueing(e, err);
     return rc;
@@ -693,9 +684,12 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
     *again = 0;
     SVY_FAIL_IF(!e->bound || e->finished || e->ended, err, SVY_E_USAGE,
                 "svy_est_end_pass before bind, after the last pass or after finish");
-    svy_est_flush_queue(e);
+    svy_status fst = svy_est_flush_queue(e, err);
+    svy_est_queue_rows(e);
     svy_est_queue_free(e);
     e->queueing = 0;
+    if (fst)
+        return fst;
     int was_estimating = e->dsn.estimating;
     svy_status st = svy_dsn_end_pass(&e->dsn, again, err);
     if (!st && e->qphase)
