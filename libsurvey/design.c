@@ -143,6 +143,10 @@ size_t svy_dsn_columns(const svy_dsn *d, const char **names, size_t cap, size_t 
     PUT(d->weight_name);
     for (size_t i = 0; i < d->nstage; i++)
         PUT(d->st[i].fpc_name);
+    /* Read only so that bind can tell a stage column that is not there
+     * (a later stage without an fpc is not in the variance). */
+    for (size_t i = d->nstage; i < d->nids; i++)
+        PUT(d->ids_all[i]);
 #undef PUT
     return n;
 }

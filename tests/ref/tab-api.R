@@ -165,6 +165,8 @@ cases[[length(cases) + 1]] <- two("strat_zero", "apistrat", "", "fpc", strata = 
                                   shares = "stype")
 cases[[length(cases) + 1]] <- two("strat_zero_all", "apistrat", "", "fpc", strata = "stype", weight = "pw0",
                                   by = "", rates = "sch_wide", means = "api00", shares = "")
+# Two stages named, no fpc: R's variance is the first stage's alone (with replacement).
+cases[[length(cases) + 1]] <- two("clus2_two_nofpc", "apiclus2", "dnum,snum", "", weight = "pw")
 cases[[length(cases) + 1]] <- two("clus1_zero", "apiclus1", "dnum", "fpc", weight = "pw0", by = "stype",
                                   shares = "")
 
