@@ -199,6 +199,21 @@ static inline uint64_t bits64(__m128i a, __m128i b, __m128i c, __m128i d)
 #define EQ4(y) _mm_cmpeq_epi8(x0, y), _mm_cmpeq_epi8(x1, y), _mm_cmpeq_epi8(x2, y), _mm_cmpeq_epi8(x3, y)
 #endif
 
+/* The last block of the buffer: bytes past its end say nothing. */
+static inline __attribute__((always_inline)) masks clip(masks m, size_t left)
+{
+    if (left < 64) {
+        uint64_t keep = (1ull << left) - 1;
+        m.d &= keep;
+        m.n &= keep;
+        m.q &= keep;
+        m.h &= keep;
+        m.x &= keep;
+        m.z &= keep;
+    }
+    return m;
+}
+
 static inline __attribute__((always_inline)) masks block(const char *p, size_t i, size_t end, char delim)
 {
     masks m;
@@ -214,12 +229,7 @@ static inline __attribute__((always_inline)) masks block(const char *p, size_t i
                                    _mm256_or_si256(_mm256_cmpeq_epi8(y, vz), _mm256_cmpeq_epi8(y, vr)))
     if (!_mm256_movemask_epi8(_mm256_or_si256(SPECIAL(y0), SPECIAL(y1)))) {
         m.q = m.h = m.x = m.z = 0;
-        if (end - i < 64) {
-            uint64_t keep = (1ull << (end - i)) - 1;
-            m.d &= keep;
-            m.n &= keep;
-        }
-        return m;
+        return clip(m, end - i);
     }
 #undef SPECIAL
     m.q = bits2(EQ2(vq));
@@ -242,12 +252,7 @@ static inline __attribute__((always_inline)) masks block(const char *p, size_t i
     __m128i sp = _mm_or_si128(_mm_or_si128(SPECIAL(x0), SPECIAL(x1)), _mm_or_si128(SPECIAL(x2), SPECIAL(x3)));
     if (!_mm_movemask_epi8(sp)) {
         m.q = m.h = m.x = m.z = 0;
-        if (end - i < 64) {
-            uint64_t keep = (1ull << (end - i)) - 1;
-            m.d &= keep;
-            m.n &= keep;
-        }
-        return m;
+        return clip(m, end - i);
     }
 #undef SPECIAL
     m.q = bits64(EQ4(vq));
@@ -269,16 +274,7 @@ static inline __attribute__((always_inline)) masks block(const char *p, size_t i
         m.z |= (uint64_t)(ch == 0) << b;
     }
 #endif
-    if (end - i < 64) {
-        uint64_t keep = (1ull << (end - i)) - 1;
-        m.d &= keep;
-        m.n &= keep;
-        m.q &= keep;
-        m.h &= keep;
-        m.x &= keep;
-        m.z &= keep;
-    }
-    return m;
+    return clip(m, end - i);
 }
 
 /* What the bytes of m selected by sel say about their line. */
