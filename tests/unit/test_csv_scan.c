@@ -103,6 +103,20 @@ static svy_status read_str(const char *content, seen *s, svy_err *err)
     return read_all(content, strlen(content), 0, NULL, 0, s, err);
 }
 
+/* Each row-loop test runs twice: on the loop this CPU takes (AVX2 where it
+ * has it) and on the SSE2 baseline loop (criterion runs each test in its
+ * own process, so the switch does not leak). */
+#define BOTH_LOOPS(name)                                                                                       \
+    Test(csv_scan, name)                                                                                       \
+    {                                                                                                          \
+        name();                                                                                                \
+    }                                                                                                          \
+    Test(csv_scan, name##_baseline_loop)                                                                       \
+    {                                                                                                          \
+        svy_csv_scan_base_only = 1;                                                                            \
+        name();                                                                                                \
+    }
+
 static void quotes_crlf_empty_fields_and_the_last_line(void)
 {
     seen s = {0};
@@ -128,16 +142,7 @@ static void quotes_crlf_empty_fields_and_the_last_line(void)
     cr_assert_eq(err.row, 1);
     free(s.out);
 }
-Test(csv_scan, quotes_crlf_empty_fields_and_the_last_line)
-{
-    quotes_crlf_empty_fields_and_the_last_line();
-}
-
-Test(csv_scan, quotes_crlf_empty_fields_and_the_last_line_baseline_loop)
-{
-    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
-    quotes_crlf_empty_fields_and_the_last_line();
-}
+BOTH_LOOPS(quotes_crlf_empty_fields_and_the_last_line)
 
 static void errors_name_the_same_place(void)
 {
@@ -178,16 +183,7 @@ static void errors_name_the_same_place(void)
     cr_assert_eq(s.rows, 2);
     free(s.out);
 }
-Test(csv_scan, errors_name_the_same_place)
-{
-    errors_name_the_same_place();
-}
-
-Test(csv_scan, errors_name_the_same_place_baseline_loop)
-{
-    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
-    errors_name_the_same_place();
-}
+BOTH_LOOPS(errors_name_the_same_place)
 
 /* Columns after the last one asked for are counted, not visited: the
  * values, and the errors for a field too many or too few, are the line
@@ -234,16 +230,7 @@ static void columns_not_asked_for_at_the_end(void)
     cr_assert_eq(err.row, rows + 1, "row %lld: %s", err.row, err.msg);
     free(s.out);
 }
-Test(csv_scan, columns_not_asked_for_at_the_end)
-{
-    columns_not_asked_for_at_the_end();
-}
-
-Test(csv_scan, columns_not_asked_for_at_the_end_baseline_loop)
-{
-    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
-    columns_not_asked_for_at_the_end();
-}
+BOTH_LOOPS(columns_not_asked_for_at_the_end)
 
 /* The value of row i, column j, unescaped, and how it is written. */
 static size_t value_of(unsigned long long i, unsigned j, char *val, int *missing, int *quote)
@@ -326,16 +313,7 @@ static void rows_across_buffer_edges_from_a_file_and_stdin(void)
     free(text);
     free(expect);
 }
-Test(csv_scan, rows_across_buffer_edges_from_a_file_and_stdin)
-{
-    rows_across_buffer_edges_from_a_file_and_stdin();
-}
-
-Test(csv_scan, rows_across_buffer_edges_from_a_file_and_stdin_baseline_loop)
-{
-    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
-    rows_across_buffer_edges_from_a_file_and_stdin();
-}
+BOTH_LOOPS(rows_across_buffer_edges_from_a_file_and_stdin)
 
 static void very_long_lines(void)
 {
@@ -359,16 +337,7 @@ static void very_long_lines(void)
     free(s.out);
     free(text);
 }
-Test(csv_scan, very_long_lines)
-{
-    very_long_lines();
-}
-
-Test(csv_scan, very_long_lines_baseline_loop)
-{
-    svy_csv_scan_base_only = 1; /* the SSE2 loop, where the AVX2 one is taken */
-    very_long_lines();
-}
+BOTH_LOOPS(very_long_lines)
 
 /* svy_utf8_valid as it was written before it skipped ASCII by blocks and
  * tested sequences by range: code point by code point. */
