@@ -112,6 +112,10 @@ static inline __attribute__((always_inline)) int svy_number_fast(const char *s, 
 {
     size_t i = len > 0 && s[0] == '-';
     size_t n = len - i;
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+    /* the word form reads the first byte as the lowest: little-endian only */
+    return n - 1 < 16 && svy_number_fast_loop(s, i, len, (int)i, out);
+#endif
     if (n - 4 > 4) /* 0 to 3 bytes (the loop is shorter), or more than 8 */
         return n - 1 < 16 && svy_number_fast_loop(s, i, len, (int)i, out);
     const char *t = s + i;
