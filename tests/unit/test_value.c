@@ -9,6 +9,19 @@
 
 #include "svy_private.h"
 
+/* The tests' random texts: fixed seeds, so a failure repeats. */
+static uint64_t xorshift(uint64_t s)
+{
+    s ^= s << 13;
+    s ^= s >> 7;
+    return s ^ s << 17;
+}
+
+static uint64_t lcg(uint64_t x)
+{
+    return x * 6364136223846793005ull + 1442695040888963407ull;
+}
+
 static void roundtrip(double d)
 {
     char buf[SVY_DTOA_MAX];
@@ -100,9 +113,7 @@ Test(value, dtoa_fast_path_matches_printf)
     uint64_t s = 88172645463325252ULL;
     char a[SVY_DTOA_MAX], b[SVY_DTOA_MAX];
     for (long i = 0; i < 300000; i++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
+        s = xorshift(s);
         double d;
         switch (i % 4) {
         case 0: d = (double)(s % 100000000) / pow(10, (double)(s % 13)); break;
@@ -129,9 +140,7 @@ Test(value, dtoa_exact_path_matches_printf)
     uint64_t s = 0x9E3779B97F4A7C15ULL;
     char a[SVY_DTOA_MAX], b[SVY_DTOA_MAX];
     for (long i = 0; i < 1500000; i++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
+        s = xorshift(s);
         double d;
         switch (i % 5) {
         case 0: { /* any bits with an exponent from 2^-15 to 2^51 */
@@ -175,7 +184,7 @@ Test(value, inline_number_parser_agrees_with_parse_number)
     uint64_t x = 42;
     char buf[40];
     for (int i = 0; i < 200000; i++) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        x = lcg(x);
         int nd = 1 + (int)((x >> 33) % 15), dot = (int)((x >> 40) % (unsigned)(nd + 1)), n = 0;
         if ((x >> 50) & 1)
             buf[n++] = '-';
@@ -241,7 +250,7 @@ Test(value, inline_number_parser_word_form_matches_byte_loop)
     }
     uint64_t x = 7;
     for (int r = 0; r < 2000000; r++) {
-        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        x = lcg(x);
         size_t n = (size_t)((x >> 59) + (x >> 61)) % 19;
         uint64_t y = x;
         for (size_t k = 0; k < n; k++) {
@@ -299,9 +308,7 @@ Test(value, dtoa_matches_printf_over_all_doubles)
     uint64_t s = 0x2545F4914F6CDD1DULL;
     char a[SVY_DTOA_MAX], b[SVY_DTOA_MAX];
     for (long i = 0; i < 1200000; i++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
+        s = xorshift(s);
         double d;
         uint64_t bits;
         switch (i % 4) {
@@ -347,9 +354,7 @@ Test(value, parse_number_matches_strtod_bit_for_bit)
     uint64_t s = 0x9E3779B97F4A7C15ULL;
     char t[64];
     for (long i = 0; i < 600000; i++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
+        s = xorshift(s);
         double d;
         uint64_t bits = i % 3 ? s : s & ((1ULL << 52) - 1);
         memcpy(&d, &bits, 8);
@@ -399,9 +404,7 @@ Test(value, plain_decimals_to_19_digits_match_strtod)
     uint64_t s = 0x2545F4914F6CDD1DULL;
     char t[48];
     for (long i = 0; i < 400000; i++) {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
+        s = xorshift(s);
         int ndig = 1 + (int)(s % 21), nint = (int)((s >> 8) % (unsigned)(ndig + 1)), n = 0;
         if ((s >> 16) & 1)
             t[n++] = '-';
