@@ -46,6 +46,13 @@ const char *svy_tmpdir(void);
 /* UTF-8: 1 when the bytes are valid UTF-8; on failure *bad is the offset of
  * the first bad byte. */
 int svy_utf8_valid(const char *s, size_t len, size_t *bad);
+#if defined(SVY_SCAN_AVX2)
+/* utf8_avx2.c: 1 when s[0..len) is UTF-8, 32 bytes at a time (AVX2 CPUs
+ * only); svy_utf8_valid takes it for texts of 64 bytes and more unless
+ * svy_utf8_bytes_only is set (the unit tests set it to test the byte loop). */
+int svy_utf8_valid_avx2(const char *s, size_t len);
+#endif
+extern int svy_utf8_bytes_only;
 
 /* A new schema with copies of the variables idx[0..n-1] of s (schema.c). */
 struct svy_schema;

@@ -408,3 +408,107 @@ Test(csv_scan, utf8_check_agrees_with_the_code_point_check)
                         }
     }
 }
+
+/* The block check alone: svy_utf8_valid asks the byte loop again when it
+ * says no, which would hide a valid text it refuses. */
+static void block_check_says(const unsigned char *s, size_t n, int want)
+{
+#if defined(SVY_SCAN_AVX2)
+    if (__builtin_cpu_supports("avx2")) {
+        int got = svy_utf8_valid_avx2((const char *)s, n);
+        cr_assert(got == want, "block check: %d, not %d, on %zu bytes", got, want, n);
+    }
+#else
+    (void)s, (void)n, (void)want;
+#endif
+}
+
+/* Texts of 64 bytes and more take utf8_avx2.c's check on CPUs with AVX2.
+ * The same 1- to 4-byte sequences, now at every place around the 32-byte
+ * block edges and the text's end, against the code point check. */
+Test(csv_scan, utf8_block_check_agrees_at_every_block_edge)
+{
+    static const unsigned char alpha[] = {0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xED,
+                                          0xEE, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F};
+    static const size_t pres[] = {0, 1, 29, 30, 31, 32, 33, 60, 61, 62, 63, 64};
+    const size_t na = sizeof alpha;
+    unsigned char buf[160];
+    memset(buf, 'a', sizeof buf);
+    for (size_t pi = 0; pi < sizeof pres / sizeof *pres; pi++) {
+        size_t pre = pres[pi];
+        for (size_t a = 0; a < na; a++)
+            for (size_t b = 0; b < na; b++)
+                for (size_t c = 0; c < na; c++)
+                    for (size_t d = 0; d < na; d++)
+                        for (size_t len = 1; len <= 4; len++) {
+                            const unsigned char q[4] = {alpha[a], alpha[b], alpha[c], alpha[d]};
+                            memcpy(buf + pre, q, len);
+                            /* ending right after the sequence, or 64+ bytes on */
+                            size_t ends[2] = {pre + len, pre + len + 70};
+                            for (size_t e = 0; e < 2; e++) {
+                                size_t n = ends[e];
+                                if (n < 64)
+                                    continue;
+                                size_t want_bad = 0, bad = 0;
+                                int want = utf8_reference(buf, n, &want_bad);
+                                int got = svy_utf8_valid((const char *)buf, n, &bad);
+                                cr_assert(got == want && (got || bad == want_bad),
+                                          "%02x %02x %02x %02x (%zu) at %zu of %zu: %d at %zu, not %d at %zu", q[0],
+                                          q[1], q[2], q[3], len, pre, n, got, bad, want, want_bad);
+                                block_check_says(buf, n, want);
+                            }
+                            memset(buf + pre, 'a', len);
+                        }
+    }
+}
+
+/* Long texts of real code points (1 to 4 bytes, CJK most), a third of them
+ * with one byte changed, through the block check and through the byte loop
+ * alone: validity and first bad byte as the code point check says. */
+Test(csv_scan, utf8_block_check_agrees_on_random_texts)
+{
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    unsigned char buf[600];
+    for (int t = 0; t < 100000; t++) {
+        size_t n = 0, want_n = 64 + (size_t)(x % 500);
+        while (n + 4 <= want_n) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            unsigned k = (unsigned)(x >> 60); /* 0..15 */
+            uint32_t cp = (uint32_t)(x >> 8);
+            if (k < 5) { /* ASCII */
+                buf[n++] = (unsigned char)(0x20 + cp % 0x5F);
+            } else if (k < 7) {
+                cp = 0x80 + cp % (0x800 - 0x80);
+                buf[n++] = (unsigned char)(0xC0 | cp >> 6);
+                buf[n++] = (unsigned char)(0x80 | (cp & 0x3F));
+            } else if (k < 15) {
+                cp = 0x800 + cp % (0x10000 - 0x800);
+                if (cp >= 0xD800 && cp <= 0xDFFF)
+                    cp = 0x4E2D; /* 中 */
+                buf[n++] = (unsigned char)(0xE0 | cp >> 12);
+                buf[n++] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+                buf[n++] = (unsigned char)(0x80 | (cp & 0x3F));
+            } else {
+                cp = 0x10000 + cp % (0x110000 - 0x10000);
+                buf[n++] = (unsigned char)(0xF0 | cp >> 18);
+                buf[n++] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+                buf[n++] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+                buf[n++] = (unsigned char)(0x80 | (cp & 0x3F));
+            }
+        }
+        if (t % 3 == 0) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[(x >> 20) % n] = (unsigned char)(x >> 40);
+        }
+        size_t want_bad = 0, bad = 0, bad2 = 0;
+        int want = utf8_reference(buf, n, &want_bad);
+        int got = svy_utf8_valid((const char *)buf, n, &bad);
+        svy_utf8_bytes_only = 1;
+        int got2 = svy_utf8_valid((const char *)buf, n, &bad2);
+        svy_utf8_bytes_only = 0;
+        cr_assert(got == want && (got || bad == want_bad), "text %d (%zu bytes): %d at %zu, not %d at %zu", t, n,
+                  got, bad, want, want_bad);
+        block_check_says(buf, n, want);
+        cr_assert(got2 == want && (got2 || bad2 == want_bad), "text %d, byte loop: %d at %zu", t, got2, bad2);
+    }
+}
