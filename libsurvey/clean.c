@@ -45,6 +45,7 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     for (size_t i = 0; i < n; i++) {
         const svy_cb_var *v = &cb->vars[i];
         c->cell[i].p = &c->cell[i].v; /* no value yet: as a zeroed cell (an id read before its first cell) */
+        c->cmemo[i].epoch = &c->cmemo[i].own_epoch;
         c->cmemo[i].salt = i * 13; /* 160-byte slots: 32.5 lines apart, another cache set (64 sets) */
         c->text[i] = v->type == SVY_CB_TEXT;
         c->plain[i] = v->type != SVY_CB_TEXT && !v->nmissing && !v->recode;
@@ -66,6 +67,7 @@ void svy_clean_free(svy_clean *c)
         for (size_t i = 0; i < c->cb->nvars; i++)
             svy_clean_memo_free(&c->cmemo[i]);
     free(c->cmemo);
+    svy_clean_groups_free(c);
     free(c->order);
     free(c->src);
     free(c->text);
@@ -161,8 +163,10 @@ svy_status svy_clean_begin(svy_clean *c, const svy_schema *raw, svy_err *err)
         if ((long)i != c->cb->id)
             c->order[n++] = i;
     for (size_t j = 0; j < n; j++)
-        c->src[j] = (clean_src){&c->cmemo[c->order[j]], &c->cell[c->order[j]], (size_t)c->col[c->order[j]], c->order[j]};
+        c->src[j] = (clean_src){&c->cmemo[c->order[j]], &c->cell[c->order[j]], (size_t)c->col[c->order[j]], c->order[j], NULL};
     c->inorder = c->cb->id <= 0; /* the order is the line's: fields written as cells are made */
+    if (!svy_clean_groups_make(c))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     if (!svy_grow((void **)&c->ev, &c->evcap, c->cb->nsource + c->cb->nchecks + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     c->validating = 0;
@@ -495,6 +499,8 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
     if (!svy_clean_cell_field(o, v->type == SVY_CB_TEXT))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     if (c->side == side && hit == 0) { /* nothing said about it: the same text always gives the same */
+        if (r->used) /* another text's slot: its run's records that point at it are stale */
+            ++*c->cmemo[i].epoch;
         if (!svy_clean_slot_store(&c->cmemo[i], r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
         r->used = 1;

@@ -5,6 +5,7 @@
 #include "clean_private.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <survey/value.h>
@@ -357,60 +358,121 @@ static inline const clean_slot *memo_hit(const clean_slot *fast, size_t h, uint6
     return NULL;
 }
 
+/* Source cell p of the row: looked up in its memo, else cleaned
+ * (svy_clean_source); its field into the line at *d when the line is being
+ * built in order. */
+static inline __attribute__((always_inline)) svy_status one_cell(svy_clean *c, const clean_src *p,
+                                                                 const svy_value *vals, size_t *nevp, char **dp,
+                                                                 svy_err *err)
+{
+    const svy_value *rv = &vals[p->col];
+    clean_memo *m = p->m;
+    const clean_slot *fast = m->fast, *r = NULL;
+    size_t len = rv->len, nev = *nevp;
+    if (fast && len - 1 < 23 && rv->type == SVY_VAL_STR && !rv->missing) {
+        uint64_t a, b, k;
+        if (len <= 7) { /* the common case: one word */
+            a = clean_short_key(rv->str, len);
+            r = memo_hit_short(fast, clean_fast_slot(a, 0, 0, m->salt), a, len);
+        } else {
+            clean_fast_key(rv->str, len, &a, &b, &k);
+            r = memo_hit(fast, clean_fast_slot(a, b, k, m->salt), a, b, k);
+        }
+    }
+    const clean_val *cv;
+    if (r) {
+        m->lookups++;
+        p->cell->p = cv = &r->v;
+        if (r->changed) { /* room for every source cell and check: svy_clean_begin */
+            c->ev[nev].var = p->var;
+            c->ev[nev++].slot = r;
+        }
+    } else {
+        c->nev = nev;
+        if (!m->off || !plain_number(c, p->var, rv)) {
+            svy_status st = svy_clean_source(c, p->var, rv, err);
+            if (st)
+                return st;
+        }
+        if ((long)p->var == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
+            svy_clean_id_prefetch(c);
+        nev = c->nev;
+        cv = p->cell->p;
+    }
+    *nevp = nev;
+    char *d = *dp;
+    if (d) { /* as in svy_clean_fill_row */
+        size_t n = cv->flen;
+        if (n > 16) {
+            if (!(d = svy_clean_line_long(c, d, cv->f, n)))
+                return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
+        } else {
+            memcpy(d, cv->f, 16);
+        }
+        d[n] = ',';
+        *dp = d + n + 1;
+    }
+    return SVY_OK;
+}
+
+/* A run's record r: each member's value, the run's events and its piece
+ * of the line, as the members' own memo hits would make them. */
+static inline void group_use(svy_clean *c, const clean_src *p, size_t g, const clean_grec *r, size_t *nevp, char **dp)
+{
+    const clean_gev *gev = clean_grec_ev(r);
+    clean_event *ev = c->ev + *nevp;
+    size_t nch = r->nch;
+    for (size_t k = 0; k < nch; k++)
+        memcpy(&ev[k], &gev[k], sizeof *gev); /* var and slot */
+    *nevp += nch;
+    const clean_val *const *cv = (const clean_val *const *)(gev + nch);
+    clean_cell *cell = p->cell; /* the members' cells follow it (svy_clean_groups_make) */
+    for (size_t j = 0; j < g; j++)
+        cell[j].p = cv[j];
+    char *d = *dp;
+    if (d) {
+        const char *sg = (const char *)(cv + g);
+        size_t sl = r->seglen;
+        for (size_t k = 0; k < sl; k += 16)
+            memcpy(d + k, sg + k, 16);
+        *dp = d + sl;
+    }
+}
+
 svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
 {
     const svy_value *vals = in->vals;
-    const clean_src *p = c->src, *pe = p + c->cb->nsource;
-    clean_event *ev = c->ev;
+    clean_src *p = c->src, *pe = p + c->cb->nsource;
     size_t nev = c->nev;
     char *d = c->inorder ? c->lb : NULL; /* each field into the line as soon as it is made */
-    for (; p < pe; p++) {
-        const svy_value *rv = &vals[p->col];
-        clean_memo *m = p->m;
-        const clean_slot *fast = m->fast, *r = NULL;
-        size_t len = rv->len;
-        if (fast && len - 1 < 23 && rv->type == SVY_VAL_STR && !rv->missing) {
-            uint64_t a, b, k;
-            if (len <= 7) { /* the common case: one word */
-                a = clean_short_key(rv->str, len);
-                r = memo_hit_short(fast, clean_fast_slot(a, 0, 0, m->salt), a, len);
-            } else {
-                clean_fast_key(rv->str, len, &a, &b, &k);
-                r = memo_hit(fast, clean_fast_slot(a, b, k, m->salt), a, b, k);
+    while (p < pe) {
+        clean_src *q = p + 1, *run = NULL;
+        uint64_t kw[CLEAN_GROUP_KEY / 8], h = 0;
+        size_t nw = 0, L = 0;
+        if (p->grp) {
+            clean_group *gr = p->grp;
+            size_t g = gr->g;
+            L = clean_group_span(&vals[p->col], g);
+            if (L - 1 < CLEAN_GROUP_KEY) {
+                nw = clean_group_key(vals[p->col].str, L, kw, &h);
+                const clean_grec *r = gr->tab ? clean_group_find(gr, kw, nw, L, h) : NULL;
+                gr->lookups++;
+                if (r) {
+                    group_use(c, p, g, r, &nev, &d);
+                    p += g;
+                    continue;
+                }
+                run = p; /* cleaned one by one, then remembered */
+                q = p + g;
             }
         }
-        const clean_val *cv;
-        if (r) {
-            m->lookups++;
-            p->cell->p = cv = &r->v;
-            if (r->changed) { /* room for every source cell and check: svy_clean_begin */
-                ev[nev].var = p->var;
-                ev[nev++].slot = r;
-            }
-        } else {
-            c->nev = nev;
-            if (!m->off || !plain_number(c, p->var, rv)) {
-                svy_status st = svy_clean_source(c, p->var, rv, err);
-                if (st)
-                    return st;
-            }
-            if ((long)p->var == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
-                svy_clean_id_prefetch(c);
-            ev = c->ev; /* svy_clean_source may have grown it */
-            nev = c->nev;
-            cv = p->cell->p;
+        for (; p < q; p++) {
+            svy_status st = one_cell(c, p, vals, &nev, &d, err);
+            if (st)
+                return st;
         }
-        if (d) { /* as in svy_clean_fill_row */
-            size_t n = cv->flen;
-            if (n > 16) {
-                if (!(d = svy_clean_line_long(c, d, cv->f, n)))
-                    return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
-            } else {
-                memcpy(d, cv->f, 16);
-            }
-            d[n] = ',';
-            d += n + 1;
-        }
+        if (run && !svy_clean_group_store(c, run, vals[run->col].str, kw, nw, L, h))
+            return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
     }
     c->nev = nev;
     c->lend = d;
