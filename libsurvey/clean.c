@@ -464,9 +464,7 @@ static svy_status use_slot(svy_clean *c, size_t i, const clean_slot *r, svy_err 
         return SVY_OK;
     if (c->nev == c->evcap && !svy_grow((void **)&c->ev, &c->evcap, c->nev + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
-    clean_event *e = &c->ev[c->nev++];
-    e->var = i;
-    e->slot = r;
+    c->ev[c->nev++].slot = r;
     return SVY_OK;
 }
 
@@ -504,6 +502,7 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
         if (!svy_clean_slot_store(&c->cmemo[i], r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
         r->used = 1;
+        r->var = i;
         return use_slot(c, i, r, err);
     }
     return changed ? record(c, i, raw, rawlen, rule, detail, err) : SVY_OK;

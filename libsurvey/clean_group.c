@@ -14,19 +14,13 @@
 #include <string.h>
 
 /* A run is given up when more than half of its lookups in a window of
- * this many had to throw a record out or could not make one. */
+ * this many had to throw a slot out or could not fill one. */
 #define GROUP_WINDOW 4096
 
 void svy_clean_groups_free(svy_clean *c)
 {
-    for (size_t k = 0; k < c->ngrp; k++) {
-        clean_gent *t = c->grp[k].tab;
-        if (!t)
-            continue;
-        for (size_t e = 0; e < (size_t)CLEAN_GROUP_SETS * CLEAN_GROUP_WAYS; e++)
-            free(t[e].rec);
-        free(t);
-    }
+    for (size_t k = 0; k < c->ngrp; k++)
+        free(c->grp[k].mem);
     free(c->grp);
     c->grp = NULL;
     c->ngrp = 0;
@@ -55,19 +49,26 @@ int svy_clean_groups_make(svy_clean *c)
     for (int pass = 0; pass < 2; pass++) {
         n = 0;
         for (size_t j = 0; j < ns;) {
-            size_t g = 1;
-            while (g < CLEAN_GROUP_MAX && joins_next(c, j + g - 1))
-                g++;
-            if (g >= 2 && pass) {
-                clean_group *gr = &c->grp[n];
-                gr->first = j;
-                gr->g = g;
-                c->src[j].grp = gr;
-                for (size_t k = j; k < j + g; k++)
-                    c->cmemo[c->src[k].var].epoch = &gr->epoch;
+            size_t len = 1;
+            while (joins_next(c, j + len - 1))
+                len++;
+            /* A run of len columns in pieces of at most CLEAN_GROUP_MAX, as even as can be. */
+            size_t pieces = (len + CLEAN_GROUP_MAX - 1) / CLEAN_GROUP_MAX;
+            for (size_t q = 0, at = j; q < pieces; q++) {
+                size_t g = len / pieces + (q < len % pieces);
+                if (g >= 2 && pass) {
+                    clean_group *gr = &c->grp[n];
+                    gr->first = at;
+                    gr->g = g;
+                    gr->salt = (at * 13) & (CLEAN_GROUP_SLOTS - 1);
+                    c->src[at].grp = gr;
+                    for (size_t k = 0; k < g; k++)
+                        c->cmemo[c->src[at + k].var].epoch = &gr->epoch;
+                }
+                n += g >= 2;
+                at += g;
             }
-            n += g >= 2;
-            j += g;
+            j += len;
         }
         if (!pass && n && !(c->grp = calloc(n, sizeof *c->grp)))
             return 0;
@@ -82,8 +83,8 @@ static const clean_slot *slot_of(const clean_val *v)
     return (const clean_slot *)(const void *)((const char *)v - offsetof(clean_slot, v));
 }
 
-/* Lookups of the window: more than half of them misses (of those counted),
- * and the run is looked up no more. */
+/* A miss counted; in a window of GROUP_WINDOW lookups more than half of
+ * them, and the run is looked up no more. */
 static void count_miss(clean_group *gr, clean_src *p)
 {
     gr->misses++;
@@ -94,61 +95,63 @@ static void count_miss(clean_group *gr, clean_src *p)
     }
 }
 
-int svy_clean_group_store(svy_clean *c, clean_src *p, const char *s0, const uint64_t *kw, size_t n, size_t len,
-                          uint64_t h)
+/* Member j's value is its memo's slot: that slot, else NULL. */
+static const clean_slot *member_slot(const clean_src *p, size_t j)
+{
+    const clean_val *v = p[j].cell->p;
+    const clean_slot *base = p[j].m->slots;
+    if (v == &p[j].cell->v || !base)
+        return NULL;
+    const clean_slot *r = slot_of(v);
+    return r >= base && r < base + CLEAN_CELL_SLOTS ? r : NULL;
+}
+
+int svy_clean_group_store(svy_clean *c, clean_src *p, const char *s0, size_t len, uint64_t a, uint64_t b, uint64_t k)
 {
     clean_group *gr = p->grp;
-    size_t g = gr->g, seglen = 0, nch = 0, nul = 0;
+    size_t g = gr->g, seglen = 0, nul = 0;
+    const clean_slot *ms[CLEAN_GROUP_MAX];
+    if (len - 1 >= 23) { /* not a piece of the line, or too long */
+        count_miss(gr, p);
+        return 1;
+    }
     for (size_t i = 0; i < len; i++)
         nul += s0[i] == '\0';
     for (size_t j = 0; j < g; j++) {
-        const clean_val *v = p[j].cell->p;
-        if (v == &p[j].cell->v || v->flen > 16 || nul != g - 1) { /* not from its memo (raised something), a long field, a NUL in a text */
+        ms[j] = member_slot(p, j);
+        seglen += p[j].cell->p->flen + 1;
+        /* not from its memo (it raised something), fields too long, a NUL in a text */
+        if (!ms[j] || seglen > sizeof gr->slots->seg || nul != g - 1) {
             count_miss(gr, p);
             return 1;
         }
-        seglen += v->flen + 1;
-        nch += slot_of(v)->changed != 0;
     }
-    if (!gr->tab && !(gr->tab = calloc((size_t)CLEAN_GROUP_SETS * CLEAN_GROUP_WAYS, sizeof *gr->tab)))
-        return 0;
-    clean_gent *e = &gr->tab[(h >> 53) * CLEAN_GROUP_WAYS], *w = NULL;
-    for (size_t k = 0; k < CLEAN_GROUP_WAYS && !w; k++)
-        if (e[k].h == h) /* this key's record of an older epoch (or another key of its hash) */
-            w = &e[k];
-    for (size_t k = 0; k < CLEAN_GROUP_WAYS && !w; k++)
-        if (!e[k].rec)
-            w = &e[k];
-    if (!w) {
-        w = &e[gr->rr++ % CLEAN_GROUP_WAYS];
+    if (!gr->slots) { /* from a 64-byte boundary, as a column's memo */
+        if (!(gr->mem = calloc(CLEAN_GROUP_SLOTS + 2, sizeof *gr->slots)))
+            return 0;
+        gr->slots = (clean_gslot *)(void *)((char *)gr->mem + (-(uintptr_t)gr->mem & 63));
+    }
+    size_t h = clean_fast_slot(a, b, k, gr->salt);
+    clean_gslot *s = &gr->slots[h & ~(size_t)(CLEAN_WAYS - 1)], *r = gr->slots[h].klen ? NULL : &gr->slots[h];
+    for (size_t w = 0; w < CLEAN_WAYS && !r; w++)
+        if (!s[w].klen || s[w].epoch != gr->epoch)
+            r = &s[w];
+    if (!r) {
+        r = &s[gr->lookups & (CLEAN_WAYS - 1)];
         count_miss(gr, p);
     }
-    size_t need = sizeof(clean_grec) + 8 * n + nch * sizeof(clean_gev) + g * sizeof(clean_val *) + seglen + 16; /* 16: see clean_grec_seg */
-    clean_grec *r = w->rec;
-    if (!r || r->cap < need) {
-        if (!(r = realloc(r, need)))
-            return 0;
-        r->cap = (uint16_t)need;
-        w->rec = r;
-    }
-    w->h = 0; /* until the record is whole */
+    r->ka = a, r->kb = b, r->kc = k;
+    r->klen = (uint8_t)len;
     r->epoch = gr->epoch;
-    r->klen = (uint16_t)len;
-    r->seglen = (uint16_t)seglen;
-    r->nch = (uint16_t)nch;
-    memcpy(r->kw, kw, 8 * n);
-    clean_gev *ev = (clean_gev *)(void *)(r->kw + n);
-    const clean_val **cv = (const clean_val **)(void *)(ev + nch);
-    char *seg = (char *)(cv + g);
-    for (size_t j = 0, k = 0, o = 0; j < g; j++) {
+    r->seglen = (uint8_t)seglen;
+    r->chg = 0;
+    for (size_t j = 0, o = 0; j < g; j++) {
         const clean_val *v = p[j].cell->p;
-        cv[j] = v;
-        if (slot_of(v)->changed)
-            ev[k++] = (clean_gev){p[j].var, slot_of(v)};
-        memcpy(seg + o, v->f, v->flen);
+        r->ms[j] = ms[j];
+        r->chg |= (uint8_t)((ms[j]->changed != 0) << j);
+        memcpy(r->seg + o, v->f, v->flen);
         o += v->flen;
-        seg[o++] = ',';
+        r->seg[o++] = ',';
     }
-    w->h = h;
     return 1;
 }

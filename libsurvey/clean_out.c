@@ -383,10 +383,8 @@ static inline __attribute__((always_inline)) svy_status one_cell(svy_clean *c, c
     if (r) {
         m->lookups++;
         p->cell->p = cv = &r->v;
-        if (r->changed) { /* room for every source cell and check: svy_clean_begin */
-            c->ev[nev].var = p->var;
+        if (r->changed) /* room for every source cell and check: svy_clean_begin */
             c->ev[nev++].slot = r;
-        }
     } else {
         c->nev = nev;
         if (!m->off || !plain_number(c, p->var, rv)) {
@@ -415,28 +413,75 @@ static inline __attribute__((always_inline)) svy_status one_cell(svy_clean *c, c
     return SVY_OK;
 }
 
-/* A run's record r: each member's value, the run's events and its piece
- * of the line, as the members' own memo hits would make them. */
-static inline void group_use(svy_clean *c, const clean_src *p, size_t g, const clean_grec *r, size_t *nevp, char **dp)
+/* Run gr at p, of G members (a constant where it is inlined: its loops
+ * unrolled): when its piece is in a slot, each member's value, the run's
+ * events and its piece of the line, as the members' own memo hits would make
+ * them, and 1.  Else 0, *L the piece's length ((size_t)-1: not a piece).
+ *
+ * The piece: the members' raw texts v[0..G) in one piece of memory, each a
+ * text value (NUL-terminated, svy_value's rule) starting right after the NUL
+ * of the one before (the CSV reader's rows).  The bytes between the texts
+ * are not read: each is its text's NUL, and a slot is only filled from a
+ * piece with no other NUL (svy_clean_group_store), so an equal piece has the
+ * same texts. */
+static inline __attribute__((always_inline)) int group_hit(svy_clean *c, const clean_src *p, const clean_group *gr,
+                                                           const svy_value *v, size_t G, size_t *nevp, char **dp,
+                                                           size_t *L)
 {
-    const clean_gev *gev = clean_grec_ev(r);
-    clean_event *ev = c->ev + *nevp;
-    size_t nch = r->nch;
-    for (size_t k = 0; k < nch; k++)
-        memcpy(&ev[k], &gev[k], sizeof *gev); /* var and slot */
-    *nevp += nch;
-    const clean_val *const *cv = (const clean_val *const *)(gev + nch);
+    static const svy_value text = {.type = SVY_VAL_STR, .missing = SVY_MISS_NONE};
+    uint16_t want, tm;
+    memcpy(&want, &text.type, 2); /* type and missing, next to each other */
+    const char *x = v[0].str;
+    uintptr_t bad = 0;
+#pragma GCC unroll 8
+    for (size_t j = 0; j < G; j++) {
+        memcpy(&tm, &v[j].type, 2);
+        bad |= (uintptr_t)(tm ^ want) | ((uintptr_t)v[j].str ^ (uintptr_t)x);
+        x = v[j].str + v[j].len + 1;
+    }
+    size_t n = (size_t)(x - 1 - v[0].str);
+    *L = bad ? (size_t)-1 : n;
+    if (bad || n - 1 >= 23 || !gr->slots)
+        return 0;
+    uint64_t a, b, k;
+    clean_fast_key(v[0].str, n, &a, &b, &k);
+    const clean_gslot *r = clean_group_find(gr, a, b, k, n);
+    if (!r)
+        return 0;
     clean_cell *cell = p->cell; /* the members' cells follow it (svy_clean_groups_make) */
-    for (size_t j = 0; j < g; j++)
-        cell[j].p = cv[j];
+#pragma GCC unroll 8
+    for (size_t j = 0; j < G; j++)
+        cell[j].p = &r->ms[j]->v;
+    clean_event *ev = c->ev + *nevp;
+    for (unsigned m = r->chg; m; m &= m - 1)
+        (ev++)->slot = r->ms[__builtin_ctz(m)];
+    *nevp = (size_t)(ev - c->ev);
     char *d = *dp;
     if (d) {
-        const char *sg = (const char *)(cv + g);
-        size_t sl = r->seglen;
-        for (size_t k = 0; k < sl; k += 16)
-            memcpy(d + k, sg + k, 16);
-        *dp = d + sl;
+        memcpy(d, r->seg, 16);
+        for (size_t o = 16; o < r->seglen; o += 16)
+            memcpy(d + o, r->seg + o, 16);
+        *dp = d + r->seglen;
     }
+    return 1;
+}
+
+/* A run not found (or not a piece of the line): its cells one by one,
+ * then its slot filled (svy_clean_group_store); out of the loop of hits. */
+static __attribute__((noinline)) svy_status group_miss(svy_clean *c, clean_src *p, const svy_value *vals, size_t L,
+                                                       size_t *nev, char **d, svy_err *err)
+{
+    uint64_t a = 0, b = 0, k = 0;
+    if (L - 1 < 23)
+        clean_fast_key(vals[p->col].str, L, &a, &b, &k);
+    for (size_t j = 0, g = p->grp->g; j < g; j++) {
+        svy_status st = one_cell(c, p + j, vals, nev, d, err);
+        if (st)
+            return st;
+    }
+    if (!svy_clean_group_store(c, p, vals[p->col].str, L, a, b, k))
+        return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
+    return SVY_OK;
 }
 
 svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
@@ -445,34 +490,31 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
     clean_src *p = c->src, *pe = p + c->cb->nsource;
     size_t nev = c->nev;
     char *d = c->inorder ? c->lb : NULL; /* each field into the line as soon as it is made */
-    while (p < pe) {
-        clean_src *q = p + 1, *run = NULL;
-        uint64_t kw[CLEAN_GROUP_KEY / 8], h = 0;
-        size_t nw = 0, L = 0;
-        if (p->grp) {
-            clean_group *gr = p->grp;
-            size_t g = gr->g;
-            L = clean_group_span(&vals[p->col], g);
-            if (L - 1 < CLEAN_GROUP_KEY) {
-                nw = clean_group_key(vals[p->col].str, L, kw, &h);
-                const clean_grec *r = gr->tab ? clean_group_find(gr, kw, nw, L, h) : NULL;
-                gr->lookups++;
-                if (r) {
-                    group_use(c, p, g, r, &nev, &d);
-                    p += g;
-                    continue;
-                }
-                run = p; /* cleaned one by one, then remembered */
-                q = p + g;
+    for (; p < pe; p++) {
+        clean_group *gr = p->grp;
+        if (gr) {
+            const svy_value *v = &vals[p->col];
+            size_t L = 0;
+            int hit = 0;
+            gr->lookups++;
+            switch (gr->g) { /* each size with its loops unrolled */
+            case 2: hit = group_hit(c, p, gr, v, 2, &nev, &d, &L); break;
+            case 3: hit = group_hit(c, p, gr, v, 3, &nev, &d, &L); break;
+            case 4: hit = group_hit(c, p, gr, v, 4, &nev, &d, &L); break;
+            case 5: hit = group_hit(c, p, gr, v, 5, &nev, &d, &L); break;
+            default: hit = group_hit(c, p, gr, v, 6, &nev, &d, &L); break;
             }
+            if (!hit) {
+                svy_status st = group_miss(c, p, vals, L, &nev, &d, err);
+                if (st)
+                    return st;
+            }
+            p += gr->g - 1;
+            continue;
         }
-        for (; p < q; p++) {
-            svy_status st = one_cell(c, p, vals, &nev, &d, err);
-            if (st)
-                return st;
-        }
-        if (run && !svy_clean_group_store(c, run, vals[run->col].str, kw, nw, L, h))
-            return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
+        svy_status st = one_cell(c, p, vals, &nev, &d, err);
+        if (st)
+            return st;
     }
     c->nev = nev;
     c->lend = d;
@@ -615,7 +657,7 @@ static svy_status hook_changes(svy_clean *c, long long row, svy_err *err)
         const char *base = r ? r->blob : c->arena;
         svy_clean_change ch = {row,
                                svy_clean_row_id(c),
-                               c->cb->vars[e->var].name,
+                               c->cb->vars[r ? r->var : e->var].name,
                                base + (r ? r->old_off : e->old_off),
                                base + (r ? 0 : e->new_off),
                                r ? (svy_clean_rule)r->rule : e->rule,

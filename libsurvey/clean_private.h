@@ -87,7 +87,8 @@ typedef struct clean_slot {
     uint32_t old_off, det_off, t_off, t_len;
     char key[CLEAN_KEY_MAX];
     char *blob;
-    size_t bcap, pad_;
+    size_t bcap;
+    size_t var; /* the variable whose text it is (an event of it names the variable by it) */
 } clean_slot;
 _Static_assert(sizeof(clean_slot) == 160, "160-byte slots: the memo's salt (svy_clean_new) and line layout");
 
@@ -111,35 +112,33 @@ typedef struct clean_memo {
  * the answers to a battery of yes/no questions come in far fewer
  * combinations than rows.  In the CSV reader's rows the run's raw texts are
  * one piece of the input line, each ended by a NUL where its comma was; a
- * piece of up to CLEAN_GROUP_KEY bytes seen before gives each cell its
- * memo slot's value (no key, hash or compare per cell), the row's events
- * and the run's part of the output line in one step.  A record holds
- * pointers to its members' memo slots: a member filling a used slot anew
- * counts the run's epoch up, and records of another epoch are not used. */
-#define CLEAN_GROUP_MAX 32
-#define CLEAN_GROUP_KEY 64
-#define CLEAN_GROUP_SETS 2048 /* 2^11 sets of CLEAN_GROUP_WAYS */
-#define CLEAN_GROUP_WAYS 4
-typedef struct clean_gev { /* a clean_event's first two fields */
-    size_t var;
-    const struct clean_slot *slot;
-} clean_gev;
-typedef struct clean_grec {
+ * piece of up to 23 bytes seen before gives each cell its memo slot's value
+ * (no key, hash or compare per cell), the run's events and its part of the
+ * output line in one step.  A run is at most CLEAN_GROUP_MAX columns (a
+ * longer one is cut in pieces) so that its combinations stay few and its
+ * slots in the cache: two 64-byte lines a hit.  A slot names its members'
+ * memo slots; a member filling a used slot anew counts the run's epoch up,
+ * and slots of another epoch are not used. */
+#define CLEAN_GROUP_MAX 6 /* svy_clean_sources has a case for each size 2 .. 6 */
+#define CLEAN_GROUP_SLOTS 2048 /* 2^11, CLEAN_WAYS to a set, as a column's memo */
+typedef struct clean_gslot {
+    uint64_t ka, kb, kc; /* the piece as clean_fast_key's words, with klen */
     uint32_t epoch;
-    uint16_t klen, seglen;
-    uint16_t nch, cap; /* events among the members; bytes allocated */
-    uint32_t pad_;
-    uint64_t kw[]; /* (klen + 7) / 8 words (clean_group_key), then nch events, g clean_val pointers and the line's piece */
-} clean_grec;
-typedef struct clean_gent {
-    uint64_t h;
-    clean_grec *rec;
-} clean_gent;
+    uint8_t klen;   /* 0: empty */
+    uint8_t seglen; /* bytes of seg */
+    uint8_t chg;    /* bit j: member j's slot is a change (an event) */
+    uint8_t pad_;
+    const clean_slot *ms[CLEAN_GROUP_MAX]; /* member j's memo slot */
+    char seg[48];   /* each member's field and comma (a 16-byte copy may read on into the next slot) */
+} clean_gslot;
+_Static_assert(sizeof(clean_gslot) == 128, "a run's slot is two cache lines, the key in the first");
 typedef struct clean_group {
-    clean_gent *tab; /* CLEAN_GROUP_SETS * CLEAN_GROUP_WAYS, made at the first store */
-    size_t first, g; /* members: src[first .. first + g) */
+    clean_gslot *slots; /* CLEAN_GROUP_SLOTS and one to spare, in mem from its first 64-byte boundary */
+    void *mem;
+    size_t first, g;                         /* members: src[first .. first + g) */
+    size_t salt;
     uint32_t epoch;
-    unsigned long lookups, misses, rr;
+    unsigned long lookups, misses;
 } clean_group;
 
 /* One source cell of a row, in the order they are cleaned: the raw value
@@ -151,16 +150,15 @@ typedef struct clean_src {
     clean_group *grp; /* on a run's first member while the run is remembered, else NULL */
 } clean_src;
 
-/* A changed cell of the current row: remembered in slot (then only var and
- * slot are set), or with its texts in the row's arena (slot NULL). */
+/* A changed cell of the current row: remembered in slot (then only slot is
+ * set: its variable is slot->var), or with its texts in the row's arena
+ * (slot NULL). */
 typedef struct clean_event {
     size_t var;
-    const clean_slot *slot; /* var and slot first: a run's record copies them as one pair (clean_gev) */
+    const clean_slot *slot;
     svy_clean_rule rule;
     size_t old_off, det_off, new_off, t_off, t_len;
 } clean_event;
-_Static_assert(offsetof(clean_event, slot) == offsetof(clean_gev, slot) && sizeof(clean_gev) == 2 * sizeof(size_t),
-               "a run's events are copied as clean_event's first two fields");
 
 /* Texts of up to 23 bytes as three words that no other text has (a is
  * never 0); 0 for longer texts. */
@@ -185,7 +183,8 @@ static inline uint64_t clean_short_key(const char *s, size_t len)
     return x;
 }
 
-static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_t *b, uint64_t *c)
+static inline __attribute__((always_inline)) int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_t *b,
+                                                                uint64_t *c)
 {
     if (len <= 7) {
         *a = clean_short_key(s, len);
@@ -214,83 +213,19 @@ static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c, size_t 
     return (size_t)((h >> 53) + salt) & (CLEAN_CELL_SLOTS - 1); /* 2^11 slots */
 }
 
-/* The raw texts of a run's g cells v[0..g) as one piece of memory: each
- * a text value (NUL-terminated, svy_value's rule) starting right after the
- * NUL of the one before (the CSV reader's rows).  Returns the piece's
- * length (its start is v[0].str), or a length past CLEAN_GROUP_KEY (0 - 1
- * among them) when it is not one.  The bytes between the texts are not
- * read: each is its text's NUL, and a record is only made of a piece with
- * no other NUL (svy_clean_group_store), so an equal piece has the same
- * texts. */
-static inline size_t clean_group_span(const svy_value *v, size_t g)
+/* The slot of a run's piece of len bytes (1 to 23: clean_fast_key's words
+ * a, b, k) of its epoch, or NULL. */
+static inline const clean_gslot *clean_group_find(const clean_group *gr, uint64_t a, uint64_t b, uint64_t k, size_t len)
 {
-    static const svy_value text = {.type = SVY_VAL_STR, .missing = SVY_MISS_NONE};
-    uint16_t want, tm;
-    memcpy(&want, &text.type, 2); /* type and missing, next to each other */
-    const char *x = v[0].str;
-    uintptr_t bad = 0;
-    for (size_t j = 0; j < g; j++) {
-        memcpy(&tm, &v[j].type, 2);
-        bad |= (uintptr_t)(tm ^ want) | ((uintptr_t)v[j].str ^ (uintptr_t)x);
-        x = v[j].str + v[j].len + 1;
-    }
-    return bad ? (size_t)-1 : (size_t)(x - 1 - v[0].str);
-}
-
-/* A piece of 1 to CLEAN_GROUP_KEY bytes as (len + 7) / 8 words (the last
- * one overlapping, or clean_short_key's below 8 bytes: with the length,
- * the same words are the same bytes) and their hash.  Returns the count. */
-static inline size_t clean_group_key(const char *s, size_t len, uint64_t *kw, uint64_t *h)
-{
-    if (len < 8) {
-        kw[0] = clean_short_key(s, len);
-        *h = (kw[0] ^ len) * 0x9E3779B97F4A7C15ull | 1; /* never 0: an empty entry's */
-        return 1;
-    }
-    size_t n = (len + 7) / 8;
-    uint64_t x = len;
-    for (size_t i = 0; i + 1 < n; i++) {
-        memcpy(&kw[i], s + 8 * i, 8);
-        x = (x ^ kw[i]) * 0xC4CEB9FE1A85EC53ull;
-    }
-    memcpy(&kw[n - 1], s + len - 8, 8);
-    *h = (x ^ kw[n - 1]) * 0x9E3779B97F4A7C15ull | 1;
-    return n;
-}
-
-/* The record of a run's piece (key kw, n words, len bytes, hash h), NULL
- * when there is none of the run's epoch. */
-static inline const clean_grec *clean_group_find(const clean_group *gr, const uint64_t *kw, size_t n, size_t len,
-                                                 uint64_t h)
-{
-    const clean_gent *e = &gr->tab[(h >> 53) * CLEAN_GROUP_WAYS]; /* 2^11 sets */
-    for (size_t w = 0; w < CLEAN_GROUP_WAYS; w++) {
-        const clean_grec *r = e[w].rec;
-        if (e[w].h != h || r->klen != len || r->epoch != gr->epoch)
-            continue;
-        uint64_t d = 0;
-        for (size_t i = 0; i < n; i++)
-            d |= r->kw[i] ^ kw[i];
-        if (!d)
-            return r;
-    }
+    size_t h = clean_fast_slot(a, b, k, gr->salt);
+    const clean_gslot *r = &gr->slots[h];
+    if (r->ka == a && r->kb == b && r->kc == k && r->klen == len && r->epoch == gr->epoch)
+        return r;
+    const clean_gslot *s = &gr->slots[h & ~(size_t)(CLEAN_WAYS - 1)]; /* the piece's other ways */
+    for (size_t w = 0; w < CLEAN_WAYS; w++)
+        if (s[w].ka == a && s[w].kb == b && s[w].kc == k && s[w].klen == len && s[w].epoch == gr->epoch)
+            return &s[w];
     return NULL;
-}
-
-/* A record's events (var and slot of each changed member, in order), its
- * g members' values and the line's piece (each member's field and comma,
- * seglen bytes and 16 to spare). */
-static inline const clean_gev *clean_grec_ev(const clean_grec *r)
-{
-    return (const clean_gev *)(const void *)(r->kw + (r->klen + 7) / 8);
-}
-static inline const clean_val *const *clean_grec_vals(const clean_grec *r)
-{
-    return (const clean_val *const *)(const void *)(clean_grec_ev(r) + r->nch);
-}
-static inline const char *clean_grec_seg(const clean_grec *r, size_t g)
-{
-    return (const char *)(clean_grec_vals(r) + g);
 }
 
 /* The runs of the engine's plan (svy_clean_begin): src[].grp set.  0: out
@@ -299,11 +234,10 @@ int svy_clean_groups_make(svy_clean *c);
 void svy_clean_groups_free(svy_clean *c);
 
 /* After a run's cells were cleaned one by one (a miss: its piece s0 of len
- * bytes, key kw of n words, hash h): its record made when every cell came
- * from its memo with a field of up to 16 bytes; a run that mostly misses is
- * given up.  0: out of memory. */
-int svy_clean_group_store(svy_clean *c, clean_src *p, const char *s0, const uint64_t *kw, size_t n, size_t len,
-                          uint64_t h);
+ * bytes, clean_fast_key's words a, b, k; len past 23: not a piece, or too
+ * long): its slot filled when every cell came from its memo and the fields
+ * fit; a run that mostly misses is given up.  0: out of memory. */
+int svy_clean_group_store(svy_clean *c, clean_src *p, const char *s0, size_t len, uint64_t a, uint64_t b, uint64_t k);
 
 /* The slot of text s of a memo: *hit is 1 when it holds s's result, -1
  * when s is not to be remembered (the memo is off, or s too long). */
