@@ -291,6 +291,10 @@ typedef struct clean_ids {
     size_t npages, pagecap, n;
     uint32_t *last; /* the page of the latest id */
     uint64_t last_pno;
+    uint32_t **blocks; /* pages are cut from these (clean_ids.c's new_page) */
+    size_t nblocks, blockcap;
+    uint32_t *bnext; /* the newest block's next page, bleft pages left */
+    size_t bleft;
     int off;
 } clean_ids;
 

@@ -739,3 +739,47 @@ Test(clean, a_run_of_code_columns_remembered_gives_the_same_bytes)
     cr_assert(!memcmp(&st[0], &st[1], sizeof st[0]), "the same counts");
     free(log[0]), free(log[1]), free(lines[0]), free(lines[1]);
 }
+
+/* Whole-number ids live in pages cut from blocks (16 pages, then as many as
+ * there are, then 2 MiB ones), until they are too sparse for pages and move
+ * into a hash table: a repeated id is found, with its first row, before
+ * and after the move. */
+Test(clean, duplicate_ids_found_across_id_blocks_and_after_the_move)
+{
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    char id[32];
+    const char *row[NC] = {id, "浙江", "35", "外卖", "1", "2", "1", "3"};
+    long long n = 0;
+    for (long p = 0; p < 600; p++) /* 600 pages of 1,024 ids, 128 ids each: past the first 2 MiB block */
+        for (long k = 0; k < 128; k++) {
+            snprintf(id, sizeof id, "%ld", 1 + p * 1024 + k * 8);
+            cr_assert_eq(feed(&f, row, &out, &err), SVY_OK);
+            cr_assert_not_null(out, "id %s is new", id);
+            n++;
+        }
+    static const long again[] = {1, 1 + 17 * 1024 + 8, 1 + 300 * 1024 + 64, 1 + 599 * 1024 + 127 * 8};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof again / sizeof *again; i++) {
+            long pg = (again[i] - 1) / 1024, k = (again[i] - 1) % 1024 / 8;
+            snprintf(id, sizeof id, "%ld", again[i]);
+            cr_assert_eq(feed(&f, row, &out, &err), SVY_OK);
+            cr_assert_null(out, "id %s again is dropped (pass %d)", id, pass);
+            char want[64];
+            snprintf(want, sizeof want, "first kept at row %ld", pg * 128 + k + 1);
+            cr_assert(strstr(seen.reject_reason, want), "%s: %s", want, seen.reject_reason);
+            n++;
+        }
+        for (long k = 0; k < 20000 && !pass; k++) { /* sparser ids: the pages give up */
+            snprintf(id, sizeof id, "%ld", 700000 + k * 13);
+            cr_assert_eq(feed(&f, row, &out, &err), SVY_OK);
+            cr_assert_not_null(out, "id %s is new", id);
+            n++;
+        }
+    }
+    cr_assert_eq(svy_clean_get_stats(f.c)->rows_in, n);
+    cr_assert_eq(svy_clean_get_stats(f.c)->rows_rejected, 8);
+    teardown(&f);
+}
