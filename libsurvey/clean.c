@@ -22,12 +22,17 @@ const char *svy_clean_rule_name(svy_clean_rule rule)
     return (unsigned)rule < SVY_RULE_COUNT_ ? rule_names[rule] : "?";
 }
 
+int svy_clean_base_only;
+
 svy_clean *svy_clean_new(const svy_codebook *cb)
 {
     svy_clean *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->cb = cb;
+#if defined(__x86_64__) && defined(__GNUC__)
+    c->avx2 = !svy_clean_base_only && __builtin_cpu_supports("avx2");
+#endif
     size_t n = cb->nvars;
     c->col = svy_calloc(n, sizeof *c->col);
     c->cell = svy_calloc(n, sizeof *c->cell);

@@ -306,6 +306,10 @@ int clean_ids_add(clean_ids *d, uint64_t id, long long row, long long *first, sv
 void clean_ids_prefetch(const clean_ids *d, uint64_t id);
 void clean_ids_free(clean_ids *d);
 
+/* 1: svy_clean_new takes the baseline code even on an AVX2 CPU (the unit
+ * tests run both). */
+extern int svy_clean_base_only;
+
 /* The engine (clean.c); the row's output and log are made in clean_out.c. */
 struct svy_clean {
     const svy_codebook *cb;
@@ -340,6 +344,7 @@ struct svy_clean {
     int lroom;          /* lb is wout's room */
     int lstale;         /* a source cell changed after its field was written (a check) */
     int inorder;        /* source cells are cleaned in the line's order: their fields written at once */
+    int avx2;           /* the CPU has AVX2: the log's lines with 32-byte moves (clean_out.c) */
     size_t tail_max; /* the longest log line after "row,id," remembered or recorded yet */
     char lrow_txt[32];   /* the log's latest row number as text (svy_fmt_ll's), lrow_n bytes */
     size_t lrow_n;

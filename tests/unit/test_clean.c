@@ -9,6 +9,8 @@
 #include <survey/codebook.h>
 
 #include "test_util.h"
+#include "svy_private.h"
+#include "clean_private.h"
 
 /* A scratch codebook with a small study: id, province (recoded), age
  * (number from text), job (recode order matters), four yes/no items,
@@ -530,7 +532,7 @@ static svy_status on_change_csv(void *ctx, const svy_clean_change *ch, svy_err *
     return on_change(ctx, ch, err);
 }
 
-Test(clean, log_and_line_are_what_the_hook_and_a_csv_writer_give)
+static void log_and_line(void)
 {
     fixture f;
     setup(&f, 0);
@@ -590,6 +592,16 @@ Test(clean, log_and_line_are_what_the_hook_and_a_csv_writer_give)
         svy_csv_out_free(all[k]);
     fclose(flog), fclose(fhook), fclose(fline), fclose(fvals);
     teardown(&f);
+}
+
+Test(clean, log_and_line_are_what_the_hook_and_a_csv_writer_give) { log_and_line(); }
+
+/* The same with the log's lines made by the baseline code on an AVX2 CPU. */
+Test(clean, log_and_line_the_same_without_avx2)
+{
+    svy_clean_base_only = 1;
+    log_and_line();
+    svy_clean_base_only = 0;
 }
 
 /* With svy_clean_set_writer the engine writes each kept row into the CSV
