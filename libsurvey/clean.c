@@ -73,6 +73,7 @@ void svy_clean_free(svy_clean *c)
             svy_clean_memo_free(&c->cmemo[i]);
     free(c->cmemo);
     svy_clean_groups_free(c);
+    free(c->dplan);
     free(c->order);
     free(c->src);
     free(c->text);
@@ -170,7 +171,7 @@ svy_status svy_clean_begin(svy_clean *c, const svy_schema *raw, svy_err *err)
     for (size_t j = 0; j < n; j++)
         c->src[j] = (clean_src){&c->cmemo[c->order[j]], &c->cell[c->order[j]], (size_t)c->col[c->order[j]], c->order[j], NULL};
     c->inorder = c->cb->id <= 0; /* the order is the line's: fields written as cells are made */
-    if (!svy_clean_groups_make(c))
+    if (!svy_clean_groups_make(c) || !svy_clean_derive_plan(c))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     if (!svy_grow((void **)&c->ev, &c->evcap, c->cb->nsource + c->cb->nchecks + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
@@ -515,7 +516,7 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
 
 /* ------------------------------------------------------------ derived */
 
-static svy_status derive(svy_clean *c, size_t i, svy_err *err)
+svy_status svy_clean_derive(svy_clean *c, size_t i, svy_err *err)
 {
     const svy_cb_var *v = &c->cb->vars[i];
     clean_cell *o = &c->cell[i];
@@ -572,43 +573,6 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
         svy_clean_set_missing(o);
     else if (!svy_clean_set_flag(o, x))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, v->name, "out of memory");
-    return SVY_OK;
-}
-
-/* Every derived variable of the row: any_of and all_of here, without a
- * branch per source; the rest by derive.  Their cells point at shared
- * values (svy_clean_flags, svy_clean_missing): no svy_clean_cell_field after. */
-static svy_status derive_all(svy_clean *c, svy_err *err)
-{
-    const svy_codebook *cb = c->cb;
-    const clean_cell *cell = c->cell;
-    for (size_t i = cb->nsource; i < cb->nvars; i++) {
-        const svy_cb_var *v = &cb->vars[i];
-        if (v->kind != CB_K_ANY_OF && v->kind != CB_K_ALL_OF) {
-            svy_status st = derive(c, i, err);
-            if (st)
-                return st;
-            if (v->kind == CB_K_COPY && !svy_clean_cell_field(&c->cell[i], v->type == SVY_CB_TEXT))
-                return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
-            continue;
-        }
-        /* any_of: 1 at the first source with the value, else missing if one
-         * is, else 0; all_of: 0 at the first present without it, else
-         * missing if one is, else 1. */
-        const int any = v->kind == CB_K_ANY_OF;
-        const double arg = v->arg;
-        int anymiss = 0, x = -2;
-        for (const size_t *k = v->src, *ke = k + v->nsrc; k < ke && x == -2; k++) {
-            const clean_val *sv = cell[*k].p;
-            if (sv->missing)
-                anymiss = 1;
-            else if ((sv->num == arg) == any)
-                x = any;
-        }
-        if (x == -2)
-            x = anymiss ? -1 : !any;
-        c->cell[i].p = x < 0 ? &svy_clean_missing : &svy_clean_flags[x];
-    }
     return SVY_OK;
 }
 
@@ -701,7 +665,7 @@ svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, s
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     svy_status st = svy_clean_sources(c, in, err);
     if (st == SVY_OK)
-        st = derive_all(c, err);
+        st = svy_clean_derive_all(c, err);
     if (st == SVY_OK)
         st = run_checks(c, err);
     if (st == SVY_OK && cb->id >= 0 && !c->rejected)

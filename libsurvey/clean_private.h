@@ -306,6 +306,28 @@ int clean_ids_add(clean_ids *d, uint64_t id, long long row, long long *first, sv
 void clean_ids_prefetch(const clean_ids *d, uint64_t id);
 void clean_ids_free(clean_ids *d);
 
+/* A derived variable as svy_clean_derive_all walks them (clean_derive.c):
+ * any_of and all_of with their sources; map and threshold of a whole
+ * number 0..63 (a code) from a table of what svy_clean_derive makes of it
+ * (0 or 1; -1: not in the table, derived the long way). */
+#define CLEAN_DTAB 64
+typedef struct clean_dplan {
+    size_t var, src0, nsrc;
+    const size_t *src;
+    double arg;
+    int kind;                /* cb_kind */
+    signed char tab[CLEAN_DTAB]; /* map and threshold */
+} clean_dplan;
+
+/* The derived variables' plan (svy_clean_begin).  0: out of memory. */
+int svy_clean_derive_plan(svy_clean *c);
+
+/* Derived variable i of the row, the long way (clean.c). */
+svy_status svy_clean_derive(svy_clean *c, size_t i, svy_err *err);
+
+/* Every derived variable of the row. */
+svy_status svy_clean_derive_all(svy_clean *c, svy_err *err);
+
 /* 1: svy_clean_new takes the baseline code even on an AVX2 CPU (the unit
  * tests run both). */
 extern int svy_clean_base_only;
@@ -328,6 +350,7 @@ struct svy_clean {
     clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
     clean_memo *cmemo;      /* per source variable */
     clean_group *grp;       /* runs of adjacent code columns (clean_group.c) */
+    clean_dplan *dplan;     /* the derived variables, in order (clean_derive.c) */
     size_t ngrp;
     svy_value *vals;
     svy_row row;
