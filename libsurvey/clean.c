@@ -74,6 +74,7 @@ void svy_clean_free(svy_clean *c)
     free(c->cmemo);
     svy_clean_groups_free(c);
     free(c->dplan);
+    free(c->cplan);
     free(c->order);
     free(c->src);
     free(c->text);
@@ -592,13 +593,28 @@ static inline int cond_true(const svy_clean *c, const cb_cond *k, int missing_me
     return svy_cb_cond_holds(k->op, k->value, o->missing, o->num);
 }
 
+/* cond_true of a check's plan (clean_cplan). */
+static inline int plan_true(const clean_ccond *k, int missing_means)
+{
+    const clean_val *o = k->cell->p;
+    if (k->op == CB_OP_EQ)
+        return o->missing ? missing_means : o->num == k->value;
+    if (k->op == CB_OP_MISSING)
+        return o->missing;
+    if (k->op == CB_OP_PRESENT)
+        return !o->missing;
+    if (o->missing)
+        return missing_means;
+    return svy_cb_cond_holds((cb_op)k->op, k->value, 0, o->num);
+}
+
 static svy_status run_checks(svy_clean *c, svy_err *err)
 {
     const svy_codebook *cb = c->cb;
     for (size_t k = 0; k < cb->nchecks; k++) {
-        const cb_check *ch = &cb->checks[k];
-        if (!cond_true(c, &ch->when, 0) || cond_true(c, &ch->then, 1))
+        if (!plan_true(&c->cplan[k].when, 0) || plan_true(&c->cplan[k].then, 1))
             continue;
+        const cb_check *ch = &cb->checks[k];
         const clean_val *o = c->cell[ch->then.var].p;
         const char *var = cb->vars[ch->then.var].name;
         svy_status st = problem(c, ch->then.var, 0, err, "check %s (checks.csv:%d): %s%s%s = %s", ch->name, ch->line,

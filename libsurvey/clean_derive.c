@@ -1,7 +1,8 @@
 /* The clean engine's derived variables, row by row: any_of and all_of from
  * their sources' values, map and threshold of a code from a table made once
  * (the codebook's rule applied to each whole number 0..63), the rest and
- * anything off the table the long way (svy_clean_derive). */
+ * anything off the table the long way (svy_clean_derive); and the checks'
+ * plan (their cells, for run_checks). */
 #include "svy_private.h"
 #include "clean_private.h"
 
@@ -40,6 +41,14 @@ int svy_clean_derive_plan(svy_clean *c)
         d->arg = v->arg;
         for (int n = 0; n < CLEAN_DTAB; n++)
             d->tab[n] = v->kind == CB_K_MAP || v->kind == CB_K_THRESHOLD ? table_entry(v, n) : -1;
+    }
+    free(c->cplan);
+    if (!(c->cplan = svy_calloc(cb->nchecks + 1, sizeof *c->cplan)))
+        return 0;
+    for (size_t k = 0; k < cb->nchecks; k++) {
+        const cb_check *ch = &cb->checks[k];
+        c->cplan[k].when = (clean_ccond){&c->cell[ch->when.var], ch->when.value, (int)ch->when.op};
+        c->cplan[k].then = (clean_ccond){&c->cell[ch->then.var], ch->then.value, (int)ch->then.op};
     }
     return 1;
 }

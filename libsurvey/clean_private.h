@@ -319,7 +319,18 @@ typedef struct clean_dplan {
     signed char tab[CLEAN_DTAB]; /* map and threshold */
 } clean_dplan;
 
-/* The derived variables' plan (svy_clean_begin).  0: out of memory. */
+/* A check's condition as run_checks reads it: the cell, not its index. */
+typedef struct clean_ccond {
+    const clean_cell *cell;
+    double value;
+    int op; /* cb_op */
+} clean_ccond;
+typedef struct clean_cplan {
+    clean_ccond when, then;
+} clean_cplan;
+
+/* The derived variables' and the checks' plans (svy_clean_begin).  0: out
+ * of memory. */
 int svy_clean_derive_plan(svy_clean *c);
 
 /* Derived variable i of the row, the long way (clean.c). */
@@ -351,6 +362,7 @@ struct svy_clean {
     clean_memo *cmemo;      /* per source variable */
     clean_group *grp;       /* runs of adjacent code columns (clean_group.c) */
     clean_dplan *dplan;     /* the derived variables, in order (clean_derive.c) */
+    clean_cplan *cplan;     /* the checks, in order */
     size_t ngrp;
     svy_value *vals;
     svy_row row;
