@@ -319,8 +319,29 @@ static int plain_number(svy_clean *c, size_t i, const svy_value *rv)
     } else {
         valid = svy_cb_var_valid_num(v, (double)x);
     }
-    if (!valid || !svy_clean_set_text(o, s, len))
+    if (!valid)
         return 0;
+    if (o->cap < len + 1 + 16) { /* as svy_clean_set_text, which grows it */
+        if (!svy_clean_set_text(o, s, len))
+            return 0;
+    } else { /* 1 to 15 bytes in two loads that may overlap */
+        char *t = o->own;
+        if (len >= 8) {
+            memcpy(t, s, 8);
+            memcpy(t + len - 8, s + len - 8, 8);
+        } else if (len >= 4) {
+            memcpy(t, s, 4);
+            memcpy(t + len - 4, s + len - 4, 4);
+        } else {
+            t[0] = s[0];
+            t[len - 1] = s[len - 1];
+            t[len / 2] = s[len / 2];
+        }
+        t[len] = '\0';
+        o->s = t;
+        o->len = len;
+        o->p = &o->v;
+    }
     o->num = (double)x;
     o->missing = 0;
     o->dtoa = 1;
