@@ -104,8 +104,8 @@ typedef struct clean_memo {
     size_t nheld, heldcap;
     unsigned long lookups, misses;
     int off;
-    uint32_t *epoch; /* counted up when a used slot is filled anew: its run's (clean_group), else own_epoch */
-    uint32_t own_epoch;
+    uint64_t *epoch; /* counted up when a used slot is filled anew: its run's (clean_group), else own_epoch */
+    uint64_t own_epoch;
 } clean_memo;
 
 /* A run of adjacent code columns remembered as one key (clean_group.c):
@@ -123,13 +123,13 @@ typedef struct clean_memo {
 #define CLEAN_GROUP_SLOTS 2048 /* 2^11, CLEAN_WAYS to a set, as a column's memo */
 typedef struct clean_gslot {
     uint64_t ka, kb, kc; /* the piece as clean_fast_key's words, with klen */
-    uint32_t epoch;
+    uint64_t epoch;      /* 64 bits: never the same again */
     uint8_t klen;   /* 0: empty */
     uint8_t seglen; /* bytes of seg */
     uint8_t chg;    /* bit j: member j's slot is a change (an event) */
     uint8_t pad_;
     const clean_slot *ms[CLEAN_GROUP_MAX]; /* member j's memo slot */
-    char seg[48];   /* each member's field and comma (a 16-byte copy may read on into the next slot) */
+    char seg[40];   /* each member's field and comma (a 16-byte copy may read on into the next slot) */
 } clean_gslot;
 _Static_assert(sizeof(clean_gslot) == 128, "a run's slot is two cache lines, the key in the first");
 typedef struct clean_group {
@@ -137,7 +137,7 @@ typedef struct clean_group {
     void *mem;
     size_t first, g;                         /* members: src[first .. first + g) */
     size_t salt;
-    uint32_t epoch;
+    uint64_t epoch;
     unsigned long lookups, misses;
 } clean_group;
 
