@@ -452,15 +452,16 @@ static inline __attribute__((always_inline)) int group_hit(svy_clean *c, const c
     static const svy_value text = {.type = SVY_VAL_STR, .missing = SVY_MISS_NONE};
     uint16_t want, tm;
     memcpy(&want, &text.type, 2); /* type and missing, next to each other */
-    const char *x = v[0].str;
-    uintptr_t bad = 0;
+    /* Addresses as integers: a number value's str may be NULL, read before its type is known. */
+    const uintptr_t s0 = (uintptr_t)v[0].str;
+    uintptr_t x = s0, bad = 0;
 #pragma GCC unroll 8
     for (size_t j = 0; j < G; j++) {
         memcpy(&tm, &v[j].type, 2);
-        bad |= (uintptr_t)(tm ^ want) | ((uintptr_t)v[j].str ^ (uintptr_t)x);
-        x = v[j].str + v[j].len + 1;
+        bad |= (uintptr_t)(tm ^ want) | ((uintptr_t)v[j].str ^ x);
+        x = (uintptr_t)v[j].str + v[j].len + 1;
     }
-    size_t n = (size_t)(x - 1 - v[0].str);
+    size_t n = (size_t)(x - 1 - s0);
     *L = bad ? (size_t)-1 : n;
     if (bad || n - 1 >= 23 || !gr->slots)
         return 0;
