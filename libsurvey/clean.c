@@ -22,12 +22,17 @@ const char *svy_clean_rule_name(svy_clean_rule rule)
     return (unsigned)rule < SVY_RULE_COUNT_ ? rule_names[rule] : "?";
 }
 
+int svy_clean_base_only;
+
 svy_clean *svy_clean_new(const svy_codebook *cb)
 {
     svy_clean *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->cb = cb;
+#if defined(__x86_64__) && defined(__GNUC__)
+    c->avx2 = !svy_clean_base_only && __builtin_cpu_supports("avx2");
+#endif
     size_t n = cb->nvars;
     c->col = svy_calloc(n, sizeof *c->col);
     c->cell = svy_calloc(n, sizeof *c->cell);
@@ -45,6 +50,7 @@ svy_clean *svy_clean_new(const svy_codebook *cb)
     for (size_t i = 0; i < n; i++) {
         const svy_cb_var *v = &cb->vars[i];
         c->cell[i].p = &c->cell[i].v; /* no value yet: as a zeroed cell (an id read before its first cell) */
+        c->cmemo[i].epoch = &c->cmemo[i].own_epoch;
         c->cmemo[i].salt = i * 13; /* 160-byte slots: 32.5 lines apart, another cache set (64 sets) */
         c->text[i] = v->type == SVY_CB_TEXT;
         c->plain[i] = v->type != SVY_CB_TEXT && !v->nmissing && !v->recode;
@@ -66,6 +72,9 @@ void svy_clean_free(svy_clean *c)
         for (size_t i = 0; i < c->cb->nvars; i++)
             svy_clean_memo_free(&c->cmemo[i]);
     free(c->cmemo);
+    svy_clean_groups_free(c);
+    free(c->dplan);
+    free(c->cplan);
     free(c->order);
     free(c->src);
     free(c->text);
@@ -161,8 +170,10 @@ svy_status svy_clean_begin(svy_clean *c, const svy_schema *raw, svy_err *err)
         if ((long)i != c->cb->id)
             c->order[n++] = i;
     for (size_t j = 0; j < n; j++)
-        c->src[j] = (clean_src){&c->cmemo[c->order[j]], &c->cell[c->order[j]], (size_t)c->col[c->order[j]], c->order[j]};
+        c->src[j] = (clean_src){&c->cmemo[c->order[j]], &c->cell[c->order[j]], (size_t)c->col[c->order[j]], c->order[j], NULL};
     c->inorder = c->cb->id <= 0; /* the order is the line's: fields written as cells are made */
+    if (!svy_clean_groups_make(c) || !svy_clean_derive_plan(c))
+        return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     if (!svy_grow((void **)&c->ev, &c->evcap, c->cb->nsource + c->cb->nchecks + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, NULL, 0, 0, NULL, "out of memory");
     c->validating = 0;
@@ -460,9 +471,7 @@ static svy_status use_slot(svy_clean *c, size_t i, const clean_slot *r, svy_err 
         return SVY_OK;
     if (c->nev == c->evcap && !svy_grow((void **)&c->ev, &c->evcap, c->nev + 1, sizeof *c->ev))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
-    clean_event *e = &c->ev[c->nev++];
-    e->var = i;
-    e->slot = r;
+    c->ev[c->nev++].slot = r;
     return SVY_OK;
 }
 
@@ -495,9 +504,12 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
     if (!svy_clean_cell_field(o, v->type == SVY_CB_TEXT))
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     if (c->side == side && hit == 0) { /* nothing said about it: the same text always gives the same */
+        if (r->used) /* another text's slot: its run's records that point at it are stale */
+            ++*c->cmemo[i].epoch;
         if (!svy_clean_slot_store(&c->cmemo[i], r, v, o, raw, rawlen, changed, rule, detail, &c->tail_max))
             return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
         r->used = 1;
+        r->var = i;
         return use_slot(c, i, r, err);
     }
     return changed ? record(c, i, raw, rawlen, rule, detail, err) : SVY_OK;
@@ -505,7 +517,7 @@ svy_status svy_clean_source(svy_clean *c, size_t i, const svy_value *rawv, svy_e
 
 /* ------------------------------------------------------------ derived */
 
-static svy_status derive(svy_clean *c, size_t i, svy_err *err)
+svy_status svy_clean_derive(svy_clean *c, size_t i, svy_err *err)
 {
     const svy_cb_var *v = &c->cb->vars[i];
     clean_cell *o = &c->cell[i];
@@ -565,43 +577,6 @@ static svy_status derive(svy_clean *c, size_t i, svy_err *err)
     return SVY_OK;
 }
 
-/* Every derived variable of the row: any_of and all_of here, without a
- * branch per source; the rest by derive.  Their cells point at shared
- * values (svy_clean_flags, svy_clean_missing): no svy_clean_cell_field after. */
-static svy_status derive_all(svy_clean *c, svy_err *err)
-{
-    const svy_codebook *cb = c->cb;
-    const clean_cell *cell = c->cell;
-    for (size_t i = cb->nsource; i < cb->nvars; i++) {
-        const svy_cb_var *v = &cb->vars[i];
-        if (v->kind != CB_K_ANY_OF && v->kind != CB_K_ALL_OF) {
-            svy_status st = derive(c, i, err);
-            if (st)
-                return st;
-            if (v->kind == CB_K_COPY && !svy_clean_cell_field(&c->cell[i], v->type == SVY_CB_TEXT))
-                return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
-            continue;
-        }
-        /* any_of: 1 at the first source with the value, else missing if one
-         * is, else 0; all_of: 0 at the first present without it, else
-         * missing if one is, else 1. */
-        const int any = v->kind == CB_K_ANY_OF;
-        const double arg = v->arg;
-        int anymiss = 0, x = -2;
-        for (const size_t *k = v->src, *ke = k + v->nsrc; k < ke && x == -2; k++) {
-            const clean_val *sv = cell[*k].p;
-            if (sv->missing)
-                anymiss = 1;
-            else if ((sv->num == arg) == any)
-                x = any;
-        }
-        if (x == -2)
-            x = anymiss ? -1 : !any;
-        c->cell[i].p = x < 0 ? &svy_clean_missing : &svy_clean_flags[x];
-    }
-    return SVY_OK;
-}
-
 /* A missing value neither triggers a check nor contradicts it, unless the
  * condition is about being missing. */
 static inline int cond_true(const svy_clean *c, const cb_cond *k, int missing_means)
@@ -618,13 +593,28 @@ static inline int cond_true(const svy_clean *c, const cb_cond *k, int missing_me
     return svy_cb_cond_holds(k->op, k->value, o->missing, o->num);
 }
 
+/* cond_true of a check's plan (clean_cplan). */
+static inline int plan_true(const clean_ccond *k, int missing_means)
+{
+    const clean_val *o = k->cell->p;
+    if (k->op == CB_OP_EQ)
+        return o->missing ? missing_means : o->num == k->value;
+    if (k->op == CB_OP_MISSING)
+        return o->missing;
+    if (k->op == CB_OP_PRESENT)
+        return !o->missing;
+    if (o->missing)
+        return missing_means;
+    return svy_cb_cond_holds((cb_op)k->op, k->value, 0, o->num);
+}
+
 static svy_status run_checks(svy_clean *c, svy_err *err)
 {
     const svy_codebook *cb = c->cb;
     for (size_t k = 0; k < cb->nchecks; k++) {
-        const cb_check *ch = &cb->checks[k];
-        if (!cond_true(c, &ch->when, 0) || cond_true(c, &ch->then, 1))
+        if (!plan_true(&c->cplan[k].when, 0) || plan_true(&c->cplan[k].then, 1))
             continue;
+        const cb_check *ch = &cb->checks[k];
         const clean_val *o = c->cell[ch->then.var].p;
         const char *var = cb->vars[ch->then.var].name;
         svy_status st = problem(c, ch->then.var, 0, err, "check %s (checks.csv:%d): %s%s%s = %s", ch->name, ch->line,
@@ -691,7 +681,7 @@ svy_status svy_clean_row(svy_clean *c, const svy_row *in, const svy_row **out, s
         return svy_err_set(err, SVY_E_NOMEM, input_name(c), c->cur_row, 0, NULL, "out of memory");
     svy_status st = svy_clean_sources(c, in, err);
     if (st == SVY_OK)
-        st = derive_all(c, err);
+        st = svy_clean_derive_all(c, err);
     if (st == SVY_OK)
         st = run_checks(c, err);
     if (st == SVY_OK && cb->id >= 0 && !c->rejected)

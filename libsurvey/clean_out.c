@@ -1,10 +1,11 @@
 /* The clean engine's memo of cleaned cells (a cell, its CSV field and its log
- * line made once per remembered text), a cell's text, and a kept row's
- * output line and log lines. */
+ * line made once per remembered text), a cell's text, a row's source cells
+ * and a kept row's output line (its log lines: clean_log.c). */
 #include "svy_private.h"
 #include "clean_private.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <survey/value.h>
@@ -318,8 +319,29 @@ static int plain_number(svy_clean *c, size_t i, const svy_value *rv)
     } else {
         valid = svy_cb_var_valid_num(v, (double)x);
     }
-    if (!valid || !svy_clean_set_text(o, s, len))
+    if (!valid)
         return 0;
+    if (o->cap < len + 1 + 16) { /* as svy_clean_set_text, which grows it */
+        if (!svy_clean_set_text(o, s, len))
+            return 0;
+    } else { /* 1 to 15 bytes in two loads that may overlap */
+        char *t = o->own;
+        if (len >= 8) {
+            memcpy(t, s, 8);
+            memcpy(t + len - 8, s + len - 8, 8);
+        } else if (len >= 4) {
+            memcpy(t, s, 4);
+            memcpy(t + len - 4, s + len - 4, 4);
+        } else {
+            t[0] = s[0];
+            t[len - 1] = s[len - 1];
+            t[len / 2] = s[len / 2];
+        }
+        t[len] = '\0';
+        o->s = t;
+        o->len = len;
+        o->p = &o->v;
+    }
     o->num = (double)x;
     o->missing = 0;
     o->dtoa = 1;
@@ -357,60 +379,164 @@ static inline const clean_slot *memo_hit(const clean_slot *fast, size_t h, uint6
     return NULL;
 }
 
+/* Source cell p of the row: looked up in its memo, else cleaned
+ * (svy_clean_source); its field into the line at *d when the line is being
+ * built in order. */
+static inline __attribute__((always_inline)) svy_status one_cell(svy_clean *c, const clean_src *p,
+                                                                 const svy_value *vals, size_t *nevp, char **dp,
+                                                                 svy_err *err)
+{
+    const svy_value *rv = &vals[p->col];
+    clean_memo *m = p->m;
+    const clean_slot *fast = m->fast, *r = NULL;
+    size_t len = rv->len, nev = *nevp;
+    if (fast && len - 1 < 23 && rv->type == SVY_VAL_STR && !rv->missing) {
+        uint64_t a, b, k;
+        if (len <= 7) { /* the common case: one word */
+            a = clean_short_key(rv->str, len);
+            r = memo_hit_short(fast, clean_fast_slot(a, 0, 0, m->salt), a, len);
+        } else {
+            clean_fast_key(rv->str, len, &a, &b, &k);
+            r = memo_hit(fast, clean_fast_slot(a, b, k, m->salt), a, b, k);
+        }
+    }
+    const clean_val *cv;
+    if (r) {
+        m->lookups++;
+        p->cell->p = cv = &r->v;
+        if (r->changed) /* room for every source cell and check: svy_clean_begin */
+            c->ev[nev++].slot = r;
+    } else {
+        c->nev = nev;
+        if (!m->off || !plain_number(c, p->var, rv)) {
+            svy_status st = svy_clean_source(c, p->var, rv, err);
+            if (st)
+                return st;
+        }
+        if ((long)p->var == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
+            svy_clean_id_prefetch(c);
+        nev = c->nev;
+        cv = p->cell->p;
+    }
+    *nevp = nev;
+    char *d = *dp;
+    if (d) { /* as in svy_clean_fill_row */
+        size_t n = cv->flen;
+        if (n > 16) {
+            if (!(d = svy_clean_line_long(c, d, cv->f, n)))
+                return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
+        } else {
+            memcpy(d, cv->f, 16);
+        }
+        d[n] = ',';
+        *dp = d + n + 1;
+    }
+    return SVY_OK;
+}
+
+/* Run gr at p, of G members (a constant where it is inlined: its loops
+ * unrolled): when its piece is in a slot, each member's value, the run's
+ * events and its piece of the line, as the members' own memo hits would make
+ * them, and 1.  Else 0, *L the piece's length ((size_t)-1: not a piece).
+ *
+ * The piece: the members' raw texts v[0..G) in one piece of memory, each a
+ * text value (NUL-terminated, svy_value's rule) starting right after the NUL
+ * of the one before (the CSV reader's rows).  The bytes between the texts
+ * are not read: each is its text's NUL, and a slot is only filled from a
+ * piece with no other NUL (svy_clean_group_store), so an equal piece has the
+ * same texts. */
+static inline __attribute__((always_inline)) int group_hit(svy_clean *c, const clean_src *p, const clean_group *gr,
+                                                           const svy_value *v, size_t G, size_t *nevp, char **dp,
+                                                           size_t *L)
+{
+    static const svy_value text = {.type = SVY_VAL_STR, .missing = SVY_MISS_NONE};
+    uint16_t want, tm;
+    memcpy(&want, &text.type, 2); /* type and missing, next to each other */
+    /* Addresses as integers: a number value's str may be NULL, read before its type is known. */
+    const uintptr_t s0 = (uintptr_t)v[0].str;
+    uintptr_t x = s0, bad = 0;
+#pragma GCC unroll 8
+    for (size_t j = 0; j < G; j++) {
+        memcpy(&tm, &v[j].type, 2);
+        bad |= (uintptr_t)(tm ^ want) | ((uintptr_t)v[j].str ^ x);
+        x = (uintptr_t)v[j].str + v[j].len + 1;
+    }
+    size_t n = (size_t)(x - 1 - s0);
+    *L = bad ? (size_t)-1 : n;
+    if (bad || n - 1 >= 23 || !gr->slots)
+        return 0;
+    uint64_t a, b, k;
+    clean_fast_key(v[0].str, n, &a, &b, &k);
+    const clean_gslot *r = clean_group_find(gr, a, b, k, n);
+    if (!r)
+        return 0;
+    clean_cell *cell = p->cell; /* the members' cells follow it (svy_clean_groups_make) */
+#pragma GCC unroll 8
+    for (size_t j = 0; j < G; j++)
+        cell[j].p = &r->ms[j]->v;
+    clean_event *ev = c->ev + *nevp;
+    for (unsigned m = r->chg; m; m &= m - 1)
+        (ev++)->slot = r->ms[__builtin_ctz(m)];
+    *nevp = (size_t)(ev - c->ev);
+    char *d = *dp;
+    if (d) {
+        memcpy(d, r->seg, 16);
+        for (size_t o = 16; o < r->seglen; o += 16)
+            memcpy(d + o, r->seg + o, 16);
+        *dp = d + r->seglen;
+    }
+    return 1;
+}
+
+/* A run not found (or not a piece of the line): its cells one by one,
+ * then its slot filled (svy_clean_group_store); out of the loop of hits. */
+static __attribute__((noinline)) svy_status group_miss(svy_clean *c, clean_src *p, const svy_value *vals, size_t L,
+                                                       size_t *nev, char **d, svy_err *err)
+{
+    uint64_t a = 0, b = 0, k = 0;
+    if (L - 1 < 23)
+        clean_fast_key(vals[p->col].str, L, &a, &b, &k);
+    for (size_t j = 0, g = p->grp->g; j < g; j++) {
+        svy_status st = one_cell(c, p + j, vals, nev, d, err);
+        if (st)
+            return st;
+    }
+    if (!svy_clean_group_store(c, p, vals[p->col].str, L, a, b, k))
+        return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
+    return SVY_OK;
+}
+
 svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
 {
     const svy_value *vals = in->vals;
-    const clean_src *p = c->src, *pe = p + c->cb->nsource;
-    clean_event *ev = c->ev;
+    clean_src *p = c->src, *pe = p + c->cb->nsource;
     size_t nev = c->nev;
     char *d = c->inorder ? c->lb : NULL; /* each field into the line as soon as it is made */
     for (; p < pe; p++) {
-        const svy_value *rv = &vals[p->col];
-        clean_memo *m = p->m;
-        const clean_slot *fast = m->fast, *r = NULL;
-        size_t len = rv->len;
-        if (fast && len - 1 < 23 && rv->type == SVY_VAL_STR && !rv->missing) {
-            uint64_t a, b, k;
-            if (len <= 7) { /* the common case: one word */
-                a = clean_short_key(rv->str, len);
-                r = memo_hit_short(fast, clean_fast_slot(a, 0, 0, m->salt), a, len);
-            } else {
-                clean_fast_key(rv->str, len, &a, &b, &k);
-                r = memo_hit(fast, clean_fast_slot(a, b, k, m->salt), a, b, k);
+        clean_group *gr = p->grp;
+        if (gr) {
+            const svy_value *v = &vals[p->col];
+            size_t L = 0;
+            int hit = 0;
+            gr->lookups++;
+            switch (gr->g) { /* each size with its loops unrolled */
+            case 2: hit = group_hit(c, p, gr, v, 2, &nev, &d, &L); break;
+            case 3: hit = group_hit(c, p, gr, v, 3, &nev, &d, &L); break;
+            case 4: hit = group_hit(c, p, gr, v, 4, &nev, &d, &L); break;
+            case 5: hit = group_hit(c, p, gr, v, 5, &nev, &d, &L); break;
+            default: hit = group_hit(c, p, gr, v, 6, &nev, &d, &L); break;
             }
-        }
-        const clean_val *cv;
-        if (r) {
-            m->lookups++;
-            p->cell->p = cv = &r->v;
-            if (r->changed) { /* room for every source cell and check: svy_clean_begin */
-                ev[nev].var = p->var;
-                ev[nev++].slot = r;
-            }
-        } else {
-            c->nev = nev;
-            if (!m->off || !plain_number(c, p->var, rv)) {
-                svy_status st = svy_clean_source(c, p->var, rv, err);
+            if (!hit) {
+                svy_status st = group_miss(c, p, vals, L, &nev, &d, err);
                 if (st)
                     return st;
             }
-            if ((long)p->var == c->cb->id) /* the id comes first; every id is new (missing from the memo) */
-                svy_clean_id_prefetch(c);
-            ev = c->ev; /* svy_clean_source may have grown it */
-            nev = c->nev;
-            cv = p->cell->p;
+            p += gr->g - 1;
+            continue;
         }
-        if (d) { /* as in svy_clean_fill_row */
-            size_t n = cv->flen;
-            if (n > 16) {
-                if (!(d = svy_clean_line_long(c, d, cv->f, n)))
-                    return svy_err_set(err, SVY_E_NOMEM, c->input, c->cur_row, 0, NULL, "out of memory");
-            } else {
-                memcpy(d, cv->f, 16);
-            }
-            d[n] = ',';
-            d += n + 1;
-        }
+        svy_status st = one_cell(c, p, vals, &nev, &d, err);
+        if (st)
+            return st;
     }
     c->nev = nev;
     c->lend = d;
@@ -418,166 +544,7 @@ svy_status svy_clean_sources(svy_clean *c, const svy_row *in, svy_err *err)
 }
 
 
-/* ------------------------------------------------------------ a kept row */
-
-const char *svy_clean_row_id(const svy_clean *c)
-{
-    if (c->cb->id < 0 || c->cell[c->cb->id].p->missing)
-        return "";
-    return c->cell[c->cb->id].p->s;
-}
-
-/* "row,id," of the row's log lines, at the start of buf. */
-static size_t log_prefix(svy_clean *c, char *buf, long long row, const char *id, size_t idl)
-{
-    size_t n = c->lrow_n; /* the row number's text is kept from the last row */
-    if (n && c->lrow > 0 && row == c->lrow + 1 && row < 100000000000000LL) { /* the next row: one added to its digits */
-        char *t = c->lrow_txt;
-        size_t k = n;
-        while (k && t[k - 1] == '9')
-            t[--k] = '0';
-        if (k) {
-            t[k - 1]++;
-        } else {
-            memmove(t + 1, t, n++);
-            t[0] = '1';
-        }
-    } else {
-        n = svy_fmt_ll(row, c->lrow_txt); /* as svy_csv_out_int writes it */
-    }
-    c->lrow = row;
-    c->lrow_n = n;
-    memcpy(buf, c->lrow_txt, 24);
-    buf[n++] = ',';
-    if (c->cb->id >= 0 && !c->text[c->cb->id] && idl) { /* a number's text needs no quotes */
-        if (idl <= 16)
-            memcpy(buf + n, id, 16); /* a cell's text has 16 bytes to spare */
-        else
-            memcpy(buf + n, id, idl);
-        n += idl;
-    } else
-        n += svy_clean_csv_field(buf + n, id, idl, 1);
-    buf[n++] = ',';
-    return n;
-}
-
-/* A log line's tail (after "row,id,"), counted by its rule. */
-static inline const char *event_tail(svy_clean *c, const clean_event *e, size_t *tl)
-{
-    const clean_slot *r = e->slot;
-    if (r) {
-        c->st.changed_by[r->rule]++;
-        *tl = r->t_len;
-        return r->blob + r->t_off;
-    }
-    c->st.changed_by[e->rule]++;
-    *tl = e->t_len;
-    return c->arena + e->t_off;
-}
-
-/* A tail of tl bytes at d, as 32-byte copies: tails have 48 bytes to spare,
- * the log's room 64 (see write_log's need). */
-static inline char *put_tail(char *d, const char *t, size_t tl)
-{
-    if (tl <= 64) {
-        memcpy(d, t, 32);
-        if (tl > 32)
-            memcpy(d + 32, t + 32, 32);
-        return d + tl;
-    }
-    return (char *)memcpy(d, t, tl) + tl;
-}
-
-/* The row's log lines after the first's prefix (pre bytes at buf, at most
- * 32): each line's prefix one 32-byte copy.  Returns their end. */
-static char *log_lines32(svy_clean *c, char *buf, size_t pre)
-{
-    char p32[32];
-    memcpy(p32, buf, 32); /* pre bytes and what follows them in the log's room */
-    char *d = buf;
-    for (const clean_event *e = c->ev, *ee = e + c->nev; e < ee; e++) {
-        size_t tl;
-        const char *t = event_tail(c, e, &tl);
-        memcpy(d, p32, 32); /* the first line's own prefix again, in place */
-        d = put_tail(d + pre, t, tl);
-    }
-    return d;
-}
-
-/* The same for a longer prefix (a long id). */
-static char *log_lines(svy_clean *c, char *buf, size_t pre)
-{
-    char *d = buf + pre;
-    for (const clean_event *e = c->ev, *ee = e + c->nev; e < ee; e++) {
-        size_t tl;
-        const char *t = event_tail(c, e, &tl);
-        if (e != c->ev)
-            d = (char *)memcpy(d, buf, pre) + pre;
-        d = put_tail(d, t, tl);
-    }
-    return d;
-}
-
-/* The row's log lines, all in one piece. */
-static int write_log(svy_clean *c, long long row)
-{
-    const clean_val *idv = c->cb->id >= 0 ? c->cell[c->cb->id].p : &svy_clean_missing; /* svy_clean_row_id */
-    const char *id = idv->missing ? "" : idv->s;
-    size_t idl = idv->missing ? 0 : idv->len, pre;
-    /* Straight into the log's buffer when it has room (the copies below
-     * may write up to 64 bytes past a line's end: the room allows it). */
-    size_t need = (c->nev + 1) * (2 * idl + 40 + c->tail_max + 32);
-    char *buf = svy_csv_out_room(c->log, need);
-    if (!buf) {
-        if (!svy_grow((void **)&c->lbuf, &c->lbufcap, need, 1))
-            return 0;
-        buf = c->lbuf;
-    }
-    pre = log_prefix(c, buf, row, id, idl);
-    char *d = pre <= 32 ? log_lines32(c, buf, pre) : log_lines(c, buf, pre);
-    if (buf != c->lbuf) {
-        svy_csv_out_advance(c->log, (size_t)(d - buf));
-    } else {
-        svy_csv_out_fields(c->log, buf, (size_t)(d - buf) - 1);
-        svy_csv_out_end_row(c->log);
-    }
-    return 1;
-}
-
-static svy_status hook_changes(svy_clean *c, long long row, svy_err *err)
-{
-    svy_status st = SVY_OK;
-    for (size_t k = 0; k < c->nev && st == SVY_OK; k++) {
-        const clean_event *e = &c->ev[k];
-        const clean_slot *r = e->slot;
-        const char *base = r ? r->blob : c->arena;
-        svy_clean_change ch = {row,
-                               svy_clean_row_id(c),
-                               c->cb->vars[e->var].name,
-                               base + (r ? r->old_off : e->old_off),
-                               base + (r ? 0 : e->new_off),
-                               r ? (svy_clean_rule)r->rule : e->rule,
-                               base + (r ? r->det_off : e->det_off)};
-        if (c->hooks.change)
-            st = c->hooks.change(c->ctx, &ch, err);
-    }
-    return st;
-}
-
-svy_status svy_clean_emit_changes(svy_clean *c, long long row, svy_err *err)
-{
-    c->st.cells_changed += (long long)c->nev;
-    if (c->log && c->nev) { /* it counts them by rule as well */
-        if (!write_log(c, row))
-            return svy_err_set(err, SVY_E_NOMEM, c->input, row, 0, NULL, "out of memory");
-    } else {
-        for (size_t k = 0; k < c->nev; k++)
-            c->st.changed_by[c->ev[k].slot ? c->ev[k].slot->rule : c->ev[k].rule]++;
-    }
-    if (!c->hooks.change)
-        return SVY_OK;
-    return hook_changes(c, row, err);
-}
+/* ------------------------------------------------------------ a kept row's line */
 
 int svy_clean_line_start(svy_clean *c)
 {

@@ -6,6 +6,7 @@
 #include "hashmap_private.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <survey/clean.h>
 #include <survey/csv.h>
@@ -86,7 +87,8 @@ typedef struct clean_slot {
     uint32_t old_off, det_off, t_off, t_len;
     char key[CLEAN_KEY_MAX];
     char *blob;
-    size_t bcap, pad_;
+    size_t bcap;
+    size_t var; /* the variable whose text it is (an event of it names the variable by it) */
 } clean_slot;
 _Static_assert(sizeof(clean_slot) == 160, "160-byte slots: the memo's salt (svy_clean_new) and line layout");
 
@@ -102,7 +104,42 @@ typedef struct clean_memo {
     size_t nheld, heldcap;
     unsigned long lookups, misses;
     int off;
+    uint64_t *epoch; /* counted up when a used slot is filled anew: its run's (clean_group), else own_epoch */
+    uint64_t own_epoch;
 } clean_memo;
+
+/* A run of adjacent code columns remembered as one key (clean_group.c):
+ * the answers to a battery of yes/no questions come in far fewer
+ * combinations than rows.  In the CSV reader's rows the run's raw texts are
+ * one piece of the input line, each ended by a NUL where its comma was; a
+ * piece of up to 23 bytes seen before gives each cell its memo slot's value
+ * (no key, hash or compare per cell), the run's events and its part of the
+ * output line in one step.  A run is at most CLEAN_GROUP_MAX columns (a
+ * longer one is cut in pieces) so that its combinations stay few and its
+ * slots in the cache: two 64-byte lines a hit.  A slot names its members'
+ * memo slots; a member filling a used slot anew counts the run's epoch up,
+ * and slots of another epoch are not used. */
+#define CLEAN_GROUP_MAX 6 /* svy_clean_sources has a case for each size 2 .. 6 */
+#define CLEAN_GROUP_SLOTS 2048 /* 2^11, CLEAN_WAYS to a set, as a column's memo */
+typedef struct clean_gslot {
+    uint64_t ka, kb, kc; /* the piece as clean_fast_key's words, with klen */
+    uint64_t epoch;      /* 64 bits: never the same again */
+    uint8_t klen;   /* 0: empty */
+    uint8_t seglen; /* bytes of seg */
+    uint8_t chg;    /* bit j: member j's slot is a change (an event) */
+    uint8_t pad_;
+    const clean_slot *ms[CLEAN_GROUP_MAX]; /* member j's memo slot */
+    char seg[40];   /* each member's field and comma (a 16-byte copy may read on into the next slot) */
+} clean_gslot;
+_Static_assert(sizeof(clean_gslot) == 128, "a run's slot is two cache lines, the key in the first");
+typedef struct clean_group {
+    clean_gslot *slots; /* CLEAN_GROUP_SLOTS and one to spare, in mem from its first 64-byte boundary */
+    void *mem;
+    size_t first, g;                         /* members: src[first .. first + g) */
+    size_t salt;
+    uint64_t epoch;
+    unsigned long lookups, misses;
+} clean_group;
 
 /* One source cell of a row, in the order they are cleaned: the raw value
  * at vals[col] of the input row, variable var (svy_clean_begin). */
@@ -110,14 +147,16 @@ typedef struct clean_src {
     clean_memo *m;
     clean_cell *cell;
     size_t col, var;
+    clean_group *grp; /* on a run's first member while the run is remembered, else NULL */
 } clean_src;
 
-/* A changed cell of the current row: remembered in slot (then only var and
- * slot are set), or with its texts in the row's arena (slot NULL). */
+/* A changed cell of the current row: remembered in slot (then only slot is
+ * set: its variable is slot->var), or with its texts in the row's arena
+ * (slot NULL). */
 typedef struct clean_event {
     size_t var;
-    svy_clean_rule rule;
     const clean_slot *slot;
+    svy_clean_rule rule;
     size_t old_off, det_off, new_off, t_off, t_len;
 } clean_event;
 
@@ -144,7 +183,8 @@ static inline uint64_t clean_short_key(const char *s, size_t len)
     return x;
 }
 
-static inline int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_t *b, uint64_t *c)
+static inline __attribute__((always_inline)) int clean_fast_key(const char *s, size_t len, uint64_t *a, uint64_t *b,
+                                                                uint64_t *c)
 {
     if (len <= 7) {
         *a = clean_short_key(s, len);
@@ -172,6 +212,32 @@ static inline size_t clean_fast_slot(uint64_t a, uint64_t b, uint64_t c, size_t 
     uint64_t h = (a ^ (b * 0xC4CEB9FE1A85EC53ull) ^ (c * 0xFF51AFD7ED558CCDull)) * 0x9E3779B97F4A7C15ull;
     return (size_t)((h >> 53) + salt) & (CLEAN_CELL_SLOTS - 1); /* 2^11 slots */
 }
+
+/* The slot of a run's piece of len bytes (1 to 23: clean_fast_key's words
+ * a, b, k) of its epoch, or NULL. */
+static inline const clean_gslot *clean_group_find(const clean_group *gr, uint64_t a, uint64_t b, uint64_t k, size_t len)
+{
+    size_t h = clean_fast_slot(a, b, k, gr->salt);
+    const clean_gslot *r = &gr->slots[h];
+    if (r->ka == a && r->kb == b && r->kc == k && r->klen == len && r->epoch == gr->epoch)
+        return r;
+    const clean_gslot *s = &gr->slots[h & ~(size_t)(CLEAN_WAYS - 1)]; /* the piece's other ways */
+    for (size_t w = 0; w < CLEAN_WAYS; w++)
+        if (s[w].ka == a && s[w].kb == b && s[w].kc == k && s[w].klen == len && s[w].epoch == gr->epoch)
+            return &s[w];
+    return NULL;
+}
+
+/* The runs of the engine's plan (svy_clean_begin): src[].grp set.  0: out
+ * of memory. */
+int svy_clean_groups_make(svy_clean *c);
+void svy_clean_groups_free(svy_clean *c);
+
+/* After a run's cells were cleaned one by one (a miss: its piece s0 of len
+ * bytes, clean_fast_key's words a, b, k; len past 23: not a piece, or too
+ * long): its slot filled when every cell came from its memo and the fields
+ * fit; a run that mostly misses is given up.  0: out of memory. */
+int svy_clean_group_store(svy_clean *c, clean_src *p, const char *s0, size_t len, uint64_t a, uint64_t b, uint64_t k);
 
 /* The slot of text s of a memo: *hit is 1 when it holds s's result, -1
  * when s is not to be remembered (the memo is off, or s too long). */
@@ -225,6 +291,10 @@ typedef struct clean_ids {
     size_t npages, pagecap, n;
     uint32_t *last; /* the page of the latest id */
     uint64_t last_pno;
+    uint32_t **blocks; /* pages are cut from these (clean_ids.c's new_page) */
+    size_t nblocks, blockcap;
+    uint32_t *bnext; /* the newest block's next page, bleft pages left */
+    size_t bleft;
     int off;
 } clean_ids;
 
@@ -235,6 +305,43 @@ int clean_ids_add(clean_ids *d, uint64_t id, long long row, long long *first, sv
                   size_t *rowcap);
 void clean_ids_prefetch(const clean_ids *d, uint64_t id);
 void clean_ids_free(clean_ids *d);
+
+/* A derived variable as svy_clean_derive_all walks them (clean_derive.c):
+ * any_of and all_of with their sources; map and threshold of a whole
+ * number 0..63 (a code) from a table of what svy_clean_derive makes of it
+ * (0 or 1; -1: not in the table, derived the long way). */
+#define CLEAN_DTAB 64
+typedef struct clean_dplan {
+    size_t var, src0, nsrc;
+    const size_t *src;
+    double arg;
+    int kind;                /* cb_kind */
+    signed char tab[CLEAN_DTAB]; /* map and threshold */
+} clean_dplan;
+
+/* A check's condition as run_checks reads it: the cell, not its index. */
+typedef struct clean_ccond {
+    const clean_cell *cell;
+    double value;
+    int op; /* cb_op */
+} clean_ccond;
+typedef struct clean_cplan {
+    clean_ccond when, then;
+} clean_cplan;
+
+/* The derived variables' and the checks' plans (svy_clean_begin).  0: out
+ * of memory. */
+int svy_clean_derive_plan(svy_clean *c);
+
+/* Derived variable i of the row, the long way (clean.c). */
+svy_status svy_clean_derive(svy_clean *c, size_t i, svy_err *err);
+
+/* Every derived variable of the row. */
+svy_status svy_clean_derive_all(svy_clean *c, svy_err *err);
+
+/* 1: svy_clean_new takes the baseline code even on an AVX2 CPU (the unit
+ * tests run both). */
+extern int svy_clean_base_only;
 
 /* The engine (clean.c); the row's output and log are made in clean_out.c. */
 struct svy_clean {
@@ -253,6 +360,10 @@ struct svy_clean {
     unsigned char *plain; /* per variable: numeric, no missing codes, no recode set (see plain_number) */
     clean_memo_slot **memo; /* per variable with a recode set, made at its first cell */
     clean_memo *cmemo;      /* per source variable */
+    clean_group *grp;       /* runs of adjacent code columns (clean_group.c) */
+    clean_dplan *dplan;     /* the derived variables, in order (clean_derive.c) */
+    clean_cplan *cplan;     /* the checks, in order */
+    size_t ngrp;
     svy_value *vals;
     svy_row row;
     clean_event *ev;
@@ -268,6 +379,7 @@ struct svy_clean {
     int lroom;          /* lb is wout's room */
     int lstale;         /* a source cell changed after its field was written (a check) */
     int inorder;        /* source cells are cleaned in the line's order: their fields written at once */
+    int avx2;           /* the CPU has AVX2: the log's lines with 32-byte moves (clean_out.c) */
     size_t tail_max; /* the longest log line after "row,id," remembered or recorded yet */
     char lrow_txt[32];   /* the log's latest row number as text (svy_fmt_ll's), lrow_n bytes */
     size_t lrow_n;

@@ -9,6 +9,8 @@
 #include <survey/codebook.h>
 
 #include "test_util.h"
+#include "svy_private.h"
+#include "clean_private.h"
 
 /* A scratch codebook with a small study: id, province (recoded), age
  * (number from text), job (recode order matters), four yes/no items,
@@ -530,7 +532,7 @@ static svy_status on_change_csv(void *ctx, const svy_clean_change *ch, svy_err *
     return on_change(ctx, ch, err);
 }
 
-Test(clean, log_and_line_are_what_the_hook_and_a_csv_writer_give)
+static void log_and_line(void)
 {
     fixture f;
     setup(&f, 0);
@@ -592,6 +594,16 @@ Test(clean, log_and_line_are_what_the_hook_and_a_csv_writer_give)
     teardown(&f);
 }
 
+Test(clean, log_and_line_are_what_the_hook_and_a_csv_writer_give) { log_and_line(); }
+
+/* The same with the log's lines made by the baseline code on an AVX2 CPU. */
+Test(clean, log_and_line_the_same_without_avx2)
+{
+    svy_clean_base_only = 1;
+    log_and_line();
+    svy_clean_base_only = 0;
+}
+
 /* With svy_clean_set_writer the engine writes each kept row into the CSV
  * writer's buffer itself: the same bytes as the values of the rows it gives
  * written with svy_writer_write, checks that change a written cell and
@@ -645,4 +657,141 @@ Test(clean, rows_written_in_place_are_the_rows_given)
     cr_assert_eq(n[0], n[1], "given %zu bytes, in place %zu", n[0], n[1]);
     cr_assert(!memcmp(text[0], text[1], n[0]), "the same bytes");
     free(text[0]), free(text[1]);
+}
+
+/* Clean one row as the CSV reader gives it: the texts one after another in
+ * one buffer, each ended by a NUL (where its comma was). */
+static svy_status feed_line(fixture *f, const char *const cells[NC], const svy_row **out, svy_err *err)
+{
+    static char buf[1024];
+    svy_value v[NC];
+    size_t at = 0;
+    for (int i = 0; i < NC; i++) {
+        memset(&v[i], 0, sizeof v[i]);
+        v[i].type = SVY_VAL_STR;
+        v[i].str = "";
+        if (!cells[i]) {
+            v[i].missing = SVY_MISS_SYSTEM;
+            at++; /* the empty field's comma */
+            continue;
+        }
+        size_t n = strlen(cells[i]);
+        memcpy(buf + at, cells[i], n + 1);
+        v[i].str = buf + at;
+        v[i].len = n;
+        at += n + 1;
+    }
+    svy_row r = {.index = ++f->row, .nvals = NC, .vals = v};
+    svy_err_clear(err);
+    seen.nlog = 0;
+    return svy_clean_row(f->c, &r, out, err);
+}
+
+/* Rows whose job..B5 run (five adjacent code columns) repeats, with a
+ * spelling of job that keeps changing (its memo slots are filled anew:
+ * records of the run that point at them go stale), through both feeds:
+ * the log, the lines and the counts are the same. */
+static void run_rows(int line, char **log, size_t *nlog, char **lines, size_t *nlines, svy_clean_stats *st)
+{
+    fixture f;
+    setup(&f, 0);
+    FILE *flog = tmpfile(), *fline = tmpfile();
+    cr_assert(flog && fline);
+    svy_csv_out *olog = svy_csv_out_new(flog, ','), *oline = svy_csv_out_new(fline, ',');
+    svy_clean_set_log(f.c, olog);
+    static const char *const provs[] = {"浙江省", " zj ", "GD省", "广东"};
+    static const char *const jobs[] = {"food", "滴滴", "online, \"live\"", "none", "骑手", "a\"b"};
+    static const char *const yn[] = {"1", "2", "3", "-9", NULL, " 2", "1"};
+    static const char *const burden[] = {"5", "1", "99", "4", "3.25", "2", "x"};
+    svy_err err;
+    for (int i = 0; i < 24000; i++) {
+        char id[24], job[32];
+        const svy_row *out;
+        snprintf(id, sizeof id, "%d", i % 89 == 7 ? i : i + 1);
+        snprintf(job, sizeof job, "%s", jobs[(i / 2) % 6]);
+        const char *cells[NC] = {id,        provs[i % 4],     "30",             job,
+                                 yn[i % 3], yn[(i / 3) % 2], yn[(i / 7) % 4], burden[(i / 13) % 4]};
+        if (i % 101 == 0) /* a problem: not remembered */
+            cells[C_B5] = burden[4 + i % 3];
+        if (i % 5 == 4) { /* 2,300 spellings in turn, each run's texts twice: more than a memo set holds */
+            int k = (i / 5) % 2300;
+            snprintf(job, sizeof job, "food %d", k);
+            cells[C_B1] = yn[k % 7], cells[C_B2] = yn[(k / 7) % 7], cells[C_B3] = "1", cells[C_B5] = "2";
+        }
+        svy_status s = line ? feed_line(&f, cells, &out, &err) : feed(&f, cells, &out, &err);
+        cr_assert_eq(s, SVY_OK, "row %d: %s", i, err.msg);
+        if (out) {
+            svy_csv_out_fields(oline, out->line, out->line_len);
+            svy_csv_out_end_row(oline);
+        }
+    }
+    cr_assert_eq(svy_csv_out_flush(olog, "t", &err), SVY_OK);
+    cr_assert_eq(svy_csv_out_flush(oline, "t", &err), SVY_OK);
+    *log = slurp(flog, nlog);
+    *lines = slurp(fline, nlines);
+    *st = *svy_clean_get_stats(f.c);
+    svy_csv_out_free(olog), svy_csv_out_free(oline);
+    fclose(flog), fclose(fline);
+    teardown(&f);
+}
+
+Test(clean, a_run_of_code_columns_remembered_gives_the_same_bytes)
+{
+    char *log[2], *lines[2];
+    size_t nlog[2], nlines[2];
+    svy_clean_stats st[2];
+    for (int k = 0; k < 2; k++)
+        run_rows(k, &log[k], &nlog[k], &lines[k], &nlines[k], &st[k]);
+    cr_assert_gt(nlog[0], 100000, "a log was written");
+    cr_assert_gt(nlines[0], 100000, "rows were written");
+    cr_assert_eq(nlog[0], nlog[1], "log: cells %zu bytes, one line %zu", nlog[0], nlog[1]);
+    cr_assert(!memcmp(log[0], log[1], nlog[0]), "the same log");
+    cr_assert_eq(nlines[0], nlines[1], "lines: cells %zu bytes, one line %zu", nlines[0], nlines[1]);
+    cr_assert(!memcmp(lines[0], lines[1], nlines[0]), "the same lines");
+    cr_assert(!memcmp(&st[0], &st[1], sizeof st[0]), "the same counts");
+    free(log[0]), free(log[1]), free(lines[0]), free(lines[1]);
+}
+
+/* Whole-number ids live in pages cut from blocks (16 pages, then as many as
+ * there are, then 2 MiB ones), until they are too sparse for pages and move
+ * into a hash table: a repeated id is found, with its first row, before
+ * and after the move. */
+Test(clean, duplicate_ids_found_across_id_blocks_and_after_the_move)
+{
+    fixture f;
+    setup(&f, 0);
+    const svy_row *out;
+    svy_err err;
+    char id[32];
+    const char *row[NC] = {id, "浙江", "35", "外卖", "1", "2", "1", "3"};
+    long long n = 0;
+    for (long p = 0; p < 600; p++) /* 600 pages of 1,024 ids, 128 ids each: past the first 2 MiB block */
+        for (long k = 0; k < 128; k++) {
+            snprintf(id, sizeof id, "%ld", 1 + p * 1024 + k * 8);
+            cr_assert_eq(feed(&f, row, &out, &err), SVY_OK);
+            cr_assert_not_null(out, "id %s is new", id);
+            n++;
+        }
+    static const long again[] = {1, 1 + 17 * 1024 + 8, 1 + 300 * 1024 + 64, 1 + 599 * 1024 + 127 * 8};
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof again / sizeof *again; i++) {
+            long pg = (again[i] - 1) / 1024, k = (again[i] - 1) % 1024 / 8;
+            snprintf(id, sizeof id, "%ld", again[i]);
+            cr_assert_eq(feed(&f, row, &out, &err), SVY_OK);
+            cr_assert_null(out, "id %s again is dropped (pass %d)", id, pass);
+            char want[64];
+            snprintf(want, sizeof want, "first kept at row %ld", pg * 128 + k + 1);
+            cr_assert(strstr(seen.reject_reason, want), "%s: %s", want, seen.reject_reason);
+            n++;
+        }
+        for (long k = 0; k < 20000 && !pass; k++) { /* sparser ids: the pages give up */
+            snprintf(id, sizeof id, "%ld", 700000 + k * 13);
+            cr_assert_eq(feed(&f, row, &out, &err), SVY_OK);
+            cr_assert_not_null(out, "id %s is new", id);
+            n++;
+        }
+    }
+    cr_assert_eq(svy_clean_get_stats(f.c)->rows_in, n);
+    cr_assert_eq(svy_clean_get_stats(f.c)->rows_rejected, 8);
+    teardown(&f);
 }
