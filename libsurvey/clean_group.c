@@ -119,9 +119,13 @@ int svy_clean_group_store(svy_clean *c, clean_src *p, const char *s0, size_t len
         nul += s0[i] == '\0';
     for (size_t j = 0; j < g; j++) {
         ms[j] = member_slot(p, j);
-        seglen += p[j].cell->p->flen + 1;
-        /* not from its memo (it raised something), fields too long, a NUL in a text */
-        if (!ms[j] || seglen > sizeof gr->slots->seg || nul != g - 1) {
+        size_t flen = p[j].cell->p->flen;
+        seglen += flen + 1;
+        /* Not from its memo (it raised something), a NUL in a text, the
+         * piece too long for a slot, or a field past the 16 bytes the line
+         * keeps room for each variable (a longer one goes through
+         * svy_clean_line_long, which makes room; a hit's piece does not). */
+        if (!ms[j] || flen > 16 || seglen > sizeof gr->slots->seg || nul != g - 1) {
             count_miss(gr, p);
             return 1;
         }

@@ -121,6 +121,7 @@ typedef struct clean_memo {
  * and slots of another epoch are not used. */
 #define CLEAN_GROUP_MAX 6 /* svy_clean_sources has a case for each size 2 .. 6 */
 #define CLEAN_GROUP_SLOTS 2048 /* 2^11, CLEAN_WAYS to a set, as a column's memo */
+_Static_assert(CLEAN_GROUP_SLOTS == CLEAN_CELL_SLOTS, "runs find their slots by clean_fast_slot, masked for a column's memo");
 typedef struct clean_gslot {
     uint64_t ka, kb, kc; /* the piece as clean_fast_key's words, with klen */
     uint64_t epoch;      /* 64 bits: never the same again */
