@@ -166,6 +166,7 @@ typedef struct rqueue {
     qlayer ql[LAYERS_MAX];
     uint32_t *drows;   /* rows queued per domain, into doms[].rows at the end of the pass */
     size_t ndrows, capdrows;
+    int avx2;          /* the flush sums SUMS records 4 lanes at a time (estimate_queue.c) */
 } rqueue;
 /* A unit's (or stratum's) first records (layer.ux), one cache line: the
  * queue's buckets find their rows' records here, in a table of 64 bytes
@@ -183,6 +184,7 @@ typedef struct uslot {
  * again); summing the queued rows (SVY_E_NOMEM when a new record found no
  * memory); freeing the queue. */
 int svy_est_queue_ready(svy_est *e);
+extern int svy_est_queue_scalar_only; /* unit tests: the flush without AVX2 */
 int svy_est_queue_put_slow(rqueue *q, size_t li, uint32_t key, uint32_t dom, double w, uint32_t yv);
 svy_status svy_est_flush_queue(svy_est *e, svy_err *err);
 void svy_est_queue_rows(svy_est *e); /* the domains' queued row counts, into doms[].rows (end of a pass) */
