@@ -239,6 +239,7 @@ struct svy_est {
     int queueing;   /* rows are queued now: most rows lately changed unit */
     uint32_t last_rec, window, changes;
     rqueue *q;      /* while queueing */
+    size_t packed;  /* the row's first outcomes read as bits only, while queueing (estimate_rows.c) */
     size_t sums_size, rows_size; /* doubles per record in SUMS and ROWS layers */
 
     svy_strtab dom_tab, lvl_tab;
