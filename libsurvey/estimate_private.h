@@ -198,7 +198,14 @@ static inline int svy_est_queue_put(rqueue *q, size_t li, uint32_t key, uint32_t
     if (b < l->nb && dom <= 0xffff) {
         qbucket *B = &l->bk[b];
         if (B->fill < QCH) {
-            q->pool[(size_t)B->tail * QCH + B->fill++] = (qent){w, key << 16 | dom, yv};
+            qent *c = q->pool + (size_t)B->tail * QCH;
+#if defined(__GNUC__)
+            /* the bucket's line after next, for writing (in its chunk): a
+             * line of the queue last held rows a flush ago, and a store
+             * that waits for it holds up the stores behind it */
+            __builtin_prefetch(c + ((B->fill + 8) & (QCH - 1)), 1);
+#endif
+            c[B->fill++] = (qent){w, key << 16 | dom, yv};
             return 1;
         }
     }
