@@ -201,30 +201,43 @@ __attribute__((target("avx2"))) static inline void add4(double *b, __m256d w, co
     _mm256_storeu_pd(b, _mm256_add_pd(_mm256_loadu_pd(b), a));
 }
 
+__attribute__((target("avx2"))) static inline void add2(double *b, __m256d w, const uint64_t *m, const double *one)
+{
+    __m128d a = _mm_or_pd(_mm_and_pd(_mm256_castpd256_pd128(w), _mm_loadu_pd((const double *)(const void *)m)),
+                          _mm_loadu_pd(one));
+    _mm_storeu_pd(b, _mm_add_pd(_mm_loadu_pd(b), a));
+}
+
 __attribute__((target("avx2"))) static inline void add_rates_avx2(double *blk, size_t nout, double wd, uint32_t y)
 {
     const __m256d w = _mm256_set1_pd(wd);
-    size_t o = 0;
-    for (; o + 4 <= nout; o += 4, blk += 12, y >>= 4) {
+    size_t o = nout;
+    for (; o >= 4; o -= 4, blk += 12, y >>= 4) {
         const uint64_t *m = qmask[y & 15];
         add4(blk, w, m, qone);
         add4(blk + 4, w, m + 4, qone + 4);
         add4(blk + 8, w, m + 8, qone + 8);
     }
-    /* the last 1 to 3 outcomes: 3 to 9 doubles */
-    const size_t nd = 3 * (nout - o);
+    /* the last 1 to 3 outcomes (the same count every row): 3 to 9 doubles,
+     * the last of 3 and 9 a count */
     const uint64_t *m = qmask[y & 15];
-    size_t j = 0;
-    for (; j + 4 <= nd; j += 4)
-        add4(blk + j, w, m + j, qone + j);
-    if (j + 2 <= nd) {
-        __m128d a = _mm_or_pd(_mm_and_pd(_mm256_castpd256_pd128(w), _mm_loadu_pd((const double *)(const void *)(m + j))),
-                              _mm_loadu_pd(qone + j));
-        _mm_storeu_pd(blk + j, _mm_add_pd(_mm_loadu_pd(blk + j), a));
-        j += 2;
+    switch (o) {
+    case 3:
+        add4(blk, w, m, qone);
+        add4(blk + 4, w, m + 4, qone + 4);
+        blk[8] += 1;
+        break;
+    case 2:
+        add4(blk, w, m, qone);
+        add2(blk + 4, w, m + 4, qone + 4);
+        break;
+    case 1:
+        add2(blk, w, m, qone);
+        blk[2] += 1;
+        break;
+    default:
+        break;
     }
-    if (j < nd)
-        blk[j] += 1; /* 3 (nout - o) - 1: a count */
 }
 
 /* sum_entries for a SUMS layer on a CPU with AVX2: rows with a missing
