@@ -246,7 +246,6 @@ struct svy_est {
     int queueing;   /* rows are queued now: most rows lately changed unit */
     uint32_t last_rec, window, changes;
     rqueue *q;      /* while queueing */
-    size_t packed;  /* the row's first outcomes read as bits only, while queueing (estimate_rows.c) */
     size_t sums_size, rows_size; /* doubles per record in SUMS and ROWS layers */
 
     svy_strtab dom_tab, lvl_tab;
@@ -312,6 +311,7 @@ struct svy_est {
     uint8_t dbits[BYDIR_K];
     unsigned dtot;
     uint32_t ddir[1u << DDIR_BITS];
+    size_t packed; /* the row's first outcomes read as bits only, while queueing (estimate_rows.c) */
 };
 
 /* estimate_rows.c, for the sums (sums_write.c, sums_read.c): a row's domain
