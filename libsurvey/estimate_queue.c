@@ -162,21 +162,30 @@ static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, 
             svy_est_group_add(blk + ((y >> o & 1) ? 0 : 4), w);
 }
 
-/* n queued rows of a bucket whose keys are base + their low ush bits. */
+/* The record of queued row x (in a bucket whose keys are base + their low
+ * ush bits), its row counted: its doubles (NULL out of memory). */
+static inline double *entry_block(svy_est *e, layer *L, size_t li, uint32_t base, uint32_t mask, const qent *x,
+                                  svy_err *err)
+{
+    const uint32_t kd = x->kd;
+    long r = rec_of(e, L, li, kd & 0xffff, base | (kd >> 16 & mask), err);
+    if (r < 0)
+        return NULL;
+    rec *R = &L->recs[r];
+    R->rows++;
+    R->nzrows += x->w != 0;
+    return L->pool + R->block;
+}
+
+/* n queued rows of a bucket. */
 static svy_status sum_entries(svy_est *e, layer *L, size_t li, uint32_t base, uint32_t mask, const qent *x,
                               size_t n, svy_err *err)
 {
-    const size_t nout = e->nout;
-    const int rows = L->rows;
     for (size_t i = 0; i < n; i++) {
-        uint32_t kd = x[i].kd;
-        long r = rec_of(e, L, li, kd & 0xffff, base | (kd >> 16 & mask), err);
-        if (r < 0)
+        double *blk = entry_block(e, L, li, base, mask, &x[i], err);
+        if (!blk)
             return SVY_E_NOMEM;
-        rec *R = &L->recs[r];
-        R->rows++;
-        R->nzrows += x[i].w != 0;
-        add_rates_bits(L->pool + R->block, rows, nout, x[i].w, x[i].yv);
+        add_rates_bits(blk, L->rows, e->nout, x[i].w, x[i].yv);
     }
     return SVY_OK;
 }
@@ -249,17 +258,13 @@ __attribute__((target("avx2"))) static svy_status sum_entries_avx2(svy_est *e, l
     const size_t nout = e->nout;
     const uint32_t all = ((uint32_t)1 << nout) - 1;
     for (size_t i = 0; i < n; i++) {
-        uint32_t kd = x[i].kd;
-        long r = rec_of(e, L, li, kd & 0xffff, base | (kd >> 16 & mask), err);
-        if (r < 0)
+        double *blk = entry_block(e, L, li, base, mask, &x[i], err);
+        if (!blk)
             return SVY_E_NOMEM;
-        rec *R = &L->recs[r];
-        R->rows++;
-        R->nzrows += x[i].w != 0;
         if (x[i].yv >> 16 == all)
-            add_rates_avx2(L->pool + R->block, nout, x[i].w, x[i].yv & 0xffff);
+            add_rates_avx2(blk, nout, x[i].w, x[i].yv & 0xffff);
         else
-            add_rates_bits(L->pool + R->block, 0, nout, x[i].w, x[i].yv);
+            add_rates_bits(blk, 0, nout, x[i].w, x[i].yv);
     }
     return SVY_OK;
 }
