@@ -166,6 +166,7 @@ typedef struct rqueue {
     qlayer ql[LAYERS_MAX];
     uint32_t *drows;   /* rows queued per domain, into doms[].rows at the end of the pass */
     size_t ndrows, capdrows;
+    int avx2;          /* the flush sums SUMS records 4 lanes at a time (estimate_queue.c) */
 } rqueue;
 /* A unit's (or stratum's) first records (layer.ux), one cache line: the
  * queue's buckets find their rows' records here, in a table of 64 bytes
@@ -183,6 +184,7 @@ typedef struct uslot {
  * again); summing the queued rows (SVY_E_NOMEM when a new record found no
  * memory); freeing the queue. */
 int svy_est_queue_ready(svy_est *e);
+extern int svy_est_queue_scalar_only; /* unit tests: the flush without AVX2 */
 int svy_est_queue_put_slow(rqueue *q, size_t li, uint32_t key, uint32_t dom, double w, uint32_t yv);
 svy_status svy_est_flush_queue(svy_est *e, svy_err *err);
 void svy_est_queue_rows(svy_est *e); /* the domains' queued row counts, into doms[].rows (end of a pass) */
@@ -196,7 +198,14 @@ static inline int svy_est_queue_put(rqueue *q, size_t li, uint32_t key, uint32_t
     if (b < l->nb && dom <= 0xffff) {
         qbucket *B = &l->bk[b];
         if (B->fill < QCH) {
-            q->pool[(size_t)B->tail * QCH + B->fill++] = (qent){w, key << 16 | dom, yv};
+            qent *c = q->pool + (size_t)B->tail * QCH;
+#if defined(__GNUC__)
+            /* the bucket's line after next, for writing (in its chunk): a
+             * line of the queue last held rows a flush ago, and a store
+             * that waits for it holds up the stores behind it */
+            __builtin_prefetch(c + ((B->fill + 8) & (QCH - 1)), 1);
+#endif
+            c[B->fill++] = (qent){w, key << 16 | dom, yv};
             return 1;
         }
     }
@@ -302,6 +311,7 @@ struct svy_est {
     uint8_t dbits[BYDIR_K];
     unsigned dtot;
     uint32_t ddir[1u << DDIR_BITS];
+    size_t packed; /* the row's first outcomes read as bits only, while queueing (estimate_rows.c) */
 };
 
 /* estimate_rows.c, for the sums (sums_write.c, sums_read.c): a row's domain

@@ -12,6 +12,12 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(SVY_SCAN_AVX2) && defined(__GNUC__)
+#include <immintrin.h>
+#define QAVX2 1 /* the flush's sums in 4 lanes on CPUs with AVX2 (sum_entries_avx2) */
+#endif
+
+int svy_est_queue_scalar_only;
 
 /* Keep the units' tables under this many bytes a layer. */
 #define UX_MAX ((size_t)64 << 20)
@@ -156,24 +162,113 @@ static inline void add_rates_bits(double *blk, int rows, size_t nout, double w, 
             svy_est_group_add(blk + ((y >> o & 1) ? 0 : 4), w);
 }
 
-/* n queued rows of a bucket whose keys are base + their low ush bits. */
+/* The record of queued row x (in a bucket whose keys are base + their low
+ * ush bits), its row counted: its doubles (NULL out of memory). */
+static inline double *entry_block(svy_est *e, layer *L, size_t li, uint32_t base, uint32_t mask, const qent *x,
+                                  svy_err *err)
+{
+    const uint32_t kd = x->kd;
+    long r = rec_of(e, L, li, kd & 0xffff, base | (kd >> 16 & mask), err);
+    if (r < 0)
+        return NULL;
+    rec *R = &L->recs[r];
+    R->rows++;
+    R->nzrows += x->w != 0;
+    return L->pool + R->block;
+}
+
+/* n queued rows of a bucket. */
 static svy_status sum_entries(svy_est *e, layer *L, size_t li, uint32_t base, uint32_t mask, const qent *x,
                               size_t n, svy_err *err)
 {
-    const size_t nout = e->nout;
-    const int rows = L->rows;
     for (size_t i = 0; i < n; i++) {
-        uint32_t kd = x[i].kd;
-        long r = rec_of(e, L, li, kd & 0xffff, base | (kd >> 16 & mask), err);
-        if (r < 0)
+        double *blk = entry_block(e, L, li, base, mask, &x[i], err);
+        if (!blk)
             return SVY_E_NOMEM;
-        rec *R = &L->recs[r];
-        R->rows++;
-        R->nzrows += x[i].w != 0;
-        add_rates_bits(L->pool + R->block, rows, nout, x[i].w, x[i].yv);
+        add_rates_bits(blk, L->rows, e->nout, x[i].w, x[i].yv);
     }
     return SVY_OK;
 }
+
+#if defined(QAVX2)
+/* A queued row whose outcomes are all valid, in a SUMS record of rates,
+ * four outcomes (twelve doubles) at a time: the lanes to add are w or +0
+ * (S1 and S0: the same w times 0 or 1 as add_rate, w - w being +0) and 1
+ * (cnt), so each is (w AND mask) OR one, with the masks of the four
+ * outcomes' bits (qmask) and 1.0 in every third lane (qone).  The same
+ * numbers added to the same doubles in the same order: the same bits. */
+#define QY(n, k) ((uint64_t)0 - (((n) >> (k)) & 1))
+#define QM(n) {QY(n, 0), ~QY(n, 0), 0, QY(n, 1), ~QY(n, 1), 0, QY(n, 2), ~QY(n, 2), 0, QY(n, 3), ~QY(n, 3), 0}
+static const uint64_t qmask[16][12] = {QM(0),  QM(1),  QM(2),  QM(3),  QM(4),  QM(5),  QM(6),  QM(7),
+                                       QM(8),  QM(9),  QM(10), QM(11), QM(12), QM(13), QM(14), QM(15)};
+static const double qone[12] = {0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 1};
+
+__attribute__((target("avx2"))) static inline void add4(double *b, __m256d w, const uint64_t *m, const double *one)
+{
+    __m256d a = _mm256_or_pd(_mm256_and_pd(w, _mm256_loadu_pd((const double *)(const void *)m)),
+                             _mm256_loadu_pd(one));
+    _mm256_storeu_pd(b, _mm256_add_pd(_mm256_loadu_pd(b), a));
+}
+
+__attribute__((target("avx2"))) static inline void add2(double *b, __m256d w, const uint64_t *m, const double *one)
+{
+    __m128d a = _mm_or_pd(_mm_and_pd(_mm256_castpd256_pd128(w), _mm_loadu_pd((const double *)(const void *)m)),
+                          _mm_loadu_pd(one));
+    _mm_storeu_pd(b, _mm_add_pd(_mm_loadu_pd(b), a));
+}
+
+__attribute__((target("avx2"))) static inline void add_rates_avx2(double *blk, size_t nout, double wd, uint32_t y)
+{
+    const __m256d w = _mm256_set1_pd(wd);
+    size_t o = nout;
+    for (; o >= 4; o -= 4, blk += 12, y >>= 4) {
+        const uint64_t *m = qmask[y & 15];
+        add4(blk, w, m, qone);
+        add4(blk + 4, w, m + 4, qone + 4);
+        add4(blk + 8, w, m + 8, qone + 8);
+    }
+    /* the last 1 to 3 outcomes (the same count every row): 3 to 9 doubles,
+     * the last of 3 and 9 a count */
+    const uint64_t *m = qmask[y & 15];
+    switch (o) {
+    case 3:
+        add4(blk, w, m, qone);
+        add4(blk + 4, w, m + 4, qone + 4);
+        blk[8] += 1;
+        break;
+    case 2:
+        add4(blk, w, m, qone);
+        add2(blk + 4, w, m + 4, qone + 4);
+        break;
+    case 1:
+        add2(blk, w, m, qone);
+        blk[2] += 1;
+        break;
+    default:
+        break;
+    }
+}
+
+/* sum_entries for a SUMS layer on a CPU with AVX2: rows with a missing
+ * outcome take add_rates_bits. */
+__attribute__((target("avx2"))) static svy_status sum_entries_avx2(svy_est *e, layer *L, size_t li, uint32_t base,
+                                                                   uint32_t mask, const qent *x, size_t n,
+                                                                   svy_err *err)
+{
+    const size_t nout = e->nout;
+    const uint32_t all = ((uint32_t)1 << nout) - 1;
+    for (size_t i = 0; i < n; i++) {
+        double *blk = entry_block(e, L, li, base, mask, &x[i], err);
+        if (!blk)
+            return SVY_E_NOMEM;
+        if (x[i].yv >> 16 == all)
+            add_rates_avx2(blk, nout, x[i].w, x[i].yv & 0xffff);
+        else
+            add_rates_bits(blk, 0, nout, x[i].w, x[i].yv);
+    }
+    return SVY_OK;
+}
+#endif
 
 /* Keys a bucket: as many as have records of about QBYTES in all (with their
  * slots), in at most QBUCKETS buckets. */
@@ -242,6 +337,11 @@ static svy_status flush_layer(svy_est *e, size_t li, svy_err *err)
     layer *L = &e->lay[li];
     const uint32_t mask = ((uint32_t)1 << l->ush) - 1;
     svy_status st = SVY_OK;
+    svy_status (*sum)(svy_est *, layer *, size_t, uint32_t, uint32_t, const qent *, size_t, svy_err *) = sum_entries;
+#if defined(QAVX2)
+    if (q->avx2 && !L->rows)
+        sum = sum_entries_avx2;
+#endif
     if (l->nb)
         fetch_slots(L, l, 0);
     if (l->nb > 1)
@@ -259,8 +359,7 @@ static svy_status flush_layer(svy_est *e, size_t li, svy_err *err)
         for (uint32_t c = B->head; st == SVY_OK && c != SVY_QNONE; c = c == B->tail ? SVY_QNONE : q->next[c]) {
             if (c != B->tail)
                 fetch_chunk(q, q->next[c]);
-            st = sum_entries(e, L, li, b << l->ush, mask, q->pool + (size_t)c * QCH, c == B->tail ? B->fill : QCH,
-                             err);
+            st = sum(e, L, li, b << l->ush, mask, q->pool + (size_t)c * QCH, c == B->tail ? B->fill : QCH, err);
         }
         *B = (qbucket){SVY_QNONE, SVY_QNONE, QCH};
     }
@@ -327,6 +426,9 @@ int svy_est_queue_ready(svy_est *e)
         return 0;
     }
     svy_dsn_huge(q->pool, bytes);
+#if defined(QAVX2)
+    q->avx2 = !svy_est_queue_scalar_only && __builtin_cpu_supports("avx2");
+#endif
     for (size_t l = 0; l < LAYERS_MAX; l++)
         q->ql[l].ush = USH0;
     return 1;

@@ -297,6 +297,17 @@ typedef struct rowvals {
     uint32_t yv; /* while queueing: the outcomes as bits (qent) */
 } rowvals;
 
+/* ys and valid of the outcomes that a queued row read as bits only
+ * (e->packed of them: it is summed at once after all, or weighs 0). */
+static void rowvals_unpack(svy_est *e, rowvals *v)
+{
+    for (size_t o = 0; o < e->packed; o++) {
+        v->ys[o] = v->yv >> o & 1;
+        v->valid[o] = 1;
+    }
+    e->packed = 0;
+}
+
 /* One outcome of a row in a SUMS record (units hold several rows), shares
  * apart; ysh: its shifted value (means and totals). */
 static inline void sums_cell(double *c, svy_stat stat, double w, double y, const double *ysh)
@@ -431,7 +442,7 @@ static inline int queue_count(rqueue *q, size_t dom)
 }
 
 /* Add one row to one domain: its shifts, then a record in every layer. */
-static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const rowvals *v, svy_err *err)
+static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, rowvals *v, svy_err *err)
 {
     dominfo *D = &e->doms[dom];
     if (!e->queueing)
@@ -444,6 +455,8 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
     const int *valid = v->valid;
     double *ysh = v->ysh;
     if (e->any_shift || w == 0) {
+        if (e->packed)
+            rowvals_unpack(e, v);
         for (size_t o = 0; o < e->nout; o++) {
             if (!valid[o])
                 continue;
@@ -485,6 +498,8 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
             if ((st = svy_est_flush_queue(e, err)) != SVY_OK)
                 return st;
             e->queueing = 0;
+            if (e->packed)
+                rowvals_unpack(e, v);
         }
         /* rows grouped by unit: the domain's direct index is in the cache */
         long r = svy_est_rec_get(e, L, li, (uint32_t)dom, key, err);
@@ -494,7 +509,7 @@ static svy_status add_to_domain(svy_est *e, long dom, const svy_dpath *p, const 
         if (st)
             return st;
     }
-    return e->cal ? cal_add(e, (uint32_t)dom, w, v, err) : SVY_OK;
+    return e->cal ? cal_add(e, (uint32_t)dom, w, v, err) : SVY_OK; /* never queued (batch 0) */
 }
 
 /* Every 1024 rows: queue while most rows change unit (rows in any order),
@@ -512,7 +527,9 @@ static svy_status choose_queueing(svy_est *e, svy_err *err)
 }
 
 /* Read a row's outcomes into v (values, validity, share levels; with bits,
- * the outcomes as bits too, for the queue). */
+ * the outcomes as bits too, for the queue, and the rates of 0/1 cells of
+ * one character as bits only (e->packed of them), as the queue takes them,
+ * unless replicate weights read them). */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -537,13 +554,17 @@ static inline svy_status read_outcomes(svy_est *e, const svy_row *row, rowvals *
             unsigned dg = (unsigned)(unsigned char)c->str[0] - '0';
             if (dg > 1)
                 break;
-            ys[o0] = dg;
-            valid[o0] = 1;
+            if (!bits || e->rep) {
+                ys[o0] = dg;
+                valid[o0] = 1;
+            }
             if (bits)
                 yv |= dg << o0;
         }
-        if (bits)
+        if (bits) {
             yv |= (((uint32_t)1 << o0) - 1) << 16; /* those o0 are valid */
+            e->packed = e->rep ? 0 : o0;
+        }
     }
     for (size_t o = o0; o < nout; o++) {
         const svy_value *c = &vals[out[o].col];
@@ -577,7 +598,7 @@ static inline svy_status read_outcomes(svy_est *e, const svy_row *row, rowvals *
 
 /* Sum a row whose outcomes are read into its domain (and the overall one),
  * or queue it. */
-static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, const rowvals *v, svy_err *err)
+static svy_status sum_row(svy_est *e, const svy_row *row, const svy_dpath *p, rowvals *v, svy_err *err)
 {
     svy_status rc = SVY_OK;
     long dom = row_domain(e, row, err);
