@@ -522,6 +522,8 @@ static svy_status choose_queueing(svy_est *e, svy_err *err)
     int q = e->changes > 512 && svy_est_queue_ready(e);
     svy_status st = !q && e->queueing ? svy_est_flush_queue(e, err) : SVY_OK;
     e->queueing = q;
+    if (!q)
+        e->packed = 0; /* rows summed at once read every outcome into ys */
     e->window = e->changes = 0;
     return st;
 }
@@ -709,6 +711,7 @@ static svy_status end_pass(svy_est *e, int *again, svy_err *err)
     svy_est_queue_rows(e);
     svy_est_queue_free(e);
     e->queueing = 0;
+    e->packed = 0;
     if (fst)
         return fst;
     int was_estimating = e->dsn.estimating;

@@ -25,6 +25,7 @@ typedef struct qcase {
     int overall;   /* the overall domain too */
     size_t na;     /* levels of by variable a: 20 gives a unit more domains than its slot holds */
     int psu;       /* PSUs (else rows are the units, in strata) */
+    int mixed;     /* rows in any order, then grouped by PSU, then in any order again */
 } qcase;
 
 /* Row r's cells: stratum, PSU (PSUs interleaved: 300 of them), weight,
@@ -33,7 +34,7 @@ static void row_text(const qcase *c, size_t r, char buf[][24], const char **text
 {
     uint64_t x = (uint64_t)(r + 1) * 0x9e3779b97f4a7c15ull;
     x ^= x >> 31;
-    size_t psu = r % 300;
+    size_t psu = c->mixed && r >= ROWS / 3 && r < 2 * ROWS / 3 ? r / 100 % 300 : r % 300;
     sprintf(buf[0], "%zu", psu % 10); /* strata interleaved too: rows as units are queued */
     sprintf(buf[1], "%zu", psu);
     if (c->zero && x % 17 == 0)
@@ -49,6 +50,8 @@ static void row_text(const qcase *c, size_t r, char buf[][24], const char **text
         else
             sprintf(buf[5 + o], "%d", (int)(b & 1));
     }
+    if (c->mixed && psu != r % 300 && c->zero && x % 17 == 0)
+        buf[5][0] = 0; /* grouped rows of weight 0 miss y1, summed at once right after queued rows */
     for (size_t k = 0; k < 5 + YS; k++)
         text[k] = buf[k];
 }
@@ -148,23 +151,32 @@ static void check_case(const qcase *c)
 Test(estimate_queue, every_number_of_outcomes_gives_the_same_bits_queued_or_not)
 {
     for (size_t nout = 1; nout <= YS; nout++)
-        check_case(&(qcase){nout, 0, 0, 0, 3, 1});
+        check_case(&(qcase){nout, 0, 0, 0, 3, 1, 0});
 }
 
 Test(estimate_queue, missing_outcomes_and_zero_weights_give_the_same_bits)
 {
     static const size_t nouts[] = {1, 2, 3, 4, 5, 6, 7, 11, 16};
     for (size_t i = 0; i < sizeof nouts / sizeof *nouts; i++) {
-        check_case(&(qcase){nouts[i], 1, 0, 0, 3, 1});
-        check_case(&(qcase){nouts[i], 0, 1, 0, 3, 1});
-        check_case(&(qcase){nouts[i], 1, 1, 1, 3, 1});
+        check_case(&(qcase){nouts[i], 1, 0, 0, 3, 1, 0});
+        check_case(&(qcase){nouts[i], 0, 1, 0, 3, 1, 0});
+        check_case(&(qcase){nouts[i], 1, 1, 1, 3, 1, 0});
     }
 }
 
 Test(estimate_queue, many_domains_a_unit_strata_and_the_overall_domain_give_the_same_bits)
 {
-    check_case(&(qcase){6, 1, 1, 1, 20, 1}); /* 40 domains a unit: past its slot of USLOT */
-    check_case(&(qcase){5, 1, 1, 0, 20, 1});
-    check_case(&(qcase){6, 1, 1, 1, 3, 0}); /* rows are the units: ROWS records by stratum */
-    check_case(&(qcase){3, 0, 1, 0, 20, 0});
+    check_case(&(qcase){6, 1, 1, 1, 20, 1, 0}); /* 40 domains a unit: past its slot of USLOT */
+    check_case(&(qcase){5, 1, 1, 0, 20, 1, 0});
+    check_case(&(qcase){6, 1, 1, 1, 3, 0, 0}); /* rows are the units: ROWS records by stratum */
+    check_case(&(qcase){3, 0, 1, 0, 20, 0, 0});
+}
+
+/* Queueing stops while rows come grouped by unit and starts again: rows
+ * summed at once in between (weights 0, missing outcomes) read every
+ * outcome afresh. */
+Test(estimate_queue, rows_grouped_between_rows_in_any_order_give_the_same_bits)
+{
+    check_case(&(qcase){6, 1, 1, 1, 3, 1, 1});
+    check_case(&(qcase){5, 1, 1, 0, 20, 0, 1});
 }
