@@ -378,34 +378,41 @@ static int utf8_reference(const unsigned char *s, size_t len, size_t *bad)
     return i == len;
 }
 
+/* Lead and continuation bytes at their edges: every 4-byte sequence of
+ * them, numbered 0..EDGE_SEQS-1, is edge_sequence(i). */
+static const unsigned char edge_bytes[] = {0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xED,
+                                           0xEE, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F};
+#define EDGE_N (sizeof edge_bytes)
+#define EDGE_SEQS (EDGE_N * EDGE_N * EDGE_N * EDGE_N)
+
+static void edge_sequence(size_t i, unsigned char q[4])
+{
+    for (int k = 3; k >= 0; k--, i /= EDGE_N)
+        q[k] = edge_bytes[i % EDGE_N];
+}
+
 Test(csv_scan, utf8_check_agrees_with_the_code_point_check)
 {
-    /* Every 1- to 4-byte sequence from an alphabet of lead and continuation
-     * bytes at their edges, after ASCII runs of several lengths (the block
+    /* Every 1- to 4-byte sequence of edge_bytes, after ASCII runs of several lengths (the block
      * skip) and before one more byte. */
-    static const unsigned char alpha[] = {0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xED,
-                                          0xEE, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F};
-    const size_t na = sizeof alpha;
     unsigned char buf[40];
     for (size_t pre = 0; pre <= 20; pre += 5) {
         memset(buf, 'a', pre);
-        for (size_t a = 0; a < na; a++)
-            for (size_t b = 0; b < na; b++)
-                for (size_t c = 0; c < na; c++)
-                    for (size_t d = 0; d < na; d++)
-                        for (size_t len = 1; len <= 4; len++) {
-                            const unsigned char q[4] = {alpha[a], alpha[b], alpha[c], alpha[d]};
-                            memcpy(buf + pre, q, len);
-                            buf[pre + len] = 'z';
-                            for (size_t n = pre + len; n <= pre + len + 1; n++) {
-                                size_t want_bad = 0, bad = 0;
-                                int want = utf8_reference(buf, n, &want_bad);
-                                int got = svy_utf8_valid((const char *)buf, n, &bad);
-                                cr_assert(got == want && (got || bad == want_bad),
-                                          "%02x %02x %02x %02x (%zu of %zu) after %zu: %d at %zu, not %d at %zu",
-                                          q[0], q[1], q[2], q[3], len, n, pre, got, bad, want, want_bad);
-                            }
-                        }
+        for (size_t i = 0; i < EDGE_SEQS; i++)
+            for (size_t len = 1; len <= 4; len++) {
+                unsigned char q[4];
+                edge_sequence(i, q);
+                memcpy(buf + pre, q, len);
+                buf[pre + len] = 'z';
+                for (size_t n = pre + len; n <= pre + len + 1; n++) {
+                    size_t want_bad = 0, bad = 0;
+                    int want = utf8_reference(buf, n, &want_bad);
+                    int got = svy_utf8_valid((const char *)buf, n, &bad);
+                    cr_assert(got == want && (got || bad == want_bad),
+                              "%02x %02x %02x %02x (%zu of %zu) after %zu: %d at %zu, not %d at %zu",
+                              q[0], q[1], q[2], q[3], len, n, pre, got, bad, want, want_bad);
+                }
+            }
     }
 }
 
@@ -428,37 +435,32 @@ static void block_check_says(const unsigned char *s, size_t n, int want)
  * block edges and the text's end, against the code point check. */
 Test(csv_scan, utf8_block_check_agrees_at_every_block_edge)
 {
-    static const unsigned char alpha[] = {0x41, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xED,
-                                          0xEE, 0xEF, 0xF0, 0xF1, 0xF4, 0xF5, 0xFF, 0xA0, 0x9F, 0x90, 0x8F};
     static const size_t pres[] = {0, 1, 29, 30, 31, 32, 33, 60, 61, 62, 63, 64};
-    const size_t na = sizeof alpha;
     unsigned char buf[160];
     memset(buf, 'a', sizeof buf);
     for (size_t pi = 0; pi < sizeof pres / sizeof *pres; pi++) {
         size_t pre = pres[pi];
-        for (size_t a = 0; a < na; a++)
-            for (size_t b = 0; b < na; b++)
-                for (size_t c = 0; c < na; c++)
-                    for (size_t d = 0; d < na; d++)
-                        for (size_t len = 1; len <= 4; len++) {
-                            const unsigned char q[4] = {alpha[a], alpha[b], alpha[c], alpha[d]};
-                            memcpy(buf + pre, q, len);
-                            /* ending right after the sequence, or 64+ bytes on */
-                            size_t ends[2] = {pre + len, pre + len + 70};
-                            for (size_t e = 0; e < 2; e++) {
-                                size_t n = ends[e];
-                                if (n < 64)
-                                    continue;
-                                size_t want_bad = 0, bad = 0;
-                                int want = utf8_reference(buf, n, &want_bad);
-                                int got = svy_utf8_valid((const char *)buf, n, &bad);
-                                cr_assert(got == want && (got || bad == want_bad),
-                                          "%02x %02x %02x %02x (%zu) at %zu of %zu: %d at %zu, not %d at %zu", q[0],
-                                          q[1], q[2], q[3], len, pre, n, got, bad, want, want_bad);
-                                block_check_says(buf, n, want);
-                            }
-                            memset(buf + pre, 'a', len);
-                        }
+        for (size_t i = 0; i < EDGE_SEQS; i++)
+            for (size_t len = 1; len <= 4; len++) {
+                unsigned char q[4];
+                edge_sequence(i, q);
+                memcpy(buf + pre, q, len);
+                /* ending right after the sequence, or 64+ bytes on */
+                size_t ends[2] = {pre + len, pre + len + 70};
+                for (size_t e = 0; e < 2; e++) {
+                    size_t n = ends[e];
+                    if (n < 64)
+                        continue;
+                    size_t want_bad = 0, bad = 0;
+                    int want = utf8_reference(buf, n, &want_bad);
+                    int got = svy_utf8_valid((const char *)buf, n, &bad);
+                    cr_assert(got == want && (got || bad == want_bad),
+                              "%02x %02x %02x %02x (%zu) at %zu of %zu: %d at %zu, not %d at %zu", q[0],
+                              q[1], q[2], q[3], len, pre, n, got, bad, want, want_bad);
+                    block_check_says(buf, n, want);
+                }
+                memset(buf + pre, 'a', len);
+            }
     }
 }
 
